@@ -1,0 +1,99 @@
+import { JuteDecodeError } from './decode-error.js';
+
+/**
+ * Reads jute primitives (big-endian) from a Buffer window. Reading past the
+ * window throws {@link JuteDecodeError}; no read allocates except strings and
+ * the arrays returned by {@link JuteReader.vector}. Buffers are returned as
+ * views into the input, so callers that keep them must copy.
+ */
+export class JuteReader {
+  offset: number;
+
+  constructor(
+    readonly buf: Buffer,
+    offset = 0,
+    readonly end = buf.length,
+  ) {
+    this.offset = offset;
+  }
+
+  get remaining(): number {
+    return this.end - this.offset;
+  }
+
+  private need(bytes: number): void {
+    if (this.offset + bytes > this.end) {
+      throw new JuteDecodeError(`need ${bytes} bytes, ${this.end - this.offset} left`, this.offset);
+    }
+  }
+
+  int(): number {
+    this.need(4);
+    const v = this.buf.readInt32BE(this.offset);
+    this.offset += 4;
+    return v;
+  }
+
+  long(): bigint {
+    this.need(8);
+    const v = this.buf.readBigInt64BE(this.offset);
+    this.offset += 8;
+    return v;
+  }
+
+  /** A long that is known to fit a JavaScript number (times in ms, TTLs). */
+  longNumber(): number {
+    this.need(8);
+    const hi = this.buf.readInt32BE(this.offset);
+    const lo = this.buf.readUInt32BE(this.offset + 4);
+    this.offset += 8;
+    return hi * 0x1_0000_0000 + lo;
+  }
+
+  bool(): boolean {
+    this.need(1);
+    return this.buf[this.offset++] !== 0;
+  }
+
+  /** A length-prefixed byte string; -1 is null. The result is a view, not a copy. */
+  buffer(): Buffer | null {
+    const len = this.length();
+    if (len < 0) return null;
+    const start = this.offset;
+    this.offset += len;
+    return this.buf.subarray(start, start + len);
+  }
+
+  ustring(): string | null {
+    const len = this.length();
+    if (len < 0) return null;
+    const start = this.offset;
+    this.offset += len;
+    return this.buf.toString('utf8', start, start + len);
+  }
+
+  /** A ustring where null is read as the empty string (paths, schemes). */
+  string(): string {
+    return this.ustring() ?? '';
+  }
+
+  vector<T>(item: (r: JuteReader) => T): T[] | null {
+    const count = this.int();
+    if (count < 0) return null;
+    // Every element takes at least one byte: a count beyond the bytes left is garbage.
+    if (count > this.remaining) {
+      throw new JuteDecodeError(`vector of ${count} elements with ${this.remaining} bytes left`, this.offset - 4);
+    }
+    const out = new Array<T>(count);
+    for (let i = 0; i < count; i++) out[i] = item(this);
+    return out;
+  }
+
+  /** Reads a byte-string length (-1 = null) and checks the bytes are there. */
+  private length(): number {
+    const len = this.int();
+    if (len < -1) throw new JuteDecodeError(`negative length ${len}`, this.offset - 4);
+    if (len > 0) this.need(len);
+    return len;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Writes jute primitives (big-endian) into a growing Buffer. One writer can
+ * serialize many frames back to back (see {@link JuteWriter.beginFrame}), so a
+ * batch of replies becomes a single socket write.
+ */
+export class JuteWriter {
+  private buf: Buffer;
+  offset = 0;
+
+  constructor(initialSize = 256) {
+    this.buf = Buffer.allocUnsafe(initialSize);
+  }
+
+  private ensure(bytes: number): void {
+    const needed = this.offset + bytes;
+    if (needed <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < needed) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.offset);
+    this.buf = next;
+  }
+
+  int(v: number): this {
+    this.ensure(4);
+    this.buf.writeInt32BE(v, this.offset);
+    this.offset += 4;
+    return this;
+  }
+
+  long(v: bigint): this {
+    this.ensure(8);
+    this.buf.writeBigInt64BE(v, this.offset);
+    this.offset += 8;
+    return this;
+  }
+
+  /** A long from a JavaScript number (times in ms, TTLs); must be a safe integer. */
+  longNumber(v: number): this {
+    this.ensure(8);
+    const hi = Math.floor(v / 0x1_0000_0000);
+    this.buf.writeInt32BE(hi, this.offset);
+    this.buf.writeUInt32BE(v - hi * 0x1_0000_0000, this.offset + 4);
+    this.offset += 8;
+    return this;
+  }
+
+  bool(v: boolean): this {
+    this.ensure(1);
+    this.buf[this.offset++] = v ? 1 : 0;
+    return this;
+  }
+
+  buffer(v: Uint8Array | null): this {
+    if (v === null) return this.int(-1);
+    this.int(v.length);
+    this.ensure(v.length);
+    this.buf.set(v, this.offset);
+    this.offset += v.length;
+    return this;
+  }
+
+  ustring(v: string | null): this {
+    if (v === null) return this.int(-1);
+    const len = Buffer.byteLength(v, 'utf8');
+    this.int(len);
+    this.ensure(len);
+    this.buf.write(v, this.offset, len, 'utf8');
+    this.offset += len;
+    return this;
+  }
+
+  vector<T>(items: readonly T[] | null, item: (w: JuteWriter, v: T) => void): this {
+    if (items === null) return this.int(-1);
+    this.int(items.length);
+    for (const v of items) item(this, v);
+    return this;
+  }
+
+  /** Reserves the 4-byte length prefix of a frame; pass the result to {@link endFrame}. */
+  beginFrame(): number {
+    const at = this.offset;
+    this.int(0);
+    return at;
+  }
+
+  endFrame(at: number): void {
+    this.buf.writeInt32BE(this.offset - at - 4, at);
+  }
+
+  /** The bytes written so far, copied out; the writer is reset for reuse. */
+  take(): Buffer {
+    const out = Buffer.from(this.buf.subarray(0, this.offset));
+    this.offset = 0;
+    return out;
+  }
+
+  /** The bytes written so far as a view (valid until the next write). */
+  view(): Buffer {
+    return this.buf.subarray(0, this.offset);
+  }
+
+  reset(): void {
+    this.offset = 0;
+  }
+}
+
+/** A record's encoder and decoder, the unit every op and record file exports. */
+export interface Codec<T> {
+  write(w: JuteWriter, v: T): void;
+  read(r: import('./reader.js').JuteReader): T;
+}
