@@ -1,0 +1,473 @@
+/**
+ * ACL and authentication rules as ZooKeeper 3.8 applies them: the digest and
+ * ip providers, the fixup of an ACL a client sends with create and setACL,
+ * the permission check, and the masking of digests in getACL replies.
+ *
+ * Pure: the caller keeps each session's {@link AuthId} list and passes it in.
+ * ZooKeeper's provider registry (ip and digest by default, x509 when client
+ * TLS is configured) is modelled by {@link AuthOptions}; any other scheme has
+ * no provider, which is why 'world' ids other than 'anyone', 'super' entries
+ * and 'sasl' entries are invalid in an ACL and never match.
+ */
+import { createHash } from 'node:crypto';
+import type { ACL } from '../jute/records/acl.js';
+import { ErrorCode } from '../jute/error-codes.js';
+
+/**
+ * One identity a session has authenticated as. Every session starts with
+ * `{ scheme: 'ip', id: <client address> }`; auth packets add more. A session
+ * holds a set: add ids with {@link mergeAuthIds} to keep them unique.
+ */
+export interface AuthId {
+  scheme: string;
+  id: string;
+}
+
+/** Server settings that change which providers exist and how they behave. */
+export interface AuthOptions {
+  /**
+   * ZooKeeper's `zookeeper.DigestAuthenticationProvider.superDigest`:
+   * `super:<base64(sha1("super:<password>"))>` (see {@link digestId}). A
+   * digest auth whose id equals it also makes the session super.
+   */
+  superDigest?: string;
+  /**
+   * Accept IPv6 addresses in ip ACLs and match IPv6 clients, as ZooKeeper
+   * 3.9.4+ does. False gives ZooKeeper 3.8's IPv4-only provider, where an
+   * IPv6 ip ACL is InvalidACL and an IPv6 client never matches. Default true.
+   */
+  ipv6?: boolean;
+  /** Register the x509 provider, as ZooKeeper does when client TLS auth is configured. Default false. */
+  x509?: boolean;
+  /** ZooKeeper's `zookeeper.X509AuthenticationProvider.superUser`: a certificate subject that is super. */
+  x509SuperUser?: string;
+}
+
+/** The result of {@link fixupACL}. */
+export type FixupResult = { ok: true; acl: ACL[] } | { ok: false; err: number };
+
+interface Provider {
+  /** Whether ids of this scheme stand for an authenticated user, so the 'auth' ACL expands to them. */
+  readonly authenticated: boolean;
+  isValid(id: string): boolean;
+  matches(authId: string, aclExpr: string): boolean;
+}
+
+const digestProvider: Provider = {
+  authenticated: true,
+  // Java's String.split(":") drops trailing empty strings, so 'user:hash:'
+  // is valid and 'user:' is not.
+  isValid: (id) => javaSplitDroppingTrailingEmpty(id, ':').length === 2,
+  matches: (authId, aclExpr) => authId === aclExpr,
+};
+
+function ipProvider(ipv6: boolean): Provider {
+  return {
+    authenticated: false,
+    isValid: (id) => parseIpAcl(id, ipv6) !== null,
+    matches: (authId, aclExpr) => ipMatchesWith(authId, aclExpr, ipv6),
+  };
+}
+
+function x509Provider(superUser: string | undefined): Provider {
+  return {
+    authenticated: true,
+    // ZooKeeper parses the id as an X.500 name; Herd accepts any string
+    // rather than carry a DN parser (the id is only ever compared).
+    isValid: () => true,
+    // ZooKeeper lets the configured super user match every x509 entry.
+    matches: (authId, aclExpr) => authId === aclExpr || (superUser !== undefined && authId === superUser),
+  };
+}
+
+function providerFor(scheme: string, options: AuthOptions): Provider | null {
+  switch (scheme) {
+    case 'digest':
+      return digestProvider;
+    case 'ip':
+      return ipProvider(options.ipv6 ?? true);
+    case 'x509':
+      return options.x509 === true ? x509Provider(options.x509SuperUser) : null;
+    default:
+      return null;
+  }
+}
+
+/**
+ * The digest id for a `user:password` string, as ZooKeeper's
+ * `DigestAuthenticationProvider.generateDigest`:
+ * `user:base64(sha1("user:password"))`. The user is everything before the
+ * first ':' (the whole string when there is none); the hash covers the whole
+ * string, so a password may contain ':'.
+ *
+ * @example digestId('super:test') === 'super:D/InIHSb7yEEbrWz8b9l71RjZJU='
+ */
+export function digestId(userPass: string): string {
+  const colon = userPass.indexOf(':');
+  const user = colon === -1 ? userPass : userPass.slice(0, colon);
+  const hash = createHash('sha1').update(javaUtf8Bytes(userPass)).digest('base64');
+  return `${user}:${hash}`;
+}
+
+/**
+ * Handles an auth packet (opcode 100).
+ *
+ * - 'digest': the data is `user:password` as UTF-8. ZooKeeper never rejects
+ *   it (no colon just makes the whole string the user), so this always
+ *   succeeds with the digest id, preceded by `{ super, '' }` when the id
+ *   equals {@link AuthOptions.superDigest}.
+ * - 'ip': authenticates as the client address again (already in every
+ *   session, so adding it changes nothing).
+ * - anything else, including 'world', 'super', 'auth' and 'x509' (whose
+ *   identity comes from the TLS handshake, see {@link x509AuthIds}): no
+ *   provider answers, so the reply is AuthFailed and ZooKeeper closes the
+ *   connection.
+ *
+ * @returns the ids to add to the session, or null for AuthFailed.
+ */
+export function authenticate(
+  scheme: string,
+  auth: Buffer,
+  clientIp: string,
+  options: AuthOptions = {},
+): AuthId[] | null {
+  switch (scheme) {
+    case 'digest': {
+      const id = digestId(javaUtf8Decode(auth));
+      const ids: AuthId[] = [];
+      if (options.superDigest !== undefined && id === options.superDigest) ids.push({ scheme: 'super', id: '' });
+      ids.push({ scheme: 'digest', id });
+      return ids;
+    }
+    case 'ip':
+      return [{ scheme: 'ip', id: clientIp }];
+    default:
+      return null;
+  }
+}
+
+/**
+ * The ids a TLS client with a trusted certificate gets, as ZooKeeper's x509
+ * provider adds them: the certificate subject, preceded by `{ super, subject }`
+ * when it is the configured super user.
+ *
+ * @param subject the subject DN of the client certificate (RFC 2253 form).
+ */
+export function x509AuthIds(subject: string, options: AuthOptions = {}): AuthId[] {
+  const ids: AuthId[] = [];
+  if (options.x509SuperUser !== undefined && subject === options.x509SuperUser) ids.push({ scheme: 'super', id: subject });
+  ids.push({ scheme: 'x509', id: subject });
+  return ids;
+}
+
+/** Adds ids to a session's list, skipping ones it already has (ZooKeeper keeps a set). */
+export function mergeAuthIds(current: readonly AuthId[], added: readonly AuthId[]): AuthId[] {
+  const merged = [...current];
+  for (const a of added) {
+    if (!merged.some((m) => m.scheme === a.scheme && m.id === a.id)) merged.push({ scheme: a.scheme, id: a.id });
+  }
+  return merged;
+}
+
+/**
+ * Turns a Node socket address into the text Java's `getHostAddress` gives
+ * for it, so ip ids (visible through whoAmI) read as in ZooKeeper: an
+ * IPv4-mapped IPv6 address becomes plain IPv4 (Java treats such a peer as
+ * IPv4), and other IPv6 addresses become eight uncompressed lowercase hex
+ * groups ('::1' → '0:0:0:0:0:0:0:1'), keeping any '%zone'. Text that is not
+ * an IP address is returned unchanged.
+ */
+export function normalizeClientIp(address: string): string {
+  const mapped = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i.exec(address);
+  if (mapped !== null) return mapped[1];
+  if (!address.includes(':')) return address;
+  const percent = address.indexOf('%');
+  const zone = percent === -1 ? '' : address.slice(percent);
+  const bytes = parseCanonicalV6(percent === -1 ? address : address.slice(0, percent));
+  if (bytes === null) return address;
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
+  return groups.join(':') + zone;
+}
+
+/**
+ * Checks and expands an ACL sent with create or setACL, as ZooKeeper's
+ * `PrepRequestProcessor.fixupACL`:
+ *
+ * - exact duplicates are dropped first; an empty list is InvalidACL;
+ * - `world:anyone` is kept (any other world id is InvalidACL);
+ * - an `auth` entry (its id is ignored) becomes one entry with its perms for
+ *   each session id whose provider authenticates users: digest and x509, not
+ *   ip, not super. None is InvalidACL. Expansion may create duplicates (an
+ *   explicit digest entry plus 'auth'); ZooKeeper keeps them, so this does too;
+ * - digest ids must split on ':' into exactly two parts (Java's split,
+ *   trailing empty parts dropped); ip ids must be an address or address/bits;
+ *   x509 ids need the x509 provider; any other scheme is InvalidACL.
+ *
+ * Perms are not checked: 0 or bits above ALL are stored as sent.
+ */
+export function fixupACL(
+  acl: readonly ACL[] | null,
+  authIds: readonly AuthId[],
+  options: AuthOptions = {},
+): FixupResult {
+  const invalid: FixupResult = { ok: false, err: ErrorCode.INVALIDACL };
+  const unique = removeDuplicates(acl ?? []);
+  if (unique.length === 0) return invalid;
+  const fixed: ACL[] = [];
+  for (const entry of unique) {
+    const { scheme, id } = entry.id;
+    if (scheme === 'world' && id === 'anyone') {
+      fixed.push(copyAcl(entry));
+    } else if (scheme === 'auth') {
+      let expanded = false;
+      for (const authId of authIds) {
+        if (providerFor(authId.scheme, options)?.authenticated === true) {
+          expanded = true;
+          fixed.push({ perms: entry.perms, id: { scheme: authId.scheme, id: authId.id } });
+        }
+      }
+      if (!expanded) return invalid;
+    } else {
+      const provider = providerFor(scheme, options);
+      if (provider === null || !provider.isValid(id)) return invalid;
+      fixed.push(copyAcl(entry));
+    }
+  }
+  return { ok: true, acl: fixed };
+}
+
+/**
+ * Whether a session may do an operation needing `perm` on a node with `acl`,
+ * as ZooKeeper's `ZooKeeperServer.checkACL`. An entry applies when it shares
+ * any bit with `perm` (getACL asks for READ|ADMIN and is satisfied by
+ * either). Allowed when: the ACL is empty, the session is super, an applying
+ * entry is `world:anyone`, or an applying entry's provider matches one of the
+ * session's ids of the same scheme (digest and x509: equal strings; ip: the
+ * entry's address with an optional /bits prefix length).
+ */
+export function checkACL(
+  acl: readonly ACL[],
+  perm: number,
+  authIds: readonly AuthId[],
+  options: AuthOptions = {},
+): boolean {
+  if (acl.length === 0) return true;
+  if (authIds.some((a) => a.scheme === 'super')) return true;
+  for (const entry of acl) {
+    if ((entry.perms & perm) === 0) continue;
+    const { scheme, id } = entry.id;
+    if (scheme === 'world' && id === 'anyone') return true;
+    const provider = providerFor(scheme, options);
+    if (provider === null) continue;
+    for (const authId of authIds) {
+      if (authId.scheme === scheme && provider.matches(authId.id, id)) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * The ACL getACL returns to a session that has READ but not ADMIN: each
+ * digest id loses its hash, as ZooKeeper's `id.replaceAll(":.*", ":x")`
+ * ('user:hash' → 'user:x'; an id without ':' stays). Java's '.' stops at line
+ * terminators, so the same is done here for ids that contain them.
+ */
+export function maskDigests(acl: readonly ACL[]): ACL[] {
+  return acl.map((entry) =>
+    entry.id.scheme === 'digest'
+      ? { perms: entry.perms, id: { scheme: 'digest', id: entry.id.id.replace(JAVA_COLON_TO_LINE_END, ':x') } }
+      : copyAcl(entry),
+  );
+}
+
+/**
+ * Whether a client address matches an ip ACL expression (an address, or
+ * address/bits) as ZooKeeper's ip provider decides it. Addresses of
+ * different families never match.
+ */
+export function ipMatches(clientIp: string, aclExpr: string, options: AuthOptions = {}): boolean {
+  return ipMatchesWith(clientIp, aclExpr, options.ipv6 ?? true);
+}
+
+/** Whether `id` is a valid ACL id for `scheme` (what fixupACL accepts for a non-world, non-auth entry). */
+export function isValidAclId(scheme: string, id: string, options: AuthOptions = {}): boolean {
+  return providerFor(scheme, options)?.isValid(id) ?? false;
+}
+
+// Java's regex '.' excludes \n, \r, U+0085, U+2028 and U+2029; JavaScript's
+// '.' does match U+0085, so spell the class out.
+const JAVA_COLON_TO_LINE_END = /:[^\n\r\u0085\u2028\u2029]*/g;
+
+function copyAcl(entry: ACL): ACL {
+  return { perms: entry.perms, id: { scheme: entry.id.scheme, id: entry.id.id } };
+}
+
+function removeDuplicates(acl: readonly ACL[]): ACL[] {
+  const unique: ACL[] = [];
+  for (const a of acl) {
+    if (!unique.some((u) => u.perms === a.perms && u.id.scheme === a.id.scheme && u.id.id === a.id.id)) unique.push(a);
+  }
+  return unique;
+}
+
+/**
+ * UTF-8 as Java's `String.getBytes(UTF_8)` produces it: a lone surrogate
+ * becomes '?' (Node would write U+FFFD), so digests of such strings agree.
+ */
+function javaUtf8Bytes(s: string): Buffer {
+  return Buffer.from(s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '?'), 'utf8');
+}
+
+/**
+ * UTF-8 decoding as Java's `new String(bytes, UTF_8)` does it, so a digest
+ * over malformed auth bytes matches ZooKeeper's. Java and Node replace
+ * malformed input alike except for an encoded surrogate (ED A0..BF, with an
+ * optional continuation byte): Java makes it one U+FFFD, Node one per byte.
+ */
+function javaUtf8Decode(bytes: Buffer): string {
+  if (!bytes.includes(0xed)) return bytes.toString('utf8');
+  const out: number[] = [];
+  for (let i = 0; i < bytes.length; i++) {
+    const b1 = bytes[i + 1];
+    if (bytes[i] === 0xed && b1 !== undefined && b1 >= 0xa0 && b1 <= 0xbf) {
+      out.push(0xef, 0xbf, 0xbd);
+      const b2 = bytes[i + 2];
+      i += b2 !== undefined && b2 >= 0x80 && b2 <= 0xbf ? 2 : 1;
+    } else {
+      out.push(bytes[i]);
+    }
+  }
+  return Buffer.from(out).toString('utf8');
+}
+
+/** Java's `s.split(sep)` for a one-character literal separator. */
+function javaSplitDroppingTrailingEmpty(s: string, sep: string): string[] {
+  if (!s.includes(sep)) return [s];
+  const parts = s.split(sep);
+  while (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
+
+/** Java's `s.split(sep, 2)`: at most two parts, the second keeps the rest. */
+function splitOnce(s: string, sep: string): [string] | [string, string] {
+  const at = s.indexOf(sep);
+  return at === -1 ? [s] : [s.slice(0, at), s.slice(at + sep.length)];
+}
+
+/**
+ * Java's `Integer.parseInt(s, radix)` for ASCII digits: an optional sign,
+ * at least one digit, and a result within int range. (Java also accepts
+ * non-ASCII Unicode digits; Herd does not.)
+ */
+function javaParseInt(s: string, radix: 10 | 16): number | null {
+  const pattern = radix === 10 ? /^[+-]?[0-9]+$/ : /^[+-]?[0-9a-fA-F]+$/;
+  if (!pattern.test(s)) return null;
+  const v = parseInt(s, radix);
+  return v >= -0x80000000 && v <= 0x7fffffff ? v : null;
+}
+
+function v4Bytes(addr: string): Uint8Array | null {
+  const parts = addr.split('.');
+  if (parts.length !== 4) return null;
+  const b = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    const v = javaParseInt(parts[i], 10);
+    if (v === null || v < 0 || v > 255) return null;
+    b[i] = v;
+  }
+  return b;
+}
+
+/**
+ * IPv6 text to bytes with ZooKeeper 3.9.4's rules: hex groups of 1 to 4
+ * digits, at most one '::' standing for at least one zero group, no embedded
+ * dotted IPv4, no '%zone'.
+ */
+function v6Bytes(addr: string): Uint8Array | null {
+  const halves = addr.split('::');
+  let head: string[];
+  let tail: string[] = [];
+  if (halves.length === 1) {
+    head = addr.split(':');
+    if (head.length !== 8) return null;
+  } else if (halves.length === 2) {
+    head = halves[0] === '' ? [] : halves[0].split(':');
+    tail = halves[1] === '' ? [] : halves[1].split(':');
+    if (head.length + tail.length >= 8) return null;
+  } else {
+    return null;
+  }
+  const b = new Uint8Array(16);
+  if (!writeV6Groups(b, 0, head) || !writeV6Groups(b, 16 - tail.length * 2, tail)) return null;
+  return b;
+}
+
+function writeV6Groups(b: Uint8Array, at: number, groups: readonly string[]): boolean {
+  let i = at;
+  for (const g of groups) {
+    if (g.length === 0 || g.length > 4) return false;
+    const v = javaParseInt(g, 16);
+    if (v === null) return false;
+    // ZooKeeper keeps the low 16 bits of the parsed int, so '-1' reads as ffff.
+    b[i++] = (v >> 8) & 0xff;
+    b[i++] = v & 0xff;
+  }
+  return true;
+}
+
+function addrBytes(addr: string, ipv6: boolean): Uint8Array | null {
+  if (!ipv6) return v4Bytes(addr);
+  if (addr.includes(':')) return v6Bytes(addr);
+  if (addr.includes('.')) return v4Bytes(addr);
+  return null;
+}
+
+/** Parses 'addr' or 'addr/bits' into the address bytes and the prefix length. */
+function parseIpAcl(expr: string, ipv6: boolean): { addr: Uint8Array; bits: number } | null {
+  const [addrText, bitsText] = splitOnce(expr, '/');
+  const addr = addrBytes(addrText, ipv6);
+  if (addr === null) return null;
+  let bits = addr.length * 8;
+  if (bitsText !== undefined) {
+    const v = javaParseInt(bitsText, 10);
+    if (v === null || v < 0 || v > addr.length * 8) return null;
+    bits = v;
+  }
+  return { addr, bits };
+}
+
+function maskBits(b: Uint8Array, bits: number): void {
+  let keep = ~((1 << (8 - (bits % 8))) - 1);
+  for (let i = Math.floor(bits / 8); i < b.length; i++) {
+    b[i] &= keep;
+    keep = 0;
+  }
+}
+
+function ipMatchesWith(clientIp: string, aclExpr: string, ipv6: boolean): boolean {
+  const acl = parseIpAcl(aclExpr, ipv6);
+  if (acl === null) return false;
+  const client = addrBytes(clientIp, ipv6);
+  if (client === null || client.length !== acl.addr.length) return false;
+  maskBits(acl.addr, acl.bits);
+  maskBits(client, acl.bits);
+  return client.every((byte, i) => byte === acl.addr[i]);
+}
+
+/**
+ * Parses any IPv6 text Node may report (including '::' compression and a
+ * dotted IPv4 tail) for {@link normalizeClientIp}; stricter rules for ACL
+ * ids live in {@link v6Bytes}.
+ */
+function parseCanonicalV6(addr: string): Uint8Array | null {
+  let text = addr;
+  const dotted = /(?<=:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (dotted !== null) {
+    const q = dotted.slice(1, 5).map(Number);
+    if (q.some((n) => n > 255)) return null;
+    text = text.slice(0, dotted.index) + ((q[0] << 8) | q[1]).toString(16) + ':' + ((q[2] << 8) | q[3]).toString(16);
+  }
+  if (!/^[0-9a-fA-F:]+$/.test(text)) return null;
+  return v6Bytes(text);
+}
