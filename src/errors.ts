@@ -29,53 +29,253 @@ export class HerdError extends Error {
 
 type HerdErrorClass = new (message?: string, context?: ErrorContext) => HerdError;
 
-function define(code: ErrorCodeName, name: string): HerdErrorClass {
-  // One named subclass per code, so `instanceof NoNodeError` and `err.name` both work.
-  const cls = {
-    [name]: class extends HerdError {
-      constructor(message?: string, context?: ErrorContext) {
-        super(code, message, context);
-        this.name = name;
-      }
-    },
-  }[name]!;
-  return cls;
+/** ZooKeeper error SYSTEMERROR. */
+export class SystemError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('SYSTEMERROR', message, context);
+    this.name = 'SystemError';
+  }
 }
 
-export const SystemError = define('SYSTEMERROR', 'SystemError');
-export const RuntimeInconsistencyError = define('RUNTIMEINCONSISTENCY', 'RuntimeInconsistencyError');
-export const DataInconsistencyError = define('DATAINCONSISTENCY', 'DataInconsistencyError');
-export const ConnectionLossError = define('CONNECTIONLOSS', 'ConnectionLossError');
-export const MarshallingError = define('MARSHALLINGERROR', 'MarshallingError');
-export const UnimplementedError = define('UNIMPLEMENTED', 'UnimplementedError');
-export const OperationTimeoutError = define('OPERATIONTIMEOUT', 'OperationTimeoutError');
-export const BadArgumentsError = define('BADARGUMENTS', 'BadArgumentsError');
-export const UnknownSessionError = define('UNKNOWNSESSION', 'UnknownSessionError');
-export const NewConfigNoQuorumError = define('NEWCONFIGNOQUORUM', 'NewConfigNoQuorumError');
-export const ReconfigInProgressError = define('RECONFIGINPROGRESS', 'ReconfigInProgressError');
-export const APIError = define('APIERROR', 'APIError');
-export const NoNodeError = define('NONODE', 'NoNodeError');
-export const NoAuthError = define('NOAUTH', 'NoAuthError');
-export const BadVersionError = define('BADVERSION', 'BadVersionError');
-export const NoChildrenForEphemeralsError = define('NOCHILDRENFOREPHEMERALS', 'NoChildrenForEphemeralsError');
-export const NodeExistsError = define('NODEEXISTS', 'NodeExistsError');
-export const NotEmptyError = define('NOTEMPTY', 'NotEmptyError');
-export const SessionExpiredError = define('SESSIONEXPIRED', 'SessionExpiredError');
-export const InvalidCallbackError = define('INVALIDCALLBACK', 'InvalidCallbackError');
-export const InvalidACLError = define('INVALIDACL', 'InvalidACLError');
-export const AuthFailedError = define('AUTHFAILED', 'AuthFailedError');
-export const SessionMovedError = define('SESSIONMOVED', 'SessionMovedError');
-export const NotReadOnlyError = define('NOTREADONLY', 'NotReadOnlyError');
-export const EphemeralOnLocalSessionError = define('EPHEMERALONLOCALSESSION', 'EphemeralOnLocalSessionError');
-export const NoWatcherError = define('NOWATCHER', 'NoWatcherError');
-export const RequestTimeoutError = define('REQUESTTIMEOUT', 'RequestTimeoutError');
-export const ReconfigDisabledError = define('RECONFIGDISABLED', 'ReconfigDisabledError');
-export const SessionClosedRequireSaslAuthError = define(
-  'SESSIONCLOSEDREQUIRESASLAUTH',
-  'SessionClosedRequireSaslAuthError',
-);
-export const QuotaExceededError = define('QUOTAEXCEEDED', 'QuotaExceededError');
-export const ThrottledOpError = define('THROTTLEDOP', 'ThrottledOpError');
+/** ZooKeeper error RUNTIMEINCONSISTENCY. */
+export class RuntimeInconsistencyError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('RUNTIMEINCONSISTENCY', message, context);
+    this.name = 'RuntimeInconsistencyError';
+  }
+}
+
+/** ZooKeeper error DATAINCONSISTENCY. */
+export class DataInconsistencyError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('DATAINCONSISTENCY', message, context);
+    this.name = 'DataInconsistencyError';
+  }
+}
+
+/** ZooKeeper error CONNECTIONLOSS. */
+export class ConnectionLossError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('CONNECTIONLOSS', message, context);
+    this.name = 'ConnectionLossError';
+  }
+}
+
+/** ZooKeeper error MARSHALLINGERROR. */
+export class MarshallingError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('MARSHALLINGERROR', message, context);
+    this.name = 'MarshallingError';
+  }
+}
+
+/** ZooKeeper error UNIMPLEMENTED. */
+export class UnimplementedError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('UNIMPLEMENTED', message, context);
+    this.name = 'UnimplementedError';
+  }
+}
+
+/** ZooKeeper error OPERATIONTIMEOUT. */
+export class OperationTimeoutError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('OPERATIONTIMEOUT', message, context);
+    this.name = 'OperationTimeoutError';
+  }
+}
+
+/** ZooKeeper error BADARGUMENTS. */
+export class BadArgumentsError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('BADARGUMENTS', message, context);
+    this.name = 'BadArgumentsError';
+  }
+}
+
+/** ZooKeeper error UNKNOWNSESSION. */
+export class UnknownSessionError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('UNKNOWNSESSION', message, context);
+    this.name = 'UnknownSessionError';
+  }
+}
+
+/** ZooKeeper error NEWCONFIGNOQUORUM. */
+export class NewConfigNoQuorumError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('NEWCONFIGNOQUORUM', message, context);
+    this.name = 'NewConfigNoQuorumError';
+  }
+}
+
+/** ZooKeeper error RECONFIGINPROGRESS. */
+export class ReconfigInProgressError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('RECONFIGINPROGRESS', message, context);
+    this.name = 'ReconfigInProgressError';
+  }
+}
+
+/** ZooKeeper error APIERROR. */
+export class APIError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('APIERROR', message, context);
+    this.name = 'APIError';
+  }
+}
+
+/** ZooKeeper error NONODE. */
+export class NoNodeError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('NONODE', message, context);
+    this.name = 'NoNodeError';
+  }
+}
+
+/** ZooKeeper error NOAUTH. */
+export class NoAuthError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('NOAUTH', message, context);
+    this.name = 'NoAuthError';
+  }
+}
+
+/** ZooKeeper error BADVERSION. */
+export class BadVersionError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('BADVERSION', message, context);
+    this.name = 'BadVersionError';
+  }
+}
+
+/** ZooKeeper error NOCHILDRENFOREPHEMERALS. */
+export class NoChildrenForEphemeralsError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('NOCHILDRENFOREPHEMERALS', message, context);
+    this.name = 'NoChildrenForEphemeralsError';
+  }
+}
+
+/** ZooKeeper error NODEEXISTS. */
+export class NodeExistsError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('NODEEXISTS', message, context);
+    this.name = 'NodeExistsError';
+  }
+}
+
+/** ZooKeeper error NOTEMPTY. */
+export class NotEmptyError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('NOTEMPTY', message, context);
+    this.name = 'NotEmptyError';
+  }
+}
+
+/** ZooKeeper error SESSIONEXPIRED. */
+export class SessionExpiredError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('SESSIONEXPIRED', message, context);
+    this.name = 'SessionExpiredError';
+  }
+}
+
+/** ZooKeeper error INVALIDCALLBACK. */
+export class InvalidCallbackError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('INVALIDCALLBACK', message, context);
+    this.name = 'InvalidCallbackError';
+  }
+}
+
+/** ZooKeeper error INVALIDACL. */
+export class InvalidACLError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('INVALIDACL', message, context);
+    this.name = 'InvalidACLError';
+  }
+}
+
+/** ZooKeeper error AUTHFAILED. */
+export class AuthFailedError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('AUTHFAILED', message, context);
+    this.name = 'AuthFailedError';
+  }
+}
+
+/** ZooKeeper error SESSIONMOVED. */
+export class SessionMovedError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('SESSIONMOVED', message, context);
+    this.name = 'SessionMovedError';
+  }
+}
+
+/** ZooKeeper error NOTREADONLY. */
+export class NotReadOnlyError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('NOTREADONLY', message, context);
+    this.name = 'NotReadOnlyError';
+  }
+}
+
+/** ZooKeeper error EPHEMERALONLOCALSESSION. */
+export class EphemeralOnLocalSessionError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('EPHEMERALONLOCALSESSION', message, context);
+    this.name = 'EphemeralOnLocalSessionError';
+  }
+}
+
+/** ZooKeeper error NOWATCHER. */
+export class NoWatcherError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('NOWATCHER', message, context);
+    this.name = 'NoWatcherError';
+  }
+}
+
+/** ZooKeeper error REQUESTTIMEOUT. */
+export class RequestTimeoutError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('REQUESTTIMEOUT', message, context);
+    this.name = 'RequestTimeoutError';
+  }
+}
+
+/** ZooKeeper error RECONFIGDISABLED. */
+export class ReconfigDisabledError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('RECONFIGDISABLED', message, context);
+    this.name = 'ReconfigDisabledError';
+  }
+}
+
+/** ZooKeeper error SESSIONCLOSEDREQUIRESASLAUTH. */
+export class SessionClosedRequireSaslAuthError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('SESSIONCLOSEDREQUIRESASLAUTH', message, context);
+    this.name = 'SessionClosedRequireSaslAuthError';
+  }
+}
+
+/** ZooKeeper error QUOTAEXCEEDED. */
+export class QuotaExceededError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('QUOTAEXCEEDED', message, context);
+    this.name = 'QuotaExceededError';
+  }
+}
+
+/** ZooKeeper error THROTTLEDOP. */
+export class ThrottledOpError extends HerdError {
+  constructor(message?: string, context?: ErrorContext) {
+    super('THROTTLEDOP', message, context);
+    this.name = 'ThrottledOpError';
+  }
+}
 
 const byCode: ReadonlyMap<number, HerdErrorClass> = new Map<number, HerdErrorClass>([
   [ErrorCode.SYSTEMERROR, SystemError],

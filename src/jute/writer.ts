@@ -14,7 +14,8 @@ export class JuteWriter {
   private ensure(bytes: number): void {
     const needed = this.offset + bytes;
     if (needed <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    // max(1, …): a writer created with initialSize 0 would otherwise double 0 forever.
+    let size = Math.max(1, this.buf.length) * 2;
     while (size < needed) size *= 2;
     const next = Buffer.allocUnsafe(size);
     this.buf.copy(next, 0, 0, this.offset);
@@ -74,6 +75,14 @@ export class JuteWriter {
     if (items === null) return this.int(-1);
     this.int(items.length);
     for (const v of items) item(this, v);
+    return this;
+  }
+
+  /** Appends bytes already encoded (a finished frame, say) as they are. */
+  raw(bytes: Uint8Array): this {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.offset);
+    this.offset += bytes.length;
     return this;
   }
 

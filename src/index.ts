@@ -1,0 +1,17 @@
+/** `herd-zk`: Herd's server, client, wire protocol types and errors. */
+export { startServer, HerdServer, type ServerHandle } from './server/server.js';
+export type { ServerOptions } from './server/options.js';
+export type { Logger, LogLevel } from './server/logger.js';
+export * from './errors.js';
+export {
+  CreateMode,
+  Perms,
+  EventType,
+  KeeperState,
+  AddWatchMode,
+  WatcherType,
+  ErrorCode,
+  type Stat,
+  type ACL,
+  type Id,
+} from './jute/index.js';

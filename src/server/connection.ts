@@ -1,0 +1,205 @@
+import type { Socket } from 'node:net';
+import { JuteDecodeError } from '../jute/decode-error.js';
+import { JuteReader } from '../jute/reader.js';
+import { ConnectRequestCodec, type ConnectRequest } from '../jute/records/connect.js';
+import { RequestHeaderCodec, type RequestHeader } from '../jute/records/headers.js';
+import { JuteWriter } from '../jute/writer.js';
+import { normalizeClientIp, type AuthId } from './acl.js';
+import type { Logger } from './logger.js';
+
+/**
+ * The network stage: one client socket. It cuts length-prefixed frames out
+ * of the byte stream, hands the first (the ConnectRequest) and every later
+ * request to its host in arrival order, and writes replies in the order they
+ * were queued. A reply may wait on a zxid barrier until the log has made it
+ * durable; later replies wait behind it, which keeps per-session FIFO order.
+ * Any framing or decoding fault closes this connection only.
+ */
+
+export interface ConnectionHost {
+  readonly maxFrameSize: number;
+  readonly log: Logger;
+  /** The last zxid the log has made durable; replies wait until it covers their barrier. */
+  durableZxid(): bigint;
+  handshake(conn: ServerConnection, req: ConnectRequest): void;
+  request(conn: ServerConnection, header: RequestHeader, body: JuteReader): void;
+  /** The reply text of a four-letter word, or null when the bytes are not one. */
+  fourLetterWord(conn: ServerConnection, word: string): string | null;
+  closed(conn: ServerConnection): void;
+}
+
+type ConnectionState = 'handshake' | 'open' | 'closing' | 'closed';
+
+interface QueuedReply {
+  barrier: bigint;
+  bytes: Buffer;
+}
+
+export class ServerConnection {
+  state: ConnectionState = 'handshake';
+  sessionId = 0n;
+  /** Identities of this connection: its ip, plus those added by auth packets. */
+  authIds: AuthId[];
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly connectedAt = Date.now();
+  received = 0;
+  sent = 0;
+  /** Requests received but not yet answered (for `stat`/`cons`). */
+  outstanding = 0;
+  lastZxid = -1n;
+
+  private pending: Buffer | null = null;
+  private readonly out = new JuteWriter(4096);
+  private readonly waiting: QueuedReply[] = [];
+  private flushScheduled = false;
+  /** Stop reading frames once closing; a closeSession reply is the last thing sent. */
+  private paused = false;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly host: ConnectionHost,
+  ) {
+    this.remoteAddress = normalizeClientIp(socket.remoteAddress ?? '');
+    this.remotePort = socket.remotePort ?? 0;
+    this.authIds = [{ scheme: 'ip', id: this.remoteAddress }];
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => host.log.debug({ err: err.message, client: this.describe() }, 'socket error'));
+    socket.on('close', () => this.onClose());
+  }
+
+  describe(): string {
+    return `${this.remoteAddress}:${this.remotePort}`;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.paused) return;
+    let buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.pending = null;
+    let offset = 0;
+    try {
+      while (!this.paused && buf.length - offset >= 4) {
+        if (this.state === 'handshake' && offset === 0) {
+          const word = buf.toString('latin1', 0, 4);
+          const reply = this.host.fourLetterWord(this, word);
+          if (reply !== null) {
+            this.socket.end(reply);
+            this.paused = true;
+            return;
+          }
+        }
+        const len = buf.readInt32BE(offset);
+        if (len < 0 || len > this.host.maxFrameSize) {
+          this.abort(`frame length ${len} outside 0..${this.host.maxFrameSize}`);
+          return;
+        }
+        if (buf.length - offset - 4 < len) break;
+        const start = offset + 4;
+        offset = start + len;
+        this.onFrame(buf, start, offset);
+      }
+    } catch (err) {
+      const reason = err instanceof JuteDecodeError ? err.message : String(err);
+      this.abort(`malformed frame: ${reason}`);
+      if (!(err instanceof JuteDecodeError)) this.host.log.error({ err, client: this.describe() }, 'request failed');
+      return;
+    }
+    if (offset < buf.length) this.pending = buf.subarray(offset);
+  }
+
+  private onFrame(buf: Buffer, start: number, end: number): void {
+    this.received++;
+    const r = new JuteReader(buf, start, end);
+    if (this.state === 'handshake') {
+      this.state = 'open';
+      this.host.handshake(this, ConnectRequestCodec.read(r));
+      return;
+    }
+    if (this.state !== 'open') return;
+    const header = RequestHeaderCodec.read(r);
+    this.outstanding++;
+    this.host.request(this, header, r);
+  }
+
+  /**
+   * Queues one frame. `write` fills the frame body; `barrier` is the zxid
+   * that must be durable before it may go out.
+   */
+  send(barrier: bigint, write: (w: JuteWriter) => void): void {
+    if (this.state === 'closed') return;
+    if (this.waiting.length === 0 && barrier <= this.host.durableZxid()) {
+      const at = this.out.beginFrame();
+      write(this.out);
+      this.out.endFrame(at);
+      this.scheduleFlush();
+      return;
+    }
+    const w = new JuteWriter(128);
+    const at = w.beginFrame();
+    write(w);
+    w.endFrame(at);
+    this.waiting.push({ barrier, bytes: w.take() });
+  }
+
+  /** Moves replies whose barrier is now durable to the socket, in order. */
+  release(durable: bigint): void {
+    let n = 0;
+    while (n < this.waiting.length && this.waiting[n]!.barrier <= durable) n++;
+    if (n === 0) return;
+    for (const reply of this.waiting.splice(0, n)) this.out.raw(reply.bytes);
+    this.scheduleFlush();
+    if (this.state === 'closing' && this.waiting.length === 0) this.endSoon();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // One socket write per turn of the event loop, however many replies were queued.
+    queueMicrotask(() => this.flush());
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.out.offset === 0 || this.state === 'closed') return;
+    this.socket.write(this.out.take());
+  }
+
+  get hasWaitingReplies(): boolean {
+    return this.waiting.length > 0;
+  }
+
+  /** Sends what is queued and then closes (closeSession, auth failure, unknown op). */
+  closeAfterReplies(): void {
+    this.paused = true;
+    this.state = 'closing';
+    if (this.waiting.length === 0) this.endSoon();
+  }
+
+  private endSoon(): void {
+    queueMicrotask(() => {
+      this.flush();
+      this.socket.end();
+      this.state = 'closed';
+    });
+  }
+
+  /** Protocol violation: log it and drop this connection at once. */
+  abort(reason: string): void {
+    if (this.state === 'closed') return;
+    this.host.log.warn({ client: this.describe(), sessionId: this.sessionId, reason }, 'closing connection');
+    this.close();
+  }
+
+  close(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.paused = true;
+    this.socket.destroy();
+  }
+
+  private onClose(): void {
+    this.state = 'closed';
+    this.host.closed(this);
+  }
+}

@@ -1,0 +1,252 @@
+import { EventType, type EventTypeValue } from '../jute/enums.js';
+import type { ACL } from '../jute/records/acl.js';
+import type { Stat } from '../jute/records/stat.js';
+import { EphemeralOwner, type Txn, type TxnHeader } from './txn.js';
+
+/**
+ * The in-memory tree of znodes, and the apply stage of the pipeline: it
+ * consumes a prepared {@link Txn} with its header, mutates the tree, and
+ * passes on the per-op results (for the reply) and the watch triggers (for
+ * the watch manager). It never validates: prepare already has.
+ */
+
+/** One znode. `cversion` counts child creates only, as ZooKeeper stores it. */
+export class DataNode {
+  children: Set<string> | null = null;
+
+  constructor(
+    public data: Buffer | null,
+    public acl: ACL[],
+    readonly czxid: bigint,
+    public mzxid: bigint,
+    readonly ctime: number,
+    public mtime: number,
+    public version: number,
+    public cversion: number,
+    public aversion: number,
+    readonly ephemeralOwner: bigint,
+    public pzxid: bigint,
+  ) {}
+
+  get numChildren(): number {
+    return this.children === null ? 0 : this.children.size;
+  }
+
+  /** The Stat clients see: cversion as a count of changes, and 0 owner for containers and TTL nodes. */
+  stat(): Stat {
+    const numChildren = this.numChildren;
+    return {
+      czxid: this.czxid,
+      mzxid: this.mzxid,
+      ctime: this.ctime,
+      mtime: this.mtime,
+      version: this.version,
+      // Every create but those of the children still present was matched by a delete.
+      cversion: this.cversion * 2 - numChildren,
+      aversion: this.aversion,
+      ephemeralOwner: EphemeralOwner.isSession(this.ephemeralOwner) ? this.ephemeralOwner : 0n,
+      dataLength: this.data === null ? 0 : this.data.length,
+      numChildren,
+      pzxid: this.pzxid,
+    };
+  }
+}
+
+/** A watch to fire: the path and the event type. */
+export interface Trigger {
+  path: string;
+  type: EventTypeValue;
+  /** The ACL a watcher needs READ on to receive it: the node's, or the parent's for child events. */
+  acl: ACL[];
+}
+
+/** What applying one txn produced, for the reply. Stats are taken right after that op. */
+export type ApplyResult =
+  | { type: 'create'; path: string; stat: Stat }
+  | { type: 'setData' | 'setACL'; stat: Stat }
+  | { type: 'delete' | 'check' | 'session' }
+  | { type: 'error'; err: number }
+  | { type: 'multi'; results: ApplyResult[] };
+
+const OPEN_ACL: ACL[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+const READ_ACL: ACL[] = [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }];
+
+/** The parent key of a path as ZooKeeper computes it: "" for children of the root. */
+export function parentPath(path: string): string {
+  return path.slice(0, path.lastIndexOf('/'));
+}
+
+/** Watches are set on "/", never on the "" key. */
+function parentKeyToPath(key: string): string {
+  return key === '' ? '/' : key;
+}
+
+function childName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+export class DataTree {
+  private readonly nodes = new Map<string, DataNode>();
+  /** Ephemeral paths by owning session. */
+  private readonly ephemerals = new Map<bigint, Set<string>>();
+  readonly containers = new Set<string>();
+  readonly ttls = new Set<string>();
+  /** Zxid of the last txn applied. */
+  lastZxid = 0n;
+
+  constructor() {
+    // Built directly, not through create txns, so like ZooKeeper the root shows cversion -1.
+    const root = this.newNode(Buffer.alloc(0), OPEN_ACL, 0n, 0, 0n);
+    // ZooKeeper keys the root under both "" and "/": the parent of "/a" is "", and node counts include both.
+    this.nodes.set('', root);
+    this.nodes.set('/', root);
+    for (const path of ['/zookeeper', '/zookeeper/quota']) {
+      this.attach(path, this.newNode(Buffer.alloc(0), OPEN_ACL, 0n, 0, 0n));
+    }
+    const config = this.newNode(Buffer.alloc(0), READ_ACL, 0n, 0, 0n);
+    // ZooKeeper restricts the config node with a setACL(version -1), which leaves aversion at -1.
+    config.aversion = -1;
+    this.attach('/zookeeper/config', config);
+  }
+
+  private newNode(data: Buffer | null, acl: ACL[], zxid: bigint, time: number, owner: bigint): DataNode {
+    return new DataNode(data, acl, zxid, zxid, time, time, 0, 0, 0, owner, zxid);
+  }
+
+  private attach(path: string, node: DataNode): void {
+    const parent = this.nodes.get(parentPath(path))!;
+    (parent.children ??= new Set()).add(childName(path));
+    this.nodes.set(path, node);
+  }
+
+  get(path: string): DataNode | undefined {
+    return this.nodes.get(path);
+  }
+
+  get nodeCount(): number {
+    return this.nodes.size;
+  }
+
+  /** Every path and node, the root once (under "/"). */
+  *entries(): IterableIterator<[string, DataNode]> {
+    for (const entry of this.nodes) if (entry[0] !== '') yield entry;
+  }
+
+  /** Sum of path lengths and data sizes, as ZooKeeper's approximate data size. */
+  approximateDataSize(): number {
+    let size = 0;
+    for (const [path, node] of this.nodes) size += path.length + (node.data?.length ?? 0);
+    return size;
+  }
+
+  ephemeralsOf(sessionId: bigint): ReadonlySet<string> {
+    return this.ephemerals.get(sessionId) ?? new Set();
+  }
+
+  ephemeralCount(): number {
+    let n = 0;
+    for (const set of this.ephemerals.values()) n += set.size;
+    return n;
+  }
+
+  /** Every ephemeral path by session, for `dump`. */
+  allEphemerals(): ReadonlyMap<bigint, ReadonlySet<string>> {
+    return this.ephemerals;
+  }
+
+  /** Number of descendants of a node (getAllChildrenNumber). */
+  descendantCount(path: string): number {
+    // ZooKeeper counts map keys under the path, so the root's count leaves out its two keys.
+    if (path === '/') return this.nodes.size - 2;
+    if (path === '') return this.nodes.size - 1;
+    const node = this.nodes.get(path);
+    if (!node?.children) return 0;
+    let n = 0;
+    const prefix = path === '/' ? '/' : path + '/';
+    for (const name of node.children) n += 1 + this.descendantCount(prefix + name);
+    return n;
+  }
+
+  /**
+   * Applies a txn. `triggers` collects the watches to fire, in order.
+   * The caller must have validated the txn against the current tree.
+   */
+  apply(header: TxnHeader, txn: Txn, triggers: Trigger[]): ApplyResult {
+    const result = this.applyOne(header, txn, triggers);
+    if (header.zxid > this.lastZxid) this.lastZxid = header.zxid;
+    return result;
+  }
+
+  private applyOne(header: TxnHeader, txn: Txn, triggers: Trigger[]): ApplyResult {
+    switch (txn.type) {
+      case 'create':
+        return this.create(header, txn, triggers);
+      case 'delete':
+        this.delete(txn.path, header.zxid, triggers);
+        return { type: 'delete' };
+      case 'setData': {
+        const node = this.nodes.get(txn.path)!;
+        node.data = txn.data;
+        node.version = txn.version;
+        node.mzxid = header.zxid;
+        node.mtime = header.time;
+        triggers.push({ path: txn.path, type: EventType.nodeDataChanged, acl: node.acl });
+        return { type: 'setData', stat: node.stat() };
+      }
+      case 'setACL': {
+        const node = this.nodes.get(txn.path)!;
+        node.acl = txn.acl;
+        node.aversion = txn.version;
+        return { type: 'setACL', stat: node.stat() };
+      }
+      case 'check':
+        return { type: 'check' };
+      case 'error':
+        return { type: 'error', err: txn.err };
+      case 'multi':
+        return { type: 'multi', results: txn.txns.map((t) => this.applyOne(header, t, triggers)) };
+      case 'createSession':
+        return { type: 'session' };
+      case 'closeSession':
+        // Sorted so replicas and replays delete (and notify) in the same order.
+        for (const path of [...this.ephemeralsOf(txn.sessionId)].sort()) {
+          if (this.nodes.has(path)) this.delete(path, header.zxid, triggers);
+        }
+        this.ephemerals.delete(txn.sessionId);
+        return { type: 'session' };
+    }
+  }
+
+  private create(header: TxnHeader, txn: Extract<Txn, { type: 'create' }>, triggers: Trigger[]): ApplyResult {
+    const parent = this.nodes.get(parentPath(txn.path))!;
+    const node = this.newNode(txn.data, txn.acl, header.zxid, header.time, txn.ephemeralOwner);
+    this.attach(txn.path, node);
+    parent.cversion = txn.parentCVersion;
+    parent.pzxid = header.zxid;
+    const owner = txn.ephemeralOwner;
+    if (EphemeralOwner.isContainer(owner)) this.containers.add(txn.path);
+    else if (EphemeralOwner.isTtl(owner)) this.ttls.add(txn.path);
+    else if (owner !== 0n) {
+      let set = this.ephemerals.get(owner);
+      if (!set) this.ephemerals.set(owner, (set = new Set()));
+      set.add(txn.path);
+    }
+    triggers.push({ path: txn.path, type: EventType.nodeCreated, acl: node.acl });
+    triggers.push({ path: parentKeyToPath(parentPath(txn.path)), type: EventType.nodeChildrenChanged, acl: parent.acl });
+    return { type: 'create', path: txn.path, stat: node.stat() };
+  }
+
+  private delete(path: string, zxid: bigint, triggers: Trigger[]): void {
+    const node = this.nodes.get(path)!;
+    const parent = this.nodes.get(parentPath(path))!;
+    this.nodes.delete(path);
+    parent.children?.delete(childName(path));
+    if (zxid > parent.pzxid) parent.pzxid = zxid;
+    const owner = node.ephemeralOwner;
+    if (EphemeralOwner.isContainer(owner)) this.containers.delete(path);
+    else if (EphemeralOwner.isTtl(owner)) this.ttls.delete(path);
+    else if (owner !== 0n) this.ephemerals.get(owner)?.delete(path);
+    triggers.push({ path, type: EventType.nodeDeleted, acl: node.acl });
+    triggers.push({ path: parentKeyToPath(parentPath(path)), type: EventType.nodeChildrenChanged, acl: parent.acl });
+  }
+}

@@ -1,0 +1,57 @@
+import type { AuthId } from '../acl.js';
+import type { DataTree } from '../data-tree.js';
+import type { Delivery, WatchManager } from '../watch-manager.js';
+import type { Txn } from '../txn.js';
+import type { ApplyResult } from '../data-tree.js';
+import type { ChangeView } from '../change-view.js';
+import type { JuteWriter } from '../../jute/writer.js';
+
+/** Server-wide settings the handlers consult. */
+export interface HandlerSettings {
+  /** TTL nodes allowed (zookeeper.extendedTypesEnabled). */
+  readonly extendedTypes: boolean;
+}
+
+/** The state every handler may read, passed in explicitly rather than reached through a server object. */
+export interface ServerState {
+  readonly tree: DataTree;
+  readonly watches: WatchManager;
+  readonly settings: HandlerSettings;
+}
+
+/** One request as the handlers see it: who sent it and with which identities. */
+export interface RequestContext {
+  readonly state: ServerState;
+  readonly sessionId: bigint;
+  readonly authIds: readonly AuthId[];
+  /** Sends watch events (filtered by the receivers' READ permission) in order with the replies. */
+  notify(deliveries: readonly Delivery[]): void;
+}
+
+/** A read's outcome: an error code, or a body written into the reply. */
+export type ReadOutcome = { err: number; body?: (w: JuteWriter) => void };
+
+/** Answers a read at once from the applied tree. */
+export interface ReadHandler<Req> {
+  readonly kind: 'read';
+  handle(ctx: RequestContext, req: Req): ReadOutcome;
+}
+
+/**
+ * Prepares a write: validates against the view and returns the txn to log
+ * and apply (an error txn when validation fails), then writes the reply body
+ * from what applying produced.
+ */
+export interface WriteHandler<Req> {
+  readonly kind: 'write';
+  prepare(ctx: RequestContext, view: ChangeView, req: Req): Txn;
+  respond(result: ApplyResult, w: JuteWriter, req: Req): void;
+}
+
+export type Handler<Req> = ReadHandler<Req> | WriteHandler<Req>;
+
+export const ok: ReadOutcome = { err: 0 };
+
+export function fail(err: number): Txn {
+  return { type: 'error', err };
+}

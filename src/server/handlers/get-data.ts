@@ -1,0 +1,45 @@
+import { Perms } from '../../jute/enums.js';
+import { ErrorCode } from '../../jute/error-codes.js';
+import type { GetDataResponse } from '../../jute/ops/get-data.js';
+import { GetDataResponseCodec } from '../../jute/ops/get-data.js';
+import type { PathWatchRequest } from '../../jute/records/common.js';
+import { StatCodec } from '../../jute/records/stat.js';
+import { checkACL } from '../acl.js';
+import type { ReadHandler, RequestContext } from './context.js';
+
+/**
+ * getData and exists. Reads do not validate paths (a malformed path is just
+ * not found), except that exists rejects NUL. exists leaves a watch even on a
+ * missing node (to see it created); getData leaves none on NoNode.
+ */
+
+export function readData(ctx: RequestContext, req: PathWatchRequest): GetDataResponse | number {
+  const node = ctx.state.tree.get(req.path);
+  if (!node) return ErrorCode.NONODE;
+  if (!checkACL(node.acl, Perms.read, ctx.authIds)) return ErrorCode.NOAUTH;
+  if (req.watch) ctx.state.watches.add(ctx.sessionId, req.path, 'data');
+  return { data: node.data, stat: node.stat() };
+}
+
+export const getData: ReadHandler<PathWatchRequest> = {
+  kind: 'read',
+  handle(ctx, req) {
+    const read = readData(ctx, req);
+    if (typeof read === 'number') return { err: read };
+    return { err: 0, body: (w) => GetDataResponseCodec.write(w, read) };
+  },
+};
+
+export const exists: ReadHandler<PathWatchRequest> = {
+  kind: 'read',
+  handle(ctx, req) {
+    if (req.path.includes('\0')) return { err: ErrorCode.BADARGUMENTS };
+    const node = ctx.state.tree.get(req.path);
+    // Since 3.8.4 exists needs READ on a node that is there, so it cannot be used to probe protected data.
+    if (node && !checkACL(node.acl, Perms.read, ctx.authIds)) return { err: ErrorCode.NOAUTH };
+    if (req.watch) ctx.state.watches.add(ctx.sessionId, req.path, node ? 'data' : 'exist');
+    if (!node) return { err: ErrorCode.NONODE };
+    const stat = node.stat();
+    return { err: 0, body: (w) => StatCodec.write(w, stat) };
+  },
+};

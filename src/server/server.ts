@@ -1,0 +1,412 @@
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { JuteDecodeError } from '../jute/decode-error.js';
+import { KeeperState, Perms } from '../jute/enums.js';
+import { ErrorCode } from '../jute/error-codes.js';
+import { OpCode, Xid } from '../jute/op-codes.js';
+import { AuthPacketCodec } from '../jute/ops/auth.js';
+import { opByCode } from '../jute/ops/index.js';
+import type { JuteReader } from '../jute/reader.js';
+import { ConnectResponseCodec, type ConnectRequest } from '../jute/records/connect.js';
+import { ReplyHeaderCodec, type RequestHeader } from '../jute/records/headers.js';
+import { WatcherEventCodec } from '../jute/records/watcher-event.js';
+import type { JuteWriter } from '../jute/writer.js';
+import { authenticate, checkACL, mergeAuthIds } from './acl.js';
+import { ChangeView } from './change-view.js';
+import { ServerConnection, type ConnectionHost } from './connection.js';
+import { DataTree, type ApplyResult, type Trigger } from './data-tree.js';
+import { FourLetterWords } from './four-letter-words.js';
+import { handlers } from './handlers/index.js';
+import type { Handler, RequestContext, ServerState } from './handlers/context.js';
+import { createLogger, type Logger } from './logger.js';
+import { resolveOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
+import { SessionTracker, type Session } from './session-tracker.js';
+import { MemoryTxnLog, type TxnLog } from './txn-log.js';
+import { EphemeralOwner, type Txn, type TxnHeader } from './txn.js';
+import { WatchManager, type Delivery } from './watch-manager.js';
+
+/**
+ * Herd's coordination server. A request flows one way through these stages,
+ * wired in {@link HerdServer.handleRequest}:
+ *   network (ServerConnection: frames) → decode (jute) → prepare (handlers:
+ *   validate, ACL, build a txn) → log (TxnLog.append) → apply (DataTree) →
+ *   reply and watch events (ServerConnection.send, released once durable).
+ * Everything runs on the event loop, so each txn is applied before the next
+ * request is prepared, and prepare can read the applied tree directly.
+ */
+
+const EMPTY_PASSWORD = Buffer.alloc(16);
+
+export class HerdServer implements ConnectionHost {
+  readonly options: ResolvedServerOptions;
+  readonly log: Logger;
+  readonly tree = new DataTree();
+  readonly watches = new WatchManager();
+  readonly sessions: SessionTracker;
+  readonly startedAt = Date.now();
+  readonly stats = { received: 0, sent: 0, minLatency: Infinity, maxLatency: 0, totalLatency: 0, requests: 0 };
+  private readonly state: ServerState;
+  private readonly txnLog: TxnLog;
+  private readonly connections = new Set<ServerConnection>();
+  private readonly bySession = new Map<bigint, ServerConnection>();
+  private readonly words: FourLetterWords;
+  private listener: Server | null = null;
+  private containerTimer: NodeJS.Timeout | null = null;
+  private nextZxid: bigint;
+  /** When > 0, requests are read but not answered (TestingServer.pause). */
+  private pausedReplies: Array<() => void> | null = null;
+
+  constructor(options: ServerOptions = {}, txnLog: TxnLog = new MemoryTxnLog()) {
+    this.options = resolveOptions(options);
+    this.log = options.logger ?? createLogger(options.logLevel ?? 'info');
+    this.txnLog = txnLog;
+    this.txnLog.onDurable = (zxid) => this.releaseReplies(zxid);
+    this.sessions = new SessionTracker(this.options.tickTime, (s) => this.expire(s));
+    this.state = { tree: this.tree, watches: this.watches, settings: { extendedTypes: this.options.extendedTypes } };
+    this.nextZxid = this.tree.lastZxid + 1n;
+    this.words = new FourLetterWords(this);
+  }
+
+  get maxFrameSize(): number {
+    return this.options.maxFrameSize;
+  }
+
+  get port(): number {
+    return (this.listener?.address() as AddressInfo | null)?.port ?? this.options.port;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  allConnections(): ReadonlySet<ServerConnection> {
+    return this.connections;
+  }
+
+  durableZxid(): bigint {
+    return this.txnLog.durableZxid;
+  }
+
+  async listen(): Promise<void> {
+    const listener = createServer((socket) => this.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(this.options.port, this.options.host, () => {
+        listener.off('error', reject);
+        resolve();
+      });
+    });
+    this.listener = listener;
+    this.sessions.start();
+    this.containerTimer = setInterval(() => this.collectContainers(), this.options.containerCheckInterval);
+    this.containerTimer.unref();
+    this.log.info({ port: this.port, host: this.options.host }, 'herd server listening');
+  }
+
+  /** Stops listening and drops every connection; sessions and data stay (for a restart). */
+  async stopListening(): Promise<void> {
+    this.sessions.stop();
+    if (this.containerTimer) clearInterval(this.containerTimer);
+    this.containerTimer = null;
+    const listener = this.listener;
+    this.listener = null;
+    this.dropConnections();
+    if (listener) await new Promise<void>((resolve) => listener.close(() => resolve()));
+  }
+
+  async close(): Promise<void> {
+    await this.stopListening();
+    await this.txnLog.close();
+  }
+
+  dropConnections(): void {
+    for (const conn of [...this.connections]) conn.close();
+  }
+
+  /** Stop answering (requests are held) until {@link resume}: lets tests exercise client timeouts. */
+  pause(): void {
+    this.pausedReplies ??= [];
+  }
+
+  resume(): void {
+    const held = this.pausedReplies;
+    this.pausedReplies = null;
+    for (const run of held ?? []) run();
+  }
+
+  private accept(socket: Socket): void {
+    const conn = new ServerConnection(socket, this);
+    this.connections.add(conn);
+  }
+
+  closed(conn: ServerConnection): void {
+    this.connections.delete(conn);
+    if (conn.sessionId !== 0n && this.bySession.get(conn.sessionId) === conn) {
+      this.bySession.delete(conn.sessionId);
+      // Watches belong to the connection; a client re-registers them with setWatches when it reconnects.
+      this.watches.removeSession(conn.sessionId);
+    }
+  }
+
+  fourLetterWord(conn: ServerConnection, word: string): string | null {
+    return this.words.answer(conn, word);
+  }
+
+  // ---- handshake -------------------------------------------------------------
+
+  handshake(conn: ServerConnection, req: ConnectRequest): void {
+    if (this.pausedReplies) {
+      this.pausedReplies.push(() => this.handshake(conn, req));
+      return;
+    }
+    if (req.lastZxidSeen > this.tree.lastZxid) {
+      // The client has seen a newer state than ours: it must find a server that is caught up.
+      conn.abort(`client has seen zxid 0x${req.lastZxidSeen.toString(16)}, ours is 0x${this.tree.lastZxid.toString(16)}`);
+      return;
+    }
+    const { minSessionTimeout, maxSessionTimeout } = this.options;
+    const timeout = Math.min(Math.max(req.timeOut, minSessionTimeout), maxSessionTimeout);
+    const readOnly = req.readOnly === undefined ? undefined : false;
+    if (req.sessionId !== 0n) {
+      const session = this.sessions.get(req.sessionId);
+      if (!session || session.closing || !samePassword(session.password, req.passwd)) {
+        // Timeout 0 tells the client its session is gone (expired).
+        conn.send(this.tree.lastZxid, (w) =>
+          ConnectResponseCodec.write(w, { protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: EMPTY_PASSWORD, ...opt(readOnly) }),
+        );
+        conn.closeAfterReplies();
+        return;
+      }
+      const previous = this.bySession.get(session.id);
+      if (previous && previous !== conn) previous.close();
+      session.timeout = timeout;
+      this.sessions.touch(session);
+      this.attach(conn, session.id);
+      conn.send(this.tree.lastZxid, (w) =>
+        ConnectResponseCodec.write(w, { protocolVersion: 0, timeOut: timeout, sessionId: session.id, passwd: session.password, ...opt(readOnly) }),
+      );
+      return;
+    }
+    const sessionId = this.sessions.allocateId();
+    const header = this.txnHeader(sessionId, 0);
+    this.commit(header, { type: 'createSession', sessionId, timeout });
+    const session = this.sessions.get(sessionId)!;
+    this.attach(conn, sessionId);
+    conn.send(header.zxid, (w) =>
+      ConnectResponseCodec.write(w, { protocolVersion: 0, timeOut: timeout, sessionId, passwd: session.password, ...opt(readOnly) }),
+    );
+  }
+
+  private attach(conn: ServerConnection, sessionId: bigint): void {
+    conn.sessionId = sessionId;
+    this.bySession.set(sessionId, conn);
+  }
+
+  // ---- requests ----------------------------------------------------------------
+
+  request(conn: ServerConnection, header: RequestHeader, body: JuteReader): void {
+    if (this.pausedReplies) {
+      this.pausedReplies.push(() => this.request(conn, header, body));
+      return;
+    }
+    if (conn.state !== 'open') return;
+    const started = performance.now();
+    this.stats.received++;
+    const session = this.sessions.get(conn.sessionId);
+    if (!session || session.closing) {
+      this.reply(conn, header.xid, this.tree.lastZxid, ErrorCode.SESSIONEXPIRED, started);
+      conn.closeAfterReplies();
+      return;
+    }
+    this.sessions.touch(session);
+    this.handleRequest(conn, session, header, body, started);
+  }
+
+  private handleRequest(conn: ServerConnection, session: Session, header: RequestHeader, body: JuteReader, started: number): void {
+    const { xid, type } = header;
+    if (type === OpCode.ping) {
+      this.reply(conn, Xid.ping, this.tree.lastZxid, 0, started);
+      return;
+    }
+    if (type === OpCode.auth) return this.auth(conn, body, started);
+    if (type === OpCode.closeSession) {
+      session.closing = true;
+      const txnHeader = this.txnHeader(session.id, xid);
+      this.commit(txnHeader, { type: 'closeSession', sessionId: session.id });
+      this.reply(conn, xid, txnHeader.zxid, 0, started);
+      conn.closeAfterReplies();
+      return;
+    }
+    const op = opByCode(type);
+    const handler = op ? (handlers[op.name] as Handler<unknown> | undefined) : undefined;
+    if (!op || !handler) {
+      this.log.warn({ client: conn.describe(), type }, 'unknown request type, closing connection');
+      this.reply(conn, xid, this.tree.lastZxid, ErrorCode.UNIMPLEMENTED, started);
+      conn.closeAfterReplies();
+      return;
+    }
+    let req: unknown;
+    try {
+      req = op.request.read(body);
+    } catch (err) {
+      if (!(err instanceof JuteDecodeError)) throw err;
+      this.log.warn({ client: conn.describe(), op: op.name, reason: err.message }, 'malformed request, closing connection');
+      this.reply(conn, xid, this.tree.lastZxid, ErrorCode.MARSHALLINGERROR, started);
+      conn.closeAfterReplies();
+      return;
+    }
+    const ctx: RequestContext = {
+      state: this.state,
+      sessionId: session.id,
+      authIds: conn.authIds,
+      notify: (deliveries) => this.deliver(deliveries, null, this.txnLog.durableZxid),
+    };
+    if (handler.kind === 'read') {
+      const outcome = handler.handle(ctx, req);
+      // A read waits for the writes already applied, so no client sees state that is not durable yet.
+      this.reply(conn, xid, this.tree.lastZxid, outcome.err, started, outcome.body, this.nextZxid - 1n);
+      return;
+    }
+    const txnHeader = this.txnHeader(session.id, xid);
+    const txn = handler.prepare(ctx, new ChangeView(this.tree), req);
+    const result = this.commit(txnHeader, txn);
+    const err = txn.type === 'error' ? txn.err : 0;
+    this.reply(conn, xid, this.tree.lastZxid, err, started, err === 0 ? (w) => handler.respond(result, w, req) : undefined, txnHeader.zxid);
+  }
+
+  private auth(conn: ServerConnection, body: JuteReader, started: number): void {
+    let ids = null;
+    try {
+      const packet = AuthPacketCodec.read(body);
+      ids = authenticate(packet.scheme, packet.auth ?? Buffer.alloc(0), conn.remoteAddress, {
+        ...(this.options.superDigest !== undefined ? { superDigest: this.options.superDigest } : {}),
+      });
+    } catch (err) {
+      if (!(err instanceof JuteDecodeError)) throw err;
+    }
+    if (!ids) {
+      this.reply(conn, Xid.auth, 0n, ErrorCode.AUTHFAILED, started);
+      conn.closeAfterReplies();
+      return;
+    }
+    conn.authIds = mergeAuthIds(conn.authIds, ids);
+    this.reply(conn, Xid.auth, 0n, 0, started);
+  }
+
+  private txnHeader(sessionId: bigint, cxid: number): TxnHeader {
+    return { sessionId, cxid, zxid: this.nextZxid++, time: Date.now() };
+  }
+
+  /** log → apply → watch events: the write half of the pipeline, for requests and the server's own txns. */
+  private commit(header: TxnHeader, txn: Txn): ApplyResult {
+    this.txnLog.append(header, txn);
+    const triggers: Trigger[] = [];
+    const result = this.tree.apply(header, txn, triggers);
+    if (txn.type === 'createSession') this.sessions.add(txn.sessionId, txn.timeout);
+    else if (txn.type === 'closeSession') this.sessions.remove(txn.sessionId);
+    for (const t of triggers) this.deliver(this.watches.trigger(t.path, t.type), t, header.zxid);
+    return result;
+  }
+
+  /** Sends watch events; with a trigger, only to sessions allowed to READ what changed (ZooKeeper 3.8.4+). */
+  private deliver(deliveries: readonly Delivery[], trigger: Trigger | null, barrier: bigint): void {
+    for (const d of deliveries) {
+      const conn = this.bySession.get(d.sessionId);
+      if (!conn) continue;
+      if (trigger && !checkACL(trigger.acl, Perms.read, conn.authIds)) continue;
+      conn.send(barrier, (w) => {
+        ReplyHeaderCodec.write(w, { xid: Xid.notification, zxid: -1n, err: 0 });
+        WatcherEventCodec.write(w, { type: d.type, state: KeeperState.syncConnected, path: d.path });
+      });
+    }
+  }
+
+  private reply(
+    conn: ServerConnection,
+    xid: number,
+    zxid: bigint,
+    err: number,
+    started: number,
+    body?: (w: JuteWriter) => void,
+    barrier: bigint = zxid,
+  ): void {
+    conn.outstanding--;
+    conn.lastZxid = zxid;
+    this.stats.sent++;
+    const latency = performance.now() - started;
+    this.stats.requests++;
+    this.stats.totalLatency += latency;
+    if (latency < this.stats.minLatency) this.stats.minLatency = latency;
+    if (latency > this.stats.maxLatency) this.stats.maxLatency = latency;
+    conn.sent++;
+    conn.send(barrier, (w) => {
+      ReplyHeaderCodec.write(w, { xid, zxid, err });
+      if (err === 0 && body) body(w);
+    });
+  }
+
+  private releaseReplies(durable: bigint): void {
+    for (const conn of this.connections) if (conn.hasWaitingReplies) conn.release(durable);
+  }
+
+  // ---- the server's own txns ----------------------------------------------------
+
+  /** Ends a session whose deadline passed: its ephemerals go, and its connection is closed. */
+  expire(session: Session): void {
+    if (session.closing) return;
+    session.closing = true;
+    this.log.info({ sessionId: `0x${session.id.toString(16)}`, timeout: session.timeout }, 'session expired');
+    this.commit(this.txnHeader(session.id, 0), { type: 'closeSession', sessionId: session.id });
+    this.bySession.get(session.id)?.close();
+  }
+
+  /** Deletes containers whose last child is gone and TTL nodes past their ttl, as ZooKeeper's ContainerManager. */
+  collectContainers(): void {
+    const now = Date.now();
+    const doomed: string[] = [];
+    for (const path of this.tree.containers) {
+      const node = this.tree.get(path);
+      // A container that never had a child is kept, so a client can create one and then fill it.
+      if (node && node.numChildren === 0 && node.cversion > 0) doomed.push(path);
+    }
+    for (const path of this.tree.ttls) {
+      const node = this.tree.get(path);
+      if (node && node.numChildren === 0 && now - node.mtime > EphemeralOwner.ttlOf(node.ephemeralOwner)) doomed.push(path);
+    }
+    for (const path of doomed) {
+      const node = this.tree.get(path);
+      if (!node || node.numChildren > 0) continue;
+      this.commit(this.txnHeader(0n, 0), { type: 'delete', path });
+    }
+  }
+}
+
+function samePassword(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function opt(readOnly: boolean | undefined): { readOnly?: boolean } {
+  return readOnly === undefined ? {} : { readOnly };
+}
+
+/** What {@link startServer} returns. */
+export interface ServerHandle {
+  /** `127.0.0.1:<port>` (or the listening host), ready for a client. */
+  readonly connectionString: string;
+  readonly port: number;
+  readonly server: HerdServer;
+  close(): Promise<void>;
+}
+
+/** Starts a Herd server and resolves once it is listening. */
+export async function startServer(options: ServerOptions = {}): Promise<ServerHandle> {
+  const server = new HerdServer(options);
+  await server.listen();
+  const host = server.options.host === '0.0.0.0' || server.options.host === '::' ? '127.0.0.1' : server.options.host;
+  return {
+    connectionString: `${host}:${server.port}`,
+    port: server.port,
+    server,
+    close: () => server.close(),
+  };
+}

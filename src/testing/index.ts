@@ -1,0 +1,2 @@
+/** `herd-zk/testing`: servers for tests. */
+export { TestingServer } from './testing-server.js';
