@@ -1,0 +1,32 @@
+/** Herd's ZooKeeper client. */
+export { createClient, Client } from './client.js';
+export type {
+  ClientEvents,
+  RawReply,
+  WatchOptions,
+  GetChildrenOptions,
+  RemoveWatchesOptions,
+  WatchStreamOptions,
+} from './client.js';
+export type { ClientOptions, AuthInfo } from './options.js';
+export type { ClientState, StateChange } from './state.js';
+export type { WatchEvent, WatchEventType, WatchListener } from './watch-event.js';
+export type { WatcherKind } from './watch-registry.js';
+export { WatchStream } from './watch-stream.js';
+export { op, isTransactionError } from './transaction.js';
+export type {
+  CreateOptions,
+  TransactionOp,
+  ReadOp,
+  TransactionResult,
+  TransactionOpError,
+  ReadResult,
+  TransactionError,
+} from './transaction.js';
+export type { CreateModeName } from './create-mode.js';
+export type { Data } from './data.js';
+export { Acls, ANYONE_ID, AUTH_IDS, digestId } from './acl.js';
+export { parseConnectionString, DEFAULT_PORT } from './connection-string.js';
+export type { ConnectionString, HostPort } from './connection-string.js';
+export type { BackoffOptions } from './backoff.js';
+export type { Clock } from './clock.js';

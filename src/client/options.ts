@@ -1,0 +1,40 @@
+import type { BackoffOptions } from './backoff.js';
+import type { Clock } from './clock.js';
+
+/** Credentials sent after every (re)connect, as ZooKeeper's addAuthInfo. */
+export interface AuthInfo {
+  /** The auth scheme: `digest` (credentials `user:password`), `ip`, `x509`, ... */
+  scheme: string;
+  /** The credentials; strings are sent as UTF-8. */
+  credentials: string | Uint8Array;
+}
+
+/** Options of {@link createClient}. Every duration is in milliseconds. */
+export interface ClientOptions {
+  /** The session timeout asked for; the server clamps it into [2, 20] × tickTime. Default 30000. */
+  sessionTimeout?: number;
+  /** How long {@link Client.connect} waits for a session before it gives up and closes the client. Default 15000. */
+  connectTimeout?: number;
+  /**
+   * The longest a request may take, from the call to its reply, including
+   * the wait for a reconnect. A request never sent in time fails with
+   * ConnectionLossError; one sent and not answered in time fails with
+   * RequestTimeoutError and drops the connection (replies are ordered, so
+   * the rest cannot be trusted). 0 disables it. Default 30000.
+   */
+  requestTimeout?: number;
+  /** Accept a read-only server (one that lost its quorum): state `connectedReadOnly`. Default false. */
+  readOnly?: boolean;
+  /** Credentials added right after connecting, and again after every reconnect. */
+  auth?: AuthInfo[];
+  /** Start a new session automatically after the old one expired. Default false. */
+  reconnectOnExpiry?: boolean;
+  /** The largest reply accepted from a server, in bytes. Default 4 MiB. */
+  maxFrameSize?: number;
+  /** Reconnect delays. */
+  backoff?: BackoffOptions;
+  /** Keep the host order of the connection string instead of shuffling it (tests). Default false. */
+  noShuffle?: boolean;
+  /** The time source of every timer (tests). */
+  clock?: Clock;
+}
