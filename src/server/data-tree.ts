@@ -119,6 +119,33 @@ export class DataTree {
     this.nodes.set(path, node);
   }
 
+  /**
+   * Puts a node back as a snapshot recorded it. Parents come before their
+   * children in a snapshot, so the parent is always there already.
+   */
+  restore(path: string, node: DataNode): void {
+    if (path === '/') {
+      const children = this.nodes.get('/')!.children;
+      node.children = children;
+      this.nodes.set('', node);
+      this.nodes.set('/', node);
+    } else if (this.nodes.has(path)) {
+      // The built-in nodes exist from the start; keep their children, take the recorded state.
+      node.children = this.nodes.get(path)!.children;
+      this.nodes.set(path, node);
+    } else {
+      this.attach(path, node);
+    }
+    const owner = node.ephemeralOwner;
+    if (EphemeralOwner.isContainer(owner)) this.containers.add(path);
+    else if (EphemeralOwner.isTtl(owner)) this.ttls.add(path);
+    else if (owner !== 0n) {
+      let set = this.ephemerals.get(owner);
+      if (!set) this.ephemerals.set(owner, (set = new Set()));
+      set.add(path);
+    }
+  }
+
   get(path: string): DataNode | undefined {
     return this.nodes.get(path);
   }

@@ -6,8 +6,19 @@ export interface ServerOptions {
   port?: number;
   /** Address to listen on. Default '0.0.0.0' (all interfaces). */
   host?: string;
-  /** Where durable state lives (used by the durable log; the in-memory server ignores it). */
+  /**
+   * Where the transaction log and snapshots live. Without it the server keeps
+   * everything in memory only (nothing survives a restart).
+   */
   dataDir?: string;
+  /** fsync each batch of transactions before acknowledging it. Default true; turn off only in tests. */
+  forceSync?: boolean;
+  /** Transactions between snapshots (ZooKeeper's snapCount; the actual point is randomized in its upper half). Default 100000. */
+  snapCount?: number;
+  /** Snapshots (and the logs after them) kept when purging. Default 3. */
+  snapRetainCount?: number;
+  /** Log file preallocation step in bytes. Default 64 MiB. */
+  preallocateBytes?: number;
   /** ZooKeeper's tickTime in ms: the unit of session timeouts. Default 2000. */
   tickTime?: number;
   /** Lowest session timeout granted. Default 2 × tickTime. */
@@ -32,6 +43,10 @@ export interface ResolvedServerOptions {
   port: number;
   host: string;
   dataDir: string | undefined;
+  forceSync: boolean;
+  snapCount: number;
+  snapRetainCount: number;
+  preallocateBytes: number;
   tickTime: number;
   minSessionTimeout: number;
   maxSessionTimeout: number;
@@ -49,6 +64,10 @@ export function resolveOptions(o: ServerOptions): ResolvedServerOptions {
     port: o.port ?? 2181,
     host: o.host ?? '0.0.0.0',
     dataDir: o.dataDir,
+    forceSync: o.forceSync ?? true,
+    snapCount: o.snapCount ?? 100_000,
+    snapRetainCount: Math.max(1, o.snapRetainCount ?? 3),
+    preallocateBytes: o.preallocateBytes ?? 64 * 1024 * 1024,
     tickTime,
     minSessionTimeout: o.minSessionTimeout ?? tickTime * 2,
     maxSessionTimeout: o.maxSessionTimeout ?? tickTime * 20,

@@ -23,6 +23,10 @@ import { resolveOptions, type ResolvedServerOptions, type ServerOptions } from '
 import { SessionTracker, type Session } from './session-tracker.js';
 import { MemoryTxnLog, type TxnLog } from './txn-log.js';
 import { EphemeralOwner, type Txn, type TxnHeader } from './txn.js';
+import { ensureDataDir, loadSecret } from './storage/data-dir.js';
+import { FileTxnLog } from './storage/file-txn-log.js';
+import { recover } from './storage/recovery.js';
+import { Snapshotter } from './storage/snapshotter.js';
 import { WatchManager, type Delivery } from './watch-manager.js';
 
 /**
@@ -37,16 +41,27 @@ import { WatchManager, type Delivery } from './watch-manager.js';
 
 const EMPTY_PASSWORD = Buffer.alloc(16);
 
+/** What a server starts from: a recovered tree and sessions, and where to log. */
+export interface ServerStorage {
+  tree: DataTree;
+  /** Live sessions and their timeouts. */
+  sessions: ReadonlyMap<bigint, number>;
+  txnLog: TxnLog;
+  secret?: Buffer;
+  snapshotter?: Snapshotter;
+}
+
 export class HerdServer implements ConnectionHost {
   readonly options: ResolvedServerOptions;
   readonly log: Logger;
-  readonly tree = new DataTree();
+  readonly tree: DataTree;
   readonly watches = new WatchManager();
   readonly sessions: SessionTracker;
   readonly startedAt = Date.now();
   readonly stats = { received: 0, sent: 0, minLatency: Infinity, maxLatency: 0, totalLatency: 0, requests: 0 };
   private readonly state: ServerState;
   private readonly txnLog: TxnLog;
+  private readonly snapshotter: Snapshotter | null;
   private readonly connections = new Set<ServerConnection>();
   private readonly bySession = new Map<bigint, ServerConnection>();
   private readonly words: FourLetterWords;
@@ -56,15 +71,78 @@ export class HerdServer implements ConnectionHost {
   /** When > 0, requests are read but not answered (TestingServer.pause). */
   private pausedReplies: Array<() => void> | null = null;
 
-  constructor(options: ServerOptions = {}, txnLog: TxnLog = new MemoryTxnLog()) {
+  constructor(options: ServerOptions = {}, storage?: ServerStorage) {
     this.options = resolveOptions(options);
     this.log = options.logger ?? createLogger(options.logLevel ?? 'info');
-    this.txnLog = txnLog;
+    this.tree = storage?.tree ?? new DataTree();
+    this.txnLog = storage?.txnLog ?? new MemoryTxnLog();
+    this.snapshotter = storage?.snapshotter ?? null;
     this.txnLog.onDurable = (zxid) => this.releaseReplies(zxid);
-    this.sessions = new SessionTracker(this.options.tickTime, (s) => this.expire(s));
+    this.sessions = new SessionTracker(this.options.tickTime, (s) => this.expire(s), storage?.secret);
+    // Restored sessions get a full timeout from now to reconnect, as in ZooKeeper.
+    for (const [id, timeout] of storage?.sessions ?? []) this.sessions.add(id, timeout);
     this.state = { tree: this.tree, watches: this.watches, settings: { extendedTypes: this.options.extendedTypes } };
     this.nextZxid = this.tree.lastZxid + 1n;
     this.words = new FourLetterWords(this);
+  }
+
+  /**
+   * Opens a server: with a dataDir, recovers the tree and sessions from the
+   * newest snapshot and the log, and logs durably from then on.
+   */
+  static async open(options: ServerOptions = {}): Promise<HerdServer> {
+    const dir = options.dataDir;
+    if (dir === undefined) return new HerdServer(options);
+    const resolved = resolveOptions(options);
+    const log = options.logger ?? createLogger(options.logLevel ?? 'info');
+    await ensureDataDir(dir);
+    const started = performance.now();
+    const recovered = await recover(dir, log);
+    const secret = await loadSecret(dir);
+    let server: HerdServer | null = null;
+    const txnLog = new FileTxnLog(
+      {
+        dir,
+        forceSync: resolved.forceSync,
+        preallocateBytes: resolved.preallocateBytes,
+        maxFileSize: resolved.preallocateBytes,
+        log,
+        onFatal: (err) => server?.fatal(err),
+      },
+      recovered.tree.lastZxid,
+    );
+    await txnLog.resume(recovered.resume);
+    const snapshotter = new Snapshotter(dir, resolved.snapCount, resolved.snapRetainCount, resolved.forceSync, txnLog, log);
+    server = new HerdServer({ ...options, logger: log }, { ...recovered, txnLog, secret, snapshotter });
+    log.info(
+      {
+        dataDir: dir,
+        zxid: `0x${recovered.tree.lastZxid.toString(16)}`,
+        nodes: recovered.tree.nodeCount - 1,
+        sessions: recovered.sessions.size,
+        txnsReplayed: recovered.txnsReplayed,
+        ms: Math.round(performance.now() - started),
+      },
+      'data directory loaded',
+    );
+    return server;
+  }
+
+  /** The log cannot write: stop serving rather than acknowledge what may not be durable. */
+  fatal(err: Error): void {
+    this.log.error({ err: err.message }, 'transaction log failed; server stopping');
+    void this.stopListening();
+  }
+
+  /** Writes a snapshot now (tests and operators). */
+  async snapshot(): Promise<void> {
+    await this.snapshotter?.snapshot(this.tree, this.snapshotSessions());
+  }
+
+  private snapshotSessions(): Array<{ id: bigint; timeout: number }> {
+    const out: Array<{ id: bigint; timeout: number }> = [];
+    for (const s of this.sessions.all()) if (!s.closing) out.push({ id: s.id, timeout: s.timeout });
+    return out;
   }
 
   get maxFrameSize(): number {
@@ -116,6 +194,7 @@ export class HerdServer implements ConnectionHost {
 
   async close(): Promise<void> {
     await this.stopListening();
+    await this.snapshotter?.idle();
     await this.txnLog.close();
   }
 
@@ -304,6 +383,7 @@ export class HerdServer implements ConnectionHost {
     const result = this.tree.apply(header, txn, triggers);
     if (txn.type === 'createSession') this.sessions.add(txn.sessionId, txn.timeout);
     else if (txn.type === 'closeSession') this.sessions.remove(txn.sessionId);
+    this.snapshotter?.onTxn(this.tree, () => this.snapshotSessions());
     for (const t of triggers) this.deliver(this.watches.trigger(t.path, t.type), t, header.zxid);
     return result;
   }
@@ -400,7 +480,7 @@ export interface ServerHandle {
 
 /** Starts a Herd server and resolves once it is listening. */
 export async function startServer(options: ServerOptions = {}): Promise<ServerHandle> {
-  const server = new HerdServer(options);
+  const server = await HerdServer.open(options);
   await server.listen();
   const host = server.options.host === '0.0.0.0' || server.options.host === '::' ? '127.0.0.1' : server.options.host;
   return {

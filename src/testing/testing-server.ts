@@ -29,8 +29,9 @@ export class TestingServer {
   static async start(options: ServerOptions = {}): Promise<TestingServer> {
     const ownsDataDir = options.dataDir === undefined;
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'herd-test-')));
-    const resolved: ServerOptions = { host: '127.0.0.1', port: 0, logLevel: 'warn', ...options, dataDir };
-    const server = new HerdServer(resolved);
+    // fsync off by default: a test's data need only survive a restart of the server, not of the machine.
+    const resolved: ServerOptions = { host: '127.0.0.1', port: 0, logLevel: 'warn', forceSync: false, ...options, dataDir };
+    const server = await HerdServer.open(resolved);
     await server.listen();
     return new TestingServer(server, { ...resolved, port: server.port }, dataDir, ownsDataDir);
   }
@@ -50,11 +51,13 @@ export class TestingServer {
   }
 
   /**
-   * Stops and starts the server on the same port with the same data:
-   * clients see a connection loss and resume their sessions.
+   * Stops the server and starts a new one on the same port from the same
+   * data directory (a real recovery from the log and snapshots): clients see
+   * a connection loss and resume their sessions.
    */
   async restart(): Promise<void> {
-    await this.server.stopListening();
+    await this.server.close();
+    this.server = await HerdServer.open(this.options);
     await this.server.listen();
   }
 

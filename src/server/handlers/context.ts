@@ -55,3 +55,11 @@ export const ok: ReadOutcome = { err: 0 };
 export function fail(err: number): Txn {
   return { type: 'error', err };
 }
+
+/**
+ * Request buffers are views into the socket chunk they arrived in; the tree
+ * keeps a copy so one small znode does not pin a whole 64 KiB chunk.
+ */
+export function ownCopy(data: Buffer | null): Buffer | null {
+  return data === null ? null : Buffer.from(data);
+}

@@ -11,7 +11,7 @@ import type { ApplyResult } from '../data-tree.js';
 import { parentPath } from '../data-tree.js';
 import { validatePath } from '../path.js';
 import { EphemeralOwner, type Txn } from '../txn.js';
-import { fail, type RequestContext, type WriteHandler } from './context.js';
+import { fail, ownCopy, type RequestContext, type WriteHandler } from './context.js';
 
 /**
  * create, create2, createContainer and createTTL. Checks run in ZooKeeper's
@@ -68,7 +68,7 @@ export function prepareCreate(
   const parentCVersion = parent.cversion + 1;
   view.set(parentKey, { ...parent, cversion: parentCVersion, numChildren: parent.numChildren + 1 });
   view.set(path, { acl: fixed.acl, version: 0, aversion: 0, cversion: 0, numChildren: 0, ephemeralOwner });
-  return { type: 'create', path, data: req.data, acl: fixed.acl, ephemeralOwner, parentCVersion };
+  return { type: 'create', path, data: ownCopy(req.data), acl: fixed.acl, ephemeralOwner, parentCVersion };
 }
 
 function createdPath(result: ApplyResult): Extract<ApplyResult, { type: 'create' }> {

@@ -6,7 +6,7 @@ import { checkACL } from '../acl.js';
 import type { ChangeView } from '../change-view.js';
 import { validatePath } from '../path.js';
 import type { Txn } from '../txn.js';
-import { fail, type RequestContext, type WriteHandler } from './context.js';
+import { fail, ownCopy, type RequestContext, type WriteHandler } from './context.js';
 
 /** setData: WRITE on the node, then the version check. */
 export function prepareSetData(ctx: RequestContext, view: ChangeView, req: SetDataRequest): Txn {
@@ -17,7 +17,7 @@ export function prepareSetData(ctx: RequestContext, view: ChangeView, req: SetDa
   if (req.version !== -1 && req.version !== node.version) return fail(ErrorCode.BADVERSION);
   const version = node.version + 1;
   view.set(req.path, { ...node, version });
-  return { type: 'setData', path: req.path, data: req.data, version };
+  return { type: 'setData', path: req.path, data: ownCopy(req.data), version };
 }
 
 export const setData: WriteHandler<SetDataRequest> = {

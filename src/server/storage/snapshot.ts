@@ -1,0 +1,121 @@
+import { open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { JuteReader } from '../../jute/reader.js';
+import { readACLs, writeACLs } from '../../jute/records/acl.js';
+import { JuteWriter } from '../../jute/writer.js';
+import { DataNode, type DataTree } from '../data-tree.js';
+import { CorruptDataError } from './corrupt-data-error.js';
+import { syncDir, zxidName } from './data-dir.js';
+
+/**
+ * Snapshot file layout:
+ *   magic "HERDSNP1", long zxid,
+ *   int session count, (long id, int timeout)*,
+ *   int node count, (ustring path, buffer data, vector<ACL>, long czxid, long mzxid,
+ *     long ctime, long mtime, int version, int cversion, int aversion,
+ *     long ephemeralOwner, long pzxid)*,
+ *   uint32 crc32 of everything before it.
+ * The tree is serialized in one synchronous pass, so the snapshot is exactly
+ * the state at `zxid`; the bytes then go to disk asynchronously.
+ */
+
+export const SNAPSHOT_MAGIC = Buffer.from('HERDSNP1', 'latin1');
+const CHUNK = 1 << 20;
+
+export interface SnapshotSession {
+  id: bigint;
+  timeout: number;
+}
+
+export interface SnapshotContents {
+  zxid: bigint;
+  sessions: SnapshotSession[];
+}
+
+/** Serializes the tree and sessions into chunks (the last one carries the checksum). */
+export function serializeSnapshot(tree: DataTree, zxid: bigint, sessions: Iterable<SnapshotSession>): Buffer[] {
+  const chunks: Buffer[] = [];
+  let crc = 0;
+  const w = new JuteWriter(CHUNK + 4096);
+  const cut = () => {
+    const chunk = w.take();
+    crc = crc32(chunk, crc);
+    chunks.push(chunk);
+  };
+  w.raw(SNAPSHOT_MAGIC).long(zxid);
+  const list = [...sessions];
+  w.int(list.length);
+  for (const s of list) w.long(s.id).int(s.timeout);
+  w.int(tree.nodeCount - 1);
+  for (const [path, n] of tree.entries()) {
+    w.ustring(path).buffer(n.data);
+    writeACLs(w, n.acl);
+    w.long(n.czxid).long(n.mzxid).longNumber(n.ctime).longNumber(n.mtime);
+    w.int(n.version).int(n.cversion).int(n.aversion).long(n.ephemeralOwner).long(n.pzxid);
+    if (w.offset >= CHUNK) cut();
+  }
+  cut();
+  const trailer = Buffer.alloc(4);
+  trailer.writeUInt32BE(crc >>> 0);
+  chunks.push(trailer);
+  return chunks;
+}
+
+/** Writes a serialized snapshot durably (temp file, fsync, rename) and returns its path. */
+export async function writeSnapshot(dir: string, zxid: bigint, chunks: Buffer[], sync: boolean): Promise<string> {
+  const path = join(dir, zxidName('snapshot', zxid));
+  const tmp = `${path}.tmp`;
+  const fh = await open(tmp, 'w');
+  try {
+    for (const chunk of chunks) await fh.write(chunk);
+    if (sync) await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+  if (sync) await syncDir(dir);
+  return path;
+}
+
+/** Reads a snapshot into the (fresh) tree; throws CorruptDataError naming the file and offset. */
+export async function readSnapshot(file: string, tree: DataTree): Promise<SnapshotContents> {
+  const buf = await readFile(file);
+  if (buf.length < SNAPSHOT_MAGIC.length + 12 || !buf.subarray(0, SNAPSHOT_MAGIC.length).equals(SNAPSHOT_MAGIC)) {
+    throw new CorruptDataError(file, 0, 'not a Herd snapshot (bad magic)');
+  }
+  const bodyEnd = buf.length - 4;
+  if ((crc32(buf.subarray(0, bodyEnd)) >>> 0) !== buf.readUInt32BE(bodyEnd)) {
+    throw new CorruptDataError(file, bodyEnd, 'snapshot checksum mismatch');
+  }
+  const r = new JuteReader(buf, SNAPSHOT_MAGIC.length, bodyEnd);
+  try {
+    const zxid = r.long();
+    const sessions = r.vector((rr) => ({ id: rr.long(), timeout: rr.int() })) ?? [];
+    const count = r.int();
+    for (let i = 0; i < count; i++) {
+      const path = r.string();
+      const data = r.buffer();
+      const acl = readACLs(r);
+      const node = new DataNode(
+        data === null ? null : Buffer.from(data),
+        acl,
+        r.long(),
+        r.long(),
+        r.longNumber(),
+        r.longNumber(),
+        r.int(),
+        r.int(),
+        r.int(),
+        r.long(),
+        r.long(),
+      );
+      tree.restore(path, node);
+    }
+    tree.lastZxid = zxid;
+    return { zxid, sessions };
+  } catch (err) {
+    if (err instanceof CorruptDataError) throw err;
+    throw new CorruptDataError(file, r.offset, `snapshot does not decode: ${String(err)}`);
+  }
+}
