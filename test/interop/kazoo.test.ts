@@ -1,0 +1,127 @@
+/**
+ * Kazoo interop: the Python scripts in test/interop/kazoo/ (Debian's
+ * python3-kazoo 2.8) run against Herd's server (in process) and against a
+ * real ZooKeeper 3.8 (the Debian jars). Each script must succeed on both,
+ * and its JSON transcript must be identical on both. The scripts normalize
+ * what legitimately differs between two servers themselves: zxids are
+ * relative to the script's first create, times are reduced to facts
+ * (ctime <= mtime, mtime == ctime), session ids are named, children lists
+ * sorted (ZooKeeper does not order them).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer } from '../../src/server/server.js';
+import { PYTHON, kazooAvailable, requireTool } from '../support/interop.js';
+import { startZooKeeper, zookeeperAvailable, type ZooKeeperServer } from '../support/zookeeper.js';
+
+/** The repository root: this file runs from build/test/interop/, its sources are in test/interop/. */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+  return dir;
+}
+
+const SCRIPTS = join(repoRoot(), 'test', 'interop', 'kazoo');
+
+interface ScriptRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+function runScript(script: string, connectionString: string, timeoutMs = 60_000): Promise<ScriptRun> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, [join(SCRIPTS, script), connectionString], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({
+        code,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        ms: Date.now() - started,
+      });
+    });
+  });
+}
+
+function transcript(run: ScriptRun, target: string): unknown {
+  assert.equal(
+    run.code,
+    0,
+    `${target}: script failed (exit ${run.code})\n--- stderr\n${run.stderr}\n--- transcript so far\n${run.stdout}`,
+  );
+  try {
+    return JSON.parse(run.stdout);
+  } catch (e) {
+    assert.fail(`${target}: stdout is not JSON (${String(e)}):\n${run.stdout}`);
+  }
+}
+
+/**
+ * Compares two transcripts step by step, so that a failure names the first
+ * step that differs rather than dumping two long arrays.
+ */
+function assertSameTranscript(herd: unknown, zk: unknown): void {
+  assert.ok(Array.isArray(herd) && Array.isArray(zk), 'transcripts are arrays');
+  const n = Math.min(herd.length, zk.length);
+  for (let i = 0; i < n; i++) {
+    assert.deepEqual(herd[i], zk[i], `step ${i} (${JSON.stringify((zk[i] as unknown[])[0])}) differs: herd vs zookeeper`);
+  }
+  assert.equal(herd.length, zk.length, 'transcript lengths differ');
+}
+
+const haveTools = kazooAvailable() && zookeeperAvailable();
+
+describe('Kazoo interop: Herd vs ZooKeeper 3.8', { timeout: 180_000 }, () => {
+  let herd: Awaited<ReturnType<typeof startServer>> | undefined;
+  let zk: ZooKeeperServer | undefined;
+
+  before(async () => {
+    if (!requireTool(undefined, kazooAvailable(), 'python3-kazoo (/usr/bin/python3 -c "import kazoo")')) return;
+    if (!requireTool(undefined, zookeeperAvailable(), 'ZooKeeper 3.8 (Debian zookeeper package and java)')) return;
+    [herd, zk] = await Promise.all([
+      startServer({ host: '127.0.0.1', port: 0, logLevel: 'warn' }),
+      startZooKeeper({ forceSync: false }),
+    ]);
+  });
+
+  after(async () => {
+    await Promise.all([herd?.close(), zk?.destroy()]);
+  });
+
+  for (const script of ['crud.py', 'recipes.py']) {
+    it(`${script}: succeeds on both servers with identical transcripts`, async (t) => {
+      if (!requireTool(t, haveTools, 'python3-kazoo and ZooKeeper 3.8')) return;
+      assert.ok(herd && zk, 'servers started');
+      // One at a time: the recipes script is timing-sensitive only in how long it takes.
+      const onZk = await runScript(script, zk.connectionString);
+      const onHerd = await runScript(script, herd.connectionString);
+      t.diagnostic(`${script}: zookeeper ${onZk.ms} ms, herd ${onHerd.ms} ms`);
+      const zkTranscript = transcript(onZk, `zookeeper (${script})`);
+      const herdTranscript = transcript(onHerd, `herd (${script})`);
+      assertSameTranscript(herdTranscript, zkTranscript);
+    });
+  }
+});
