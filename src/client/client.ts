@@ -510,6 +510,8 @@ export class Client extends EventEmitter<ClientEvents> {
    * path, on the server and here. The removed listeners are called with a
    * dataWatchRemoved, childWatchRemoved or persistentWatchRemoved event.
    * Rejects with NoWatcherError when the client has no such watch.
+   * Persistent watches on the path survive the removal of its `data` or
+   * `children` watches (they are asked for again before this resolves).
    */
   removeWatches(path: string, type: WatcherKind, options: RemoveWatchesOptions = {}): Promise<void> {
     return this.guard(path, 'removeWatches', () => {
@@ -525,14 +527,37 @@ export class Client extends EventEmitter<ClientEvents> {
         removeHere();
         return Promise.resolve();
       }
+      let reinstated: Promise<void> | undefined;
       return this.call(
         Ops.removeWatches,
         { path: this.chrootMap.toServer(path), type: WatcherType[type] },
         path,
         () => undefined,
-        { onReply: (err) => err === 0 && removeHere() },
-      );
+        {
+          onReply: (err) => {
+            if (err !== 0) return;
+            removeHere();
+            if (type !== 'any') reinstated = this.reinstatePersistent(path);
+          },
+        },
+      ).then(() => reinstated);
     });
+  }
+
+  /**
+   * ZooKeeper keeps one watch per path and session: removing its data (or
+   * child) watches also removes a persistent watch on the same path. Ask
+   * for the persistent watches the client still has there again; the
+   * request follows the removal, so no event falls in between.
+   */
+  private reinstatePersistent(path: string): Promise<void> | undefined {
+    const requests: Promise<void>[] = [];
+    for (const mode of ['persistent', 'persistentRecursive'] as const) {
+      if (!this.watches.hasKind(path, mode)) continue;
+      const body = { path: this.chrootMap.toServer(path), mode: AddWatchMode[mode] };
+      requests.push(this.call(Ops.addWatch, body, path, () => undefined).catch(() => {}));
+    }
+    return requests.length === 0 ? undefined : Promise.all(requests).then(() => undefined);
   }
 
   /** Resolves when the server holds a watch of that kind on the path for this session, else rejects with NoWatcherError. */

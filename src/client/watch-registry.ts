@@ -101,6 +101,11 @@ export class WatchRegistry {
     return false;
   }
 
+  /** True when a watch of exactly this kind is registered on the path. */
+  hasKind(path: string, kind: WatchKind): boolean {
+    return this.tables[kind].has(path);
+  }
+
   /** True when a listener other than `listener` watches the path with that kind. */
   hasOther(path: string, kind: WatcherKind, listener: WatchListener): boolean {
     for (const k of kindsOf(kind)) {
