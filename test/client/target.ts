@@ -1,14 +1,13 @@
 /**
  * The one place the client tests get their server from. The target is
  * chosen by HERD_CLIENT_TARGET: `zookeeper` (default: real ZooKeeper 3.8
- * from the Debian jars) or `herd` (Herd's own server, in-process). Both
- * come from test/support when it provides them, else from the local
- * fallbacks next to this file.
+ * from the Debian jars, via test/support) or `herd` (Herd's own server,
+ * in-process).
  */
 import { once } from 'node:events';
 import { createClient, type Client, type ClientOptions } from '../../src/client/index.js';
-import { startLocalProxy, type LocalProxy } from './local-proxy.js';
-import { startLocalZooKeeper } from './local-zookeeper.js';
+import { startProxy as startSupportProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { startZooKeeper, type ZooKeeperServer } from '../support/zookeeper.js';
 
 /** A running server the client tests talk to. */
 export interface Target {
@@ -16,47 +15,53 @@ export interface Target {
   readonly connectionString: string;
   readonly host: string;
   readonly port: number;
+  /** The ZooKeeper server, when the target is one (stop/kill/start). */
+  readonly zookeeper?: ZooKeeperServer;
   close(): Promise<void>;
 }
 
+/** What a target is started with. */
+export interface TargetOptions {
+  /** ZooKeeper tickTime in ms (sessions are clamped to [2, 20] ticks). Default 200, for fast expiry tests. */
+  tickTime?: number;
+}
+
 /** A fault-injecting TCP proxy in front of a target. */
-export type Proxy = LocalProxy;
+export type Proxy = TcpProxy;
 
 export const targetKind: 'zookeeper' | 'herd' = process.env.HERD_CLIENT_TARGET === 'herd' ? 'herd' : 'zookeeper';
 
-async function optionalImport(specifier: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    return (await import(new URL(specifier, import.meta.url).href)) as Record<string, unknown>;
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') return undefined;
-    throw err;
-  }
+interface HerdHandle {
+  connectionString: string;
+  port: number;
+  close(): Promise<void>;
 }
 
 /** Starts the target server. */
-export async function startTarget(): Promise<Target> {
+export async function startTarget(options: TargetOptions = {}): Promise<Target> {
   if (targetKind === 'herd') {
-    const mod = await optionalImport('../../src/server/server.js');
-    const startServer = mod?.startServer as
-      | ((o: { port: number; host: string }) => Promise<{ connectionString: string; port: number; close(): Promise<void> }>)
-      | undefined;
-    if (!startServer) throw new Error('Herd server not available');
-    const s = await startServer({ port: 0, host: '127.0.0.1' });
+    // Imported lazily so the client tests do not depend on the server compiling.
+    const mod = (await import('../../src/server/server.js')) as {
+      startServer(o: { port: number; host: string }): Promise<HerdHandle>;
+    };
+    const s = await mod.startServer({ port: 0, host: '127.0.0.1' });
     return { kind: 'herd', connectionString: s.connectionString, host: '127.0.0.1', port: s.port, close: () => s.close() };
   }
-  const support = await optionalImport('../support/zookeeper.js');
-  const start = support?.startZooKeeper as
-    | (() => Promise<{ connectionString: string; host: string; port: number; destroy(): Promise<void> }>)
-    | undefined;
-  const zk = start ? await start() : await startLocalZooKeeper();
-  return { kind: 'zookeeper', connectionString: zk.connectionString, host: zk.host, port: zk.port, close: () => zk.destroy() };
+  const tickTime = options.tickTime ?? 200;
+  const zk = await startZooKeeper({ tickTime, forceSync: false, maxSessionTimeout: 60000 });
+  return {
+    kind: 'zookeeper',
+    connectionString: zk.connectionString,
+    host: zk.host,
+    port: zk.port,
+    zookeeper: zk,
+    close: () => zk.destroy(),
+  };
 }
 
 /** Starts a TCP proxy in front of host:port. */
-export async function startProxy(host: string, port: number): Promise<Proxy> {
-  const support = await optionalImport('../support/tcp-proxy.js');
-  const start = support?.startProxy as ((h: string, p: number) => Promise<Proxy>) | undefined;
-  return start ? start(host, port) : startLocalProxy(host, port);
+export function startProxy(host: string, port: number): Promise<Proxy> {
+  return startSupportProxy(host, port);
 }
 
 let counter = 0;
