@@ -169,6 +169,39 @@ export function mergeAuthIds(current: readonly AuthId[], added: readonly AuthId[
   return merged;
 }
 
+/** Java's String.hashCode over UTF-16 code units. */
+function javaStringHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/**
+ * A session's ids in the order ZooKeeper iterates them. ZooKeeper keeps them
+ * in a set backed by a java.util.concurrent.ConcurrentHashMap keyed by the
+ * jute Id, and the order shows: whoAmI lists the ids in it, and an `auth`
+ * ACL expands into one entry per id in it (see {@link fixupACL}). That order
+ * is ascending bin index (spread(Id.hashCode()) & (tableSize - 1)), then
+ * insertion order within a bin, which a stable sort of a list kept in
+ * insertion order reproduces (so keep applying it to {@link mergeAuthIds}'
+ * result). The table starts at 16 bins and doubles once 3/4 full; past the
+ * first resize Java may reorder colliding entries, but sessions rarely hold
+ * 12 ids.
+ */
+export function zooKeeperAuthOrder(ids: readonly AuthId[]): AuthId[] {
+  let tableSize = 16;
+  while (ids.length >= tableSize - (tableSize >>> 2)) tableSize *= 2;
+  const bin = (a: AuthId): number => {
+    // jute's generated Id.hashCode(): 37 * (37 * 17 + scheme.hashCode()) + id.hashCode()
+    const h = (Math.imul(37, (Math.imul(37, 17) + javaStringHash(a.scheme)) | 0) + javaStringHash(a.id)) | 0;
+    return ((h ^ (h >>> 16)) & 0x7fffffff) & (tableSize - 1);
+  };
+  return ids
+    .map((id, i) => ({ id, i, bin: bin(id) }))
+    .sort((x, y) => x.bin - y.bin || x.i - y.i)
+    .map((e) => e.id);
+}
+
 /**
  * Turns a Node socket address into the text Java's `getHostAddress` gives
  * for it, so ip ids (visible through whoAmI) read as in ZooKeeper: an

@@ -11,7 +11,7 @@ import { ConnectResponseCodec, type ConnectRequest } from '../jute/records/conne
 import { ReplyHeaderCodec, type RequestHeader } from '../jute/records/headers.js';
 import { WatcherEventCodec } from '../jute/records/watcher-event.js';
 import type { JuteWriter } from '../jute/writer.js';
-import { authenticate, checkACL, mergeAuthIds } from './acl.js';
+import { authenticate, checkACL, mergeAuthIds, zooKeeperAuthOrder } from './acl.js';
 import { ChangeView } from './change-view.js';
 import { ServerConnection, type ConnectionHost } from './connection.js';
 import { DataTree, type ApplyResult, type Trigger } from './data-tree.js';
@@ -368,7 +368,8 @@ export class HerdServer implements ConnectionHost {
       conn.closeAfterReplies();
       return;
     }
-    conn.authIds = mergeAuthIds(conn.authIds, ids);
+    // In ZooKeeper's set order, which whoAmI and `auth` ACL expansion show.
+    conn.authIds = zooKeeperAuthOrder(mergeAuthIds(conn.authIds, ids));
     this.reply(conn, Xid.auth, 0n, 0, started);
   }
 

@@ -1,0 +1,206 @@
+/**
+ * zkCli interop: ZooKeeper 3.8's own command-line client
+ * (org.apache.zookeeper.ZooKeeperMain from the Debian jars) runs the same
+ * scripts against a fresh Herd server and a fresh real ZooKeeper, and the
+ * outputs must be identical.
+ *
+ * Both servers start empty, so zxids are compared exactly. Normalized:
+ * the port in "Connecting to", times (ctime/mtime), non-zero session ids
+ * (ephemeralOwner). zkCli prints watch events from its event thread and
+ * command results from the main thread, so stdout is split into the
+ * sequence of watch events (compared in order) and the rest (compared in
+ * order); stderr (where 3.8 prints "Created ..." and most errors) is
+ * compared as is.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from '../../src/server/server.js';
+import { requireTool } from '../support/interop.js';
+import { runZkCli, startZooKeeper, zookeeperAvailable, type ZooKeeperServer } from '../support/zookeeper.js';
+
+const DIGEST_ALICE = 'alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E='; // alice:secret
+
+/** First session: creates, reads, updates, deletes, watches, ACLs. */
+const SCRIPT_MAIN = `
+create /cli data1
+create -s /cli/seq- s
+create -s /cli/seq- s2
+create -e /cli/eph e
+create -e -s /cli/eseq- es
+create -c /cli/cont
+create /cli/cont/child c
+create -t 10000 /cli/ttl t
+create -s -t 10000 /cli/sttl- t
+create -t 0 /cli/ttl0 t
+create /cli data-again
+create /nope/child x
+get -s /cli
+get /cli/missing
+set /cli data2
+set -v 0 /cli data3
+set -s -v 1 /cli data3
+ls /cli
+ls -s /cli
+ls -R /cli
+stat /cli/ttl
+stat /cli/sttl-0000000006
+stat /cli/cont
+stat /cli/eph
+stat /missing
+getEphemerals /cli
+getAllChildrenNumber /cli
+delete /cli
+delete -v 5 /cli/eph
+delete /cli/eph
+deleteall /cli/cont
+stat /cli
+get -w /cli
+set /cli data4
+ls -w /cli
+create /cli/new n
+stat -w /cli/later
+create /cli/later l
+get -w /cli/later
+removewatches /cli/later -d
+removewatches /cli/later
+create /w w
+addWatch -m PERSISTENT_RECURSIVE /w
+create /w/a a
+set /w/a a2
+create /w/a/b b
+delete /w/a/b
+deleteall /w
+create /p p
+addWatch /p
+create /p/c c
+set /p p2
+set /p p3
+delete /p/c
+addauth digest alice:secret
+whoami
+create /sec s
+setAcl /sec digest:${DIGEST_ALICE}:cdrwa,world:anyone:r
+getAcl /sec
+getAcl -s /sec
+create /sec/child c
+setAcl /sec/child auth::cdrwa
+getAcl /sec/child
+setAcl -v 0 /sec/child world:anyone:r
+deleteall /cli
+ls /
+`;
+
+/** Second session, unauthenticated at first: what the ACLs of the first allow. */
+const SCRIPT_ANON = `
+whoami
+get /sec
+set /sec x
+getAcl /sec
+getAcl /sec/child
+get /sec/child
+create /sec/child/x x
+addauth digest alice:wrong
+get /sec/child
+addauth digest alice:secret
+get -s /sec/child
+setAcl /sec world:anyone:cdrwa
+getAcl /sec
+delete /sec/child
+delete /sec
+delete /p
+ls /
+`;
+
+interface Normalized {
+  stdout: string[];
+  events: string[];
+  stderr: string[];
+  code: number | null;
+}
+
+function normalizeLine(line: string): string {
+  return line
+    .replace(/^Connecting to \S+$/, 'Connecting to <server>')
+    .replace(/^([cm]time) = .+$/, '$1 = <time>')
+    .replace(/^ephemeralOwner = 0x(?!0$)[0-9a-f]+$/, 'ephemeralOwner = <session>');
+}
+
+function normalize(run: { stdout: string; stderr: string; code: number | null }): Normalized {
+  const stdout: string[] = [];
+  const events: string[] = [];
+  for (const raw of run.stdout.split('\n')) {
+    const line = raw.trimEnd();
+    if (line === '' || line === 'WATCHER::') continue;
+    if (line.startsWith('WatchedEvent ')) {
+      // The Closed event races the JVM's exit at quit.
+      if (!line.includes('state:Closed')) events.push(line);
+      continue;
+    }
+    stdout.push(normalizeLine(line));
+  }
+  const stderr = run.stderr
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter((l) => l !== '')
+    .map(normalizeLine);
+  return { stdout, events, stderr, code: run.code };
+}
+
+async function runAll(connectionString: string): Promise<Normalized[]> {
+  const results: Normalized[] = [];
+  for (const script of [SCRIPT_MAIN, SCRIPT_ANON]) {
+    results.push(normalize(await runZkCli(connectionString, script, { timeoutMs: 60_000 })));
+  }
+  return results;
+}
+
+function assertSameLines(herd: string[], zk: string[], what: string): void {
+  const n = Math.min(herd.length, zk.length);
+  for (let i = 0; i < n; i++) {
+    if (herd[i] !== zk[i]) {
+      assert.deepEqual(
+        herd.slice(i, i + 8),
+        zk.slice(i, i + 8),
+        `${what}: first difference at line ${i} (context: ${JSON.stringify(zk.slice(Math.max(0, i - 3), i))})`,
+      );
+    }
+  }
+  assert.deepEqual(herd, zk, `${what}: lengths differ`);
+}
+
+describe('zkCli interop: Herd vs ZooKeeper 3.8', { timeout: 180_000 }, () => {
+  let herd: Awaited<ReturnType<typeof startServer>> | undefined;
+  let zk: ZooKeeperServer | undefined;
+
+  before(async () => {
+    if (!requireTool(undefined, zookeeperAvailable(), 'ZooKeeper 3.8 (Debian zookeeper package and java)')) return;
+    [herd, zk] = await Promise.all([
+      startServer({ host: '127.0.0.1', port: 0, logLevel: 'warn' }),
+      startZooKeeper({ forceSync: false, extendedTypes: true }),
+    ]);
+  });
+
+  after(async () => {
+    await Promise.all([herd?.close(), zk?.destroy()]);
+  });
+
+  it('the same zkCli scripts print the same on both (fresh servers, exact zxids)', async (t) => {
+    if (!requireTool(t, zookeeperAvailable(), 'ZooKeeper 3.8 (Debian zookeeper package and java)')) return;
+    assert.ok(herd && zk, 'servers started');
+    const started = Date.now();
+    const [onZk, onHerd] = await Promise.all([runAll(zk.connectionString), runAll(herd.connectionString)]);
+    t.diagnostic(`zkCli runs took ${Date.now() - started} ms`);
+    const names = ['main session', 'anonymous session'];
+    for (let i = 0; i < names.length; i++) {
+      const z = onZk[i]!;
+      const h = onHerd[i]!;
+      // Sanity: the reference run did what the script says.
+      const marker = i === 0 ? 'Created /cli/seq-0000000000' : 'Insufficient permission : /sec';
+      assert.ok(z.stderr.includes(marker), `zookeeper ${names[i]} ran:\n${z.stderr.join('\n')}`);
+      assertSameLines(h.stdout, z.stdout, `${names[i]} stdout`);
+      assertSameLines(h.events, z.events, `${names[i]} watch events`);
+      assertSameLines(h.stderr, z.stderr, `${names[i]} stderr`);
+      assert.equal(h.code, z.code, `${names[i]} exit code`);
+    }
+  });
+});
