@@ -23,8 +23,8 @@ export interface ConnectionHost {
   durableZxid(): bigint;
   handshake(conn: ServerConnection, req: ConnectRequest): void;
   request(conn: ServerConnection, header: RequestHeader, body: JuteReader): void;
-  /** The reply text of a four-letter word, or null when the bytes are not one. */
-  fourLetterWord(conn: ServerConnection, word: string): string | null;
+  /** The reply text of a four-letter word (or its promise), or null when the bytes are not one. */
+  fourLetterWord(conn: ServerConnection, word: string): string | Promise<string> | null;
   closed(conn: ServerConnection): void;
 }
 
@@ -84,8 +84,11 @@ export class ServerConnection {
           const word = buf.toString('latin1', 0, 4);
           const reply = this.host.fourLetterWord(this, word);
           if (reply !== null) {
-            this.socket.end(reply);
             this.paused = true;
+            // nc and friends half-close after the word: keep our side open until the answer is written.
+            this.socket.allowHalfOpen = true;
+            if (typeof reply === 'string') this.socket.end(reply);
+            else reply.then((text) => this.socket.end(text), (err: unknown) => this.abort(`four-letter word ${word} failed: ${String(err)}`));
             return;
           }
         }

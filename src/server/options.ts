@@ -33,9 +33,26 @@ export interface ServerOptions {
   superDigest?: string;
   /** How often empty containers and expired TTL nodes are removed, in ms. Default 60000. */
   containerCheckInterval?: number;
-  /** Four-letter words answered on the client port; '*' for all. Default 'srvr,ruok,isro,stat'. */
+  /**
+   * Four-letter words answered on the client port, comma separated, or '*'
+   * for all (ZooKeeper's 4lw.commands.whitelist). `srvr` is always on, as in
+   * ZooKeeper. Others get "<word> is not executed because it is not in the
+   * whitelist.". Default 'srvr,ruok,isro,stat,mntr': ZooKeeper enables only
+   * srvr, but health checks (ruok) and monitoring agents (mntr) need these,
+   * and they reveal no paths or session ids; cons, dump, wchc, wchp, envi and
+   * conf (which do, or walk every watch) must be enabled explicitly.
+   */
   fourLetterWords?: string;
+  /**
+   * Port of the HTTP admin server (`/commands/<name>` JSON as ZooKeeper's
+   * AdminServer, `/metrics` for Prometheus); 0 picks a free one. Default: off.
+   */
+  adminPort?: number;
+  /** Address the admin server listens on. Default '127.0.0.1' (it has no whitelist or auth). */
+  adminHost?: string;
+  /** Lowest level logged by the default logger: trace, debug, info, warn, error, fatal or silent. Default 'info'. */
   logLevel?: LogLevel;
+  /** A logger to use instead of the default (pino to stderr), e.g. your application's pino instance. */
   logger?: Logger;
 }
 
@@ -55,11 +72,13 @@ export interface ResolvedServerOptions {
   superDigest: string | undefined;
   containerCheckInterval: number;
   fourLetterWords: ReadonlySet<string> | 'all';
+  adminPort: number | undefined;
+  adminHost: string;
 }
 
 export function resolveOptions(o: ServerOptions): ResolvedServerOptions {
   const tickTime = o.tickTime ?? 2000;
-  const words = o.fourLetterWords ?? 'srvr,ruok,isro,stat';
+  const words = o.fourLetterWords ?? DEFAULT_FOUR_LETTER_WORDS;
   return {
     port: o.port ?? 2181,
     host: o.host ?? '0.0.0.0',
@@ -75,6 +94,18 @@ export function resolveOptions(o: ServerOptions): ResolvedServerOptions {
     extendedTypes: o.extendedTypes ?? true,
     superDigest: o.superDigest,
     containerCheckInterval: o.containerCheckInterval ?? 60_000,
-    fourLetterWords: words.trim() === '*' ? 'all' : new Set(words.split(',').map((w) => w.trim())),
+    fourLetterWords: parseWhitelist(words),
+    adminPort: o.adminPort,
+    adminHost: o.adminHost ?? '127.0.0.1',
   };
+}
+
+/** Four-letter words on by default (see {@link ServerOptions.fourLetterWords}). */
+export const DEFAULT_FOUR_LETTER_WORDS = 'srvr,ruok,isro,stat,mntr';
+
+/** As ZooKeeper's FourLetterCommands.isEnabled: '*' anywhere in the list enables all; srvr is always on. */
+function parseWhitelist(words: string): ReadonlySet<string> | 'all' {
+  const list = words.split(',').map((w) => w.trim());
+  if (list.includes('*')) return 'all';
+  return new Set([...list.filter((w) => w !== ''), 'srvr']);
 }

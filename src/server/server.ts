@@ -11,11 +11,13 @@ import { ConnectResponseCodec, type ConnectRequest } from '../jute/records/conne
 import { ReplyHeaderCodec, type RequestHeader } from '../jute/records/headers.js';
 import { WatcherEventCodec } from '../jute/records/watcher-event.js';
 import type { JuteWriter } from '../jute/writer.js';
-import { authenticate, checkACL, mergeAuthIds, zooKeeperAuthOrder } from './acl.js';
+import { authenticate, checkACL, mergeAuthIds } from './acl.js';
 import { ChangeView } from './change-view.js';
 import { ServerConnection, type ConnectionHost } from './connection.js';
 import { DataTree, type ApplyResult, type Trigger } from './data-tree.js';
 import { FourLetterWords } from './four-letter-words.js';
+import { AdminServer } from './admin/admin-server.js';
+import { ServerMetrics } from './admin/server-metrics.js';
 import { handlers } from './handlers/index.js';
 import type { Handler, RequestContext, ServerState } from './handlers/context.js';
 import { createLogger, type Logger } from './logger.js';
@@ -58,7 +60,8 @@ export class HerdServer implements ConnectionHost {
   readonly watches = new WatchManager();
   readonly sessions: SessionTracker;
   readonly startedAt = Date.now();
-  readonly stats = { received: 0, sent: 0, minLatency: Infinity, maxLatency: 0, totalLatency: 0, requests: 0 };
+  /** Counters and latency for the four-letter words, the admin server and /metrics. */
+  readonly metrics = new ServerMetrics();
   private readonly state: ServerState;
   private readonly txnLog: TxnLog;
   private readonly snapshotter: Snapshotter | null;
@@ -66,6 +69,9 @@ export class HerdServer implements ConnectionHost {
   private readonly bySession = new Map<bigint, ServerConnection>();
   private readonly words: FourLetterWords;
   private listener: Server | null = null;
+  private admin: AdminServer | null = null;
+  /** Op code of the request being handled, for the latency metrics of its reply. */
+  private requestType = 0;
   private containerTimer: NodeJS.Timeout | null = null;
   private nextZxid: bigint;
   /** When > 0, requests are read but not answered (TestingServer.pause). */
@@ -78,6 +84,7 @@ export class HerdServer implements ConnectionHost {
     this.txnLog = storage?.txnLog ?? new MemoryTxnLog();
     this.snapshotter = storage?.snapshotter ?? null;
     this.txnLog.onDurable = (zxid) => this.releaseReplies(zxid);
+    if (this.txnLog instanceof FileTxnLog) this.txnLog.onFsync = (ms) => this.metrics.fsync(ms);
     this.sessions = new SessionTracker(this.options.tickTime, (s) => this.expire(s), storage?.secret);
     // Restored sessions get a full timeout from now to reconnect, as in ZooKeeper.
     for (const [id, timeout] of storage?.sessions ?? []) this.sessions.add(id, timeout);
@@ -153,6 +160,11 @@ export class HerdServer implements ConnectionHost {
     return (this.listener?.address() as AddressInfo | null)?.port ?? this.options.port;
   }
 
+  /** The HTTP admin server's port, while it runs. */
+  get adminPort(): number | undefined {
+    return this.admin?.port;
+  }
+
   get connectionCount(): number {
     return this.connections.size;
   }
@@ -178,7 +190,16 @@ export class HerdServer implements ConnectionHost {
     this.sessions.start();
     this.containerTimer = setInterval(() => this.collectContainers(), this.options.containerCheckInterval);
     this.containerTimer.unref();
-    this.log.info({ port: this.port, host: this.options.host }, 'herd server listening');
+    const { adminPort, adminHost } = this.options;
+    if (adminPort !== undefined) {
+      try {
+        this.admin = await AdminServer.start(this, adminPort, adminHost);
+      } catch (err) {
+        await this.stopListening();
+        throw err;
+      }
+    }
+    this.log.info({ port: this.port, ...(this.admin ? { adminPort: this.admin.port } : {}), host: this.options.host }, 'herd server listening');
   }
 
   /** Stops listening and drops every connection; sessions and data stay (for a restart). */
@@ -189,6 +210,9 @@ export class HerdServer implements ConnectionHost {
     const listener = this.listener;
     this.listener = null;
     this.dropConnections();
+    const admin = this.admin;
+    this.admin = null;
+    await admin?.close();
     if (listener) await new Promise<void>((resolve) => listener.close(() => resolve()));
   }
 
@@ -219,6 +243,7 @@ export class HerdServer implements ConnectionHost {
   }
 
   closed(conn: ServerConnection): void {
+    this.metrics.connectionClosed(conn);
     this.connections.delete(conn);
     if (conn.sessionId !== 0n && this.bySession.get(conn.sessionId) === conn) {
       this.bySession.delete(conn.sessionId);
@@ -227,7 +252,7 @@ export class HerdServer implements ConnectionHost {
     }
   }
 
-  fourLetterWord(conn: ServerConnection, word: string): string | null {
+  fourLetterWord(conn: ServerConnection, word: string): string | Promise<string> | null {
     return this.words.answer(conn, word);
   }
 
@@ -290,7 +315,8 @@ export class HerdServer implements ConnectionHost {
     }
     if (conn.state !== 'open') return;
     const started = performance.now();
-    this.stats.received++;
+    this.metrics.packetsReceived++;
+    this.requestType = header.type;
     const session = this.sessions.get(conn.sessionId);
     if (!session || session.closing) {
       this.reply(conn, header.xid, this.tree.lastZxid, ErrorCode.SESSIONEXPIRED, started);
@@ -364,12 +390,12 @@ export class HerdServer implements ConnectionHost {
       if (!(err instanceof JuteDecodeError)) throw err;
     }
     if (!ids) {
+      this.metrics.authFailed++;
       this.reply(conn, Xid.auth, 0n, ErrorCode.AUTHFAILED, started);
       conn.closeAfterReplies();
       return;
     }
-    // In ZooKeeper's set order, which whoAmI and `auth` ACL expansion show.
-    conn.authIds = zooKeeperAuthOrder(mergeAuthIds(conn.authIds, ids));
+    conn.authIds = mergeAuthIds(conn.authIds, ids);
     this.reply(conn, Xid.auth, 0n, 0, started);
   }
 
@@ -395,6 +421,8 @@ export class HerdServer implements ConnectionHost {
       const conn = this.bySession.get(d.sessionId);
       if (!conn) continue;
       if (trigger && !checkACL(trigger.acl, Perms.read, conn.authIds)) continue;
+      this.metrics.packetsSent++;
+      conn.sent++;
       conn.send(barrier, (w) => {
         ReplyHeaderCodec.write(w, { xid: Xid.notification, zxid: -1n, err: 0 });
         WatcherEventCodec.write(w, { type: d.type, state: KeeperState.syncConnected, path: d.path });
@@ -413,12 +441,7 @@ export class HerdServer implements ConnectionHost {
   ): void {
     conn.outstanding--;
     conn.lastZxid = zxid;
-    this.stats.sent++;
-    const latency = performance.now() - started;
-    this.stats.requests++;
-    this.stats.totalLatency += latency;
-    if (latency < this.stats.minLatency) this.stats.minLatency = latency;
-    if (latency > this.stats.maxLatency) this.stats.maxLatency = latency;
+    this.metrics.replied(conn, this.requestType, xid, zxid, started, barrier, barrier <= this.txnLog.durableZxid);
     conn.sent++;
     conn.send(barrier, (w) => {
       ReplyHeaderCodec.write(w, { xid, zxid, err });
@@ -427,6 +450,7 @@ export class HerdServer implements ConnectionHost {
   }
 
   private releaseReplies(durable: bigint): void {
+    this.metrics.durable(durable);
     for (const conn of this.connections) if (conn.hasWaitingReplies) conn.release(durable);
   }
 

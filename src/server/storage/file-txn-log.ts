@@ -47,6 +47,8 @@ export class FileTxnLog implements TxnLog {
   private idle: Array<() => void> = [];
   /** fsync durations in ms, for metrics. */
   readonly fsyncTimes: number[] = [];
+  /** Called with each fsync's duration in ms (the server's metrics). */
+  onFsync: ((ms: number) => void) | null = null;
 
   constructor(
     private readonly options: FileTxnLogOptions,
@@ -105,7 +107,9 @@ export class FileTxnLog implements TxnLog {
       if (this.options.forceSync) {
         const t0 = performance.now();
         await this.fh!.datasync();
-        this.fsyncTimes.push(performance.now() - t0);
+        const ms = performance.now() - t0;
+        this.fsyncTimes.push(ms);
+        this.onFsync?.(ms);
         if (this.fsyncTimes.length > 1024) this.fsyncTimes.splice(0, 512);
       }
       this.durableZxid = zxid;

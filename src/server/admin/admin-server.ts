@@ -1,0 +1,81 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HerdServer } from '../server.js';
+import { COMMANDS, runCommand } from './commands.js';
+import { toJson } from './json.js';
+import { PrometheusExporter } from './prometheus.js';
+
+/**
+ * The HTTP admin server (the `adminPort` option, off by default), like
+ * ZooKeeper's Jetty AdminServer:
+ * - `GET /commands`: links to every command, by primary name;
+ * - `GET /commands/<name>`: runs a command by name or alias (`srvr` or
+ *   `server_stats`, `mntr` or `monitor`, ...) and answers 200 with JSON: the
+ *   command's data plus "command" (primary name) and "error" (null, or why it
+ *   failed, e.g. "Unknown command: x"), as ZooKeeper does;
+ * - `GET /metrics`: Prometheus text format (see prometheus.ts).
+ * The 4lw whitelist does not apply here, as in ZooKeeper: bind it to a
+ * trusted interface (`adminHost`, default 127.0.0.1).
+ */
+export class AdminServer {
+  private readonly http: Server;
+  private readonly exporter: PrometheusExporter;
+
+  private constructor(private readonly server: HerdServer) {
+    this.exporter = new PrometheusExporter(server);
+    this.http = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        server.log.warn({ err: err instanceof Error ? err.message : String(err), url: req.url }, 'admin request failed');
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end('internal error\n');
+      });
+    });
+  }
+
+  static async start(server: HerdServer, port: number, host: string): Promise<AdminServer> {
+    const admin = new AdminServer(server);
+    await new Promise<void>((resolve, reject) => {
+      admin.http.once('error', reject);
+      admin.http.listen(port, host, () => {
+        admin.http.off('error', reject);
+        resolve();
+      });
+    });
+    return admin;
+  }
+
+  get port(): number {
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    this.exporter.close();
+    this.http.closeAllConnections();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://admin').pathname;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+      return;
+    }
+    if (path === '/metrics') {
+      const body = await this.exporter.metrics();
+      res.writeHead(200, { 'content-type': this.exporter.contentType }).end(body);
+      return;
+    }
+    if (path === '/commands' || path === '/commands/') {
+      const links = COMMANDS.map((c) => `<a href="/commands/${c.names[0]!}">${c.names[0]!}</a>\n<br/>\n`).join('');
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(links);
+      return;
+    }
+    if (path.startsWith('/commands/')) {
+      const name = decodeURIComponent(path.slice('/commands/'.length));
+      const body = toJson(await runCommand(this.server, name));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /commands or /metrics\n');
+  }
+}
