@@ -1,0 +1,24 @@
+/**
+ * `herd-zk/recipes`: coordination recipes on Herd's client, compatible with
+ * Kazoo's node layouts (and Curator's where Kazoo has none), usable against
+ * Herd's server and Apache ZooKeeper alike. Each recipe's file documents its
+ * node layout, failure handling and limits.
+ */
+export { Lock, ReadLock, WriteLock, LOCK_NODE_NAME, READ_LOCK_NODE_NAME } from './lock.js';
+export type { LockOptions, AcquireOptions, LockEvents } from './lock.js';
+export { Semaphore } from './semaphore.js';
+export type { SemaphoreOptions } from './semaphore.js';
+export { Election } from './election.js';
+export type { ElectionOptions, ElectionEvents } from './election.js';
+export { LeaderLatch, LATCH_NODE_NAME } from './leader-latch.js';
+export type { LeaderLatchOptions, LeaderLatchEvents } from './leader-latch.js';
+export { Party, ShallowParty, PARTY_NODE_NAME } from './party.js';
+export type { PartyOptions, PartyEvents } from './party.js';
+export { Counter } from './counter.js';
+export type { CounterOptions, CounterChange } from './counter.js';
+export { Barrier, DoubleBarrier } from './barrier.js';
+export type { DoubleBarrierOptions, WaitOptions } from './barrier.js';
+export { Queue, LockingQueue } from './queue.js';
+export type { PutOptions } from './queue.js';
+export { RecipeError, LockTimeoutError, CancelledError, SessionLostError } from './errors.js';
+export type { HoldOptions } from './support.js';

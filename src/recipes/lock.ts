@@ -1,0 +1,429 @@
+/**
+ * Lock, ReadLock and WriteLock: fair distributed mutexes, node for node
+ * compatible with Kazoo's `kazoo.recipe.lock` (2.x), so Herd and Python
+ * processes contend on the same path.
+ *
+ * Usage:
+ * ```ts
+ * const lock = new Lock(client, '/app/locks/db', { identifier: 'worker-7' });
+ * await lock.acquire({ timeout: 5000 });        // LockTimeoutError after 5 s
+ * try {
+ *   await work(lock.lost);                      // AbortSignal: aborted when the lock is lost
+ * } finally {
+ *   await lock.release();
+ * }
+ * // or: await lock.run(async (lost) => work(lost));
+ * ```
+ *
+ * Node layout (as Kazoo):
+ * - `<path>`: persistent, created with its ancestors when missing.
+ * - `<path>/<uuid4 hex>__lock__<seq>`: one ephemeral-sequential node per
+ *   contender (`__rlock__` for a ReadLock); data = the identifier, UTF-8.
+ *   The uuid prefix is fresh per Lock object.
+ * - Contenders are the children matching `(__lock__|__rlock__|extra)(-?\d{10})$`,
+ *   ordered by the sequence digits alone (names with other prefixes are not
+ *   contenders). A Lock or WriteLock waits for every earlier `__lock__`
+ *   (and for WriteLock `__rlock__`) node; a ReadLock only for earlier
+ *   `__lock__` nodes, so readers share.
+ * - Each contender watches only its predecessor (no herd effect).
+ *
+ * Failure handling:
+ * - Connection loss while creating the sequential node: the create may or
+ *   may not have been applied. The lock lists the children and looks for
+ *   its uuid prefix; only when it is absent does it create again. So there
+ *   is never an orphaned node nor a second entry.
+ * - Connection loss while waiting (suspended): requests wait for the
+ *   reconnect, the predecessor's watch is restored by the client.
+ * - Session expiry while waiting: acquire rejects with SessionExpiredError
+ *   (our node is gone with the session).
+ * - While holding: the `lost` AbortSignal aborts and a `lost` event is
+ *   emitted, at once, when the session expires, the client is closed, the
+ *   connection stays lost longer than the session timeout (then the node is
+ *   deleted as soon as the session comes back, if it does), or our node is
+ *   deleted by someone else. Check `lock.lost.aborted` before acting on the
+ *   protected resource; never assume the lock survives silently.
+ * - Timeout or abort while waiting: our node is deleted (best effort,
+ *   retried across connection loss).
+ *
+ * Limits: not re-entrant (a second acquire on the same object while held
+ * or acquiring throws). A lost lock is only detected, not prevented: after
+ * a partition another holder may already be in, as with any ZooKeeper lock.
+ */
+import { EventEmitter } from 'node:events';
+import type { Client } from '../client/index.js';
+import { NoNodeError, SessionExpiredError } from '../errors.js';
+import { RecipeError, SessionLostError } from './errors.js';
+import {
+  SessionGuard,
+  Wakeup,
+  decodeText,
+  deleteIfExists,
+  ensurePath,
+  isConnectionLoss,
+  isSessionGone,
+  joinPath,
+  retry,
+  throwIfAborted,
+  uuidHex,
+  waitForWake,
+  type HoldOptions,
+} from './support.js';
+
+/** Kazoo's node name of an exclusive (write) contender. */
+export const LOCK_NODE_NAME = '__lock__';
+/** Kazoo's node name of a shared (read) contender. */
+export const READ_LOCK_NODE_NAME = '__rlock__';
+
+export interface LockOptions extends HoldOptions {
+  /** Stored as the contender node's data; see {@link Lock.contenders}. Default ''. */
+  identifier?: string;
+  /** More node-name patterns (regex source) that count as contenders, as Kazoo's `extra_lock_patterns`. */
+  extraLockPatterns?: readonly string[];
+}
+
+export interface AcquireOptions {
+  /** Give up after this many ms with LockTimeoutError. Default: wait for ever. */
+  timeout?: number;
+  /** Abort the wait; acquire rejects with the signal's reason (CancelledError when none). */
+  signal?: AbortSignal;
+  /** false: resolve false at once instead of waiting. Default true. */
+  blocking?: boolean;
+}
+
+export interface LockEvents {
+  acquired: [];
+  released: [];
+  /** The lock was lost while held; the reason is also `lost.reason`. */
+  lost: [Error];
+}
+
+/** Parsed contender: its node name and its sequence digits (the sort key). */
+interface Contender {
+  name: string;
+  seq: string;
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The contender regex of Kazoo: `(?:a|b)(-?\d{10})$`. */
+export function contenderPattern(names: readonly string[], extra: readonly string[] = []): RegExp {
+  return new RegExp(`(?:${[...names.map(escapeRegex), ...extra].join('|')})(-?\\d{10})$`);
+}
+
+/** Matching children sorted by their sequence digits, as Kazoo (string order). */
+export function sortContenders(children: readonly string[], pattern: RegExp): Contender[] {
+  const out: Contender[] = [];
+  for (const name of children) {
+    const m = pattern.exec(name);
+    if (m) out.push({ name, seq: m[1]! });
+  }
+  return out.sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
+}
+
+/**
+ * An exclusive, fair lock (Kazoo's `Lock`). Ignores `__rlock__` nodes
+ * (as Kazoo's Lock does): use {@link WriteLock} with {@link ReadLock}.
+ */
+export class Lock extends EventEmitter<LockEvents> {
+  /** This contender's node name before the sequence (`__lock__` or `__rlock__`). */
+  protected readonly nodeName: string = LOCK_NODE_NAME;
+  /** The node names that this contender must wait for. */
+  protected readonly excludeNames: readonly string[] = [LOCK_NODE_NAME];
+
+  readonly path: string;
+  readonly identifier: string;
+  private readonly extraPatterns: readonly string[];
+  private readonly suspendedTimeout: number | undefined;
+  private node: string | undefined;
+  private held = false;
+  private busy = false;
+  private lostController = new AbortController();
+  private guard: SessionGuard | undefined;
+  private nodeWatch: ((e: { type: string }) => void) | undefined;
+
+  constructor(
+    readonly client: Client,
+    path: string,
+    options: LockOptions = {},
+  ) {
+    super();
+    this.path = path;
+    this.identifier = options.identifier ?? '';
+    this.extraPatterns = options.extraLockPatterns ?? [];
+    this.suspendedTimeout = options.suspendedTimeout;
+    this.lostController.abort(new RecipeError('not acquired'));
+  }
+
+  /**
+   * The unique start of our node's name: `<uuid hex><node name>`. A fresh
+   * uuid per Lock object: after a connection loss during the create, our
+   * node is recognised among the children by it. (Lazy: subclasses set
+   * nodeName in field initializers, which run after this constructor.)
+   */
+  get prefix(): string {
+    if (this.uniquePrefix === undefined) this.uniquePrefix = uuidHex() + this.nodeName;
+    return this.uniquePrefix;
+  }
+  private uniquePrefix: string | undefined;
+
+  /** True while the lock is held and not known to be lost. */
+  get isAcquired(): boolean {
+    return this.held;
+  }
+
+  /** Our contender node's name (child of `path`), while acquiring or holding. */
+  get nodeNameInPath(): string | undefined {
+    return this.node;
+  }
+
+  /**
+   * Aborted when the lock is lost (or released). A new signal per
+   * acquisition; before the first acquire it is already aborted.
+   */
+  get lost(): AbortSignal {
+    return this.lostController.signal;
+  }
+
+  /**
+   * Acquires the lock. Resolves true once held; false only with
+   * `blocking: false` when another contender is ahead. Rejects with
+   * LockTimeoutError, the abort reason, or SessionExpiredError.
+   */
+  async acquire(options: AcquireOptions = {}): Promise<boolean> {
+    if (this.held || this.busy) throw new RecipeError(`lock ${this.path} is not re-entrant: already ${this.held ? 'held' : 'being acquired'}`);
+    this.busy = true;
+    const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout;
+    try {
+      const got = await this.innerAcquire(options.blocking ?? true, deadline, options.signal);
+      if (got) this.onAcquired();
+      else await this.cleanup();
+      return got;
+    } catch (error) {
+      await this.cleanup();
+      throw error;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Acquires, runs `fn` with the `lost` signal, and releases (also when `fn` throws). */
+  async run<T>(fn: (lost: AbortSignal) => T | Promise<T>, options: AcquireOptions = {}): Promise<T> {
+    await this.acquire(options);
+    try {
+      return await fn(this.lost);
+    } finally {
+      await this.release();
+    }
+  }
+
+  /** For `await using held = await lock.hold()`: acquires, and releases on dispose. */
+  async hold(options: AcquireOptions = {}): Promise<{ lost: AbortSignal; [Symbol.asyncDispose](): Promise<void> }> {
+    await this.acquire(options);
+    const lost = this.lost;
+    return { lost, [Symbol.asyncDispose]: async () => void (await this.release()) };
+  }
+
+  /** Releases the lock (deletes our node). Resolves false when it was not held. */
+  async release(): Promise<boolean> {
+    const wasHeld = this.held;
+    this.stopHolding(new RecipeError('released'));
+    await this.cleanup();
+    if (wasHeld) this.emit('released');
+    return wasHeld;
+  }
+
+  /**
+   * The identifiers of every contender (readers and writers), the holder
+   * first, as Kazoo's `contenders()`.
+   */
+  async contenders(): Promise<string[]> {
+    await ensurePath(this.client, this.path);
+    const children = await retry(this.client, () => this.client.getChildren(this.path));
+    const all = contenderPattern([...new Set([...this.excludeNames, this.nodeName])], this.extraPatterns);
+    const out: string[] = [];
+    for (const c of sortContenders(children, all)) {
+      try {
+        const { data } = await retry(this.client, () => this.client.getData(joinPath(this.path, c.name)));
+        if (data !== null) out.push(decodeText(data));
+      } catch (error) {
+        if (!(error instanceof NoNodeError)) throw error;
+      }
+    }
+    return out;
+  }
+
+  // ---- acquiring ----------------------------------------------------------------
+
+  private async innerAcquire(blocking: boolean, deadline: number | undefined, signal: AbortSignal | undefined): Promise<boolean> {
+    throwIfAborted(signal);
+    await ensurePath(this.client, this.path, signal);
+    this.node = await this.createContender(signal);
+    const pattern = contenderPattern(this.excludeNames, this.extraPatterns);
+    for (;;) {
+      throwIfAborted(signal);
+      const children = await retry(this.client, () => this.client.getChildren(this.path), signal);
+      if (!children.includes(this.node)) {
+        // Our ephemeral vanished (a new session after expiry, or deleted by
+        // someone): we are not in the queue any more. Join it again.
+        if (isSessionGone(this.client)) throw new SessionExpiredError(`session ended while acquiring ${this.path}`);
+        this.node = await this.createContender(signal, true);
+        continue;
+      }
+      const predecessor = this.predecessorOf(children, pattern);
+      if (predecessor === undefined) return true;
+      if (!blocking) return false;
+      const predPath = joinPath(this.path, predecessor);
+      const wake = new Wakeup();
+      const stat = await retry(this.client, () => this.client.exists(predPath, { watch: wake.fire }), signal);
+      if (stat === null) {
+        this.dropWatch(predPath, wake.fire);
+        continue;
+      }
+      try {
+        await waitForWake(this.client, wake.promise, { deadline, signal, what: `acquiring lock ${this.path}` });
+      } catch (error) {
+        this.dropWatch(predPath, wake.fire);
+        throw error;
+      }
+    }
+  }
+
+  /** The contender just before us in sequence order among those we wait for; undefined when we are first. */
+  private predecessorOf(children: readonly string[], pattern: RegExp): string | undefined {
+    const own = this.ownSeq();
+    let predecessor: string | undefined;
+    for (const c of sortContenders(children, pattern)) {
+      if (c.name === this.node || c.seq >= own) break;
+      predecessor = c.name;
+    }
+    return predecessor;
+  }
+
+  private ownSeq(): string {
+    return /(-?\d{10})$/.exec(this.node ?? '')?.[1] ?? '';
+  }
+
+  private dropWatch(path: string, listener: () => void): void {
+    this.client.removeWatches(path, 'data', { listener, local: true }).catch(() => {});
+  }
+
+  /**
+   * Creates our ephemeral-sequential node, or finds it again. After a
+   * connection loss the create may have been applied without us seeing the
+   * reply, so before any retry we look for a child with our unique prefix.
+   */
+  private async createContender(signal: AbortSignal | undefined, mayExist = false): Promise<string> {
+    let lookFirst = mayExist;
+    for (let attempt = 0; ; attempt++) {
+      throwIfAborted(signal);
+      if (lookFirst) {
+        const found = await this.findOwnNode(signal);
+        if (found !== undefined) return found;
+      }
+      lookFirst = true;
+      try {
+        const created = await this.client.create(joinPath(this.path, this.prefix), this.identifier, { mode: 'ephemeralSequential' });
+        return created.slice(created.lastIndexOf('/') + 1);
+      } catch (error) {
+        if (error instanceof NoNodeError) {
+          await ensurePath(this.client, this.path, signal);
+          continue;
+        }
+        if (!isConnectionLoss(error) || isSessionGone(this.client)) throw error;
+      }
+    }
+  }
+
+  private async findOwnNode(signal?: AbortSignal): Promise<string | undefined> {
+    try {
+      const children = await retry(this.client, () => this.client.getChildren(this.path), signal);
+      return children.find((c) => c.startsWith(this.prefix));
+    } catch (error) {
+      if (error instanceof NoNodeError) return undefined;
+      throw error;
+    }
+  }
+
+  /** Deletes our node if we have (or may have) one: after a failed or cancelled acquire, and on release. */
+  private async cleanup(): Promise<void> {
+    const node = this.node ?? (isSessionGone(this.client) ? undefined : await this.findOwnNode().catch(() => undefined));
+    this.node = undefined;
+    if (node === undefined || isSessionGone(this.client)) return;
+    try {
+      await deleteIfExists(this.client, joinPath(this.path, node));
+    } catch {
+      // Best effort: with the session gone the ephemeral is gone too.
+    }
+  }
+
+  // ---- holding ------------------------------------------------------------------
+
+  private onAcquired(): void {
+    this.held = true;
+    this.lostController = new AbortController();
+    this.guard = new SessionGuard(this.client, (reason) => this.markLost(reason), this.suspendedTimeout);
+    this.guard.start();
+    this.watchOwnNode();
+    this.emit('acquired');
+  }
+
+  /** Someone deleting our node (an operator, a buggy peer) also loses the lock. */
+  private watchOwnNode(): void {
+    const node = this.node;
+    if (node === undefined) return;
+    const path = joinPath(this.path, node);
+    const listener = (event: { type: string }): void => {
+      if (this.nodeWatch !== listener || !this.held) return;
+      if (event.type === 'nodeDeleted') this.markLost(new SessionLostError(`lock node ${path} was deleted`));
+      else this.watchOwnNode();
+    };
+    this.nodeWatch = listener;
+    retry(this.client, () => this.client.exists(path, { watch: listener })).then(
+      (stat) => {
+        if (stat === null && this.nodeWatch === listener) this.markLost(new SessionLostError(`lock node ${path} is gone`));
+      },
+      () => {},
+    );
+  }
+
+  private markLost(reason: Error): void {
+    if (!this.held) return;
+    const node = this.node;
+    this.stopHolding(reason);
+    this.emit('lost', reason);
+    // If the session comes back after all (we gave up on it), free the lock for the others.
+    if (node !== undefined && !isSessionGone(this.client)) {
+      this.node = undefined;
+      deleteIfExists(this.client, joinPath(this.path, node)).catch(() => {});
+    }
+  }
+
+  private stopHolding(reason: Error): void {
+    const wasHeld = this.held;
+    this.held = false;
+    this.guard?.stop();
+    this.guard = undefined;
+    this.nodeWatch = undefined;
+    if (wasHeld) this.lostController.abort(reason);
+  }
+}
+
+/**
+ * The exclusive side of a read/write lock (Kazoo's `WriteLock`): waits for
+ * every earlier reader and writer.
+ */
+export class WriteLock extends Lock {
+  protected override readonly nodeName: string = LOCK_NODE_NAME;
+  protected override readonly excludeNames: readonly string[] = [LOCK_NODE_NAME, READ_LOCK_NODE_NAME];
+}
+
+/**
+ * The shared side of a read/write lock (Kazoo's `ReadLock`): waits only for
+ * earlier writers, so readers hold it together.
+ */
+export class ReadLock extends Lock {
+  protected override readonly nodeName: string = READ_LOCK_NODE_NAME;
+  protected override readonly excludeNames: readonly string[] = [LOCK_NODE_NAME];
+}

@@ -1,0 +1,189 @@
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { CancelledError, Lock, LockTimeoutError, ReadLock, WriteLock } from '../../src/recipes/index.js';
+import { HolderChecker, connect, forEachTarget, loseNextCreate, sleep, uniquePath, waitFor } from './harness.js';
+
+const NODE = /^[0-9a-f]{32}__lock__\d{10}$/;
+
+forEachTarget('Lock', (target) => {
+  it('uses Kazoo node names and data, and lists contenders in order', async () => {
+    const [a, b] = [await connect(target()), await connect(target())];
+    const path = uniquePath('lock-layout');
+    const la = new Lock(a, `${path}/l`, { identifier: 'alpha' });
+    const lb = new Lock(b, `${path}/l`, { identifier: 'beta' });
+    assert.equal(await la.acquire(), true);
+    const waiting = lb.acquire();
+    await waitFor(async () => (await a.getChildren(`${path}/l`)).length === 2);
+    const children = await a.getChildren(`${path}/l`);
+    for (const c of children) assert.match(c, NODE);
+    const own = children.find((c) => c.startsWith(la.prefix))!;
+    assert.equal((await a.getData(`${path}/l/${own}`)).data?.toString(), 'alpha');
+    assert.deepEqual(await la.contenders(), ['alpha', 'beta']);
+    assert.equal(await lb.acquire({ blocking: false }).catch((e: Error) => e.name), 'RecipeError', 'not re-entrant');
+    await la.release();
+    assert.equal(await waiting, true);
+    assert.equal(lb.isAcquired, true);
+    assert.deepEqual(await la.contenders(), ['beta']);
+    await lb.release();
+    assert.deepEqual(await a.getChildren(`${path}/l`), []);
+  });
+
+  it('gives mutual exclusion to 5 clients contending 8 times each', async () => {
+    const path = uniquePath('lock-contend');
+    const checker = new HolderChecker();
+    const clients = await Promise.all(Array.from({ length: 5 }, () => connect(target())));
+    await Promise.all(
+      clients.map(async (client, i) => {
+        for (let n = 0; n < 8; n++) {
+          const lock = new Lock(client, path, { identifier: `c${i}` });
+          await lock.acquire();
+          checker.enter(`c${i}`);
+          await sleep(Math.random() * 4);
+          checker.leave(`c${i}`);
+          await lock.release();
+          await sleep(Math.random() * 3);
+        }
+      }),
+    );
+    assert.equal(checker.entries, 40);
+    assert.equal(checker.max, 1);
+    assert.equal(checker.maxFromLog(), 1);
+    assert.deepEqual(await clients[0]!.getChildren(path), []);
+  });
+
+  it('times out, is cancelled by an AbortSignal, and returns false when not blocking, leaving no node', async () => {
+    const [a, b] = [await connect(target()), await connect(target())];
+    const path = uniquePath('lock-timeout');
+    const holder = new Lock(a, path);
+    await holder.acquire();
+    const started = Date.now();
+    await assert.rejects(new Lock(b, path).acquire({ timeout: 300 }), LockTimeoutError);
+    assert.ok(Date.now() - started >= 290);
+    const ac = new AbortController();
+    const aborted = new Lock(b, path).acquire({ signal: ac.signal });
+    setTimeout(() => ac.abort(), 100);
+    await assert.rejects(aborted, CancelledError);
+    assert.equal(await new Lock(b, path).acquire({ blocking: false }), false);
+    assert.equal((await a.getChildren(path)).length, 1, 'only the holder node is left');
+    await holder.release();
+  });
+
+  for (const outcome of ['applied', 'lost'] as const) {
+    it(`finds its own node after a connection loss during the sequential create (create ${outcome})`, async () => {
+      const [a, b] = [await connect(target()), await connect(target())];
+      const path = uniquePath(`lock-loss-${outcome}`);
+      // Someone else holds the lock, so ours has to queue behind it.
+      const other = new Lock(b, path, { identifier: 'other' });
+      await other.acquire();
+      const faulty = loseNextCreate(a, target(), outcome);
+      const lock = new Lock(faulty.client, path, { identifier: 'me' });
+      const acquiring = lock.acquire({ timeout: 15000 });
+      await waitFor(async () => (await b.getChildren(path)).length === 2, 15000, 'our contender node');
+      await sleep(200);
+      const children = await b.getChildren(path);
+      assert.equal(children.length, 2, `one node each, no orphan: ${children.join(', ')}`);
+      assert.equal(children.filter((c) => c.startsWith(lock.prefix)).length, 1);
+      if (outcome === 'applied') assert.equal(faulty.created.length, 1, 'the lost create was applied');
+      if (outcome === 'applied') assert.ok(children.includes(faulty.created[0]!.split('/').pop()!), 'the applied node was reused');
+      await other.release();
+      assert.equal(await acquiring, true);
+      assert.deepEqual(await lock.contenders(), ['me']);
+      await lock.release();
+      assert.deepEqual(await b.getChildren(path), []);
+    });
+  }
+
+  it('signals `lost` at once when the holder session expires, and the next contender takes over', async () => {
+    const [a, b] = [await connect(target()), await connect(target())];
+    const path = uniquePath('lock-expire');
+    const holder = new Lock(a, path, { identifier: 'holder' });
+    const next = new Lock(b, path, { identifier: 'next' });
+    await holder.acquire();
+    const signal = holder.lost;
+    assert.equal(signal.aborted, false);
+    const lostEvent = once(holder, 'lost');
+    const taking = next.acquire({ timeout: 20000 });
+    await waitFor(async () => (await b.getChildren(path)).length === 2);
+    await target().expire(a);
+    const [reason] = (await lostEvent) as [Error];
+    assert.equal(reason.name, 'SessionLostError');
+    assert.equal(signal.aborted, true);
+    assert.equal(holder.isAcquired, false);
+    assert.equal(await taking, true);
+    assert.deepEqual(await next.contenders(), ['next']);
+    assert.equal(await holder.release(), false);
+    await next.release();
+  });
+
+  it('declares the lock lost when the connection stays down longer than the suspended timeout', async () => {
+    const a = await connect(target());
+    const path = uniquePath('lock-suspend');
+    const lock = new Lock(a, path, { suspendedTimeout: 1 });
+    await lock.acquire();
+    const lost = once(lock, 'lost');
+    target().dropConnections();
+    const [reason] = (await lost) as [Error];
+    assert.match(reason.message, /connection lost/);
+    // Once the session is back, the node of a lock given up on is deleted for the others.
+    await waitFor(async () => a.state === 'connected' && (await a.getChildren(path)).length === 0, 10000, 'the node to go');
+  });
+});
+
+forEachTarget('ReadLock/WriteLock', (target) => {
+  it('lets readers share and keeps writers exclusive, with Kazoo node names', async () => {
+    const [a, b, c] = [await connect(target()), await connect(target()), await connect(target())];
+    const path = uniquePath('rwlock');
+    const r1 = new ReadLock(a, path, { identifier: 'r1' });
+    const r2 = new ReadLock(b, path, { identifier: 'r2' });
+    await r1.acquire();
+    await r2.acquire({ timeout: 2000 });
+    assert.ok((await a.getChildren(path)).every((n) => /^[0-9a-f]{32}__rlock__\d{10}$/.test(n)));
+    const w = new WriteLock(c, path, { identifier: 'w' });
+    assert.equal(await w.acquire({ blocking: false }), false);
+    const writing = w.acquire({ timeout: 10000 });
+    await waitFor(async () => (await a.getChildren(path)).length === 3, 5000, 'the writer node');
+    // A reader arriving after the writer waits for it (no writer starvation).
+    const r3 = new ReadLock(a, path, { identifier: 'r3' });
+    const reading = r3.acquire({ timeout: 10000 });
+    await sleep(200);
+    assert.equal(w.isAcquired, false);
+    assert.equal(r3.isAcquired, false);
+    await r1.release();
+    await r2.release();
+    assert.equal(await writing, true);
+    await sleep(100);
+    assert.equal(r3.isAcquired, false);
+    assert.deepEqual(await w.contenders(), ['w', 'r3']);
+    await w.release();
+    assert.equal(await reading, true);
+    await r3.release();
+  });
+
+  it('keeps one writer and no reader inside together under contention', async () => {
+    const path = uniquePath('rw-contend');
+    const clients = await Promise.all(Array.from({ length: 4 }, () => connect(target())));
+    let readers = 0;
+    let writers = 0;
+    let violations = 0;
+    let maxReaders = 0;
+    await Promise.all(
+      clients.map(async (client, i) => {
+        for (let n = 0; n < 6; n++) {
+          const write = (i + n) % 3 === 0;
+          const lock = write ? new WriteLock(client, path) : new ReadLock(client, path);
+          await lock.acquire();
+          if (write) writers++;
+          else readers++;
+          maxReaders = Math.max(maxReaders, readers);
+          if (writers > 1 || (writers === 1 && readers > 0)) violations++;
+          await sleep(Math.random() * 5);
+          if (write) writers--;
+          else readers--;
+          await lock.release();
+        }
+      }),
+    );
+    assert.equal(violations, 0);
+  });
+});
