@@ -30,3 +30,5 @@ export { parseConnectionString, DEFAULT_PORT } from './connection-string.js';
 export type { ConnectionString, HostPort } from './connection-string.js';
 export type { BackoffOptions } from './backoff.js';
 export type { Clock } from './clock.js';
+export { retry } from './retry.js';
+export type { RetryPolicy } from './retry.js';

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createClient, type Client, type WatchEvent } from '../../src/client/index.js';
+import { createClient, retry, type Client, type WatchEvent } from '../../src/client/index.js';
 import { ConnectionLossError } from '../../src/errors.js';
 import { startEnsemble, type Ensemble } from '../support/zookeeper.js';
 import { nextEvent, targetKind, uniquePath, waitFor } from './target.js';
@@ -68,18 +68,20 @@ describe('client failover in a 3-node ZooKeeper ensemble', { skip: targetKind !=
     assert.deepEqual([...versions].sort((a, b) => a - b), versions);
     assert.equal(new Set(versions).size, versions.length);
 
-    // Changes made by another client while this one has no connection.
-    await writer.setData(base, 'during the outage');
+    // Changes made by another client while this one has no connection. If the
+    // victim led the ensemble, the others drop their clients during the election.
+    const again = { retries: 20, baseDelayMs: 50, maxDelayMs: 500 };
+    await retry(() => writer.setData(base, 'during the outage'), again);
     if (client.state !== 'connected') await nextEvent(client, 'connected', 20000);
     assert.equal(client.sessionId, sessionId, 'same session on another server');
     assert.notEqual(client.currentServer, victim.connectionString);
-    assert.notEqual(await writer.exists(eph), null, 'the ephemeral survived');
-    const stat = await client.exists(eph);
+    assert.notEqual(await retry(() => writer.exists(eph), again), null, 'the ephemeral survived');
+    const stat = await retry(() => client.exists(eph), again);
     assert.ok(stat && stat.version >= versions.length, 'every acknowledged write is there');
 
     await waitFor(() => oneShot.length === 1, 10000, 'the one-shot watch');
     assert.deepEqual(oneShot, [`nodeDataChanged ${base}`]);
-    await writer.setData(base, 'after');
+    await retry(() => writer.setData(base, 'after'), again);
     await waitFor(() => persistent.includes(`nodeDataChanged ${base}`), 10000, 'the persistent watch');
   });
 });

@@ -152,3 +152,41 @@ describe('Queue', () => {
     assert.equal(q.shift(), undefined);
   });
 });
+
+describe('retry', () => {
+  it('retries connection loss with backoff, and nothing else', async () => {
+    const { retry } = await import('../../src/client/retry.js');
+    const { ConnectionLossError, NoNodeError } = await import('../../src/errors.js');
+    let calls = 0;
+    const value = await retry(
+      async () => {
+        if (++calls < 3) throw new ConnectionLossError();
+        return 'done';
+      },
+      { baseDelayMs: 1 },
+    );
+    assert.equal(value, 'done');
+    assert.equal(calls, 3);
+    calls = 0;
+    await assert.rejects(
+      retry(async () => {
+        calls++;
+        throw new NoNodeError();
+      }),
+      NoNodeError,
+    );
+    assert.equal(calls, 1);
+    calls = 0;
+    await assert.rejects(
+      retry(
+        async () => {
+          calls++;
+          throw new ConnectionLossError();
+        },
+        { retries: 2, baseDelayMs: 1 },
+      ),
+      ConnectionLossError,
+    );
+    assert.equal(calls, 3);
+  });
+});
