@@ -14,6 +14,13 @@ import type { Logger } from './logger.js';
  * were queued. A reply may wait on a zxid barrier until the log has made it
  * durable; later replies wait behind it, which keeps per-session FIFO order.
  * Any framing or decoding fault closes this connection only.
+ *
+ * Backpressure: the connection stops reading its socket (socket.pause, so
+ * TCP flow control pushes back on the client) while the server has too many
+ * requests unanswered ({@link ConnectionHost.overloaded}), and while more
+ * than {@link ConnectionHost.sendBufferHighWaterMark} bytes of its own
+ * replies wait to be written (a client that does not read). Frames already
+ * read stay in the buffer and are handled when reading resumes.
  */
 
 export interface ConnectionHost {
@@ -26,6 +33,14 @@ export interface ConnectionHost {
   /** The reply text of a four-letter word (or its promise), or null when the bytes are not one. */
   fourLetterWord(conn: ServerConnection, word: string): string | Promise<string> | null;
   closed(conn: ServerConnection): void;
+  /** Reply bytes a connection may have unwritten before it stops reading. */
+  readonly sendBufferHighWaterMark: number;
+  /** Requests handed to the host and not yet answered, as counted by connections: +n received, -n answered or dropped. */
+  unanswered(delta: number): void;
+  /** Whether the server has too many requests unanswered to read more. */
+  overloaded(): boolean;
+  /** This connection stopped reading because the server is overloaded: call {@link ServerConnection.resumeReading} later. */
+  throttled(conn: ServerConnection): void;
 }
 
 type ConnectionState = 'handshake' | 'open' | 'closing' | 'closed';
@@ -33,7 +48,11 @@ type ConnectionState = 'handshake' | 'open' | 'closing' | 'closed';
 interface QueuedReply {
   barrier: bigint;
   bytes: Buffer;
+  /** The answer to a request (not a watch event): counts down {@link ServerConnection.unanswered}. */
+  answers: boolean;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 export class ServerConnection {
   state: ConnectionState = 'handshake';
@@ -55,6 +74,10 @@ export class ServerConnection {
   private flushScheduled = false;
   /** Stop reading frames once closing; a closeSession reply is the last thing sent. */
   private paused = false;
+  /** Requests (and the ConnectRequest) handed to the host whose reply has not gone to the socket yet. */
+  private unansweredCount = 0;
+  /** Reading is suspended for backpressure: 'server' (host overloaded) or 'send' (our replies unread). */
+  private throttle: 'server' | 'send' | null = null;
 
   constructor(
     readonly socket: Socket,
@@ -73,13 +96,23 @@ export class ServerConnection {
     return `${this.remoteAddress}:${this.remotePort}`;
   }
 
+  get unanswered(): number {
+    return this.unansweredCount;
+  }
+
+  /** True while reading is suspended for backpressure. */
+  get readingPaused(): boolean {
+    return this.throttle !== null;
+  }
+
   private onData(chunk: Buffer): void {
     if (this.paused) return;
-    let buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    let buf = this.pending ? (chunk.length === 0 ? this.pending : Buffer.concat([this.pending, chunk])) : chunk;
     this.pending = null;
     let offset = 0;
     try {
       while (!this.paused && buf.length - offset >= 4) {
+        if (this.state === 'open' && this.mustWait()) break;
         if (this.state === 'handshake' && offset === 0) {
           const word = buf.toString('latin1', 0, 4);
           const reply = this.host.fourLetterWord(this, word);
@@ -116,25 +149,91 @@ export class ServerConnection {
     const r = new JuteReader(buf, start, end);
     if (this.state === 'handshake') {
       this.state = 'open';
-      this.host.handshake(this, ConnectRequestCodec.read(r));
+      const req = ConnectRequestCodec.read(r);
+      this.countRequest();
+      this.host.handshake(this, req);
       return;
     }
     if (this.state !== 'open') return;
     const header = RequestHeaderCodec.read(r);
     this.outstanding++;
+    this.countRequest();
     this.host.request(this, header, r);
+  }
+
+  private countRequest(): void {
+    this.unansweredCount++;
+    this.host.unanswered(1);
+  }
+
+  private countAnswer(): void {
+    if (this.unansweredCount === 0) return;
+    this.unansweredCount--;
+    this.host.unanswered(-1);
+  }
+
+  /** No more replies will be sent: whatever is still unanswered stops counting against the server. */
+  private settle(): void {
+    if (this.unansweredCount === 0) return;
+    this.host.unanswered(-this.unansweredCount);
+    this.unansweredCount = 0;
+  }
+
+  /** Reply bytes queued for this socket and not yet written by the kernel. */
+  private get sendBacklog(): number {
+    return this.out.offset + this.socket.writableLength;
+  }
+
+  /**
+   * Whether the next frame must wait: if so, stops reading the socket and
+   * arranges for {@link resumeReading} to run when the reason is gone.
+   */
+  private mustWait(): boolean {
+    if (this.throttle !== null) return true;
+    if (this.sendBacklog > this.host.sendBufferHighWaterMark) {
+      this.throttle = 'send';
+      this.socket.pause();
+      // Over the mark means the socket's own buffer is full too, so 'drain' will come.
+      this.flush();
+      if (this.socket.writableNeedDrain) this.socket.once('drain', () => this.resumeReading());
+      // Under the socket's own mark no 'drain' comes: look again shortly.
+      else setTimeout(() => this.resumeReading(), 5);
+      return true;
+    }
+    if (this.host.overloaded()) {
+      this.throttle = 'server';
+      this.socket.pause();
+      this.host.throttled(this);
+      return true;
+    }
+    return false;
+  }
+
+  /** Reads again after backpressure, first the frames already buffered (unless it must wait again). */
+  resumeReading(): void {
+    if (this.throttle === null) return;
+    this.throttle = null;
+    if (this.state === 'closed' || this.paused) return;
+    if (this.pending) this.onData(EMPTY);
+    // onData may have closed the connection or throttled it again.
+    if (this.canRead()) this.socket.resume();
+  }
+
+  private canRead(): boolean {
+    return this.throttle === null && !this.paused && this.state !== 'closed';
   }
 
   /**
    * Queues one frame. `write` fills the frame body; `barrier` is the zxid
    * that must be durable before it may go out.
    */
-  send(barrier: bigint, write: (w: JuteWriter) => void): void {
+  send(barrier: bigint, write: (w: JuteWriter) => void, answers = false): void {
     if (this.state === 'closed') return;
     if (this.waiting.length === 0 && barrier <= this.host.durableZxid()) {
       const at = this.out.beginFrame();
       write(this.out);
       this.out.endFrame(at);
+      if (answers) this.countAnswer();
       this.scheduleFlush();
       return;
     }
@@ -142,7 +241,12 @@ export class ServerConnection {
     const at = w.beginFrame();
     write(w);
     w.endFrame(at);
-    this.waiting.push({ barrier, bytes: w.take() });
+    this.waiting.push({ barrier, bytes: w.take(), answers });
+  }
+
+  /** Queues the reply to a request (or the ConnectResponse): it counts as answered once it goes to the socket. */
+  reply(barrier: bigint, write: (w: JuteWriter) => void): void {
+    this.send(barrier, write, true);
   }
 
   /** Moves replies whose barrier is now durable to the socket, in order. */
@@ -150,7 +254,10 @@ export class ServerConnection {
     let n = 0;
     while (n < this.waiting.length && this.waiting[n]!.barrier <= durable) n++;
     if (n === 0) return;
-    for (const reply of this.waiting.splice(0, n)) this.out.raw(reply.bytes);
+    for (const reply of this.waiting.splice(0, n)) {
+      this.out.raw(reply.bytes);
+      if (reply.answers) this.countAnswer();
+    }
     this.scheduleFlush();
     if (this.state === 'closing' && this.waiting.length === 0) this.endSoon();
   }
@@ -181,6 +288,7 @@ export class ServerConnection {
 
   private endSoon(): void {
     queueMicrotask(() => {
+      this.settle();
       this.flush();
       this.socket.end();
       this.state = 'closed';
@@ -198,11 +306,13 @@ export class ServerConnection {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.paused = true;
+    this.settle();
     this.socket.destroy();
   }
 
   private onClose(): void {
     this.state = 'closed';
+    this.settle();
     this.host.closed(this);
   }
 }

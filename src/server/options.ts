@@ -1,5 +1,29 @@
 import type { Logger, LogLevel } from './logger.js';
 
+/** Who must show a client certificate on the secure port (ZooKeeper's `ssl.clientAuth`). */
+export type ClientAuthMode = 'none' | 'want' | 'need';
+
+/** TLS settings of the secure client port. PEM text or bytes (the CLI reads them from files). */
+export interface TlsOptions {
+  /** The server's private key (PEM). */
+  key: string | Buffer;
+  /** The server's certificate chain (PEM). */
+  cert: string | Buffer;
+  /** CA certificates that client certificates must chain to (PEM). Default: Node's bundled roots. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /**
+   * 'need': a client without a certificate the CA vouches for is refused at
+   * the handshake; 'want': a certificate is asked for and used when it is
+   * valid, and a client without one still connects; 'none': none is asked
+   * for. A verified certificate gives the connection the id
+   * `x509:<subject DN, RFC 2253>`, as ZooKeeper's X509AuthenticationProvider.
+   * Default 'need' (ZooKeeper's default).
+   */
+  clientAuth?: ClientAuthMode;
+  /** A certificate subject (RFC 2253) that is superuser (zookeeper.X509AuthenticationProvider.superUser). */
+  superUser?: string;
+}
+
 /** Options of {@link startServer}. */
 export interface ServerOptions {
   /** TCP port; 0 picks a free one. Default 2181. */
@@ -27,6 +51,28 @@ export interface ServerOptions {
   maxSessionTimeout?: number;
   /** Largest frame accepted, as jute.maxbuffer. Default 0xfffff (1 MiB - 1). */
   maxFrameSize?: number;
+  /** TLS client port (ZooKeeper's secureClientPort); needs {@link tls}. 0 picks a free one. Default: none. */
+  securePort?: number;
+  /** Certificates for {@link securePort}. */
+  tls?: TlsOptions;
+  /**
+   * Connections one client IP may hold open, over both ports (ZooKeeper's
+   * maxClientCnxns); more are closed at accept. 0 = unlimited. Default 60.
+   */
+  maxClientConnections?: number;
+  /**
+   * Requests received and not yet answered (waiting for fsync, or held by
+   * pause) across all connections, beyond which the server stops reading
+   * from sockets until replies go out (ZooKeeper's globalOutstandingLimit).
+   * Default 1000.
+   */
+  maxOutstandingRequests?: number;
+  /**
+   * Bytes of replies a connection may have waiting to be written to its
+   * socket before the server stops reading that connection's requests
+   * (a client that does not read its replies). Default 1 MiB.
+   */
+  sendBufferHighWaterMark?: number;
   /** Allow TTL nodes (zookeeper.extendedTypesEnabled). Default true. */
   extendedTypes?: boolean;
   /** `super:<base64 sha1>` digest that grants superuser (zookeeper.DigestAuthenticationProvider.superDigest). */
@@ -68,6 +114,11 @@ export interface ResolvedServerOptions {
   minSessionTimeout: number;
   maxSessionTimeout: number;
   maxFrameSize: number;
+  securePort: number | undefined;
+  tls: TlsOptions | undefined;
+  maxClientConnections: number;
+  maxOutstandingRequests: number;
+  sendBufferHighWaterMark: number;
   extendedTypes: boolean;
   superDigest: string | undefined;
   containerCheckInterval: number;
@@ -91,6 +142,11 @@ export function resolveOptions(o: ServerOptions): ResolvedServerOptions {
     minSessionTimeout: o.minSessionTimeout ?? tickTime * 2,
     maxSessionTimeout: o.maxSessionTimeout ?? tickTime * 20,
     maxFrameSize: o.maxFrameSize ?? 0xfffff,
+    securePort: o.securePort,
+    tls: o.tls,
+    maxClientConnections: Math.max(0, o.maxClientConnections ?? 60),
+    maxOutstandingRequests: Math.max(1, o.maxOutstandingRequests ?? 1000),
+    sendBufferHighWaterMark: Math.max(1, o.sendBufferHighWaterMark ?? 1024 * 1024),
     extendedTypes: o.extendedTypes ?? true,
     superDigest: o.superDigest,
     containerCheckInterval: o.containerCheckInterval ?? 60_000,

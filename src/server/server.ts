@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { JuteDecodeError } from '../jute/decode-error.js';
 import { KeeperState, Perms } from '../jute/enums.js';
 import { ErrorCode } from '../jute/error-codes.js';
@@ -11,7 +12,15 @@ import { ConnectResponseCodec, type ConnectRequest } from '../jute/records/conne
 import { ReplyHeaderCodec, type RequestHeader } from '../jute/records/headers.js';
 import { WatcherEventCodec } from '../jute/records/watcher-event.js';
 import type { JuteWriter } from '../jute/writer.js';
-import { authenticate, checkACL, mergeAuthIds } from './acl.js';
+import {
+  authenticate,
+  checkACL,
+  mergeAuthIds,
+  normalizeClientIp,
+  x509AuthIds,
+  zooKeeperAuthOrder,
+  type AuthOptions,
+} from './acl.js';
 import { ChangeView } from './change-view.js';
 import { ServerConnection, type ConnectionHost } from './connection.js';
 import { DataTree, type ApplyResult, type Trigger } from './data-tree.js';
@@ -29,6 +38,7 @@ import { ensureDataDir, loadSecret } from './storage/data-dir.js';
 import { FileTxnLog } from './storage/file-txn-log.js';
 import { recover } from './storage/recovery.js';
 import { Snapshotter } from './storage/snapshotter.js';
+import { createSecureListener, verifiedSubject } from './tls.js';
 import { WatchManager, type Delivery } from './watch-manager.js';
 
 /**
@@ -72,6 +82,16 @@ export class HerdServer implements ConnectionHost {
   private admin: AdminServer | null = null;
   /** Op code of the request being handled, for the latency metrics of its reply. */
   private requestType = 0;
+  private secureListener: Server | null = null;
+  /** Open sockets per client IP, both ports, for maxClientConnections. */
+  private readonly perIp = new Map<string, number>();
+  /** Requests received and not yet answered, all connections (backpressure). */
+  private unansweredTotal = 0;
+  /** Connections that stopped reading because of {@link unansweredTotal}. */
+  private readonly throttledConns = new Set<ServerConnection>();
+  private unthrottleScheduled = false;
+  /** Provider settings for ACL checks: x509 exists when the secure port is configured. */
+  readonly authOptions: AuthOptions;
   private containerTimer: NodeJS.Timeout | null = null;
   private nextZxid: bigint;
   /** When > 0, requests are read but not answered (TestingServer.pause). */
@@ -88,7 +108,13 @@ export class HerdServer implements ConnectionHost {
     this.sessions = new SessionTracker(this.options.tickTime, (s) => this.expire(s), storage?.secret);
     // Restored sessions get a full timeout from now to reconnect, as in ZooKeeper.
     for (const [id, timeout] of storage?.sessions ?? []) this.sessions.add(id, timeout);
-    this.state = { tree: this.tree, watches: this.watches, settings: { extendedTypes: this.options.extendedTypes } };
+    const tls = this.options.tls;
+    this.authOptions = {
+      ...(this.options.superDigest !== undefined ? { superDigest: this.options.superDigest } : {}),
+      ...(tls !== undefined ? { x509: true } : {}),
+      ...(tls?.superUser !== undefined ? { x509SuperUser: tls.superUser } : {}),
+    };
+    this.state = { tree: this.tree, watches: this.watches, settings: { extendedTypes: this.options.extendedTypes, auth: this.authOptions } };
     this.nextZxid = this.tree.lastZxid + 1n;
     this.words = new FourLetterWords(this);
   }
@@ -160,6 +186,27 @@ export class HerdServer implements ConnectionHost {
     return (this.listener?.address() as AddressInfo | null)?.port ?? this.options.port;
   }
 
+  /** The TLS client port, or undefined when none is configured. */
+  get securePort(): number | undefined {
+    return (this.secureListener?.address() as AddressInfo | null)?.port ?? this.options.securePort;
+  }
+
+  get sendBufferHighWaterMark(): number {
+    return this.options.sendBufferHighWaterMark;
+  }
+
+  /** Requests received and not yet answered, all connections. */
+  get outstandingRequests(): number {
+    return this.unansweredTotal;
+  }
+
+  /** Connections not reading now because of backpressure (server overloaded, or replies unread). */
+  get throttledConnectionCount(): number {
+    let n = 0;
+    for (const conn of this.connections) if (conn.readingPaused) n++;
+    return n;
+  }
+
   /** The HTTP admin server's port, while it runs. */
   get adminPort(): number | undefined {
     return this.admin?.port;
@@ -178,15 +225,30 @@ export class HerdServer implements ConnectionHost {
   }
 
   async listen(): Promise<void> {
-    const listener = createServer((socket) => this.accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      listener.once('error', reject);
-      listener.listen(this.options.port, this.options.host, () => {
-        listener.off('error', reject);
-        resolve();
-      });
+    const listener = createServer((socket) => {
+      if (this.admit(socket)) this.accept(socket);
     });
+    await listenOn(listener, this.options.port, this.options.host);
     this.listener = listener;
+    const { tls, securePort } = this.options;
+    if (securePort !== undefined && tls === undefined) throw new Error('securePort needs tls options (key and cert)');
+    if (tls !== undefined && securePort !== undefined) {
+      const secure = createSecureListener(
+        tls,
+        (socket) => this.accept(socket, socket),
+        (socket, reason) => this.log.info({ client: `${socket.remoteAddress}:${socket.remotePort}`, reason }, 'secure connection refused'),
+      );
+      // Runs before the TLS handshake: a client over its limit never gets to do one.
+      secure.prependListener('connection', (raw: Socket) => void this.admit(raw));
+      try {
+        await listenOn(secure, securePort, this.options.host);
+      } catch (err) {
+        await new Promise<void>((resolve) => listener.close(() => resolve()));
+        this.listener = null;
+        throw err;
+      }
+      this.secureListener = secure;
+    }
     this.sessions.start();
     this.containerTimer = setInterval(() => this.collectContainers(), this.options.containerCheckInterval);
     this.containerTimer.unref();
@@ -199,7 +261,10 @@ export class HerdServer implements ConnectionHost {
         throw err;
       }
     }
-    this.log.info({ port: this.port, ...(this.admin ? { adminPort: this.admin.port } : {}), host: this.options.host }, 'herd server listening');
+    this.log.info(
+      { port: this.port, ...(this.admin ? { adminPort: this.admin.port } : {}), ...(this.secureListener ? { securePort: this.securePort } : {}), host: this.options.host },
+      'herd server listening',
+    );
   }
 
   /** Stops listening and drops every connection; sessions and data stay (for a restart). */
@@ -207,13 +272,14 @@ export class HerdServer implements ConnectionHost {
     this.sessions.stop();
     if (this.containerTimer) clearInterval(this.containerTimer);
     this.containerTimer = null;
-    const listener = this.listener;
+    const listeners = [this.listener, this.secureListener];
     this.listener = null;
+    this.secureListener = null;
     this.dropConnections();
     const admin = this.admin;
     this.admin = null;
     await admin?.close();
-    if (listener) await new Promise<void>((resolve) => listener.close(() => resolve()));
+    await Promise.all(listeners.map((l) => (l ? new Promise<void>((resolve) => l.close(() => resolve())) : undefined)));
   }
 
   async close(): Promise<void> {
@@ -237,14 +303,70 @@ export class HerdServer implements ConnectionHost {
     for (const run of held ?? []) run();
   }
 
-  private accept(socket: Socket): void {
+  /** maxClientConnections: counts the socket against its IP, or closes it when the IP is at its limit. */
+  private admit(socket: Socket): boolean {
+    const ip = normalizeClientIp(socket.remoteAddress ?? '');
+    const count = this.perIp.get(ip) ?? 0;
+    const max = this.options.maxClientConnections;
+    if (max > 0 && count >= max) {
+      this.log.warn({ client: `${ip}:${socket.remotePort ?? 0}`, max }, `too many connections from ${ip}, max is ${max}; closing`);
+      socket.on('error', () => {});
+      socket.destroy();
+      return false;
+    }
+    this.perIp.set(ip, count + 1);
+    socket.once('close', () => {
+      const n = (this.perIp.get(ip) ?? 1) - 1;
+      if (n <= 0) this.perIp.delete(ip);
+      else this.perIp.set(ip, n);
+    });
+    return true;
+  }
+
+  private accept(socket: Socket, secure?: TLSSocket): void {
     const conn = new ServerConnection(socket, this);
+    const subject = secure ? verifiedSubject(secure) : null;
+    if (subject !== null) {
+      conn.authIds = zooKeeperAuthOrder(mergeAuthIds(conn.authIds, x509AuthIds(subject, this.authOptions)));
+    }
     this.connections.add(conn);
+  }
+
+  // ---- backpressure ---------------------------------------------------------------
+
+  unanswered(delta: number): void {
+    this.unansweredTotal += delta;
+    if (delta < 0 && this.throttledConns.size > 0 && !this.overloaded() && !this.unthrottleScheduled) {
+      // Once per turn of the event loop, after the batch of replies that brought the count down.
+      this.unthrottleScheduled = true;
+      setImmediate(() => this.unthrottle());
+    }
+  }
+
+  overloaded(): boolean {
+    return this.unansweredTotal >= this.options.maxOutstandingRequests;
+  }
+
+  throttled(conn: ServerConnection): void {
+    if (this.throttledConns.size === 0) {
+      this.log.debug({ outstanding: this.unansweredTotal, max: this.options.maxOutstandingRequests }, 'too many outstanding requests; reading paused');
+    }
+    this.throttledConns.add(conn);
+  }
+
+  private unthrottle(): void {
+    this.unthrottleScheduled = false;
+    for (const conn of [...this.throttledConns]) {
+      if (this.overloaded()) return;
+      this.throttledConns.delete(conn);
+      conn.resumeReading();
+    }
   }
 
   closed(conn: ServerConnection): void {
     this.metrics.connectionClosed(conn);
     this.connections.delete(conn);
+    this.throttledConns.delete(conn);
     if (conn.sessionId !== 0n && this.bySession.get(conn.sessionId) === conn) {
       this.bySession.delete(conn.sessionId);
       // Watches belong to the connection; a client re-registers them with setWatches when it reconnects.
@@ -275,7 +397,7 @@ export class HerdServer implements ConnectionHost {
       const session = this.sessions.get(req.sessionId);
       if (!session || session.closing || !samePassword(session.password, req.passwd)) {
         // Timeout 0 tells the client its session is gone (expired).
-        conn.send(this.tree.lastZxid, (w) =>
+        conn.reply(this.tree.lastZxid, (w) =>
           ConnectResponseCodec.write(w, { protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: EMPTY_PASSWORD, ...opt(readOnly) }),
         );
         conn.closeAfterReplies();
@@ -286,7 +408,7 @@ export class HerdServer implements ConnectionHost {
       session.timeout = timeout;
       this.sessions.touch(session);
       this.attach(conn, session.id);
-      conn.send(this.tree.lastZxid, (w) =>
+      conn.reply(this.tree.lastZxid, (w) =>
         ConnectResponseCodec.write(w, { protocolVersion: 0, timeOut: timeout, sessionId: session.id, passwd: session.password, ...opt(readOnly) }),
       );
       return;
@@ -296,7 +418,7 @@ export class HerdServer implements ConnectionHost {
     this.commit(header, { type: 'createSession', sessionId, timeout });
     const session = this.sessions.get(sessionId)!;
     this.attach(conn, sessionId);
-    conn.send(header.zxid, (w) =>
+    conn.reply(header.zxid, (w) =>
       ConnectResponseCodec.write(w, { protocolVersion: 0, timeOut: timeout, sessionId, passwd: session.password, ...opt(readOnly) }),
     );
   }
@@ -383,9 +505,7 @@ export class HerdServer implements ConnectionHost {
     let ids = null;
     try {
       const packet = AuthPacketCodec.read(body);
-      ids = authenticate(packet.scheme, packet.auth ?? Buffer.alloc(0), conn.remoteAddress, {
-        ...(this.options.superDigest !== undefined ? { superDigest: this.options.superDigest } : {}),
-      });
+      ids = authenticate(packet.scheme, packet.auth ?? Buffer.alloc(0), conn.remoteAddress, this.authOptions);
     } catch (err) {
       if (!(err instanceof JuteDecodeError)) throw err;
     }
@@ -395,7 +515,8 @@ export class HerdServer implements ConnectionHost {
       conn.closeAfterReplies();
       return;
     }
-    conn.authIds = mergeAuthIds(conn.authIds, ids);
+    // In ZooKeeper's set order, which whoAmI and `auth` ACL expansion show.
+    conn.authIds = zooKeeperAuthOrder(mergeAuthIds(conn.authIds, ids));
     this.reply(conn, Xid.auth, 0n, 0, started);
   }
 
@@ -420,7 +541,7 @@ export class HerdServer implements ConnectionHost {
     for (const d of deliveries) {
       const conn = this.bySession.get(d.sessionId);
       if (!conn) continue;
-      if (trigger && !checkACL(trigger.acl, Perms.read, conn.authIds)) continue;
+      if (trigger && !checkACL(trigger.acl, Perms.read, conn.authIds, this.authOptions)) continue;
       this.metrics.packetsSent++;
       conn.sent++;
       conn.send(barrier, (w) => {
@@ -443,7 +564,7 @@ export class HerdServer implements ConnectionHost {
     conn.lastZxid = zxid;
     this.metrics.replied(conn, this.requestType, xid, zxid, started, barrier, barrier <= this.txnLog.durableZxid);
     conn.sent++;
-    conn.send(barrier, (w) => {
+    conn.reply(barrier, (w) => {
       ReplyHeaderCodec.write(w, { xid, zxid, err });
       if (err === 0 && body) body(w);
     });
@@ -484,6 +605,16 @@ export class HerdServer implements ConnectionHost {
       this.commit(this.txnHeader(0n, 0), { type: 'delete', path });
     }
   }
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 function samePassword(a: Buffer, b: Buffer): boolean {

@@ -12,7 +12,7 @@ export function prepareCheck(ctx: RequestContext, view: ChangeView, req: CheckVe
   if (validatePath(req.path) !== null) return fail(ErrorCode.BADARGUMENTS);
   const node = view.get(req.path);
   if (!node) return fail(ErrorCode.NONODE);
-  if (!checkACL(node.acl, Perms.read, ctx.authIds)) return fail(ErrorCode.NOAUTH);
+  if (!checkACL(node.acl, Perms.read, ctx.authIds, ctx.state.settings.auth)) return fail(ErrorCode.NOAUTH);
   if (req.version !== -1 && req.version !== node.version) return fail(ErrorCode.BADVERSION);
   return { type: 'check', path: req.path };
 }

@@ -1,4 +1,4 @@
-import type { AuthId } from '../acl.js';
+import type { AuthId, AuthOptions } from '../acl.js';
 import type { DataTree } from '../data-tree.js';
 import type { Delivery, WatchManager } from '../watch-manager.js';
 import type { Txn } from '../txn.js';
@@ -10,6 +10,8 @@ import type { JuteWriter } from '../../jute/writer.js';
 export interface HandlerSettings {
   /** TTL nodes allowed (zookeeper.extendedTypesEnabled). */
   readonly extendedTypes: boolean;
+  /** Which auth providers exist (x509 with a secure port) and the super ids: passed to every ACL check. */
+  readonly auth?: AuthOptions;
 }
 
 /** The state every handler may read, passed in explicitly rather than reached through a server object. */

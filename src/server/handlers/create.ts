@@ -46,12 +46,12 @@ export function prepareCreate(
 
   let path = req.path;
   if (path.lastIndexOf('/') === -1 || path.includes('\0')) return fail(ErrorCode.BADARGUMENTS);
-  const fixed = fixupACL(req.acl, ctx.authIds);
+  const fixed = fixupACL(req.acl, ctx.authIds, ctx.state.settings.auth);
   if (!fixed.ok) return fail(fixed.err);
   const parentKey = parentPath(path);
   const parent = view.get(parentKey);
   if (!parent) return fail(ErrorCode.NONODE);
-  if (!checkACL(parent.acl, Perms.create, ctx.authIds)) return fail(ErrorCode.NOAUTH);
+  if (!checkACL(parent.acl, Perms.create, ctx.authIds, ctx.state.settings.auth)) return fail(ErrorCode.NOAUTH);
   if (SEQUENTIAL_MODES.has(mode)) path += String(parent.cversion).padStart(10, '0');
   if (validatePath(path) !== null) return fail(ErrorCode.BADARGUMENTS);
   if (view.get(path)) return fail(ErrorCode.NODEEXISTS);

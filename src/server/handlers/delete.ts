@@ -21,7 +21,7 @@ export function prepareDelete(ctx: RequestContext, view: ChangeView, req: Delete
   const parentKey = parentPath(path);
   const parent = view.get(parentKey);
   if (!parent) return fail(ErrorCode.NONODE);
-  if (!checkACL(parent.acl, Perms.delete, ctx.authIds)) return fail(ErrorCode.NOAUTH);
+  if (!checkACL(parent.acl, Perms.delete, ctx.authIds, ctx.state.settings.auth)) return fail(ErrorCode.NOAUTH);
   const node = view.get(path);
   if (!node) return fail(ErrorCode.NONODE);
   if (req.version !== -1 && req.version !== node.version) return fail(ErrorCode.BADVERSION);

@@ -11,8 +11,8 @@ export const getACL: ReadHandler<PathRequest> = {
   handle(ctx, req) {
     const node = ctx.state.tree.get(req.path);
     if (!node) return { err: ErrorCode.NONODE };
-    if (!checkACL(node.acl, Perms.read | Perms.admin, ctx.authIds)) return { err: ErrorCode.NOAUTH };
-    const acl = checkACL(node.acl, Perms.admin, ctx.authIds) ? node.acl : maskDigests(node.acl);
+    if (!checkACL(node.acl, Perms.read | Perms.admin, ctx.authIds, ctx.state.settings.auth)) return { err: ErrorCode.NOAUTH };
+    const acl = checkACL(node.acl, Perms.admin, ctx.authIds, ctx.state.settings.auth) ? node.acl : maskDigests(node.acl);
     const stat = node.stat();
     return { err: 0, body: (w) => GetACLResponseCodec.write(w, { acl, stat }) };
   },

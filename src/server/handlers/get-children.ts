@@ -11,7 +11,7 @@ import type { ReadHandler, RequestContext } from './context.js';
 export function readChildren(ctx: RequestContext, req: PathWatchRequest): GetChildren2Response | number {
   const node = ctx.state.tree.get(req.path);
   if (!node) return ErrorCode.NONODE;
-  if (!checkACL(node.acl, Perms.read, ctx.authIds)) return ErrorCode.NOAUTH;
+  if (!checkACL(node.acl, Perms.read, ctx.authIds, ctx.state.settings.auth)) return ErrorCode.NOAUTH;
   if (req.watch) ctx.state.watches.add(ctx.sessionId, req.path, 'child');
   return { children: node.children ? [...node.children] : [], stat: node.stat() };
 }
@@ -39,7 +39,7 @@ export const getAllChildrenNumber: ReadHandler<PathRequest> = {
   handle(ctx, req) {
     const node = ctx.state.tree.get(req.path);
     if (!node) return { err: ErrorCode.NONODE };
-    if (!checkACL(node.acl, Perms.read, ctx.authIds)) return { err: ErrorCode.NOAUTH };
+    if (!checkACL(node.acl, Perms.read, ctx.authIds, ctx.state.settings.auth)) return { err: ErrorCode.NOAUTH };
     const totalNumber = ctx.state.tree.descendantCount(req.path);
     return { err: 0, body: (w) => w.int(totalNumber) };
   },

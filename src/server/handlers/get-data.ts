@@ -16,7 +16,7 @@ import type { ReadHandler, RequestContext } from './context.js';
 export function readData(ctx: RequestContext, req: PathWatchRequest): GetDataResponse | number {
   const node = ctx.state.tree.get(req.path);
   if (!node) return ErrorCode.NONODE;
-  if (!checkACL(node.acl, Perms.read, ctx.authIds)) return ErrorCode.NOAUTH;
+  if (!checkACL(node.acl, Perms.read, ctx.authIds, ctx.state.settings.auth)) return ErrorCode.NOAUTH;
   if (req.watch) ctx.state.watches.add(ctx.sessionId, req.path, 'data');
   return { data: node.data, stat: node.stat() };
 }
@@ -36,7 +36,7 @@ export const exists: ReadHandler<PathWatchRequest> = {
     if (req.path.includes('\0')) return { err: ErrorCode.BADARGUMENTS };
     const node = ctx.state.tree.get(req.path);
     // Since 3.8.4 exists needs READ on a node that is there, so it cannot be used to probe protected data.
-    if (node && !checkACL(node.acl, Perms.read, ctx.authIds)) return { err: ErrorCode.NOAUTH };
+    if (node && !checkACL(node.acl, Perms.read, ctx.authIds, ctx.state.settings.auth)) return { err: ErrorCode.NOAUTH };
     if (req.watch) ctx.state.watches.add(ctx.sessionId, req.path, node ? 'data' : 'exist');
     if (!node) return { err: ErrorCode.NONODE };
     const stat = node.stat();

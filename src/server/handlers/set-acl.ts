@@ -11,11 +11,11 @@ export const setACL: WriteHandler<SetACLRequest> = {
   kind: 'write',
   prepare(ctx, view, req) {
     if (validatePath(req.path) !== null) return fail(ErrorCode.BADARGUMENTS);
-    const fixed = fixupACL(req.acl, ctx.authIds);
+    const fixed = fixupACL(req.acl, ctx.authIds, ctx.state.settings.auth);
     if (!fixed.ok) return fail(fixed.err);
     const node = view.get(req.path);
     if (!node) return fail(ErrorCode.NONODE);
-    if (!checkACL(node.acl, Perms.admin, ctx.authIds)) return fail(ErrorCode.NOAUTH);
+    if (!checkACL(node.acl, Perms.admin, ctx.authIds, ctx.state.settings.auth)) return fail(ErrorCode.NOAUTH);
     if (req.version !== -1 && req.version !== node.aversion) return fail(ErrorCode.BADVERSION);
     const version = node.aversion + 1;
     view.set(req.path, { ...node, acl: fixed.acl, aversion: version });

@@ -13,7 +13,7 @@ export function prepareSetData(ctx: RequestContext, view: ChangeView, req: SetDa
   if (validatePath(req.path) !== null) return fail(ErrorCode.BADARGUMENTS);
   const node = view.get(req.path);
   if (!node) return fail(ErrorCode.NONODE);
-  if (!checkACL(node.acl, Perms.write, ctx.authIds)) return fail(ErrorCode.NOAUTH);
+  if (!checkACL(node.acl, Perms.write, ctx.authIds, ctx.state.settings.auth)) return fail(ErrorCode.NOAUTH);
   if (req.version !== -1 && req.version !== node.version) return fail(ErrorCode.BADVERSION);
   const version = node.version + 1;
   view.set(req.path, { ...node, version });
