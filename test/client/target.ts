@@ -22,7 +22,7 @@ export interface Target {
 
 /** What a target is started with. */
 export interface TargetOptions {
-  /** ZooKeeper tickTime in ms (sessions are clamped to [2, 20] ticks). Default 200, for fast expiry tests. */
+  /** The server's tickTime in ms (session timeouts start at 2 ticks). Default 200, for fast expiry tests. */
   tickTime?: number;
 }
 
@@ -42,9 +42,9 @@ export async function startTarget(options: TargetOptions = {}): Promise<Target> 
   if (targetKind === 'herd') {
     // Imported lazily so the client tests do not depend on the server compiling.
     const mod = (await import('../../src/server/server.js')) as {
-      startServer(o: { port: number; host: string }): Promise<HerdHandle>;
+      startServer(o: { port: number; host: string; tickTime?: number; maxSessionTimeout?: number }): Promise<HerdHandle>;
     };
-    const s = await mod.startServer({ port: 0, host: '127.0.0.1' });
+    const s = await mod.startServer({ port: 0, host: '127.0.0.1', tickTime: options.tickTime ?? 200, maxSessionTimeout: 60000 });
     return { kind: 'herd', connectionString: s.connectionString, host: '127.0.0.1', port: s.port, close: () => s.close() };
   }
   const tickTime = options.tickTime ?? 200;
