@@ -30,6 +30,24 @@ describe(`client CRUD against ${process.env.HERD_CLIENT_TARGET ?? 'zookeeper'}`,
     await target?.close();
   });
 
+  it('reports each state change once, in order', async () => {
+    const c = createClient(target.connectionString);
+    const seen: string[] = [];
+    for (const s of ['connecting', 'connected', 'disconnected', 'expired', 'closed'] as const) {
+      c.on(s, (change) => seen.push(`${change.from}->${change.to}`));
+    }
+    assert.equal(c.state, 'idle');
+    const pending = c.exists('/');
+    await c.connect();
+    await c.connect();
+    assert.notEqual(await pending, null, 'requests issued before connect() wait for it');
+    await c.close();
+    await c.close();
+    await waitFor(() => seen.length === 3);
+    assert.deepEqual(seen, ['idle->connecting', 'connecting->connected', 'connected->closed']);
+    await assert.rejects(c.connect(), SessionExpiredError);
+  });
+
   it('connects and exposes the session', () => {
     assert.equal(client.state, 'connected');
     assert.notEqual(client.sessionId, 0n);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client, WatchEvent } from '../../src/client/index.js';
+import type { WatcherEvent } from '../../src/jute/records/watcher-event.js';
+import { Ops } from '../../src/jute/ops/index.js';
 import { NoWatcherError } from '../../src/errors.js';
 import { connectedClient, startTarget, uniquePath, waitFor, type Target } from './target.js';
 
@@ -177,5 +179,19 @@ describe('client watches', () => {
     await waitFor(() => persistent.length === 1, 3000, 'the persistent watch to fire');
     assert.deepEqual(persistent, [`nodeDataChanged ${path}`]);
     assert.deepEqual(oneShot, [`dataWatchRemoved ${path}`]);
+  });
+
+  it('raw watches set through request() surface as notification events', async () => {
+    const path = uniquePath('rawwatch');
+    await client.create(path);
+    const raw: WatcherEvent[] = [];
+    const onNotification = (e: WatcherEvent): void => void raw.push(e);
+    client.on('notification', onNotification);
+    const reply = await client.request(Ops.getData, { path, watch: true });
+    assert.equal(reply.header.err, 0);
+    await writer.setData(path, 'x');
+    await waitFor(() => raw.length === 1);
+    client.off('notification', onNotification);
+    assert.deepEqual(raw, [{ type: 3, state: 3, path }]);
   });
 });
