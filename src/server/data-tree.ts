@@ -85,12 +85,52 @@ function childName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
+/** ZooKeeper's quota bookkeeping (org.apache.zookeeper.Quotas). */
+const QUOTA_ROOT = '/zookeeper/quota';
+const QUOTA_LIMITS = 'zookeeper_limits';
+const QUOTA_STATS = 'zookeeper_stats';
+
+/**
+ * The real path a quota node's parent stands for, as ZooKeeper's path trie
+ * sees it ("/zookeeper/quota/a/b" → "/a/b"), or null for the quota root.
+ */
+function quotaTarget(quotaParent: string): string | null {
+  const parts = quotaParent.slice(QUOTA_ROOT.length).split('/').filter((p) => p.trim() !== '');
+  return parts.length === 0 ? null : '/' + parts.join('/');
+}
+
+/** ZooKeeper's StatsTrack text: "count=N,bytes=M", then any other keys sorted after a "=" (so old parsers ignore them). */
+function parseStatsTrack(data: Buffer | null): Map<string, number> {
+  const stats = new Map<string, number>();
+  const text = data === null ? '' : data.toString('utf8');
+  if (text === '') return stats;
+  for (const pair of text.split(/[,;]+/)) {
+    const [key, value] = pair.split('=');
+    if (key === undefined || key === '') continue;
+    const n = value === undefined || value === '' ? -1 : Number(value);
+    stats.set(key, Number.isFinite(n) ? n : -1);
+  }
+  return stats;
+}
+
+function formatStatsTrack(stats: Map<string, number>): Buffer {
+  let text = `count=${stats.get('count') ?? -1},bytes=${stats.get('bytes') ?? -1}`;
+  const rest = [...stats.keys()].filter((k) => k !== 'count' && k !== 'bytes').sort();
+  if (rest.length > 0) text += '=' + rest.map((k) => `;${k}=${stats.get(k)}`).join('');
+  return Buffer.from(text, 'utf8');
+}
+
 export class DataTree {
   private readonly nodes = new Map<string, DataNode>();
   /** Ephemeral paths by owning session. */
   private readonly ephemerals = new Map<bigint, Set<string>>();
   readonly containers = new Set<string>();
   readonly ttls = new Set<string>();
+  /**
+   * Paths with a quota, ZooKeeper's pTrie: added when a zookeeper_limits node
+   * is created, removed with every path below it when one is deleted.
+   */
+  private readonly quotaPaths = new Set<string>();
   /** Zxid of the last txn applied. */
   lastZxid = 0n;
 
@@ -135,6 +175,10 @@ export class DataTree {
       this.nodes.set(path, node);
     } else {
       this.attach(path, node);
+    }
+    if (childName(path) === QUOTA_LIMITS && path.startsWith(QUOTA_ROOT)) {
+      const target = quotaTarget(parentPath(path));
+      if (target !== null) this.quotaPaths.add(target);
     }
     const owner = node.ephemeralOwner;
     if (EphemeralOwner.isContainer(owner)) this.containers.add(path);
@@ -213,7 +257,9 @@ export class DataTree {
         return { type: 'delete' };
       case 'setData': {
         const node = this.nodes.get(txn.path)!;
+        const bytesDiff = (txn.data?.length ?? 0) - (node.data?.length ?? 0);
         node.data = txn.data;
+        this.updateQuotaStat(txn.path, bytesDiff, 0);
         node.version = txn.version;
         node.mzxid = header.zxid;
         node.mtime = header.time;
@@ -258,8 +304,16 @@ export class DataTree {
       if (!set) this.ephemerals.set(owner, (set = new Set()));
       set.add(txn.path);
     }
+    const parentKey = parentPath(txn.path);
+    if (parentKey.startsWith(QUOTA_ROOT)) {
+      const target = quotaTarget(parentKey);
+      const name = childName(txn.path);
+      if (target !== null && name === QUOTA_LIMITS) this.quotaPaths.add(target);
+      if (target !== null && name === QUOTA_STATS) this.recountQuota(target);
+    }
+    this.updateQuotaStat(txn.path, txn.data?.length ?? 0, 1);
     triggers.push({ path: txn.path, type: EventType.nodeCreated, acl: node.acl });
-    triggers.push({ path: parentKeyToPath(parentPath(txn.path)), type: EventType.nodeChildrenChanged, acl: parent.acl });
+    triggers.push({ path: parentKeyToPath(parentKey), type: EventType.nodeChildrenChanged, acl: parent.acl });
     return { type: 'create', path: txn.path, stat: node.stat() };
   }
 
@@ -273,7 +327,57 @@ export class DataTree {
     if (EphemeralOwner.isContainer(owner)) this.containers.delete(path);
     else if (EphemeralOwner.isTtl(owner)) this.ttls.delete(path);
     else if (owner !== 0n) this.ephemerals.get(owner)?.delete(path);
+    if (childName(path) === QUOTA_LIMITS && path.startsWith('/zookeeper/')) {
+      const target = quotaTarget(parentPath(path));
+      // ZooKeeper's PathTrie.deletePath drops the whole subtrie: quotas below go too.
+      if (target !== null) {
+        for (const q of this.quotaPaths) if (q === target || q.startsWith(target + '/')) this.quotaPaths.delete(q);
+      }
+    }
+    this.updateQuotaStat(path, -(node.data?.length ?? 0), -1);
     triggers.push({ path, type: EventType.nodeDeleted, acl: node.acl });
     triggers.push({ path: parentKeyToPath(parentPath(path)), type: EventType.nodeChildrenChanged, acl: parent.acl });
+  }
+
+  /** The deepest path with a quota that is `path` or above it (ZooKeeper's getMaxPrefixWithQuota), if any. */
+  private quotaPrefixOf(path: string): string | null {
+    if (this.quotaPaths.size === 0) return null;
+    for (let p = path; p.length > 0; p = parentPath(p)) {
+      if (this.quotaPaths.has(p)) return p;
+    }
+    return null;
+  }
+
+  /**
+   * A node under a quota changed: its zookeeper_stats node's count and bytes
+   * move by the diffs. Like ZooKeeper, the stats node's data is replaced in
+   * place (no new version or mzxid) and limits are not enforced.
+   */
+  private updateQuotaStat(path: string, bytesDiff: number, countDiff: number): void {
+    const prefix = this.quotaPrefixOf(path);
+    if (prefix === null) return;
+    const statNode = this.nodes.get(`${QUOTA_ROOT}${prefix}/${QUOTA_STATS}`);
+    if (!statNode) return;
+    const stats = parseStatsTrack(statNode.data);
+    stats.set('count', (stats.get('count') ?? -1) + countDiff);
+    stats.set('bytes', (stats.get('bytes') ?? -1) + bytesDiff);
+    statNode.data = formatStatsTrack(stats);
+  }
+
+  /** A zookeeper_stats node was created: it starts with the count and bytes of the whole subtree. */
+  private recountQuota(target: string): void {
+    const statNode = this.nodes.get(`${QUOTA_ROOT}${target}/${QUOTA_STATS}`);
+    if (!statNode) return;
+    let count = 0;
+    let bytes = 0;
+    const visit = (path: string): void => {
+      const node = this.nodes.get(path);
+      if (!node) return;
+      count += 1;
+      bytes += node.data?.length ?? 0;
+      if (node.children) for (const name of node.children) visit(path + '/' + name);
+    };
+    visit(target);
+    statNode.data = formatStatsTrack(new Map([['count', count], ['bytes', bytes]]));
   }
 }

@@ -111,6 +111,59 @@ delete /p
 ls /
 `;
 
+/** Third session: the built-in nodes, quotas, ACLs given at create, invalid paths, reconfig. */
+const SCRIPT_MISC = `
+ls /zookeeper
+stat /zookeeper
+get -s /zookeeper/quota
+stat /zookeeper/config
+config
+create /q q
+create /q/a aa
+setquota -n 5 /q
+setquota -b 100 /q
+listquota /q
+ls -R /zookeeper/quota
+get -s /zookeeper/quota/q/zookeeper_stats
+create /q/b bbb
+set /q/a a
+create /q/a/c cccc
+delete /q/b
+listquota /q
+create /q/a/d dd
+delete /q/a/d
+listquota /q
+delquota -n /q
+listquota /q
+delquota /q
+listquota /q
+deleteall /q
+ls -R /zookeeper/quota
+create /acl1 x digest:${DIGEST_ALICE}:r
+getAcl /acl1
+get /acl1
+create /acl2 x world:anyone:cdrw
+getAcl /acl2
+create /acl3 x ip:127.0.0.1:cdrwa
+getAcl /acl3
+get /acl3
+create /acl4 x ip:10.0.0.1:cdrwa
+get /acl4
+create /acl5 x auth::cdrwa
+create /acl6 x digest:nocolon:cdrwa
+create /bad//path x
+create /bad/. x
+create /bad/ x
+create /seqparent x
+create -s /seqparent/ y
+ls /seqparent
+get /zookeeper/config
+reconfig -add server.5=localhost:1234:1235;1236
+getAllChildrenNumber /
+getAllChildrenNumber /zookeeper
+ls /
+`;
+
 interface Normalized {
   stdout: string[];
   events: string[];
@@ -148,7 +201,7 @@ function normalize(run: { stdout: string; stderr: string; code: number | null })
 
 async function runAll(connectionString: string): Promise<Normalized[]> {
   const results: Normalized[] = [];
-  for (const script of [SCRIPT_MAIN, SCRIPT_ANON]) {
+  for (const script of [SCRIPT_MAIN, SCRIPT_ANON, SCRIPT_MISC]) {
     results.push(normalize(await runZkCli(connectionString, script, { timeoutMs: 60_000 })));
   }
   return results;
@@ -190,12 +243,12 @@ describe('zkCli interop: Herd vs ZooKeeper 3.8', { timeout: 180_000 }, () => {
     const started = Date.now();
     const [onZk, onHerd] = await Promise.all([runAll(zk.connectionString), runAll(herd.connectionString)]);
     t.diagnostic(`zkCli runs took ${Date.now() - started} ms`);
-    const names = ['main session', 'anonymous session'];
+    const names = ['main session', 'anonymous session', 'misc session'];
     for (let i = 0; i < names.length; i++) {
       const z = onZk[i]!;
       const h = onHerd[i]!;
       // Sanity: the reference run did what the script says.
-      const marker = i === 0 ? 'Created /cli/seq-0000000000' : 'Insufficient permission : /sec';
+      const marker = ['Created /cli/seq-0000000000', 'Insufficient permission : /sec', 'Created /acl3'][i]!;
       assert.ok(z.stderr.includes(marker), `zookeeper ${names[i]} ran:\n${z.stderr.join('\n')}`);
       assertSameLines(h.stdout, z.stdout, `${names[i]} stdout`);
       assertSameLines(h.events, z.events, `${names[i]} watch events`);

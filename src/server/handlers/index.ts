@@ -7,6 +7,7 @@ import { getACL } from './get-acl.js';
 import { getAllChildrenNumber, getChildren, getChildren2 } from './get-children.js';
 import { exists, getData } from './get-data.js';
 import { multi, multiRead } from './multi.js';
+import { reconfig } from './reconfig.js';
 import { getEphemerals, sync, whoAmI } from './session-reads.js';
 import { setACL } from './set-acl.js';
 import { setData } from './set-data.js';
@@ -15,7 +16,7 @@ import { addWatch, checkWatches, removeWatches, setWatches, setWatches2 } from '
 /**
  * The one table from op to handler. Ops missing here (ping, auth,
  * closeSession) belong to the connection and session layer; any other op
- * missing here is unimplemented (check outside multi, reconfig, sasl, ...).
+ * missing here is unimplemented (check outside multi, sasl, ...).
  */
 export const handlers: { [K in OpName]?: Handler<RequestOf<(typeof Ops)[K & keyof typeof Ops]>> } = {
   create,
@@ -35,6 +36,7 @@ export const handlers: { [K in OpName]?: Handler<RequestOf<(typeof Ops)[K & keyo
   sync,
   multi,
   multiRead,
+  reconfig,
   addWatch,
   checkWatches,
   removeWatches,
