@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { HerdServer } from '../server.js';
 import { COMMANDS, runCommand } from './commands.js';
 import { toJson } from './json.js';
-import { PrometheusExporter } from './prometheus.js';
+import type { PrometheusExporter } from './prometheus.js';
 
 /**
  * The HTTP admin server (the `adminPort` option, off by default), like
@@ -16,13 +16,19 @@ import { PrometheusExporter } from './prometheus.js';
  * - `GET /metrics`: Prometheus text format (see prometheus.ts).
  * The 4lw whitelist does not apply here, as in ZooKeeper: bind it to a
  * trusted interface (`adminHost`, default 127.0.0.1).
+ *
+ * prom-client is loaded when the admin server starts, so a server without
+ * one does not pay for it at start-up.
  */
 export class AdminServer {
   private readonly http: Server;
   private readonly exporter: PrometheusExporter;
 
-  private constructor(private readonly server: HerdServer) {
-    this.exporter = new PrometheusExporter(server);
+  private constructor(
+    private readonly server: HerdServer,
+    exporter: PrometheusExporter,
+  ) {
+    this.exporter = exporter;
     this.http = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         server.log.warn({ err: err instanceof Error ? err.message : String(err), url: req.url }, 'admin request failed');
@@ -33,9 +39,13 @@ export class AdminServer {
   }
 
   static async start(server: HerdServer, port: number, host: string): Promise<AdminServer> {
-    const admin = new AdminServer(server);
+    const { PrometheusExporter } = await import('./prometheus.js');
+    const admin = new AdminServer(server, new PrometheusExporter(server));
     await new Promise<void>((resolve, reject) => {
-      admin.http.once('error', reject);
+      admin.http.once('error', (err) => {
+        admin.exporter.close();
+        reject(err);
+      });
       admin.http.listen(port, host, () => {
         admin.http.off('error', reject);
         resolve();
