@@ -1,0 +1,217 @@
+/**
+ * `npm run bench`: Herd against Apache ZooKeeper 3.8 on this machine, in one
+ * run, and Herd's client against node-zookeeper-client. Not a test: it
+ * prints figures and ratios (issue 3's and issue 4's benchmark sections).
+ *
+ *   node build/bench/run.js [--znodes 200000] [--duration 4000] [--warmup 1000] [--rounds 2]
+ *                           [--only server,scale,clients] [--profile DIR]
+ *
+ * Every server runs in its own process with a fresh temp data directory and
+ * fsync on; the load generator (bench/load-generator.ts) runs here. Only the
+ * server being measured is busy (the other one idles), and measurements of the
+ * two alternate in rounds, so noise from other work on the machine falls on
+ * both alike. The load average is printed with the machine line.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { zookeeperAvailable } from '../test/support/zookeeper.js';
+import { clientComparison } from './clients.js';
+import { DEFAULT_LOAD, prepareNodes, type LoadOptions, type LoadResult } from './load-generator.js';
+import { compareServers, measureScale, type ScaleFigures, type ServerFigures } from './server-suites.js';
+import { startHerd, startZk, type BenchServer } from './servers.js';
+import { loadLine, log, machineLine, renderSection, type Row, type Section } from './stats.js';
+
+const SUITES = ['server', 'scale', 'clients'] as const;
+type Suite = (typeof SUITES)[number];
+
+interface Config {
+  suites: Set<Suite>;
+  znodes: number;
+  load: LoadOptions;
+  clientOutstanding: number;
+  rounds: number;
+  profileDir: string | undefined;
+}
+
+function parseConfig(argv: string[]): Config {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      znodes: { type: 'string', default: '200000' },
+      duration: { type: 'string', default: String(DEFAULT_LOAD.durationMs) },
+      warmup: { type: 'string', default: String(DEFAULT_LOAD.warmupMs) },
+      connections: { type: 'string', default: String(DEFAULT_LOAD.connections) },
+      outstanding: { type: 'string', default: String(DEFAULT_LOAD.outstanding) },
+      'client-outstanding': { type: 'string', default: '16' },
+      rounds: { type: 'string', default: '2' },
+      only: { type: 'string', default: SUITES.join(',') },
+      profile: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      'node build/bench/run.js [--znodes N] [--duration MS] [--warmup MS] [--rounds N] [--connections N] [--outstanding K]\n' +
+        '                        [--client-outstanding K] [--only server,scale,clients] [--profile DIR]\n' +
+        '  --profile DIR  run Herd\'s server with --cpu-prof, writing .cpuprofile files to DIR\n',
+    );
+    process.exit(0);
+  }
+  const suites = new Set<Suite>();
+  for (const s of values.only.split(',').map((x) => x.trim())) {
+    if (!(SUITES as readonly string[]).includes(s)) throw new Error(`unknown suite ${s}; pick from ${SUITES.join(', ')}`);
+    suites.add(s as Suite);
+  }
+  const int = (name: string, text: string): number => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got ${text}`);
+    return n;
+  };
+  return {
+    suites,
+    znodes: int('znodes', values.znodes),
+    load: {
+      ...DEFAULT_LOAD,
+      durationMs: int('duration', values.duration),
+      warmupMs: int('warmup', values.warmup),
+      connections: int('connections', values.connections),
+      outstanding: int('outstanding', values.outstanding),
+    },
+    clientOutstanding: int('client-outstanding', values['client-outstanding']),
+    rounds: int('rounds', values.rounds),
+    profileDir: values.profile === undefined ? undefined : resolve(values.profile),
+  };
+}
+
+function herdOptions(config: Config): { nodeArgs: string[] } {
+  if (!config.profileDir) return { nodeArgs: [] };
+  mkdirSync(config.profileDir, { recursive: true });
+  return { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${config.profileDir}`] };
+}
+
+async function withServer<T>(start: () => Promise<BenchServer>, body: (s: BenchServer) => Promise<T>): Promise<T> {
+  const server = await start();
+  try {
+    return await body(server);
+  } finally {
+    await server.destroy();
+  }
+}
+
+function loadRows(label: string, h: LoadResult, z: LoadResult, target?: number): Row[] {
+  const rows: Row[] = [
+    { metric: `${label}: ops/s`, candidate: h.opsPerSec, baseline: z.opsPerSec, unit: 'ops/s', better: 'higher', ...(target ? { target } : {}) },
+    { metric: `${label}: p50`, candidate: h.p50, baseline: z.p50, unit: 'ms', better: 'lower' },
+    { metric: `${label}: p99`, candidate: h.p99, baseline: z.p99, unit: 'ms', better: 'lower' },
+  ];
+  if (Number.isFinite(h.serverCpuPer100k) && Number.isFinite(z.serverCpuPer100k)) {
+    rows.push({ metric: `${label}: server CPU / 100k ops`, candidate: h.serverCpuPer100k, baseline: z.serverCpuPer100k, unit: 'ms', better: 'lower' });
+  }
+  return rows;
+}
+
+function serverSection(h: ServerFigures, z: ServerFigures, config: Config): Section {
+  const load = config.load;
+  const shape = `${load.connections}x${load.outstanding}`;
+  const errors = [h.reads, h.writes, h.mix, h.seqRead, h.seqWrite, z.reads, z.writes, z.mix, z.seqRead, z.seqWrite].reduce((n, r) => n + r.errors, 0);
+  return {
+    title: 'Servers: Herd vs ZooKeeper 3.8 standalone (same load generator, fsync on for both)',
+    candidateName: 'Herd',
+    baselineName: 'ZooKeeper',
+    rows: [
+      ...loadRows(`reads pipelined ${shape}`, h.reads, z.reads, 1),
+      ...loadRows(`writes pipelined ${shape}`, h.writes, z.writes, 1),
+      ...loadRows(`90/10 mix pipelined ${shape}`, h.mix, z.mix, 1),
+      ...loadRows('reads sequential 1x1', h.seqRead, z.seqRead),
+      ...loadRows('writes sequential 1x1', h.seqWrite, z.seqWrite),
+    ],
+    notes: [
+      `${load.valueSize}-byte values over ${load.nodeCount} znodes; ${load.warmupMs} ms warm-up, ${load.durationMs} ms measured; best of ${config.rounds} interleaved rounds per row`,
+      `error replies during the windows: ${errors}`,
+    ],
+  };
+}
+
+function scaleSection(h: ScaleFigures, z: ScaleFigures): Section {
+  const per = (s: ScaleFigures, k: 'rss' | 'heapUsed'): number => (s.after[k] - s.before[k]) / s.znodes;
+  const n = h.znodes.toLocaleString('en-US');
+  return {
+    title: `Scale: ${n} znodes of 100 bytes (fresh servers, fsync on)`,
+    candidateName: 'Herd',
+    baselineName: 'ZooKeeper',
+    rows: [
+      { metric: 'create rate, pipelined 8x64', candidate: h.creates.createsPerSec, baseline: z.creates.createsPerSec, unit: 'creates/s', better: 'higher' },
+      { metric: 'create latency p50', candidate: h.creates.p50, baseline: z.creates.p50, unit: 'ms', better: 'lower' },
+      { metric: 'create latency p99', candidate: h.creates.p99, baseline: z.creates.p99, unit: 'ms', better: 'lower' },
+      { metric: 'memory per znode: live heap after GC', candidate: per(h, 'heapUsed'), baseline: per(z, 'heapUsed'), unit: 'B', better: 'lower' },
+      { metric: 'memory per znode: RSS growth', candidate: per(h, 'rss'), baseline: per(z, 'rss'), unit: 'B', better: 'lower' },
+      { metric: `RSS with ${n} znodes`, candidate: h.after.rss / 2 ** 20, baseline: z.after.rss / 2 ** 20, unit: 'MiB', better: 'lower' },
+      { metric: `restart to serving (kill -9, ${n} znodes)`, candidate: h.restartMs, baseline: z.restartMs, unit: 'ms', better: 'lower' },
+    ],
+    notes: [
+      'live heap: Herd = V8 heap + external buffers after global.gc(); ZooKeeper = Java heap used after jcmd GC.run (G1, -Xmx1000m)',
+      'restart: from spawning the process (JVM start included) to the first successful getData of the last znode on a new session',
+    ],
+  };
+}
+
+async function main(): Promise<void> {
+  const config = parseConfig(process.argv.slice(2));
+  const started = Date.now();
+  const machine = machineLine();
+  const loadAtStart = loadLine();
+  process.stdout.write(`${machine}\n${loadAtStart}\n`);
+  if (!zookeeperAvailable()) throw new Error('ZooKeeper 3.8 is not installed (apt-get install zookeeper): nothing to compare against');
+  const sections: Section[] = [];
+  const herdOpts = herdOptions(config);
+
+  if (config.suites.has('server')) {
+    const herd = await startHerd(herdOpts);
+    try {
+      await withServer(startZk, async (zk) => {
+        const [h, z] = await compareServers([herd, zk], config.load, config.rounds);
+        sections.push(serverSection(h, z, config));
+      });
+    } finally {
+      await herd.destroy();
+    }
+  }
+
+  if (config.suites.has('clients')) {
+    await withServer(startZk, async (zk) => {
+      await prepareNodes(zk, config.load.nodeCount, config.load.valueSize);
+      sections.push(
+        await clientComparison(zk, {
+          clients: config.load.connections,
+          outstanding: config.clientOutstanding,
+          warmupMs: config.load.warmupMs,
+          durationMs: config.load.durationMs,
+          nodeCount: config.load.nodeCount,
+          valueSize: config.load.valueSize,
+          rounds: config.rounds,
+        }),
+      );
+    });
+  }
+
+  if (config.suites.has('scale')) {
+    const h = await withServer(() => startHerd(herdOpts), (s) => measureScale(s, config.znodes, config.load.valueSize));
+    const z = await withServer(startZk, (s) => measureScale(s, config.znodes, config.load.valueSize));
+    sections.push(scaleSection(h, z));
+  }
+
+  const out = [machine, `at start: ${loadAtStart}; at end: ${loadLine()}`, ''];
+  for (const s of sections) out.push(renderSection(s), '');
+  out.push(`bench finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  process.stdout.write(`\n${out.join('\n')}\n`);
+  if (config.profileDir) process.stdout.write(`Herd server CPU profiles: ${config.profileDir}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,215 @@
+/**
+ * The two servers under test, each in its own process with a fresh temp data
+ * directory and fsync on: Herd's server (a Node child running the same
+ * `startServer` as `herd server`) and Apache ZooKeeper 3.8 standalone (a JVM
+ * started from Debian's jars by test/support/zookeeper.ts, with its usual JIT
+ * and GC rather than the tests' fast-start flags).
+ */
+import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { freePort } from '../test/support/ports.js';
+import { fourLetterWord, startZooKeeper, type ZooKeeperServer } from '../test/support/zookeeper.js';
+import type { ChildMessage, ChildRequest } from './herd-server-child.js';
+import { cpuTimeOf, rssOf } from './stats.js';
+
+const execFileAsync = promisify(execFile);
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+export interface MemoryFigures {
+  /** Resident set size, bytes. */
+  rss: number;
+  /** Live heap after a full GC, bytes (V8 heap + external buffers for Herd; Java heap for ZooKeeper). */
+  heapUsed: number;
+}
+
+export interface BenchServer {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly pid: number | undefined;
+  /** Figures after a full garbage collection. */
+  memory(): Promise<MemoryFigures>;
+  /** CPU time the server process has used so far, ms. */
+  cpuTime(): number;
+  /** SIGKILL (a crash); data stays. */
+  kill(): Promise<void>;
+  /** Starts the process again on the same data; resolves once it is spawned (not serving). */
+  respawn(): Promise<void>;
+  /** Waits until the respawned process has finished starting. */
+  started(): Promise<void>;
+  /** Stops the process and deletes its data. */
+  destroy(): Promise<void>;
+}
+
+export interface HerdServerOptions {
+  /** Extra node flags for the server child (`--cpu-prof`, `--prof`, ...). */
+  nodeArgs?: string[];
+}
+
+class HerdChild implements BenchServer {
+  readonly name = 'Herd';
+  readonly host = '127.0.0.1';
+  private child: ChildProcess | undefined;
+  private ready: Promise<void> = Promise.resolve();
+  private memoryWaiters: Array<(m: MemoryFigures) => void> = [];
+
+  constructor(
+    readonly port: number,
+    readonly dataDir: string,
+    private readonly options: HerdServerOptions,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  spawn(): void {
+    const child = fork(join(HERE, 'herd-server-child.js'), [String(this.port), this.dataDir], {
+      execArgv: ['--expose-gc', ...(this.options.nodeArgs ?? [])],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.child = child;
+    this.ready = new Promise<void>((resolve, reject) => {
+      child.once('exit', (code, signal) => {
+        if (this.child === child) this.child = undefined;
+        reject(new Error(`Herd server exited during start-up (code ${code}, signal ${signal})`));
+      });
+      child.on('message', (m: ChildMessage) => {
+        if (m.type === 'ready') resolve();
+        else if (m.type === 'memory') {
+          this.memoryWaiters.shift()?.({ rss: m.rss, heapUsed: m.heapUsed + m.external });
+        }
+      });
+    });
+    // A late exit after start-up must not be an unhandled rejection.
+    this.ready.catch(() => undefined);
+  }
+
+  started(): Promise<void> {
+    return this.ready;
+  }
+
+  memory(): Promise<MemoryFigures> {
+    const child = this.child;
+    if (!child) return Promise.reject(new Error('Herd server is not running'));
+    return new Promise((resolve) => {
+      this.memoryWaiters.push(resolve);
+      child.send({ type: 'memory' } satisfies ChildRequest);
+    });
+  }
+
+  cpuTime(): number {
+    return this.child?.pid === undefined ? NaN : cpuTimeOf(this.child.pid);
+  }
+
+  async kill(): Promise<void> {
+    await this.signal((c) => c.kill('SIGKILL'));
+  }
+
+  /** A clean stop (lets `--cpu-prof` write its file). */
+  async stop(): Promise<void> {
+    await this.signal((c) => c.send({ type: 'stop' } satisfies ChildRequest));
+  }
+
+  private async signal(how: (c: ChildProcess) => void): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    how(child);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+    this.child = undefined;
+  }
+
+  async respawn(): Promise<void> {
+    this.spawn();
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    await rm(this.dataDir, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+export async function startHerd(options: HerdServerOptions = {}): Promise<BenchServer & { stop(): Promise<void> }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'herd-bench-'));
+  const server = new HerdChild(await freePort(), dataDir, options);
+  server.spawn();
+  await server.started();
+  return server;
+}
+
+/**
+ * ZooKeeper's own launch script runs the server with -Xmx1000m and the JVM's
+ * default collector (G1 here) and full JIT; the test harness's fast-start
+ * flags (C1 only, serial GC, 256 MiB, no perf data) are overridden, since
+ * later flags win.
+ */
+const ZK_BENCH_JVM_ARGS = ['-Xmx1000m', '-XX:-UseSerialGC', '-XX:+UseG1GC', '-XX:TieredStopAtLevel=4', '-XX:+UsePerfData'];
+
+class ZooKeeperProcess implements BenchServer {
+  readonly name = 'ZooKeeper';
+  private starting: Promise<void> = Promise.resolve();
+
+  constructor(private readonly zk: ZooKeeperServer) {}
+
+  get host(): string {
+    return this.zk.host;
+  }
+  get port(): number {
+    return this.zk.port;
+  }
+  get pid(): number | undefined {
+    return this.zk.pid;
+  }
+
+  async memory(): Promise<MemoryFigures> {
+    const pid = this.zk.pid;
+    if (pid === undefined) throw new Error('ZooKeeper is not running');
+    await execFileAsync('jcmd', [String(pid), 'GC.run']);
+    const { stdout } = await execFileAsync('jcmd', [String(pid), 'GC.heap_info']);
+    const used = /used (\d+)K/.exec(stdout)?.[1];
+    return { rss: rssOf(pid), heapUsed: used === undefined ? NaN : Number(used) * 1024 };
+  }
+
+  /** `zk_approximate_data_size` from mntr: ZooKeeper's own estimate of paths + data bytes. */
+  async approximateDataSize(): Promise<number> {
+    const mntr = await fourLetterWord(this.host, this.port, 'mntr');
+    return Number(/zk_approximate_data_size\s+(\d+)/.exec(mntr)?.[1] ?? NaN);
+  }
+
+  cpuTime(): number {
+    const pid = this.zk.pid;
+    return pid === undefined ? NaN : cpuTimeOf(pid);
+  }
+
+  kill(): Promise<void> {
+    return this.zk.kill();
+  }
+
+  async respawn(): Promise<void> {
+    this.starting = this.zk.start();
+    this.starting.catch(() => undefined);
+    // start() spawns synchronously before it first awaits.
+  }
+
+  started(): Promise<void> {
+    return this.starting;
+  }
+
+  destroy(): Promise<void> {
+    return this.zk.destroy();
+  }
+}
+
+export async function startZk(): Promise<ZooKeeperProcess> {
+  const zk = await startZooKeeper({ forceSync: true, jvmArgs: ZK_BENCH_JVM_ARGS });
+  return new ZooKeeperProcess(zk);
+}
+
+export type { ZooKeeperProcess };
