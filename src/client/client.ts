@@ -34,6 +34,7 @@ import type {
 import { watchEventType, type WatchEvent, type WatchListener } from './watch-event.js';
 import { WatchRegistry, removalEventType, type RemovedWatch, type WatcherKind } from './watch-registry.js';
 import { WatchStream } from './watch-stream.js';
+import { deleteRecursive, ensurePath } from './tree.js';
 
 /**
  * The client's events: one per state (named after the state entered, with
@@ -362,6 +363,29 @@ export class Client extends EventEmitter<ClientEvents> {
     return this.call(Ops.getEphemerals, { prefixPath: this.chrootMap.toServer(prefix) }, prefix, (r) =>
       r.ephemerals.map((p) => this.chrootMap.toClient(p)),
     );
+  }
+
+  /**
+   * Creates every missing node of `path` (persistent, no data), parents
+   * first, in one pipelined round trip. Existing nodes are left alone.
+   */
+  ensurePath(path: string, options: { acl?: readonly ACL[] } = {}): Promise<void> {
+    return this.guard(path, 'ensurePath', () => ensurePath(this, path, options.acl));
+  }
+
+  /** As {@link Client.create}, creating missing parents first (as persistent nodes with no data). */
+  mkdirp(path: string, data?: Data, options: CreateOptions = {}): Promise<string> {
+    const parent = path.slice(0, Math.max(1, path.lastIndexOf('/')));
+    const parents = parent === '/' ? Promise.resolve() : this.ensurePath(parent, options.acl ? { acl: options.acl } : {});
+    return parents.then(() => this.create(path, data, options));
+  }
+
+  /**
+   * Deletes a node and all its descendants (deepest first). A missing node
+   * is not an error. Not atomic: others may see a partly deleted tree.
+   */
+  deleteRecursive(path: string): Promise<void> {
+    return this.guard(path, 'deleteRecursive', () => deleteRecursive(this, path));
   }
 
   // ---- multi ----------------------------------------------------------------------

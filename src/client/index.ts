@@ -31,4 +31,5 @@ export type { ConnectionString, HostPort } from './connection-string.js';
 export type { BackoffOptions } from './backoff.js';
 export type { Clock } from './clock.js';
 export { retry } from './retry.js';
+export { pathPrefixes } from './tree.js';
 export type { RetryPolicy } from './retry.js';

@@ -249,6 +249,21 @@ describe(`client CRUD against ${process.env.HERD_CLIENT_TARGET ?? 'zookeeper'}`,
     await c.close();
   });
 
+  it('ensurePath, mkdirp and deleteRecursive', async () => {
+    const base = uniquePath('tree');
+    await client.ensurePath(`${base}/a/b/c`);
+    await client.ensurePath(`${base}/a/b/c`);
+    assert.deepEqual(await client.getChildren(`${base}/a/b`), ['c']);
+    assert.equal(await client.mkdirp(`${base}/x/y/z`, 'deep'), `${base}/x/y/z`);
+    assert.equal((await client.getData(`${base}/x/y/z`)).data?.toString(), 'deep');
+    assert.match(await client.mkdirp(`${base}/q/`, null, { mode: 'persistentSequential' }), /\/q\/\d{10}$/);
+    await assert.rejects(client.mkdirp(`${base}/x/y/z`), NodeExistsError);
+    for (let i = 0; i < 20; i++) await client.create(`${base}/a/n${i}`);
+    await client.deleteRecursive(base);
+    assert.equal(await client.exists(base), null);
+    await client.deleteRecursive(base);
+  });
+
   it('request(): raw ops resolve with the header, never throw on err', async () => {
     const path = uniquePath('raw');
     const created = await client.request(Ops.create, { path, data: Buffer.from('r'), acl: [...Acls.openUnsafe], flags: 0 });
