@@ -35,7 +35,7 @@ export function lines(text: string): string[] {
 export function parseMntr(text: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of lines(text)) {
-    const m = /^zk_([a-z0-9_]+)\t(.*)$/.exec(line);
+    const m = /^zk_([^\t]+)\t(.*)$/.exec(line);
     if (!m) throw new Error(`not a mntr line: ${JSON.stringify(line)}`);
     out.set(m[1]!, m[2]!);
   }
