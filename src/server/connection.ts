@@ -71,6 +71,8 @@ export class ServerConnection {
   private pending: Buffer | null = null;
   private readonly out = new JuteWriter(4096);
   private readonly waiting: QueuedReply[] = [];
+  /** Bytes in {@link waiting}: replies held for fsync count against the send-buffer mark too. */
+  private waitingBytes = 0;
   private flushScheduled = false;
   /** Stop reading frames once closing; a closeSession reply is the last thing sent. */
   private paused = false;
@@ -78,6 +80,7 @@ export class ServerConnection {
   private unansweredCount = 0;
   /** Reading is suspended for backpressure: 'server' (host overloaded) or 'send' (our replies unread). */
   private throttle: 'server' | 'send' | null = null;
+  private resumeOnRelease = false;
 
   constructor(
     readonly socket: Socket,
@@ -179,9 +182,9 @@ export class ServerConnection {
     this.unansweredCount = 0;
   }
 
-  /** Reply bytes queued for this socket and not yet written by the kernel. */
+  /** Reply bytes queued for this socket and not yet written by the kernel, including replies waiting for fsync. */
   private get sendBacklog(): number {
-    return this.out.offset + this.socket.writableLength;
+    return this.waitingBytes + this.out.offset + this.socket.writableLength;
   }
 
   /**
@@ -196,6 +199,7 @@ export class ServerConnection {
       // Over the mark means the socket's own buffer is full too, so 'drain' will come.
       this.flush();
       if (this.socket.writableNeedDrain) this.socket.once('drain', () => this.resumeReading());
+      else if (this.waiting.length > 0) this.resumeOnRelease = true;
       // Under the socket's own mark no 'drain' comes: look again shortly.
       else setTimeout(() => this.resumeReading(), 5);
       return true;
@@ -213,6 +217,7 @@ export class ServerConnection {
   resumeReading(): void {
     if (this.throttle === null) return;
     this.throttle = null;
+    this.resumeOnRelease = false;
     if (this.state === 'closed' || this.paused) return;
     if (this.pending) this.onData(EMPTY);
     // onData may have closed the connection or throttled it again.
@@ -241,7 +246,9 @@ export class ServerConnection {
     const at = w.beginFrame();
     write(w);
     w.endFrame(at);
-    this.waiting.push({ barrier, bytes: w.take(), answers });
+    const bytes = w.take();
+    this.waitingBytes += bytes.length;
+    this.waiting.push({ barrier, bytes, answers });
   }
 
   /** Queues the reply to a request (or the ConnectResponse): it counts as answered once it goes to the socket. */
@@ -255,11 +262,17 @@ export class ServerConnection {
     while (n < this.waiting.length && this.waiting[n]!.barrier <= durable) n++;
     if (n === 0) return;
     for (const reply of this.waiting.splice(0, n)) {
+      this.waitingBytes -= reply.bytes.length;
       this.out.raw(reply.bytes);
       if (reply.answers) this.countAnswer();
     }
     this.scheduleFlush();
     if (this.state === 'closing' && this.waiting.length === 0) this.endSoon();
+    // Throttled on replies that waited for fsync: look again once they are written.
+    else if (this.throttle === 'send' && this.resumeOnRelease) {
+      this.resumeOnRelease = false;
+      queueMicrotask(() => this.resumeReading());
+    }
   }
 
   private scheduleFlush(): void {
