@@ -110,6 +110,8 @@ describe(`client CRUD against ${process.env.HERD_CLIENT_TARGET ?? 'zookeeper'}`,
     await assert.rejects(client.create(`${path}/`), BadArgumentsError, 'validated on the client');
     await assert.rejects(client.getData('no-slash'), BadArgumentsError);
     await assert.rejects(client.create(`${path}/t`, null, { ttl: 100 }), BadArgumentsError, 'ttl without TTL mode');
+    await assert.rejects(client.setData(path, 42 as unknown as string), BadArgumentsError);
+    await assert.rejects(client.create(`${path}/m`, null, { mode: 'nope' as 'persistent' }), BadArgumentsError);
   });
 
   it('stores empty, null and binary data', async () => {

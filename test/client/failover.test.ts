@@ -84,6 +84,22 @@ describe('client failover through a proxy', () => {
     await waitFor(() => recursive.includes(`nodeDataChanged ${base}/later`), 5000, 'the recursive watch');
   });
 
+  it('one-shot watches alone are re-registered with setWatches', async () => {
+    const { proxy, client } = await proxied();
+    const path = uniquePath('sw');
+    await client.create(path, 'a');
+    const events: string[] = [];
+    await client.getData(path, { watch: (e) => events.push(show(e)) });
+    await proxy.reject(true);
+    proxy.dropConnections();
+    await waitFor(() => client.state === 'disconnected');
+    await writer.setData(path, 'b');
+    await proxy.reject(false);
+    await nextEvent(client, 'connected');
+    await waitFor(() => events.length === 1, 5000, 'the replayed event');
+    assert.deepEqual(events, [`nodeDataChanged ${path}`]);
+  });
+
   it('fails over to the next host and resumes the session there', async () => {
     const a = await startProxy(target.host, target.port);
     const b = await startProxy(target.host, target.port);
