@@ -1,8 +1,9 @@
 /**
  * zkCli interop: ZooKeeper 3.8's own command-line client
  * (org.apache.zookeeper.ZooKeeperMain from the Debian jars) runs the same
- * scripts against a fresh Herd server and a fresh real ZooKeeper, and the
- * outputs must be identical.
+ * scripts against a fresh `herd server` (the CLI, in its own process, with an
+ * empty data directory) and a fresh real ZooKeeper, and the outputs must be
+ * identical.
  *
  * Both servers start empty, so zxids are compared exactly. Normalized:
  * the port in "Connecting to", times (ctime/mtime), non-zero session ids
@@ -14,9 +15,67 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../../src/server/server.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { requireTool } from '../support/interop.js';
+import { freePort } from '../support/ports.js';
 import { runZkCli, startZooKeeper, zookeeperAvailable, type ZooKeeperServer } from '../support/zookeeper.js';
+
+/** The `herd` CLI compiled alongside this test (build/src/cli/main.js). */
+const HERD_CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+interface HerdProcess {
+  readonly connectionString: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** `herd server` as a user starts it, on a free loopback port with an empty data directory. */
+async function startHerdCli(): Promise<HerdProcess> {
+  const port = await freePort();
+  const dataDir = await mkdtemp(join(tmpdir(), 'herd-zkcli-'));
+  const args = [HERD_CLI, 'server', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir];
+  const child: ChildProcess = spawn(process.execPath, [...args, '--log-level', 'warn'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 15_000;
+  while (!(await canConnect(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`herd server did not start listening on ${port}:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { connectionString: `127.0.0.1:${port}`, output: () => out, stop };
+}
 
 const DIGEST_ALICE = 'alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E='; // alice:secret
 
@@ -222,27 +281,27 @@ function assertSameLines(herd: string[], zk: string[], what: string): void {
 }
 
 describe('zkCli interop: Herd vs ZooKeeper 3.8', { timeout: 180_000 }, () => {
-  let herd: Awaited<ReturnType<typeof startServer>> | undefined;
+  let herd: HerdProcess | undefined;
   let zk: ZooKeeperServer | undefined;
 
   before(async () => {
     if (!requireTool(undefined, zookeeperAvailable(), 'ZooKeeper 3.8 (Debian zookeeper package and java)')) return;
-    [herd, zk] = await Promise.all([
-      startServer({ host: '127.0.0.1', port: 0, logLevel: 'warn' }),
-      startZooKeeper({ forceSync: false, extendedTypes: true }),
-    ]);
+    [herd, zk] = await Promise.all([startHerdCli(), startZooKeeper({ forceSync: false, extendedTypes: true })]);
   });
 
   after(async () => {
-    await Promise.all([herd?.close(), zk?.destroy()]);
+    await Promise.all([herd?.stop(), zk?.destroy()]);
   });
 
   it('the same zkCli scripts print the same on both (fresh servers, exact zxids)', async (t) => {
     if (!requireTool(t, zookeeperAvailable(), 'ZooKeeper 3.8 (Debian zookeeper package and java)')) return;
     assert.ok(herd && zk, 'servers started');
-    const started = Date.now();
-    const [onZk, onHerd] = await Promise.all([runAll(zk.connectionString), runAll(herd.connectionString)]);
-    t.diagnostic(`zkCli runs took ${Date.now() - started} ms`);
+    const timed = async (cs: string): Promise<[Normalized[], number]> => {
+      const started = Date.now();
+      return [await runAll(cs), Date.now() - started];
+    };
+    const [[onZk, zkMs], [onHerd, herdMs]] = await Promise.all([timed(zk.connectionString), timed(herd.connectionString)]);
+    t.diagnostic(`zkCli scripts: zookeeper ${zkMs} ms, herd ${herdMs} ms`);
     const names = ['main session', 'anonymous session', 'misc session'];
     for (let i = 0; i < names.length; i++) {
       const z = onZk[i]!;
@@ -255,5 +314,6 @@ describe('zkCli interop: Herd vs ZooKeeper 3.8', { timeout: 180_000 }, () => {
       assertSameLines(h.stderr, z.stderr, `${names[i]} stderr`);
       assert.equal(h.code, z.code, `${names[i]} exit code`);
     }
+    assert.doesNotMatch(herd.output(), /"level":"(error|fatal)"/, 'herd server logged errors');
   });
 });
