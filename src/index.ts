@@ -15,3 +15,4 @@ export {
   type ACL,
   type Id,
 } from './jute/index.js';
+export * from './client/index.js';
