@@ -394,6 +394,9 @@ export class HerdServer implements ConnectionHost {
     const timeout = Math.min(Math.max(req.timeOut, minSessionTimeout), maxSessionTimeout);
     const readOnly = req.readOnly === undefined ? undefined : false;
     if (req.sessionId !== 0n) {
+      // As ZooKeeper: the session's current connection is closed before the password is checked.
+      const current = this.bySession.get(req.sessionId);
+      if (current && current !== conn) current.close();
       const session = this.sessions.get(req.sessionId);
       if (!session || session.closing || !samePassword(session.password, req.passwd)) {
         // Timeout 0 tells the client its session is gone (expired).
@@ -468,7 +471,8 @@ export class HerdServer implements ConnectionHost {
     const handler = op ? (handlers[op.name] as Handler<unknown> | undefined) : undefined;
     if (!op || !handler) {
       this.log.warn({ client: conn.describe(), type }, 'unknown request type, closing connection');
-      this.reply(conn, xid, this.tree.lastZxid, ErrorCode.UNIMPLEMENTED, started);
+      // ZooKeeper answers an unknown type outside the pipeline, with no zxid (-1).
+      this.reply(conn, xid, -1n, ErrorCode.UNIMPLEMENTED, started);
       conn.closeAfterReplies();
       return;
     }
