@@ -22,3 +22,5 @@ export { Queue, LockingQueue } from './queue.js';
 export type { PutOptions } from './queue.js';
 export { RecipeError, LockTimeoutError, CancelledError, SessionLostError } from './errors.js';
 export type { HoldOptions } from './support.js';
+export { NonBlockingLease, MultiNonBlockingLease, Lease, readLeaseHolder, formatLeaseTime, LEASE_HOLDER_NODE } from './lease.js';
+export type { LeaseOptions, LeaseHolder } from './lease.js';
