@@ -14,9 +14,11 @@ import { opName } from './server-metrics.js';
  * defaults: CPU, memory, event loop lag, GC) come along.
  *
  * Each registry belongs to one server (several servers may share a process
- * in tests). Gauges are read when scraped; the histograms are fed by
- * ServerMetrics hooks, one cached child per op, so a request costs one
- * observe.
+ * in tests). Gauges are read when scraped; the latency histogram is fed by
+ * a ServerMetrics hook on every request, so it keeps its own bucket counts
+ * (a bucket search and three additions, about 30 ns) and hands them to
+ * prom-client only when scraped: prom-client's own observe hashes the label
+ * set each time, about 1 µs, a few percent of a request.
  */
 
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -66,7 +68,7 @@ export class PrometheusExporter {
         this.inc(bytesSent(server));
       },
     });
-    const latency = new Histogram({
+    const latency = new OpLatencyHistogram({
       name: 'herd_request_latency_seconds',
       help: 'Time from a request arriving to its reply being released (after fsync for writes), by op',
       labelNames: ['op'],
@@ -79,12 +81,7 @@ export class PrometheusExporter {
       buckets: FSYNC_BUCKETS,
       registers,
     });
-    const byOp = new Map<number, { observe(v: number): void }>();
-    server.metrics.onLatency = (type, ms) => {
-      let child = byOp.get(type);
-      if (child === undefined) byOp.set(type, (child = latency.labels(opName(type))));
-      child.observe(ms / 1000);
-    };
+    server.metrics.onLatency = (type, ms) => latency.observeOp(type, ms / 1000);
     server.metrics.onFsync = (ms) => fsync.observe(ms / 1000);
     collectDefaultMetrics({ register: this.registry });
   }
@@ -101,5 +98,68 @@ export class PrometheusExporter {
   close(): void {
     this.server.metrics.onLatency = null;
     this.server.metrics.onFsync = null;
+  }
+}
+
+interface OpBuckets {
+  /** Per bucket (not cumulative), the last one for +Inf. */
+  counts: Float64Array;
+  sum: number;
+  count: number;
+}
+
+/**
+ * A histogram labelled by op whose observations skip prom-client's label
+ * handling: counts live here, by op code, and {@link get} renders them in
+ * prom-client's histogram form (cumulative `_bucket{le}`, `_sum`, `_count`).
+ */
+class OpLatencyHistogram extends Histogram<'op'> {
+  private readonly bounds: number[];
+  private readonly byOp = new Map<number, OpBuckets>();
+
+  constructor(config: ConstructorParameters<typeof Histogram<'op'>>[0] & { buckets: number[] }) {
+    super(config);
+    this.bounds = config.buckets;
+  }
+
+  observeOp(type: number, seconds: number): void {
+    let b = this.byOp.get(type);
+    if (b === undefined) this.byOp.set(type, (b = { counts: new Float64Array(this.bounds.length + 1), sum: 0, count: 0 }));
+    const bounds = this.bounds;
+    let i = 0;
+    while (i < bounds.length && seconds > bounds[i]!) i++;
+    b.counts[i]!++;
+    b.sum += seconds;
+    b.count++;
+  }
+
+  /**
+   * What prom-client's registry renders (and its get() builds on): the
+   * stock histogram's value list, buckets carrying `le` in labels and the op
+   * in sharedLabels, from this class's counts.
+   */
+  async getForPromString(): Promise<{ name: string; help: string; type: unknown; aggregator: unknown; values: unknown[] }> {
+    const self = this as unknown as { name: string; help: string; type: unknown; aggregator: unknown };
+    const name = self.name;
+    const values: unknown[] = [];
+    for (const [type, b] of this.byOp) {
+      const sharedLabels = { op: opName(type) };
+      let cumulative = 0;
+      for (let i = 0; i < this.bounds.length; i++) {
+        cumulative += b.counts[i]!;
+        values.push({ labels: { le: this.bounds[i]! }, sharedLabels, value: cumulative, metricName: `${name}_bucket` });
+      }
+      cumulative += b.counts[this.bounds.length]!;
+      values.push({ labels: { le: '+Inf' }, sharedLabels, value: cumulative, metricName: `${name}_bucket` });
+      values.push({ labels: {}, sharedLabels, value: b.sum, metricName: `${name}_sum` });
+      values.push({ labels: {}, sharedLabels, value: b.count, metricName: `${name}_count` });
+    }
+    return { name, help: self.help, type: self.type, aggregator: self.aggregator, values };
+  }
+
+  override reset(): void {
+    super.reset();
+    // prom-client's constructor calls reset before this class's fields exist.
+    (this.byOp as Map<number, OpBuckets> | undefined)?.clear();
   }
 }
