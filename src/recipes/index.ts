@@ -24,3 +24,5 @@ export { RecipeError, LockTimeoutError, CancelledError, SessionLostError } from 
 export type { HoldOptions } from './support.js';
 export { NonBlockingLease, MultiNonBlockingLease, Lease, readLeaseHolder, formatLeaseTime, LEASE_HOLDER_NODE } from './lease.js';
 export type { LeaseOptions, LeaseHolder } from './lease.js';
+export { SetPartitioner, roundRobinPartition } from './set-partitioner.js';
+export type { PartitionState, PartitionFunc, SetPartitionerOptions, SetPartitionerEvents } from './set-partitioner.js';
