@@ -1,7 +1,11 @@
 /**
  * Kazoo interop: the Python scripts in test/interop/kazoo/ (Debian's
  * python3-kazoo 2.8) run against Herd's server (in process) and against a
- * real ZooKeeper 3.8 (the Debian jars). Each script must succeed on both,
+ * real ZooKeeper 3.8 (the Debian jars): crud.py (the plain API, transactions,
+ * digest ACLs, DataWatch/ChildrenWatch), recipes.py (Lock, Semaphore,
+ * Election, Party, Counter, Barrier, DoubleBarrier, Queue, LockingQueue with
+ * several clients), session.py (resume after a cut connection, expiry, a
+ * wrong password). Each script must succeed on both,
  * and its JSON transcript must be identical on both. The scripts normalize
  * what legitimately differs between two servers themselves: zxids are
  * relative to the script's first create, times are reduced to facts
@@ -111,13 +115,15 @@ describe('Kazoo interop: Herd vs ZooKeeper 3.8', { timeout: 180_000 }, () => {
     await Promise.all([herd?.close(), zk?.destroy()]);
   });
 
-  for (const script of ['crud.py', 'recipes.py']) {
+  for (const script of ['crud.py', 'recipes.py', 'session.py']) {
     it(`${script}: succeeds on both servers with identical transcripts`, async (t) => {
       if (!requireTool(t, haveTools, 'python3-kazoo and ZooKeeper 3.8')) return;
       assert.ok(herd && zk, 'servers started');
-      // One at a time: the recipes script is timing-sensitive only in how long it takes.
-      const onZk = await runScript(script, zk.connectionString);
-      const onHerd = await runScript(script, herd.connectionString);
+      // Both at once: the transcripts record behaviour, not timing, and session.py mostly waits.
+      const [onZk, onHerd] = await Promise.all([
+        runScript(script, zk.connectionString),
+        runScript(script, herd.connectionString),
+      ]);
       t.diagnostic(`${script}: zookeeper ${onZk.ms} ms, herd ${onHerd.ms} ms`);
       const zkTranscript = transcript(onZk, `zookeeper (${script})`);
       const herdTranscript = transcript(onHerd, `herd (${script})`);
