@@ -116,7 +116,7 @@ function connectionInfo(server: HerdServer, conn: ServerConnection, brief: boole
   const info: JsonObject = {
     remote_socket_address: `${conn.remoteAddress}:${conn.remotePort}`,
     interest_ops: interestOps(conn),
-    outstanding_requests: Math.max(0, conn.outstanding),
+    outstanding_requests: queued(conn),
     packets_received: conn.received,
     packets_sent: conn.sent,
   };
@@ -136,6 +136,12 @@ function connectionInfo(server: HerdServer, conn: ServerConnection, brief: boole
     avg_latency: Math.floor(s.latency.count === 0 ? 0 : s.latency.total / s.latency.count),
     max_latency: s.latency.maxMs,
   };
+}
+
+/** Requests of this connection not answered yet (ZooKeeper's `queued`). */
+function queued(conn: ServerConnection): number {
+  if ('unanswered' in conn && typeof conn.unanswered === 'number') return conn.unanswered;
+  return Math.max(0, conn.outstanding);
 }
 
 /** NIO interest ops: 1 (read) for a connection that reads, 0 for one answering a 4lw or closing. */
