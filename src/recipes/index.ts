@@ -26,3 +26,5 @@ export { NonBlockingLease, MultiNonBlockingLease, Lease, readLeaseHolder, format
 export type { LeaseOptions, LeaseHolder } from './lease.js';
 export { SetPartitioner, roundRobinPartition } from './set-partitioner.js';
 export type { PartitionState, PartitionFunc, SetPartitionerOptions, SetPartitionerEvents } from './set-partitioner.js';
+export { DataWatch, ChildrenWatch } from './watchers.js';
+export type { DataWatchFn, ChildrenWatchFn, WatcherOptions } from './watchers.js';

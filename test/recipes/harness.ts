@@ -183,3 +183,15 @@ export class HolderChecker {
     return m;
   }
 }
+
+/** Runs a test's own request again after a connection loss the test caused. */
+export async function retryLoss<T>(fn: () => Promise<T>, attempts = 50): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!(error instanceof ConnectionLossError) || i >= attempts) throw error;
+      await sleep(50);
+    }
+  }
+}
