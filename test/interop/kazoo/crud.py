@@ -321,16 +321,12 @@ def main():
     zk.delete(ROOT + '/later')
     rec('child watch on delete', wait_q(wq, 'child watch deleted'))
 
-    zk.delete(wpath, recursive=True)
-    # deleting the children fires the children watch, deleting the node the data watch
-    events = []
-    while True:
-        try:
-            events.append(cq.get(timeout=0.5))
-        except queue.Empty:
-            break
-    rec('childrenwatch on recursive delete', events)
+    zk.delete(wpath + '/y')
+    rec('childrenwatch last child deleted', wait_q(cq, 'last child deleted'))
+    zk.delete(wpath)
     rec('datawatch deleted', wait_q(dq, 'deleted'))
+    # Kazoo's ChildrenWatch stops quietly when its node goes (its re-read gets NoNode)
+    expect_quiet(cq, 'children event after the node was deleted')
 
     # -- clean up --------------------------------------------------------------
     zk.delete(ROOT, recursive=True)
