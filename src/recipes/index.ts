@@ -28,3 +28,5 @@ export { SetPartitioner, roundRobinPartition } from './set-partitioner.js';
 export type { PartitionState, PartitionFunc, SetPartitionerOptions, SetPartitionerEvents } from './set-partitioner.js';
 export { DataWatch, ChildrenWatch } from './watchers.js';
 export type { DataWatchFn, ChildrenWatchFn, WatcherOptions } from './watchers.js';
+export { TreeCache } from './tree-cache.js';
+export type { CachedNode, TreeCacheEvents } from './tree-cache.js';
