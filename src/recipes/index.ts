@@ -30,3 +30,7 @@ export { DataWatch, ChildrenWatch } from './watchers.js';
 export type { DataWatchFn, ChildrenWatchFn, WatcherOptions } from './watchers.js';
 export { TreeCache } from './tree-cache.js';
 export type { CachedNode, TreeCacheEvents } from './tree-cache.js';
+export { PersistentNode } from './persistent-node.js';
+export type { PersistentNodeMode, PersistentNodeEvents } from './persistent-node.js';
+export { SharedConfig } from './shared-config.js';
+export type { SharedConfigOptions, SharedConfigEvents } from './shared-config.js';
