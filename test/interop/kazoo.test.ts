@@ -5,7 +5,7 @@
  * digest ACLs, DataWatch/ChildrenWatch), recipes.py (Lock, Semaphore,
  * Election, Party, Counter, Barrier, DoubleBarrier, Queue, LockingQueue with
  * several clients), session.py (resume after a cut connection, expiry, a
- * wrong password). Each script must succeed on both,
+ * wrong password), extended.py (container and TTL nodes and their collection). Each script must succeed on both,
  * and its JSON transcript must be identical on both. The scripts normalize
  * what legitimately differs between two servers themselves: zxids are
  * relative to the script's first create, times are reduced to facts
@@ -97,6 +97,7 @@ function assertSameTranscript(herd: unknown, zk: unknown): void {
 }
 
 const haveTools = kazooAvailable() && zookeeperAvailable();
+const CONTAINER_CHECK_MS = 200;
 
 describe('Kazoo interop: Herd vs ZooKeeper 3.8', { timeout: 180_000 }, () => {
   let herd: Awaited<ReturnType<typeof startServer>> | undefined;
@@ -105,9 +106,14 @@ describe('Kazoo interop: Herd vs ZooKeeper 3.8', { timeout: 180_000 }, () => {
   before(async () => {
     if (!requireTool(undefined, kazooAvailable(), 'python3-kazoo (/usr/bin/python3 -c "import kazoo")')) return;
     if (!requireTool(undefined, zookeeperAvailable(), 'ZooKeeper 3.8 (Debian zookeeper package and java)')) return;
+    // extended.py needs container and TTL nodes collected within a fraction of a second.
     [herd, zk] = await Promise.all([
-      startServer({ host: '127.0.0.1', port: 0, logLevel: 'warn' }),
-      startZooKeeper({ forceSync: false }),
+      startServer({ host: '127.0.0.1', port: 0, logLevel: 'warn', containerCheckInterval: CONTAINER_CHECK_MS }),
+      startZooKeeper({
+        forceSync: false,
+        extendedTypes: true,
+        jvmArgs: [`-Dznode.container.checkIntervalMs=${CONTAINER_CHECK_MS}`],
+      }),
     ]);
   });
 
@@ -115,7 +121,7 @@ describe('Kazoo interop: Herd vs ZooKeeper 3.8', { timeout: 180_000 }, () => {
     await Promise.all([herd?.close(), zk?.destroy()]);
   });
 
-  for (const script of ['crud.py', 'recipes.py', 'session.py']) {
+  for (const script of ['crud.py', 'recipes.py', 'session.py', 'extended.py']) {
     it(`${script}: succeeds on both servers with identical transcripts`, async (t) => {
       if (!requireTool(t, haveTools, 'python3-kazoo and ZooKeeper 3.8')) return;
       assert.ok(herd && zk, 'servers started');
