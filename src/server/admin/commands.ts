@@ -84,11 +84,17 @@ async function dirSize(dir: string | undefined): Promise<number> {
 
 let approxCache: { server: WeakRef<HerdServer>; zxid: bigint; at: number; size: number } | null = null;
 
-/** zk_approximate_data_size: walks the tree, so a busy server recomputes it at most every 5 s. */
+/**
+ * zk_approximate_data_size. It walks the tree, so on a large tree (100,000
+ * nodes or more) that is being written to, it is recomputed at most every 5 s.
+ */
 export function approximateDataSize(server: HerdServer): number {
   const now = Date.now();
   const c = approxCache;
-  if (c && c.server.deref() === server && (c.zxid === server.tree.lastZxid || now - c.at < 5_000)) return c.size;
+  if (c && c.server.deref() === server) {
+    if (c.zxid === server.tree.lastZxid) return c.size;
+    if (server.tree.nodeCount >= 100_000 && now - c.at < 5_000) return c.size;
+  }
   const size = server.tree.approximateDataSize();
   approxCache = { server: new WeakRef(server), zxid: server.tree.lastZxid, at: now, size };
   return size;
