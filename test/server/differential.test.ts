@@ -213,6 +213,69 @@ const scenarios: Scenario[] = [
       await b.op('exists', { path: '/', watch: false });
     },
   },
+  {
+    name: 'ACL ids and schemes',
+    async run(r) {
+      const a = await r.connect();
+      const ids: Array<[string, string]> = [
+        ['world', 'anyone'],
+        ['world', 'bob'],
+        ['ip', '127.0.0.1'],
+        ['ip', '127.0.0.0/8'],
+        ['ip', '10.0.0.1'],
+        ['ip', '999.1.1.1'],
+        ['ip', '127.0.0.1/33'],
+        ['ip', 'not-an-ip'],
+        ['digest', 'user:hash'],
+        ['digest', 'nocolon'],
+        ['auth', ''],
+        ['auth', 'someone'],
+        ['super', 'x'],
+        ['sasl', 'x'],
+        ['x509', 'CN=x'],
+        ['nosuch', 'x'],
+      ];
+      let i = 0;
+      for (const [scheme, id] of ids) {
+        const path = `/acl${i++}`;
+        await a.create(path, 0, 'd', [{ perms: Perm.all, id: { scheme, id } }]);
+        await a.op('getData', { path, watch: false });
+        await a.op('getACL', { path });
+        await a.op('setACL', { path: '/', acl: [{ perms: Perm.all, id: { scheme, id } }], version: -1 });
+      }
+      await a.op('setACL', { path: '/', acl: OPEN, version: -1 });
+      await a.create('/perms0', 0, '', [{ perms: 0, id: { scheme: 'world', id: 'anyone' } }]);
+      await a.op('getData', { path: '/perms0', watch: false });
+      await a.op('getACL', { path: '/perms0' });
+      await a.create('/perms-big', 0, '', [{ perms: 0xff, id: { scheme: 'world', id: 'anyone' } }]);
+      await a.op('getACL', { path: '/perms-big' });
+      await a.create('/dup', 0, '', [...OPEN, ...OPEN]);
+      await a.op('getACL', { path: '/dup' });
+      await a.op('getACL', { path: '/missing' });
+      await a.op('getChildren', { path: '/', watch: false });
+    },
+  },
+  {
+    name: 'null data and create opcode/mode combinations',
+    extendedTypes: true,
+    async run(r) {
+      const a = await r.connect();
+      await a.op('create', { path: '/null', data: null, acl: OPEN, flags: 0 });
+      await a.op('getData', { path: '/null', watch: false });
+      await a.op('create', { path: '/empty', data: Buffer.alloc(0), acl: OPEN, flags: 0 });
+      await a.op('getData', { path: '/empty', watch: false });
+      await a.op('setData', { path: '/empty', data: null, version: -1 });
+      await a.op('getData', { path: '/empty', watch: false });
+      await a.op('create', { path: '/c4', data: null, acl: OPEN, flags: 4 });
+      await a.op('create2', { path: '/c4b', data: null, acl: OPEN, flags: 4 });
+      await a.op('createContainer', { path: '/c0', data: null, acl: OPEN, flags: 0 });
+      await a.op('createContainer', { path: '/c1', data: null, acl: OPEN, flags: 1 });
+      await a.op('createContainer', { path: '/c5', data: null, acl: OPEN, flags: 5 });
+      await a.op('create2', { path: '/t5', data: null, acl: OPEN, flags: 5 });
+      await a.op('getChildren', { path: '/', watch: false });
+      for (const p of ['/c4', '/c4b', '/c0', '/c1']) await a.op('exists', { path: p, watch: false });
+    },
+  },
 ];
 
 differentialSuite('data operations, paths, ACLs', scenarios);

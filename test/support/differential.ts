@@ -62,7 +62,7 @@ function fourLetter(hostPort: string, word: string): Promise<string> {
 }
 
 /** Starts a standalone ZooKeeper (ZooKeeperServerMain) on a free port with an empty data dir. */
-async function startZooKeeper(extendedTypes: boolean): Promise<Target> {
+async function startZooKeeper(extendedTypes: boolean, containerCheckMs?: number): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), 'herd-diff-zk-'));
   const port = await freePort();
   const cfg = join(dir, 'zoo.cfg');
@@ -74,6 +74,7 @@ async function startZooKeeper(extendedTypes: boolean): Promise<Target> {
   const args = ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-XX:-UsePerfData', '-Dzookeeper.admin.enableServer=false'];
   args.push('-Dzookeeper.forceSync=no', '-Dzookeeper.preAllocSize=64', '-Dzookeeper.snapCount=1000000');
   if (extendedTypes) args.push('-Dzookeeper.extendedTypesEnabled=true');
+  if (containerCheckMs !== undefined) args.push(`-Dznode.container.checkIntervalMs=${containerCheckMs}`);
   args.push('-cp', `${ZK_JAR}:/usr/share/java/slf4j-nop.jar`, 'org.apache.zookeeper.server.ZooKeeperServerMain', cfg);
   const proc: ChildProcess = spawn('java', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -100,8 +101,15 @@ async function startZooKeeper(extendedTypes: boolean): Promise<Target> {
   };
 }
 
-async function startHerd(extendedTypes: boolean): Promise<Target> {
-  const h = await startServer({ host: '127.0.0.1', port: 0, logLevel: 'error', tickTime: 2000, extendedTypes });
+async function startHerd(extendedTypes: boolean, containerCheckMs?: number): Promise<Target> {
+  const h = await startServer({
+    host: '127.0.0.1',
+    port: 0,
+    logLevel: 'error',
+    tickTime: 2000,
+    extendedTypes,
+    ...(containerCheckMs !== undefined ? { containerCheckInterval: containerCheckMs } : {}),
+  });
   return { name: 'herd', hostPort: h.connectionString, stop: () => h.close() };
 }
 
@@ -325,6 +333,8 @@ export class Sess {
 export interface Scenario {
   name: string;
   extendedTypes?: boolean;
+  /** How often both servers collect empty containers and expired TTL nodes (default: their 60 s). */
+  containerCheckMs?: number;
   todo?: string;
   run(r: Run): Promise<void>;
 }
@@ -381,7 +391,7 @@ const warm = new Map<Scenario, Promise<Target>>();
 function zooKeeperFor(sc: Scenario): Promise<Target> {
   let t = warm.get(sc);
   if (!t) {
-    t = startZooKeeper(sc.extendedTypes ?? false);
+    t = startZooKeeper(sc.extendedTypes ?? false, sc.containerCheckMs);
     warm.set(sc, t);
   }
   return t;
@@ -390,7 +400,7 @@ function zooKeeperFor(sc: Scenario): Promise<Target> {
 async function compare(sc: Scenario, next: Scenario[]): Promise<void> {
   const ext = sc.extendedTypes ?? false;
   const t0 = Date.now();
-  const [herdT, zkT] = await Promise.all([startHerd(ext), zooKeeperFor(sc)]);
+  const [herdT, zkT] = await Promise.all([startHerd(ext, sc.containerCheckMs), zooKeeperFor(sc)]);
   if (process.env['DIFF_TIMING']) console.log(sc.name, 'servers', Date.now() - t0);
   warm.delete(sc);
   for (const n of next) void zooKeeperFor(n).catch(() => {});

@@ -41,8 +41,10 @@ export function prepareCreate(
   const isTtl = TTL_MODES.has(mode);
   if (isTtl && !ctx.state.settings.extendedTypes) return fail(ErrorCode.UNIMPLEMENTED);
   const ttl = opCode === OpCode.createTTL ? (req as CreateTTLRequest).ttl : -1;
-  // A TTL mode needs a ttl in (0, 2^40-1]; any other mode must not carry one.
-  if (isTtl ? ttl <= 0 || BigInt(ttl) > EphemeralOwner.maxTtl : ttl !== -1) return fail(ErrorCode.BADARGUMENTS);
+  // A TTL mode needs a ttl in (0, 2^40-1]; any other mode must not carry one, nor come through createTTL.
+  if (isTtl ? ttl <= 0 || BigInt(ttl) > EphemeralOwner.maxTtl : ttl !== -1 || opCode === OpCode.createTTL) {
+    return fail(ErrorCode.BADARGUMENTS);
+  }
 
   let path = req.path;
   if (path.lastIndexOf('/') === -1 || path.includes('\0')) return fail(ErrorCode.BADARGUMENTS);
@@ -57,10 +59,13 @@ export function prepareCreate(
   if (view.get(path)) return fail(ErrorCode.NODEEXISTS);
   if (EphemeralOwner.isSession(parent.ephemeralOwner)) return fail(ErrorCode.NOCHILDRENFOREPHEMERALS);
 
+  // The opcode decides the node's type, as ZooKeeper's txn types do: createContainer always makes a
+  // container (whatever the mode), createTTL a TTL node, create and create2 a persistent or
+  // ephemeral node (the container mode through create gives a persistent node).
   const ephemeralOwner =
-    mode === CreateMode.container
+    opCode === OpCode.createContainer
       ? EphemeralOwner.container
-      : isTtl
+      : opCode === OpCode.createTTL
         ? EphemeralOwner.ttl(ttl)
         : EPHEMERAL_MODES.has(mode)
           ? ctx.sessionId

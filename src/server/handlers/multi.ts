@@ -1,3 +1,4 @@
+import { CreateMode } from '../../jute/enums.js';
 import { ErrorCode } from '../../jute/error-codes.js';
 import { OpCode } from '../../jute/op-codes.js';
 import { MultiResponseCodec, type MultiRequest, type MultiResult } from '../../jute/ops/multi.js';
@@ -19,13 +20,23 @@ import type { ChangeView } from '../change-view.js';
  * RUNTIMEINCONSISTENCY for the ops after it (ZooKeeper's layout).
  */
 
+/**
+ * Inside multi, ZooKeeper turns a create or create2 with the container mode
+ * into createContainer (Op.create picks the opcode from the mode), so the
+ * node is a container and its result a create2 one.
+ */
+function multiCreateOpCode(op: MultiRequest['ops'][number]): number {
+  if ((op.type === 'create' || op.type === 'create2') && op.request.flags === CreateMode.container) return OpCode.createContainer;
+  return OpCode[op.type];
+}
+
 function prepareOp(ctx: RequestContext, view: ChangeView, op: MultiRequest['ops'][number]): Txn {
   switch (op.type) {
     case 'create':
     case 'create2':
     case 'createContainer':
     case 'createTTL':
-      return prepareCreate(ctx, view, op.request, OpCode[op.type]);
+      return prepareCreate(ctx, view, op.request, multiCreateOpCode(op));
     case 'delete':
       return prepareDelete(ctx, view, op.request);
     case 'setData':
@@ -84,7 +95,10 @@ export const multi: WriteHandler<MultiRequest> = {
   },
   respond(result, w, req) {
     if (result.type !== 'multi') throw new TypeError(`multi applied as ${result.type}`);
-    const results = result.results.map((r, i) => toResult(RESULT_TYPE[req.ops[i]!.type], r));
+    const results = result.results.map((r, i) => {
+      const op = req.ops[i]!;
+      return toResult(multiCreateOpCode(op) === OpCode.createContainer ? 'create2' : RESULT_TYPE[op.type], r);
+    });
     MultiResponseCodec.write(w, { results });
   },
 };
