@@ -375,6 +375,55 @@ def queue_test(clients):
     rec('late consumed', lq[2].consume())
 
 
+def tree_cache_test(clients):
+    from kazoo.recipe.cache import TreeCache, TreeEvent
+    path = ROOT + '/tree'
+    writer = clients[1]
+    writer.create(path + '/a/x', b'ax', makepath=True)
+    writer.create(path + '/b', b'b')
+    events = []
+    initialized = threading.Event()
+    changed = threading.Condition()
+
+    def listener(event):
+        with changed:
+            if event.event_type == TreeEvent.INITIALIZED:
+                initialized.set()
+            elif event.event_data is not None:
+                d = event.event_data
+                events.append([event.event_type, d.path, None if d.data is None else d.data.decode(),
+                               d.stat.version])
+            changed.notify_all()
+
+    def wait_events(n, what):
+        with changed:
+            expect(changed.wait_for(lambda: len(events) >= n, timeout=5), 'tree cache: ' + what)
+
+    cache = TreeCache(clients[0], path)
+    cache.listen(listener)
+    cache.start()
+    expect(initialized.wait(5), 'tree cache initialized')
+    # the initial load's order follows the server's children order, which ZooKeeper leaves unspecified
+    rec('tree cache initial', sorted(events))
+    rec('tree cache children', sorted(cache.get_children(path)))
+    del events[:]
+    writer.create(path + '/c', b'c')
+    wait_events(1, 'c added')
+    writer.set(path + '/a/x', b'ax2')
+    wait_events(2, 'a/x updated')
+    writer.create(path + '/a/x/deep', b'd')
+    wait_events(3, 'deep added')
+    writer.delete(path + '/b')
+    wait_events(4, 'b removed')
+    writer.delete(path + '/a', recursive=True)
+    wait_events(7, 'a, a/x and a/x/deep removed')
+    time.sleep(0.1)  # nothing more arrives
+    rec('tree cache events', events)
+    rec('tree cache data', cache.get_data(path + '/c').data.decode())
+    rec('tree cache children after', sorted(cache.get_children(path)))
+    cache.close()
+
+
 def main():
     clients = [client() for _ in range(N)]
     if clients[0].exists(ROOT):
@@ -384,7 +433,7 @@ def main():
     for name, fn in [('lock', lock_test), ('semaphore', semaphore_test),
                      ('election', election_test), ('party', party_test),
                      ('counter', counter_test), ('barrier', barrier_test),
-                     ('queue', queue_test)]:
+                     ('queue', queue_test), ('tree cache', tree_cache_test)]:
         t0 = time.time()
         fn(clients)
         timings[name] = round(time.time() - t0, 3)
