@@ -209,6 +209,18 @@ describe('admin server options', () => {
     }
   });
 
+  it('logs to a logger the embedding application passes', async () => {
+    const seen: Array<{ level: string; obj: object; msg: string | undefined }> = [];
+    const at = (level: string) => (obj: object, msg?: string) => void seen.push({ level, obj, msg });
+    const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+    const zk = await startServer({ host: '127.0.0.1', port: 0, adminPort: 0, logger });
+    await zk.close();
+    const listening = seen.find((e) => e.msg === 'herd server listening');
+    assert.ok(listening, JSON.stringify(seen));
+    assert.equal(listening.level, 'info');
+    assert.equal(typeof (listening.obj as { adminPort?: number }).adminPort, 'number');
+  });
+
   it('stops with the server', async () => {
     const zk = await startServer({ host: '127.0.0.1', port: 0, adminPort: 0, logLevel: 'silent' });
     const port = zk.server.adminPort!;
