@@ -1,6 +1,7 @@
 import { EventType, type EventTypeValue } from '../jute/enums.js';
 import type { ACL } from '../jute/records/acl.js';
 import type { Stat } from '../jute/records/stat.js';
+import { AclInterner } from './acl-interner.js';
 import { EphemeralOwner, type Txn, type TxnHeader } from './txn.js';
 
 /**
@@ -131,6 +132,8 @@ export class DataTree {
    * is created, removed with every path below it when one is deleted.
    */
   private readonly quotaPaths = new Set<string>();
+  /** Equal ACL lists are stored once. */
+  private readonly acls = new AclInterner();
   /** Zxid of the last txn applied. */
   lastZxid = 0n;
 
@@ -164,6 +167,7 @@ export class DataTree {
    * children in a snapshot, so the parent is always there already.
    */
   restore(path: string, node: DataNode): void {
+    node.acl = this.acls.intern(node.acl);
     if (path === '/') {
       const children = this.nodes.get('/')!.children;
       node.children = children;
@@ -268,7 +272,7 @@ export class DataTree {
       }
       case 'setACL': {
         const node = this.nodes.get(txn.path)!;
-        node.acl = txn.acl;
+        node.acl = this.acls.intern(txn.acl);
         node.aversion = txn.version;
         return { type: 'setACL', stat: node.stat() };
       }
@@ -292,7 +296,7 @@ export class DataTree {
 
   private create(header: TxnHeader, txn: Extract<Txn, { type: 'create' }>, triggers: Trigger[]): ApplyResult {
     const parent = this.nodes.get(parentPath(txn.path))!;
-    const node = this.newNode(txn.data, txn.acl, header.zxid, header.time, txn.ephemeralOwner);
+    const node = this.newNode(txn.data, this.acls.intern(txn.acl), header.zxid, header.time, txn.ephemeralOwner);
     this.attach(txn.path, node);
     parent.cversion = txn.parentCVersion;
     parent.pzxid = header.zxid;

@@ -5,6 +5,7 @@ import type { Txn } from '../txn.js';
 import type { ApplyResult } from '../data-tree.js';
 import type { ChangeView } from '../change-view.js';
 import type { JuteWriter } from '../../jute/writer.js';
+import { copyZnodeData } from '../znode-data.js';
 
 /** Server-wide settings the handlers consult. */
 export interface HandlerSettings {
@@ -60,8 +61,9 @@ export function fail(err: number): Txn {
 
 /**
  * Request buffers are views into the socket chunk they arrived in; the tree
- * keeps a copy so one small znode does not pin a whole 64 KiB chunk.
+ * keeps a copy so one small znode does not pin a whole 64 KiB chunk (and,
+ * through copyZnodeData, not a slab of short-lived buffers either).
  */
 export function ownCopy(data: Buffer | null): Buffer | null {
-  return data === null ? null : Buffer.from(data);
+  return copyZnodeData(data);
 }

@@ -5,6 +5,7 @@ import { JuteReader } from '../../jute/reader.js';
 import { readACLs, writeACLs } from '../../jute/records/acl.js';
 import { JuteWriter } from '../../jute/writer.js';
 import { DataNode, type DataTree } from '../data-tree.js';
+import { copyZnodeData } from '../znode-data.js';
 import { CorruptDataError } from './corrupt-data-error.js';
 import { syncDir, zxidName } from './data-dir.js';
 
@@ -98,7 +99,7 @@ export async function readSnapshot(file: string, tree: DataTree): Promise<Snapsh
       const data = r.buffer();
       const acl = readACLs(r);
       const node = new DataNode(
-        data === null ? null : Buffer.from(data),
+        copyZnodeData(data),
         acl,
         r.long(),
         r.long(),

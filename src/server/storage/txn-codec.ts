@@ -3,6 +3,7 @@ import type { JuteReader } from '../../jute/reader.js';
 import { readACLs, writeACLs } from '../../jute/records/acl.js';
 import type { JuteWriter } from '../../jute/writer.js';
 import type { Txn, TxnHeader } from '../txn.js';
+import { copyZnodeData } from '../znode-data.js';
 
 /** Binary form of a txn and its header, as stored in the log. One type byte, then the fields. */
 
@@ -100,5 +101,5 @@ export function readTxn(r: JuteReader): Txn {
 
 /** Txn data outlives the file buffer it was read from. */
 function copy(b: Buffer | null): Buffer | null {
-  return b === null ? null : Buffer.from(b);
+  return copyZnodeData(b);
 }
