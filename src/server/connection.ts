@@ -54,6 +54,13 @@ interface QueuedReply {
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * A connection must complete its handshake (send a whole ConnectRequest)
+ * within this many ms, or it is closed: ZooKeeper's sessionlessCnxnTimeout.
+ * Without it a client that sends half a frame holds its slot forever.
+ */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+
 export class ServerConnection {
   state: ConnectionState = 'handshake';
   sessionId = 0n;
@@ -81,6 +88,7 @@ export class ServerConnection {
   /** Reading is suspended for backpressure: 'server' (host overloaded) or 'send' (our replies unread). */
   private throttle: 'server' | 'send' | null = null;
   private resumeOnRelease = false;
+  private handshakeTimer: NodeJS.Timeout | null;
 
   constructor(
     readonly socket: Socket,
@@ -93,6 +101,10 @@ export class ServerConnection {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => host.log.debug({ err: err.message, client: this.describe() }, 'socket error'));
     socket.on('close', () => this.onClose());
+    this.handshakeTimer = setTimeout(() => {
+      if (this.state === 'handshake') this.abort(`no handshake within ${HANDSHAKE_TIMEOUT_MS} ms`);
+    }, HANDSHAKE_TIMEOUT_MS);
+    this.handshakeTimer.unref();
   }
 
   describe(): string {
@@ -152,6 +164,7 @@ export class ServerConnection {
     const r = new JuteReader(buf, start, end);
     if (this.state === 'handshake') {
       this.state = 'open';
+      this.clearHandshakeTimer();
       const req = ConnectRequestCodec.read(r);
       this.countRequest();
       this.host.handshake(this, req);
@@ -323,8 +336,14 @@ export class ServerConnection {
     this.socket.destroy();
   }
 
+  private clearHandshakeTimer(): void {
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = null;
+  }
+
   private onClose(): void {
     this.state = 'closed';
+    this.clearHandshakeTimer();
     this.settle();
     this.host.closed(this);
   }
