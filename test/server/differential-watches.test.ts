@@ -244,6 +244,15 @@ const scenarios: Scenario[] = [
       await a.closedWithin();
       await again.op('exists', { path: '/x', watch: false });
       await again.op('getEphemerals', { prefixPath: '/' });
+      // a client that has seen a newer zxid than the server's is refused (no ConnectResponse)
+      await r.tryConnect({ lastZxidSeen: 1_000_000n });
+      await r.tryConnect({ timeout: 0 });
+      await r.tryConnect({ timeout: -5 });
+      // large data round trip
+      const big = 'x'.repeat(500_000);
+      await again.op('setData', { path: '/x', data: Buffer.from(big), version: -1 });
+      const read = await again.raw.send('getData', { path: '/x', watch: false });
+      r.note(5, 'big data intact', read.body?.data?.toString() === big);
     },
   },
   {

@@ -166,6 +166,16 @@ export class Run {
     this.record({ s, op, value });
   }
 
+  /** A handshake that may be refused: records the ConnectResponse, or that the server closed instead. */
+  async tryConnect(options: ConnectOptions = {}): Promise<Sess | null> {
+    try {
+      return await this.connect(options);
+    } catch (err) {
+      this.record({ s: -1, op: 'connect', refused: (err as Error).message });
+      return null;
+    }
+  }
+
   async connect(options: ConnectOptions = {}): Promise<Sess> {
     const raw = await RawSession.connect(this.target.hostPort, { timeout: 30000, ...options });
     const idx = this.sessions.length;
