@@ -412,7 +412,6 @@ describe(`server fuzz (FUZZ_SEED=${SEED})`, () => {
       };
       await Promise.all(Array.from({ length: PARALLEL }, worker));
       const seconds = (performance.now() - started) / 1000;
-      console.log("DEBUG", zk.instance.outstandingRequests, zk.instance.throttledConnectionCount, zk.instance.connectionCount);
       process.stdout.write(
         `# fuzz seed ${SEED}: ${CONNECTIONS} connections, ${totals.frames} frames, ${(totals.bytes / 1024).toFixed(0)} KiB sent, ` +
           `${totals.replies} replies (${(totals.replyBytes / 1024).toFixed(0)} KiB), ${totals.closedByServer} closed by the server ` +
