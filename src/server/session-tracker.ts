@@ -78,14 +78,27 @@ export class SessionTracker {
     return (Math.floor(time / this.tickTime) + 1) * this.tickTime;
   }
 
+  /**
+   * Checks at every tick boundary, where deadlines fall, as ZooKeeper's
+   * session tracker sleeps until the next one: a session expires at the first
+   * boundary past its timeout, not up to a tick later.
+   */
   start(): void {
     this.stop();
-    this.timer = setInterval(() => this.expireDue(), this.tickTime);
-    this.timer.unref();
+    const schedule = (): void => {
+      // A couple of ms past the boundary, so a timer firing early still sees it passed.
+      const delay = this.tickTime - (this.now() % this.tickTime) + 2;
+      this.timer = setTimeout(() => {
+        schedule();
+        this.expireDue();
+      }, delay);
+      this.timer.unref();
+    };
+    schedule();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
 
