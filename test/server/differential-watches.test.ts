@@ -269,6 +269,26 @@ const scenarios: Scenario[] = [
       await d.closedWithin();
     },
   },
+  {
+    name: 'session expiry removes ephemerals and notifies watchers',
+    async run(r) {
+      const a = await r.connect({ timeout: 4000 });
+      const b = await r.connect();
+      await a.create('/eph', 1);
+      await a.create('/eph-seq-', 3);
+      await b.op('exists', { path: '/eph', watch: true });
+      await b.op('getChildren', { path: '/', watch: true });
+      a.drop();
+      // the session expires after its 4 s timeout (ZooKeeper checks every tick, 2 s)
+      const first = await b.raw.nextEvent(12000);
+      r.note(1, 'an event arrived', first !== null);
+      await b.raw.nextEvent(500);
+      await b.op('sync', { path: '/' });
+      await b.op('getChildren', { path: '/', watch: false });
+      const back = await r.tryConnect({ sessionId: a.sessionId, passwd: a.raw.passwd });
+      if (back) await back.closedWithin();
+    },
+  },
 ];
 
 differentialSuite('watches and sessions', scenarios);
