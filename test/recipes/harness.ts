@@ -46,16 +46,32 @@ async function startZk(): Promise<RecipeTarget> {
     connectionString: proxy.connectionString,
     directConnectionString: zk.connectionString,
     dropConnections: () => proxy.dropConnections(),
-    // Curator's KillSession: take the session over with its id and password, then close it.
+    // Curator's KillSession: take the session over with its id and password and close it.
+    // Clients reach ZooKeeper through the proxy: refuse them meanwhile, or the
+    // client would reconnect and take its session back before the close.
     expire: async (client) => {
-      const raw = await RawSession.connect(zk.connectionString, {
-        sessionId: client.sessionId,
-        passwd: client.sessionPassword,
-        timeout: client.negotiatedTimeout,
-      });
-      // ZooKeeper may close the socket right after (or instead of) the reply.
-      await raw.send('closeSession', {}).catch(() => undefined);
-      raw.close();
+      await proxy.reject(true);
+      proxy.dropConnections();
+      try {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            const raw = await RawSession.connect(zk.connectionString, {
+              sessionId: client.sessionId,
+              passwd: client.sessionPassword,
+              timeout: client.negotiatedTimeout,
+            });
+            // ZooKeeper may close the socket right after (or instead of) the reply.
+            await raw.send('closeSession', {}).catch(() => undefined);
+            raw.close();
+            return;
+          } catch (error) {
+            if (attempt >= 5) throw error;
+            await sleep(100);
+          }
+        }
+      } finally {
+        await proxy.reject(false);
+      }
     },
     close: async () => {
       await proxy.close();

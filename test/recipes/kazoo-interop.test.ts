@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '../../src/client/index.js';
-import { Counter, Election, Lock, Party, Queue, Semaphore } from '../../src/recipes/index.js';
+import { Barrier, Counter, DoubleBarrier, Election, Lock, LockingQueue, NonBlockingLease, Party, Queue, Semaphore } from '../../src/recipes/index.js';
 import { PYTHON, kazooAvailable, requireTool } from '../support/interop.js';
 import { connect, forEachTarget, sleep, uniquePath, waitFor, type RecipeTarget } from './harness.js';
 
@@ -248,5 +248,62 @@ forEachTarget('Kazoo interop', (target) => {
     assert.equal((await q.get())?.toString(), 'from-kazoo-high');
     assert.equal((await q.get())?.toString(), 'from-kazoo-low');
     assert.equal(await q.get(), null);
+  });
+
+  it('Barrier and DoubleBarrier: Kazoo and Herd members wait for each other', async (t) => {
+    if (!needKazoo(t)) return;
+    const client = await connect(target());
+    const gatePath = uniquePath('kz-barrier');
+    const gate = new Barrier(client, gatePath);
+    await gate.create();
+    const waiter = startWorker(['barrier', target().connectionString, gatePath, '-', '20']);
+    await waiter.ready;
+    waiter.go();
+    await sleep(300);
+    await gate.remove();
+    assert.equal((await waiter.next()).cleared, true);
+    assert.equal(await waiter.exit, 0);
+
+    const path = uniquePath('kz-double');
+    const py = [startWorker(['doublebarrier', target().connectionString, path, 'py-1', '3']), startWorker(['doublebarrier', target().connectionString, path, 'py-2', '3'])];
+    await Promise.all(py.map((w) => w.ready));
+    for (const w of py) w.go();
+    const herd = new DoubleBarrier(client, path, 3, { identifier: 'herd-1' });
+    await waitFor(async () => (await client.getChildren(path).catch(() => [])).length === 2, 15000, 'the Kazoo members');
+    await herd.enter({ timeout: 15000 });
+    const entered = await Promise.all(py.map((w) => w.next()));
+    assert.ok(entered.every((e) => Number(e.entered_with) >= 2));
+    for (const w of py) w.send('leave');
+    await herd.leave({ timeout: 15000 });
+    assert.deepEqual(await Promise.all(py.map((w) => w.next().then((r) => r.left))), [true, true]);
+    assert.deepEqual(await Promise.all(py.map((w) => w.exit)), [0, 0]);
+    assert.deepEqual(await client.getChildren(path), []);
+  });
+
+  it('NonBlockingLease and LockingQueue: Kazoo honours Herd leases and takes Herd items', async (t) => {
+    if (!needKazoo(t)) return;
+    const client = await connect(target());
+    const leasePath = uniquePath('kz-lease');
+    assert.equal(await NonBlockingLease.obtain(client, leasePath, 60_000, { identifier: 'herd' }), true);
+    const other = startWorker(['lease', target().connectionString, leasePath, 'py', '60']);
+    await other.ready;
+    other.go();
+    assert.deepEqual(await other.next().then((r) => [r.obtained, r.holder]), [false, 'herd']);
+    const renew = startWorker(['lease', target().connectionString, leasePath, 'herd', '60']);
+    await renew.ready;
+    renew.go();
+    assert.deepEqual(await renew.next().then((r) => [r.obtained, r.holder]), [true, 'herd'], 'same identifier renews');
+
+    const qPath = uniquePath('kz-lqueue');
+    const q = new LockingQueue(client, qPath);
+    await q.put('from-herd', { priority: 50 });
+    const consumer = startWorker(['lockingqueue', target().connectionString, qPath, '-']);
+    await consumer.ready;
+    consumer.go();
+    assert.deepEqual(await consumer.next().then((r) => [r.got, r.consumed]), ['from-herd', true]);
+    assert.equal(await consumer.exit, 0);
+    assert.equal((await q.get({ timeout: 5000 }))?.toString(), 'from-kazoo');
+    assert.equal(await q.consume(), true);
+    assert.equal(await q.size(), 0);
   });
 });

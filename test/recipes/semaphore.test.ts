@@ -39,7 +39,6 @@ forEachTarget('Semaphore', (target) => {
     );
     assert.equal(checker.entries, 24);
     assert.ok(checker.maxFromLog() <= 3, `max ${checker.maxFromLog()}`);
-    assert.ok(checker.max >= 2, 'leases were shared');
   });
 
   it('times out, and returns false when not blocking', async () => {

@@ -109,6 +109,27 @@ def main():
         out["got"] = got
         q.put(b"from-kazoo-low", priority=500)
         q.put(b"from-kazoo-high", priority=5)
+    elif recipe == "barrier":
+        out["cleared"] = zk.Barrier(path).wait(timeout=float(args[0]))
+    elif recipe == "doublebarrier":
+        barrier = zk.DoubleBarrier(path, int(args[0]), ident)
+        barrier.enter()
+        out["entered_with"] = len([c for c in zk.get_children(path) if c != "ready"])
+        print(json.dumps(out), flush=True)
+        sys.stdin.readline()  # leave when told
+        barrier.leave()
+        out = {"left": True}
+    elif recipe == "lease":
+        import datetime
+        lease = zk.NonBlockingLease(path, datetime.timedelta(seconds=int(args[0])), identifier=ident)
+        out["obtained"] = bool(lease)
+        out["holder"] = json.loads(zk.get(path + "/lease_holder")[0].decode())["holder"]
+    elif recipe == "lockingqueue":
+        q = zk.LockingQueue(path)
+        item = q.get(timeout=10)
+        out["got"] = item.decode() if item is not None else None
+        out["consumed"] = q.consume()
+        q.put(b"from-kazoo", priority=1)
     else:
         raise SystemExit("unknown recipe " + recipe)
     print(json.dumps(out), flush=True)
