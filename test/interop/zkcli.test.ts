@@ -31,7 +31,12 @@ const HERD_CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url)
 interface HerdProcess {
   readonly connectionString: string;
   output(): string;
+  /** SIGTERM, wait for the exit; the data directory stays. */
   stop(): Promise<void>;
+  /** Start again on the same port and data directory. */
+  restart(): Promise<void>;
+  /** stop() and delete the data directory. */
+  destroy(): Promise<void>;
 }
 
 function canConnect(port: number): Promise<boolean> {
@@ -50,31 +55,45 @@ async function startHerdCli(): Promise<HerdProcess> {
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'herd-zkcli-'));
   const args = [HERD_CLI, 'server', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir];
-  const child: ChildProcess = spawn(process.execPath, [...args, '--log-level', 'warn'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
   let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
+    if (child && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      const timer = setTimeout(() => child?.kill('SIGKILL'), 5_000);
       await exited;
       clearTimeout(timer);
     }
+    child = undefined;
+  };
+  const launch = async (): Promise<void> => {
+    const proc = spawn(process.execPath, [...args, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    proc.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    proc.stderr!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    const deadline = Date.now() + 15_000;
+    while (!(await canConnect(port))) {
+      if (proc.exitCode !== null || Date.now() > deadline) {
+        await stop();
+        throw new Error(`herd server did not start listening on ${port}:\n${out}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const destroy = async (): Promise<void> => {
+    await stop();
     await rm(dataDir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 15_000;
-  while (!(await canConnect(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`herd server did not start listening on ${port}:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    await launch();
+  } catch (err) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
   }
-  return { connectionString: `127.0.0.1:${port}`, output: () => out, stop };
+  return { connectionString: `127.0.0.1:${port}`, output: () => out, stop, restart: launch, destroy };
 }
 
 const DIGEST_ALICE = 'alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E='; // alice:secret
@@ -223,6 +242,45 @@ getAllChildrenNumber /zookeeper
 ls /
 `;
 
+/** Before a restart of both servers: state that must survive it. */
+const SCRIPT_BEFORE_RESTART = `
+create /r r
+create /r/a aa
+setquota -n 10 /r
+create -e /r/eph e
+create -s /r/s- s
+create -s /r/s- s
+delete /r/s-0000000003
+create -c /r/cont
+create /r/cont/k k
+create -t 600000 /r/ttl t
+addauth digest alice:secret
+create /r/sec s
+setAcl /r/sec auth::cdrwa
+set /r/a a2
+listquota /r
+`;
+
+/** After the restart: the same tree, stats, sequence numbers, ACLs and quota bookkeeping. */
+const SCRIPT_AFTER_RESTART = `
+ls -R /r
+get -s /r
+get -s /r/a
+stat /r/ttl
+stat /r/cont
+listquota /r
+create /r/b bb
+listquota /r
+create -s /r/s- s3
+getAcl /r/sec
+addauth digest alice:secret
+getAcl /r/sec
+get -s /r/sec
+delete /r/cont/k
+stat /r
+getAllChildrenNumber /r
+`;
+
 interface Normalized {
   stdout: string[];
   events: string[];
@@ -290,7 +348,7 @@ describe('zkCli interop: Herd vs ZooKeeper 3.8', { timeout: 180_000 }, () => {
   });
 
   after(async () => {
-    await Promise.all([herd?.stop(), zk?.destroy()]);
+    await Promise.all([herd?.destroy(), zk?.destroy()]);
   });
 
   it('the same zkCli scripts print the same on both (fresh servers, exact zxids)', async (t) => {
@@ -315,5 +373,32 @@ describe('zkCli interop: Herd vs ZooKeeper 3.8', { timeout: 180_000 }, () => {
       assert.equal(h.code, z.code, `${names[i]} exit code`);
     }
     assert.doesNotMatch(herd.output(), /"level":"(error|fatal)"/, 'herd server logged errors');
+  });
+
+  it('after a restart of both servers (same data) zkCli sees the same state', async (t) => {
+    if (!requireTool(t, zookeeperAvailable(), 'ZooKeeper 3.8 (Debian zookeeper package and java)')) return;
+    const [h, z] = await Promise.all([startHerdCli(), startZooKeeper({ forceSync: false, extendedTypes: true })]);
+    try {
+      const script = async (text: string): Promise<[Normalized, Normalized]> => {
+        const [onZ, onH] = await Promise.all([runZkCli(z.connectionString, text), runZkCli(h.connectionString, text)]);
+        return [normalize(onZ), normalize(onH)];
+      };
+      const compare = ([onZ, onH]: [Normalized, Normalized], what: string): void => {
+        assertSameLines(onH.stdout, onZ.stdout, `${what} stdout`);
+        assertSameLines(onH.events, onZ.events, `${what} watch events`);
+        assertSameLines(onH.stderr, onZ.stderr, `${what} stderr`);
+      };
+      const before = await script(SCRIPT_BEFORE_RESTART);
+      assert.ok(before[0].stderr.includes('Created /r/sec'), `zookeeper ran:\n${before[0].stderr.join('\n')}`);
+      compare(before, 'before restart');
+      await Promise.all([h.stop(), z.stop()]);
+      await Promise.all([h.restart(), z.start()]);
+      const afterRestart = await script(SCRIPT_AFTER_RESTART);
+      assert.ok(afterRestart[0].stdout.includes('/r/a'), `zookeeper ran:\n${afterRestart[0].stdout.join('\n')}`);
+      compare(afterRestart, 'after restart');
+      assert.doesNotMatch(h.output(), /"level":"(error|fatal)"/, 'herd server logged errors');
+    } finally {
+      await Promise.all([h.destroy(), z.destroy()]);
+    }
   });
 });
