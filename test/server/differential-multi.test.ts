@@ -196,6 +196,43 @@ const scenarios: Scenario[] = [
       r.note(0, 'left after collection', [...((children.body as { children: string[] } | undefined)?.children ?? [])].sort());
     },
   },
+  {
+    name: 'odd arguments: watch modes and types out of range, odd paths',
+    async run(r) {
+      const a = await r.connect();
+      await a.create('/a');
+      await a.op('addWatch', { path: '/a', mode: 2 });
+      await a.closedWithin(300);
+      const b = await r.connect();
+      await b.op('checkWatches', { path: '/a', type: 0 });
+      await b.closedWithin(300);
+      const c = await r.connect();
+      await c.op('removeWatches', { path: '/a', type: 4 });
+      await c.closedWithin(300);
+      const d = await r.connect();
+      await d.op('addWatch', { path: '/a/', mode: 0 });
+      await d.op('addWatch', { path: 'rel', mode: 1 });
+      await d.op('addWatch', { path: '/missing', mode: 0 });
+      await d.op('checkWatches', { path: '/missing', type: 3 });
+      await d.op('checkWatches', { path: 'rel', type: 3 });
+      await d.op('checkWatches', { path: 'other', type: 1 });
+      await d.op('checkWatches', { path: '', type: 3 });
+      await d.op('removeWatches', { path: 'rel', type: 2 });
+      await d.op('removeWatches', { path: 'rel', type: 3 });
+      await d.op('removeWatches', { path: 'other', type: 3 });
+      await d.op('exists', { path: '/a/', watch: true });
+      await d.op('checkWatches', { path: '/a/', type: 2 });
+      await d.op('getChildren', { path: '/zookeeper/config', watch: true });
+      await d.op('getData', { path: '/zookeeper/config', watch: true });
+      await d.op('sync', { path: '' });
+      await d.op('getEphemerals', { prefixPath: 'x' });
+      await d.op('getAllChildrenNumber', { path: '' });
+      await d.op('getACL', { path: '' });
+      await d.create('/missing');
+      await d.op('setData', { path: '/a', data: null, version: -1 });
+      await d.op('sync', { path: '/' });
+    },
+  },
 ];
 
 differentialSuite('multi and session reads', scenarios);

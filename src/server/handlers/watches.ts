@@ -27,6 +27,9 @@ export const checkWatches: ReadHandler<WatchesRequest> = {
   kind: 'read',
   handle(ctx, req) {
     if (!isWatcherType(req.type)) return { err: ErrorCode.MARSHALLINGERROR };
+    // ZooKeeper walks the path's parents (PathParentIterator), which fails on a non-empty path
+    // without '/'; the failure reaches the client as MarshallingError.
+    if (req.path !== '' && !req.path.includes('/')) return { err: ErrorCode.MARSHALLINGERROR };
     return { err: ctx.state.watches.has(ctx.sessionId, req.path, req.type) ? 0 : ErrorCode.NOWATCHER };
   },
 };
