@@ -88,6 +88,27 @@ describe('server limits', () => {
     }
   });
 
+  it('a connection that never completes its handshake is closed after 10 s (sessionlessCnxnTimeout), freeing its slot', async () => {
+    const handle = await startServer({ port: 0, host: '127.0.0.1', logLevel: 'silent', maxClientConnections: 2 });
+    try {
+      const half = await openSocket(handle.port);
+      half.write(Buffer.from([0, 0, 0, 45, 0, 0])); // a ConnectRequest's length, then 2 of its 45 bytes
+      const silent = await openSocket(handle.port);
+      const started = Date.now();
+      assert.equal(await closedWithin(half, 12_000), true);
+      assert.equal(await closedWithin(silent, 1000), true);
+      const waited = Date.now() - started;
+      assert.ok(waited >= 9000 && waited < 12_000, `closed after ${waited} ms`);
+      // Both slots are free again.
+      const a = await handshake(handle.port);
+      const b = await handshake(handle.port);
+      a.socket.destroy();
+      b.socket.destroy();
+    } finally {
+      await handle.close();
+    }
+  });
+
   it('maxOutstandingRequests: with replies held, the server stops reading at the limit, and serves everything in order once they flow', async () => {
     const handle = await startServer({ port: 0, host: '127.0.0.1', logLevel: 'silent', maxOutstandingRequests: 100 });
     const { socket } = await handshake(handle.port);

@@ -258,6 +258,29 @@ describe('TLS secure client port', { skip: !haveOpenssl && 'openssl not availabl
     }
   });
 
+  it('maxClientConnections counts both ports: over the limit, a TLS client is cut off before its handshake', async () => {
+    const handle = await startServer({
+      port: 0,
+      host: '127.0.0.1',
+      securePort: 0,
+      logLevel: 'silent',
+      maxClientConnections: 2,
+      tls: { key: certs.serverKey, cert: certs.serverCert, ca: certs.ca, clientAuth: 'none' },
+    });
+    const bridge = await TlsBridge.start(handle.server.securePort!, certs.ca);
+    try {
+      const overTls = await connected(bridge.connectionString);
+      const plain = await connected(handle.connectionString);
+      assert.notEqual(await tlsProbe(handle.server.securePort!, certs.ca), 'open');
+      await plain.close();
+      await waitFor(async () => (await tlsProbe(handle.server.securePort!, certs.ca)) === 'open', 5000);
+      await overTls.close();
+    } finally {
+      await bridge.close();
+      await handle.close();
+    }
+  });
+
   it('zkCli in TLS mode (ClientCnxnSocketNetty) creates and reads through the CLI-started secure port', async (t) => {
     if (!requireTool(t, javaAvailable() && zookeeperAvailable(), 'Java and the ZooKeeper jars')) return;
     const dir = certs.dir;
