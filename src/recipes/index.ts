@@ -34,3 +34,5 @@ export { PersistentNode } from './persistent-node.js';
 export type { PersistentNodeMode, PersistentNodeEvents } from './persistent-node.js';
 export { SharedConfig } from './shared-config.js';
 export type { SharedConfigOptions, SharedConfigEvents } from './shared-config.js';
+export { LeaderSelector } from './leader-selector.js';
+export type { LeaderSelectorOptions, LeaderSelectorEvents } from './leader-selector.js';

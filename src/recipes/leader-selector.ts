@@ -1,0 +1,158 @@
+/**
+ * LeaderSelector: Curator-style leadership that is taken, used and given
+ * up: when elected, `takeLeadership(signal)` runs; when it returns,
+ * leadership is released and (with `autoRequeue`) the selector queues again.
+ * Built on {@link Lock}, so it shares Kazoo's Election layout: Herd
+ * selectors, Herd Elections and Kazoo Elections on one path take turns.
+ *
+ * Usage:
+ * ```ts
+ * const selector = new LeaderSelector(client, '/app/leader', async (lost) => {
+ *   await doLeaderWork({ signal: lost });   // leadership ends when this returns
+ * }, { identifier: 'node-a', autoRequeue: true });
+ * selector.start();
+ * selector.interruptLeadership();            // aborts the signal given to takeLeadership
+ * await selector.close();
+ * ```
+ *
+ * Node layout: Lock's (`<path>/<uuid hex>__lock__<seq>`, data = identifier).
+ *
+ * Failure handling: the signal given to `takeLeadership` aborts at once on
+ * session expiry (or a connection lost past the session timeout), on
+ * `interruptLeadership()` and on `close()`; the function must return then.
+ * A failed attempt (e.g. the session expired while queued) is retried after
+ * a short pause while the selector is started with `autoRequeue`, once the
+ * client is connected again.
+ *
+ * Limits: leadership is not fenced: a leader partitioned away learns of its
+ * loss only when the session times out.
+ */
+import { EventEmitter } from 'node:events';
+import type { Client } from '../client/index.js';
+import { CancelledError, RecipeError } from './errors.js';
+import { Lock } from './lock.js';
+import { isSessionGone, sleep, type HoldOptions } from './support.js';
+
+export interface LeaderSelectorOptions extends HoldOptions {
+  identifier?: string;
+  /** Queue again after each leadership. Default false. */
+  autoRequeue?: boolean;
+}
+
+export interface LeaderSelectorEvents {
+  /** Leadership taken (before takeLeadership runs). */
+  elected: [];
+  /** Leadership given up (takeLeadership returned, threw, or was interrupted). */
+  released: [];
+  /** takeLeadership threw, or an attempt failed; the error. */
+  error: [Error];
+}
+
+export class LeaderSelector extends EventEmitter<LeaderSelectorEvents> {
+  private readonly lock: Lock;
+  private readonly autoRequeue: boolean;
+  private started = false;
+  private closed = false;
+  private queued = false;
+  private leading = false;
+  private requeueAfter = false;
+  private cancel = new AbortController();
+  private interrupt: AbortController | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    readonly client: Client,
+    readonly path: string,
+    private readonly takeLeadership: (lost: AbortSignal) => Promise<void> | void,
+    options: LeaderSelectorOptions = {},
+  ) {
+    super();
+    this.autoRequeue = options.autoRequeue ?? false;
+    this.lock = new Lock(client, path, options);
+  }
+
+  /** True while takeLeadership runs. */
+  get hasLeadership(): boolean {
+    return this.lock.isAcquired;
+  }
+
+  /** Starts contending. */
+  start(): void {
+    if (this.started) throw new RecipeError('leader selector already started');
+    this.started = true;
+    this.requeue();
+  }
+
+  /** Queues again: now, or right after the current leadership ends (no-op while waiting in the queue). */
+  requeue(): boolean {
+    if (!this.started || this.closed) return false;
+    if (this.queued) {
+      if (!this.leading) return false;
+      this.requeueAfter = true;
+      return true;
+    }
+    this.queued = true;
+    this.loop = this.run();
+    return true;
+  }
+
+  /** Aborts the current takeLeadership's signal. */
+  interruptLeadership(): void {
+    this.interrupt?.abort(new CancelledError('leadership interrupted'));
+  }
+
+  /** Leaves the queue or gives leadership up, and stops. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.cancel.abort(new CancelledError('leader selector closed'));
+    this.interruptLeadership();
+    await this.loop;
+  }
+
+  /** The identifiers of all contenders, the leader first. */
+  participants(): Promise<string[]> {
+    return this.lock.contenders();
+  }
+
+  private async run(): Promise<void> {
+    try {
+      do {
+        try {
+          await this.lock.acquire({ signal: this.cancel.signal });
+        } catch (error) {
+          if (this.closed) return;
+          this.fail(error);
+          await sleep(200).catch(() => {});
+          if (isSessionGone(this.client)) await new Promise<void>((r) => this.client.once('connected', () => r()));
+          continue;
+        }
+        this.leading = true;
+        this.interrupt = new AbortController();
+        const signal = AbortSignal.any([this.lock.lost, this.interrupt.signal]);
+        this.emit('elected');
+        try {
+          await this.takeLeadership(signal);
+        } catch (error) {
+          this.fail(error);
+        } finally {
+          this.interrupt = undefined;
+          await this.lock.release().catch(() => false);
+          this.leading = false;
+          this.emit('released');
+        }
+      } while (!this.closed && (this.autoRequeue || this.takeRequeue()));
+    } finally {
+      this.queued = false;
+    }
+  }
+
+  private takeRequeue(): boolean {
+    const again = this.requeueAfter;
+    this.requeueAfter = false;
+    return again;
+  }
+
+  private fail(error: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error instanceof Error ? error : new Error(String(error)));
+  }
+}
