@@ -19,6 +19,8 @@ export interface RecipeTarget {
   readonly connectionString: string;
   /** The server itself (not through the proxy). */
   readonly directConnectionString: string;
+  /** A TCP proxy in front of the server, for wire-level faults (latency, drops) on chosen clients. */
+  readonly proxy: TcpProxy;
   /** Closes every client connection; sessions survive. */
   dropConnections(): void;
   /** Ends the client's session on the server now (its ephemerals go); the client sees `expired` on reconnect. */
@@ -28,13 +30,18 @@ export interface RecipeTarget {
 
 async function startHerd(): Promise<RecipeTarget> {
   const server = await TestingServer.start();
+  const proxy = await startProxy('127.0.0.1', server.port);
   return {
     name: 'herd',
     connectionString: server.connectionString,
     directConnectionString: server.connectionString,
+    proxy,
     dropConnections: () => server.dropConnections(),
     expire: async (client) => server.expireSession(client.sessionId),
-    close: () => server.close(),
+    close: async () => {
+      await proxy.close();
+      await server.close();
+    },
   };
 }
 
@@ -45,6 +52,7 @@ async function startZk(): Promise<RecipeTarget> {
     name: 'zookeeper',
     connectionString: proxy.connectionString,
     directConnectionString: zk.connectionString,
+    proxy,
     dropConnections: () => proxy.dropConnections(),
     // Curator's KillSession: take the session over with its id and password and close it.
     // Clients reach ZooKeeper through the proxy: refuse them meanwhile, or the
@@ -106,9 +114,9 @@ export function forEachTarget(title: string, suite: (target: () => RecipeTarget)
 
 const open = new Set<Client>();
 
-/** A connected client, closed after the suite. */
-export async function connect(target: RecipeTarget, options: ClientOptions = {}): Promise<Client> {
-  const client = createClient(target.connectionString, { sessionTimeout: 4000, requestTimeout: 15000, ...options });
+/** A connected client, closed after the suite (`via` another address, e.g. the proxy). */
+export async function connect(target: RecipeTarget, options: ClientOptions = {}, via = target.connectionString): Promise<Client> {
+  const client = createClient(via, { sessionTimeout: 4000, requestTimeout: 15000, ...options });
   open.add(client);
   await client.connect();
   return client;
@@ -167,6 +175,36 @@ export function loseNextCreate(client: Client, target: RecipeTarget, outcome: 'a
     },
   });
   return { client: wrapped, created };
+}
+
+/**
+ * A real wire fault: the client's next `create` goes out through the
+ * proxy with 200 ms of latency each way, and the connection is cut 300 ms
+ * later: the server has applied the create, its reply dies in the proxy,
+ * and the client sees a genuine ConnectionLossError. `client` must be
+ * connected through `target.proxy`.
+ */
+export function loseNextCreateReplyOnWire(client: Client, target: RecipeTarget): Client {
+  let armed = true;
+  return new Proxy(client, {
+    get(t, prop) {
+      if (prop === 'create') {
+        return (...args: Parameters<Client['create']>): Promise<string> => {
+          if (!armed) return t.create(...args);
+          armed = false;
+          target.proxy.setLatency(200);
+          const pending = t.create(...args);
+          setTimeout(() => {
+            target.proxy.dropConnections();
+            target.proxy.setLatency(0);
+          }, 300);
+          return pending;
+        };
+      }
+      const value: unknown = Reflect.get(t, prop, t);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(t) : value;
+    },
+  });
 }
 
 /**

@@ -2,7 +2,7 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { CancelledError, Lock, LockTimeoutError, ReadLock, WriteLock } from '../../src/recipes/index.js';
-import { HolderChecker, connect, forEachTarget, loseNextCreate, sleep, uniquePath, waitFor } from './harness.js';
+import { HolderChecker, connect, forEachTarget, loseNextCreate, loseNextCreateReplyOnWire, sleep, uniquePath, waitFor } from './harness.js';
 
 const NODE = /^[0-9a-f]{32}__lock__\d{10}$/;
 
@@ -93,6 +93,42 @@ forEachTarget('Lock', (target) => {
       assert.deepEqual(await b.getChildren(path), []);
     });
   }
+
+  it('finds its own node when the create reply is lost on the wire (proxy latency + cut)', async () => {
+    const b = await connect(target());
+    const a = await connect(target(), {}, target().proxy.connectionString);
+    const path = uniquePath('lock-wire');
+    const other = new Lock(b, path, { identifier: 'other' });
+    await other.acquire();
+    let createErrors = 0;
+    let createCalls = 0;
+    const wire = loseNextCreateReplyOnWire(a, target());
+    const observed = new Proxy(wire, {
+      get(t, prop) {
+        if (prop === 'create') {
+          return (...args: Parameters<typeof a.create>) =>
+            (createCalls++, t.create(...args)).catch((e: Error) => {
+              createErrors++;
+              throw e;
+            });
+        }
+        const v: unknown = Reflect.get(t, prop, t);
+        return typeof v === 'function' ? (v as (...x: unknown[]) => unknown).bind(t) : v;
+      },
+    }) as typeof a;
+    const lock = new Lock(observed, path, { identifier: 'me' });
+    const acquiring = lock.acquire({ timeout: 20000 });
+    await waitFor(async () => createErrors === 1 && a.state === 'connected', 15000, 'the lost reply and the reconnect');
+    await sleep(300);
+    const children = await b.getChildren(path);
+    assert.equal(children.length, 2, `one node each: ${children.join(', ')}`);
+    assert.equal(children.filter((c) => c.startsWith(lock.prefix)).length, 1);
+    assert.equal(createCalls, 1, 'the create applied behind the lost reply was found, not repeated');
+    await other.release();
+    assert.equal(await acquiring, true);
+    await lock.release();
+    assert.deepEqual(await b.getChildren(path), []);
+  });
 
   it('signals `lost` at once when the holder session expires, and the next contender takes over', async () => {
     const [a, b] = [await connect(target()), await connect(target())];
