@@ -135,8 +135,13 @@ export class ServerConnection {
             this.paused = true;
             // nc and friends half-close after the word: keep our side open until the answer is written.
             this.socket.allowHalfOpen = true;
-            if (typeof reply === 'string') this.socket.end(reply);
-            else reply.then((text) => this.socket.end(text), (err: unknown) => this.abort(`four-letter word ${word} failed: ${String(err)}`));
+            const answer = (text: string) => {
+              this.socket.end(text);
+              // ZooKeeper closes after answering: a peer that keeps its side open is cut off after a grace period.
+              setTimeout(() => this.socket.destroy(), 5_000).unref();
+            };
+            if (typeof reply === 'string') answer(reply);
+            else reply.then(answer, (err: unknown) => this.abort(`four-letter word ${word} failed: ${String(err)}`));
             return;
           }
         }

@@ -271,6 +271,25 @@ describe('four-letter words', () => {
     });
     assert.match(text, /^zk_version\t/);
   });
+
+  it('closes a connection whose peer never closes its side, after a grace period', async () => {
+    // allowHalfOpen: this client does not answer the server's FIN with its own.
+    const socket = connect({ port: zk.port, host: '127.0.0.1', allowHalfOpen: true }, () => socket.write('ruok'));
+    try {
+      const text = await new Promise<string>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        socket.on('data', (c: Buffer) => chunks.push(c));
+        socket.on('error', reject);
+        socket.on('end', () => resolve(Buffer.concat(chunks).toString()));
+      });
+      assert.equal(text, 'imok');
+      assert.equal(zk.server.connectionCount, 2, 'half-open for now');
+      for (let i = 0; i < 800 && zk.server.connectionCount > 1; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(zk.server.connectionCount, 1, 'only the session left');
+    } finally {
+      socket.destroy();
+    }
+  });
 });
 
 describe('four-letter word whitelist', () => {
