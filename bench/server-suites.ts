@@ -105,5 +105,11 @@ export async function measureScale(server: BenchServer, znodes: number, valueSiz
   await server.respawn();
   const servingAt = await waitUntilServing(server, scalePath(znodes - 1));
   await server.started();
-  return { znodes, creates, before, after, restartMs: servingAt - t0 };
+  const restartMs = servingAt - t0;
+  const perZnode = (after.heapUsed - before.heapUsed) / znodes;
+  log(
+    `${server.name}: ${Math.round(creates.createsPerSec)} creates/s, ${perZnode.toFixed(0)} B heap/znode, ` +
+      `RSS ${(after.rss / 2 ** 20).toFixed(0)} MiB, restart to serving ${restartMs.toFixed(0)} ms`,
+  );
+  return { znodes, creates, before, after, restartMs };
 }
