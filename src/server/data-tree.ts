@@ -3,6 +3,7 @@ import type { ACL } from '../jute/records/acl.js';
 import type { Stat } from '../jute/records/stat.js';
 import { AclInterner } from './acl-interner.js';
 import { EphemeralOwner, type Txn, type TxnHeader } from './txn.js';
+import { javaHashSetCloneOrder } from './java-hash-order.js';
 
 /**
  * The in-memory tree of znodes, and the apply stage of the pipeline: it
@@ -285,8 +286,9 @@ export class DataTree {
       case 'createSession':
         return { type: 'session' };
       case 'closeSession':
-        // Sorted so replicas and replays delete (and notify) in the same order.
-        for (const path of [...this.ephemeralsOf(txn.sessionId)].sort()) {
+        // In ZooKeeper's order (its HashSet's), which clients see in the NodeDeleted events;
+        // a function of the paths and their creation order, so replicas and replays agree.
+        for (const path of javaHashSetCloneOrder(this.ephemeralsOf(txn.sessionId))) {
           if (this.nodes.has(path)) this.delete(path, header.zxid, triggers);
         }
         this.ephemerals.delete(txn.sessionId);

@@ -289,6 +289,30 @@ const scenarios: Scenario[] = [
       if (back) await back.closedWithin();
     },
   },
+  {
+    name: 'closeSession deletes ephemerals (and notifies) in ZooKeeper order',
+    async run(r) {
+      const a = await r.connect();
+      const b = await r.connect();
+      const c = await r.connect();
+      await b.op('addWatch', { path: '/', mode: 1 });
+      await a.create('/p');
+      for (const name of ['zeta', 'alpha', 'm', 'b/', 'x-', 'lock-', 'n1', 'n10', 'n2', 'Q', 'é']) {
+        const seq = name.endsWith('/') || name.endsWith('-');
+        await a.create(`/p/${name.replace('/', '')}`, seq ? 3 : 1);
+      }
+      await a.create('/top', 1);
+      await a.op('closeSession', {});
+      await a.closedWithin();
+      await b.op('sync', { path: '/' });
+      // more than 12 ephemerals: the session's set has grown past its first table
+      for (let i = 0; i < 20; i++) await c.create(`/q${i}`, i % 2 ? 1 : 3);
+      for (let i = 0; i < 20; i += 3) await c.op('delete', { path: `/q${i}${i % 2 ? '' : String(i).padStart(10, '0')}`, version: -1 });
+      await c.op('closeSession', {});
+      await c.closedWithin();
+      await b.op('sync', { path: '/' });
+    },
+  },
 ];
 
 differentialSuite('watches and sessions', scenarios);
