@@ -408,6 +408,8 @@ export class HerdServer implements ConnectionHost {
       }
       const previous = this.bySession.get(session.id);
       if (previous && previous !== conn) previous.close();
+      // A new connection starts without watches; the client re-registers them with setWatches.
+      this.watches.removeSession(session.id);
       session.timeout = timeout;
       this.sessions.touch(session);
       this.attach(conn, session.id);
