@@ -34,7 +34,8 @@ forEachTarget('NonBlockingLease', (target) => {
     const short = uniquePath('lease-wait');
     assert.equal(await NonBlockingLease.obtain(a, short, 1000, { identifier: 'a' }), true);
     const started = Date.now();
-    await new Lease(b, short, 1000, { identifier: 'b' }).acquire({ timeout: 10_000 });
+    // b's lease is long: Kazoo's format has whole seconds, so a 1 s lease may end at once.
+    await new Lease(b, short, 10_000, { identifier: 'b' }).acquire({ timeout: 10_000 });
     assert.ok(Date.now() - started >= 500);
     assert.equal((await readLeaseHolder(a, short))?.holder, 'b');
     await assert.rejects(new Lease(c, short, 1000, { identifier: 'c' }).acquire({ timeout: 200 }), { name: 'LockTimeoutError' });
