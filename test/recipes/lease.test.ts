@@ -32,7 +32,7 @@ forEachTarget('NonBlockingLease', (target) => {
     assert.equal(await MultiNonBlockingLease.obtain(c, 2, path, 60_000, { identifier: 'c' }), false);
     assert.equal((await readLeaseHolder(a, `${path}/1`))?.holder, 'b');
     const short = uniquePath('lease-wait');
-    assert.equal(await NonBlockingLease.obtain(a, short, 1000, { identifier: 'a' }), true);
+    assert.equal(await NonBlockingLease.obtain(a, short, 2000, { identifier: 'a' }), true); // ends 1-2 s from now (whole seconds)
     const started = Date.now();
     // b's lease is long: Kazoo's format has whole seconds, so a 1 s lease may end at once.
     await new Lease(b, short, 10_000, { identifier: 'b' }).acquire({ timeout: 10_000 });
