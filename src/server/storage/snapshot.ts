@@ -2,7 +2,7 @@ import { open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { JuteReader } from '../../jute/reader.js';
-import { readACLs, writeACLs } from '../../jute/records/acl.js';
+import { readACLs, writeACLs, type ACL } from '../../jute/records/acl.js';
 import { JuteWriter } from '../../jute/writer.js';
 import { DataNode, type DataTree } from '../data-tree.js';
 import { copyZnodeData } from '../znode-data.js';
@@ -23,6 +23,8 @@ import { syncDir, zxidName } from './data-dir.js';
 
 export const SNAPSHOT_MAGIC = Buffer.from('HERDSNP1', 'latin1');
 const CHUNK = 1 << 20;
+/** Encoded ACL lists kept during one serialization (a tree holds few distinct lists). */
+const MAX_CACHED_ACLS = 4096;
 
 export interface SnapshotSession {
   id: bigint;
@@ -49,9 +51,18 @@ export function serializeSnapshot(tree: DataTree, zxid: bigint, sessions: Iterab
   w.int(list.length);
   for (const s of list) w.long(s.id).int(s.timeout);
   w.int(tree.nodeCount - 1);
+  // The tree shares equal ACL lists (AclInterner), so each list is encoded once and copied after.
+  const aclBytes = new Map<readonly ACL[], Buffer>();
   for (const [path, n] of tree.entries()) {
     w.ustring(path).buffer(n.data);
-    writeACLs(w, n.acl);
+    let acl = aclBytes.get(n.acl);
+    if (acl === undefined) {
+      const aw = new JuteWriter(64);
+      writeACLs(aw, n.acl);
+      acl = aw.take();
+      if (aclBytes.size < MAX_CACHED_ACLS) aclBytes.set(n.acl, acl);
+    }
+    w.raw(acl);
     w.long(n.czxid).long(n.mzxid).longNumber(n.ctime).longNumber(n.mtime);
     w.int(n.version).int(n.cversion).int(n.aversion).long(n.ephemeralOwner).long(n.pzxid);
     if (w.offset >= CHUNK) cut();
