@@ -100,6 +100,8 @@ export class PersistentNode extends EventEmitter<PersistentNodeEvents> {
   /** Changes the data, now if the node exists, and for every re-creation. */
   async setData(data: Uint8Array | string): Promise<void> {
     this.data = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data);
+    // A create in flight carries the old data and sets `current` only when it returns: write after it.
+    await this.creating?.catch(() => {});
     if (this.current !== undefined) await retry(this.client, () => this.client.setData(this.current!, this.data));
   }
 
