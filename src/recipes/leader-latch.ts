@@ -43,7 +43,6 @@ import { RecipeError } from './errors.js';
 import {
   SessionGuard,
   Wakeup,
-  decodeText,
   deleteIfExists,
   ensurePath,
   isConnectionLoss,
@@ -52,6 +51,7 @@ import {
   retry,
   waitForWake,
   type HoldOptions,
+  readChildTexts,
 } from './support.js';
 
 /** Curator's latch node name (after the protection prefix). */
@@ -159,16 +159,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
   async participants(): Promise<string[]> {
     const children = await retry(this.client, () => this.client.getChildren(this.path));
     const sorted = children.filter((c) => c.includes(LATCH_NODE_NAME) && SEQ.test(c)).sort((a, b) => cmp(seqOf(a), seqOf(b)));
-    const out: string[] = [];
-    for (const c of sorted) {
-      try {
-        const { data } = await retry(this.client, () => this.client.getData(joinPath(this.path, c)));
-        out.push(decodeText(data));
-      } catch (error) {
-        if (!(error instanceof NoNodeError)) throw error;
-      }
-    }
-    return out;
+    return readChildTexts(this.client, this.path, sorted);
   }
 
   /** The current leader's id, or undefined when nobody participates. */

@@ -56,7 +56,6 @@ import { RecipeError, SessionLostError } from './errors.js';
 import {
   SessionGuard,
   Wakeup,
-  decodeText,
   deleteIfExists,
   ensurePath,
   isConnectionLoss,
@@ -67,6 +66,7 @@ import {
   uuidHex,
   waitForWake,
   type HoldOptions,
+  readChildTexts,
 } from './support.js';
 
 /** Kazoo's node name of an exclusive (write) contender. */
@@ -242,16 +242,8 @@ export class Lock extends EventEmitter<LockEvents> {
     await ensurePath(this.client, this.path);
     const children = await retry(this.client, () => this.client.getChildren(this.path));
     const all = contenderPattern([...new Set([...this.excludeNames, this.nodeName])], this.extraPatterns);
-    const out: string[] = [];
-    for (const c of sortContenders(children, all)) {
-      try {
-        const { data } = await retry(this.client, () => this.client.getData(joinPath(this.path, c.name)));
-        if (data !== null) out.push(decodeText(data));
-      } catch (error) {
-        if (!(error instanceof NoNodeError)) throw error;
-      }
-    }
-    return out;
+    const names = sortContenders(children, all).map((c) => c.name);
+    return readChildTexts(this.client, this.path, names, { skipNull: true });
   }
 
   // ---- acquiring ----------------------------------------------------------------

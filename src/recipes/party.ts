@@ -34,7 +34,7 @@
 import { EventEmitter } from 'node:events';
 import type { Client } from '../client/index.js';
 import { NoNodeError, NodeExistsError } from '../errors.js';
-import { decodeText, deleteIfExists, ensurePath, isConnectionLoss, isSessionGone, joinPath, retry, uuidHex } from './support.js';
+import { deleteIfExists, ensurePath, isConnectionLoss, isSessionGone, joinPath, retry, uuidHex, readChildTexts } from './support.js';
 import { SessionLostError } from './errors.js';
 
 /** Kazoo's marker in Party member names. */
@@ -170,16 +170,7 @@ export class Party extends BaseParty {
     return this.membersOf(await this.memberNodes());
   }
   protected async membersOf(nodes: string[]): Promise<string[]> {
-    const out: string[] = [];
-    for (const n of nodes) {
-      try {
-        const { data } = await retry(this.client, () => this.client.getData(joinPath(this.path, n)));
-        out.push(decodeText(data));
-      } catch (error) {
-        if (!(error instanceof NoNodeError)) throw error;
-      }
-    }
-    return out;
+    return readChildTexts(this.client, this.path, nodes);
   }
 }
 

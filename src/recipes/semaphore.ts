@@ -36,7 +36,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Client } from '../client/index.js';
-import { NoNodeError, NodeExistsError } from '../errors.js';
+import { NodeExistsError } from '../errors.js';
 import { RecipeError } from './errors.js';
 import { Lock, type AcquireOptions, type LockEvents } from './lock.js';
 import {
@@ -53,6 +53,7 @@ import {
   uuidHex,
   waitForWake,
   type HoldOptions,
+  readChildTexts,
 } from './support.js';
 
 export interface SemaphoreOptions extends HoldOptions {
@@ -146,16 +147,7 @@ export class Semaphore extends EventEmitter<LockEvents> {
   async leaseHolders(): Promise<string[]> {
     if ((await retry(this.client, () => this.client.exists(this.path))) === null) return [];
     const children = await retry(this.client, () => this.client.getChildren(this.path));
-    const out: string[] = [];
-    for (const child of children) {
-      try {
-        const { data } = await retry(this.client, () => this.client.getData(joinPath(this.path, child)));
-        out.push(decodeText(data));
-      } catch (error) {
-        if (!(error instanceof NoNodeError)) throw error;
-      }
-    }
-    return out;
+    return readChildTexts(this.client, this.path, children);
   }
 
   private async checkPath(signal: AbortSignal | undefined): Promise<void> {

@@ -276,4 +276,27 @@ export function decodeText(data: Buffer | null): string {
   return data === null ? '' : data.toString('utf8');
 }
 
+/**
+ * The data of each named child of `parent` as text, in the order given.
+ * A child deleted between the listing and the read is skipped, as is one
+ * with null data when `skipNull` is set.
+ */
+export async function readChildTexts(
+  client: Client,
+  parent: string,
+  names: readonly string[],
+  options: { skipNull?: boolean } = {},
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const name of names) {
+    try {
+      const { data } = await retry(client, () => client.getData(joinPath(parent, name)));
+      if (data !== null || !options.skipNull) out.push(decodeText(data));
+    } catch (error) {
+      if (!(error instanceof NoNodeError)) throw error;
+    }
+  }
+  return out;
+}
+
 export { HerdError };
