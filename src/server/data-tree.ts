@@ -30,6 +30,11 @@ export class DataNode {
     public pzxid: bigint,
   ) {}
 
+  /** A copy of the fields (children excluded: a snapshot rebuilds them from paths). */
+  clone(): DataNode {
+    return new DataNode(this.data, this.acl, this.czxid, this.mzxid, this.ctime, this.mtime, this.version, this.cversion, this.aversion, this.ephemeralOwner, this.pzxid);
+  }
+
   get numChildren(): number {
     return this.children === null ? 0 : this.children.size;
   }
@@ -135,6 +140,11 @@ export class DataTree {
   private readonly quotaPaths = new Set<string>();
   /** Equal ACL lists are stored once. */
   private readonly acls = new AclInterner();
+  /**
+   * Called before apply changes a node's fields in place, so a snapshot being
+   * written in slices can keep the node as it was when the snapshot began.
+   */
+  beforeChange: ((node: DataNode) => void) | null = null;
   /** Zxid of the last txn applied. */
   lastZxid = 0n;
 
@@ -263,6 +273,7 @@ export class DataTree {
       case 'setData': {
         const node = this.nodes.get(txn.path)!;
         const bytesDiff = (txn.data?.length ?? 0) - (node.data?.length ?? 0);
+        this.beforeChange?.(node);
         node.data = txn.data;
         this.updateQuotaStat(txn.path, bytesDiff, 0);
         node.version = txn.version;
@@ -273,6 +284,7 @@ export class DataTree {
       }
       case 'setACL': {
         const node = this.nodes.get(txn.path)!;
+        this.beforeChange?.(node);
         node.acl = this.acls.intern(txn.acl);
         node.aversion = txn.version;
         return { type: 'setACL', stat: node.stat() };
@@ -300,6 +312,7 @@ export class DataTree {
     const parent = this.nodes.get(parentPath(txn.path))!;
     const node = this.newNode(txn.data, this.acls.intern(txn.acl), header.zxid, header.time, txn.ephemeralOwner);
     this.attach(txn.path, node);
+    this.beforeChange?.(parent);
     parent.cversion = txn.parentCVersion;
     parent.pzxid = header.zxid;
     const owner = txn.ephemeralOwner;
@@ -328,6 +341,7 @@ export class DataTree {
     const parent = this.nodes.get(parentPath(path))!;
     this.nodes.delete(path);
     parent.children?.delete(childName(path));
+    this.beforeChange?.(parent);
     if (zxid > parent.pzxid) parent.pzxid = zxid;
     const owner = node.ephemeralOwner;
     if (EphemeralOwner.isContainer(owner)) this.containers.delete(path);
@@ -367,6 +381,7 @@ export class DataTree {
     const stats = parseStatsTrack(statNode.data);
     stats.set('count', (stats.get('count') ?? -1) + countDiff);
     stats.set('bytes', (stats.get('bytes') ?? -1) + bytesDiff);
+    this.beforeChange?.(statNode);
     statNode.data = formatStatsTrack(stats);
   }
 
@@ -384,6 +399,7 @@ export class DataTree {
       if (node.children) for (const name of node.children) visit(path + '/' + name);
     };
     visit(target);
+    this.beforeChange?.(statNode);
     statNode.data = formatStatsTrack(new Map([['count', count], ['bytes', bytes]]));
   }
 }

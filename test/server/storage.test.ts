@@ -93,6 +93,41 @@ describe('storage', () => {
     });
   });
 
+  it('writes a snapshot in slices that is exactly the tree as of its zxid, while writes go on', async () => {
+    await withDir(async (dir) => {
+      const server = await openServer(dir, { snapRetainCount: 5 });
+      const client = await connect(server);
+      await client.create('/big', null);
+      const creates = [];
+      for (let i = 0; i < 12_000; i++) creates.push(client.create(`/big/n${i}`, Buffer.from(`v${i}`)));
+      await Promise.all(creates);
+      // The state the snapshot must hold: every node's stat and data right now.
+      const expected = new Map<string, string>();
+      for (const [path, node] of server.tree.entries()) expected.set(path, JSON.stringify([node.data?.toString('hex'), node.stat()], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+      const zxid = server.tree.lastZxid;
+      const snapshot = server.snapshot();
+      // Change nodes not yet serialized (from the end of the list, which is written last) and,
+      // as writes keep coming, ones already written.
+      const writes = [];
+      for (let i = 11_999; i >= 0; i -= 7) writes.push(client.setData(`/big/n${i}`, Buffer.from('changed')));
+      for (let i = 11_998; i >= 0; i -= 97) writes.push(client.delete(`/big/n${i}`));
+      for (let i = 0; i < 50; i++) writes.push(client.create(`/big/new${i}`, null));
+      await Promise.all([snapshot, ...writes]);
+      const files = await listFiles(dir, 'snapshot');
+      const file = files.find((f) => f.zxid === zxid);
+      assert.ok(file, `a snapshot at 0x${zxid.toString(16)}`);
+      const tree = new (await import('../../src/server/data-tree.js')).DataTree();
+      await (await import('../../src/server/storage/snapshot.js')).readSnapshot(file.path, tree);
+      const actual = new Map<string, string>();
+      for (const [path, node] of tree.entries()) actual.set(path, JSON.stringify([node.data?.toString('hex'), node.stat()], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+      const differing = [...expected].filter(([path, v]) => actual.get(path) !== v).map(([path]) => path);
+      const extra = [...actual.keys()].filter((path) => !expected.has(path));
+      assert.deepEqual({ differing: differing.slice(0, 5), extra: extra.slice(0, 5) }, { differing: [], extra: [] });
+      await client.close();
+      await server.close();
+    });
+  });
+
   it('truncates a torn record at the tail of the last log with a warning', async () => {
     await withDir(async (dir) => {
       let server = await openServer(dir);

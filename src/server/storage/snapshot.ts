@@ -17,8 +17,8 @@ import { syncDir, zxidName } from './data-dir.js';
  *     long ctime, long mtime, int version, int cversion, int aversion,
  *     long ephemeralOwner, long pzxid)*,
  *   uint32 crc32 of everything before it.
- * The tree is serialized in one synchronous pass, so the snapshot is exactly
- * the state at `zxid`; the bytes then go to disk asynchronously.
+ * The tree is serialized in slices between requests, but as of one zxid
+ * (see serializeSnapshot); the bytes then go to disk asynchronously.
  */
 
 export const SNAPSHOT_MAGIC = Buffer.from('HERDSNP1', 'latin1');
@@ -36,42 +36,69 @@ export interface SnapshotContents {
   sessions: SnapshotSession[];
 }
 
-/** Serializes the tree and sessions into chunks (the last one carries the checksum). */
-export function serializeSnapshot(tree: DataTree, zxid: bigint, sessions: Iterable<SnapshotSession>): Buffer[] {
-  const chunks: Buffer[] = [];
-  let crc = 0;
-  const w = new JuteWriter(CHUNK + 4096);
-  const cut = () => {
-    const chunk = w.take();
-    crc = crc32(chunk, crc);
-    chunks.push(chunk);
-  };
-  w.raw(SNAPSHOT_MAGIC).long(zxid);
-  const list = [...sessions];
-  w.int(list.length);
-  for (const s of list) w.long(s.id).int(s.timeout);
-  w.int(tree.nodeCount - 1);
-  // The tree shares equal ACL lists (AclInterner), so each list is encoded once and copied after.
-  const aclBytes = new Map<readonly ACL[], Buffer>();
-  for (const [path, n] of tree.entries()) {
-    w.ustring(path).buffer(n.data);
-    let acl = aclBytes.get(n.acl);
-    if (acl === undefined) {
-      const aw = new JuteWriter(64);
-      writeACLs(aw, n.acl);
-      acl = aw.take();
-      if (aclBytes.size < MAX_CACHED_ACLS) aclBytes.set(n.acl, acl);
-    }
-    w.raw(acl);
-    w.long(n.czxid).long(n.mzxid).longNumber(n.ctime).longNumber(n.mtime);
-    w.int(n.version).int(n.cversion).int(n.aversion).long(n.ephemeralOwner).long(n.pzxid);
-    if (w.offset >= CHUNK) cut();
+/** Nodes serialized per turn of the event loop, so requests keep flowing while a large tree is written. */
+const SLICE_NODES = 5000;
+
+/**
+ * Serializes the tree and sessions as they are now (at `zxid`) into chunks
+ * (the last one carries the checksum), a slice at a time between turns of
+ * the event loop. The tree keeps changing meanwhile: the paths and node
+ * objects are captured up front, and the tree's `beforeChange` hook keeps a
+ * copy of any node before it changes, so the snapshot is exactly the state
+ * at `zxid` (nodes created later are not in the captured list).
+ */
+export async function serializeSnapshot(tree: DataTree, zxid: bigint, sessions: Iterable<SnapshotSession>): Promise<Buffer[]> {
+  const paths: string[] = [];
+  const nodes: DataNode[] = [];
+  for (const [path, node] of tree.entries()) {
+    paths.push(path);
+    nodes.push(node);
   }
-  cut();
-  const trailer = Buffer.alloc(4);
-  trailer.writeUInt32BE(crc >>> 0);
-  chunks.push(trailer);
-  return chunks;
+  const before = new Map<DataNode, DataNode>();
+  if (tree.beforeChange) throw new Error('a snapshot is already being taken');
+  tree.beforeChange = (node) => {
+    if (!before.has(node)) before.set(node, node.clone());
+  };
+  try {
+    const chunks: Buffer[] = [];
+    let crc = 0;
+    const w = new JuteWriter(CHUNK + 4096);
+    const cut = () => {
+      const chunk = w.take();
+      crc = crc32(chunk, crc);
+      chunks.push(chunk);
+    };
+    w.raw(SNAPSHOT_MAGIC).long(zxid);
+    const list = [...sessions];
+    w.int(list.length);
+    for (const s of list) w.long(s.id).int(s.timeout);
+    w.int(paths.length);
+    // The tree shares equal ACL lists (AclInterner), so each list is encoded once and copied after.
+    const aclBytes = new Map<readonly ACL[], Buffer>();
+    for (let i = 0; i < paths.length; i++) {
+      if (i > 0 && i % SLICE_NODES === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const n = before.get(nodes[i]!) ?? nodes[i]!;
+      w.ustring(paths[i]!).buffer(n.data);
+      let acl = aclBytes.get(n.acl);
+      if (acl === undefined) {
+        const aw = new JuteWriter(64);
+        writeACLs(aw, n.acl);
+        acl = aw.take();
+        if (aclBytes.size < MAX_CACHED_ACLS) aclBytes.set(n.acl, acl);
+      }
+      w.raw(acl);
+      w.long(n.czxid).long(n.mzxid).longNumber(n.ctime).longNumber(n.mtime);
+      w.int(n.version).int(n.cversion).int(n.aversion).long(n.ephemeralOwner).long(n.pzxid);
+      if (w.offset >= CHUNK) cut();
+    }
+    cut();
+    const trailer = Buffer.alloc(4);
+    trailer.writeUInt32BE(crc >>> 0);
+    chunks.push(trailer);
+    return chunks;
+  } finally {
+    tree.beforeChange = null;
+  }
 }
 
 /** Writes a serialized snapshot durably (temp file, fsync, rename) and returns its path. */

@@ -44,7 +44,7 @@ export class Snapshotter {
   async snapshot(tree: DataTree, sessions: Iterable<SnapshotSession>): Promise<void> {
     const zxid = tree.lastZxid;
     const started = performance.now();
-    const chunks = serializeSnapshot(tree, zxid, sessions);
+    const chunks = await serializeSnapshot(tree, zxid, sessions);
     // Later txns go to a new file, so files wholly before old snapshots can be deleted.
     this.txnLog.roll();
     try {
