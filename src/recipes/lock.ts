@@ -67,6 +67,7 @@ import {
   waitForWake,
   type HoldOptions,
   readChildTexts,
+  runHeld,
 } from './support.js';
 
 /** Kazoo's node name of an exclusive (write) contender. */
@@ -209,13 +210,8 @@ export class Lock extends EventEmitter<LockEvents> {
   }
 
   /** Acquires, runs `fn` with the `lost` signal, and releases (also when `fn` throws). */
-  async run<T>(fn: (lost: AbortSignal) => T | Promise<T>, options: AcquireOptions = {}): Promise<T> {
-    await this.acquire(options);
-    try {
-      return await fn(this.lost);
-    } finally {
-      await this.release();
-    }
+  run<T>(fn: (lost: AbortSignal) => T | Promise<T>, options: AcquireOptions = {}): Promise<T> {
+    return runHeld(this, fn, options);
   }
 
   /** For `await using held = await lock.hold()`: acquires, and releases on dispose. */

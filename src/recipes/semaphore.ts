@@ -54,6 +54,7 @@ import {
   waitForWake,
   type HoldOptions,
   readChildTexts,
+  runHeld,
 } from './support.js';
 
 export interface SemaphoreOptions extends HoldOptions {
@@ -125,13 +126,8 @@ export class Semaphore extends EventEmitter<LockEvents> {
   }
 
   /** Acquires, runs `fn` with the `lost` signal, releases. */
-  async run<T>(fn: (lost: AbortSignal) => T | Promise<T>, options: AcquireOptions = {}): Promise<T> {
-    await this.acquire(options);
-    try {
-      return await fn(this.lost);
-    } finally {
-      await this.release();
-    }
+  run<T>(fn: (lost: AbortSignal) => T | Promise<T>, options: AcquireOptions = {}): Promise<T> {
+    return runHeld(this, fn, options);
   }
 
   /** Gives the lease back. Resolves false when none was held. */

@@ -276,6 +276,23 @@ export function decodeText(data: Buffer | null): string {
   return data === null ? '' : data.toString('utf8');
 }
 
+/** A recipe that is acquired, held with a `lost` signal, and released: Lock and Semaphore. */
+export interface Holder<O> {
+  acquire(options: O): Promise<boolean>;
+  release(): Promise<boolean>;
+  readonly lost: AbortSignal;
+}
+
+/** Acquires, runs `fn` with the `lost` signal, and releases (also when `fn` throws). */
+export async function runHeld<T, O>(holder: Holder<O>, fn: (lost: AbortSignal) => T | Promise<T>, options: O): Promise<T> {
+  await holder.acquire(options);
+  try {
+    return await fn(holder.lost);
+  } finally {
+    await holder.release();
+  }
+}
+
 /**
  * The data of each named child of `parent` as text, in the order given.
  * A child deleted between the listing and the read is skipped, as is one
