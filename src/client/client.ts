@@ -132,6 +132,7 @@ export class Client extends EventEmitter<ClientEvents> {
         auth: (options.auth ?? []).map((a) => ({ scheme: a.scheme, auth: toBuffer(a.credentials, null) ?? Buffer.alloc(0) })),
         reconnectOnExpiry: options.reconnectOnExpiry ?? false,
         maxFrameSize: options.maxFrameSize ?? 4 * 1024 * 1024,
+        tls: options.tls,
         backoff: options.backoff ?? {},
         shuffle: !(options.noShuffle ?? false),
         clock: this.clock,

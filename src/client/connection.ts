@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { ConnectionLossError, HerdError } from '../errors.js';
 import { JuteWriter } from '../jute/writer.js';
 import { FrameReader } from './frame-reader.js';
@@ -26,6 +27,8 @@ export interface ConnectionOptions {
   port: number;
   /** The largest frame body accepted from the server. */
   maxFrameSize: number;
+  /** Speak TLS: node:tls options (certificates, servername, ...); host and port come from above. */
+  tls?: tls.ConnectionOptions;
 }
 
 /**
@@ -47,10 +50,13 @@ export class Connection {
     private readonly handlers: ConnectionHandlers,
   ) {
     this.reader = new FrameReader(options.maxFrameSize);
-    const socket = net.connect({ host: options.host, port: options.port });
+    const socket = options.tls
+      ? tls.connect({ ...options.tls, host: options.host, port: options.port })
+      : net.connect({ host: options.host, port: options.port });
     this.socket = socket;
     socket.setNoDelay(true);
-    socket.on('connect', () => {
+    // Over TLS, frames may only be written once the handshake is done (a failed one is an 'error').
+    socket.on(options.tls ? 'secureConnect' : 'connect', () => {
       if (!this.closed) this.guard(() => this.handlers.onConnect());
     });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));

@@ -8,7 +8,7 @@ export type {
   RemoveWatchesOptions,
   WatchStreamOptions,
 } from './client.js';
-export type { ClientOptions, AuthInfo } from './options.js';
+export type { ClientOptions, AuthInfo, ClientTlsOptions } from './options.js';
 export type { ClientState, StateChange } from './state.js';
 export type { WatchEvent, WatchEventType, WatchListener } from './watch-event.js';
 export type { WatcherKind } from './watch-registry.js';

@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import type { BackoffOptions } from './backoff.js';
 import type { Clock } from './clock.js';
 
@@ -8,6 +9,19 @@ export interface AuthInfo {
   /** The credentials; strings are sent as UTF-8. */
   credentials: string | Uint8Array;
 }
+
+/**
+ * TLS to the servers' secure client port (ZooKeeper's `secureClientPort`),
+ * as node:tls takes them: PEM strings or Buffers. The server's certificate
+ * is verified against `ca` (default: Node's root CAs) and the host name of
+ * the connection string unless `rejectUnauthorized` is false. `cert` and
+ * `key` are the client certificate, for servers that ask for one; ZooKeeper
+ * and Herd then authenticate the session as `x509:<subject DN>`.
+ */
+export type ClientTlsOptions = Pick<
+  ConnectionOptions,
+  'ca' | 'cert' | 'key' | 'passphrase' | 'servername' | 'rejectUnauthorized' | 'checkServerIdentity' | 'minVersion'
+>;
 
 /** Options of {@link createClient}. Every duration is in milliseconds. */
 export interface ClientOptions {
@@ -25,6 +39,8 @@ export interface ClientOptions {
   requestTimeout?: number;
   /** Accept a read-only server (one that lost its quorum): state `connectedReadOnly`. Default false. */
   readOnly?: boolean;
+  /** Connect with TLS (every host of the connection string must be a secure port). Default: plain TCP. */
+  tls?: ClientTlsOptions;
   /** Credentials added right after connecting, and again after every reconnect. */
   auth?: AuthInfo[];
   /** Start a new session automatically after the old one expired. Default false. */

@@ -22,6 +22,7 @@ import { Heartbeat } from './heartbeat.js';
 import { HostList } from './host-list.js';
 import { PendingRequests, type PendingRequest } from './pending-requests.js';
 import { Queue } from './queue.js';
+import type { ClientTlsOptions } from './options.js';
 import { isLegalTransition, type ClientState, type StateChange } from './state.js';
 
 /** Everything the session needs to know, defaults already applied. */
@@ -34,6 +35,7 @@ export interface SessionOptions {
   auth: readonly { scheme: string; auth: Buffer }[];
   reconnectOnExpiry: boolean;
   maxFrameSize: number;
+  tls: ClientTlsOptions | undefined;
   backoff: BackoffOptions;
   shuffle: boolean;
   clock: Clock;
@@ -408,7 +410,9 @@ export class Session {
     if (this.closing || this.conn !== null) return;
     const host = this.hosts.next();
     const conn: Connection = new Connection(
-      { host: host.host, port: host.port, maxFrameSize: this.options.maxFrameSize },
+      this.options.tls === undefined
+        ? { host: host.host, port: host.port, maxFrameSize: this.options.maxFrameSize }
+        : { host: host.host, port: host.port, maxFrameSize: this.options.maxFrameSize, tls: this.options.tls },
       {
         onConnect: () => this.onSocketConnect(conn),
         onFrame: (frame) => this.onFrame(conn, frame),

@@ -67,6 +67,19 @@ export interface ZooKeeperOptions {
   forceSync?: boolean;
   /** Extra zoo.cfg lines, written after the harness's own (later keys win in ZooKeeper's parser). */
   extraConfig?: Record<string, string | number | boolean>;
+  /**
+   * Also serve TLS on a `securePort` (Netty's server connection factory, x509
+   * auth provider on): key and trust stores as files, PEM by default.
+   */
+  tls?: {
+    keyStore: string;
+    trustStore: string;
+    /** `PEM` (default), `PKCS12` or `JKS`. */
+    type?: string;
+    password?: string;
+    /** `ssl.clientAuth`: `need` (default), `want` or `none`. */
+    clientAuth?: 'need' | 'want' | 'none';
+  };
   /** Extra JVM arguments, e.g. `-Dzookeeper.DigestAuthenticationProvider.superDigest=...`. */
   jvmArgs?: string[];
 }
@@ -76,6 +89,8 @@ export interface ZooKeeperServer {
   readonly port: number;
   /** `'127.0.0.1:port'`. */
   readonly connectionString: string;
+  /** The TLS client port, when started with the `tls` option. */
+  readonly securePort: number | undefined;
   /** ZooKeeper's `dataDir` (snapshots, transaction logs, `myid`). */
   readonly dataDir: string;
   /** Temp directory holding zoo.cfg, the logs and `dataDir`. */
@@ -222,6 +237,7 @@ class JvmZooKeeper implements ZooKeeperServer {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
   private destroyed = false;
+  securePort: number | undefined;
 
   constructor(
     readonly dir: string,
@@ -268,6 +284,23 @@ class JvmZooKeeper implements ZooKeeperServer {
     } else {
       lines.push('standaloneEnabled=true');
     }
+    if (o.tls) {
+      this.securePort ??= await freePort();
+      const type = o.tls.type ?? 'PEM';
+      lines.push(
+        `secureClientPort=${this.securePort}`,
+        'serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory',
+        'authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider',
+        `ssl.keyStore.location=${o.tls.keyStore}`,
+        `ssl.keyStore.type=${type}`,
+        `ssl.trustStore.location=${o.tls.trustStore}`,
+        `ssl.trustStore.type=${type}`,
+        `ssl.clientAuth=${o.tls.clientAuth ?? 'need'}`,
+      );
+      if (o.tls.password !== undefined) {
+        lines.push(`ssl.keyStore.password=${o.tls.password}`, `ssl.trustStore.password=${o.tls.password}`);
+      }
+    }
     for (const [key, value] of Object.entries(o.extraConfig ?? {})) lines.push(`${key}=${String(value)}`);
     await writeFile(this.configFile, lines.join('\n') + '\n');
     await writeFile(
@@ -296,7 +329,10 @@ class JvmZooKeeper implements ZooKeeperServer {
       `-Dlog4j.configuration=file:${join(this.dir, 'log4j.properties')}`,
       ...(this.options.jvmArgs ?? []),
       '-cp',
-      zookeeperServerClasspath(),
+      // Netty's TLS handler needs netty's codec and resolver jars, which zookeeper.jar's manifest does not list.
+      this.options.tls
+        ? [zookeeperServerClasspath(), join(JAVA_LIB_DIR, 'netty-resolver.jar'), join(JAVA_LIB_DIR, 'netty-codec.jar')].join(':')
+        : zookeeperServerClasspath(),
       QUORUM_MAIN,
       this.configFile,
     ];
