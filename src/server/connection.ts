@@ -30,8 +30,12 @@ export interface ConnectionHost {
   durableZxid(): bigint;
   handshake(conn: ServerConnection, req: ConnectRequest): void;
   request(conn: ServerConnection, header: RequestHeader, body: JuteReader): void;
-  /** The reply text of a four-letter word (or its promise), or null when the bytes are not one. */
-  fourLetterWord(conn: ServerConnection, word: string): string | Promise<string> | null;
+  /**
+   * The reply text of a four-letter word (or its promise), null when the bytes
+   * are not one, or NEED_MORE_BYTES when the word's argument (in `after`) is
+   * not complete yet.
+   */
+  fourLetterWord(conn: ServerConnection, word: string, after: Buffer): string | Promise<string> | null | typeof NEED_MORE_BYTES;
   closed(conn: ServerConnection): void;
   /** Reply bytes a connection may have unwritten before it stops reading. */
   readonly sendBufferHighWaterMark: number;
@@ -42,6 +46,9 @@ export interface ConnectionHost {
   /** This connection stopped reading because the server is overloaded: call {@link ServerConnection.resumeReading} later. */
   throttled(conn: ServerConnection): void;
 }
+
+/** {@link ConnectionHost.fourLetterWord}'s "wait": the word needs bytes that have not arrived yet. */
+export const NEED_MORE_BYTES = Symbol('need more bytes');
 
 type ConnectionState = 'handshake' | 'open' | 'closing' | 'closed';
 
@@ -130,7 +137,8 @@ export class ServerConnection {
         if (this.state === 'open' && this.mustWait()) break;
         if (this.state === 'handshake' && offset === 0) {
           const word = buf.toString('latin1', 0, 4);
-          const reply = this.host.fourLetterWord(this, word);
+          const reply = this.host.fourLetterWord(this, word, buf.subarray(4));
+          if (reply === NEED_MORE_BYTES) break;
           if (reply !== null) {
             this.paused = true;
             // nc and friends half-close after the word: keep our side open until the answer is written.

@@ -1,38 +1,48 @@
-import { commandByWord, runFourLetterWord } from './admin/commands.js';
-import type { ServerConnection } from './connection.js';
+import { commandByWord, runFourLetterWord, type CommandArgs } from './admin/commands.js';
+import { NEED_MORE_BYTES, type ServerConnection } from './connection.js';
 import type { HerdServer } from './server.js';
 
 /**
  * Four-letter words on the client port, in ZooKeeper 3.8's text formats so
  * monitoring scripts that parse them keep working (formats in
  * admin/commands.ts). Detected on the first four bytes of a connection;
- * answered, then the connection is closed.
+ * answered, then the connection is closed. Every word of ZooKeeper 3.8's
+ * FourLetterCommands is known; `stmk` carries an 8-byte big-endian mask after
+ * the word, as in ZooKeeper.
  *
  * Whitelist (the `fourLetterWords` option, as 4lw.commands.whitelist): a
  * word that is not on it is answered "<word> is not executed because it is
  * not in the whitelist." as ZooKeeper does, and `srvr` is always on
- * (ZooKeeper's own scripts depend on it). Words ZooKeeper knows but Herd
- * does not implement (gtmk, stmk, hash) are not recognised: like any other
- * bytes that are not a valid frame, they close the connection.
+ * (ZooKeeper's own scripts depend on it). Any other four bytes are read as
+ * the length of a ConnectRequest.
  */
 
 export { HERD_VERSION } from './admin/commands.js';
 
+/** Bytes `stmk` reads after the word: a Java long. */
+const TRACE_MASK_BYTES = 8;
+
 export class FourLetterWords {
   constructor(private readonly server: HerdServer) {}
 
-  /** The answer to a four-letter word, or null when the bytes are not one. */
-  answer(conn: ServerConnection, word: string): string | Promise<string> | null {
+  /**
+   * The answer to a four-letter word (or its promise), null when the bytes are
+   * not one, or {@link NEED_MORE_BYTES} when the word's argument is incomplete
+   * (call again with more). `after`: the bytes received after the word.
+   */
+  answer(conn: ServerConnection, word: string, after: Buffer): string | Promise<string> | null | typeof NEED_MORE_BYTES {
     const command = commandByWord(word);
     if (!command) return null;
+    const allowed = this.server.options.fourLetterWords;
+    const enabled = allowed === 'all' || allowed.has(word) || word === 'srvr';
+    // ZooKeeper reads stmk's mask only once the word passed the whitelist.
+    if (enabled && word === 'stmk' && after.length < TRACE_MASK_BYTES) return NEED_MORE_BYTES;
     // ZooKeeper counts the word as a packet received, on the server and on the connection.
     conn.received++;
     this.server.metrics.packetsReceived++;
-    const allowed = this.server.options.fourLetterWords;
-    if (allowed !== 'all' && !allowed.has(word) && word !== 'srvr') {
-      return `${word} is not executed because it is not in the whitelist.\n`;
-    }
+    if (!enabled) return `${word} is not executed because it is not in the whitelist.\n`;
     this.server.log.debug({ client: conn.describe(), word }, 'four-letter word');
-    return runFourLetterWord(this.server, command);
+    const args: CommandArgs = word === 'stmk' ? { traceMask: after.readBigInt64BE(0).toString() } : {};
+    return runFourLetterWord(this.server, command, args);
   }
 }

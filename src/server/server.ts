@@ -22,10 +22,11 @@ import {
   type AuthOptions,
 } from './acl.js';
 import { ChangeView } from './change-view.js';
-import { ServerConnection, type ConnectionHost } from './connection.js';
+import { NEED_MORE_BYTES, ServerConnection, type ConnectionHost } from './connection.js';
 import { DataTree, type ApplyResult, type Trigger } from './data-tree.js';
 import { FourLetterWords } from './four-letter-words.js';
 import { AdminServer } from './admin/admin-server.js';
+import { DEFAULT_TRACE_MASK } from './admin/commands.js';
 import { ServerMetrics } from './admin/server-metrics.js';
 import { handlers } from './handlers/index.js';
 import type { Handler, RequestContext, ServerState } from './handlers/context.js';
@@ -94,6 +95,12 @@ export class HerdServer implements ConnectionHost {
   readonly authOptions: AuthOptions;
   private containerTimer: NodeJS.Timeout | null = null;
   private nextZxid: bigint;
+  /**
+   * ZooKeeper's trace mask (ZooTrace), read by `gtmk` and set by `stmk`.
+   * Kept so tools that set and read it work; Herd's own logging is chosen by
+   * the log level.
+   */
+  traceMask: bigint = DEFAULT_TRACE_MASK;
   /** When > 0, requests are read but not answered (TestingServer.pause). */
   private pausedReplies: Array<() => void> | null = null;
 
@@ -374,8 +381,8 @@ export class HerdServer implements ConnectionHost {
     }
   }
 
-  fourLetterWord(conn: ServerConnection, word: string): string | Promise<string> | null {
-    return this.words.answer(conn, word);
+  fourLetterWord(conn: ServerConnection, word: string, after: Buffer): string | Promise<string> | null | typeof NEED_MORE_BYTES {
+    return this.words.answer(conn, word, after);
   }
 
   // ---- handshake -------------------------------------------------------------

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '../../src/client/index.js';
 import { startServer, type ServerHandle } from '../../src/server/server.js';
-import { fourLetterWord, lines, makeTraffic, parseMntr, parseSrvr } from './admin-support.js';
+import { fourLetterWord, lines, makeTraffic, parseMntr, parseSrvr, rawWord, stmkBytes } from './admin-support.js';
 
 /**
  * Every four-letter word on Herd's client port answers in ZooKeeper 3.8's
@@ -257,8 +257,37 @@ describe('four-letter words', () => {
   });
 
   it('closes without an answer on words it does not know', async () => {
-    assert.equal(await word('gtmk'), '');
     assert.equal(await word('xyzw'), '');
+    assert.equal(await word('abcd'), '');
+  });
+
+  it("gtmk prints ZooTrace's mask; stmk sets it from the 8-byte long after the word, even when that comes later", async () => {
+    assert.equal(await word('gtmk'), '306', "ZooTrace's initial mask, no newline");
+    assert.equal(await rawWord(zk.port, [stmkBytes(0x1ffn)]), '511');
+    assert.equal(await word('gtmk'), '511');
+    // The word first, the mask in two later writes: the server waits for all 8 bytes.
+    const b = stmkBytes(-2n);
+    assert.equal(await rawWord(zk.port, [b.subarray(0, 4), b.subarray(4, 9), b.subarray(9)]), '-2', 'a Java long prints signed');
+    assert.equal(zk.server.traceMask, -2n);
+    assert.equal(await rawWord(zk.port, [stmkBytes(306n)]), '306');
+    assert.equal(await word('gtmk'), '306');
+  });
+
+  it('stmk without its whole mask is closed with no answer when the client closes', async () => {
+    const socket = connect(zk.port, '127.0.0.1');
+    const text = await new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      socket.on('connect', () => socket.end(Buffer.from('stmk\0\0', 'latin1')));
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString()));
+    });
+    assert.equal(text, '');
+    assert.equal(await word('gtmk'), '306', 'mask unchanged');
+  });
+
+  it('hash prints the digest log: empty, since Herd computes no tree digests (ZooKeeper with digests disabled)', async () => {
+    assert.equal(await word('hash'), '');
   });
 
   it('answers a client that keeps its side open (no half-close)', async () => {
@@ -293,25 +322,27 @@ describe('four-letter words', () => {
 });
 
 describe('four-letter word whitelist', () => {
-  async function withServer(fourLetterWords: string | undefined, fn: (word: (w: string) => Promise<string>) => Promise<void>) {
+  async function withServer(fourLetterWords: string | undefined, fn: (word: (w: string) => Promise<string>, zk: ServerHandle) => Promise<void>) {
     const zk = await startServer({ host: '127.0.0.1', port: 0, logLevel: 'silent', ...(fourLetterWords !== undefined ? { fourLetterWords } : {}) });
     try {
-      await fn((w) => fourLetterWord('127.0.0.1', zk.port, w));
+      await fn((w) => fourLetterWord('127.0.0.1', zk.port, w), zk);
     } finally {
       await zk.close();
     }
   }
 
   it("refuses words off the list with ZooKeeper's text; the default allows srvr, ruok, isro, stat and mntr", async () => {
-    await withServer(undefined, async (word) => {
+    await withServer(undefined, async (word, zk) => {
       assert.equal(await word('ruok'), 'imok');
       assert.equal(await word('isro'), 'rw');
       assert.match(await word('srvr'), /^Zookeeper version: /);
       assert.match(await word('stat'), /^Zookeeper version: /);
       assert.match(await word('mntr'), /^zk_version\t/);
-      for (const w of ['cons', 'crst', 'srst', 'conf', 'envi', 'dirs', 'wchs', 'wchc', 'wchp', 'dump']) {
+      for (const w of ['cons', 'crst', 'srst', 'conf', 'envi', 'dirs', 'wchs', 'wchc', 'wchp', 'dump', 'gtmk', 'hash']) {
         assert.equal(await word(w), `${w} is not executed because it is not in the whitelist.\n`);
       }
+      // Refused at once, without waiting for the mask (ZooKeeper checks the list before reading it).
+      assert.equal(await rawWord(zk.port, [Buffer.from('stmk')], 0, 3_000), 'stmk is not executed because it is not in the whitelist.\n');
     });
   });
 

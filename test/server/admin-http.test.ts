@@ -59,7 +59,10 @@ describe('admin server', () => {
       'dirs',
       'dump',
       'environment',
+      'get_trace_mask',
+      'hash',
       'is_read_only',
+      'set_trace_mask',
       'monitor',
       'ruok',
       'server_stats',
@@ -157,6 +160,18 @@ describe('admin server', () => {
     const text = await (await fetch(`${base}/commands/dump`)).text();
     assert.ok(text.includes(`"${client.sessionId}" : [ "/admin-e" ]`), text);
     assert.ok(text.includes(`[ ${client.sessionId} ]`), text);
+  });
+
+  it('get_trace_mask, set_trace_mask (traceMask from the query string) and hash, as ZooKeeper', async () => {
+    assert.deepEqual(await command('gtmk'), { tracemask: 306, command: 'get_trace_mask', error: null });
+    const missing = await command('set_trace_mask');
+    assert.equal(missing.error, 'setTraceMask requires long traceMask argument');
+    assert.equal((await command('stmk?traceMask=x1')).error, 'setTraceMask requires long traceMask argument, got x1');
+    assert.deepEqual(await command('stmk?traceMask=-9223372036854775808'), { tracemask: -9223372036854775808, command: 'set_trace_mask', error: null });
+    assert.equal(zk.server.traceMask, -(1n << 63n), 'a Java long, exactly');
+    assert.equal((await command('set_trace_mask?traceMask=306')).tracemask, 306);
+    assert.equal(zk.server.traceMask, 306n);
+    assert.deepEqual(await command('hash'), { digests: [], command: 'hash', error: null });
   });
 
   it('reports an unknown command in "error", with status 200 as ZooKeeper does', async () => {

@@ -3,6 +3,7 @@
  * and parsers for four-letter-word text and Prometheus text written the way
  * monitoring scripts (zktop, check_zookeeper, exporters) read them.
  */
+import { connect } from 'node:net';
 import { createClient, type Client } from '../../src/client/index.js';
 
 export { fourLetterWord } from '../support/zookeeper.js';
@@ -89,4 +90,43 @@ export function parsePrometheus(text: string): { samples: PromSample[]; types: M
 /** The value of the one sample with this name and labels. */
 export function sample(samples: PromSample[], name: string, labels: Record<string, string> = {}): number | undefined {
   return samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+}
+
+/**
+ * Sends raw bytes in parts (a pause between them, so the server sees them
+ * arrive separately) and returns everything the server writes until it closes
+ * the connection. For words with an argument after them, as stmk's mask.
+ */
+export function rawWord(port: number, parts: readonly Buffer[], pauseMs = 50, timeoutMs = 5_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no close within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.on('connect', async () => {
+      for (const [i, part] of parts.entries()) {
+        if (i > 0) await new Promise((r) => setTimeout(r, pauseMs));
+        if (!socket.destroyed) socket.write(part);
+      }
+    });
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+  });
+}
+
+/** `stmk` and its mask as a Java long, big-endian. */
+export function stmkBytes(mask: bigint): Buffer {
+  const b = Buffer.alloc(12);
+  b.write('stmk', 0, 'latin1');
+  b.writeBigInt64BE(mask, 4);
+  return b;
 }

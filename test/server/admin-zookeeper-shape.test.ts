@@ -9,7 +9,7 @@ import { startServer, type ServerHandle } from '../../src/server/server.js';
 import { requireTool } from '../support/interop.js';
 import { freePort } from '../support/ports.js';
 import { JAVA_LIB_DIR, startZooKeeper, zookeeperAvailable, type ZooKeeperServer } from '../support/zookeeper.js';
-import { fourLetterWord, lines, makeTraffic, parseMntr } from './admin-support.js';
+import { fourLetterWord, lines, makeTraffic, parseMntr, rawWord, stmkBytes } from './admin-support.js';
 
 /**
  * Herd's four-letter words and AdminServer JSON have the same shape as real
@@ -125,10 +125,18 @@ describe('admin output shape matches ZooKeeper 3.8', { skip: !zookeeperAvailable
       answers.herd.set(word, await fourLetterWord('127.0.0.1', herd.port, word));
       answers.zk.set(word, await fourLetterWord(zk.host, zk.port, word));
     }
-    const names = ['ruok', 'server_stats', 'stats', 'monitor', 'connections', 'configuration', 'environment', 'dirs', 'watch_summary', 'watches', 'watches_by_path', 'dump', 'is_read_only', 'nosuch'];
+    const names = ['ruok', 'server_stats', 'stats', 'monitor', 'connections', 'configuration', 'environment', 'dirs', 'watch_summary', 'watches', 'watches_by_path', 'dump', 'is_read_only', 'get_trace_mask', 'hash', 'nosuch'];
     for (const name of names) {
       json.herd.set(name, (await (await fetch(`http://127.0.0.1:${herd.server.adminPort!}/commands/${name}`)).json()) as Record<string, unknown>);
       if (adminOnZk) json.zk.set(name, (await (await fetch(`http://127.0.0.1:${zkAdminPort}/commands/${name}`)).json()) as Record<string, unknown>);
+    }
+    // Trace mask round trip, and the digest log (empty on both: Herd computes no digests, and ZooKeeper logs one every 128 zxids).
+    for (const [name, port] of [['herd', herd.port], ['zk', zk.port]] as const) {
+      answers[name].set('gtmk', await fourLetterWord('127.0.0.1', port, 'gtmk'));
+      answers[name].set('stmk', await rawWord(port, [stmkBytes(0x3ffn)]));
+      answers[name].set('gtmk after stmk', await fourLetterWord('127.0.0.1', port, 'gtmk'));
+      answers[name].set('stmk back', await rawWord(port, [stmkBytes(306n)]));
+      answers[name].set('hash', await fourLetterWord('127.0.0.1', port, 'hash'));
     }
     // The resets last: they change the counters above.
     for (const word of ['crst', 'srst']) {
@@ -145,7 +153,7 @@ describe('admin output shape matches ZooKeeper 3.8', { skip: !zookeeperAvailable
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  for (const word of ['ruok', 'isro', 'crst', 'srst']) {
+  for (const word of ['ruok', 'isro', 'crst', 'srst', 'gtmk', 'stmk', 'gtmk after stmk', 'stmk back', 'hash']) {
     it(`${word}: the same text`, (t) => {
       if (!zk) return t.skip('ZooKeeper not available');
       assert.equal(answers.herd.get(word), answers.zk.get(word));

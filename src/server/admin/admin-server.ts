@@ -12,7 +12,8 @@ import type { PrometheusExporter } from './prometheus.js';
  * - `GET /commands/<name>`: runs a command by name or alias (`srvr` or
  *   `server_stats`, `mntr` or `monitor`, ...) and answers 200 with JSON: the
  *   command's data plus "command" (primary name) and "error" (null, or why it
- *   failed, e.g. "Unknown command: x"), as ZooKeeper does;
+ *   failed, e.g. "Unknown command: x"), as ZooKeeper does; query parameters
+ *   are the command's arguments (`/commands/stmk?traceMask=306`);
  * - `GET /metrics`: Prometheus text format (see prometheus.ts).
  * The 4lw whitelist does not apply here, as in ZooKeeper: bind it to a
  * trusted interface (`adminHost`, default 127.0.0.1).
@@ -65,7 +66,8 @@ export class AdminServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://admin').pathname;
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const path = url.pathname;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
       return;
@@ -82,7 +84,7 @@ export class AdminServer {
     }
     if (path.startsWith('/commands/')) {
       const name = decodeURIComponent(path.slice('/commands/'.length));
-      const body = toJson(await runCommand(this.server, name));
+      const body = toJson(await runCommand(this.server, name, Object.fromEntries(url.searchParams)));
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
       return;
     }

@@ -23,17 +23,26 @@ import type { JsonValue } from './json.js';
  */
 
 export const HERD_VERSION = '3.8.4-herd';
+/** ZooTrace's initial mask: client requests, server packets, sessions and warnings (2 | 16 | 32 | 256). */
+export const DEFAULT_TRACE_MASK = 306n;
+
 /** The version line of srvr/stat/mntr/envi. */
 export const FULL_VERSION = `${HERD_VERSION}, built on herd`;
 
 type JsonObject = { [key: string]: JsonValue };
+
+/** Arguments of a command by name (ZooKeeper's kwargs). */
+export type CommandArgs = Readonly<Record<string, string>>;
+
+const NO_ARGS: CommandArgs = {};
 
 export interface AdminCommand {
   /** Primary name (AdminServer) first, then aliases. */
   readonly names: readonly string[];
   /** The four-letter word, when it has one. */
   readonly word?: string;
-  run(server: HerdServer): JsonObject | Promise<JsonObject>;
+  /** `args`: the query parameters of the HTTP request, or what a four-letter word carries after the word (stmk's mask). */
+  run(server: HerdServer, args: CommandArgs): JsonObject | Promise<JsonObject>;
   /** The four-letter word's answer, rendered from {@link run}'s object. */
   text?(data: JsonObject, server: HerdServer): string;
 }
@@ -569,8 +578,52 @@ const dump: AdminCommand = {
   },
 };
 
+const gtmk: AdminCommand = {
+  names: ['get_trace_mask', 'gtmk'],
+  word: 'gtmk',
+  run: (server) => ({ tracemask: server.traceMask }),
+  // Java's PrintWriter.print(long): the decimal value, no newline.
+  text: (d) => String(d.tracemask),
+};
+
+const stmk: AdminCommand = {
+  names: ['set_trace_mask', 'stmk'],
+  word: 'stmk',
+  run: (server, args): JsonObject => {
+    const given = args.traceMask;
+    if (given === undefined) return { error: 'setTraceMask requires long traceMask argument' };
+    const mask = parseJavaLong(given);
+    if (mask === undefined) return { error: `setTraceMask requires long traceMask argument, got ${given}` };
+    server.traceMask = mask;
+    return { tracemask: mask };
+  },
+  text: (d) => String(d.tracemask),
+};
+
+/** Long.parseLong: optional sign, decimal digits, within 64 bits signed. */
+function parseJavaLong(text: string): bigint | undefined {
+  if (!/^[+-]?\d+$/.test(text)) return undefined;
+  const n = BigInt(text);
+  return n >= -(1n << 63n) && n < 1n << 63n ? n : undefined;
+}
+
+/**
+ * The tree digest per zxid (ZooKeeper's digest log, one entry every 128
+ * zxids). Herd does not compute tree digests: ZooKeeper uses them to catch
+ * divergence between ensemble members, and a standalone server has nothing to
+ * compare with. Its answer is therefore ZooKeeper 3.8's with
+ * zookeeper.digest.enabled=false: an empty digest log, which `hash` prints as
+ * nothing and the AdminServer as `"digests" : [ ]`.
+ */
+const hash: AdminCommand = {
+  names: ['hash'],
+  word: 'hash',
+  run: () => ({ digests: [] }),
+  text: (d) => (d.digests as JsonObject[]).map((z) => `${BigInt(z.zxid as bigint).toString(16)}: ${String(z.digest)}\n`).join(''),
+};
+
 /** Every command, in the order /commands lists them (sorted by primary name, as ZooKeeper does). */
-export const COMMANDS: readonly AdminCommand[] = [conf, crst, cons, dirs, dump, envi, isro, mntr, ruok, srvr, srst, stat, wchs, wchc, wchp].sort((a, b) =>
+export const COMMANDS: readonly AdminCommand[] = [conf, crst, cons, dirs, dump, envi, gtmk, hash, isro, mntr, ruok, srvr, srst, stat, stmk, wchs, wchc, wchp].sort((a, b) =>
   a.names[0]!.localeCompare(b.names[0]!),
 );
 
@@ -592,18 +645,20 @@ export function commandByWord(word: string): AdminCommand | undefined {
 }
 
 /** Runs a command for the HTTP admin server: its object plus "command" (primary name) and "error", as ZooKeeper's CommandResponse. */
-export async function runCommand(server: HerdServer, name: string): Promise<JsonObject> {
+export async function runCommand(server: HerdServer, name: string, args: CommandArgs = NO_ARGS): Promise<JsonObject> {
   const command = commandByName(name);
   if (!command) return { command: name, error: `Unknown command: ${name}` };
   try {
-    return { ...(await command.run(server)), command: command.names[0]!, error: null };
+    const data = await command.run(server, args);
+    // A command that fails on its arguments reports it in "error", as ZooKeeper's CommandResponse.
+    return { ...data, command: command.names[0]!, error: data.error ?? null };
   } catch (err) {
     return { command: command.names[0]!, error: err instanceof Error ? err.message : String(err) };
   }
 }
 
 /** Runs a command and renders its four-letter-word text. */
-export async function runFourLetterWord(server: HerdServer, command: AdminCommand): Promise<string> {
-  const data = await command.run(server);
+export async function runFourLetterWord(server: HerdServer, command: AdminCommand, args: CommandArgs = NO_ARGS): Promise<string> {
+  const data = await command.run(server, args);
   return command.text ? command.text(data, server) : '';
 }
