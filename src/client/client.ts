@@ -131,6 +131,7 @@ export class Client extends EventEmitter<ClientEvents> {
         readOnly: options.readOnly ?? false,
         auth: (options.auth ?? []).map((a) => ({ scheme: a.scheme, auth: toBuffer(a.credentials, null) ?? Buffer.alloc(0) })),
         reconnectOnExpiry: options.reconnectOnExpiry ?? false,
+        sessionLostTimeout: options.sessionLostTimeout,
         maxFrameSize: options.maxFrameSize ?? 4 * 1024 * 1024,
         tls: options.tls,
         backoff: options.backoff ?? {},

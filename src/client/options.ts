@@ -43,8 +43,22 @@ export interface ClientOptions {
   tls?: ClientTlsOptions;
   /** Credentials added right after connecting, and again after every reconnect. */
   auth?: AuthInfo[];
-  /** Start a new session automatically after the old one expired. Default false. */
+  /**
+   * Start a new session automatically after the old one expired (or was
+   * declared lost, see {@link sessionLostTimeout}), retrying until a server
+   * answers. Default false.
+   */
   reconnectOnExpiry?: boolean;
+  /**
+   * How long the client may stay `disconnected` before it declares the
+   * session lost itself: it emits `expired` and fails every waiting request
+   * with SessionExpiredError, as Curator does, instead of waiting for a
+   * server to say so. By then the ensemble has expired the session (its
+   * clock started at the last packet it received). Default: the negotiated
+   * session timeout; 0 waits for the server's verdict however long it takes
+   * (ZooKeeper's Java client behaviour).
+   */
+  sessionLostTimeout?: number;
   /** The largest reply accepted from a server, in bytes. Default 4 MiB. */
   maxFrameSize?: number;
   /** Reconnect delays. */

@@ -34,6 +34,8 @@ export interface SessionOptions {
   readOnly: boolean;
   auth: readonly { scheme: string; auth: Buffer }[];
   reconnectOnExpiry: boolean;
+  /** Declare the session lost after this long without a server (ms); undefined: the negotiated timeout; 0: never. */
+  sessionLostTimeout: number | undefined;
   maxFrameSize: number;
   tls: ClientTlsOptions | undefined;
   backoff: BackoffOptions;
@@ -109,6 +111,9 @@ export class Session {
   private attemptTimer: unknown = undefined;
   private reconnectTimer: unknown = undefined;
   private sweepTimer: unknown = undefined;
+  private lostTimer: unknown = undefined;
+  /** True once any session was established: a connect timeout then no longer closes the client. */
+  private everEstablished = false;
 
   private xid = 0;
   private readonly pending = new PendingRequests();
@@ -186,20 +191,12 @@ export class Session {
     const state = this.stateValue;
     if (state === 'connected' || state === 'connectedReadOnly') return Promise.resolve();
     if (state === 'closed' || this.closing) return Promise.reject(closedError());
-    if (state === 'idle' || state === 'expired' || state === 'authFailed') {
-      this.sessionIdValue = 0n;
-      this.passwordValue = EMPTY_PASSWORD;
-      this.negotiatedTimeoutValue = 0;
-      this.lastZxidValue = 0n;
-      this.transition('connecting');
-      this.backoff.reset();
-      this.startAttempt();
-    }
+    if (state === 'idle' || state === 'expired' || state === 'authFailed') this.startSession();
     return new Promise<void>((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
         this.connectWaiters = this.connectWaiters.filter((w) => w !== waiter);
         const error = new OperationTimeoutError(`no session within ${this.options.connectTimeout} ms`, { op: 'connect' });
-        if (this.stateValue === 'connecting') void this.close();
+        if (this.stateValue === 'connecting' && !this.everEstablished) void this.close();
         reject(error);
       }, this.options.connectTimeout);
       const waiter: Waiter = {
@@ -214,6 +211,17 @@ export class Session {
       };
       this.connectWaiters.push(waiter);
     });
+  }
+
+  /** Starts establishing a new session (no previous one to resume). */
+  private startSession(): void {
+    this.sessionIdValue = 0n;
+    this.passwordValue = EMPTY_PASSWORD;
+    this.negotiatedTimeoutValue = 0;
+    this.lastZxidValue = 0n;
+    this.transition('connecting');
+    this.backoff.reset();
+    this.startAttempt();
   }
 
   /**
@@ -260,6 +268,7 @@ export class Session {
     this.heartbeat.destroy();
     this.clearTimer('reconnectTimer');
     this.clearTimer('sweepTimer');
+    this.clearTimer('lostTimer');
     this.failEverything(() => closedError());
     this.transition('closed');
   }
@@ -537,6 +546,8 @@ export class Session {
 
   /** The handshake and its startup auth are complete. */
   private established(): void {
+    this.everEstablished = true;
+    this.clearTimer('lostTimer');
     this.transition(this.readOnlyServer ? 'connectedReadOnly' : 'connected');
     const waiters = this.connectWaiters;
     this.connectWaiters = [];
@@ -577,10 +588,33 @@ export class Session {
     this.pending.failAll((r) => new ConnectionLossError(error.message, context(r)));
     this.failSideQueues(() => new ConnectionLossError(error.message));
     if (this.closing) return;
-    if (this.stateValue === 'connected' || this.stateValue === 'connectedReadOnly') this.transition('disconnected', error);
+    if (this.stateValue === 'connected' || this.stateValue === 'connectedReadOnly') {
+      this.transition('disconnected', error);
+      this.armLostTimer();
+    }
     const delay = this.backoff.next();
     this.clearTimer('reconnectTimer');
     this.reconnectTimer = this.clock.setTimeout(() => this.startAttempt(), delay);
+  }
+
+  /**
+   * Without a server for as long as the session timeout, the ensemble has
+   * almost surely expired the session (its clock ran from the last packet it
+   * got, which is earlier): like Curator, declare it lost here rather than
+   * stay suspended until some server answers. Recipes then stop trusting
+   * their ephemerals and locks on time, instead of while another process
+   * already holds them.
+   */
+  private armLostTimer(): void {
+    const configured = this.options.sessionLostTimeout;
+    const ms = configured ?? this.negotiatedTimeoutValue;
+    if (ms <= 0 || this.lostTimer !== undefined) return;
+    this.lostTimer = this.clock.setTimeout(() => {
+      this.lostTimer = undefined;
+      if (this.stateValue !== 'disconnected') return;
+      const id = this.sessionIdValue.toString(16);
+      this.sessionExpired(new SessionExpiredError(`session 0x${id} presumed expired: no server reachable for ${ms} ms`));
+    }, ms);
   }
 
   private sessionExpired(error: HerdError): void {
@@ -588,7 +622,8 @@ export class Session {
     if (this.options.reconnectOnExpiry && !this.closing) {
       this.reconnectTimer = this.clock.setTimeout(() => {
         this.reconnectTimer = undefined;
-        if (this.stateValue === 'expired') this.connect().catch(() => {});
+        // No connect timeout here: the new session is sought for as long as it takes.
+        if (this.stateValue === 'expired') this.startSession();
       }, 0);
     }
   }
@@ -601,6 +636,7 @@ export class Session {
   private endSession(error: HerdError, state: 'expired' | 'authFailed'): void {
     this.dropConnection();
     this.clearTimer('reconnectTimer');
+    this.clearTimer('lostTimer');
     this.failEverything((ctx) =>
       state === 'expired' ? new SessionExpiredError(error.message, ctx) : new AuthFailedError(error.message, ctx),
     );
@@ -635,7 +671,7 @@ export class Session {
     for (const w of waiters) w.reject(error({ op: 'connect' }));
   }
 
-  private clearTimer(name: 'attemptTimer' | 'reconnectTimer' | 'sweepTimer'): void {
+  private clearTimer(name: 'attemptTimer' | 'reconnectTimer' | 'sweepTimer' | 'lostTimer'): void {
     const t = this[name];
     if (t !== undefined) {
       this.clock.clearTimeout(t);
