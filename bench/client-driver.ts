@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import zookeeper from 'node-zookeeper-client';
 import { createClient } from '../src/client/index.js';
-import { Samples, sleep } from './stats.js';
+import { cpuTimeOf, Samples, sleep } from './stats.js';
 
 export interface DriverConfig {
   client: 'herd' | 'nzc';
@@ -24,6 +24,8 @@ export interface DriverConfig {
   durationMs: number;
   nodeCount: number;
   valueSize: number;
+  /** The server's process id, to measure its CPU time during the same window (Linux /proc). */
+  serverPid?: number;
 }
 
 export interface DriverResult {
@@ -35,6 +37,8 @@ export interface DriverResult {
   errors: number;
   /** User + system CPU of this process during the window, per 100,000 ops, ms. */
   cpuPer100k: number;
+  /** The server process's CPU during the same window, per 100,000 ops, ms (NaN without `serverPid`). */
+  serverCpuPer100k: number;
 }
 
 type Done = (ok: boolean) => void;
@@ -113,19 +117,31 @@ async function main(): Promise<void> {
 
   for (const s of sessions) for (let k = 0; k < config.outstanding; k++) issue(s);
   await sleep(config.warmupMs);
+  const serverCpu = (): number => (config.serverPid === undefined ? NaN : cpuTimeOf(config.serverPid));
   phase = 'measure';
+  const server0 = serverCpu();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await sleep(config.durationMs);
   phase = 'stop';
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const serverMs = serverCpu() - server0;
   const deadline = Date.now() + 30_000;
   while (inFlight > 0 && Date.now() < deadline) await sleep(5);
   await Promise.all(sessions.map((s) => s.close()));
   const { p50, p99 } = samples.summary();
   const cpuMs = (cpu.user + cpu.system) / 1000;
-  const result: DriverResult = { ops, seconds, opsPerSec: ops / seconds, p50, p99, errors, cpuPer100k: (cpuMs / ops) * 100_000 };
+  const result: DriverResult = {
+    ops,
+    seconds,
+    opsPerSec: ops / seconds,
+    p50,
+    p99,
+    errors,
+    cpuPer100k: (cpuMs / ops) * 100_000,
+    serverCpuPer100k: (serverMs / ops) * 100_000,
+  };
   process.stdout.write(JSON.stringify(result) + '\n');
   // node-zookeeper-client may keep timers alive after close.
   setTimeout(() => process.exit(0), 200).unref();

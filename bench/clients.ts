@@ -1,23 +1,33 @@
 /**
  * Client comparison: Herd's client vs node-zookeeper-client 1.1.3 against the
- * same real ZooKeeper 3.8 server. Each measurement runs the library alone in
- * a child process (bench/client-driver.ts) so its CPU time is its own.
+ * same server (real ZooKeeper 3.8, and Herd's server). Each measurement runs
+ * the library alone in a child process (bench/client-driver.ts) so its CPU
+ * time is its own; the server's CPU during the same window is measured too,
+ * since on a small machine the two compete for the same cores.
  */
 import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DriverConfig, DriverResult } from './client-driver.js';
-import type { Endpoint } from './load-generator.js';
+import { runLoad } from './load-generator.js';
 import { best } from './server-suites.js';
+import type { BenchServer } from './servers.js';
 import { log, type Row, type Section } from './stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-function drive(config: DriverConfig): Promise<DriverResult> {
+function drive(config: DriverConfig, profileDir: string | undefined): Promise<DriverResult> {
+  const nodeArgs: string[] = [];
+  if (profileDir !== undefined) {
+    const dir = join(profileDir, `client-${config.client}`);
+    mkdirSync(dir, { recursive: true });
+    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
+  }
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      [join(HERE, 'client-driver.js'), JSON.stringify(config)],
+      [...nodeArgs, join(HERE, 'client-driver.js'), JSON.stringify(config)],
       { timeout: config.warmupMs + config.durationMs + 120_000, maxBuffer: 1 << 20 },
       (err, stdout, stderr) => {
         if (err) return reject(new Error(`client driver (${config.client}) failed: ${err.message}\n${stderr}`));
@@ -41,24 +51,46 @@ export interface ClientBenchOptions {
   valueSize: number;
   /** Interleaved rounds per row; the best is kept. */
   rounds: number;
+  /** Run the client drivers with --cpu-prof, writing to DIR/client-herd and DIR/client-nzc. */
+  profileDir?: string | undefined;
 }
 
 /** Runs both clients `rounds` times, alternating who goes first; keeps each one's best run. */
-async function pair(label: string, config: Omit<DriverConfig, 'client'>, rounds: number): Promise<Record<'herd' | 'nzc', DriverResult>> {
+async function pair(
+  label: string,
+  config: Omit<DriverConfig, 'client'>,
+  o: ClientBenchOptions,
+): Promise<Record<'herd' | 'nzc', DriverResult>> {
+  const rounds = o.rounds;
   const runs: Record<'herd' | 'nzc', DriverResult[]> = { herd: [], nzc: [] };
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? (['herd', 'nzc'] as const) : (['nzc', 'herd'] as const);
     for (const client of order) {
       log(`clients: ${client} ${label}, round ${round + 1}/${rounds}`);
-      runs[client].push(await drive({ ...config, client }));
+      runs[client].push(await drive({ ...config, client }, o.profileDir));
     }
   }
   return { herd: best(runs.herd), nzc: best(runs.nzc) };
 }
 
-export async function clientComparison(server: Endpoint, o: ClientBenchOptions): Promise<Section> {
+/**
+ * Compares the two clients on `server`, whose `/bench/n<i>` znodes must
+ * exist. The server is warmed up first (ZooKeeper's JIT), so the first
+ * client measured is not penalized.
+ */
+export async function clientComparison(server: BenchServer, o: ClientBenchOptions): Promise<Section> {
+  log(`clients: ${server.name} warm-up (90/10 mix, 3 s)`);
+  const shape = { connections: o.clients, outstanding: o.outstanding, nodeCount: o.nodeCount, valueSize: o.valueSize };
+  await runLoad(server, { ...shape, readFraction: 0.9, warmupMs: 3_000, durationMs: 500 });
   const connectionString = `${server.host}:${server.port}`;
-  const base = { connectionString, nodeCount: o.nodeCount, valueSize: o.valueSize, warmupMs: o.warmupMs, durationMs: o.durationMs };
+  const base = {
+    connectionString,
+    nodeCount: o.nodeCount,
+    valueSize: o.valueSize,
+    warmupMs: o.warmupMs,
+    durationMs: o.durationMs,
+    ...(server.pid === undefined ? {} : { serverPid: server.pid }),
+  };
   const rows: Row[] = [];
   const workloads: Array<[string, number]> = [
     ['reads', 1],
@@ -67,7 +99,7 @@ export async function clientComparison(server: Endpoint, o: ClientBenchOptions):
   ];
   const pipelined = { clients: o.clients, outstanding: o.outstanding };
   for (const [name, readFraction] of workloads) {
-    const results = await pair(`pipelined ${name} (${o.clients} x ${o.outstanding})`, { ...base, ...pipelined, readFraction }, o.rounds);
+    const results = await pair(`pipelined ${name} (${o.clients} x ${o.outstanding})`, { ...base, ...pipelined, readFraction }, o);
     const h = results.herd;
     const n = results.nzc;
     const label = `${name} pipelined ${o.clients}x${o.outstanding}`;
@@ -76,13 +108,14 @@ export async function clientComparison(server: Endpoint, o: ClientBenchOptions):
       { metric: `${label}: p50`, candidate: h.p50, baseline: n.p50, unit: 'ms', better: 'lower' },
       { metric: `${label}: p99`, candidate: h.p99, baseline: n.p99, unit: 'ms', better: 'lower' },
       { metric: `${label}: client CPU / 100k ops`, candidate: h.cpuPer100k, baseline: n.cpuPer100k, unit: 'ms', better: 'lower' },
+      { metric: `${label}: server CPU / 100k ops`, candidate: h.serverCpuPer100k, baseline: n.serverCpuPer100k, unit: 'ms', better: 'lower' },
     );
   }
   for (const [name, readFraction] of [
     ['reads', 1],
     ['writes', 0],
   ] as Array<[string, number]>) {
-    const results = await pair(`sequential ${name} (1 x 1)`, { ...base, clients: 1, outstanding: 1, readFraction }, o.rounds);
+    const results = await pair(`sequential ${name} (1 x 1)`, { ...base, clients: 1, outstanding: 1, readFraction }, o);
     const h = results.herd;
     const n = results.nzc;
     rows.push(
@@ -92,13 +125,15 @@ export async function clientComparison(server: Endpoint, o: ClientBenchOptions):
       { metric: `${name} sequential 1x1: client CPU / 100k ops`, candidate: h.cpuPer100k, baseline: n.cpuPer100k, unit: 'ms', better: 'lower' },
     );
   }
+  const against = server.name === 'ZooKeeper' ? 'ZooKeeper 3.8' : `${server.name}'s server`;
   return {
-    title: `Clients against ZooKeeper 3.8 (fsync on): Herd client vs node-zookeeper-client 1.1.3`,
+    title: `Clients against ${against} (fsync on): Herd client vs node-zookeeper-client 1.1.3`,
     candidateName: 'Herd client',
     baselineName: 'node-zookeeper-client',
     rows,
     notes: [
-      'each client runs alone in its own process; CPU is that process\'s user+system time during the window',
+      'each client runs alone in its own process; client CPU is that process\'s user+system time during the window, server CPU the server process\'s in the same window',
+      'pipelined throughput is bounded by the CPU the client and the server together need per op when they share the machine\'s cores',
       `${o.clients} sessions x ${o.outstanding} outstanding for pipelined rows (issue 4), 1 x 1 for sequential rows; best of ${o.rounds} interleaved rounds`,
     ],
   };
