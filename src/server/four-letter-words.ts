@@ -37,12 +37,19 @@ export class FourLetterWords {
     const enabled = allowed === 'all' || allowed.has(word) || word === 'srvr';
     // ZooKeeper reads stmk's mask only once the word passed the whitelist.
     if (enabled && word === 'stmk' && after.length < TRACE_MASK_BYTES) return NEED_MORE_BYTES;
-    // ZooKeeper counts the word as a packet received, on the server and on the connection.
+    // ZooKeeper counts the word as a packet received and its answer as one sent, on the server and on the connection.
     conn.received++;
     this.server.metrics.packetsReceived++;
-    if (!enabled) return `${word} is not executed because it is not in the whitelist.\n`;
+    if (!enabled) return this.sent(conn, `${word} is not executed because it is not in the whitelist.\n`);
     this.server.log.debug({ client: conn.describe(), word }, 'four-letter word');
     const args: CommandArgs = word === 'stmk' ? { traceMask: after.readBigInt64BE(0).toString() } : {};
-    return runFourLetterWord(this.server, command, args);
+    // Counted once the answer exists, as ZooKeeper counts it when written: srst's own answer counts after the reset.
+    return runFourLetterWord(this.server, command, args).then((text) => this.sent(conn, text));
+  }
+
+  private sent(conn: ServerConnection, text: string): string {
+    conn.sent++;
+    this.server.metrics.packetsSent++;
+    return text;
   }
 }

@@ -8,7 +8,7 @@ import { OpCode, Xid } from '../jute/op-codes.js';
 import { AuthPacketCodec } from '../jute/ops/auth.js';
 import { opByCode } from '../jute/ops/index.js';
 import type { JuteReader } from '../jute/reader.js';
-import { ConnectResponseCodec, type ConnectRequest } from '../jute/records/connect.js';
+import { ConnectResponseCodec, type ConnectRequest, type ConnectResponse } from '../jute/records/connect.js';
 import { ReplyHeaderCodec, type RequestHeader } from '../jute/records/headers.js';
 import { WatcherEventCodec } from '../jute/records/watcher-event.js';
 import type { JuteWriter } from '../jute/writer.js';
@@ -388,10 +388,16 @@ export class HerdServer implements ConnectionHost {
   // ---- handshake -------------------------------------------------------------
 
   handshake(conn: ServerConnection, req: ConnectRequest): void {
+    // As ZooKeeper, the ConnectRequest is a packet received (and its answer one sent), counted when read.
+    this.metrics.packetsReceived++;
     if (this.pausedReplies) {
-      this.pausedReplies.push(() => this.handshake(conn, req));
+      this.pausedReplies.push(() => this.answerHandshake(conn, req));
       return;
     }
+    this.answerHandshake(conn, req);
+  }
+
+  private answerHandshake(conn: ServerConnection, req: ConnectRequest): void {
     if (req.lastZxidSeen > this.tree.lastZxid) {
       // The client has seen a newer state than ours: it must find a server that is caught up.
       conn.abort(`client has seen zxid 0x${req.lastZxidSeen.toString(16)}, ours is 0x${this.tree.lastZxid.toString(16)}`);
@@ -407,9 +413,7 @@ export class HerdServer implements ConnectionHost {
       const session = this.sessions.get(req.sessionId);
       if (!session || session.closing || !samePassword(session.password, req.passwd)) {
         // Timeout 0 tells the client its session is gone (expired).
-        conn.reply(this.tree.lastZxid, (w) =>
-          ConnectResponseCodec.write(w, { protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: EMPTY_PASSWORD, ...opt(readOnly) }),
-        );
+        this.connectResponse(conn, this.tree.lastZxid, { protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: EMPTY_PASSWORD, ...opt(readOnly) });
         conn.closeAfterReplies();
         return;
       }
@@ -420,9 +424,7 @@ export class HerdServer implements ConnectionHost {
       session.timeout = timeout;
       this.sessions.touch(session);
       this.attach(conn, session.id);
-      conn.reply(this.tree.lastZxid, (w) =>
-        ConnectResponseCodec.write(w, { protocolVersion: 0, timeOut: timeout, sessionId: session.id, passwd: session.password, ...opt(readOnly) }),
-      );
+      this.connectResponse(conn, this.tree.lastZxid, { protocolVersion: 0, timeOut: timeout, sessionId: session.id, passwd: session.password, ...opt(readOnly) });
       return;
     }
     const sessionId = this.sessions.allocateId();
@@ -430,9 +432,13 @@ export class HerdServer implements ConnectionHost {
     this.commit(header, { type: 'createSession', sessionId, timeout });
     const session = this.sessions.get(sessionId)!;
     this.attach(conn, sessionId);
-    conn.reply(header.zxid, (w) =>
-      ConnectResponseCodec.write(w, { protocolVersion: 0, timeOut: timeout, sessionId, passwd: session.password, ...opt(readOnly) }),
-    );
+    this.connectResponse(conn, header.zxid, { protocolVersion: 0, timeOut: timeout, sessionId, passwd: session.password, ...opt(readOnly) });
+  }
+
+  private connectResponse(conn: ServerConnection, barrier: bigint, response: ConnectResponse): void {
+    this.metrics.packetsSent++;
+    conn.sent++;
+    conn.reply(barrier, (w) => ConnectResponseCodec.write(w, response));
   }
 
   private attach(conn: ServerConnection, sessionId: bigint): void {
@@ -443,13 +449,17 @@ export class HerdServer implements ConnectionHost {
   // ---- requests ----------------------------------------------------------------
 
   request(conn: ServerConnection, header: RequestHeader, body: JuteReader): void {
+    this.metrics.packetsReceived++;
     if (this.pausedReplies) {
-      this.pausedReplies.push(() => this.request(conn, header, body));
+      this.pausedReplies.push(() => this.answerRequest(conn, header, body));
       return;
     }
+    this.answerRequest(conn, header, body);
+  }
+
+  private answerRequest(conn: ServerConnection, header: RequestHeader, body: JuteReader): void {
     if (conn.state !== 'open') return;
     const started = performance.now();
-    this.metrics.packetsReceived++;
     this.requestType = header.type;
     const session = this.sessions.get(conn.sessionId);
     if (!session || session.closing) {
