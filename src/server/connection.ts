@@ -20,7 +20,11 @@ import type { Logger } from './logger.js';
  * requests unanswered ({@link ConnectionHost.overloaded}), and while more
  * than {@link ConnectionHost.sendBufferHighWaterMark} bytes of its own
  * replies wait to be written (a client that does not read). Frames already
- * read stay in the buffer and are handled when reading resumes.
+ * read stay in the buffer and are handled when reading resumes. Watch
+ * notifications cannot be held back that way (they come from other clients'
+ * writes), so a connection whose unsent bytes pass
+ * {@link ConnectionHost.maxSendBuffer} is closed with a warning; its session
+ * survives until its timeout, as after any disconnect.
  */
 
 export interface ConnectionHost {
@@ -39,6 +43,8 @@ export interface ConnectionHost {
   closed(conn: ServerConnection): void;
   /** Reply bytes a connection may have unwritten before it stops reading. */
   readonly sendBufferHighWaterMark: number;
+  /** Unsent bytes (replies and notifications) past which a connection is closed: a client that does not read. */
+  readonly maxSendBuffer: number;
   /** Requests handed to the host and not yet answered, as counted by connections: +n received, -n answered or dropped. */
   unanswered(delta: number): void;
   /** Whether the server has too many requests unanswered to read more. */
@@ -208,8 +214,8 @@ export class ServerConnection {
     this.unansweredCount = 0;
   }
 
-  /** Reply bytes queued for this socket and not yet written by the kernel, including replies waiting for fsync. */
-  private get sendBacklog(): number {
+  /** Reply and notification bytes queued for this socket and not yet taken by the kernel, including replies waiting for fsync. */
+  get sendBacklog(): number {
     return this.waitingBytes + this.out.offset + this.socket.writableLength;
   }
 
@@ -266,6 +272,7 @@ export class ServerConnection {
       this.out.endFrame(at);
       if (answers) this.countAnswer();
       this.scheduleFlush();
+      this.checkSendBuffer();
       return;
     }
     const w = new JuteWriter(128);
@@ -275,6 +282,18 @@ export class ServerConnection {
     const bytes = w.take();
     this.waitingBytes += bytes.length;
     this.waiting.push({ barrier, bytes, answers });
+    this.checkSendBuffer();
+  }
+
+  /** Closes a connection whose peer has stopped reading while its output keeps growing. */
+  private checkSendBuffer(): void {
+    const backlog = this.sendBacklog;
+    if (backlog <= this.host.maxSendBuffer) return;
+    this.host.log.warn(
+      { client: this.describe(), sessionId: this.sessionId, unsentBytes: backlog, max: this.host.maxSendBuffer },
+      'client is not reading: unsent output over the limit; closing connection',
+    );
+    this.close();
   }
 
   /** Queues the reply to a request (or the ConnectResponse): it counts as answered once it goes to the socket. */

@@ -73,6 +73,15 @@ export interface ServerOptions {
    * (a client that does not read its replies). Default 1 MiB.
    */
   sendBufferHighWaterMark?: number;
+  /**
+   * Bytes of replies and watch notifications a connection may have unsent
+   * before it is closed (its session lives on until its timeout, as after any
+   * disconnect). Watch notifications are not held back by
+   * {@link sendBufferHighWaterMark}: without this limit a client that stops
+   * reading while its watches fire would grow the server's memory without
+   * bound. Default 16 MiB.
+   */
+  maxSendBuffer?: number;
   /** Allow TTL nodes (zookeeper.extendedTypesEnabled). Default true. */
   extendedTypes?: boolean;
   /** `super:<base64 sha1>` digest that grants superuser (zookeeper.DigestAuthenticationProvider.superDigest). */
@@ -119,6 +128,7 @@ export interface ResolvedServerOptions {
   maxClientConnections: number;
   maxOutstandingRequests: number;
   sendBufferHighWaterMark: number;
+  maxSendBuffer: number;
   extendedTypes: boolean;
   superDigest: string | undefined;
   containerCheckInterval: number;
@@ -147,6 +157,7 @@ export function resolveOptions(o: ServerOptions): ResolvedServerOptions {
     maxClientConnections: Math.max(0, o.maxClientConnections ?? 60),
     maxOutstandingRequests: Math.max(1, o.maxOutstandingRequests ?? 1000),
     sendBufferHighWaterMark: Math.max(1, o.sendBufferHighWaterMark ?? 1024 * 1024),
+    maxSendBuffer: Math.max(1, o.maxSendBuffer ?? 16 * 1024 * 1024),
     extendedTypes: o.extendedTypes ?? true,
     superDigest: o.superDigest,
     containerCheckInterval: o.containerCheckInterval ?? 60_000,

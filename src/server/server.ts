@@ -202,6 +202,10 @@ export class HerdServer implements ConnectionHost {
     return this.options.sendBufferHighWaterMark;
   }
 
+  get maxSendBuffer(): number {
+    return this.options.maxSendBuffer;
+  }
+
   /** Requests received and not yet answered, all connections. */
   get outstandingRequests(): number {
     return this.unansweredTotal;
