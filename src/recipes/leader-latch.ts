@@ -172,6 +172,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
   private async join(): Promise<void> {
     const generation = ++this.generation;
     await ensurePath(this.client, this.path);
+    if (generation !== this.generation || this.state !== 'started') return;
     const node = await this.createNode();
     if (generation !== this.generation || this.state !== 'started') {
       await deleteIfExists(this.client, joinPath(this.path, node)).catch(() => {});
@@ -210,6 +211,9 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
     try {
       while (generation === this.generation && this.state === 'started') {
         const children = await retry(this.client, () => this.client.getChildren(this.path));
+        // close() (or a lost session) during the listing: our node is gone on
+        // purpose; taking that for a deletion by someone would rejoin a closed latch.
+        if (generation !== this.generation || this.state !== 'started') return;
         const node = this.node!;
         if (!children.includes(node)) {
           // Deleted by someone, or gone with a session: rejoin at the back.
