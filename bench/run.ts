@@ -4,7 +4,7 @@
  * prints figures and ratios (issue 3's and issue 4's benchmark sections).
  *
  *   node build/bench/run.js [--znodes 200000] [--duration 4000] [--warmup 1000] [--rounds 2]
- *                           [--only server,scale,clients] [--profile DIR]
+ *                           [--only server,scale,clients,recipes] [--profile DIR]
  *
  * Every server runs in its own process with a fresh temp data directory and
  * fsync on; the load generator (bench/load-generator.ts) runs here. Only the
@@ -18,11 +18,12 @@ import { parseArgs } from 'node:util';
 import { zookeeperAvailable } from '../test/support/zookeeper.js';
 import { clientComparison } from './clients.js';
 import { DEFAULT_LOAD, prepareNodes, type LoadOptions, type LoadResult } from './load-generator.js';
+import { compareRecipes, DEFAULT_RECIPE_BENCH, recipesSection } from './recipes.js';
 import { compareServers, measureScale, type ScaleFigures, type ServerFigures } from './server-suites.js';
 import { startHerd, startZk, type BenchServer } from './servers.js';
 import { loadLine, log, machineLine, renderSection, type Row, type Section } from './stats.js';
 
-const SUITES = ['server', 'scale', 'clients'] as const;
+const SUITES = ['server', 'scale', 'clients', 'recipes'] as const;
 type Suite = (typeof SUITES)[number];
 
 interface Config {
@@ -53,7 +54,7 @@ function parseConfig(argv: string[]): Config {
   if (values.help) {
     process.stdout.write(
       'node build/bench/run.js [--znodes N] [--duration MS] [--warmup MS] [--rounds N] [--connections N] [--outstanding K]\n' +
-        '                        [--client-outstanding K] [--only server,scale,clients] [--profile DIR]\n' +
+        '                        [--client-outstanding K] [--only server,scale,clients,recipes] [--profile DIR]\n' +
         '  --profile DIR  run Herd\'s server and the client drivers with --cpu-prof, writing .cpuprofile files to DIR\n',
     );
     process.exit(0);
@@ -203,6 +204,19 @@ async function main(): Promise<void> {
     const h = await withServer(() => startHerd(herdOpts), (s) => measureScale(s, config.znodes, config.load.valueSize));
     const z = await withServer(startZk, (s) => measureScale(s, config.znodes, config.load.valueSize));
     sections.push(scaleSection(h, z));
+  }
+
+  if (config.suites.has('recipes')) {
+    const herd = await startHerd(herdOpts);
+    try {
+      await withServer(startZk, async (zk) => {
+        const o = { ...DEFAULT_RECIPE_BENCH, rounds: config.rounds };
+        const [h, z] = await compareRecipes([herd, zk], o);
+        sections.push(recipesSection(h, z, o));
+      });
+    } finally {
+      await herd.destroy();
+    }
   }
 
   const out = [machine, `at start: ${loadAtStart}; at end: ${loadLine()}`, ''];

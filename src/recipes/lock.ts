@@ -25,7 +25,11 @@
  *   contenders). A Lock or WriteLock waits for every earlier `__lock__`
  *   (and for WriteLock `__rlock__`) node; a ReadLock only for earlier
  *   `__lock__` nodes, so readers share.
- * - Each contender watches only its predecessor (no herd effect).
+ * - Each contender watches its predecessor and the one before that (so a
+ *   deletion wakes at most two: no herd effect). When the predecessor was
+ *   the only contender ahead and is deleted, the waiter holds the lock
+ *   without listing the children again (Kazoo lists again; the result is
+ *   the same, one round trip later).
  *
  * Failure handling:
  * - Connection loss while creating the sequential node: the create may or
@@ -50,7 +54,7 @@
  * a partition another holder may already be in, as with any ZooKeeper lock.
  */
 import { EventEmitter } from 'node:events';
-import type { Client } from '../client/index.js';
+import type { Client, WatchListener } from '../client/index.js';
 import { NoNodeError, SessionExpiredError } from '../errors.js';
 import { RecipeError, SessionLostError } from './errors.js';
 import {
@@ -143,6 +147,7 @@ export class Lock extends EventEmitter<LockEvents> {
   private lostController = new AbortController();
   private guard: SessionGuard | undefined;
   private nodeWatch: ((e: { type: string }) => void) | undefined;
+  private pathKnown = false;
 
   constructor(
     readonly client: Client,
@@ -246,7 +251,9 @@ export class Lock extends EventEmitter<LockEvents> {
 
   private async innerAcquire(blocking: boolean, deadline: number | undefined, signal: AbortSignal | undefined): Promise<boolean> {
     throwIfAborted(signal);
-    await ensurePath(this.client, this.path, signal);
+    // Once per Lock object, as Kazoo: a parent deleted later is recreated by createContender.
+    if (!this.pathKnown) await ensurePath(this.client, this.path, signal);
+    this.pathKnown = true;
     this.node = await this.createContender(signal);
     const pattern = contenderPattern(this.excludeNames, this.extraPatterns);
     for (;;) {
@@ -259,41 +266,60 @@ export class Lock extends EventEmitter<LockEvents> {
         this.node = await this.createContender(signal, true);
         continue;
       }
-      const predecessor = this.predecessorOf(children, pattern);
-      if (predecessor === undefined) return true;
+      const ahead = this.contendersAhead(children, pattern);
+      if (ahead.length === 0) return true;
       if (!blocking) return false;
-      const predPath = joinPath(this.path, predecessor);
+      // Watch the predecessor, and the one before it: when that one goes
+      // (usually the holder releasing), we list again while the predecessor
+      // holds, and so are second in line, on the fast path below, when it
+      // releases. Each deletion still wakes at most two waiters.
+      const watched = ahead.slice(-2).map((name) => joinPath(this.path, name));
+      const predPath = watched[watched.length - 1]!;
       const wake = new Wakeup();
-      const stat = await retry(this.client, () => this.client.exists(predPath, { watch: wake.fire }), signal);
-      if (stat === null) {
-        this.dropWatch(predPath, wake.fire);
-        continue;
-      }
+      let deleted = false;
+      const listeners = watched.map((path): WatchListener => (event) => {
+        if (path === predPath && event.type === 'nodeDeleted') deleted = true;
+        wake.fire();
+      });
+      const dropAll = (): void => watched.forEach((path, i) => this.dropWatch(path, listeners[i]!));
       try {
+        const stats = await Promise.all(
+          watched.map((path, i) => retry(this.client, () => this.client.exists(path, { watch: listeners[i]! }), signal)),
+        );
+        if (stats.some((stat) => stat === null)) continue;
         await waitForWake(this.client, wake.promise, { deadline, signal, what: `acquiring lock ${this.path}` });
-      } catch (error) {
-        this.dropWatch(predPath, wake.fire);
-        throw error;
+      } finally {
+        dropAll();
       }
+      // The handoff's fast path: no second listing when the one contender
+      // ahead of us is gone. Sequence numbers grow with every create under
+      // the path, so each contender numbered below us was created before us
+      // and is in `children` (listed after our create) unless it is gone
+      // already; with the last of them deleted, we are first. This saves a
+      // round trip on every handoff; Kazoo's waiters list again, but the
+      // nodes and the order are the same, so both contend as before. (Our
+      // own node deleted meanwhile by someone else is caught right after:
+      // watchOwnNode finds it gone and signals `lost`.)
+      if (deleted && ahead.length === 1) return true;
     }
   }
 
-  /** The contender just before us in sequence order among those we wait for; undefined when we are first. */
-  private predecessorOf(children: readonly string[], pattern: RegExp): string | undefined {
+  /** The contenders we wait for that are before us in sequence order, in that order. */
+  private contendersAhead(children: readonly string[], pattern: RegExp): string[] {
     const own = this.ownSeq();
-    let predecessor: string | undefined;
+    const ahead: string[] = [];
     for (const c of sortContenders(children, pattern)) {
       if (c.name === this.node || c.seq >= own) break;
-      predecessor = c.name;
+      ahead.push(c.name);
     }
-    return predecessor;
+    return ahead;
   }
 
   private ownSeq(): string {
     return /(-?\d{10})$/.exec(this.node ?? '')?.[1] ?? '';
   }
 
-  private dropWatch(path: string, listener: () => void): void {
+  private dropWatch(path: string, listener: WatchListener): void {
     this.client.removeWatches(path, 'data', { listener, local: true }).catch(() => {});
   }
 

@@ -69,6 +69,30 @@ forEachTarget('Lock', (target) => {
     await holder.release();
   });
 
+  it('a waiter whose predecessor gives up keeps waiting for the holder, then takes over without a relisting race', async () => {
+    // The waiter watches the two contenders ahead and skips the relisting only
+    // when the one ahead was alone: here the middle one leaves first.
+    const [a, b, c] = [await connect(target()), await connect(target()), await connect(target())];
+    const path = uniquePath('lock-giveup');
+    const holder = new Lock(a, path, { identifier: 'holder' });
+    await holder.acquire();
+    const ac = new AbortController();
+    const middle = new Lock(b, path, { identifier: 'middle' }).acquire({ signal: ac.signal });
+    await waitFor(async () => (await a.getChildren(path)).length === 2);
+    const last = new Lock(c, path, { identifier: 'last' });
+    const lastAcquired = last.acquire();
+    await waitFor(async () => (await a.getChildren(path)).length === 3);
+    ac.abort();
+    await assert.rejects(middle, CancelledError);
+    await waitFor(async () => (await a.getChildren(path)).length === 2);
+    await sleep(200);
+    assert.equal(last.isAcquired, false, 'the holder still holds');
+    await holder.release();
+    assert.equal(await lastAcquired, true);
+    assert.deepEqual(await holder.contenders(), ['last']);
+    await last.release();
+  });
+
   for (const outcome of ['applied', 'lost'] as const) {
     it(`finds its own node after a connection loss during the sequential create (create ${outcome})`, async () => {
       const [a, b] = [await connect(target()), await connect(target())];
