@@ -241,7 +241,7 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
       // Kept: written by the next check once the directory is back.
       throw new BackendUnavailableError(`sharedFs: cannot publish: ${describe(error)}`, { cause: error });
     } finally {
-      if (!this.degraded) this.emitView(false);
+      this.emitView(false);
     }
   }
 
@@ -314,6 +314,7 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
       if (this.degraded || this.memberDirty || now - this.lastMemberWrite >= this.options.memberRefreshMs) await this.writeSelf();
       if (this.degraded) {
         this.degraded = false;
+        this.lastViewKey = ''; // the contract: a fresh view follows `recovered`
         this.emitSafely('recovered');
       }
       await this.actOnLease();
@@ -490,7 +491,7 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
     this.tenure = null;
     this.stepDown.cancel();
     this.emitSafely('deposed', reason);
-    if (this.state === 'running') this.emitView(false);
+    this.emitView(false);
     return tenure;
   }
 
@@ -592,8 +593,9 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
     return { members, primary };
   }
 
+  /** Emits the view if it changed (or `force`); never while degraded: the view is frozen then. */
   private emitView(force: boolean): void {
-    if (this.state !== 'running') return;
+    if (this.state !== 'running' || this.degraded) return;
     const view = this.currentView();
     const key = JSON.stringify(view);
     if (!force && key === this.lastViewKey) return;
