@@ -15,7 +15,14 @@
  * await selector.close();
  * ```
  *
- * Node layout: Lock's (`<path>/<uuid hex>__lock__<seq>`, data = identifier).
+ * Node layout, by `layout`:
+ * - `'kazoo'` (default): Lock's (`<path>/<uuid hex>__lock__<seq>`, data =
+ *   identifier), shared with Herd's and Kazoo's Election.
+ * - `'curator'`: Curator's LeaderSelector, i.e. its InterProcessMutex with
+ *   protection: `<path>/_c_<uuid>-lock-<seq>`, data = identifier, ordered
+ *   by the sequence after `lock-`. Herd and Java (Curator) selectors then
+ *   take turns on one path. The two layouts do not see each other's nodes:
+ *   every selector on a path must use the same one.
  *
  * Failure handling: the signal given to `takeLeadership` aborts at once on
  * session expiry (or a connection lost past the session timeout), on
@@ -27,16 +34,49 @@
  * Limits: leadership is not fenced: a leader partitioned away learns of its
  * loss only when the session times out.
  */
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Client } from '../client/index.js';
 import { CancelledError, RecipeError } from './errors.js';
 import { Lock } from './lock.js';
 import { isSessionGone, sleep, type HoldOptions } from './support.js';
 
+/** The node name of Curator's InterProcessMutex, which its LeaderSelector queues on. */
+export const CURATOR_LOCK_NODE_NAME = 'lock-';
+
 export interface LeaderSelectorOptions extends HoldOptions {
   identifier?: string;
   /** Queue again after each leadership. Default false. */
   autoRequeue?: boolean;
+  /**
+   * Whose node layout to queue with: `'kazoo'` (Election's, the default) or
+   * `'curator'` (Curator's LeaderSelector, for Java processes on the same path).
+   */
+  layout?: 'kazoo' | 'curator';
+}
+
+/**
+ * Lock with the node names of Curator's InterProcessMutex with protection
+ * (`_c_<uuid>-lock-<seq>`), which Curator's LeaderSelector uses. Curator
+ * orders contenders by what follows `lock-`, that is the sequence, as Lock
+ * does; Kazoo's `__lock__` names would not match Curator's `lock-`, so the
+ * two sides would each see themselves first.
+ */
+class CuratorMutex extends Lock {
+  // 'lock' without its dash: Lock reads a sequence as Kazoo does, `-?\d{10}`
+  // (ZooKeeper's counter past 2^31 prints negative), so the dash of `lock-`
+  // is read as a sign. Matching on 'lock' reads it so for every contender
+  // alike (`-0000000007`); with 'lock-' our own node's sequence would keep
+  // its dash and others' would not, and we would sort ourselves first.
+  protected override readonly nodeName: string = 'lock';
+  protected override readonly excludeNames: readonly string[] = ['lock'];
+  private curatorPrefix: string | undefined;
+
+  /** Curator's protection prefix and node name: `_c_<dashed uuid>-lock-`, fresh per object, so it is found again after a connection loss. */
+  override get prefix(): string {
+    this.curatorPrefix ??= `_c_${randomUUID()}-${CURATOR_LOCK_NODE_NAME}`;
+    return this.curatorPrefix;
+  }
 }
 
 export interface LeaderSelectorEvents {
@@ -68,7 +108,7 @@ export class LeaderSelector extends EventEmitter<LeaderSelectorEvents> {
   ) {
     super();
     this.autoRequeue = options.autoRequeue ?? false;
-    this.lock = new Lock(client, path, options);
+    this.lock = options.layout === 'curator' ? new CuratorMutex(client, path, options) : new Lock(client, path, options);
   }
 
   /** True while takeLeadership runs. */

@@ -207,22 +207,36 @@ export class JavaProcess {
    * exits first or after `timeoutMs`, with the output so far.
    */
   async expect(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpExecArray> {
+    let match: RegExpExecArray | null = null;
+    await this.waitUntil(
+      () => {
+        while (match === null && this.consumed < this.lines.length) match = pattern.exec(this.lines[this.consumed++]!);
+        return match !== null;
+      },
+      timeoutMs,
+      `a line matching ${pattern}`,
+    );
+    return match!;
+  }
+
+  /**
+   * Resolves once `check` (re-run on every new line) returns true; rejects
+   * when the JVM exits first or after `timeoutMs`, with the output so far.
+   */
+  async waitUntil(check: (lines: readonly string[]) => boolean, timeoutMs: number, what: string): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      while (this.consumed < this.lines.length) {
-        const m = pattern.exec(this.lines[this.consumed++]!);
-        if (m) return m;
-      }
-      if (this.done) throw new Error(`${this.name} exited (${this.exitCode}) before printing ${pattern}\n${this.describe()}`);
+      if (check(this.lines)) return;
+      if (this.done) throw new Error(`${this.name} exited (${this.exitCode}) before ${what}\n${this.describe()}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`${this.name}: no line matching ${pattern} within ${timeoutMs} ms\n${this.describe()}`);
+      if (left <= 0) throw new Error(`${this.name}: no ${what} within ${timeoutMs} ms\n${this.describe()}`);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
         const wake = (): void => {
           clearTimeout(timer);
           this.waiters.delete(wake);
           resolve();
         };
+        const timer = setTimeout(wake, left);
         this.waiters.add(wake);
       });
     }
