@@ -95,6 +95,7 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
   private refreshQueued = false;
   private dirty = false;
   private rejoining = false;
+  private readonly connectionString: string | undefined;
 
   constructor(options: CoordinationBackendOptions) {
     super();
@@ -106,6 +107,7 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
         reconnectOnExpiry: true,
       });
       this.ownsClient = true;
+      this.connectionString = options.coordination;
     } else {
       this.client = options.coordination;
       this.ownsClient = false;
@@ -127,6 +129,7 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
     this.client.on('closed', this.onClosed);
     try {
       if (this.client.state !== 'connected') await this.client.connect();
+      await this.ensureChroot();
       await this.serial(() => this.join());
       await this.serial(() => this.refreshLoop());
     } catch (error) {
@@ -190,6 +193,25 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
   }
 
   // ---- joining --------------------------------------------------------------------
+
+  /**
+   * A chroot must exist before anything can be created under it: create it
+   * (through a short-lived client without the chroot) when the connection
+   * string we were given names a missing one.
+   */
+  private async ensureChroot(): Promise<void> {
+    const chroot = this.client.chroot;
+    if (this.connectionString === undefined || chroot === undefined || chroot === '/') return;
+    if ((await retry(this.client, () => this.client.exists('/'))) !== null) return;
+    const hosts = this.connectionString.slice(0, this.connectionString.indexOf('/'));
+    const root = createClient(hosts, { sessionTimeout: DEFAULT_SESSION_TIMEOUT_MS });
+    try {
+      await root.connect();
+      await ensurePath(root, chroot);
+    } finally {
+      await root.close();
+    }
+  }
 
   /** Creates our nodes in the current session and starts watching the cluster. */
   private async join(): Promise<void> {

@@ -1,0 +1,82 @@
+/**
+ * `herd cluster status`: the members and the primary of a cluster, read
+ * without joining it (nothing is created on the backend).
+ */
+import { parseArgs } from 'node:util';
+import { createClient } from '../client/index.js';
+import type { ClusterView } from '../cluster/backend.js';
+import { readCoordinationView } from '../cluster/coordination/layout.js';
+import { ClusterConfigError } from '../cluster/errors.js';
+
+export const CLUSTER_USAGE = `Options for cluster status:
+  --cluster <name>      the cluster's name (required)
+  --backend <conn>      coordination service: host:port,.../chroot
+  --shared-fs <dir>     or the shared directory of a sharedFs cluster
+  --json                print the view as JSON instead of a table
+`;
+
+/** `herd cluster <subcommand> [options]`. */
+export async function runClusterCommand(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub !== 'status') throw new ClusterConfigError(`unknown cluster command ${JSON.stringify(sub ?? '')}; try: herd cluster status --cluster <name> --backend <conn>`);
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      cluster: { type: 'string' },
+      backend: { type: 'string' },
+      'shared-fs': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const cluster = values.cluster;
+  if (cluster === undefined || cluster === '') throw new ClusterConfigError('--cluster <name> is required');
+  const backend = values.backend;
+  const dir = values['shared-fs'];
+  if ((backend === undefined) === (dir === undefined)) throw new ClusterConfigError('give one of --backend <connection string> or --shared-fs <dir>');
+  const view = backend !== undefined ? await coordinationView(backend, cluster) : await sharedFsView(dir!, cluster);
+  process.stdout.write(values.json ? `${JSON.stringify(view, null, 2)}\n` : formatStatus(cluster, view));
+}
+
+async function coordinationView(connectionString: string, cluster: string): Promise<ClusterView> {
+  const client = createClient(connectionString, { connectTimeout: 10_000, requestTimeout: 10_000 });
+  try {
+    await client.connect();
+    return await readCoordinationView(client, cluster);
+  } finally {
+    await client.close().catch(() => {});
+  }
+}
+
+/** The sharedFs backend's reader, loaded when that backend is part of this build. */
+async function sharedFsView(dir: string, cluster: string): Promise<ClusterView> {
+  // Resolved at run time: the sharedFs backend ships separately from this command.
+  const specifier = '../cluster/shared-fs/view.js';
+  let read: unknown;
+  try {
+    read = ((await import(specifier)) as { readSharedFsView?: unknown }).readSharedFsView;
+  } catch {
+    read = undefined;
+  }
+  if (typeof read !== 'function') throw new ClusterConfigError('the sharedFs backend is not available in this build: use --backend <connection string>');
+  return (read as (dir: string, cluster: string) => Promise<ClusterView>)(dir, cluster);
+}
+
+/** The status table: one row per member, the primary marked with `*` and its epoch. */
+export function formatStatus(cluster: string, view: ClusterView): string {
+  const p = view.primary;
+  const head = `cluster ${cluster}: ${view.members.length} member${view.members.length === 1 ? '' : 's'}, ${
+    p === null ? 'no primary' : `primary ${p.name} (epoch ${p.epoch}) since ${iso(p.since)}`
+  }\n`;
+  const rows = [['NAME', 'ADDRESS', 'VERSION', 'PRIMARY', 'SINCE']];
+  for (const m of view.members) {
+    const primary = p !== null && p.name === m.name;
+    rows.push([m.name, m.address || '-', m.version, primary ? `* (epoch ${p.epoch})` : '', iso(primary ? p.since : m.joinedAt)]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+  return head + lines.join('\n') + '\n';
+}
+
+function iso(ms: number): string {
+  return ms > 0 ? new Date(ms).toISOString() : '-';
+}
