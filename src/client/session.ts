@@ -22,6 +22,7 @@ import { Heartbeat } from './heartbeat.js';
 import { HostList } from './host-list.js';
 import { PendingRequests, type PendingRequest } from './pending-requests.js';
 import { Queue } from './queue.js';
+import { RwServerSearch } from './rw-server-search.js';
 import type { ClientTlsOptions } from './options.js';
 import { isLegalTransition, type ClientState, type StateChange } from './state.js';
 
@@ -96,6 +97,15 @@ export class Session {
   private negotiatedTimeoutValue = 0;
   private lastZxidValue = 0n;
   private readOnlyServer = false;
+  /**
+   * False while every server seen was read-only. A read-only server's
+   * session is local to it, so until a read-write server has been seen each
+   * handshake asks for a new session, as ZooKeeper's client does.
+   */
+  private seenRwServer = false;
+  /** Where the next attempt goes, ahead of the host list: the read-write server just found. */
+  private preferredHost: HostPort | undefined;
+  private readonly rwSearch: RwServerSearch | undefined;
 
   private readonly hosts: HostList;
   private readonly backoff: Backoff;
@@ -140,6 +150,9 @@ export class Session {
       },
       this.clock,
     );
+    if (options.readOnly) {
+      this.rwSearch = new RwServerSearch(options.hosts, this.clock, options.tls, (host) => this.rwServerFound(host));
+    }
     for (const a of options.auth) this.authInfo.push({ scheme: a.scheme, auth: a.auth, waiters: [] });
   }
 
@@ -215,6 +228,7 @@ export class Session {
 
   /** Starts establishing a new session (no previous one to resume). */
   private startSession(): void {
+    this.seenRwServer = false;
     this.sessionIdValue = 0n;
     this.passwordValue = EMPTY_PASSWORD;
     this.negotiatedTimeoutValue = 0;
@@ -417,7 +431,8 @@ export class Session {
   private startAttempt(): void {
     this.reconnectTimer = undefined;
     if (this.closing || this.conn !== null) return;
-    const host = this.hosts.next();
+    const host = this.preferredHost ?? this.hosts.next();
+    this.preferredHost = undefined;
     const conn: Connection = new Connection(
       this.options.tls === undefined
         ? { host: host.host, port: host.port, maxFrameSize: this.options.maxFrameSize }
@@ -451,13 +466,14 @@ export class Session {
     if (this.conn !== conn) return;
     const timeout = this.negotiatedTimeoutValue || this.options.sessionTimeout;
     this.armAttemptTimer(conn, Math.max(1, Math.floor((timeout * 2) / 3)), 'handshake');
+    const resume = this.seenRwServer || !this.options.readOnly;
     conn.send((w) =>
       ConnectRequestCodec.write(w, {
         protocolVersion: 0,
         lastZxidSeen: this.lastZxidValue,
         timeOut: this.options.sessionTimeout,
-        sessionId: this.sessionIdValue,
-        passwd: this.passwordValue,
+        sessionId: resume ? this.sessionIdValue : 0n,
+        passwd: resume ? this.passwordValue : EMPTY_PASSWORD,
         readOnly: this.options.readOnly,
       }),
     );
@@ -528,6 +544,7 @@ export class Session {
     this.passwordValue = Buffer.from(response.passwd);
     this.negotiatedTimeoutValue = response.timeOut;
     this.readOnlyServer = response.readOnly === true;
+    if (!this.readOnlyServer) this.seenRwServer = true;
     this.ready = true;
     this.heartbeat.start(response.timeOut);
     // Prime the connection: credentials, then watches, then the queue.
@@ -548,6 +565,7 @@ export class Session {
   private established(): void {
     this.everEstablished = true;
     this.clearTimer('lostTimer');
+    if (this.readOnlyServer) this.rwSearch?.start(this.conn?.address);
     this.transition(this.readOnlyServer ? 'connectedReadOnly' : 'connected');
     const waiters = this.connectWaiters;
     this.connectWaiters = [];
@@ -617,6 +635,14 @@ export class Session {
     }, ms);
   }
 
+  /** The read-write search found a server: move the session there (a short `disconnected`). */
+  private rwServerFound(host: HostPort): void {
+    if (this.stateValue !== 'connectedReadOnly' || this.closing) return;
+    this.preferredHost = host;
+    const where = host.host.includes(':') ? `[${host.host}]:${host.port}` : `${host.host}:${host.port}`;
+    this.connectionLost(new ConnectionLossError(`read-write server found at ${where}: moving there`));
+  }
+
   private sessionExpired(error: HerdError): void {
     this.endSession(error, 'expired');
     if (this.options.reconnectOnExpiry && !this.closing) {
@@ -647,6 +673,7 @@ export class Session {
   }
 
   private dropConnection(): void {
+    this.rwSearch?.stop();
     this.clearTimer('attemptTimer');
     this.heartbeat.cancel();
     const conn = this.conn;

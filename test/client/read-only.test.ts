@@ -1,0 +1,144 @@
+/**
+ * Read-only mode against real ZooKeeper 3.8 (`readonlymode.enabled`): a
+ * server cut off from its quorum serves reads; a client with `readOnly`
+ * accepts it (`connectedReadOnly`), searches in the background for a
+ * read-write server, and moves there when one answers. (Real ZooKeeper only:
+ * Herd's server is a single node and never read-only.)
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createClient, type Client, type ClientOptions, type StateChange } from '../../src/client/index.js';
+import { NotReadOnlyError } from '../../src/errors.js';
+import { requireTool } from '../support/interop.js';
+import {
+  fourLetterWord,
+  startEnsemble,
+  startZooKeeper,
+  zookeeperAvailable,
+  type Ensemble,
+  type ZooKeeperServer,
+} from '../support/zookeeper.js';
+import { waitFor } from './target.js';
+
+const fast: ClientOptions = { sessionTimeout: 15_000, connectTimeout: 30_000, backoff: { initialDelay: 20, maxDelay: 300 } };
+
+function recordStates(client: Client): StateChange[] {
+  const seen: StateChange[] = [];
+  for (const to of ['connected', 'connectedReadOnly', 'disconnected', 'expired'] as const) client.on(to, (c) => seen.push(c));
+  return seen;
+}
+
+async function isro(server: ZooKeeperServer): Promise<string> {
+  return (await fourLetterWord(server.host, server.port, 'isro').catch(() => '')).trim();
+}
+
+describe('read-only mode in a 3-node ZooKeeper ensemble', () => {
+  let ensemble: Ensemble | undefined;
+  let standalone: ZooKeeperServer | undefined;
+  const clients: Client[] = [];
+
+  before(async () => {
+    if (!zookeeperAvailable()) return;
+    ensemble = await startEnsemble(3, {
+      tickTime: 200,
+      forceSync: false,
+      maxSessionTimeout: 60_000,
+      jvmArgs: ['-Dreadonlymode.enabled=true'],
+      // A read-only server can only create local sessions (it refuses createSession for global ones).
+      extraConfig: { localSessionsEnabled: true },
+    });
+  });
+  after(async () => {
+    for (const c of clients) await c.close().catch(() => {});
+    await standalone?.destroy();
+    await ensemble?.destroy();
+  });
+
+  it('two of three servers stop: the session is lost, a new one on the read-only survivor serves reads, writes fail with NotReadOnlyError', async (t) => {
+    if (!requireTool(t, ensemble !== undefined, 'Java and the ZooKeeper jars')) return;
+    const [survivor, ...others] = ensemble!.servers as [ZooKeeperServer, ...ZooKeeperServer[]];
+    // ZooKeeper 3.8 refuses to move a global session to a read-only server, so the client may be turned
+    // away until it declares the session lost; reconnectOnExpiry then starts a new one there.
+    const client = createClient(ensemble!.connectionString, { ...fast, sessionTimeout: 4000, readOnly: true, reconnectOnExpiry: true });
+    clients.push(client);
+    const states = recordStates(client);
+    await client.connect();
+    assert.equal(client.state, 'connected');
+    const firstSession = client.sessionId;
+    await client.create('/ro-data', 'before the partition');
+
+    await Promise.all(others.map((s) => s.stop()));
+    await waitFor(async () => (await isro(survivor)) === 'ro', 30_000, 'the survivor in read-only mode');
+    await waitFor(() => client.state === 'connectedReadOnly', 30_000, 'connectedReadOnly');
+    assert.equal(client.currentServer, survivor.connectionString);
+    assert.notEqual(client.sessionId, firstSession);
+    const order = states.map((s) => s.to);
+    assert.deepEqual(order.slice(0, 2), ['connected', 'disconnected']);
+    assert.equal(order.at(-1), 'connectedReadOnly');
+
+    assert.equal((await client.getData('/ro-data')).data?.toString(), 'before the partition');
+    assert.deepEqual(await client.getChildren('/ro-data'), []);
+    await assert.rejects(client.create('/ro-write', 'x'), NotReadOnlyError);
+    await assert.rejects(client.setData('/ro-data', 'x'), NotReadOnlyError);
+    // Still read-only after a refused write: the connection is fine.
+    assert.equal(client.state, 'connectedReadOnly');
+
+    // A client that does not allow read-only servers gets no session there.
+    const strict = createClient(survivor.connectionString, { sessionTimeout: 15_000, connectTimeout: 2_000 });
+    await assert.rejects(strict.connect());
+    await strict.close().catch(() => {});
+    // One that does, does.
+    const fresh = createClient(survivor.connectionString, { ...fast, readOnly: true });
+    clients.push(fresh);
+    await fresh.connect();
+    assert.equal(fresh.state, 'connectedReadOnly');
+  });
+
+  it('the background search finds a read-write server in the host list and moves there', async (t) => {
+    if (!requireTool(t, ensemble !== undefined, 'Java and the ZooKeeper jars')) return;
+    const survivor = ensemble!.servers[0]!;
+    assert.equal(await isro(survivor), 'ro');
+    standalone = await startZooKeeper({ tickTime: 200, forceSync: false, maxSessionTimeout: 60_000 });
+    // The read-only server first, so the client lands there, then finds the other one answering `rw` to isro.
+    const client = createClient(`${survivor.connectionString},${standalone.connectionString}`, {
+      ...fast,
+      readOnly: true,
+      noShuffle: true,
+    });
+    clients.push(client);
+    const states = recordStates(client);
+    await client.connect();
+    const moved = new Promise<StateChange>((resolve) => client.once('connected', resolve));
+    assert.ok(
+      client.state === 'connectedReadOnly' || client.state === 'connected',
+      `state ${client.state}`,
+    );
+    const roSession = client.sessionId;
+    const change = await moved;
+    assert.equal(client.currentServer, standalone.connectionString);
+    assert.deepEqual(
+      states.map((s) => s.to),
+      ['connectedReadOnly', 'disconnected', 'connected'],
+    );
+    assert.match(String(change.from), /disconnected/);
+    assert.match(states[1]!.reason?.message ?? '', /read-write server found/);
+    // A session made by a read-only server is local to it: the read-write server gave a new one.
+    assert.notEqual(client.sessionId, roSession);
+    await client.create('/written-after-move', 'rw');
+  });
+
+  it('the others come back: the read-only client ends up connected to a read-write server, same data', async (t) => {
+    if (!requireTool(t, ensemble !== undefined, 'Java and the ZooKeeper jars')) return;
+    const client = clients[0]!;
+    assert.equal(client.state, 'connectedReadOnly');
+    const roSession = client.sessionId;
+    const [, ...others] = ensemble!.servers;
+    await Promise.all(others.map((s) => s.start({ waitForServing: false })));
+    await ensemble!.waitForQuorum(30_000);
+    await waitFor(() => client.state === 'connected', 30_000, 'connected to a read-write server');
+    // The read-only session was local to the survivor: the read-write ensemble gave a new one.
+    assert.notEqual(client.sessionId, roSession);
+    await client.setData('/ro-data', 'after');
+    assert.equal((await client.getData('/ro-data')).data?.toString(), 'after');
+  });
+});
