@@ -225,9 +225,10 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   }
 
   /**
-   * Leaves gracefully: waits for running callbacks, gives up the primary
-   * role first (its `onSecondary` runs, then a successor is elected while
-   * this node is still a member), then leaves. Bounded by `leaveTimeoutMs`.
+   * Leaves gracefully: gives up the primary role first (the tenure's
+   * signal aborts, running callbacks finish, `onSecondary` runs, then a
+   * successor of the same version is elected while this node is still a
+   * member), then leaves. Bounded by `leaveTimeoutMs`.
    */
   leave(): Promise<void> {
     return this.stop(this.options.leaveTimeoutMs ?? 30_000);
@@ -342,7 +343,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     this.state = 'leaving';
     const deadline = Date.now() + Math.max(0, timeoutMs);
     const graceful = async (): Promise<void> => {
-      await this.callbacks;
+      // End the tenure first: an onPrimary that runs for the whole tenure returns when its signal aborts.
       const wasPrimary = this.tenure !== undefined;
       this.candidate = false;
       this.endTenure('leaving');

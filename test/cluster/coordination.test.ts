@@ -111,6 +111,26 @@ forEachTarget('cluster (coordination backend)', (target) => {
     await leaveAll();
   });
 
+  it('an onPrimary that runs for the whole tenure ends on its signal; leave is prompt and ordered', async () => {
+    const cluster = clusterName();
+    const trace: string[] = [];
+    const longRunning = (name: string): JoinClusterOptions['onPrimary'] => async ({ signal }) => {
+      trace.push(`${name}:start`);
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      await sleep(100);
+      trace.push(`${name}:end`);
+    };
+    const a = await join({ cluster, node: 'a', onPrimary: longRunning('a'), onSecondary: () => void trace.push('a:secondary') });
+    await waitFor(() => a.node.isPrimary, 15_000, 'a primary');
+    const b = await join({ cluster, node: 'b', onPrimary: longRunning('b'), onSecondary: () => void trace.push('b:secondary') });
+    const started = Date.now();
+    await a.node.leave();
+    assert.ok(Date.now() - started < 8000, `leave took ${Date.now() - started} ms`);
+    await waitFor(() => b.node.isPrimary && trace.includes('b:start'), 15_000, 'b primary');
+    assert.deepEqual(trace, ['a:start', 'a:end', 'a:secondary', 'b:start']);
+    await leaveAll();
+  });
+
   it('version policy exit-on-newer: older nodes leave and the newer is primary', async () => {
     const cluster = clusterName();
     const old1 = await join({ cluster, node: 'old1', version: '1.0.0' });
