@@ -29,7 +29,7 @@ import { startProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { startZooKeeper, zookeeperAvailable, type ZooKeeperServer } from '../support/zookeeper.js';
 
 const SOURCES = join(repoRoot(), 'test', 'interop', 'curator');
-/** Short ticks so that the expiry step waits about 2 s rather than the default minimum of 4 s. */
+/** Short ticks: the expiry step uses a 3 s session, below the default minimum of 4 s. */
 const TICK_MS = 250;
 const TOOLS = 'javac, Curator (libcurator-*-java) and ZooKeeper 3.8 (Debian zookeeper package)';
 
@@ -63,7 +63,7 @@ async function runDriver(classes: string, target: Target): Promise<{ transcript:
     assert.equal(code, 0, `${target.name}: CuratorDriver exited ${code}\n${driver.describe()}`);
   } catch (error) {
     await driver.kill();
-    throw new Error(`${target.name}: ${(error as Error).message}`);
+    throw error;
   }
   return { transcript: driver.lines.filter((l) => l.startsWith('T ')).map((l) => l.slice(2)), ms: Date.now() - started };
 }
@@ -298,6 +298,18 @@ async function selectorScenario(classes: string, target: Target): Promise<string
   }
 }
 
+/**
+ * Runs `scenario` on every target at once and resolves their results. Waits
+ * for all of them even when one fails, so that no scenario still runs while
+ * the servers are torn down; then rejects with every failure, named by target.
+ */
+async function onEveryTarget<T>(targets: readonly Target[], scenario: (target: Target) => Promise<T>): Promise<T[]> {
+  const settled = await Promise.allSettled(targets.map((target) => scenario(target)));
+  const failures = settled.flatMap((r, i) => (r.status === 'rejected' ? [`${targets[i]!.name}: ${String((r.reason as Error)?.stack ?? r.reason)}`] : []));
+  if (failures.length > 0) assert.fail(failures.join('\n\n'));
+  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
 const haveTools = curatorToolsAvailable() && zookeeperAvailable();
 
 describe('Curator interop: Herd vs ZooKeeper 3.8', { timeout: 180_000 }, () => {
@@ -326,24 +338,20 @@ describe('Curator interop: Herd vs ZooKeeper 3.8', { timeout: 180_000 }, () => {
 
   it('CuratorDriver: framework API and recipes succeed on both servers with identical transcripts', async (t) => {
     if (!requireTool(t, haveTools, TOOLS)) return;
-    const [onHerd, onZk] = await Promise.all(targets.map((target) => runDriver(classes, target)));
+    const [onHerd, onZk] = await onEveryTarget(targets, (target) => runDriver(classes, target));
     t.diagnostic(`CuratorDriver: herd ${onHerd!.ms} ms, zookeeper ${onZk!.ms} ms`);
     assertSameTranscript(onHerd!.transcript, onZk!.transcript);
   });
 
   it('LeaderLatch: Curator and Herd latches share one path, one leader at a time, passing leadership both ways', async (t) => {
     if (!requireTool(t, haveTools, TOOLS)) return;
-    const orders = await Promise.all(targets.map((target) => latchScenario(classes, target).catch((e: Error) => {
-      throw new Error(`${target.name}: ${e.message}`, { cause: e });
-    })));
+    const orders = await onEveryTarget(targets, (target) => latchScenario(classes, target));
     for (const order of orders) assert.deepEqual(order, ['java-1', 'herd-1', 'java-2', 'herd-2']);
   });
 
   it('LeaderSelector: Curator and Herd selectors take turns on one path, both naming the same leader', async (t) => {
     if (!requireTool(t, haveTools, TOOLS)) return;
-    const orders = await Promise.all(targets.map((target) => selectorScenario(classes, target).catch((e: Error) => {
-      throw new Error(`${target.name}: ${e.message}`, { cause: e });
-    })));
+    const orders = await onEveryTarget(targets, (target) => selectorScenario(classes, target));
     for (const order of orders) assert.deepEqual(order, ['java-s', 'herd-s', 'java-s', 'herd-s', 'java-s', 'herd-s']);
   });
 });
