@@ -5,6 +5,7 @@ import type { Client } from '../client/index.js';
 import type { ClusterBackend } from './backend.js';
 import { CoordinationBackend } from './coordination/backend.js';
 import { ClusterConfigError } from './errors.js';
+import { SharedFsBackend } from './shared-fs/backend.js';
 
 /** The coordination backend: a ZooKeeper-compatible service (Herd's server or a ZooKeeper ensemble). */
 export interface CoordinationBackendSpec {
@@ -68,8 +69,21 @@ export function createBackend(cluster: string, spec: BackendSpec, tuning: Heartb
     });
   }
   if ('sharedFs' in spec) {
-    void tuning;
-    throw new ClusterConfigError('the sharedFs backend is not available in this build');
+    const { heartbeatIntervalMs, heartbeatTimeoutMs, missedHeartbeats, checkIntervalMs } = tuning;
+    return new SharedFsBackend({
+      dir: spec.sharedFs,
+      cluster,
+      heartbeatPort: spec.heartbeatPort,
+      heartbeatHost: spec.heartbeatHost,
+      heartbeatBindHost: spec.heartbeatBindHost,
+      heartbeatAdvertisePort: spec.heartbeatAdvertisePort,
+      leaseMs: spec.leaseMs,
+      leaseMarginMs: spec.leaseMarginMs,
+      heartbeatIntervalMs,
+      heartbeatTimeoutMs,
+      missedHeartbeats,
+      checkIntervalMs,
+    });
   }
   throw new ClusterConfigError('backend option must have `coordination` or `sharedFs`');
 }
