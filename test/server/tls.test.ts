@@ -1,132 +1,42 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { createClient, type Client } from '../../src/client/index.js';
+import { createClient, type Client, type ClientOptions } from '../../src/client/index.js';
 import { Perms } from '../../src/jute/enums.js';
 import { startServer, type ServerHandle } from '../../src/server/server.js';
 import type { ClientAuthMode } from '../../src/server/options.js';
 import { javaAvailable, requireTool } from '../support/interop.js';
 import { freePort } from '../support/ports.js';
+import { CLIENT_SUBJECT, makeCerts, opensslAvailable, run, type Certs } from '../support/tls-certs.js';
 import { JAVA_LIB_DIR, zkCliCommand, zookeeperAvailable } from '../support/zookeeper.js';
 
 /**
  * TLS on the secure client port. Certificates are made at test time with the
- * openssl command: a throwaway CA, a server certificate for 127.0.0.1, a
- * client certificate it signed, and a client certificate from another CA.
+ * openssl command (test/support/tls-certs.ts): a throwaway CA, a server
+ * certificate for 127.0.0.1, a client certificate it signed, and a client
+ * certificate from another CA.
  *
- * Herd's client has no TLS option, so it reaches the secure port through a
- * small TLS-originating bridge (plain TCP in, TLS with an optional client
- * certificate out, like stunnel): every byte the server sees arrives over
- * TLS, and the whole client API works through it. zkCli in TLS mode
+ * Herd's client connects with its `tls` option. zkCli in TLS mode
  * (ClientCnxnSocketNetty) talks TLS itself, against a child `herd server`
  * started with the CLI's --secure-port/--tls-* flags.
  */
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
-const CLIENT_SUBJECT = 'CN=herd-client,O=Herd Test,C=US';
 const STORE_PASS = 'herdpass';
-
-interface Certs {
-  dir: string;
-  ca: Buffer;
-  serverKey: Buffer;
-  serverCert: Buffer;
-  clientKey: Buffer;
-  clientCert: Buffer;
-  rogueKey: Buffer;
-  rogueCert: Buffer;
-}
-
-function opensslAvailable(): boolean {
-  return spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
-}
-
-function run(cmd: string, args: string[], cwd: string): void {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
-}
-
-async function makeCerts(): Promise<Certs> {
-  const dir = await mkdtemp(join(tmpdir(), 'herd-tls-'));
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const ca = (name: string) => run('openssl', ['req', '-x509', ...ec, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name}`], dir);
-  const leaf = (name: string, subj: string, issuer: string, ext: string) => {
-    run('openssl', ['req', '-new', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subj], dir);
-    run('openssl', ['x509', '-req', '-in', `${name}.csr`, '-CA', `${issuer}.crt`, '-CAkey', `${issuer}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', ext], dir);
-  };
-  ca('herd-test-ca');
-  ca('rogue-ca');
-  await writeFile(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  await writeFile(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
-  leaf('server', '/CN=127.0.0.1', 'herd-test-ca', 'server.ext');
-  leaf('client', '/C=US/O=Herd Test/CN=herd-client', 'herd-test-ca', 'client.ext');
-  leaf('rogue', '/CN=rogue', 'rogue-ca', 'client.ext');
-  const f = (name: string) => readFile(join(dir, name));
-  return {
-    dir,
-    ca: await f('herd-test-ca.crt'),
-    serverKey: await f('server.key'),
-    serverCert: await f('server.crt'),
-    clientKey: await f('client.key'),
-    clientCert: await f('client.crt'),
-    rogueKey: await f('rogue.key'),
-    rogueCert: await f('rogue.crt'),
-  };
-}
 
 interface Identity {
   key: Buffer;
   cert: Buffer;
 }
 
-/** Plain TCP on a local port → TLS to the server's secure port, one TLS connection per accepted socket. */
-class TlsBridge {
-  readonly tlsErrors: string[] = [];
-  private readonly sockets = new Set<Socket>();
-  private constructor(private readonly server: NetServer) {}
-
-  static async start(port: number, ca: Buffer, identity?: Identity): Promise<TlsBridge> {
-    let bridge!: TlsBridge;
-    const server = createNetServer((plain) => {
-      const secure = tlsConnect({ host: '127.0.0.1', port, ca, servername: 'localhost', ...(identity ?? {}) });
-      bridge.track(plain);
-      bridge.track(secure);
-      plain.pipe(secure);
-      secure.pipe(plain);
-      secure.on('error', (err) => {
-        bridge.tlsErrors.push(err.message);
-        plain.destroy();
-      });
-      plain.on('error', () => secure.destroy());
-      secure.on('close', () => plain.destroy());
-      plain.on('close', () => secure.destroy());
-    });
-    bridge = new TlsBridge(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return bridge;
-  }
-
-  private track(s: Socket): void {
-    this.sockets.add(s);
-    s.on('close', () => this.sockets.delete(s));
-  }
-
-  get connectionString(): string {
-    const addr = this.server.address();
-    assert(addr !== null && typeof addr === 'object');
-    return `127.0.0.1:${addr.port}`;
-  }
-
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
+/** The client's TLS options for the secure port: trust the test CA, present `identity` if given. */
+function tlsOptions(ca: Buffer, identity?: Identity): ClientOptions {
+  return { tls: { ca, servername: 'localhost', ...(identity ?? {}) } };
 }
 
 /** Opens a TLS connection and reports whether the server kept it past the handshake (it may refuse a client certificate after). */
@@ -147,8 +57,8 @@ function tlsProbe(port: number, ca: Buffer, identity?: Identity): Promise<'open'
   });
 }
 
-async function connected(cs: string): Promise<Client> {
-  const client = createClient(cs, { connectTimeout: 5000, sessionTimeout: 10000 });
+async function connected(cs: string, options: ClientOptions = {}): Promise<Client> {
+  const client = createClient(cs, { connectTimeout: 5000, sessionTimeout: 10000, ...options });
   await client.connect();
   return client;
 }
@@ -179,11 +89,12 @@ describe('TLS secure client port', { skip: !haveOpenssl && 'openssl not availabl
     const server = handle.server;
     const securePort = server.securePort!;
     assert.notEqual(securePort, handle.port);
-    const withCert = await TlsBridge.start(securePort, certs.ca, { key: certs.clientKey, cert: certs.clientCert });
+    const secure = `127.0.0.1:${securePort}`;
+    const withCert = tlsOptions(certs.ca, { key: certs.clientKey, cert: certs.clientCert });
     const plainClient = await connected(handle.connectionString);
     let tlsClient: Client | null = null;
     try {
-      tlsClient = await connected(withCert.connectionString);
+      tlsClient = await connected(secure, withCert);
       const ids = await tlsClient.whoAmI();
       assert.deepEqual(
         ids.map((i) => `${i.authScheme}:${i.user}`).sort(),
@@ -205,16 +116,13 @@ describe('TLS secure client port', { skip: !haveOpenssl && 'openssl not availabl
       assert.notEqual(await tlsProbe(securePort, certs.ca), 'open');
       assert.notEqual(await tlsProbe(securePort, certs.ca, { key: certs.rogueKey, cert: certs.rogueCert }), 'open');
       // A plaintext ZooKeeper handshake on the secure port goes nowhere.
-      const noCert = await TlsBridge.start(securePort, certs.ca);
-      const stray = createClient(noCert.connectionString, { connectTimeout: 1500 });
+      // ...and a client without a certificate gets no session.
+      const stray = createClient(secure, { connectTimeout: 1500, ...tlsOptions(certs.ca) });
       await assert.rejects(stray.connect());
       await stray.close().catch(() => {});
-      await noCert.close();
-      assert.ok(noCert.tlsErrors.length > 0, 'the TLS connection without a certificate failed');
     } finally {
       await tlsClient?.close();
       await plainClient.close();
-      await withCert.close();
       await handle.close();
     }
   });
@@ -222,14 +130,15 @@ describe('TLS secure client port', { skip: !haveOpenssl && 'openssl not availabl
   it('clientAuth want: no certificate is fine (no x509 id), an untrusted one is refused', async () => {
     const handle = await startTls(certs, 'want');
     const securePort = handle.server.securePort!;
-    const anonymous = await TlsBridge.start(securePort, certs.ca);
-    const withCert = await TlsBridge.start(securePort, certs.ca, { key: certs.clientKey, cert: certs.clientCert });
+    const secure = `127.0.0.1:${securePort}`;
+    const anonymous = tlsOptions(certs.ca);
+    const withCert = tlsOptions(certs.ca, { key: certs.clientKey, cert: certs.clientCert });
     const clients: Client[] = [];
     try {
-      const anon = await connected(anonymous.connectionString);
+      const anon = await connected(secure, anonymous);
       clients.push(anon);
       assert.deepEqual((await anon.whoAmI()).map((i) => i.authScheme), ['ip']);
-      const owner = await connected(withCert.connectionString);
+      const owner = await connected(secure, withCert);
       clients.push(owner);
       await owner.create('/x509-only', 'secret', { acl: [{ perms: Perms.all, id: { scheme: 'x509', id: CLIENT_SUBJECT } }] });
       await assert.rejects(anon.getData('/x509-only'), { code: 'NOAUTH' });
@@ -238,22 +147,18 @@ describe('TLS secure client port', { skip: !haveOpenssl && 'openssl not availabl
       assert.equal(await tlsProbe(securePort, certs.ca), 'open');
     } finally {
       for (const c of clients) await c.close();
-      await anonymous.close();
-      await withCert.close();
       await handle.close();
     }
   });
 
   it('clientAuth none: any TLS client connects and gets no x509 id, even with a certificate', async () => {
     const handle = await startTls(certs, 'none');
-    const bridge = await TlsBridge.start(handle.server.securePort!, certs.ca, { key: certs.clientKey, cert: certs.clientCert });
     try {
-      const client = await connected(bridge.connectionString);
+      const client = await connected(`127.0.0.1:${handle.server.securePort!}`, tlsOptions(certs.ca, { key: certs.clientKey, cert: certs.clientCert }));
       await client.create('/n', 'v');
       assert.deepEqual((await client.whoAmI()).map((i) => i.authScheme), ['ip']);
       await client.close();
     } finally {
-      await bridge.close();
       await handle.close();
     }
   });
@@ -267,16 +172,14 @@ describe('TLS secure client port', { skip: !haveOpenssl && 'openssl not availabl
       maxClientConnections: 2,
       tls: { key: certs.serverKey, cert: certs.serverCert, ca: certs.ca, clientAuth: 'none' },
     });
-    const bridge = await TlsBridge.start(handle.server.securePort!, certs.ca);
     try {
-      const overTls = await connected(bridge.connectionString);
+      const overTls = await connected(`127.0.0.1:${handle.server.securePort!}`, tlsOptions(certs.ca));
       const plain = await connected(handle.connectionString);
       assert.notEqual(await tlsProbe(handle.server.securePort!, certs.ca), 'open');
       await plain.close();
       await waitFor(async () => (await tlsProbe(handle.server.securePort!, certs.ca)) === 'open', 5000);
       await overTls.close();
     } finally {
-      await bridge.close();
       await handle.close();
     }
   });
