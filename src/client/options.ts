@@ -37,7 +37,15 @@ export interface ClientOptions {
    * the rest cannot be trusted). 0 disables it. Default 30000.
    */
   requestTimeout?: number;
-  /** Accept a read-only server (one that lost its quorum): state `connectedReadOnly`. Default false. */
+  /**
+   * Accept a read-only server (one cut off from its quorum, ZooKeeper's
+   * `readonlymode.enabled`): state `connectedReadOnly`, where reads work and
+   * writes fail with NotReadOnlyError. Meanwhile the client asks the other
+   * hosts in the background whether they are read-write (`isro`, every
+   * 100 ms doubling to 60 s) and moves to the first that is: `disconnected`,
+   * then `connected`. A session created by a read-only server is local to
+   * it, so the read-write server starts a new one. Default false.
+   */
   readOnly?: boolean;
   /** Connect with TLS (every host of the connection string must be a secure port). Default: plain TCP. */
   tls?: ClientTlsOptions;

@@ -9,12 +9,14 @@ import type { HerdError } from '../errors.js';
  *   and watches are in place.
  * - `connectedReadOnly`: connected to a server that lost its quorum
  *   (only when the `readOnly` option allows it): reads work, writes fail
- *   with NotReadOnlyError.
+ *   with NotReadOnlyError. The client looks for a read-write server
+ *   meanwhile and moves there (`disconnected`, then `connected`).
  * - `disconnected` (suspended): the connection was lost and the client is
  *   reconnecting. The session may still be alive on the ensemble, so
  *   ephemerals may exist and locks may still be held, but nothing can be
  *   confirmed: pause work that needs them. Requests wait for the reconnect.
- * - `expired` (lost): the ensemble ended the session. Its ephemerals are
+ * - `expired` (lost): the ensemble ended the session, or the client
+ *   declared it lost after `sessionLostTimeout` without any server. Its ephemerals are
  *   gone and its watches will never fire. A new session can be started with
  *   {@link Client.connect}.
  * - `authFailed`: the server refused the credentials and closed the
