@@ -16,6 +16,7 @@ const PACKAGES: Record<string, string> = {
   'herd-zk': join(built, 'index.js'),
   'herd-zk/testing': join(built, 'testing/index.js'),
   'herd-zk/recipes': join(built, 'recipes/index.js'),
+  'herd-zk/cluster': join(built, 'cluster/index.js'),
 };
 
 async function examples(): Promise<string[]> {
