@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterMember, ClusterView, PrimaryInfo } from '../../src/cluster/backend.js';
 import { createExclusive, writeAtomic } from '../../src/cluster/shared-fs/files.js';
+import { DuplicateNodeError } from '../../src/cluster/errors.js';
 import { SharedFsBackend, readSharedFsView, type SharedFsOptions } from '../../src/cluster/shared-fs/index.js';
 import { ClusterStore, parseLeaseRecord } from '../../src/cluster/shared-fs/store.js';
 
@@ -135,6 +136,36 @@ describe('sharedFs backend (in one process)', () => {
     }
     // Nothing of either is left but the lease history.
     assert.deepEqual(await readdir(join(dir, 'c1', 'members')), []);
+  });
+
+  it('refuses a second live member with the same name; takes over the file of a dead one', async () => {
+    const a = node(dir);
+    const b = node(dir);
+    const c = node(dir);
+    try {
+      await a.backend.start(member('dup'));
+      await assert.rejects(b.backend.start(member('dup')), DuplicateNodeError);
+      assert.deepEqual((await readSharedFsView(dir, 'c1')).members.map((m) => m.name), ['dup']);
+      await a.backend.close();
+      // A process that died without leaving: its file is recent but no longer rewritten.
+      const store = new ClusterStore(dir, 'c1');
+      await store.writeMember({
+        format: 1,
+        member: member('dup'),
+        heartbeat: { host: '127.0.0.1', port: 9 },
+        incarnation: 'dead',
+        candidate: true,
+        hears: [],
+        writtenAt: Date.now(),
+      });
+      const started = Date.now();
+      await c.backend.start(member('dup', 'new'));
+      assert.ok(Date.now() - started < 10_000);
+      assert.equal((await store.readMember('dup'))?.member.data, 'new');
+    } finally {
+      await a.backend.close();
+      await c.backend.close();
+    }
   });
 
   it('ignores malformed datagrams and malformed member files', async () => {

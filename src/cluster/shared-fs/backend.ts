@@ -91,7 +91,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { ClusterBackend, ClusterBackendEvents, ClusterMember, ClusterView, JsonValue, PrimaryInfo } from '../backend.js';
-import { BackendUnavailableError, ClusterError, NotMemberError } from '../errors.js';
+import { BackendUnavailableError, ClusterError, DuplicateNodeError, NotMemberError } from '../errors.js';
 import { Heartbeats } from './heartbeat.js';
 import { resolveSharedFsOptions, type ResolvedSharedFsOptions, type SharedFsOptions } from './options.js';
 import { ClusterStore, STORE_FORMAT, type LeaseRecord, type MemberRecord } from './store.js';
@@ -193,13 +193,14 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
     this.heartbeats = heartbeats;
     try {
       await this.store.ensureClusterDirs();
+      await this.refuseDuplicate(self.name);
       this.heartbeatPort = await heartbeats.bind(this.options.heartbeatPort, this.options.heartbeatBindHost);
       await this.writeSelf();
       await this.readSnapshot();
     } catch (error) {
       this.state = 'closed';
       await heartbeats.destroy();
-      await this.store.deleteMember(self.name).catch(() => undefined);
+      if (!(error instanceof DuplicateNodeError)) await this.store.deleteMember(self.name).catch(() => undefined);
       throw error instanceof ClusterError ? error : new BackendUnavailableError(`sharedFs: cannot join ${this.store.root}: ${describe(error)}`, { cause: error });
     }
     heartbeats.on('heard', (beat) => {
@@ -265,6 +266,26 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
     if (this.self !== undefined) await this.store.deleteMember(this.self.name).catch(() => undefined);
     await this.heartbeats?.destroy();
     this.state = 'closed';
+  }
+
+  /**
+   * Rejects the start when a live process has our name: its member file is
+   * still being rewritten. A file that stops changing is a dead process's
+   * (restarted after a crash): waited out, at most the time a file stays
+   * recent (about two refreshes), then taken over.
+   */
+  private async refuseDuplicate(name: string): Promise<void> {
+    const first = await this.store.readMember(name);
+    if (first === null) return;
+    for (let current = first; this.isActive(current, this.now()); ) {
+      await sleep(this.options.checkIntervalMs);
+      const next = await this.store.readMember(name);
+      if (next === null) return;
+      if (next.incarnation !== first.incarnation || next.writtenAt !== first.writtenAt) {
+        throw new DuplicateNodeError(`sharedFs: a live member of cluster ${this.options.cluster} is already named ${name}`);
+      }
+      current = next;
+    }
   }
 
   private requireMember(): ClusterMember {

@@ -109,6 +109,17 @@ export class ClusterStore {
     }
   }
 
+  /** One member's file, or null when it is absent or malformed. */
+  async readMember(name: string): Promise<MemberRecord | null> {
+    try {
+      const record = parseMemberRecord(await readFile(this.memberPath(name), 'utf8'));
+      return record?.member.name === name ? record : null;
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
   /**
    * Every readable member file, by member name. Malformed files are skipped
    * (a foreign or future-format file is not a member); a file deleted
