@@ -12,23 +12,61 @@ import { javaHashSetCloneOrder } from './java-hash-order.js';
  * the watch manager). It never validates: prepare already has.
  */
 
-/** One znode. `cversion` counts child creates only, as ZooKeeper stores it. */
+/**
+ * One znode. `cversion` counts child creates only, as ZooKeeper stores it.
+ *
+ * Memory per znode matters at a million znodes, so:
+ * - the value is kept as its backing store, offset and length, and
+ *   {@link data} makes a Buffer view of it when asked: a Buffer held per
+ *   znode is a heap object of about 100 bytes, as much as a typical value;
+ * - zxids are numbers (small integers live inside the object; a bigint is a
+ *   separate heap object of 28 bytes). A zxid is exact as a number up to
+ *   2^53, which a server reaches after 2^53 transactions; {@link stat} turns
+ *   them back into the protocol's longs.
+ */
 export class DataNode {
   children: Set<string> | null = null;
+  private store: ArrayBufferLike | null = null;
+  private offset = 0;
+  private length = 0;
 
   constructor(
-    public data: Buffer | null,
+    data: Buffer | null,
     public acl: ACL[],
-    readonly czxid: bigint,
-    public mzxid: bigint,
+    readonly czxid: number,
+    public mzxid: number,
     readonly ctime: number,
     public mtime: number,
     public version: number,
     public cversion: number,
     public aversion: number,
     readonly ephemeralOwner: bigint,
-    public pzxid: bigint,
-  ) {}
+    public pzxid: number,
+  ) {
+    this.data = data;
+  }
+
+  /** The value (a view of the bytes the node holds; do not write to it), or null. */
+  get data(): Buffer | null {
+    return this.store === null ? null : Buffer.from(this.store, this.offset, this.length);
+  }
+
+  set data(value: Buffer | null) {
+    if (value === null) {
+      this.store = null;
+      this.offset = 0;
+      this.length = 0;
+    } else {
+      this.store = value.buffer;
+      this.offset = value.byteOffset;
+      this.length = value.length;
+    }
+  }
+
+  /** The value's length, 0 for none, without making a view. */
+  get dataLength(): number {
+    return this.length;
+  }
 
   /** A copy of the fields (children excluded: a snapshot rebuilds them from paths). */
   clone(): DataNode {
@@ -43,8 +81,8 @@ export class DataNode {
   stat(): Stat {
     const numChildren = this.numChildren;
     return {
-      czxid: this.czxid,
-      mzxid: this.mzxid,
+      czxid: BigInt(this.czxid),
+      mzxid: BigInt(this.mzxid),
       ctime: this.ctime,
       mtime: this.mtime,
       version: this.version,
@@ -52,9 +90,9 @@ export class DataNode {
       cversion: this.cversion * 2 - numChildren,
       aversion: this.aversion,
       ephemeralOwner: EphemeralOwner.isSession(this.ephemeralOwner) ? this.ephemeralOwner : 0n,
-      dataLength: this.data === null ? 0 : this.data.length,
+      dataLength: this.length,
       numChildren,
-      pzxid: this.pzxid,
+      pzxid: BigInt(this.pzxid),
     };
   }
 }
@@ -164,7 +202,8 @@ export class DataTree {
   }
 
   private newNode(data: Buffer | null, acl: ACL[], zxid: bigint, time: number, owner: bigint): DataNode {
-    return new DataNode(data, acl, zxid, zxid, time, time, 0, 0, 0, owner, zxid);
+    const z = Number(zxid);
+    return new DataNode(data, acl, z, z, time, time, 0, 0, 0, owner === 0n ? EphemeralOwner.none : owner, z);
   }
 
   private attach(path: string, node: DataNode): void {
@@ -221,7 +260,7 @@ export class DataTree {
   /** Sum of path lengths and data sizes, as ZooKeeper's approximate data size. */
   approximateDataSize(): number {
     let size = 0;
-    for (const [path, node] of this.nodes) size += path.length + (node.data?.length ?? 0);
+    for (const [path, node] of this.nodes) size += path.length + node.dataLength;
     return size;
   }
 
@@ -272,12 +311,12 @@ export class DataTree {
         return { type: 'delete' };
       case 'setData': {
         const node = this.nodes.get(txn.path)!;
-        const bytesDiff = (txn.data?.length ?? 0) - (node.data?.length ?? 0);
+        const bytesDiff = (txn.data?.length ?? 0) - node.dataLength;
         this.beforeChange?.(node);
         node.data = txn.data;
         this.updateQuotaStat(txn.path, bytesDiff, 0);
         node.version = txn.version;
-        node.mzxid = header.zxid;
+        node.mzxid = Number(header.zxid);
         node.mtime = header.time;
         triggers.push({ path: txn.path, type: EventType.nodeDataChanged, acl: node.acl });
         return { type: 'setData', stat: node.stat() };
@@ -314,7 +353,7 @@ export class DataTree {
     this.attach(txn.path, node);
     this.beforeChange?.(parent);
     parent.cversion = txn.parentCVersion;
-    parent.pzxid = header.zxid;
+    parent.pzxid = Number(header.zxid);
     const owner = txn.ephemeralOwner;
     if (EphemeralOwner.isContainer(owner)) this.containers.add(txn.path);
     else if (EphemeralOwner.isTtl(owner)) this.ttls.add(txn.path);
@@ -342,7 +381,7 @@ export class DataTree {
     this.nodes.delete(path);
     parent.children?.delete(childName(path));
     this.beforeChange?.(parent);
-    if (zxid > parent.pzxid) parent.pzxid = zxid;
+    if (zxid > parent.pzxid) parent.pzxid = Number(zxid);
     const owner = node.ephemeralOwner;
     if (EphemeralOwner.isContainer(owner)) this.containers.delete(path);
     else if (EphemeralOwner.isTtl(owner)) this.ttls.delete(path);
@@ -354,7 +393,7 @@ export class DataTree {
         for (const q of this.quotaPaths) if (q === target || q.startsWith(target + '/')) this.quotaPaths.delete(q);
       }
     }
-    this.updateQuotaStat(path, -(node.data?.length ?? 0), -1);
+    this.updateQuotaStat(path, -node.dataLength, -1);
     triggers.push({ path, type: EventType.nodeDeleted, acl: node.acl });
     triggers.push({ path: parentKeyToPath(parentPath(path)), type: EventType.nodeChildrenChanged, acl: parent.acl });
   }
@@ -395,7 +434,7 @@ export class DataTree {
       const node = this.nodes.get(path);
       if (!node) return;
       count += 1;
-      bytes += node.data?.length ?? 0;
+      bytes += node.dataLength;
       if (node.children) for (const name of node.children) visit(path + '/' + name);
     };
     visit(target);

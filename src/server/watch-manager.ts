@@ -49,7 +49,7 @@ export interface ReplayRequest {
 }
 
 /** The node's mzxid and pzxid, or undefined when the node does not exist. */
-export type NodeLookup = (path: string) => { mzxid: bigint; pzxid: bigint } | undefined;
+export type NodeLookup = (path: string) => { mzxid: number; pzxid: number } | undefined;
 
 /**
  * True for the WatcherType codes ZooKeeper 3.8 accepts in checkWatches / removeWatches:

@@ -405,10 +405,10 @@ describe('WatchManager.has (checkWatches, 3.8 semantics)', () => {
 });
 
 describe('WatchManager.replay (SetWatches)', () => {
-  const nodes = new Map<string, { mzxid: bigint; pzxid: bigint }>([
-    ['/old', { mzxid: 5n, pzxid: 5n }],
-    ['/changed', { mzxid: 20n, pzxid: 5n }],
-    ['/kids', { mzxid: 5n, pzxid: 20n }],
+  const nodes = new Map<string, { mzxid: number; pzxid: number }>([
+    ['/old', { mzxid: 5, pzxid: 5 }],
+    ['/changed', { mzxid: 20, pzxid: 5 }],
+    ['/kids', { mzxid: 5, pzxid: 20 }],
   ]);
   const lookup: NodeLookup = (path) => nodes.get(path);
 

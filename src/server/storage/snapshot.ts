@@ -8,6 +8,7 @@ import { DataNode, type DataTree } from '../data-tree.js';
 import { copyZnodeData } from '../znode-data.js';
 import { CorruptDataError } from './corrupt-data-error.js';
 import { syncDir, zxidName } from './data-dir.js';
+import { EphemeralOwner } from '../txn.js';
 
 /**
  * Snapshot file layout:
@@ -87,8 +88,8 @@ export async function serializeSnapshot(tree: DataTree, zxid: bigint, sessions: 
         if (aclBytes.size < MAX_CACHED_ACLS) aclBytes.set(n.acl, acl);
       }
       w.raw(acl);
-      w.long(n.czxid).long(n.mzxid).longNumber(n.ctime).longNumber(n.mtime);
-      w.int(n.version).int(n.cversion).int(n.aversion).long(n.ephemeralOwner).long(n.pzxid);
+      w.longNumber(n.czxid).longNumber(n.mzxid).longNumber(n.ctime).longNumber(n.mtime);
+      w.int(n.version).int(n.cversion).int(n.aversion).long(n.ephemeralOwner).longNumber(n.pzxid);
       if (w.offset >= CHUNK) cut();
     }
     cut();
@@ -117,6 +118,11 @@ export async function writeSnapshot(dir: string, zxid: bigint, chunks: Buffer[],
   return path;
 }
 
+/** The shared 0n for the common no-owner case, rather than a bigint per znode. */
+function ownerOf(owner: bigint): bigint {
+  return owner === 0n ? EphemeralOwner.none : owner;
+}
+
 /** Reads a snapshot into the (fresh) tree; throws CorruptDataError naming the file and offset. */
 export async function readSnapshot(file: string, tree: DataTree): Promise<SnapshotContents> {
   const buf = await readFile(file);
@@ -139,15 +145,15 @@ export async function readSnapshot(file: string, tree: DataTree): Promise<Snapsh
       const node = new DataNode(
         copyZnodeData(data),
         acl,
-        r.long(),
-        r.long(),
+        r.longNumber(),
+        r.longNumber(),
         r.longNumber(),
         r.longNumber(),
         r.int(),
         r.int(),
         r.int(),
-        r.long(),
-        r.long(),
+        ownerOf(r.long()),
+        r.longNumber(),
       );
       tree.restore(path, node);
     }
