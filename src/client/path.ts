@@ -16,6 +16,8 @@ export function invalidPathReason(path: unknown, sequential = false): string | u
   let segmentStart = 1;
   for (let i = 1; i <= end; i++) {
     const c = i < end ? path.charCodeAt(i) : 0x2f;
+    // Digits, letters and most punctuation: nothing to check (paths are validated on every call).
+    if (c > 0x2f && c < 0x7f) continue;
     if (c === 0x2f) {
       const len = i - segmentStart;
       if (len === 0) return `empty segment at index ${i}`;

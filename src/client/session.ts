@@ -307,11 +307,13 @@ export class Session {
 
   /** Why a request cannot be issued now, if it cannot. */
   private refusal(request: PendingRequest): HerdError | undefined {
+    const state = this.stateValue;
+    // Checked on every request: no allocation unless it is refused.
+    if (!this.closing && state !== 'closed' && state !== 'expired' && state !== 'authFailed') return undefined;
     const ctx = context(request);
-    if (this.closing || this.stateValue === 'closed') return closedError(ctx);
-    if (this.stateValue === 'expired') return new SessionExpiredError(undefined, ctx);
-    if (this.stateValue === 'authFailed') return new AuthFailedError(undefined, ctx);
-    return undefined;
+    if (this.closing || state === 'closed') return closedError(ctx);
+    if (state === 'expired') return new SessionExpiredError(undefined, ctx);
+    return new AuthFailedError(undefined, ctx);
   }
 
   /**
@@ -363,7 +365,8 @@ export class Session {
     request.xid = xid;
     try {
       conn.send((w) => {
-        RequestHeaderCodec.write(w, { xid, type });
+        // The RequestHeader, written without a record object per request.
+        w.int(xid).int(type);
         request.encode(w);
       });
     } catch (err) {
