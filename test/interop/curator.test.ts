@@ -103,6 +103,12 @@ class Terms {
     this.java.set(who, process);
   }
 
+  /** A Java contender killed at `at` (epoch ms) stopped leading then, if it led. */
+  killed(who: string, at: number): void {
+    this.killedAt.set(who, at);
+  }
+  private readonly killedAt = new Map<string, number>();
+
   /** Every term so far, in order of their start. */
   all(): Term[] {
     const terms = [...this.herd];
@@ -117,6 +123,8 @@ class Terms {
           open.end = Number(m[2]);
         }
       }
+      const open = terms.find((t) => t.who === who && t.end === undefined);
+      if (open) open.end = this.killedAt.get(who);
     }
     return terms.sort((a, b) => a.begin - b.begin);
   }
@@ -140,8 +148,15 @@ class Terms {
 }
 
 /** A Curator contender JVM on `path` (see CuratorContender.java). */
-async function startContender(classes: string, connectionString: string, path: string, id: string, kind: 'latch' | 'selector'): Promise<JavaProcess> {
-  const java = JavaProcess.start(classes, 'CuratorContender', [connectionString, path, id, kind]);
+async function startContender(
+  classes: string,
+  connectionString: string,
+  path: string,
+  id: string,
+  kind: 'latch' | 'selector',
+  sessionMs = 10_000,
+): Promise<JavaProcess> {
+  const java = JavaProcess.start(classes, 'CuratorContender', [connectionString, path, id, kind, String(sessionMs)]);
   await java.expect(/^ready$/, 60_000);
   return java;
 }
@@ -179,7 +194,9 @@ async function until(check: () => boolean | Promise<boolean>, what: string): Pro
 /**
  * Java latch j1, Herd latch h1, Java j2, Herd h2 join in that order; each
  * leader in turn closes, so leadership goes Java -> Herd -> Java -> Herd.
- * At each step both languages must name the same leader.
+ * At each step both languages must name the same leader. Then Java j3
+ * leads and its JVM is killed: Herd's h3 takes over once j3's session
+ * (2 s) has expired on the server.
  */
 async function latchScenario(classes: string, target: Target): Promise<string[]> {
   const path = '/curator-interop/latch';
@@ -187,9 +204,10 @@ async function latchScenario(classes: string, target: Target): Promise<string[]>
   const clients = await Promise.all([herdClient(target.connectionString), herdClient(target.connectionString)]);
   const javas: JavaProcess[] = [];
   try {
-    const [j1, j2] = await Promise.all(
-      ['java-1', 'java-2'].map(async (id) => {
-        const java = await startContender(classes, target.connectionString, path, id, 'latch');
+    const [j1, j2, j3] = await Promise.all(
+      ['java-1', 'java-2', 'java-3'].map(async (id) => {
+        const sessionMs = id === 'java-3' ? 2_000 : 10_000;
+        const java = await startContender(classes, target.connectionString, path, id, 'latch', sessionMs);
         javas.push(java);
         terms.addJava(id, java);
         return java;
@@ -231,7 +249,21 @@ async function latchScenario(classes: string, target: Target): Promise<string[]>
     await command(j2!, 'close');
     assert.ok(await h2.await({ timeout: 30_000 }), 'herd-2 leads after java-2 closed');
     assert.equal(await h2.leader(), 'herd-2');
+
+    // A leader that dies: its node goes with its session, and the next in line (Herd) leads.
+    await command(j3!, 'start');
+    await until(async () => (await h2.participants()).length === 2, 'java-3 queued');
+    const h3 = herdLatch(clients[0]!, 'herd-3');
+    await h3.start();
     await h2.close();
+    await begins(j3!, 1);
+    assert.equal(await h3.leader(), 'java-3', 'leader as Herd sees it');
+    assert.equal(await javaLeader(j3!), 'java-3', 'leader as Curator sees it');
+    terms.killed('java-3', Date.now());
+    await j3!.kill();
+    assert.ok(await h3.await({ timeout: 30_000 }), 'herd-3 leads once the killed leader\'s session expired');
+    assert.equal(await h3.leader(), 'herd-3');
+    await h3.close();
     terms.assertNoOverlap();
     return terms.leaders();
   } finally {
@@ -345,10 +377,10 @@ describe('Curator interop: Herd vs ZooKeeper 3.8', { timeout: 180_000 }, () => {
     assertSameTranscript(onHerd!.transcript, onZk!.transcript);
   });
 
-  it('LeaderLatch: Curator and Herd latches share one path, one leader at a time, passing leadership both ways', async (t) => {
+  it('LeaderLatch: Curator and Herd latches share one path, one leader at a time, passing leadership both ways (also when a Java leader dies)', async (t) => {
     if (!requireTool(t, haveTools, TOOLS)) return;
     const orders = await onEveryTarget(targets, (target) => latchScenario(classes, target));
-    for (const order of orders) assert.deepEqual(order, ['java-1', 'herd-1', 'java-2', 'herd-2']);
+    for (const order of orders) assert.deepEqual(order, ['java-1', 'herd-1', 'java-2', 'herd-2', 'java-3', 'herd-3']);
   });
 
   it('LeaderSelector: Curator and Herd selectors take turns on one path, both naming the same leader', async (t) => {

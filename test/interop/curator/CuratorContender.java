@@ -18,7 +18,7 @@ import org.apache.curator.retry.ExponentialBackoffRetry;
  * One Curator LeaderLatch or LeaderSelector (with autoRequeue), steered by
  * the test over stdin, for contending with Herd's recipes on one path.
  *
- * Usage: CuratorContender <connection string> <path> <id> latch|selector
+ * Usage: CuratorContender <connection string> <path> <id> latch|selector [session timeout ms]
  *
  * Commands (one per line): start, leader (prints "leader <id>" as Curator
  * sees it), has (prints "has true|false"), release (selector: return from
@@ -53,9 +53,10 @@ public final class CuratorContender {
         String path = args[1];
         String id = args[2];
         boolean latchMode = args[3].equals("latch");
+        int sessionMs = args.length > 4 ? Integer.parseInt(args[4]) : 10_000;
         CuratorFramework client = CuratorFrameworkFactory.builder()
             .connectString(hosts)
-            .sessionTimeoutMs(10_000)
+            .sessionTimeoutMs(sessionMs)
             .connectionTimeoutMs(10_000)
             .retryPolicy(new ExponentialBackoffRetry(100, 10, 1_000))
             .build();
