@@ -36,17 +36,28 @@ export class JuteReader {
 
   long(): bigint {
     this.need(8);
-    const v = this.buf.readBigInt64BE(this.offset);
+    const buf = this.buf;
+    const at = this.offset;
     this.offset += 8;
-    return v;
+    const hi = (buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!;
+    // Zxids, times and zero session ids fit in 53 bits: one BigInt from a
+    // number instead of the several intermediate ones readBigInt64BE makes.
+    if (hi >= -0x200000 && hi < 0x200000) {
+      const lo = ((buf[at + 4]! << 24) | (buf[at + 5]! << 16) | (buf[at + 6]! << 8) | buf[at + 7]!) >>> 0;
+      // Zero (ephemeralOwner of most nodes) is a shared constant: no allocation.
+      return hi === 0 && lo === 0 ? 0n : BigInt(hi * 0x1_0000_0000 + lo);
+    }
+    return buf.readBigInt64BE(at);
   }
 
   /** A long that is known to fit a JavaScript number (times in ms, TTLs). */
   longNumber(): number {
     this.need(8);
-    const hi = this.buf.readInt32BE(this.offset);
-    const lo = this.buf.readUInt32BE(this.offset + 4);
+    const buf = this.buf;
+    const at = this.offset;
     this.offset += 8;
+    const hi = (buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!;
+    const lo = ((buf[at + 4]! << 24) | (buf[at + 5]! << 16) | (buf[at + 6]! << 8) | buf[at + 7]!) >>> 0;
     return hi * 0x1_0000_0000 + lo;
   }
 

@@ -1,3 +1,8 @@
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = -MAX_SAFE;
+/** Strings up to this length are tried as ASCII first (see {@link JuteWriter.ustring}). */
+const ASCII_LOOP_MAX = 128;
+
 /**
  * Writes jute primitives (big-endian) into a growing Buffer. One writer can
  * serialize many frames back to back (see {@link JuteWriter.beginFrame}), so a
@@ -30,6 +35,9 @@ export class JuteWriter {
   }
 
   long(v: bigint): this {
+    // Zxids and times fit in 53 bits: written through a number, without the
+    // BigInt shifts and masks of writeBigInt64BE.
+    if (v <= MAX_SAFE && v >= MIN_SAFE) return this.longNumber(Number(v));
     this.ensure(8);
     this.buf.writeBigInt64BE(v, this.offset);
     this.offset += 8;
@@ -63,6 +71,25 @@ export class JuteWriter {
 
   ustring(v: string | null): this {
     if (v === null) return this.int(-1);
+    const n = v.length;
+    if (n <= ASCII_LOOP_MAX) {
+      // Short ASCII strings (paths, mostly) are copied by hand: cheaper than
+      // a native UTF-8 encode. Any other character falls through to that.
+      this.ensure(4 + n);
+      const buf = this.buf;
+      const start = this.offset + 4;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = v.charCodeAt(i);
+        if (c > 0x7f) break;
+        buf[start + i] = c;
+      }
+      if (i === n) {
+        buf.writeInt32BE(n, this.offset);
+        this.offset = start + n;
+        return this;
+      }
+    }
     const len = Buffer.byteLength(v, 'utf8');
     this.int(len);
     this.ensure(len);
