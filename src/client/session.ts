@@ -122,6 +122,10 @@ export class Session {
   private reconnectTimer: unknown = undefined;
   private sweepTimer: unknown = undefined;
   private lostTimer: unknown = undefined;
+  /** The lost deadline passed while a server was in the middle of a handshake: its verdict decides. */
+  private lostDue = false;
+  /** True from the TCP (or TLS) connect of an attempt until its handshake completes or fails. */
+  private handshaking = false;
   /** True once any session was established: a connect timeout then no longer closes the client. */
   private everEstablished = false;
 
@@ -469,6 +473,7 @@ export class Session {
     if (this.conn !== conn) return;
     const timeout = this.negotiatedTimeoutValue || this.options.sessionTimeout;
     this.armAttemptTimer(conn, Math.max(1, Math.floor((timeout * 2) / 3)), 'handshake');
+    this.handshaking = true;
     const resume = this.seenRwServer || !this.options.readOnly;
     conn.send((w) =>
       ConnectRequestCodec.write(w, {
@@ -568,6 +573,7 @@ export class Session {
   private established(): void {
     this.everEstablished = true;
     this.clearTimer('lostTimer');
+    this.lostDue = false;
     if (this.readOnlyServer) this.rwSearch?.start(this.conn?.address);
     this.transition(this.readOnlyServer ? 'connectedReadOnly' : 'connected');
     const waiters = this.connectWaiters;
@@ -616,6 +622,7 @@ export class Session {
     const delay = this.backoff.next();
     this.clearTimer('reconnectTimer');
     this.reconnectTimer = this.clock.setTimeout(() => this.startAttempt(), delay);
+    if (this.lostDue && this.stateValue === 'disconnected') this.declareLost();
   }
 
   /**
@@ -633,9 +640,17 @@ export class Session {
     this.lostTimer = this.clock.setTimeout(() => {
       this.lostTimer = undefined;
       if (this.stateValue !== 'disconnected') return;
-      const id = this.sessionIdValue.toString(16);
-      this.sessionExpired(new SessionExpiredError(`session 0x${id} presumed expired: no server reachable for ${ms} ms`));
+      // A server is answering right now: let it say whether the session still lives.
+      if (this.handshaking) this.lostDue = true;
+      else this.declareLost();
     }, ms);
+  }
+
+  private declareLost(): void {
+    this.lostDue = false;
+    const ms = this.options.sessionLostTimeout ?? this.negotiatedTimeoutValue;
+    const id = this.sessionIdValue.toString(16);
+    this.sessionExpired(new SessionExpiredError(`session 0x${id} presumed expired: no server reachable for ${ms} ms`));
   }
 
   /** The read-write search found a server: move the session there (a short `disconnected`). */
@@ -666,6 +681,7 @@ export class Session {
     this.dropConnection();
     this.clearTimer('reconnectTimer');
     this.clearTimer('lostTimer');
+    this.lostDue = false;
     this.failEverything((ctx) =>
       state === 'expired' ? new SessionExpiredError(error.message, ctx) : new AuthFailedError(error.message, ctx),
     );
@@ -682,6 +698,7 @@ export class Session {
     const conn = this.conn;
     this.conn = null;
     this.ready = false;
+    this.handshaking = false;
     this.startupAuths = 0;
     conn?.destroy();
   }
