@@ -62,7 +62,8 @@ export interface ClientOptions {
    * session lost itself: it emits `expired` and fails every waiting request
    * with SessionExpiredError, as Curator does, instead of waiting for a
    * server to say so. By then the ensemble has expired the session (its
-   * clock started at the last packet it received). Default: the negotiated
+   * clock started at the last packet it received). A server in the middle
+   * of a handshake at that moment is reachable: its answer decides. Default: the negotiated
    * session timeout; 0 waits for the server's verdict however long it takes
    * (ZooKeeper's Java client behaviour).
    */
