@@ -80,14 +80,15 @@ export class Connection {
    * Encodes one frame with `encode` (its length prefix is added here) and
    * queues it for the next flush. If `encode` throws, nothing of the frame is
    * kept and the error propagates to the caller. Frames sent after the
-   * connection closed are dropped.
+   * connection closed are dropped. `arg` is passed to `encode`, so a hot
+   * caller can pass a shared function instead of a new closure per frame.
    */
-  send(encode: (w: JuteWriter) => void): void {
+  send<A = undefined>(encode: (w: JuteWriter, arg: A) => void, arg?: A): void {
     if (this.closed) return;
     const out = this.out;
     const at = out.beginFrame();
     try {
-      encode(out);
+      encode(out, arg as A);
     } catch (err) {
       out.offset = at;
       throw err;

@@ -45,9 +45,9 @@ export class Heartbeat {
     this.arm(now);
   }
 
-  /** Something was written to the connection. */
-  sent(): void {
-    this.lastSent = this.clock.now();
+  /** Something was written to the connection (`now`: the clock's time, if the caller just read it). */
+  sent(now: number = this.clock.now()): void {
+    this.lastSent = now;
   }
 
   /** Something was read from the connection. */

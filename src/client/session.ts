@@ -11,6 +11,7 @@ import {
 import { OpCode, Xid } from '../jute/op-codes.js';
 import { AuthPacketCodec } from '../jute/ops/auth.js';
 import { JuteReader } from '../jute/reader.js';
+import type { JuteWriter } from '../jute/writer.js';
 import { ConnectRequestCodec, ConnectResponseCodec, type ConnectResponse } from '../jute/records/connect.js';
 import { ReplyHeaderCodec, RequestHeaderCodec, type ReplyHeader } from '../jute/records/headers.js';
 import { WatcherEventCodec, type WatcherEvent } from '../jute/records/watcher-event.js';
@@ -304,7 +305,8 @@ export class Session {
       request.fail(refusal);
       return;
     }
-    if (this.ready) this.write(request);
+    // A request is submitted as it is issued: its issue time is the send time.
+    if (this.ready) this.write(request, request.issuedAt);
     else this.waiting.push(request);
     if (this.sweepTimer === undefined) this.armSweep();
   }
@@ -357,7 +359,7 @@ export class Session {
     else w.reject(error);
   }
 
-  private write(request: PendingRequest): void {
+  private write(request: PendingRequest, now?: number): void {
     const conn = this.conn!;
     const type = request.type;
     let xid: number;
@@ -368,17 +370,13 @@ export class Session {
     }
     request.xid = xid;
     try {
-      conn.send((w) => {
-        // The RequestHeader, written without a record object per request.
-        w.int(xid).int(type);
-        request.encode(w);
-      });
+      conn.send(encodeRequest, request);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       request.fail(new MarshallingError(`cannot encode request: ${why}`, context(request)));
       return;
     }
-    this.heartbeat.sent();
+    this.heartbeat.sent(now);
     if (type === OpCode.ping) this.pings.push(request);
     else if (type === OpCode.auth) this.auths.push({ kind: 'raw', request });
     else this.pending.push(request);
@@ -725,6 +723,12 @@ export class Session {
       this[name] = undefined;
     }
   }
+}
+
+/** A request's frame: its RequestHeader (xid already assigned), then its body. Shared, not a closure per request. */
+function encodeRequest(w: JuteWriter, request: PendingRequest): void {
+  w.int(request.xid).int(request.type);
+  request.encode(w);
 }
 
 function context(request: Pick<PendingRequest, 'opName' | 'path'>): { op: string; path?: string } {
