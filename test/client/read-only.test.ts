@@ -6,10 +6,15 @@
  * Herd's server is a single node and never read-only.)
  */
 import assert from 'node:assert/strict';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { systemClock } from '../../src/client/clock.js';
+import type { HostPort } from '../../src/client/connection-string.js';
 import { createClient, type Client, type ClientOptions, type StateChange } from '../../src/client/index.js';
+import { RwServerSearch } from '../../src/client/rw-server-search.js';
 import { NotReadOnlyError } from '../../src/errors.js';
 import { requireTool } from '../support/interop.js';
+import { freePort } from '../support/ports.js';
 import {
   fourLetterWord,
   startEnsemble,
@@ -140,5 +145,72 @@ describe('read-only mode in a 3-node ZooKeeper ensemble', () => {
     assert.notEqual(client.sessionId, roSession);
     await client.setData('/ro-data', 'after');
     assert.equal((await client.getData('/ro-data')).data?.toString(), 'after');
+  });
+});
+
+describe('RwServerSearch (isro probes)', () => {
+  /** A server that answers isro with `answer(n)` for its n-th probe (from 0), recording when each came. */
+  async function isroServer(answer: (n: number) => string): Promise<{ host: HostPort; probes: number[]; close(): Promise<void> }> {
+    const probes: number[] = [];
+    const server = createNetServer((socket) => {
+      let got = '';
+      socket.on('data', (chunk: Buffer) => {
+        got += chunk.toString('latin1');
+        if (got === 'isro') socket.end(answer(probes.push(Date.now()) - 1));
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    return { host: { host: '127.0.0.1', port }, probes, close: () => new Promise((r) => server.close(() => r())) };
+  }
+
+  it('probes the other hosts in turn with a doubling pause, never the current one, and reports the first rw', async () => {
+    const current = await isroServer(() => 'ro');
+    const readOnly = await isroServer(() => 'ro');
+    const soonRw = await isroServer((n) => (n < 1 ? 'ro' : 'rw'));
+    const started = Date.now();
+    try {
+      const found = await new Promise<HostPort>((resolve) => {
+        const search = new RwServerSearch([current.host, readOnly.host, soonRw.host], systemClock, undefined, resolve);
+        search.start(`127.0.0.1:${current.host.port}`);
+      });
+      assert.deepEqual(found, soonRw.host);
+      assert.equal(current.probes.length, 0, 'the current server is not probed');
+      assert.equal(readOnly.probes.length, 2);
+      assert.equal(soonRw.probes.length, 2);
+      // Pauses of 100, 200, 400 and 800 ms before the four probes.
+      const all = [...readOnly.probes, ...soonRw.probes].sort((a, b) => a - b);
+      const expected = [100, 300, 700, 1500];
+      all.forEach((at, i) => assert.ok(at - started >= expected[i]! - 5, `probe ${i} after ${at - started} ms`));
+    } finally {
+      await current.close();
+      await readOnly.close();
+      await soonRw.close();
+    }
+  });
+
+  it('a host that refuses connections is skipped', async () => {
+    const rw = await isroServer(() => 'rw');
+    const dead = { host: '127.0.0.1', port: await freePort() };
+    try {
+      const found = await new Promise<HostPort>((resolve) => new RwServerSearch([dead, rw.host], systemClock, undefined, resolve).start(undefined));
+      assert.deepEqual(found, rw.host);
+    } finally {
+      await rw.close();
+    }
+  });
+
+  it('stop() ends the search: no probe after it', async () => {
+    const rw = await isroServer(() => 'rw');
+    let found = 0;
+    const search = new RwServerSearch([rw.host], systemClock, undefined, () => found++);
+    search.start(undefined);
+    search.stop();
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(rw.probes.length, 0);
+    assert.equal(found, 0);
+    assert.equal(search.active, false);
+    await rw.close();
   });
 });
