@@ -61,7 +61,9 @@ describe('client-side session loss', () => {
       await waitFor(() => states.some((s) => s.to === 'expired'), 10_000, 'expired');
       const expired = states.find((s) => s.to === 'expired')!;
       const after = expired.at - suspendedAt;
-      assert.ok(after >= timeout - 100 && after < timeout + 2000, `declared lost ${after} ms after suspension`);
+      // Through the black-holed proxy a TCP connect succeeds, so a handshake may be pending at the deadline:
+      // its timeout (2/3 of the session timeout) can defer the verdict; the rest is slack for a loaded machine.
+      assert.ok(after >= timeout - 100 && after < timeout * 2 + 3000, `declared lost ${after} ms after suspension`);
       assert.equal(expired.change.from, 'disconnected');
       assert.ok(expired.change.reason instanceof SessionExpiredError, String(expired.change.reason));
       const failure = await waiting;
