@@ -16,7 +16,7 @@ export interface CoordinationBackendSpec {
   readonly coordination: string | Client;
   /** Session timeout of a client the node creates, in ms: the failover time after a crash. Default 10000. */
   readonly sessionTimeoutMs?: number;
-  /** How long a disconnected primary keeps its role, in ms. Default a third of the session timeout. */
+  /** How long a disconnected primary keeps its role, in ms. Default 0 (deposed at once; see docs/cluster.md). */
   readonly suspendedTimeoutMs?: number;
 }
 

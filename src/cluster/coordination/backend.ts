@@ -20,15 +20,18 @@
  * Failure handling:
  * - Connection lost (suspended): `degraded` at once; the view freezes, and
  *   no promotion can happen here (writes wait for the connection). The
- *   primary keeps its role for a third of the session timeout, then is
- *   `deposed`: the client notices a silent server only after two thirds of
- *   the session timeout (its read timeout), and the server expires the
- *   session a full timeout after it last heard from it, so this is the
- *   latest moment at which no other node can have been elected yet (a
- *   blocked event loop delays our timer too: keep the loop responsive).
+ *   primary is `deposed` at once (by default; see `suspendedTimeoutMs`):
+ *   the client notices a silent server up to two thirds of the session
+ *   timeout after it last heard from it (its read timeout), and the server
+ *   expires the session no sooner than a full timeout after that, so a
+ *   third of the timeout is all the margin there is before another node
+ *   can be elected, and a stalled event loop eats into it. Waiting for the
+ *   session timeout after noticing (as Curator's session-based policy
+ *   does) would leave two primaries for up to two thirds of the timeout.
  * - Reconnected with the same session: `recovered` and a fresh view. A
  *   primary deposed meanwhile whose contender is still the lowest starts a
- *   new tenure with a new epoch (the old one may have been fenced).
+ *   new tenure with a new epoch (the old one may have been fenced), so a
+ *   connection blip costs a tenure change but never a second primary.
  * - Session expired: `deposed` at once if primary, `degraded`; then a new
  *   session is started and the node rejoins by itself (member node, and a
  *   new contender at the back of the line), then `recovered`.
@@ -36,7 +39,10 @@
  *   ephemeral owner, a contender by its uuid prefix; never created twice.
  * - Our member or contender node deleted by someone else: created again.
  *
- * Limits: a member whose name is taken by another live session is refused
+ * Limits: every change under `/<cluster>` (a member joining, publishing,
+ * leaving) makes every member re-read the cluster, O(members) reads each:
+ * right for tens of members, not for thousands. A member whose name is
+ * taken by another live session is refused
  * at join ({@link DuplicateNodeError}); at a rejoin after expiry the backend
  * stays `degraded` and retries every second until the name is free.
  */
@@ -60,8 +66,11 @@ export interface CoordinationBackendOptions {
   /** Session timeout asked for by a client the backend creates, in ms. Default 10000. */
   readonly sessionTimeoutMs?: number;
   /**
-   * How long the primary keeps its role while disconnected, in ms. Default:
-   * a third of the negotiated session timeout (see the file comment).
+   * How long the primary keeps its role while disconnected, in ms. Default
+   * 0: deposed as soon as the connection is lost (see the file comment).
+   * Values up to a third of the session timeout keep at most one primary
+   * when the event loop runs on time; more trades that for fewer tenure
+   * changes on connection blips.
    */
   readonly suspendedTimeoutMs?: number;
 }
@@ -392,7 +401,11 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
     if (this.state !== 'started') return;
     this.degrade(new BackendUnavailableError('connection to the coordination service lost', { cause: change.reason }));
     clearTimeout(this.suspendTimer);
-    const ms = this.suspendedTimeoutMs ?? Math.floor((this.client.negotiatedTimeout || DEFAULT_SESSION_TIMEOUT_MS) / 3);
+    const ms = this.suspendedTimeoutMs ?? 0;
+    if (ms <= 0) {
+      this.depose('disconnected from the coordination service: the role can no longer be proven');
+      return;
+    }
     this.suspendTimer = setTimeout(() => this.depose(`disconnected for ${ms} ms: the session may expire before we hear from the service`), ms);
   };
 

@@ -1,0 +1,109 @@
+/**
+ * The cluster node on the coordination backend under faults, on Herd's
+ * server and on real ZooKeeper 3.8: the service unreachable (shorter and
+ * longer than the session timeout) and SIGKILL of the primary's process.
+ */
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Client } from '../../src/client/index.js';
+import { DuplicateNodeError, readCoordinationView, type JoinClusterOptions, type MembersChange } from '../../src/cluster/index.js';
+import { connect, forEachTarget, sleep, waitFor } from '../recipes/harness.js';
+import { joinRecorded, Worker, type Recorded } from './support.js';
+
+let counter = 0;
+function clusterName(): string {
+  return `c-${process.pid}-${Date.now().toString(36)}-${counter++}`;
+}
+
+const SESSION_MS = 4000;
+
+forEachTarget('cluster faults (coordination backend)', (target) => {
+  const running: Recorded[] = [];
+  const join = async (options: Omit<JoinClusterOptions, 'backend'> & { backend?: JoinClusterOptions['backend'] }, shared?: string[]): Promise<Recorded> => {
+    const rec = await joinRecorded({ backend: { coordination: target().connectionString, sessionTimeoutMs: SESSION_MS }, ...options }, shared);
+    running.push(rec);
+    return rec;
+  };
+  const leaveAll = async (): Promise<void> => {
+    await Promise.all(running.splice(0).map((r) => r.node.stop(5000)));
+  };
+  const primaries = (recs: Recorded[]): Recorded[] => recs.filter((r) => r.node.isPrimary);
+
+  it('service unreachable: every node degraded, no promotion, recovered without restart', async () => {
+    const cluster = clusterName();
+    const proxy = target().proxy;
+    const shared: string[] = [];
+    const recs: Recorded[] = [];
+    for (const name of ['u0', 'u1', 'u2']) {
+      recs.push(await join({ cluster, node: name, backend: { coordination: proxy.connectionString, sessionTimeoutMs: SESSION_MS } }, shared));
+    }
+    await waitFor(() => primaries(recs).length === 1, 15_000, 'one primary');
+    const before = shared.length;
+    proxy.blackhole(true);
+    try {
+      await waitFor(() => recs.every((r) => r.degraded > 0), 15_000, 'all degraded');
+      // The primary gives up the role after a third of the session timeout; nobody else may take it.
+      await waitFor(() => primaries(recs).length === 0, 10_000, 'primary deposed');
+      await sleep(500);
+      assert.deepEqual(shared.slice(before).filter((e) => e.includes(':primary:')), []);
+    } finally {
+      proxy.blackhole(false);
+      proxy.dropConnections();
+    }
+    await waitFor(() => recs.every((r) => r.recovered > 0), 20_000, 'all recovered');
+    await waitFor(() => primaries(recs).length === 1, 20_000, 'a primary again');
+    await sleep(300);
+    assert.equal(primaries(recs).length, 1);
+    await leaveAll();
+  });
+
+  it('service unreachable past the session timeout: sessions expire, every node rejoins by itself, a primary with a higher epoch', async () => {
+    const cluster = clusterName();
+    const proxy = target().proxy;
+    const recs: Recorded[] = [];
+    for (const name of ['x0', 'x1', 'x2']) {
+      recs.push(await join({ cluster, node: name, backend: { coordination: proxy.connectionString, sessionTimeoutMs: SESSION_MS } }));
+    }
+    await waitFor(() => primaries(recs).length === 1, 15_000, 'one primary');
+    const epoch = primaries(recs)[0]!.node.epoch!;
+    proxy.blackhole(true);
+    try {
+      await waitFor(() => recs.every((r) => r.degraded > 0) && primaries(recs).length === 0, 15_000, 'all degraded, no primary');
+      // The server hears nothing for longer than the session timeout: it expires every session.
+      await sleep(SESSION_MS + 1500);
+      assert.equal(primaries(recs).length, 0);
+    } finally {
+      proxy.blackhole(false);
+      proxy.dropConnections();
+    }
+    await waitFor(() => recs.every((r) => r.recovered > 0), 30_000, 'all recovered');
+    await waitFor(() => primaries(recs).length === 1 && recs.every((r) => r.node.members().length === 3), 20_000, 'rejoined, one primary');
+    assert.ok(primaries(recs)[0]!.node.epoch! > epoch);
+    await leaveAll();
+  });
+
+  it('SIGKILL of a primary process: the others see it leave and elect a new primary within the session timeout', { timeout: 90_000 }, async () => {
+    const cluster = clusterName();
+    const workers = ['k0', 'k1', 'k2'].map((node) =>
+      Worker.start({ cluster, node, version: '1.0.0', backend: { coordination: target().connectionString, sessionTimeoutMs: SESSION_MS } }),
+    );
+    try {
+      await Promise.all(workers.map((w) => w.waitFor((e) => e.event === 'joined', 30_000, 'joined')));
+      await waitFor(() => workers.filter((w) => w.isPrimary).length === 1, 20_000, 'one primary');
+      const victim = workers.find((w) => w.isPrimary)!;
+      const oldEpoch = victim.events.find((e) => e.event === 'primary')!.epoch!;
+      const killedAt = Date.now();
+      victim.kill('SIGKILL');
+      const rest = workers.filter((w) => w !== victim);
+      await Promise.all(rest.map((w) => w.waitFor((e) => e.event === 'members' && (e.left ?? []).includes(victim.name), 30_000, 'victim left')));
+      await waitFor(() => rest.filter((w) => w.isPrimary).length === 1, 30_000, 'new primary');
+      const promoted = rest.find((w) => w.isPrimary)!.events.filter((e) => e.event === 'primary').at(-1)!;
+      assert.ok(promoted.epoch! > oldEpoch);
+      // Server-side expiry takes the session timeout (plus a tick); allow for load.
+      assert.ok(promoted.at - killedAt < SESSION_MS + 6000, `failover took ${promoted.at - killedAt} ms`);
+    } finally {
+      for (const w of workers) w.kill('SIGKILL');
+      await Promise.all(workers.map((w) => w.exited));
+    }
+  });
+});
