@@ -12,8 +12,9 @@
  * two alternate in rounds, so noise from other work on the machine falls on
  * both alike. The load average is printed with the machine line.
  */
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { zookeeperAvailable } from '../test/support/zookeeper.js';
 import { clientComparison } from './clients.js';
@@ -227,6 +228,25 @@ async function main(): Promise<void> {
     const h = await withServer(() => startHerd(herdOpts), (s) => measureFailover(coordination(s), o));
     const z = await withServer(startZk, (s) => measureFailover(coordination(s), o));
     sections.push(clusterSection(h, z, 'Herd', 'ZooKeeper', o));
+    // The sharedFs backend on a local directory, against the coordination backend on Herd's server.
+    const dir = mkdtempSync(join(tmpdir(), 'herd-bench-shared-fs-'));
+    try {
+      const sharedFs: FailoverTarget = {
+        name: 'sharedFs',
+        backend: () => ({ sharedFs: dir, heartbeatPort: 0, heartbeatHost: '127.0.0.1', heartbeatBindHost: '127.0.0.1' }),
+      };
+      const f = await measureFailover(sharedFs, o);
+      sections.push({
+        ...clusterSection(f, h, 'sharedFs', 'coordination on Herd', o),
+        title: "Cluster failover, sharedFs backend (defaults: lease 3 s, margin 0.5 s) vs coordination on Herd's server (session 10 s): SIGKILL of the primary to the successor's onPrimary",
+        notes: [
+          `${o.trials} trials per size, each a fresh cluster in a local temp directory; members hosted as for the coordination backend, one heartbeat socket each`,
+          'anchor: the rest of the dead primary\'s lease (2 to 3 s) + the 0.5 s margin + up to one 250 ms check',
+        ],
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   const out = [machine, `at start: ${loadAtStart}; at end: ${loadLine()}`, ''];

@@ -304,6 +304,7 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
   /** Runs a check as soon as the current one (if any) is done. */
   private checkSoon(): void {
     if (this.state !== 'running') return;
+    this.readMembersNext = true;
     if (this.checking !== undefined) {
       this.checkAgain = true;
       return;
@@ -329,7 +330,10 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
   /** One round: read the directory, update our file, act on the lease, report the view. */
   private async check(): Promise<void> {
     try {
-      await this.readSnapshot();
+      const started = this.now();
+      // The lease every check; the member files (the bulk of the I/O, one per member) every other one.
+      const members = this.degraded || this.readMembersNext || started - this.lastMembersRead >= 2 * this.options.checkIntervalMs;
+      await this.readSnapshot(members);
       this.updateHears();
       const now = this.now();
       if (this.degraded || this.memberDirty || now - this.lastMemberWrite >= this.options.memberRefreshMs) await this.writeSelf();
@@ -351,19 +355,31 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
     this.emitView(false);
   }
 
-  private async readSnapshot(): Promise<void> {
-    const { members, temps } = await this.store.readMembers();
+  /** Reads the lease and, when `withMembers`, the member files. */
+  private async readSnapshot(withMembers = true): Promise<void> {
+    const started = this.now();
+    let members = this.snapshot.members;
+    if (withMembers) {
+      this.readMembersNext = false;
+      const read = await this.store.readMembers();
+      members = read.members;
+      this.memberTemps = read.temps;
+      this.lastMembersRead = started;
+    }
     const { lease, older, temps: leaseTemps } = await this.store.readLease();
     this.snapshot = { members, lease };
-    this.pendingTemps = [...temps, ...leaseTemps];
+    this.leaseTemps = leaseTemps;
     this.olderLeases = older;
-    this.heartbeats?.setPeers(
-      [...members.values()].map((r) => ({ name: r.member.name, host: r.heartbeat.host, port: r.heartbeat.port })),
-    );
+    if (withMembers) {
+      this.heartbeats?.setPeers([...members.values()].map((r) => ({ name: r.member.name, host: r.heartbeat.host, port: r.heartbeat.port })));
+    }
   }
 
-  private pendingTemps: string[] = [];
+  private memberTemps: string[] = [];
+  private leaseTemps: string[] = [];
   private olderLeases: number[] = [];
+  private lastMembersRead = 0;
+  private readMembersNext = false;
 
   /** Whether `record`'s owner was heard within the silence limit. */
   private isHeard(record: MemberRecord, now: number): boolean {
@@ -547,7 +563,7 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
         await this.store.deleteMember(r.member.name).catch(() => undefined);
       }
     }
-    await this.store.sweepTemps(this.pendingTemps, staleBefore);
+    await this.store.sweepTemps([...this.memberTemps, ...this.leaseTemps], staleBefore);
     this.heartbeats?.forgetBefore(staleBefore);
   }
 
