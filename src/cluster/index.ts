@@ -25,6 +25,8 @@ export type { BackendSpec, CoordinationBackendSpec, SharedFsBackendSpec, CustomB
 export { CoordinationBackend, DEFAULT_SESSION_TIMEOUT_MS } from './coordination/backend.js';
 export type { CoordinationBackendOptions } from './coordination/backend.js';
 export { readCoordinationView, ClusterPaths } from './coordination/layout.js';
+export { SharedFsBackend, readSharedFsView, DEFAULT_HEARTBEAT_PORT } from './shared-fs/index.js';
+export type { SharedFsOptions, ReadSharedFsViewOptions } from './shared-fs/index.js';
 export type { EpochRecord } from './coordination/layout.js';
 export { parseVersion, compareVersions, isValidVersion } from './version.js';
 export type { SemVer } from './version.js';
