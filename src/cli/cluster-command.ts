@@ -7,6 +7,7 @@ import { createClient } from '../client/index.js';
 import type { ClusterView } from '../cluster/backend.js';
 import { readCoordinationView } from '../cluster/coordination/layout.js';
 import { ClusterConfigError } from '../cluster/errors.js';
+import { readSharedFsView } from '../cluster/shared-fs/view.js';
 
 export const CLUSTER_USAGE = `Options for cluster status:
   --cluster <name>      the cluster's name (required)
@@ -33,7 +34,7 @@ export async function runClusterCommand(args: string[]): Promise<void> {
   const backend = values.backend;
   const dir = values['shared-fs'];
   if ((backend === undefined) === (dir === undefined)) throw new ClusterConfigError('give one of --backend <connection string> or --shared-fs <dir>');
-  const view = backend !== undefined ? await coordinationView(backend, cluster) : await sharedFsView(dir!, cluster);
+  const view = backend !== undefined ? await coordinationView(backend, cluster) : await readSharedFsView(dir!, cluster);
   process.stdout.write(values.json ? `${JSON.stringify(view, null, 2)}\n` : formatStatus(cluster, view));
 }
 
@@ -45,20 +46,6 @@ async function coordinationView(connectionString: string, cluster: string): Prom
   } finally {
     await client.close().catch(() => {});
   }
-}
-
-/** The sharedFs backend's reader, loaded when that backend is part of this build. */
-async function sharedFsView(dir: string, cluster: string): Promise<ClusterView> {
-  // Resolved at run time: the sharedFs backend ships separately from this command.
-  const specifier = '../cluster/shared-fs/view.js';
-  let read: unknown;
-  try {
-    read = ((await import(specifier)) as { readSharedFsView?: unknown }).readSharedFsView;
-  } catch {
-    read = undefined;
-  }
-  if (typeof read !== 'function') throw new ClusterConfigError('the sharedFs backend is not available in this build: use --backend <connection string>');
-  return (read as (dir: string, cluster: string) => Promise<ClusterView>)(dir, cluster);
 }
 
 /** The status table: one row per member, the primary marked with `*` and its epoch. */

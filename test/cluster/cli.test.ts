@@ -2,6 +2,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -48,6 +50,24 @@ describe('herd cluster status', () => {
     assert.equal(json.primary?.name, primary.name);
     // Reading created nothing: still two members, no session left behind but ours.
     assert.equal(nodes[0]!.members().length, 2);
+  });
+
+  it('reads a sharedFs cluster from its directory (--shared-fs)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'herd-cli-sharedfs-'));
+    const fsNodes: ClusterNode[] = [];
+    try {
+      for (const name of ['fs-1', 'fs-2']) {
+        fsNodes.push(await joinCluster({ cluster: 'jobs', node: name, version: '2.0.0', address: `${name}:80`, backend: { sharedFs: dir, heartbeatPort: 0, heartbeatHost: '127.0.0.1' } }));
+      }
+      await waitFor(() => fsNodes.some((n) => n.isPrimary), 20_000, 'a sharedFs primary');
+      const primary = fsNodes.find((n) => n.isPrimary)!;
+      const { stdout } = await run(['cluster', 'status', '--cluster', 'jobs', '--shared-fs', dir]);
+      assert.match(stdout, new RegExp(`^cluster jobs: 2 members, primary ${primary.name} \\(epoch ${primary.epoch}\\)`));
+      assert.match(stdout, /\nfs-1\s+fs-1:80\s+2\.0\.0/);
+    } finally {
+      await Promise.all(fsNodes.map((n) => n.stop(5000)));
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports an empty cluster and refuses bad options', async () => {
