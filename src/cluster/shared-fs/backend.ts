@@ -47,10 +47,11 @@
  *   take over only after `expiresAt + leaseMarginMs` by their clock, so the
  *   old holder has stepped down at least `2 * leaseMarginMs` earlier.
  * - Isolation. Each member file lists whom its owner hears. When a strict
- *   majority of the other (recently written) members hear some member but
- *   not the holder, the holder is cut off from them: after this has lasted
- *   the silence limit it steps down (`deposed`), then releases the lease so
- *   one of them takes it at once. A cut-off node does not take a lease.
+ *   majority of the other members (files recently written, and known to the
+ *   holder for a whole silence limit, so they had time to hear it) hear some
+ *   member but not the holder, the holder is cut off from them: after this
+ *   has lasted the silence limit it steps down (`deposed`), then releases the
+ *   lease so one of them takes it at once. A cut-off node does not take a lease.
  *   When nobody hears anybody (the heartbeat network is down, storage up),
  *   no one is cut off and the primary keeps its role.
  * - Storage unavailable (a read or write of the directory fails): `degraded`
@@ -364,6 +365,9 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
       const read = await this.store.readMembers();
       members = read.members;
       this.memberTemps = read.temps;
+      const known = new Map<string, number>();
+      for (const r of members.values()) known.set(memberKey(r), this.knownSince.get(memberKey(r)) ?? started);
+      this.knownSince = known;
       this.lastMembersRead = started;
     }
     const { lease, older, temps: leaseTemps } = await this.store.readLease();
@@ -375,6 +379,8 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
     }
   }
 
+  /** When each member file (name and incarnation) was first read: we send it heartbeats since. */
+  private knownSince = new Map<string, number>();
   private memberTemps: string[] = [];
   private leaseTemps: string[] = [];
   private olderLeases: number[] = [];
@@ -417,7 +423,13 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
    */
   private isCutOff(now: number): boolean {
     const self = this.self?.name;
-    const others = [...this.snapshot.members.values()].filter((r) => r.member.name !== self && this.isActive(r, now));
+    // Only members we have been sending heartbeats to for a whole silence
+    // limit can tell whether they hear us: a member that just joined (or
+    // whose file we just read) hears its peers before it can hear us.
+    const settled = now - this.options.silenceMs - 2 * this.options.checkIntervalMs;
+    const others = [...this.snapshot.members.values()].filter(
+      (r) => r.member.name !== self && this.isActive(r, now) && (this.knownSince.get(memberKey(r)) ?? now) <= settled,
+    );
     if (others.length === 0 || self === undefined) return false;
     const against = others.filter((r) => !r.hears.includes(self) && r.hears.some((h) => h !== self)).length;
     return against * 2 > others.length;
@@ -651,6 +663,10 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
       });
     }
   }
+}
+
+function memberKey(record: MemberRecord): string {
+  return `${record.member.name}\u0000${record.incarnation}`;
 }
 
 function sleep(ms: number): Promise<void> {
