@@ -7,6 +7,7 @@
 import { after, before, describe } from 'node:test';
 import { ConnectionLossError } from '../../src/errors.js';
 import { createClient, type Client, type ClientOptions } from '../../src/client/index.js';
+import type { ServerOptions } from '../../src/server/options.js';
 import { TestingServer } from '../../src/testing/testing-server.js';
 import { requireTool } from '../support/interop.js';
 import { RawSession } from '../support/raw-session.js';
@@ -28,8 +29,8 @@ export interface RecipeTarget {
   close(): Promise<void>;
 }
 
-async function startHerd(): Promise<RecipeTarget> {
-  const server = await TestingServer.start();
+async function startHerd(options: ServerOptions = {}): Promise<RecipeTarget> {
+  const server = await TestingServer.start(options);
   const proxy = await startProxy('127.0.0.1', server.port);
   return {
     name: 'herd',
@@ -91,14 +92,20 @@ async function startZk(): Promise<RecipeTarget> {
 /**
  * Declares `suite` once per server: `describe('<title> [herd]')` and
  * `describe('<title> [zookeeper]')`. `target()` is valid inside tests.
+ * `options.herd` configures Herd's TestingServer (e.g. a short tickTime);
+ * `options.concurrency` runs the suite's tests at the same time.
  */
-export function forEachTarget(title: string, suite: (target: () => RecipeTarget) => void): void {
+export function forEachTarget(
+  title: string,
+  suite: (target: () => RecipeTarget) => void,
+  options: { herd?: ServerOptions; concurrency?: boolean } = {},
+): void {
   for (const name of ['herd', 'zookeeper'] as const) {
     const available = name === 'herd' || requireTool(undefined, zookeeperAvailable(), 'ZooKeeper 3.8 (java + /usr/share/java/zookeeper.jar)');
-    describe(`${title} [${name}]`, { skip: available ? false : 'ZooKeeper not available' }, () => {
+    describe(`${title} [${name}]`, { skip: available ? false : 'ZooKeeper not available', concurrency: options.concurrency ?? false }, () => {
       let current: RecipeTarget | undefined;
       before(async () => {
-        current = name === 'herd' ? await startHerd() : await startZk();
+        current = name === 'herd' ? await startHerd(options.herd) : await startZk();
       });
       after(async () => {
         await closeAll();
