@@ -95,6 +95,10 @@ describe('sharedFs backend (in one process)', () => {
       await until(() => a.lastView()?.members.length === 2 && b.lastView()?.members.length === 2, 'both see both');
       assert.deepEqual(a.lastView()!.members.map((m) => [m.name, m.data]), [['a', { role: 'web' }], ['b', [1, 2]]]);
       assert.equal(b.lastView()!.members[0]!.address, 'a:7000');
+      // Published data reaches the other member's view.
+      await a.backend.publish({ role: 'db', shards: [1, 2] });
+      await until(() => JSON.stringify(b.lastView()?.members[0]?.data) === '{"role":"db","shards":[1,2]}', 'the new data');
+      assert.deepEqual(a.lastView()!.members[0]!.data, { role: 'db', shards: [1, 2] });
 
       await Promise.all([a.backend.setCandidate(true), b.backend.setCandidate(true)]);
       await until(() => a.isPrimary() || b.isPrimary(), 'a primary');
