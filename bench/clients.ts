@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DriverConfig, DriverResult } from './client-driver.js';
-import { runLoad } from './load-generator.js';
+import { runLoad, type LoadResult } from './load-generator.js';
 import { best } from './server-suites.js';
 import type { BenchServer } from './servers.js';
 import { log, type Row, type Section } from './stats.js';
@@ -55,22 +55,50 @@ export interface ClientBenchOptions {
   profileDir?: string | undefined;
 }
 
-/** Runs both clients `rounds` times, alternating who goes first; keeps each one's best run. */
-async function pair(
-  label: string,
-  config: Omit<DriverConfig, 'client'>,
-  o: ClientBenchOptions,
-): Promise<Record<'herd' | 'nzc', DriverResult>> {
+interface PairResult {
+  herd: DriverResult;
+  nzc: DriverResult;
+  /** The raw wire load generator (no client library) with the same shape: what a free client would get. */
+  wire: LoadResult;
+}
+
+/**
+ * Runs both clients `rounds` times, alternating who goes first, and the raw
+ * wire generator after them in each round; keeps each one's best run.
+ */
+async function pair(server: BenchServer, label: string, config: Omit<DriverConfig, 'client'>, o: ClientBenchOptions): Promise<PairResult> {
   const rounds = o.rounds;
   const runs: Record<'herd' | 'nzc', DriverResult[]> = { herd: [], nzc: [] };
+  const wire: LoadResult[] = [];
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? (['herd', 'nzc'] as const) : (['nzc', 'herd'] as const);
     for (const client of order) {
       log(`clients: ${client} ${label}, round ${round + 1}/${rounds}`);
       runs[client].push(await drive({ ...config, client }, o.profileDir));
     }
+    log(`clients: raw wire ${label}, round ${round + 1}/${rounds}`);
+    wire.push(
+      await runLoad(server, {
+        connections: config.clients,
+        outstanding: config.outstanding,
+        readFraction: config.readFraction,
+        warmupMs: config.warmupMs,
+        durationMs: config.durationMs,
+        nodeCount: config.nodeCount,
+        valueSize: config.valueSize,
+      }),
+    );
   }
-  return { herd: best(runs.herd), nzc: best(runs.nzc) };
+  return { herd: best(runs.herd), nzc: best(runs.nzc), wire: best(wire) };
+}
+
+/** The raw wire generator's figures against nzc's: roughly the most any client could show on this server and machine. */
+function wireCeiling(label: string, r: PairResult): string {
+  const ms = (v: number): string => v.toFixed(3);
+  return (
+    `${label}: raw wire generator (no client library) ${Math.round(r.wire.opsPerSec)} ops/s, p50 ${ms(r.wire.p50)} ms = ` +
+    `${(r.wire.opsPerSec / r.nzc.opsPerSec).toFixed(2)}x nzc: what a client costing nothing gets here (Herd ${(r.herd.opsPerSec / r.nzc.opsPerSec).toFixed(2)}x)`
+  );
 }
 
 /**
@@ -98,8 +126,9 @@ export async function clientComparison(server: BenchServer, o: ClientBenchOption
     ['90/10 mix', 0.9],
   ];
   const pipelined = { clients: o.clients, outstanding: o.outstanding };
+  const bounds: string[] = [];
   for (const [name, readFraction] of workloads) {
-    const results = await pair(`pipelined ${name} (${o.clients} x ${o.outstanding})`, { ...base, ...pipelined, readFraction }, o);
+    const results = await pair(server, `pipelined ${name} (${o.clients} x ${o.outstanding})`, { ...base, ...pipelined, readFraction }, o);
     const h = results.herd;
     const n = results.nzc;
     const label = `${name} pipelined ${o.clients}x${o.outstanding}`;
@@ -110,12 +139,13 @@ export async function clientComparison(server: BenchServer, o: ClientBenchOption
       { metric: `${label}: client CPU / 100k ops`, candidate: h.cpuPer100k, baseline: n.cpuPer100k, unit: 'ms', better: 'lower' },
       { metric: `${label}: server CPU / 100k ops`, candidate: h.serverCpuPer100k, baseline: n.serverCpuPer100k, unit: 'ms', better: 'lower' },
     );
+    bounds.push(cpuBound(name, h, n), wireCeiling(`${name} pipelined`, results));
   }
   for (const [name, readFraction] of [
     ['reads', 1],
     ['writes', 0],
   ] as Array<[string, number]>) {
-    const results = await pair(`sequential ${name} (1 x 1)`, { ...base, clients: 1, outstanding: 1, readFraction }, o);
+    const results = await pair(server, `sequential ${name} (1 x 1)`, { ...base, clients: 1, outstanding: 1, readFraction }, o);
     const h = results.herd;
     const n = results.nzc;
     rows.push(
@@ -124,6 +154,7 @@ export async function clientComparison(server: BenchServer, o: ClientBenchOption
       { metric: `${name} sequential 1x1: p99`, candidate: h.p99, baseline: n.p99, unit: 'ms', better: 'lower' },
       { metric: `${name} sequential 1x1: client CPU / 100k ops`, candidate: h.cpuPer100k, baseline: n.cpuPer100k, unit: 'ms', better: 'lower' },
     );
+    bounds.push(wireCeiling(`${name} sequential`, results));
   }
   const against = server.name === 'ZooKeeper' ? 'ZooKeeper 3.8' : `${server.name}'s server`;
   return {
@@ -135,6 +166,26 @@ export async function clientComparison(server: BenchServer, o: ClientBenchOption
       'each client runs alone in its own process; client CPU is that process\'s user+system time during the window, server CPU the server process\'s in the same window',
       'pipelined throughput is bounded by the CPU the client and the server together need per op when they share the machine\'s cores',
       `${o.clients} sessions x ${o.outstanding} outstanding for pipelined rows (issue 4), 1 x 1 for sequential rows; best of ${o.rounds} interleaved rounds`,
+      ...bounds,
     ],
   };
+}
+
+/**
+ * What the CPU figures allow: when client and server share saturated cores,
+ * throughput is inversely proportional to their CPU per op together, so the
+ * ratio cannot exceed nzc's (client + server) over Herd's, nor, even with a
+ * client costing nothing, nzc's (client + server) over the server's alone.
+ */
+function cpuBound(name: string, h: DriverResult, n: DriverResult): string {
+  const us = (ms100k: number): number => ms100k / 100;
+  const herd = us(h.cpuPer100k + h.serverCpuPer100k);
+  const nzc = us(n.cpuPer100k + n.serverCpuPer100k);
+  if (!Number.isFinite(herd) || !Number.isFinite(nzc)) return `${name}: no server CPU figures`;
+  const cores = (r: DriverResult, perOp: number): string => ((r.opsPerSec * perOp) / 1e6).toFixed(2);
+  return (
+    `${name} CPU bound: client+server ${herd.toFixed(1)} us/op with Herd, ${nzc.toFixed(1)} with nzc ` +
+    `(${cores(h, herd)} and ${cores(n, nzc)} cores busy): at most ${(nzc / herd).toFixed(2)}x when the cores are the limit, ` +
+    `${(nzc / us(h.serverCpuPer100k)).toFixed(2)}x with a client costing nothing`
+  );
 }
