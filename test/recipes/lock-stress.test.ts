@@ -22,10 +22,10 @@
  * gets 5 x 20 with one kill per recipe: the protocol is the same, and the
  * per-server risks, expiry and watch delivery, are exercised by a kill and
  * a hundred handoffs; its JVM is slower to start and to serve, and the full
- * run there would cost about a minute more. Measured: about 35 s of CPU
- * for Herd's part and 15 s for ZooKeeper's, so 79 s for the file at a load
- * average of 18 (other work on both cores); with the cores to itself it is
- * far less, but at load averages above 20 it can pass 120 s.
+ * run there would cost about a minute more. Measured: the file uses about
+ * 60 s of CPU (user + system, all processes; 0.3 s of it per worker start)
+ * and took 79 s at a load average of 18 (other work on both cores); at
+ * load averages above 20 it can pass 120 s.
  * Lease is not here: a lease is a time (whole seconds, Kazoo's format), not
  * a hold that ends on release or death, so 10 x 100 of them would take
  * 1000 s; lease.test.ts checks its exclusion and expiry.
