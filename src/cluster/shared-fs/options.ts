@@ -38,7 +38,7 @@ export interface SharedFsOptions {
   heartbeatTimeoutMs?: number;
   /** Heartbeats a member may miss before it is removed. Default 3. */
   missedHeartbeats?: number;
-  /** How often the shared directory is read (members, lease). Default 250. */
+  /** How often the lease file is read (the member files every other time). Default 250. */
   checkIntervalMs?: number;
   /** Duration of the primary lease; the holder renews it every third of it. Default 3000. */
   leaseMs?: number;
