@@ -19,6 +19,12 @@ import type { HerdServer } from './server.js';
 
 export { HERD_VERSION } from './admin/commands.js';
 
+/**
+ * What telnet sends when it closes (IAC DO TIMING-MARK, read as a word):
+ * ZooKeeper lists it among its words, as "telnet close", to keep its logs clean.
+ */
+const TELNET_CLOSE = '\xff\xf4\xff\xfd';
+
 /** Bytes `stmk` reads after the word: a Java long. */
 const TRACE_MASK_BYTES = 8;
 
@@ -31,9 +37,16 @@ export class FourLetterWords {
    * (call again with more). `after`: the bytes received after the word.
    */
   answer(conn: ServerConnection, word: string, after: Buffer): string | Promise<string> | null | typeof NEED_MORE_BYTES {
+    const allowed = this.server.options.fourLetterWords;
+    if (word === TELNET_CLOSE) {
+      // Known to ZooKeeper (so it is counted and refused by name) but no command: with '*' it is a bad length.
+      if (allowed === 'all') return null;
+      conn.received++;
+      this.server.metrics.packetsReceived++;
+      return this.sent(conn, 'telnet close is not executed because it is not in the whitelist.\n');
+    }
     const command = commandByWord(word);
     if (!command) return null;
-    const allowed = this.server.options.fourLetterWords;
     const enabled = allowed === 'all' || allowed.has(word) || word === 'srvr';
     // ZooKeeper reads stmk's mask only once the word passed the whitelist.
     if (enabled && word === 'stmk' && after.length < TRACE_MASK_BYTES) return NEED_MORE_BYTES;

@@ -341,6 +341,8 @@ describe('four-letter word whitelist', () => {
       for (const w of ['cons', 'crst', 'srst', 'conf', 'envi', 'dirs', 'wchs', 'wchc', 'wchp', 'dump', 'gtmk', 'hash']) {
         assert.equal(await word(w), `${w} is not executed because it is not in the whitelist.\n`);
       }
+      // telnet's close sequence is a word ZooKeeper knows by the name "telnet close".
+      assert.equal(await rawWord(zk.port, [Buffer.from([0xff, 0xf4, 0xff, 0xfd])]), 'telnet close is not executed because it is not in the whitelist.\n');
       // Refused at once, without waiting for the mask (ZooKeeper checks the list before reading it).
       assert.equal(await rawWord(zk.port, [Buffer.from('stmk')], 0, 3_000), 'stmk is not executed because it is not in the whitelist.\n');
     });
@@ -355,7 +357,9 @@ describe('four-letter word whitelist', () => {
   });
 
   it("enables everything with '*', also inside a list", async () => {
-    await withServer('ruok, *', async (word) => {
+    await withServer('ruok, *', async (word, zk) => {
+      // Enabled but no command: read as a (negative) frame length, and the connection is closed.
+      assert.equal(await rawWord(zk.port, [Buffer.from([0xff, 0xf4, 0xff, 0xfd])]), '');
       assert.match(await word('dump'), /^SessionTracker dump:\n/);
       assert.match(await word('envi'), /^Environment:\n/);
     });

@@ -137,6 +137,8 @@ describe('admin output shape matches ZooKeeper 3.8', { skip: !zookeeperAvailable
       answers[name].set('gtmk after stmk', await fourLetterWord('127.0.0.1', port, 'gtmk'));
       answers[name].set('stmk back', await rawWord(port, [stmkBytes(306n)]));
       answers[name].set('hash', await fourLetterWord('127.0.0.1', port, 'hash'));
+      // telnet's close sequence: known, no command; with '*' the connection is just closed.
+      answers[name].set('telnet close', await rawWord(port, [Buffer.from([0xff, 0xf4, 0xff, 0xfd])]));
     }
     // The resets last: they change the counters above.
     for (const word of ['crst', 'srst']) {
@@ -153,7 +155,7 @@ describe('admin output shape matches ZooKeeper 3.8', { skip: !zookeeperAvailable
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  for (const word of ['ruok', 'isro', 'crst', 'srst', 'gtmk', 'stmk', 'gtmk after stmk', 'stmk back', 'hash']) {
+  for (const word of ['ruok', 'isro', 'crst', 'srst', 'gtmk', 'stmk', 'gtmk after stmk', 'stmk back', 'hash', 'telnet close']) {
     it(`${word}: the same text`, (t) => {
       if (!zk) return t.skip('ZooKeeper not available');
       assert.equal(answers.herd.get(word), answers.zk.get(word));
