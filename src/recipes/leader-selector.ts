@@ -66,8 +66,7 @@ class CuratorMutex extends Lock {
   // 'lock' without its dash: Lock reads a sequence as Kazoo does, `-?\d{10}`
   // (ZooKeeper's counter past 2^31 prints negative), so the dash of `lock-`
   // is read as a sign. Matching on 'lock' reads it so for every contender
-  // alike (`-0000000007`); with 'lock-' our own node's sequence would keep
-  // its dash and others' would not, and we would sort ourselves first.
+  // alike (`-0000000007`), the sort order Curator's nodes get from Kazoo's rule.
   protected override readonly nodeName: string = 'lock';
   protected override readonly excludeNames: readonly string[] = ['lock'];
   private curatorPrefix: string | undefined;

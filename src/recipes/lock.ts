@@ -306,7 +306,7 @@ export class Lock extends EventEmitter<LockEvents> {
 
   /** The contenders we wait for that are before us in sequence order, in that order. */
   private contendersAhead(children: readonly string[], pattern: RegExp): string[] {
-    const own = this.ownSeq();
+    const own = this.ownSeq(pattern);
     const ahead: string[] = [];
     for (const c of sortContenders(children, pattern)) {
       if (c.name === this.node || c.seq >= own) break;
@@ -315,8 +315,15 @@ export class Lock extends EventEmitter<LockEvents> {
     return ahead;
   }
 
-  private ownSeq(): string {
-    return /(-?\d{10})$/.exec(this.node ?? '')?.[1] ?? '';
+  /**
+   * Our sequence, read with the contenders' pattern when our own node is one
+   * of them, so a node name ending in '-' is read alike for all; a read
+   * lock's own `__rlock__` node is not in its pattern (readers do not wait
+   * for readers), so it falls back to the trailing digits.
+   */
+  private ownSeq(pattern: RegExp): string {
+    const node = this.node ?? '';
+    return (pattern.exec(node) ?? /(-?\d{10})$/.exec(node))?.[1] ?? '';
   }
 
   private dropWatch(path: string, listener: WatchListener): void {

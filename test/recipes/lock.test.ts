@@ -29,6 +29,23 @@ forEachTarget('Lock', (target) => {
     assert.deepEqual(await a.getChildren(`${path}/l`), []);
   });
 
+  it('orders contenders alike when the node name ends in a dash (read as a sign by the sequence pattern)', async () => {
+    class DashLock extends Lock {
+      protected override readonly nodeName: string = 'lock-';
+      protected override readonly excludeNames: readonly string[] = ['lock-'];
+    }
+    const [a, b] = [await connect(target()), await connect(target())];
+    const path = uniquePath('lock-dash');
+    const first = new DashLock(a, path, { identifier: 'first' });
+    const second = new DashLock(b, path, { identifier: 'second' });
+    assert.equal(await first.acquire(), true);
+    assert.equal(await second.acquire({ timeout: 300 }).catch((e: Error) => e.name), 'LockTimeoutError', 'second waits for first');
+    assert.equal(second.isAcquired, false);
+    await first.release();
+    assert.equal(await second.acquire({ timeout: 10_000 }), true);
+    await second.release();
+  });
+
   it('gives mutual exclusion to 5 clients contending 8 times each', async () => {
     const path = uniquePath('lock-contend');
     const checker = new HolderChecker();
