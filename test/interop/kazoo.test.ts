@@ -15,23 +15,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { startServer } from '../../src/server/server.js';
-import { PYTHON, kazooAvailable, requireTool } from '../support/interop.js';
+import { PYTHON, kazooAvailable, repoRoot, requireTool } from '../support/interop.js';
 import { startZooKeeper, zookeeperAvailable, type ZooKeeperServer } from '../support/zookeeper.js';
-
-/** The repository root: this file runs from build/test/interop/, its sources are in test/interop/. */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-  return dir;
-}
 
 const SCRIPTS = join(repoRoot(), 'test', 'interop', 'kazoo');
 

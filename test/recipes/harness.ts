@@ -98,9 +98,9 @@ async function startZk(): Promise<RecipeTarget> {
 export function forEachTarget(
   title: string,
   suite: (target: () => RecipeTarget) => void,
-  options: { herd?: ServerOptions; concurrency?: boolean } = {},
+  options: { herd?: ServerOptions; concurrency?: boolean; targets?: readonly RecipeTarget['name'][] } = {},
 ): void {
-  for (const name of ['herd', 'zookeeper'] as const) {
+  for (const name of options.targets ?? (['herd', 'zookeeper'] as const)) {
     const available = name === 'herd' || requireTool(undefined, zookeeperAvailable(), 'ZooKeeper 3.8 (java + /usr/share/java/zookeeper.jar)');
     describe(`${title} [${name}]`, { skip: available ? false : 'ZooKeeper not available', concurrency: options.concurrency ?? false }, () => {
       let current: RecipeTarget | undefined;

@@ -11,19 +11,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, readdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { Client } from '../../src/client/index.js';
 import { Barrier, Counter, DoubleBarrier, Election, Lock, LockingQueue, NonBlockingLease, Party, Queue, Semaphore } from '../../src/recipes/index.js';
-import { PYTHON, kazooAvailable, requireTool } from '../support/interop.js';
+import { PYTHON, kazooAvailable, repoRoot, requireTool } from '../support/interop.js';
 import { connect, forEachTarget, sleep, uniquePath, waitFor, type RecipeTarget } from './harness.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
-  return dir;
-}
 const WORKER = join(repoRoot(), 'test', 'recipes', 'kazoo', 'worker.py');
 
 interface Worker {

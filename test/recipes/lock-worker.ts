@@ -1,5 +1,5 @@
 /**
- * A child process for lock-stress.test.ts: acquires a lock-like recipe
+ * A child process for lock-stress.ts: acquires a lock-like recipe
  * `rounds` times with random hold times and pauses. Around each hold it
  * appends its own timestamps to its log file, for the test's checker:
  *

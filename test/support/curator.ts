@@ -8,9 +8,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CURATOR_JARS, curatorAvailable, javaCommand } from './interop.js';
+import { join } from 'node:path';
+import { CURATOR_JARS, curatorAvailable, javaCommand, repoRoot } from './interop.js';
 import { FAST_JVM_FLAGS, JAVA_LIB_DIR, ZOOKEEPER_JAR } from './zookeeper.js';
 
 /**
@@ -45,17 +44,6 @@ export function javacAvailable(): boolean {
 /** True when the Curator drivers can be compiled and run. */
 export function curatorToolsAvailable(): boolean {
   return curatorAvailable() && javacAvailable() && existsSync(join(JAVA_LIB_DIR, 'slf4j-nop.jar'));
-}
-
-/** The repository root (this file runs from build/test/support/). */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-  return dir;
 }
 
 /**

@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 
 /** The interpreter Debian's `python3-kazoo` installs into; a pyenv/venv python would not see it. */
@@ -11,6 +13,17 @@ export const CURATOR_JARS: readonly string[] = [
   '/usr/share/java/curator-framework.jar',
   '/usr/share/java/curator-recipes.jar',
 ];
+
+/** The repository root (test files run from build/test/..., their data files stay in test/...). */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+  return dir;
+}
 
 const cache = new Map<string, boolean>();
 
