@@ -5,29 +5,15 @@
  */
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Client } from '../../src/client/index.js';
-import { DuplicateNodeError, readCoordinationView, type JoinClusterOptions, type MembersChange } from '../../src/cluster/index.js';
-import { connect, forEachTarget, sleep, waitFor } from '../recipes/harness.js';
-import { joinRecorded, Worker, type Recorded } from './support.js';
-
-let counter = 0;
-function clusterName(): string {
-  return `c-${process.pid}-${Date.now().toString(36)}-${counter++}`;
-}
+import { forEachTarget, sleep, waitFor } from '../recipes/harness.js';
+import { clusterName, CoordinationMembers, primaries, Worker, type JoinOptions, type Recorded } from './support.js';
 
 const SESSION_MS = 4000;
 
 forEachTarget('cluster faults (coordination backend)', (target) => {
-  const running: Recorded[] = [];
-  const join = async (options: Omit<JoinClusterOptions, 'backend'> & { backend?: JoinClusterOptions['backend'] }, shared?: string[]): Promise<Recorded> => {
-    const rec = await joinRecorded({ backend: { coordination: target().connectionString, sessionTimeoutMs: SESSION_MS }, ...options }, shared);
-    running.push(rec);
-    return rec;
-  };
-  const leaveAll = async (): Promise<void> => {
-    await Promise.all(running.splice(0).map((r) => r.node.stop(5000)));
-  };
-  const primaries = (recs: Recorded[]): Recorded[] => recs.filter((r) => r.node.isPrimary);
+  const members = new CoordinationMembers(target, SESSION_MS);
+  const join = (options: JoinOptions, shared?: string[]): Promise<Recorded> => members.join(options, shared);
+  const leaveAll = (): Promise<void> => members.leaveAll();
 
   it('service unreachable: every node degraded, no promotion, recovered without restart', async () => {
     const cluster = clusterName();

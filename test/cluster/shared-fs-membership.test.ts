@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createCluster, elections, primaries, sorted } from './shared-fs-harness.js';
+import { createCluster, elections, primaries } from './shared-fs-harness.js';
 
 const NAMES = ['n1', 'n2', 'n3'];
 

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { joinCluster, type ClusterNode, type JoinClusterOptions } from '../../src/cluster/index.js';
+import type { RecipeTarget } from '../recipes/harness.js';
 
 export interface Recorded {
   node: ClusterNode;
@@ -15,6 +16,45 @@ export interface Recorded {
   epochs: number[];
   degraded: number;
   recovered: number;
+}
+
+let clusters = 0;
+
+/** A cluster name no other test (or earlier run on the same server) uses. */
+export function clusterName(): string {
+  return `c-${process.pid}-${Date.now().toString(36)}-${clusters++}`;
+}
+
+/** Options of {@link CoordinationMembers.join}: the backend defaults to the target's server. */
+export type JoinOptions = Omit<JoinClusterOptions, 'backend'> & { backend?: JoinClusterOptions['backend'] };
+
+/**
+ * The nodes a coordination-backend suite joined on one target, all stopped
+ * by `leaveAll` (call it after each test).
+ */
+export class CoordinationMembers {
+  private readonly running: Recorded[] = [];
+
+  constructor(
+    private readonly target: () => RecipeTarget,
+    private readonly sessionTimeoutMs: number,
+  ) {}
+
+  async join(options: JoinOptions, shared?: string[]): Promise<Recorded> {
+    const backend = { coordination: this.target().connectionString, sessionTimeoutMs: this.sessionTimeoutMs };
+    const rec = await joinRecorded({ backend, ...options }, shared);
+    this.running.push(rec);
+    return rec;
+  }
+
+  async leaveAll(): Promise<void> {
+    await Promise.all(this.running.splice(0).map((r) => r.node.stop(5000)));
+  }
+}
+
+/** The recorded nodes that are primary now. */
+export function primaries(recs: readonly Recorded[]): Recorded[] {
+  return recs.filter((r) => r.node.isPrimary);
 }
 
 /** Joins with callbacks that record into the returned log. */
