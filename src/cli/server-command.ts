@@ -26,6 +26,8 @@ export const SERVER_USAGE = `Options for server:
   --max-client-connections <n>   connections per client IP, 0 = unlimited (default 60)
   --max-outstanding-requests <n> unanswered requests before reading pauses (default 1000)
   --max-frame-size <bytes>       largest request accepted (default 1048575)
+  --max-send-buffer <bytes>      unsent replies and notifications before a slow
+                                 reader's connection is closed (default 16777216)
 `;
 
 function portOption(flag: string, text: string): number {
@@ -56,12 +58,14 @@ export async function runServerCommand(rest: string[]): Promise<void> {
       'max-client-connections': { type: 'string' },
       'max-outstanding-requests': { type: 'string' },
       'max-frame-size': { type: 'string' },
+      'max-send-buffer': { type: 'string' },
     },
   });
   const limits: ServerOptions = {
     ...intOption('max-client-connections', values['max-client-connections'], 'maxClientConnections'),
     ...intOption('max-outstanding-requests', values['max-outstanding-requests'], 'maxOutstandingRequests'),
     ...intOption('max-frame-size', values['max-frame-size'], 'maxFrameSize'),
+    ...intOption('max-send-buffer', values['max-send-buffer'], 'maxSendBuffer', 1),
   };
   const handle = await startServer({
     port: Number(values.port),
@@ -82,10 +86,10 @@ export async function runServerCommand(rest: string[]): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
-function intOption<K extends keyof ServerOptions>(flag: string, text: string | undefined, key: K): Partial<ServerOptions> {
+function intOption<K extends keyof ServerOptions>(flag: string, text: string | undefined, key: K, min = 0): Partial<ServerOptions> {
   if (text === undefined) return {};
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${flag} must be a non-negative integer, got '${text}'`);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${flag} must be an integer of at least ${min}, got '${text}'`);
   return { [key]: n };
 }
 
