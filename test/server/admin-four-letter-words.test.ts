@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '../../src/client/index.js';
 import { startServer, type ServerHandle } from '../../src/server/server.js';
-import { fourLetterWord, lines, makeTraffic, parseMntr, parseSrvr, rawWord, stmkBytes } from './admin-support.js';
+import { fourLetterWord, lines, makeTraffic, parseMntr, parseSrvr, rawWord, stmkBytes, MNTR_KEYS } from './admin-support.js';
 
 /**
  * Every four-letter word on Herd's client port answers in ZooKeeper 3.8's
@@ -96,21 +96,7 @@ describe('four-letter words', () => {
   it('mntr has one zk_<key>\\t<value> line per figure, with non-zero values after traffic', async () => {
     const m = parseMntr(await word('mntr'));
     for (const key of [
-      'version',
-      'avg_latency',
-      'max_latency',
-      'min_latency',
-      'packets_received',
-      'packets_sent',
-      'num_alive_connections',
-      'outstanding_requests',
-      'server_state',
-      'znode_count',
-      'watch_count',
-      'ephemerals_count',
-      'approximate_data_size',
-      'open_file_descriptor_count',
-      'max_file_descriptor_count',
+      ...MNTR_KEYS,
       'global_sessions',
       'uptime',
       'avg_fsynctime',

@@ -32,6 +32,25 @@ export function lines(text: string): string[] {
   return out;
 }
 
+/** mntr keys (without `zk_`) that Herd and ZooKeeper 3.8 standalone both print. */
+export const MNTR_KEYS = [
+  'version',
+  'avg_latency',
+  'max_latency',
+  'min_latency',
+  'packets_received',
+  'packets_sent',
+  'num_alive_connections',
+  'outstanding_requests',
+  'server_state',
+  'znode_count',
+  'watch_count',
+  'ephemerals_count',
+  'approximate_data_size',
+  'open_file_descriptor_count',
+  'max_file_descriptor_count',
+];
+
 /** mntr as a map, as monitoring agents read it: `zk_<key>\t<value>` per line. */
 export function parseMntr(text: string): Map<string, string> {
   const out = new Map<string, string>();

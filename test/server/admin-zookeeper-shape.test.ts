@@ -9,7 +9,7 @@ import { startServer, type ServerHandle } from '../../src/server/server.js';
 import { requireTool } from '../support/interop.js';
 import { freePort } from '../support/ports.js';
 import { JAVA_LIB_DIR, startZooKeeper, zookeeperAvailable, type ZooKeeperServer } from '../support/zookeeper.js';
-import { fourLetterWord, lines, makeTraffic, parseMntr, rawWord, stmkBytes } from './admin-support.js';
+import { fourLetterWord, lines, makeTraffic, parseMntr, rawWord, stmkBytes, MNTR_KEYS } from './admin-support.js';
 
 /**
  * Herd's four-letter words and AdminServer JSON have the same shape as real
@@ -75,23 +75,6 @@ const SERVLET_JAR = join(JAVA_LIB_DIR, 'servlet-api.jar');
 
 const WORDS = ['ruok', 'isro', 'srvr', 'stat', 'mntr', 'cons', 'conf', 'envi', 'dirs', 'wchs', 'wchc', 'wchp', 'dump'];
 
-const MNTR_KEYS = [
-  'version',
-  'avg_latency',
-  'max_latency',
-  'min_latency',
-  'packets_received',
-  'packets_sent',
-  'num_alive_connections',
-  'outstanding_requests',
-  'server_state',
-  'znode_count',
-  'watch_count',
-  'ephemerals_count',
-  'approximate_data_size',
-  'open_file_descriptor_count',
-  'max_file_descriptor_count',
-];
 
 describe('admin output shape matches ZooKeeper 3.8', { skip: !zookeeperAvailable() && !process.env.CI }, () => {
   let dir: string;
