@@ -14,7 +14,7 @@ import type { WatcherEvent } from '../jute/records/watcher-event.js';
 import type { Codec } from '../jute/writer.js';
 import { Acls } from './acl.js';
 import { Chroot } from './chroot.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../base/clock.js';
 import { parseConnectionString } from './connection-string.js';
 import { invalidModeReason, isSequential, isTTL, type CreateModeName } from './create-mode.js';
 import { copyData, toBuffer, type Data } from './data.js';
@@ -116,7 +116,8 @@ export class Client extends EventEmitter<ClientEvents> {
   private readonly chrootMap: Chroot;
   private readonly watches = new WatchRegistry();
   private readonly streams = new Set<WatchStream>();
-  private readonly clock: Clock;
+  /** The time source of this client's timers (the `clock` option); recipes built on this client use it too. */
+  readonly clock: Clock;
 
   constructor(connectionString: string, options: ClientOptions = {}) {
     super();

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../base/clock.js';
 
 /** What the heartbeat needs from the session: a narrow interface, not the session. */
 export interface HeartbeatTarget {

@@ -29,7 +29,7 @@ export { Acls, ANYONE_ID, AUTH_IDS, digestId } from './acl.js';
 export { parseConnectionString, DEFAULT_PORT } from './connection-string.js';
 export type { ConnectionString, HostPort } from './connection-string.js';
 export type { BackoffOptions } from './backoff.js';
-export type { Clock } from './clock.js';
+export type { Clock } from '../base/clock.js';
 export { retry } from './retry.js';
 export { pathPrefixes } from './tree.js';
 export type { RetryPolicy } from './retry.js';

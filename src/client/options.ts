@@ -1,6 +1,6 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { BackoffOptions } from './backoff.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../base/clock.js';
 
 /** Credentials sent after every (re)connect, as ZooKeeper's addAuthInfo. */
 export interface AuthInfo {

@@ -1,6 +1,6 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import type { Clock } from './clock.js';
+import type { Clock } from '../base/clock.js';
 import type { HostPort } from './connection-string.js';
 import type { ClientTlsOptions } from './options.js';
 

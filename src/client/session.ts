@@ -16,7 +16,7 @@ import { ConnectRequestCodec, ConnectResponseCodec, type ConnectResponse } from 
 import { ReplyHeaderCodec, RequestHeaderCodec, type ReplyHeader } from '../jute/records/headers.js';
 import { WatcherEventCodec, type WatcherEvent } from '../jute/records/watcher-event.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../base/clock.js';
 import { Connection } from './connection.js';
 import type { HostPort } from './connection-string.js';
 import { Heartbeat } from './heartbeat.js';

@@ -48,7 +48,7 @@ import {
   throwIfAborted,
   uuidHex,
   waitForWake,
-} from './support.js';
+} from './internal/index.js';
 
 export interface WaitOptions {
   /** ms; default for ever. */

@@ -34,7 +34,7 @@
 import type { Client } from '../client/index.js';
 import { BadVersionError } from '../errors.js';
 import { RecipeError } from './errors.js';
-import { ensurePath, isConnectionLoss, retry } from './support.js';
+import { ensurePath, isConnectionLoss, retry } from './internal/index.js';
 
 export interface CounterOptions {
   /** The value of an empty node. Default 0. */

@@ -27,7 +27,7 @@ import { EventEmitter } from 'node:events';
 import type { Client } from '../client/index.js';
 import { CancelledError } from './errors.js';
 import { Lock } from './lock.js';
-import type { HoldOptions } from './support.js';
+import type { HoldOptions } from './internal/index.js';
 
 export interface ElectionOptions extends HoldOptions {
   /** Our identifier, readable by everyone through {@link Election.contenders}. Default ''. */

@@ -21,7 +21,7 @@ export type { DoubleBarrierOptions, WaitOptions } from './barrier.js';
 export { Queue, LockingQueue } from './queue.js';
 export type { PutOptions } from './queue.js';
 export { RecipeError, LockTimeoutError, CancelledError, SessionLostError } from './errors.js';
-export type { HoldOptions } from './support.js';
+export type { HoldOptions } from './internal/index.js';
 export { NonBlockingLease, MultiNonBlockingLease, Lease, readLeaseHolder, formatLeaseTime, LEASE_HOLDER_NODE } from './lease.js';
 export type { LeaseOptions, LeaseHolder } from './lease.js';
 export { SetPartitioner, roundRobinPartition } from './set-partitioner.js';

@@ -52,7 +52,7 @@ import {
   waitForWake,
   type HoldOptions,
   readChildTexts,
-} from './support.js';
+} from './internal/index.js';
 
 /** Curator's latch node name (after the protection prefix). */
 export const LATCH_NODE_NAME = 'latch-';

@@ -39,7 +39,7 @@ import { EventEmitter } from 'node:events';
 import type { Client } from '../client/index.js';
 import { CancelledError, RecipeError } from './errors.js';
 import { Lock } from './lock.js';
-import { isSessionGone, sleep, type HoldOptions } from './support.js';
+import { isSessionGone, sleep, type HoldOptions } from './internal/index.js';
 
 /** The node name of Curator's InterProcessMutex, which its LeaderSelector queues on. */
 export const CURATOR_LOCK_NODE_NAME = 'lock-';

@@ -38,7 +38,7 @@ import type { Client } from '../client/index.js';
 import { NoNodeError, NodeExistsError } from '../errors.js';
 import { Lock } from './lock.js';
 import { LockTimeoutError } from './errors.js';
-import { Wakeup, ensurePath, joinPath, retry, throwIfAborted, waitForWake } from './support.js';
+import { Wakeup, ensurePath, joinPath, retry, throwIfAborted, waitForWake } from './internal/index.js';
 
 export const LEASE_HOLDER_NODE = 'lease_holder';
 const LEASE_VERSION = 1;

@@ -72,7 +72,7 @@ import {
   type HoldOptions,
   readChildTexts,
   runHeld,
-} from './support.js';
+} from './internal/index.js';
 
 /** Kazoo's node name of an exclusive (write) contender. */
 export const LOCK_NODE_NAME = '__lock__';

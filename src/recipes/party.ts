@@ -34,7 +34,7 @@
 import { EventEmitter } from 'node:events';
 import type { Client } from '../client/index.js';
 import { NoNodeError, NodeExistsError } from '../errors.js';
-import { deleteIfExists, ensurePath, isConnectionLoss, isSessionGone, joinPath, retry, uuidHex, readChildTexts } from './support.js';
+import { deleteIfExists, ensurePath, isConnectionLoss, isSessionGone, joinPath, retry, uuidHex, readChildTexts } from './internal/index.js';
 import { SessionLostError } from './errors.js';
 
 /** Kazoo's marker in Party member names. */

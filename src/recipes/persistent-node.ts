@@ -37,7 +37,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Client, CreateModeName, WatchEvent } from '../client/index.js';
 import { NoNodeError, NodeExistsError } from '../errors.js';
-import { Wakeup, deleteIfExists, ensurePath, isConnectionLoss, isSessionGone, parentPath, retry, waitForWake } from './support.js';
+import { Wakeup, deleteIfExists, ensurePath, isConnectionLoss, isSessionGone, parentPath, retry, waitForWake } from './internal/index.js';
 import { LockTimeoutError } from './errors.js';
 
 export type PersistentNodeMode = 'ephemeral' | 'ephemeralSequential' | 'persistent';

@@ -56,7 +56,7 @@ import {
   throwIfAborted,
   uuidHex,
   waitForWake,
-} from './support.js';
+} from './internal/index.js';
 
 export interface PutOptions {
   /** 0..999, lower is sooner. Default 100. */

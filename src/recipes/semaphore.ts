@@ -55,7 +55,7 @@ import {
   type HoldOptions,
   readChildTexts,
   runHeld,
-} from './support.js';
+} from './internal/index.js';
 
 export interface SemaphoreOptions extends HoldOptions {
   /** Stored as the lease node's data; see {@link Semaphore.leaseHolders}. Default ''. */

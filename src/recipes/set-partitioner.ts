@@ -42,7 +42,7 @@ import type { Client } from '../client/index.js';
 import { LockTimeoutError, RecipeError, SessionLostError } from './errors.js';
 import { Lock } from './lock.js';
 import { ShallowParty } from './party.js';
-import { Wakeup, ensurePath, joinPath, retry, sleep, waitForWake } from './support.js';
+import { Wakeup, ensurePath, joinPath, retry, sleep, waitForWake } from './internal/index.js';
 
 export type PartitionState = 'allocating' | 'acquired' | 'release' | 'failure';
 

@@ -31,7 +31,7 @@ import { EventEmitter } from 'node:events';
 import type { Client } from '../client/index.js';
 import { BadVersionError, NoNodeError, NodeExistsError } from '../errors.js';
 import { RecipeError } from './errors.js';
-import { ensurePath, isConnectionLoss, parentPath, retry } from './support.js';
+import { ensurePath, isConnectionLoss, parentPath, retry } from './internal/index.js';
 import { DataWatch } from './watchers.js';
 
 export interface SharedConfigOptions<T> {

@@ -39,7 +39,7 @@ import { EventEmitter } from 'node:events';
 import type { Client, WatchEvent } from '../client/index.js';
 import type { Stat } from '../jute/records/stat.js';
 import { NoNodeError, UnimplementedError } from '../errors.js';
-import { isSessionGone, joinPath, retry } from './support.js';
+import { isSessionGone, joinPath, retry } from './internal/index.js';
 
 export interface CachedNode {
   readonly data: Buffer | null;

@@ -41,7 +41,7 @@
 import type { Client, WatchEvent } from '../client/index.js';
 import type { Stat } from '../jute/records/stat.js';
 import { NoNodeError } from '../errors.js';
-import { retry, isSessionGone } from './support.js';
+import { retry, isSessionGone } from './internal/index.js';
 
 type Verdict = boolean | void | undefined;
 

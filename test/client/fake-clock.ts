@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/client/clock.js';
+import type { Clock } from '../../src/base/clock.js';
 
 /** A clock driven by hand: `advance(ms)` runs the timers that fall due, in order. */
 export class FakeClock implements Clock {

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { systemClock } from '../../src/client/clock.js';
+import { systemClock } from '../../src/base/clock.js';
 import type { HostPort } from '../../src/client/connection-string.js';
 import { createClient, type Client, type ClientOptions, type StateChange } from '../../src/client/index.js';
 import { RwServerSearch } from '../../src/client/rw-server-search.js';

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { joinCluster, type ClusterNode, type JoinClusterOptions } from '../../src/cluster/index.js';
-import type { RecipeTarget } from '../recipes/harness.js';
+import type { Target } from '../support/targets.js';
 
 export interface Recorded {
   node: ClusterNode;
@@ -36,7 +36,7 @@ export class CoordinationMembers {
   private readonly running: Recorded[] = [];
 
   constructor(
-    private readonly target: () => RecipeTarget,
+    private readonly target: () => Target,
     private readonly sessionTimeoutMs: number,
   ) {}
 

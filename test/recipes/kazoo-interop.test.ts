@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline';
 import type { Client } from '../../src/client/index.js';
 import { Barrier, Counter, DoubleBarrier, Election, Lock, LockingQueue, NonBlockingLease, Party, Queue, Semaphore } from '../../src/recipes/index.js';
 import { PYTHON, kazooAvailable, repoRoot, requireTool } from '../support/interop.js';
-import { connect, forEachTarget, sleep, uniquePath, waitFor, type RecipeTarget } from './harness.js';
+import { connect, forEachTarget, sleep, uniquePath, waitFor, type Target } from './harness.js';
 
 const WORKER = join(repoRoot(), 'test', 'recipes', 'kazoo', 'worker.py');
 
@@ -84,7 +84,7 @@ async function critical(dir: string, who: string, stats: { entries: number; viol
 
 /** Runs Kazoo workers and Herd loops together, after every worker is connected. */
 async function contend(
-  target: RecipeTarget,
+  target: Target,
   workers: string[][],
   herdLoops: Array<(client: Client) => Promise<void>>,
 ): Promise<Record<string, unknown>[]> {

@@ -34,7 +34,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { forEachTarget, sleep, uniquePath, type RecipeTarget } from './harness.js';
+import { forEachTarget, sleep, uniquePath, type Target } from './harness.js';
 import type { StressRecipe, WorkerConfig } from './lock-worker.js';
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'lock-worker.js');
@@ -76,7 +76,7 @@ function randomInt(lo: number, hi: number): number {
   return lo + Math.floor(Math.random() * (hi - lo + 1));
 }
 
-async function runStress(target: RecipeTarget, recipe: StressRecipe, plan: Plan, dir: string): Promise<Outcome> {
+async function runStress(target: Target, recipe: StressRecipe, plan: Plan, dir: string): Promise<Outcome> {
   const path = uniquePath(`stress-${recipe}`);
   const procs: Proc[] = [];
   const kills: number[] = [];
@@ -214,7 +214,7 @@ const RECIPES: Array<[StressRecipe, string]> = [
 ];
 
 /** The stress suite on one server (one test file per server: each stays well inside the runner's 120 s per file). */
-export function lockStressSuite(server: RecipeTarget['name']): void {
+export function lockStressSuite(server: Target['name']): void {
   forEachTarget(
     'Lock-like recipes under stress (processes, random delays, SIGKILL of holders)',
     (target) => {

@@ -49,7 +49,7 @@
 import { EventEmitter } from 'node:events';
 import { createClient, op, isTransactionError, type Client, type StateChange } from '../../client/index.js';
 import { NoNodeError, NodeExistsError } from '../../errors.js';
-import { deleteIfExists, ensurePath, isConnectionLoss, isSessionGone, retry, uuidHex } from '../../recipes/support.js';
+import { deleteIfExists, ensurePath, isConnectionLoss, isSessionGone, retry, uuidHex } from '../../recipes/internal/index.js';
 import type { ClusterBackend, ClusterBackendEvents, ClusterMember, ClusterView, JsonValue } from '../backend.js';
 import { BackendUnavailableError, ClusterError, DuplicateNodeError } from '../errors.js';
 import { ClusterPaths, encodeMember, readRawState, type EpochRecord } from './layout.js';

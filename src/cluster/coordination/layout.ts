@@ -27,7 +27,7 @@
  */
 import type { Client } from '../../client/index.js';
 import { NoNodeError } from '../../errors.js';
-import { joinPath, retry } from '../../recipes/support.js';
+import { joinPath, retry } from '../../recipes/internal/index.js';
 import type { ClusterMember, ClusterView, JsonValue, PrimaryInfo } from '../backend.js';
 
 /** What `/<cluster>/epoch` holds: who began the current tenure, with which contender node. */

@@ -20,9 +20,9 @@ import {
   OperationTimeoutError,
   RequestTimeoutError,
   SessionExpiredError,
-} from '../errors.js';
-import type { Client } from '../client/index.js';
-import { CancelledError, LockTimeoutError, SessionLostError } from './errors.js';
+} from '../../errors.js';
+import type { Client } from '../../client/index.js';
+import { CancelledError, LockTimeoutError, SessionLostError } from '../errors.js';
 
 /** 32 lowercase hex digits, as Python's `uuid.uuid4().hex` (Kazoo's contender prefixes). */
 export function uuidHex(): string {
