@@ -5,7 +5,8 @@
  * - {@link ZooKeeperError}: a ZooKeeper error code (`NONODE`, ...), one
  *   subclass per code, built from a reply by {@link errorFromCode}.
  * - The outcomes every layer shares: {@link TimeoutError},
- *   {@link CancelledError}, {@link ClientClosedError}, {@link SessionLostError}.
+ *   {@link CancelledError}, {@link ClientClosedError}, {@link InvalidStateError},
+ *   {@link SessionLostError}.
  *
  * An error only one layer throws lives in that layer's `errors.ts`.
  */
@@ -83,6 +84,19 @@ export class ClientClosedError extends HerdError {
   declare readonly code: 'CLIENT_CLOSED';
   constructor(message = 'the client is closed', options: HerdErrorOptions = {}) {
     super('CLIENT_CLOSED', message, options);
+  }
+}
+
+/**
+ * A call that the object's state does not allow: acquiring a lock this
+ * object already holds, starting what is started, using what is closed.
+ * A bug in the caller, not a condition to retry.
+ */
+export class InvalidStateError extends HerdError {
+  override name = 'InvalidStateError';
+  declare readonly code: 'INVALID_STATE';
+  constructor(message: string, options: HerdErrorOptions = {}) {
+    super('INVALID_STATE', message, options);
   }
 }
 

@@ -1,4 +1,14 @@
-import { ConnectionLossError } from '../errors.js';
+import { ConnectionLossError, OperationTimeoutError, RequestTimeoutError } from '../errors.js';
+
+/**
+ * True for the failures after which the same request may succeed: the
+ * connection dropped or the request timed out before its reply came. The
+ * outcome of a write that failed so is unknown (it may have been applied).
+ * The one definition every retry in Herd uses.
+ */
+export function isTransientError(error: unknown): boolean {
+  return error instanceof ConnectionLossError || error instanceof RequestTimeoutError || error instanceof OperationTimeoutError;
+}
 
 /** How {@link retry} retries. Durations in ms. */
 export interface RetryPolicy {
