@@ -19,7 +19,7 @@ import { parseConnectionString } from './connection-string.js';
 import { invalidModeReason, isSequential, isTTL, type CreateModeName } from './create-mode.js';
 import { copyData, toBuffer, type Data } from './data.js';
 import type { ClientOptions } from './options.js';
-import { invalidPathReason } from './path.js';
+import { invalidPathReason } from '../base/path.js';
 import { OpRequest, type ReplyHooks } from './op-request.js';
 import type { PendingRequest } from './pending-requests.js';
 import { Session } from './session.js';
@@ -184,8 +184,8 @@ export class Client extends EventEmitter<ClientEvents> {
    * Connects and resolves once a session is established (including the
    * credentials of the `auth` option). Rejects with OperationTimeoutError
    * after `connectTimeout` (and closes the client if it never had a
-   * session), AuthFailedError if credentials are refused. After `expired`
-   * it starts a new session.
+   * session), AuthFailedError if credentials are refused, ClientClosedError
+   * once the client is closed. After `expired` it starts a new session.
    */
   connect(): Promise<void> {
     return this.session.connect();
@@ -193,10 +193,17 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /**
    * Ends the session (its ephemerals are deleted at once) and closes the
-   * connection. Requests issued before are answered first; later ones fail.
+   * connection. Requests issued before are answered first; later ones, and
+   * those still waiting for a connection, fail with ClientClosedError.
+   * Idempotent.
    */
   close(): Promise<void> {
     return this.session.close();
+  }
+
+  /** {@link close}, for `await using client = ...`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   /**
@@ -464,8 +471,8 @@ export class Client extends EventEmitter<ClientEvents> {
   multiRead(ops: readonly ReadOp[]): Promise<ReadResult[]> {
     const wire: MultiOp[] = [];
     for (const o of ops) {
-      const reason = invalidPathReason(o.path);
-      if (reason !== undefined) return Promise.reject(new BadArgumentsError(reason, { op: 'multiRead', path: o.path }));
+      const error = this.pathError(o.path, 'multiRead');
+      if (error !== undefined) return Promise.reject(error);
       if (o.type !== 'getData' && o.type !== 'getChildren') {
         return Promise.reject(new BadArgumentsError(`op ${String((o as { type: unknown }).type)} is not a read`, { op: 'multiRead' }));
       }
@@ -667,7 +674,7 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   private pathError(path: string, opName: string, sequential = false): BadArgumentsError | undefined {
-    const reason = invalidPathReason(path, sequential);
+    const reason = typeof path === 'string' ? invalidPathReason(path, sequential) : 'path must be a string';
     return reason === undefined ? undefined : new BadArgumentsError(`invalid path: ${reason}`, { op: opName, path: String(path) });
   }
 

@@ -12,7 +12,7 @@ export type { ClientOptions, AuthInfo, ClientTlsOptions } from './options.js';
 export type { ClientState, StateChange } from './state.js';
 export type { WatchEvent, WatchEventType, WatchListener } from './watch-event.js';
 export type { WatcherKind } from './watch-registry.js';
-export { WatchStream } from './watch-stream.js';
+export type { WatchStream } from './watch-stream.js';
 export { op, isTransactionError } from './transaction.js';
 export type {
   CreateOptions,
@@ -26,10 +26,7 @@ export type {
 export type { CreateModeName } from './create-mode.js';
 export type { Data } from './data.js';
 export { Acls, ANYONE_ID, AUTH_IDS, digestId } from './acl.js';
-export { parseConnectionString, DEFAULT_PORT } from './connection-string.js';
-export type { ConnectionString, HostPort } from './connection-string.js';
 export type { BackoffOptions } from './backoff.js';
 export type { Clock } from '../base/clock.js';
-export { retry } from './retry.js';
-export { pathPrefixes } from './tree.js';
+export { retry, isTransientError } from './retry.js';
 export type { RetryPolicy } from './retry.js';

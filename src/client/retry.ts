@@ -1,3 +1,5 @@
+import { systemClock, type Clock } from '../base/clock.js';
+import { sleep } from '../base/wait.js';
 import { ConnectionLossError, OperationTimeoutError, RequestTimeoutError } from '../errors.js';
 
 /**
@@ -14,33 +16,44 @@ export function isTransientError(error: unknown): boolean {
 export interface RetryPolicy {
   /** Retries after the first attempt. Default 5. */
   retries?: number;
-  /** The delay before the first retry; doubled after each, with jitter. Default 100. */
-  baseDelayMs?: number;
-  /** The cap of the delay. Default 5000. */
-  maxDelayMs?: number;
-  /** Which failures are retried. Default: ConnectionLossError only. */
+  /** The delay before the first retry, in ms; doubled after each, with jitter (half to all of it). Default 100. */
+  baseDelay?: number;
+  /** The cap of the delay, in ms. Default 5000. */
+  maxDelay?: number;
+  /** Which failures are retried. Default {@link isTransientError}: connection loss and request or operation timeouts. */
   retryOn?: (error: unknown) => boolean;
+  /** The clock the delays run on (pass `client.clock` to drive them by hand in tests). Default: the system clock. */
+  clock?: Clock;
 }
 
 /**
  * Runs `fn`, and again after a failure it may retry (by default a
- * ConnectionLossError), with exponential backoff. Only for operations that
- * are safe to repeat: a write that failed with connection loss may have
- * been applied (a create may then fail with NodeExistsError, a versioned
- * setData with BadVersionError).
+ * transient one, {@link isTransientError}), with exponential backoff, at
+ * most `retries` times; then rejects with the last failure. Only for
+ * operations that are safe to repeat: a write that failed with connection
+ * loss may have been applied (a create may then fail with NodeExistsError,
+ * a versioned setData with BadVersionError).
+ *
+ * A fixed number of attempts, whatever the session does. The recipes retry
+ * differently: for as long as the session lives (connection loss is
+ * retried until the client reconnects or the session expires), which is
+ * what a lock or a barrier needs and not what a single call needs.
+ *
+ * @throws the failure of the last attempt, or at once any failure `retryOn` refuses
  */
 export async function retry<T>(fn: () => Promise<T>, policy: RetryPolicy = {}): Promise<T> {
   const retries = policy.retries ?? 5;
-  const base = policy.baseDelayMs ?? 100;
-  const max = policy.maxDelayMs ?? 5000;
-  const retryOn = policy.retryOn ?? ((e: unknown) => e instanceof ConnectionLossError);
+  const base = policy.baseDelay ?? 100;
+  const max = policy.maxDelay ?? 5000;
+  const retryOn = policy.retryOn ?? isTransientError;
+  const clock = policy.clock ?? systemClock;
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
     } catch (error) {
       if (attempt >= retries || !retryOn(error)) throw error;
       const delay = Math.min(max, base * 2 ** attempt);
-      await new Promise((r) => setTimeout(r, delay / 2 + (Math.random() * delay) / 2));
+      await sleep(clock, delay / 2 + (Math.random() * delay) / 2);
     }
   }
 }

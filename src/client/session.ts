@@ -1,5 +1,6 @@
 import {
   AuthFailedError,
+  ClientClosedError,
   ConnectionLossError,
   HerdError,
   MarshallingError,
@@ -736,5 +737,6 @@ function context(request: Pick<PendingRequest, 'opName' | 'path'>): { op: string
 }
 
 function closedError(ctx: { op?: string; path?: string } = {}): HerdError {
-  return new SessionExpiredError('the client is closed', ctx);
+  const where = ctx.op === undefined ? '' : ctx.path === undefined ? `${ctx.op}: ` : `${ctx.op} ${ctx.path}: `;
+  return new ClientClosedError(`${where}the client is closed`, ctx);
 }

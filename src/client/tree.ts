@@ -1,3 +1,4 @@
+import { joinPath, pathPrefixes } from '../base/path.js';
 import { NoNodeError, NodeExistsError, NotEmptyError } from '../errors.js';
 import type { ACL } from '../jute/records/acl.js';
 
@@ -8,13 +9,6 @@ export interface TreeOps {
   getChildren(path: string): Promise<string[]>;
 }
 
-/** The ancestors of a path and the path itself, top-down: `/a/b` → `/a`, `/a/b`. */
-export function pathPrefixes(path: string): string[] {
-  const out: string[] = [];
-  for (let i = path.indexOf('/', 1); i > 0; i = path.indexOf('/', i + 1)) out.push(path.slice(0, i));
-  if (path !== '/') out.push(path);
-  return out;
-}
 
 /**
  * Creates every missing node of `path` (persistent, no data), top-down.
@@ -62,7 +56,7 @@ async function collect(ops: TreeOps, root: string): Promise<string[]> {
     const children = await Promise.all(
       level.map((p) =>
         ops.getChildren(p).then(
-          (names) => names.map((n) => (p === '/' ? `/${n}` : `${p}/${n}`)),
+          (names) => names.map((n) => joinPath(p, n)),
           (err: unknown) => {
             if (err instanceof NoNodeError) return null;
             throw err;

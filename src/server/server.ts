@@ -652,24 +652,89 @@ function opt(readOnly: boolean | undefined): { readOnly?: boolean } {
   return readOnly === undefined ? {} : { readOnly };
 }
 
-/** What {@link startServer} returns. */
-export interface ServerHandle {
-  /** `127.0.0.1:<port>` (or the listening host), ready for a client. */
-  readonly connectionString: string;
+/**
+ * A running Herd server, as {@link startServer} (and, with test helpers,
+ * `TestingServer` of `herd-zk/testing`) returns it.
+ *
+ * @example
+ * ```ts
+ * await using server = await startServer({ port: 2181, dataDir: '/var/lib/herd' });
+ * const client = createClient(server.connectionString);
+ * ```
+ */
+export interface ServerHandle extends AsyncDisposable {
+  /** The host clients connect to: the listening host, or `127.0.0.1` when the server listens on every interface. */
+  readonly host: string;
+  /** The client port (the one chosen by the system when the options said 0). */
   readonly port: number;
-  readonly server: HerdServer;
+  /** `host:port`, ready for `createClient`. */
+  readonly connectionString: string;
+  /** The TLS client port, or undefined when none is configured. */
+  readonly securePort: number | undefined;
+  /** The HTTP admin server's port (`/commands`, `/metrics`), or undefined when it is off. */
+  readonly adminPort: number | undefined;
+  /**
+   * Stops the server: stops listening, drops every connection and flushes
+   * the transaction log. Sessions and data stay in the data directory, so a
+   * server started on it later resumes them. Idempotent.
+   */
   close(): Promise<void>;
+  /** {@link close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** Starts a Herd server and resolves once it is listening. */
+const instances = new WeakMap<ServerHandle, () => HerdServer>();
+
+/**
+ * The server behind a handle, for Herd's own tests and tools (inspection,
+ * faults). Internal: not exported from the package, whose users need only
+ * the handle.
+ */
+export function serverInstance(handle: ServerHandle): HerdServer {
+  const get = instances.get(handle);
+  if (get === undefined) throw new Error('not a handle of a Herd server');
+  return get();
+}
+
+/**
+ * Registers `handle` as the public face of the server `current()` returns
+ * (a TestingServer's instance changes when it restarts).
+ */
+export function registerHandle(handle: ServerHandle, current: () => HerdServer): void {
+  instances.set(handle, current);
+}
+
+/** The host a client on this machine reaches a server listening on `host` by. */
+export function connectHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+}
+
+/**
+ * Starts a Herd server and resolves once it is listening: with a
+ * `dataDir`, it first recovers the tree and sessions from it.
+ *
+ * @throws when the port is taken, the options are invalid or the data
+ * directory cannot be read (a corrupt log or snapshot)
+ */
 export async function startServer(options: ServerOptions = {}): Promise<ServerHandle> {
   const server = await HerdServer.open(options);
   await server.listen();
-  const host = server.options.host === '0.0.0.0' || server.options.host === '::' ? '127.0.0.1' : server.options.host;
-  return {
-    connectionString: `${host}:${server.port}`,
+  const host = connectHost(server.options.host);
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => (closing ??= server.close());
+  const handle: ServerHandle = {
+    host,
     port: server.port,
-    server,
-    close: () => server.close(),
+    connectionString: `${host}:${server.port}`,
+    get securePort() {
+      return server.securePort;
+    },
+    get adminPort() {
+      return server.adminPort;
+    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
+  registerHandle(handle, () => server);
+  return handle;
 }

@@ -70,7 +70,7 @@ describe('client failover in a 3-node ZooKeeper ensemble', { skip: targetKind !=
 
     // Changes made by another client while this one has no connection. If the
     // victim led the ensemble, the others drop their clients during the election.
-    const again = { retries: 20, baseDelayMs: 50, maxDelayMs: 500 };
+    const again = { retries: 20, baseDelay: 50, maxDelay: 500 };
     await retry(() => writer.setData(base, 'during the outage'), again);
     if (client.state !== 'connected') await nextEvent(client, 'connected', 20000);
     assert.equal(client.sessionId, sessionId, 'same session on another server');

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { createClient, type Client, type ClientOptions } from '../../src/client/index.js';
 import { Perms } from '../../src/jute/enums.js';
-import { startServer, type ServerHandle } from '../../src/server/server.js';
+import { startServer, type ServerHandle, serverInstance } from '../../src/server/server.js';
 import { requireTool } from '../support/interop.js';
 import { CLIENT_SUBJECT, makeCerts, opensslAvailable, zookeeperPemStores, type Certs } from '../support/tls-certs.js';
 import { startZooKeeper, zookeeperAvailable, type ZooKeeperServer } from '../support/zookeeper.js';
@@ -53,7 +53,7 @@ describe('client TLS', { skip: !haveOpenssl && 'openssl not available' }, () => 
         logLevel: 'silent',
         tls: { key: certs.serverKey, cert: certs.serverCert, ca: certs.ca, clientAuth: 'need' },
       });
-      secure = `127.0.0.1:${handle.server.securePort!}`;
+      secure = `127.0.0.1:${handle.securePort!}`;
     });
     after(async () => {
       await handle?.close();
@@ -81,7 +81,7 @@ describe('client TLS', { skip: !haveOpenssl && 'openssl not available' }, () => 
         await client.create('/tls-eph', 'e', { mode: 'ephemeral' });
         const back = new Promise<void>((resolve) => client.once('connected', () => resolve()));
         // Kill every connection on the secure port from the server side.
-        handle.server.dropConnections();
+        serverInstance(handle).dropConnections();
         await back;
         assert.equal(client.sessionId, session);
         assert.ok(await client.exists('/tls-eph'));
@@ -91,7 +91,7 @@ describe('client TLS', { skip: !haveOpenssl && 'openssl not available' }, () => 
     });
 
     it('servername and PEM strings: connecting by host name works', async () => {
-      const client = await connected(`localhost:${handle.server.securePort!}`, {
+      const client = await connected(`localhost:${handle.securePort!}`, {
         tls: { ca: certs.ca.toString(), cert: certs.clientCert.toString(), key: certs.clientKey.toString(), servername: 'localhost' },
       });
       assert.ok(client.sessionId !== 0n);

@@ -5,10 +5,17 @@ import { Chroot } from '../../src/client/chroot.js';
 import { parseConnectionString, shuffle } from '../../src/client/connection-string.js';
 import { invalidModeReason } from '../../src/client/create-mode.js';
 import { HostList } from '../../src/client/host-list.js';
-import { invalidPathReason } from '../../src/client/path.js';
 import { Queue } from '../../src/client/queue.js';
 import { isLegalTransition, type ClientState } from '../../src/client/state.js';
-import { BadArgumentsError } from '../../src/errors.js';
+import { retry } from '../../src/client/retry.js';
+import {
+  BadArgumentsError,
+  ConnectionLossError,
+  NoNodeError,
+  OperationTimeoutError,
+  RequestTimeoutError,
+} from '../../src/errors.js';
+import { FakeClock } from './fake-clock.js';
 
 describe('parseConnectionString', () => {
   it('parses hosts, ports and the default port', () => {
@@ -93,22 +100,6 @@ describe('Chroot', () => {
   });
 });
 
-describe('path validation', () => {
-  it('accepts valid paths', () => {
-    for (const p of ['/', '/a', '/a/b', '/a.b', '/..a', '/zookeeper', '/é']) assert.equal(invalidPathReason(p), undefined, p);
-  });
-  it('rejects invalid paths', () => {
-    for (const p of ['', 'a', '/a/', '//', '/a//b', '/.', '/a/..', '/a\u0000', '/a\u0001', '/\u007f', '/\ud800', '/\ufff5']) {
-      assert.notEqual(invalidPathReason(p), undefined, JSON.stringify(p));
-    }
-    assert.notEqual(invalidPathReason(42), undefined);
-  });
-  it('allows a trailing slash only for sequential creates', () => {
-    assert.equal(invalidPathReason('/parent/', true), undefined);
-    assert.notEqual(invalidPathReason('/parent/'), undefined);
-  });
-});
-
 describe('create mode and ttl', () => {
   it('requires a ttl exactly for the TTL modes', () => {
     assert.equal(invalidModeReason('persistent', undefined), undefined);
@@ -154,19 +145,19 @@ describe('Queue', () => {
 });
 
 describe('retry', () => {
-  it('retries connection loss with backoff, and nothing else', async () => {
-    const { retry } = await import('../../src/client/retry.js');
-    const { ConnectionLossError, NoNodeError } = await import('../../src/errors.js');
+  it('retries transient failures with backoff, and nothing else', async () => {
     let calls = 0;
     const value = await retry(
       async () => {
-        if (++calls < 3) throw new ConnectionLossError();
+        if (++calls === 1) throw new ConnectionLossError();
+        if (calls === 2) throw new RequestTimeoutError();
+        if (calls === 3) throw new OperationTimeoutError();
         return 'done';
       },
-      { baseDelayMs: 1 },
+      { baseDelay: 1 },
     );
     assert.equal(value, 'done');
-    assert.equal(calls, 3);
+    assert.equal(calls, 4);
     calls = 0;
     await assert.rejects(
       retry(async () => {
@@ -183,10 +174,37 @@ describe('retry', () => {
           calls++;
           throw new ConnectionLossError();
         },
-        { retries: 2, baseDelayMs: 1 },
+        { retries: 2, baseDelay: 1 },
       ),
       ConnectionLossError,
     );
     assert.equal(calls, 3);
+  });
+
+  it('waits on the injected clock, doubling up to maxDelay', async () => {
+    const clock = new FakeClock();
+    let calls = 0;
+    const result = retry(
+      async () => {
+        if (++calls <= 3) throw new ConnectionLossError();
+        return calls;
+      },
+      { clock, baseDelay: 1000, maxDelay: 1500 },
+    );
+    const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+    await settle();
+    assert.equal(calls, 1);
+    assert.equal(clock.pending, 1, 'the first delay is on the injected clock');
+    clock.advance(499);
+    await settle();
+    assert.equal(calls, 1, 'no retry before half the base delay');
+    clock.advance(501);
+    await settle();
+    assert.equal(calls, 2);
+    clock.advance(1500);
+    await settle();
+    assert.equal(calls, 3);
+    clock.advance(1500);
+    assert.equal(await result, 4, 'the delay is capped at maxDelay');
   });
 });

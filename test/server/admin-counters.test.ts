@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createClient, type Client } from '../../src/client/index.js';
-import { startServer, type ServerHandle } from '../../src/server/server.js';
+import { startServer, type ServerHandle, serverInstance } from '../../src/server/server.js';
 import { requireTool } from '../support/interop.js';
 import { startZooKeeper, zookeeperAvailable, type ZooKeeperServer } from '../support/zookeeper.js';
 import { fourLetterWord, lines, parseMntr, parseSrvr } from './admin-support.js';
@@ -79,21 +79,21 @@ describe('outstanding requests', () => {
   });
 
   it('mntr, srvr and cons count requests read and not answered yet; none once they are', async () => {
-    const received = herd.server.metrics.packetsReceived;
-    herd.server.pause();
+    const received = serverInstance(herd).metrics.packetsReceived;
+    serverInstance(herd).pause();
     const pending = Array.from({ length: 5 }, (_, i) => client.exists(`/nothing-${i}`));
     try {
       // Read (counted as received at once, as ZooKeeper does) but held in the pipeline.
-      await waitFor(() => herd.server.metrics.packetsReceived >= received + 5, 10_000, 'the requests read');
+      await waitFor(() => serverInstance(herd).metrics.packetsReceived >= received + 5, 10_000, 'the requests read');
       assert.equal(parseMntr(await fourLetterWord('127.0.0.1', herd.port, 'mntr')).get('outstanding_requests'), '5');
       assert.equal(parseSrvr(await fourLetterWord('127.0.0.1', herd.port, 'srvr')).get('Outstanding'), '5');
       const line = lines(await fourLetterWord('127.0.0.1', herd.port, 'cons')).find((l) => l.includes(',sid='))!;
       assert.match(line, /\(queued=5,/);
     } finally {
-      herd.server.resume();
+      serverInstance(herd).resume();
     }
     assert.deepEqual(await Promise.all(pending), [null, null, null, null, null]);
-    await waitFor(() => herd.server.outstandingRequests === 0, 5_000, 'the replies written');
+    await waitFor(() => serverInstance(herd).outstandingRequests === 0, 5_000, 'the replies written');
     assert.equal(parseMntr(await fourLetterWord('127.0.0.1', herd.port, 'mntr')).get('outstanding_requests'), '0');
   });
 });

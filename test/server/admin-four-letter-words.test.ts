@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '../../src/client/index.js';
-import { startServer, type ServerHandle } from '../../src/server/server.js';
+import { startServer, type ServerHandle, serverInstance } from '../../src/server/server.js';
 import { fourLetterWord, lines, makeTraffic, parseMntr, parseSrvr, rawWord, stmkBytes, MNTR_KEYS } from './admin-support.js';
 
 /**
@@ -42,7 +42,7 @@ describe('four-letter words', () => {
    * lists just the session's connection and the asking one.
    */
   const word = async (w: string) => {
-    for (let i = 0; i < 200 && zk.server.connectionCount > 1; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && serverInstance(zk).connectionCount > 1; i++) await new Promise((r) => setTimeout(r, 10));
     return fourLetterWord('127.0.0.1', zk.port, w);
   };
 
@@ -69,8 +69,8 @@ describe('four-letter words', () => {
     assert.match(l[0]!, VERSION_LINE);
     checkStatsTail(l.slice(1));
     const s = parseSrvr(text);
-    assert.equal(s.get('Zxid'), `0x${zk.server.tree.lastZxid.toString(16)}`);
-    assert.equal(Number(s.get('Node count')), zk.server.tree.nodeCount);
+    assert.equal(s.get('Zxid'), `0x${serverInstance(zk).tree.lastZxid.toString(16)}`);
+    assert.equal(Number(s.get('Node count')), serverInstance(zk).tree.nodeCount);
     assert.ok(Number(s.get('Received')) > 5, 'requests counted');
     assert.ok(Number(s.get('Sent')) > 5, 'replies counted');
     // The session's connection, and the one asking.
@@ -114,7 +114,7 @@ describe('four-letter words', () => {
     // getData + exists are data watches, getChildren a child watch: 3 as ZooKeeper's getWatchCount counts.
     assert.equal(m.get('watch_count'), '3');
     assert.equal(m.get('ephemerals_count'), '1');
-    assert.equal(Number(m.get('znode_count')), zk.server.tree.nodeCount);
+    assert.equal(Number(m.get('znode_count')), serverInstance(zk).tree.nodeCount);
     assert.ok(Number(m.get('approximate_data_size')) > 0);
     assert.ok(Number(m.get('cnt_fsynctime')) > 0, 'fsyncs measured');
     assert.ok(Number(m.get('cnt_updatelatency')) >= 3, 'writes measured');
@@ -254,7 +254,7 @@ describe('four-letter words', () => {
     // The word first, the mask in two later writes: the server waits for all 8 bytes.
     const b = stmkBytes(-2n);
     assert.equal(await rawWord(zk.port, [b.subarray(0, 4), b.subarray(4, 9), b.subarray(9)]), '-2', 'a Java long prints signed');
-    assert.equal(zk.server.traceMask, -2n);
+    assert.equal(serverInstance(zk).traceMask, -2n);
     assert.equal(await rawWord(zk.port, [stmkBytes(306n)]), '306');
     assert.equal(await word('gtmk'), '306');
   });
@@ -298,9 +298,9 @@ describe('four-letter words', () => {
         socket.on('end', () => resolve(Buffer.concat(chunks).toString()));
       });
       assert.equal(text, 'imok');
-      assert.equal(zk.server.connectionCount, 2, 'half-open for now');
-      for (let i = 0; i < 800 && zk.server.connectionCount > 1; i++) await new Promise((r) => setTimeout(r, 10));
-      assert.equal(zk.server.connectionCount, 1, 'only the session left');
+      assert.equal(serverInstance(zk).connectionCount, 2, 'half-open for now');
+      for (let i = 0; i < 800 && serverInstance(zk).connectionCount > 1; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(serverInstance(zk).connectionCount, 1, 'only the session left');
     } finally {
       socket.destroy();
     }

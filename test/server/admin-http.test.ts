@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '../../src/client/index.js';
-import { startServer, type ServerHandle } from '../../src/server/server.js';
+import { startServer, type ServerHandle, serverInstance } from '../../src/server/server.js';
 import { TestingServer } from '../../src/testing/index.js';
 import { makeTraffic, parsePrometheus, sample } from './admin-support.js';
 
@@ -31,7 +31,7 @@ describe('admin server', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'herd-admin-'));
     zk = await startServer({ host: '127.0.0.1', port: 0, adminPort: 0, dataDir: dir, logLevel: 'silent' });
-    base = `http://127.0.0.1:${zk.server.adminPort!}`;
+    base = `http://127.0.0.1:${zk.adminPort!}`;
     client = await makeTraffic(zk.connectionString);
   });
 
@@ -111,10 +111,10 @@ describe('admin server', () => {
     const srvr = await command('srvr');
     assert.match(srvr.version as string, /^3\.8\.\d+-herd/);
     assert.equal(srvr.read_only, false);
-    assert.equal(srvr.node_count, zk.server.tree.nodeCount);
+    assert.equal(srvr.node_count, serverInstance(zk).tree.nodeCount);
     const stats = srvr.server_stats as Json;
     assert.equal(stats.server_state, 'standalone');
-    assert.equal(stats.last_processed_zxid, Number(zk.server.tree.lastZxid));
+    assert.equal(stats.last_processed_zxid, Number(serverInstance(zk).tree.lastZxid));
     assert.ok((stats.packets_received as number) > 0);
     assert.ok((stats.data_dir_size as number) > 0);
 
@@ -124,7 +124,7 @@ describe('admin server', () => {
 
     const mntr = await command('monitor');
     assert.equal(mntr.server_state, 'standalone');
-    assert.equal(mntr.znode_count, zk.server.tree.nodeCount);
+    assert.equal(mntr.znode_count, serverInstance(zk).tree.nodeCount);
     assert.equal(mntr.ephemerals_count, 1);
     assert.equal(mntr.watch_count, 3);
 
@@ -168,9 +168,9 @@ describe('admin server', () => {
     assert.equal(missing.error, 'setTraceMask requires long traceMask argument');
     assert.equal((await command('stmk?traceMask=x1')).error, 'setTraceMask requires long traceMask argument, got x1');
     assert.deepEqual(await command('stmk?traceMask=-9223372036854775808'), { tracemask: -9223372036854775808, command: 'set_trace_mask', error: null });
-    assert.equal(zk.server.traceMask, -(1n << 63n), 'a Java long, exactly');
+    assert.equal(serverInstance(zk).traceMask, -(1n << 63n), 'a Java long, exactly');
     assert.equal((await command('set_trace_mask?traceMask=306')).tracemask, 306);
-    assert.equal(zk.server.traceMask, 306n);
+    assert.equal(serverInstance(zk).traceMask, 306n);
     assert.deepEqual(await command('hash'), { digests: [], command: 'hash', error: null });
   });
 
@@ -187,7 +187,7 @@ describe('admin server', () => {
     assert.equal(types.get('herd_request_latency_seconds'), 'histogram');
     assert.equal(types.get('herd_fsync_seconds'), 'histogram');
     assert.equal(types.get('herd_bytes_received_total'), 'counter');
-    assert.equal(sample(samples, 'znode_count'), zk.server.tree.nodeCount);
+    assert.equal(sample(samples, 'znode_count'), serverInstance(zk).tree.nodeCount);
     assert.equal(sample(samples, 'watch_count'), 3);
     assert.equal(sample(samples, 'ephemerals_count'), 1);
     assert.equal(sample(samples, 'global_sessions'), 1);
@@ -218,7 +218,7 @@ describe('admin server options', () => {
   it('is off by default', async () => {
     const zk = await TestingServer.start();
     try {
-      assert.equal(zk.instance.adminPort, undefined);
+      assert.equal(zk.adminPort, undefined);
     } finally {
       await zk.close();
     }
@@ -238,7 +238,7 @@ describe('admin server options', () => {
 
   it('stops with the server', async () => {
     const zk = await startServer({ host: '127.0.0.1', port: 0, adminPort: 0, logLevel: 'silent' });
-    const port = zk.server.adminPort!;
+    const port = zk.adminPort!;
     assert.equal((await fetch(`http://127.0.0.1:${port}/commands/ruok`)).status, 200);
     await zk.close();
     await assert.rejects(fetch(`http://127.0.0.1:${port}/commands/ruok`));

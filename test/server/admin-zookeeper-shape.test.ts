@@ -110,7 +110,7 @@ describe('admin output shape matches ZooKeeper 3.8', { skip: !zookeeperAvailable
     }
     const names = ['ruok', 'server_stats', 'stats', 'monitor', 'connections', 'configuration', 'environment', 'dirs', 'watch_summary', 'watches', 'watches_by_path', 'dump', 'is_read_only', 'get_trace_mask', 'hash', 'nosuch'];
     for (const name of names) {
-      json.herd.set(name, (await (await fetch(`http://127.0.0.1:${herd.server.adminPort!}/commands/${name}`)).json()) as Record<string, unknown>);
+      json.herd.set(name, (await (await fetch(`http://127.0.0.1:${herd.adminPort!}/commands/${name}`)).json()) as Record<string, unknown>);
       if (adminOnZk) json.zk.set(name, (await (await fetch(`http://127.0.0.1:${zkAdminPort}/commands/${name}`)).json()) as Record<string, unknown>);
     }
     // Trace mask round trip, and the digest log (empty on both: Herd computes no digests, and ZooKeeper logs one every 128 zxids).

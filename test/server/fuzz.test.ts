@@ -1,3 +1,4 @@
+import { serverInstance } from '../../src/server/server.js';
 import assert from 'node:assert/strict';
 import { connect as netConnect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -424,9 +425,9 @@ describe(`server fuzz (FUZZ_SEED=${SEED})`, () => {
       // Still serving, the books are balanced, and the protected subtree is as it was.
       const live = await readSubtree(owner, '/protected');
       assert.deepEqual(live, before);
-      await waitFor(() => zk.instance.connectionCount === 1, 5000);
-      assert.equal(zk.instance.outstandingRequests, 0, 'every request answered or settled');
-      assert.equal(zk.instance.throttledConnectionCount, 0);
+      await waitFor(() => serverInstance(zk).connectionCount === 1, 5000);
+      assert.equal(serverInstance(zk).outstandingRequests, 0, 'every request answered or settled');
+      assert.equal(serverInstance(zk).throttledConnectionCount, 0);
 
       // Everything the storm wrote was logged in a form recovery accepts.
       await owner.close();

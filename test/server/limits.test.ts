@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createClient, type Client } from '../../src/client/index.js';
 import type { Logger } from '../../src/server/logger.js';
-import { startServer } from '../../src/server/server.js';
+import { startServer, serverInstance } from '../../src/server/server.js';
 import { freePort } from '../support/ports.js';
 import { closedWithin, handshake, openSocket, requestFrame, rssOf } from './wire.js';
 
@@ -81,7 +81,7 @@ describe('server limits', () => {
           return false;
         }
       }, 5000, 'a freed slot');
-      assert.equal(handle.server.connectionCount, 6);
+      assert.equal(serverInstance(handle).connectionCount, 6);
     } finally {
       for (const s of sockets) s.destroy();
       await handle.close();
@@ -114,22 +114,22 @@ describe('server limits', () => {
     const { socket } = await handshake(handle.port);
     try {
       const replies = replyCounter(socket);
-      handle.server.pause();
+      serverInstance(handle).pause();
       const N = 3000;
       const frames: Buffer[] = [];
       for (let xid = 1; xid <= N; xid++) frames.push(requestFrame(xid, 'exists', { path: `/n${xid}`, watch: false }));
       socket.write(Buffer.concat(frames));
-      await waitFor(() => handle.server.outstandingRequests >= 100, 5000, 'the limit reached');
+      await waitFor(() => serverInstance(handle).outstandingRequests >= 100, 5000, 'the limit reached');
       await sleep(200);
       // Exactly the limit was taken in; the rest waits in the socket buffers, not in the server.
-      assert.equal(handle.server.outstandingRequests, 100);
-      assert.equal(handle.server.throttledConnectionCount, 1);
+      assert.equal(serverInstance(handle).outstandingRequests, 100);
+      assert.equal(serverInstance(handle).throttledConnectionCount, 1);
       assert.equal(replies.xids.length, 0);
-      handle.server.resume();
+      serverInstance(handle).resume();
       await waitFor(() => replies.xids.length === N, 10_000, 'every reply');
       assert.deepEqual(replies.xids, Array.from({ length: N }, (_, i) => i + 1));
-      assert.equal(handle.server.outstandingRequests, 0);
-      assert.equal(handle.server.throttledConnectionCount, 0);
+      assert.equal(serverInstance(handle).outstandingRequests, 0);
+      assert.equal(serverInstance(handle).throttledConnectionCount, 0);
     } finally {
       socket.destroy();
       await handle.close();
@@ -147,9 +147,9 @@ describe('server limits', () => {
       const frames: Buffer[] = [];
       for (let xid = 1; xid <= N; xid++) frames.push(requestFrame(xid, 'getData', { path: '/big', watch: false }));
       socket.write(Buffer.concat(frames));
-      await waitFor(() => handle.server.throttledConnectionCount === 1, 5000, 'the slow reader throttled');
+      await waitFor(() => serverInstance(handle).throttledConnectionCount === 1, 5000, 'the slow reader throttled');
       await sleep(300);
-      const conn = [...handle.server.allConnections()].find((c) => c.remotePort === socket.localPort)!;
+      const conn = [...serverInstance(handle).allConnections()].find((c) => c.remotePort === socket.localPort)!;
       // What the server holds for it: the mark plus at most one reply.
       assert.ok(conn.socket.writableLength <= 256 * 1024 + 70 * 1024, `queued ${conn.socket.writableLength}`);
       assert.ok(conn.sent < N / 2, `answered ${conn.sent} of ${N} while the client read nothing`);

@@ -5,7 +5,7 @@ import { createClient } from '../../src/client/index.js';
 import { JuteReader } from '../../src/jute/reader.js';
 import { ConnectResponseCodec, type ConnectResponse } from '../../src/jute/records/connect.js';
 import type { Logger } from '../../src/server/logger.js';
-import { startServer, type ServerHandle } from '../../src/server/server.js';
+import { startServer, type ServerHandle, serverInstance } from '../../src/server/server.js';
 import { connectFrame, handshake, openSocket, requestFrame } from './wire.js';
 
 /**
@@ -65,7 +65,7 @@ async function fireAll(zk: ServerHandle, sessionId: bigint): Promise<{ maxUnsent
   await witness.connect();
   let maxUnsent = 0;
   const sample = () => {
-    for (const conn of zk.server.allConnections()) if (conn.sessionId === sessionId) maxUnsent = Math.max(maxUnsent, conn.sendBacklog);
+    for (const conn of serverInstance(zk).allConnections()) if (conn.sessionId === sessionId) maxUnsent = Math.max(maxUnsent, conn.sendBacklog);
   };
   const timer = setInterval(sample, 1);
   try {
@@ -112,7 +112,7 @@ describe('a client that stops reading while its watches fire', () => {
       await watchAll(socket);
       const { maxUnsent, witnessOk } = await fireAll(zk, response.sessionId);
       assert.ok(witnessOk, 'the witness read its own write');
-      await waitFor(() => ![...zk.server.allConnections()].some((c) => c.sessionId === response.sessionId), 10_000, 'the slow connection closed');
+      await waitFor(() => ![...serverInstance(zk).allConnections()].some((c) => c.sessionId === response.sessionId), 10_000, 'the slow connection closed');
       // The limit, plus at most the one notification that crossed it.
       assert.ok(maxUnsent <= limit + 4 * KiB, `at most the limit held for the slow client, saw ${maxUnsent}`);
       assert.ok(
@@ -120,7 +120,7 @@ describe('a client that stops reading while its watches fire', () => {
         logger.lines.join('\n'),
       );
       // Its session is still there: it resumes on a new connection.
-      assert.ok(zk.server.sessions.get(response.sessionId), 'the session survives the disconnect');
+      assert.ok(serverInstance(zk).sessions.get(response.sessionId), 'the session survives the disconnect');
       const resumed = await resume(zk.port, response.sessionId, response.passwd);
       assert.equal(resumed.sessionId, response.sessionId);
       assert.ok(resumed.timeOut > 0, 'resumed, not expired');
@@ -137,7 +137,7 @@ describe('a client that stops reading while its watches fire', () => {
       await watchAll(socket);
       const { maxUnsent } = await fireAll(zk, response.sessionId);
       assert.ok(maxUnsent > 4 * MiB, `unsent output grows with the notifications: ${maxUnsent}`);
-      assert.ok([...zk.server.allConnections()].some((c) => c.sessionId === response.sessionId), 'still connected');
+      assert.ok([...serverInstance(zk).allConnections()].some((c) => c.sessionId === response.sessionId), 'still connected');
       socket.destroy();
     } finally {
       await zk.close();

@@ -8,7 +8,7 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { createClient, type Client, type ClientOptions } from '../../src/client/index.js';
 import { Perms } from '../../src/jute/enums.js';
-import { startServer, type ServerHandle } from '../../src/server/server.js';
+import { serverInstance, startServer, type ServerHandle } from '../../src/server/server.js';
 import type { ClientAuthMode } from '../../src/server/options.js';
 import { javaAvailable, requireTool } from '../support/interop.js';
 import { freePort } from '../support/ports.js';
@@ -86,7 +86,7 @@ describe('TLS secure client port', { skip: !haveOpenssl && 'openssl not availabl
 
   it('clientAuth need: a client certificate is required, and its subject becomes an x509 id that ACLs match', async () => {
     const handle = await startTls(certs, 'need');
-    const server = handle.server;
+    const server = serverInstance(handle);
     const securePort = server.securePort!;
     assert.notEqual(securePort, handle.port);
     const secure = `127.0.0.1:${securePort}`;
@@ -129,7 +129,7 @@ describe('TLS secure client port', { skip: !haveOpenssl && 'openssl not availabl
 
   it('clientAuth want: no certificate is fine (no x509 id), an untrusted one is refused', async () => {
     const handle = await startTls(certs, 'want');
-    const securePort = handle.server.securePort!;
+    const securePort = handle.securePort!;
     const secure = `127.0.0.1:${securePort}`;
     const anonymous = tlsOptions(certs.ca);
     const withCert = tlsOptions(certs.ca, { key: certs.clientKey, cert: certs.clientCert });
@@ -154,7 +154,7 @@ describe('TLS secure client port', { skip: !haveOpenssl && 'openssl not availabl
   it('clientAuth none: any TLS client connects and gets no x509 id, even with a certificate', async () => {
     const handle = await startTls(certs, 'none');
     try {
-      const client = await connected(`127.0.0.1:${handle.server.securePort!}`, tlsOptions(certs.ca, { key: certs.clientKey, cert: certs.clientCert }));
+      const client = await connected(`127.0.0.1:${handle.securePort!}`, tlsOptions(certs.ca, { key: certs.clientKey, cert: certs.clientCert }));
       await client.create('/n', 'v');
       assert.deepEqual((await client.whoAmI()).map((i) => i.authScheme), ['ip']);
       await client.close();
@@ -173,11 +173,11 @@ describe('TLS secure client port', { skip: !haveOpenssl && 'openssl not availabl
       tls: { key: certs.serverKey, cert: certs.serverCert, ca: certs.ca, clientAuth: 'none' },
     });
     try {
-      const overTls = await connected(`127.0.0.1:${handle.server.securePort!}`, tlsOptions(certs.ca));
+      const overTls = await connected(`127.0.0.1:${handle.securePort!}`, tlsOptions(certs.ca));
       const plain = await connected(handle.connectionString);
-      assert.notEqual(await tlsProbe(handle.server.securePort!, certs.ca), 'open');
+      assert.notEqual(await tlsProbe(handle.securePort!, certs.ca), 'open');
       await plain.close();
-      await waitFor(async () => (await tlsProbe(handle.server.securePort!, certs.ca)) === 'open', 5000);
+      await waitFor(async () => (await tlsProbe(handle.securePort!, certs.ca)) === 'open', 5000);
       await overTls.close();
     } finally {
       await handle.close();

@@ -39,7 +39,9 @@ async function startHerd(options: ServerOptions = {}): Promise<Target> {
     directConnectionString: server.connectionString,
     proxy,
     dropConnections: () => server.dropConnections(),
-    expire: async (client) => server.expireSession(client.sessionId),
+    expire: async (client) => {
+      server.expireSession(client.sessionId);
+    },
     close: async () => {
       await proxy.close();
       await server.close();

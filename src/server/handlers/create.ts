@@ -9,7 +9,8 @@ import { checkACL, fixupACL } from '../acl.js';
 import type { ChangeView } from '../change-view.js';
 import type { ApplyResult } from '../data-tree.js';
 import { parentPath } from '../data-tree.js';
-import { validatePath } from '../path.js';
+import { invalidPathReason } from '../../base/path.js';
+import { parentForCreate } from '../path.js';
 import { EphemeralOwner, type Txn } from '../txn.js';
 import { fail, ownCopy, type RequestContext, type WriteHandler } from './context.js';
 
@@ -47,7 +48,7 @@ export function prepareCreate(
   }
 
   let path = req.path;
-  if (path.lastIndexOf('/') === -1 || path.includes('\0')) return fail(ErrorCode.BADARGUMENTS);
+  if (parentForCreate(path) === null) return fail(ErrorCode.BADARGUMENTS);
   const fixed = fixupACL(req.acl, ctx.authIds, ctx.state.settings.auth);
   if (!fixed.ok) return fail(fixed.err);
   const parentKey = parentPath(path);
@@ -55,7 +56,7 @@ export function prepareCreate(
   if (!parent) return fail(ErrorCode.NONODE);
   if (!checkACL(parent.acl, Perms.create, ctx.authIds, ctx.state.settings.auth)) return fail(ErrorCode.NOAUTH);
   if (SEQUENTIAL_MODES.has(mode)) path += String(parent.cversion).padStart(10, '0');
-  if (validatePath(path) !== null) return fail(ErrorCode.BADARGUMENTS);
+  if (invalidPathReason(path) !== undefined) return fail(ErrorCode.BADARGUMENTS);
   if (view.get(path)) return fail(ErrorCode.NODEEXISTS);
   if (EphemeralOwner.isSession(parent.ephemeralOwner)) return fail(ErrorCode.NOCHILDRENFOREPHEMERALS);
 

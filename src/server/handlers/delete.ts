@@ -4,7 +4,7 @@ import type { DeleteRequest } from '../../jute/ops/delete.js';
 import { checkACL } from '../acl.js';
 import type { ChangeView } from '../change-view.js';
 import { parentPath } from '../data-tree.js';
-import { isSpecialPath } from '../path.js';
+import { parentForDelete } from '../path.js';
 import type { Txn } from '../txn.js';
 import { fail, type RequestContext, type WriteHandler } from './context.js';
 
@@ -15,9 +15,7 @@ import { fail, type RequestContext, type WriteHandler } from './context.js';
  */
 export function prepareDelete(ctx: RequestContext, view: ChangeView, req: DeleteRequest): Txn {
   const { path } = req;
-  if (path.lastIndexOf('/') === -1 || path.includes('\0') || isSpecialPath(path)) {
-    return fail(ErrorCode.BADARGUMENTS);
-  }
+  if (parentForDelete(path) === null) return fail(ErrorCode.BADARGUMENTS);
   const parentKey = parentPath(path);
   const parent = view.get(parentKey);
   if (!parent) return fail(ErrorCode.NONODE);

@@ -3,14 +3,14 @@ import { ErrorCode } from '../../jute/error-codes.js';
 import type { SetACLRequest } from '../../jute/ops/acl-ops.js';
 import { StatCodec } from '../../jute/records/stat.js';
 import { checkACL, fixupACL } from '../acl.js';
-import { validatePath } from '../path.js';
+import { invalidPathReason } from '../../base/path.js';
 import { fail, type WriteHandler } from './context.js';
 
 /** setACL: ACL fixup comes before the lookup, ADMIN before the aversion check. */
 export const setACL: WriteHandler<SetACLRequest> = {
   kind: 'write',
   prepare(ctx, view, req) {
-    if (validatePath(req.path) !== null) return fail(ErrorCode.BADARGUMENTS);
+    if (invalidPathReason(req.path) !== undefined) return fail(ErrorCode.BADARGUMENTS);
     const fixed = fixupACL(req.acl, ctx.authIds, ctx.state.settings.auth);
     if (!fixed.ok) return fail(fixed.err);
     const node = view.get(req.path);

@@ -4,13 +4,13 @@ import type { SetDataRequest } from '../../jute/ops/set-data.js';
 import { StatCodec } from '../../jute/records/stat.js';
 import { checkACL } from '../acl.js';
 import type { ChangeView } from '../change-view.js';
-import { validatePath } from '../path.js';
+import { invalidPathReason } from '../../base/path.js';
 import type { Txn } from '../txn.js';
 import { fail, ownCopy, type RequestContext, type WriteHandler } from './context.js';
 
 /** setData: WRITE on the node, then the version check. */
 export function prepareSetData(ctx: RequestContext, view: ChangeView, req: SetDataRequest): Txn {
-  if (validatePath(req.path) !== null) return fail(ErrorCode.BADARGUMENTS);
+  if (invalidPathReason(req.path) !== undefined) return fail(ErrorCode.BADARGUMENTS);
   const node = view.get(req.path);
   if (!node) return fail(ErrorCode.NONODE);
   if (!checkACL(node.acl, Perms.write, ctx.authIds, ctx.state.settings.auth)) return fail(ErrorCode.NOAUTH);
