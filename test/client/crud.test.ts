@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, it } from 'node:test';
 import { createClient, Acls, digestId, type Client } from '../../src/client/index.js';
 import { Perms } from '../../src/jute/enums.js';
 import { Ops } from '../../src/jute/ops/index.js';
@@ -12,22 +12,18 @@ import {
   NodeExistsError,
   NoNodeError,
   NotEmptyError,
-  SessionExpiredError,
+  ClientClosedError,
   UnimplementedError,
 } from '../../src/errors.js';
-import { connectedClient, startTarget, uniquePath, waitFor, type Target } from './target.js';
+import { connect, forEachTarget, uniquePath, waitFor, type Target } from '../support/targets.js';
 
-describe(`client CRUD against ${process.env.HERD_CLIENT_TARGET ?? 'zookeeper'}`, () => {
+forEachTarget('client CRUD', (current) => {
   let target: Target;
   let client: Client;
 
   before(async () => {
-    target = await startTarget();
-    client = await connectedClient(target.connectionString);
-  });
-  after(async () => {
-    await client?.close();
-    await target?.close();
+    target = current();
+    client = await connect(target);
   });
 
   it('reports each state change once, in order', async () => {
@@ -45,7 +41,7 @@ describe(`client CRUD against ${process.env.HERD_CLIENT_TARGET ?? 'zookeeper'}`,
     await c.close();
     await waitFor(() => seen.length === 3);
     assert.deepEqual(seen, ['idle->connecting', 'connecting->connected', 'connected->closed']);
-    await assert.rejects(c.connect(), SessionExpiredError);
+    await assert.rejects(c.connect(), ClientClosedError);
   });
 
   it('connects and exposes the session', () => {
@@ -174,14 +170,14 @@ describe(`client CRUD against ${process.env.HERD_CLIENT_TARGET ?? 'zookeeper'}`,
   });
 
   it('removes ephemerals when the session closes', async () => {
-    const other = await connectedClient(target.connectionString);
+    const other = await connect(target);
     const path = uniquePath('eph');
     await other.create(path, 'x', { mode: 'ephemeral' });
     assert.notEqual(await client.exists(path), null);
     await other.close();
     assert.equal(other.state, 'closed');
     assert.equal(await client.exists(path), null, 'gone as soon as close() resolves');
-    await assert.rejects(other.getData('/'), SessionExpiredError);
+    await assert.rejects(other.getData('/'), ClientClosedError);
   });
 
   it('counts descendants and syncs', async () => {
@@ -221,7 +217,7 @@ describe(`client CRUD against ${process.env.HERD_CLIENT_TARGET ?? 'zookeeper'}`,
   });
 
   it('refused credentials end in authFailed', async () => {
-    const c = await connectedClient(target.connectionString);
+    const c = await connect(target);
     const states: string[] = [];
     c.on('authFailed', (ch) => states.push(`${ch.from}->${ch.to}`));
     await assert.rejects(c.addAuth('no-such-scheme', 'x'), (e: Error) => e.name === 'AuthFailedError');
@@ -235,7 +231,7 @@ describe(`client CRUD against ${process.env.HERD_CLIENT_TARGET ?? 'zookeeper'}`,
   it('chroot: paths go in under the root and come out relative to it', async () => {
     const root = uniquePath('chroot');
     await client.create(root);
-    const c = await connectedClient(target.connectionString + root);
+    const c = await connect(target, {}, target.connectionString + root);
     assert.equal(c.chroot, root);
     assert.equal(await c.create('/a', 'in chroot'), '/a');
     assert.equal((await client.getData(`${root}/a`)).data?.toString(), 'in chroot');

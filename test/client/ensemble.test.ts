@@ -9,11 +9,11 @@ import { after, before, describe, it } from 'node:test';
 import { createClient, retry, type Client, type WatchEvent } from '../../src/client/index.js';
 import { ConnectionLossError } from '../../src/errors.js';
 import { startEnsemble, type Ensemble } from '../support/zookeeper.js';
-import { nextEvent, targetKind, uniquePath, waitFor } from './target.js';
+import { nextEvent, uniquePath, waitFor, zookeeperRequired } from '../support/targets.js';
 
 const show = (e: WatchEvent): string => `${e.type} ${e.path}`;
 
-describe('client failover in a 3-node ZooKeeper ensemble', { skip: targetKind !== 'zookeeper' }, () => {
+describe('client failover in a 3-node ZooKeeper ensemble', { skip: !zookeeperRequired() && 'ZooKeeper not available' }, () => {
   let ensemble: Ensemble;
   let client: Client;
   let writer: Client;

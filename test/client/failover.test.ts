@@ -3,27 +3,27 @@
  * of the target server.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { createClient, type Client, type StateChange, type WatchEvent } from '../../src/client/index.js';
-import { ConnectionLossError, SessionExpiredError } from '../../src/errors.js';
-import { connectedClient, nextEvent, startProxy, startTarget, uniquePath, waitFor, type Proxy, type Target } from './target.js';
+import { ClientClosedError, ConnectionLossError, SessionExpiredError } from '../../src/errors.js';
+import { connect, forEachTarget, nextEvent, uniquePath, waitFor, type Target } from '../support/targets.js';
+import { startProxy, type TcpProxy as Proxy } from '../support/tcp-proxy.js';
 
 const show = (e: WatchEvent): string => `${e.type} ${e.path}`;
 const fast = { backoff: { initialDelay: 20, maxDelay: 100 } };
 
-describe('client failover through a proxy', () => {
+forEachTarget('client failover through a proxy', (current) => {
   let target: Target;
   let writer: Client;
   const cleanup: (() => Promise<void>)[] = [];
 
   before(async () => {
-    target = await startTarget();
-    writer = await connectedClient(target.connectionString);
+    target = current();
+    writer = await connect(target);
   });
   after(async () => {
     for (const fn of cleanup.reverse()) await fn().catch(() => {});
-    await writer?.close();
-    await target?.close();
+    cleanup.length = 0;
   });
 
   async function proxied(options: { sessionTimeout?: number; requestTimeout?: number } = {}): Promise<{ proxy: Proxy; client: Client }> {
@@ -195,9 +195,11 @@ describe('client failover through a proxy', () => {
     const pending = client.exists('/');
     await client.close();
     assert.equal(client.state, 'closed');
-    await assert.rejects(pending, SessionExpiredError);
+    await assert.rejects(pending, ClientClosedError);
+    await assert.rejects(client.exists('/'), ClientClosedError);
+    await assert.rejects(client.connect(), ClientClosedError);
     await proxy.reject(false);
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(proxy.connectionCount, 0, 'no new connection after close');
   });
-});
+}, { tickTime: 200, maxSessionTimeout: 60000 });

@@ -16,7 +16,7 @@ import { JuteWriter } from '../../src/jute/writer.js';
 import { ConnectRequestCodec, ConnectResponseCodec } from '../../src/jute/records/connect.js';
 import { ReplyHeaderCodec, RequestHeaderCodec } from '../../src/jute/records/headers.js';
 import { StatCodec } from '../../src/jute/records/stat.js';
-import { nextEvent, waitFor } from './target.js';
+import { nextEvent, waitFor } from '../support/targets.js';
 
 interface Request {
   xid: number;

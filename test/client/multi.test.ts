@@ -1,20 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, it } from 'node:test';
 import { isTransactionError, op, type Client } from '../../src/client/index.js';
 import { BadArgumentsError, BadVersionError, NodeExistsError, NoNodeError } from '../../src/errors.js';
-import { connectedClient, startTarget, uniquePath, type Target } from './target.js';
+import { connect, forEachTarget, uniquePath, type Target } from '../support/targets.js';
 
-describe('client multi and multiRead', () => {
+forEachTarget('client multi and multiRead', (current) => {
   let target: Target;
   let client: Client;
 
   before(async () => {
-    target = await startTarget();
-    client = await connectedClient(target.connectionString);
-  });
-  after(async () => {
-    await client?.close();
-    await target?.close();
+    target = current();
+    client = await connect(target);
   });
 
   it('commits a transaction and returns one result per op', async () => {

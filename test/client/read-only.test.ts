@@ -23,7 +23,7 @@ import {
   type Ensemble,
   type ZooKeeperServer,
 } from '../support/zookeeper.js';
-import { waitFor } from './target.js';
+import { waitFor } from '../support/targets.js';
 
 const fast: ClientOptions = { sessionTimeout: 15_000, connectTimeout: 30_000, backoff: { initialDelay: 20, maxDelay: 300 } };
 

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { createClient, type Client, type StateChange } from '../../src/client/index.js';
 import { SessionExpiredError } from '../../src/errors.js';
-import { TestingServer } from '../../src/testing/index.js';
-import { requireTool } from '../support/interop.js';
+import { forEachTarget, waitFor, type Target } from '../support/targets.js';
 import { startProxy, type TcpProxy } from '../support/tcp-proxy.js';
-import { startZooKeeper, zookeeperAvailable, type ZooKeeperServer } from '../support/zookeeper.js';
-import { waitFor } from './target.js';
 
 /**
  * Client-side session loss: with no server reachable for as long as the
@@ -27,17 +24,17 @@ function recordStates(client: Client): { to: string; at: number; change: StateCh
   return seen;
 }
 
-describe('client-side session loss', () => {
-  let server: TestingServer;
+// Ticks of 200 ms allow a 2 s session timeout.
+forEachTarget('client-side session loss', (current) => {
+  let target: Target;
+  // The suite's own proxy: black-holing it cuts only this suite's clients.
   let proxy: TcpProxy;
   before(async () => {
-    // Ticks of 200 ms allow a 2 s session timeout.
-    server = await TestingServer.start({ tickTime: 200 });
-    proxy = await startProxy('127.0.0.1', server.port);
+    target = current();
+    proxy = await startProxy(target.host, target.port);
   });
   after(async () => {
     await proxy?.close();
-    await server?.close();
   });
 
   it('black-holed past the session timeout: expired, waiting requests fail, a new session once the network is back', async () => {
@@ -122,42 +119,35 @@ describe('client-side session loss', () => {
     }
   });
 
-  describe('real ZooKeeper 3.8', () => {
-    let zk: ZooKeeperServer | undefined;
-    before(async () => {
-      if (zookeeperAvailable()) zk = await startZooKeeper({ tickTime: 200, forceSync: false });
-    });
-    after(async () => {
-      await zk?.destroy();
-    });
-
-    it('server stopped past the session timeout: expired on the client; restarted: a new session', async (t) => {
-      if (!requireTool(t, zk !== undefined, 'Java and the ZooKeeper jars')) return;
-      const client = createClient(zk!.connectionString, { sessionTimeout: SESSION_TIMEOUT, reconnectOnExpiry: true });
-      const states = recordStates(client);
-      await client.connect();
-      try {
-        const oldSession = client.sessionId;
-        await client.create('/zk-lost', 'e', { mode: 'ephemeral' });
-        await zk!.stop();
-        await waitFor(() => client.state === 'disconnected', 10_000, 'disconnected');
-        const waiting = client.exists('/zk-lost').then(
-          () => null,
-          (err: unknown) => err,
-        );
-        await waitFor(() => client.state === 'expired' || client.state === 'connecting', 10_000, 'expired');
-        assert.ok((await waiting) instanceof SessionExpiredError);
-        // Still no server: the client keeps looking for one (it does not give up and close).
-        await new Promise((r) => setTimeout(r, 1000));
-        assert.equal(client.state, 'connecting');
-        await zk!.start();
-        await waitFor(() => client.state === 'connected', 20_000, 'a new session');
-        assert.notEqual(client.sessionId, oldSession);
-        await client.create('/zk-after', 'x');
-        assert.ok(states.some((s) => s.to === 'expired' && s.change.from === 'disconnected'));
-      } finally {
-        await client.close();
-      }
-    });
+  it('server stopped past the session timeout: expired on the client; restarted: a new session', async () => {
+    const client = createClient(target.directConnectionString, { sessionTimeout: SESSION_TIMEOUT, reconnectOnExpiry: true });
+    const states = recordStates(client);
+    await client.connect();
+    let stopped = false;
+    try {
+      const oldSession = client.sessionId;
+      await client.create('/zk-lost', 'e', { mode: 'ephemeral' });
+      await target.stop();
+      stopped = true;
+      await waitFor(() => client.state === 'disconnected', 10_000, 'disconnected');
+      const waiting = client.exists('/zk-lost').then(
+        () => null,
+        (err: unknown) => err,
+      );
+      await waitFor(() => client.state === 'expired' || client.state === 'connecting', 10_000, 'expired');
+      assert.ok((await waiting) instanceof SessionExpiredError);
+      // Still no server: the client keeps looking for one (it does not give up and close).
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(client.state, 'connecting');
+      await target.start();
+      stopped = false;
+      await waitFor(() => client.state === 'connected', 20_000, 'a new session');
+      assert.notEqual(client.sessionId, oldSession);
+      await client.create('/zk-after', 'x');
+      assert.ok(states.some((s) => s.to === 'expired' && s.change.from === 'disconnected'));
+    } finally {
+      if (stopped) await target.start();
+      await client.close();
+    }
   });
-});
+}, { tickTime: 200, maxSessionTimeout: 60000 });

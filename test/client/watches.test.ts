@@ -1,27 +1,22 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import type { Client, WatchEvent } from '../../src/client/index.js';
 import type { WatcherEvent } from '../../src/jute/records/watcher-event.js';
 import { Ops } from '../../src/jute/ops/index.js';
 import { NoWatcherError } from '../../src/errors.js';
-import { connectedClient, startTarget, uniquePath, waitFor, type Target } from './target.js';
+import { connect, forEachTarget, uniquePath, waitFor, type Target } from '../support/targets.js';
 
 const show = (e: WatchEvent): string => `${e.type} ${e.path}`;
 
-describe('client watches', () => {
+forEachTarget('client watches', (current) => {
   let target: Target;
   let client: Client;
   let writer: Client;
 
   before(async () => {
-    target = await startTarget();
-    client = await connectedClient(target.connectionString);
-    writer = await connectedClient(target.connectionString);
-  });
-  after(async () => {
-    await client?.close();
-    await writer?.close();
-    await target?.close();
+    target = current();
+    client = await connect(target);
+    writer = await connect(target);
   });
 
   it('one-shot watches fire once with the right event', async () => {
