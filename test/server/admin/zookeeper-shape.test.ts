@@ -4,12 +4,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Client } from '../../src/client/index.js';
-import { startServer, type ServerHandle } from '../../src/server/server.js';
-import { requireTool } from '../support/interop.js';
-import { freePort } from '../support/ports.js';
-import { JAVA_LIB_DIR, startZooKeeper, zookeeperAvailable, type ZooKeeperServer } from '../support/zookeeper.js';
-import { fourLetterWord, lines, makeTraffic, parseMntr, rawWord, stmkBytes, MNTR_KEYS } from './admin-support.js';
+import type { Client } from '../../../src/client/index.js';
+import { startServer, type ServerHandle } from '../../../src/server/server.js';
+import { requireTool } from '../../support/interop.js';
+import { freePort } from '../../support/ports.js';
+import { JAVA_LIB_DIR, startZooKeeper, zookeeperAvailable, type ZooKeeperServer } from '../../support/zookeeper.js';
+import { fourLetterWord, lines, makeTraffic, parseMntr, rawWord, stmkBytes, MNTR_KEYS } from './support.js';
 
 /**
  * Herd's four-letter words and AdminServer JSON have the same shape as real

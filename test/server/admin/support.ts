@@ -4,9 +4,9 @@
  * monitoring scripts (zktop, check_zookeeper, exporters) read them.
  */
 import { connect } from 'node:net';
-import { createClient, type Client } from '../../src/client/index.js';
+import { createClient, type Client } from '../../../src/client/index.js';
 
-export { fourLetterWord } from '../support/zookeeper.js';
+export { fourLetterWord } from '../../support/zookeeper.js';
 
 /**
  * A session with known watches and an ephemeral: data watches on /admin-a

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { createClient, type Client } from '../../src/client/index.js';
-import { freePort } from '../support/ports.js';
-import { RawSession } from '../support/raw-session.js';
+import { createClient, type Client } from '../../../src/client/index.js';
+import { freePort } from '../../support/ports.js';
+import { RawSession } from '../../support/raw-session.js';
 
 /**
  * The durability promise: an acknowledged write survives kill -9. A child
@@ -19,7 +19,7 @@ import { RawSession } from '../support/raw-session.js';
  * that died with the server is gone once its timeout passes.
  */
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '../../../src/cli/main.js');
 const ROUNDS = 4;
 const WRITERS = 4;
 const TICK = 300; // session timeouts from 600 ms

@@ -6,10 +6,10 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Client } from '../../src/client/index.js';
-import { startServer, type ServerHandle, serverInstance } from '../../src/server/server.js';
-import { TestingServer } from '../../src/testing/index.js';
-import { makeTraffic, parsePrometheus, sample } from './admin-support.js';
+import type { Client } from '../../../src/client/index.js';
+import { startServer, type ServerHandle, serverInstance } from '../../../src/server/server.js';
+import { TestingServer } from '../../../src/testing/index.js';
+import { makeTraffic, parsePrometheus, sample } from './support.js';
 
 /**
  * The HTTP admin server: /commands lists, /commands/<name> answers JSON as
@@ -18,7 +18,7 @@ import { makeTraffic, parsePrometheus, sample } from './admin-support.js';
  * --log-level.
  */
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.js');
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'src', 'cli', 'main.js');
 
 type Json = Record<string, unknown>;
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createClient, type Client } from '../../src/client/index.js';
-import { startServer, type ServerHandle, serverInstance } from '../../src/server/server.js';
-import { requireTool } from '../support/interop.js';
-import { startZooKeeper, zookeeperAvailable, type ZooKeeperServer } from '../support/zookeeper.js';
-import { fourLetterWord, lines, parseMntr, parseSrvr } from './admin-support.js';
+import { createClient, type Client } from '../../../src/client/index.js';
+import { startServer, type ServerHandle, serverInstance } from '../../../src/server/server.js';
+import { requireTool } from '../../support/interop.js';
+import { startZooKeeper, zookeeperAvailable, type ZooKeeperServer } from '../../support/zookeeper.js';
+import { fourLetterWord, lines, parseMntr, parseSrvr } from './support.js';
 
 /**
  * The packet counters and the outstanding-request figure mean what they mean

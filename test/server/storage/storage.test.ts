@@ -3,12 +3,12 @@ import { mkdtemp, readFile, rm, writeFile, appendFile, readdir } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createClient, type Client } from '../../src/client/index.js';
-import { HerdServer } from '../../src/server/server.js';
-import { CorruptDataError } from '../../src/server/storage/corrupt-data-error.js';
-import { listFiles } from '../../src/server/storage/data-dir.js';
-import { LOG_MAGIC, readLogData } from '../../src/server/storage/log-format.js';
-import type { ServerOptions } from '../../src/server/options.js';
+import { createClient, type Client } from '../../../src/client/index.js';
+import { HerdServer } from '../../../src/server/server.js';
+import { CorruptDataError } from '../../../src/server/storage/corrupt-data-error.js';
+import { listFiles } from '../../../src/server/storage/data-dir.js';
+import { LOG_MAGIC, readLogData } from '../../../src/server/storage/log-format.js';
+import type { ServerOptions } from '../../../src/server/options.js';
 
 /** Durability of the data directory: restart, snapshots and purge, torn tails, corruption. */
 
@@ -116,8 +116,8 @@ describe('storage', () => {
       const files = await listFiles(dir, 'snapshot');
       const file = files.find((f) => f.zxid === zxid);
       assert.ok(file, `a snapshot at 0x${zxid.toString(16)}`);
-      const tree = new (await import('../../src/server/data-tree.js')).DataTree();
-      await (await import('../../src/server/storage/snapshot.js')).readSnapshot(file.path, tree);
+      const tree = new (await import('../../../src/server/data-tree.js')).DataTree();
+      await (await import('../../../src/server/storage/snapshot.js')).readSnapshot(file.path, tree);
       const actual = new Map<string, string>();
       for (const [path, node] of tree.entries()) actual.set(path, JSON.stringify([node.data?.toString('hex'), node.stat()], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
       const differing = [...expected].filter(([path, v]) => actual.get(path) !== v).map(([path]) => path);

@@ -4,14 +4,14 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Client } from '../../src/client/index.js';
-import { startServer, type ServerHandle, serverInstance } from '../../src/server/server.js';
-import { fourLetterWord, lines, makeTraffic, parseMntr, parseSrvr, rawWord, stmkBytes, MNTR_KEYS } from './admin-support.js';
+import type { Client } from '../../../src/client/index.js';
+import { startServer, type ServerHandle, serverInstance } from '../../../src/server/server.js';
+import { fourLetterWord, lines, makeTraffic, parseMntr, parseSrvr, rawWord, stmkBytes, MNTR_KEYS } from './support.js';
 
 /**
  * Every four-letter word on Herd's client port answers in ZooKeeper 3.8's
  * text format, read the way zktop and monitoring scripts read it; the
- * whitelist refuses with ZooKeeper's text. (admin-zookeeper-shape.test.ts
+ * whitelist refuses with ZooKeeper's text. (zookeeper-shape.test.ts
  * compares the same answers with a real ZooKeeper.)
  */
 
