@@ -26,7 +26,8 @@ const DOT = 0x2e;
  * (children named by their suffix alone) is valid.
  *
  * The client checks every path of every call: characters between '0' and
- * '~' (digits, letters, most punctuation) take the fast path.
+ * '~' (digits, letters, most punctuation), a single '/' and space to '-'
+ * take the fast path.
  */
 export function invalidPathReason(path: string, sequential = false): string | undefined {
   const length = path.length;
@@ -37,13 +38,18 @@ export function invalidPathReason(path: string, sequential = false): string | un
   for (let i = 1; i < length; i++) {
     const c = path.charCodeAt(i);
     if (c > SLASH && c < 0x7f) continue;
+    if (c === SLASH) {
+      if (path.charCodeAt(i - 1) !== SLASH) continue;
+    } else if (c >= 0x20 && c < SLASH && c !== DOT) {
+      continue; // space to '-'
+    }
     const reason = slowCharReason(path, i, c, sequential);
     if (reason !== undefined) return `Invalid path string "${path}" caused by ${reason} @${i}`;
   }
   return undefined;
 }
 
-/** The checks of the characters the fast path skips no check for: '/', '.', controls and the forbidden ranges. */
+/** The checks of the characters the fast path does not settle: '//', '.', controls and the forbidden ranges. */
 function slowCharReason(path: string, i: number, c: number, sequential: boolean): string | undefined {
   if (c === 0) return 'null character not allowed';
   const prev = path.charCodeAt(i - 1);
