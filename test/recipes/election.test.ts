@@ -97,9 +97,9 @@ forEachTarget('LeaderLatch', (target) => {
     await assert.rejects(rest.find((l) => l !== next)!.await({ timeout: 100 }), (e: unknown) => e instanceof TimeoutError && e.code === 'TIMEOUT');
     // Closed while waiting: the wait is cancelled.
     const follower = rest.find((l) => l !== next)!;
-    const waiting = follower.await();
+    const waiting = assert.rejects(follower.await(), { name: 'CancelledError', code: 'CANCELLED' });
     await follower.close();
-    await assert.rejects(waiting, { name: 'CancelledError', code: 'CANCELLED' });
+    await waiting;
     await assert.rejects(follower.await(), InvalidStateError, 'closed');
     await assert.rejects(follower.start(), InvalidStateError, 'closed');
     for (const l of rest) await l.close();

@@ -75,6 +75,18 @@ forEachTarget('SharedConfig', (target) => {
     await assert.rejects(configs[1]!.set({ rate: 2 }, version), BadVersionError);
     assert.equal((await clients[0]!.getData(path)).data?.toString(), '{"rate":1}');
     await configs[0]!.close();
-    await assert.rejects(new SharedConfig(clients[0]!, `${path}-bad`, { defaultValue: 0, parse: () => { throw new Error('no'); } }).update((v) => v), (e: unknown) => e instanceof Error && e.name === 'UnexpectedDataError');
+    // A document that `parse` refuses, and one that is not JSON: UnexpectedDataError.
+    await clients[0]!.create(`${path}-bad`, '{"rate":"fast"}');
+    const strict = new SharedConfig<{ rate: number }>(clients[0]!, `${path}-bad`, {
+      defaultValue: { rate: 0 },
+      parse: (json) => {
+        if (typeof (json as { rate?: unknown }).rate !== 'number') throw new Error('rate must be a number');
+        return json as { rate: number };
+      },
+    });
+    await assert.rejects(strict.read(), { name: 'UnexpectedDataError', code: 'UNEXPECTED_DATA' });
+    await clients[0]!.setData(`${path}-bad`, 'not json');
+    const plain = new SharedConfig<{ rate: number }>(clients[0]!, `${path}-bad`, { defaultValue: { rate: 0 } });
+    await assert.rejects(plain.update((v) => v), { name: 'UnexpectedDataError', code: 'UNEXPECTED_DATA' });
   });
 });
