@@ -2,7 +2,7 @@
  * The session guard: turns the client's state events into "lost" for a
  * recipe that holds something (a lock, a lease, leadership).
  */
-import type { Client } from '../../client/index.js';
+import type { Client, ClientState } from '../../client/index.js';
 import { SessionLostError } from '../../errors.js';
 import { isSessionGone } from './retry.js';
 import { sessionEndedError } from './wait-for-wake.js';
@@ -36,28 +36,31 @@ export class SessionGuard {
     private readonly suspendedTimeout?: number,
   ) {}
 
+  /** Starts watching the client (again); loses at once when the session is over already. */
   start(): void {
     this.stop();
     this.active = true;
-    this.client.on('disconnected', this.onDisconnected);
-    this.client.on('connected', this.onConnected);
-    this.client.on('connectedReadOnly', this.onConnected);
-    this.client.on('expired', this.onEnded);
-    this.client.on('closed', this.onEnded);
-    this.client.on('authFailed', this.onEnded);
+    for (const [state, listener] of this.listeners()) this.client.on(state, listener);
     if (isSessionGone(this.client)) this.onEnded();
     else if (this.client.state === 'disconnected') this.onDisconnected();
   }
 
+  /** Stops watching; `onLost` will not be called. */
   stop(): void {
     this.active = false;
     this.clearTimer();
-    this.client.off('disconnected', this.onDisconnected);
-    this.client.off('connected', this.onConnected);
-    this.client.off('connectedReadOnly', this.onConnected);
-    this.client.off('expired', this.onEnded);
-    this.client.off('closed', this.onEnded);
-    this.client.off('authFailed', this.onEnded);
+    for (const [state, listener] of this.listeners()) this.client.off(state, listener);
+  }
+
+  private listeners(): [ClientState, () => void][] {
+    return [
+      ['disconnected', this.onDisconnected],
+      ['connected', this.onConnected],
+      ['connectedReadOnly', this.onConnected],
+      ['expired', this.onEnded],
+      ['closed', this.onEnded],
+      ['authFailed', this.onEnded],
+    ];
   }
 
   private lose(reason: SessionLostError): void {
