@@ -6,14 +6,15 @@
  * ```ts
  * const gate = new Barrier(client, '/app/gate');
  * await gate.create();                     // closed while the node exists
- * await gate.wait({ timeout: 5000 });      // true once removed, false on timeout
+ * await gate.wait({ timeout: 5000 });      // resolves once removed; TimeoutError after 5 s
  * await gate.remove();                     // opens it
  *
  * const phase = new DoubleBarrier(client, '/app/phase', 3, { identifier: 'w1' });
- * await phase.enter();                     // blocks until 3 members entered
+ * await phase.enter({ timeout: 30_000 });  // blocks until 3 members entered
  * // ... work ...
- * await phase.leave();                     // blocks until all left
+ * await phase.leave({ timeout: 30_000 });  // blocks until all left
  * ```
+
  *
  * Node layout (as Kazoo):
  * - Barrier: `<path>` persistent; the barrier is up while it exists.
@@ -25,44 +26,44 @@
  * Failure handling:
  * - Member nodes have unique, non-sequential names: a create lost to a
  *   connection loss is retried and NodeExists means it was applied.
- * - Waits survive connection loss (the client restores the watches) and
- *   reject with SessionExpiredError on session expiry (our member node is
- *   gone: the barrier cannot be trusted); `enter` deletes our node when it
- *   fails or times out.
+ * - Every wait follows the wait contract: TimeoutError after `timeout`,
+ *   CancelledError on abort, and SessionExpiredError / ClientClosedError /
+ *   AuthFailedError when the session ends (our member node is gone: the
+ *   barrier cannot be trusted). Waits survive connection loss (the client
+ *   restores the watches); `enter` deletes our node when it fails, times
+ *   out or is cancelled.
  *
  * Limits: a member whose session expires between enter and leave
  * disappears from the count; the others may then leave early (as Kazoo).
  */
-import { hostname } from 'node:os';
+import { joinPath } from '../base/path.js';
+import { Deadline, throwIfAborted, type WaitOptions } from '../base/wait.js';
 import type { Client } from '../client/index.js';
-import { NoNodeError, NodeExistsError } from '../errors.js';
-import { LockTimeoutError } from './errors.js';
+import { isTransientError } from '../client/retry.js';
+import { BadArgumentsError, NoNodeError, NodeExistsError } from '../errors.js';
 import {
   Wakeup,
+  checkWaitOptions,
+  defaultIdentifier,
   deleteIfExists,
   ensurePath,
-  isConnectionLoss,
   isSessionGone,
-  joinPath,
-  retry,
-  throwIfAborted,
+  retryWhileConnected,
   uuidHex,
   waitForWake,
 } from './internal/index.js';
 
-export interface WaitOptions {
-  /** ms; default for ever. */
-  timeout?: number;
-  signal?: AbortSignal;
-}
-
+/** A barrier (Kazoo's `Barrier`): up while its node exists; waiters pass once it is removed. */
 export class Barrier {
+  /** No I/O. */
   constructor(
+    /** The client the barrier works through; its clock times waits. */
     readonly client: Client,
+    /** The barrier's node. */
     readonly path: string,
   ) {}
 
-  /** Puts the barrier up (idempotent). */
+  /** Puts the barrier up (idempotent): creates its node and missing ancestors. */
   async create(): Promise<void> {
     await ensurePath(this.client, this.path);
   }
@@ -72,13 +73,20 @@ export class Barrier {
     return deleteIfExists(this.client, this.path);
   }
 
-  /** Resolves true once the barrier is down, false after `timeout`. */
-  async wait(options: WaitOptions = {}): Promise<boolean> {
-    const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout;
+  /**
+   * Resolves once the barrier is down (at once when it is not up). Rejects
+   * with TimeoutError after `timeout` ms, CancelledError (or the signal's
+   * HerdError reason) on abort, SessionExpiredError / ClientClosedError /
+   * AuthFailedError when the session ends while waiting.
+   */
+  async wait(options: WaitOptions = {}): Promise<void> {
+    const what = `barrier ${this.path}`;
+    checkWaitOptions(options, what);
+    const deadline = new Deadline(this.client.clock, options.timeout);
     for (;;) {
       const wake = new Wakeup();
       let deleted = false;
-      const stat = await retry(
+      const stat = await retryWhileConnected(
         this.client,
         () =>
           this.client.exists(this.path, {
@@ -89,38 +97,42 @@ export class Barrier {
           }),
         options.signal,
       );
-      if (stat === null) return true;
-      try {
-        await waitForWake(this.client, wake.promise, { deadline, signal: options.signal, what: `barrier ${this.path}` });
-      } catch (error) {
-        if (error instanceof LockTimeoutError) return false;
-        throw error;
-      }
-      if (deleted) return true;
+      if (stat === null) return;
+      await waitForWake(this.client, wake, { deadline, signal: options.signal, what });
+      if (deleted) return;
     }
   }
 }
 
+/** Options of {@link DoubleBarrier}. */
 export interface DoubleBarrierOptions {
   /** Stored in our member node. Default `<hostname>-<pid>` (as Kazoo). */
   identifier?: string;
 }
 
+/** A double barrier (Kazoo's `DoubleBarrier`): enter together, leave together. */
 export class DoubleBarrier {
+  /** This member's identifier, stored in its node. */
   readonly identifier: string;
   /** Our member node's name. */
   readonly nodeName = uuidHex();
   private participating = false;
 
+  /** No I/O. Throws BadArgumentsError when `numClients` is not a positive integer. */
   constructor(
+    /** The client the barrier works through; its clock times waits. */
     readonly client: Client,
+    /** The barrier's node (the members are its children). */
     readonly path: string,
+    /** How many members enter before any of them passes. */
     readonly numClients: number,
     options: DoubleBarrierOptions = {},
   ) {
-    this.identifier = options.identifier ?? `${hostname()}-${process.pid}`;
+    if (!Number.isInteger(numClients) || numClients < 1) throw new BadArgumentsError(`double barrier ${path}: numClients must be a positive integer`);
+    this.identifier = options.identifier ?? defaultIdentifier();
   }
 
+  /** True between a successful enter and the end of leave. */
   get isParticipating(): boolean {
     return this.participating;
   }
@@ -133,24 +145,31 @@ export class DoubleBarrier {
     return joinPath(this.path, 'ready');
   }
 
-  /** Enters; resolves once `numClients` members have entered. */
+  /**
+   * Enters; resolves once `numClients` members have entered. Rejects as
+   * {@link Barrier.wait} does (TimeoutError, CancelledError, the session's
+   * end), after deleting our member node.
+   */
   async enter(options: WaitOptions = {}): Promise<void> {
-    const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout;
+    const what = `entering double barrier ${this.path}`;
+    checkWaitOptions(options, what);
+    const deadline = new Deadline(this.client.clock, options.timeout);
+    const signal = options.signal;
     try {
-      await ensurePath(this.client, this.path, options.signal);
-      await this.createNode(options.signal);
+      await ensurePath(this.client, this.path, signal);
+      await this.createNode(signal);
       const wake = new Wakeup();
-      const ready = await retry(
+      const ready = await retryWhileConnected(
         this.client,
         () => this.client.exists(this.readyPath, { watch: (e) => e.type === 'nodeCreated' && wake.fire() }),
-        options.signal,
+        signal,
       );
       if (ready === null) {
-        const children = await retry(this.client, () => this.client.getChildren(this.path), options.signal);
+        const children = await retryWhileConnected(this.client, () => this.client.getChildren(this.path), signal);
         if (children.length < this.numClients) {
-          await waitForWake(this.client, wake.promise, { deadline, signal: options.signal, what: `entering double barrier ${this.path}` });
+          await waitForWake(this.client, wake, { deadline, signal, what });
         } else {
-          await ensurePath(this.client, this.readyPath, options.signal);
+          await ensurePath(this.client, this.readyPath, signal);
         }
       }
       this.participating = true;
@@ -161,15 +180,20 @@ export class DoubleBarrier {
     }
   }
 
-  /** Leaves; resolves once every member has left. */
+  /**
+   * Leaves; resolves once every member has left. Rejects as
+   * {@link Barrier.wait} does (TimeoutError, CancelledError, the session's end).
+   */
   async leave(options: WaitOptions = {}): Promise<void> {
-    const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout;
+    const what = `leaving double barrier ${this.path}`;
+    checkWaitOptions(options, what);
+    const deadline = new Deadline(this.client.clock, options.timeout);
     const signal = options.signal;
     await deleteIfExists(this.client, this.readyPath);
     try {
       for (;;) {
-        throwIfAborted(signal);
-        const children = await retry(this.client, () => this.client.getChildren(this.path), signal);
+        throwIfAborted(signal, what);
+        const children = await retryWhileConnected(this.client, () => this.client.getChildren(this.path), signal);
         if (children.length === 0) return;
         if (children.length === 1 && children[0] === this.nodeName) {
           await deleteIfExists(this.client, this.nodePath);
@@ -187,13 +211,13 @@ export class DoubleBarrier {
           watched = lowest;
         }
         const wake = new Wakeup();
-        const stat = await retry(
+        const stat = await retryWhileConnected(
           this.client,
           () => this.client.exists(joinPath(this.path, watched), { watch: wake.fire }),
           signal,
         );
         if (stat === null) continue;
-        await waitForWake(this.client, wake.promise, { deadline, signal, what: `leaving double barrier ${this.path}` });
+        await waitForWake(this.client, wake, { deadline, signal, what });
       }
     } finally {
       this.participating = false;
@@ -212,7 +236,7 @@ export class DoubleBarrier {
           await ensurePath(this.client, this.path, signal);
           continue;
         }
-        if (!isConnectionLoss(error) || isSessionGone(this.client)) throw error;
+        if (!isTransientError(error) || isSessionGone(this.client)) throw error;
       }
     }
   }

@@ -32,10 +32,12 @@
  * exponent; both parse the other's form.
  */
 import type { Client } from '../client/index.js';
-import { BadVersionError } from '../errors.js';
-import { RecipeError } from './errors.js';
-import { ensurePath, isConnectionLoss, retry } from './internal/index.js';
+import { isTransientError } from '../client/retry.js';
+import { BadArgumentsError, BadVersionError } from '../errors.js';
+import { UnexpectedDataError } from './errors.js';
+import { ensurePath, retryWhileConnected } from './internal/index.js';
 
+/** Options of {@link Counter}. */
 export interface CounterOptions {
   /** The value of an empty node. Default 0. */
   default?: number;
@@ -45,6 +47,7 @@ export interface CounterOptions {
   curator?: boolean;
 }
 
+/** What a change of a {@link Counter} did. */
 export interface CounterChange {
   /** The value before our change. */
   pre: number;
@@ -52,41 +55,48 @@ export interface CounterChange {
   post: number;
 }
 
+/** A shared number changed atomically (Kazoo's `Counter`): see the module comment. */
 export class Counter {
+  /** The value of an empty node. */
   readonly default: number;
+  /** How the value is written and parsed. */
   readonly type: 'int' | 'float';
+  /** Curator's SharedCount format. */
   readonly curator: boolean;
   private ensured = false;
 
+  /** No I/O. Throws BadArgumentsError for the Curator format with floats. */
   constructor(
+    /** The client the counter works through. */
     readonly client: Client,
+    /** The counter's node. */
     readonly path: string,
     options: CounterOptions = {},
   ) {
     this.default = options.default ?? 0;
     this.type = options.type ?? (Number.isInteger(this.default) ? 'int' : 'float');
     this.curator = options.curator ?? false;
-    if (this.curator && this.type !== 'int') throw new TypeError('the curator format holds integers only');
+    if (this.curator && this.type !== 'int') throw new BadArgumentsError(`counter ${path}: the curator format holds integers only`);
   }
 
-  /** The current value. */
+  /** The current value. Rejects with UnexpectedDataError when the node holds something else than a number. */
   async value(): Promise<number> {
     return (await this.read()).value;
   }
 
-  /** Adds `delta` atomically. */
+  /** Adds `delta` atomically. Rejects with BadArgumentsError for a delta that is not a finite number (an integer for an `int` counter). */
   add(delta: number): Promise<CounterChange> {
     return this.change(delta);
   }
 
-  /** Subtracts `delta` atomically. */
+  /** Subtracts `delta` atomically. Rejects as {@link add}. */
   subtract(delta: number): Promise<CounterChange> {
     return this.change(-delta);
   }
 
   private async change(delta: number): Promise<CounterChange> {
-    if (typeof delta !== 'number' || !Number.isFinite(delta)) throw new TypeError('invalid value for a counter change');
-    if (this.type === 'int' && !Number.isInteger(delta)) throw new TypeError('invalid type for value change: the counter holds integers');
+    if (typeof delta !== 'number' || !Number.isFinite(delta)) throw new BadArgumentsError(`counter ${this.path}: invalid value for a change: ${String(delta)}`);
+    if (this.type === 'int' && !Number.isInteger(delta)) throw new BadArgumentsError(`counter ${this.path}: the counter holds integers, not ${delta}`);
     for (;;) {
       const { value: pre, version } = await this.read();
       const post = pre + delta;
@@ -95,7 +105,7 @@ export class Counter {
         return { pre, post };
       } catch (error) {
         if (error instanceof BadVersionError) continue;
-        if (!isConnectionLoss(error)) throw error;
+        if (!isTransientError(error)) throw error;
         // Unknown outcome: if the node is at version+1 with our value, our write was applied.
         const now = await this.read();
         if (now.version === version + 1 && now.value === post) return { pre, post };
@@ -108,20 +118,20 @@ export class Counter {
       await ensurePath(this.client, this.path);
       this.ensured = true;
     }
-    const { data, stat } = await retry(this.client, () => this.client.getData(this.path));
+    const { data, stat } = await retryWhileConnected(this.client, () => this.client.getData(this.path));
     return { value: this.decode(data), version: stat.version };
   }
 
   private decode(data: Buffer | null): number {
     if (data === null || data.length === 0) return this.default;
     if (this.curator) {
-      if (data.length !== 4) throw new RecipeError(`counter ${this.path}: expected 4 bytes, got ${data.length}`);
+      if (data.length !== 4) throw new UnexpectedDataError(`counter ${this.path}: expected 4 bytes, got ${data.length}`);
       return data.readInt32BE(0);
     }
     const text = data.toString('ascii').trim();
     const value = Number(text);
-    if (text === '' || Number.isNaN(value)) throw new RecipeError(`counter ${this.path}: not a number: ${JSON.stringify(text)}`);
-    if (this.type === 'int' && !Number.isInteger(value)) throw new RecipeError(`counter ${this.path}: not an int: ${text}`);
+    if (text === '' || Number.isNaN(value)) throw new UnexpectedDataError(`counter ${this.path}: not a number: ${JSON.stringify(text)}`);
+    if (this.type === 'int' && !Number.isInteger(value)) throw new UnexpectedDataError(`counter ${this.path}: not an int: ${text}`);
     return value;
   }
 

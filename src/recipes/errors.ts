@@ -1,30 +1,22 @@
 /**
- * Errors of the recipes. ZooKeeper failures keep their own classes
- * (NoNodeError, SessionExpiredError, ... from src/errors.ts); these are the
- * recipe-level outcomes, as Kazoo's LockTimeout and CancelledError.
+ * The one error only the recipes throw. Everything else they throw is a
+ * root class of src/errors.ts: ZooKeeper failures keep their own classes
+ * (NoNodeError, SessionExpiredError, ...), and the shared outcomes are
+ * TimeoutError, CancelledError, ClientClosedError, InvalidStateError,
+ * SessionLostError and BadArgumentsError (docs/conventions.md, section 1).
  */
-
-/** Base of the recipe errors. */
-export class RecipeError extends Error {
-  override name = 'RecipeError';
-}
-
-/** A wait (lock, semaphore, barrier, queue) did not succeed within its timeout. */
-export class LockTimeoutError extends RecipeError {
-  override name = 'LockTimeoutError';
-}
-
-/** A wait was cancelled: its AbortSignal fired or `cancel()` was called. */
-export class CancelledError extends RecipeError {
-  override name = 'CancelledError';
-}
+import { HerdError, type HerdErrorOptions } from '../errors.js';
 
 /**
- * Something held (lock, lease, leadership, membership) can no longer be
- * trusted: the session expired, the client closed, the connection stayed
- * lost past the session timeout, or the node was deleted by someone else.
- * It is the reason of the recipe's `lost` AbortSignal.
+ * A recipe's node holds data the recipe cannot use: a Counter whose node is
+ * not a number, a SharedConfig that is not JSON (or that its `parse`
+ * refused), a Semaphore path whose max leases differ from ours. Someone
+ * else uses the path differently; retrying will not help.
  */
-export class SessionLostError extends RecipeError {
-  override name = 'SessionLostError';
+export class UnexpectedDataError extends HerdError {
+  override name = 'UnexpectedDataError';
+  declare readonly code: 'UNEXPECTED_DATA';
+  constructor(message: string, options: HerdErrorOptions = {}) {
+    super('UNEXPECTED_DATA', message, options);
+  }
 }

@@ -6,68 +6,80 @@
  *
  * Usage:
  * ```ts
- * const latch = new LeaderLatch(client, '/app/leader', { id: 'node-a' });
+ * const latch = new LeaderLatch(client, '/app/leader', { identifier: 'node-a' });
  * latch.on('isLeader', () => startServing());
  * latch.on('notLeader', () => stopServing());
  * await latch.start();
- * await latch.await({ timeout: 10_000 });      // true once leader
+ * await latch.await({ timeout: 10_000 });      // resolves once leader; TimeoutError after 10 s
  * latch.hasLeadership;                         // boolean, now
- * await latch.leader();                        // the leader's id, for anyone
+ * await latch.leader();                        // the leader's identifier, for anyone
  * await latch.close();                         // gives leadership up
+ * // or: await using latch = ...; (close on dispose)
  * ```
  *
  * Node layout (as Curator's LeaderLatch with protection):
  * - `<path>`: persistent, created when missing.
  * - `<path>/_c_<uuid>-latch-<seq>`: one ephemeral-sequential node per
- *   participant; data = its id, UTF-8. Ordered by the 10-digit sequence;
+ *   participant; data = its identifier, UTF-8. Ordered by the 10-digit sequence;
  *   each participant watches only its predecessor.
  *
  * Failure handling:
  * - Connection loss during the sequential create: the node is found again
  *   by its `_c_<uuid>` prefix, never created twice.
  * - Suspended: leadership is kept while the session may live; after the
- *   session timeout without reconnecting, or on expiry, `notLeader` fires at
- *   once (and `lost` with the reason). When the client gets a session again
+ *   session timeout (on the client's clock) without reconnecting, or on
+ *   expiry, `notLeader` fires at once (and `lost` with a SessionLostError). When the client gets a session again
  *   (a reconnect after the timeout, or a new session after expiry), the
  *   latch rejoins with a new node at the back of the line.
- * - Our node deleted by someone else: we rejoin.
+ * - Our node deleted by someone else: `lost`, and we rejoin.
+ * - A wait in `await` rejects with TimeoutError, CancelledError, or the
+ *   session's end (SessionExpiredError, ClientClosedError, AuthFailedError);
+ *   with CancelledError too when the latch is closed meanwhile.
  *
  * Limits: leadership is detected, not fenced: a leader that was partitioned
  * learns of its loss only after the session timeout.
  */
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { joinPath } from '../base/path.js';
+import { Deadline, type WaitOptions } from '../base/wait.js';
 import type { Client } from '../client/index.js';
-import { NoNodeError } from '../errors.js';
-import { RecipeError } from './errors.js';
+import { isTransientError } from '../client/retry.js';
+import { CancelledError, HerdError, InvalidStateError, NoNodeError, SessionLostError } from '../errors.js';
 import {
   SessionGuard,
   Wakeup,
+  checkWaitOptions,
   deleteIfExists,
   ensurePath,
-  isConnectionLoss,
   isSessionGone,
-  joinPath,
-  retry,
+  protectedPrefix,
+  readChildTexts,
+  retryWhileConnected,
   waitForWake,
   type HoldOptions,
-  readChildTexts,
 } from './internal/index.js';
 
 /** Curator's latch node name (after the protection prefix). */
 export const LATCH_NODE_NAME = 'latch-';
 
+/** Options of {@link LeaderLatch}. */
 export interface LeaderLatchOptions extends HoldOptions {
-  /** Our id, stored as the node's data. Default ''. */
-  id?: string;
+  /** Our identifier, stored as the node's data. Default ''. */
+  identifier?: string;
 }
 
+/** The events of {@link LeaderLatch} (Curator's listener names). */
 export interface LeaderLatchEvents {
+  /** We became the leader. */
   isLeader: [];
+  /** We are not the leader any more. */
   notLeader: [];
   /** Leadership (or participation) was lost involuntarily: session expiry, long suspension, node deleted. */
-  lost: [Error];
-  /** A background step failed (it is retried on the next state change). */
+  lost: [SessionLostError];
+  /**
+   * A background step failed (it is retried on the next state change);
+   * emitted only while someone listens.
+   */
   error: [Error];
 }
 
@@ -79,26 +91,31 @@ function seqOf(name: string): string {
   return SEQ.exec(name)?.[1] ?? '';
 }
 
+/** Curator-style leadership that is a state: see the module comment. */
 export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
-  readonly id: string;
+  /** Our identifier, stored in our node. */
+  readonly identifier: string;
   private state: LatchState = 'latent';
   private leading = false;
   private node: string | undefined;
-  private prefix = `_c_${randomUUID()}-${LATCH_NODE_NAME}`;
+  private prefix = protectedPrefix() + LATCH_NODE_NAME;
   private readonly guard: SessionGuard;
   private generation = 0;
   private lostController = new AbortController();
   private leaderWaiters = new Set<() => void>();
 
+  /** No I/O: {@link start} joins. */
   constructor(
+    /** The client the latch works through; its clock times waits and the suspended timeout. */
     readonly client: Client,
+    /** The latch's node (the participants are its children). */
     readonly path: string,
     options: LeaderLatchOptions = {},
   ) {
     super();
-    this.id = options.id ?? '';
+    this.identifier = options.identifier ?? '';
     this.guard = new SessionGuard(client, (reason) => this.onSessionLost(reason), options.suspendedTimeout);
-    this.lostController.abort(new RecipeError('not leader'));
+    this.lostController.abort(new CancelledError(`leader latch ${path}: not leader`));
   }
 
   /** True while we are the leader (and not known to have lost it). */
@@ -111,58 +128,72 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
     return this.lostController.signal;
   }
 
-  /** Joins: creates our node and starts following the line. Resolves once the node exists. */
+  /**
+   * Joins: creates our node and starts following the line. Resolves once
+   * the node exists. Rejects with InvalidStateError when started or closed
+   * already.
+   */
   async start(): Promise<void> {
-    if (this.state !== 'latent') throw new RecipeError(`leader latch already ${this.state}`);
+    if (this.state !== 'latent') throw new InvalidStateError(`leader latch ${this.path}: already ${this.state}`);
     this.state = 'started';
     this.client.on('connected', this.onConnected);
     this.guard.start();
     await this.join();
   }
 
-  /** Leaves: gives leadership up and deletes our node. */
+  /** Leaves: gives leadership up and deletes our node. Idempotent; a latch never started just becomes closed. */
   async close(): Promise<void> {
-    if (this.state !== 'started') return;
+    if (this.state === 'closed') return;
+    const wasStarted = this.state === 'started';
     this.state = 'closed';
+    if (!wasStarted) return;
     this.generation++;
     this.client.off('connected', this.onConnected);
     this.guard.stop();
-    this.setLeader(false);
+    this.setLeader(false, new CancelledError(`leader latch ${this.path}: closed`));
     const node = this.node;
     this.node = undefined;
     for (const w of this.leaderWaiters) w();
     if (node !== undefined && !isSessionGone(this.client)) await deleteIfExists(this.client, joinPath(this.path, node));
   }
 
+  /** As {@link close}: `await using latch = new LeaderLatch(...)`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   /**
-   * Resolves true once we are leader, false on timeout or when the latch
-   * closes; rejects with the signal's reason when aborted.
+   * Resolves once we are the leader (at once when we are). Rejects with
+   * TimeoutError after `timeout` ms, CancelledError (or the signal's
+   * HerdError reason) on abort or when the latch is closed meanwhile,
+   * SessionExpiredError / ClientClosedError / AuthFailedError when the
+   * session ends while waiting, InvalidStateError when the latch was not
+   * started or is closed.
    */
-  async await(options: { timeout?: number; signal?: AbortSignal } = {}): Promise<boolean> {
-    if (this.leading) return true;
-    if (this.state === 'closed') return false;
+  async await(options: WaitOptions = {}): Promise<void> {
+    const what = `leadership of ${this.path}`;
+    checkWaitOptions(options, what);
+    if (this.leading) return;
+    if (this.state !== 'started') throw new InvalidStateError(`leader latch ${this.path}: ${this.state === 'latent' ? 'not started' : 'closed'}`);
+    const deadline = new Deadline(this.client.clock, options.timeout);
     const wake = new Wakeup();
     this.leaderWaiters.add(wake.fire);
     try {
-      const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout;
-      await waitForWake(this.client, wake.promise, { deadline, signal: options.signal, what: `leadership of ${this.path}` });
-      return this.leading;
-    } catch (error) {
-      if (error instanceof Error && error.name === 'LockTimeoutError') return false;
-      throw error;
+      await waitForWake(this.client, wake, { deadline, signal: options.signal, what });
     } finally {
       this.leaderWaiters.delete(wake.fire);
     }
+    if (!this.leading) throw new CancelledError(`${what}: the latch was closed`);
   }
 
-  /** The ids of all participants, the leader first. */
+  /** The identifiers of all participants, the leader first. */
   async participants(): Promise<string[]> {
-    const children = await retry(this.client, () => this.client.getChildren(this.path));
+    const children = await retryWhileConnected(this.client, () => this.client.getChildren(this.path));
     const sorted = children.filter((c) => c.includes(LATCH_NODE_NAME) && SEQ.test(c)).sort((a, b) => cmp(seqOf(a), seqOf(b)));
     return readChildTexts(this.client, this.path, sorted);
   }
 
-  /** The current leader's id, or undefined when nobody participates. */
+  /** The current leader's identifier, or undefined when nobody participates. */
   async leader(): Promise<string | undefined> {
     return (await this.participants())[0];
   }
@@ -187,13 +218,13 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
     let look = false;
     for (;;) {
       if (look) {
-        const children = await retry(this.client, () => this.client.getChildren(this.path));
+        const children = await retryWhileConnected(this.client, () => this.client.getChildren(this.path));
         const found = children.find((c) => c.startsWith(this.prefix));
         if (found !== undefined) return found;
       }
       look = true;
       try {
-        const created = await this.client.create(joinPath(this.path, this.prefix), this.id, { mode: 'ephemeralSequential' });
+        const created = await this.client.create(joinPath(this.path, this.prefix), this.identifier, { mode: 'ephemeralSequential' });
         return created.slice(created.lastIndexOf('/') + 1);
       } catch (error) {
         if (error instanceof NoNodeError) {
@@ -201,7 +232,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
           look = false;
           continue;
         }
-        if (!isConnectionLoss(error) || isSessionGone(this.client)) throw error;
+        if (!isTransientError(error) || isSessionGone(this.client)) throw error;
       }
     }
   }
@@ -210,17 +241,18 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
   private async follow(generation: number): Promise<void> {
     try {
       while (generation === this.generation && this.state === 'started') {
-        const children = await retry(this.client, () => this.client.getChildren(this.path));
+        const children = await retryWhileConnected(this.client, () => this.client.getChildren(this.path));
         // close() (or a lost session) during the listing: our node is gone on
         // purpose; taking that for a deletion by someone would rejoin a closed latch.
         if (generation !== this.generation || this.state !== 'started') return;
         const node = this.node!;
         if (!children.includes(node)) {
           // Deleted by someone, or gone with a session: rejoin at the back.
-          this.setLeader(false);
+          const reason = new SessionLostError(`leader latch ${this.path}: our node ${node} disappeared`);
+          this.setLeader(false, reason);
           if (isSessionGone(this.client)) return;
-          this.emit('lost', new RecipeError(`latch node ${node} disappeared`));
-          this.prefix = `_c_${randomUUID()}-${LATCH_NODE_NAME}`;
+          this.emit('lost', reason);
+          this.prefix = protectedPrefix() + LATCH_NODE_NAME;
           void this.join();
           return;
         }
@@ -229,10 +261,11 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
         ahead.sort((a, b) => cmp(seqOf(a), seqOf(b)));
         const watched = ahead.length === 0 ? node : ahead[ahead.length - 1]!;
         const wake = new Wakeup();
-        const stat = await retry(this.client, () => this.client.exists(joinPath(this.path, watched), { watch: wake.fire }));
+        const stat = await retryWhileConnected(this.client, () => this.client.exists(joinPath(this.path, watched), { watch: wake.fire }));
         if (generation !== this.generation) return;
         if (stat === null) continue;
-        this.setLeader(ahead.length === 0);
+        if (ahead.length === 0) this.setLeader(true);
+        else this.setLeader(false, new SessionLostError(`leader latch ${this.path}: another participant is ahead of us`));
         await wake.promise;
       }
     } catch (error) {
@@ -244,10 +277,11 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
 
   /** Reports a background failure on `error` when someone listens (an unheard 'error' would crash the process). */
   private fail(error: unknown): void {
-    if (this.listenerCount('error') > 0) this.emit('error', error instanceof Error ? error : new Error(String(error)));
+    if (this.listenerCount('error') > 0) this.emit('error', error instanceof Error ? error : new HerdError('UNKNOWN', String(error)));
   }
 
-  private setLeader(value: boolean): void {
+  /** Becomes leader, or stops being it (`reason`: the `lost` signal's reason). */
+  private setLeader(value: boolean, reason?: HerdError): void {
     if (this.leading === value) return;
     this.leading = value;
     if (value) {
@@ -255,12 +289,12 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
       for (const w of this.leaderWaiters) w();
       this.emit('isLeader');
     } else {
-      this.lostController.abort(new RecipeError('leadership ended'));
+      this.lostController.abort(reason);
       this.emit('notLeader');
     }
   }
 
-  private onSessionLost(reason: Error): void {
+  private onSessionLost(reason: SessionLostError): void {
     if (this.state !== 'started') return;
     this.generation++;
     const wasLeader = this.leading;
@@ -272,7 +306,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
     this.emit('lost', reason);
     // If the old session comes back after all, its node must not keep the lead.
     if (node !== undefined && !isSessionGone(this.client)) deleteIfExists(this.client, joinPath(this.path, node)).catch(() => {});
-    this.prefix = `_c_${randomUUID()}-${LATCH_NODE_NAME}`;
+    this.prefix = protectedPrefix() + LATCH_NODE_NAME;
   }
 
   /** After a lost session, a new one: join again. */

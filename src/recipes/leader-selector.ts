@@ -10,9 +10,9 @@
  * const selector = new LeaderSelector(client, '/app/leader', async (lost) => {
  *   await doLeaderWork({ signal: lost });   // leadership ends when this returns
  * }, { identifier: 'node-a', autoRequeue: true });
- * selector.start();
+ * await selector.start();
  * selector.interruptLeadership();            // aborts the signal given to takeLeadership
- * await selector.close();
+ * await selector.close();                    // or: await using selector = ...;
  * ```
  *
  * Node layout, by `layout`:
@@ -27,24 +27,26 @@
  * Failure handling: the signal given to `takeLeadership` aborts at once on
  * session expiry (or a connection lost past the session timeout), on
  * `interruptLeadership()` and on `close()`; the function must return then.
- * A failed attempt (e.g. the session expired while queued) is retried after
- * a short pause while the selector is started with `autoRequeue`, once the
- * client is connected again.
+ * A failed attempt (e.g. the session expired while queued) is reported on
+ * `error` and retried after a short pause (on the client's clock) once the
+ * client is connected again, until the selector is closed.
  *
  * Limits: leadership is not fenced: a leader partitioned away learns of its
  * loss only when the session times out.
  */
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { sleep } from '../base/wait.js';
 import type { Client } from '../client/index.js';
-import { CancelledError, RecipeError } from './errors.js';
+import { CancelledError, HerdError, InvalidStateError } from '../errors.js';
 import { Lock } from './lock.js';
-import { isSessionGone, sleep, type HoldOptions } from './internal/index.js';
+import { Wakeup, isSessionGone, protectedPrefix, type HoldOptions } from './internal/index.js';
 
 /** The node name of Curator's InterProcessMutex, which its LeaderSelector queues on. */
 export const CURATOR_LOCK_NODE_NAME = 'lock-';
 
+/** Options of {@link LeaderSelector}. */
 export interface LeaderSelectorOptions extends HoldOptions {
+  /** Our identifier, stored in our contender node. Default ''. */
   identifier?: string;
   /** Queue again after each leadership. Default false. */
   autoRequeue?: boolean;
@@ -73,20 +75,22 @@ class CuratorMutex extends Lock {
 
   /** Curator's protection prefix and node name: `_c_<dashed uuid>-lock-`, fresh per object, so it is found again after a connection loss. */
   override get prefix(): string {
-    this.curatorPrefix ??= `_c_${randomUUID()}-${CURATOR_LOCK_NODE_NAME}`;
+    this.curatorPrefix ??= protectedPrefix() + CURATOR_LOCK_NODE_NAME;
     return this.curatorPrefix;
   }
 }
 
+/** The events of {@link LeaderSelector}. */
 export interface LeaderSelectorEvents {
   /** Leadership taken (before takeLeadership runs). */
   elected: [];
   /** Leadership given up (takeLeadership returned, threw, or was interrupted). */
   released: [];
-  /** takeLeadership threw, or an attempt failed; the error. */
+  /** takeLeadership threw, or an attempt failed; the error. Emitted only while someone listens. */
   error: [Error];
 }
 
+/** Curator-style leadership that is taken, used and given up: see the module comment. */
 export class LeaderSelector extends EventEmitter<LeaderSelectorEvents> {
   private readonly lock: Lock;
   private readonly autoRequeue: boolean;
@@ -99,8 +103,11 @@ export class LeaderSelector extends EventEmitter<LeaderSelectorEvents> {
   private interrupt: AbortController | undefined;
   private loop: Promise<void> | undefined;
 
+  /** No I/O: {@link start} queues. */
   constructor(
+    /** The client the selector works through; its clock times its pauses and the suspended timeout. */
     readonly client: Client,
+    /** The election's node (the contenders are its children). */
     readonly path: string,
     private readonly takeLeadership: (lost: AbortSignal) => Promise<void> | void,
     options: LeaderSelectorOptions = {},
@@ -115,9 +122,13 @@ export class LeaderSelector extends EventEmitter<LeaderSelectorEvents> {
     return this.lock.isAcquired;
   }
 
-  /** Starts contending. */
-  start(): void {
-    if (this.started) throw new RecipeError('leader selector already started');
+  /**
+   * Starts contending: queues, and resolves at once (leadership comes
+   * later, through takeLeadership). Rejects with InvalidStateError when
+   * started or closed already.
+   */
+  async start(): Promise<void> {
+    if (this.started || this.closed) throw new InvalidStateError(`leader selector ${this.path}: already ${this.closed ? 'closed' : 'started'}`);
     this.started = true;
     this.requeue();
   }
@@ -135,17 +146,26 @@ export class LeaderSelector extends EventEmitter<LeaderSelectorEvents> {
     return true;
   }
 
-  /** Aborts the current takeLeadership's signal. */
+  /** Aborts the current takeLeadership's signal (reason: a CancelledError). */
   interruptLeadership(): void {
-    this.interrupt?.abort(new CancelledError('leadership interrupted'));
+    this.interrupt?.abort(new CancelledError(`leader selector ${this.path}: leadership interrupted`));
   }
 
-  /** Leaves the queue or gives leadership up, and stops. */
+  /**
+   * Leaves the queue or gives leadership up (aborting takeLeadership's
+   * signal), and resolves once takeLeadership has returned and our node is
+   * gone. Idempotent.
+   */
   async close(): Promise<void> {
     this.closed = true;
-    this.cancel.abort(new CancelledError('leader selector closed'));
-    this.interruptLeadership();
+    this.cancel.abort(new CancelledError(`leader selector ${this.path}: closed`));
+    this.interrupt?.abort(new CancelledError(`leader selector ${this.path}: closed`));
     await this.loop;
+  }
+
+  /** As {@link close}: `await using selector = new LeaderSelector(...)`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** The identifiers of all contenders, the leader first. */
@@ -161,8 +181,8 @@ export class LeaderSelector extends EventEmitter<LeaderSelectorEvents> {
         } catch (error) {
           if (this.closed) return;
           this.fail(error);
-          await sleep(200).catch(() => {});
-          if (isSessionGone(this.client)) await new Promise<void>((r) => this.client.once('connected', () => r()));
+          await sleep(this.client.clock, 200, this.cancel.signal).catch(() => {});
+          if (isSessionGone(this.client) && !this.closed) await this.untilConnected();
           continue;
         }
         this.leading = true;
@@ -191,7 +211,17 @@ export class LeaderSelector extends EventEmitter<LeaderSelectorEvents> {
     return again;
   }
 
+  /** Waits for a new session, or for close. */
+  private async untilConnected(): Promise<void> {
+    const wake = new Wakeup();
+    this.client.once('connected', wake.fire);
+    this.cancel.signal.addEventListener('abort', wake.fire, { once: true });
+    await wake.promise;
+    this.client.off('connected', wake.fire);
+    this.cancel.signal.removeEventListener('abort', wake.fire);
+  }
+
   private fail(error: unknown): void {
-    if (this.listenerCount('error') > 0) this.emit('error', error instanceof Error ? error : new Error(String(error)));
+    if (this.listenerCount('error') > 0) this.emit('error', error instanceof Error ? error : new HerdError('UNKNOWN', String(error)));
   }
 }

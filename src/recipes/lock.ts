@@ -6,13 +6,15 @@
  * Usage:
  * ```ts
  * const lock = new Lock(client, '/app/locks/db', { identifier: 'worker-7' });
- * await lock.acquire({ timeout: 5000 });        // LockTimeoutError after 5 s
+ * await lock.acquire({ timeout: 5000 });        // TimeoutError (code 'TIMEOUT') after 5 s
  * try {
  *   await work(lock.lost);                      // AbortSignal: aborted when the lock is lost
  * } finally {
  *   await lock.release();
  * }
- * // or: await lock.run(async (lost) => work(lost));
+ * // or: await lock.run(async (lost) => work(lost), { timeout: 5000 });
+ * // or: { await using held = await lock.hold({ timeout: 5000 }); await work(held.lost); }
+ * if (await lock.acquire({ blocking: false })) { ... }  // a try: false when taken, no wait
  * ```
  *
  * Node layout (as Kazoo):
@@ -38,10 +40,13 @@
  *   is never an orphaned node nor a second entry.
  * - Connection loss while waiting (suspended): requests wait for the
  *   reconnect, the predecessor's watch is restored by the client.
- * - Session expiry while waiting: acquire rejects with SessionExpiredError
- *   (our node is gone with the session).
- * - While holding: the `lost` AbortSignal aborts and a `lost` event is
- *   emitted, at once, when the session expires, the client is closed, the
+ * - The session ends while waiting: acquire rejects with SessionExpiredError
+ *   (our node is gone with the session), ClientClosedError (the client was
+ *   closed) or AuthFailedError.
+ * - Timeout: TimeoutError; abort: CancelledError (cause: the signal's
+ *   reason), or the reason itself when it is a HerdError.
+ * - While holding: the `lost` AbortSignal aborts (reason: a SessionLostError)
+ *   and a `lost` event is emitted, at once, when the session expires, the client is closed, the
  *   connection stays lost longer than the session timeout (then the node is
  *   deleted as soon as the session comes back, if it does), or our node is
  *   deleted by someone else. Check `lock.lost.aborted` before acting on the
@@ -50,35 +55,42 @@
  *   retried across connection loss).
  *
  * Limits: not re-entrant (a second acquire on the same object while held
- * or acquiring throws). A lost lock is only detected, not prevented: after
+ * or acquiring rejects with InvalidStateError). A lost lock is only detected, not prevented: after
  * a partition another holder may already be in, as with any ZooKeeper lock.
  */
 import { EventEmitter } from 'node:events';
+import { joinPath } from '../base/path.js';
+import { Deadline, throwIfAborted, type WaitOptions } from '../base/wait.js';
 import type { Client, WatchListener } from '../client/index.js';
-import { NoNodeError, SessionExpiredError } from '../errors.js';
-import { RecipeError, SessionLostError } from './errors.js';
+import { isTransientError } from '../client/retry.js';
+import { CancelledError, InvalidStateError, NoNodeError, SessionLostError } from '../errors.js';
 import {
   SessionGuard,
   Wakeup,
+  checkWaitOptions,
   deleteIfExists,
   ensurePath,
-  isConnectionLoss,
+  holdOf,
   isSessionGone,
-  joinPath,
-  retry,
-  throwIfAborted,
+  readChildTexts,
+  retryWhileConnected,
+  runHeld,
+  sessionEndedError,
   uuidHex,
   waitForWake,
+  type AcquireOptions,
+  type Held,
   type HoldOptions,
-  readChildTexts,
-  runHeld,
 } from './internal/index.js';
+
+export type { AcquireOptions, Held, HoldOptions };
 
 /** Kazoo's node name of an exclusive (write) contender. */
 export const LOCK_NODE_NAME = '__lock__';
 /** Kazoo's node name of a shared (read) contender. */
 export const READ_LOCK_NODE_NAME = '__rlock__';
 
+/** Options of {@link Lock}, {@link ReadLock} and {@link WriteLock}. */
 export interface LockOptions extends HoldOptions {
   /** Stored as the contender node's data; see {@link Lock.contenders}. Default ''. */
   identifier?: string;
@@ -86,20 +98,14 @@ export interface LockOptions extends HoldOptions {
   extraLockPatterns?: readonly string[];
 }
 
-export interface AcquireOptions {
-  /** Give up after this many ms with LockTimeoutError. Default: wait for ever. */
-  timeout?: number;
-  /** Abort the wait; acquire rejects with the signal's reason (CancelledError when none). */
-  signal?: AbortSignal;
-  /** false: resolve false at once instead of waiting. Default true. */
-  blocking?: boolean;
-}
-
+/** The events of {@link Lock}, {@link ReadLock} and {@link WriteLock}. */
 export interface LockEvents {
+  /** The lock is held. */
   acquired: [];
+  /** The lock was released by {@link Lock.release}. */
   released: [];
   /** The lock was lost while held; the reason is also `lost.reason`. */
-  lost: [Error];
+  lost: [SessionLostError];
 }
 
 /** Parsed contender: its node name and its sequence digits (the sort key). */
@@ -137,7 +143,9 @@ export class Lock extends EventEmitter<LockEvents> {
   /** The node names that this contender must wait for. */
   protected readonly excludeNames: readonly string[] = [LOCK_NODE_NAME];
 
+  /** The lock's node (the contenders are its children). */
   readonly path: string;
+  /** This contender's identifier, stored in its node. */
   readonly identifier: string;
   private readonly extraPatterns: readonly string[];
   private readonly suspendedTimeout: number | undefined;
@@ -149,7 +157,9 @@ export class Lock extends EventEmitter<LockEvents> {
   private nodeWatch: ((e: { type: string }) => void) | undefined;
   private pathKnown = false;
 
+  /** No I/O: the lock's path is created by the first acquire. */
   constructor(
+    /** The client the lock works through; its clock times waits and the suspended timeout. */
     readonly client: Client,
     path: string,
     options: LockOptions = {},
@@ -159,7 +169,7 @@ export class Lock extends EventEmitter<LockEvents> {
     this.identifier = options.identifier ?? '';
     this.extraPatterns = options.extraLockPatterns ?? [];
     this.suspendedTimeout = options.suspendedTimeout;
-    this.lostController.abort(new RecipeError('not acquired'));
+    this.lostController.abort(new CancelledError(`lock ${path}: not acquired`));
   }
 
   /**
@@ -194,13 +204,18 @@ export class Lock extends EventEmitter<LockEvents> {
 
   /**
    * Acquires the lock. Resolves true once held; false only with
-   * `blocking: false` when another contender is ahead. Rejects with
-   * LockTimeoutError, the abort reason, or SessionExpiredError.
+   * `blocking: false` (a try) when another contender is ahead. Rejects with
+   * TimeoutError after `timeout` ms, CancelledError (or the signal's
+   * HerdError reason) on abort, SessionExpiredError / ClientClosedError /
+   * AuthFailedError when the session ends while waiting, InvalidStateError
+   * when this object holds or is acquiring already, BadArgumentsError for a
+   * bad timeout. A failed or abandoned wait deletes its contender node.
    */
   async acquire(options: AcquireOptions = {}): Promise<boolean> {
-    if (this.held || this.busy) throw new RecipeError(`lock ${this.path} is not re-entrant: already ${this.held ? 'held' : 'being acquired'}`);
+    checkWaitOptions(options, `lock ${this.path}`);
+    if (this.held || this.busy) throw new InvalidStateError(`lock ${this.path} is not re-entrant: already ${this.held ? 'held' : 'being acquired'}`);
     this.busy = true;
-    const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout;
+    const deadline = new Deadline(this.client.clock, options.timeout);
     try {
       const got = await this.innerAcquire(options.blocking ?? true, deadline, options.signal);
       if (got) this.onAcquired();
@@ -214,22 +229,27 @@ export class Lock extends EventEmitter<LockEvents> {
     }
   }
 
-  /** Acquires, runs `fn` with the `lost` signal, and releases (also when `fn` throws). */
-  run<T>(fn: (lost: AbortSignal) => T | Promise<T>, options: AcquireOptions = {}): Promise<T> {
+  /**
+   * Acquires (waiting, as {@link acquire}), runs `fn` with the `lost`
+   * signal, and releases (also when `fn` throws). Rejects as acquire, or
+   * with what `fn` threw.
+   */
+  run<T>(fn: (lost: AbortSignal) => T | Promise<T>, options: WaitOptions = {}): Promise<T> {
     return runHeld(this, fn, options);
   }
 
-  /** For `await using held = await lock.hold()`: acquires, and releases on dispose. */
-  async hold(options: AcquireOptions = {}): Promise<{ lost: AbortSignal; [Symbol.asyncDispose](): Promise<void> }> {
-    await this.acquire(options);
-    const lost = this.lost;
-    return { lost, [Symbol.asyncDispose]: async () => void (await this.release()) };
+  /**
+   * For `await using held = await lock.hold({ timeout })`: acquires
+   * (waiting, as {@link acquire}), and releases when disposed.
+   */
+  hold(options: WaitOptions = {}): Promise<Held> {
+    return holdOf(this, options);
   }
 
   /** Releases the lock (deletes our node). Resolves false when it was not held. */
   async release(): Promise<boolean> {
     const wasHeld = this.held;
-    this.stopHolding(new RecipeError('released'));
+    this.stopHolding(new CancelledError(`lock ${this.path}: released`));
     await this.cleanup();
     if (wasHeld) this.emit('released');
     return wasHeld;
@@ -241,7 +261,7 @@ export class Lock extends EventEmitter<LockEvents> {
    */
   async contenders(): Promise<string[]> {
     await ensurePath(this.client, this.path);
-    const children = await retry(this.client, () => this.client.getChildren(this.path));
+    const children = await retryWhileConnected(this.client, () => this.client.getChildren(this.path));
     const all = contenderPattern([...new Set([...this.excludeNames, this.nodeName])], this.extraPatterns);
     const names = sortContenders(children, all).map((c) => c.name);
     return readChildTexts(this.client, this.path, names, { skipNull: true });
@@ -249,7 +269,7 @@ export class Lock extends EventEmitter<LockEvents> {
 
   // ---- acquiring ----------------------------------------------------------------
 
-  private async innerAcquire(blocking: boolean, deadline: number | undefined, signal: AbortSignal | undefined): Promise<boolean> {
+  private async innerAcquire(blocking: boolean, deadline: Deadline, signal: AbortSignal | undefined): Promise<boolean> {
     throwIfAborted(signal);
     // Once per Lock object, as Kazoo: a parent deleted later is recreated by createContender.
     if (!this.pathKnown) await ensurePath(this.client, this.path, signal);
@@ -258,11 +278,11 @@ export class Lock extends EventEmitter<LockEvents> {
     const pattern = contenderPattern(this.excludeNames, this.extraPatterns);
     for (;;) {
       throwIfAborted(signal);
-      const children = await retry(this.client, () => this.client.getChildren(this.path), signal);
+      const children = await retryWhileConnected(this.client, () => this.client.getChildren(this.path), signal);
       if (!children.includes(this.node)) {
         // Our ephemeral vanished (a new session after expiry, or deleted by
         // someone): we are not in the queue any more. Join it again.
-        if (isSessionGone(this.client)) throw new SessionExpiredError(`session ended while acquiring ${this.path}`);
+        if (isSessionGone(this.client)) throw sessionEndedError(this.client, `acquiring lock ${this.path}`);
         this.node = await this.createContender(signal, true);
         continue;
       }
@@ -284,10 +304,10 @@ export class Lock extends EventEmitter<LockEvents> {
       const dropAll = (): void => watched.forEach((path, i) => this.dropWatch(path, listeners[i]!));
       try {
         const stats = await Promise.all(
-          watched.map((path, i) => retry(this.client, () => this.client.exists(path, { watch: listeners[i]! }), signal)),
+          watched.map((path, i) => retryWhileConnected(this.client, () => this.client.exists(path, { watch: listeners[i]! }), signal)),
         );
         if (stats.some((stat) => stat === null)) continue;
-        await waitForWake(this.client, wake.promise, { deadline, signal, what: `acquiring lock ${this.path}` });
+        await waitForWake(this.client, wake, { deadline, signal, what: `lock ${this.path}` });
       } finally {
         dropAll();
       }
@@ -352,14 +372,14 @@ export class Lock extends EventEmitter<LockEvents> {
           await ensurePath(this.client, this.path, signal);
           continue;
         }
-        if (!isConnectionLoss(error) || isSessionGone(this.client)) throw error;
+        if (!isTransientError(error) || isSessionGone(this.client)) throw error;
       }
     }
   }
 
   private async findOwnNode(signal?: AbortSignal): Promise<string | undefined> {
     try {
-      const children = await retry(this.client, () => this.client.getChildren(this.path), signal);
+      const children = await retryWhileConnected(this.client, () => this.client.getChildren(this.path), signal);
       return children.find((c) => c.startsWith(this.prefix));
     } catch (error) {
       if (error instanceof NoNodeError) return undefined;
@@ -401,7 +421,7 @@ export class Lock extends EventEmitter<LockEvents> {
       else this.watchOwnNode();
     };
     this.nodeWatch = listener;
-    retry(this.client, () => this.client.exists(path, { watch: listener })).then(
+    retryWhileConnected(this.client, () => this.client.exists(path, { watch: listener })).then(
       (stat) => {
         if (stat === null && this.nodeWatch === listener) this.markLost(new SessionLostError(`lock node ${path} is gone`));
       },
@@ -409,7 +429,7 @@ export class Lock extends EventEmitter<LockEvents> {
     );
   }
 
-  private markLost(reason: Error): void {
+  private markLost(reason: SessionLostError): void {
     if (!this.held) return;
     const node = this.node;
     this.stopHolding(reason);

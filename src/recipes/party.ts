@@ -8,9 +8,10 @@
  * await party.join();
  * await party.members();          // ['node-a:8080', 'node-b:8080'] (unordered)
  * await party.size();
- * party.on('change', (members) => rebalance(members));
- * await party.watch();            // starts the change events
- * await party.leave();
+ * party.on('changed', (members) => rebalance(members));
+ * await party.watch();            // starts the `changed` events
+ * await party.leave();            // may join again later
+ * await party.close();            // unwatch and leave, for good (or: await using party = ...)
  * ```
  *
  * Node layout (as Kazoo):
@@ -29,38 +30,46 @@
  *   the client gets a new session the member rejoins by itself (unless
  *   {@link leave} was called).
  *
- * Limits: membership lists are snapshots; use `watch()` for change events.
+ * Limits: membership lists are snapshots; use `watch()` for `changed` events.
  */
 import { EventEmitter } from 'node:events';
+import { joinPath } from '../base/path.js';
 import type { Client } from '../client/index.js';
-import { NoNodeError, NodeExistsError } from '../errors.js';
-import { deleteIfExists, ensurePath, isConnectionLoss, isSessionGone, joinPath, retry, uuidHex, readChildTexts } from './internal/index.js';
-import { SessionLostError } from './errors.js';
+import { isTransientError } from '../client/retry.js';
+import { NoNodeError, NodeExistsError, SessionLostError } from '../errors.js';
+import { deleteIfExists, ensurePath, isSessionGone, readChildTexts, retryWhileConnected, uuidHex } from './internal/index.js';
 
 /** Kazoo's marker in Party member names. */
 export const PARTY_NODE_NAME = '__party__';
 
+/** Options of {@link Party} and {@link ShallowParty}. */
 export interface PartyOptions {
   /** This member's identifier. Default ''. */
   identifier?: string;
 }
 
+/** The events of {@link Party} and {@link ShallowParty}. */
 export interface PartyEvents {
   /** The member list changed (after `watch()`); the new list. */
-  change: [string[]];
+  changed: [readonly string[]];
   /** Our membership ended involuntarily (session expiry); we rejoin on the next session. */
-  lost: [Error];
+  lost: [SessionLostError];
 }
 
+/** What Party and ShallowParty share: joining, leaving, listing and watching. */
 abstract class BaseParty extends EventEmitter<PartyEvents> {
+  /** This member's identifier. */
   readonly identifier: string;
   /** Our member node: `<path>/<name>`. */
   abstract readonly nodePath: string;
   private participating = false;
   private watching = false;
 
+  /** No I/O. */
   constructor(
+    /** The client the party works through. */
     readonly client: Client,
+    /** The party's node (the members are its children). */
     readonly path: string,
     options: PartyOptions,
   ) {
@@ -68,11 +77,12 @@ abstract class BaseParty extends EventEmitter<PartyEvents> {
     this.identifier = options.identifier ?? '';
   }
 
+  /** True between join and leave (also while a lost membership waits to rejoin). */
   get isParticipating(): boolean {
     return this.participating;
   }
 
-  /** Joins (idempotent). */
+  /** Joins (idempotent): creates our member node, and keeps it across session expiry until {@link leave}. */
   async join(): Promise<void> {
     if (!this.participating) {
       this.client.on('expired', this.onExpired);
@@ -100,21 +110,33 @@ abstract class BaseParty extends EventEmitter<PartyEvents> {
   abstract members(): Promise<string[]>;
 
   /**
-   * Emits `change` with the member list now and after every change, until
-   * {@link unwatch}. Resolves with the current list.
+   * Emits `changed` with the member list now and after every change, until
+   * {@link unwatch} or {@link close}. Resolves with the current list.
    */
   async watch(): Promise<string[]> {
     this.watching = true;
     return this.refresh();
   }
 
+  /** Stops the `changed` events. */
   unwatch(): void {
     this.watching = false;
   }
 
+  /** Stops watching and leaves (deletes our node). Idempotent. */
+  async close(): Promise<void> {
+    this.unwatch();
+    if (this.participating) await this.leave();
+  }
+
+  /** As {@link close}: `await using party = new Party(...)`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   protected async memberNodes(watch?: () => void): Promise<string[]> {
     await ensurePath(this.client, this.path);
-    const children = await retry(this.client, () => this.client.getChildren(this.path, watch ? { watch } : {}));
+    const children = await retryWhileConnected(this.client, () => this.client.getChildren(this.path, watch ? { watch } : {}));
     return children.filter((c) => this.isMember(c));
   }
 
@@ -126,7 +148,7 @@ abstract class BaseParty extends EventEmitter<PartyEvents> {
       if (this.watching) this.refresh().catch(() => {});
     });
     const members = await this.membersOf(nodes);
-    if (this.watching) this.emit('change', members);
+    if (this.watching) this.emit('changed', members);
     return members;
   }
 
@@ -142,13 +164,13 @@ abstract class BaseParty extends EventEmitter<PartyEvents> {
           await ensurePath(this.client, this.path);
           continue;
         }
-        if (!isConnectionLoss(error) || isSessionGone(this.client)) throw error;
+        if (!isTransientError(error) || isSessionGone(this.client)) throw error;
       }
     }
   }
 
   private readonly onExpired = (): void => {
-    if (this.participating) this.emit('lost', new SessionLostError('session expired: left the party'));
+    if (this.participating) this.emit('lost', new SessionLostError(`party ${this.path}: session expired, our member node is gone`));
   };
   private readonly onConnected = (): void => {
     // A new session after expiry has no node of ours: join again.
@@ -158,7 +180,9 @@ abstract class BaseParty extends EventEmitter<PartyEvents> {
 
 /** Membership with each member's identifier in its node's data (Kazoo's `Party`). */
 export class Party extends BaseParty {
+  /** Our member node: `<path>/<uuid hex>__party__`. */
   readonly nodePath: string;
+  /** No I/O. */
   constructor(client: Client, path: string, options: PartyOptions = {}) {
     super(client, path, options);
     this.nodePath = joinPath(path, uuidHex() + PARTY_NODE_NAME);
@@ -166,6 +190,7 @@ export class Party extends BaseParty {
   protected isMember(child: string): boolean {
     return child.includes(PARTY_NODE_NAME);
   }
+  /** The members' identifiers now (unordered). */
   async members(): Promise<string[]> {
     return this.membersOf(await this.memberNodes());
   }
@@ -176,7 +201,9 @@ export class Party extends BaseParty {
 
 /** Membership with the identifier in the node name (Kazoo's `ShallowParty`): one request per listing. */
 export class ShallowParty extends BaseParty {
+  /** Our member node: `<path>/<uuid hex>-<identifier>`. */
   readonly nodePath: string;
+  /** No I/O. */
   constructor(client: Client, path: string, options: PartyOptions = {}) {
     super(client, path, options);
     this.nodePath = joinPath(path, `${uuidHex()}-${this.identifier}`);
@@ -184,6 +211,7 @@ export class ShallowParty extends BaseParty {
   protected isMember(): boolean {
     return true;
   }
+  /** The members' identifiers now (unordered), from the node names. */
   async members(): Promise<string[]> {
     return this.membersOf(await this.memberNodes());
   }

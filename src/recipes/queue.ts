@@ -7,11 +7,11 @@
  * const q = new Queue(client, '/app/jobs');
  * await q.put('job-1');                  // priority 100
  * await q.put('urgent', { priority: 1 });  // lower = sooner
- * await q.get();                         // Buffer 'urgent', or null when empty
+ * await q.get();                         // Buffer 'urgent', or null when empty (no wait)
  *
  * const lq = new LockingQueue(client, '/app/tasks');
  * await lq.put('task');
- * const item = await lq.get({ timeout: 5000 }); // locked for us, not removed
+ * const item = await lq.get({ timeout: 5000 }); // waits; locked for us, not removed; TimeoutError after 5 s
  * await process(item);
  * await lq.consume();                    // removes it; or lq.release() to give it back
  * ```
@@ -21,8 +21,8 @@
  *   item; `ppp` = priority as 3 digits (0..999, default 100). Consumers take
  *   the smallest name: priority first, then arrival.
  * - LockingQueue: `<path>/entries/entry-<ppp>-<seq>` persistent-sequential
- *   items; `<path>/taken/<entry name>` ephemeral, data = the consumer's id
- *   (32 hex digits, ASCII), while a consumer works on it. `consume` deletes
+ *   items; `<path>/taken/<entry name>` ephemeral, data = the consumer's
+ *   identifier (32 hex digits, ASCII), while a consumer works on it. `consume` deletes
  *   both in one transaction; a crashed consumer's `taken` node vanishes with
  *   its session, so the item is taken again.
  *
@@ -31,7 +31,9 @@
  *   was first) moves on to the next. A connection loss during the delete is
  *   resolved by re-reading: an item found gone is taken as ours (see Limits).
  * - LockingQueue.get: the `taken` node has a fixed name; a create lost to a
- *   connection loss is resolved by reading its data (our id = ours).
+ *   connection loss is resolved by reading its data (our identifier = ours).
+ *   Its wait follows the wait contract: TimeoutError, CancelledError, the
+ *   session's end (SessionExpiredError, ClientClosedError, AuthFailedError).
  * - put: an item name is sequential with no unique part (Kazoo's layout), so
  *   a put whose reply is lost cannot be found again: put rejects with the
  *   ConnectionLossError and the item may or may not be queued (at most
@@ -42,22 +44,15 @@
  * Queue.get's delete, the item is reported as ours only if we see it gone
  * with no error; this can hand one item to two consumers in that rare case.
  */
+import { joinPath } from '../base/path.js';
+import { Deadline, throwIfAborted, type WaitOptions } from '../base/wait.js';
 import type { Client } from '../client/index.js';
 import { op } from '../client/index.js';
-import { NoNodeError, NodeExistsError } from '../errors.js';
-import { LockTimeoutError } from './errors.js';
-import {
-  Wakeup,
-  ensurePath,
-  isConnectionLoss,
-  isSessionGone,
-  joinPath,
-  retry,
-  throwIfAborted,
-  uuidHex,
-  waitForWake,
-} from './internal/index.js';
+import { isTransientError } from '../client/retry.js';
+import { BadArgumentsError, NoNodeError, NodeExistsError } from '../errors.js';
+import { Wakeup, checkWaitOptions, ensurePath, isSessionGone, retryWhileConnected, uuidHex, waitForWake } from './internal/index.js';
 
+/** Options of `put` and `putAll`. */
 export interface PutOptions {
   /** 0..999, lower is sooner. Default 100. */
   priority?: number;
@@ -65,25 +60,28 @@ export interface PutOptions {
 
 function priorityText(priority: number | undefined): string {
   const p = priority ?? 100;
-  if (!Number.isInteger(p)) throw new TypeError('priority must be an int');
-  if (p < 0 || p > 999) throw new RangeError('priority must be between 0 and 999');
+  if (!Number.isInteger(p) || p < 0 || p > 999) throw new BadArgumentsError(`priority must be an integer between 0 and 999 (got ${String(p)})`);
   return String(p).padStart(3, '0');
 }
 
 function itemData(value: Uint8Array | string): Buffer {
   if (typeof value === 'string') return Buffer.from(value, 'utf8');
   if (value instanceof Uint8Array) return Buffer.from(value);
-  throw new TypeError('value must be bytes or a string');
+  throw new BadArgumentsError('a queue item must be bytes or a string');
 }
 
 /** Kazoo's Queue: FIFO per priority, items removed when taken. */
 export class Queue {
+  /** Kazoo's item name prefix. */
   static readonly prefix = 'entry-';
   private ensured = false;
   private cache: string[] = [];
 
+  /** No I/O. */
   constructor(
+    /** The client the queue works through. */
     readonly client: Client,
+    /** The queue's node (the items are its children). */
     readonly path: string,
   ) {}
 
@@ -96,11 +94,11 @@ export class Queue {
   /** Number of items (the node's child count). */
   async size(): Promise<number> {
     await this.ensure();
-    const { stat } = await retry(this.client, () => this.client.getData(this.path));
+    const { stat } = await retryWhileConnected(this.client, () => this.client.getData(this.path));
     return stat.numChildren;
   }
 
-  /** Adds an item; resolves with its node path. */
+  /** Adds an item; resolves with its node path. Rejects with BadArgumentsError for a bad priority or item. */
   async put(value: Uint8Array | string, options: PutOptions = {}): Promise<string> {
     const data = itemData(value);
     const prio = priorityText(options.priority);
@@ -108,19 +106,19 @@ export class Queue {
     return this.client.create(joinPath(this.path, `${Queue.prefix}${prio}-`), data, { mode: 'persistentSequential' });
   }
 
-  /** Takes the next item, or null when the queue is empty. */
+  /** Takes the next item, or null when the queue is empty: a try, it does not wait (Kazoo's `get`). */
   async get(): Promise<Buffer | null> {
     await this.ensure();
     for (;;) {
       if (this.cache.length === 0) {
-        this.cache = (await retry(this.client, () => this.client.getChildren(this.path))).sort();
+        this.cache = (await retryWhileConnected(this.client, () => this.client.getChildren(this.path))).sort();
         if (this.cache.length === 0) return null;
       }
       const name = this.cache.shift()!;
       const path = joinPath(this.path, name);
       let data: Buffer | null;
       try {
-        data = (await retry(this.client, () => this.client.getData(path))).data;
+        data = (await retryWhileConnected(this.client, () => this.client.getData(path))).data;
       } catch (error) {
         if (error instanceof NoNodeError) continue;
         throw error;
@@ -130,9 +128,9 @@ export class Queue {
         return data ?? Buffer.alloc(0);
       } catch (error) {
         if (error instanceof NoNodeError) continue;
-        if (!isConnectionLoss(error) || isSessionGone(this.client)) throw error;
+        if (!isTransientError(error) || isSessionGone(this.client)) throw error;
         // Unknown outcome: see Limits.
-        if ((await retry(this.client, () => this.client.exists(path))) === null) return data ?? Buffer.alloc(0);
+        if ((await retryWhileConnected(this.client, () => this.client.exists(path))) === null) return data ?? Buffer.alloc(0);
         this.cache.unshift(name);
       }
     }
@@ -141,15 +139,24 @@ export class Queue {
 
 /** Kazoo's LockingQueue: an item stays queued, locked by its consumer, until consumed. */
 export class LockingQueue {
-  /** The consumer id stored in `taken` nodes. */
-  readonly id = uuidHex();
+  /**
+   * This consumer's identifier, stored in its `taken` nodes: 32 hex digits,
+   * fresh per object (Kazoo's `id`), since ownership of an item is decided
+   * by it.
+   */
+  readonly identifier = uuidHex();
+  /** `<path>/entries`: the items. */
   readonly entriesPath: string;
+  /** `<path>/taken`: the locks of the items being worked on. */
   readonly takenPath: string;
   private ensured = false;
   private processing: { name: string; data: Buffer } | undefined;
 
+  /** No I/O. */
   constructor(
+    /** The client the queue works through; its clock times waits. */
     readonly client: Client,
+    /** The queue's node. */
     readonly path: string,
   ) {
     this.entriesPath = joinPath(path, 'entries');
@@ -166,10 +173,11 @@ export class LockingQueue {
   /** Number of items (taken ones included). */
   async size(): Promise<number> {
     await this.ensure();
-    const { stat } = await retry(this.client, () => this.client.getData(this.entriesPath));
+    const { stat } = await retryWhileConnected(this.client, () => this.client.getData(this.entriesPath));
     return stat.numChildren;
   }
 
+  /** Adds an item; resolves with its node path. Rejects with BadArgumentsError for a bad priority or item. */
   async put(value: Uint8Array | string, options: PutOptions = {}): Promise<string> {
     const data = itemData(value);
     const prio = priorityText(options.priority);
@@ -186,18 +194,23 @@ export class LockingQueue {
   }
 
   /**
-   * Locks and returns the next free item; the one got before when it was not
-   * consumed or released yet. Resolves null on timeout.
+   * Locks and returns the next free item, waiting for one; the one got
+   * before when it was not consumed or released yet. Rejects with
+   * TimeoutError after `timeout` ms, CancelledError (or the signal's
+   * HerdError reason) on abort, SessionExpiredError / ClientClosedError /
+   * AuthFailedError when the session ends while waiting.
    */
-  async get(options: { timeout?: number; signal?: AbortSignal } = {}): Promise<Buffer | null> {
+  async get(options: WaitOptions = {}): Promise<Buffer> {
+    const what = `locking queue ${this.path}`;
+    checkWaitOptions(options, what);
+    const deadline = new Deadline(this.client.clock, options.timeout);
     await this.ensure();
     if (this.processing) return this.processing.data;
-    const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout;
     for (;;) {
-      throwIfAborted(options.signal);
+      throwIfAborted(options.signal, what);
       const wake = new Wakeup();
-      const entries = await retry(this.client, () => this.client.getChildren(this.entriesPath, { watch: wake.fire }), options.signal);
-      const taken = new Set(await retry(this.client, () => this.client.getChildren(this.takenPath, { watch: wake.fire }), options.signal));
+      const entries = await retryWhileConnected(this.client, () => this.client.getChildren(this.entriesPath, { watch: wake.fire }), options.signal);
+      const taken = new Set(await retryWhileConnected(this.client, () => this.client.getChildren(this.takenPath, { watch: wake.fire }), options.signal));
       for (const name of entries.sort()) {
         if (taken.has(name)) continue;
         const got = await this.take(name);
@@ -206,12 +219,7 @@ export class LockingQueue {
           return got;
         }
       }
-      try {
-        await waitForWake(this.client, wake.promise, { deadline, signal: options.signal, what: `queue ${this.path}` });
-      } catch (error) {
-        if (error instanceof LockTimeoutError) return null;
-        throw error;
-      }
+      await waitForWake(this.client, wake, { deadline, signal: options.signal, what });
     }
   }
 
@@ -219,8 +227,8 @@ export class LockingQueue {
   async holdsLock(): Promise<boolean> {
     if (!this.processing) return false;
     try {
-      const { data } = await retry(this.client, () => this.client.getData(joinPath(this.takenPath, this.processing!.name)));
-      return data !== null && data.toString('ascii') === this.id;
+      const { data } = await retryWhileConnected(this.client, () => this.client.getData(joinPath(this.takenPath, this.processing!.name)));
+      return data !== null && data.toString('ascii') === this.identifier;
     } catch (error) {
       if (error instanceof NoNodeError) return false;
       throw error;
@@ -249,31 +257,31 @@ export class LockingQueue {
     const lockPath = joinPath(this.takenPath, name);
     for (;;) {
       try {
-        await this.client.create(lockPath, this.id, { mode: 'ephemeral' });
+        await this.client.create(lockPath, this.identifier, { mode: 'ephemeral' });
         break;
       } catch (error) {
         if (error instanceof NodeExistsError) {
           if (await this.lockedByUs(lockPath)) break;
           return undefined;
         }
-        if (!isConnectionLoss(error) || isSessionGone(this.client)) throw error;
+        if (!isTransientError(error) || isSessionGone(this.client)) throw error;
         if (await this.lockedByUs(lockPath)) break;
       }
     }
     try {
-      const { data } = await retry(this.client, () => this.client.getData(joinPath(this.entriesPath, name)));
+      const { data } = await retryWhileConnected(this.client, () => this.client.getData(joinPath(this.entriesPath, name)));
       return data ?? Buffer.alloc(0);
     } catch (error) {
       if (!(error instanceof NoNodeError)) throw error;
-      await retry(this.client, () => this.client.delete(lockPath)).catch(() => {});
+      await retryWhileConnected(this.client, () => this.client.delete(lockPath)).catch(() => {});
       return undefined;
     }
   }
 
   private async lockedByUs(lockPath: string): Promise<boolean> {
     try {
-      const { data } = await retry(this.client, () => this.client.getData(lockPath));
-      return data !== null && data.toString('ascii') === this.id;
+      const { data } = await retryWhileConnected(this.client, () => this.client.getData(lockPath));
+      return data !== null && data.toString('ascii') === this.identifier;
     } catch (error) {
       if (error instanceof NoNodeError) return false;
       throw error;

@@ -10,7 +10,8 @@
  * p.on('release', async () => { await stopConsuming(); await p.releaseSet(); }); // then it reallocates
  * p.on('failure', (reason) => process.exit(1));
  * await p.start();
- * await p.waitForAcquire({ timeout: 30_000 });
+ * await p.waitForAcquire({ timeout: 30_000 });   // TimeoutError after 30 s; the failure's reason if it fails
+ * await p.close();                               // gives the items up, leaves (or: await using p = ...)
  * ```
  *
  * Node layout (as Kazoo):
@@ -24,26 +25,29 @@
  *
  * States (as Kazoo): `allocating` → `acquired` → (membership changed or the
  * connection was suspended) `release` → (after {@link releaseSet})
- * `allocating` ... and `failure` (session expired, or the item locks could
- * not be released), after which the partitioner is dead: make a new one.
+ * `allocating` ... and `failure` (session expired, the item locks could
+ * not be released, or {@link SetPartitioner.close}), after which the
+ * partitioner is dead: make a new one.
  *
  * Failure handling: allocation waits until the party has not changed for
  * `timeBoundary` ms; each item lock is tried for `maxReactionTime` ms at a
- * time, and if the party changed meanwhile the locks taken so far are
+ * time (both timed on the client's clock), and if the party changed meanwhile the locks taken so far are
  * released and allocation starts over. Lock creates lost to a connection
  * loss are recovered by Lock itself (uuid prefix). Session expiry → failure,
  * at once.
  *
  * Limits: identifiers must be unique and valid in node names (ShallowParty).
  */
-import { hostname } from 'node:os';
 import { EventEmitter } from 'node:events';
+import { joinPath } from '../base/path.js';
+import { Deadline, sleep, type WaitOptions } from '../base/wait.js';
 import type { Client } from '../client/index.js';
-import { LockTimeoutError, RecipeError, SessionLostError } from './errors.js';
+import { CancelledError, HerdError, SessionLostError, TimeoutError } from '../errors.js';
 import { Lock } from './lock.js';
 import { ShallowParty } from './party.js';
-import { Wakeup, ensurePath, joinPath, retry, sleep, waitForWake } from './internal/index.js';
+import { Wakeup, checkWaitOptions, defaultIdentifier, ensurePath, retryWhileConnected, sessionEndedError, waitForWake } from './internal/index.js';
 
+/** The states of a {@link SetPartitioner} (Kazoo's). */
 export type PartitionState = 'allocating' | 'acquired' | 'release' | 'failure';
 
 /** Picks this member's items: (identifier, all member identifiers, all items) → ours. */
@@ -58,9 +62,11 @@ export const roundRobinPartition: PartitionFunc = (identifier, members, items) =
   return all.filter((_, k) => k % workers.length === i);
 };
 
+/** Options of {@link SetPartitioner}. */
 export interface SetPartitionerOptions {
-  /** Default `<hostname>-<pid>` (as Kazoo). */
+  /** This member's identifier; unique, and valid in a node name. Default `<hostname>-<pid>` (as Kazoo). */
   identifier?: string;
+  /** How the items are divided. Default {@link roundRobinPartition}. */
   partitionFunc?: PartitionFunc;
   /** How long the party must be stable before dividing, ms. Default 30000 (Kazoo's 30 s). */
   timeBoundary?: number;
@@ -68,15 +74,23 @@ export interface SetPartitionerOptions {
   maxReactionTime?: number;
 }
 
+/** The events of {@link SetPartitioner}. */
 export interface SetPartitionerEvents {
+  /** The state changed; the new state. */
   state: [PartitionState];
-  acquired: [string[]];
+  /** Our items are held (state `acquired`); the items. */
+  acquired: [readonly string[]];
+  /** State `release`: call {@link SetPartitioner.releaseSet} once the items are not worked on any more. */
   release: [];
-  failure: [Error];
+  /** State `failure`: the partitioner is dead; the reason (emitted only while someone listens). */
+  failure: [HerdError];
 }
 
+/** Divides a set of items among the members of a party (Kazoo's SetPartitioner): see the module comment. */
 export class SetPartitioner extends EventEmitter<SetPartitionerEvents> {
+  /** This member's identifier. */
   readonly identifier: string;
+  /** The whole set of items. */
   readonly items: readonly string[];
   private readonly partitionFunc: PartitionFunc;
   private readonly timeBoundary: number;
@@ -87,34 +101,43 @@ export class SetPartitioner extends EventEmitter<SetPartitionerEvents> {
   private locks: Lock[] = [];
   private partition: string[] = [];
   private partyChanged = false;
+  private failure: HerdError | undefined;
 
+  /** No I/O: {@link start} joins. */
   constructor(
+    /** The client the partitioner works through; its clock times the allocation. */
     readonly client: Client,
+    /** The partitioner's node (`party` and `locks` below it). */
     readonly path: string,
     items: Iterable<string>,
     options: SetPartitionerOptions = {},
   ) {
     super();
     this.items = [...items];
-    this.identifier = options.identifier ?? `${hostname()}-${process.pid}`;
+    this.identifier = options.identifier ?? defaultIdentifier();
     this.partitionFunc = options.partitionFunc ?? roundRobinPartition;
     this.timeBoundary = options.timeBoundary ?? 30_000;
     this.maxReactionTime = options.maxReactionTime ?? 1000;
     this.party = new ShallowParty(client, joinPath(path, 'party'), { identifier: this.identifier });
   }
 
+  /** The current state. */
   get state(): PartitionState {
     return this.current;
   }
+  /** State `failure`. */
   get failed(): boolean {
     return this.current === 'failure';
   }
+  /** State `acquired`. */
   get acquired(): boolean {
     return this.current === 'acquired';
   }
+  /** State `allocating`. */
   get allocating(): boolean {
     return this.current === 'allocating';
   }
+  /** State `release`. */
   get release(): boolean {
     return this.current === 'release';
   }
@@ -124,11 +147,12 @@ export class SetPartitioner extends EventEmitter<SetPartitionerEvents> {
     return [...this.partition];
   }
 
+  /** Iterates over {@link partitions}. */
   [Symbol.iterator](): Iterator<string> {
     return this.partitions[Symbol.iterator]();
   }
 
-  /** Joins the party and starts allocating. */
+  /** Joins the party and starts allocating (in the background); resolves once joined. */
   async start(): Promise<void> {
     await ensurePath(this.client, this.path);
     await ensurePath(this.client, joinPath(this.path, 'locks'));
@@ -140,36 +164,51 @@ export class SetPartitioner extends EventEmitter<SetPartitionerEvents> {
     this.allocate();
   }
 
-  /** Resolves true once in `acquired`, false on timeout or failure. */
-  async waitForAcquire(options: { timeout?: number } = {}): Promise<boolean> {
-    const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout;
-    while (this.current !== 'acquired' && this.current !== 'failure') {
+  /**
+   * Resolves once in state `acquired` (at once when it is). Rejects with
+   * the failure's reason once in `failure` (a SessionLostError, or the
+   * CancelledError of {@link close}), TimeoutError after `timeout` ms,
+   * CancelledError (or the signal's HerdError reason) on abort,
+   * SessionExpiredError / ClientClosedError / AuthFailedError when the
+   * session ends while waiting.
+   */
+  async waitForAcquire(options: WaitOptions = {}): Promise<void> {
+    const what = `partition of ${this.path}`;
+    checkWaitOptions(options, what);
+    const deadline = new Deadline(this.client.clock, options.timeout);
+    while (this.current !== 'acquired') {
+      if (this.current === 'failure') throw this.failure ?? new SessionLostError(`${what}: failed`);
       const wake = new Wakeup();
       this.once('state', wake.fire);
       try {
-        await waitForWake(this.client, wake.promise, { deadline, what: `partition of ${this.path}` });
-      } catch (error) {
+        await waitForWake(this.client, wake, { deadline, signal: options.signal, what });
+      } finally {
         this.off('state', wake.fire);
-        if (error instanceof LockTimeoutError) return false;
-        throw error;
       }
     }
-    return this.current === 'acquired';
   }
 
   /** In `release`: gives our items up, then allocates again. */
   async releaseSet(): Promise<void> {
     await this.releaseLocks();
-    if (this.locks.length > 0) return this.failOut(new RecipeError('could not release the item locks'));
+    if (this.locks.length > 0) return this.failOut(new SessionLostError(`partition of ${this.path}: could not release the item locks`));
     if (this.failed) return;
     this.setState('allocating');
     this.allocate();
   }
 
-  /** Gives our items up and leaves the party; the partitioner is then in `failure` (done). */
-  async finish(): Promise<void> {
+  /**
+   * Gives our items up and leaves the party; the partitioner is then in
+   * `failure` (done, reason: a CancelledError). Idempotent.
+   */
+  async close(): Promise<void> {
     await this.releaseLocks();
-    await this.failOut(new RecipeError('finished'));
+    await this.failOut(new CancelledError(`partition of ${this.path}: closed`));
+  }
+
+  /** As {@link close}: `await using p = new SetPartitioner(...)`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   // ---- internals ------------------------------------------------------------------
@@ -181,8 +220,9 @@ export class SetPartitioner extends EventEmitter<SetPartitionerEvents> {
     if (state === 'release') this.emit('release');
   }
 
-  private async failOut(reason: Error): Promise<void> {
+  private async failOut(reason: HerdError): Promise<void> {
     if (this.current !== 'failure') {
+      this.failure = reason;
       this.setState('failure');
       this.client.off('expired', this.onExpired);
       this.client.off('closed', this.onExpired);
@@ -193,7 +233,9 @@ export class SetPartitioner extends EventEmitter<SetPartitionerEvents> {
   }
 
   private allocate(): void {
-    this.runAllocation().catch((error: unknown) => this.failOut(error instanceof Error ? error : new Error(String(error))));
+    this.runAllocation().catch((error: unknown) =>
+      this.failOut(error instanceof HerdError ? error : new SessionLostError(`partition of ${this.path}: allocation failed`, { cause: error })),
+    );
   }
 
   /** Waits for the party to be stable for timeBoundary, returns the members and arms `partyChanged`. */
@@ -206,12 +248,14 @@ export class SetPartitioner extends EventEmitter<SetPartitionerEvents> {
         changed = true;
         wake.fire();
       };
-      const before = await retry(this.client, () => this.client.getChildren(partyPath, { watch }));
-      await Promise.race([wake.promise, sleep(this.timeBoundary)]);
+      const before = await retryWhileConnected(this.client, () => this.client.getChildren(partyPath, { watch }));
+      const pause = new AbortController();
+      await Promise.race([wake.promise, sleep(this.client.clock, this.timeBoundary, pause.signal).catch(() => {})]);
+      pause.abort();
       if (changed) continue;
       this.partyChanged = false;
       // Keep watching: any change from here on aborts this allocation or releases the set.
-      await retry(this.client, () =>
+      await retryWhileConnected(this.client, () =>
         this.client.getChildren(partyPath, {
           watch: () => {
             this.partyChanged = true;
@@ -238,7 +282,7 @@ export class SetPartitioner extends EventEmitter<SetPartitionerEvents> {
           await lock.acquire({ timeout: this.maxReactionTime });
           break;
         } catch (error) {
-          if (!(error instanceof LockTimeoutError)) return this.finish();
+          if (!(error instanceof TimeoutError)) return this.close();
           if (await this.abortIfNeeded(stateId)) return;
         }
       }
@@ -251,7 +295,7 @@ export class SetPartitioner extends EventEmitter<SetPartitionerEvents> {
       this.emit('acquired', [...mine]);
       return;
     }
-    if (!(await this.abortIfNeeded(stateId))) await this.failOut(new RecipeError('allocation failed'));
+    if (!(await this.abortIfNeeded(stateId))) await this.failOut(new SessionLostError(`partition of ${this.path}: allocation failed`));
   }
 
   /** During allocation: if the party changed, release what we took and start over. */
@@ -263,7 +307,7 @@ export class SetPartitioner extends EventEmitter<SetPartitionerEvents> {
     if (!this.partyChanged) return false;
     await this.releaseLocks();
     if (this.locks.length > 0) {
-      await this.failOut(new RecipeError('could not release the item locks'));
+      await this.failOut(new SessionLostError(`partition of ${this.path}: could not release the item locks`));
       return true;
     }
     this.allocate();
@@ -285,7 +329,7 @@ export class SetPartitioner extends EventEmitter<SetPartitionerEvents> {
   private readonly onExpired = (): void => {
     this.locks = [];
     this.partition = [];
-    void this.failOut(new SessionLostError(`session ${this.client.state}: the partition is lost`));
+    void this.failOut(new SessionLostError(`partition of ${this.path}: the session ended, the partition is lost`, { cause: sessionEndedError(this.client, `partition of ${this.path}`) }));
   };
 
   /** Kazoo moves to release on any connection state change: our locks may be gone. */

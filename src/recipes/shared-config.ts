@@ -7,10 +7,11 @@
  * ```ts
  * interface Limits { rate: number }
  * const config = new SharedConfig<Limits>(client, '/app/config/limits', { defaultValue: { rate: 10 } });
- * config.on('change', (value) => applyLimits(value));
+ * config.on('changed', ({ value }) => applyLimits(value));
  * await config.start();                               // reads, then watches
  * await config.update((cur) => ({ ...cur, rate: cur.rate * 2 })); // CAS, retried on conflict
  * await config.set({ rate: 5 }, config.version);      // fails with BadVersionError if someone was first
+ * await config.close();                               // stops watching (or: await using config = ...)
  * ```
  *
  * Node layout: `<path>` persistent (created with its ancestors on the
@@ -24,16 +25,20 @@
  * reconnects and session expiry (DataWatch).
  *
  * Limits: the document must fit in a znode (1 MiB by default). `parse`
- * validates what is read; a node holding invalid JSON makes reads reject
- * (and `change` is not emitted for it; `error` is).
+ * validates what is read; a node holding invalid JSON (or JSON that `parse`
+ * refuses) makes reads reject with UnexpectedDataError (and `changed` is
+ * not emitted for it; `error` is).
  */
 import { EventEmitter } from 'node:events';
+import { parentPath } from '../base/path.js';
 import type { Client } from '../client/index.js';
-import { BadVersionError, NoNodeError, NodeExistsError } from '../errors.js';
-import { RecipeError } from './errors.js';
-import { ensurePath, isConnectionLoss, parentPath, retry } from './internal/index.js';
+import { isTransientError } from '../client/retry.js';
+import { BadVersionError, HerdError, InvalidStateError, NoNodeError, NodeExistsError } from '../errors.js';
+import { UnexpectedDataError } from './errors.js';
+import { ensurePath, retryWhileConnected } from './internal/index.js';
 import { DataWatch } from './watchers.js';
 
+/** Options of {@link SharedConfig}. */
 export interface SharedConfigOptions<T> {
   /** The value of a missing or empty node. */
   defaultValue: T;
@@ -41,18 +46,31 @@ export interface SharedConfigOptions<T> {
   parse?: (json: unknown) => T;
 }
 
+/** A value of a {@link SharedConfig} and the node version it was read at (-1: no node). */
+export interface SharedConfigValue<T> {
+  readonly value: T;
+  readonly version: number;
+}
+
+/** The events of {@link SharedConfig}. */
 export interface SharedConfigEvents<T> {
-  change: [T, number];
+  /** The value read first (after `start`) and after every change. */
+  changed: [SharedConfigValue<T>];
+  /** The node holds something that is not a value (UnexpectedDataError), or a read failed; emitted only while someone listens. */
   error: [Error];
 }
 
+/** A JSON document at one path, read typed, updated with compare-and-set, watched: see the module comment. */
 export class SharedConfig<T> extends EventEmitter<SharedConfigEvents<T>> {
   private cached: T;
   private cachedVersion = -1;
   private watcher: DataWatch | undefined;
 
+  /** No I/O: {@link start} reads and watches. */
   constructor(
+    /** The client the config works through. */
     readonly client: Client,
+    /** The document's node. */
     readonly path: string,
     private readonly options: SharedConfigOptions<T>,
   ) {
@@ -70,8 +88,12 @@ export class SharedConfig<T> extends EventEmitter<SharedConfigEvents<T>> {
     return this.cachedVersion;
   }
 
-  /** Reads the value and keeps it current, emitting `change`. */
+  /**
+   * Reads the value and keeps it current, emitting `changed`; resolves once
+   * read. Rejects with InvalidStateError when started already.
+   */
   async start(): Promise<void> {
+    if (this.watcher) throw new InvalidStateError(`shared config ${this.path}: already started`);
     this.watcher = new DataWatch(
       this.client,
       this.path,
@@ -79,24 +101,30 @@ export class SharedConfig<T> extends EventEmitter<SharedConfigEvents<T>> {
         try {
           this.cached = this.decode(data);
           this.cachedVersion = stat?.version ?? -1;
-          this.emit('change', this.cached, this.cachedVersion);
+          this.emit('changed', { value: this.cached, version: this.cachedVersion });
         } catch (error) {
           if (this.listenerCount('error') > 0) this.emit('error', error instanceof Error ? error : new Error(String(error)));
         }
       },
       { onError: (e) => this.listenerCount('error') > 0 && this.emit('error', e instanceof Error ? e : new Error(String(e))) },
     );
-    await this.watcher.ready;
+    await this.watcher.start();
   }
 
-  close(): void {
-    this.watcher?.stop();
+  /** Stops watching. Idempotent. */
+  async close(): Promise<void> {
+    await this.watcher?.close();
   }
 
-  /** Reads the current value and its version (-1 when the node is missing). */
-  async read(): Promise<{ value: T; version: number }> {
+  /** As {@link close}: `await using config = new SharedConfig(...)`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Reads the current value and its version (-1 when the node is missing). Rejects with UnexpectedDataError for a node that is not a value. */
+  async read(): Promise<SharedConfigValue<T>> {
     try {
-      const { data, stat } = await retry(this.client, () => this.client.getData(this.path));
+      const { data, stat } = await retryWhileConnected(this.client, () => this.client.getData(this.path));
       return { value: this.decode(data), version: stat.version };
     } catch (error) {
       if (error instanceof NoNodeError) return { value: this.options.defaultValue, version: -1 };
@@ -107,7 +135,8 @@ export class SharedConfig<T> extends EventEmitter<SharedConfigEvents<T>> {
   /**
    * Writes `value` if the node is still at `expectedVersion` (-1: must not
    * exist yet). Rejects with BadVersionError / NodeExistsError otherwise.
-   * Resolves with the new version.
+   * Resolves with the new version. Retried across connection loss (an
+   * applied write is recognised by version and bytes).
    */
   async set(value: T, expectedVersion: number): Promise<number> {
     const bytes = Buffer.from(JSON.stringify(value), 'utf8');
@@ -120,9 +149,9 @@ export class SharedConfig<T> extends EventEmitter<SharedConfigEvents<T>> {
         }
         return (await this.client.setData(this.path, bytes, expectedVersion)).version;
       } catch (error) {
-        if (!isConnectionLoss(error)) throw error;
+        if (!isTransientError(error)) throw error;
         // Unknown outcome: applied if the node is at the next version with our bytes.
-        const { data, stat } = await retry(this.client, () => this.client.getData(this.path)).catch((e: unknown) => {
+        const { data, stat } = await retryWhileConnected(this.client, () => this.client.getData(this.path)).catch((e: unknown) => {
           if (e instanceof NoNodeError) return { data: null, stat: undefined };
           throw e;
         });
@@ -131,8 +160,8 @@ export class SharedConfig<T> extends EventEmitter<SharedConfigEvents<T>> {
     }
   }
 
-  /** Applies `fn` to the current value and writes the result atomically, retrying on conflicts. */
-  async update(fn: (current: T) => T): Promise<{ value: T; version: number }> {
+  /** Applies `fn` to the current value and writes the result atomically, retrying on conflicts. Resolves with what was written. */
+  async update(fn: (current: T) => T): Promise<SharedConfigValue<T>> {
     for (;;) {
       const { value, version } = await this.read();
       const next = fn(value);
@@ -151,8 +180,14 @@ export class SharedConfig<T> extends EventEmitter<SharedConfigEvents<T>> {
     try {
       parsed = JSON.parse(data.toString('utf8'));
     } catch (error) {
-      throw new RecipeError(`${this.path} does not hold JSON`, { cause: error });
+      throw new UnexpectedDataError(`shared config ${this.path}: the node does not hold JSON`, { cause: error, path: this.path });
     }
-    return this.options.parse ? this.options.parse(parsed) : (parsed as T);
+    if (!this.options.parse) return parsed as T;
+    try {
+      return this.options.parse(parsed);
+    } catch (error) {
+      if (error instanceof HerdError) throw error;
+      throw new UnexpectedDataError(`shared config ${this.path}: parse refused the document`, { cause: error, path: this.path });
+    }
   }
 }

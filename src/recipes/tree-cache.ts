@@ -7,11 +7,11 @@
  * Usage:
  * ```ts
  * const cache = new TreeCache(client, '/app/services');
- * cache.on('added', (path, node) => console.log('+', path, node.data?.toString()));
- * cache.on('removed', (path) => console.log('-', path));
+ * cache.on('added', ({ path, node }) => console.log('+', path, node.data?.toString()));
+ * cache.on('removed', ({ path }) => console.log('-', path));
  * await cache.start();              // resolves once the first full load is done
  * cache.get('/app/services/api');   // { data, stat, children } or undefined
- * cache.close();
+ * await cache.close();              // or: await using cache = ...;
  * ```
  *
  * Nodes: none of its own; reads the subtree only.
@@ -36,11 +36,13 @@
  * read are coalesced.
  */
 import { EventEmitter } from 'node:events';
+import { basename, joinPath, parentPath } from '../base/path.js';
 import type { Client, WatchEvent } from '../client/index.js';
 import type { Stat } from '../jute/records/stat.js';
-import { NoNodeError, UnimplementedError } from '../errors.js';
-import { isSessionGone, joinPath, retry } from './internal/index.js';
+import { InvalidStateError, NoNodeError, UnimplementedError } from '../errors.js';
+import { isSessionGone, retryWhileConnected } from './internal/index.js';
 
+/** A node as a {@link TreeCache} holds it. */
 export interface CachedNode {
   readonly data: Buffer | null;
   readonly stat: Stat;
@@ -48,17 +50,31 @@ export interface CachedNode {
   readonly children: readonly string[];
 }
 
+/** The payload of a {@link TreeCache}'s `added`, `updated` and `removed` events. */
+export interface TreeCacheChange {
+  /** The node's path. */
+  readonly path: string;
+  /** The node as cached now (`removed`: as it was last cached). */
+  readonly node: CachedNode;
+}
+
+/** The events of {@link TreeCache}. */
 export interface TreeCacheEvents {
-  added: [string, CachedNode];
-  updated: [string, CachedNode];
-  removed: [string, CachedNode];
+  /** A node appeared in the cache. */
+  added: [TreeCacheChange];
+  /** A cached node's data changed. */
+  updated: [TreeCacheChange];
+  /** A node left the cache (deleted, or its subtree was). */
+  removed: [TreeCacheChange];
   /** The first full load is done. */
   initialized: [];
   /** A reload after a reconnect or a new session is done. */
   resynced: [];
+  /** A read failed (the cache goes on); emitted only while someone listens. */
   error: [Error];
 }
 
+/** An in-memory mirror of a subtree: see the module comment. */
 export class TreeCache extends EventEmitter<TreeCacheEvents> {
   private readonly nodes = new Map<string, CachedNode>();
   private queue: Promise<void> = Promise.resolve();
@@ -67,16 +83,19 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   private recursive = true;
   private needsResync = false;
 
+  /** No I/O: {@link start} watches and loads. */
   constructor(
+    /** The client the cache works through. */
     readonly client: Client,
+    /** The subtree's root. */
     readonly root: string,
   ) {
     super();
   }
 
-  /** Starts watching and loads the subtree; resolves once loaded. */
+  /** Starts watching and loads the subtree; resolves once loaded. Rejects with InvalidStateError when started or closed already. */
   async start(): Promise<void> {
-    if (this.started) throw new Error('tree cache already started');
+    if (this.started || this.closed) throw new InvalidStateError(`tree cache ${this.root}: already ${this.closed ? 'closed' : 'started'}`);
     this.started = true;
     this.client.on('disconnected', this.onDisconnected);
     this.client.on('expired', this.onDisconnected);
@@ -86,17 +105,23 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     this.emit('initialized');
   }
 
-  /** Stops watching and forgets the tree. */
-  close(): void {
+  /** Stops watching (removes the recursive watch) and forgets the tree. Idempotent. */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.client.off('disconnected', this.onDisconnected);
     this.client.off('expired', this.onDisconnected);
     this.client.off('connected', this.onConnected);
-    if (this.recursive && !isSessionGone(this.client)) {
-      this.client.removeWatches(this.root, 'any', { listener: this.listener }).catch(() => {});
-    }
     this.nodes.clear();
+    if (this.started && this.recursive && !isSessionGone(this.client)) {
+      await this.client.removeWatches(this.root, 'any', { listener: this.listener }).catch(() => {});
+    }
+    await this.queue;
+  }
+
+  /** As {@link close}: `await using cache = new TreeCache(...)`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** The cached node at `path` (the root or below), or undefined. */
@@ -117,7 +142,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   private async installWatch(): Promise<void> {
     if (!this.recursive) return;
     try {
-      await retry(this.client, () => this.client.addWatch(this.root, 'persistentRecursive', this.listener));
+      await retryWhileConnected(this.client, () => this.client.addWatch(this.root, 'persistentRecursive', this.listener));
     } catch (error) {
       if (!(error instanceof UnimplementedError)) throw error;
       this.recursive = false;
@@ -159,23 +184,23 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     let stat: Stat;
     let children: string[];
     try {
-      const got = await retry(this.client, () => this.client.getData(path, watch ? { watch } : {}));
+      const got = await retryWhileConnected(this.client, () => this.client.getData(path, watch ? { watch } : {}));
       data = got.data;
       stat = got.stat;
-      children = await retry(this.client, () => this.client.getChildren(path, watch ? { watch } : {}));
+      children = await retryWhileConnected(this.client, () => this.client.getChildren(path, watch ? { watch } : {}));
     } catch (error) {
       if (!(error instanceof NoNodeError)) throw error;
       this.removeTree(path);
       // Without a recursive watch, a missing root needs an exists watch to see its creation.
-      if (!this.recursive && path === this.root) await retry(this.client, () => this.client.exists(path, { watch: this.listener }));
+      if (!this.recursive && path === this.root) await retryWhileConnected(this.client, () => this.client.exists(path, { watch: this.listener }));
       return;
     }
     const before = this.nodes.get(path);
     const node: CachedNode = { data, stat, children };
     this.nodes.set(path, node);
     this.linkToParent(path, true);
-    if (before === undefined) this.emit('added', path, node);
-    else if (before.stat.mzxid !== stat.mzxid) this.emit('updated', path, node);
+    if (before === undefined) this.emit('added', { path, node });
+    else if (before.stat.mzxid !== stat.mzxid) this.emit('updated', { path, node });
     for (const gone of before?.children ?? []) {
       if (!children.includes(gone)) this.removeTree(joinPath(path, gone));
     }
@@ -191,7 +216,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     for (const child of node.children) this.removeTree(joinPath(path, child));
     this.nodes.delete(path);
     this.linkToParent(path, false);
-    this.emit('removed', path, node);
+    this.emit('removed', { path, node });
   }
 
   /**
@@ -200,13 +225,12 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
    */
   private linkToParent(path: string, present: boolean): void {
     if (path === this.root) return;
-    const cut = path.lastIndexOf('/');
-    const parentPath = cut === 0 ? '/' : path.slice(0, cut);
-    const name = path.slice(cut + 1);
-    const parent = this.nodes.get(parentPath);
+    const parentAt = parentPath(path);
+    const name = basename(path);
+    const parent = this.nodes.get(parentAt);
     if (parent === undefined || parent.children.includes(name) === present) return;
     const children = present ? [...parent.children, name] : parent.children.filter((c) => c !== name);
-    this.nodes.set(parentPath, { ...parent, children });
+    this.nodes.set(parentAt, { ...parent, children });
   }
 
   private inTree(path: string): boolean {

@@ -10,9 +10,10 @@
  *   else apply(JSON.parse(data.toString()));
  *   // return false to stop watching
  * });
- * await dw.ready;          // the first call has run
+ * await dw.start();        // resolves once the first call has run
  * const cw = new ChildrenWatch(client, '/app/workers', (children) => rebalance(children));
- * cw.stop();
+ * await cw.start();
+ * await cw.close();        // or: await using cw = ...;
  * ```
  *
  * Nodes: none of its own; it reads the watched path only.
@@ -24,14 +25,14 @@
  *   produces a duplicate call. It keeps watching across deletions.
  * - ChildrenWatch calls `fn(children)` on every change of the list; it
  *   stops when the node is deleted (or does not exist at the start).
- * - Returning `false` (or a promise of false) from `fn` stops the watch.
+ * - Returning `false` (or a promise of false) from `fn` closes the watcher.
  *   Calls never overlap: the next waits for the previous to settle.
  *
  * Failure handling: connection loss is invisible (the client restores the
  * watch and the reads are retried). After session expiry the watch is gone
  * on the server; when the client gets a new session the watcher reads again
  * and calls `fn` if anything changed meanwhile (Kazoo's
- * `allow_session_lost`). A throwing `fn` stops the watcher; the error is
+ * `allow_session_lost`). A throwing `fn` closes the watcher; the error is
  * passed to the `onError` option.
  *
  * Limits: changes between a watch firing and the re-read are coalesced
@@ -40,50 +41,78 @@
  */
 import type { Client, WatchEvent } from '../client/index.js';
 import type { Stat } from '../jute/records/stat.js';
-import { NoNodeError } from '../errors.js';
-import { retry, isSessionGone } from './internal/index.js';
+import { InvalidStateError, NoNodeError } from '../errors.js';
+import { isSessionGone, retryWhileConnected } from './internal/index.js';
 
 type Verdict = boolean | void | undefined;
 
+/** What a {@link DataWatch} calls: the data and stat (null while the node is missing), and the event that led to the call (none for the first). Return false to close the watcher. */
 export type DataWatchFn = (data: Buffer | null, stat: Stat | null, event: WatchEvent | undefined) => Verdict | Promise<Verdict>;
+/** What a {@link ChildrenWatch} calls: the children now, and the event that led to the call (none for the first). Return false to close the watcher. */
 export type ChildrenWatchFn = (children: string[], event: WatchEvent | undefined) => Verdict | Promise<Verdict>;
 
+/** Options of {@link DataWatch} and {@link ChildrenWatch}. */
 export interface WatcherOptions {
-  /** Called when `fn` throws or a read fails for good; the watcher stops. */
+  /** Called when `fn` throws or a read fails for good; the watcher closes. */
   onError?: (error: unknown) => void;
 }
 
-/** Shared plumbing: serialized runs, the session listener, stop. */
+/** Shared plumbing: serialized runs, the session listener, start and close. */
 abstract class Watcher {
-  /** Resolves after the first call of `fn`. */
-  readonly ready: Promise<void>;
   protected stopped = false;
+  private started = false;
   private running: Promise<void> = Promise.resolve();
-  private resolveReady!: () => void;
   private sawExpiry = false;
 
+  /** No I/O: {@link start} reads and watches. */
   constructor(
+    /** The client the watcher works through. */
     readonly client: Client,
+    /** The watched node. */
     readonly path: string,
     private readonly options: WatcherOptions,
-  ) {
-    this.ready = new Promise((r) => (this.resolveReady = r));
-    client.on('expired', this.onExpired);
-    client.on('connected', this.onConnected);
-    queueMicrotask(() => this.schedule(undefined));
-  }
+  ) {}
 
-  get isStopped(): boolean {
+  /** True once closed: by {@link close}, by `fn` returning false or throwing, or (ChildrenWatch) by the node's deletion. */
+  get isClosed(): boolean {
     return this.stopped;
   }
 
-  /** Stops calling `fn`. */
-  stop(): void {
+  /**
+   * Starts watching: resolves once `fn` has been called the first time (or
+   * the watcher has closed). Rejects with InvalidStateError when started or
+   * closed already.
+   */
+  async start(): Promise<void> {
+    if (this.started || this.stopped) throw new InvalidStateError(`watcher of ${this.path}: already ${this.stopped ? 'closed' : 'started'}`);
+    this.started = true;
+    this.client.on('expired', this.onExpired);
+    this.client.on('connected', this.onConnected);
+    this.schedule(undefined);
+    await this.running;
+  }
+
+  /**
+   * Stops calling `fn`; resolves once a call in progress has returned.
+   * Idempotent. From inside `fn`, return false instead (close would wait
+   * for that very call).
+   */
+  async close(): Promise<void> {
+    this.stop();
+    await this.running;
+  }
+
+  /** As {@link close}: `await using watch = new DataWatch(...)`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Closes without waiting (from inside a run, which close would wait for). */
+  protected stop(): void {
     if (this.stopped) return;
     this.stopped = true;
     this.client.off('expired', this.onExpired);
     this.client.off('connected', this.onConnected);
-    this.resolveReady();
   }
 
   protected schedule(event: WatchEvent | undefined): void {
@@ -95,8 +124,6 @@ abstract class Watcher {
         if (isSessionGone(this.client)) return; // resumed by onConnected on a new session
         this.stop();
         this.options.onError?.(error);
-      } finally {
-        this.resolveReady();
       }
     });
   }
@@ -117,10 +144,11 @@ abstract class Watcher {
   };
 }
 
-/** Kazoo's DataWatch. */
+/** Kazoo's DataWatch: `fn` called with the node's data now and after every change; see the module comment. */
 export class DataWatch extends Watcher {
   private lastVersion: bigint | null | undefined;
 
+  /** No I/O: {@link start} reads and watches. */
   constructor(
     client: Client,
     path: string,
@@ -134,13 +162,13 @@ export class DataWatch extends Watcher {
     let data: Buffer | null = null;
     let stat: Stat | null = null;
     try {
-      const r = await retry(this.client, () => this.client.getData(this.path, { watch: this.watchListener }));
+      const r = await retryWhileConnected(this.client, () => this.client.getData(this.path, { watch: this.watchListener }));
       data = r.data;
       stat = r.stat;
     } catch (error) {
       if (!(error instanceof NoNodeError)) throw error;
       // Missing: watch for its creation. It may have been created in between: then read again.
-      const s = await retry(this.client, () => this.client.exists(this.path, { watch: this.watchListener }));
+      const s = await retryWhileConnected(this.client, () => this.client.exists(this.path, { watch: this.watchListener }));
       if (s !== null) return this.run(event);
     }
     const version = stat === null ? null : stat.mzxid;
@@ -150,10 +178,11 @@ export class DataWatch extends Watcher {
   }
 }
 
-/** Kazoo's ChildrenWatch. */
+/** Kazoo's ChildrenWatch: `fn` called with the node's children now and after every change; see the module comment. */
 export class ChildrenWatch extends Watcher {
   private prior: string[] | undefined;
 
+  /** No I/O: {@link start} reads and watches. */
   constructor(
     client: Client,
     path: string,
@@ -166,7 +195,7 @@ export class ChildrenWatch extends Watcher {
   protected async run(event: WatchEvent | undefined): Promise<void> {
     let children: string[];
     try {
-      children = await retry(this.client, () => this.client.getChildren(this.path, { watch: this.watchListener }));
+      children = await retryWhileConnected(this.client, () => this.client.getChildren(this.path, { watch: this.watchListener }));
     } catch (error) {
       if (error instanceof NoNodeError) {
         this.stop();

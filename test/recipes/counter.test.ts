@@ -28,7 +28,7 @@ forEachTarget('Counter', (target) => {
       }),
     );
     assert.equal(await first.value(), 41);
-    await assert.rejects(first.add(0.5), TypeError);
+    await assert.rejects(first.add(0.5), { name: 'BadArgumentsError', code: 'BADARGUMENTS' });
   });
 
   it('handles float and Curator formats', async () => {

@@ -1,7 +1,7 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { Election, LeaderLatch } from '../../src/recipes/index.js';
+import { Election, InvalidStateError, LeaderLatch, TimeoutError } from '../../src/recipes/index.js';
 import { connect, forEachTarget, loseNextCreate, sleep, uniquePath, waitFor } from './harness.js';
 
 forEachTarget('Election', (target) => {
@@ -42,6 +42,13 @@ forEachTarget('Election', (target) => {
     other.cancel();
     assert.equal(await waiting, undefined);
     assert.deepEqual(await other.contenders(), ['leader']);
+    // The wait contract on run: a timeout rejects (TimeoutError), the caller's signal rejects (CancelledError).
+    await assert.rejects(other.run(() => 'never', { timeout: 100 }), { name: 'TimeoutError', code: 'TIMEOUT' });
+    const ac = new AbortController();
+    const aborted = other.run(() => 'never', { signal: ac.signal });
+    setTimeout(() => ac.abort(), 50);
+    await assert.rejects(aborted, { name: 'CancelledError', code: 'CANCELLED' });
+    assert.deepEqual(await other.contenders(), ['leader']);
     release();
     await leading;
   });
@@ -72,22 +79,29 @@ forEachTarget('LeaderLatch', (target) => {
   it('has exactly one leader among three, hands over on close, with Curator node names', async () => {
     const path = uniquePath('latch');
     const clients = await Promise.all(Array.from({ length: 3 }, () => connect(target())));
-    const latches = clients.map((c, i) => new LeaderLatch(c, path, { id: `l${i}` }));
+    const latches = clients.map((c, i) => new LeaderLatch(c, path, { identifier: `l${i}` }));
     for (const l of latches) await l.start();
     await waitFor(() => latches.filter((l) => l.hasLeadership).length === 1);
     const children = await clients[0]!.getChildren(path);
     assert.equal(children.length, 3);
     for (const c of children) assert.match(c, /^_c_[0-9a-f-]{36}-latch-\d{10}$/);
     const leader = latches.find((l) => l.hasLeadership)!;
-    assert.equal(await latches[2]!.leader(), leader.id);
-    assert.equal(await leader.await({ timeout: 10 }), true);
+    assert.equal(await latches[2]!.leader(), leader.identifier);
+    await leader.await({ timeout: 10 }); // the leader: resolves at once
     const rest = latches.filter((l) => l !== leader);
     const notLeader = once(leader, 'notLeader');
     await leader.close();
     await notLeader;
     await waitFor(() => rest.filter((l) => l.hasLeadership).length === 1);
     const next = rest.find((l) => l.hasLeadership)!;
-    assert.equal(await rest.find((l) => l !== next)!.await({ timeout: 100 }), false);
+    await assert.rejects(rest.find((l) => l !== next)!.await({ timeout: 100 }), (e: unknown) => e instanceof TimeoutError && e.code === 'TIMEOUT');
+    // Closed while waiting: the wait is cancelled.
+    const follower = rest.find((l) => l !== next)!;
+    const waiting = assert.rejects(follower.await(), { name: 'CancelledError', code: 'CANCELLED' });
+    await follower.close();
+    await waiting;
+    await assert.rejects(follower.await(), InvalidStateError, 'closed');
+    await assert.rejects(follower.start(), InvalidStateError, 'closed');
     for (const l of rest) await l.close();
     assert.deepEqual(await clients[0]!.getChildren(path), []);
   });
@@ -96,10 +110,11 @@ forEachTarget('LeaderLatch', (target) => {
     const path = uniquePath('latch-expire');
     const a = await connect(target());
     const b = await connect(target());
-    const first = new LeaderLatch(a, path, { id: 'first' });
+    const first = new LeaderLatch(a, path, { identifier: 'first' });
     await first.start();
-    assert.equal(await first.await({ timeout: 5000 }), true);
-    const second = new LeaderLatch(b, path, { id: 'second' });
+    await first.await({ timeout: 5000 });
+    assert.equal(first.hasLeadership, true);
+    const second = new LeaderLatch(b, path, { identifier: 'second' });
     await second.start();
     const signal = first.lost;
     const lost = once(first, 'lost');
@@ -107,12 +122,14 @@ forEachTarget('LeaderLatch', (target) => {
     await lost;
     assert.equal(signal.aborted, true);
     assert.equal(first.hasLeadership, false);
-    assert.equal(await second.await({ timeout: 10000 }), true);
+    await second.await({ timeout: 10000 });
+    assert.equal(second.hasLeadership, true);
     await a.connect(); // a new session: the latch joins again, behind the new leader
     await waitFor(async () => (await second.participants()).length === 2, 10000, 'the rejoin');
     assert.deepEqual(await second.participants(), ['second', 'first']);
     await second.close();
-    assert.equal(await first.await({ timeout: 10000 }), true);
+    await first.await({ timeout: 10000 });
+    assert.equal(first.hasLeadership, true);
     await first.close();
   });
 
@@ -120,9 +137,10 @@ forEachTarget('LeaderLatch', (target) => {
     const a = await connect(target());
     const path = uniquePath('latch-loss');
     const faulty = loseNextCreate(a, target(), 'applied');
-    const latch = new LeaderLatch(faulty.client, path, { id: 'me' });
+    const latch = new LeaderLatch(faulty.client, path, { identifier: 'me' });
     await latch.start();
-    assert.equal(await latch.await({ timeout: 10000 }), true);
+    await latch.await({ timeout: 10000 });
+    assert.equal(latch.hasLeadership, true);
     await waitFor(() => a.state === 'connected');
     assert.equal((await a.getChildren(path)).length, 1);
     await latch.close();

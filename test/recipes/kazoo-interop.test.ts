@@ -278,7 +278,7 @@ forEachTarget('Kazoo interop', (target) => {
     if (!needKazoo(t)) return;
     const client = await connect(target());
     const leasePath = uniquePath('kz-lease');
-    assert.equal(await NonBlockingLease.obtain(client, leasePath, 60_000, { identifier: 'herd' }), true);
+    assert.equal(await NonBlockingLease.obtain(client, leasePath, { duration: 60_000, identifier: 'herd' }), true);
     const other = startWorker(['lease', target().connectionString, leasePath, 'py', '60']);
     await other.ready;
     other.go();

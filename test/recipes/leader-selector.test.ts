@@ -26,7 +26,7 @@ forEachTarget('LeaderSelector', (target) => {
           { identifier: `s${i}`, autoRequeue: true },
         ),
     );
-    for (const s of selectors) s.start();
+    for (const s of selectors) await s.start();
     // A Kazoo-layout Election on the same path takes its turn too.
     const election = new Election(clients[2]!, path, { identifier: 'e' });
     await election.run(async () => {
@@ -49,7 +49,8 @@ forEachTarget('LeaderSelector', (target) => {
     const leading = (lost: AbortSignal) =>
       new Promise<void>((resolve) => lost.addEventListener('abort', () => (reasons.push((lost.reason as Error).name), resolve())));
     const first = new LeaderSelector(a, path, leading, { identifier: 'first' });
-    first.start();
+    await first.start();
+    await assert.rejects(first.start(), { name: 'InvalidStateError' });
     await waitFor(() => first.hasLeadership);
     first.interruptLeadership();
     await waitFor(() => reasons.length === 1);
@@ -57,7 +58,7 @@ forEachTarget('LeaderSelector', (target) => {
     first.requeue();
     await waitFor(() => first.hasLeadership);
     const second = new LeaderSelector(b, path, async () => void reasons.push('second led'), { identifier: 'second' });
-    second.start();
+    await second.start();
     await waitFor(async () => (await second.participants()).length === 2);
     const released = once(first, 'released');
     await target().expire(a);
@@ -66,6 +67,7 @@ forEachTarget('LeaderSelector', (target) => {
     // Which comes first depends on when the old client hears of its expiry: no fencing (see Limits).
     assert.deepEqual([...reasons].sort(), ['CancelledError', 'SessionLostError', 'second led']);
     await first.close();
-    await second.close();
+    await second[Symbol.asyncDispose]();
+    await first.close(); // idempotent
   });
 });

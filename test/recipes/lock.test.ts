@@ -1,7 +1,8 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { CancelledError, Lock, LockTimeoutError, ReadLock, WriteLock } from '../../src/recipes/index.js';
+import { CancelledError, InvalidStateError, Lock, ReadLock, SessionLostError, TimeoutError, WriteLock } from '../../src/recipes/index.js';
+import { FakeClock } from '../client/fake-clock.js';
 import { HolderChecker, connect, forEachTarget, loseNextCreate, loseNextCreateReplyOnWire, sleep, uniquePath, waitFor } from './harness.js';
 
 const NODE = /^[0-9a-f]{32}__lock__\d{10}$/;
@@ -20,7 +21,7 @@ forEachTarget('Lock', (target) => {
     const own = children.find((c) => c.startsWith(la.prefix))!;
     assert.equal((await a.getData(`${path}/l/${own}`)).data?.toString(), 'alpha');
     assert.deepEqual(await la.contenders(), ['alpha', 'beta']);
-    assert.equal(await lb.acquire({ blocking: false }).catch((e: Error) => e.name), 'RecipeError', 'not re-entrant');
+    await assert.rejects(lb.acquire({ blocking: false }), (e: unknown) => e instanceof InvalidStateError && e.code === 'INVALID_STATE', 'not re-entrant');
     await la.release();
     assert.equal(await waiting, true);
     assert.equal(lb.isAcquired, true);
@@ -39,7 +40,7 @@ forEachTarget('Lock', (target) => {
     const first = new DashLock(a, path, { identifier: 'first' });
     const second = new DashLock(b, path, { identifier: 'second' });
     assert.equal(await first.acquire(), true);
-    assert.equal(await second.acquire({ timeout: 300 }).catch((e: Error) => e.name), 'LockTimeoutError', 'second waits for first');
+    assert.equal(await second.acquire({ timeout: 300 }).catch((e: Error) => e.name), 'TimeoutError', 'second waits for first');
     assert.equal(second.isAcquired, false);
     await first.release();
     assert.equal(await second.acquire({ timeout: 10_000 }), true);
@@ -75,12 +76,13 @@ forEachTarget('Lock', (target) => {
     const holder = new Lock(a, path);
     await holder.acquire();
     const started = Date.now();
-    await assert.rejects(new Lock(b, path).acquire({ timeout: 300 }), LockTimeoutError);
+    await assert.rejects(new Lock(b, path).acquire({ timeout: 300 }), (e: unknown) => e instanceof TimeoutError && e.code === 'TIMEOUT');
     assert.ok(Date.now() - started >= 290);
     const ac = new AbortController();
     const aborted = new Lock(b, path).acquire({ signal: ac.signal });
-    setTimeout(() => ac.abort(), 100);
-    await assert.rejects(aborted, CancelledError);
+    const reason = new Error('no longer needed');
+    setTimeout(() => ac.abort(reason), 100);
+    await assert.rejects(aborted, (e: unknown) => e instanceof CancelledError && e.code === 'CANCELLED' && e.cause === reason);
     assert.equal(await new Lock(b, path).acquire({ blocking: false }), false);
     assert.equal((await a.getChildren(path)).length, 1, 'only the holder node is left');
     await holder.release();
@@ -186,6 +188,8 @@ forEachTarget('Lock', (target) => {
     const [reason] = (await lostEvent) as [Error];
     assert.equal(reason.name, 'SessionLostError');
     assert.equal(signal.aborted, true);
+    assert.ok(signal.reason instanceof SessionLostError && signal.reason.code === 'SESSION_LOST', 'the lost signal carries a SessionLostError');
+    assert.equal((signal.reason as SessionLostError).cause instanceof Error && ((signal.reason as SessionLostError).cause as Error).name, 'SessionExpiredError');
     assert.equal(holder.isAcquired, false);
     assert.equal(await taking, true);
     assert.deepEqual(await next.contenders(), ['next']);
@@ -204,6 +208,59 @@ forEachTarget('Lock', (target) => {
     assert.match(reason.message, /connection lost/);
     // Once the session is back, the node of a lock given up on is deleted for the others.
     await waitFor(async () => a.state === 'connected' && (await a.getChildren(path)).length === 0, 10000, 'the node to go');
+  });
+
+  it('times the suspended timeout on the client\'s clock (a FakeClock: lost exactly when it is advanced past it)', async () => {
+    const clock = new FakeClock();
+    const a = await connect(target(), { clock }, target().proxy.connectionString);
+    const path = uniquePath('lock-clock');
+    const lock = new Lock(a, path, { suspendedTimeout: 1000 });
+    await lock.acquire();
+    const signal = lock.lost;
+    // Refuse reconnects, so the client stays suspended however the clock moves.
+    await target().proxy.reject(true);
+    try {
+      target().proxy.dropConnections();
+      await waitFor(() => a.state === 'disconnected', 10_000, 'the disconnect');
+      await sleep(300);
+      assert.equal(signal.aborted, false, 'no real time counts: the fake clock stands still');
+      clock.advance(999);
+      assert.equal(signal.aborted, false, 'still held at 999 ms');
+      clock.advance(1);
+      assert.equal(signal.aborted, true, 'lost at 1000 ms on the fake clock');
+      assert.ok(signal.reason instanceof SessionLostError);
+      assert.match((signal.reason as Error).message, /suspended timeout/);
+      assert.equal(lock.isAcquired, false);
+    } finally {
+      await target().proxy.reject(false);
+    }
+  });
+
+  it('rejects a waiting acquire with ClientClosedError when its client is closed', async () => {
+    const [a, b] = [await connect(target()), await connect(target())];
+    const path = uniquePath('lock-closed');
+    const holder = new Lock(a, path);
+    await holder.acquire();
+    const waiting = new Lock(b, path).acquire();
+    await waitFor(async () => (await a.getChildren(path)).length === 2);
+    await b.close();
+    await assert.rejects(waiting, (e: unknown) => e instanceof Error && e.name === 'ClientClosedError' && (e as { code?: string }).code === 'CLIENT_CLOSED');
+    await waitFor(async () => (await a.getChildren(path)).length === 1, 10_000, 'the closed session\'s node to go');
+    await holder.release();
+  });
+
+  it('hold() releases on dispose; run() gives the lost signal and releases', async () => {
+    const a = await connect(target());
+    const path = uniquePath('lock-hold');
+    const lock = new Lock(a, path, { identifier: 'h' });
+    const held = await lock.hold({ timeout: 5000 });
+    assert.equal(lock.isAcquired, true);
+    assert.equal(held.lost.aborted, false);
+    await held[Symbol.asyncDispose]();
+    assert.equal(lock.isAcquired, false);
+    assert.equal(held.lost.aborted, true);
+    assert.equal(await lock.run(async (lost) => (lost.aborted ? 'lost' : (await lock.contenders()).join()), { timeout: 5000 }), 'h');
+    assert.deepEqual(await a.getChildren(path), []);
   });
 });
 

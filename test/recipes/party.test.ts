@@ -13,7 +13,7 @@ forEachTarget('Party', (target) => {
     await pa.join();
     await pa.join(); // idempotent
     const changes: string[][] = [];
-    pa.on('change', (m) => changes.push([...m].sort()));
+    pa.on('changed', (m) => changes.push([...m].sort()));
     assert.deepEqual(await pa.watch(), ['alpha']);
     await pb.join();
     await waitFor(() => changes.some((c) => c.length === 2));
@@ -25,6 +25,12 @@ forEachTarget('Party', (target) => {
     assert.deepEqual(await pa.members(), ['alpha']);
     pa.unwatch();
     await pa.leave();
+    // close: unwatch and leave, idempotent, also as asyncDispose.
+    await pb.join();
+    await pb[Symbol.asyncDispose]();
+    assert.equal(pb.isParticipating, false);
+    await pb.close();
+    assert.deepEqual(await a.getChildren(path), []);
   });
 
   it('joins once after a connection loss during the create', async () => {
@@ -46,7 +52,8 @@ forEachTarget('Party', (target) => {
     await p.join();
     const lost = once(p, 'lost');
     await target().expire(a);
-    await lost;
+    const [reason] = (await lost) as [Error];
+    assert.equal(reason.name, 'SessionLostError');
     const watcher = new Party(b, path);
     await waitFor(async () => (await watcher.size()) === 0);
     await a.connect();

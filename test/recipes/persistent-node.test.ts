@@ -11,7 +11,8 @@ forEachTarget('PersistentNode', (target) => {
     const path = `${uniquePath('pnode')}/services/api`;
     const node = new PersistentNode(w, path, 'v1');
     await node.start();
-    assert.equal(await node.waitForInitialCreate(5000), true);
+    await node.waitForInitialCreate({ timeout: 5000 });
+    assert.notEqual(node.actualPath, undefined);
     const stat = await a.exists(path);
     assert.equal(stat?.ephemeralOwner, w.sessionId);
     const lost = once(node, 'lost');
@@ -39,13 +40,14 @@ forEachTarget('PersistentNode', (target) => {
     const conflict = once(node, 'conflict');
     await node.start();
     await conflict;
+    await assert.rejects(node.waitForInitialCreate({ timeout: 100 }), { name: 'TimeoutError', code: 'TIMEOUT' });
     await a.delete(`${base}/taken`);
     await waitFor(async () => (await a.getData(`${base}/taken`).catch(() => undefined))?.data?.toString() === 'ours', 5000, 'taken over');
     await node.close();
     const faulty = loseNextCreate(w, target(), 'applied');
     const seq = new PersistentNode(faulty.client, `${base}/member-`, 'm', { mode: 'ephemeralSequential' });
     await seq.start();
-    assert.equal(await seq.waitForInitialCreate(10000), true);
+    await seq.waitForInitialCreate({ timeout: 10000 });
     assert.match(seq.actualPath!, /\/_c_[0-9a-f-]{36}-member-\d{10}$/);
     await waitFor(() => w.state === 'connected');
     assert.equal((await a.getChildren(base)).length, 1, 'one node, no orphan');
@@ -59,7 +61,7 @@ forEachTarget('SharedConfig', (target) => {
     const path = `${uniquePath('config')}/limits`;
     const configs = clients.map((c) => new SharedConfig<{ rate: number }>(c, path, { defaultValue: { rate: 0 } }));
     const seen: number[] = [];
-    configs[0]!.on('change', (v) => seen.push(v.rate));
+    configs[0]!.on('changed', ({ value }) => seen.push(value.rate));
     await configs[0]!.start();
     assert.deepEqual(configs[0]!.value, { rate: 0 });
     await Promise.all(configs.map(async (cfg) => {
@@ -72,6 +74,19 @@ forEachTarget('SharedConfig', (target) => {
     await configs[2]!.set({ rate: 1 }, version);
     await assert.rejects(configs[1]!.set({ rate: 2 }, version), BadVersionError);
     assert.equal((await clients[0]!.getData(path)).data?.toString(), '{"rate":1}');
-    configs[0]!.close();
+    await configs[0]!.close();
+    // A document that `parse` refuses, and one that is not JSON: UnexpectedDataError.
+    await clients[0]!.create(`${path}-bad`, '{"rate":"fast"}');
+    const strict = new SharedConfig<{ rate: number }>(clients[0]!, `${path}-bad`, {
+      defaultValue: { rate: 0 },
+      parse: (json) => {
+        if (typeof (json as { rate?: unknown }).rate !== 'number') throw new Error('rate must be a number');
+        return json as { rate: number };
+      },
+    });
+    await assert.rejects(strict.read(), { name: 'UnexpectedDataError', code: 'UNEXPECTED_DATA' });
+    await clients[0]!.setData(`${path}-bad`, 'not json');
+    const plain = new SharedConfig<{ rate: number }>(clients[0]!, `${path}-bad`, { defaultValue: { rate: 0 } });
+    await assert.rejects(plain.update((v) => v), { name: 'UnexpectedDataError', code: 'UNEXPECTED_DATA' });
   });
 });

@@ -17,7 +17,7 @@ forEachTarget('Queue', (target) => {
     assert.equal((await q.get())?.toString(), 'one');
     assert.equal((await q.get())?.toString(), 'two');
     assert.equal(await q.get(), null);
-    await assert.rejects(q.put('x', { priority: 1000 }), RangeError);
+    await assert.rejects(q.put('x', { priority: 1000 }), { name: 'BadArgumentsError', code: 'BADARGUMENTS' });
   });
 
   it('hands each item to exactly one of several consumers', async () => {
@@ -53,7 +53,7 @@ forEachTarget('LockingQueue', (target) => {
     assert.equal((await qa.get())?.toString(), 'first', 'the same item until consumed');
     const [taken] = await a.getChildren(`${path}/taken`);
     assert.match(taken!, /^entry-100-\d{10}$/);
-    assert.equal((await a.getData(`${path}/taken/${taken}`)).data?.toString(), qa.id);
+    assert.equal((await a.getData(`${path}/taken/${taken}`)).data?.toString(), qa.identifier);
     const qb = new LockingQueue(b, path);
     assert.equal((await qb.get())?.toString(), 'second');
     // b crashes (closes without consuming): its item becomes available again.
@@ -66,7 +66,7 @@ forEachTarget('LockingQueue', (target) => {
     assert.equal(await qa.consume(), true);
     assert.equal((await qc.get())?.toString(), 'later');
     assert.equal(await qc.consume(), true);
-    assert.equal(await qc.get({ timeout: 100 }), null);
+    await assert.rejects(qc.get({ timeout: 100 }), { name: 'TimeoutError', code: 'TIMEOUT' });
     assert.equal(await qa.size(), 0);
   });
 });

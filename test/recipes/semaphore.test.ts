@@ -1,7 +1,7 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { LockTimeoutError, RecipeError, Semaphore } from '../../src/recipes/index.js';
+import { BadArgumentsError, InvalidStateError, Semaphore, SessionLostError, TimeoutError, UnexpectedDataError } from '../../src/recipes/index.js';
 import { HolderChecker, connect, forEachTarget, loseNextCreate, sleep, uniquePath, waitFor } from './harness.js';
 
 forEachTarget('Semaphore', (target) => {
@@ -16,7 +16,9 @@ forEachTarget('Semaphore', (target) => {
     assert.match(leases[0]!, /^[0-9a-f]{32}$/);
     assert.deepEqual(await sem.leaseHolders(), ['one']);
     assert.notEqual(await a.exists(`${path}-__lock__`), null);
-    await assert.rejects(new Semaphore(a, path, { maxLeases: 3 }).acquire(), RecipeError);
+    await assert.rejects(new Semaphore(a, path, { maxLeases: 3 }).acquire(), (e: unknown) => e instanceof UnexpectedDataError && e.code === 'UNEXPECTED_DATA');
+    await assert.rejects(sem.acquire(), InvalidStateError, 'not re-entrant');
+    assert.throws(() => new Semaphore(a, path, { maxLeases: 0 }), BadArgumentsError);
     await sem.release();
     assert.deepEqual(await a.getChildren(path), []);
   });
@@ -47,7 +49,7 @@ forEachTarget('Semaphore', (target) => {
     const holder = new Semaphore(a, path);
     await holder.acquire();
     assert.equal(await new Semaphore(b, path).acquire({ blocking: false }), false);
-    await assert.rejects(new Semaphore(b, path).acquire({ timeout: 200 }), LockTimeoutError);
+    await assert.rejects(new Semaphore(b, path).acquire({ timeout: 200 }), (e: unknown) => e instanceof TimeoutError && e.code === 'TIMEOUT');
     assert.equal((await a.getChildren(path)).length, 1);
     await holder.release();
   });
@@ -71,13 +73,15 @@ forEachTarget('Semaphore', (target) => {
     const path = uniquePath('sem-expire');
     const holder = new Semaphore(a, path, { identifier: 'holder' });
     await holder.acquire();
-    const lost = once(holder, 'lost');
+    const lost = once(holder, 'lost') as Promise<[SessionLostError]>;
     const waiting = new Semaphore(b, path, { identifier: 'next' });
     const taking = waiting.acquire({ timeout: 20000 });
     await sleep(100);
     await target().expire(a);
-    await lost;
+    const [reason] = await lost;
+    assert.ok(reason instanceof SessionLostError, 'Semaphore emits its own `lost` with a SessionLostError');
     assert.equal(holder.lost.aborted, true);
+    assert.equal(holder.lost.reason, reason);
     assert.equal(await taking, true);
     assert.deepEqual(await waiting.leaseHolders(), ['next']);
     await waiting.release();

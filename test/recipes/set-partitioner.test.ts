@@ -38,8 +38,11 @@ forEachTarget('SetPartitioner', (target) => {
     await failure;
     assert.equal(p2.failed, true);
     await waitFor(() => p0.acquired && p1.acquired && [...p0, ...p1].length === ITEMS.length, 20000, 'two members again');
-    await p0.finish();
-    await p1.finish();
+    await p0.waitForAcquire({ timeout: 1000 });
+    await assert.rejects(p2.waitForAcquire(), { name: 'SessionLostError' });
+    await p0.close();
+    await p1[Symbol.asyncDispose]();
+    await assert.rejects(p0.waitForAcquire(), { name: 'CancelledError' });
     assert.deepEqual(await clients[0]!.getChildren(`${path}/party`), []);
   });
 });

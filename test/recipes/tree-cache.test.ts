@@ -14,7 +14,7 @@ forEachTarget('TreeCache', (target) => {
     await a.create(`${root}/x`, 'x1');
     const events: string[] = [];
     const cache = new TreeCache(w, root);
-    for (const kind of ['added', 'updated', 'removed'] as const) cache.on(kind, (p) => events.push(`${kind} ${p.slice(root.length) || '/'}`));
+    for (const kind of ['added', 'updated', 'removed'] as const) cache.on(kind, ({ path: p }) => events.push(`${kind} ${p.slice(root.length) || '/'}`));
     await cache.start();
     assert.deepEqual(cache.paths(), [root, `${root}/x`]);
     assert.equal(cache.get(`${root}/x`)?.data?.toString(), 'x1');
@@ -28,7 +28,7 @@ forEachTarget('TreeCache', (target) => {
     await waitFor(() => cache.get(`${root}/x`) === undefined);
     assert.deepEqual(cache.paths(), [root, `${root}/y`]);
     assert.deepEqual(events, ['added /', 'added /x', 'added /x/deep', 'updated /x', 'added /y', 'removed /x/deep', 'removed /x']);
-    cache.close();
+    await cache.close();
   });
 
   it('catches up with changes made while disconnected and after session expiry', async () => {
@@ -53,7 +53,7 @@ forEachTarget('TreeCache', (target) => {
     assert.equal(cache.get(`${root}/keep`)?.data?.toString(), 'k2');
     await a.create(`${root}/later`);
     await waitFor(() => cache.get(`${root}/later`) !== undefined, 10000, 'events on the new session');
-    cache.close();
+    await cache.close();
   });
 
   it('falls back to one-shot watches on a server without addWatch (3.5)', async () => {
@@ -80,6 +80,6 @@ forEachTarget('TreeCache', (target) => {
     await a.delete(`${root}/c/d`);
     await waitFor(() => cache.get(`${root}/c/d`) === undefined, 5000, 'deletion');
     assert.deepEqual(cache.get(`${root}/c`)?.children, []);
-    cache.close();
+    await cache.close();
   });
 });

@@ -12,7 +12,7 @@ forEachTarget('DataWatch', (target) => {
       seen.push(data === null ? null : data.toString());
       if (data?.toString() === 'stop') return false;
     });
-    await dw.ready;
+    await dw.start();
     assert.deepEqual(seen, [null]);
     await a.create(path, 'one');
     await waitFor(() => seen.length === 2);
@@ -23,7 +23,7 @@ forEachTarget('DataWatch', (target) => {
     await a.create(path, 'stop');
     await waitFor(() => seen.length === 5);
     assert.deepEqual(seen, [null, 'one', 'two', null, 'stop']);
-    assert.equal(dw.isStopped, true);
+    assert.equal(dw.isClosed, true);
     await a.setData(path, 'ignored');
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(seen.length, 5);
@@ -35,7 +35,7 @@ forEachTarget('DataWatch', (target) => {
     await a.create(path, 'v1');
     const seen: string[] = [];
     const dw = new DataWatch(w, path, (data) => void seen.push(data?.toString() ?? 'null'));
-    await dw.ready;
+    await dw.start();
     target().dropConnections();
     await waitFor(() => w.state === 'connected' && a.state === 'connected');
     await retryLoss(() => a.setData(path, 'v2'));
@@ -48,7 +48,8 @@ forEachTarget('DataWatch', (target) => {
     await a.setData(path, 'v4');
     await waitFor(() => seen.includes('v4'), 10000, 'v4 on the new session');
     assert.deepEqual(seen, ['v1', 'v2', 'v3', 'v4']);
-    dw.stop();
+    await dw.close();
+    await dw.close(); // idempotent
   });
 });
 
@@ -59,7 +60,7 @@ forEachTarget('ChildrenWatch', (target) => {
     await a.create(path);
     const seen: string[][] = [];
     const cw = new ChildrenWatch(w, path, (children) => void seen.push([...children].sort()));
-    await cw.ready;
+    await cw.start();
     await a.create(`${path}/x`);
     await waitFor(() => seen.length === 2);
     await a.create(`${path}/y`);
@@ -70,6 +71,6 @@ forEachTarget('ChildrenWatch', (target) => {
     await a.delete(`${path}/y`);
     await waitFor(() => seen.length === 5);
     await a.delete(path);
-    await waitFor(() => cw.isStopped, 5000, 'stop on deletion');
+    await waitFor(() => cw.isClosed, 5000, 'stop on deletion');
   });
 });
