@@ -307,7 +307,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     } catch (error) {
       return Promise.reject(error);
     }
-    this.closing = this.leave(options.timeout ?? this.options.leaveTimeout ?? DEFAULT_LEAVE_TIMEOUT);
+    this.closing = this.leaveCluster(options.timeout ?? this.options.leaveTimeout ?? DEFAULT_LEAVE_TIMEOUT);
     return this.closing;
   }
 
@@ -409,7 +409,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
 
   // ---- leaving ---------------------------------------------------------------------
 
-  private async leave(timeout: number): Promise<void> {
+  private async leaveCluster(timeout: number): Promise<void> {
     if (this.state === 'idle' || this.state === 'left') {
       this.state = 'left';
       return;
