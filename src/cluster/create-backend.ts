@@ -40,6 +40,7 @@ export interface SharedFsBackendSpec {
 
 /** A backend built by the caller (another store, tests): the node owns it from then on. */
 export interface CustomBackendSpec {
+  /** The backend; `joinCluster` starts it and `close()` closes it. */
   readonly custom: ClusterBackend;
 }
 
@@ -58,6 +59,14 @@ export interface HeartbeatTuning {
   readonly checkInterval?: number | undefined;
 }
 
+/** Throws {@link BadArgumentsError} unless `value` is undefined or a finite number of ms, 0 or more (more than 0 when `positive`). */
+export function checkDuration(what: string, value: unknown, positive = false): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (positive && value === 0)) {
+    throw new BadArgumentsError(`${what} must be a number of ms, ${positive ? 'more than 0' : '0 or more'}, got ${String(value)}`);
+  }
+}
+
 /** Builds the backend for `cluster`. Throws {@link BadArgumentsError} for an unusable spec. */
 export function createBackend(cluster: string, spec: BackendSpec, tuning: HeartbeatTuning = {}): ClusterBackend {
   if (typeof spec !== 'object' || spec === null) throw new BadArgumentsError('backend option missing: { coordination } or { sharedFs }');
@@ -65,6 +74,8 @@ export function createBackend(cluster: string, spec: BackendSpec, tuning: Heartb
   if ('coordination' in spec) {
     const { coordination, sessionTimeout, suspendedTimeout } = spec;
     if (typeof coordination === 'string' && coordination.trim() === '') throw new BadArgumentsError('empty coordination connection string');
+    checkDuration('sessionTimeout', sessionTimeout, true);
+    checkDuration('suspendedTimeout', suspendedTimeout);
     return new CoordinationBackend({
       cluster,
       coordination,

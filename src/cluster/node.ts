@@ -38,7 +38,7 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { BadArgumentsError, HerdError, InvalidStateError, SessionLostError } from '../errors.js';
 import type { ClusterBackend, ClusterMember, ClusterView, JsonValue, PrimaryInfo } from './backend.js';
-import { createBackend, type BackendSpec, type HeartbeatTuning } from './create-backend.js';
+import { checkDuration, createBackend, type BackendSpec, type HeartbeatTuning } from './create-backend.js';
 import { NotMemberError } from './errors.js';
 import { compareVersions, parseVersion } from './version.js';
 
@@ -66,6 +66,7 @@ export interface SecondaryContext {
 
 /** Given to `onExit` and the `exit` event: why a node left the cluster by itself. */
 export interface ExitInfo {
+  /** Why: `superseded`, a member of a higher version joined (the only reason today). */
   readonly reason: 'superseded';
   /** The member of a higher version that superseded this node. */
   readonly by: ClusterMember;
@@ -75,7 +76,9 @@ export interface ExitInfo {
 export interface MembersChange {
   /** Every live member now, sorted by `identifier`. */
   readonly members: readonly ClusterMember[];
+  /** Members that were not in the previous view. */
   readonly joined: readonly ClusterMember[];
+  /** Members of the previous view that are gone (as they were last seen). */
   readonly left: readonly ClusterMember[];
   /** Members whose address, version or data changed. */
   readonly updated: readonly ClusterMember[];
@@ -153,12 +156,6 @@ function checkName(what: string, name: unknown): string {
     throw new BadArgumentsError(`invalid ${what} ${JSON.stringify(name)}: use letters, digits, '.', '_' and '-'`);
   }
   return name;
-}
-
-function checkDuration(what: string, value: unknown): void {
-  if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
-    throw new BadArgumentsError(`${what} must be a number of ms, 0 or more, got ${String(value)}`);
-  }
 }
 
 const DEFAULT_LEAVE_TIMEOUT = 30_000;

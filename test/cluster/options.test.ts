@@ -34,6 +34,8 @@ describe('joinCluster options', () => {
     await refused({ cluster: 'ok', versionPolicy: 'sometimes' as never, backend: nowhere }, /versionPolicy/);
     await refused({ cluster: 'ok', leaveTimeout: -1, backend: nowhere }, /leaveTimeout/);
     await refused({ cluster: 'ok', backend: { coordination: ' ' } }, /empty coordination/);
+    await refused({ cluster: 'ok', backend: { coordination: '127.0.0.1:1', sessionTimeout: 0 } }, /sessionTimeout must be a number of ms, more than 0/);
+    await refused({ cluster: 'ok', backend: { coordination: '127.0.0.1:1', suspendedTimeout: Infinity } }, /suspendedTimeout/);
     await refused({ cluster: 'ok', backend: {} as never }, /`coordination`, `sharedFs` or `custom`/);
     await refused({ cluster: 'ok', backend: { sharedFs: '/nonexistent', leaseDuration: 600, leaseMargin: 500 } }, /leaseMargin/);
     await refused({ cluster: 'ok', heartbeatInterval: 0, backend: { sharedFs: '/nonexistent' } }, /heartbeatInterval/);
