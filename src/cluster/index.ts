@@ -22,7 +22,7 @@ export type {
   MembersChange,
   PrimaryChange,
   VersionPolicy,
-} from './node.js';
+} from './node-types.js';
 export type { ClusterMember, ClusterView, PrimaryInfo, JsonValue, ClusterBackend, ClusterBackendEvents } from './backend.js';
 export type { BackendSpec, CoordinationBackendSpec, SharedFsBackendSpec, CustomBackendSpec, HeartbeatTuning } from './create-backend.js';
 export { readCoordinationView } from './coordination/layout.js';
