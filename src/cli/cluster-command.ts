@@ -4,9 +4,9 @@
  */
 import { parseArgs } from 'node:util';
 import { createClient } from '../client/index.js';
+import { BadArgumentsError } from '../errors.js';
 import type { ClusterView } from '../cluster/backend.js';
 import { readCoordinationView } from '../cluster/coordination/layout.js';
-import { ClusterConfigError } from '../cluster/errors.js';
 import { readSharedFsView } from '../cluster/shared-fs/view.js';
 
 export const CLUSTER_USAGE = `Options for cluster status:
@@ -19,7 +19,7 @@ export const CLUSTER_USAGE = `Options for cluster status:
 /** `herd cluster <subcommand> [options]`. */
 export async function runClusterCommand(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
-  if (sub !== 'status') throw new ClusterConfigError(`unknown cluster command ${JSON.stringify(sub ?? '')}; try: herd cluster status --cluster <name> --backend <conn>`);
+  if (sub !== 'status') throw new BadArgumentsError(`unknown cluster command ${JSON.stringify(sub ?? '')}; try: herd cluster status --cluster <name> --backend <conn>`);
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -30,10 +30,10 @@ export async function runClusterCommand(args: string[]): Promise<void> {
     },
   });
   const cluster = values.cluster;
-  if (cluster === undefined || cluster === '') throw new ClusterConfigError('--cluster <name> is required');
+  if (cluster === undefined || cluster === '') throw new BadArgumentsError('--cluster <name> is required');
   const backend = values.backend;
   const dir = values['shared-fs'];
-  if ((backend === undefined) === (dir === undefined)) throw new ClusterConfigError('give one of --backend <connection string> or --shared-fs <dir>');
+  if ((backend === undefined) === (dir === undefined)) throw new BadArgumentsError('give one of --backend <connection string> or --shared-fs <dir>');
   const view = backend !== undefined ? await coordinationView(backend, cluster) : await readSharedFsView(dir!, cluster);
   process.stdout.write(values.json ? `${JSON.stringify(view, null, 2)}\n` : formatStatus(cluster, view));
 }
@@ -48,16 +48,16 @@ async function coordinationView(connectionString: string, cluster: string): Prom
   }
 }
 
-/** The status table: one row per member, the primary marked with `*` and its epoch. */
+/** The status table: one row per member (by identifier), the primary marked with `*` and its epoch. */
 export function formatStatus(cluster: string, view: ClusterView): string {
   const p = view.primary;
   const head = `cluster ${cluster}: ${view.members.length} member${view.members.length === 1 ? '' : 's'}, ${
-    p === null ? 'no primary' : `primary ${p.name} (epoch ${p.epoch}) since ${iso(p.since)}`
+    p === null ? 'no primary' : `primary ${p.identifier} (epoch ${p.epoch}) since ${iso(p.since)}`
   }\n`;
-  const rows = [['NAME', 'ADDRESS', 'VERSION', 'PRIMARY', 'SINCE']];
+  const rows = [['IDENTIFIER', 'ADDRESS', 'VERSION', 'PRIMARY', 'SINCE']];
   for (const m of view.members) {
-    const primary = p !== null && p.name === m.name;
-    rows.push([m.name, m.address || '-', m.version, primary ? `* (epoch ${p.epoch})` : '', iso(primary ? p.since : m.joinedAt)]);
+    const primary = p !== null && p.identifier === m.identifier;
+    rows.push([m.identifier, m.address || '-', m.version, primary ? `* (epoch ${p.epoch})` : '', iso(primary ? p.since : m.joinedAt)]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const lines = rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());

@@ -16,8 +16,8 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 
 /** What one member publishes about itself. */
 export interface ClusterMember {
-  /** Unique name in the cluster (default hostname-pid). */
-  readonly name: string;
+  /** The member's unique name in the cluster, chosen by the application (default `<hostname>-<pid>`). */
+  readonly identifier: string;
   /** How other members reach it ('' when it published none). */
   readonly address: string;
   /** Its semver version. */
@@ -28,10 +28,15 @@ export interface ClusterMember {
   readonly joinedAt: number;
 }
 
+/** Orders members by `identifier`, as every view lists them (not exported from the entry point). */
+export function byIdentifier(a: ClusterMember, b: ClusterMember): number {
+  return a.identifier < b.identifier ? -1 : a.identifier > b.identifier ? 1 : 0;
+}
+
 /** Who holds the primary role, and the fencing epoch of that tenure. */
 export interface PrimaryInfo {
-  /** The primary member's name. */
-  readonly name: string;
+  /** The primary member's `identifier`. */
+  readonly identifier: string;
   /**
    * Fencing token: strictly greater for every new primary tenure in the
    * cluster's history, so downstream systems can reject a stale primary.
@@ -43,12 +48,16 @@ export interface PrimaryInfo {
 
 /** The cluster as a backend sees it at one moment. */
 export interface ClusterView {
-  /** Live members, this node included once it has joined, sorted by name. */
+  /** Live members, this node included once it has joined, sorted by `identifier`. */
   readonly members: readonly ClusterMember[];
   /** The current primary, or null while there is none (or it is unknown). */
   readonly primary: PrimaryInfo | null;
 }
 
+/**
+ * What a {@link ClusterBackend} reports to the node that owns it. Every
+ * event has at most one payload argument.
+ */
 export interface ClusterBackendEvents {
   /** Membership or primary changed (also emitted once after `start`). */
   view: [ClusterView];
@@ -74,14 +83,20 @@ export interface ClusterBackendEvents {
 }
 
 /**
- * A membership-and-primary mechanism. A backend never throws from its event
- * handlers; failures it can retry are reported as `degraded` and retried.
+ * A membership-and-primary mechanism: implement it to keep a cluster in
+ * another store, and pass it as `backend: { custom }` to `joinCluster`
+ * (the node then owns it: it calls `start` once and `close` once). A backend
+ * never throws from its event handlers; failures it can retry are reported
+ * as `degraded` and retried.
  */
 export interface ClusterBackend extends EventEmitter<ClusterBackendEvents> {
   /**
    * Publishes `self` and starts observing the cluster. Resolves once this
    * node is a member and the first `view` has been emitted. This node starts
    * as a non-candidate: it runs for primary only after `setCandidate(true)`.
+   * Rejects with `DuplicateMemberError` when a live member has
+   * `self.identifier`, `BackendUnavailableError` when the store cannot be
+   * reached, `InvalidStateError` when called twice.
    */
   start(self: ClusterMember): Promise<void>;
   /**
@@ -90,11 +105,12 @@ export interface ClusterBackend extends EventEmitter<ClusterBackendEvents> {
    * free for another member).
    */
   setCandidate(candidate: boolean): Promise<void>;
-  /** Replaces this node's published data. */
+  /** Replaces this node's published data. Rejects with `NotMemberError` unless started and not closed. */
   publish(data: JsonValue): Promise<void>;
   /**
    * Leaves the cluster: resigns the role if held, removes this member,
-   * releases every resource (sockets, timers, client). Idempotent.
+   * releases every resource (sockets, timers, client). Idempotent; resolves
+   * once everything it started has stopped.
    */
   close(): Promise<void>;
 }

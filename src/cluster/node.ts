@@ -5,8 +5,9 @@
  *
  * Usage:
  * ```ts
- * const node = await joinCluster({
+ * await using node = await joinCluster({
  *   cluster: 'billing',
+ *   identifier: 'node01',
  *   address: '10.0.0.5:7000',
  *   version: '1.4.0',
  *   backend: { coordination: 'localhost:2181/herd' },
@@ -15,7 +16,7 @@
  *   onExit: () => process.exit(0),
  * });
  * node.on('members', ({ joined, left }) => ...);
- * await node.leave();
+ * await node.close(); // or at the end of the `await using` scope
  * ```
  *
  * Policy:
@@ -35,99 +36,44 @@
  */
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
+import { BadArgumentsError, HerdError, InvalidStateError, SessionLostError } from '../errors.js';
 import type { ClusterBackend, ClusterMember, ClusterView, JsonValue, PrimaryInfo } from './backend.js';
-import { createBackend, type BackendSpec, type HeartbeatTuning } from './create-backend.js';
-import { ClusterConfigError, ClusterError, NotMemberError } from './errors.js';
+import { checkDuration, createBackend } from './create-backend.js';
+import { NotMemberError } from './errors.js';
+import type {
+  ClusterCloseOptions,
+  ClusterNodeEvents,
+  ExitInfo,
+  JoinClusterOptions,
+  MembersChange,
+  PrimaryContext,
+  SecondaryContext,
+  VersionPolicy,
+} from './node-types.js';
 import { compareVersions, parseVersion } from './version.js';
-
-/** What a node does when a member of a higher version is in the cluster. */
-export type VersionPolicy = 'exit-on-newer' | 'ignore';
-
-/** Given to `onPrimary` and the `primary` event. */
-export interface PrimaryContext {
-  /** The fencing epoch of this tenure: greater than every earlier tenure's in the cluster. */
-  readonly epoch: number;
-  /** Aborted when the tenure ends (resigned, deposed, left). */
-  readonly signal: AbortSignal;
-}
-
-/** Given to `onSecondary` and the `secondary` event: a tenure of this node ended. */
-export interface SecondaryContext {
-  /** The epoch of the tenure that ended. */
-  readonly epoch: number;
-  /** Why it ended (resigned, session expired, disconnected, ...). */
-  readonly reason: string;
-}
-
-/** Why a node left the cluster by itself. */
-export interface ExitInfo {
-  readonly reason: 'superseded';
-  /** The member of a higher version that superseded this node. */
-  readonly by: ClusterMember;
-}
-
-/** The `members` event: the full list and what changed. */
-export interface MembersChange {
-  readonly members: readonly ClusterMember[];
-  readonly joined: readonly ClusterMember[];
-  readonly left: readonly ClusterMember[];
-  /** Members whose address, version or data changed. */
-  readonly updated: readonly ClusterMember[];
-}
-
-/** Options of {@link joinCluster}. */
-export interface JoinClusterOptions extends HeartbeatTuning {
-  /** The cluster's name (letters, digits, `.`, `_`, `-`). */
-  readonly cluster: string;
-  /** This node's unique name. Default `<hostname>-<pid>`. */
-  readonly node?: string;
-  /** How other members reach this node. Default ''. */
-  readonly address?: string;
-  /** This node's semver version. Default '0.0.0'. */
-  readonly version?: string;
-  /** Application data published to the members. Default null. */
-  readonly data?: JsonValue;
-  /** Where membership is kept. */
-  readonly backend: BackendSpec;
-  /** Default 'exit-on-newer'. */
-  readonly versionPolicy?: VersionPolicy;
-  /** Bound of {@link ClusterNode.leave} (and of a superseded node's leave), in ms. Default 30000. */
-  readonly leaveTimeoutMs?: number;
-  /** This node became primary. */
-  readonly onPrimary?: (context: PrimaryContext) => void | Promise<void>;
-  /** This node's tenure as primary ended. */
-  readonly onSecondary?: (context: SecondaryContext) => void | Promise<void>;
-  /** This node left because a member of a higher version joined (exit-on-newer). */
-  readonly onExit?: (info: ExitInfo) => void | Promise<void>;
-}
-
-export interface ClusterNodeEvents {
-  members: [MembersChange];
-  primary: [PrimaryContext];
-  secondary: [SecondaryContext];
-  /** The cluster's primary changed (null while there is none), on every node. */
-  primaryChanged: [primary: PrimaryInfo | null, previous: PrimaryInfo | null];
-  exit: [ExitInfo];
-  /** The backend cannot reach its store: the view is frozen, no promotions. */
-  degraded: [Error];
-  recovered: [];
-  /** A callback threw (only emitted when someone listens). */
-  error: [Error];
-}
 
 const NAME = /^[A-Za-z0-9._-]+$/;
 
 function checkName(what: string, name: unknown): string {
   if (typeof name !== 'string' || !NAME.test(name) || name === '.' || name === '..') {
-    throw new ClusterConfigError(`invalid ${what} name ${JSON.stringify(name)}: use letters, digits, '.', '_' and '-'`);
+    throw new BadArgumentsError(`invalid ${what} ${JSON.stringify(name)}: use letters, digits, '.', '_' and '-'`);
   }
   return name;
 }
 
+const DEFAULT_LEAVE_TIMEOUT = 30_000;
+
 /**
  * Joins a cluster: publishes this node as a member and starts following the
- * cluster. Resolves once this node is a member and has seen the cluster.
- * Rejects with {@link DuplicateNodeError} when a live member has its name.
+ * cluster. Resolves with the started node once it is a member and has seen
+ * the cluster; end it with {@link ClusterNode.close}.
+ *
+ * Rejects with {@link BadArgumentsError} for a bad cluster name, identifier,
+ * backend or other option (before any I/O), `InvalidVersionError` (a
+ * BadArgumentsError) for a version that is not semver,
+ * `DuplicateMemberError` when a live member has this `identifier`,
+ * `BackendUnavailableError` (sharedFs) or the client's error (coordination)
+ * when the store cannot be reached.
  */
 export async function joinCluster(options: JoinClusterOptions): Promise<ClusterNode> {
   const node = new ClusterNode(options);
@@ -137,11 +83,17 @@ export async function joinCluster(options: JoinClusterOptions): Promise<ClusterN
 
 type NodeState = 'idle' | 'joined' | 'leaving' | 'left';
 
+/**
+ * This process as a member of a cluster (see the file comment for the
+ * policy). {@link joinCluster} is `new ClusterNode(options)` followed by
+ * `await node.start()`; the node ends with {@link ClusterNode.close} (also
+ * `await using`).
+ */
 export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   /** The cluster's name. */
   readonly cluster: string;
-  /** This node's name. */
-  readonly name: string;
+  /** This member's `identifier`. */
+  readonly identifier: string;
   /** This node's version. */
   readonly version: string;
   private readonly options: JoinClusterOptions;
@@ -155,24 +107,29 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   private candidacy: Promise<void> = Promise.resolve();
   private callbacks: Promise<void> = Promise.resolve();
   private superseded = false;
-  private stopping: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
   private viewWaiters = new Set<() => void>();
 
-  /** Prefer {@link joinCluster}; a node made here joins with {@link ClusterNode.start}. */
+  /**
+   * Checks the options and builds the backend; no I/O (joins with
+   * {@link ClusterNode.start}). Throws {@link BadArgumentsError} (or
+   * `InvalidVersionError`) for options that cannot work.
+   */
   constructor(options: JoinClusterOptions) {
     super();
     this.options = options;
-    this.cluster = checkName('cluster', options.cluster);
-    this.name = checkName('node', options.node ?? `${hostname()}-${process.pid}`);
+    this.cluster = checkName('cluster name', options.cluster);
+    this.identifier = checkName('identifier', options.identifier ?? `${hostname()}-${process.pid}`);
     this.version = options.version ?? '0.0.0';
     parseVersion(this.version);
     this.policy = options.versionPolicy ?? 'exit-on-newer';
-    if (this.policy !== 'exit-on-newer' && this.policy !== 'ignore') throw new ClusterConfigError(`unknown versionPolicy ${JSON.stringify(this.policy)}`);
-    this.self = { name: this.name, address: options.address ?? '', version: this.version, data: options.data ?? null, joinedAt: 0 };
+    if (this.policy !== 'exit-on-newer' && this.policy !== 'ignore') throw new BadArgumentsError(`unknown versionPolicy ${JSON.stringify(this.policy)}`);
+    checkDuration('leaveTimeout', options.leaveTimeout);
+    this.self = { identifier: this.identifier, address: options.address ?? '', version: this.version, data: options.data ?? null, joinedAt: 0 };
     this.backend = createBackend(this.cluster, options.backend, options);
   }
 
-  /** Live members, this node included, sorted by name. */
+  /** Live members, this node included, sorted by `identifier`. */
   members(): ClusterMember[] {
     return [...this.view.members];
   }
@@ -192,14 +149,18 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     return this.tenure?.epoch;
   }
 
-  /** True once the node has left (or while it leaves). */
+  /** True once the node has left the cluster (closed, or superseded), or while it leaves. */
   get hasLeft(): boolean {
     return this.state === 'leaving' || this.state === 'left';
   }
 
-  /** Joins (once). */
+  /**
+   * Joins (once): resolves when this node is a member and has seen the
+   * cluster. Rejects with {@link InvalidStateError} when called again (or
+   * after close), and as {@link joinCluster} says otherwise.
+   */
   async start(): Promise<void> {
-    if (this.state !== 'idle') throw new ClusterError(`node already ${this.state}`);
+    if (this.state !== 'idle') throw new InvalidStateError(`cluster ${this.cluster}: node ${this.identifier} already ${this.state}`);
     this.state = 'joined';
     this.self = { ...this.self, joinedAt: Date.now() };
     this.backend.on('view', this.onView);
@@ -217,30 +178,42 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     this.applyPolicy();
   }
 
-  /** Replaces the data this node publishes to the members. */
+  /**
+   * Replaces the data this node publishes to the members. Rejects with
+   * {@link NotMemberError} unless the node has joined and is not leaving.
+   */
   async publish(data: JsonValue): Promise<void> {
-    if (this.state !== 'joined') throw new NotMemberError(`node ${this.name} is not a member`);
+    if (this.state !== 'joined') throw new NotMemberError(`cluster ${this.cluster}: node ${this.identifier} is not a member (${this.state})`);
     this.self = { ...this.self, data };
     await this.backend.publish(data);
   }
 
   /**
-   * Leaves gracefully: gives up the primary role first (the tenure's
-   * signal aborts, running callbacks finish, `onSecondary` runs, then a
-   * successor of the same version is elected while this node is still a
-   * member), then leaves. Bounded by `leaveTimeoutMs`.
+   * Leaves the cluster gracefully and releases everything: gives up the
+   * primary role first (the tenure's signal aborts, running callbacks
+   * finish, `onSecondary` runs, then a successor of the same version is
+   * elected while this node is still a member), then leaves. Past `timeout`
+   * (default `leaveTimeout`, 30000 ms) it stops waiting for callbacks or a
+   * successor and leaves anyway; it does not reject for that.
+   *
+   * Idempotent: later calls return the first call's promise. Rejects with
+   * {@link BadArgumentsError} only for a `timeout` that is not a number of
+   * ms, 0 or more.
    */
-  leave(): Promise<void> {
-    return this.stop(this.options.leaveTimeoutMs ?? 30_000);
+  close(options: ClusterCloseOptions = {}): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    try {
+      checkDuration('close timeout', options.timeout);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.closing = this.leaveCluster(options.timeout ?? this.options.leaveTimeout ?? DEFAULT_LEAVE_TIMEOUT);
+    return this.closing;
   }
 
-  /**
-   * As {@link leave}, bounded by `timeoutMs`: past it, the node leaves
-   * without waiting any more for callbacks or a successor.
-   */
-  stop(timeoutMs: number): Promise<void> {
-    this.stopping ??= this.doStop(timeoutMs);
-    return this.stopping;
+  /** `await using node = await joinCluster(...)`: {@link ClusterNode.close} with the default timeout. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   // ---- backend events --------------------------------------------------------------
@@ -250,9 +223,9 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     this.view = view;
     const change = diffMembers(before.members, view.members);
     if (change !== undefined) this.emit('members', change);
-    const a = before.primary;
-    const b = view.primary;
-    if (a?.name !== b?.name || a?.epoch !== b?.epoch) this.emit('primaryChanged', b, a);
+    const previous = before.primary;
+    const primary = view.primary;
+    if (previous?.identifier !== primary?.identifier || previous?.epoch !== primary?.epoch) this.emit('primaryChanged', { primary, previous });
     for (const w of this.viewWaiters) w();
     if (this.state === 'joined') this.applyPolicy();
   };
@@ -276,7 +249,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
 
   private applyPolicy(): void {
     if (this.state !== 'joined' || this.superseded) return;
-    const me = this.view.members.find((m) => m.name === this.name);
+    const me = this.view.members.find((m) => m.identifier === this.identifier);
     if (me === undefined) return;
     let newest: ClusterMember | undefined;
     for (const m of this.view.members) {
@@ -290,7 +263,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     if (outranked && this.policy === 'exit-on-newer') {
       this.superseded = true;
       const by = newest!;
-      void this.stop(this.options.leaveTimeoutMs ?? 30_000).then(() => {
+      void this.close().then(() => {
         const info: ExitInfo = { reason: 'superseded', by };
         this.emit('exit', info);
         return this.options.onExit?.(info);
@@ -317,7 +290,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     const tenure = this.tenure;
     if (tenure === undefined) return;
     this.tenure = undefined;
-    tenure.controller.abort(new ClusterError(`primary role ended: ${reason}`));
+    tenure.controller.abort(new SessionLostError(`cluster ${this.cluster}: primary role of ${this.identifier} (epoch ${tenure.epoch}) ended: ${reason}`));
     const context: SecondaryContext = { epoch: tenure.epoch, reason };
     this.enqueue(async () => {
       this.emit('secondary', context);
@@ -330,18 +303,19 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   }
 
   private reportCallbackError(error: unknown): void {
-    if (this.listenerCount('error') > 0) this.emit('error', error instanceof Error ? error : new ClusterError(String(error)));
+    if (this.listenerCount('error') === 0) return;
+    this.emit('error', error instanceof Error ? error : new HerdError('CALLBACK_FAILED', `cluster ${this.cluster}: a callback threw ${String(error)}`, { cause: error }));
   }
 
   // ---- leaving ---------------------------------------------------------------------
 
-  private async doStop(timeoutMs: number): Promise<void> {
+  private async leaveCluster(timeout: number): Promise<void> {
     if (this.state === 'idle' || this.state === 'left') {
       this.state = 'left';
       return;
     }
     this.state = 'leaving';
-    const deadline = Date.now() + Math.max(0, timeoutMs);
+    const deadline = Date.now() + timeout;
     const graceful = async (): Promise<void> => {
       // End the tenure first: an onPrimary that runs for the whole tenure returns when its signal aborts.
       const wasPrimary = this.tenure !== undefined;
@@ -368,9 +342,9 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
    */
   private async waitForSuccessor(deadline: number): Promise<void> {
     for (;;) {
-      const peers = this.view.members.filter((m) => m.name !== this.name && sameVersion(m.version, this.version));
+      const peers = this.view.members.filter((m) => m.identifier !== this.identifier && sameVersion(m.version, this.version));
       const p = this.view.primary;
-      if (peers.length === 0 || (p !== null && p.name !== this.name)) return;
+      if (peers.length === 0 || (p !== null && p.identifier !== this.identifier)) return;
       if (Date.now() >= deadline) return;
       await new Promise<void>((resolve) => {
         const done = (): void => {
@@ -378,7 +352,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
           this.viewWaiters.delete(done);
           resolve();
         };
-        const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+        const timer = setTimeout(done, delayUntil(deadline));
         this.viewWaiters.add(done);
       });
     }
@@ -396,7 +370,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
 
 function withDeadline(p: Promise<unknown>, deadline: number): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+    const timer = setTimeout(resolve, delayUntil(deadline));
     p.then(
       () => {
         clearTimeout(timer);
@@ -408,6 +382,11 @@ function withDeadline(p: Promise<unknown>, deadline: number): Promise<void> {
       },
     );
   });
+}
+
+/** ms until `deadline`, within what setTimeout takes (longer delays would fire at once). */
+function delayUntil(deadline: number): number {
+  return Math.min(Math.max(0, deadline - Date.now()), 2 ** 31 - 1);
 }
 
 function sameVersion(a: string, b: string): boolean {
@@ -424,11 +403,11 @@ function memberKey(m: ClusterMember): string {
 
 /** What changed between two member lists (undefined when nothing did). */
 export function diffMembers(before: readonly ClusterMember[], after: readonly ClusterMember[]): MembersChange | undefined {
-  const old = new Map(before.map((m) => [m.name, m]));
-  const now = new Map(after.map((m) => [m.name, m]));
-  const joined = after.filter((m) => !old.has(m.name));
-  const left = before.filter((m) => !now.has(m.name));
-  const updated = after.filter((m) => old.has(m.name) && memberKey(old.get(m.name)!) !== memberKey(m));
+  const old = new Map(before.map((m) => [m.identifier, m]));
+  const now = new Map(after.map((m) => [m.identifier, m]));
+  const joined = after.filter((m) => !old.has(m.identifier));
+  const left = before.filter((m) => !now.has(m.identifier));
+  const updated = after.filter((m) => old.has(m.identifier) && memberKey(old.get(m.identifier)!) !== memberKey(m));
   if (joined.length === 0 && left.length === 0 && updated.length === 0) return undefined;
   return { members: after, joined, left, updated };
 }

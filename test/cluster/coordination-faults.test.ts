@@ -21,7 +21,7 @@ forEachTarget('cluster faults (coordination backend)', (target) => {
     const shared: string[] = [];
     const recs: Recorded[] = [];
     for (const name of ['u0', 'u1', 'u2']) {
-      recs.push(await join({ cluster, node: name, backend: { coordination: proxy.connectionString, sessionTimeoutMs: SESSION_MS } }, shared));
+      recs.push(await join({ cluster, identifier: name, backend: { coordination: proxy.connectionString, sessionTimeout: SESSION_MS } }, shared));
     }
     await waitFor(() => primaries(recs).length === 1, 15_000, 'one primary');
     const before = shared.length;
@@ -48,7 +48,7 @@ forEachTarget('cluster faults (coordination backend)', (target) => {
     const proxy = target().proxy;
     const recs: Recorded[] = [];
     for (const name of ['x0', 'x1', 'x2']) {
-      recs.push(await join({ cluster, node: name, backend: { coordination: proxy.connectionString, sessionTimeoutMs: SESSION_MS } }));
+      recs.push(await join({ cluster, identifier: name, backend: { coordination: proxy.connectionString, sessionTimeout: SESSION_MS } }));
     }
     await waitFor(() => primaries(recs).length === 1, 15_000, 'one primary');
     const epoch = primaries(recs)[0]!.node.epoch!;
@@ -70,8 +70,8 @@ forEachTarget('cluster faults (coordination backend)', (target) => {
 
   it('SIGKILL of a primary process: the others see it leave and elect a new primary within the session timeout', { timeout: 90_000 }, async () => {
     const cluster = clusterName();
-    const workers = ['k0', 'k1', 'k2'].map((node) =>
-      Worker.start({ cluster, node, version: '1.0.0', backend: { coordination: target().connectionString, sessionTimeoutMs: SESSION_MS } }),
+    const workers = ['k0', 'k1', 'k2'].map((identifier) =>
+      Worker.start({ cluster, identifier, version: '1.0.0', backend: { coordination: target().connectionString, sessionTimeout: SESSION_MS } }),
     );
     try {
       await Promise.all(workers.map((w) => w.waitFor((e) => e.event === 'joined', 30_000, 'joined')));

@@ -6,7 +6,18 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Client } from '../../src/client/index.js';
-import { DuplicateNodeError, readCoordinationView, type JoinClusterOptions, type MembersChange } from '../../src/cluster/index.js';
+import {
+  DuplicateMemberError,
+  HerdError,
+  InvalidStateError,
+  joinCluster,
+  NotMemberError,
+  readCoordinationView,
+  SessionLostError,
+  type JoinClusterOptions,
+  type MembersChange,
+  type PrimaryChange,
+} from '../../src/cluster/index.js';
 import { connect, forEachTarget, sleep, waitFor } from '../recipes/harness.js';
 import { startProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { clusterName, CoordinationMembers, primaries, type JoinOptions, type Recorded } from './support.js';
@@ -20,33 +31,72 @@ forEachTarget('cluster (coordination backend)', (target) => {
 
   it('joins, sees members with their data and updates, and leaves', async () => {
     const cluster = clusterName();
-    const a = await join({ cluster, node: 'a', address: 'h1:7000', version: '1.0.0', data: { shard: 1 } });
+    const a = await join({ cluster, identifier: 'a', address: 'h1:7000', version: '1.0.0', data: { shard: 1 } });
     const changes: MembersChange[] = [];
     a.node.on('members', (c) => changes.push(c));
-    const b = await join({ cluster, node: 'b', address: 'h2:7000', version: '1.0.0', data: { shard: 2 } });
-    assert.deepEqual(b.node.members().map((m) => [m.name, m.address, m.version, m.data]), [
+    const b = await join({ cluster, identifier: 'b', address: 'h2:7000', version: '1.0.0', data: { shard: 2 } });
+    assert.deepEqual(b.node.members().map((m) => [m.identifier, m.address, m.version, m.data]), [
       ['a', 'h1:7000', '1.0.0', { shard: 1 }],
       ['b', 'h2:7000', '1.0.0', { shard: 2 }],
     ]);
-    await waitFor(() => changes.some((c) => c.joined.some((m) => m.name === 'b' && m.address === 'h2:7000')), 10_000, 'a sees b join');
+    await waitFor(() => changes.some((c) => c.joined.some((m) => m.identifier === 'b' && m.address === 'h2:7000')), 10_000, 'a sees b join');
     await b.node.publish({ shard: 3 });
-    await waitFor(() => changes.some((c) => c.updated.some((m) => m.name === 'b' && JSON.stringify(m.data) === '{"shard":3}')), 10_000, 'a sees b publish');
+    await waitFor(() => changes.some((c) => c.updated.some((m) => m.identifier === 'b' && JSON.stringify(m.data) === '{"shard":3}')), 10_000, 'a sees b publish');
     const reader = await connect(target());
     const view = await readCoordinationView(reader, cluster);
-    assert.deepEqual(view.members.map((m) => m.name), ['a', 'b']);
-    assert.ok(view.primary !== null && ['a', 'b'].includes(view.primary.name));
-    await b.node.leave();
-    await waitFor(() => changes.some((c) => c.left.some((m) => m.name === 'b')), 10_000, 'a sees b leave');
-    assert.deepEqual(a.node.members().map((m) => m.name), ['a']);
+    assert.deepEqual(view.members.map((m) => m.identifier), ['a', 'b']);
+    assert.ok(view.primary !== null && ['a', 'b'].includes(view.primary.identifier));
+    await b.node.close();
+    await waitFor(() => changes.some((c) => c.left.some((m) => m.identifier === 'b')), 10_000, 'a sees b leave');
+    assert.deepEqual(a.node.members().map((m) => m.identifier), ['a']);
     await waitFor(() => a.node.isPrimary, 10_000, 'a primary once alone');
     await leaveAll();
     assert.deepEqual((await readCoordinationView(reader, cluster)).members, []);
   });
 
-  it('refuses a second live member with the same name', async () => {
+  it('refuses a second live member with the same identifier: DuplicateMemberError, a HerdError with code DUPLICATE_MEMBER', async () => {
     const cluster = clusterName();
-    await join({ cluster, node: 'dup' });
-    await assert.rejects(join({ cluster, node: 'dup' }), DuplicateNodeError);
+    await join({ cluster, identifier: 'dup' });
+    const error = await join({ cluster, identifier: 'dup' }).then(
+      () => assert.fail('joined twice'),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof DuplicateMemberError && error instanceof HerdError, String(error));
+    assert.equal(error.code, 'DUPLICATE_MEMBER');
+    assert.equal(error.name, 'DuplicateMemberError');
+    assert.match(error.message, /"dup"/);
+    await leaveAll();
+  });
+
+  it('lifecycle: close is idempotent, hands over, ends the tenure with SessionLostError; use after close is refused; await using closes', async () => {
+    const cluster = clusterName();
+    let reason: unknown;
+    const a = await join({ cluster, identifier: 'a', onPrimary: ({ signal }) => void signal.addEventListener('abort', () => (reason = signal.reason)) });
+    const changes: PrimaryChange[] = [];
+    const b = await join({ cluster, identifier: 'b' });
+    b.node.on('primaryChanged', (change) => changes.push(change));
+    await waitFor(() => a.node.isPrimary && b.node.primary()?.identifier === 'a', 15_000, 'a primary, seen by b');
+    const first = a.node.close();
+    assert.equal(a.node.close({ timeout: 1 }), first, 'a second close returns the first one');
+    await first;
+    assert.ok(a.node.hasLeft);
+    assert.ok(reason instanceof SessionLostError, String(reason));
+    assert.equal(reason.code, 'SESSION_LOST');
+    await waitFor(() => b.node.isPrimary && b.node.primary()?.identifier === 'b', 15_000, 'b primary');
+    // One payload per event, chained: each change starts where the previous one ended.
+    assert.ok(changes.length > 0);
+    assert.equal(changes.at(-1)!.primary?.identifier, 'b');
+    for (let i = 1; i < changes.length; i++) assert.deepEqual(changes[i]!.previous, changes[i - 1]!.primary);
+    await assert.rejects(a.node.publish({ late: true }), NotMemberError);
+    await assert.rejects(a.node.start(), InvalidStateError);
+    await a.node.close();
+    {
+      await using c = await joinCluster({ cluster, identifier: 'c', backend: { coordination: target().connectionString, sessionTimeout: SESSION_MS } });
+      await waitFor(() => b.node.members().some((m) => m.identifier === 'c'), 10_000, 'b sees c');
+      assert.equal(c.hasLeft, false);
+    }
+    // Leaving the block closed c: its member node is gone at once.
+    await waitFor(() => b.node.members().every((m) => m.identifier !== 'c'), 10_000, 'b sees c leave');
     await leaveAll();
   });
 
@@ -61,7 +111,7 @@ forEachTarget('cluster (coordination backend)', (target) => {
         await join(
           {
             cluster,
-            node: name,
+            identifier: name,
             version: '2.0.0',
             onPrimary: async () => {
               // When a successor starts, the previous primary (if it left) must still be a member.
@@ -81,8 +131,8 @@ forEachTarget('cluster (coordination backend)', (target) => {
       const p = primaries(live)[0]!;
       seen.push(p.node.epoch!);
       // Every node's view names the primary once it has read the new epoch record.
-      await waitFor(() => live.every((r) => r.node.primary()?.name === p.node.name && r.node.primary()?.epoch === p.node.epoch), 10_000, 'views agree');
-      await p.node.leave();
+      await waitFor(() => live.every((r) => r.node.primary()?.identifier === p.node.identifier && r.node.primary()?.epoch === p.node.epoch), 10_000, 'views agree');
+      await p.node.close();
       const rest = live.filter((r) => r !== p);
       await waitFor(() => primaries(rest).length === 1, 15_000, 'a successor');
       assert.equal(primaries(rest).length, 1);
@@ -109,11 +159,11 @@ forEachTarget('cluster (coordination backend)', (target) => {
       await sleep(100);
       trace.push(`${name}:end`);
     };
-    const a = await join({ cluster, node: 'a', onPrimary: longRunning('a'), onSecondary: () => void trace.push('a:secondary') });
+    const a = await join({ cluster, identifier: 'a', onPrimary: longRunning('a'), onSecondary: () => void trace.push('a:secondary') });
     await waitFor(() => a.node.isPrimary, 15_000, 'a primary');
-    const b = await join({ cluster, node: 'b', onPrimary: longRunning('b'), onSecondary: () => void trace.push('b:secondary') });
+    const b = await join({ cluster, identifier: 'b', onPrimary: longRunning('b'), onSecondary: () => void trace.push('b:secondary') });
     const started = Date.now();
-    await a.node.leave();
+    await a.node.close();
     assert.ok(Date.now() - started < 8000, `leave took ${Date.now() - started} ms`);
     await waitFor(() => b.node.isPrimary && trace.includes('b:start'), 15_000, 'b primary');
     assert.deepEqual(trace, ['a:start', 'a:end', 'a:secondary', 'b:start']);
@@ -122,11 +172,11 @@ forEachTarget('cluster (coordination backend)', (target) => {
 
   it('version policy exit-on-newer: older nodes leave and the newer is primary', async () => {
     const cluster = clusterName();
-    const old1 = await join({ cluster, node: 'old1', version: '1.0.0' });
-    const old2 = await join({ cluster, node: 'old2', version: '1.0.0+build.7' });
+    const old1 = await join({ cluster, identifier: 'old1', version: '1.0.0' });
+    const old2 = await join({ cluster, identifier: 'old2', version: '1.0.0+build.7' });
     await waitFor(() => old1.node.isPrimary, 15_000, 'old1 primary');
     // A prerelease of a higher version still outranks 1.0.0.
-    const neu = await join({ cluster, node: 'new', version: '1.1.0-rc.1' });
+    const neu = await join({ cluster, identifier: 'new', version: '1.1.0-rc.1' });
     await waitFor(() => neu.node.isPrimary, 15_000, 'new primary');
     await waitFor(() => old1.log.includes('exit:new') && old2.log.includes('exit:new'), 15_000, 'old nodes exit');
     assert.ok(old1.node.hasLeft && old2.node.hasLeft);
@@ -138,12 +188,12 @@ forEachTarget('cluster (coordination backend)', (target) => {
 
   it('version policy ignore: the newer becomes primary, the older stays and is never primary', async () => {
     const cluster = clusterName();
-    const old = await join({ cluster, node: 'old', version: '1.0.0', versionPolicy: 'ignore' });
+    const old = await join({ cluster, identifier: 'old', version: '1.0.0', versionPolicy: 'ignore' });
     await waitFor(() => old.node.isPrimary, 15_000, 'old primary');
-    const neu = await join({ cluster, node: 'new', version: '2.0.0', versionPolicy: 'ignore' });
+    const neu = await join({ cluster, identifier: 'new', version: '2.0.0', versionPolicy: 'ignore' });
     await waitFor(() => neu.node.isPrimary && !old.node.isPrimary, 15_000, 'new primary');
-    const old2 = await join({ cluster, node: 'old2', version: '1.5.0', versionPolicy: 'ignore' });
-    await neu.node.leave();
+    const old2 = await join({ cluster, identifier: 'old2', version: '1.5.0', versionPolicy: 'ignore' });
+    await neu.node.close();
     // With the newest gone, the highest remaining version (old2) is the only candidate.
     await waitFor(() => old2.node.isPrimary, 15_000, 'old2 primary');
     assert.equal(old.node.isPrimary, false);
@@ -163,7 +213,7 @@ forEachTarget('cluster (coordination backend)', (target) => {
         // One proxy per node, so one node alone can be cut off.
         const proxy = await startProxy(host!, Number(port));
         proxies.push(proxy);
-        recs.push(await join({ cluster, node: name, backend: { coordination: proxy.connectionString, sessionTimeoutMs: SESSION_MS } }, shared));
+        recs.push(await join({ cluster, identifier: name, backend: { coordination: proxy.connectionString, sessionTimeout: SESSION_MS } }, shared));
       }
       await waitFor(() => primaries(recs).length === 1, 15_000, 'one primary');
       const old = primaries(recs)[0]!;
@@ -177,14 +227,14 @@ forEachTarget('cluster (coordination backend)', (target) => {
       assert.ok(successor.node.epoch! > oldEpoch);
       assert.ok(old.degraded > 0);
       // The old primary stepped down before the successor's onPrimary.
-      const stepDown = shared.indexOf(`${old.node.name}:secondary:${oldEpoch}`);
-      assert.ok(stepDown >= 0 && stepDown < shared.indexOf(`${successor.node.name}:primary:${successor.node.epoch}`), shared.join(' '));
-      await waitFor(() => successor.node.members().every((m) => m.name !== old.node.name), 10_000, 'the others see it leave');
+      const stepDown = shared.indexOf(`${old.node.identifier}:secondary:${oldEpoch}`);
+      assert.ok(stepDown >= 0 && stepDown < shared.indexOf(`${successor.node.identifier}:primary:${successor.node.epoch}`), shared.join(' '));
+      await waitFor(() => successor.node.members().every((m) => m.identifier !== old.node.identifier), 10_000, 'the others see it leave');
       proxy.blackhole(false);
       proxy.dropConnections();
       // Its session expired: it rejoins with a new one, by itself, as a secondary.
-      await waitFor(() => successor.node.members().some((m) => m.name === old.node.name) && old.recovered > 0, 20_000, 'old node rejoins');
-      await waitFor(() => old.node.primary()?.name === successor.node.name, 10_000, 'old node sees the successor');
+      await waitFor(() => successor.node.members().some((m) => m.identifier === old.node.identifier) && old.recovered > 0, 20_000, 'old node rejoins');
+      await waitFor(() => old.node.primary()?.identifier === successor.node.identifier, 10_000, 'old node sees the successor');
       assert.equal(old.node.isPrimary, false);
       assert.equal(primaries(recs).length, 1);
       await leaveAll();
@@ -200,7 +250,7 @@ forEachTarget('cluster (coordination backend)', (target) => {
     for (const name of ['s0', 's1']) {
       const client = await connect(target(), { sessionTimeout: SESSION_MS });
       clients.push(client);
-      recs.push(await join({ cluster, node: name, backend: { coordination: client } }));
+      recs.push(await join({ cluster, identifier: name, backend: { coordination: client } }));
     }
     await waitFor(() => primaries(recs).length === 1, 15_000, 'one primary');
     const old = primaries(recs)[0]!;

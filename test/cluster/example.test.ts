@@ -38,7 +38,7 @@ describe('examples/cluster-metadata', () => {
   it('three instances: one primary runs the job; SIGKILL it and another takes over', { timeout: 90_000 }, async () => {
     for (const name of ['a', 'b', 'c']) {
       const child = spawn(process.execPath, [join(dir, 'service.mjs'), name, `${server.connectionString}/herd`], {
-        env: { ...process.env, SESSION_TIMEOUT_MS: '4000', JOB_INTERVAL_MS: '200' },
+        env: { ...process.env, SESSION_TIMEOUT: '4000', JOB_INTERVAL: '200' },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       const entry = { name, child, lines: [] as string[] };

@@ -159,7 +159,7 @@ export async function createCluster(defaults: NodeOptions = {}): Promise<Cluster
         ...defaults,
         ...extra.options,
       };
-      const config = { name, data: extra.data ?? { name }, candidate: extra.candidate ?? true, options };
+      const config = { identifier: name, data: extra.data ?? { name }, candidate: extra.candidate ?? true, options };
       const proc = spawn(process.execPath, [join(here, 'shared-fs-worker.js'), JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
       const node = new WorkerNode(name, proc);
       nodes.set(name, node);

@@ -37,7 +37,7 @@ describe('sharedFs isolation', () => {
       for (const n of nodes) await n.waitForView((v) => v.members?.length === 3, 'rejoined');
       assert.equal(elections(nodes).length, 1);
       assert.ok(primary.isPrimary);
-      for (const n of nodes) assert.equal(n.view!.primary?.name, primary.name);
+      for (const n of nodes) assert.equal(n.view!.primary?.identifier, primary.name);
     } finally {
       await cluster.close();
     }

@@ -23,7 +23,7 @@ describe('joinCluster with the sharedFs backend', () => {
       const front = await relay.add(name, port!);
       const options: JoinClusterOptions = {
         cluster: 'e2e',
-        node: name,
+        identifier: name,
         version,
         address: `127.0.0.1:${port}`,
         backend: { sharedFs: dir, heartbeatPort: port, heartbeatHost: '127.0.0.1', heartbeatBindHost: '127.0.0.1', heartbeatAdvertisePort: front },

@@ -22,11 +22,11 @@ describe('sharedFs cluster of processes', () => {
       // Views agree on the primary, and that node alone says it holds the role.
       const primary = nodes[0]!.view!.primary!;
       for (const n of nodes) assert.deepEqual(n.view!.primary, primary);
-      assert.deepEqual(primaries(nodes).map((n) => n.name), [primary.name]);
+      assert.deepEqual(primaries(nodes).map((n) => n.name), [primary.identifier]);
       assert.equal(elections(nodes).length, 1);
 
       // A secondary leaves gracefully: the others drop it on their next check, long before any timeout.
-      const leaver = nodes.find((n) => n.name !== primary.name)!;
+      const leaver = nodes.find((n) => n.name !== primary.identifier)!;
       const sentAt = Date.now();
       leaver.send('leave');
       await leaver.waitFor((e) => e.ev === 'closed', 'closed');
@@ -35,7 +35,7 @@ describe('sharedFs cluster of processes', () => {
       const seenAt = Math.max(...rest.map((n) => n.view!.at));
       assert.ok(seenAt - sentAt < 5000, `leave seen after ${seenAt - sentAt} ms`);
       assert.equal(await leaver.exited, 0);
-      assert.deepEqual(primaries(rest).map((n) => n.name), [primary.name]);
+      assert.deepEqual(primaries(rest).map((n) => n.name), [primary.identifier]);
     } finally {
       await cluster.close();
     }

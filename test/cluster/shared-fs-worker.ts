@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { SharedFsBackend, type SharedFsOptions } from '../../src/cluster/shared-fs/index.js';
 
 interface WorkerConfig {
-  readonly name: string;
+  readonly identifier: string;
   readonly version?: string;
   readonly data?: unknown;
   readonly candidate?: boolean;
@@ -26,7 +26,7 @@ function report(ev: string, fields: Record<string, unknown> = {}): void {
 
 const backend = new SharedFsBackend(config.options);
 backend.on('view', (view) =>
-  report('view', { members: view.members.map((m) => m.name), data: Object.fromEntries(view.members.map((m) => [m.name, m.data])), primary: view.primary }),
+  report('view', { members: view.members.map((m) => m.identifier), data: Object.fromEntries(view.members.map((m) => [m.identifier, m.data])), primary: view.primary }),
 );
 backend.on('elected', (info) => report('elected', { epoch: info.epoch, since: info.since }));
 backend.on('deposed', (reason) => report('deposed', { reason }));
@@ -34,7 +34,7 @@ backend.on('degraded', (error) => report('degraded', { error: error.message }));
 backend.on('recovered', () => report('recovered'));
 
 await backend.start({
-  name: config.name,
+  identifier: config.identifier,
   address: `127.0.0.1:${process.pid}`,
   version: config.version ?? '1.0.0',
   data: (config.data ?? null) as never,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterMember, ClusterView, PrimaryInfo } from '../../src/cluster/backend.js';
 import { createExclusive, writeAtomic } from '../../src/cluster/shared-fs/files.js';
-import { DuplicateNodeError } from '../../src/cluster/errors.js';
+import { DuplicateMemberError } from '../../src/cluster/errors.js';
 import { SharedFsBackend, readSharedFsView, type SharedFsOptions } from '../../src/cluster/shared-fs/index.js';
 import { ClusterStore, parseLeaseRecord } from '../../src/cluster/shared-fs/store.js';
 
@@ -19,7 +19,7 @@ async function until(check: () => boolean, what: string, timeoutMs = 15_000): Pr
 }
 
 function member(name: string, data: ClusterMember['data'] = null): ClusterMember {
-  return { name, address: `${name}:7000`, version: '1.0.0', data, joinedAt: Date.now() };
+  return { identifier: name, address: `${name}:7000`, version: '1.0.0', data, joinedAt: Date.now() };
 }
 
 /** A backend in this process with its events recorded. */
@@ -93,7 +93,7 @@ describe('sharedFs backend (in one process)', () => {
       await a.backend.start(member('a', { role: 'web' }));
       await b.backend.start(member('b', [1, 2]));
       await until(() => a.lastView()?.members.length === 2 && b.lastView()?.members.length === 2, 'both see both');
-      assert.deepEqual(a.lastView()!.members.map((m) => [m.name, m.data]), [['a', { role: 'web' }], ['b', [1, 2]]]);
+      assert.deepEqual(a.lastView()!.members.map((m) => [m.identifier, m.data]), [['a', { role: 'web' }], ['b', [1, 2]]]);
       assert.equal(b.lastView()!.members[0]!.address, 'a:7000');
       // Published data reaches the other member's view.
       await a.backend.publish({ role: 'db', shards: [1, 2] });
@@ -128,12 +128,12 @@ describe('sharedFs backend (in one process)', () => {
 
       // The status command's view, without joining.
       const view = await readSharedFsView(dir, 'c1');
-      assert.deepEqual(view.members.map((m) => m.name), ['a', 'b']);
-      assert.equal(view.primary?.name, first === a ? 'a' : 'b');
+      assert.deepEqual(view.members.map((m) => m.identifier), ['a', 'b']);
+      assert.equal(view.primary?.identifier, first === a ? 'a' : 'b');
 
       await second.backend.close();
       await until(() => first.lastView()?.members.length === 1, 'the leaver is gone');
-      assert.deepEqual((await readSharedFsView(dir, 'c1')).members.map((m) => m.name), [first === a ? 'a' : 'b']);
+      assert.deepEqual((await readSharedFsView(dir, 'c1')).members.map((m) => m.identifier), [first === a ? 'a' : 'b']);
     } finally {
       await a.backend.close();
       await b.backend.close();
@@ -148,8 +148,8 @@ describe('sharedFs backend (in one process)', () => {
     const c = node(dir);
     try {
       await a.backend.start(member('dup'));
-      await assert.rejects(b.backend.start(member('dup')), DuplicateNodeError);
-      assert.deepEqual((await readSharedFsView(dir, 'c1')).members.map((m) => m.name), ['dup']);
+      await assert.rejects(b.backend.start(member('dup')), DuplicateMemberError);
+      assert.deepEqual((await readSharedFsView(dir, 'c1')).members.map((m) => m.identifier), ['dup']);
       await a.backend.close();
       // A process that died without leaving: its file is recent but no longer rewritten.
       const store = new ClusterStore(dir, 'c1');
@@ -186,7 +186,7 @@ describe('sharedFs backend (in one process)', () => {
       sock.close();
       await a.backend.setCandidate(true);
       await until(() => a.isPrimary(), 'still works');
-      assert.deepEqual(a.lastView()!.members.map((m) => m.name), ['m1']);
+      assert.deepEqual(a.lastView()!.members.map((m) => m.identifier), ['m1']);
       assert.equal(a.events.some((e) => e.ev === 'degraded'), false);
     } finally {
       await a.backend.close();

@@ -29,7 +29,7 @@ export function clusterName(): string {
 export type JoinOptions = Omit<JoinClusterOptions, 'backend'> & { backend?: JoinClusterOptions['backend'] };
 
 /**
- * The nodes a coordination-backend suite joined on one target, all stopped
+ * The nodes a coordination-backend suite joined on one target, all closed
  * by `leaveAll` (call it after each test).
  */
 export class CoordinationMembers {
@@ -37,18 +37,18 @@ export class CoordinationMembers {
 
   constructor(
     private readonly target: () => Target,
-    private readonly sessionTimeoutMs: number,
+    private readonly sessionTimeout: number,
   ) {}
 
   async join(options: JoinOptions, shared?: string[]): Promise<Recorded> {
-    const backend = { coordination: this.target().connectionString, sessionTimeoutMs: this.sessionTimeoutMs };
+    const backend = { coordination: this.target().connectionString, sessionTimeout: this.sessionTimeout };
     const rec = await joinRecorded({ backend, ...options }, shared);
     this.running.push(rec);
     return rec;
   }
 
   async leaveAll(): Promise<void> {
-    await Promise.all(this.running.splice(0).map((r) => r.node.stop(5000)));
+    await Promise.all(this.running.splice(0).map((r) => r.node.close({ timeout: 5000 })));
   }
 }
 
@@ -60,7 +60,7 @@ export function primaries(recs: readonly Recorded[]): Recorded[] {
 /** Joins with callbacks that record into the returned log. */
 export async function joinRecorded(options: JoinClusterOptions, shared?: string[]): Promise<Recorded> {
   const rec = { log: [] as string[], epochs: [] as number[], degraded: 0, recovered: 0 } as Recorded;
-  const name = options.node ?? '?';
+  const name = options.identifier ?? '?';
   const push = (s: string): void => {
     rec.log.push(s);
     shared?.push(`${name}:${s}`);
@@ -77,7 +77,7 @@ export async function joinRecorded(options: JoinClusterOptions, shared?: string[
       await options.onSecondary?.(ctx);
     },
     onExit: async (info) => {
-      push(`exit:${info.by.name}`);
+      push(`exit:${info.by.identifier}`);
       await options.onExit?.(info);
     },
   });
@@ -91,7 +91,7 @@ export const WORKER = join(here, 'worker.js');
 
 export interface WorkerEvent {
   event: string;
-  node: string;
+  identifier: string;
   at: number;
   epoch?: number;
   members?: string[];
@@ -122,7 +122,7 @@ export class Worker {
 
   static start(options: JoinClusterOptions): Worker {
     const child = spawn(process.execPath, [WORKER, JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'pipe'] });
-    return new Worker(options.node!, child);
+    return new Worker(options.identifier!, child);
   }
 
   /** The first event matching `pred`, waiting up to `ms`. */

@@ -20,7 +20,7 @@
  * Failure handling:
  * - Connection lost (suspended): `degraded` at once; the view freezes, and
  *   no promotion can happen here (writes wait for the connection). The
- *   primary is `deposed` at once (by default; see `suspendedTimeoutMs`):
+ *   primary is `deposed` at once (by default; see `suspendedTimeout`):
  *   the client notices a silent server up to two thirds of the session
  *   timeout after it last heard from it (its read timeout), and the server
  *   expires the session no sooner than a full timeout after that, so a
@@ -41,17 +41,18 @@
  *
  * Limits: every change under `/<cluster>` (a member joining, publishing,
  * leaving) makes every member re-read the cluster, O(members) reads each:
- * right for tens of members, not for thousands. A member whose name is
- * taken by another live session is refused
- * at join ({@link DuplicateNodeError}); at a rejoin after expiry the backend
- * stays `degraded` and retries every second until the name is free.
+ * right for tens of members, not for thousands. A member whose identifier
+ * is taken by another live session is refused at join
+ * ({@link DuplicateMemberError}); at a rejoin after expiry the backend stays
+ * `degraded` and retries every second until the identifier is free.
  */
 import { EventEmitter } from 'node:events';
 import { createClient, op, isTransactionError, type Client, type StateChange } from '../../client/index.js';
-import { NoNodeError, NodeExistsError } from '../../errors.js';
-import { deleteIfExists, ensurePath, isConnectionLoss, isSessionGone, retry, uuidHex } from '../../recipes/internal/index.js';
+import { isTransientError } from '../../client/retry.js';
+import { InvalidStateError, NoNodeError, NodeExistsError, RuntimeInconsistencyError } from '../../errors.js';
+import { deleteIfExists, ensurePath, isSessionGone, retry, uuidHex } from '../../recipes/internal/index.js';
 import type { ClusterBackend, ClusterBackendEvents, ClusterMember, ClusterView, JsonValue } from '../backend.js';
-import { BackendUnavailableError, ClusterError, DuplicateNodeError } from '../errors.js';
+import { BackendUnavailableError, DuplicateMemberError, NotMemberError } from '../errors.js';
 import { ClusterPaths, encodeMember, readRawState, type EpochRecord } from './layout.js';
 
 /** Options of {@link CoordinationBackend}. */
@@ -63,8 +64,8 @@ export interface CoordinationBackendOptions {
    * and closes its client) or an existing client (left open by `close`).
    */
   readonly coordination: string | Client;
-  /** Session timeout asked for by a client the backend creates, in ms. Default 10000. */
-  readonly sessionTimeoutMs?: number;
+  /** Session timeout asked for by a client the backend creates, in ms. Default {@link DEFAULT_SESSION_TIMEOUT}. */
+  readonly sessionTimeout?: number;
   /**
    * How long the primary keeps its role while disconnected, in ms. Default
    * 0: deposed as soon as the connection is lost (see the file comment).
@@ -72,19 +73,20 @@ export interface CoordinationBackendOptions {
    * when the event loop runs on time; more trades that for fewer tenure
    * changes on connection blips.
    */
-  readonly suspendedTimeoutMs?: number;
+  readonly suspendedTimeout?: number;
 }
 
-/** Default session timeout of a client the backend creates. */
-export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
+/** Default session timeout of a client the backend creates, in ms. */
+export const DEFAULT_SESSION_TIMEOUT = 10_000;
 
 type BackendState = 'idle' | 'started' | 'closed';
 
+/** A membership-and-primary backend on a ZooKeeper-compatible service (see the file comment). Used through `joinCluster`. */
 export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> implements ClusterBackend {
   readonly client: Client;
   readonly paths: ClusterPaths;
   private readonly ownsClient: boolean;
-  private readonly suspendedTimeoutMs: number | undefined;
+  private readonly suspendedTimeout: number | undefined;
   private state: BackendState = 'idle';
   private self: ClusterMember | undefined;
   private candidate = false;
@@ -109,10 +111,10 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
   constructor(options: CoordinationBackendOptions) {
     super();
     this.paths = new ClusterPaths(options.cluster);
-    this.suspendedTimeoutMs = options.suspendedTimeoutMs;
+    this.suspendedTimeout = options.suspendedTimeout;
     if (typeof options.coordination === 'string') {
       this.client = createClient(options.coordination, {
-        sessionTimeout: options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
+        sessionTimeout: options.sessionTimeout ?? DEFAULT_SESSION_TIMEOUT,
         reconnectOnExpiry: true,
       });
       this.ownsClient = true;
@@ -129,7 +131,7 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
   }
 
   async start(self: ClusterMember): Promise<void> {
-    if (this.state !== 'idle') throw new ClusterError(`coordination backend already ${this.state}`);
+    if (this.state !== 'idle') throw new InvalidStateError(`cluster ${this.paths.cluster}: coordination backend already ${this.state}`);
     this.state = 'started';
     this.self = self;
     this.client.on('disconnected', this.onDisconnected);
@@ -147,8 +149,8 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
     }
   }
 
-  setCandidate(candidate: boolean): Promise<void> {
-    if (this.state !== 'started') return Promise.resolve();
+  async setCandidate(candidate: boolean): Promise<void> {
+    if (this.state !== 'started') return;
     this.candidate = candidate;
     if (!candidate && this.tenure !== undefined) this.depose('resigned');
     return this.serial(async () => {
@@ -166,12 +168,12 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
     }).catch((error: unknown) => this.background(error));
   }
 
-  publish(data: JsonValue): Promise<void> {
-    if (this.state !== 'started' || this.self === undefined) return Promise.reject(new ClusterError('not started'));
+  async publish(data: JsonValue): Promise<void> {
+    if (this.state !== 'started' || this.self === undefined) throw new NotMemberError(`cluster ${this.paths.cluster}: coordination backend is ${this.state}, not a member`);
     this.self = { ...this.self, data };
     const self = this.self;
-    return this.serial(async () => {
-      await retry(this.client, () => this.client.setData(this.paths.member(self.name), encodeMember(self)));
+    await this.serial(async () => {
+      await retry(this.client, () => this.client.setData(this.paths.member(self.identifier), encodeMember(self)));
     });
   }
 
@@ -197,7 +199,7 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
     this.contender = undefined;
     if (contender !== undefined) await deleteIfExists(this.client, this.paths.contender(contender)).catch(() => {});
     if (this.self !== undefined && this.sessionId === this.client.sessionId) {
-      await deleteIfExists(this.client, this.paths.member(this.self.name)).catch(() => {});
+      await deleteIfExists(this.client, this.paths.member(this.self.identifier)).catch(() => {});
     }
   }
 
@@ -213,7 +215,7 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
     if (this.connectionString === undefined || chroot === undefined || chroot === '/') return;
     if ((await retry(this.client, () => this.client.exists('/'))) !== null) return;
     const hosts = this.connectionString.slice(0, this.connectionString.indexOf('/'));
-    const root = createClient(hosts, { sessionTimeout: DEFAULT_SESSION_TIMEOUT_MS });
+    const root = createClient(hosts, { sessionTimeout: DEFAULT_SESSION_TIMEOUT });
     try {
       await root.connect();
       await ensurePath(root, chroot);
@@ -244,7 +246,7 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
   /** Creates our member node; after a connection loss, recognises it by its ephemeral owner. */
   private async createMember(): Promise<void> {
     const self = this.self!;
-    const path = this.paths.member(self.name);
+    const path = this.paths.member(self.identifier);
     for (;;) {
       try {
         await this.client.create(path, encodeMember(self), { mode: 'ephemeral' });
@@ -257,9 +259,9 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
             await retry(this.client, () => this.client.setData(path, encodeMember(self)));
             return;
           }
-          throw new DuplicateNodeError(`a member named ${JSON.stringify(self.name)} is already in cluster ${JSON.stringify(this.paths.cluster)}`);
+          throw new DuplicateMemberError(`cluster ${this.paths.cluster}: a live member is already named ${JSON.stringify(self.identifier)}`, { path });
         }
-        if (!isConnectionLoss(error) || isSessionGone(this.client)) throw error;
+        if (!isTransientError(error) || isSessionGone(this.client)) throw error;
       }
     }
   }
@@ -275,7 +277,7 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
       }
       look = true;
       try {
-        const created = await this.client.create(this.paths.contender(this.contenderPrefix), this.self!.name, { mode: 'ephemeralSequential' });
+        const created = await this.client.create(this.paths.contender(this.contenderPrefix), this.self!.identifier, { mode: 'ephemeralSequential' });
         return created.slice(created.lastIndexOf('/') + 1);
       } catch (error) {
         if (error instanceof NoNodeError) {
@@ -283,7 +285,7 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
           look = false;
           continue;
         }
-        if (!isConnectionLoss(error) || isSessionGone(this.client)) throw error;
+        if (!isTransientError(error) || isSessionGone(this.client)) throw error;
       }
     }
   }
@@ -317,7 +319,7 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
     const raw = await readRawState(this.client, this.paths);
     if (this.state !== 'started' || this.sessionId !== this.client.sessionId) return;
     const self = this.self!;
-    if (!raw.memberNames.includes(self.name)) {
+    if (!raw.memberNames.includes(self.identifier)) {
       // Deleted by someone else while our session lives: publish ourselves again.
       await this.createMember();
       this.dirty = true;
@@ -348,12 +350,12 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
    */
   private async beginTenure(contender: string): Promise<boolean> {
     const since = Date.now();
-    const record: EpochRecord = { name: this.self!.name, contender, since };
+    const record: EpochRecord = { identifier: this.self!.identifier, contender, since };
     let epoch: number;
     try {
       const results = await this.client.multi([op.check(this.paths.contender(contender), -1), op.setData(this.paths.epoch, JSON.stringify(record))]);
       const set = results[1];
-      if (set?.type !== 'setData') throw new ClusterError('unexpected transaction result');
+      if (set?.type !== 'setData') throw new RuntimeInconsistencyError(`unexpected result of the tenure transaction: ${set?.type ?? 'none'}`, { path: this.paths.epoch });
       epoch = set.stat.version;
     } catch (error) {
       // Our contender is gone (resigned, or deleted): the next refresh sees who is first.
@@ -363,7 +365,7 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
       }
       // Unknown outcome: a refresh will see our record and begin a new tenure
       // (a second bump of the epoch is harmless: it only has to increase).
-      if (isConnectionLoss(error)) {
+      if (isTransientError(error)) {
         this.dirty = true;
         return true;
       }
@@ -372,7 +374,7 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
     this.dirty = true;
     if (this.state !== 'started' || !this.candidate || this.contender !== contender) return true;
     this.tenure = { contender, epoch };
-    this.emit('elected', { name: this.self!.name, epoch, since });
+    this.emit('elected', { identifier: this.self!.identifier, epoch, since });
     return true;
   }
 
@@ -401,7 +403,7 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
     if (this.state !== 'started') return;
     this.degrade(new BackendUnavailableError('connection to the coordination service lost', { cause: change.reason }));
     clearTimeout(this.suspendTimer);
-    const ms = this.suspendedTimeoutMs ?? 0;
+    const ms = this.suspendedTimeout ?? 0;
     if (ms <= 0) {
       this.depose('disconnected from the coordination service: the role can no longer be proven');
       return;
@@ -456,7 +458,7 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
       }
     }).catch((error: unknown) => {
       if (this.state !== 'started') return;
-      if (error instanceof DuplicateNodeError && !(this.degradedBy instanceof DuplicateNodeError)) {
+      if (error instanceof DuplicateMemberError && !(this.degradedBy instanceof DuplicateMemberError)) {
         this.degradedBy = error;
         this.emit('degraded', error);
       }
@@ -471,8 +473,8 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
   /** A background step failed: session problems are handled by the state events; others are retried. */
   private background(error: unknown): void {
     if (this.state !== 'started' || isSessionGone(this.client)) return;
-    if (isConnectionLoss(error) || error instanceof DuplicateNodeError) return;
-    this.degrade(error instanceof Error ? error : new ClusterError(String(error)));
+    if (isTransientError(error) || error instanceof DuplicateMemberError) return;
+    this.degrade(error instanceof Error ? error : new BackendUnavailableError(`cluster ${this.paths.cluster}: ${String(error)}`, { cause: error }));
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.requestRefresh(), 1000);
   }

@@ -3,11 +3,13 @@
  * it without joining (the backend's own refresh and `herd cluster status`).
  *
  * Layout, under `/<cluster>` (put it under a chroot, e.g. `host:2181/herd`):
- * - `/<cluster>/members/<name>`: ephemeral, one per live member; data = the
- *   member as JSON ({@link ClusterMember}). Its session is the member's
- *   liveness: it goes when the session ends.
+ * - `/<cluster>/members/<identifier>`: ephemeral, one per live member; data =
+ *   the member as JSON ({@link ClusterMember}: `identifier`, `address`,
+ *   `version`, `data`, `joinedAt`). Its session is the member's liveness: it
+ *   goes when the session ends.
  * - `/<cluster>/primary/<uuid hex>-<seq>`: ephemeral-sequential, one per
- *   candidate (only members of the highest version run); data = member name.
+ *   candidate (only members of the highest version run); data = the
+ *   member's identifier.
  *   The lowest sequence holds the primary role. The uuid prefix lets a
  *   candidate find its node again after a connection loss during the create.
  * - `/<cluster>/epoch`: persistent; data = the current tenure's
@@ -26,18 +28,20 @@
  * The counter only restarts if someone deletes `/<cluster>/epoch`: don't.
  */
 import type { Client } from '../../client/index.js';
+import { joinPath } from '../../base/path.js';
 import { NoNodeError } from '../../errors.js';
-import { joinPath, retry } from '../../recipes/internal/index.js';
-import type { ClusterMember, ClusterView, JsonValue, PrimaryInfo } from '../backend.js';
+import { retry } from '../../recipes/internal/index.js';
+import { byIdentifier, type ClusterMember, type ClusterView, type JsonValue, type PrimaryInfo } from '../backend.js';
 
 /** What `/<cluster>/epoch` holds: who began the current tenure, with which contender node. */
 export interface EpochRecord {
-  readonly name: string;
+  /** The primary's member identifier. */
+  readonly identifier: string;
   readonly contender: string;
   readonly since: number;
 }
 
-/** The paths of one cluster. */
+/** The znode paths of one cluster. */
 export class ClusterPaths {
   readonly root: string;
   readonly members: string;
@@ -49,8 +53,8 @@ export class ClusterPaths {
     this.primary = `${this.root}/primary`;
     this.epoch = `${this.root}/epoch`;
   }
-  member(name: string): string {
-    return joinPath(this.members, name);
+  member(identifier: string): string {
+    return joinPath(this.members, identifier);
   }
   contender(node: string): string {
     return joinPath(this.primary, node);
@@ -79,13 +83,13 @@ export function lowestContender(children: readonly string[]): string | undefined
   return best;
 }
 
-/** Parses a member node's data; undefined when it is not a member record. */
-export function parseMember(data: Buffer | null, name: string): ClusterMember | undefined {
+/** Parses a member node's data; undefined when it is not a member record. The znode's name is the identifier. */
+export function parseMember(data: Buffer | null, identifier: string): ClusterMember | undefined {
   if (data === null) return undefined;
   try {
     const v = JSON.parse(data.toString('utf8')) as Partial<ClusterMember>;
     return {
-      name,
+      identifier,
       address: typeof v.address === 'string' ? v.address : '',
       version: typeof v.version === 'string' ? v.version : '0.0.0',
       data: (v.data ?? null) as JsonValue,
@@ -96,16 +100,18 @@ export function parseMember(data: Buffer | null, name: string): ClusterMember | 
   }
 }
 
+/** A member node's data: the member as JSON. */
 export function encodeMember(member: ClusterMember): Buffer {
   return Buffer.from(JSON.stringify(member));
 }
 
+/** Parses `/<cluster>/epoch`'s data; undefined when empty or not a record. */
 export function parseEpochRecord(data: Buffer | null): EpochRecord | undefined {
   if (data === null || data.length === 0) return undefined;
   try {
     const v = JSON.parse(data.toString('utf8')) as Partial<EpochRecord>;
-    if (typeof v.name !== 'string' || typeof v.contender !== 'string') return undefined;
-    return { name: v.name, contender: v.contender, since: typeof v.since === 'number' ? v.since : 0 };
+    if (typeof v.identifier !== 'string' || typeof v.contender !== 'string') return undefined;
+    return { identifier: v.identifier, contender: v.contender, since: typeof v.since === 'number' ? v.since : 0 };
   } catch {
     return undefined;
   }
@@ -119,7 +125,7 @@ export interface RawClusterState {
   /** The current epoch record and its version, if the node exists. */
   readonly record: EpochRecord | undefined;
   readonly recordVersion: number;
-  /** Member node names listed (including ones whose data was unreadable). */
+  /** Member node names (identifiers) listed, including ones whose data was unreadable. */
   readonly memberNames: readonly string[];
 }
 
@@ -153,21 +159,24 @@ export async function readRawState(client: Client, paths: ClusterPaths): Promise
       ),
     ),
   );
-  const members = read.filter((m): m is ClusterMember => m !== undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const members = read.filter((m): m is ClusterMember => m !== undefined).sort(byIdentifier);
   const lowest = lowestContender(contenders);
   const record = epoch === undefined ? undefined : parseEpochRecord(epoch.data);
   const recordVersion = epoch?.stat.version ?? -1;
   // The record names a tenure; it is current only while its contender is the lowest one.
   const primary: PrimaryInfo | null =
     record !== undefined && lowest !== undefined && record.contender === lowest
-      ? { name: record.name, epoch: recordVersion, since: record.since }
+      ? { identifier: record.identifier, epoch: recordVersion, since: record.since }
       : null;
   return { view: { members, primary }, lowest, record, recordVersion, memberNames: names };
 }
 
 /**
  * The view of `cluster` on a coordination service, read without joining
- * (no node is created): for tools such as `herd cluster status`.
+ * (no node is created): what `herd cluster status` prints. `client` must be
+ * connected, with the chroot the members use; an unknown cluster reads as
+ * empty. Rejects with the client's errors (ConnectionLossError after its
+ * retries, ClientClosedError, ...).
  */
 export async function readCoordinationView(client: Client, cluster: string): Promise<ClusterView> {
   return (await readRawState(client, new ClusterPaths(cluster))).view;

@@ -6,46 +6,46 @@
  * Usage (normally through `joinCluster({ backend: { sharedFs: dir } })`):
  * ```ts
  * const backend = new SharedFsBackend({ dir: '/mnt/shared/herd', cluster: 'billing', heartbeatHost: '10.0.0.5' });
- * backend.on('view', (v) => console.log(v.members.map((m) => m.name), v.primary));
+ * backend.on('view', (v) => console.log(v.members.map((m) => m.identifier), v.primary));
  * backend.on('elected', ({ epoch }) => startPrimaryWork(epoch));
  * backend.on('deposed', () => stopPrimaryWork());
- * await backend.start({ name: 'node01', address: '10.0.0.5:7000', version: '1.4.0', data: null, joinedAt: Date.now() });
+ * await backend.start({ identifier: 'node01', address: '10.0.0.5:7000', version: '1.4.0', data: null, joinedAt: Date.now() });
  * await backend.setCandidate(true);
  * ```
  *
  * Mechanism (files: see store.ts; datagrams: see heartbeat.ts):
- * - Membership. Each node keeps its member file (name, address, version,
+ * - Membership. Each node keeps its member file (identifier, address, version,
  *   data, heartbeat address, incarnation, candidacy, whom it hears) and
- *   sends a heartbeat every `heartbeatIntervalMs` to every member file's
+ *   sends a heartbeat every `heartbeatInterval` to every member file's
  *   heartbeat address. A node's view holds itself and every member whose
  *   file exists and whose heartbeat (of the file's incarnation) it heard
- *   within the silence limit (max of `heartbeatTimeoutMs` and
+ *   within the silence limit (max of `heartbeatTimeout` and
  *   `missedHeartbeats` intervals). A silent member drops out of the view;
  *   when heard again it is back. Its file stays: member files are deleted
  *   only by their owner on leave, or by any node that notices the file was
- *   not rewritten for `memberStaleMs` (the owner is dead or lost the
+ *   not rewritten for `memberStaleAfter` (the owner is dead or lost the
  *   directory; it rewrites its file when it recovers). So a heartbeat
  *   outage changes views but not the directory, and a dead node's file goes
  *   away without anyone having to be primary.
  * - Primary. A lease, one file per tenure (`lease/<epoch>.json`); the
  *   highest epoch is the current lease. A candidate may begin tenure N+1
- *   when lease N is released, or past `expiresAt + leaseMarginMs` by its
+ *   when lease N is released, or past `expiresAt + leaseMargin` by its
  *   clock, or held by its own incarnation; it does so by creating
  *   `lease/<N+1>.json` with link(), which fails when the name exists, so of
  *   two nodes racing for the same free lease exactly one succeeds (a rename
  *   over a lease file would let both "win", the second silently replacing
  *   the first). The epoch is the file's number: strictly increasing across
  *   tenures, never reused (the highest file is never deleted). Among live
- *   candidates the lowest name goes first; others defer to it for one
- *   `leaseMs`, then race anyway, so a lower candidate that cannot act does
+ *   candidates the lowest identifier goes first; others defer to it for one
+ *   `leaseDuration`, then race anyway, so a lower candidate that cannot act does
  *   not block the cluster.
  * - Renewal and stepping down. The holder rewrites its lease file every
- *   `leaseMs / 3` with `expiresAt = (time the write began) + leaseMs`, and
+ *   `leaseDuration / 3` with `expiresAt = (time the write began) + leaseDuration`, and
  *   counts a renewal only if the write finished before the old
- *   `expiresAt - leaseMarginMs`. A timer set to that instant emits
+ *   `expiresAt - leaseMargin`. A timer set to that instant emits
  *   `deposed` when no renewal made it, whatever the storage is doing. Others
- *   take over only after `expiresAt + leaseMarginMs` by their clock, so the
- *   old holder has stepped down at least `2 * leaseMarginMs` earlier.
+ *   take over only after `expiresAt + leaseMargin` by their clock, so the
+ *   old holder has stepped down at least `2 * leaseMargin` earlier.
  * - Isolation. Each member file lists whom its owner hears. When a strict
  *   majority of the other members (files recently written, and known to the
  *   holder for a whole silence limit, so they had time to hear it) hear some
@@ -57,12 +57,12 @@
  * - Storage unavailable (a read or write of the directory fails): `degraded`
  *   once, the view freezes, no promotion; the holder cannot renew, so it
  *   steps down at `expiresAt - margin`. The node keeps retrying every
- *   `checkIntervalMs` and, once the directory works again, rewrites its
+ *   `checkInterval` and, once the directory works again, rewrites its
  *   member file, emits `recovered` and a fresh `view`.
  *
  * Guarantees:
  * - At most one node acts as primary at any instant, provided that the
- *   nodes' clocks agree within `leaseMarginMs` (trivially on one host), that
+ *   nodes' clocks agree within `leaseMargin` (trivially on one host), that
  *   no node's event loop stalls longer than that margin, and that the file
  *   system gives close-to-open consistency for renames and links (local
  *   file systems; NFS with default close-to-open semantics, where a reader
@@ -70,8 +70,8 @@
  *   / `actimeo` settings that let a node read stale names for seconds). A
  *   stalled or paused process can still act on a role it lost: downstream
  *   systems must check the epoch (fencing), which always increases.
- * - A primary that dies is replaced within about `leaseMs + leaseMarginMs +
- *   checkIntervalMs` (3.75 s with defaults); a dead member leaves the views
+ * - A primary that dies is replaced within about `leaseDuration + leaseMargin +
+ *   checkInterval` (3.75 s with defaults); a dead member leaves the views
  *   after the silence limit (1.5 s).
  * - Storage trouble never leads to two primaries; it can leave the cluster
  *   without one until the directory works again.
@@ -80,8 +80,9 @@
  * - Views are per node and eventually consistent: two nodes may briefly
  *   disagree on the members (each judges heartbeats itself) or on the
  *   primary (each reads the lease on its own schedule).
- * - Member names must be unique; two live processes with one name share
- *   (and fight over) one member file.
+ * - Member identifiers must be unique: a join is refused while another live
+ *   process rewrites the file of that identifier, but two processes that
+ *   start at once can still share (and fight over) one member file.
  * - Heartbeats are not authenticated (keep the port on a trusted network).
  * - A directory that is deleted (not just unreachable) keeps the nodes
  *   degraded: recreating it would restart the epochs, so nodes never do.
@@ -91,8 +92,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { ClusterBackend, ClusterBackendEvents, ClusterMember, ClusterView, JsonValue, PrimaryInfo } from '../backend.js';
-import { BackendUnavailableError, ClusterError, DuplicateNodeError, NotMemberError } from '../errors.js';
+import { byIdentifier, type ClusterBackend, type ClusterBackendEvents, type ClusterMember, type ClusterView, type JsonValue, type PrimaryInfo } from '../backend.js';
+import { HerdError, InvalidStateError } from '../../errors.js';
+import { BackendUnavailableError, DuplicateMemberError, NotMemberError } from '../errors.js';
 import { Heartbeats } from './heartbeat.js';
 import { resolveSharedFsOptions, type ResolvedSharedFsOptions, type SharedFsOptions } from './options.js';
 import { ClusterStore, STORE_FORMAT, type LeaseRecord, type MemberRecord } from './store.js';
@@ -152,7 +154,7 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
   private tenure: Tenure | null = null;
   private readonly stepDown: StepDownTimer;
   private snapshot: Snapshot = { members: new Map(), lease: null };
-  /** Names heard within the silence limit, as last written to our file. */
+  /** Identifiers heard within the silence limit, as last written to our file. */
   private hears: readonly string[] = [];
   private memberDirty = true;
   private lastMemberWrite = 0;
@@ -187,30 +189,30 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
   }
 
   async start(self: ClusterMember): Promise<void> {
-    if (this.state !== 'new') throw new ClusterError(`sharedFs backend cannot start: it is ${this.state}`);
+    if (this.state !== 'new') throw new InvalidStateError(`sharedFs backend cannot start: it is ${this.state}`);
     this.state = 'starting';
     this.self = self;
-    const heartbeats = new Heartbeats(this.options.cluster, { name: self.name, incarnation: this.incarnation }, this.options.heartbeatIntervalMs, this.now);
+    const heartbeats = new Heartbeats(this.options.cluster, { identifier: self.identifier, incarnation: this.incarnation }, this.options.heartbeatInterval, this.now);
     this.heartbeats = heartbeats;
     try {
       await this.store.ensureClusterDirs();
-      await this.refuseDuplicate(self.name);
+      await this.refuseDuplicate(self.identifier);
       this.heartbeatPort = await heartbeats.bind(this.options.heartbeatPort, this.options.heartbeatBindHost);
       await this.writeSelf();
       await this.readSnapshot();
     } catch (error) {
       this.state = 'closed';
       await heartbeats.destroy();
-      if (!(error instanceof DuplicateNodeError)) await this.store.deleteMember(self.name).catch(() => undefined);
-      throw error instanceof ClusterError ? error : new BackendUnavailableError(`sharedFs: cannot join ${this.store.root}: ${describe(error)}`, { cause: error });
+      if (!(error instanceof DuplicateMemberError)) await this.store.deleteMember(self.identifier).catch(() => undefined);
+      throw error instanceof HerdError ? error : new BackendUnavailableError(`sharedFs: cannot join ${this.store.root}: ${describe(error)}`, { cause: error });
     }
     heartbeats.on('heard', (beat) => {
       // A sender we have no file of yet (it just joined): read the directory now instead of at the next check.
-      if (!this.snapshot.members.has(beat.name) || this.snapshot.members.get(beat.name)?.incarnation !== beat.incarnation) this.checkSoon();
+      if (this.snapshot.members.get(beat.identifier)?.incarnation !== beat.incarnation) this.checkSoon();
     });
     heartbeats.start();
     // Give the members already there a moment to answer, so the first view is not just us.
-    const deadline = this.now() + Math.min(this.options.silenceMs, 2 * this.options.heartbeatIntervalMs + this.options.checkIntervalMs);
+    const deadline = this.now() + Math.min(this.options.silenceLimit, 2 * this.options.heartbeatInterval + this.options.checkInterval);
     while (this.now() < deadline && !this.allActiveHeard()) await sleep(20);
     this.state = 'running';
     this.emitView(true);
@@ -247,7 +249,7 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
     }
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.closePromise ??= this.doClose();
     return this.closePromise;
   }
@@ -264,26 +266,26 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
     await this.resign('leaving');
     this.stepDown.cancel();
     await this.memberWrites;
-    if (this.self !== undefined) await this.store.deleteMember(this.self.name).catch(() => undefined);
+    if (this.self !== undefined) await this.store.deleteMember(this.self.identifier).catch(() => undefined);
     await this.heartbeats?.destroy();
     this.state = 'closed';
   }
 
   /**
-   * Rejects the start when a live process has our name: its member file is
+   * Rejects the start when a live process has our identifier: its member file is
    * still being rewritten. A file that stops changing is a dead process's
    * (restarted after a crash): waited out, at most the time a file stays
    * recent (about two refreshes), then taken over.
    */
-  private async refuseDuplicate(name: string): Promise<void> {
-    const first = await this.store.readMember(name);
+  private async refuseDuplicate(identifier: string): Promise<void> {
+    const first = await this.store.readMember(identifier);
     if (first === null) return;
     for (let current = first; this.isActive(current, this.now()); ) {
-      await sleep(this.options.checkIntervalMs);
-      const next = await this.store.readMember(name);
+      await sleep(this.options.checkInterval);
+      const next = await this.store.readMember(identifier);
       if (next === null) return;
       if (next.incarnation !== first.incarnation || next.writtenAt !== first.writtenAt) {
-        throw new DuplicateNodeError(`sharedFs: a live member of cluster ${this.options.cluster} is already named ${name}`);
+        throw new DuplicateMemberError(`sharedFs: a live member of cluster ${this.options.cluster} is already named ${JSON.stringify(identifier)}`);
       }
       current = next;
     }
@@ -299,7 +301,7 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
   private scheduleCheck(): void {
     clearTimeout(this.checkTimer);
     if (this.state !== 'running') return;
-    this.checkTimer = setTimeout(() => void this.runCheck(), this.options.checkIntervalMs);
+    this.checkTimer = setTimeout(() => void this.runCheck(), this.options.checkInterval);
   }
 
   /** Runs a check as soon as the current one (if any) is done. */
@@ -333,18 +335,18 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
     try {
       const started = this.now();
       // The lease every check; the member files (the bulk of the I/O, one per member) every other one.
-      const members = this.degraded || this.readMembersNext || started - this.lastMembersRead >= 2 * this.options.checkIntervalMs;
+      const members = this.degraded || this.readMembersNext || started - this.lastMembersRead >= 2 * this.options.checkInterval;
       await this.readSnapshot(members);
       this.updateHears();
       const now = this.now();
-      if (this.degraded || this.memberDirty || now - this.lastMemberWrite >= this.options.memberRefreshMs) await this.writeSelf();
+      if (this.degraded || this.memberDirty || now - this.lastMemberWrite >= this.options.memberRefreshInterval) await this.writeSelf();
       if (this.degraded) {
         this.degraded = false;
         this.lastViewKey = ''; // the contract: a fresh view follows `recovered`
         this.emitSafely('recovered');
       }
       await this.actOnLease();
-      if (now - this.lastSweep >= this.options.memberRefreshMs) await this.sweep(now);
+      if (now - this.lastSweep >= this.options.memberRefreshInterval) await this.sweep(now);
     } catch (error) {
       if (!this.degraded && this.state === 'running') {
         this.degraded = true;
@@ -375,11 +377,11 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
     this.leaseTemps = leaseTemps;
     this.olderLeases = older;
     if (withMembers) {
-      this.heartbeats?.setPeers([...members.values()].map((r) => ({ name: r.member.name, host: r.heartbeat.host, port: r.heartbeat.port })));
+      this.heartbeats?.setPeers([...members.values()].map((r) => ({ identifier: r.member.identifier, host: r.heartbeat.host, port: r.heartbeat.port })));
     }
   }
 
-  /** When each member file (name and incarnation) was first read: we send it heartbeats since. */
+  /** When each member file (identifier and incarnation) was first read: we send it heartbeats since. */
   private knownSince = new Map<string, number>();
   private memberTemps: string[] = [];
   private leaseTemps: string[] = [];
@@ -389,27 +391,27 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
 
   /** Whether `record`'s owner was heard within the silence limit. */
   private isHeard(record: MemberRecord, now: number): boolean {
-    const at = this.heartbeats?.heardAt(record.member.name, record.incarnation);
-    return at !== undefined && now - at <= this.options.silenceMs;
+    const at = this.heartbeats?.heardAt(record.member.identifier, record.incarnation);
+    return at !== undefined && now - at <= this.options.silenceLimit;
   }
 
   /** Whether `record` was written recently enough for its `hears` and candidacy to count. */
   private isActive(record: MemberRecord, now: number): boolean {
-    return now - record.writtenAt <= 2 * this.options.memberRefreshMs + this.options.checkIntervalMs;
+    return now - record.writtenAt <= 2 * this.options.memberRefreshInterval + this.options.checkInterval;
   }
 
   private allActiveHeard(): boolean {
     const now = this.now();
-    const self = this.self?.name;
-    return [...this.snapshot.members.values()].every((r) => r.member.name === self || !this.isActive(r, now) || this.isHeard(r, now));
+    const self = this.self?.identifier;
+    return [...this.snapshot.members.values()].every((r) => r.member.identifier === self || !this.isActive(r, now) || this.isHeard(r, now));
   }
 
   private updateHears(): void {
     const now = this.now();
-    const self = this.self?.name;
+    const self = this.self?.identifier;
     const hears = [...this.snapshot.members.values()]
-      .filter((r) => r.member.name !== self && this.isHeard(r, now))
-      .map((r) => r.member.name)
+      .filter((r) => r.member.identifier !== self && this.isHeard(r, now))
+      .map((r) => r.member.identifier)
       .sort();
     if (hears.join('\u0000') !== this.hears.join('\u0000')) {
       this.hears = hears;
@@ -422,13 +424,13 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
    * someone but not us: they can talk among themselves without us.
    */
   private isCutOff(now: number): boolean {
-    const self = this.self?.name;
+    const self = this.self?.identifier;
     // Only members we have been sending heartbeats to for a whole silence
     // limit can tell whether they hear us: a member that just joined (or
     // whose file we just read) hears its peers before it can hear us.
-    const settled = now - this.options.silenceMs - 2 * this.options.checkIntervalMs;
+    const settled = now - this.options.silenceLimit - 2 * this.options.checkInterval;
     const others = [...this.snapshot.members.values()].filter(
-      (r) => r.member.name !== self && this.isActive(r, now) && (this.knownSince.get(memberKey(r)) ?? now) <= settled,
+      (r) => r.member.identifier !== self && this.isActive(r, now) && (this.knownSince.get(memberKey(r)) ?? now) <= settled,
     );
     if (others.length === 0 || self === undefined) return false;
     const against = others.filter((r) => !r.hears.includes(self) && r.hears.some((h) => h !== self)).length;
@@ -444,9 +446,9 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
     if (tenure !== null) {
       if (lease === null || lease.epoch !== tenure.epoch || lease.incarnation !== this.incarnation) {
         this.depose(lease !== null && lease.epoch > tenure.epoch ? `a newer tenure (epoch ${lease.epoch}) began` : 'lease file lost');
-      } else if (this.cutOffSince !== null && now - this.cutOffSince >= this.options.silenceMs) {
+      } else if (this.cutOffSince !== null && now - this.cutOffSince >= this.options.silenceLimit) {
         await this.resign('cut off from the other members');
-      } else if (now - tenure.renewedAt >= this.options.renewIntervalMs) {
+      } else if (now - tenure.renewedAt >= this.options.renewInterval) {
         await this.renew(tenure);
       }
       return;
@@ -455,23 +457,23 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
     const free =
       lease === null ||
       lease.released ||
-      now > lease.expiresAt + this.options.leaseMarginMs ||
-      (lease.incarnation === this.incarnation && lease.holder === this.self?.name);
+      now > lease.expiresAt + this.options.leaseMargin ||
+      (lease.incarnation === this.incarnation && lease.holder === this.self?.identifier);
     if (!free) {
       this.freeSince = null;
       return;
     }
     this.freeSince ??= now;
     if (cutOff) return;
-    if (now - this.freeSince < this.options.leaseMs && this.lowerCandidate(now) !== undefined) return;
+    if (now - this.freeSince < this.options.leaseDuration && this.lowerCandidate(now) !== undefined) return;
     await this.acquire((lease?.epoch ?? 0) + 1);
   }
 
-  /** A live, active candidate with a lower name than ours, if any. */
+  /** A live, active candidate with a lower identifier than ours, if any. */
   private lowerCandidate(now: number): string | undefined {
-    const self = this.self?.name ?? '';
+    const self = this.self?.identifier ?? '';
     for (const r of this.snapshot.members.values()) {
-      if (r.candidate && r.member.name < self && this.isHeard(r, now) && this.isActive(r, now)) return r.member.name;
+      if (r.candidate && r.member.identifier < self && this.isHeard(r, now) && this.isActive(r, now)) return r.member.identifier;
     }
     return undefined;
   }
@@ -483,10 +485,10 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
     const record: LeaseRecord = {
       format: STORE_FORMAT,
       epoch,
-      holder: self.name,
+      holder: self.identifier,
       incarnation: this.incarnation,
       since: began,
-      expiresAt: began + this.options.leaseMs,
+      expiresAt: began + this.options.leaseDuration,
       released: false,
       writtenAt: began,
     };
@@ -496,16 +498,16 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
       return;
     }
     const done = this.now();
-    if (done >= record.expiresAt - this.options.leaseMarginMs || !this.candidate || this.state !== 'running') {
+    if (done >= record.expiresAt - this.options.leaseMargin || !this.candidate || this.state !== 'running') {
       // Too slow to rely on, or no longer wanted: hand it back at once.
       await this.serializeLease(() => this.store.writeLease({ ...record, released: true, writtenAt: this.now() })).catch(() => undefined);
       return;
     }
     this.tenure = { epoch, since: began, expiresAt: record.expiresAt, renewedAt: began };
     this.freeSince = null;
-    this.stepDown.start(record.expiresAt - this.options.leaseMarginMs);
+    this.stepDown.start(record.expiresAt - this.options.leaseMargin);
     this.snapshot = { ...this.snapshot, lease: record };
-    const info: PrimaryInfo = { name: self.name, epoch, since: began };
+    const info: PrimaryInfo = { identifier: self.identifier, epoch, since: began };
     this.emitSafely('elected', info);
     await this.store.pruneLeases(this.olderLeases);
   }
@@ -517,19 +519,19 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
     const record: LeaseRecord = {
       format: STORE_FORMAT,
       epoch: tenure.epoch,
-      holder: self.name,
+      holder: self.identifier,
       incarnation: this.incarnation,
       since: tenure.since,
-      expiresAt: began + this.options.leaseMs,
+      expiresAt: began + this.options.leaseDuration,
       released: false,
       writtenAt: began,
     };
     await this.serializeLease(() => this.store.writeLease(record));
     // Counted only if it landed while the old lease still held by our clock; else the timer deposes us.
-    if (this.tenure !== tenure || this.now() >= tenure.expiresAt - this.options.leaseMarginMs) return;
+    if (this.tenure !== tenure || this.now() >= tenure.expiresAt - this.options.leaseMargin) return;
     tenure.expiresAt = record.expiresAt;
     tenure.renewedAt = began;
-    this.stepDown.start(record.expiresAt - this.options.leaseMarginMs);
+    this.stepDown.start(record.expiresAt - this.options.leaseMargin);
     this.snapshot = { ...this.snapshot, lease: record };
   }
 
@@ -555,7 +557,7 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
       this.store.writeLease({
         format: STORE_FORMAT,
         epoch: tenure.epoch,
-        holder: self.name,
+        holder: self.identifier,
         incarnation: this.incarnation,
         since: tenure.since,
         expiresAt: now,
@@ -568,11 +570,11 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
   /** Deletes stale member files of others and old temp files. */
   private async sweep(now: number): Promise<void> {
     this.lastSweep = now;
-    const self = this.self?.name;
-    const staleBefore = now - this.options.memberStaleMs;
+    const self = this.self?.identifier;
+    const staleBefore = now - this.options.memberStaleAfter;
     for (const r of this.snapshot.members.values()) {
-      if (r.member.name !== self && r.writtenAt < staleBefore && !this.isHeard(r, now)) {
-        await this.store.deleteMember(r.member.name).catch(() => undefined);
+      if (r.member.identifier !== self && r.writtenAt < staleBefore && !this.isHeard(r, now)) {
+        await this.store.deleteMember(r.member.identifier).catch(() => undefined);
       }
     }
     await this.store.sweepTemps([...this.memberTemps, ...this.leaseTemps], staleBefore);
@@ -626,17 +628,17 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
     const members: ClusterMember[] = [];
     if (self !== undefined) members.push(self);
     for (const r of this.snapshot.members.values()) {
-      if (r.member.name !== self?.name && this.isHeard(r, now)) members.push(r.member);
+      if (r.member.identifier !== self?.identifier && this.isHeard(r, now)) members.push(r.member);
     }
-    members.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    members.sort(byIdentifier);
     let primary: PrimaryInfo | null = null;
     if (this.tenure !== null && self !== undefined) {
-      primary = { name: self.name, epoch: this.tenure.epoch, since: this.tenure.since };
+      primary = { identifier: self.identifier, epoch: this.tenure.epoch, since: this.tenure.since };
     } else {
       const lease = this.snapshot.lease;
       const ours = lease !== null && lease.incarnation === this.incarnation;
       if (lease !== null && !ours && !lease.released && now <= lease.expiresAt && lease.holder !== '') {
-        primary = { name: lease.holder, epoch: lease.epoch, since: lease.since };
+        primary = { identifier: lease.holder, epoch: lease.epoch, since: lease.since };
       }
     }
     return { members, primary };
@@ -666,7 +668,7 @@ export class SharedFsBackend extends EventEmitter<ClusterBackendEvents> implemen
 }
 
 function memberKey(record: MemberRecord): string {
-  return `${record.member.name}\u0000${record.incarnation}`;
+  return `${record.member.identifier}\u0000${record.incarnation}`;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -3,7 +3,7 @@
  * to every peer, and a record of when each peer was last heard.
  *
  * Datagram (UTF-8 JSON, well under any MTU):
- * `{"herd":"hb","v":1,"c":"<cluster>","n":"<name>","i":"<incarnation>","s":<seq>}`.
+ * `{"herd":"hb","v":1,"c":"<cluster>","n":"<identifier>","i":"<incarnation>","s":<seq>}`.
  * Anything else (another cluster, another program, garbage) is ignored, so
  * a stray or malicious sender cannot crash a node; it can still fake a
  * member's liveness, since heartbeats carry no authentication (document:
@@ -15,19 +15,20 @@ import { isIP } from 'node:net';
 
 const MAGIC = 'hb';
 const VERSION = 1;
-/** Longer datagrams are not ours (names are short); checked before parsing. */
+/** Longer datagrams are not ours (identifiers are short); checked before parsing. */
 const MAX_DATAGRAM = 2048;
 
 /** Where to send one peer's heartbeats. */
 export interface HeartbeatPeer {
-  readonly name: string;
+  readonly identifier: string;
   readonly host: string;
   readonly port: number;
 }
 
 /** A heartbeat as received. */
 export interface Heartbeat {
-  readonly name: string;
+  /** The sender's member identifier. */
+  readonly identifier: string;
   readonly incarnation: string;
   readonly seq: number;
 }
@@ -49,16 +50,16 @@ export function parseHeartbeat(msg: Buffer, cluster: string): Heartbeat | null {
   if (typeof v !== 'object' || v === null) return null;
   const o = v as Record<string, unknown>;
   if (o['herd'] !== MAGIC || o['v'] !== VERSION || o['c'] !== cluster) return null;
-  const name = o['n'];
+  const identifier = o['n'];
   const incarnation = o['i'];
   const seq = o['s'];
-  if (typeof name !== 'string' || name === '' || typeof incarnation !== 'string' || !Number.isSafeInteger(seq)) return null;
-  return { name, incarnation, seq: seq as number };
+  if (typeof identifier !== 'string' || identifier === '' || typeof incarnation !== 'string' || !Number.isSafeInteger(seq)) return null;
+  return { identifier, incarnation, seq: seq as number };
 }
 
 /** The datagram of one heartbeat. */
 export function encodeHeartbeat(cluster: string, beat: Heartbeat): Buffer {
-  return Buffer.from(JSON.stringify({ herd: MAGIC, v: VERSION, c: cluster, n: beat.name, i: beat.incarnation, s: beat.seq }));
+  return Buffer.from(JSON.stringify({ herd: MAGIC, v: VERSION, c: cluster, n: beat.identifier, i: beat.incarnation, s: beat.seq }));
 }
 
 /**
@@ -74,8 +75,9 @@ export class Heartbeats extends EventEmitter<HeartbeatEvents> {
 
   constructor(
     private readonly cluster: string,
-    private readonly self: { readonly name: string; readonly incarnation: string },
-    private readonly intervalMs: number,
+    private readonly self: { readonly identifier: string; readonly incarnation: string },
+    /** ms between beats. */
+    private readonly interval: number,
     private readonly now: () => number,
   ) {
     super();
@@ -101,14 +103,14 @@ export class Heartbeats extends EventEmitter<HeartbeatEvents> {
 
   /** Replaces the set of peers the beats go to. */
   setPeers(peers: readonly HeartbeatPeer[]): void {
-    this.peers = peers.filter((p) => p.name !== this.self.name);
+    this.peers = peers.filter((p) => p.identifier !== this.self.identifier);
   }
 
   /** Sends a beat now and then every interval. */
   start(): void {
     this.cancel();
     this.beat();
-    this.timer = setInterval(() => this.beat(), this.intervalMs);
+    this.timer = setInterval(() => this.beat(), this.interval);
   }
 
   cancel(): void {
@@ -116,9 +118,9 @@ export class Heartbeats extends EventEmitter<HeartbeatEvents> {
     this.timer = undefined;
   }
 
-  /** When `name` with `incarnation` was last heard (epoch ms), or undefined. */
-  heardAt(name: string, incarnation: string): number | undefined {
-    return this.lastHeard.get(key(name, incarnation));
+  /** When `identifier` with `incarnation` was last heard (epoch ms), or undefined. */
+  heardAt(identifier: string, incarnation: string): number | undefined {
+    return this.lastHeard.get(key(identifier, incarnation));
   }
 
   /** Stops the timer and closes the socket. Idempotent. */
@@ -133,7 +135,7 @@ export class Heartbeats extends EventEmitter<HeartbeatEvents> {
   beat(): void {
     const socket = this.socket;
     if (socket === undefined) return;
-    const msg = encodeHeartbeat(this.cluster, { name: this.self.name, incarnation: this.self.incarnation, seq: this.seq++ });
+    const msg = encodeHeartbeat(this.cluster, { identifier: this.self.identifier, incarnation: this.self.incarnation, seq: this.seq++ });
     for (const peer of this.peers) {
       socket.send(msg, peer.port, peer.host, () => undefined);
     }
@@ -141,8 +143,8 @@ export class Heartbeats extends EventEmitter<HeartbeatEvents> {
 
   private receive(msg: Buffer, _rinfo: RemoteInfo): void {
     const beat = parseHeartbeat(msg, this.cluster);
-    if (beat === null || beat.name === this.self.name) return;
-    this.lastHeard.set(key(beat.name, beat.incarnation), this.now());
+    if (beat === null || beat.identifier === this.self.identifier) return;
+    this.lastHeard.set(key(beat.identifier, beat.incarnation), this.now());
     this.emit('heard', beat);
   }
 
@@ -152,6 +154,6 @@ export class Heartbeats extends EventEmitter<HeartbeatEvents> {
   }
 }
 
-function key(name: string, incarnation: string): string {
-  return `${name}\u0000${incarnation}`;
+function key(identifier: string, incarnation: string): string {
+  return `${identifier}\u0000${incarnation}`;
 }

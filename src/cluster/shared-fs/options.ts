@@ -5,62 +5,62 @@
  * 1.5 s (three missed heartbeats at 500 ms).
  */
 import { networkInterfaces } from 'node:os';
-import { ClusterConfigError } from '../errors.js';
+import { BadArgumentsError } from '../../errors.js';
 
-/** Options of {@link SharedFsBackend}. Times are in milliseconds. */
+/** Options of {@link SharedFsBackend}. Durations are in ms. */
 export interface SharedFsOptions {
   /** The shared directory every node can reach (NFS, SMB, a local directory for one host). */
   dir: string;
   /** The cluster's name: its state lives under `<dir>/<cluster>/`. */
   cluster: string;
   /** UDP port to receive heartbeats on. Default 44330; 0 picks a free port (tests). */
-  heartbeatPort?: number;
+  heartbeatPort?: number | undefined;
   /** Address the heartbeat socket binds to. Default '0.0.0.0'. */
-  heartbeatBindHost?: string;
+  heartbeatBindHost?: string | undefined;
   /**
    * Address published for other nodes to send heartbeats to. Default: the
    * first non-internal IPv4 address of this host, else 127.0.0.1.
    */
-  heartbeatHost?: string;
+  heartbeatHost?: string | undefined;
   /**
    * Port published for other nodes to send heartbeats to, when it differs
    * from the bound one (a NAT or relay in between; tests use a relay).
    * Default: the bound port.
    */
-  heartbeatAdvertisePort?: number;
+  heartbeatAdvertisePort?: number | undefined;
   /** How often a heartbeat goes to every member. Default 500. */
-  heartbeatIntervalMs?: number;
+  heartbeatInterval?: number | undefined;
   /**
    * How long a member may stay silent before it leaves the view. The member
    * is removed once it has been silent for both this long and
-   * `missedHeartbeats` intervals. Default `missedHeartbeats * heartbeatIntervalMs`.
+   * `missedHeartbeats` intervals. Default `missedHeartbeats * heartbeatInterval`.
    */
-  heartbeatTimeoutMs?: number;
+  heartbeatTimeout?: number | undefined;
   /** Heartbeats a member may miss before it is removed. Default 3. */
-  missedHeartbeats?: number;
+  missedHeartbeats?: number | undefined;
   /** How often the lease file is read (the member files every other time). Default 250. */
-  checkIntervalMs?: number;
+  checkInterval?: number | undefined;
   /** Duration of the primary lease; the holder renews it every third of it. Default 3000. */
-  leaseMs?: number;
+  leaseDuration?: number | undefined;
   /**
    * Safety margin around the lease's end: the holder steps down this long
    * before `expiresAt` by its clock, others take over only this long after
    * it by theirs. It must exceed the clock skew between nodes plus the
-   * longest event-loop stall. Default `leaseMs / 6` (500).
+   * longest event-loop stall. Default `leaseDuration / 6` (500).
    */
-  leaseMarginMs?: number;
+  leaseMargin?: number | undefined;
   /**
    * A member file not rewritten for this long belongs to a dead (or
    * storage-less) process: it is deleted by whoever notices. Each node
-   * rewrites its own every `heartbeatTimeout`. Default
-   * `max(4 * heartbeatTimeout, 2 * leaseMs)`.
+   * rewrites its own every silence limit. Default
+   * `max(4 * silence limit, 2 * leaseDuration)` (6000).
    */
-  memberStaleMs?: number;
-  /** The clock (epoch ms). Default Date.now. */
-  now?: () => number;
+  memberStaleAfter?: number | undefined;
+  /** The wall clock (epoch ms), shared by every node through the files. Default Date.now. */
+  now?: (() => number) | undefined;
 }
 
-/** Every option with its default applied. */
+/** Every option with its default applied. Durations in ms. */
 export interface ResolvedSharedFsOptions {
   readonly dir: string;
   readonly cluster: string;
@@ -68,15 +68,15 @@ export interface ResolvedSharedFsOptions {
   readonly heartbeatBindHost: string;
   readonly heartbeatHost: string;
   readonly heartbeatAdvertisePort: number | undefined;
-  readonly heartbeatIntervalMs: number;
+  readonly heartbeatInterval: number;
   /** Silence after which a member leaves the view: max(timeout, missed * interval). */
-  readonly silenceMs: number;
-  readonly checkIntervalMs: number;
-  readonly leaseMs: number;
-  readonly renewIntervalMs: number;
-  readonly leaseMarginMs: number;
-  readonly memberRefreshMs: number;
-  readonly memberStaleMs: number;
+  readonly silenceLimit: number;
+  readonly checkInterval: number;
+  readonly leaseDuration: number;
+  readonly renewInterval: number;
+  readonly leaseMargin: number;
+  readonly memberRefreshInterval: number;
+  readonly memberStaleAfter: number;
   readonly now: () => number;
 }
 
@@ -88,7 +88,7 @@ const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new ClusterConfigError(`sharedFs: ${name} must be a positive number, got ${value}`);
+  if (!Number.isFinite(value) || value <= 0) throw new BadArgumentsError(`sharedFs: ${name} must be a positive number, got ${value}`);
   return value;
 }
 
@@ -102,27 +102,27 @@ export function defaultHeartbeatHost(): string {
   return '127.0.0.1';
 }
 
-/** Validates `options` and fills in the defaults. */
+/** Validates `options` and fills in the defaults. Throws {@link BadArgumentsError} for options that cannot work. */
 export function resolveSharedFsOptions(options: SharedFsOptions): ResolvedSharedFsOptions {
-  if (typeof options.dir !== 'string' || options.dir === '') throw new ClusterConfigError('sharedFs: dir is required');
+  if (typeof options.dir !== 'string' || options.dir === '') throw new BadArgumentsError('sharedFs: dir is required');
   if (!CLUSTER_NAME.test(options.cluster)) {
-    throw new ClusterConfigError(`sharedFs: cluster name ${JSON.stringify(options.cluster)} must match ${CLUSTER_NAME}`);
+    throw new BadArgumentsError(`sharedFs: cluster name ${JSON.stringify(options.cluster)} must match ${CLUSTER_NAME}`);
   }
   const port = options.heartbeatPort ?? DEFAULT_HEARTBEAT_PORT;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ClusterConfigError(`sharedFs: bad heartbeatPort ${port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new BadArgumentsError(`sharedFs: bad heartbeatPort ${port}`);
   const advertise = options.heartbeatAdvertisePort;
   if (advertise !== undefined && (!Number.isInteger(advertise) || advertise <= 0 || advertise > 65535)) {
-    throw new ClusterConfigError(`sharedFs: bad heartbeatAdvertisePort ${advertise}`);
+    throw new BadArgumentsError(`sharedFs: bad heartbeatAdvertisePort ${advertise}`);
   }
-  const interval = positive('heartbeatIntervalMs', options.heartbeatIntervalMs, 500);
+  const interval = positive('heartbeatInterval', options.heartbeatInterval, 500);
   const missed = positive('missedHeartbeats', options.missedHeartbeats, 3);
-  const timeout = positive('heartbeatTimeoutMs', options.heartbeatTimeoutMs, missed * interval);
-  const silenceMs = Math.max(timeout, missed * interval);
-  const leaseMs = positive('leaseMs', options.leaseMs, 3000);
-  const leaseMarginMs = positive('leaseMarginMs', options.leaseMarginMs, leaseMs / 6);
-  const renewIntervalMs = leaseMs / 3;
-  if (renewIntervalMs >= leaseMs - leaseMarginMs) {
-    throw new ClusterConfigError(`sharedFs: leaseMarginMs (${leaseMarginMs}) must be under two thirds of leaseMs (${leaseMs})`);
+  const timeout = positive('heartbeatTimeout', options.heartbeatTimeout, missed * interval);
+  const silenceLimit = Math.max(timeout, missed * interval);
+  const leaseDuration = positive('leaseDuration', options.leaseDuration, 3000);
+  const leaseMargin = positive('leaseMargin', options.leaseMargin, leaseDuration / 6);
+  const renewInterval = leaseDuration / 3;
+  if (renewInterval >= leaseDuration - leaseMargin) {
+    throw new BadArgumentsError(`sharedFs: leaseMargin (${leaseMargin}) must be under two thirds of leaseDuration (${leaseDuration})`);
   }
   return {
     dir: options.dir,
@@ -131,14 +131,14 @@ export function resolveSharedFsOptions(options: SharedFsOptions): ResolvedShared
     heartbeatBindHost: options.heartbeatBindHost ?? '0.0.0.0',
     heartbeatHost: options.heartbeatHost ?? defaultHeartbeatHost(),
     heartbeatAdvertisePort: advertise,
-    heartbeatIntervalMs: interval,
-    silenceMs,
-    checkIntervalMs: positive('checkIntervalMs', options.checkIntervalMs, 250),
-    leaseMs,
-    renewIntervalMs,
-    leaseMarginMs,
-    memberRefreshMs: silenceMs,
-    memberStaleMs: positive('memberStaleMs', options.memberStaleMs, Math.max(4 * silenceMs, 2 * leaseMs)),
+    heartbeatInterval: interval,
+    silenceLimit,
+    checkInterval: positive('checkInterval', options.checkInterval, 250),
+    leaseDuration,
+    renewInterval,
+    leaseMargin,
+    memberRefreshInterval: silenceLimit,
+    memberStaleAfter: positive('memberStaleAfter', options.memberStaleAfter, Math.max(4 * silenceLimit, 2 * leaseDuration)),
     now: options.now ?? Date.now,
   };
 }

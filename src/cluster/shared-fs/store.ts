@@ -2,12 +2,13 @@
  * What the sharedFs backend keeps in the shared directory, and how it is
  * read and written. Layout under `<dir>/<cluster>/`:
  *
- * - `members/<name>.json`: one file per member, written only by that member
+ * - `members/<identifier>.json`: one file per member, written only by that member
  *   (atomically, {@link writeAtomic}) when it joins, when something in it
- *   changes, and at least every `memberRefreshMs`; deleted by the member on
- *   leave, or by any node once it is older than `memberStaleMs` (its writer
- *   is dead or cut off from the directory). `<name>` is the member name,
- *   URI-encoded. Content: {@link MemberRecord}.
+ *   changes, and at least every `memberRefreshInterval`; deleted by the
+ *   member on leave, or by any node once it is older than `memberStaleAfter`
+ *   (its writer is dead or cut off from the directory). `<identifier>` is
+ *   the member's identifier, URI-encoded. Content: {@link MemberRecord}
+ *   (the member as `{ identifier, address, version, data, joinedAt }`).
  * - `lease/<epoch>.json`: the primary lease, one file per tenure, `<epoch>`
  *   zero-padded to 16 digits. The highest epoch is the current lease. A
  *   tenure begins by creating the next epoch's file exclusively
@@ -15,7 +16,7 @@
  *   (renewal, release). The new holder deletes the older files; the highest
  *   is never deleted, so epochs never restart. Content: {@link LeaseRecord}.
  * - `.*.tmp`: temp files of writes in progress (or left by a crash; swept
- *   once older than `memberStaleMs`).
+ *   once older than `memberStaleAfter`).
  *
  * Nothing but {@link ensureClusterDirs} at start creates a directory: a
  * cluster directory that disappears (unmounted, renamed, deleted) makes
@@ -50,11 +51,11 @@ export interface MemberRecord {
   readonly member: ClusterMember;
   /** Where the member receives heartbeats. */
   readonly heartbeat: { readonly host: string; readonly port: number };
-  /** Random per process start: heartbeats of an earlier process with the same name are not counted. */
+  /** Random per process start: heartbeats of an earlier process with the same identifier are not counted. */
   readonly incarnation: string;
   /** Whether it runs for primary. */
   readonly candidate: boolean;
-  /** Names of the members it hears heartbeats from, as of `writtenAt`. */
+  /** Identifiers of the members it hears heartbeats from, as of `writtenAt`. */
   readonly hears: readonly string[];
   /** When the member wrote this, by its clock (epoch ms). */
   readonly writtenAt: number;
@@ -65,7 +66,7 @@ export interface LeaseRecord {
   readonly format: number;
   /** The tenure's fencing epoch (also in the file name, which wins). */
   readonly epoch: number;
-  /** The holder's member name ('' when unreadable). */
+  /** The holder's member identifier ('' when unreadable). */
   readonly holder: string;
   /** The holder's incarnation. */
   readonly incarnation: string;
@@ -96,8 +97,8 @@ export class ClusterStore {
     await mkdir(this.leaseDir, { recursive: true });
   }
 
-  memberPath(name: string): string {
-    return join(this.membersDir, `${encodeURIComponent(name)}.json`);
+  memberPath(identifier: string): string {
+    return join(this.membersDir, `${encodeURIComponent(identifier)}.json`);
   }
 
   leasePath(epoch: number): string {
@@ -105,13 +106,13 @@ export class ClusterStore {
   }
 
   async writeMember(record: MemberRecord): Promise<void> {
-    await writeAtomic(this.memberPath(record.member.name), JSON.stringify(record));
+    await writeAtomic(this.memberPath(record.member.identifier), JSON.stringify(record));
   }
 
   /** Deletes a member's file; true when it was there. */
-  async deleteMember(name: string): Promise<boolean> {
+  async deleteMember(identifier: string): Promise<boolean> {
     try {
-      await unlink(this.memberPath(name));
+      await unlink(this.memberPath(identifier));
       return true;
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return false;
@@ -120,10 +121,10 @@ export class ClusterStore {
   }
 
   /** One member's file, or null when it is absent or malformed. */
-  async readMember(name: string): Promise<MemberRecord | null> {
+  async readMember(identifier: string): Promise<MemberRecord | null> {
     try {
-      const record = parseMemberRecord(await readFile(this.memberPath(name)));
-      return record?.member.name === name ? record : null;
+      const record = parseMemberRecord(await readFile(this.memberPath(identifier)));
+      return record?.member.identifier === identifier ? record : null;
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return null;
       throw error;
@@ -131,7 +132,7 @@ export class ClusterStore {
   }
 
   /**
-   * Every readable member file, by member name. Malformed files are skipped
+   * Every readable member file, by member identifier. Malformed files are skipped
    * (a foreign or future-format file is not a member); a file deleted
    * between listing and reading is simply absent. Fails when the directory
    * cannot be listed.
@@ -155,7 +156,7 @@ export class ClusterStore {
           throw error;
         }
         const record = parseMemberRecord(text);
-        if (record !== null && `${encodeURIComponent(record.member.name)}.json` === entry) members.set(record.member.name, record);
+        if (record !== null && `${encodeURIComponent(record.member.identifier)}.json` === entry) members.set(record.member.identifier, record);
       }),
     );
     return { members, temps };
@@ -209,7 +210,7 @@ export class ClusterStore {
     await Promise.all(epochs.map((e) => unlink(this.leasePath(e)).catch(() => undefined)));
   }
 
-  /** Deletes temp files older than `maxAgeMs` (left by crashed writers; best effort). */
+  /** Deletes temp files last modified before `olderThan` (epoch ms; left by crashed writers; best effort). */
   async sweepTemps(paths: readonly string[], olderThan: number): Promise<void> {
     await Promise.all(
       paths.map(async (path) => {
@@ -240,14 +241,14 @@ export function parseMemberRecord(text: string): MemberRecord | null {
   const hb = v['heartbeat'];
   const hears = v['hears'];
   if (!isObject(m) || !isObject(hb) || !Array.isArray(hears)) return null;
-  if (typeof m['name'] !== 'string' || m['name'] === '' || typeof m['address'] !== 'string' || typeof m['version'] !== 'string') return null;
+  if (typeof m['identifier'] !== 'string' || m['identifier'] === '' || typeof m['address'] !== 'string' || typeof m['version'] !== 'string') return null;
   if (typeof m['joinedAt'] !== 'number' || !('data' in m)) return null;
   if (typeof hb['host'] !== 'string' || !Number.isInteger(hb['port'])) return null;
   if (typeof v['incarnation'] !== 'string' || typeof v['candidate'] !== 'boolean' || typeof v['writtenAt'] !== 'number') return null;
   if (!hears.every((h) => typeof h === 'string')) return null;
   return {
     format: STORE_FORMAT,
-    member: { name: m['name'], address: m['address'], version: m['version'], data: m['data'] as JsonValue, joinedAt: m['joinedAt'] },
+    member: { identifier: m['identifier'], address: m['address'], version: m['version'], data: m['data'] as JsonValue, joinedAt: m['joinedAt'] },
     heartbeat: { host: hb['host'], port: hb['port'] as number },
     incarnation: v['incarnation'],
     candidate: v['candidate'],
