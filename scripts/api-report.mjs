@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // The API reports under api/: one per entry point of package.json "exports",
-// made by API Extractor from the built declarations in dist/ (run
-// `npm run build` first). A new entry point in "exports" gets its report with
+// made by API Extractor (settings in api-extractor.json) from the built
+// declarations in dist/. A new entry point in "exports" gets its report with
 // no change here.
 //
-//   node scripts/api-report.mjs            check: fail when a report differs from dist/ (npm run api:check)
-//   node scripts/api-report.mjs --local    rewrite the reports from dist/ (npm run api)
+//   npm run api:check   build, then fail with a diff when dist/ differs from api/
+//   npm run api         build, then rewrite api/ from dist/
+//   (node scripts/api-report.mjs [--local] does the same on the dist/ there is)
 //
 // API Extractor analyses one entry point at a time, so a type that another
 // entry point of this package exports (recipes take the `Client` of herd-zk)
@@ -20,8 +21,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const reportFolder = join(root, 'api');
-// API Extractor writes here; the final reports of a check land in build/api/.
+// A check writes the reports it compared here, to read or copy.
 const workFolder = join(root, 'build', 'api');
+// API Extractor's own copy of each report (api-extractor.json says so).
 const extractorFolder = join(workFolder, 'extractor');
 const packageJsonPath = join(root, 'package.json');
 const pkg = JSON.parse(readFileSync(packageJsonPath, 'utf8'));
@@ -54,39 +56,14 @@ if (missing.length > 0) {
   process.exit(1);
 }
 
-const configFor = (entry) =>
-  ExtractorConfig.prepare({
-    // Where the config "came from", for API Extractor's messages: this script.
-    configObjectFullPath: fileURLToPath(import.meta.url),
-    packageJsonFullPath: packageJsonPath,
-    configObject: {
-      projectFolder: root,
-      mainEntryPointFilePath: entry.types,
-      compiler: { tsconfigFilePath: join(root, 'tsconfig.json') },
-      newlineKind: 'lf',
-      apiReport: {
-        enabled: true,
-        // API Extractor compares its fresh report with itself here (so it
-        // never writes api/): this script compares and writes api/.
-        reportFolder: extractorFolder,
-        reportTempFolder: extractorFolder,
-        reportFileName: entry.reportName,
-      },
-      docModel: { enabled: false },
-      dtsRollup: { enabled: false },
-      tsdocMetadata: { enabled: false },
-      messages: {
-        extractorMessageReporting: {
-          // Herd does not use @public/@beta/@alpha: everything exported is public.
-          'ae-missing-release-tag': { logLevel: 'none' },
-          // A type the public API uses but no entry point exports: written
-          // into the report as a "Warning: (ae-forgotten-export)" line, so a
-          // new leak shows up in review as a change of the report.
-          'ae-forgotten-export': { logLevel: 'none', addToApiReportFile: true },
-        },
-      },
-    },
-  });
+// api-extractor.json holds the settings; each entry point sets its own input and report name.
+const configFile = join(root, 'api-extractor.json');
+const configFor = (entry) => {
+  const configObject = ExtractorConfig.loadFile(configFile);
+  configObject.mainEntryPointFilePath = entry.types;
+  configObject.apiReport.reportFileName = entry.reportName;
+  return ExtractorConfig.prepare({ configObject, configObjectFullPath: configFile, packageJsonFullPath: packageJsonPath });
+};
 
 const configs = entryPoints.map(configFor);
 // One TypeScript program for all entry points: analysing it is most of the time.
@@ -107,24 +84,27 @@ const exportsOf = new Map(entryPoints.map((e) => [e, exportedNames(e)]));
 
 const FORGOTTEN = /^(\s*)\/\/ Warning: \(ae-forgotten-export\) The symbol "([^"]+)" needs to be exported by the entry point .*$/gm;
 
-/** Says which sibling entry point exports a "forgotten" type, matched by name. */
-function attributeSiblingExports(report, entry) {
-  return report.replace(FORGOTTEN, (line, indent, name) => {
-    const owner = entryPoints.find((other) => other !== entry && exportsOf.get(other).has(name));
-    return owner ? `${indent}// "${name}" is exported by ${owner.importName}` : line;
-  });
+/**
+ * The report as committed: titled with the entry point's import name (API
+ * Extractor titles every one with the package name), and a "forgotten" type
+ * that a sibling entry point exports says which one (matched by name).
+ */
+function finishReport(report, entry) {
+  return report
+    .replace(/^## API Report File for "[^"]*"/, `## API Report File for "${entry.importName}"`)
+    .replace(FORGOTTEN, (line, indent, name) => {
+      const owner = entryPoints.find((other) => other !== entry && exportsOf.get(other).has(name));
+      return owner ? `${indent}// "${name}" is exported by ${owner.importName}` : line;
+    });
 }
 
-// Everything API Extractor prints about the analysis counts: a check fails on
-// a warning, as API Extractor's own non-local run does.
-let problems = 0;
+// Only what needs attention is printed: warnings and errors.
 const messageCallback = (message) => {
-  if (message.logLevel === 'info' || message.logLevel === 'verbose') {
-    message.handled = true;
-  } else if (message.logLevel === 'warning' || message.logLevel === 'error') {
-    problems++;
-  }
+  if (message.logLevel === 'info' || message.logLevel === 'verbose') message.handled = true;
 };
+// Every warning counts: a check fails on one, as API Extractor's own
+// non-local run does.
+let problems = 0;
 
 const changed = [];
 mkdirSync(reportFolder, { recursive: true });
@@ -132,9 +112,9 @@ mkdirSync(extractorFolder, { recursive: true });
 for (const [i, config] of configs.entries()) {
   const entry = entryPoints[i];
   const result = Extractor.invoke(config, { localBuild: true, compilerState, messageCallback });
-  if (result.errorCount > 0) problems++;
+  problems += result.errorCount + result.warningCount;
   const fileName = `${entry.reportName}.api.md`;
-  const report = attributeSiblingExports(readFileSync(join(extractorFolder, fileName), 'utf8'), entry);
+  const report = finishReport(readFileSync(join(extractorFolder, fileName), 'utf8'), entry);
   const committedPath = join(reportFolder, fileName);
   const committed = existsSync(committedPath) ? readFileSync(committedPath, 'utf8').replace(/\r\n/g, '\n') : undefined;
   if (committed === report) continue;
