@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { repoRoot } from '../support/interop.js';
 
 /**
  * The layer check of docs/conventions.md section 8 (.dependency-cruiser.cjs,
@@ -13,17 +12,7 @@ import { describe, it } from 'node:test';
 
 // This file runs from build/test/architecture/; the config and fixtures are
 // read from the repository, not from the build.
-function findRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, '.dependency-cruiser.cjs'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('.dependency-cruiser.cjs not found above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-  return dir;
-}
-
-const root = findRoot();
+const root = repoRoot();
 const CONFIG = join(root, '.dependency-cruiser.cjs');
 const CLI = join(root, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
 const FIXTURES = join(root, 'test', 'architecture', 'fixtures');
