@@ -24,7 +24,7 @@ for (const name of args.names) {
   nodes.push(
     await joinCluster({
       cluster: args.cluster,
-      node: name,
+      identifier: name,
       version: args.version,
       backend: args.backend,
       onPrimary: ({ epoch }) => print('primary', { node: name, epoch }),
@@ -34,6 +34,6 @@ for (const name of args.names) {
 }
 
 process.stdin.on('end', () => {
-  void Promise.all(nodes.map((n) => n.stop(5000))).then(() => process.exit(0));
+  void Promise.all(nodes.map((n) => n.close({ timeout: 5000 }))).then(() => process.exit(0));
 });
 process.stdin.resume();

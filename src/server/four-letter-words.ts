@@ -1,6 +1,6 @@
 import { commandByWord, runFourLetterWord, type CommandArgs } from './admin/commands.js';
 import { NEED_MORE_BYTES, type ServerConnection } from './connection.js';
-import type { HerdServer } from './server.js';
+import type { ServerView } from './server-view.js';
 
 /**
  * Four-letter words on the client port, in ZooKeeper 3.8's text formats so
@@ -29,7 +29,7 @@ const TELNET_CLOSE = '\xff\xf4\xff\xfd';
 const TRACE_MASK_BYTES = 8;
 
 export class FourLetterWords {
-  constructor(private readonly server: HerdServer) {}
+  constructor(private readonly server: ServerView) {}
 
   /**
    * The answer to a four-letter word (or its promise), null when the bytes are

@@ -25,6 +25,7 @@ import { ChangeView } from './change-view.js';
 import { NEED_MORE_BYTES, ServerConnection, type ConnectionHost } from './connection.js';
 import { DataTree, type ApplyResult, type Trigger } from './data-tree.js';
 import { FourLetterWords } from './four-letter-words.js';
+import type { ServerView } from './server-view.js';
 import { AdminServer } from './admin/admin-server.js';
 import { DEFAULT_TRACE_MASK } from './admin/commands.js';
 import { ServerMetrics } from './admin/server-metrics.js';
@@ -64,7 +65,7 @@ export interface ServerStorage {
   snapshotter?: Snapshotter;
 }
 
-export class HerdServer implements ConnectionHost {
+export class HerdServer implements ConnectionHost, ServerView {
   readonly options: ResolvedServerOptions;
   readonly log: Logger;
   readonly tree: DataTree;

@@ -215,7 +215,7 @@ async function latchScenario(classes: string, target: Target): Promise<string[]>
       }),
     );
     const herdLatch = (client: Client, id: string): LeaderLatch => {
-      const latch = new LeaderLatch(client, path, { id });
+      const latch = new LeaderLatch(client, path, { identifier: id });
       latch.on('isLeader', () => terms.begin(id));
       latch.on('notLeader', () => terms.end(id));
       return latch;

@@ -50,7 +50,7 @@ import { EventEmitter } from 'node:events';
 import { createClient, op, isTransactionError, type Client, type StateChange } from '../../client/index.js';
 import { isTransientError } from '../../client/retry.js';
 import { InvalidStateError, NoNodeError, NodeExistsError, RuntimeInconsistencyError } from '../../errors.js';
-import { deleteIfExists, ensurePath, isSessionGone, retry, uuidHex } from '../../recipes/internal/index.js';
+import { deleteIfExists, ensurePath, isSessionGone, retryWhileConnected, uuidHex } from '../../recipes/internal/index.js';
 import type { ClusterBackend, ClusterBackendEvents, ClusterMember, ClusterView, JsonValue } from '../backend.js';
 import { BackendUnavailableError, DuplicateMemberError, NotMemberError } from '../errors.js';
 import { ClusterPaths, encodeMember, readRawState, type EpochRecord } from './layout.js';
@@ -173,7 +173,7 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
     this.self = { ...this.self, data };
     const self = this.self;
     await this.serial(async () => {
-      await retry(this.client, () => this.client.setData(this.paths.member(self.identifier), encodeMember(self)));
+      await retryWhileConnected(this.client, () => this.client.setData(this.paths.member(self.identifier), encodeMember(self)));
     });
   }
 
@@ -213,7 +213,7 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
   private async ensureChroot(): Promise<void> {
     const chroot = this.client.chroot;
     if (this.connectionString === undefined || chroot === undefined || chroot === '/') return;
-    if ((await retry(this.client, () => this.client.exists('/'))) !== null) return;
+    if ((await retryWhileConnected(this.client, () => this.client.exists('/'))) !== null) return;
     const hosts = this.connectionString.slice(0, this.connectionString.indexOf('/'));
     const root = createClient(hosts, { sessionTimeout: DEFAULT_SESSION_TIMEOUT });
     try {
@@ -230,12 +230,12 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
     await ensurePath(this.client, this.paths.members);
     await ensurePath(this.client, this.paths.primary);
     try {
-      await retry(this.client, () => this.client.create(this.paths.epoch));
+      await retryWhileConnected(this.client, () => this.client.create(this.paths.epoch));
     } catch (error) {
       if (!(error instanceof NodeExistsError)) throw error;
     }
     await this.createMember();
-    await retry(this.client, () => this.client.addWatch(this.paths.root, 'persistentRecursive', this.onWatch));
+    await retryWhileConnected(this.client, () => this.client.addWatch(this.paths.root, 'persistentRecursive', this.onWatch));
     this.sessionId = session;
     this.contender = undefined;
     this.contenderPrefix = `${uuidHex()}-`;
@@ -253,10 +253,10 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
         return;
       } catch (error) {
         if (error instanceof NodeExistsError) {
-          const stat = await retry(this.client, () => this.client.exists(path));
+          const stat = await retryWhileConnected(this.client, () => this.client.exists(path));
           if (stat === null) continue;
           if (stat.ephemeralOwner === this.client.sessionId) {
-            await retry(this.client, () => this.client.setData(path, encodeMember(self)));
+            await retryWhileConnected(this.client, () => this.client.setData(path, encodeMember(self)));
             return;
           }
           throw new DuplicateMemberError(`cluster ${this.paths.cluster}: a live member is already named ${JSON.stringify(self.identifier)}`, { path });
@@ -271,7 +271,7 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
     let look = false;
     for (;;) {
       if (look) {
-        const children = (await retry(this.client, () => this.client.getChildren(this.paths.primary))) as string[];
+        const children = (await retryWhileConnected(this.client, () => this.client.getChildren(this.paths.primary))) as string[];
         const found = children.find((c) => c.startsWith(this.contenderPrefix));
         if (found !== undefined) return found;
       }

@@ -30,7 +30,7 @@
 import type { Client } from '../../client/index.js';
 import { joinPath } from '../../base/path.js';
 import { NoNodeError } from '../../errors.js';
-import { retry } from '../../recipes/internal/index.js';
+import { retryWhileConnected } from '../../recipes/internal/index.js';
 import { byIdentifier, type ClusterMember, type ClusterView, type JsonValue, type PrimaryInfo } from '../backend.js';
 
 /** What `/<cluster>/epoch` holds: who began the current tenure, with which contender node. */
@@ -131,7 +131,7 @@ export interface RawClusterState {
 
 async function childrenOrEmpty(client: Client, path: string): Promise<string[]> {
   try {
-    return (await retry(client, () => client.getChildren(path))) as string[];
+    return (await retryWhileConnected(client, () => client.getChildren(path))) as string[];
   } catch (error) {
     if (error instanceof NoNodeError) return [];
     throw error;
@@ -143,14 +143,14 @@ export async function readRawState(client: Client, paths: ClusterPaths): Promise
   const [names, contenders, epoch] = await Promise.all([
     childrenOrEmpty(client, paths.members),
     childrenOrEmpty(client, paths.primary),
-    retry(client, () => client.getData(paths.epoch)).catch((error: unknown) => {
+    retryWhileConnected(client, () => client.getData(paths.epoch)).catch((error: unknown) => {
       if (error instanceof NoNodeError) return undefined;
       throw error;
     }),
   ]);
   const read = await Promise.all(
     names.map((name) =>
-      retry(client, () => client.getData(paths.member(name))).then(
+      retryWhileConnected(client, () => client.getData(paths.member(name))).then(
         ({ data }) => parseMember(data, name),
         (error: unknown) => {
           if (error instanceof NoNodeError) return undefined;

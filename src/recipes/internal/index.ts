@@ -17,18 +17,3 @@ export { Wakeup, checkWaitOptions, sessionEndedError, waitForWake, type WakeOpti
 export { SessionGuard, type HoldOptions } from './session-guard.js';
 export { holdOf, runHeld, type AcquireOptions, type Held, type Holder } from './holder.js';
 
-import { isTransientError } from '../../client/retry.js';
-import { retryWhileConnected } from './retry.js';
-
-/**
- * @deprecated Renamed {@link retryWhileConnected} (the public `retry` of
- * src/client/retry.ts is a different, bounded policy). Kept until
- * src/cluster imports the new name.
- */
-export const retry = retryWhileConnected;
-
-/**
- * @deprecated Use `isTransientError` from src/client/retry.ts, the one
- * definition of a retryable failure. Kept until src/cluster imports it.
- */
-export const isConnectionLoss = isTransientError;

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { HerdServer } from '../server.js';
+import type { ServerView } from '../server-view.js';
 import { COMMANDS, runCommand } from './commands.js';
 import { toJson } from './json.js';
 import type { PrometheusExporter } from './prometheus.js';
@@ -26,7 +26,7 @@ export class AdminServer {
   private readonly exporter: PrometheusExporter;
 
   private constructor(
-    private readonly server: HerdServer,
+    private readonly server: ServerView,
     exporter: PrometheusExporter,
   ) {
     this.exporter = exporter;
@@ -39,7 +39,7 @@ export class AdminServer {
     });
   }
 
-  static async start(server: HerdServer, port: number, host: string): Promise<AdminServer> {
+  static async start(server: ServerView, port: number, host: string): Promise<AdminServer> {
     const { PrometheusExporter } = await import('./prometheus.js');
     const admin = new AdminServer(server, new PrometheusExporter(server));
     await new Promise<void>((resolve, reject) => {

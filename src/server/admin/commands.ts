@@ -3,7 +3,7 @@ import { hostname, arch, release, type as osType, tmpdir, userInfo, homedir } fr
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import type { ServerConnection } from '../connection.js';
-import type { HerdServer } from '../server.js';
+import type { ServerView } from '../server-view.js';
 import type { JsonValue } from './json.js';
 
 /**
@@ -42,9 +42,9 @@ export interface AdminCommand {
   /** The four-letter word, when it has one. */
   readonly word?: string;
   /** `args`: the query parameters of the HTTP request, or what a four-letter word carries after the word (stmk's mask). */
-  run(server: HerdServer, args: CommandArgs): JsonObject | Promise<JsonObject>;
+  run(server: ServerView, args: CommandArgs): JsonObject | Promise<JsonObject>;
   /** The four-letter word's answer, rendered from {@link run}'s object. */
-  text?(data: JsonObject, server: HerdServer): string;
+  text?(data: JsonObject, server: ServerView): string;
 }
 
 // ---- shared figures -----------------------------------------------------------------
@@ -59,7 +59,7 @@ function javaDouble(n: number): string {
 }
 
 /** Requests received and not yet answered, all connections. */
-export function outstandingRequests(server: HerdServer): number {
+export function outstandingRequests(server: ServerView): number {
   if ('outstandingRequests' in server && typeof server.outstandingRequests === 'number') return server.outstandingRequests;
   let n = 0;
   for (const conn of server.allConnections()) n += Math.max(0, conn.outstanding);
@@ -91,13 +91,13 @@ async function dirSize(dir: string | undefined): Promise<number> {
   return total;
 }
 
-let approxCache: { server: WeakRef<HerdServer>; zxid: bigint; at: number; size: number } | null = null;
+let approxCache: { server: WeakRef<ServerView>; zxid: bigint; at: number; size: number } | null = null;
 
 /**
  * zk_approximate_data_size. It walks the tree, so on a large tree (100,000
  * nodes or more) that is being written to, it is recomputed at most every 5 s.
  */
-export function approximateDataSize(server: HerdServer): number {
+export function approximateDataSize(server: ServerView): number {
   const now = Date.now();
   const c = approxCache;
   if (c && c.server.deref() === server) {
@@ -122,12 +122,12 @@ async function fileDescriptors(): Promise<{ open: number; max: number } | undefi
   }
 }
 
-function sessionTimeout(server: HerdServer, conn: ServerConnection): number {
+function sessionTimeout(server: ServerView, conn: ServerConnection): number {
   return server.sessions.get(conn.sessionId)?.timeout ?? 0;
 }
 
 /** ServerCnxn.getConnectionInfo. */
-function connectionInfo(server: HerdServer, conn: ServerConnection, brief: boolean): JsonObject {
+function connectionInfo(server: ServerView, conn: ServerConnection, brief: boolean): JsonObject {
   const info: JsonObject = {
     remote_socket_address: `${conn.remoteAddress}:${conn.remotePort}`,
     interest_ops: interestOps(conn),
@@ -176,7 +176,7 @@ function connectionLine(info: JsonObject, brief: boolean): string {
   return line + ')';
 }
 
-function connections(server: HerdServer, brief: boolean): JsonObject {
+function connections(server: ServerView, brief: boolean): JsonObject {
   const plain: JsonValue[] = [];
   const secure: JsonValue[] = [];
   for (const conn of server.allConnections()) (isSecure(conn) ? secure : plain).push(connectionInfo(server, conn, brief));
@@ -193,7 +193,7 @@ function allConnectionLines(data: JsonObject, brief: boolean): string {
 
 // ---- the commands ---------------------------------------------------------------------
 
-async function serverStats(server: HerdServer): Promise<JsonObject> {
+async function serverStats(server: ServerView): Promise<JsonObject> {
   const m = server.metrics;
   const dataDirSize = await dirSize(server.options.dataDir);
   return {
@@ -334,13 +334,13 @@ const mntr: AdminCommand = {
 };
 
 /** Socket bytes read, closed connections included. */
-export function bytesReceived(server: HerdServer): number {
+export function bytesReceived(server: ServerView): number {
   let n = server.metrics.closedBytesReceived;
   for (const conn of server.allConnections()) n += conn.socket.bytesRead;
   return n;
 }
 
-export function bytesSent(server: HerdServer): number {
+export function bytesSent(server: ServerView): number {
   let n = server.metrics.closedBytesSent;
   for (const conn of server.allConnections()) n += conn.socket.bytesWritten;
   return n;
@@ -373,12 +373,12 @@ const srst: AdminCommand = {
   text: () => 'Server stats reset.\n',
 };
 
-function maxClientConnections(server: HerdServer): number {
+function maxClientConnections(server: ServerView): number {
   const o = server.options as { maxClientConnections?: number };
   return o.maxClientConnections ?? 0;
 }
 
-function securePort(server: HerdServer): number {
+function securePort(server: ServerView): number {
   return 'securePort' in server && typeof server.securePort === 'number' ? server.securePort : -1;
 }
 
@@ -645,7 +645,7 @@ export function commandByWord(word: string): AdminCommand | undefined {
 }
 
 /** Runs a command for the HTTP admin server: its object plus "command" (primary name) and "error", as ZooKeeper's CommandResponse. */
-export async function runCommand(server: HerdServer, name: string, args: CommandArgs = NO_ARGS): Promise<JsonObject> {
+export async function runCommand(server: ServerView, name: string, args: CommandArgs = NO_ARGS): Promise<JsonObject> {
   const command = commandByName(name);
   if (!command) return { command: name, error: `Unknown command: ${name}` };
   try {
@@ -658,7 +658,7 @@ export async function runCommand(server: HerdServer, name: string, args: Command
 }
 
 /** Runs a command and renders its four-letter-word text. */
-export async function runFourLetterWord(server: HerdServer, command: AdminCommand, args: CommandArgs = NO_ARGS): Promise<string> {
+export async function runFourLetterWord(server: ServerView, command: AdminCommand, args: CommandArgs = NO_ARGS): Promise<string> {
   const data = await command.run(server, args);
   return command.text ? command.text(data, server) : '';
 }

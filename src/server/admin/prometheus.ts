@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { HerdServer } from '../server.js';
+import type { ServerView } from '../server-view.js';
 import { approximateDataSize, bytesReceived, bytesSent, outstandingRequests } from './commands.js';
 import { opName } from './server-metrics.js';
 
@@ -27,7 +27,7 @@ const FSYNC_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02
 export class PrometheusExporter {
   readonly registry = new Registry();
 
-  constructor(private readonly server: HerdServer) {
+  constructor(private readonly server: ServerView) {
     const registers = [this.registry];
     const gauge = (name: string, help: string, read: () => number) =>
       new Gauge({
