@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Heartbeat } from '../../src/client/heartbeat.js';
-import { FakeClock } from './fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 
 function setup(): { clock: FakeClock; hb: Heartbeat; pings: number[]; timeouts: number[] } {
   const clock = new FakeClock();

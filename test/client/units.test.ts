@@ -15,7 +15,7 @@ import {
   OperationTimeoutError,
   RequestTimeoutError,
 } from '../../src/errors.js';
-import { FakeClock } from './fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 
 describe('parseConnectionString', () => {
   it('parses hosts, ports and the default port', () => {

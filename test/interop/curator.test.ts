@@ -239,7 +239,7 @@ async function latchScenario(classes: string, target: Target): Promise<string[]>
     assert.equal(h1.hasLeadership || h2.hasLeadership, false, 'no Herd latch leads while java-1 does');
 
     await command(j1!, 'close');
-    assert.ok(await h1.await({ timeout: 30_000 }), 'herd-1 leads after java-1 closed');
+    await h1.await({ timeout: 30_000 }); // herd-1 leads after java-1 closed (a TimeoutError otherwise)
     await sameLeader('herd-1');
 
     await h1.close();
@@ -248,7 +248,7 @@ async function latchScenario(classes: string, target: Target): Promise<string[]>
     await sameLeader('java-2');
 
     await command(j2!, 'close');
-    assert.ok(await h2.await({ timeout: 30_000 }), 'herd-2 leads after java-2 closed');
+    await h2.await({ timeout: 30_000 }); // herd-2 leads after java-2 closed (a TimeoutError otherwise)
     assert.equal(await h2.leader(), 'herd-2');
 
     // A leader that dies: its node goes with its session, and the next in line (Herd) leads.
@@ -262,7 +262,7 @@ async function latchScenario(classes: string, target: Target): Promise<string[]>
     assert.equal(await javaLeader(j3!), 'java-3', 'leader as Curator sees it');
     terms.killed('java-3', Date.now());
     await j3!.kill();
-    assert.ok(await h3.await({ timeout: 30_000 }), 'herd-3 leads once the killed leader\'s session expired');
+    await h3.await({ timeout: 30_000 }); // herd-3 leads once the killed leader's session expired (a TimeoutError otherwise)
     assert.equal(await h3.leader(), 'herd-3');
     await h3.close();
     terms.assertNoOverlap();

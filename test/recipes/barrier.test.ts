@@ -1,7 +1,7 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { BadArgumentsError, Barrier, CancelledError, ClientClosedError, DoubleBarrier, Lock, SessionLostError, TimeoutError } from '../../src/recipes/index.js';
-import { FakeClock } from '../client/fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { connect, forEachTarget, sleep, uniquePath, waitFor } from './harness.js';
 
 forEachTarget('Barrier', (target) => {

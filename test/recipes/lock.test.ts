@@ -2,7 +2,7 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { CancelledError, InvalidStateError, Lock, ReadLock, SessionLostError, TimeoutError, WriteLock } from '../../src/recipes/index.js';
-import { FakeClock } from '../client/fake-clock.js';
+import { FakeClock } from '../support/fake-clock.js';
 import { HolderChecker, connect, forEachTarget, loseNextCreate, loseNextCreateReplyOnWire, sleep, uniquePath, waitFor } from './harness.js';
 
 const NODE = /^[0-9a-f]{32}__lock__\d{10}$/;
