@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { joinCluster, type ClusterNode, type ClusterView } from '../../src/cluster/index.js';
 import { TestingServer } from '../../src/testing/testing-server.js';
-import { waitFor } from '../recipes/harness.js';
+import { waitFor } from '../support/targets.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 const run = (args: string[]) => promisify(execFile)(process.execPath, [CLI, ...args], { timeout: 30_000 });
