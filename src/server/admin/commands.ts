@@ -58,14 +58,6 @@ function javaDouble(n: number): string {
   return Number.isInteger(n) ? n.toFixed(1) : String(n);
 }
 
-/** Requests received and not yet answered, all connections. */
-export function outstandingRequests(server: ServerView): number {
-  if ('outstandingRequests' in server && typeof server.outstandingRequests === 'number') return server.outstandingRequests;
-  let n = 0;
-  for (const conn of server.allConnections()) n += Math.max(0, conn.outstanding);
-  return n;
-}
-
 function isSecure(conn: ServerConnection): boolean {
   return 'encrypted' in conn.socket && conn.socket.encrypted === true;
 }
@@ -209,7 +201,7 @@ async function serverStats(server: ServerView): Promise<JsonObject> {
       provider_null: false,
       server_state: 'standalone',
       last_processed_zxid: server.tree.lastZxid,
-      outstanding_requests: outstandingRequests(server),
+      outstanding_requests: server.outstandingRequests,
       avg_latency: m.latency.avg,
       max_latency: m.latency.maxMs,
       min_latency: m.latency.minMs,
@@ -299,7 +291,7 @@ const mntr: AdminCommand = {
       ephemerals_count: server.tree.ephemeralCount(),
       num_alive_connections: server.connectionCount,
       avg_latency: m.latency.avg,
-      outstanding_requests: outstandingRequests(server),
+      outstanding_requests: server.outstandingRequests,
       znode_count: server.tree.nodeCount,
       global_sessions: server.sessions.size,
       non_mtls_remote_conn_count: 0,
@@ -374,12 +366,11 @@ const srst: AdminCommand = {
 };
 
 function maxClientConnections(server: ServerView): number {
-  const o = server.options as { maxClientConnections?: number };
-  return o.maxClientConnections ?? 0;
+  return server.options.maxClientConnections;
 }
 
 function securePort(server: ServerView): number {
-  return 'securePort' in server && typeof server.securePort === 'number' ? server.securePort : -1;
+  return server.securePort ?? -1;
 }
 
 const conf: AdminCommand = {

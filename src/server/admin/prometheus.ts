@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ServerView } from '../server-view.js';
-import { approximateDataSize, bytesReceived, bytesSent, outstandingRequests } from './commands.js';
+import { approximateDataSize, bytesReceived, bytesSent } from './commands.js';
 import { opName } from './server-metrics.js';
 
 /**
@@ -44,7 +44,7 @@ export class PrometheusExporter {
     gauge('approximate_data_size', 'Sum of path lengths and data sizes in bytes (recomputed at most every 5 s)', () => approximateDataSize(server));
     gauge('global_sessions', 'Number of live sessions', () => server.sessions.size);
     gauge('num_alive_connections', 'Number of open client connections', () => server.connectionCount);
-    gauge('outstanding_requests', 'Requests received and not yet answered', () => outstandingRequests(server));
+    gauge('outstanding_requests', 'Requests received and not yet answered', () => server.outstandingRequests);
     gauge('packets_received', 'Packets received since start or the last srst', () => server.metrics.packetsReceived);
     gauge('packets_sent', 'Packets sent since start or the last srst', () => server.metrics.packetsSent);
     gauge('last_processed_zxid', 'Zxid of the last transaction applied', () => Number(server.tree.lastZxid));
