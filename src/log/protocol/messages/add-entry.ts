@@ -1,0 +1,59 @@
+/**
+ * ADD_ENTRY (kind 1): store one entry, answered after it is fsynced.
+ *
+ * ```
+ * request  long segmentId, long entryId, long timestamp, long lastAddConfirmed,
+ *          bool recovery, buffer data
+ * reply    long segmentId, long entryId
+ * ```
+ * `recovery` marks an add from a recovery (re-replicating or closing a
+ * segment), which a fenced segment still accepts; a normal add to a fenced
+ * segment is answered FENCED.
+ */
+import type { Codec } from '../../../jute/writer.js';
+import { readData, readLong } from './fields.js';
+import type { LogEntry } from './entry.js';
+import type { Message } from './message.js';
+
+export interface AddEntryRequest extends LogEntry {
+  /** An add from a recovery: accepted by a fenced segment. */
+  readonly recovery: boolean;
+}
+
+export interface AddEntryReply {
+  readonly segmentId: number;
+  readonly entryId: number;
+}
+
+export const AddEntryRequestCodec: Codec<AddEntryRequest> = {
+  write(w, v) {
+    w.longNumber(v.segmentId).longNumber(v.entryId).longNumber(v.timestamp).longNumber(v.lastAddConfirmed).bool(v.recovery).buffer(v.data);
+  },
+  read(r) {
+    return {
+      segmentId: readLong(r, 'segmentId', 0),
+      entryId: readLong(r, 'entryId', 0),
+      timestamp: readLong(r, 'timestamp', 0),
+      lastAddConfirmed: readLong(r, 'lastAddConfirmed', -1),
+      recovery: r.bool(),
+      data: readData(r, 'data'),
+    };
+  },
+};
+
+export const AddEntryReplyCodec: Codec<AddEntryReply> = {
+  write(w, v) {
+    w.longNumber(v.segmentId).longNumber(v.entryId);
+  },
+  read(r) {
+    return { segmentId: readLong(r, 'segmentId', 0), entryId: readLong(r, 'entryId', 0) };
+  },
+};
+
+export const AddEntry: Message<AddEntryRequest, AddEntryReply> = {
+  kind: 1,
+  name: 'ADD_ENTRY',
+  request: AddEntryRequestCodec,
+  reply: AddEntryReplyCodec,
+  streamed: false,
+};
