@@ -1,7 +1,10 @@
 /**
  * Errors of the log layer (docs/conventions.md, section 1). Each extends
- * {@link HerdError} with a stable `code`. The storage-node protocol carries
- * the first group as reply status codes (src/log/protocol/status.ts maps
+ * {@link HerdError} with a stable `code`. The storage layer's own errors
+ * (src/log/storage/errors.ts: SegmentFencedError, CorruptEntryError, ...)
+ * are re-exported here, so this file is the list of everything the log
+ * throws. The storage-node protocol carries request failures as reply
+ * status codes named after these codes (src/log/protocol/status.ts maps
  * status <-> class in one table), so a caller sees the same class whether
  * the failure happened in its own process or on a node.
  *
@@ -11,7 +14,15 @@
  */
 import { HerdError, type HerdErrorOptions } from '../errors.js';
 
-export { BadArgumentsError, ClientClosedError, HerdError, TimeoutError } from '../errors.js';
+export { BadArgumentsError, ClientClosedError, HerdError, InvalidStateError, TimeoutError } from '../errors.js';
+export {
+  CorruptEntryError,
+  CorruptStorageError,
+  DiskFullError,
+  EntryConflictError,
+  SegmentFencedError,
+  StorageFailedError,
+} from './storage/errors.js';
 
 /** The entry (or the whole segment) is not stored on this node. */
 export class NoEntryError extends HerdError {
@@ -19,28 +30,6 @@ export class NoEntryError extends HerdError {
   declare readonly code: 'NO_ENTRY';
   constructor(message: string, options: HerdErrorOptions = {}) {
     super('NO_ENTRY', message, options);
-  }
-}
-
-/**
- * The segment is fenced on this node: a recovery (or a new writer) took it
- * over, so a normal add from its old writer is refused. The old writer must
- * stop writing this segment.
- */
-export class SegmentFencedError extends HerdError {
-  override name = 'SegmentFencedError';
-  declare readonly code: 'FENCED';
-  constructor(message: string, options: HerdErrorOptions = {}) {
-    super('FENCED', message, options);
-  }
-}
-
-/** The node's copy of the entry failed its CRC check: it is never served; read another replica. */
-export class CorruptEntryError extends HerdError {
-  override name = 'CorruptEntryError';
-  declare readonly code: 'CORRUPT';
-  constructor(message: string, options: HerdErrorOptions = {}) {
-    super('CORRUPT', message, options);
   }
 }
 
@@ -76,14 +65,15 @@ export class UnsupportedVersionError extends HerdError {
 }
 
 /**
- * The node's storage failed the request (an I/O error, a full disk). Nothing
- * was acknowledged; the same request may succeed later or on another node.
+ * The node failed a request for a reason that has no status of its own
+ * (an unexpected error in the node): the message says what. Nothing was
+ * acknowledged.
  */
-export class NodeStorageError extends HerdError {
-  override name = 'NodeStorageError';
-  declare readonly code: 'NODE_STORAGE';
+export class NodeError extends HerdError {
+  override name = 'NodeError';
+  declare readonly code: 'NODE_ERROR';
   constructor(message: string, options: HerdErrorOptions = {}) {
-    super('NODE_STORAGE', message, options);
+    super('NODE_ERROR', message, options);
   }
 }
 

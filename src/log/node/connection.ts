@@ -33,13 +33,17 @@ export class NodeConnection {
   private inFlight = 0;
   private readingPaused = false;
   private isOpen = true;
+  private ending = false;
   private idleWaiters: (() => void)[] = [];
+  private readonly closedPromise: Promise<void>;
+  private markClosed!: () => void;
 
   constructor(
     private readonly socket: Socket,
     private readonly host: ConnectionHost,
   ) {
     this.decoder = new FrameDecoder(host.maxFrameSize);
+    this.closedPromise = new Promise((resolve) => (this.markClosed = resolve));
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.updateReading());
@@ -77,7 +81,7 @@ export class NodeConnection {
 
   /** Appends reply frames (written by `fill` into the tick's buffer); sent at the end of the tick. */
   write(fill: (w: JuteWriter) => void): void {
-    if (!this.isOpen) return;
+    if (!this.isOpen || this.ending) return;
     fill(this.out);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -104,10 +108,18 @@ export class NodeConnection {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Ends the connection after the replies written so far. */
+  /** Ends the connection after the replies written so far; later replies are dropped. */
   end(): void {
+    if (this.ending) return;
     this.flush();
+    this.ending = true;
+    this.socket.pause();
     this.socket.end();
+  }
+
+  /** Resolves once the socket has closed. */
+  whenClosed(): Promise<void> {
+    return this.closedPromise;
   }
 
   /** Closes at once. */
@@ -128,13 +140,13 @@ export class NodeConnection {
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.out.offset === 0 || !this.isOpen) return;
+    if (this.out.offset === 0 || !this.isOpen || this.ending) return;
     this.socket.write(this.out.take());
     this.updateReading();
   }
 
   private updateReading(): void {
-    if (!this.isOpen) return;
+    if (!this.isOpen || this.ending) return;
     const pause = this.inFlight >= this.host.maxInFlight || this.socket.writableNeedDrain;
     if (pause === this.readingPaused) return;
     this.readingPaused = pause;
@@ -145,6 +157,7 @@ export class NodeConnection {
   private onClose(): void {
     if (!this.isOpen) return;
     this.isOpen = false;
+    this.markClosed();
     for (const wake of this.idleWaiters.splice(0)) wake();
     this.host.closed(this);
   }

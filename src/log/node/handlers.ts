@@ -3,8 +3,10 @@
  * (./decode.ts), carries each out on the node's storage, and passes the
  * outcome to the reply stage (its {@link Exchange}). One table maps each
  * message kind to its handler. A handler that throws is answered with the
- * status of its error (SegmentFencedError -> FENCED, CorruptEntryError ->
- * CORRUPT, anything else NODE_STORAGE; src/log/protocol/status.ts).
+ * status named after its error's code (SegmentFencedError ->
+ * SEGMENT_FENCED, CorruptEntryError -> CORRUPT_ENTRY, DiskFullError ->
+ * DISK_FULL, ...; anything unexpected NODE_ERROR, and logged;
+ * src/log/protocol/status.ts).
  *
  * Requests of one connection run concurrently: an add waits for its fsync
  * (the storage layer's group commit) while later requests proceed, and
@@ -114,7 +116,7 @@ export function storageStage(ctx: HandlerContext): (request: DecodedRequest, exc
       const status = statusOfError(error);
       const text = error instanceof Error ? error.message : String(error);
       const what = `${message.name} ${handler.where(body)}: ${text}`;
-      if (status === Status.NODE_STORAGE) ctx.log(`request failed: ${what}`);
+      if (status === Status.NODE_ERROR || status === Status.STORAGE_FAILED || status === Status.DISK_FULL) ctx.log(`request failed: ${what}`);
       exchange.fail(status, what);
     });
   };

@@ -8,7 +8,7 @@
  * ```
  * `recovery` marks an add from a recovery (re-replicating or closing a
  * segment), which a fenced segment still accepts; a normal add to a fenced
- * segment is answered FENCED.
+ * segment is answered SEGMENT_FENCED.
  */
 import type { Codec } from '../../../jute/writer.js';
 import { readData, readLong } from './fields.js';

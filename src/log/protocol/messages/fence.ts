@@ -1,6 +1,6 @@
 /**
  * FENCE (kind 4): fence a segment on this node (durably, before the reply):
- * from then on, normal adds to it are answered FENCED; recovery adds still
+ * from then on, normal adds to it are answered SEGMENT_FENCED; recovery adds still
  * land. Fencing a segment the node has never seen fences it too, so an old
  * writer's first add cannot arrive late and succeed.
  *

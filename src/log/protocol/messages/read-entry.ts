@@ -4,7 +4,7 @@
  * ```
  * request  long segmentId, long entryId, bool fence
  * reply    the entry (./entry.ts); NO_ENTRY when this node does not have it,
- *          CORRUPT when its copy fails the CRC check
+ *          CORRUPT_ENTRY when its copy fails the CRC check
  * ```
  * `fence` makes it a recovery read: the node fences the segment (durably)
  * before reading, so no normal add from the old writer can land after the

@@ -10,7 +10,7 @@
  * ```
  * Bounds mean what they mean to the storage layer's `readRange` (entry and
  * time bounds inclusive). Every reply carries a batch of entries; the last
- * has `done` set (and may be empty). An error reply (CORRUPT, say) ends the
+ * has `done` set (and may be empty). An error reply (CORRUPT_ENTRY, say) ends the
  * stream too, after the entries already sent.
  */
 import type { Codec } from '../../../jute/writer.js';
