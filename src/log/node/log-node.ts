@@ -103,8 +103,11 @@ export async function startLogNode(options: LogNodeOptions): Promise<LogNodeHand
     closing = true;
     await registration?.close().catch(() => {});
     if (ownsClient) await client?.close().catch(() => {});
-    await new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
+    // server.close() stops accepting at once but calls back only when every
+    // connection has ended, which only the drain does: wait for it after.
+    const stopped = new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
     await drain(connections, resolved.closeTimeout);
+    await stopped;
     await storage.close();
   };
 
