@@ -13,6 +13,8 @@ export const LOG_NODE_USAGE = `Options for log-node:
                           or the hostname when listening on every address)
   --max-frame-size <bytes>  largest request accepted (default 16778240)
   --max-entry-size <bytes>  largest entry accepted (default 5242880)
+  --session-timeout <ms>  coordination session timeout: how long after the node
+                          dies its registration disappears (default 10000)
 `;
 
 /** `herd log-node [options]`: prints the node's address and instance id, runs until SIGINT or SIGTERM. */
@@ -27,10 +29,12 @@ export async function runLogNodeCommand(rest: string[]): Promise<void> {
       'advertised-host': { type: 'string' },
       'max-frame-size': { type: 'string' },
       'max-entry-size': { type: 'string' },
+      'session-timeout': { type: 'string' },
     },
   });
   if (values.coordination === undefined) throw new Error('log-node needs --coordination <host:port>');
   if (values['data-dir'] === undefined) throw new Error('log-node needs --data-dir <dir>');
+  const sessionTimeout = intOption('session-timeout', values['session-timeout'], 1);
   const log = (message: string): void => {
     process.stderr.write(`herd log-node: ${message}\n`);
   };
@@ -42,6 +46,7 @@ export async function runLogNodeCommand(rest: string[]): Promise<void> {
     ...(values['advertised-host'] !== undefined ? { advertisedHost: values['advertised-host'] } : {}),
     ...optional('maxFrameSize', intOption('max-frame-size', values['max-frame-size'], 1)),
     ...optional('maxEntrySize', intOption('max-entry-size', values['max-entry-size'], 0)),
+    ...(sessionTimeout !== undefined ? { clientOptions: { sessionTimeout } } : {}),
     logger: log,
   });
   process.stdout.write(`herd log-node: serving ${node.address} as instance ${node.instanceId}\n`);

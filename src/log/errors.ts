@@ -111,3 +111,55 @@ export class LogProtocolError extends HerdError {
     super('PROTOCOL_ERROR', message, options);
   }
 }
+
+/**
+ * A storage node refused to start because its address's cookie
+ * (`/herd/log/cookies/<host>:<port>`) names another instance while this
+ * data directory holds entries, or cannot be read: the data directory
+ * belongs to another node (moved or copied), or the address to a node
+ * whose data this one does not have. Taking the address over would let
+ * readers trust the wrong copy (BookKeeper's cookie check). An empty data
+ * directory (a wiped node) takes the address over instead. If the instance
+ * the cookie names is retired for good, delete the cookie and start again.
+ */
+export class CookieMismatchError extends HerdError {
+  override name = 'CookieMismatchError';
+  declare readonly code: 'COOKIE_MISMATCH';
+  /**
+   * @param path the cookie's path in the coordination store (also `err.path`)
+   * @param cookieInstanceId the instance id the cookie names; undefined when it cannot be read
+   * @param instanceId this node's instance id
+   */
+  constructor(
+    path: string,
+    readonly cookieInstanceId: string | undefined,
+    readonly instanceId: string,
+    message: string,
+  ) {
+    super('COOKIE_MISMATCH', message, { path });
+  }
+}
+
+/**
+ * A storage node refused to start because its instance id is registered
+ * by a live node at another address: the same data directory (or a copy
+ * of it) is already serving. A previous run at the same address is
+ * replaced at once; one at another address (say, started with `port: 0`)
+ * is only gone once its session expires, after the session timeout.
+ */
+export class InstanceInUseError extends HerdError {
+  override name = 'InstanceInUseError';
+  declare readonly code: 'INSTANCE_IN_USE';
+  constructor(
+    /** This node's instance id. */
+    readonly instanceId: string,
+    /** `host:port` of the live registration. */
+    readonly registeredAddress: string,
+  ) {
+    super(
+      'INSTANCE_IN_USE',
+      `log node instance ${instanceId} is already registered by a live node at ${registeredAddress}: ` +
+        `its data directory is in use there (or copied); if that node is dead, start again once its session has expired`,
+    );
+  }
+}

@@ -55,8 +55,11 @@ export interface LogNodeHandle extends AsyncDisposable {
  * Starts a storage node: opens the storage in `dataDir`, listens, connects
  * to the coordination service and registers; resolves once it is
  * registered and serving. Throws BadArgumentsError for invalid options,
- * and whatever opening the storage, listening or registering throws (the
- * node is closed again first).
+ * CookieMismatchError when the address's cookie names another instance and
+ * this data directory holds entries (or the cookie cannot be read),
+ * InstanceInUseError when this instance is registered by a live node at
+ * another address, and whatever opening the storage, listening or
+ * registering throws (the node is closed again first).
  */
 export async function startLogNode(options: LogNodeOptions): Promise<LogNodeHandle> {
   const resolved = resolveOptions(options);
@@ -120,7 +123,8 @@ export async function startLogNode(options: LogNodeOptions): Promise<LogNodeHand
         ? createClient(options.coordination, { sessionTimeout: 10_000, reconnectOnExpiry: true, ...options.clientOptions })
         : options.coordination;
     if (client.state !== 'connected') await client.connect();
-    registration = new NodeRegistration(client, { instanceId: storage.instanceId, host, port, version: PROTOCOL_VERSION, startedAt }, log);
+    const empty = storage.stats().segments === 0;
+    registration = new NodeRegistration(client, { instanceId: storage.instanceId, host, port, version: PROTOCOL_VERSION, startedAt }, empty, log);
     await registration.start();
     let closed: Promise<void> | undefined;
     const close = (): Promise<void> => (closed ??= shutdown());

@@ -18,19 +18,27 @@
  * The cookie (BookKeeper's, designed against #4812): a node whose data
  * directory was wiped and that comes back at the same address must never
  * be taken for the old one, whose entries it no longer has. At start the
- * node reads its address's cookie; if it names another instance id, the
- * node logs that it replaces that instance and writes its own id
- * (compare-and-set on the cookie's version). The old instance's segments
- * are then under-replicated: the auditor (not built yet) will copy them
- * from the other replicas; until then nothing repairs them.
+ * node reads its address's cookie:
+ * - it names this instance, or there is none: the node (re)writes it;
+ * - it names another instance and this data directory is empty (a wiped
+ *   node): the node logs that it replaces that instance and writes its own
+ *   id (compare-and-set on the cookie's version). The old instance's
+ *   segments are then under-replicated: the auditor (not built yet) will
+ *   copy them from the other replicas; until then nothing repairs them;
+ * - it names another instance and this data directory holds entries (a
+ *   data directory moved or copied from another node), or it cannot be
+ *   read: the node refuses to start (CookieMismatchError).
  *
  * Failure handling:
  * - Connection loss during a create: the ephemeral node is recognised by
  *   its ephemeral owner (our session) and its data rewritten.
- * - A node for our instance id owned by another session: the previous run
- *   of this node, killed before its session expired (the data directory
- *   can only be open in one process). It is deleted and ours created, so a
- *   quick restart does not wait a session timeout.
+ * - A node for our instance id owned by another session, at our address:
+ *   the previous run of this node, killed before its session expired (the
+ *   address can only be bound by one process). It is deleted and ours
+ *   created, so a quick restart does not wait a session timeout. At
+ *   another address: the same instance is serving elsewhere (a copied data
+ *   directory, or a previous run on another port whose session has not
+ *   expired yet): the node refuses to start (InstanceInUseError).
  * - Session expired: the ephemeral node is gone. With a client the node
  *   created (reconnectOnExpiry) a new session starts; once it is connected
  *   the node registers again.
@@ -40,6 +48,7 @@
 import type { Client } from '../../client/index.js';
 import { joinPath } from '../../base/path.js';
 import { BadVersionError, NodeExistsError, NoNodeError } from '../../errors.js';
+import { CookieMismatchError, InstanceInUseError } from '../errors.js';
 import { deleteIfExists, ensurePath, isConnectionLoss, isSessionGone, retry } from '../../recipes/internal/index.js';
 
 /** The log layer's root in the coordination store. */
@@ -90,6 +99,8 @@ export class NodeRegistration {
   constructor(
     private readonly client: Client,
     private readonly record: NodeRecord,
+    /** True when the data directory holds no segment: it may take over an address whose cookie names another instance. */
+    private readonly empty: boolean,
     private readonly log: (message: string) => void,
   ) {}
 
@@ -138,6 +149,18 @@ export class NodeRegistration {
         const { data: old, stat } = await retry(this.client, () => this.client.getData(path));
         const previous = parseCookie(old);
         if (previous === instanceId) return;
+        if (previous === undefined && old !== null && old.length > 0) {
+          throw new CookieMismatchError(path, undefined, instanceId, `log node ${host}:${port}: the cookie at ${path} cannot be read; refusing to start (delete it if the address is free)`);
+        }
+        if (previous !== undefined && !this.empty) {
+          throw new CookieMismatchError(
+            path,
+            previous,
+            instanceId,
+            `log node ${host}:${port}: the cookie at ${path} names instance ${previous}, but this data directory is instance ${instanceId} and holds entries ` +
+              `(moved or copied from another node?); refusing to start. If instance ${previous} is retired for good, delete the cookie`,
+          );
+        }
         await retry(this.client, () => this.client.setData(path, data, stat.version));
         this.replaced = previous;
         this.log(
@@ -180,6 +203,9 @@ export class NodeRegistration {
             await retry(this.client, () => this.client.setData(path, data));
             break;
           }
+          const other = await this.registeredAddress(path);
+          if (other === null) continue;
+          if (other !== `${this.record.host}:${this.record.port}`) throw new InstanceInUseError(this.record.instanceId, other);
           this.log(`instance ${this.record.instanceId} is still registered by an earlier session (a previous run): replacing it`);
           try {
             await deleteIfExists(this.client, path, stat.version);
@@ -192,6 +218,19 @@ export class NodeRegistration {
       }
     }
     this.registeredSession = session;
+  }
+
+  /** `host:port` of the registration at `path`; null when it is gone, `(unreadable)` when its data is not a NodeRecord. */
+  private async registeredAddress(path: string): Promise<string | null> {
+    try {
+      const { data } = await retry(this.client, () => this.client.getData(path));
+      const record = JSON.parse(data?.toString('utf8') ?? '') as Partial<NodeRecord>;
+      return typeof record.host === 'string' && typeof record.port === 'number' ? `${record.host}:${record.port}` : '(unreadable)';
+    } catch (error) {
+      if (error instanceof NoNodeError) return null;
+      if (error instanceof SyntaxError) return '(unreadable)';
+      throw error;
+    }
   }
 }
 

@@ -14,20 +14,13 @@ import {
   NodeDisconnectedError,
   SegmentFencedError,
   TimeoutError,
-  type LogEntry,
 } from '../../../src/log/index.js';
 import { cookiePath, nodePath } from '../../../src/log/node/registration.js';
 import { Messages, Status } from '../../../src/log/protocol/index.js';
 import { connect, forEachTarget, waitFor } from '../../support/targets.js';
-import { entry, RawConnection, rawFrame, removeDirs, startTestNode, tempDir } from './support.js';
+import { collect, entry, RawConnection, rawFrame, removeDirs, startTestNode, tempDir } from './support.js';
 
 after(removeDirs);
-
-async function collect(iterable: AsyncIterable<LogEntry>): Promise<LogEntry[]> {
-  const out: LogEntry[] = [];
-  for await (const e of iterable) out.push(e);
-  return out;
-}
 
 forEachTarget('log node', (target) => {
   it('adds, reads by position, streams ranges by entry and time, and answers INFO and READ_LAST_ENTRY', async () => {
@@ -193,6 +186,7 @@ forEachTarget('log node', (target) => {
       assert.equal(byId.get(12)?.header.status, Status.BAD_REQUEST);
       assert.match(byId.get(12)!.message!, /unknown message kind 99/);
       assert.equal(byId.get(13)?.header.status, Status.TOO_LARGE);
+      assert.match(byId.get(13)!.message!, /ADD_ENTRY request of 5016 bytes is larger than the node's maxFrameSize of 4096 bytes/);
       assert.equal(byId.get(14)?.header.status, Status.UNSUPPORTED_VERSION);
       assert.equal(byId.get(0)?.header.status, Status.BAD_REQUEST);
       assert.equal(byId.get(15)?.header.status, Status.BAD_REQUEST);
@@ -202,7 +196,10 @@ forEachTarget('log node', (target) => {
       assert.equal(byId.get(17)?.header.status, Status.OK);
       assert.equal(replies.length, 8);
       // The node client sees the same as typed errors.
-      await assert.rejects(c.addEntry({ ...entry(2, 1), data: Buffer.alloc(5000) }), FrameTooLargeError);
+      await assert.rejects(
+        c.addEntry({ ...entry(2, 1), data: Buffer.alloc(5000) }),
+        (e: unknown) => e instanceof FrameTooLargeError && e.code === 'TOO_LARGE' && e.message.includes(node.address) && /maxFrameSize of 4096/.test(e.message),
+      );
       await assert.rejects(c.addEntry({ ...entry(2, 1), timestamp: 0 }), (e: unknown) => e instanceof BadRequestError && /timestamp/.test(e.message));
       await c.addEntry(entry(2, 1));
       assert.equal((await other.readEntry(2, 1)).data.toString(), 'entry 2/1');

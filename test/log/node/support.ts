@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JuteReader } from '../../../src/jute/reader.js';
 import { JuteWriter } from '../../../src/jute/writer.js';
-import { startLogNode, type LogNodeHandle, type LogNodeOptions } from '../../../src/log/index.js';
+import { startLogNode, type LogEntry, type LogNodeHandle, type LogNodeOptions } from '../../../src/log/index.js';
 import { ErrorBodyCodec, FrameDecoder, PROTOCOL_VERSION, readHeader, type FrameHeader } from '../../../src/log/protocol/index.js';
 
 const dirs: string[] = [];
@@ -110,4 +110,11 @@ export class RawConnection {
 /** An entry's fields for a test. */
 export function entry(segmentId: number, entryId: number, text = `entry ${segmentId}/${entryId}`, timestamp = 1_700_000_000_000 + entryId) {
   return { segmentId, entryId, timestamp, lastAddConfirmed: entryId - 1, data: Buffer.from(text) };
+}
+
+/** Every entry of a stream, in order. */
+export async function collect(iterable: AsyncIterable<LogEntry>): Promise<LogEntry[]> {
+  const out: LogEntry[] = [];
+  for await (const e of iterable) out.push(e);
+  return out;
 }
