@@ -94,16 +94,22 @@ async function readRange(req: ReadRangeRequest, ex: Exchange, { storage }: Handl
   const range = Object.fromEntries(Object.entries(bounds).filter(([, v]) => v !== undefined));
   let batch: LogEntry[] = [];
   let bytes = 0;
-  for await (const entry of storage.readRange(segmentId, range)) {
-    if (batch.length > 0 && bytes + entry.data.length > RANGE_REPLY_BYTES) {
-      ex.part(Messages.ReadRange.reply, { entries: batch, done: false });
-      batch = [];
-      bytes = 0;
-      await ex.writable();
-      if (!ex.open) return;
+  try {
+    for await (const entry of storage.readRange(segmentId, range)) {
+      if (batch.length > 0 && bytes + entry.data.length > RANGE_REPLY_BYTES) {
+        ex.part(Messages.ReadRange.reply, { entries: batch, done: false });
+        batch = [];
+        bytes = 0;
+        await ex.writable();
+        if (!ex.open) return;
+      }
+      batch.push(entry);
+      bytes += entry.data.length;
     }
-    batch.push(entry);
-    bytes += entry.data.length;
+  } catch (error) {
+    // The entries read before a failure (a corrupt copy) are good: they go out before the error reply ends the stream.
+    if (batch.length > 0) ex.part(Messages.ReadRange.reply, { entries: batch, done: false });
+    throw error;
   }
   ex.ok(Messages.ReadRange.reply, { entries: batch, done: true });
 }
