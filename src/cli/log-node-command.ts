@@ -13,6 +13,13 @@ export const LOG_NODE_USAGE = `Options for log-node:
                           or the hostname when listening on every address)
   --max-frame-size <bytes>  largest request accepted (default 16778240)
   --max-entry-size <bytes>  largest entry accepted (default 5242880)
+  --max-in-flight <n>     unanswered requests per connection before the node
+                          stops reading from it (default 1000)
+  --max-batch-delay <ms>  group commit: longest an add waits to share an fsync (default 2)
+  --max-batch-bytes <bytes>  group commit: bytes that make a batch be written at once
+                          (default 524288)
+  --close-timeout <ms>    on SIGINT/SIGTERM, how long requests in progress may take
+                          to finish (default 5000)
   --session-timeout <ms>  coordination session timeout: how long after the node
                           dies its registration disappears (default 10000)
 `;
@@ -29,6 +36,10 @@ export async function runLogNodeCommand(rest: string[]): Promise<void> {
       'advertised-host': { type: 'string' },
       'max-frame-size': { type: 'string' },
       'max-entry-size': { type: 'string' },
+      'max-in-flight': { type: 'string' },
+      'max-batch-delay': { type: 'string' },
+      'max-batch-bytes': { type: 'string' },
+      'close-timeout': { type: 'string' },
       'session-timeout': { type: 'string' },
     },
   });
@@ -46,6 +57,10 @@ export async function runLogNodeCommand(rest: string[]): Promise<void> {
     ...(values['advertised-host'] !== undefined ? { advertisedHost: values['advertised-host'] } : {}),
     ...optional('maxFrameSize', intOption('max-frame-size', values['max-frame-size'], 1)),
     ...optional('maxEntrySize', intOption('max-entry-size', values['max-entry-size'], 0)),
+    ...optional('maxInFlight', intOption('max-in-flight', values['max-in-flight'], 1)),
+    ...optional('maxBatchDelay', intOption('max-batch-delay', values['max-batch-delay'], 0)),
+    ...optional('maxBatchBytes', intOption('max-batch-bytes', values['max-batch-bytes'], 1)),
+    ...optional('closeTimeout', intOption('close-timeout', values['close-timeout'], 0)),
     ...(sessionTimeout !== undefined ? { clientOptions: { sessionTimeout } } : {}),
     logger: log,
   });
