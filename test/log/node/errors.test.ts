@@ -71,4 +71,17 @@ forEachTarget('log node errors', (target) => {
     await c.addEntry(entries[1]!, { recovery: true });
     assert.deepEqual(await collect(c.readRange(8)), entries);
   });
+
+  it(
+    'an add far beyond the segment\'s last entry is a typed refusal, not a node failure',
+    { todo: 'storage: Segment.grow (src/log/storage/segment.ts) sizes dense arrays to the entry id, so one add with entryId 2^48 fails with a RangeError (NODE_ERROR) and one with 10^8 allocates gigabytes; found by fuzz.test.ts' },
+    async () => {
+      await using node = await startTestNode(target().connectionString, await tempDir());
+      await using c = await connectLogNode(node.address);
+      await c.addEntry(entry(3, 0));
+      const far = { ...entry(3, 2 ** 48), timestamp: entry(3, 1).timestamp };
+      await assert.rejects(c.addEntry(far), (e: unknown) => e instanceof HerdError && e.code === 'BAD_REQUEST');
+      assert.deepEqual(await c.readEntry(3, 0), entry(3, 0));
+    },
+  );
 }, { concurrency: false });

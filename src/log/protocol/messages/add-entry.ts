@@ -2,8 +2,8 @@
  * ADD_ENTRY (kind 1): store one entry, answered after it is fsynced.
  *
  * ```
- * request  long segmentId, long entryId, long timestamp, long lastAddConfirmed,
- *          bool recovery, buffer data
+ * request  bool recovery, then the entry (./entry.ts): long segmentId,
+ *          long entryId, long timestamp, long lastAddConfirmed, buffer data
  * reply    long segmentId, long entryId
  * ```
  * `recovery` marks an add from a recovery (re-replicating or closing a
@@ -11,8 +11,8 @@
  * segment is answered SEGMENT_FENCED.
  */
 import type { Codec } from '../../../jute/writer.js';
-import { readData, readLong } from './fields.js';
-import type { LogEntry } from './entry.js';
+import { readLong } from './fields.js';
+import { LogEntryCodec, type LogEntry } from './entry.js';
 import type { Message } from './message.js';
 
 export interface AddEntryRequest extends LogEntry {
@@ -27,17 +27,12 @@ export interface AddEntryReply {
 
 export const AddEntryRequestCodec: Codec<AddEntryRequest> = {
   write(w, v) {
-    w.longNumber(v.segmentId).longNumber(v.entryId).longNumber(v.timestamp).longNumber(v.lastAddConfirmed).bool(v.recovery).buffer(v.data);
+    w.bool(v.recovery);
+    LogEntryCodec.write(w, v);
   },
   read(r) {
-    return {
-      segmentId: readLong(r, 'segmentId', 0),
-      entryId: readLong(r, 'entryId', 0),
-      timestamp: readLong(r, 'timestamp', 0),
-      lastAddConfirmed: readLong(r, 'lastAddConfirmed', -1),
-      recovery: r.bool(),
-      data: readData(r, 'data'),
-    };
+    const recovery = r.bool();
+    return { recovery, ...LogEntryCodec.read(r) };
   },
 };
 
