@@ -1,0 +1,129 @@
+/**
+ * The storage stage. It consumes typed requests from the decode stage
+ * (./decode.ts), carries each out on the node's storage, and passes the
+ * outcome to the reply stage (its {@link Exchange}). One table maps each
+ * message kind to its handler. A handler that throws is answered with the
+ * status named after its error's code (SegmentFencedError ->
+ * SEGMENT_FENCED, CorruptEntryError -> CORRUPT_ENTRY, DiskFullError ->
+ * DISK_FULL, ...; anything unexpected NODE_ERROR, and logged;
+ * src/log/protocol/status.ts).
+ *
+ * Requests of one connection run concurrently: an add waits for its fsync
+ * (the storage layer's group commit) while later requests proceed, and
+ * replies go out as they finish, each with its request id. Adds to one
+ * segment reach the storage layer in arrival order.
+ */
+import { Messages } from '../protocol/kinds.js';
+import type { LogEntry } from '../protocol/messages/entry.js';
+import type { Message } from '../protocol/messages/message.js';
+import type { ReadRangeRequest } from '../protocol/messages/read-range.js';
+import { Status, statusOfError } from '../protocol/status.js';
+import type { InfoReply } from '../protocol/messages/info.js';
+import type { DecodedRequest } from './decode.js';
+import type { Exchange } from './reply.js';
+
+/** What the handlers use of the node's storage (NodeStorage, src/log/storage). */
+export interface NodeStore {
+  addEntry(entry: LogEntry, options?: { recovery?: boolean }): Promise<void>;
+  fence(segmentId: number): Promise<{ lastEntryId: number; lastAddConfirmed: number }>;
+  readEntry(segmentId: number, entryId: number): Promise<LogEntry | undefined>;
+  readRange(segmentId: number, range: { fromEntry?: number; toEntry?: number; fromTime?: number; toTime?: number; limit?: number }): AsyncIterable<LogEntry>;
+  lastEntry(segmentId: number): { entryId: number; lastAddConfirmed: number; timestamp: number } | undefined;
+}
+
+/** What every handler may use. */
+export interface HandlerContext {
+  readonly storage: NodeStore;
+  info(): InfoReply;
+  /** A failure no status explains to the client in full (an I/O error): for the operator. */
+  log(message: string): void;
+}
+
+/**
+ * Entry bytes per READ_RANGE reply: a batch closes before it would pass
+ * this (an entry larger than it goes alone), so a reply stays within the
+ * frame size a request may have.
+ */
+export const RANGE_REPLY_BYTES = 1024 * 1024;
+
+interface Route {
+  run(body: unknown, exchange: Exchange, ctx: HandlerContext): Promise<void>;
+  where(body: unknown): string;
+}
+
+function route<Req, Rep>(
+  message: Message<Req, Rep>,
+  where: (req: Req) => string,
+  run: (req: Req, exchange: Exchange, ctx: HandlerContext) => Promise<void>,
+): [number, Route] {
+  return [message.kind, { run: run as Route['run'], where: where as Route['where'] }];
+}
+
+const inSegment = (req: { segmentId: number }): string => `segment ${req.segmentId}`;
+const atEntry = (req: { segmentId: number; entryId: number }): string => `segment ${req.segmentId} entry ${req.entryId}`;
+
+const ROUTES: ReadonlyMap<number, Route> = new Map([
+  route(Messages.AddEntry, atEntry, async (req, ex, { storage }) => {
+    const { recovery, ...entry } = req;
+    await storage.addEntry(entry, { recovery });
+    ex.ok(Messages.AddEntry.reply, { segmentId: req.segmentId, entryId: req.entryId });
+  }),
+  route(Messages.ReadEntry, atEntry, async (req, ex, { storage }) => {
+    if (req.fence) await storage.fence(req.segmentId);
+    const entry = await storage.readEntry(req.segmentId, req.entryId);
+    if (entry === undefined) ex.fail(Status.NO_ENTRY, `segment ${req.segmentId} entry ${req.entryId} is not on this node`);
+    else ex.ok(Messages.ReadEntry.reply, entry);
+  }),
+  route(Messages.ReadRange, inSegment, readRange),
+  route(Messages.Fence, inSegment, async (req, ex, { storage }) => {
+    ex.ok(Messages.Fence.reply, await storage.fence(req.segmentId));
+  }),
+  route(Messages.ReadLastEntry, inSegment, async (req, ex, { storage }) => {
+    const last = storage.lastEntry(req.segmentId);
+    if (last === undefined) ex.fail(Status.NO_ENTRY, `segment ${req.segmentId} has no entries on this node`);
+    else ex.ok(Messages.ReadLastEntry.reply, last);
+  }),
+  route(Messages.Info, () => 'node', async (_req, ex, ctx) => {
+    ex.ok(Messages.Info.reply, ctx.info());
+  }),
+]);
+
+/** Streams the range in batches of at most {@link RANGE_REPLY_BYTES}, waiting for the socket between batches. */
+async function readRange(req: ReadRangeRequest, ex: Exchange, { storage }: HandlerContext): Promise<void> {
+  const { segmentId, ...bounds } = req;
+  const range = Object.fromEntries(Object.entries(bounds).filter(([, v]) => v !== undefined));
+  let batch: LogEntry[] = [];
+  let bytes = 0;
+  try {
+    for await (const entry of storage.readRange(segmentId, range)) {
+      if (batch.length > 0 && bytes + entry.data.length > RANGE_REPLY_BYTES) {
+        ex.part(Messages.ReadRange.reply, { entries: batch, done: false });
+        batch = [];
+        bytes = 0;
+        await ex.writable();
+        if (!ex.open) return;
+      }
+      batch.push(entry);
+      bytes += entry.data.length;
+    }
+  } catch (error) {
+    // The entries read before a failure (a corrupt copy) are good: they go out before the error reply ends the stream.
+    if (batch.length > 0) ex.part(Messages.ReadRange.reply, { entries: batch, done: false });
+    throw error;
+  }
+  ex.ok(Messages.ReadRange.reply, { entries: batch, done: true });
+}
+
+/** The storage stage as the decode stage calls it. */
+export function storageStage(ctx: HandlerContext): (request: DecodedRequest, exchange: Exchange) => void {
+  return ({ message, body }, exchange) => {
+    const handler = ROUTES.get(message.kind)!;
+    handler.run(body, exchange, ctx).catch((error: unknown) => {
+      const status = statusOfError(error);
+      const text = error instanceof Error ? error.message : String(error);
+      const what = `${message.name} ${handler.where(body)}: ${text}`;
+      if (status === Status.NODE_ERROR || status === Status.STORAGE_FAILED || status === Status.DISK_FULL) ctx.log(`request failed: ${what}`);
+      exchange.fail(status, what);
+    });
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * A storage node of the Herd log (BookKeeper's bookie): it stores segment
+ * entries on local disk (src/log/storage), serves them over the node
+ * protocol (src/log/protocol), and registers itself in the coordination
+ * store (./registration.ts).
+ *
+ * ```ts
+ * await using node = await startLogNode({ coordination: 'localhost:2181', dataDir: './log-node-1', port: 0 });
+ * console.log(node.address, node.instanceId);
+ * ```
+ *
+ * A request flows one way through four stages, wired in {@link startLogNode}
+ * and nowhere else:
+ *
+ *   network (./connection.ts: socket -> frames)
+ *   -> decode (./decode.ts: frame -> typed request, or a BAD_REQUEST /
+ *      TOO_LARGE / UNSUPPORTED_VERSION reply)
+ *   -> storage (./handlers.ts: request -> NodeStorage call; an add is
+ *      answered after its fsync)
+ *   -> reply (./reply.ts: outcome -> reply frame, written by the network
+ *      stage once per tick).
+ *
+ * Closing: the registration goes first (writers stop picking this node),
+ * then the listener; new requests are answered NODE_CLOSING, those in
+ * progress get up to `closeTimeout` ms to finish, then connections and
+ * storage close.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { createClient, type Client } from '../../client/index.js';
+import { NodeStorage } from '../storage/index.js';
+import { PROTOCOL_VERSION } from '../protocol/frame.js';
+import { NodeConnection } from './connection.js';
+import { decodeStage } from './decode.js';
+import { storageStage, type NodeStore } from './handlers.js';
+import { publishedHost, resolveOptions, type LogNodeOptions } from './options.js';
+import { NodeRegistration } from './registration.js';
+
+/** A running storage node: what {@link startLogNode} resolves to. */
+export interface LogNodeHandle extends AsyncDisposable {
+  /** The node's identity: kept in its data directory; a wiped directory gets a new one. */
+  readonly instanceId: string;
+  /** The published host (see `advertisedHost`). */
+  readonly host: string;
+  /** The port it listens on (the chosen one when `port` was 0). */
+  readonly port: number;
+  /** `host:port`: what a node client connects to. */
+  readonly address: string;
+  /** The instance id this node replaced at its address (its cookie named another one): that instance's data is not here. */
+  readonly replacedInstanceId: string | undefined;
+  /** Deregisters, stops serving, and closes the storage. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a storage node: opens the storage in `dataDir`, listens, connects
+ * to the coordination service and registers; resolves once it is
+ * registered and serving. Throws BadArgumentsError for invalid options,
+ * CookieMismatchError when the address's cookie names another instance and
+ * this data directory holds entries (or the cookie cannot be read),
+ * InstanceInUseError when this instance is registered by a live node at
+ * another address, and whatever opening the storage, listening or
+ * registering throws (the node is closed again first).
+ */
+export async function startLogNode(options: LogNodeOptions): Promise<LogNodeHandle> {
+  const resolved = resolveOptions(options);
+  const log = resolved.logger;
+  const startedAt = Date.now();
+  const storage = await NodeStorage.open({
+    dataDir: options.dataDir,
+    logger: log,
+    ...(options.clock !== undefined ? { clock: options.clock } : {}),
+    ...(options.fsync !== undefined ? { fsync: options.fsync } : {}),
+    ...(options.maxBatchDelay !== undefined ? { maxBatchDelay: options.maxBatchDelay } : {}),
+    ...(options.maxBatchBytes !== undefined ? { maxBatchBytes: options.maxBatchBytes } : {}),
+    ...(options.maxEntrySize !== undefined ? { maxEntrySize: options.maxEntrySize } : {}),
+  });
+  const store: NodeStore = storage;
+  let closing = false;
+  const connections = new Set<NodeConnection>();
+
+  // The pipeline: network -> decode -> storage -> reply.
+  const execute = storageStage({
+    storage: store,
+    log,
+    info: () => {
+      const stats = storage.stats();
+      return { instanceId: storage.instanceId, protocolVersion: PROTOCOL_VERSION, startedAt, bytesStored: stats.bytesStored, segments: stats.segments };
+    },
+  });
+  const decode = decodeStage({ maxFrameSize: resolved.maxFrameSize, closing: () => closing, next: execute });
+  const server = createServer((socket: Socket) => {
+    const conn = new NodeConnection(socket, {
+      maxFrameSize: resolved.maxFrameSize,
+      maxInFlight: resolved.maxInFlight,
+      frame: decode,
+      closed: (c) => connections.delete(c),
+      log,
+    });
+    connections.add(conn);
+  });
+
+  let client: Client | undefined;
+  let registration: NodeRegistration | undefined;
+  const ownsClient = typeof options.coordination === 'string';
+  const shutdown = async (): Promise<void> => {
+    closing = true;
+    await registration?.close().catch(() => {});
+    if (ownsClient) await client?.close().catch(() => {});
+    // server.close() stops accepting at once but calls back only when every
+    // connection has ended, which only the drain does: wait for it after.
+    const stopped = new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
+    await drain(connections, resolved.closeTimeout);
+    await stopped;
+    await storage.close();
+  };
+
+  try {
+    await listen(server, resolved.port, resolved.host);
+    const port = (server.address() as { port: number }).port;
+    const host = publishedHost(resolved);
+    client =
+      typeof options.coordination === 'string'
+        ? createClient(options.coordination, { sessionTimeout: 10_000, reconnectOnExpiry: true, ...options.clientOptions })
+        : options.coordination;
+    if (client.state !== 'connected') await client.connect();
+    const empty = storage.stats().segments === 0;
+    registration = new NodeRegistration(client, { instanceId: storage.instanceId, host, port, version: PROTOCOL_VERSION, startedAt }, empty, log);
+    await registration.start();
+    let closed: Promise<void> | undefined;
+    const close = (): Promise<void> => (closed ??= shutdown());
+    return {
+      instanceId: storage.instanceId,
+      host,
+      port,
+      address: `${host}:${port}`,
+      replacedInstanceId: registration.replaced,
+      close,
+      [Symbol.asyncDispose]: close,
+    };
+  } catch (error) {
+    await shutdown().catch(() => {});
+    throw error;
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Waits until every connection has answered what it was asked (at most
+ * `timeout` ms), ends them, and gives them a moment to flush before they
+ * are cut.
+ */
+async function drain(connections: ReadonlySet<NodeConnection>, timeout: number): Promise<void> {
+  const all = [...connections];
+  await within(timeout, Promise.all(all.map((c) => c.idle())));
+  for (const conn of all) conn.end();
+  await within(1000, Promise.all(all.map((c) => c.whenClosed())));
+  for (const conn of all) conn.destroy();
+}
+
+/** Waits for `promise`, or `ms` milliseconds, whichever is first. */
+async function within(ms: number, promise: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([promise, elapsed]);
+  clearTimeout(timer);
+}

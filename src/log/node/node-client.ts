@@ -1,0 +1,454 @@
+/**
+ * A client of one storage node: what the log's writer and readers use to
+ * talk to the nodes of an ensemble.
+ *
+ * ```ts
+ * await using node = await connectLogNode('10.0.0.5:3181', { timeout: 5000 });
+ * await node.addEntry({ segmentId: 7, entryId: 0, timestamp: Date.now(), lastAddConfirmed: -1, data });
+ * for await (const e of node.readRange(7, { fromTime, toTime })) ...
+ * ```
+ *
+ * One connection, many requests in flight: each request gets an id, its
+ * reply is matched by that id (replies may come in any order), and
+ * requests written in one tick go out as one socket write.
+ *
+ * Failure handling, each in one place:
+ * - A reply with a status other than OK rejects with the error class of
+ *   that status (NoEntryError, SegmentFencedError, ...; src/log/protocol/status.ts).
+ * - Timeouts come from one periodic sweep over the pending requests
+ *   (BookKeeper's monitorPendingAddOps), not a timer per request: a
+ *   request unanswered for `timeout` ms rejects with TimeoutError; its
+ *   late reply is dropped. A streamed read's clock restarts with each reply.
+ * - The connection drops (or the node breaks the protocol): {@link failAll}
+ *   rejects every pending request with NodeDisconnectedError (or
+ *   LogProtocolError), and every later call rejects the same way. The
+ *   client does not reconnect: connect again. An add pending at that
+ *   moment may or may not be stored.
+ *
+ * Limits: a streamed read cannot be cancelled on the node; breaking out of
+ * the loop drops the rest of its replies as they arrive.
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import { systemClock, type Clock } from '../../base/clock.js';
+import { BadArgumentsError, ClientClosedError, HerdError, TimeoutError } from '../../errors.js';
+import { JuteDecodeError } from '../../jute/decode-error.js';
+import { JuteReader } from '../../jute/reader.js';
+import { JuteWriter } from '../../jute/writer.js';
+import { BadRequestError, LogProtocolError, NodeDisconnectedError } from '../errors.js';
+import { DEFAULT_MAX_FRAME_SIZE, ErrorBodyCodec, PROTOCOL_VERSION, readHeader, writeFrame, type FrameHeader } from '../protocol/frame.js';
+import { FrameDecoder, type FrameEvent } from '../protocol/frame-decoder.js';
+import { Messages } from '../protocol/kinds.js';
+import type { LogEntry } from '../protocol/messages/entry.js';
+import type { FenceReply } from '../protocol/messages/fence.js';
+import { expectEnd } from '../protocol/messages/fields.js';
+import type { InfoReply } from '../protocol/messages/info.js';
+import type { Message } from '../protocol/messages/message.js';
+import type { LastEntryReply } from '../protocol/messages/read-last-entry.js';
+import type { ReadRangeRequest } from '../protocol/messages/read-range.js';
+import { Status, errorFromStatus, type StatusContext } from '../protocol/status.js';
+import { EntryQueue } from './entry-queue.js';
+
+/** Options of {@link connectLogNode}. */
+export interface LogNodeClientOptions {
+  /** How long a request may wait for its reply, in ms; 0 waits for ever. Default 30000. */
+  readonly timeout?: number;
+  /** How long connecting (and the first INFO exchange) may take, in ms. Default 10000. */
+  readonly connectTimeout?: number;
+  /** The largest reply frame accepted, in bytes; a larger one is a protocol error. Default 16 MiB + 2 KiB. */
+  readonly maxFrameSize?: number;
+  /** The time source of the timeout sweep (tests). */
+  readonly clock?: Clock;
+}
+
+/** The bounds of {@link LogNodeClient.readRange}; each is optional and inclusive. */
+export type ReadRangeBounds = Omit<ReadRangeRequest, 'segmentId'>;
+
+/** A connection to one storage node (see the file comment for its failure handling). */
+export interface LogNodeClient extends AsyncDisposable {
+  /** `host:port` of the node. */
+  readonly address: string;
+  /** The node's instance id, from its INFO reply when connecting. */
+  readonly instanceId: string;
+  /** False once the connection dropped or {@link close} was called. */
+  readonly connected: boolean;
+  /**
+   * Stores an entry; resolves once the node has fsynced it (adding the same
+   * entry again with the same bytes succeeds: a retry). Rejects with
+   * SegmentFencedError when the segment is fenced (unless `recovery`),
+   * EntryConflictError when the node has the entry with other bytes,
+   * BadRequestError for an entry the node refuses (larger than its
+   * maxEntrySize, a timestamp before the previous entry's), DiskFullError
+   * or StorageFailedError when its storage failed.
+   */
+  addEntry(entry: LogEntry, options?: { recovery?: boolean }): Promise<void>;
+  /**
+   * Reads one entry. `fence` makes it a recovery read: the node fences the
+   * segment first. Rejects with NoEntryError when the node does not have
+   * it, CorruptEntryError when its copy fails the CRC check.
+   */
+  readEntry(segmentId: number, entryId: number, options?: { fence?: boolean }): Promise<LogEntry>;
+  /** The entries of a segment within the bounds, in entry order, streamed from the node. */
+  readRange(segmentId: number, bounds?: ReadRangeBounds): AsyncIterableIterator<LogEntry>;
+  /** Fences the segment on the node; resolves with the last entry id and last-add-confirmed it stores (-1 when none). */
+  fence(segmentId: number): Promise<FenceReply>;
+  /** The last entry the node stores for the segment; rejects with NoEntryError when it stores none. */
+  readLastEntry(segmentId: number): Promise<LastEntryReply>;
+  /** The node's identity and figures; also a ping. */
+  info(): Promise<InfoReply>;
+  /** Closes the connection; pending requests reject with ClientClosedError. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to the storage node at `address` (`host:port`, or an object)
+ * and resolves once it has answered INFO. Rejects with NodeDisconnectedError
+ * when it cannot connect, TimeoutError after `connectTimeout`,
+ * BadArgumentsError for an invalid address or option.
+ */
+export async function connectLogNode(address: string | { host: string; port: number }, options: LogNodeClientOptions = {}): Promise<LogNodeClient> {
+  const { host, port } = typeof address === 'string' ? parseAddress(address) : address;
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new BadArgumentsError(`connectLogNode: port must be 1..65535, got ${port}`);
+  const timeout = options.timeout ?? 30_000;
+  if (!(timeout >= 0)) throw new BadArgumentsError(`connectLogNode: timeout must be at least 0, got ${timeout}`);
+  const connectTimeout = options.connectTimeout ?? 10_000;
+  const where = `${host}:${port}`;
+  const socket = await openSocket(host, port, connectTimeout);
+  const client = new NodeClient(socket, where, timeout, options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE + 2048, options.clock ?? systemClock);
+  try {
+    await client.hello(connectTimeout);
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+  return client;
+}
+
+function parseAddress(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(':');
+  if (i <= 0) throw new BadArgumentsError(`connectLogNode: address must be host:port, got ${JSON.stringify(address)}`);
+  const host = address.slice(0, i).replace(/^\[(.*)\]$/, '$1');
+  return { host, port: Number(address.slice(i + 1)) };
+}
+
+function openSocket(host: string, port: number, timeout: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new TimeoutError(`connecting to log node ${host}:${port}: timed out after ${timeout} ms`));
+    }, timeout);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      resolve(socket);
+    });
+    const onError = (error: Error): void => {
+      clearTimeout(timer);
+      reject(new NodeDisconnectedError(`connecting to log node ${host}:${port}: ${error.message}`, { cause: error }));
+    };
+    socket.once('error', onError);
+  });
+}
+
+/** A request waiting for its reply (or, for a stream, its last reply). */
+interface Pending {
+  readonly what: string;
+  /** The ids the request is about, to build the storage layer's errors from a failed reply. */
+  readonly context: StatusContext;
+  /** Clock time after which the sweep times it out; Infinity for none. */
+  deadline: number;
+  /** One reply with status OK; returns true when it was the last. */
+  reply(r: JuteReader): boolean;
+  fail(error: HerdError): void;
+}
+
+const MAX_REQUEST_ID = 0x7fffffff;
+
+class NodeClient implements LogNodeClient {
+  instanceId = '';
+  private readonly pending = new Map<number, Pending>();
+  /** Ids of requests that timed out: their late replies are dropped, not taken for protocol errors. */
+  private readonly abandoned = new Set<number>();
+  private readonly decoder: FrameDecoder;
+  private readonly out = new JuteWriter(1024);
+  private flushScheduled = false;
+  private lastId = 0;
+  private failure: HerdError | undefined;
+  private sweepTimer: unknown;
+
+  constructor(
+    private readonly socket: Socket,
+    readonly address: string,
+    private readonly timeout: number,
+    maxFrameSize: number,
+    private readonly clock: Clock,
+  ) {
+    this.decoder = new FrameDecoder(maxFrameSize);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (error) => this.failAll(new NodeDisconnectedError(`log node ${address}: ${error.message}`, { cause: error })));
+    socket.on('close', () => this.failAll(new NodeDisconnectedError(`log node ${address}: connection closed`)));
+  }
+
+  get connected(): boolean {
+    return this.failure === undefined;
+  }
+
+  async hello(timeout: number): Promise<void> {
+    const info = await this.call(Messages.Info, {}, 'INFO', timeout);
+    if (info.protocolVersion !== PROTOCOL_VERSION) {
+      throw new LogProtocolError(`log node ${this.address} speaks protocol version ${info.protocolVersion}, this client ${PROTOCOL_VERSION}`);
+    }
+    this.instanceId = info.instanceId;
+  }
+
+  addEntry(entry: LogEntry, options: { recovery?: boolean } = {}): Promise<void> {
+    const what = `ADD_ENTRY segment ${entry?.segmentId} entry ${entry?.entryId}`;
+    const invalid = checkEntry(entry, what);
+    if (invalid) return Promise.reject(invalid);
+    return this.call(Messages.AddEntry, { ...entry, recovery: options.recovery === true }, what).then(() => undefined);
+  }
+
+  readEntry(segmentId: number, entryId: number, options: { fence?: boolean } = {}): Promise<LogEntry> {
+    const what = `READ_ENTRY segment ${segmentId} entry ${entryId}`;
+    const invalid = checkId(segmentId, 'segmentId', what) ?? checkId(entryId, 'entryId', what);
+    if (invalid) return Promise.reject(invalid);
+    return this.call(Messages.ReadEntry, { segmentId, entryId, fence: options.fence === true }, what);
+  }
+
+  readRange(segmentId: number, bounds: ReadRangeBounds = {}): AsyncIterableIterator<LogEntry> {
+    const what = `READ_RANGE segment ${segmentId}`;
+    const queue = new EntryQueue();
+    const invalid =
+      checkId(segmentId, 'segmentId', what) ??
+      checkOptional(bounds.fromEntry, 'fromEntry', what) ??
+      checkOptional(bounds.toEntry, 'toEntry', what) ??
+      checkOptional(bounds.fromTime, 'fromTime', what) ??
+      checkOptional(bounds.toTime, 'toTime', what) ??
+      (bounds.limit !== undefined && !(Number.isInteger(bounds.limit) && bounds.limit >= 0 && bounds.limit <= MAX_REQUEST_ID)
+        ? new BadArgumentsError(`${what}: limit must be an integer of at least 0, got ${bounds.limit}`)
+        : undefined);
+    if (invalid) queue.fail(invalid);
+    else {
+      this.send(Messages.ReadRange, { segmentId, ...bounds }, {
+        what,
+        context: { segmentId },
+        deadline: this.deadlineFrom(this.timeout),
+        reply: (r) => {
+          const { entries, done } = Messages.ReadRange.reply.read(r);
+          expectEnd(r, what);
+          queue.push(entries, done);
+          return done;
+        },
+        fail: (error) => queue.fail(error),
+      });
+    }
+    return queue.iterate();
+  }
+
+  fence(segmentId: number): Promise<FenceReply> {
+    const what = `FENCE segment ${segmentId}`;
+    const invalid = checkId(segmentId, 'segmentId', what);
+    return invalid ? Promise.reject(invalid) : this.call(Messages.Fence, { segmentId }, what);
+  }
+
+  readLastEntry(segmentId: number): Promise<LastEntryReply> {
+    const what = `READ_LAST_ENTRY segment ${segmentId}`;
+    const invalid = checkId(segmentId, 'segmentId', what);
+    return invalid ? Promise.reject(invalid) : this.call(Messages.ReadLastEntry, { segmentId }, what);
+  }
+
+  info(): Promise<InfoReply> {
+    return this.call(Messages.Info, {}, 'INFO');
+  }
+
+  async close(): Promise<void> {
+    this.failAll(new ClientClosedError(`log node client for ${this.address} is closed`));
+    if (this.socket.destroyed) return;
+    await new Promise<void>((resolve) => {
+      this.socket.once('close', () => resolve());
+      this.socket.destroy();
+    });
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ---- requests ----------------------------------------------------------------------
+
+  /** Sends a request with one reply; resolves with its body. */
+  private call<Req extends StatusContext, Rep>(message: Message<Req, Rep>, body: Req, what: string, timeout = this.timeout): Promise<Rep> {
+    return new Promise<Rep>((resolve, reject) => {
+      this.send(message, body, {
+        what,
+        context: body,
+        deadline: this.deadlineFrom(timeout),
+        reply: (r) => {
+          const value = message.reply.read(r);
+          expectEnd(r, what);
+          resolve(value);
+          return true;
+        },
+        fail: reject,
+      });
+    });
+  }
+
+  private send<Req>(message: Message<Req, unknown>, body: Req, pending: Pending): void {
+    if (this.failure !== undefined) {
+      pending.fail(this.failure);
+      return;
+    }
+    const id = this.nextId();
+    this.pending.set(id, pending);
+    writeFrame(this.out, message.kind, id, Status.OK, message.request, body);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(() => this.flush());
+    }
+    this.scheduleSweep();
+  }
+
+  private nextId(): number {
+    // Skips 0 (the node's id for a frame it could not read) and ids still in use after a wrap.
+    do this.lastId = this.lastId >= MAX_REQUEST_ID ? 1 : this.lastId + 1;
+    while (this.pending.has(this.lastId) || this.abandoned.has(this.lastId));
+    return this.lastId;
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.out.offset === 0 || this.failure !== undefined) return;
+    this.socket.write(this.out.take());
+  }
+
+  private deadlineFrom(timeout: number): number {
+    return timeout === 0 ? Infinity : this.clock.now() + timeout;
+  }
+
+  // ---- replies -----------------------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    if (this.failure !== undefined) return;
+    const fault = this.decoder.push(chunk, (event) => this.onFrame(event));
+    if (fault !== undefined) this.protocolError(fault);
+  }
+
+  private onFrame(event: FrameEvent): void {
+    if (this.failure !== undefined) return;
+    if (event.type === 'oversized') {
+      this.protocolError(`a reply of ${event.length} bytes is larger than maxFrameSize ${this.decoder.maxFrameSize}`);
+      return;
+    }
+    const r = new JuteReader(event.frame);
+    let header: FrameHeader;
+    try {
+      header = readHeader(r);
+    } catch {
+      this.protocolError(`a reply of ${event.frame.length} bytes is shorter than a header`);
+      return;
+    }
+    if (header.version !== PROTOCOL_VERSION) {
+      this.protocolError(`a reply in protocol version ${header.version}`);
+      return;
+    }
+    const pending = this.pending.get(header.requestId);
+    if (pending === undefined) {
+      if (this.abandoned.has(header.requestId)) {
+        // The late reply of a request that timed out; a stream's replies go on until its last.
+        if (header.status !== Status.OK || header.kind !== Messages.ReadRange.kind || !isStreamPart(event.frame)) this.abandoned.delete(header.requestId);
+        return;
+      }
+      const text = header.status === Status.OK ? '' : `: ${readMessage(r)}`;
+      this.protocolError(`a reply to request ${header.requestId}, which was never sent (status ${header.status}${text})`);
+      return;
+    }
+    if (header.status !== Status.OK) {
+      this.pending.delete(header.requestId);
+      pending.fail(errorFromStatus(header.status, `log node ${this.address}: ${readMessage(r)}`, pending.context));
+      return;
+    }
+    let last: boolean;
+    try {
+      last = pending.reply(r);
+    } catch (error) {
+      if (!(error instanceof JuteDecodeError || error instanceof BadRequestError)) throw error;
+      this.protocolError(`${pending.what}: reply does not decode: ${error.message}`);
+      return;
+    }
+    if (last) this.pending.delete(header.requestId);
+    else pending.deadline = this.deadlineFrom(this.timeout);
+  }
+
+  private protocolError(reason: string): void {
+    this.failAll(new LogProtocolError(`log node ${this.address} broke the protocol: ${reason}`));
+    this.socket.destroy();
+  }
+
+  /** The one place pending requests fail at once: the connection dropped, broke the protocol, or was closed. */
+  private failAll(error: HerdError): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    this.clock.clearTimeout(this.sweepTimer);
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    this.abandoned.clear();
+    this.out.reset();
+    for (const p of all) p.fail(error);
+  }
+
+  // ---- the timeout sweep -------------------------------------------------------------
+
+  private scheduleSweep(): void {
+    if (this.sweepTimer !== undefined || this.timeout === 0 || this.failure !== undefined) return;
+    const every = Math.min(1000, Math.max(10, this.timeout / 10));
+    this.sweepTimer = this.clock.setTimeout(() => {
+      this.sweepTimer = undefined;
+      this.sweep();
+      if (this.pending.size > 0) this.scheduleSweep();
+    }, every);
+  }
+
+  private sweep(): void {
+    const now = this.clock.now();
+    for (const [id, p] of this.pending) {
+      if (p.deadline > now) continue;
+      this.pending.delete(id);
+      this.abandoned.add(id);
+      p.fail(new TimeoutError(`${p.what} on log node ${this.address}: no reply within ${this.timeout} ms`));
+    }
+  }
+}
+
+/** True when an OK READ_RANGE reply (header already read) is not the stream's last: its final byte is `done`. */
+function isStreamPart(frame: Buffer): boolean {
+  return frame.length > 0 && frame[frame.length - 1] === 0;
+}
+
+function readMessage(r: JuteReader): string {
+  try {
+    return ErrorBodyCodec.read(r);
+  } catch {
+    return '(unreadable message)';
+  }
+}
+
+function checkId(v: number, field: string, what: string, min = 0): BadArgumentsError | undefined {
+  return Number.isSafeInteger(v) && v >= min ? undefined : new BadArgumentsError(`${what}: ${field} must be a safe integer of at least ${min}, got ${v}`);
+}
+
+function checkOptional(v: number | undefined, field: string, what: string): BadArgumentsError | undefined {
+  return v === undefined ? undefined : checkId(v, field, what);
+}
+
+function checkEntry(e: LogEntry, what: string): BadArgumentsError | undefined {
+  if (typeof e !== 'object' || e === null) return new BadArgumentsError(`${what}: entry missing`);
+  if (!(e.data instanceof Uint8Array)) return new BadArgumentsError(`${what}: data must be a Buffer`);
+  return (
+    checkId(e.segmentId, 'segmentId', what) ??
+    checkId(e.entryId, 'entryId', what) ??
+    checkId(e.timestamp, 'timestamp', what) ??
+    checkId(e.lastAddConfirmed, 'lastAddConfirmed', what, -1)
+  );
+}

@@ -1,0 +1,103 @@
+/**
+ * Options of {@link startLogNode} (./log-node.ts), their defaults and their
+ * checks (BadArgumentsError before any I/O).
+ */
+import { hostname } from 'node:os';
+import type { Clock } from '../../base/clock.js';
+import type { Client, ClientOptions } from '../../client/index.js';
+import { BadArgumentsError } from '../../errors.js';
+import { DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE } from '../protocol/frame.js';
+
+/** Options of {@link startLogNode}. */
+export interface LogNodeOptions {
+  /**
+   * The coordination service: a connection string `host:port,.../chroot`
+   * (the node creates, owns and closes its client) or a {@link Client} the
+   * caller owns (left open by `close`; to be re-registered after a session
+   * expiry it must start new sessions itself, e.g. `reconnectOnExpiry`).
+   */
+  readonly coordination: string | Client;
+  /** The node's data directory (created if missing). It holds the entries and the instance id. */
+  readonly dataDir: string;
+  /** Address to listen on. Default `0.0.0.0`. */
+  readonly host?: string;
+  /** Port to listen on; 0 picks a free one. Default 3181 (BookKeeper's bookie port). */
+  readonly port?: number;
+  /**
+   * The host published in the registration and the cookie: what writers and
+   * readers connect to. Default: `host`, or the machine's hostname when
+   * `host` is a wildcard address (`0.0.0.0`, `::`).
+   */
+  readonly advertisedHost?: string;
+  /** Options of a client the node creates from a connection string. Defaults: sessionTimeout 10000, reconnectOnExpiry true. */
+  readonly clientOptions?: ClientOptions;
+  /** The largest request frame accepted, in bytes after the length prefix; larger ones are answered TOO_LARGE. Default 16 MiB + 1 KiB. */
+  readonly maxFrameSize?: number;
+  /** The largest entry accepted, in bytes; a larger add is answered BAD_REQUEST. Default: the storage layer's (5 MiB). */
+  readonly maxEntrySize?: number;
+  /** Unanswered requests per connection before the node stops reading from it. Default 1000. */
+  readonly maxInFlight?: number;
+  /** fsync before acknowledging an add. Default true; false only for tests (acknowledged entries can be lost on power loss). */
+  readonly fsync?: boolean;
+  /** Group commit: the longest an add waits for others to share its fsync, in ms (the storage layer's default when unset). */
+  readonly maxBatchDelay?: number;
+  /** Group commit: bytes after which a batch is written at once (the storage layer's default when unset). */
+  readonly maxBatchBytes?: number;
+  /** How long `close` waits for requests in progress to be answered, in ms. Default 5000. */
+  readonly closeTimeout?: number;
+  /** Where the node reports what an operator should know (a replaced instance, failed requests). Default: nothing is printed. */
+  readonly logger?: (message: string) => void;
+  /** The time source of the storage layer's timers (tests). */
+  readonly clock?: Clock;
+}
+
+/** The options with defaults applied. */
+export interface ResolvedLogNodeOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly advertisedHost: string | undefined;
+  readonly maxFrameSize: number;
+  readonly maxInFlight: number;
+  readonly closeTimeout: number;
+  readonly logger: (message: string) => void;
+}
+
+/** Default port of a storage node. */
+export const DEFAULT_LOG_NODE_PORT = 3181;
+
+/** Checks the options and applies the defaults; throws BadArgumentsError. */
+export function resolveOptions(options: LogNodeOptions): ResolvedLogNodeOptions {
+  if (typeof options !== 'object' || options === null) throw new BadArgumentsError('startLogNode: options missing');
+  const { coordination, dataDir } = options;
+  if (typeof coordination === 'string' ? coordination.trim() === '' : typeof coordination !== 'object' || coordination === null) {
+    throw new BadArgumentsError('startLogNode: coordination must be a connection string or a client');
+  }
+  if (typeof dataDir !== 'string' || dataDir === '') throw new BadArgumentsError('startLogNode: dataDir must be a directory path');
+  const port = options.port ?? DEFAULT_LOG_NODE_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new BadArgumentsError(`startLogNode: port must be 0..65535, got ${port}`);
+  const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+  // A frame must at least carry a header and a small request, or nothing could be answered.
+  if (!Number.isInteger(maxFrameSize) || maxFrameSize < HEADER_SIZE + 64 || maxFrameSize > 0x7fffffff) {
+    throw new BadArgumentsError(`startLogNode: maxFrameSize must be an integer in ${HEADER_SIZE + 64}..${0x7fffffff}, got ${maxFrameSize}`);
+  }
+  const maxInFlight = options.maxInFlight ?? 1000;
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new BadArgumentsError(`startLogNode: maxInFlight must be a positive integer, got ${maxInFlight}`);
+  const closeTimeout = options.closeTimeout ?? 5000;
+  if (!(closeTimeout >= 0)) throw new BadArgumentsError(`startLogNode: closeTimeout must be at least 0, got ${closeTimeout}`);
+  const host = options.host ?? '0.0.0.0';
+  return {
+    host,
+    port,
+    advertisedHost: options.advertisedHost,
+    maxFrameSize,
+    maxInFlight,
+    closeTimeout,
+    logger: options.logger ?? (() => {}),
+  };
+}
+
+/** The host to publish: the advertised one, the listen address, or the hostname for a wildcard. */
+export function publishedHost(options: ResolvedLogNodeOptions): string {
+  if (options.advertisedHost !== undefined) return options.advertisedHost;
+  return options.host === '0.0.0.0' || options.host === '::' || options.host === '' ? hostname() : options.host;
+}

@@ -1,0 +1,47 @@
+/**
+ * CRC32C (Castagnoli, the polynomial of iSCSI, ext4 metadata and
+ * BookKeeper), table-driven, slicing by 8 bytes.
+ *
+ * Why not a library: the native `@node-rs/crc32` was measured on this
+ * machine at 145 MB/s on 100-byte entries (the N-API call costs more than
+ * the checksum) against 510 MB/s here, and 6 GB/s against 530 MB/s at
+ * 1 MiB. Log entries are small, and 500 MB/s is five times the range-read
+ * target, so a dependency with a native binary per platform buys nothing.
+ * Checked against the RFC 3720 test vectors in test/log/storage.
+ */
+
+const POLY = 0x82f63b78; // reflected 0x1EDC6F41
+const TABLE = new Int32Array(8 * 256);
+for (let i = 0; i < 256; i++) {
+  let c = i;
+  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
+  TABLE[i] = c;
+}
+for (let i = 0; i < 256; i++) {
+  let c = TABLE[i]!;
+  for (let t = 1; t < 8; t++) {
+    c = TABLE[c & 0xff]! ^ (c >>> 8);
+    TABLE[t * 256 + i] = c;
+  }
+}
+
+/** CRC32C of `buf[start, end)`, as an unsigned 32-bit number. */
+export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
+  const t = TABLE;
+  let c = ~0;
+  let i = start;
+  for (; i + 8 <= end; i += 8) {
+    c ^= buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24);
+    c =
+      t[1792 + (c & 0xff)]! ^
+      t[1536 + ((c >>> 8) & 0xff)]! ^
+      t[1280 + ((c >>> 16) & 0xff)]! ^
+      t[1024 + (c >>> 24)]! ^
+      t[768 + buf[i + 4]!]! ^
+      t[512 + buf[i + 5]!]! ^
+      t[256 + buf[i + 6]!]! ^
+      t[buf[i + 7]!]!;
+  }
+  for (; i < end; i++) c = t[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}

@@ -1,0 +1,20 @@
+/**
+ * The disk side of a Herd log storage node (issue 13): a journal with group
+ * commit and fsync before every acknowledgement, segment files with CRC32C
+ * per entry and a sparse time index, fencing, retention, and recovery that
+ * truncates a torn tail and refuses corruption. The node's network server
+ * builds on {@link NodeStorage}.
+ */
+export {
+  NodeStorage,
+  type AddEntryOptions,
+  type FenceResult,
+  type LastEntry,
+  type NodeStorageOptions,
+  type NodeStorageStats,
+  type ReadRangeOptions,
+  type StoredEntry,
+} from './node-storage.js';
+export { CorruptEntryError, CorruptStorageError, DiskFullError, EntryConflictError, SegmentFencedError, StorageFailedError } from './errors.js';
+export { shouldFlush, type FlushLimits, type FlushState, type FlushTrigger } from './group-commit.js';
+export { crc32c } from './crc32c.js';

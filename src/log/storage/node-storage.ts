@@ -1,0 +1,519 @@
+/**
+ * The disk side of a log storage node: entries of many segments, durable
+ * before they are acknowledged, readable by entry id or time range.
+ *
+ * Design (BookKeeper's, option (a) of issue 13): every add, fence and
+ * delete is a record in the journal (journal.ts), written in group commits
+ * (group-commit.ts) with one fdatasync per batch; only then is it applied
+ * to the segment's own file (segment.ts, no fsync) and acknowledged. A
+ * checkpoint syncs the segment files and lets old journal files go. Why
+ * not one file per segment synced per batch: a node holds many open
+ * segments, and a batch spanning k of them would cost k fsyncs instead of
+ * one; the journal keeps the disk's sequential write rate for every
+ * segment at once, and the segment files keep reads and retention per
+ * segment. Fencing is a journal record like an add, so replay rebuilds it,
+ * and the segment file keeps it after the journal is gone.
+ *
+ * Recovery (open): load every segment file (checking each record's
+ * CRC32C), replay every journal file left (idempotent: entries already in
+ * a segment file are skipped), then checkpoint. See journal.ts and
+ * segment.ts for what is refused and what is reported and served as
+ * missing.
+ *
+ * Limits of this first version: every segment's index is in memory
+ * (20 bytes an entry, dense from entry 0) and rebuilt by reading the
+ * segment files on open; every segment keeps a file handle open; the data
+ * directory is not locked against a second process.
+ */
+import { mkdir, readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { systemClock, type Clock } from '../../base/clock.js';
+import { BadArgumentsError, InvalidStateError } from '../../errors.js';
+import { loadInstanceId, syncDir } from './data-dir.js';
+import { CorruptEntryError, EntryConflictError, isDiskFull, SegmentFencedError, StorageFailedError } from './errors.js';
+import { GroupCommit, type Batchable } from './group-commit.js';
+import { Journal } from './journal.js';
+import { decodeRecord, encodeEntry, encodeMarker, ENTRY_BODY, MAX_BODY, RecordKind, type DecodedRecord } from './record.js';
+import { Segment, type SegmentRecord } from './segment.js';
+
+/** One entry of a segment, as stored on a node. */
+export interface StoredEntry {
+  /** The segment (a BookKeeper ledger): a non-negative safe integer. */
+  segmentId: number;
+  /** 0, 1, 2, ... within the segment. */
+  entryId: number;
+  /** Epoch ms chosen by the writer; never decreases with `entryId` within a segment. */
+  timestamp: number;
+  /** The writer's last add confirmed when it sent this entry (-1 when none), as BookKeeper piggybacks it. */
+  lastAddConfirmed: number;
+  /** The entry's bytes. A read may return a view sharing memory with other entries read at the same time. */
+  data: Buffer;
+}
+
+/** How {@link NodeStorage.open} sets up a node's storage. */
+export interface NodeStorageOptions {
+  /** The node's data directory, created if missing. */
+  dataDir: string;
+  /** Time source of the group commit's delay. Default: the system clock. */
+  clock?: Clock;
+  /** Ms an add may wait for its group commit before the batch is written. Default 2. */
+  maxBatchDelay?: number;
+  /** A batch is written as soon as this many bytes wait. Default 512 KiB. */
+  maxBatchBytes?: number;
+  /** Largest entry data accepted, in bytes. Default 5 MiB; at most 64 MiB minus 33. */
+  maxEntrySize?: number;
+  /** A journal file past this many bytes is rolled over at a checkpoint. Default 64 MiB. */
+  journalFileSize?: number;
+  /**
+   * Sync the journal before acknowledging, and segment files at
+   * checkpoints. Default true. False loses acknowledged entries on a power
+   * failure: only for tests, which should say why.
+   */
+  fsync?: boolean;
+  /** Where recovery reports what it truncated or found corrupt. Default: `process.emitWarning`. */
+  logger?: (message: string) => void;
+}
+
+/** Options of {@link NodeStorage.addEntry}. */
+export interface AddEntryOptions {
+  /** A recovery or repair add: accepted even when the segment is fenced. Default false. */
+  recovery?: boolean;
+}
+
+/** Bounds of {@link NodeStorage.readRange}; all inclusive, all optional. */
+export interface ReadRangeOptions {
+  /** First entry id. Default 0. */
+  fromEntry?: number;
+  /** Last entry id. Default: the last one. */
+  toEntry?: number;
+  /** Earliest timestamp (epoch ms). Default: no bound. */
+  fromTime?: number;
+  /** Latest timestamp (epoch ms). Default: no bound. */
+  toTime?: number;
+  /** Most entries to return. Default: no limit. */
+  limit?: number;
+}
+
+/** A segment's last stored entry, from {@link NodeStorage.lastEntry}. */
+export interface LastEntry {
+  entryId: number;
+  lastAddConfirmed: number;
+  timestamp: number;
+}
+
+/** What {@link NodeStorage.fence} found stored when the fence became durable; -1 when no entry. */
+export interface FenceResult {
+  lastEntryId: number;
+  lastAddConfirmed: number;
+}
+
+/** Counters of {@link NodeStorage.stats}. */
+export interface NodeStorageStats {
+  /** Bytes in segment files. */
+  bytesStored: number;
+  /** Segments held (fenced ones without entries too). */
+  segments: number;
+  /** Journal fdatasyncs since open. */
+  fsyncs: number;
+  /** Duration of the last journal fdatasync, in ms (0 before the first). */
+  lastFsyncMs: number;
+}
+
+interface Queued extends Batchable {
+  record: Buffer;
+  decoded: DecodedRecord;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+const DEFAULTS = { maxBatchDelay: 2, maxBatchBytes: 512 * 1024, maxEntrySize: 5 * 1024 * 1024, journalFileSize: 64 * 1024 * 1024 };
+const PREALLOCATE = 4 * 1024 * 1024;
+
+function isId(n: unknown): n is number {
+  return Number.isSafeInteger(n) && (n as number) >= 0;
+}
+
+function checkOption(name: string, value: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max)) {
+    throw new BadArgumentsError(`NodeStorage: ${name} must be a number from ${min} to ${max}, got ${String(value)}`);
+  }
+}
+
+/**
+ * A storage node's entries on disk. Get one with {@link NodeStorage.open};
+ * end it with {@link NodeStorage.close}.
+ */
+export class NodeStorage {
+  private readonly segmentMap = new Map<number, Segment>();
+  private readonly inflight = new Map<string, Promise<void>>();
+  private readonly deleting = new Set<number>();
+  private readonly commit: GroupCommit<Queued>;
+  private failure: Error | null = null;
+  private closing: Promise<void> | null = null;
+
+  private constructor(
+    /** This node's identity, stored in its data directory: a wiped directory gets a new one. */
+    readonly instanceId: string,
+    private readonly options: Required<Omit<NodeStorageOptions, 'clock'>> & { clock: Clock },
+    private readonly journal: Journal,
+    private readonly segmentsDir: string,
+  ) {
+    this.commit = new GroupCommit<Queued>(options.clock, options, (batch) => this.writeBatch(batch));
+  }
+
+  /**
+   * Opens the storage in `options.dataDir`, creating it on first use or
+   * recovering what a crash left.
+   * @throws BadArgumentsError for an invalid option.
+   * @throws CorruptStorageError when a journal record is corrupt other than
+   *   as a torn tail, or a file is not what its name says (names file and offset).
+   */
+  static async open(options: NodeStorageOptions): Promise<NodeStorage> {
+    if (typeof options?.dataDir !== 'string' || options.dataDir === '') throw new BadArgumentsError('NodeStorage: dataDir is required');
+    checkOption('maxBatchDelay', options.maxBatchDelay, 0);
+    checkOption('maxBatchBytes', options.maxBatchBytes, 1);
+    checkOption('maxEntrySize', options.maxEntrySize, 0, MAX_BODY - ENTRY_BODY);
+    checkOption('journalFileSize', options.journalFileSize, 1024);
+    const opts = {
+      ...DEFAULTS,
+      fsync: true,
+      logger: (message: string) => process.emitWarning(message, 'HerdLogStorage'),
+      ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+      clock: options.clock ?? systemClock,
+    } as Required<Omit<NodeStorageOptions, 'clock'>> & { clock: Clock };
+    const instanceId = await loadInstanceId(opts.dataDir, opts.fsync);
+    const segmentsDir = join(opts.dataDir, 'segments');
+    await mkdir(segmentsDir, { recursive: true });
+    const segments = new Map<number, Segment>();
+    try {
+      for (const name of await readdir(segmentsDir)) {
+        const m = /^([0-9]+)\.seg$/.exec(name);
+        if (m) segments.set(Number(m[1]), await Segment.load(Number(m[1]), join(segmentsDir, name), opts.logger));
+      }
+      const replay = new Replay(segments, segmentsDir);
+      const journalOptions = { dir: join(opts.dataDir, 'journal'), fsync: opts.fsync, preallocate: PREALLOCATE, maxFileSize: opts.journalFileSize, logger: opts.logger };
+      const journal = await Journal.recover(journalOptions, (record) => replay.record(record));
+      await replay.finish();
+      const storage = new NodeStorage(instanceId, opts, journal, segmentsDir);
+      for (const [id, seg] of segments) storage.segmentMap.set(id, seg);
+      await storage.checkpoint();
+      return storage;
+    } catch (err) {
+      await Promise.all([...segments.values()].map((s) => s.close()));
+      throw err;
+    }
+  }
+
+  /**
+   * Stores an entry; resolves once it is durable (fsynced in the journal).
+   * Adding an entry that is already stored with the same bytes succeeds
+   * without storing it twice; a corrupt copy is replaced (repair).
+   * @throws BadArgumentsError for an invalid entry, or a timestamp that would decrease within the segment.
+   * @throws SegmentFencedError when the segment is fenced and this is not a recovery add.
+   * @throws EntryConflictError when the entry is stored with different bytes.
+   * @throws DiskFullError when the disk is full: nothing was acknowledged; retry when space returns.
+   * @throws StorageFailedError after a failed fsync or I/O error: reopen the storage.
+   * @throws InvalidStateError after close, or while the segment is being deleted.
+   */
+  async addEntry(entry: StoredEntry, options: AddEntryOptions = {}): Promise<void> {
+    this.checkOpen();
+    const { segmentId, entryId, timestamp, lastAddConfirmed, data } = entry ?? ({} as StoredEntry);
+    if (!isId(segmentId)) throw new BadArgumentsError(`addEntry: segmentId must be a non-negative safe integer, got ${String(segmentId)}`);
+    if (!isId(entryId)) throw new BadArgumentsError(`addEntry: entryId must be a non-negative safe integer, got ${String(entryId)}`);
+    if (!Number.isSafeInteger(timestamp)) throw new BadArgumentsError(`addEntry: timestamp must be a safe integer (epoch ms), got ${String(timestamp)}`);
+    if (!Number.isSafeInteger(lastAddConfirmed) || lastAddConfirmed < -1) throw new BadArgumentsError(`addEntry: lastAddConfirmed must be -1 or an entry id, got ${String(lastAddConfirmed)}`);
+    if (!Buffer.isBuffer(data)) throw new BadArgumentsError('addEntry: data must be a Buffer');
+    if (data.length > this.options.maxEntrySize) throw new BadArgumentsError(`addEntry: data is ${data.length} bytes, more than maxEntrySize ${this.options.maxEntrySize}`);
+    if (this.deleting.has(segmentId)) throw new InvalidStateError(`addEntry: segment ${segmentId} is being deleted`);
+    const seg = this.segment(segmentId);
+    if (seg.fenced && !options.recovery) throw new SegmentFencedError(segmentId);
+    const record = encodeEntry(segmentId, entryId, timestamp, lastAddConfirmed, data);
+    const key = `${segmentId}/${entryId}`;
+    if (seg.has(entryId)) {
+      const queued = seg.pending.get(entryId);
+      if (queued) {
+        if (!queued.equals(record)) throw new EntryConflictError(segmentId, entryId);
+        return this.inflight.get(key);
+      }
+      const stored = await seg.read(entryId).catch((err: unknown) => {
+        if (err instanceof CorruptEntryError) return undefined;
+        throw err;
+      });
+      if (stored) {
+        if (stored.timestamp !== timestamp || stored.lastAddConfirmed !== lastAddConfirmed || !stored.data.equals(data)) throw new EntryConflictError(segmentId, entryId);
+        return;
+      }
+    }
+    const problem = seg.timestampProblem(entryId, timestamp);
+    if (problem) throw new BadArgumentsError(`addEntry: segment ${segmentId} entry ${entryId}: ${problem}`);
+    seg.reserve(entryId, timestamp, record);
+    const done = this.enqueue(record).finally(() => this.inflight.delete(key));
+    this.inflight.set(key, done);
+    return done;
+  }
+
+  /**
+   * Fences a segment: from now on only recovery adds are accepted. Resolves
+   * once the fence is durable, with the last entry stored then.
+   * @throws BadArgumentsError for an invalid id. DiskFullError, StorageFailedError, InvalidStateError as {@link addEntry}.
+   */
+  async fence(segmentId: number): Promise<FenceResult> {
+    this.checkOpen();
+    if (!isId(segmentId)) throw new BadArgumentsError(`fence: segmentId must be a non-negative safe integer, got ${String(segmentId)}`);
+    if (this.deleting.has(segmentId)) throw new InvalidStateError(`fence: segment ${segmentId} is being deleted`);
+    const seg = this.segment(segmentId);
+    // Fenced at once in memory, so no add slips in while the record is on its way to disk.
+    seg.fenced = true;
+    await this.enqueue(encodeMarker(RecordKind.fence, segmentId));
+    return { lastEntryId: seg.lastEntryId, lastAddConfirmed: seg.lastAddConfirmed };
+  }
+
+  /** Whether the segment is fenced on this node. */
+  isFenced(segmentId: number): boolean {
+    return this.segmentMap.get(segmentId)?.fenced ?? false;
+  }
+
+  /**
+   * Reads one entry; undefined when this node does not hold it.
+   * @throws CorruptEntryError when this node's copy fails its CRC32C (it counts as missing: read another replica).
+   * @throws BadArgumentsError for invalid ids; InvalidStateError after close.
+   */
+  async readEntry(segmentId: number, entryId: number): Promise<StoredEntry | undefined> {
+    this.checkOpen();
+    if (!isId(segmentId) || !isId(entryId)) throw new BadArgumentsError(`readEntry: ids must be non-negative safe integers, got ${String(segmentId)}/${String(entryId)}`);
+    const rec = await this.segmentMap.get(segmentId)?.read(entryId);
+    return rec && toStored(rec);
+  }
+
+  /**
+   * Reads the entries of a segment within all the given bounds, in entry
+   * order (entries this node does not hold are skipped). Time bounds start
+   * the read from the sparse time index rather than entry 0.
+   * @throws CorruptEntryError on reaching a corrupt copy, after the entries before it.
+   * @throws BadArgumentsError for invalid bounds; InvalidStateError after close.
+   */
+  async *readRange(segmentId: number, range: ReadRangeOptions = {}): AsyncGenerator<StoredEntry> {
+    this.checkOpen();
+    const { fromEntry = 0, toEntry = Number.MAX_SAFE_INTEGER, fromTime = -Infinity, toTime = Infinity, limit = Infinity } = range;
+    if (!isId(segmentId) || !isId(fromEntry) || !isId(toEntry)) throw new BadArgumentsError('readRange: segment and entry ids must be non-negative safe integers');
+    if (typeof fromTime !== 'number' || typeof toTime !== 'number' || Number.isNaN(fromTime) || Number.isNaN(toTime)) throw new BadArgumentsError('readRange: fromTime and toTime must be numbers (epoch ms)');
+    if (!(limit === Infinity || isId(limit))) throw new BadArgumentsError(`readRange: limit must be a non-negative integer, got ${String(limit)}`);
+    const seg = this.segmentMap.get(segmentId);
+    if (!seg || limit === 0) return;
+    for await (const rec of seg.range({ fromEntry, toEntry, fromTime, toTime, limit })) yield toStored(rec);
+  }
+
+  /** The last entry stored for a segment (by entry id), or undefined when none. */
+  lastEntry(segmentId: number): LastEntry | undefined {
+    const seg = this.segmentMap.get(segmentId);
+    if (!seg || seg.lastEntryId < 0) return undefined;
+    return { entryId: seg.lastEntryId, lastAddConfirmed: seg.lastAddConfirmed, timestamp: seg.lastTimestamp };
+  }
+
+  /** The ids of the segments held, in increasing order. */
+  segments(): number[] {
+    return [...this.segmentMap.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * Deletes a segment and its entries (retention). Resolves once the
+   * delete is durable; deleting a segment not held is a no-op that is
+   * journaled all the same.
+   * @throws BadArgumentsError for an invalid id. DiskFullError, StorageFailedError, InvalidStateError as {@link addEntry}.
+   */
+  async deleteSegment(segmentId: number): Promise<void> {
+    this.checkOpen();
+    if (!isId(segmentId)) throw new BadArgumentsError(`deleteSegment: segmentId must be a non-negative safe integer, got ${String(segmentId)}`);
+    this.deleting.add(segmentId);
+    try {
+      await this.enqueue(encodeMarker(RecordKind.delete, segmentId));
+    } finally {
+      this.deleting.delete(segmentId);
+    }
+  }
+
+  /** Counters for metrics. */
+  stats(): NodeStorageStats {
+    let bytesStored = 0;
+    for (const seg of this.segmentMap.values()) bytesStored += seg.size;
+    return { bytesStored, segments: this.segmentMap.size, fsyncs: this.journal.fsyncs, lastFsyncMs: this.journal.lastFsyncMs };
+  }
+
+  /**
+   * Waits for queued operations, then closes the files. Idempotent. Later
+   * calls of other methods throw InvalidStateError. Nothing is lost if the
+   * process dies instead: the next open recovers from the journal.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.commit.drain();
+      for (const seg of this.segmentMap.values()) await seg.writeUnwritten().catch(() => {});
+      await this.journal.close();
+      await Promise.all([...this.segmentMap.values()].map((s) => s.close()));
+    })();
+    return this.closing;
+  }
+
+  /** Same as {@link close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  private checkOpen(): void {
+    if (this.closing) throw new InvalidStateError('log storage is closed');
+  }
+
+  private segment(id: number): Segment {
+    let seg = this.segmentMap.get(id);
+    if (!seg) {
+      seg = new Segment(id, join(this.segmentsDir, `${id}.seg`));
+      this.segmentMap.set(id, seg);
+    }
+    return seg;
+  }
+
+  private enqueue(record: Buffer): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.commit.push({ bytes: record.length, record, decoded: decodeRecord(record, 0), resolve, reject });
+    });
+  }
+
+  /** One group commit: journal write and sync, then apply to segment files, then acknowledge. */
+  private async writeBatch(batch: Queued[]): Promise<void> {
+    try {
+      if (this.failure) throw new StorageFailedError(`log storage failed earlier: ${this.failure.message}`, { cause: this.failure });
+      await this.journal.append(batch.length === 1 ? batch[0]!.record : Buffer.concat(batch.map((q) => q.record)));
+    } catch (err) {
+      for (const q of batch) {
+        if (q.decoded.kind === RecordKind.entry) this.segmentMap.get(q.decoded.segmentId)?.release(q.decoded.entryId);
+        q.reject(err);
+      }
+      return;
+    }
+    await this.applyAll(batch.map((q) => ({ record: q.record, decoded: q.decoded })));
+    for (const q of batch) q.resolve();
+    if (this.journal.full) await this.checkpoint().catch((err: unknown) => this.checkpointFailed(err));
+  }
+
+  /**
+   * Applies durable records to segment files, one write per segment; a
+   * delete first applies what came before it. A segment file that cannot
+   * be written keeps its records in memory until a later batch or
+   * checkpoint writes them.
+   */
+  private async applyAll(records: SegmentRecord[]): Promise<void> {
+    let groups = new Map<number, SegmentRecord[]>();
+    const flush = async (): Promise<void> => {
+      for (const [id, recs] of groups) {
+        await this.segment(id)
+          .apply(recs)
+          .catch((err: unknown) => this.options.logger(`segment ${id}: write failed, entries kept in memory until it works: ${String(err)}`));
+      }
+      groups = new Map();
+    };
+    for (const r of records) {
+      if (r.decoded.kind === RecordKind.delete) {
+        await flush();
+        await this.dropSegment(r.decoded.segmentId);
+      } else {
+        const list = groups.get(r.decoded.segmentId) ?? [];
+        list.push(r);
+        groups.set(r.decoded.segmentId, list);
+      }
+    }
+    await flush();
+  }
+
+  private async dropSegment(id: number): Promise<void> {
+    const seg = this.segmentMap.get(id);
+    if (!seg) return;
+    this.segmentMap.delete(id);
+    await seg.close();
+    await unlink(seg.path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') this.options.logger(`segment ${id}: cannot remove ${seg.path}: ${err.message}`);
+    });
+  }
+
+  /**
+   * Syncs every segment file written since the last checkpoint and the
+   * segment directory, starts a new journal file and deletes the old ones.
+   * Skipped while a segment file holds records in memory only.
+   */
+  private async checkpoint(): Promise<void> {
+    for (const seg of this.segmentMap.values()) {
+      await seg.writeUnwritten().catch(() => {});
+      if (seg.unwritten.size > 0) return;
+    }
+    for (const seg of this.segmentMap.values()) await seg.sync(this.options.fsync);
+    if (this.options.fsync) await syncDir(this.segmentsDir);
+    await this.journal.roll();
+    await this.journal.removeOlder();
+  }
+
+  private checkpointFailed(err: unknown): void {
+    if (isDiskFull(err)) {
+      this.options.logger(`checkpoint skipped, disk full: ${String(err)}`);
+      return;
+    }
+    this.failure = err instanceof Error ? err : new Error(String(err));
+    this.options.logger(`checkpoint failed, the storage stops taking writes: ${this.failure.message}`);
+  }
+}
+
+function toStored(rec: DecodedRecord): StoredEntry {
+  return { segmentId: rec.segmentId, entryId: rec.entryId, timestamp: rec.timestamp, lastAddConfirmed: rec.lastAddConfirmed, data: rec.data };
+}
+
+/**
+ * Applies journal records found on recovery to the segment files, a
+ * segment's records gathered into large writes. Entries a segment file
+ * already holds are skipped, which makes replaying a journal twice harmless.
+ */
+class Replay {
+  private groups = new Map<number, { records: SegmentRecord[]; bytes: number }>();
+
+  constructor(
+    private readonly segments: Map<number, Segment>,
+    private readonly dir: string,
+  ) {}
+
+  async record(record: Buffer): Promise<void> {
+    // Scan buffers are large chunks of the file: keep a copy of just this record.
+    const copy = Buffer.from(record);
+    const decoded = decodeRecord(copy, 0);
+    const id = decoded.segmentId;
+    if (decoded.kind === RecordKind.delete) {
+      this.groups.delete(id);
+      const seg = this.segments.get(id);
+      this.segments.delete(id);
+      if (seg) {
+        await seg.close();
+        await unlink(seg.path).catch(() => {});
+      }
+      return;
+    }
+    let seg = this.segments.get(id);
+    if (!seg) {
+      seg = new Segment(id, join(this.dir, `${id}.seg`));
+      this.segments.set(id, seg);
+    }
+    if (decoded.kind === RecordKind.entry ? seg.has(decoded.entryId) : seg.fenced) return;
+    const group = this.groups.get(id) ?? { records: [], bytes: 0 };
+    group.records.push({ record: copy, decoded });
+    group.bytes += copy.length;
+    this.groups.set(id, group);
+    if (decoded.kind === RecordKind.entry) seg.reserve(decoded.entryId, decoded.timestamp, copy);
+    else seg.fenced = true;
+    if (group.bytes >= 1024 * 1024) await this.write(id);
+  }
+
+  async finish(): Promise<void> {
+    for (const id of [...this.groups.keys()]) await this.write(id);
+  }
+
+  private async write(id: number): Promise<void> {
+    const group = this.groups.get(id);
+    this.groups.delete(id);
+    if (group) await this.segments.get(id)!.apply(group.records);
+  }
+}

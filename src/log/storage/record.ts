@@ -1,0 +1,114 @@
+/**
+ * The record: the one unit of every journal and segment file.
+ *
+ *   u32 BE  body length (at least 9)
+ *   u32 BE  CRC32C of the body
+ *   body:
+ *     u8      kind: 1 entry, 2 fence, 3 delete
+ *     u64 BE  segment id
+ *     entry only:
+ *       u64 BE  entry id
+ *       i64 BE  timestamp (epoch ms, chosen by the writer)
+ *       i64 BE  the writer's last add confirmed (-1 when none)
+ *       ...     data (the rest of the body)
+ *
+ * A journal record and the segment file record of the same entry are the
+ * same bytes: applying the journal to a segment file copies records without
+ * decoding or re-checksumming them, and the segment id inside a segment
+ * file's records lets a scan tell its own records from stray bytes.
+ */
+import { crc32c } from './crc32c.js';
+
+/** What a record says. */
+export const RecordKind = { entry: 1, fence: 2, delete: 3 } as const;
+export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
+
+/** Bytes before the body. */
+export const RECORD_HEADER = 8;
+/** Body bytes of a fence or delete record. */
+export const MARKER_BODY = 9;
+/** Body bytes of an entry record before its data. */
+export const ENTRY_BODY = 33;
+/**
+ * The largest body any scan accepts. A larger length field is corruption;
+ * it bounds how far a damaged length can send a scan.
+ */
+export const MAX_BODY = 64 * 1024 * 1024;
+
+/** A decoded record; `data` is a view into the buffer it was decoded from. */
+export interface DecodedRecord {
+  kind: RecordKind;
+  segmentId: number;
+  entryId: number;
+  timestamp: number;
+  lastAddConfirmed: number;
+  data: Buffer;
+}
+
+/** Encodes an entry record (header, checksum and body) into a new buffer. */
+export function encodeEntry(segmentId: number, entryId: number, timestamp: number, lastAddConfirmed: number, data: Buffer): Buffer {
+  const buf = Buffer.allocUnsafe(RECORD_HEADER + ENTRY_BODY + data.length);
+  const b = RECORD_HEADER;
+  buf[b] = RecordKind.entry;
+  buf.writeBigUInt64BE(BigInt(segmentId), b + 1);
+  buf.writeBigUInt64BE(BigInt(entryId), b + 9);
+  buf.writeBigInt64BE(BigInt(timestamp), b + 17);
+  buf.writeBigInt64BE(BigInt(lastAddConfirmed), b + 25);
+  data.copy(buf, b + ENTRY_BODY);
+  return seal(buf);
+}
+
+/** Encodes a fence or delete record for a segment. */
+export function encodeMarker(kind: typeof RecordKind.fence | typeof RecordKind.delete, segmentId: number): Buffer {
+  const buf = Buffer.allocUnsafe(RECORD_HEADER + MARKER_BODY);
+  buf[RECORD_HEADER] = kind;
+  buf.writeBigUInt64BE(BigInt(segmentId), RECORD_HEADER + 1);
+  return seal(buf);
+}
+
+function seal(buf: Buffer): Buffer {
+  buf.writeUInt32BE(buf.length - RECORD_HEADER, 0);
+  buf.writeUInt32BE(crc32c(buf, RECORD_HEADER), 4);
+  return buf;
+}
+
+/**
+ * Checks the record at `at` in `buf` (which must hold all of it): null when
+ * it is whole and its checksum matches, else what is wrong.
+ */
+export function checkRecord(buf: Buffer, at: number): string | null {
+  if (at + RECORD_HEADER > buf.length) return 'record header cut short';
+  const len = buf.readUInt32BE(at);
+  if (len < MARKER_BODY || len > MAX_BODY) return `impossible body length ${len}`;
+  if (at + RECORD_HEADER + len > buf.length) return 'record cut short';
+  const kind = buf[at + RECORD_HEADER];
+  if (kind !== RecordKind.entry && kind !== RecordKind.fence && kind !== RecordKind.delete) return `unknown record kind ${kind}`;
+  if (kind === RecordKind.entry ? len < ENTRY_BODY : len !== MARKER_BODY) return `body length ${len} does not fit kind ${kind}`;
+  const crc = crc32c(buf, at + RECORD_HEADER, at + RECORD_HEADER + len);
+  if (crc !== buf.readUInt32BE(at + 4)) return 'checksum mismatch';
+  return null;
+}
+
+/** The segment id a record at `at` claims (its body's first fields must be in `buf`). */
+export function claimedSegment(buf: Buffer, at: number): number {
+  return Number(buf.readBigUInt64BE(at + RECORD_HEADER + 1));
+}
+
+/** Decodes a record already checked by {@link checkRecord}. */
+export function decodeRecord(buf: Buffer, at: number): DecodedRecord {
+  const len = buf.readUInt32BE(at);
+  const b = at + RECORD_HEADER;
+  const kind = buf[b] as RecordKind;
+  const segmentId = Number(buf.readBigUInt64BE(b + 1));
+  if (kind !== RecordKind.entry) {
+    return { kind, segmentId, entryId: -1, timestamp: 0, lastAddConfirmed: -1, data: buf.subarray(b + len, b + len) };
+  }
+  return {
+    kind,
+    segmentId,
+    entryId: Number(buf.readBigUInt64BE(b + 9)),
+    timestamp: Number(buf.readBigInt64BE(b + 17)),
+    lastAddConfirmed: Number(buf.readBigInt64BE(b + 25)),
+    data: buf.subarray(b + ENTRY_BODY, b + len),
+  };
+}

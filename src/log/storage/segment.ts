@@ -1,0 +1,348 @@
+/**
+ * One segment's entries on this node: a file of records and its in-memory
+ * indexes.
+ *
+ * File `segments/<segment id>.seg`:
+ *   magic "HERDSEG1" (8 bytes)
+ *   records (record.ts), in the order they were applied from the journal:
+ *   entries in any entry order (recovery and repair copies arrive out of
+ *   order), and a fence record once the segment is fenced
+ *
+ * The file is written without fsync, right after the journal batch that
+ * holds the same records is synced; a checkpoint (journal.ts) syncs it
+ * before the journal files that hold its records are deleted.
+ *
+ * Indexes, rebuilt by scanning the file on open (each record's CRC32C is
+ * checked then, as it is on every read): entry id -> (offset, length,
+ * timestamp) in dense arrays (20 bytes an entry), and the sparse time
+ * index (time-index.ts) that starts time-range reads near the first
+ * matching entry instead of at entry 0.
+ *
+ * Failure handling: a record that fails its checksum (bit rot, or the
+ * unsynced tail of a crash that the journal replay wrote again further on)
+ * is logged with file and offset; if its header still names an entry of
+ * this segment, that entry is marked corrupt and reads of it throw
+ * {@link CorruptEntryError} until a good copy is added (repair), and a
+ * corrupt copy found by a read is marked the same way. Nothing bad is ever
+ * returned. A bad magic refuses to open with {@link CorruptStorageError}.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { CorruptEntryError, CorruptStorageError } from './errors.js';
+import { FileWindow, scanRecords } from './record-scan.js';
+import { checkRecord, claimedSegment, decodeRecord, ENTRY_BODY, RECORD_HEADER, RecordKind, type DecodedRecord } from './record.js';
+import { TimeIndex } from './time-index.js';
+
+export const SEGMENT_MAGIC = Buffer.from('HERDSEG1', 'latin1');
+/** Contiguous records read at once by a range read. */
+const RANGE_READ = 1024 * 1024;
+
+/** A record to apply, with what the segment needs to index it. */
+export interface SegmentRecord {
+  record: Buffer;
+  decoded: DecodedRecord;
+}
+
+/** The bounds of a range read, all inclusive, already validated. */
+export interface SegmentRange {
+  fromEntry: number;
+  toEntry: number;
+  fromTime: number;
+  toTime: number;
+  limit: number;
+}
+
+function unwrittenKey(rec: DecodedRecord): number {
+  return rec.kind === RecordKind.entry ? rec.entryId : -1;
+}
+
+export class Segment {
+  fenced = false;
+  lastEntryId = -1;
+  lastAddConfirmed = -1;
+  lastTimestamp = 0;
+  /** Written since the last checkpoint synced it. */
+  dirty = false;
+  readonly timeIndex = new TimeIndex();
+  /** Records in the journal queue, not yet durable. */
+  readonly pending = new Map<number, Buffer>();
+  /**
+   * Records durable in the journal that the file could not take yet (disk
+   * full), by entry id (the fence under -1): served from here, written by
+   * the next {@link writeUnwritten}.
+   */
+  readonly unwritten = new Map<number, SegmentRecord>();
+
+  private offsets = new Float64Array(64).fill(-1);
+  private lengths = new Uint32Array(64);
+  private timestamps = new Float64Array(64).fill(NaN);
+  /** One past the highest entry id with any state. */
+  private limit = 0;
+  private readonly corrupt = new Map<number, { offset: number; reason: string }>();
+  private fh: FileHandle | null = null;
+  /** Bytes stored in the file, where the next record goes. */
+  size = 0;
+
+  constructor(
+    readonly id: number,
+    readonly path: string,
+  ) {}
+
+  /** Opens an existing segment file and rebuilds its indexes. */
+  static async load(id: number, path: string, logger: (m: string) => void): Promise<Segment> {
+    const seg = new Segment(id, path);
+    const fh = await open(path, 'r+');
+    seg.fh = fh;
+    const { size } = await fh.stat();
+    const w = new FileWindow(fh, size);
+    const magic = await w.view(0, SEGMENT_MAGIC.length);
+    if (!magic.equals(SEGMENT_MAGIC)) {
+      if (!magic.every((b) => b === 0)) {
+        await fh.close();
+        throw new CorruptStorageError(path, 0, 'not a Herd segment file (bad magic)');
+      }
+      // Created just before a crash: nothing in it was synced, the journal replay writes it again.
+      await fh.write(SEGMENT_MAGIC, 0, SEGMENT_MAGIC.length, 0);
+      await fh.truncate(SEGMENT_MAGIC.length);
+      seg.size = SEGMENT_MAGIC.length;
+      seg.dirty = true;
+      return seg;
+    }
+    seg.size = size;
+    for await (const ev of scanRecords(w, SEGMENT_MAGIC.length, (buf, at) => claimedSegment(buf, at) === id)) {
+      if (ev.type === 'record') seg.index(decodeRecord(ev.record, 0), ev.offset, ev.record.length);
+      else if (ev.type === 'end') seg.size = ev.offset;
+      else {
+        const p = ev.probe;
+        const names = p.length >= RECORD_HEADER + ENTRY_BODY && p[RECORD_HEADER] === RecordKind.entry && claimedSegment(p, 0) === id;
+        const entryId = names ? Number(p.readBigUInt64BE(RECORD_HEADER + 9)) : -1;
+        logger(`segment ${path}: bad record at offset ${ev.offset} (${ev.reason})${names ? `, entry ${entryId} counts as missing` : ''}`);
+        if (names && !(seg.offsets[entryId]! >= 0)) seg.corrupt.set(entryId, { offset: ev.offset, reason: ev.reason });
+      }
+    }
+    return seg;
+  }
+
+  /** Whether this node holds the entry or has it on its way to disk (a corrupt copy does not count). */
+  has(entryId: number): boolean {
+    return this.pending.has(entryId) || this.unwritten.has(entryId) || (entryId < this.limit && this.offsets[entryId]! >= 0);
+  }
+
+  /** Why `timestamp` cannot be entry `entryId`'s (an entry before it is later, or one after it earlier), or null. */
+  timestampProblem(entryId: number, timestamp: number): string | null {
+    for (let i = Math.min(entryId, this.limit) - 1; i >= 0; i--) {
+      const t = this.timestamps[i]!;
+      if (Number.isNaN(t)) continue;
+      if (timestamp < t) return `timestamp ${timestamp} is before entry ${i}'s timestamp ${t}`;
+      break;
+    }
+    for (let i = entryId + 1; i < this.limit; i++) {
+      const t = this.timestamps[i]!;
+      if (Number.isNaN(t)) continue;
+      if (timestamp > t) return `timestamp ${timestamp} is after entry ${i}'s timestamp ${t}`;
+      break;
+    }
+    return null;
+  }
+
+  /** Holds a queued add's place, so its timestamp counts for the next adds' checks. */
+  reserve(entryId: number, timestamp: number, record: Buffer): void {
+    this.grow(entryId);
+    this.pending.set(entryId, record);
+    this.timestamps[entryId] = timestamp;
+  }
+
+  /** Gives up a place taken by {@link reserve} (the add failed). */
+  release(entryId: number): void {
+    if (!this.pending.delete(entryId)) return;
+    if (!(this.offsets[entryId]! >= 0) && !this.unwritten.has(entryId)) this.timestamps[entryId] = NaN;
+  }
+
+  /**
+   * Appends journaled records to the file in one write and indexes them.
+   * When the write fails the records stay in memory ({@link unwritten};
+   * entries are read from there) and the error is thrown;
+   * {@link writeUnwritten} tries again.
+   */
+  async apply(records: SegmentRecord[]): Promise<void> {
+    for (const r of records) {
+      if (r.decoded.kind === RecordKind.fence) this.fenced = true;
+      else {
+        this.pending.delete(r.decoded.entryId);
+        this.noteLast(r.decoded);
+      }
+      this.unwritten.set(unwrittenKey(r.decoded), r);
+    }
+    await this.writeUnwritten();
+  }
+
+  /** Writes what {@link apply} could not; throws when it still cannot. */
+  async writeUnwritten(): Promise<void> {
+    if (this.unwritten.size > 0) await this.writeRecords([...this.unwritten.values()]);
+  }
+
+  private async writeRecords(records: SegmentRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const buf = records.length === 1 ? records[0]!.record : Buffer.concat(records.map((r) => r.record));
+    const fh = await this.file();
+    let written = 0;
+    try {
+      while (written < buf.length) {
+        const { bytesWritten } = await fh.write(buf, written, buf.length - written, this.size + written);
+        written += bytesWritten;
+      }
+    } catch (err) {
+      // Drop a partial record so the next write does not leave a bad one in the middle.
+      if (written > 0) await fh.truncate(this.size).catch(() => {});
+      throw err;
+    }
+    let at = this.size;
+    for (const r of records) {
+      this.unwritten.delete(unwrittenKey(r.decoded));
+      this.index(r.decoded, at, r.record.length);
+      at += r.record.length;
+    }
+    this.size = at;
+    this.dirty = true;
+  }
+
+  /** Reads one entry; undefined when this node does not hold it. Throws {@link CorruptEntryError} for a bad copy. */
+  async read(entryId: number): Promise<DecodedRecord | undefined> {
+    const mem = this.unwritten.get(entryId);
+    if (mem) return mem.decoded;
+    const bad = this.corrupt.get(entryId);
+    if (bad) throw new CorruptEntryError(this.id, entryId, this.path, bad.offset, bad.reason);
+    if (entryId >= this.limit || !(this.offsets[entryId]! >= 0)) return undefined;
+    const offset = this.offsets[entryId]!;
+    const buf = Buffer.allocUnsafe(this.lengths[entryId]!);
+    await this.readAt(buf, offset);
+    return this.verified(entryId, buf, 0, offset);
+  }
+
+  /** The entries in `range`, in entry order; a bad copy throws {@link CorruptEntryError} after the entries before it. */
+  async *range(range: SegmentRange): AsyncGenerator<DecodedRecord> {
+    let e = Math.max(range.fromEntry, this.timeIndex.startFor(range.fromTime));
+    const end = Math.min(range.toEntry + 1, this.limit, this.timeIndex.endFor(range.toTime));
+    let left = range.limit;
+    while (e < end && left > 0) {
+      // Read a run of records that lie back to back in the file at once.
+      let run = 0;
+      let bytes = 0;
+      const start = this.offsets[e]!;
+      while (start >= 0 && e + run < end && run < left && this.offsets[e + run] === start + bytes && (run === 0 || bytes + this.lengths[e + run]! <= RANGE_READ)) {
+        bytes += this.lengths[e + run]!;
+        run++;
+      }
+      const batch: DecodedRecord[] = [];
+      if (run === 0) {
+        const one = await this.read(e);
+        if (one) batch.push(one);
+        e++;
+      } else {
+        const buf = Buffer.allocUnsafe(bytes);
+        await this.readAt(buf, start);
+        for (let i = 0, at = 0; i < run; i++) {
+          batch.push(this.verified(e + i, buf, at, start + at));
+          at += this.lengths[e + i]!;
+        }
+        e += run;
+      }
+      for (const r of batch) {
+        if (r.timestamp > range.toTime) return;
+        if (r.timestamp < range.fromTime) continue;
+        yield r;
+        if (--left === 0) return;
+      }
+    }
+  }
+
+  /** Makes the file durable (a checkpoint); `fsync` false only marks it clean. */
+  async sync(fsync: boolean): Promise<void> {
+    if (this.fh && this.dirty && fsync) await this.fh.sync();
+    this.dirty = false;
+  }
+
+  async close(): Promise<void> {
+    await this.fh?.close();
+    this.fh = null;
+  }
+
+  private verified(entryId: number, buf: Buffer, at: number, offset: number): DecodedRecord {
+    let problem = checkRecord(buf.subarray(at, at + this.lengths[entryId]!), 0);
+    const rec = problem === null ? decodeRecord(buf, at) : null;
+    if (rec && (rec.kind !== RecordKind.entry || rec.segmentId !== this.id || rec.entryId !== entryId)) problem = 'record of another entry';
+    if (problem === null) return rec!;
+    this.offsets[entryId] = -1;
+    this.timestamps[entryId] = NaN;
+    this.corrupt.set(entryId, { offset, reason: problem });
+    throw new CorruptEntryError(this.id, entryId, this.path, offset, problem);
+  }
+
+  private async readAt(buf: Buffer, offset: number): Promise<void> {
+    const fh = await this.file();
+    for (let got = 0; got < buf.length; ) {
+      const { bytesRead } = await fh.read(buf, got, buf.length - got, offset + got);
+      if (bytesRead === 0) {
+        buf.fill(0, got);
+        return;
+      }
+      got += bytesRead;
+    }
+  }
+
+  private async file(): Promise<FileHandle> {
+    if (this.fh) return this.fh;
+    // Only a new segment gets here (a loaded one keeps its handle): create its file.
+    const fh = await open(this.path, 'w+');
+    try {
+      await fh.write(SEGMENT_MAGIC, 0, SEGMENT_MAGIC.length, 0);
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+    this.size = SEGMENT_MAGIC.length;
+    this.dirty = true;
+    this.fh = fh;
+    return fh;
+  }
+
+  private index(rec: DecodedRecord, offset: number, length: number): void {
+    if (rec.kind === RecordKind.fence) {
+      this.fenced = true;
+      return;
+    }
+    if (rec.kind !== RecordKind.entry) return;
+    const e = rec.entryId;
+    this.grow(e);
+    if (this.offsets[e]! >= 0) return; // a second copy (journal replay after a crash): the first is as good
+    this.offsets[e] = offset;
+    this.lengths[e] = length;
+    this.timestamps[e] = rec.timestamp;
+    this.corrupt.delete(e);
+    this.timeIndex.note(e, rec.timestamp);
+    this.noteLast(rec);
+  }
+
+  private noteLast(rec: DecodedRecord): void {
+    if (rec.entryId <= this.lastEntryId) return;
+    this.lastEntryId = rec.entryId;
+    this.lastAddConfirmed = rec.lastAddConfirmed;
+    this.lastTimestamp = rec.timestamp;
+  }
+
+  private grow(entryId: number): void {
+    if (entryId >= this.offsets.length) {
+      let n = this.offsets.length;
+      while (n <= entryId) n *= 2;
+      const offsets = new Float64Array(n).fill(-1);
+      offsets.set(this.offsets);
+      const lengths = new Uint32Array(n);
+      lengths.set(this.lengths);
+      const timestamps = new Float64Array(n).fill(NaN);
+      timestamps.set(this.timestamps);
+      this.offsets = offsets;
+      this.lengths = lengths;
+      this.timestamps = timestamps;
+    }
+    if (entryId >= this.limit) this.limit = entryId + 1;
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * Malformed input, fuzzed: random bytes and garbled frames thrown at a
+ * running node over raw sockets while a writer adds entries on its own
+ * connection. Whole frames (right length prefix, garbled header or body)
+ * must each get exactly one final reply with a known status, never
+ * NODE_ERROR, on a connection that stays open; random bytes may close
+ * only their own connection. Afterwards every entry the writer had
+ * acknowledged is read back byte for byte.
+ */
+import assert from 'node:assert/strict';
+import { after, it } from 'node:test';
+import fc from 'fast-check';
+import { JuteWriter } from '../../../src/jute/writer.js';
+import { connectLogNode, type LogEntry } from '../../../src/log/index.js';
+import { Messages, Status } from '../../../src/log/protocol/index.js';
+import { forEachTarget } from '../../support/targets.js';
+import { collect, RawConnection, removeDirs, startTestNode, tempDir } from './support.js';
+
+after(removeDirs);
+
+const MAX_FRAME = 4096;
+/** The writer's segment: far from the 0..9 the fuzzed requests use, so no garbled request can touch it. */
+const WRITER_SEGMENT = 123_456_789;
+const SENTINEL_ID = 0x7ffffff0;
+const KNOWN_STATUSES = new Set<number>(Object.values(Status));
+
+const segmentId = fc.integer({ min: 0, max: 9 });
+const entryId = fc.integer({ min: 0, max: 20 });
+const optionalLong = fc.option(fc.integer({ min: 0, max: 2_000_000_000_000 }), { nil: undefined });
+
+/** A valid request frame (header and body, no length prefix) of any kind. */
+const validFrame: fc.Arbitrary<Buffer> = fc
+  .oneof(
+    fc
+      .record({
+        segmentId,
+        entryId,
+        timestamp: fc.integer({ min: 0, max: 2_000_000_000_000 }),
+        lastAddConfirmed: fc.integer({ min: -1, max: 20 }),
+        recovery: fc.boolean(),
+        data: fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a)),
+      })
+      .map((body) => frameOf(Messages.AddEntry, body)),
+    fc.record({ segmentId, entryId, fence: fc.boolean() }).map((body) => frameOf(Messages.ReadEntry, body)),
+    fc
+      .record({ segmentId, fromEntry: optionalLong, toEntry: optionalLong, fromTime: optionalLong, toTime: optionalLong, limit: fc.option(fc.nat(50), { nil: undefined }) })
+      .map((body) => frameOf(Messages.ReadRange, body)),
+    fc.record({ segmentId }).map((body) => frameOf(Messages.Fence, body)),
+    fc.record({ segmentId }).map((body) => frameOf(Messages.ReadLastEntry, body)),
+    fc.constant(frameOf(Messages.Info, {})),
+  )
+  .chain((frame) =>
+    fc.record({
+      requestId: fc.integer({ min: 1, max: 1_000_000 }),
+      version: fc.oneof({ weight: 9, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.integer() }),
+      kind: fc.oneof({ weight: 9, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.integer() }),
+      flips: fc.array(fc.record({ at: fc.nat(frame.length * 8 - 1) }), { maxLength: 4 }),
+      cut: fc.option(fc.nat(frame.length), { nil: undefined }),
+      extra: fc.uint8Array({ maxLength: 8 }),
+      oversized: fc.oneof({ weight: 19, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+    }).map((m) => {
+      let f = Buffer.from(frame);
+      f.writeInt32BE(m.requestId, 8);
+      if (m.version !== undefined) f.writeInt32BE(m.version, 0);
+      if (m.kind !== undefined) f.writeInt32BE(m.kind, 4);
+      // Bit flips spare the request id, so every frame's reply can be told apart.
+      for (const { at } of m.flips) if (at < 64 || at >= 96) f[at >> 3]! ^= 1 << (at & 7);
+      if (m.cut !== undefined) f = f.subarray(0, Math.max(m.cut, 12));
+      f = Buffer.concat([f, m.extra, m.oversized ? Buffer.alloc(MAX_FRAME) : Buffer.alloc(0)]);
+      return f;
+    }),
+  );
+
+function frameOf<T>(message: { kind: number; request: { write(w: JuteWriter, v: T): void } }, body: T): Buffer {
+  const w = new JuteWriter(64);
+  w.int(1).int(message.kind).int(1).int(0);
+  message.request.write(w, body);
+  return w.take();
+}
+
+function prefixed(frame: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeInt32BE(frame.length);
+  return Buffer.concat([length, frame]);
+}
+
+/** Splits bytes into chunks at the given cut points, so frames straddle socket writes. */
+function chunks(bytes: Buffer, cuts: number[]): Buffer[] {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  const out: Buffer[] = [];
+  let from = 0;
+  for (const p of [...points, bytes.length]) {
+    if (p > from) out.push(bytes.subarray(from, p));
+    from = Math.max(from, p);
+  }
+  return out;
+}
+
+/** A reply is final unless it is a READ_RANGE part (OK, `done` byte 0). */
+function isFinal(kind: number, status: number, body: Buffer): boolean {
+  return !(kind === Messages.ReadRange.kind && status === Status.OK && body[body.length - 1] === 0);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+forEachTarget('log node fuzz', (target) => {
+  it('garbled frames get one typed reply each on a kept connection; random bytes close at most their own connection; the writer loses nothing', async () => {
+    await using node = await startTestNode(target().connectionString, await tempDir(), { maxFrameSize: MAX_FRAME });
+    await using writer = await connectLogNode(node.address, { timeout: 10_000 });
+    await using other = await connectLogNode(node.address, { timeout: 10_000 });
+
+    // The writer adds in the background for the whole run, recording its acknowledgements.
+    const acked: LogEntry[] = [];
+    const writerErrors: unknown[] = [];
+    let stop = false;
+    const writing = (async () => {
+      for (let i = 0; !stop; i++) {
+        const e = { segmentId: WRITER_SEGMENT, entryId: i, timestamp: 1_700_000_000_000 + i, lastAddConfirmed: i - 1, data: Buffer.from(`writer ${i}`) };
+        try {
+          await writer.addEntry(e);
+          acked.push(e);
+        } catch (error) {
+          writerErrors.push(error);
+          return;
+        }
+      }
+    })();
+
+    let framedRuns = 0;
+    const seen = new Set<number>();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          { weight: 3, arbitrary: fc.record({ framed: fc.constant(true as const), frames: fc.array(validFrame, { minLength: 1, maxLength: 6 }), cuts: fc.array(fc.nat(), { maxLength: 5 }) }) },
+          { weight: 1, arbitrary: fc.record({ framed: fc.constant(false as const), bytes: fc.uint8Array({ minLength: 1, maxLength: 300 }), cuts: fc.array(fc.nat(), { maxLength: 5 }) }) },
+        ),
+        async (input) => {
+          const raw = await RawConnection.connect(node.port);
+          try {
+            if (input.framed) {
+              framedRuns++;
+              const sentinel = Buffer.from(frameOf(Messages.Info, {}));
+              sentinel.writeInt32BE(SENTINEL_ID, 8);
+              const bytes = Buffer.concat([...input.frames.map(prefixed), prefixed(sentinel)]);
+              for (const c of chunks(bytes, input.cuts)) raw.send(c);
+              const want = input.frames.length + 1;
+              const finals = () => raw.replies.filter((r) => isFinal(r.header.kind, r.header.status, r.body)).length;
+              const deadline = Date.now() + 5000;
+              while (finals() < want && !raw.closed && Date.now() < deadline) await raw.waitReplies(raw.replies.length + 1, 100);
+              assert.equal(raw.closed, false, 'a whole frame never closes the connection');
+              assert.equal(finals(), want, `one final reply per frame: ${JSON.stringify(raw.replies.map((r) => [r.header, r.message]))}`);
+              for (const r of raw.replies) {
+                assert.ok(KNOWN_STATUSES.has(r.header.status), `status ${r.header.status}`);
+                assert.notEqual(r.header.status, Status.NODE_ERROR, `the node failed unexpectedly: ${r.message}`);
+                if (r.header.status !== Status.OK) assert.ok(r.message !== undefined && r.message.length > 0);
+                seen.add(r.header.status);
+              }
+              assert.equal(raw.replies.find((r) => r.header.requestId === SENTINEL_ID)?.header.status, Status.OK);
+            } else {
+              for (const c of chunks(Buffer.from(input.bytes), input.cuts)) raw.send(c);
+              await sleep(2);
+            }
+            // Whatever this connection did, the others are untouched.
+            assert.equal(writer.connected && other.connected, true, 'other connections kept');
+            assert.equal((await other.info()).instanceId, node.instanceId);
+          } finally {
+            raw.close();
+          }
+        },
+      ),
+      { numRuns: 600 },
+    );
+
+    stop = true;
+    await writing;
+    assert.deepEqual(writerErrors, []);
+    assert.ok(framedRuns > 0);
+    // The fuzzer reached every way a frame can fail, and some garbled requests still made sense.
+    for (const status of [Status.OK, Status.BAD_REQUEST, Status.TOO_LARGE, Status.UNSUPPORTED_VERSION, Status.NO_ENTRY]) {
+      assert.ok(seen.has(status), `status ${status} seen (${[...seen].join(', ')})`);
+    }
+    assert.ok(acked.length > 0);
+    await using check = await connectLogNode(node.address);
+    assert.deepEqual(await collect(check.readRange(WRITER_SEGMENT)), acked, 'every acknowledged entry, byte for byte');
+  });
+}, { concurrency: false });
