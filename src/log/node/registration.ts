@@ -49,14 +49,11 @@ import type { Client } from '../../client/index.js';
 import { joinPath } from '../../base/path.js';
 import { BadVersionError, NodeExistsError, NoNodeError } from '../../errors.js';
 import { CookieMismatchError, InstanceInUseError } from '../errors.js';
-import { deleteIfExists, ensurePath, isConnectionLoss, isSessionGone, retry } from '../../recipes/internal/index.js';
+import { isTransientError } from '../../client/retry.js';
+import { deleteIfExists, ensurePath, isSessionGone, retryWhileConnected } from '../../recipes/internal/index.js';
+import { COOKIES_PATH, LOG_ROOT, NODES_PATH } from '../metadata/layout.js';
 
-/** The log layer's root in the coordination store. */
-export const LOG_ROOT = '/herd/log';
-/** Parent of the storage nodes' ephemeral registrations. */
-export const NODES_PATH = `${LOG_ROOT}/nodes`;
-/** Parent of the address cookies. */
-export const COOKIES_PATH = `${LOG_ROOT}/cookies`;
+export { COOKIES_PATH, LOG_ROOT, NODES_PATH };
 
 /** What a storage node publishes at `/herd/log/nodes/<instanceId>`. */
 export interface NodeRecord {
@@ -146,7 +143,7 @@ export class NodeRegistration {
     const data = JSON.stringify({ instanceId, updatedAt: Date.now() } satisfies CookieRecord);
     for (;;) {
       try {
-        const { data: old, stat } = await retry(this.client, () => this.client.getData(path));
+        const { data: old, stat } = await retryWhileConnected(this.client, () => this.client.getData(path));
         const previous = parseCookie(old);
         if (previous === instanceId) return;
         if (previous === undefined && old !== null && old.length > 0) {
@@ -161,7 +158,7 @@ export class NodeRegistration {
               `(moved or copied from another node?); refusing to start. If instance ${previous} is retired for good, delete the cookie`,
           );
         }
-        await retry(this.client, () => this.client.setData(path, data, stat.version));
+        await retryWhileConnected(this.client, () => this.client.setData(path, data, stat.version));
         this.replaced = previous;
         this.log(
           `address ${host}:${port} belonged to instance ${previous ?? '(unreadable cookie)'}; it is now instance ${instanceId}, ` +
@@ -171,7 +168,7 @@ export class NodeRegistration {
       } catch (error) {
         if (error instanceof NoNodeError) {
           try {
-            await retry(this.client, () => this.client.create(path, data));
+            await retryWhileConnected(this.client, () => this.client.create(path, data));
             return;
           } catch (createError) {
             if (!(createError instanceof NodeExistsError)) throw createError;
@@ -197,10 +194,10 @@ export class NodeRegistration {
         break;
       } catch (error) {
         if (error instanceof NodeExistsError) {
-          const stat = await retry(this.client, () => this.client.exists(path));
+          const stat = await retryWhileConnected(this.client, () => this.client.exists(path));
           if (stat === null) continue;
           if (stat.ephemeralOwner === this.client.sessionId) {
-            await retry(this.client, () => this.client.setData(path, data));
+            await retryWhileConnected(this.client, () => this.client.setData(path, data));
             break;
           }
           const other = await this.registeredAddress(path);
@@ -214,7 +211,7 @@ export class NodeRegistration {
           }
           continue;
         }
-        if (!isConnectionLoss(error) || isSessionGone(this.client)) throw error;
+        if (!isTransientError(error) || isSessionGone(this.client)) throw error;
       }
     }
     this.registeredSession = session;
@@ -223,7 +220,7 @@ export class NodeRegistration {
   /** `host:port` of the registration at `path`; null when it is gone, `(unreadable)` when its data is not a NodeRecord. */
   private async registeredAddress(path: string): Promise<string | null> {
     try {
-      const { data } = await retry(this.client, () => this.client.getData(path));
+      const { data } = await retryWhileConnected(this.client, () => this.client.getData(path));
       const record = JSON.parse(data?.toString('utf8') ?? '') as Partial<NodeRecord>;
       return typeof record.host === 'string' && typeof record.port === 'number' ? `${record.host}:${record.port}` : '(unreadable)';
     } catch (error) {
