@@ -115,7 +115,7 @@ export class LogProtocolError extends HerdError {
 /**
  * A storage node refused to start because its address's cookie
  * (`/herd/log/cookies/<host>:<port>`) names another instance while this
- * data directory holds entries, or cannot be read: the data directory
+ * data directory holds segments, or cannot be read: the data directory
  * belongs to another node (moved or copied), or the address to a node
  * whose data this one does not have. Taking the address over would let
  * readers trust the wrong copy (BookKeeper's cookie check). An empty data

@@ -56,7 +56,7 @@ export interface LogNodeHandle extends AsyncDisposable {
  * to the coordination service and registers; resolves once it is
  * registered and serving. Throws BadArgumentsError for invalid options,
  * CookieMismatchError when the address's cookie names another instance and
- * this data directory holds entries (or the cookie cannot be read),
+ * this data directory holds segments (or the cookie cannot be read),
  * InstanceInUseError when this instance is registered by a live node at
  * another address, and whatever opening the storage, listening or
  * registering throws (the node is closed again first).

@@ -25,7 +25,7 @@
  *   id (compare-and-set on the cookie's version). The old instance's
  *   segments are then under-replicated: the auditor (not built yet) will
  *   copy them from the other replicas; until then nothing repairs them;
- * - it names another instance and this data directory holds entries (a
+ * - it names another instance and this data directory holds segments (a
  *   data directory moved or copied from another node), or it cannot be
  *   read: the node refuses to start (CookieMismatchError).
  *
@@ -154,7 +154,7 @@ export class NodeRegistration {
             path,
             previous,
             instanceId,
-            `log node ${host}:${port}: the cookie at ${path} names instance ${previous}, but this data directory is instance ${instanceId} and holds entries ` +
+            `log node ${host}:${port}: the cookie at ${path} names instance ${previous}, but this data directory is instance ${instanceId} and holds segments ` +
               `(moved or copied from another node?); refusing to start. If instance ${previous} is retired for good, delete the cookie`,
           );
         }

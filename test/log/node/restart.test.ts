@@ -74,7 +74,7 @@ forEachTarget('log node restarts', (target) => {
       assert.equal(e.cookieInstanceId, b.instanceId);
       assert.equal(e.instanceId, a.instanceId);
       assert.equal(e.path, cookiePath('127.0.0.1', b.port));
-      assert.match(e.message, /names instance .* holds entries/);
+      assert.match(e.message, /names instance .* holds segments/);
       return true;
     });
     const cookie = JSON.parse((await checker.getData(cookiePath('127.0.0.1', b.port))).data!.toString()) as { instanceId: string };
