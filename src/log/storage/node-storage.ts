@@ -31,7 +31,7 @@ import { systemClock, type Clock } from '../../base/clock.js';
 import { BadArgumentsError, InvalidStateError } from '../../errors.js';
 import { loadInstanceId, syncDir } from './data-dir.js';
 import { CorruptEntryError, EntryConflictError, isDiskFull, SegmentFencedError, StorageFailedError } from './errors.js';
-import { GroupCommit, type Batchable } from './group-commit.js';
+import { GroupCommit, type Batchable, type FlushTrigger } from './group-commit.js';
 import { Journal } from './journal.js';
 import { decodeRecord, encodeEntry, encodeMarker, ENTRY_BODY, MAX_BODY, RecordKind, type DecodedRecord } from './record.js';
 import { Segment, type SegmentRecord } from './segment.js';
@@ -117,6 +117,8 @@ export interface NodeStorageStats {
   fsyncs: number;
   /** Duration of the last journal fdatasync, in ms (0 before the first). */
   lastFsyncMs: number;
+  /** Group commits since open, by the trigger that cut them. */
+  flushes: Record<FlushTrigger, number>;
 }
 
 interface Queued extends Batchable {
@@ -336,7 +338,7 @@ export class NodeStorage {
   stats(): NodeStorageStats {
     let bytesStored = 0;
     for (const seg of this.segmentMap.values()) bytesStored += seg.size;
-    return { bytesStored, segments: this.segmentMap.size, fsyncs: this.journal.fsyncs, lastFsyncMs: this.journal.lastFsyncMs };
+    return { bytesStored, segments: this.segmentMap.size, fsyncs: this.journal.fsyncs, lastFsyncMs: this.journal.lastFsyncMs, flushes: { ...this.commit.triggers } };
   }
 
   /**
