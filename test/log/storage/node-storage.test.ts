@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Clock } from '../../../src/base/clock.js';
 import { BadArgumentsError, InvalidStateError } from '../../../src/errors.js';
-import { EntryConflictError, NodeStorage, SegmentFencedError } from '../../../src/log/storage/index.js';
+import { EntryConflictError, NodeStorage, SegmentFencedError, StorageFailedError } from '../../../src/log/storage/index.js';
 import { addEntries, collect, entryData, entryTime, makeEntry, openStorage, withDir } from './support.js';
 
 describe('log storage: NodeStorage', () => {
@@ -43,7 +43,7 @@ describe('log storage: NodeStorage', () => {
       const s = await NodeStorage.open({ dataDir: dir, logger: () => {} });
       await s.addEntry(makeEntry(1, 0));
       assert.equal(s.stats().fsyncs, 1);
-      assert.ok(s.stats().lastFsyncMs > 0);
+      assert.ok(s.stats().lastFsyncDuration > 0);
       await addEntries(s, 1, 1, 201);
       const fsyncs = s.stats().fsyncs - 1;
       assert.ok(fsyncs >= 1 && fsyncs < 50, `${fsyncs} fsyncs for 200 concurrent adds: no group commit`);
@@ -202,8 +202,23 @@ describe('log storage: NodeStorage', () => {
       await assert.rejects(s.deleteSegment(Number.NaN), BadArgumentsError);
       assert.deepEqual(s.segments(), []);
       await s.close();
-      await assert.rejects(s.addEntry(e), InvalidStateError);
+      await assert.rejects(s.addEntry(e), (err: unknown) => err instanceof InvalidStateError && err.message === `log storage ${dir}: closed`);
       await assert.rejects(s.readEntry(1, 0), InvalidStateError);
+    });
+  });
+
+  it('reports a file system failure as a HerdError with the cause, never a bare Node error', async () => {
+    await withDir(async (dir) => {
+      // A data directory that is a file: every open under it fails with ENOTDIR.
+      const file = join(dir, 'not-a-dir');
+      await writeFile(file, 'x');
+      await assert.rejects(openStorage(file), (err: unknown) => {
+        assert.ok(err instanceof StorageFailedError, String(err));
+        assert.equal(err.code, 'STORAGE_FAILED');
+        assert.match(err.message, new RegExp(`log storage ${file}: open: `));
+        assert.equal((err.cause as NodeJS.ErrnoException).code, 'ENOTDIR');
+        return true;
+      });
     });
   });
 
