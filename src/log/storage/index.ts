@@ -15,6 +15,8 @@ export type {
   ReadRangeOptions,
   StoredEntry,
 } from './types.js';
+// The shared errors its methods throw too, so one import covers every outcome.
+export { BadArgumentsError, HerdError, InvalidStateError } from '../../errors.js';
 export { CorruptEntryError, CorruptStorageError, DiskFullError, EntryConflictError, SegmentFencedError, StorageFailedError } from './errors.js';
 export { shouldFlush, type FlushLimits, type FlushState, type FlushTrigger } from './group-commit.js';
 export { crc32c } from './crc32c.js';

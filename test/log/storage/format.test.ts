@@ -39,6 +39,35 @@ describe('log storage: record format', () => {
   });
 });
 
+describe('log storage: record layout', () => {
+  it('writes 64-bit fields as big-endian two\'s complement, exact over the safe integer range', () => {
+    const values = [0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 12345, Number.MAX_SAFE_INTEGER];
+    const signed = [...values, -1, -2, -(2 ** 32), -(2 ** 32) - 1, 1_700_000_000_123, Number.MIN_SAFE_INTEGER];
+    for (const id of values) {
+      for (const t of signed) {
+        const rec = encodeEntry(id, id, t, t < -1 ? -1 : t, Buffer.from([0xab]));
+        // The oracle: Node's own BigInt writers, with the header and checksum computed by hand.
+        const body = Buffer.alloc(34);
+        body[0] = RecordKind.entry;
+        body.writeBigUInt64BE(BigInt(id), 1);
+        body.writeBigUInt64BE(BigInt(id), 9);
+        body.writeBigInt64BE(BigInt(t), 17);
+        body.writeBigInt64BE(BigInt(t < -1 ? -1 : t), 25);
+        body[33] = 0xab;
+        const head = Buffer.alloc(8);
+        head.writeUInt32BE(34, 0);
+        head.writeUInt32BE(crc32c(body), 4);
+        assert.deepEqual(rec, Buffer.concat([head, body]), `segment/entry ${id}, timestamp ${t}`);
+        const d = decodeRecord(rec, 0);
+        assert.deepEqual([d.segmentId, d.entryId, d.timestamp, d.lastAddConfirmed], [id, id, t, t < -1 ? -1 : t]);
+      }
+    }
+    const marker = encodeMarker(RecordKind.delete, Number.MAX_SAFE_INTEGER);
+    assert.equal(marker.subarray(9).toString('hex'), '001fffffffffffff');
+    assert.equal(decodeRecord(marker, 0).segmentId, Number.MAX_SAFE_INTEGER);
+  });
+});
+
 describe('log storage: shouldFlush', () => {
   const limits = { maxBatchDelay: 2, maxBatchBytes: 1000 };
   const base: FlushState = { queuedRecords: 3, queuedBytes: 300, oldestWaited: 0, arrivedSinceLastLook: 2, writing: false };
