@@ -230,7 +230,9 @@ export class NodeStorage {
     const seg = this.segmentMap.get(segmentId);
     if (!seg || limit === 0) return;
     try {
-      for await (const rec of seg.range({ fromEntry, toEntry, fromTime, toTime, limit })) yield toStored(rec);
+      for await (const batch of seg.range({ fromEntry, toEntry, fromTime, toTime, limit })) {
+        for (const rec of batch) yield toStored(rec);
+      }
     } catch (err) {
       throw storageError(err, `readRange: segment ${segmentId}`);
     }
