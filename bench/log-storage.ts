@@ -17,10 +17,11 @@
  *   raw sequential read of the same segment file in 1 MiB chunks.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeStorage } from '../src/log/storage/index.js';
+import { withDir } from '../test/log/storage/support.js';
 import { log, Samples, type Row, type Section } from './stats.js';
 
 export interface LogStorageBenchOptions {
@@ -44,15 +45,6 @@ interface AddFigures {
   mbPerSec: number;
   p50: number;
   p99: number;
-}
-
-async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'herd-bench-log-'));
-  try {
-    return await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 /**
@@ -83,7 +75,7 @@ async function measureLoops(lanes: number, o: LogStorageBenchOptions, entrySize:
 }
 
 async function storageAdds(entrySize: number, concurrency: number, o: LogStorageBenchOptions): Promise<AddFigures> {
-  return withTempDir(async (dataDir) => {
+  return withDir(async (dataDir) => {
     await using storage = await NodeStorage.open({ dataDir, logger: (m) => log(`log storage: ${m}`) });
     const data = randomBytes(entrySize);
     const next = new Array<number>(SEGMENTS).fill(0);
@@ -98,7 +90,7 @@ async function storageAdds(entrySize: number, concurrency: number, o: LogStorage
 
 /** The anchors: append-write + fdatasync, one batch of `batch` entries at a time. */
 async function rawAppends(entrySize: number, batch: number, o: LogStorageBenchOptions): Promise<AddFigures> {
-  return withTempDir(async (dir) => {
+  return withDir(async (dir) => {
     const fh = await open(join(dir, 'raw.log'), 'a');
     try {
       const buf = randomBytes(entrySize * batch);
@@ -134,7 +126,7 @@ async function bestMbPerSec(fn: () => Promise<number>): Promise<number> {
 }
 
 async function rangeReads(entrySize: number, o: LogStorageBenchOptions): Promise<ReadFigures> {
-  return withTempDir(async (dataDir) => {
+  return withDir(async (dataDir) => {
     const count = Math.ceil(o.readBytes / entrySize);
     const data = randomBytes(entrySize);
     // Filling is not measured: fsync off makes it quick.
