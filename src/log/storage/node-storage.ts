@@ -4,9 +4,10 @@
  *
  * Design (BookKeeper's, option (a) of issue 13): every add, fence and
  * delete is a record in the journal (journal.ts), written in group commits
- * (group-commit.ts) with one fdatasync per batch; only then is it applied
- * to the segment's own file (segment.ts, no fsync) and acknowledged. A
- * checkpoint syncs the segment files and lets old journal files go. Why
+ * (group-commit.ts) with one fdatasync per batch; only then is it
+ * acknowledged, as soon as it is registered in its segment's memory, and
+ * written to the segment's own file (segment.ts, no fsync) before the next
+ * batch goes to the journal. A checkpoint syncs the segment files and lets old journal files go. Why
  * not one file per segment synced per batch: a node holds many open
  * segments, and a batch spanning k of them would cost k fsyncs instead of
  * one; the journal keeps the disk's sequential write rate for every
@@ -331,26 +332,35 @@ export class NodeStorage {
       }
       return;
     }
-    await this.applyAll(batch.map((q) => ({ record: q.record, decoded: q.decoded })));
+    // The batch is durable. Applying it registers each record in its segment
+    // at once (reads, lastEntry and fences see it) before the file writes
+    // start, so the adds are acknowledged without waiting for the segment
+    // files; a batch with a delete, which applies what follows it later, waits.
+    const applied = this.applyAll(batch.map((q) => ({ record: q.record, decoded: q.decoded })));
+    if (batch.some((q) => q.decoded.kind === RecordKind.delete)) await applied;
     for (const q of batch) q.resolve();
+    await applied;
     if (this.journal.full) await this.checkpoint().catch((err: unknown) => this.checkpointFailed(err));
   }
 
   /**
-   * Applies durable records to segment files, one write per segment; a
-   * delete first applies what came before it. A segment file that cannot
+   * Applies durable records to segment files, one write per segment, the
+   * segments written in parallel; a delete first applies what came before
+   * it. Until the first delete, every record is registered in its segment
+   * before this yields (Segment.apply). A segment file that cannot
    * be written keeps its records in memory until a later batch or
    * checkpoint writes them.
    */
   private async applyAll(records: SegmentRecord[]): Promise<void> {
     let groups = new Map<number, SegmentRecord[]>();
     const flush = async (): Promise<void> => {
-      for (const [id, recs] of groups) {
-        await this.segment(id)
+      const writes = [...groups].map(([id, recs]) =>
+        this.segment(id)
           .apply(recs)
-          .catch((err: unknown) => this.options.logger(`segment ${id}: write failed, entries kept in memory until it works: ${String(err)}`));
-      }
+          .catch((err: unknown) => this.options.logger(`segment ${id}: write failed, entries kept in memory until it works: ${String(err)}`)),
+      );
       groups = new Map();
+      await Promise.all(writes);
     };
     for (const r of records) {
       if (r.decoded.kind === RecordKind.delete) {

@@ -159,9 +159,11 @@ export class Segment {
 
   /**
    * Appends journaled records to the file in one write and indexes them.
-   * When the write fails the records stay in memory ({@link unwritten};
-   * entries are read from there) and the error is thrown;
-   * {@link writeUnwritten} tries again.
+   * The records are registered ({@link unwritten}: reads, lastEntry and
+   * the fence see them) before the first await, so a caller may
+   * acknowledge them without waiting for the write. When the write fails
+   * they stay in memory and the error is thrown; {@link writeUnwritten}
+   * tries again. One call at a time per segment.
    */
   async apply(records: SegmentRecord[]): Promise<void> {
     for (const r of records) {

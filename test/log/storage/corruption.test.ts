@@ -148,6 +148,10 @@ describe('log storage: damaged files', () => {
     await withDir(async (dir) => {
       const s = await openStorage(dir);
       await addEntries(s, 2, 0, 5);
+      // Adds are acknowledged once journaled, before their segment file write;
+      // the next group commit starts only after that write, so one more
+      // acknowledged add (in another segment) means the file holds entries 0..4.
+      await s.addEntry(makeEntry(9, 0));
       const seg = join(dir, 'segments', '2.seg');
       assert.equal((await stat(seg)).size, recordOffset(2, ids(6), 5));
       const bad = recordOffset(2, ids(5), 3);
