@@ -28,13 +28,13 @@
  */
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { systemClock, type Clock } from '../../base/clock.js';
 import { BadArgumentsError, InvalidStateError } from '../../errors.js';
 import { loadInstanceId, syncDir } from './data-dir.js';
 import { CorruptEntryError, EntryConflictError, isDiskFull, SegmentFencedError, StorageFailedError, storageError } from './errors.js';
 import { GroupCommit, type Batchable } from './group-commit.js';
 import { Journal } from './journal.js';
-import { decodeRecord, encodeEntry, encodeMarker, ENTRY_BODY, MAX_BODY, RecordKind, type DecodedRecord } from './record.js';
+import { decodeRecord, encodeEntry, encodeMarker, RecordKind, type DecodedRecord } from './record.js';
+import { isId, resolveOptions, type ResolvedOptions } from './options.js';
 import { Replay } from './replay.js';
 import { Segment, type SegmentRecord } from './segment.js';
 import type { AddEntryOptions, FenceResult, LastEntry, NodeStorageOptions, NodeStorageStats, ReadRangeOptions, StoredEntry } from './types.js';
@@ -46,18 +46,7 @@ interface Queued extends Batchable {
   reject: (err: unknown) => void;
 }
 
-const DEFAULTS = { maxBatchDelay: 2, maxBatchBytes: 512 * 1024, maxEntrySize: 5 * 1024 * 1024, journalFileSize: 64 * 1024 * 1024 };
 const PREALLOCATE = 4 * 1024 * 1024;
-
-function isId(n: unknown): n is number {
-  return Number.isSafeInteger(n) && (n as number) >= 0;
-}
-
-function checkOption(name: string, value: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): void {
-  if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max)) {
-    throw new BadArgumentsError(`NodeStorage: ${name} must be a number from ${min} to ${max}, got ${String(value)}`);
-  }
-}
 
 /**
  * A storage node's entries on disk. Get one with {@link NodeStorage.open};
@@ -74,7 +63,7 @@ export class NodeStorage {
   private constructor(
     /** This node's identity, stored in its data directory: a wiped directory gets a new one. */
     readonly instanceId: string,
-    private readonly options: Required<Omit<NodeStorageOptions, 'clock'>> & { clock: Clock },
+    private readonly options: ResolvedOptions,
     private readonly journal: Journal,
     private readonly segmentsDir: string,
   ) {
@@ -90,18 +79,7 @@ export class NodeStorage {
    * @throws DiskFullError, StorageFailedError when the file system fails (`cause` is its error).
    */
   static async open(options: NodeStorageOptions): Promise<NodeStorage> {
-    if (typeof options?.dataDir !== 'string' || options.dataDir === '') throw new BadArgumentsError('NodeStorage: dataDir is required');
-    checkOption('maxBatchDelay', options.maxBatchDelay, 0);
-    checkOption('maxBatchBytes', options.maxBatchBytes, 1);
-    checkOption('maxEntrySize', options.maxEntrySize, 0, MAX_BODY - ENTRY_BODY);
-    checkOption('journalFileSize', options.journalFileSize, 1024);
-    const opts = {
-      ...DEFAULTS,
-      fsync: true,
-      logger: (message: string) => process.emitWarning(message, 'HerdLogStorage'),
-      ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
-      clock: options.clock ?? systemClock,
-    } as Required<Omit<NodeStorageOptions, 'clock'>> & { clock: Clock };
+    const opts = resolveOptions(options);
     const segmentsDir = join(opts.dataDir, 'segments');
     const segments = new Map<number, Segment>();
     let journal: Journal | undefined;
