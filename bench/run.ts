@@ -4,7 +4,7 @@
  * prints figures and ratios (issue 3's and issue 4's benchmark sections).
  *
  *   node build/bench/run.js [--znodes 200000] [--duration 4000] [--warmup 1000] [--rounds 2]
- *                           [--only server,scale,clients,recipes,cluster] [--profile DIR]
+ *                           [--only server,scale,clients,recipes,cluster,log] [--profile DIR]
  *
  * Every server runs in its own process with a fresh temp data directory and
  * fsync on; the load generator (bench/load-generator.ts) runs here. Only the
@@ -19,13 +19,14 @@ import { parseArgs } from 'node:util';
 import { zookeeperAvailable } from '../test/support/zookeeper.js';
 import { clientComparison } from './clients.js';
 import { clusterSection, DEFAULT_CLUSTER_BENCH, measureFailover, type FailoverTarget } from './cluster.js';
+import { logStorageSections } from './log-storage.js';
 import { DEFAULT_LOAD, prepareNodes, type LoadOptions, type LoadResult } from './load-generator.js';
 import { compareRecipes, DEFAULT_RECIPE_BENCH, recipesSection } from './recipes.js';
 import { compareServers, measureScale, type ScaleFigures, type ServerFigures } from './server-suites.js';
 import { startHerd, startZk, type BenchServer } from './servers.js';
 import { loadLine, log, machineLine, renderSection, type Row, type Section } from './stats.js';
 
-const SUITES = ['server', 'scale', 'clients', 'recipes', 'cluster'] as const;
+const SUITES = ['server', 'scale', 'clients', 'recipes', 'cluster', 'log'] as const;
 type Suite = (typeof SUITES)[number];
 
 interface Config {
@@ -56,7 +57,7 @@ function parseConfig(argv: string[]): Config {
   if (values.help) {
     process.stdout.write(
       'node build/bench/run.js [--znodes N] [--duration MS] [--warmup MS] [--rounds N] [--connections N] [--outstanding K]\n' +
-        '                        [--client-outstanding K] [--only server,scale,clients,recipes,cluster] [--profile DIR]\n' +
+        '                        [--client-outstanding K] [--only server,scale,clients,recipes,cluster,log] [--profile DIR]\n' +
         '  --profile DIR  run Herd\'s server and the client drivers with --cpu-prof, writing .cpuprofile files to DIR\n',
     );
     process.exit(0);
@@ -248,6 +249,8 @@ async function main(): Promise<void> {
       rmSync(dir, { recursive: true, force: true });
     }
   }
+
+  if (config.suites.has('log')) sections.push(...(await logStorageSections()));
 
   const out = [machine, `at start: ${loadAtStart}; at end: ${loadLine()}`, ''];
   for (const s of sections) out.push(renderSection(s), '');

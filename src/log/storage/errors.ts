@@ -86,10 +86,11 @@ export class DiskFullError extends HerdError {
 }
 
 /**
- * A write or fsync failed in a way that leaves the disk's state unknown
- * (EIO, a failed fsync: the kernel may have dropped the dirty pages). The
+ * The file system failed the storage (EIO, EACCES, a failed fsync, ...);
+ * `cause` is its error. After a failed journal write or fsync the disk's
+ * state is unknown (the kernel may have dropped the dirty pages): the
  * storage stops accepting writes; reopen it to recover from what is
- * durable.
+ * durable. A failed read or open changes nothing stored.
  */
 export class StorageFailedError extends HerdError {
   override name = 'StorageFailedError';
@@ -103,4 +104,15 @@ export class StorageFailedError extends HerdError {
 export function isDiskFull(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | null)?.code;
   return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/**
+ * `err` as an error of this layer: itself when it is a HerdError,
+ * {@link DiskFullError} when the disk is full, otherwise a
+ * {@link StorageFailedError}; `what` says what failed and where.
+ */
+export function storageError(err: unknown, what: string): HerdError {
+  if (err instanceof HerdError) return err;
+  const message = `${what}: ${err instanceof Error ? err.message : String(err)}`;
+  return isDiskFull(err) ? new DiskFullError(message, { cause: err }) : new StorageFailedError(message, { cause: err });
 }

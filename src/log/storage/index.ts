@@ -5,16 +5,18 @@
  * truncates a torn tail and refuses corruption. The node's network server
  * builds on {@link NodeStorage}.
  */
-export {
-  NodeStorage,
-  type AddEntryOptions,
-  type FenceResult,
-  type LastEntry,
-  type NodeStorageOptions,
-  type NodeStorageStats,
-  type ReadRangeOptions,
-  type StoredEntry,
-} from './node-storage.js';
+export { NodeStorage } from './node-storage.js';
+export type {
+  AddEntryOptions,
+  FenceResult,
+  LastEntry,
+  NodeStorageOptions,
+  NodeStorageStats,
+  ReadRangeOptions,
+  StoredEntry,
+} from './types.js';
+// The shared errors its methods throw too, so one import covers every outcome.
+export { BadArgumentsError, HerdError, InvalidStateError } from '../../errors.js';
 export { CorruptEntryError, CorruptStorageError, DiskFullError, EntryConflictError, SegmentFencedError, StorageFailedError } from './errors.js';
 export { shouldFlush, type FlushLimits, type FlushState, type FlushTrigger } from './group-commit.js';
 export { crc32c } from './crc32c.js';

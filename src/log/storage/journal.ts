@@ -57,7 +57,7 @@ export class Journal {
   /** fdatasync calls made. */
   fsyncs = 0;
   /** How long the last fdatasync took, in ms. */
-  lastFsyncMs = 0;
+  lastFsyncDuration = 0;
 
   private fh: FileHandle | null = null;
   private path = '';
@@ -167,7 +167,7 @@ export class Journal {
       } catch (err) {
         throw this.fail(err);
       }
-      this.lastFsyncMs = performance.now() - t0;
+      this.lastFsyncDuration = performance.now() - t0;
       this.fsyncs++;
     }
     this.position += batch.length;

@@ -4,9 +4,10 @@
  *
  * Design (BookKeeper's, option (a) of issue 13): every add, fence and
  * delete is a record in the journal (journal.ts), written in group commits
- * (group-commit.ts) with one fdatasync per batch; only then is it applied
- * to the segment's own file (segment.ts, no fsync) and acknowledged. A
- * checkpoint syncs the segment files and lets old journal files go. Why
+ * (group-commit.ts) with one fdatasync per batch; only then is it
+ * acknowledged, as soon as it is registered in its segment's memory, and
+ * written to the segment's own file (segment.ts, no fsync) before the next
+ * batch goes to the journal. A checkpoint syncs the segment files and lets old journal files go. Why
  * not one file per segment synced per batch: a node holds many open
  * segments, and a batch spanning k of them would cost k fsyncs instead of
  * one; the journal keeps the disk's sequential write rate for every
@@ -27,97 +28,16 @@
  */
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { systemClock, type Clock } from '../../base/clock.js';
 import { BadArgumentsError, InvalidStateError } from '../../errors.js';
 import { loadInstanceId, syncDir } from './data-dir.js';
-import { CorruptEntryError, EntryConflictError, isDiskFull, SegmentFencedError, StorageFailedError } from './errors.js';
+import { CorruptEntryError, EntryConflictError, isDiskFull, SegmentFencedError, StorageFailedError, storageError } from './errors.js';
 import { GroupCommit, type Batchable } from './group-commit.js';
 import { Journal } from './journal.js';
-import { decodeRecord, encodeEntry, encodeMarker, ENTRY_BODY, MAX_BODY, RecordKind, type DecodedRecord } from './record.js';
+import { decodeRecord, encodeEntry, encodeMarker, RecordKind, type DecodedRecord } from './record.js';
+import { isId, resolveOptions, type ResolvedOptions } from './options.js';
+import { Replay } from './replay.js';
 import { Segment, type SegmentRecord } from './segment.js';
-
-/** One entry of a segment, as stored on a node. */
-export interface StoredEntry {
-  /** The segment (a BookKeeper ledger): a non-negative safe integer. */
-  segmentId: number;
-  /** 0, 1, 2, ... within the segment. */
-  entryId: number;
-  /** Epoch ms chosen by the writer; never decreases with `entryId` within a segment. */
-  timestamp: number;
-  /** The writer's last add confirmed when it sent this entry (-1 when none), as BookKeeper piggybacks it. */
-  lastAddConfirmed: number;
-  /** The entry's bytes. A read may return a view sharing memory with other entries read at the same time. */
-  data: Buffer;
-}
-
-/** How {@link NodeStorage.open} sets up a node's storage. */
-export interface NodeStorageOptions {
-  /** The node's data directory, created if missing. */
-  dataDir: string;
-  /** Time source of the group commit's delay. Default: the system clock. */
-  clock?: Clock;
-  /** Ms an add may wait for its group commit before the batch is written. Default 2. */
-  maxBatchDelay?: number;
-  /** A batch is written as soon as this many bytes wait. Default 512 KiB. */
-  maxBatchBytes?: number;
-  /** Largest entry data accepted, in bytes. Default 5 MiB; at most 64 MiB minus 33. */
-  maxEntrySize?: number;
-  /** A journal file past this many bytes is rolled over at a checkpoint. Default 64 MiB. */
-  journalFileSize?: number;
-  /**
-   * Sync the journal before acknowledging, and segment files at
-   * checkpoints. Default true. False loses acknowledged entries on a power
-   * failure: only for tests, which should say why.
-   */
-  fsync?: boolean;
-  /** Where recovery reports what it truncated or found corrupt. Default: `process.emitWarning`. */
-  logger?: (message: string) => void;
-}
-
-/** Options of {@link NodeStorage.addEntry}. */
-export interface AddEntryOptions {
-  /** A recovery or repair add: accepted even when the segment is fenced. Default false. */
-  recovery?: boolean;
-}
-
-/** Bounds of {@link NodeStorage.readRange}; all inclusive, all optional. */
-export interface ReadRangeOptions {
-  /** First entry id. Default 0. */
-  fromEntry?: number;
-  /** Last entry id. Default: the last one. */
-  toEntry?: number;
-  /** Earliest timestamp (epoch ms). Default: no bound. */
-  fromTime?: number;
-  /** Latest timestamp (epoch ms). Default: no bound. */
-  toTime?: number;
-  /** Most entries to return. Default: no limit. */
-  limit?: number;
-}
-
-/** A segment's last stored entry, from {@link NodeStorage.lastEntry}. */
-export interface LastEntry {
-  entryId: number;
-  lastAddConfirmed: number;
-  timestamp: number;
-}
-
-/** What {@link NodeStorage.fence} found stored when the fence became durable; -1 when no entry. */
-export interface FenceResult {
-  lastEntryId: number;
-  lastAddConfirmed: number;
-}
-
-/** Counters of {@link NodeStorage.stats}. */
-export interface NodeStorageStats {
-  /** Bytes in segment files. */
-  bytesStored: number;
-  /** Segments held (fenced ones without entries too). */
-  segments: number;
-  /** Journal fdatasyncs since open. */
-  fsyncs: number;
-  /** Duration of the last journal fdatasync, in ms (0 before the first). */
-  lastFsyncMs: number;
-}
+import type { AddEntryOptions, FenceResult, LastEntry, NodeStorageOptions, NodeStorageStats, ReadRangeOptions, StoredEntry } from './types.js';
 
 interface Queued extends Batchable {
   record: Buffer;
@@ -126,18 +46,7 @@ interface Queued extends Batchable {
   reject: (err: unknown) => void;
 }
 
-const DEFAULTS = { maxBatchDelay: 2, maxBatchBytes: 512 * 1024, maxEntrySize: 5 * 1024 * 1024, journalFileSize: 64 * 1024 * 1024 };
 const PREALLOCATE = 4 * 1024 * 1024;
-
-function isId(n: unknown): n is number {
-  return Number.isSafeInteger(n) && (n as number) >= 0;
-}
-
-function checkOption(name: string, value: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): void {
-  if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max)) {
-    throw new BadArgumentsError(`NodeStorage: ${name} must be a number from ${min} to ${max}, got ${String(value)}`);
-  }
-}
 
 /**
  * A storage node's entries on disk. Get one with {@link NodeStorage.open};
@@ -154,7 +63,7 @@ export class NodeStorage {
   private constructor(
     /** This node's identity, stored in its data directory: a wiped directory gets a new one. */
     readonly instanceId: string,
-    private readonly options: Required<Omit<NodeStorageOptions, 'clock'>> & { clock: Clock },
+    private readonly options: ResolvedOptions,
     private readonly journal: Journal,
     private readonly segmentsDir: string,
   ) {
@@ -167,40 +76,32 @@ export class NodeStorage {
    * @throws BadArgumentsError for an invalid option.
    * @throws CorruptStorageError when a journal record is corrupt other than
    *   as a torn tail, or a file is not what its name says (names file and offset).
+   * @throws DiskFullError, StorageFailedError when the file system fails (`cause` is its error).
    */
   static async open(options: NodeStorageOptions): Promise<NodeStorage> {
-    if (typeof options?.dataDir !== 'string' || options.dataDir === '') throw new BadArgumentsError('NodeStorage: dataDir is required');
-    checkOption('maxBatchDelay', options.maxBatchDelay, 0);
-    checkOption('maxBatchBytes', options.maxBatchBytes, 1);
-    checkOption('maxEntrySize', options.maxEntrySize, 0, MAX_BODY - ENTRY_BODY);
-    checkOption('journalFileSize', options.journalFileSize, 1024);
-    const opts = {
-      ...DEFAULTS,
-      fsync: true,
-      logger: (message: string) => process.emitWarning(message, 'HerdLogStorage'),
-      ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
-      clock: options.clock ?? systemClock,
-    } as Required<Omit<NodeStorageOptions, 'clock'>> & { clock: Clock };
-    const instanceId = await loadInstanceId(opts.dataDir, opts.fsync);
+    const opts = resolveOptions(options);
     const segmentsDir = join(opts.dataDir, 'segments');
-    await mkdir(segmentsDir, { recursive: true });
     const segments = new Map<number, Segment>();
+    let journal: Journal | undefined;
     try {
+      const instanceId = await loadInstanceId(opts.dataDir, opts.fsync);
+      await mkdir(segmentsDir, { recursive: true });
       for (const name of await readdir(segmentsDir)) {
         const m = /^([0-9]+)\.seg$/.exec(name);
         if (m) segments.set(Number(m[1]), await Segment.load(Number(m[1]), join(segmentsDir, name), opts.logger));
       }
       const replay = new Replay(segments, segmentsDir);
       const journalOptions = { dir: join(opts.dataDir, 'journal'), fsync: opts.fsync, preallocate: PREALLOCATE, maxFileSize: opts.journalFileSize, logger: opts.logger };
-      const journal = await Journal.recover(journalOptions, (record) => replay.record(record));
+      journal = await Journal.recover(journalOptions, (record) => replay.record(record));
       await replay.finish();
       const storage = new NodeStorage(instanceId, opts, journal, segmentsDir);
       for (const [id, seg] of segments) storage.segmentMap.set(id, seg);
       await storage.checkpoint();
       return storage;
     } catch (err) {
-      await Promise.all([...segments.values()].map((s) => s.close()));
-      throw err;
+      await Promise.all([...segments.values()].map((s) => s.close().catch(() => {})));
+      await journal?.close().catch(() => {});
+      throw storageError(err, `log storage ${opts.dataDir}: open`);
     }
   }
 
@@ -237,7 +138,7 @@ export class NodeStorage {
       }
       const stored = await seg.read(entryId).catch((err: unknown) => {
         if (err instanceof CorruptEntryError) return undefined;
-        throw err;
+        throw storageError(err, `addEntry: segment ${segmentId} entry ${entryId}: reading the stored copy`);
       });
       if (stored) {
         if (stored.timestamp !== timestamp || stored.lastAddConfirmed !== lastAddConfirmed || !stored.data.equals(data)) throw new EntryConflictError(segmentId, entryId);
@@ -277,11 +178,17 @@ export class NodeStorage {
    * Reads one entry; undefined when this node does not hold it.
    * @throws CorruptEntryError when this node's copy fails its CRC32C (it counts as missing: read another replica).
    * @throws BadArgumentsError for invalid ids; InvalidStateError after close.
+   * @throws StorageFailedError when the file system fails the read.
    */
   async readEntry(segmentId: number, entryId: number): Promise<StoredEntry | undefined> {
     this.checkOpen();
     if (!isId(segmentId) || !isId(entryId)) throw new BadArgumentsError(`readEntry: ids must be non-negative safe integers, got ${String(segmentId)}/${String(entryId)}`);
-    const rec = await this.segmentMap.get(segmentId)?.read(entryId);
+    const rec = await this.segmentMap
+      .get(segmentId)
+      ?.read(entryId)
+      .catch((err: unknown) => {
+        throw storageError(err, `readEntry: segment ${segmentId} entry ${entryId}`);
+      });
     return rec && toStored(rec);
   }
 
@@ -291,6 +198,7 @@ export class NodeStorage {
    * the read from the sparse time index rather than entry 0.
    * @throws CorruptEntryError on reaching a corrupt copy, after the entries before it.
    * @throws BadArgumentsError for invalid bounds; InvalidStateError after close.
+   * @throws StorageFailedError when the file system fails the read.
    */
   async *readRange(segmentId: number, range: ReadRangeOptions = {}): AsyncGenerator<StoredEntry> {
     this.checkOpen();
@@ -300,7 +208,13 @@ export class NodeStorage {
     if (!(limit === Infinity || isId(limit))) throw new BadArgumentsError(`readRange: limit must be a non-negative integer, got ${String(limit)}`);
     const seg = this.segmentMap.get(segmentId);
     if (!seg || limit === 0) return;
-    for await (const rec of seg.range({ fromEntry, toEntry, fromTime, toTime, limit })) yield toStored(rec);
+    try {
+      for await (const batch of seg.range({ fromEntry, toEntry, fromTime, toTime, limit })) {
+        for (const rec of batch) yield toStored(rec);
+      }
+    } catch (err) {
+      throw storageError(err, `readRange: segment ${segmentId}`);
+    }
   }
 
   /** The last entry stored for a segment (by entry id), or undefined when none. */
@@ -336,20 +250,26 @@ export class NodeStorage {
   stats(): NodeStorageStats {
     let bytesStored = 0;
     for (const seg of this.segmentMap.values()) bytesStored += seg.size;
-    return { bytesStored, segments: this.segmentMap.size, fsyncs: this.journal.fsyncs, lastFsyncMs: this.journal.lastFsyncMs };
+    return { bytesStored, segments: this.segmentMap.size, fsyncs: this.journal.fsyncs, lastFsyncDuration: this.journal.lastFsyncDuration, flushes: { ...this.commit.triggers } };
   }
 
   /**
-   * Waits for queued operations, then closes the files. Idempotent. Later
-   * calls of other methods throw InvalidStateError. Nothing is lost if the
-   * process dies instead: the next open recovers from the journal.
+   * Waits for queued operations, then closes the files. Idempotent: every
+   * call returns the same promise. Later calls of other methods throw
+   * InvalidStateError. Nothing is lost if the process dies instead: the
+   * next open recovers from the journal.
+   * @throws StorageFailedError when the file system fails to close a file.
    */
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.closing ??= (async () => {
       await this.commit.drain();
       for (const seg of this.segmentMap.values()) await seg.writeUnwritten().catch(() => {});
-      await this.journal.close();
-      await Promise.all([...this.segmentMap.values()].map((s) => s.close()));
+      try {
+        await this.journal.close();
+        await Promise.all([...this.segmentMap.values()].map((s) => s.close()));
+      } catch (err) {
+        throw storageError(err, `log storage ${this.options.dataDir}: close`);
+      }
     })();
     return this.closing;
   }
@@ -360,7 +280,7 @@ export class NodeStorage {
   }
 
   private checkOpen(): void {
-    if (this.closing) throw new InvalidStateError('log storage is closed');
+    if (this.closing) throw new InvalidStateError(`log storage ${this.options.dataDir}: closed`);
   }
 
   private segment(id: number): Segment {
@@ -390,26 +310,35 @@ export class NodeStorage {
       }
       return;
     }
-    await this.applyAll(batch.map((q) => ({ record: q.record, decoded: q.decoded })));
+    // The batch is durable. Applying it registers each record in its segment
+    // at once (reads, lastEntry and fences see it) before the file writes
+    // start, so the adds are acknowledged without waiting for the segment
+    // files; a batch with a delete, which applies what follows it later, waits.
+    const applied = this.applyAll(batch.map((q) => ({ record: q.record, decoded: q.decoded })));
+    if (batch.some((q) => q.decoded.kind === RecordKind.delete)) await applied;
     for (const q of batch) q.resolve();
+    await applied;
     if (this.journal.full) await this.checkpoint().catch((err: unknown) => this.checkpointFailed(err));
   }
 
   /**
-   * Applies durable records to segment files, one write per segment; a
-   * delete first applies what came before it. A segment file that cannot
+   * Applies durable records to segment files, one write per segment, the
+   * segments written in parallel; a delete first applies what came before
+   * it. Until the first delete, every record is registered in its segment
+   * before this yields (Segment.apply). A segment file that cannot
    * be written keeps its records in memory until a later batch or
    * checkpoint writes them.
    */
   private async applyAll(records: SegmentRecord[]): Promise<void> {
     let groups = new Map<number, SegmentRecord[]>();
     const flush = async (): Promise<void> => {
-      for (const [id, recs] of groups) {
-        await this.segment(id)
+      const writes = [...groups].map(([id, recs]) =>
+        this.segment(id)
           .apply(recs)
-          .catch((err: unknown) => this.options.logger(`segment ${id}: write failed, entries kept in memory until it works: ${String(err)}`));
-      }
+          .catch((err: unknown) => this.options.logger(`segment ${id}: write failed, entries kept in memory until it works: ${String(err)}`)),
+      );
       groups = new Map();
+      await Promise.all(writes);
     };
     for (const r of records) {
       if (r.decoded.kind === RecordKind.delete) {
@@ -428,7 +357,8 @@ export class NodeStorage {
     const seg = this.segmentMap.get(id);
     if (!seg) return;
     this.segmentMap.delete(id);
-    await seg.close();
+    // The delete is durable in the journal already: a file that will not close or go away is only logged.
+    await seg.close().catch((err: unknown) => this.options.logger(`segment ${id}: cannot close ${seg.path}: ${String(err)}`));
     await unlink(seg.path).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') this.options.logger(`segment ${id}: cannot remove ${seg.path}: ${err.message}`);
     });
@@ -462,58 +392,4 @@ export class NodeStorage {
 
 function toStored(rec: DecodedRecord): StoredEntry {
   return { segmentId: rec.segmentId, entryId: rec.entryId, timestamp: rec.timestamp, lastAddConfirmed: rec.lastAddConfirmed, data: rec.data };
-}
-
-/**
- * Applies journal records found on recovery to the segment files, a
- * segment's records gathered into large writes. Entries a segment file
- * already holds are skipped, which makes replaying a journal twice harmless.
- */
-class Replay {
-  private groups = new Map<number, { records: SegmentRecord[]; bytes: number }>();
-
-  constructor(
-    private readonly segments: Map<number, Segment>,
-    private readonly dir: string,
-  ) {}
-
-  async record(record: Buffer): Promise<void> {
-    // Scan buffers are large chunks of the file: keep a copy of just this record.
-    const copy = Buffer.from(record);
-    const decoded = decodeRecord(copy, 0);
-    const id = decoded.segmentId;
-    if (decoded.kind === RecordKind.delete) {
-      this.groups.delete(id);
-      const seg = this.segments.get(id);
-      this.segments.delete(id);
-      if (seg) {
-        await seg.close();
-        await unlink(seg.path).catch(() => {});
-      }
-      return;
-    }
-    let seg = this.segments.get(id);
-    if (!seg) {
-      seg = new Segment(id, join(this.dir, `${id}.seg`));
-      this.segments.set(id, seg);
-    }
-    if (decoded.kind === RecordKind.entry ? seg.has(decoded.entryId) : seg.fenced) return;
-    const group = this.groups.get(id) ?? { records: [], bytes: 0 };
-    group.records.push({ record: copy, decoded });
-    group.bytes += copy.length;
-    this.groups.set(id, group);
-    if (decoded.kind === RecordKind.entry) seg.reserve(decoded.entryId, decoded.timestamp, copy);
-    else seg.fenced = true;
-    if (group.bytes >= 1024 * 1024) await this.write(id);
-  }
-
-  async finish(): Promise<void> {
-    for (const id of [...this.groups.keys()]) await this.write(id);
-  }
-
-  private async write(id: number): Promise<void> {
-    const group = this.groups.get(id);
-    this.groups.delete(id);
-    if (group) await this.segments.get(id)!.apply(group.records);
-  }
 }

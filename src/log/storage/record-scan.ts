@@ -80,10 +80,13 @@ async function problemAt(w: FileWindow, at: number, plausible: Plausible): Promi
   return { problem, record };
 }
 
+const ZEROS = Buffer.alloc(64 * 1024);
+
+/** Whether only zero bytes follow `at` (a journal's preallocated tail is megabytes: compared a block at a time). */
 async function zerosFrom(w: FileWindow, at: number): Promise<boolean> {
   for (let i = at; i < w.size; ) {
-    const v = await w.view(i, CHUNK);
-    for (let j = 0; j < v.length; j++) if (v[j] !== 0) return false;
+    const v = await w.view(i, ZEROS.length);
+    if (!v.equals(ZEROS.subarray(0, v.length))) return false;
     i += v.length;
   }
   return true;

@@ -50,10 +50,10 @@ export function encodeEntry(segmentId: number, entryId: number, timestamp: numbe
   const buf = Buffer.allocUnsafe(RECORD_HEADER + ENTRY_BODY + data.length);
   const b = RECORD_HEADER;
   buf[b] = RecordKind.entry;
-  buf.writeBigUInt64BE(BigInt(segmentId), b + 1);
-  buf.writeBigUInt64BE(BigInt(entryId), b + 9);
-  buf.writeBigInt64BE(BigInt(timestamp), b + 17);
-  buf.writeBigInt64BE(BigInt(lastAddConfirmed), b + 25);
+  write64(buf, segmentId, b + 1);
+  write64(buf, entryId, b + 9);
+  write64(buf, timestamp, b + 17);
+  write64(buf, lastAddConfirmed, b + 25);
   data.copy(buf, b + ENTRY_BODY);
   return seal(buf);
 }
@@ -62,8 +62,29 @@ export function encodeEntry(segmentId: number, entryId: number, timestamp: numbe
 export function encodeMarker(kind: typeof RecordKind.fence | typeof RecordKind.delete, segmentId: number): Buffer {
   const buf = Buffer.allocUnsafe(RECORD_HEADER + MARKER_BODY);
   buf[RECORD_HEADER] = kind;
-  buf.writeBigUInt64BE(BigInt(segmentId), RECORD_HEADER + 1);
+  write64(buf, segmentId, RECORD_HEADER + 1);
   return seal(buf);
+}
+
+// 64-bit fields hold safe integers: two 32-bit halves are exact for them
+// and, unlike BigInt conversions, cost nothing per entry on the add path.
+const TWO_32 = 2 ** 32;
+
+/** Writes a safe integer (negative ones too) as a big-endian two's-complement 64-bit field. */
+function write64(buf: Buffer, value: number, at: number): void {
+  const hi = Math.floor(value / TWO_32);
+  buf.writeInt32BE(hi, at);
+  buf.writeUInt32BE(value - hi * TWO_32, at + 4);
+}
+
+/** Reads a big-endian 64-bit field as a signed number (exact within the safe range). */
+function read64(buf: Buffer, at: number): number {
+  return buf.readInt32BE(at) * TWO_32 + buf.readUInt32BE(at + 4);
+}
+
+/** Reads a big-endian 64-bit field as an unsigned number (exact within the safe range). */
+function readU64(buf: Buffer, at: number): number {
+  return buf.readUInt32BE(at) * TWO_32 + buf.readUInt32BE(at + 4);
 }
 
 function seal(buf: Buffer): Buffer {
@@ -91,7 +112,7 @@ export function checkRecord(buf: Buffer, at: number): string | null {
 
 /** The segment id a record at `at` claims (its body's first fields must be in `buf`). */
 export function claimedSegment(buf: Buffer, at: number): number {
-  return Number(buf.readBigUInt64BE(at + RECORD_HEADER + 1));
+  return readU64(buf, at + RECORD_HEADER + 1);
 }
 
 /** Decodes a record already checked by {@link checkRecord}. */
@@ -99,16 +120,16 @@ export function decodeRecord(buf: Buffer, at: number): DecodedRecord {
   const len = buf.readUInt32BE(at);
   const b = at + RECORD_HEADER;
   const kind = buf[b] as RecordKind;
-  const segmentId = Number(buf.readBigUInt64BE(b + 1));
+  const segmentId = readU64(buf, b + 1);
   if (kind !== RecordKind.entry) {
     return { kind, segmentId, entryId: -1, timestamp: 0, lastAddConfirmed: -1, data: buf.subarray(b + len, b + len) };
   }
   return {
     kind,
     segmentId,
-    entryId: Number(buf.readBigUInt64BE(b + 9)),
-    timestamp: Number(buf.readBigInt64BE(b + 17)),
-    lastAddConfirmed: Number(buf.readBigInt64BE(b + 25)),
+    entryId: readU64(buf, b + 9),
+    timestamp: read64(buf, b + 17),
+    lastAddConfirmed: read64(buf, b + 25),
     data: buf.subarray(b + ENTRY_BODY, b + len),
   };
 }

@@ -159,9 +159,11 @@ export class Segment {
 
   /**
    * Appends journaled records to the file in one write and indexes them.
-   * When the write fails the records stay in memory ({@link unwritten};
-   * entries are read from there) and the error is thrown;
-   * {@link writeUnwritten} tries again.
+   * The records are registered ({@link unwritten}: reads, lastEntry and
+   * the fence see them) before the first await, so a caller may
+   * acknowledge them without waiting for the write. When the write fails
+   * they stay in memory and the error is thrown; {@link writeUnwritten}
+   * tries again. One call at a time per segment.
    */
   async apply(records: SegmentRecord[]): Promise<void> {
     for (const r of records) {
@@ -218,8 +220,13 @@ export class Segment {
     return this.verified(entryId, buf, 0, offset);
   }
 
-  /** The entries in `range`, in entry order; a bad copy throws {@link CorruptEntryError} after the entries before it. */
-  async *range(range: SegmentRange): AsyncGenerator<DecodedRecord> {
+  /**
+   * The entries in `range`, in entry order, a file read's worth at a time
+   * (one async step per batch, not per entry: small entries are read at
+   * millions a second); a bad copy throws {@link CorruptEntryError} after
+   * the batches before it.
+   */
+  async *range(range: SegmentRange): AsyncGenerator<DecodedRecord[]> {
     let e = Math.max(range.fromEntry, this.timeIndex.startFor(range.fromTime));
     const end = Math.min(range.toEntry + 1, this.limit, this.timeIndex.endFor(range.toTime));
     let left = range.limit;
@@ -246,12 +253,16 @@ export class Segment {
         }
         e += run;
       }
+      const out: DecodedRecord[] = [];
       for (const r of batch) {
-        if (r.timestamp > range.toTime) return;
-        if (r.timestamp < range.fromTime) continue;
-        yield r;
-        if (--left === 0) return;
+        if (r.timestamp > range.toTime) left = 0;
+        else if (r.timestamp >= range.fromTime) {
+          out.push(r);
+          left--;
+        }
+        if (left === 0) break;
       }
+      if (out.length > 0) yield out;
     }
   }
 

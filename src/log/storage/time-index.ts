@@ -35,26 +35,14 @@ export class TimeIndex {
   /** The first entry id a read of entries at or after `fromTime` needs to look at. */
   startFor(fromTime: number): number {
     // The last sample older than fromTime: every entry before it is older too.
-    let lo = 0;
-    let hi = this.times.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.times[mid]! < fromTime) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo === 0 ? 0 : this.entries[lo - 1]!;
+    const i = firstNot(this.times.length, (k) => this.times[k]! < fromTime);
+    return i === 0 ? 0 : this.entries[i - 1]!;
   }
 
   /** An entry id past which no entry is at or before `toTime` (Infinity when unknown). */
   endFor(toTime: number): number {
-    let lo = 0;
-    let hi = this.times.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.times[mid]! <= toTime) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo === this.times.length ? Infinity : this.entries[lo]!;
+    const i = firstNot(this.times.length, (k) => this.times[k]! <= toTime);
+    return i === this.times.length ? Infinity : this.entries[i]!;
   }
 
   /** Samples held (for tests and stats). */
@@ -63,13 +51,18 @@ export class TimeIndex {
   }
 
   private search(block: number): number {
-    let lo = 0;
-    let hi = this.blocks.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.blocks[mid]! < block) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return firstNot(this.blocks.length, (k) => this.blocks[k]! < block);
   }
+}
+
+/** Binary search: the first index in [0, n) where `before` is false, or n; `before` must be true then false along the range. */
+function firstNot(n: number, before: (i: number) => boolean): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (before(mid)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
