@@ -14,7 +14,7 @@
  *
  * Indexes, rebuilt by scanning the file on open (each record's CRC32C is
  * checked then, as it is on every read): entry id -> (offset, length,
- * timestamp) in dense arrays (20 bytes an entry), and the sparse time
+ * timestamp) in pages allocated where entries exist (entry-index.ts), and the sparse time
  * index (time-index.ts) that starts time-range reads near the first
  * matching entry instead of at entry 0.
  *
@@ -30,6 +30,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { CorruptEntryError, CorruptStorageError } from './errors.js';
 import { FileWindow, scanRecords } from './record-scan.js';
 import { checkRecord, claimedSegment, decodeRecord, ENTRY_BODY, RECORD_HEADER, RecordKind, type DecodedRecord } from './record.js';
+import { EntryIndex } from './entry-index.js';
 import { TimeIndex } from './time-index.js';
 
 export const SEGMENT_MAGIC = Buffer.from('HERDSEG1', 'latin1');
@@ -72,11 +73,7 @@ export class Segment {
    */
   readonly unwritten = new Map<number, SegmentRecord>();
 
-  private offsets = new Float64Array(64).fill(-1);
-  private lengths = new Uint32Array(64);
-  private timestamps = new Float64Array(64).fill(NaN);
-  /** One past the highest entry id with any state. */
-  private limit = 0;
+  private readonly entries = new EntryIndex();
   private readonly corrupt = new Map<number, { offset: number; reason: string }>();
   private fh: FileHandle | null = null;
   /** Bytes stored in the file, where the next record goes. */
@@ -116,7 +113,7 @@ export class Segment {
         const names = p.length >= RECORD_HEADER + ENTRY_BODY && p[RECORD_HEADER] === RecordKind.entry && claimedSegment(p, 0) === id;
         const entryId = names ? Number(p.readBigUInt64BE(RECORD_HEADER + 9)) : -1;
         logger(`segment ${path}: bad record at offset ${ev.offset} (${ev.reason})${names ? `, entry ${entryId} counts as missing` : ''}`);
-        if (names && !(seg.offsets[entryId]! >= 0)) seg.corrupt.set(entryId, { offset: ev.offset, reason: ev.reason });
+        if (names && seg.entries.offset(entryId) < 0) seg.corrupt.set(entryId, { offset: ev.offset, reason: ev.reason });
       }
     }
     return seg;
@@ -124,37 +121,32 @@ export class Segment {
 
   /** Whether this node holds the entry or has it on its way to disk (a corrupt copy does not count). */
   has(entryId: number): boolean {
-    return this.pending.has(entryId) || this.unwritten.has(entryId) || (entryId < this.limit && this.offsets[entryId]! >= 0);
+    return this.pending.has(entryId) || this.unwritten.has(entryId) || this.entries.offset(entryId) >= 0;
   }
 
   /** Why `timestamp` cannot be entry `entryId`'s (an entry before it is later, or one after it earlier), or null. */
   timestampProblem(entryId: number, timestamp: number): string | null {
-    for (let i = Math.min(entryId, this.limit) - 1; i >= 0; i--) {
-      const t = this.timestamps[i]!;
-      if (Number.isNaN(t)) continue;
-      if (timestamp < t) return `timestamp ${timestamp} is before entry ${i}'s timestamp ${t}`;
-      break;
+    const before = this.entries.previousWithTimestamp(entryId);
+    if (before !== undefined && timestamp < this.entries.timestamp(before)) {
+      return `timestamp ${timestamp} is before entry ${before}'s timestamp ${this.entries.timestamp(before)}`;
     }
-    for (let i = entryId + 1; i < this.limit; i++) {
-      const t = this.timestamps[i]!;
-      if (Number.isNaN(t)) continue;
-      if (timestamp > t) return `timestamp ${timestamp} is after entry ${i}'s timestamp ${t}`;
-      break;
+    const after = this.entries.nextWithTimestamp(entryId + 1, this.entries.limit);
+    if (after !== undefined && timestamp > this.entries.timestamp(after)) {
+      return `timestamp ${timestamp} is after entry ${after}'s timestamp ${this.entries.timestamp(after)}`;
     }
     return null;
   }
 
   /** Holds a queued add's place, so its timestamp counts for the next adds' checks. */
   reserve(entryId: number, timestamp: number, record: Buffer): void {
-    this.grow(entryId);
     this.pending.set(entryId, record);
-    this.timestamps[entryId] = timestamp;
+    this.entries.setTimestamp(entryId, timestamp);
   }
 
   /** Gives up a place taken by {@link reserve} (the add failed). */
   release(entryId: number): void {
     if (!this.pending.delete(entryId)) return;
-    if (!(this.offsets[entryId]! >= 0) && !this.unwritten.has(entryId)) this.timestamps[entryId] = NaN;
+    if (this.entries.offset(entryId) < 0 && !this.unwritten.has(entryId)) this.entries.setTimestamp(entryId, NaN);
   }
 
   /**
@@ -170,6 +162,8 @@ export class Segment {
       if (r.decoded.kind === RecordKind.fence) this.fenced = true;
       else {
         this.pending.delete(r.decoded.entryId);
+        // Reads and range reads find the entry by its timestamp until the file write indexes it.
+        this.entries.setTimestamp(r.decoded.entryId, r.decoded.timestamp);
         this.noteLast(r.decoded);
       }
       this.unwritten.set(unwrittenKey(r.decoded), r);
@@ -213,9 +207,9 @@ export class Segment {
     if (mem) return mem.decoded;
     const bad = this.corrupt.get(entryId);
     if (bad) throw new CorruptEntryError(this.id, entryId, this.path, bad.offset, bad.reason);
-    if (entryId >= this.limit || !(this.offsets[entryId]! >= 0)) return undefined;
-    const offset = this.offsets[entryId]!;
-    const buf = Buffer.allocUnsafe(this.lengths[entryId]!);
+    const offset = this.entries.offset(entryId);
+    if (offset < 0) return undefined;
+    const buf = Buffer.allocUnsafe(this.entries.length(entryId));
     await this.readAt(buf, offset);
     return this.verified(entryId, buf, 0, offset);
   }
@@ -228,15 +222,19 @@ export class Segment {
    */
   async *range(range: SegmentRange): AsyncGenerator<DecodedRecord[]> {
     let e = Math.max(range.fromEntry, this.timeIndex.startFor(range.fromTime));
-    const end = Math.min(range.toEntry + 1, this.limit, this.timeIndex.endFor(range.toTime));
+    const end = Math.min(range.toEntry + 1, this.entries.limit, this.timeIndex.endFor(range.toTime));
     let left = range.limit;
-    while (e < end && left > 0) {
+    while (left > 0) {
+      // Skip the entries this node holds no copy of, a page at a time.
+      const next = this.nextHeld(e, end);
+      if (next === undefined) break;
+      e = next;
       // Read a run of records that lie back to back in the file at once.
       let run = 0;
       let bytes = 0;
-      const start = this.offsets[e]!;
-      while (start >= 0 && e + run < end && run < left && this.offsets[e + run] === start + bytes && (run === 0 || bytes + this.lengths[e + run]! <= RANGE_READ)) {
-        bytes += this.lengths[e + run]!;
+      const start = this.entries.offset(e);
+      while (start >= 0 && e + run < end && run < left && this.entries.offset(e + run) === start + bytes && (run === 0 || bytes + this.entries.length(e + run) <= RANGE_READ)) {
+        bytes += this.entries.length(e + run);
         run++;
       }
       const batch: DecodedRecord[] = [];
@@ -249,7 +247,7 @@ export class Segment {
         await this.readAt(buf, start);
         for (let i = 0, at = 0; i < run; i++) {
           batch.push(this.verified(e + i, buf, at, start + at));
-          at += this.lengths[e + i]!;
+          at += this.entries.length(e + i);
         }
         e += run;
       }
@@ -278,12 +276,11 @@ export class Segment {
   }
 
   private verified(entryId: number, buf: Buffer, at: number, offset: number): DecodedRecord {
-    let problem = checkRecord(buf.subarray(at, at + this.lengths[entryId]!), 0);
+    let problem = checkRecord(buf.subarray(at, at + this.entries.length(entryId)), 0);
     const rec = problem === null ? decodeRecord(buf, at) : null;
     if (rec && (rec.kind !== RecordKind.entry || rec.segmentId !== this.id || rec.entryId !== entryId)) problem = 'record of another entry';
     if (problem === null) return rec!;
-    this.offsets[entryId] = -1;
-    this.timestamps[entryId] = NaN;
+    this.entries.clear(entryId);
     this.corrupt.set(entryId, { offset, reason: problem });
     throw new CorruptEntryError(this.id, entryId, this.path, offset, problem);
   }
@@ -323,14 +320,18 @@ export class Segment {
     }
     if (rec.kind !== RecordKind.entry) return;
     const e = rec.entryId;
-    this.grow(e);
-    if (this.offsets[e]! >= 0) return; // a second copy (journal replay after a crash): the first is as good
-    this.offsets[e] = offset;
-    this.lengths[e] = length;
-    this.timestamps[e] = rec.timestamp;
+    if (this.entries.offset(e) >= 0) return; // a second copy (journal replay after a crash): the first is as good
+    this.entries.setStored(e, offset, length, rec.timestamp);
     this.corrupt.delete(e);
     this.timeIndex.note(e, rec.timestamp);
     this.noteLast(rec);
+  }
+
+  /** The lowest entry in [from, end) this node has a copy of (coming, stored or corrupt), or undefined. */
+  private nextHeld(from: number, end: number): number | undefined {
+    let next = this.entries.nextWithTimestamp(from, end);
+    for (const e of this.corrupt.keys()) if (e >= from && e < end && (next === undefined || e < next)) next = e;
+    return next;
   }
 
   private noteLast(rec: DecodedRecord): void {
@@ -338,22 +339,5 @@ export class Segment {
     this.lastEntryId = rec.entryId;
     this.lastAddConfirmed = rec.lastAddConfirmed;
     this.lastTimestamp = rec.timestamp;
-  }
-
-  private grow(entryId: number): void {
-    if (entryId >= this.offsets.length) {
-      let n = this.offsets.length;
-      while (n <= entryId) n *= 2;
-      const offsets = new Float64Array(n).fill(-1);
-      offsets.set(this.offsets);
-      const lengths = new Uint32Array(n);
-      lengths.set(this.lengths);
-      const timestamps = new Float64Array(n).fill(NaN);
-      timestamps.set(this.timestamps);
-      this.offsets = offsets;
-      this.lengths = lengths;
-      this.timestamps = timestamps;
-    }
-    if (entryId >= this.limit) this.limit = entryId + 1;
   }
 }
