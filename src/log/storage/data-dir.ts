@@ -12,21 +12,12 @@
  * data (BookKeeper #4812).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileDurably } from '../../base/durable-fs.js';
 import { join } from 'node:path';
 import { CorruptStorageError } from './errors.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** Makes a directory's entries (new, renamed, removed files) durable. */
-export async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 /** Reads the node's instance id, creating it on first open. */
 export async function loadInstanceId(dataDir: string, fsync: boolean): Promise<string> {
@@ -40,15 +31,6 @@ export async function loadInstanceId(dataDir: string, fsync: boolean): Promise<s
   }
   await mkdir(dataDir, { recursive: true });
   const id = randomUUID();
-  const tmp = `${path}.tmp`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(`${id}\n`);
-    if (fsync) await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-  if (fsync) await syncDir(dataDir);
+  await writeFileDurably(path, `${id}\n`, { fsync });
   return id;
 }

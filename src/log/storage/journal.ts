@@ -32,7 +32,7 @@
  */
 import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { syncDir } from './data-dir.js';
+import { syncDir } from '../../base/durable-fs.js';
 import { CorruptStorageError, DiskFullError, isDiskFull, StorageFailedError } from './errors.js';
 import { FileWindow, scanRecords } from './record-scan.js';
 

@@ -29,7 +29,8 @@
 import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BadArgumentsError, InvalidStateError } from '../../errors.js';
-import { loadInstanceId, syncDir } from './data-dir.js';
+import { syncDir } from '../../base/durable-fs.js';
+import { loadInstanceId } from './data-dir.js';
 import { CorruptEntryError, EntryConflictError, isDiskFull, SegmentFencedError, StorageFailedError, storageError } from './errors.js';
 import { GroupCommit, type Batchable } from './group-commit.js';
 import { Journal } from './journal.js';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { writeFileDurably } from '../../base/durable-fs.js';
 import { join } from 'node:path';
 
 /**
@@ -46,33 +47,4 @@ export async function loadSecret(dir: string): Promise<Buffer> {
   const secret = randomBytes(32);
   await writeFileDurably(path, secret);
   return secret;
-}
-
-/** Writes a file so it is either absent or complete after a crash: temp file, fsync, rename, fsync the directory. */
-export async function writeFileDurably(path: string, data: Buffer | Buffer[], dir = join(path, '..')): Promise<void> {
-  const tmp = `${path}.tmp`;
-  const fh = await open(tmp, 'w');
-  try {
-    for (const chunk of Array.isArray(data) ? data : [data]) await fh.write(chunk);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-  await syncDir(dir);
-}
-
-export async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-export async function removeFile(path: string): Promise<void> {
-  await unlink(path).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
-  });
 }

@@ -1,7 +1,8 @@
 import { DataTree } from '../data-tree.js';
 import type { Logger } from '../logger.js';
 import { CorruptDataError } from './corrupt-data-error.js';
-import { listFiles, removeFile } from './data-dir.js';
+import { removeFile } from '../../base/durable-fs.js';
+import { listFiles } from './data-dir.js';
 import { truncateLog } from './file-txn-log.js';
 import { readLogData, scanLog } from './log-format.js';
 import { readSnapshot } from './snapshot.js';

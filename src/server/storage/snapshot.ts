@@ -7,7 +7,8 @@ import { JuteWriter } from '../../jute/writer.js';
 import { DataNode, type DataTree } from '../data-tree.js';
 import { copyZnodeData } from '../znode-data.js';
 import { CorruptDataError } from './corrupt-data-error.js';
-import { syncDir, zxidName } from './data-dir.js';
+import { syncDir } from '../../base/durable-fs.js';
+import { zxidName } from './data-dir.js';
 import { EphemeralOwner } from '../txn.js';
 
 /**

@@ -1,6 +1,7 @@
 import type { DataTree } from '../data-tree.js';
 import type { Logger } from '../logger.js';
-import { listFiles, removeFile } from './data-dir.js';
+import { removeFile } from '../../base/durable-fs.js';
+import { listFiles } from './data-dir.js';
 import type { FileTxnLog } from './file-txn-log.js';
 import { serializeSnapshot, writeSnapshot, type SnapshotSession } from './snapshot.js';
 
