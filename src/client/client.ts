@@ -541,7 +541,9 @@ export class Client extends EventEmitter<ClientEvents> {
    * {@link AddWatchOptions}). Resolves once the server has the watch.
    */
   addWatch(path: string, mode: PersistentWatchKind, listener: PersistentWatchListener, options: AddWatchOptions & { resync: true }): Promise<void>;
+  /** {@link Client.addWatch} without resync markers: the listener gets node events only, and the watch ends with the session. */
   addWatch(path: string, mode: PersistentWatchKind, listener: WatchListener, options?: AddWatchOptions & { resync?: false }): Promise<void>;
+  /** {@link Client.addWatch} with `resync` not known until run time: the listener must accept the markers. */
   addWatch(path: string, mode: PersistentWatchKind, listener: PersistentWatchListener, options?: AddWatchOptions): Promise<void>;
   addWatch(path: string, mode: PersistentWatchKind, listener: WatchListener | PersistentWatchListener, options: AddWatchOptions = {}): Promise<void> {
     const resync = options.resync === true;

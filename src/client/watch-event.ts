@@ -36,7 +36,9 @@ export type ResyncReason = 'reconnected' | 'newSession';
  * as an event.
  */
 export interface ResyncEvent {
+  /** Always `'resync'`: tells the marker apart from node events. */
   readonly type: 'resync';
+  /** A reconnect within the session, or a new session. */
   readonly reason: ResyncReason;
   /** The watched path (the root of a recursive watch), chroot stripped. */
   readonly path: string;
