@@ -105,7 +105,7 @@ export interface WatchStreamOptions {
 export interface AddWatchOptions {
   /**
    * Also call the listener with a {@link ResyncEvent} (`{ type: 'resync',
-   * reason, path }`) each time the client is connected again after a
+   * reason, path }`) each time the server has the watch again after a
    * reconnect (`reconnected`) or on a new session (`newSession`): ZooKeeper
    * does not replay the changes a persistent watch missed meanwhile, so
    * the listener should read the watched state again. Such a watch also
@@ -764,7 +764,10 @@ export class Client extends EventEmitter<ClientEvents> {
   /** Tells the listeners that asked for it that changes may have been missed. */
   private deliverResync(targets: readonly ResyncTarget[], reason: ResyncReason): void {
     queueMicrotask(() => {
-      for (const { path, listener } of targets) callListener(listener, { type: 'resync', reason, path });
+      for (const { path, listener } of targets) {
+        // Removed while the setWatches requests were in flight: nothing to tell.
+        if (this.watches.has(path, 'any', listener)) callListener(listener, { type: 'resync', reason, path });
+      }
     });
   }
 
