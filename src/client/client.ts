@@ -33,8 +33,22 @@ import type {
   TransactionOpError,
   TransactionResult,
 } from './transaction.js';
-import { watchEventType, type WatchEvent, type WatchListener } from './watch-event.js';
-import { WatchRegistry, removalEventType, type RemovedWatch, type WatcherKind } from './watch-registry.js';
+import {
+  watchEventType,
+  type PersistentWatchEvent,
+  type PersistentWatchListener,
+  type ResyncReason,
+  type WatchEvent,
+  type WatchListener,
+} from './watch-event.js';
+import {
+  WatchRegistry,
+  removalEventType,
+  type PersistentWatchKind,
+  type RemovedWatch,
+  type ResyncTarget,
+  type WatcherKind,
+} from './watch-registry.js';
 import { WatchStream } from './watch-stream.js';
 import { deleteRecursive, ensurePath } from './tree.js';
 
@@ -87,6 +101,21 @@ export interface WatchStreamOptions {
   recursive?: boolean;
 }
 
+/** Options of {@link Client.addWatch}. */
+export interface AddWatchOptions {
+  /**
+   * Also call the listener with a {@link ResyncEvent} (`{ type: 'resync',
+   * reason, path }`) each time the server has the watch again after a
+   * reconnect (`reconnected`) or on a new session (`newSession`): ZooKeeper
+   * does not replay the changes a persistent watch missed meanwhile, so
+   * the listener should read the watched state again. Such a watch also
+   * outlives its session: the client adds it again on the next session
+   * (started by `reconnectOnExpiry` or by {@link Client.connect}). Default
+   * false: the watch ends with the session and no marker is delivered.
+   */
+  resync?: boolean;
+}
+
 /** Largest total path length per setWatches request, as ZooKeeper's client. */
 const SET_WATCHES_MAX_BYTES = 128 * 1024;
 
@@ -115,7 +144,11 @@ export class Client extends EventEmitter<ClientEvents> {
   private readonly session: Session;
   private readonly chrootMap: Chroot;
   private readonly watches = new WatchRegistry();
-  private readonly streams = new Set<WatchStream>();
+  /** Open streams, each with how to forget its watch here. */
+  private readonly streams = new Map<WatchStream, () => void>();
+  private readonly reconnectOnExpiry: boolean;
+  /** The session of the last resync markers (tells `reconnected` from `newSession`). */
+  private watchSession = 0n;
   /** The time source of this client's timers (the `clock` option); recipes built on this client use it too. */
   readonly clock: Clock;
 
@@ -125,6 +158,7 @@ export class Client extends EventEmitter<ClientEvents> {
     this.chrootMap = new Chroot(parsed.chroot);
     this.clock = options.clock ?? systemClock;
     const sessionTimeout = options.sessionTimeout ?? 30000;
+    this.reconnectOnExpiry = options.reconnectOnExpiry ?? false;
     this.session = new Session(
       {
         hosts: parsed.hosts,
@@ -133,7 +167,7 @@ export class Client extends EventEmitter<ClientEvents> {
         requestTimeout: options.requestTimeout ?? 30000,
         readOnly: options.readOnly ?? false,
         auth: (options.auth ?? []).map((a) => ({ scheme: a.scheme, auth: toBuffer(a.credentials, null) ?? Buffer.alloc(0) })),
-        reconnectOnExpiry: options.reconnectOnExpiry ?? false,
+        reconnectOnExpiry: this.reconnectOnExpiry,
         sessionLostTimeout: options.sessionLostTimeout,
         maxFrameSize: options.maxFrameSize ?? 4 * 1024 * 1024,
         tls: options.tls,
@@ -500,16 +534,33 @@ export class Client extends EventEmitter<ClientEvents> {
    * Adds a persistent watch: the listener is called for every change of the
    * node (`persistent`: created, deleted, data and children changed) or of
    * the node and all its descendants (`persistentRecursive`: all but
-   * children changed), until removed. It survives reconnects.
+   * children changed), until removed. The client sets it again after a
+   * reconnect, but ZooKeeper does not replay the changes made meanwhile:
+   * with `resync: true` the listener is also given a {@link ResyncEvent}
+   * after every reconnect and new session, to read the state again (see
+   * {@link AddWatchOptions}). Resolves once the server has the watch.
    */
-  addWatch(path: string, mode: 'persistent' | 'persistentRecursive', listener: WatchListener): Promise<void> {
+  addWatch(path: string, mode: PersistentWatchKind, listener: PersistentWatchListener, options: AddWatchOptions & { resync: true }): Promise<void>;
+  /** {@link Client.addWatch} without resync markers: the listener gets node events only, and the watch ends with the session. */
+  addWatch(path: string, mode: PersistentWatchKind, listener: WatchListener, options?: AddWatchOptions & { resync?: false }): Promise<void>;
+  /** {@link Client.addWatch} with `resync` not known until run time: the listener must accept the markers. */
+  addWatch(path: string, mode: PersistentWatchKind, listener: PersistentWatchListener, options?: AddWatchOptions): Promise<void>;
+  addWatch(path: string, mode: PersistentWatchKind, listener: WatchListener | PersistentWatchListener, options: AddWatchOptions = {}): Promise<void> {
+    const resync = options.resync === true;
     return this.guard(path, 'addWatch', () =>
       this.call(
         Ops.addWatch,
         { path: this.chrootMap.toServer(path), mode: AddWatchMode[mode] },
         path,
         () => undefined,
-        { onReply: (err) => err === 0 && this.watches.add(mode, path, listener) },
+        {
+          onReply: (err) => {
+            if (err !== 0) return;
+            // The overloads only accept `resync: true` with a listener that takes the markers.
+            if (resync) this.watches.addResync(mode, path, listener as PersistentWatchListener);
+            else this.watches.add(mode, path, listener);
+          },
+        },
       ),
     );
   }
@@ -518,19 +569,26 @@ export class Client extends EventEmitter<ClientEvents> {
    * Watches a node (and with `recursive`, its descendants) as an async
    * iterator of events. The watch is requested at once; await
    * `stream.ready` to know the server has it. Leaving the loop removes it.
+   * After every reconnect the stream yields a {@link ResyncEvent}
+   * (`reason: 'reconnected'`): changes made while disconnected are not
+   * replayed, so read the state again. When the session expires, the
+   * stream throws SessionExpiredError, unless the client has
+   * `reconnectOnExpiry`: then the watch is added again on the new session
+   * and the stream yields a `newSession` marker.
    */
   watch(path: string, options: WatchStreamOptions = {}): WatchStream {
     const recursive = options.recursive ?? false;
     const mode = recursive ? 'persistentRecursive' : 'persistent';
     let stream: WatchStream | undefined;
-    const listener: WatchListener = (event) => stream?.push(event);
-    const registered = this.addWatch(path, mode, listener);
+    const listener: PersistentWatchListener = (event) => stream?.push(event);
+    const registered = this.addWatch(path, mode, listener, { resync: true });
+    const forget = (): boolean => this.watches.removePersistent(path, recursive, listener);
     stream = new WatchStream(registered, () => {
       this.streams.delete(stream!);
-      this.watches.removePersistent(path, recursive, listener);
+      forget();
       this.dropServerWatch(path);
     });
-    this.streams.add(stream);
+    this.streams.set(stream, forget);
     registered.catch(() => this.streams.delete(stream!));
     return stream;
   }
@@ -680,14 +738,37 @@ export class Client extends EventEmitter<ClientEvents> {
 
   private onStateChanged(change: StateChange): void {
     const to = change.to;
-    if (to === 'expired' || to === 'authFailed' || to === 'closed') {
-      // The session is over: its watches will never fire.
+    if (to === 'closed') {
       this.watches.clear();
-      const streams = [...this.streams];
-      this.streams.clear();
-      for (const s of streams) s.end(to === 'closed' ? undefined : change.reason);
+      this.endStreams(undefined);
+    } else if (to === 'expired' || to === 'authFailed') {
+      // The session's watches will never fire. Those that asked for resync
+      // markers are added again on the next session; a stream only when
+      // the client starts that session by itself.
+      this.watches.endSession();
+      if (to === 'authFailed' || !this.reconnectOnExpiry) this.endStreams(change.reason);
     }
     queueMicrotask(() => this.emit(to, change));
+  }
+
+  /** Ends every stream and forgets its watch (`error`: why the session ended; none when closed). */
+  private endStreams(error: HerdError | undefined): void {
+    const streams = [...this.streams];
+    this.streams.clear();
+    for (const [stream, forget] of streams) {
+      forget();
+      stream.end(error);
+    }
+  }
+
+  /** Tells the listeners that asked for it that changes may have been missed. */
+  private deliverResync(targets: readonly ResyncTarget[], reason: ResyncReason): void {
+    queueMicrotask(() => {
+      for (const { path, listener } of targets) {
+        // Removed while the setWatches requests were in flight: nothing to tell.
+        if (this.watches.has(path, 'any', listener)) callListener(listener, { type: 'resync', reason, path });
+      }
+    });
   }
 
   private onNotification(raw: WatcherEvent): void {
@@ -703,8 +784,25 @@ export class Client extends EventEmitter<ClientEvents> {
     });
   }
 
+  /**
+   * The setWatches requests of a new connection. Once the server has
+   * answered them all, the persistent watches are in place again: then
+   * (and only then, so that a re-read it prompts cannot miss a change) the
+   * listeners that asked for it get their resync marker. A connection lost
+   * before that gives none; the next one does.
+   */
   private restoreWatches(relativeZxid: bigint): PendingRequest[] {
+    const sessionId = this.session.sessionId;
+    const reason: ResyncReason = sessionId === this.watchSession ? 'reconnected' : 'newSession';
+    const targets = this.watches.resyncTargets();
+    if (targets.length === 0) this.watchSession = sessionId;
     if (this.watches.isEmpty) return [];
+    let outstanding = 0;
+    const restored = (): void => {
+      if (--outstanding > 0 || targets.length === 0) return;
+      this.watchSession = sessionId;
+      this.deliverResync(targets, reason);
+    };
     const all = this.watches.paths();
     const persistent = this.watches.hasPersistent;
     const toServer = (p: string): string => this.chrootMap.toServer(p);
@@ -731,11 +829,12 @@ export class Client extends EventEmitter<ClientEvents> {
         path: undefined,
         encode: persistent ? (w) => Ops.setWatches2.request.write(w, full) : (w) => Ops.setWatches.request.write(w, base),
         response: undefined,
-        complete: () => {},
+        complete: restored,
         fail: () => {},
         issuedAt: this.clock.now(),
         xid: 0,
       });
+      outstanding++;
       batch = [[], [], [], [], []];
       bytes = 0;
     };
@@ -764,7 +863,7 @@ function identity<T>(v: T): T {
 }
 
 /** Calls a user listener; a throw is rethrown on its own (an uncaught exception), never into the client. */
-function callListener(listener: WatchListener, event: WatchEvent): void {
+function callListener<E extends PersistentWatchEvent>(listener: (event: E) => void, event: E): void {
   try {
     listener(event);
   } catch (error) {

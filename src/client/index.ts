@@ -7,11 +7,20 @@ export type {
   GetChildrenOptions,
   RemoveWatchesOptions,
   WatchStreamOptions,
+  AddWatchOptions,
 } from './client.js';
 export type { ClientOptions, AuthInfo, ClientTlsOptions } from './options.js';
 export type { ClientState, StateChange } from './state.js';
-export type { WatchEvent, WatchEventType, WatchListener } from './watch-event.js';
-export type { WatcherKind } from './watch-registry.js';
+export type {
+  WatchEvent,
+  WatchEventType,
+  WatchListener,
+  ResyncEvent,
+  ResyncReason,
+  PersistentWatchEvent,
+  PersistentWatchListener,
+} from './watch-event.js';
+export type { WatcherKind, PersistentWatchKind } from './watch-registry.js';
 export type { WatchStream } from './watch-stream.js';
 export { op, isTransactionError } from './transaction.js';
 export type {

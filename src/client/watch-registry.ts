@@ -1,12 +1,21 @@
 import type { SetWatches2Request } from '../jute/ops/set-watches.js';
-import type { WatchEventType, WatchListener } from './watch-event.js';
+import type { PersistentWatchListener, WatchEventType, WatchListener } from './watch-event.js';
 
 /**
  * The kinds of client-side watch. `data`, `exist` and `child` are one-shot
  * (set by getData, exists on a missing node, getChildren); `persistent` and
  * `persistentRecursive` stay until removed (set by addWatch).
  */
-export type WatchKind = 'data' | 'exist' | 'child' | 'persistent' | 'persistentRecursive';
+export type WatchKind = 'data' | 'exist' | 'child' | PersistentWatchKind;
+
+/** The kinds of watch addWatch sets. */
+export type PersistentWatchKind = 'persistent' | 'persistentRecursive';
+
+/** A persistent listener that asked for resync markers, and the path it watches. */
+export interface ResyncTarget {
+  readonly path: string;
+  readonly listener: PersistentWatchListener;
+}
 
 /** Which watches removeWatches and checkWatches act on. */
 export type WatcherKind = 'data' | 'children' | 'any';
@@ -33,6 +42,9 @@ type Table = Map<string, Set<WatchListener>>;
  *   except nodeChildrenChanged. Neither is removed.
  *
  * A listener registered twice for the same path and kind is called once.
+ *
+ * Persistent listeners added with {@link addResync} are also told when to
+ * re-read, and outlive the session ({@link endSession}).
  */
 export class WatchRegistry {
   private readonly tables: Record<WatchKind, Table> = {
@@ -42,12 +54,35 @@ export class WatchRegistry {
     persistent: new Map(),
     persistentRecursive: new Map(),
   };
+  /** The persistent listeners that get resync markers (each also in `tables`). */
+  private readonly resync: Record<PersistentWatchKind, Map<string, Set<PersistentWatchListener>>> = {
+    persistent: new Map(),
+    persistentRecursive: new Map(),
+  };
 
   add(kind: WatchKind, path: string, listener: WatchListener): void {
     const table = this.tables[kind];
     let set = table.get(path);
     if (set === undefined) table.set(path, (set = new Set()));
     set.add(listener);
+  }
+
+  /** Adds a persistent listener that is also given resync markers and survives {@link endSession}. */
+  addResync(kind: PersistentWatchKind, path: string, listener: PersistentWatchListener): void {
+    this.add(kind, path, listener);
+    const table = this.resync[kind];
+    let set = table.get(path);
+    if (set === undefined) table.set(path, (set = new Set()));
+    set.add(listener);
+  }
+
+  /** Every listener to give a resync marker, with its path. */
+  resyncTargets(): ResyncTarget[] {
+    const out: ResyncTarget[] = [];
+    for (const table of Object.values(this.resync)) {
+      for (const [path, set] of table) for (const listener of set) out.push({ path, listener });
+    }
+    return out;
   }
 
   /** True when no watch of any kind is registered. */
@@ -132,6 +167,7 @@ export class WatchRegistry {
         removed.push({ kind: k, listener });
         if (set.size === 0) table.delete(path);
       }
+      if (k === 'persistent' || k === 'persistentRecursive') this.dropResync(k, path, listener);
     }
     return removed;
   }
@@ -142,7 +178,18 @@ export class WatchRegistry {
     const set = table.get(path);
     if (set === undefined || !set.delete(listener)) return false;
     if (set.size === 0) table.delete(path);
+    this.dropResync(recursive ? 'persistentRecursive' : 'persistent', path, listener);
     return true;
+  }
+
+  /** Forgets the resync subscriptions of a path (all, or one listener's). */
+  private dropResync(kind: PersistentWatchKind, path: string, listener: WatchListener | undefined): void {
+    const table = this.resync[kind];
+    const set = table.get(path);
+    if (set === undefined) return;
+    if (listener === undefined) set.clear();
+    else for (const l of set) if (l === listener) set.delete(l);
+    if (set.size === 0) table.delete(path);
   }
 
   /** True when any watch at all is registered on exactly this path. */
@@ -163,9 +210,25 @@ export class WatchRegistry {
     };
   }
 
-  /** Forgets every watch (session expired or client closed). */
+  /**
+   * The session ended: forgets every watch except the persistent listeners
+   * that asked for resync markers, which the client adds again on the next
+   * session (they are told with a `newSession` marker).
+   */
+  endSession(): void {
+    for (const table of [this.tables.data, this.tables.exist, this.tables.child]) table.clear();
+    for (const kind of ['persistent', 'persistentRecursive'] as const) {
+      const kept = this.resync[kind];
+      const table = this.tables[kind];
+      table.clear();
+      for (const [path, set] of kept) table.set(path, new Set<WatchListener>(set));
+    }
+  }
+
+  /** Forgets every watch (client closed). */
   clear(): void {
     for (const table of Object.values(this.tables)) table.clear();
+    for (const table of Object.values(this.resync)) table.clear();
   }
 }
 

@@ -1,8 +1,8 @@
 import type { HerdError } from '../errors.js';
-import type { WatchEvent } from './watch-event.js';
+import type { PersistentWatchEvent } from './watch-event.js';
 
 interface Reader {
-  resolve(result: IteratorResult<WatchEvent, undefined>): void;
+  resolve(result: IteratorResult<PersistentWatchEvent, undefined>): void;
   reject(error: HerdError): void;
 }
 
@@ -13,16 +13,24 @@ interface Reader {
  * ```ts
  * const events = client.watch('/config', { recursive: true });
  * await events.ready;
- * for await (const event of events) console.log(event.type, event.path);
+ * let config = await readAll();
+ * for await (const event of events) {
+ *   if (event.type === 'resync') config = await readAll(); // changes may have been missed
+ *   else config = await reread(config, event.path);
+ * }
  * ```
  *
- * Events are buffered until read (without bound: read them). Leaving the
- * loop (`break`, `return()`) removes the watch. The iteration ends when the
- * client closes, and throws SessionExpiredError (or AuthFailedError) when
- * the session ends, after the events received before.
+ * Besides node events it yields a {@link ResyncEvent} once after every
+ * reconnect and every new session: ZooKeeper does not replay what a
+ * persistent watch missed while the client was away, so read the state
+ * again. Events are buffered until read (without bound: read them).
+ * Leaving the loop (`break`, `return()`) removes the watch. The iteration
+ * ends when the client closes, and throws SessionExpiredError (or
+ * AuthFailedError) when the session ends, after the events received
+ * before; with `reconnectOnExpiry` an expiry does not end it.
  */
-export class WatchStream implements AsyncIterableIterator<WatchEvent, undefined> {
-  private readonly buffered: WatchEvent[] = [];
+export class WatchStream implements AsyncIterableIterator<PersistentWatchEvent, undefined> {
+  private readonly buffered: PersistentWatchEvent[] = [];
   private readers: Reader[] = [];
   private finished = false;
   private failure: HerdError | undefined;
@@ -42,7 +50,7 @@ export class WatchStream implements AsyncIterableIterator<WatchEvent, undefined>
   }
 
   /** Delivers an event (from the client's dispatch). */
-  push(event: WatchEvent): void {
+  push(event: PersistentWatchEvent): void {
     if (this.finished) return;
     const reader = this.readers.shift();
     if (reader !== undefined) reader.resolve({ value: event, done: false });
@@ -59,7 +67,7 @@ export class WatchStream implements AsyncIterableIterator<WatchEvent, undefined>
     for (const r of readers) this.settle(r);
   }
 
-  next(): Promise<IteratorResult<WatchEvent, undefined>> {
+  next(): Promise<IteratorResult<PersistentWatchEvent, undefined>> {
     return new Promise((resolve, reject) => {
       const reader: Reader = { resolve, reject };
       if (this.buffered.length > 0 || this.finished) this.settle(reader);
@@ -67,7 +75,7 @@ export class WatchStream implements AsyncIterableIterator<WatchEvent, undefined>
     });
   }
 
-  return(): Promise<IteratorResult<WatchEvent, undefined>> {
+  return(): Promise<IteratorResult<PersistentWatchEvent, undefined>> {
     this.buffered.length = 0;
     this.failure = undefined;
     if (!this.finished) {

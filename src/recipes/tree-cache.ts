@@ -27,9 +27,12 @@
  *
  * Failure handling: persistent recursive watches are restored by the client
  * after a reconnect, but ZooKeeper does not replay changes made below the
- * root while disconnected, so after every reconnect the cache reloads the
- * whole subtree and emits the differences. After session expiry it does the
- * same on the next session (the watch is added again).
+ * root while disconnected. The watch is added with `resync: true`, so the
+ * client hands it a `resync` marker after every reconnect and on every new
+ * session (it adds the watch again there itself); on that marker the cache
+ * reloads the whole subtree and emits the differences. With one-shot
+ * watches (fallback) the cache reloads after every reconnect and on the
+ * next session after an expiry, which also arms the watches again.
  *
  * Limits: the whole subtree is held in memory; a reload after a reconnect
  * reads every node again. Intermediate states between a change and our
@@ -37,7 +40,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { basename, joinPath, parentPath } from '../base/path.js';
-import type { Client, WatchEvent } from '../client/index.js';
+import type { Client, PersistentWatchEvent } from '../client/index.js';
 import type { Stat } from '../jute/records/stat.js';
 import { InvalidStateError, NoNodeError, UnimplementedError } from '../errors.js';
 import { isSessionGone, retryWhileConnected } from './internal/index.js';
@@ -81,7 +84,8 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   private closed = false;
   private started = false;
   private recursive = true;
-  private needsResync = false;
+  /** Fallback only: the one-shot watches may be gone, reload on the next `connected`. */
+  private needsReload = false;
 
   /** No I/O: {@link start} watches and loads. */
   constructor(
@@ -113,8 +117,10 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     this.client.off('expired', this.onDisconnected);
     this.client.off('connected', this.onConnected);
     this.nodes.clear();
-    if (this.started && this.recursive && !isSessionGone(this.client)) {
-      await this.client.removeWatches(this.root, 'any', { listener: this.listener }).catch(() => {});
+    if (this.started && this.recursive) {
+      // After an expiry the client still keeps the watch for the next session: forget it here.
+      const local = isSessionGone(this.client);
+      await this.client.removeWatches(this.root, 'any', { listener: this.listener, local }).catch(() => {});
     }
     await this.queue;
   }
@@ -140,19 +146,19 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   }
 
   private async installWatch(): Promise<void> {
-    if (!this.recursive) return;
     try {
-      await retryWhileConnected(this.client, () => this.client.addWatch(this.root, 'persistentRecursive', this.listener));
+      await retryWhileConnected(this.client, () => this.client.addWatch(this.root, 'persistentRecursive', this.listener, { resync: true }));
     } catch (error) {
       if (!(error instanceof UnimplementedError)) throw error;
       this.recursive = false;
     }
   }
 
-  private readonly listener = (event: WatchEvent): void => {
+  private readonly listener = (event: PersistentWatchEvent): void => {
     if (this.closed) return;
     const type = event.type;
-    if (type === 'nodeDeleted') void this.enqueue(async () => this.removeTree(event.path));
+    if (type === 'resync') void this.reload();
+    else if (type === 'nodeDeleted') void this.enqueue(async () => this.removeTree(event.path));
     else if (type === 'nodeCreated' || type === 'nodeDataChanged' || type === 'nodeChildrenChanged') {
       void this.enqueue(() => this.refresh(event.path, false));
     }
@@ -237,19 +243,23 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
     return path === this.root || path.startsWith(this.root === '/' ? '/' : `${this.root}/`);
   }
 
-  private readonly onDisconnected = (): void => {
-    this.needsResync = true;
-  };
-
-  /** After a reconnect (or a new session): add the watch again if needed, reload everything, emit the differences. */
-  private readonly onConnected = (): void => {
-    if (!this.needsResync || this.closed) return;
-    this.needsResync = false;
-    void this.enqueue(async () => {
-      await this.installWatch();
+  /** Reloads everything and emits the differences (after a reconnect or on a new session). */
+  private reload(): Promise<void> {
+    return this.enqueue(async () => {
       // Vanished paths are dropped by the reconciliation of their parent (or of the root).
       await this.refresh(this.root, true);
       this.emit('resynced');
     });
+  }
+
+  private readonly onDisconnected = (): void => {
+    if (!this.recursive) this.needsReload = true;
+  };
+
+  /** Fallback only (the recursive watch gets `resync` markers instead): reload, which sets the one-shot watches again. */
+  private readonly onConnected = (): void => {
+    if (!this.needsReload || this.closed) return;
+    this.needsReload = false;
+    void this.reload();
   };
 }

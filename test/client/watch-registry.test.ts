@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { WatchListener } from '../../src/client/watch-event.js';
+import type { PersistentWatchListener } from '../../src/client/watch-event.js';
 import { WatchRegistry } from '../../src/client/watch-registry.js';
 
-const l = (name: string): WatchListener & { label: string } => Object.assign(() => {}, { label: name });
+const l = (name: string): PersistentWatchListener & { label: string } => Object.assign(() => {}, { label: name });
 
 describe('WatchRegistry', () => {
   it('fires one-shot watches by ZooKeeper rules and removes them', () => {
@@ -81,5 +81,26 @@ describe('WatchRegistry', () => {
     assert.equal(r.hasOther('/x', 'data', a), false);
     r.add('exist', '/x', b);
     assert.equal(r.hasOther('/x', 'data', a), true);
+  });
+
+  it('keeps only the persistent listeners that asked for resync markers past the session', () => {
+    const r = new WatchRegistry();
+    const [one, plain, marked, flat] = [l('one'), l('plain'), l('marked'), l('flat')];
+    r.add('data', '/a', one);
+    r.add('persistentRecursive', '/r', plain);
+    r.addResync('persistentRecursive', '/r', marked);
+    r.addResync('persistent', '/p', flat);
+    assert.deepEqual(r.resyncTargets(), [
+      { path: '/p', listener: flat },
+      { path: '/r', listener: marked },
+    ]);
+    r.endSession();
+    assert.deepEqual(r.paths(), { dataWatches: [], existWatches: [], childWatches: [], persistentWatches: ['/p'], persistentRecursiveWatches: ['/r'] });
+    assert.deepEqual(r.trigger('nodeCreated', '/r/x'), [marked]);
+    // Removing a listener also ends its markers.
+    assert.equal(r.removePersistent('/p', false, flat), true);
+    assert.deepEqual(r.remove('/r', 'any', marked), [{ kind: 'persistentRecursive', listener: marked }]);
+    assert.deepEqual(r.resyncTargets(), []);
+    assert.ok(r.isEmpty);
   });
 });

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
-import type { Client, WatchEvent } from '../../src/client/index.js';
+import type { Client, PersistentWatchEvent, WatchEvent } from '../../src/client/index.js';
 import type { WatcherEvent } from '../../src/jute/records/watcher-event.js';
 import { Ops } from '../../src/jute/ops/index.js';
 import { NoWatcherError } from '../../src/errors.js';
 import { connect, forEachTarget, uniquePath, waitFor, type Target } from '../support/targets.js';
 
-const show = (e: WatchEvent): string => `${e.type} ${e.path}`;
+const show = (e: PersistentWatchEvent): string => `${e.type} ${e.path}`;
 
 forEachTarget('client watches', (current) => {
   let target: Target;

@@ -5,6 +5,7 @@ import { UnimplementedError } from '../../src/errors.js';
 import type { Client } from '../../src/client/index.js';
 import { TreeCache } from '../../src/recipes/index.js';
 import { connect, forEachTarget, retryLoss, uniquePath, waitFor } from './harness.js';
+import { startProxy } from '../support/tcp-proxy.js';
 
 forEachTarget('TreeCache', (target) => {
   it('mirrors a subtree and emits added/updated/removed', async () => {
@@ -54,6 +55,40 @@ forEachTarget('TreeCache', (target) => {
     await a.create(`${root}/later`);
     await waitFor(() => cache.get(`${root}/later`) !== undefined, 10000, 'events on the new session');
     await cache.close();
+  });
+
+  it('reloads on the resync marker after a reconnect', async () => {
+    const a = await connect(target());
+    const proxy = await startProxy(target().host, target().port);
+    try {
+      const w = await connect(target(), { backoff: { initialDelay: 20, maxDelay: 100 } }, proxy.connectionString);
+      const root = uniquePath('treecache-reconnect');
+      await a.create(root);
+      await a.create(`${root}/keep`, 'k');
+      await a.create(`${root}/gone`);
+      const cache = new TreeCache(w, root);
+      let resyncs = 0;
+      cache.on('resynced', () => resyncs++);
+      await cache.start();
+      await proxy.reject(true);
+      proxy.dropConnections();
+      await waitFor(() => w.state === 'disconnected', 5000, 'the disconnect');
+      await a.delete(`${root}/gone`);
+      await a.create(`${root}/new`, 'n');
+      await a.setData(`${root}/keep`, 'k2');
+      const resynced = once(cache, 'resynced');
+      await proxy.reject(false);
+      await resynced;
+      assert.equal(resyncs, 1);
+      assert.deepEqual(cache.paths(), [root, `${root}/keep`, `${root}/new`]);
+      assert.equal(cache.get(`${root}/keep`)?.data?.toString(), 'k2');
+      await a.create(`${root}/later`);
+      await waitFor(() => cache.get(`${root}/later`) !== undefined, 10000, 'events after the reconnect');
+      assert.equal(resyncs, 1);
+      await cache.close();
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('falls back to one-shot watches on a server without addWatch (3.5)', async () => {
