@@ -1,0 +1,299 @@
+/**
+ * One connection between two processes (see protocol.ts for the frames):
+ * the calls this side makes, matched to replies by id, and the calls the
+ * other side makes, run through a {@link Dispatcher}. Either side may call:
+ * the connection is symmetric once the HELLOs are exchanged.
+ *
+ * One failure path (as capnweb's RpcSession.abort): a socket error, end,
+ * protocol error or close runs `fail` once, which rejects every pending
+ * call with that error, aborts every call being served here, and destroys
+ * the socket.
+ */
+import { EventEmitter } from 'node:events';
+import { connect as netConnect, type Socket } from 'node:net';
+import { CancelledError, HerdError, TimeoutError } from '../errors.js';
+import { ProtocolError, RemoteError, RpcConnectionError } from './errors.js';
+import { FrameReader, HerdCodec, PROTOCOL_VERSION, frame, type FrameLimits, type Message, type WireError } from './protocol.js';
+
+/** Runs the calls a peer makes. */
+export interface Dispatcher {
+  /** Runs `method` of the object served as `target`; `signal` aborts when the caller gives up. */
+  dispatch(target: string, method: string, args: unknown[], signal: AbortSignal, deadline: number): Promise<unknown>;
+}
+
+/** How one call is made. */
+export interface CallOptions {
+  /** The call's deadline, in ms from now: past it the call rejects with TimeoutError and the server's signal aborts. */
+  timeout: number;
+  /** Cancels the call: it rejects with CancelledError and the server's signal aborts. */
+  signal?: AbortSignal | undefined;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+export interface ConnectionEvents {
+  closed: [HerdError];
+}
+
+const HANDSHAKE_TIMEOUT = 10000;
+
+export class Connection extends EventEmitter<ConnectionEvents> {
+  private readonly codec: HerdCodec;
+  private readonly reader: FrameReader;
+  private readonly pending = new Map<number, Pending>();
+  private readonly serving = new Map<number, AbortController>();
+  private nextId = 1;
+  private failure: HerdError | undefined;
+  private onHello: ((m: Message & { kind: 'hello' }) => void) | undefined;
+  /** The peer's identifier from its HELLO. */
+  peerIdentifier = '';
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly address: string,
+    private readonly identifier: string,
+    private dispatcher: Dispatcher | undefined,
+    limits: FrameLimits,
+  ) {
+    super();
+    this.codec = new HerdCodec(limits);
+    this.reader = new FrameReader(limits);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (error) => this.fail(new RpcConnectionError(`connection to ${address}: ${error.message}`, { cause: error })));
+    socket.on('close', () => this.fail(new RpcConnectionError(`connection to ${address} closed`)));
+  }
+
+  /** Connects to `address` (`host:port`) and exchanges HELLOs; rejects with RpcConnectionError or ProtocolError. */
+  static async open(address: string, identifier: string, limits: FrameLimits = {}, dispatcher?: Dispatcher): Promise<Connection> {
+    const { host, port } = splitAddress(address);
+    const socket = netConnect({ host, port });
+    const conn = new Connection(socket, address, identifier, dispatcher, limits);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: HerdError): void => reject(error);
+      conn.once('closed', onError);
+      socket.once('connect', () => {
+        conn.off('closed', onError);
+        resolve();
+      });
+    });
+    conn.send({ kind: 'hello', version: PROTOCOL_VERSION, identifier });
+    await conn.awaitHello();
+    return conn;
+  }
+
+  /** Serves a connection a peer opened: waits for its HELLO and answers it. */
+  static async accept(socket: Socket, identifier: string, dispatcher: Dispatcher, limits: FrameLimits = {}): Promise<Connection> {
+    const conn = new Connection(socket, `${socket.remoteAddress}:${socket.remotePort}`, identifier, dispatcher, limits);
+    await conn.awaitHello();
+    conn.send({ kind: 'hello', version: PROTOCOL_VERSION, identifier });
+    return conn;
+  }
+
+  private awaitHello(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => this.fail(new ProtocolError(`no HELLO from ${this.address} within ${HANDSHAKE_TIMEOUT} ms`)), HANDSHAKE_TIMEOUT);
+      const onClosed = (error: HerdError): void => {
+        clearTimeout(timer);
+        reject(error);
+      };
+      this.once('closed', onClosed);
+      this.onHello = (m) => {
+        clearTimeout(timer);
+        this.off('closed', onClosed);
+        this.onHello = undefined;
+        if (m.version !== PROTOCOL_VERSION) {
+          const error = new ProtocolError(`peer ${this.address} speaks protocol version ${m.version}, this process ${PROTOCOL_VERSION}`);
+          this.protocolFailure(error);
+          reject(error);
+          return;
+        }
+        this.peerIdentifier = m.identifier;
+        resolve();
+      };
+    });
+  }
+
+  /** True once the connection has failed or been closed. */
+  get closed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** Calls `method` of the peer's object `target`. */
+  call(target: string, method: string, args: unknown[], options: CallOptions): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure);
+    const { timeout, signal } = options;
+    if (signal?.aborted) return Promise.reject(cancelled(target, method, signal));
+    const id = this.nextId++;
+    return new Promise<unknown>((resolve, reject) => {
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.pending.delete(id);
+      };
+      const giveUp = (error: HerdError): void => {
+        cleanup();
+        if (!this.failure) this.send({ kind: 'cancel', id });
+        reject(error);
+      };
+      const timer = setTimeout(() => giveUp(new TimeoutError(`call ${target}.${method}: no reply within ${timeout} ms`)), timeout);
+      const onAbort = (): void => giveUp(cancelled(target, method, signal!));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, {
+        resolve: (v) => (cleanup(), resolve(v)),
+        reject: (e) => (cleanup(), reject(e)),
+      });
+      try {
+        this.send({ kind: 'call', id, target, method, args, timeout });
+      } catch (error) {
+        // An argument msgpack cannot encode: that caller's error, not the connection's.
+        cleanup();
+        reject(new ProtocolError(`call ${target}.${method}: arguments cannot be encoded: ${(error as Error).message}`, { cause: error }));
+      }
+    });
+  }
+
+  /** Sends a call nobody waits for. Throws when the connection is gone. */
+  oneway(target: string, method: string, args: unknown[]): void {
+    if (this.failure) throw this.failure;
+    this.send({ kind: 'oneway', target, method, args });
+  }
+
+  /** Closes the connection: pending calls reject with RpcConnectionError. */
+  async close(): Promise<void> {
+    this.fail(new RpcConnectionError(`connection to ${this.address} closed by this process`));
+  }
+
+  private send(m: Message): void {
+    if (this.socket.destroyed) return;
+    this.socket.write(frame(this.codec.encode(m)));
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.failure) return;
+    let payloads: Buffer[];
+    try {
+      payloads = this.reader.push(chunk);
+    } catch (error) {
+      this.protocolFailure(error as ProtocolError);
+      return;
+    }
+    for (const payload of payloads) {
+      if (this.failure) return;
+      let m: Message;
+      try {
+        m = this.codec.decode(payload);
+      } catch (error) {
+        this.protocolFailure(error instanceof ProtocolError ? error : new ProtocolError(String(error), { cause: error }));
+        return;
+      }
+      this.onMessage(m);
+    }
+  }
+
+  private onMessage(m: Message): void {
+    if (this.onHello) {
+      if (m.kind !== 'hello') return this.protocolFailure(new ProtocolError(`expected HELLO from ${this.address}, got ${m.kind.toUpperCase()}`));
+      return this.onHello(m);
+    }
+    switch (m.kind) {
+      case 'hello':
+        return this.protocolFailure(new ProtocolError(`second HELLO from ${this.address}`));
+      case 'result':
+        return this.pending.get(m.id)?.resolve(m.value);
+      case 'error':
+        return this.pending.get(m.id)?.reject(remoteError(m.error));
+      case 'cancel':
+        return this.serving.get(m.id)?.abort(new CancelledError(`call ${m.id} cancelled by the caller`));
+      case 'call':
+        return void this.serve(m);
+      case 'oneway':
+        return void this.serveOneway(m);
+      case 'close':
+        return this.fail(new ProtocolError(`peer ${this.address} closed the connection: ${m.code}: ${m.message}`));
+    }
+  }
+
+  private async serve(m: Message & { kind: 'call' }): Promise<void> {
+    if (!this.dispatcher) return this.send({ kind: 'error', id: m.id, error: { name: 'NotExposedError', code: 'NOT_EXPOSED', message: 'this side serves no objects' } });
+    const controller = new AbortController();
+    this.serving.set(m.id, controller);
+    const timer = setTimeout(
+      () => controller.abort(new TimeoutError(`call ${m.target}.${m.method}: the caller's deadline of ${m.timeout} ms passed`)),
+      m.timeout,
+    );
+    try {
+      const value = await this.dispatcher.dispatch(m.target, m.method, m.args, controller.signal, Date.now() + m.timeout);
+      if (controller.signal.aborted) return;
+      try {
+        this.send({ kind: 'result', id: m.id, value });
+      } catch (error) {
+        this.send({ kind: 'error', id: m.id, error: toWireError(new ProtocolError(`result of ${m.target}.${m.method} cannot be encoded: ${(error as Error).message}`)) });
+      }
+    } catch (error) {
+      if (!controller.signal.aborted) this.send({ kind: 'error', id: m.id, error: toWireError(error) });
+    } finally {
+      clearTimeout(timer);
+      this.serving.delete(m.id);
+    }
+  }
+
+  private async serveOneway(m: Message & { kind: 'oneway' }): Promise<void> {
+    const controller = new AbortController();
+    await this.dispatcher?.dispatch(m.target, m.method, m.args, controller.signal, Infinity).catch(() => undefined);
+  }
+
+  /** Tells the peer why (CLOSE), then fails the connection. */
+  private protocolFailure(error: ProtocolError): void {
+    try {
+      this.send({ kind: 'close', code: error.code, message: error.message });
+    } catch {
+      // the CLOSE frame is a courtesy
+    }
+    this.socket.end();
+    this.fail(error);
+    // Give the CLOSE frame a moment to leave, but never keep a broken peer's socket.
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  private fail(error: HerdError): void {
+    if (this.failure) return;
+    this.failure = error;
+    for (const p of [...this.pending.values()]) p.reject(error instanceof RpcConnectionError ? error : new RpcConnectionError(error.message, { cause: error }));
+    this.pending.clear();
+    for (const c of this.serving.values()) c.abort(new RpcConnectionError(`the caller's connection ${this.address} was lost`, { cause: error }));
+    this.serving.clear();
+    if (!(error instanceof ProtocolError)) this.socket.destroy();
+    this.emit('closed', error);
+  }
+}
+
+function cancelled(target: string, method: string, signal: AbortSignal): HerdError {
+  return signal.reason instanceof HerdError ? signal.reason : new CancelledError(`call ${target}.${method} cancelled`, { cause: signal.reason });
+}
+
+/** An error as ERROR carries it: class name, message, code and stack, nothing else. */
+export function toWireError(error: unknown): WireError {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  const out: WireError = { name: error.name, message: error.message };
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') out.code = code;
+  if (error.stack !== undefined) out.stack = error.stack;
+  return out;
+}
+
+function remoteError(e: WireError): RemoteError {
+  const cause = new Error(`remote ${e.name}: ${e.message}`);
+  cause.stack = e.stack ?? cause.stack;
+  return new RemoteError(e.name, e.code ?? 'REMOTE', e.message, { cause });
+}
+
+/** `host:port` or `[v6]:port` → parts. */
+export function splitAddress(address: string): { host: string; port: number } {
+  const at = address.lastIndexOf(':');
+  const host = address.slice(0, at).replace(/^\[(.*)\]$/, '$1');
+  return { host, port: Number(address.slice(at + 1)) };
+}
