@@ -200,6 +200,9 @@ forEachTarget('rpc serve/lookup', (target) => {
     open.push(served);
     const before = served.registryPath;
     await target().expire(own);
+    await waitFor(() => own.state === 'expired', 10000, 'expiry');
+    // The application starts a new session (the client never does so by itself); the entry follows.
+    await own.connect();
     await waitFor(async () => served.registryPath !== undefined && served.registryPath !== before, 20000, 're-registration');
     const instances = (await list(await connect(target()), name))[0]!.instances;
     assert.equal(instances.length, 1);
