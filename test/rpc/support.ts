@@ -8,6 +8,8 @@ const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'serve-child.js');
 
 export interface ServingChild {
   readonly process: ChildProcess;
+  /** The service name it serves. */
+  readonly name: string;
   readonly address: string;
   readonly pid: number;
   kill(): Promise<void>;
@@ -35,6 +37,7 @@ export async function startServingChild(connectionString: string, name: string, 
   const { address, pid } = JSON.parse(line) as { address: string; pid: number };
   return {
     process: child,
+    name,
     address,
     pid,
     kill: async () => {
