@@ -24,4 +24,5 @@ export { list, RPC_ROOT, type InstanceInfo, type ServiceInfo } from './registry.
 export { callContext, type CallContext } from './expose.js';
 export { PROTOCOL_NAME, PROTOCOL_VERSION, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_DEPTH, type FrameLimits } from './protocol.js';
 export { ProtocolError, RpcConnectionError, NotExposedError, RemoteError } from './errors.js';
+// What the rpc functions throw besides their own errors (docs/conventions.md, section 1).
 export { BadArgumentsError, CancelledError, HerdError, InvalidStateError, TimeoutError } from '../errors.js';

@@ -47,7 +47,9 @@ export interface InstanceInfo {
 
 /** A service name and its live instances, as {@link list} returns them. */
 export interface ServiceInfo {
+  /** The service name (`/herd/rpc/<name>`). */
   readonly name: string;
+  /** Its live instances, in registration order (empty when none is live). */
   readonly instances: readonly InstanceInfo[];
 }
 
