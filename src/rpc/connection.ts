@@ -35,10 +35,26 @@ interface Pending {
 }
 
 export interface ConnectionEvents {
+  /** The connection failed or was closed; pending calls have been rejected with the error. */
   closed: [HerdError];
+  /** The peer is going away: no new call may be sent; the pending ones still get their replies. */
+  draining: [];
 }
 
+/** The CLOSE code of a peer that shuts down gracefully: calls that arrive after it are refused, not run. */
+const GOING_AWAY = 'GOING_AWAY';
+/** How long a connection that was told GOING_AWAY stays open for replies before it is closed, in ms. */
+const DRAIN_GRACE = 1000;
+
+/**
+ * A call the peer refused without running it because it is going away:
+ * safe to send again to another instance. Internal: the proxy retries.
+ */
+export class GoingAwayError extends RpcConnectionError {}
+
 const HANDSHAKE_TIMEOUT = 10000;
+/** The largest delay setTimeout keeps, in ms. */
+export const MAX_TIMEOUT = 2 ** 31 - 1;
 
 export class Connection extends EventEmitter<ConnectionEvents> {
   private readonly codec: HerdCodec;
@@ -47,6 +63,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private readonly serving = new Map<number, AbortController>();
   private nextId = 1;
   private failure: HerdError | undefined;
+  private draining = false;
   private onHello: ((m: Message & { kind: 'hello' }) => void) | undefined;
   /** The peer's identifier from its HELLO. */
   peerIdentifier = '';
@@ -117,14 +134,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     });
   }
 
-  /** True once the connection has failed or been closed. */
+  /** True once the connection has failed, been closed, or the peer said it is going away: no new call may go on it. */
   get closed(): boolean {
-    return this.failure !== undefined;
+    return this.failure !== undefined || this.draining;
   }
 
   /** Calls `method` of the peer's object `target`. */
   call(target: string, method: string, args: unknown[], options: CallOptions): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
+    if (this.draining) return Promise.reject(new GoingAwayError(`call ${target}.${method}: ${this.address} is going away`));
     const { timeout, signal } = options;
     if (signal?.aborted) return Promise.reject(cancelled(target, method, signal));
     const id = this.nextId++;
@@ -160,6 +178,23 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   oneway(target: string, method: string, args: unknown[]): void {
     if (this.failure) throw this.failure;
     this.send({ kind: 'oneway', target, method, args });
+  }
+
+  /**
+   * Graceful close of the serving side: tells the peer GOING_AWAY (it sends
+   * no new call, and a call already on its way is refused unrun, so the
+   * peer may send it elsewhere), aborts the calls being served, and closes
+   * once the peer has closed or after a grace of a second.
+   */
+  async goAway(): Promise<void> {
+    if (this.failure) return;
+    const closed = new Promise<void>((resolve) => this.once('closed', () => resolve()));
+    this.draining = true;
+    for (const c of this.serving.values()) c.abort(new RpcConnectionError(`the server of ${this.address} is closing`));
+    this.send({ kind: 'close', code: GOING_AWAY, message: 'the server is closing' });
+    const grace = setTimeout(() => this.fail(new RpcConnectionError(`connection to ${this.address} closed by this process`)), DRAIN_GRACE);
+    await closed;
+    clearTimeout(grace);
   }
 
   /** Closes the connection: pending calls reject with RpcConnectionError. */
@@ -203,9 +238,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       case 'hello':
         return this.protocolFailure(new ProtocolError(`second HELLO from ${this.address}`));
       case 'result':
-        return this.pending.get(m.id)?.resolve(m.value);
+        this.pending.get(m.id)?.resolve(m.value);
+        return this.closeIfDrained();
       case 'error':
-        return this.pending.get(m.id)?.reject(remoteError(m.error));
+        this.pending.get(m.id)?.reject(
+          m.error.code === GOING_AWAY ? new GoingAwayError(`${this.address} is going away: ${m.error.message}`) : remoteError(m.error),
+        );
+        return this.closeIfDrained();
       case 'cancel':
         return this.serving.get(m.id)?.abort(new CancelledError(`call ${m.id} cancelled by the caller`));
       case 'call':
@@ -213,17 +252,33 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       case 'oneway':
         return void this.serveOneway(m);
       case 'close':
+        if (m.code === GOING_AWAY) {
+          this.draining = true;
+          this.emit('draining');
+          return this.closeIfDrained();
+        }
         return this.fail(new ProtocolError(`peer ${this.address} closed the connection: ${m.code}: ${m.message}`));
     }
   }
 
+  /** A connection the peer is leaving closes once its last pending call is answered. */
+  private closeIfDrained(): void {
+    if (this.draining && this.pending.size === 0 && this.serving.size === 0 && !this.failure) {
+      this.fail(new RpcConnectionError(`connection to ${this.address} closed: the peer went away`));
+    }
+  }
+
   private async serve(m: Message & { kind: 'call' }): Promise<void> {
+    if (this.draining) {
+      return this.send({ kind: 'error', id: m.id, error: { name: 'RpcConnectionError', code: GOING_AWAY, message: 'the server is closing: call not run' } });
+    }
     if (!this.dispatcher) return this.send({ kind: 'error', id: m.id, error: { name: 'NotExposedError', code: 'NOT_EXPOSED', message: 'this side serves no objects' } });
     const controller = new AbortController();
     this.serving.set(m.id, controller);
+    // setTimeout cannot keep more than 2^31-1 ms (it would fire at once): a peer's larger timeout is that.
     const timer = setTimeout(
       () => controller.abort(new TimeoutError(`call ${m.target}.${m.method}: the caller's deadline of ${m.timeout} ms passed`)),
-      m.timeout,
+      Math.min(m.timeout, MAX_TIMEOUT),
     );
     try {
       const value = await this.dispatcher.dispatch(m.target, m.method, m.args, controller.signal, Date.now() + m.timeout);

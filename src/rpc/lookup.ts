@@ -10,15 +10,13 @@ import { Deadline, throwIfAborted, type WaitOptions } from '../base/wait.js';
 import type { Client } from '../client/index.js';
 import { BadArgumentsError, InvalidStateError } from '../errors.js';
 import { defaultIdentifier } from '../recipes/internal/index.js';
-import { Connection } from './connection.js';
+import { Connection, GoingAwayError, MAX_TIMEOUT } from './connection.js';
 import { RpcConnectionError } from './errors.js';
 import { PROTOCOL_NAME, PROTOCOL_VERSION, type FrameLimits } from './protocol.js';
 import { ServiceView, checkServiceName, type InstanceInfo } from './registry.js';
 
 /** The default deadline of a call, in ms. */
 export const DEFAULT_CALL_TIMEOUT = 30000;
-/** The largest deadline setTimeout can keep. */
-const MAX_TIMEOUT = 2 ** 31 - 1;
 
 /**
  * The caller's view of a served `T`: each method of `T` (string keys) takes
@@ -77,7 +75,7 @@ function acquire(address: string, identifier: string, limits: FrameLimits): Pool
   const forget = (): void => {
     if (pool.get(address) === made) pool.delete(address);
   };
-  connection.then((c) => c.once('closed', forget), forget);
+  connection.then((c) => c.once('closed', forget).once('draining', forget), forget);
   return made;
 }
 
@@ -118,10 +116,9 @@ class Binding {
   };
 
   /** The bound instance, binding (round-robin among the matching ones) when there is none. */
-  async instance(deadline: Deadline, signal: AbortSignal | undefined): Promise<InstanceInfo> {
+  async instance(deadline: Deadline, signal: AbortSignal | undefined, what: string): Promise<InstanceInfo> {
     if (this.bound) return this.bound;
-    const what = `lookup ${this.view.name}`;
-    let found = await this.view.waitFor((i) => this.accepts(i) && !this.unreachable.has(i.node), deadline, signal, what);
+    const found = await this.view.waitFor((i) => this.accepts(i) && !this.unreachable.has(i.node), deadline, signal, what);
     const n = Binding.turn.get(this.view.name) ?? 0;
     Binding.turn.set(this.view.name, n + 1);
     this.bound = found[n % found.length]!;
@@ -150,7 +147,7 @@ class Binding {
     const deadline = new Deadline(this.view.client.clock, timeout);
     for (;;) {
       throwIfAborted(call.signal, `${this.view.name}.${method}`);
-      const instance = await this.instance(deadline, call.signal);
+      const instance = await this.instance(deadline, call.signal, `call ${this.view.name}.${method}`);
       let conn: Connection;
       try {
         conn = await this.connection(instance);
@@ -171,6 +168,11 @@ class Binding {
       try {
         return await conn.call(this.view.name, method, args, { timeout: Math.max(1, deadline.remaining() ?? timeout), signal: call.signal });
       } catch (error) {
+        if (error instanceof GoingAwayError) {
+          // Refused unrun by a server shutting down: send it elsewhere within the deadline.
+          this.unbind(instance, false);
+          continue;
+        }
         // The call may have run: not retried (only idempotent methods could be, a later step).
         if (error instanceof RpcConnectionError) this.unbind(instance, false);
         throw error;
@@ -235,7 +237,7 @@ export async function lookup<T>(client: Client, name: string, options: LookupOpt
   await view.start();
   const binding = new Binding(view, options, options.identifier ?? defaultIdentifier());
   try {
-    await binding.instance(new Deadline(client.clock, options.timeout), options.signal);
+    await binding.instance(new Deadline(client.clock, options.timeout), options.signal, `lookup ${name}`);
   } catch (error) {
     await binding.close();
     throw error;

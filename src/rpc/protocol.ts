@@ -20,7 +20,13 @@
  * | 3    | ERROR   | id, {name, message, code, stack}              | the call `id` threw |
  * | 4    | CANCEL  | id                                            | the caller gave up on call `id` (deadline, signal): abort it |
  * | 5    | ONEWAY  | target, method, args[]                        | a call nobody waits for: no reply, errors are dropped |
- * | 6    | CLOSE   | code, message                                 | the sender closes the connection because of a protocol error |
+ * | 6    | CLOSE   | code, message                                 | `PROTOCOL`: the sender closes the connection because of a protocol error; `GOING_AWAY`: the sender is shutting down gracefully |
+ *
+ * Graceful shutdown: a server that closes sends CLOSE `GOING_AWAY`; the
+ * caller sends no new CALL on that connection, and a CALL already on its
+ * way is answered with ERROR code `GOING_AWAY` without being run, so the
+ * caller may send it to another instance. The connection closes once the
+ * caller has its replies (at the latest after a second).
  *
  * Limits, checked on every frame before it is used: a frame longer than
  * `maxFrameSize`, a payload that is not MessagePack, nested deeper than

@@ -185,18 +185,38 @@ export class ServiceView extends EventEmitter<ServiceViewEvents> {
       const found = this.current.filter(accept);
       if (found.length > 0) return found;
       if (deadline.expired) throw timeoutError(`${what}: no live instance`, deadline.timeout ?? 0);
-      // The watch wakes us on a change; the poll bounds a wait on an entry that lingers after its process died.
-      await Promise.race([
-        new Promise<void>((resolve) => this.once('changed', () => resolve())),
-        sleep(this.client.clock, Math.min(200, Math.max(1, deadline.remaining() ?? 200)), signal),
-      ]);
+      // The watch wakes us on a change; the poll is a safety net should a watch be lost.
+      await this.nextChange(Math.min(1000, Math.max(1, deadline.remaining() ?? 1000)), signal);
     }
+  }
+
+  /** Resolves on the next `changed`, after `ms`, or rejects when `signal` aborts. */
+  private async nextChange(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    const wake = new AbortController();
+    const onChanged = (): void => wake.abort();
+    const onAbort = (): void => wake.abort();
+    this.once('changed', onChanged);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await sleep(this.client.clock, ms, wake.signal).catch(() => undefined);
+    } finally {
+      this.off('changed', onChanged);
+      signal?.removeEventListener('abort', onAbort);
+    }
+    throwIfAborted(signal);
   }
 
   private readonly refresh = (): void => {
     if (this.closed) return;
     this.again = true;
-    if (!this.running) this.running = this.load().finally(() => (this.running = undefined));
+    if (!this.running) {
+      this.running = this.load()
+        .catch(() => {
+          // A read failed for good (not a session end): try again soon, the view stays as it was meanwhile.
+          if (!this.closed) this.client.clock.setTimeout(this.refresh, 1000);
+        })
+        .finally(() => (this.running = undefined));
+    }
   };
 
   private async load(): Promise<void> {

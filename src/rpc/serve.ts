@@ -151,7 +151,7 @@ class ServedObject implements Served, Dispatcher {
     // Unregister first, so callers rebind before the listener goes.
     await this.registration?.close().catch(() => {});
     const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    await Promise.all([...this.connections].map((c) => c.close()));
+    await Promise.all([...this.connections].map((c) => c.goAway()));
     for (const s of this.sockets) s.destroy();
     await stopped;
   }

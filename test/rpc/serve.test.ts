@@ -59,7 +59,10 @@ forEachTarget('rpc serve/lookup', (target) => {
 
     const caller = await connect(target());
     const remote = await lookup<Demo>(caller, name);
-    assert.equal(await remote.add(2, 3), 5);
+    const sum: Promise<number> = remote.add(2, 3);
+    assert.equal(await sum, 5);
+    // @ts-expect-error Remote<T> has T's methods only: a property is not readable remotely.
+    await assert.rejects(remote.label(), { code: 'NOT_EXPOSED' });
     assert.deepEqual(await remote.whoAmI(), { pid: process.pid, label: 'a' });
     await closeRemote(remote);
     await assert.rejects(remote.add(1, 1), { code: 'INVALID_STATE' });
@@ -182,6 +185,17 @@ forEachTarget('rpc serve/lookup', (target) => {
     assert.deepEqual([...labels].sort(), ['a', 'b'], 'round-robin over the instances');
     await assert.rejects(lookup<Demo>(caller, name, { tags: { dc: 'c' }, timeout: 300 }), TimeoutError);
     await assert.rejects(lookup<Demo>(caller, unique('none'), { timeout: 0 }), TimeoutError);
+  });
+
+  test('a proxy whose instance closes moves to another one, without an error', async () => {
+    const name = unique('move');
+    const a = await start(name, 'a');
+    await start(name, 'b');
+    await using remote = await lookup<Demo>(await connect(target()), name);
+    const first = (await remote.whoAmI()).label;
+    if (first === 'a') await a.close();
+    else await open.find((s) => s.name === name && s !== a)!.close();
+    for (let i = 0; i < 5; i++) assert.notEqual((await remote.whoAmI()).label, first);
   });
 
   test('a call in flight when the server closes fails with RpcConnectionError', async () => {
