@@ -90,9 +90,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const socket = netConnect({ host, port });
     const conn = new Connection(socket, address, identifier, dispatcher, limits);
     await new Promise<void>((resolve, reject) => {
-      const onError = (error: HerdError): void => reject(error);
+      // A black-holed address would leave the connect pending for minutes.
+      const timer = setTimeout(() => conn.fail(new RpcConnectionError(`connect to ${address}: no answer within ${HANDSHAKE_TIMEOUT} ms`)), HANDSHAKE_TIMEOUT);
+      const onError = (error: HerdError): void => {
+        clearTimeout(timer);
+        reject(error);
+      };
       conn.once('closed', onError);
       socket.once('connect', () => {
+        clearTimeout(timer);
         conn.off('closed', onError);
         resolve();
       });

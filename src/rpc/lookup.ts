@@ -20,11 +20,12 @@ export const DEFAULT_CALL_TIMEOUT = 30000;
 
 /**
  * The caller's view of a served `T`: each method of `T` (string keys) takes
- * the same arguments and returns a Promise of its awaited result. Closing
+ * the same arguments and returns a Promise of its awaited result (but `then`:
+ * a proxy is not a thenable). Closing
  * the proxy is `await remote[Symbol.asyncDispose]()` or {@link closeRemote}.
  */
 export type Remote<T> = {
-  readonly [K in keyof T as K extends string ? (T[K] extends (...args: never[]) => unknown ? K : never) : never]: T[K] extends (
+  readonly [K in keyof T as K extends 'then' ? never : K extends string ? (T[K] extends (...args: never[]) => unknown ? K : never) : never]: T[K] extends (
     ...args: infer A
   ) => infer R
     ? (...args: A) => Promise<Awaited<R>>
