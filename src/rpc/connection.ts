@@ -13,7 +13,7 @@ import { EventEmitter } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
 import { CancelledError, HerdError, TimeoutError } from '../errors.js';
 import { ProtocolError, RemoteError, RpcConnectionError } from './errors.js';
-import { FrameReader, HerdCodec, PROTOCOL_VERSION, frame, type FrameLimits, type Message, type WireError } from './protocol.js';
+import { DEFAULT_MAX_FRAME_SIZE, FrameReader, HerdCodec, PROTOCOL_VERSION, frame, type FrameLimits, type Message, type WireError } from './protocol.js';
 
 /** Runs the calls a peer makes. */
 export interface Dispatcher {
@@ -59,6 +59,7 @@ export const MAX_TIMEOUT = 2 ** 31 - 1;
 export class Connection extends EventEmitter<ConnectionEvents> {
   private readonly codec: HerdCodec;
   private readonly reader: FrameReader;
+  private readonly maxFrameSize: number;
   private readonly pending = new Map<number, Pending>();
   private readonly serving = new Map<number, AbortController>();
   private nextId = 1;
@@ -78,6 +79,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     super();
     this.codec = new HerdCodec(limits);
     this.reader = new FrameReader(limits);
+    this.maxFrameSize = limits.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error) => this.fail(new RpcConnectionError(`connection to ${address}: ${error.message}`, { cause: error })));
@@ -175,7 +177,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       } catch (error) {
         // An argument msgpack cannot encode: that caller's error, not the connection's.
         cleanup();
-        reject(new ProtocolError(`call ${target}.${method}: arguments cannot be encoded: ${(error as Error).message}`, { cause: error }));
+        reject(new ProtocolError(`call ${target}.${method}: arguments cannot be sent: ${(error as Error).message}`, { cause: error }));
       }
     });
   }
@@ -208,9 +210,18 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.fail(new RpcConnectionError(`connection to ${this.address} closed by this process`));
   }
 
+  /**
+   * Writes one message. Throws ProtocolError, sending nothing, when it cannot
+   * be encoded or is larger than a frame may be (the peer would close the
+   * whole connection for it): the caller or the call concerned gets the error.
+   */
   private send(m: Message): void {
     if (this.socket.destroyed) return;
-    this.socket.write(frame(this.codec.encode(m)));
+    const payload = this.codec.encode(m);
+    if (payload.length > this.maxFrameSize) {
+      throw new ProtocolError(`${m.kind.toUpperCase()} of ${payload.length} bytes exceeds the frame limit of ${this.maxFrameSize}`);
+    }
+    this.socket.write(frame(payload));
   }
 
   private onData(chunk: Buffer): void {
@@ -292,7 +303,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       try {
         this.send({ kind: 'result', id: m.id, value });
       } catch (error) {
-        this.send({ kind: 'error', id: m.id, error: toWireError(new ProtocolError(`result of ${m.target}.${m.method} cannot be encoded: ${(error as Error).message}`)) });
+        this.send({ kind: 'error', id: m.id, error: toWireError(new ProtocolError(`result of ${m.target}.${m.method} cannot be sent: ${(error as Error).message}`)) });
       }
     } catch (error) {
       if (!controller.signal.aborted) this.send({ kind: 'error', id: m.id, error: toWireError(error) });

@@ -12,7 +12,7 @@ export class QuotaError extends Error {
   }
 }
 
-export const DEMO_METHODS = ['whoAmI', 'echo', 'add', 'fail', 'sleep', 'lastAbort', 'record', 'recorded'] as const;
+export const DEMO_METHODS = ['whoAmI', 'echo', 'add', 'fail', 'sleep', 'lastAbort', 'record', 'recorded', 'repeat'] as const;
 
 export class Demo {
   private abort: { name: string; code: string | undefined } | undefined;
@@ -53,6 +53,9 @@ export class Demo {
   }
   recorded(): unknown[] {
     return this.log;
+  }
+  repeat(text: string, times: number): string {
+    return text.repeat(times);
   }
   notExposed(): string {
     return 'should never run remotely';

@@ -10,6 +10,7 @@ import type { Client } from '../../src/client/index.js';
 import {
   BadArgumentsError,
   CancelledError,
+  ProtocolError,
   RemoteError,
   RpcConnectionError,
   TimeoutError,
@@ -97,6 +98,20 @@ forEachTarget('rpc serve/lookup', (target) => {
     assert.ok(back.set instanceof Set);
     assert.ok(back.date instanceof Date);
     assert.equal(typeof back.big, 'bigint');
+  });
+
+  test('a value too large for a frame fails that call only; the connection goes on', async () => {
+    const name = unique('large');
+    await start(name);
+    await using remote = await lookup<Demo>(await connect(target()), name);
+    const big = Buffer.alloc(2 * 1024 * 1024, 7);
+    await assert.rejects(remote.echo(big), (e: unknown) => e instanceof ProtocolError && /exceeds the frame limit/.test(e.message));
+    // A result too large for a frame: the server answers with an error instead.
+    await assert.rejects(remote.repeat('x', 2 * 1024 * 1024), {
+      code: 'PROTOCOL',
+      message: /result of .*repeat cannot be sent: RESULT of \d+ bytes exceeds the frame limit/,
+    });
+    assert.equal(await remote.add(1, 2), 3);
   });
 
   test('exposure is deny by default: serve refuses forbidden names, calls to others are NOT_EXPOSED', async () => {
