@@ -18,6 +18,7 @@ const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
     { depthSize: 'small' },
     fc.string(),
     fc.integer(),
+    fc.maxSafeInteger(),
     fc.double({ noNaN: true }),
     fc.boolean(),
     fc.constant(null),

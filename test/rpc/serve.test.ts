@@ -90,7 +90,7 @@ forEachTarget('rpc serve/lookup', (target) => {
       small: -7n,
       nothing: null,
       text: 'é✓',
-      list: [1.5, -2, true],
+      list: [1.5, -2, true, 2 ** 40, -(2 ** 53) + 1],
     };
     const back = await remote.echo(value);
     assert.deepEqual(back, value);
