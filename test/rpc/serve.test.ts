@@ -100,6 +100,23 @@ forEachTarget('rpc serve/lookup', (target) => {
     assert.equal(typeof back.big, 'bigint');
   });
 
+  test('entries of another protocol are listed but not called; foreign data is skipped', async () => {
+    const name = unique('seam');
+    client ??= await connect(target());
+    const base = `/herd/rpc/${name}`;
+    await client.mkdirp(base);
+    await client.create(`${base}/not-an-entry`, 'not json', { mode: 'ephemeral' });
+    const pyro = { protocol: 'pyro4', version: 4, address: '127.0.0.1:1', interfaceHash: '', methods: ['whoAmI'], tags: {}, identifier: 'py', pid: 1 };
+    await client.create(`${base}/pyro-`, JSON.stringify(pyro), { mode: 'ephemeralSequential' });
+    const caller = await connect(target());
+    await assert.rejects(lookup<Demo>(caller, name, { timeout: 300 }), TimeoutError, 'a pyro4 entry is not an instance Herd calls');
+    await start(name, 'herd');
+    const listed = (await list(caller, name))[0]!.instances;
+    assert.deepEqual(listed.map((i) => i.protocol).sort(), ['herd', 'pyro4']);
+    await using remote = await lookup<Demo>(caller, name);
+    for (let i = 0; i < 3; i++) assert.equal((await remote.whoAmI()).label, 'herd');
+  });
+
   test('a value too large for a frame fails that call only; the connection goes on', async () => {
     const name = unique('large');
     await start(name);
