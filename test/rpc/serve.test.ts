@@ -189,6 +189,18 @@ forEachTarget('rpc serve/lookup', (target) => {
     assert.equal(await short.sleep(1), 'slept');
   });
 
+  test("the serving method's signal aborts when the caller's connection goes", async () => {
+    const name = unique('caller-gone');
+    await start(name);
+    const remote = await lookup<Demo>(await connect(target()), name);
+    const call = remote.sleep(20000);
+    await new Promise((r) => setTimeout(r, 200));
+    await closeRemote(remote);
+    await assert.rejects(call, RpcConnectionError);
+    await using observer = await lookup<Demo>(await connect(target()), name);
+    await waitFor(async () => (await observer.lastAbort())?.code === 'CONNECTION_LOST', 5000, 'the server to see the caller go');
+  });
+
   test('oneway calls run without a reply', async () => {
     const name = unique('oneway');
     await start(name);
