@@ -12,14 +12,17 @@ import { FrameReader, HerdCodec, frame, type Message } from '../../src/rpc/proto
 
 const codec = new HerdCodec();
 
-/** Values the codec promises to carry (no NaN: deepEqual treats it fine, but keep the arbitrary simple). */
+/**
+ * Values the codec promises to carry. Not -0: MessagePack has no integer
+ * -0 and msgpackr writes it as 0 (docs/rpc.md says so; asserted below).
+ */
 const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   any: fc.oneof(
     { depthSize: 'small' },
     fc.string(),
     fc.integer(),
     fc.maxSafeInteger(),
-    fc.double({ noNaN: true }),
+    fc.double({ noNaN: true }).filter((d) => !Object.is(d, -0)),
     fc.boolean(),
     fc.constant(null),
     fc.bigInt(),
@@ -71,6 +74,11 @@ describe('rpc protocol', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  test('-0 arrives as 0 (the one number that does not round-trip)', () => {
+    const back = codec.decode(codec.encode({ kind: 'result', id: 1, value: -0 })) as { value: number };
+    assert.ok(Object.is(back.value, 0));
   });
 
   test('any bytes decode to a message or throw ProtocolError, nothing else', () => {
