@@ -68,6 +68,30 @@ forEachTarget('cluster faults (coordination backend)', (target) => {
     await leaveAll();
   });
 
+  it('a member cut off while others join and leave sees the changes once it is back (persistent watches replay nothing: it re-reads)', async () => {
+    const cluster = clusterName();
+    const proxy = target().proxy;
+    const direct = { coordination: target().connectionString, sessionTimeout: SESSION_MS };
+    const away = await join({ cluster, identifier: 'w0', backend: { coordination: proxy.connectionString, sessionTimeout: SESSION_MS } });
+    const leaving = await join({ cluster, identifier: 'w1', backend: direct });
+    const ids = (r: Recorded): string[] => r.node.members().map((m) => m.identifier).sort();
+    await waitFor(() => ids(away).join() === 'w0,w1', 15_000, 'w0 sees w1');
+    proxy.blackhole(true);
+    proxy.dropConnections();
+    let arrived: Recorded | undefined;
+    try {
+      arrived = await join({ cluster, identifier: 'w2', backend: direct });
+      await leaving.node.close();
+      await waitFor(() => ids(arrived!).join() === 'w0,w2', 15_000, 'w2 sees w1 gone');
+      // Well within the session timeout: the session survives, only the connection was lost.
+      assert.deepEqual(ids(away), ['w0', 'w1'], 'the cut-off member cannot have heard yet');
+    } finally {
+      proxy.blackhole(false);
+    }
+    await waitFor(() => ids(away).join() === 'w0,w2', 15_000, 'w0 sees w2 joined and w1 gone after the reconnect');
+    await leaveAll();
+  });
+
   it('SIGKILL of a primary process: the others see it leave and elect a new primary within the session timeout', { timeout: 90_000 }, async () => {
     const cluster = clusterName();
     const workers = ['k0', 'k1', 'k2'].map((identifier) =>

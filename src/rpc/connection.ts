@@ -1,0 +1,371 @@
+/**
+ * One connection between two processes (see protocol.ts for the frames):
+ * the calls this side makes, matched to replies by id, and the calls the
+ * other side makes, run through a {@link Dispatcher}. Either side may call:
+ * the connection is symmetric once the HELLOs are exchanged.
+ *
+ * One failure path (as capnweb's RpcSession.abort): a socket error, end,
+ * protocol error or close runs `fail` once, which rejects every pending
+ * call with that error, aborts every call being served here, and destroys
+ * the socket.
+ */
+import { EventEmitter } from 'node:events';
+import { connect as netConnect, type Socket } from 'node:net';
+import { CancelledError, HerdError, TimeoutError } from '../errors.js';
+import { ProtocolError, RemoteError, RpcConnectionError } from './errors.js';
+import { DEFAULT_MAX_FRAME_SIZE, FrameReader, HerdCodec, PROTOCOL_VERSION, frame, type FrameLimits, type Message, type WireError } from './protocol.js';
+
+/** Runs the calls a peer makes. */
+export interface Dispatcher {
+  /** Runs `method` of the object served as `target`; `signal` aborts when the caller gives up. */
+  dispatch(target: string, method: string, args: unknown[], signal: AbortSignal, deadline: number): Promise<unknown>;
+}
+
+/** How one call is made. */
+export interface CallOptions {
+  /** The call's deadline, in ms from now: past it the call rejects with TimeoutError and the server's signal aborts. */
+  timeout: number;
+  /** Cancels the call: it rejects with CancelledError and the server's signal aborts. */
+  signal?: AbortSignal | undefined;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+export interface ConnectionEvents {
+  /** The connection failed or was closed; pending calls have been rejected with the error. */
+  closed: [HerdError];
+  /** The peer is going away: no new call may be sent; the pending ones still get their replies. */
+  draining: [];
+}
+
+/** The CLOSE code of a peer that shuts down gracefully: calls that arrive after it are refused, not run. */
+const GOING_AWAY = 'GOING_AWAY';
+/** How long a connection that was told GOING_AWAY stays open for replies before it is closed, in ms. */
+const DRAIN_GRACE = 1000;
+
+/**
+ * A call the peer refused without running it because it is going away:
+ * safe to send again to another instance. Internal: the proxy retries.
+ */
+export class GoingAwayError extends RpcConnectionError {}
+
+const HANDSHAKE_TIMEOUT = 10000;
+/** The largest delay setTimeout keeps, in ms. */
+export const MAX_TIMEOUT = 2 ** 31 - 1;
+
+export class Connection extends EventEmitter<ConnectionEvents> {
+  private readonly codec: HerdCodec;
+  private readonly reader: FrameReader;
+  private readonly maxFrameSize: number;
+  private readonly pending = new Map<number, Pending>();
+  private readonly serving = new Map<number, AbortController>();
+  private nextId = 1;
+  private failure: HerdError | undefined;
+  private draining = false;
+  private onHello: ((m: Message & { kind: 'hello' }) => void) | undefined;
+  /** The peer's identifier from its HELLO. */
+  peerIdentifier = '';
+
+  private constructor(
+    private readonly socket: Socket,
+    readonly address: string,
+    private readonly identifier: string,
+    private dispatcher: Dispatcher | undefined,
+    limits: FrameLimits,
+  ) {
+    super();
+    this.codec = new HerdCodec(limits);
+    this.reader = new FrameReader(limits);
+    this.maxFrameSize = limits.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (error) => this.fail(new RpcConnectionError(`connection to ${address}: ${error.message}`, { cause: error })));
+    socket.on('close', () => this.fail(new RpcConnectionError(`connection to ${address} closed`)));
+  }
+
+  /** Connects to `address` (`host:port`) and exchanges HELLOs; rejects with RpcConnectionError or ProtocolError. */
+  static async open(address: string, identifier: string, limits: FrameLimits = {}, dispatcher?: Dispatcher): Promise<Connection> {
+    const { host, port } = splitAddress(address);
+    const socket = netConnect({ host, port });
+    const conn = new Connection(socket, address, identifier, dispatcher, limits);
+    await new Promise<void>((resolve, reject) => {
+      // A black-holed address would leave the connect pending for minutes.
+      const timer = setTimeout(() => conn.fail(new RpcConnectionError(`connect to ${address}: no answer within ${HANDSHAKE_TIMEOUT} ms`)), HANDSHAKE_TIMEOUT);
+      const onError = (error: HerdError): void => {
+        clearTimeout(timer);
+        reject(error);
+      };
+      conn.once('closed', onError);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        conn.off('closed', onError);
+        resolve();
+      });
+    });
+    conn.send({ kind: 'hello', version: PROTOCOL_VERSION, identifier });
+    await conn.awaitHello();
+    return conn;
+  }
+
+  /** Serves a connection a peer opened: waits for its HELLO and answers it. */
+  static async accept(socket: Socket, identifier: string, dispatcher: Dispatcher, limits: FrameLimits = {}): Promise<Connection> {
+    const conn = new Connection(socket, `${socket.remoteAddress}:${socket.remotePort}`, identifier, dispatcher, limits);
+    await conn.awaitHello();
+    conn.send({ kind: 'hello', version: PROTOCOL_VERSION, identifier });
+    return conn;
+  }
+
+  private awaitHello(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => this.fail(new ProtocolError(`no HELLO from ${this.address} within ${HANDSHAKE_TIMEOUT} ms`)), HANDSHAKE_TIMEOUT);
+      const onClosed = (error: HerdError): void => {
+        clearTimeout(timer);
+        reject(error);
+      };
+      this.once('closed', onClosed);
+      this.onHello = (m) => {
+        clearTimeout(timer);
+        this.off('closed', onClosed);
+        this.onHello = undefined;
+        if (m.version !== PROTOCOL_VERSION) {
+          const error = new ProtocolError(`peer ${this.address} speaks protocol version ${m.version}, this process ${PROTOCOL_VERSION}`);
+          this.protocolFailure(error);
+          reject(error);
+          return;
+        }
+        this.peerIdentifier = m.identifier;
+        resolve();
+      };
+    });
+  }
+
+  /** True once the connection has failed, been closed, or the peer said it is going away: no new call may go on it. */
+  get closed(): boolean {
+    return this.failure !== undefined || this.draining;
+  }
+
+  /** Calls `method` of the peer's object `target`. */
+  call(target: string, method: string, args: unknown[], options: CallOptions): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.draining) return Promise.reject(new GoingAwayError(`call ${target}.${method}: ${this.address} is going away`));
+    const { timeout, signal } = options;
+    if (signal?.aborted) return Promise.reject(cancelled(target, method, signal));
+    const id = this.nextId++;
+    return new Promise<unknown>((resolve, reject) => {
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.pending.delete(id);
+      };
+      const giveUp = (error: HerdError): void => {
+        cleanup();
+        if (!this.failure) this.send({ kind: 'cancel', id });
+        reject(error);
+      };
+      const timer = setTimeout(() => giveUp(new TimeoutError(`call ${target}.${method}: no reply within ${timeout} ms`)), timeout);
+      const onAbort = (): void => giveUp(cancelled(target, method, signal!));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, {
+        resolve: (v) => (cleanup(), resolve(v)),
+        reject: (e) => (cleanup(), reject(e)),
+      });
+      try {
+        this.send({ kind: 'call', id, target, method, args, timeout });
+      } catch (error) {
+        // An argument msgpack cannot encode: that caller's error, not the connection's.
+        cleanup();
+        reject(new ProtocolError(`call ${target}.${method}: arguments cannot be sent: ${(error as Error).message}`, { cause: error }));
+      }
+    });
+  }
+
+  /** Sends a call nobody waits for. Throws when the connection is gone. */
+  oneway(target: string, method: string, args: unknown[]): void {
+    if (this.failure) throw this.failure;
+    this.send({ kind: 'oneway', target, method, args });
+  }
+
+  /**
+   * Graceful close of the serving side: tells the peer GOING_AWAY (it sends
+   * no new call, and a call already on its way is refused unrun, so the
+   * peer may send it elsewhere), aborts the calls being served, and closes
+   * once the peer has closed or after a grace of a second.
+   */
+  async goAway(): Promise<void> {
+    if (this.failure) return;
+    const closed = new Promise<void>((resolve) => this.once('closed', () => resolve()));
+    this.draining = true;
+    for (const c of this.serving.values()) c.abort(new RpcConnectionError(`the server of ${this.address} is closing`));
+    this.send({ kind: 'close', code: GOING_AWAY, message: 'the server is closing' });
+    const grace = setTimeout(() => this.fail(new RpcConnectionError(`connection to ${this.address} closed by this process`)), DRAIN_GRACE);
+    await closed;
+    clearTimeout(grace);
+  }
+
+  /** Closes the connection: pending calls reject with RpcConnectionError. */
+  async close(): Promise<void> {
+    this.fail(new RpcConnectionError(`connection to ${this.address} closed by this process`));
+  }
+
+  /**
+   * Writes one message. Throws ProtocolError, sending nothing, when it cannot
+   * be encoded or is larger than a frame may be (the peer would close the
+   * whole connection for it): the caller or the call concerned gets the error.
+   */
+  private send(m: Message): void {
+    if (this.socket.destroyed) return;
+    const payload = this.codec.encode(m);
+    if (payload.length > this.maxFrameSize) {
+      throw new ProtocolError(`${m.kind.toUpperCase()} of ${payload.length} bytes exceeds the frame limit of ${this.maxFrameSize}`);
+    }
+    this.socket.write(frame(payload));
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.failure) return;
+    let payloads: Buffer[];
+    try {
+      payloads = this.reader.push(chunk);
+    } catch (error) {
+      this.protocolFailure(error as ProtocolError);
+      return;
+    }
+    for (const payload of payloads) {
+      if (this.failure) return;
+      let m: Message;
+      try {
+        m = this.codec.decode(payload);
+      } catch (error) {
+        this.protocolFailure(error instanceof ProtocolError ? error : new ProtocolError(String(error), { cause: error }));
+        return;
+      }
+      this.onMessage(m);
+    }
+  }
+
+  private onMessage(m: Message): void {
+    if (this.onHello) {
+      if (m.kind !== 'hello') return this.protocolFailure(new ProtocolError(`expected HELLO from ${this.address}, got ${m.kind.toUpperCase()}`));
+      return this.onHello(m);
+    }
+    switch (m.kind) {
+      case 'hello':
+        return this.protocolFailure(new ProtocolError(`second HELLO from ${this.address}`));
+      case 'result':
+        this.pending.get(m.id)?.resolve(m.value);
+        return this.closeIfDrained();
+      case 'error':
+        this.pending.get(m.id)?.reject(
+          m.error.code === GOING_AWAY ? new GoingAwayError(`${this.address} is going away: ${m.error.message}`) : remoteError(m.error),
+        );
+        return this.closeIfDrained();
+      case 'cancel':
+        return this.serving.get(m.id)?.abort(new CancelledError(`call ${m.id} cancelled by the caller`));
+      case 'call':
+        return void this.serve(m);
+      case 'oneway':
+        return void this.serveOneway(m);
+      case 'close':
+        if (m.code === GOING_AWAY) {
+          this.draining = true;
+          this.emit('draining');
+          return this.closeIfDrained();
+        }
+        return this.fail(new ProtocolError(`peer ${this.address} closed the connection: ${m.code}: ${m.message}`));
+    }
+  }
+
+  /** A connection the peer is leaving closes once its last pending call is answered. */
+  private closeIfDrained(): void {
+    if (this.draining && this.pending.size === 0 && this.serving.size === 0 && !this.failure) {
+      this.fail(new RpcConnectionError(`connection to ${this.address} closed: the peer went away`));
+    }
+  }
+
+  private async serve(m: Message & { kind: 'call' }): Promise<void> {
+    if (this.draining) {
+      return this.send({ kind: 'error', id: m.id, error: { name: 'RpcConnectionError', code: GOING_AWAY, message: 'the server is closing: call not run' } });
+    }
+    if (!this.dispatcher) return this.send({ kind: 'error', id: m.id, error: { name: 'NotExposedError', code: 'NOT_EXPOSED', message: 'this side serves no objects' } });
+    const controller = new AbortController();
+    this.serving.set(m.id, controller);
+    // setTimeout cannot keep more than 2^31-1 ms (it would fire at once): a peer's larger timeout is that.
+    const timer = setTimeout(
+      () => controller.abort(new TimeoutError(`call ${m.target}.${m.method}: the caller's deadline of ${m.timeout} ms passed`)),
+      Math.min(m.timeout, MAX_TIMEOUT),
+    );
+    try {
+      const value = await this.dispatcher.dispatch(m.target, m.method, m.args, controller.signal, Date.now() + m.timeout);
+      if (controller.signal.aborted) return;
+      try {
+        this.send({ kind: 'result', id: m.id, value });
+      } catch (error) {
+        this.send({ kind: 'error', id: m.id, error: toWireError(new ProtocolError(`result of ${m.target}.${m.method} cannot be sent: ${(error as Error).message}`)) });
+      }
+    } catch (error) {
+      if (!controller.signal.aborted) this.send({ kind: 'error', id: m.id, error: toWireError(error) });
+    } finally {
+      clearTimeout(timer);
+      this.serving.delete(m.id);
+    }
+  }
+
+  private async serveOneway(m: Message & { kind: 'oneway' }): Promise<void> {
+    const controller = new AbortController();
+    await this.dispatcher?.dispatch(m.target, m.method, m.args, controller.signal, Infinity).catch(() => undefined);
+  }
+
+  /** Tells the peer why (CLOSE), then fails the connection. */
+  private protocolFailure(error: ProtocolError): void {
+    try {
+      this.send({ kind: 'close', code: error.code, message: error.message });
+    } catch {
+      // the CLOSE frame is a courtesy
+    }
+    this.socket.end();
+    this.fail(error);
+    // Give the CLOSE frame a moment to leave, but never keep a broken peer's socket.
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  private fail(error: HerdError): void {
+    if (this.failure) return;
+    this.failure = error;
+    for (const p of [...this.pending.values()]) p.reject(error instanceof RpcConnectionError ? error : new RpcConnectionError(error.message, { cause: error }));
+    this.pending.clear();
+    for (const c of this.serving.values()) c.abort(new RpcConnectionError(`the caller's connection ${this.address} was lost`, { cause: error }));
+    this.serving.clear();
+    if (!(error instanceof ProtocolError)) this.socket.destroy();
+    this.emit('closed', error);
+  }
+}
+
+function cancelled(target: string, method: string, signal: AbortSignal): HerdError {
+  return signal.reason instanceof HerdError ? signal.reason : new CancelledError(`call ${target}.${method} cancelled`, { cause: signal.reason });
+}
+
+/** An error as ERROR carries it: class name, message, code and stack, nothing else. */
+export function toWireError(error: unknown): WireError {
+  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
+  const out: WireError = { name: error.name, message: error.message };
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') out.code = code;
+  if (error.stack !== undefined) out.stack = error.stack;
+  return out;
+}
+
+function remoteError(e: WireError): RemoteError {
+  const cause = new Error(`remote ${e.name}: ${e.message}`);
+  cause.stack = e.stack ?? cause.stack;
+  return new RemoteError(e.name, e.code ?? 'REMOTE', e.message, { cause });
+}
+
+/** `host:port` or `[v6]:port` → parts. */
+export function splitAddress(address: string): { host: string; port: number } {
+  const at = address.lastIndexOf(':');
+  const host = address.slice(0, at).replace(/^\[(.*)\]$/, '$1');
+  return { host, port: Number(address.slice(at + 1)) };
+}

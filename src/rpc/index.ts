@@ -1,0 +1,28 @@
+/**
+ * `herd-zk/rpc`: remote objects. Serve an object on one process, call it
+ * from every process through a typed proxy; the registry (the name server)
+ * lives in the coordination store. Guide: docs/rpc.md.
+ *
+ * ```ts
+ * import { serve, lookup } from 'herd-zk/rpc';
+ * const served = await serve(client, 'metadata', new Metadata(), { expose: ['clusterName'] });
+ * const md = await lookup<Metadata>(client, 'metadata');
+ * console.log(await md.clusterName());
+ * ```
+ */
+export { serve, type ServeOptions, type Served } from './serve.js';
+export {
+  lookup,
+  withCallOptions,
+  closeRemote,
+  DEFAULT_CALL_TIMEOUT,
+  type Remote,
+  type LookupOptions,
+  type RemoteCallOptions,
+} from './lookup.js';
+export { list, RPC_ROOT, type InstanceInfo, type ServiceInfo } from './registry.js';
+export { callContext, type CallContext } from './expose.js';
+export { PROTOCOL_NAME, PROTOCOL_VERSION, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_DEPTH, type FrameLimits } from './protocol.js';
+export { ProtocolError, RpcConnectionError, NotExposedError, RemoteError } from './errors.js';
+// What the rpc functions throw besides their own errors (docs/conventions.md, section 1).
+export { BadArgumentsError, CancelledError, HerdError, InvalidStateError, TimeoutError } from '../errors.js';

@@ -1,0 +1,268 @@
+/**
+ * Calling served objects: {@link lookup} returns a typed proxy bound to one
+ * live instance of a service, rebound when that instance goes.
+ *
+ * Connections are shared per process: one per serving address (peer pair),
+ * whatever the number of proxies using it, closed when the last proxy
+ * using it is closed.
+ */
+import { Deadline, throwIfAborted, type WaitOptions } from '../base/wait.js';
+import type { Client } from '../client/index.js';
+import { BadArgumentsError, InvalidStateError } from '../errors.js';
+import { defaultIdentifier } from '../recipes/internal/index.js';
+import { Connection, GoingAwayError, MAX_TIMEOUT } from './connection.js';
+import { RpcConnectionError } from './errors.js';
+import { PROTOCOL_NAME, PROTOCOL_VERSION, type FrameLimits } from './protocol.js';
+import { ServiceView, checkServiceName, type InstanceInfo } from './registry.js';
+
+/** The default deadline of a call, in ms. */
+export const DEFAULT_CALL_TIMEOUT = 30000;
+
+/**
+ * The caller's view of a served `T`: each method of `T` (string keys) takes
+ * the same arguments and returns a Promise of its awaited result (but `then`:
+ * a proxy is not a thenable). Closing
+ * the proxy is `await remote[Symbol.asyncDispose]()` or {@link closeRemote}.
+ */
+export type Remote<T> = {
+  readonly [K in keyof T as K extends 'then' ? never : K extends string ? (T[K] extends (...args: never[]) => unknown ? K : never) : never]: T[K] extends (
+    ...args: infer A
+  ) => infer R
+    ? (...args: A) => Promise<Awaited<R>>
+    : never;
+} & AsyncDisposable;
+
+/** Options of {@link lookup}. */
+export interface LookupOptions extends FrameLimits, WaitOptions {
+  /** Only instances whose tags include all of these. Default: any instance. */
+  tags?: Readonly<Record<string, string>>;
+  /** How long `lookup` waits for a live instance, in ms (WaitOptions). Default for ever. */
+  timeout?: number | undefined;
+  /** The deadline of each call through the proxy, in ms. Default {@link DEFAULT_CALL_TIMEOUT}. */
+  callTimeout?: number;
+  /** This process's identifier, sent in the handshake. Default `<hostname>-<pid>`. */
+  identifier?: string;
+}
+
+/** Per-call options, for {@link withCallOptions}. */
+export interface RemoteCallOptions {
+  /** This call's deadline, in ms; the serving method's signal aborts when it passes. Default the proxy's `callTimeout`. */
+  timeout?: number;
+  /** Cancels the call: it rejects with CancelledError and the serving method's signal aborts. */
+  signal?: AbortSignal;
+  /** Send the call and resolve once it is sent, with undefined: no reply, remote errors are dropped. */
+  oneway?: boolean;
+}
+
+interface PoolEntry {
+  readonly address: string;
+  readonly connection: Promise<Connection>;
+  users: number;
+}
+
+const pool = new Map<string, PoolEntry>();
+
+/** The shared connection to `address` (opened when there is none), counted as one more user. */
+function acquire(address: string, identifier: string, limits: FrameLimits): PoolEntry {
+  let entry = pool.get(address);
+  if (entry) {
+    entry.users++;
+    return entry;
+  }
+  const connection = Connection.open(address, identifier, limits);
+  const made: PoolEntry = { address, connection, users: 1 };
+  pool.set(address, made);
+  // A lost connection leaves the pool at once, so the next call opens a new one.
+  const forget = (): void => {
+    if (pool.get(address) === made) pool.delete(address);
+  };
+  connection.then((c) => c.once('closed', forget).once('draining', forget), forget);
+  return made;
+}
+
+function release(entry: PoolEntry): void {
+  if (--entry.users > 0) return;
+  if (pool.get(entry.address) === entry) pool.delete(entry.address);
+  entry.connection.then((c) => c.close(), () => {});
+}
+
+/** The state behind one proxy. */
+class Binding {
+  private bound: InstanceInfo | undefined;
+  /** The pool entries this proxy holds, by address. */
+  private readonly held = new Map<string, PoolEntry>();
+  /** Nodes whose address refused a connection: skipped until the registry changes. */
+  private readonly unreachable = new Set<string>();
+  private closed = false;
+  private static turn = new Map<string, number>();
+
+  constructor(
+    readonly view: ServiceView,
+    private readonly options: LookupOptions,
+    private readonly identifier: string,
+  ) {
+    view.on('changed', this.onChanged);
+  }
+
+  private readonly onChanged = (instances: readonly InstanceInfo[]): void => {
+    const live = new Set(instances.map((i) => i.node));
+    for (const node of this.unreachable) if (!live.has(node)) this.unreachable.delete(node);
+    if (this.bound && !live.has(this.bound.node)) this.bound = undefined;
+  };
+
+  private accepts = (i: InstanceInfo): boolean => {
+    if (i.protocol !== PROTOCOL_NAME || i.version !== PROTOCOL_VERSION) return false;
+    for (const [k, v] of Object.entries(this.options.tags ?? {})) if (i.tags[k] !== v) return false;
+    return true;
+  };
+
+  /** The bound instance, binding (round-robin among the matching ones) when there is none. */
+  async instance(deadline: Deadline, signal: AbortSignal | undefined, what: string): Promise<InstanceInfo> {
+    if (this.bound) return this.bound;
+    const found = await this.view.waitFor((i) => this.accepts(i) && !this.unreachable.has(i.node), deadline, signal, what);
+    const n = Binding.turn.get(this.view.name) ?? 0;
+    Binding.turn.set(this.view.name, n + 1);
+    this.bound = found[n % found.length]!;
+    return this.bound;
+  }
+
+  async connection(instance: InstanceInfo): Promise<Connection> {
+    const mine = this.held.get(instance.address);
+    if (mine && pool.get(instance.address) === mine) return mine.connection;
+    // First use of this address, or the shared connection was lost: hold the current one instead.
+    if (mine) release(mine);
+    const entry = acquire(instance.address, this.identifier, this.options);
+    this.held.set(instance.address, entry);
+    return entry.connection;
+  }
+
+  /** Drops the binding to `instance` after a connection failure. */
+  unbind(instance: InstanceInfo, neverConnected: boolean): void {
+    if (neverConnected) this.unreachable.add(instance.node);
+    if (this.bound?.node === instance.node) this.bound = undefined;
+  }
+
+  async call(method: string, args: unknown[], call: RemoteCallOptions): Promise<unknown> {
+    if (this.closed) throw new InvalidStateError(`${this.view.name}.${method}: the proxy is closed`);
+    const timeout = Math.min(call.timeout ?? this.options.callTimeout ?? DEFAULT_CALL_TIMEOUT, MAX_TIMEOUT);
+    const deadline = new Deadline(this.view.client.clock, timeout);
+    for (;;) {
+      throwIfAborted(call.signal, `${this.view.name}.${method}`);
+      const instance = await this.instance(deadline, call.signal, `call ${this.view.name}.${method}`);
+      let conn: Connection;
+      try {
+        conn = await this.connection(instance);
+      } catch (error) {
+        // Nothing was sent: safe to try another instance within the deadline.
+        if (!(error instanceof RpcConnectionError)) throw error;
+        this.unbind(instance, true);
+        continue;
+      }
+      if (conn.closed) {
+        this.unbind(instance, false);
+        continue;
+      }
+      if (call.oneway) {
+        conn.oneway(this.view.name, method, args);
+        return undefined;
+      }
+      try {
+        return await conn.call(this.view.name, method, args, { timeout: Math.max(1, deadline.remaining() ?? timeout), signal: call.signal });
+      } catch (error) {
+        if (error instanceof GoingAwayError) {
+          // Refused unrun by a server shutting down: send it elsewhere within the deadline.
+          this.unbind(instance, false);
+          continue;
+        }
+        // The call may have run: not retried (only idempotent methods could be, a later step).
+        if (error instanceof RpcConnectionError) this.unbind(instance, false);
+        throw error;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.view.off('changed', this.onChanged);
+    await this.view.close();
+    for (const entry of this.held.values()) release(entry);
+    this.held.clear();
+  }
+}
+
+const bindings = new WeakMap<object, Binding>();
+
+function makeProxy<T>(binding: Binding, call: RemoteCallOptions): Remote<T> {
+  const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+  return new Proxy(Object.create(null) as object, {
+    get(_target, key) {
+      if (key === Symbol.asyncDispose) return () => binding.close();
+      // A proxy is not a thenable: `await remote` must not call a remote `then`.
+      if (typeof key !== 'string' || key === 'then') return undefined;
+      let fn = methods.get(key);
+      if (!fn) {
+        fn = (...args: unknown[]) => binding.call(key, args, call);
+        methods.set(key, fn);
+      }
+      return fn;
+    },
+    set() {
+      return false;
+    },
+  }) as Remote<T>;
+}
+
+/**
+ * A proxy for the service `name`: each method call runs on one live
+ * instance (chosen round-robin among those matching `tags`; the proxy stays
+ * bound to it and rebinds when it leaves the registry or its connection
+ * fails). Resolves once an instance exists, waiting up to `timeout` ms
+ * (default for ever).
+ *
+ * Each call has a deadline (`callTimeout`, default 30 s) and rejects with:
+ * the remote error as a {@link RemoteError} (same `name`, `message`, `code`,
+ * the remote stack as `cause`), NotExposedError's remote form for a method
+ * not exposed, TimeoutError when the deadline passes (the serving method's
+ * signal aborts), RpcConnectionError when the connection is lost during the
+ * call, ProtocolError for a value msgpack cannot carry, InvalidStateError
+ * after the proxy is closed.
+ *
+ * `lookup` rejects with BadArgumentsError for an invalid name, TimeoutError
+ * or CancelledError when no instance appeared in time.
+ */
+export async function lookup<T>(client: Client, name: string, options: LookupOptions = {}): Promise<Remote<T>> {
+  checkServiceName(name, 'lookup');
+  if (options.callTimeout !== undefined && !(options.callTimeout > 0)) throw new BadArgumentsError(`lookup ${name}: callTimeout must be > 0 ms`);
+  const view = new ServiceView(client, name);
+  await view.start();
+  const binding = new Binding(view, options, options.identifier ?? defaultIdentifier());
+  try {
+    await binding.instance(new Deadline(client.clock, options.timeout), options.signal, `lookup ${name}`);
+  } catch (error) {
+    await binding.close();
+    throw error;
+  }
+  const proxy = makeProxy<T>(binding, {});
+  bindings.set(proxy, binding);
+  return proxy;
+}
+
+/**
+ * The same proxy with per-call options: a deadline, a signal, or oneway.
+ * `await withCallOptions(md, { timeout: 500 }).clusterName()`. Throws
+ * BadArgumentsError when `remote` is not a proxy from {@link lookup}.
+ */
+export function withCallOptions<T>(remote: Remote<T>, options: RemoteCallOptions): Remote<T> {
+  const binding = bindings.get(remote);
+  if (!binding) throw new BadArgumentsError('withCallOptions: not a proxy from lookup()');
+  if (options.timeout !== undefined && !(options.timeout > 0)) throw new BadArgumentsError('withCallOptions: timeout must be > 0 ms');
+  const proxy = makeProxy<T>(binding, options);
+  bindings.set(proxy, binding);
+  return proxy;
+}
+
+/** Closes a proxy from {@link lookup}: stops watching the registry, releases its connections. Idempotent. */
+export async function closeRemote(remote: Remote<unknown>): Promise<void> {
+  await bindings.get(remote)?.close();
+}

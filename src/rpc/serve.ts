@@ -1,0 +1,162 @@
+/**
+ * Serving an object: a TCP listener speaking protocol.ts, and the object's
+ * entry in the registry (registry.ts), kept there across session loss.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { WaitOptions } from '../base/wait.js';
+import type { Client } from '../client/index.js';
+import { BadArgumentsError } from '../errors.js';
+import { PersistentNode } from '../recipes/index.js';
+import { defaultIdentifier } from '../recipes/internal/index.js';
+import { Connection, type Dispatcher } from './connection.js';
+import { NotExposedError } from './errors.js';
+import { Exposure } from './expose.js';
+import { PROTOCOL_NAME, PROTOCOL_VERSION, type FrameLimits } from './protocol.js';
+import { checkServiceName, encodeEntry, servicePath } from './registry.js';
+
+/** Options of {@link serve}. */
+export interface ServeOptions extends FrameLimits, WaitOptions {
+  /** The methods callers may call (deny by default: nothing else is callable). Required, non-empty. */
+  expose: readonly string[];
+  /** Tags callers can select instances by (`lookup(..., { tags })`). Default none. */
+  tags?: Readonly<Record<string, string>>;
+  /** This process's identifier in the registry. Default `<hostname>-<pid>`. */
+  identifier?: string;
+  /** Interface to listen on. Default `'127.0.0.1'` (loopback only): set it to serve other machines. */
+  host?: string;
+  /** Port to listen on. Default 0 (any free port). */
+  port?: number;
+  /** The host callers connect to, written in the registry. Default `host` (required when `host` is a wildcard such as `0.0.0.0`). */
+  advertisedHost?: string;
+}
+
+/** A served object: see {@link serve}. */
+export interface Served extends AsyncDisposable {
+  /** The service name. */
+  readonly name: string;
+  /** The address callers connect to, `host:port`. */
+  readonly address: string;
+  /** The registry node while registered (it changes after a session loss re-registers). */
+  readonly registryPath: string | undefined;
+  /**
+   * Stops serving: removes the registry entry, stops listening, closes the
+   * connections (their in-flight calls see their signal abort). Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `object` as `name`: listens for callers and registers an instance
+ * under `/herd/rpc/<name>/`, re-registered after every session loss.
+ * Resolves once the entry exists (waiting up to `timeout` ms, default for
+ * ever; `signal` cancels). Only the methods in `expose` are callable.
+ *
+ * Rejects with BadArgumentsError for an invalid name or `expose` (a name
+ * that is not a method, `constructor`, `_`-prefixed, or Object.prototype's),
+ * TimeoutError / CancelledError when the entry was not created in time,
+ * and the socket's error when it cannot listen.
+ */
+export async function serve(client: Client, name: string, object: object, options: ServeOptions): Promise<Served> {
+  checkServiceName(name, 'serve');
+  if (typeof object !== 'object' || object === null) throw new BadArgumentsError(`serve ${name}: the served value must be an object`);
+  const exposure = new Exposure(object, options?.expose);
+  const host = options.host ?? '127.0.0.1';
+  const advertisedHost = options.advertisedHost ?? host;
+  if (advertisedHost === '0.0.0.0' || advertisedHost === '::') {
+    throw new BadArgumentsError(`serve ${name}: host ${host} is a wildcard: give advertisedHost, the host callers connect to`);
+  }
+  const served = new ServedObject(client, name, exposure, options);
+  await served.start(host, options.port ?? 0, advertisedHost, options);
+  return served;
+}
+
+class ServedObject implements Served, Dispatcher {
+  private readonly server: Server;
+  private readonly connections = new Set<Connection>();
+  private readonly sockets = new Set<Socket>();
+  private registration: PersistentNode | undefined;
+  private closing: Promise<void> | undefined;
+  address = '';
+
+  constructor(
+    private readonly client: Client,
+    readonly name: string,
+    private readonly exposure: Exposure,
+    private readonly options: ServeOptions,
+  ) {
+    this.server = createServer((socket) => this.onSocket(socket));
+  }
+
+  get registryPath(): string | undefined {
+    return this.registration?.actualPath;
+  }
+
+  async start(host: string, port: number, advertisedHost: string, wait: WaitOptions): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    const bound = this.server.address();
+    const actualPort = typeof bound === 'object' && bound !== null ? bound.port : port;
+    this.address = advertisedHost.includes(':') ? `[${advertisedHost}]:${actualPort}` : `${advertisedHost}:${actualPort}`;
+    const entry = encodeEntry({
+      protocol: PROTOCOL_NAME,
+      version: PROTOCOL_VERSION,
+      address: this.address,
+      interfaceHash: this.exposure.interfaceHash,
+      methods: this.exposure.methods,
+      tags: { ...(this.options.tags ?? {}) },
+      identifier: this.options.identifier ?? defaultIdentifier(),
+      pid: process.pid,
+    });
+    this.registration = new PersistentNode(this.client, `${servicePath(this.name)}/instance-`, entry, { mode: 'ephemeralSequential' });
+    try {
+      await this.registration.start();
+      await this.registration.waitForInitialCreate({ timeout: wait.timeout, signal: wait.signal });
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+  }
+
+  private onSocket(socket: Socket): void {
+    if (this.closing) return void socket.destroy();
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    const identifier = this.options.identifier ?? defaultIdentifier();
+    Connection.accept(socket, identifier, this, this.options).then(
+      (conn) => {
+        this.connections.add(conn);
+        conn.once('closed', () => this.connections.delete(conn));
+      },
+      // A peer that fails the handshake only loses its own connection.
+      () => socket.destroy(),
+    );
+  }
+
+  dispatch(target: string, method: string, args: unknown[], signal: AbortSignal, deadlineAt: number): Promise<unknown> {
+    if (target !== this.name) return Promise.reject(new NotExposedError(`no object served as '${target}' here (this is '${this.name}')`));
+    return this.exposure.invoke(target, method, args, { signal, deadlineAt });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    // Unregister first, so callers rebind before the listener goes.
+    await this.registration?.close().catch(() => {});
+    const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all([...this.connections].map((c) => c.goAway()));
+    for (const s of this.sockets) s.destroy();
+    await stopped;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
