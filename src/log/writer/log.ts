@@ -47,6 +47,7 @@
  *   recovers the log; this writer does not watch its session yet.
  */
 import { EventEmitter } from 'node:events';
+import { systemClock } from '../../base/clock.js';
 import type { Client } from '../../client/index.js';
 import { BadArgumentsError, ClientClosedError, HerdError } from '../../errors.js';
 import { WriterFencedError } from '../errors.js';
@@ -217,7 +218,7 @@ class LogWriter extends EventEmitter<LogEvents> implements Log {
 
   private shouldRoll(s: SegmentWriter): boolean {
     const o = this.options;
-    return s.entries >= o.maxSegmentEntries || s.bytes >= o.maxSegmentBytes || (s.entries > 0 && Date.now() - s.openedAt >= o.maxSegmentAge);
+    return s.entries >= o.maxSegmentEntries || s.bytes >= o.maxSegmentBytes || (s.entries > 0 && systemClock.now() - s.openedAt >= o.maxSegmentAge);
   }
 
   /** Closes the current segment, opens the next, then lets the waiting appends in, in order. */
