@@ -14,8 +14,9 @@
  * 4. Read forward from there with fencing recovery reads: an entry any
  *    replica returns is written again to its whole write set with recovery
  *    adds (accepted by fenced nodes) and must reach A of them; the first
- *    entry that W-A+1 nodes of its write set say they do not have cannot
- *    have been acknowledged, so the segment ends just before it.
+ *    entry that W-A+1 nodes of its write set say they do not have (and no
+ *    node returns) cannot have been acknowledged, so the segment ends
+ *    just before it.
  * 5. Close it by compare-and-set at that last entry, with the timestamps
  *    of its first and last entries.
  *
@@ -82,8 +83,11 @@ async function findEnd(pool: NodePool, id: number, segment: SegmentMetadata): Pr
 
 /**
  * Entry `e` from any node of its write set (a fencing read), or undefined
- * once W-A+1 of them said they do not have it: then fewer than A can, so it
- * was never acknowledged.
+ * when W-A+1 of them said they do not have it: then fewer than A can, so it
+ * was never acknowledged. "Missing" is decided only once every node of the
+ * write set answered (a failed node answers with its connection error, a
+ * hung one after `nodeTimeout`), so an entry one node holds is kept rather
+ * than dropped by a race between the replies; both outcomes are safe.
  */
 async function recoveryRead(pool: NodePool, id: number, segment: SegmentMetadata, e: number): Promise<LogEntry | undefined> {
   const writeSet = writeSetOf(segment, e);
@@ -101,13 +105,12 @@ async function recoveryRead(pool: NodePool, id: number, segment: SegmentMetadata
           (error: unknown) => {
             if (error instanceof NoEntryError) missing++;
             else errors.push(error);
-            if (missing >= needed) resolve(undefined);
           },
         )
         .finally(() => {
-          if (++answered === writeSet.length) {
-            reject(new NotEnoughNodesError(`recovering segment ${id}: entry ${e} neither found nor known missing on [${writeSet.join(', ')}] (${errors.map(text).join('; ')})`));
-          }
+          if (++answered < writeSet.length) return;
+          if (missing >= needed) resolve(undefined);
+          else reject(new NotEnoughNodesError(`recovering segment ${id}: entry ${e} neither found nor known missing on [${writeSet.join(', ')}] (${errors.map(text).join('; ')})`));
         });
     }
   });
