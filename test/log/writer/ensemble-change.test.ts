@@ -43,7 +43,7 @@ forEachTarget('log writer: ensemble change', (target) => {
       );
       // Where the metadata says entries are is where they are: with A = W, on both nodes of their ensemble (the victim aside).
       for (const [i, ensemble] of segment.ensembles.entries()) {
-        const last = i + 1 < segment.ensembles.length ? segment.ensembles[i + 1]!.firstEntry - 1 : 69;
+        const last: number = i + 1 < segment.ensembles.length ? segment.ensembles[i + 1]!.firstEntry - 1 : 69;
         for (const id of ensemble.nodes.filter((n) => n !== victim.instanceId)) {
           await using c = await connectLogNode(cluster.nodes.find((n) => n.instanceId === id)!.address);
           const held = (await collect(c.readRange(segmentId, { fromEntry: ensemble.firstEntry, toEntry: last }))).map((e) => e.entryId);
