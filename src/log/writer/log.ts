@@ -151,7 +151,8 @@ class LogWriter extends EventEmitter<LogEvents> implements Log {
   private timestampFloor = 0;
   /** Appends waiting for a roll-over to finish, in order. */
   private waiting: { items: readonly { data: Buffer; timestamp: number }[]; resolve(p: Promise<LogPosition[]>): void }[] = [];
-  private rolling = false;
+  /** Set while a roll-over runs; settles when it is over. */
+  private rolling: Promise<void> | undefined;
   private failure: HerdError | undefined;
   private closing: Promise<void> | undefined;
 
@@ -170,7 +171,7 @@ class LogWriter extends EventEmitter<LogEvents> implements Log {
 
   async start(): Promise<void> {
     this.meta = await this.store.createLog(this.name, this.options);
-    await this.openSegment();
+    await this.openSegment(MAX_OPEN_ATTEMPTS);
   }
 
   append(data: Uint8Array, options: AppendOptions = {}): Promise<LogPosition> {
@@ -190,7 +191,9 @@ class LogWriter extends EventEmitter<LogEvents> implements Log {
     if (this.rolling || this.current === undefined || this.shouldRoll(this.current)) {
       return new Promise<Promise<LogPosition[]>>((resolve) => {
         this.waiting.push({ items: entries, resolve });
-        if (!this.rolling) void this.roll();
+        this.rolling ??= this.roll().finally(() => {
+          this.rolling = undefined;
+        });
       }).then((p) => p);
     }
     return this.add(this.current, entries);
@@ -223,7 +226,6 @@ class LogWriter extends EventEmitter<LogEvents> implements Log {
 
   /** Closes the current segment, opens the next, then lets the waiting appends in, in order. */
   private async roll(): Promise<void> {
-    this.rolling = true;
     const old = this.current;
     try {
       if (old !== undefined) {
@@ -231,20 +233,19 @@ class LogWriter extends EventEmitter<LogEvents> implements Log {
         if (!(await old.close())) throw old.error ?? new ClientClosedError(`segment ${old.id} stopped`);
         this.timestampFloor = Math.max(this.timestampFloor, old.lastTimestamp);
       }
-      await this.openSegment();
+      // One attempt: after our own close, a change to the log means another writer took it over (recovering its segment would fence it in turn).
+      await this.openSegment(1);
       if (old !== undefined) this.emit('segmentRolled', { closed: old.id, opened: this.current!.id });
     } catch (error) {
-      if (error instanceof MetadataConflictError) this.fail(new WriterFencedError(old?.id ?? -1, `log ${this.name} changed under its writer: another writer opened it`, { cause: error }));
+      if (error instanceof MetadataConflictError || error instanceof InvalidStateError) this.fail(new WriterFencedError(old?.id ?? -1, `log ${this.name} changed under its writer: another writer opened it`, { cause: error }));
       for (const w of this.waiting.splice(0)) w.resolve(Promise.reject(this.failure ?? error));
       return;
-    } finally {
-      this.rolling = false;
     }
     for (const w of this.waiting.splice(0)) w.resolve(this.add(this.current!, w.items));
   }
 
-  /** Recovers the log's last segment if it is not CLOSED, then adds a new one; retries when another writer wins a race. */
-  private async openSegment(): Promise<void> {
+  /** Recovers the log's last segment if it is not CLOSED, then adds a new one; up to `attempts` times when another writer wins a race. */
+  private async openSegment(attempts: number): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         const last = this.meta.value.segments[this.meta.value.segments.length - 1];
@@ -260,8 +261,9 @@ class LogWriter extends EventEmitter<LogEvents> implements Log {
         this.current = new SegmentWriter(added.id, added.segment, this.store, this.pool, this.hooks, this.timestampFloor);
         return;
       } catch (error) {
-        const raced = error instanceof MetadataConflictError || (error instanceof InvalidStateError && !(this.failure !== undefined));
-        if (!raced || attempt >= MAX_OPEN_ATTEMPTS) throw error;
+        // Another writer added or recovered a segment meanwhile: read the log again and recover its segment in turn.
+        const raced = error instanceof MetadataConflictError || error instanceof InvalidStateError;
+        if (!raced || attempt >= attempts) throw error;
         this.meta = await this.store.readLog(this.name);
       }
     }
@@ -284,7 +286,7 @@ class LogWriter extends EventEmitter<LogEvents> implements Log {
   }
 
   private async shutdown(): Promise<void> {
-    while (this.rolling) await new Promise((r) => setTimeout(r, 5));
+    await this.rolling;
     try {
       if (this.current !== undefined && this.failure === undefined) await this.current.close();
     } finally {
