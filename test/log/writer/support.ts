@@ -7,13 +7,13 @@ import type { LogNodeHandle, LogRecord } from '../../../src/log/index.js';
 import { connect, uniquePath, type Target } from '../../support/targets.js';
 import { startTestNode, tempDir } from '../node/support.js';
 
-export interface TestCluster {
+export interface TestCluster extends AsyncDisposable {
   /** The chroot'ed connection string every node and writer uses. */
   readonly coordination: string;
   readonly nodes: LogNodeHandle[];
   /** A new client in the chroot (closed after the suite). */
   client(): Promise<Client>;
-  /** Closes every node still open. */
+  /** Closes every node still open (also on `await using`). */
   close(): Promise<void>;
 }
 
@@ -24,14 +24,10 @@ export async function startCluster(target: Target, count = 3): Promise<TestClust
   await plain.mkdirp(root);
   const coordination = `${target.connectionString}${root}`;
   const nodes = await Promise.all(Array.from({ length: count }, async () => startTestNode(coordination, await tempDir('log-writer'))));
-  return {
-    coordination,
-    nodes,
-    client: () => connect(target, {}, coordination),
-    close: async () => {
-      await Promise.all(nodes.map((n) => n.close()));
-    },
+  const close = async (): Promise<void> => {
+    await Promise.all(nodes.map((n) => n.close()));
   };
+  return { coordination, nodes, client: () => connect(target, {}, coordination), close, [Symbol.asyncDispose]: close };
 }
 
 /** Every record of a read, in order. */
