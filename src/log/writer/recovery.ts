@@ -13,12 +13,14 @@
  *    was acknowledged when the ensemble changed) was acknowledged.
  * 4. Read forward from there with fencing recovery reads: an entry any
  *    replica returns is written again to its whole write set with recovery
- *    adds (accepted by fenced nodes) and must reach A of them; the first
+ *    adds (accepted by fenced nodes) and must reach A of them. Nodes that
+ *    did not answer the fence are replaced first by live ones, from the
+ *    first entry written again on (stored with the close). The first
  *    entry that W-A+1 nodes of its write set say they do not have (and no
  *    node returns) cannot have been acknowledged, so the segment ends
  *    just before it.
  * 5. Close it by compare-and-set at that last entry, with the timestamps
- *    of its first and last entries.
+ *    of its first and last entries, and the new ensemble if step 4 made one.
  *
  * Another recovery may run at the same time: both fence and read the same
  * entries, and the loser's compare-and-set fails; it reads the record
@@ -31,7 +33,7 @@ import type { LogMetadataStore } from '../metadata/metadata-store.js';
 import { ensembleOf, writeSetOf, type SegmentMetadata, type Versioned } from '../metadata/records.js';
 import type { LogEntry } from '../protocol/messages/entry.js';
 import type { NodePool } from './node-pool.js';
-import { ackQuorumCanForm } from './quorum.js';
+import { ackQuorumCanForm, pickNodes } from './quorum.js';
 
 /** Recovers segment `id` (read as `current`) and resolves with its CLOSED record. */
 export async function recoverSegment(store: LogMetadataStore, pool: NodePool, id: number, current: Versioned<SegmentMetadata>): Promise<Versioned<SegmentMetadata>> {
@@ -50,6 +52,8 @@ export async function recoverSegment(store: LogMetadataStore, pool: NodePool, id
 }
 
 interface SegmentEnd {
+  /** The segment's ensembles, with a new last one when nodes that did not answer the fence were replaced. */
+  readonly ensembles: SegmentMetadata['ensembles'];
   readonly lastEntry: number;
   readonly minTimestamp: number | null;
   readonly maxTimestamp: number | null;
@@ -66,19 +70,39 @@ async function findEnd(pool: NodePool, id: number, segment: SegmentMetadata): Pr
   let confirmed = last.firstEntry - 1;
   for (const r of replies) if (r.status === 'fulfilled') confirmed = Math.max(confirmed, r.value.lastAddConfirmed);
 
+  // Entries are read where the old writer put them and written again where they will stay.
+  const target = await replaceUnfenced(pool, segment, unfenced, confirmed + 1);
   let lastEntry = confirmed;
   let lastFound: LogEntry | undefined;
   for (let e = confirmed + 1; ; e++) {
     const found = await recoveryRead(pool, id, segment, e);
     if (found === undefined) break;
-    await rereplicate(pool, segment, found);
+    await rereplicate(pool, target, found);
     lastEntry = e;
     lastFound = found;
   }
-  if (lastEntry < 0) return { lastEntry, minTimestamp: null, maxTimestamp: null };
+  if (lastEntry < 0) return { ensembles: target.ensembles, lastEntry, minTimestamp: null, maxTimestamp: null };
   const first = await readAny(pool, id, segment, 0);
   const end = lastFound ?? (await readAny(pool, id, segment, lastEntry));
-  return { lastEntry, minTimestamp: first.timestamp, maxTimestamp: end.timestamp };
+  return { ensembles: target.ensembles, lastEntry, minTimestamp: first.timestamp, maxTimestamp: end.timestamp };
+}
+
+/**
+ * The segment with the nodes that did not answer the fence (failed, most
+ * likely) replaced by live nodes outside the ensemble, from `firstEntry`
+ * (the first entry recovery writes again) on, so that entries can reach A
+ * copies even when W = A (BookKeeper changes the ensemble during recovery
+ * too). As it was when nothing needs replacing or no live node can.
+ */
+async function replaceUnfenced(pool: NodePool, segment: SegmentMetadata, unfenced: ReadonlySet<string>, firstEntry: number): Promise<SegmentMetadata> {
+  if (unfenced.size === 0) return segment;
+  const last = segment.ensembles[segment.ensembles.length - 1]!;
+  const live = (await pool.liveNodes()).map((r) => r.instanceId).filter((n) => !last.nodes.includes(n));
+  if (live.length < unfenced.size) return segment;
+  const replacements = pickNodes(live, unfenced.size, new Set(), 'recovery');
+  const nodes = last.nodes.map((n) => (unfenced.has(n) ? replacements.shift()! : n));
+  const kept = segment.ensembles.filter((e) => e.firstEntry < firstEntry);
+  return { ...segment, ensembles: [...kept, { firstEntry, nodes }] };
 }
 
 /**

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { after, it } from 'node:test';
 import { connectLogNode, openLog, type EnsembleChange, type LogPosition } from '../../../src/log/index.js';
 import { LogMetadataStore } from '../../../src/log/metadata/metadata-store.js';
-import { forEachTarget } from '../../support/targets.js';
+import { startProxy } from '../../support/tcp-proxy.js';
+import { connect, forEachTarget, sleep } from '../../support/targets.js';
 import { collect, removeDirs } from '../node/support.js';
 import { collectRecords, startCluster, texts } from './support.js';
 
@@ -52,4 +54,53 @@ forEachTarget('log writer: ensemble change', (target) => {
     const records = await collectRecords(log.read());
     assert.deepEqual(texts(records), Array.from({ length: 70 }, (_, i) => `x${i}`));
   });
+
+  it('nothing is acknowledged while a failed node cannot be replaced in the metadata; a new writer recovers around the dead node', async () => {
+    await using cluster = await startCluster(target());
+    // The first writer reaches the coordination service through a proxy of its own, which the test cuts.
+    await using proxy = await ownProxy(target().host, target().port);
+    const viaProxy = await connect(target(), {}, `${proxy.connectionString}${cluster.root}`);
+    const Q = { ensembleSize: 2, writeQuorum: 2, ackQuorum: 2 };
+    const first = await openLog(viaProxy, 'stall', { ...Q, identifier: 'first' });
+    const fenced = once(first, 'fenced');
+    const acked = await Promise.all(Array.from({ length: 10 }, (_, i) => first.append(Buffer.from(`a${i}`))));
+    const segmentId = first.segmentId!;
+    const store = new LogMetadataStore(await cluster.client());
+    const ensemble = (await store.readSegment(segmentId)).value.ensembles[0]!.nodes;
+    const victim = cluster.nodes.find((n) => n.instanceId === ensemble[1])!;
+
+    proxy.blackhole(true);
+    let late = 0;
+    const stalled = Array.from({ length: 5 }, (_, i) =>
+      first.append(Buffer.from(`b${i}`)).then(
+        () => late++,
+        (error: unknown) => error,
+      ),
+    );
+    await victim.close();
+    await sleep(800);
+    assert.equal(late, 0, 'acknowledged with a dead node in the stored ensemble');
+
+    // A second writer takes the log over: recovery fences the live node, replaces the dead one, closes the segment.
+    await using second = await openLog(await cluster.client(), 'stall', { ...Q, identifier: 'second' });
+    const segment = (await store.readSegment(segmentId)).value;
+    assert.equal(segment.state, 'CLOSED');
+    assert.ok(segment.lastEntry >= 9, `closed at ${segment.lastEntry}`);
+    assert.ok(!segment.ensembles[segment.ensembles.length - 1]!.nodes.includes(victim.instanceId), 'the dead node is replaced for the re-replicated entries');
+    proxy.blackhole(false);
+
+    const outcomes = await Promise.all(stalled);
+    assert.equal(late, 0);
+    for (const outcome of outcomes) assert.equal((outcome as Error).name, 'WriterFencedError');
+    await fenced;
+    const records = await collectRecords(second.read({ to: { segmentId, entryId: segment.lastEntry } }));
+    assert.deepEqual(texts(records).slice(0, 10), acked.map((_, i) => `a${i}`));
+    assert.deepEqual(await second.append(Buffer.from('c0')), { segmentId: second.segmentId, entryId: 0 });
+    await first.close();
+  });
 });
+
+async function ownProxy(host: string, port: number) {
+  const proxy = await startProxy(host, port);
+  return Object.assign(proxy, { [Symbol.asyncDispose]: () => proxy.close() });
+}

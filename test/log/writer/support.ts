@@ -10,6 +10,8 @@ import { startTestNode, tempDir } from '../node/support.js';
 export interface TestCluster extends AsyncDisposable {
   /** The chroot'ed connection string every node and writer uses. */
   readonly coordination: string;
+  /** The chroot itself. */
+  readonly root: string;
   readonly nodes: LogNodeHandle[];
   /** A new client in the chroot (closed after the suite). */
   client(): Promise<Client>;
@@ -27,7 +29,7 @@ export async function startCluster(target: Target, count = 3): Promise<TestClust
   const close = async (): Promise<void> => {
     await Promise.all(nodes.map((n) => n.close()));
   };
-  return { coordination, nodes, client: () => connect(target, {}, coordination), close, [Symbol.asyncDispose]: close };
+  return { coordination, root, nodes, client: () => connect(target, {}, coordination), close, [Symbol.asyncDispose]: close };
 }
 
 /** Every record of a read, in order. */
