@@ -113,8 +113,9 @@ export interface Log extends EventEmitter<LogEvents>, AsyncDisposable {
   /**
    * The log's entries within the bounds, in order, as an async iterator.
    * Reads the metadata when iteration starts; an open segment is read up to
-   * its last acknowledged entry. Rejects (during iteration) with
-   * NotEnoughNodesError when no replica can serve an entry.
+   * its last acknowledged entry. Throws BadArgumentsError for a bound that
+   * is neither a position, a Date nor epoch ms; rejects (during iteration)
+   * with NotEnoughNodesError when no replica can serve an entry.
    */
   read(options?: ReadOptions): AsyncIterableIterator<LogRecord>;
   /** Waits for appends in flight, closes the current segment and the node connections. Idempotent. */

@@ -54,7 +54,10 @@ export class NodePool {
     if (pending === undefined) {
       pending = this.connect(instanceId);
       this.clients.set(instanceId, pending);
-      pending.catch(() => this.clients.delete(instanceId));
+      const mine = pending;
+      mine.catch(() => {
+        if (this.clients.get(instanceId) === mine) this.clients.delete(instanceId);
+      });
     }
     return pending.then((c) => {
       if (c.connected) return c;
