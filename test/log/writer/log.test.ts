@@ -91,4 +91,20 @@ forEachTarget('log writer', (target) => {
     assert.deepEqual(texts(await collectRecords(log.read({ from: 2010, to: 2012 }))), ['s10', 's11', 's12']);
     assert.deepEqual(texts(await collectRecords(log.read({ from: positions[28]! }))), ['s28', 's29']);
   });
+
+  it('rolls over by bytes, never splits a batch, refuses bad entries before sending anything', async () => {
+    await using cluster = await startCluster(target(), 1);
+    await using log = await openLog(await cluster.client(), 'small', { ensembleSize: 1, writeQuorum: 1, ackQuorum: 1, maxSegmentBytes: 10, maxEntrySize: 64 });
+    const a = await log.append(Buffer.from('123456'));
+    const b = await log.append(Buffer.from('123456')); // 12 bytes now: the next append opens a new segment
+    const batch = await log.appendBatch(Array.from({ length: 5 }, () => Buffer.from('123456')));
+    assert.equal(a.segmentId, b.segmentId);
+    assert.ok(batch[0]!.segmentId > b.segmentId);
+    assert.ok(batch.every((p, i) => p.segmentId === batch[0]!.segmentId && p.entryId === i), 'one segment, contiguous');
+    await assert.rejects(log.append(Buffer.alloc(65)), { name: 'BadArgumentsError', message: /maxEntrySize/ });
+    await assert.rejects(log.appendBatch(['text' as unknown as Buffer]), { name: 'BadArgumentsError' });
+    await assert.rejects(log.append(Buffer.from('x'), { timestamp: -1 }), { name: 'BadArgumentsError' });
+    assert.throws(() => log.read({ from: 'yesterday' as unknown as number }), { name: 'BadArgumentsError' });
+    assert.deepEqual(await collectRecords(log.read()).then((r) => r.length), 7);
+  });
 });
