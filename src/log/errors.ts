@@ -163,3 +163,39 @@ export class InstanceInUseError extends HerdError {
     );
   }
 }
+
+export { MetadataConflictError, NoSuchLogError, NoSuchSegmentError } from './metadata/errors.js';
+
+/**
+ * The log's writer was replaced: another writer (or a recovery) fenced its
+ * segment, or changed the segment's metadata under it. Every append that
+ * was not acknowledged before rejects with this, and so does every later
+ * one; nothing is acknowledged after the fence. Open the log again to
+ * write (which recovers it in turn). `segmentId` is the fenced segment.
+ */
+export class WriterFencedError extends HerdError {
+  override name = 'WriterFencedError';
+  declare readonly code: 'WRITER_FENCED';
+  constructor(
+    /** The segment this writer was writing when it was fenced. */
+    readonly segmentId: number,
+    message: string,
+    options: HerdErrorOptions = {},
+  ) {
+    super('WRITER_FENCED', message, options);
+  }
+}
+
+/**
+ * Too few live storage nodes for what was asked: fewer registered than the
+ * ensemble size (opening a segment, replacing a failed node), or too few
+ * answering to fence a segment or read its entries. Nothing was changed
+ * that a retry, once nodes are back, would not finish.
+ */
+export class NotEnoughNodesError extends HerdError {
+  override name = 'NotEnoughNodesError';
+  declare readonly code: 'NOT_ENOUGH_NODES';
+  constructor(message: string, options: HerdErrorOptions = {}) {
+    super('NOT_ENOUGH_NODES', message, options);
+  }
+}

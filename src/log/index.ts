@@ -1,16 +1,27 @@
 /**
  * `herd-zk/log`: a replicated, time-indexed log on storage nodes (issue 13;
- * BookKeeper's model). What exists so far is the storage node and the
- * client that talks to one node; the log's writer and readers (`openLog`),
- * the auditor and retention are to come. See docs/log.md.
+ * BookKeeper's model): the storage node, the client that talks to one
+ * node, and the log's writer and reader (`openLog`). Tailing
+ * subscriptions, the auditor, retention and the operator commands are to
+ * come. See docs/log.md.
  *
  * ```ts
- * import { startLogNode, connectLogNode } from 'herd-zk/log';
+ * import { startLogNode, connectLogNode, openLog } from 'herd-zk/log';
  * await using node = await startLogNode({ coordination: 'localhost:2181', dataDir: './log-node-1', port: 0 });
+ * await using log = await openLog(client, 'app-events', { ensembleSize: 1, writeQuorum: 1, ackQuorum: 1 });
+ * const position = await log.append(Buffer.from('hello'));
+ * for await (const e of log.read({ from: new Date(Date.now() - 60_000) })) console.log(e.position, e.data);
  * await using c = await connectLogNode(node.address);
  * await c.addEntry({ segmentId: 1, entryId: 0, timestamp: Date.now(), lastAddConfirmed: -1, data: Buffer.from('hello') });
  * ```
  */
+export { openLog } from './writer/log.js';
+export type { AppendItem, AppendOptions, Log, LogEvents, ReadBound, ReadOptions } from './writer/log.js';
+export type { OpenLogOptions } from './writer/options.js';
+export { comparePositions } from './writer/position.js';
+export type { LogPosition } from './writer/position.js';
+export type { EnsembleChange } from './writer/segment-writer.js';
+export type { LogRecord } from './reader/read-log.js';
 export { startLogNode } from './node/log-node.js';
 export type { LogNodeHandle } from './node/log-node.js';
 export { DEFAULT_LOG_NODE_PORT } from './node/options.js';
@@ -21,6 +32,7 @@ export { COOKIES_PATH, LOG_ROOT, NODES_PATH } from './node/registration.js';
 export type { CookieRecord, NodeRecord } from './node/registration.js';
 export { DEFAULT_MAX_FRAME_SIZE, PROTOCOL_VERSION } from './protocol/frame.js';
 export type { LogEntry } from './protocol/messages/entry.js';
+export type { ReadRangeRequest } from './protocol/messages/read-range.js';
 export type { FenceReply } from './protocol/messages/fence.js';
 export type { LastEntryReply } from './protocol/messages/read-last-entry.js';
 export type { InfoReply } from './protocol/messages/info.js';
@@ -38,12 +50,17 @@ export {
   InstanceInUseError,
   InvalidStateError,
   LogProtocolError,
+  MetadataConflictError,
   NoEntryError,
   NodeClosingError,
   NodeDisconnectedError,
   NodeError,
+  NoSuchLogError,
+  NoSuchSegmentError,
+  NotEnoughNodesError,
   SegmentFencedError,
   StorageFailedError,
   TimeoutError,
   UnsupportedVersionError,
+  WriterFencedError,
 } from './errors.js';

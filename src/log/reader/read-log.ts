@@ -1,0 +1,185 @@
+/**
+ * Reading a log by position or time range (BookKeeper's reader, without
+ * tailing): the segments come from the metadata, the entries from any
+ * replica, in log order.
+ *
+ * - Segments: every segment of the log within the position bounds; a
+ *   CLOSED one only when it has entries and its [minTimestamp,
+ *   maxTimestamp] meets the time bounds. An OPEN (or IN_RECOVERY) segment
+ *   is read up to its last confirmed entry: the writer's own when the
+ *   caller is that writer, otherwise the highest last-add-confirmed its
+ *   last ensemble's nodes hold. Entries after it may still be recovered
+ *   away, so they are not served.
+ * - Entries: each ensemble's span of the segment is streamed from one of
+ *   its nodes (READ_RANGE); a node that fails, or whose stream has a hole
+ *   (an entry it never got: only A of W copies are certain), is left for
+ *   the next node of the ensemble, from the first entry not yet delivered.
+ *   When E > W (striped ensembles) no node holds a whole span, so entries
+ *   are read one by one from their write sets, with the same failover.
+ * - Time bounds: timestamps never decrease along a log, so a span's
+ *   entries in a time range are contiguous: its first one is found on the
+ *   node (READ_RANGE with fromTime, then the entry before it checked to be
+ *   earlier, so a hole cannot hide it), and the stream stops at the first
+ *   entry after `to`.
+ *
+ * Not here yet: tailing (`subscribe`) that waits for new entries.
+ */
+import { NoEntryError, NotEnoughNodesError } from '../errors.js';
+import { NoSuchSegmentError } from '../metadata/errors.js';
+import type { LogMetadataStore } from '../metadata/metadata-store.js';
+import { writeSetOf, type SegmentMetadata } from '../metadata/records.js';
+import type { LogEntry } from '../protocol/messages/entry.js';
+import type { NodePool } from '../writer/node-pool.js';
+import type { LogPosition } from '../writer/position.js';
+
+/** An entry read from a log. */
+export interface LogRecord {
+  /** Where it is in the log. */
+  readonly position: LogPosition;
+  /** When it was appended (as forced monotonic by its writer), epoch ms. */
+  readonly timestamp: number;
+  /** Its bytes. */
+  readonly data: Buffer;
+}
+
+/** Bounds of a read, resolved: positions and epoch-ms times, each inclusive and optional. */
+export interface ReadBounds {
+  readonly fromPosition?: LogPosition | undefined;
+  readonly toPosition?: LogPosition | undefined;
+  readonly fromTime?: number | undefined;
+  readonly toTime?: number | undefined;
+}
+
+/** Span of one segment to read: entry ids inclusive. */
+interface Span {
+  readonly from: number;
+  readonly to: number;
+  readonly nodes: readonly string[];
+}
+
+/**
+ * The entries of log `name` within `bounds`, in order. `confirmedOf`
+ * returns the caller's own last-add-confirmed for a segment it writes.
+ */
+export async function* readLog(
+  store: LogMetadataStore,
+  pool: NodePool,
+  name: string,
+  bounds: ReadBounds,
+  confirmedOf: (segmentId: number) => number | undefined = () => undefined,
+): AsyncGenerator<LogRecord> {
+  const { fromPosition, toPosition, fromTime, toTime } = bounds;
+  const log = await store.readLog(name);
+  for (const id of log.value.segments) {
+    if (fromPosition !== undefined && id < fromPosition.segmentId) continue;
+    if (toPosition !== undefined && id > toPosition.segmentId) break;
+    let segment: SegmentMetadata;
+    try {
+      segment = (await store.readSegment(id)).value;
+    } catch (error) {
+      if (error instanceof NoSuchSegmentError) continue; // removed by retention since the log was read
+      throw error;
+    }
+    let last: number;
+    if (segment.state === 'CLOSED') {
+      if (segment.lastEntry < 0) continue;
+      if (fromTime !== undefined && segment.maxTimestamp! < fromTime) continue;
+      if (toTime !== undefined && segment.minTimestamp! > toTime) break;
+      last = segment.lastEntry;
+    } else {
+      last = confirmedOf(id) ?? (await lastConfirmed(pool, id, segment));
+    }
+    const first = fromPosition !== undefined && id === fromPosition.segmentId ? fromPosition.entryId : 0;
+    if (toPosition !== undefined && id === toPosition.segmentId) last = Math.min(last, toPosition.entryId);
+    for (const span of spans(segment, first, last)) {
+      for await (const e of readSpan(pool, id, segment, span, fromTime, toTime)) {
+        yield { position: { segmentId: id, entryId: e.entryId }, timestamp: e.timestamp, data: e.data };
+      }
+    }
+  }
+}
+
+/** The ensembles' spans within [first, last]. */
+function spans(segment: SegmentMetadata, first: number, last: number): Span[] {
+  const out: Span[] = [];
+  segment.ensembles.forEach((ensemble, i) => {
+    const next = segment.ensembles[i + 1];
+    const from = Math.max(first, ensemble.firstEntry);
+    const to = Math.min(last, next === undefined ? last : next.firstEntry - 1);
+    if (from <= to) out.push({ from, to, nodes: ensemble.nodes });
+  });
+  return out;
+}
+
+/** The highest last-add-confirmed any node of the last ensemble holds for an open segment (at least what the ensemble change implies). */
+async function lastConfirmed(pool: NodePool, id: number, segment: SegmentMetadata): Promise<number> {
+  const last = segment.ensembles[segment.ensembles.length - 1]!;
+  const replies = await Promise.allSettled(last.nodes.map((n) => pool.get(n).then((c) => c.readLastEntry(id))));
+  let confirmed = last.firstEntry - 1;
+  for (const r of replies) if (r.status === 'fulfilled') confirmed = Math.max(confirmed, r.value.lastAddConfirmed);
+  return confirmed;
+}
+
+/** A span's entries within the time bounds, from whichever of its nodes can serve them. */
+async function* readSpan(pool: NodePool, id: number, segment: SegmentMetadata, span: Span, fromTime?: number, toTime?: number): AsyncGenerator<LogEntry> {
+  if (segment.writeQuorum < segment.ensembleSize) {
+    yield* readStriped(pool, id, segment, span, fromTime, toTime);
+    return;
+  }
+  const errors: string[] = [];
+  // Unknown until a node told us, when the span is bounded by time.
+  let next: number | undefined = fromTime === undefined ? span.from : undefined;
+  const start = Math.floor(Math.random() * span.nodes.length);
+  for (let i = 0; i < span.nodes.length; i++) {
+    const node = span.nodes[(start + i) % span.nodes.length]!;
+    try {
+      const c = await pool.get(node);
+      if (next === undefined) {
+        const [first] = await collect(c.readRange(id, { fromEntry: span.from, toEntry: span.to, fromTime, limit: 1 }));
+        if (first === undefined) {
+          // Nothing at or after fromTime here: true only if the node has the span's last entry (and it is earlier).
+          if ((await c.readEntry(id, span.to)).timestamp >= fromTime!) throw new Error(`entry ${span.to} is after fromTime but was not returned`);
+          return;
+        }
+        if (first.entryId > span.from && (await c.readEntry(id, first.entryId - 1)).timestamp >= fromTime!) throw new Error('time index inconsistent');
+        next = first.entryId;
+      }
+      for await (const e of c.readRange(id, { fromEntry: next, toEntry: span.to })) {
+        if (e.entryId !== next) throw new NoEntryError(`node lacks entry ${next}`);
+        if (toTime !== undefined && e.timestamp > toTime) return;
+        next++;
+        yield e;
+      }
+      if (next <= span.to) throw new NoEntryError(`node lacks entries ${next} to ${span.to}`);
+      return;
+    } catch (error) {
+      errors.push(`${node}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  throw new NotEnoughNodesError(`reading segment ${id} entries ${next ?? span.from}..${span.to}: no node of [${span.nodes.join(', ')}] could serve them (${errors.join('; ')})`);
+}
+
+/** Entry by entry from each write set, for ensembles where E > W. */
+async function* readStriped(pool: NodePool, id: number, segment: SegmentMetadata, span: Span, fromTime?: number, toTime?: number): AsyncGenerator<LogEntry> {
+  for (let e = span.from; e <= span.to; e++) {
+    const errors: string[] = [];
+    let entry: LogEntry | undefined;
+    for (const node of writeSetOf(segment, e)) {
+      try {
+        entry = await (await pool.get(node)).readEntry(id, e);
+        break;
+      } catch (error) {
+        errors.push(`${node}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    if (entry === undefined) throw new NotEnoughNodesError(`reading segment ${id} entry ${e}: no replica could serve it (${errors.join('; ')})`);
+    if (toTime !== undefined && entry.timestamp > toTime) return;
+    if (fromTime === undefined || entry.timestamp >= fromTime) yield entry;
+  }
+}
+
+async function collect(iterable: AsyncIterable<LogEntry>): Promise<LogEntry[]> {
+  const out: LogEntry[] = [];
+  for await (const e of iterable) out.push(e);
+  return out;
+}

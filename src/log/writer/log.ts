@@ -1,0 +1,319 @@
+/**
+ * `openLog`: the single writer of a log, and its reads (BookKeeper's
+ * ledger handle over a list of ledgers). Usage:
+ * ```ts
+ * await using log = await openLog(client, 'app-events', { ensembleSize: 3, writeQuorum: 3, ackQuorum: 2 });
+ * const pos = await log.append(Buffer.from('...'), { timestamp: Date.now() });
+ * for await (const e of log.read({ from: new Date(Date.now() - 60_000) })) console.log(e.position, e.timestamp, e.data);
+ * ```
+ *
+ * Protocol (metadata layout: ../metadata/layout.ts; records: ../metadata/records.ts):
+ * 1. Open: create the log's record if missing (its first creator decides
+ *    the quorums). If its last segment is OPEN or IN_RECOVERY, a writer
+ *    was (or still is) writing it: recover it (./recovery.ts: fence it on
+ *    its nodes, find and re-replicate the entries that may have been
+ *    acknowledged, close it there). Then pick E live storage nodes
+ *    (`/herd/log/nodes`) and add a new OPEN segment by one transaction that
+ *    also checks the previous segment is CLOSED at the version we saw
+ *    (metadata-store.ts: addSegment). Losing that race means another
+ *    writer opened a segment meanwhile: read again and recover it in turn.
+ * 2. Append (./segment-writer.ts): entry ids in order, timestamps forced
+ *    non-decreasing along the log, each entry sent to its write set and
+ *    acknowledged after A confirmations, strictly in entry order, with the
+ *    last-add-confirmed piggybacked on every entry.
+ * 3. Roll over: once the segment holds `maxSegmentEntries` entries or
+ *    `maxSegmentBytes` bytes, or at the first append after it is
+ *    `maxSegmentAge` old, new appends wait while it is drained and closed
+ *    (CLOSED, lastEntry, min/max timestamp) and a new segment is opened.
+ *    An append batch is never split across segments.
+ * 4. Close: waits for the appends in flight, closes the segment, closes
+ *    the node connections. The coordination client stays the caller's.
+ *
+ * Failure handling:
+ * - A storage node fails mid-segment: ensemble change (metadata first,
+ *   nothing acknowledged until it is stored; BookKeeper #1591), then the
+ *   unacknowledged entries go to the new node. `ensembleChanged` says so.
+ * - Another writer opened the log: it fenced our segment, so a node
+ *   answers SEGMENT_FENCED or our next metadata change conflicts. The
+ *   writer stops at once: `fenced` is emitted, every unacknowledged and
+ *   later append rejects with WriterFencedError, nothing is acknowledged
+ *   after the fence. Entries acknowledged before it stay in the log: the
+ *   recovery that fenced us keeps every entry that reached A nodes.
+ * - Too few live nodes to open a segment: the append (or openLog) rejects
+ *   with NotEnoughNodesError; the next append tries again. Too few to
+ *   replace a failed one: the appends wait, and the change is retried.
+ * - The coordination session is lost: metadata changes reject with the
+ *   client's error, and a fence follows on the nodes once another writer
+ *   recovers the log; this writer does not watch its session yet.
+ */
+import { EventEmitter } from 'node:events';
+import { systemClock } from '../../base/clock.js';
+import type { Client } from '../../client/index.js';
+import { BadArgumentsError, ClientClosedError, HerdError } from '../../errors.js';
+import { WriterFencedError } from '../errors.js';
+import { MetadataConflictError } from '../metadata/errors.js';
+import { checkLogName } from '../metadata/layout.js';
+import { LogMetadataStore } from '../metadata/metadata-store.js';
+import { openSegment, type LogMetadata, type Versioned } from '../metadata/records.js';
+import { InvalidStateError } from '../../errors.js';
+import { readLog, type LogRecord, type ReadBounds } from '../reader/read-log.js';
+import { NodePool } from './node-pool.js';
+import { resolveLogOptions, type OpenLogOptions, type ResolvedLogOptions } from './options.js';
+import { isPosition, type LogPosition } from './position.js';
+import { pickNodes } from './quorum.js';
+import { recoverSegment } from './recovery.js';
+import { SegmentWriter, type EnsembleChange } from './segment-writer.js';
+
+/** Options of {@link Log.append}. */
+export interface AppendOptions {
+  /** The entry's time, epoch ms or a Date; raised to the previous entry's when earlier. Default now. */
+  readonly timestamp?: number | Date;
+}
+
+/** One entry of {@link Log.appendBatch}: bytes, or bytes with a timestamp. */
+export type AppendItem = Uint8Array | { readonly data: Uint8Array; readonly timestamp?: number | Date };
+
+/** A bound of {@link Log.read}: a position, or a point in time (epoch ms or Date). */
+export type ReadBound = LogPosition | Date | number;
+
+/** Options of {@link Log.read}: inclusive bounds, each optional. */
+export interface ReadOptions {
+  /** The first position, or the earliest timestamp, to return. Default: the log's start. */
+  readonly from?: ReadBound;
+  /** The last position, or the latest timestamp, to return. Default: the last acknowledged entry. */
+  readonly to?: ReadBound;
+}
+
+/** Events of a {@link Log}. */
+export interface LogEvents {
+  /** Another writer fenced this one: it has stopped (its appends reject with the error). */
+  fenced: [WriterFencedError];
+  /** Storage nodes of the current segment were replaced after failing. */
+  ensembleChanged: [EnsembleChange];
+  /** A segment was closed and the next one opened. */
+  segmentRolled: [{ readonly closed: number; readonly opened: number }];
+}
+
+/** The writer of a log (and a reader of it); from {@link openLog}. */
+export interface Log extends EventEmitter<LogEvents>, AsyncDisposable {
+  /** The log's name. */
+  readonly name: string;
+  /** The id of the segment appends go to; undefined before the first one is opened or after a failure to open one. */
+  readonly segmentId: number | undefined;
+  /**
+   * Appends an entry; resolves with its position once A storage nodes
+   * stored it. Rejects with WriterFencedError once another writer took the
+   * log over, NotEnoughNodesError when no segment can be opened,
+   * BadArgumentsError for data that is not bytes or larger than
+   * `maxEntrySize`, InvalidStateError after close.
+   */
+  append(data: Uint8Array, options?: AppendOptions): Promise<LogPosition>;
+  /** Appends entries, contiguous in one segment; resolves with their positions, rejects as {@link append}. */
+  appendBatch(items: readonly AppendItem[]): Promise<LogPosition[]>;
+  /**
+   * The log's entries within the bounds, in order, as an async iterator.
+   * Reads the metadata when iteration starts; an open segment is read up to
+   * its last acknowledged entry. Throws BadArgumentsError for a bound that
+   * is neither a position, a Date nor epoch ms; rejects (during iteration)
+   * with NotEnoughNodesError when no replica can serve an entry.
+   */
+  read(options?: ReadOptions): AsyncIterableIterator<LogRecord>;
+  /** Waits for appends in flight, closes the current segment and the node connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens log `name` for writing (creating it if missing), recovering its
+ * last segment if a writer left it open, and opens a new segment. Throws
+ * BadArgumentsError for a bad name or option, NotEnoughNodesError when
+ * fewer than E storage nodes are live (or a recovery cannot reach
+ * enough), MetadataConflictError when other writers kept winning the race.
+ */
+export async function openLog(client: Client, name: string, options: OpenLogOptions = {}): Promise<Log> {
+  checkLogName(name);
+  const resolved = resolveLogOptions(options);
+  const store = new LogMetadataStore(client);
+  const pool = new NodePool(client, { timeout: resolved.nodeTimeout, connectTimeout: resolved.connectTimeout });
+  const log = new LogWriter(name, store, pool, resolved);
+  try {
+    await log.start();
+  } catch (error) {
+    await pool.close();
+    throw error;
+  }
+  return log;
+}
+
+const MAX_OPEN_ATTEMPTS = 10;
+
+class LogWriter extends EventEmitter<LogEvents> implements Log {
+  private current: SegmentWriter | undefined;
+  private meta!: Versioned<LogMetadata>;
+  private timestampFloor = 0;
+  /** Appends waiting for a roll-over to finish, in order. */
+  private waiting: { items: readonly { data: Buffer; timestamp: number }[]; resolve(p: Promise<LogPosition[]>): void }[] = [];
+  /** Set while a roll-over runs; settles when it is over. */
+  private rolling: Promise<void> | undefined;
+  private failure: HerdError | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly store: LogMetadataStore,
+    private readonly pool: NodePool,
+    private readonly options: ResolvedLogOptions,
+  ) {
+    super();
+  }
+
+  get segmentId(): number | undefined {
+    return this.current?.id;
+  }
+
+  async start(): Promise<void> {
+    this.meta = await this.store.createLog(this.name, this.options);
+    await this.openSegment(MAX_OPEN_ATTEMPTS);
+  }
+
+  append(data: Uint8Array, options: AppendOptions = {}): Promise<LogPosition> {
+    return this.appendBatch([{ data, ...(options.timestamp !== undefined ? { timestamp: options.timestamp } : {}) }]).then((p) => p[0]!);
+  }
+
+  appendBatch(items: readonly AppendItem[]): Promise<LogPosition[]> {
+    let entries: { data: Buffer; timestamp: number }[];
+    try {
+      entries = this.checkItems(items);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.closing !== undefined) return Promise.reject(new InvalidStateError(`log ${this.name} is closed`));
+    if (entries.length === 0) return Promise.resolve([]);
+    if (this.rolling || this.current === undefined || this.shouldRoll(this.current)) {
+      return new Promise<Promise<LogPosition[]>>((resolve) => {
+        this.waiting.push({ items: entries, resolve });
+        this.rolling ??= this.roll().finally(() => {
+          this.rolling = undefined;
+        });
+      }).then((p) => p);
+    }
+    return this.add(this.current, entries);
+  }
+
+  read(options: ReadOptions = {}): AsyncIterableIterator<LogRecord> {
+    const bounds: ReadBounds = { ...bound(options.from, 'from'), ...bound(options.to, 'to') };
+    return readLog(this.store, this.pool, this.name, bounds, (id) => (id === this.current?.id ? this.current.lastAddConfirmed : undefined));
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  // ---- appends and roll-over ----------------------------------------------------------
+
+  private add(segment: SegmentWriter, entries: readonly { data: Buffer; timestamp: number }[]): Promise<LogPosition[]> {
+    return Promise.all(entries.map((e) => segment.add(e.data, e.timestamp)));
+  }
+
+  private shouldRoll(s: SegmentWriter): boolean {
+    const o = this.options;
+    return s.entries >= o.maxSegmentEntries || s.bytes >= o.maxSegmentBytes || (s.entries > 0 && systemClock.now() - s.openedAt >= o.maxSegmentAge);
+  }
+
+  /** Closes the current segment, opens the next, then lets the waiting appends in, in order. */
+  private async roll(): Promise<void> {
+    const old = this.current;
+    try {
+      if (old !== undefined) {
+        this.current = undefined;
+        if (!(await old.close())) throw old.error ?? new ClientClosedError(`segment ${old.id} stopped`);
+        this.timestampFloor = Math.max(this.timestampFloor, old.lastTimestamp);
+      }
+      // One attempt: after our own close, a change to the log means another writer took it over (recovering its segment would fence it in turn).
+      await this.openSegment(1);
+      if (old !== undefined) this.emit('segmentRolled', { closed: old.id, opened: this.current!.id });
+    } catch (error) {
+      if (error instanceof MetadataConflictError || error instanceof InvalidStateError) this.fail(new WriterFencedError(old?.id ?? -1, `log ${this.name} changed under its writer: another writer opened it`, { cause: error }));
+      for (const w of this.waiting.splice(0)) w.resolve(Promise.reject(this.failure ?? error));
+      return;
+    }
+    for (const w of this.waiting.splice(0)) w.resolve(this.add(this.current!, w.items));
+  }
+
+  /** Recovers the log's last segment if it is not CLOSED, then adds a new one; up to `attempts` times when another writer wins a race. */
+  private async openSegment(attempts: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const last = this.meta.value.segments[this.meta.value.segments.length - 1];
+        if (last !== undefined) {
+          let segment = await this.store.readSegment(last);
+          if (segment.value.state !== 'CLOSED') segment = await recoverSegment(this.store, this.pool, last, segment);
+          this.timestampFloor = Math.max(this.timestampFloor, segment.value.maxTimestamp ?? 0);
+        }
+        const live = (await this.pool.liveNodes()).map((r) => r.instanceId);
+        const nodes = pickNodes(live, this.meta.value.ensembleSize, new Set(), `log ${this.name}: opening a segment`);
+        const added = await this.store.addSegment(this.name, this.meta, openSegment(this.name, this.options.identifier, this.meta.value, nodes, Date.now()));
+        this.meta = added.log;
+        this.current = new SegmentWriter(added.id, added.segment, this.store, this.pool, this.hooks, this.timestampFloor);
+        return;
+      } catch (error) {
+        // Another writer added or recovered a segment meanwhile: read the log again and recover its segment in turn.
+        const raced = error instanceof MetadataConflictError || error instanceof InvalidStateError;
+        if (!raced || attempt >= attempts) throw error;
+        this.meta = await this.store.readLog(this.name);
+      }
+    }
+  }
+
+  private readonly hooks = {
+    fenced: (error: WriterFencedError): void => this.fail(error),
+    ensembleChanged: (change: EnsembleChange): void => {
+      this.emit('ensembleChanged', change);
+    },
+  };
+
+  /** The writer stops for good: every waiting append rejects, `fenced` is emitted for a fence. */
+  private fail(error: HerdError): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    this.current?.abandon(error);
+    for (const w of this.waiting.splice(0)) w.resolve(Promise.reject(error));
+    if (error instanceof WriterFencedError) this.emit('fenced', error);
+  }
+
+  private async shutdown(): Promise<void> {
+    await this.rolling;
+    try {
+      if (this.current !== undefined && this.failure === undefined) await this.current.close();
+    } finally {
+      this.current?.abandon(new ClientClosedError(`log ${this.name} is closed`));
+      await this.pool.close();
+    }
+  }
+
+  private checkItems(items: readonly AppendItem[]): { data: Buffer; timestamp: number }[] {
+    if (!Array.isArray(items)) throw new BadArgumentsError(`log ${this.name}: appendBatch takes an array`);
+    const now = Date.now();
+    return items.map((item, i) => {
+      const { data, timestamp } = item instanceof Uint8Array ? { data: item, timestamp: undefined } : (item ?? ({} as { data?: unknown; timestamp?: unknown }));
+      if (!(data instanceof Uint8Array)) throw new BadArgumentsError(`log ${this.name}: entry ${i}'s data must be a Buffer or Uint8Array`);
+      if (data.length > this.options.maxEntrySize) throw new BadArgumentsError(`log ${this.name}: entry ${i} is ${data.length} bytes, more than maxEntrySize ${this.options.maxEntrySize}`);
+      const ts = timestamp instanceof Date ? timestamp.getTime() : (timestamp ?? now);
+      if (typeof ts !== 'number' || !Number.isSafeInteger(ts) || ts < 0) throw new BadArgumentsError(`log ${this.name}: entry ${i}'s timestamp must be epoch ms or a Date, got ${String(timestamp)}`);
+      return { data: Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length), timestamp: ts };
+    });
+  }
+}
+
+function bound(value: ReadBound | undefined, side: 'from' | 'to'): ReadBounds {
+  if (value === undefined) return {};
+  if (isPosition(value)) return side === 'from' ? { fromPosition: value } : { toPosition: value };
+  const time = value instanceof Date ? value.getTime() : value;
+  if (typeof time !== 'number' || !Number.isFinite(time)) throw new BadArgumentsError(`read: ${side} must be a position, a Date or epoch ms`);
+  return side === 'from' ? { fromTime: time } : { toTime: time };
+}

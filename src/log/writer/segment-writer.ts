@@ -1,0 +1,280 @@
+/**
+ * The writer of one OPEN segment: entries in, acknowledgements out, in
+ * entry order (BookKeeper's LedgerHandle + PendingAddOp, without the
+ * reads). See ./log.ts for the whole protocol; this file is its add path
+ * and its ensemble changes.
+ *
+ * - Each entry gets the next entry id, a timestamp no earlier than the
+ *   previous one, and the last-add-confirmed at that moment (piggybacked,
+ *   so readers and recovery learn what was acknowledged); it is sent to its
+ *   write set (records.ts: writeSetOf) and acknowledged once A nodes of the
+ *   write set as stored in the metadata confirmed it, and only after every
+ *   entry before it was.
+ * - A node that fails (connection lost, timeout, any refusal other than a
+ *   fence) is replaced by a live node outside the ensemble: the new
+ *   ensemble, starting at the first unacknowledged entry, is stored by
+ *   compare-and-set first, and nothing is acknowledged while that change
+ *   is not stored (BookKeeper #1591); then the unacknowledged entries are
+ *   sent to the new nodes. Confirmations from a replaced node no longer
+ *   count. With no live node to take its place, the change is retried and
+ *   the appends wait.
+ * - A fence (SEGMENT_FENCED from a node, or the segment's record changed
+ *   under us: a recovery has started) stops the writer at once: every
+ *   unacknowledged entry rejects with WriterFencedError and nothing is
+ *   acknowledged from then on.
+ */
+import { sleep } from '../../base/wait.js';
+import { systemClock } from '../../base/clock.js';
+import { isTransientError } from '../../client/retry.js';
+import { ClientClosedError, HerdError } from '../../errors.js';
+import { NotEnoughNodesError, SegmentFencedError, WriterFencedError } from '../errors.js';
+import { MetadataConflictError } from '../metadata/errors.js';
+import type { LogMetadataStore } from '../metadata/metadata-store.js';
+import { writeSetOf, type Ensemble, type SegmentMetadata, type Versioned } from '../metadata/records.js';
+import type { LogEntry } from '../protocol/messages/entry.js';
+import type { NodePool } from './node-pool.js';
+import type { LogPosition } from './position.js';
+import { pickNodes } from './quorum.js';
+
+/** A segment's ensemble was changed because storage nodes failed. */
+export interface EnsembleChange {
+  readonly segmentId: number;
+  /** The first entry written to the new ensemble. */
+  readonly firstEntry: number;
+  /** The instance ids replaced. */
+  readonly replaced: readonly string[];
+  /** The new ensemble. */
+  readonly nodes: readonly string[];
+}
+
+/** What a SegmentWriter tells its Log. */
+export interface SegmentWriterHooks {
+  fenced(error: WriterFencedError): void;
+  ensembleChanged(change: EnsembleChange): void;
+}
+
+interface PendingAdd {
+  readonly entry: LogEntry;
+  /** Nodes of its write set that confirmed it. */
+  acked: Set<string>;
+  /** Nodes it was sent to (in flight or confirmed). */
+  sent: Set<string>;
+  resolve(position: LogPosition): void;
+  reject(error: unknown): void;
+}
+
+/** How long to wait before trying an ensemble change again when no node can take a failed one's place, in ms. */
+const RETRY_DELAY = 250;
+
+export class SegmentWriter {
+  /** The highest entry id acknowledged (-1: none). */
+  lastAddConfirmed = -1;
+  /** Entries added and bytes of their data. */
+  entries = 0;
+  bytes = 0;
+  /** Timestamps of the first and the latest entry; null while empty. */
+  minTimestamp: number | null = null;
+  lastTimestamp: number;
+  readonly openedAt = systemClock.now();
+  private pending: PendingAdd[] = [];
+  private readonly failed = new Set<string>();
+  private changing = false;
+  private closing = false;
+  private failure: HerdError | undefined;
+  private idle: (() => void)[] = [];
+
+  constructor(
+    readonly id: number,
+    private meta: Versioned<SegmentMetadata>,
+    private readonly store: LogMetadataStore,
+    private readonly pool: NodePool,
+    private readonly hooks: SegmentWriterHooks,
+    /** No entry of this segment gets an earlier timestamp (the log's previous one). */
+    timestampFloor: number,
+  ) {
+    this.lastTimestamp = timestampFloor;
+  }
+
+  /** The segment's record as last stored by this writer. */
+  get metadata(): Versioned<SegmentMetadata> {
+    return this.meta;
+  }
+
+  /** Why this writer stopped, if it did. */
+  get error(): HerdError | undefined {
+    return this.failure;
+  }
+
+  /** Adds an entry; resolves with its position once it is acknowledged. */
+  add(data: Buffer, timestamp: number): Promise<LogPosition> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const ts = Math.max(timestamp, this.lastTimestamp);
+    this.lastTimestamp = ts;
+    this.minTimestamp ??= ts;
+    const entry: LogEntry = { segmentId: this.id, entryId: this.entries++, timestamp: ts, lastAddConfirmed: this.lastAddConfirmed, data };
+    this.bytes += data.length;
+    return new Promise<LogPosition>((resolve, reject) => {
+      const add: PendingAdd = { entry, acked: new Set(), sent: new Set(), resolve, reject };
+      this.pending.push(add);
+      if (!this.changing) this.send(add);
+    });
+  }
+
+  /**
+   * Waits for every entry to be acknowledged (or rejected), then closes the
+   * segment in the metadata at its last entry. Resolves false when the
+   * writer was stopped (fenced: the segment is someone else's to close).
+   */
+  async close(): Promise<boolean> {
+    this.closing = true;
+    await this.settled();
+    if (this.failure !== undefined) return false;
+    const empty = this.lastAddConfirmed < 0;
+    const closed: SegmentMetadata = {
+      ...this.meta.value,
+      state: 'CLOSED',
+      lastEntry: this.lastAddConfirmed,
+      minTimestamp: empty ? null : this.minTimestamp,
+      maxTimestamp: empty ? null : this.lastTimestamp,
+    };
+    try {
+      this.meta = await this.store.updateSegment(this.id, this.meta, closed);
+    } catch (error) {
+      if (!(error instanceof MetadataConflictError)) throw error;
+      this.fence(`segment ${this.id} changed under its writer while closing: another writer is recovering it`, error);
+      return false;
+    }
+    this.failure = new ClientClosedError(`segment ${this.id} is closed`);
+    return true;
+  }
+
+  /** Stops the writer without closing the segment (the log is closing and cannot finish): unacknowledged entries reject with `error`. */
+  abandon(error: HerdError): void {
+    this.stop(error);
+  }
+
+  // ---- the add path --------------------------------------------------------------------
+
+  private send(add: PendingAdd): void {
+    for (const node of writeSetOf(this.meta.value, add.entry.entryId)) {
+      if (add.sent.has(node) || this.failed.has(node)) continue;
+      add.sent.add(node);
+      this.pool
+        .get(node)
+        .then((c) => c.addEntry(add.entry))
+        .then(
+          () => this.confirmed(node, add),
+          (error: unknown) => this.refused(node, error),
+        );
+    }
+  }
+
+  private confirmed(node: string, add: PendingAdd): void {
+    if (this.failure !== undefined || !add.sent.has(node)) return; // stopped, or from a node replaced since
+    add.acked.add(node);
+    this.acknowledge();
+  }
+
+  /** Acknowledges, in entry order, every entry at the head with A confirmations; never during an ensemble change. */
+  private acknowledge(): void {
+    if (this.changing || this.failure !== undefined) return;
+    while (this.pending.length > 0 && this.pending[0]!.acked.size >= this.meta.value.ackQuorum) {
+      const add = this.pending.shift()!;
+      this.lastAddConfirmed = add.entry.entryId;
+      add.resolve({ segmentId: this.id, entryId: add.entry.entryId });
+    }
+    if (this.pending.length === 0) for (const wake of this.idle.splice(0)) wake();
+  }
+
+  private refused(node: string, error: unknown): void {
+    if (this.failure !== undefined) return;
+    if (error instanceof SegmentFencedError) {
+      this.fence(`segment ${this.id} was fenced on storage node ${node}: another writer is recovering it`, error);
+      return;
+    }
+    if (this.failed.has(node) || !this.lastEnsemble().nodes.includes(node)) return; // already being replaced
+    this.failed.add(node);
+    this.pool.drop(node);
+    if (!this.changing) void this.changeEnsemble();
+  }
+
+  // ---- ensemble changes ----------------------------------------------------------------
+
+  private lastEnsemble(): Ensemble {
+    return this.meta.value.ensembles[this.meta.value.ensembles.length - 1]!;
+  }
+
+  private async changeEnsemble(): Promise<void> {
+    this.changing = true;
+    try {
+      for (;;) {
+        const last = this.lastEnsemble();
+        const bad = last.nodes.filter((n) => this.failed.has(n));
+        if (bad.length === 0 || this.failure !== undefined) break;
+        try {
+          await this.replace(last, bad);
+        } catch (error) {
+          if (error instanceof MetadataConflictError) {
+            this.fence(`segment ${this.id} changed under its writer: another writer is recovering it`, error);
+            return;
+          }
+          if (!(error instanceof NotEnoughNodesError) && !isTransientError(error)) {
+            this.stop(error instanceof HerdError ? error : new HerdError('WRITER_FAILED', String(error), { cause: error }));
+            return;
+          }
+          if (this.closing) {
+            this.stop(new ClientClosedError(`log closed while segment ${this.id} waited for a storage node to replace [${bad.join(', ')}]`, { cause: error }));
+            return;
+          }
+          await sleep(systemClock, RETRY_DELAY);
+        }
+      }
+    } finally {
+      this.changing = false;
+    }
+    if (this.failure !== undefined) return;
+    for (const add of this.pending) this.send(add);
+    this.acknowledge();
+  }
+
+  /** Stores an ensemble with `bad` replaced, from the first unacknowledged entry on; then forgets what replaced nodes confirmed. */
+  private async replace(last: Ensemble, bad: readonly string[]): Promise<void> {
+    const live = (await this.pool.liveNodes()).map((r) => r.instanceId);
+    const replacements = pickNodes(live, bad.length, new Set([...last.nodes, ...this.failed]), `segment ${this.id}: replacing [${bad.join(', ')}]`);
+    const firstEntry = this.lastAddConfirmed + 1;
+    const nodes = last.nodes.map((n) => (this.failed.has(n) ? replacements.shift()! : n));
+    const kept = this.meta.value.ensembles.filter((e) => e.firstEntry < firstEntry);
+    const next: SegmentMetadata = { ...this.meta.value, ensembles: [...kept, { firstEntry, nodes }] };
+    this.meta = await this.store.updateSegment(this.id, this.meta, next);
+    for (const add of this.pending) {
+      const writeSet = new Set(writeSetOf(this.meta.value, add.entry.entryId));
+      add.sent = new Set([...add.sent].filter((n) => writeSet.has(n)));
+      add.acked = new Set([...add.acked].filter((n) => writeSet.has(n)));
+    }
+    this.hooks.ensembleChanged({ segmentId: this.id, firstEntry, replaced: bad.filter((n) => !nodes.includes(n)), nodes });
+  }
+
+  // ---- stopping ------------------------------------------------------------------------
+
+  private fence(message: string, cause: unknown): void {
+    if (this.failure !== undefined) return;
+    const error = new WriterFencedError(this.id, message, { cause });
+    this.stop(error);
+    this.hooks.fenced(error);
+  }
+
+  /** The one place unacknowledged entries fail. */
+  private stop(error: HerdError): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    const all = this.pending;
+    this.pending = [];
+    for (const add of all) add.reject(error);
+    for (const wake of this.idle.splice(0)) wake();
+  }
+
+  private settled(): Promise<void> {
+    if (this.pending.length === 0 || this.failure !== undefined) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+}
