@@ -6,9 +6,16 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { forEachTarget, sleep, waitFor } from '../recipes/harness.js';
+import { startProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { clusterName, CoordinationMembers, primaries, Worker, type JoinOptions, type Recorded } from './support.js';
 
 const SESSION_MS = 4000;
+
+/** A TCP proxy to the server closed with the test (`await using`). */
+async function ownProxy(host: string, port: number): Promise<TcpProxy & AsyncDisposable> {
+  const proxy = await startProxy(host, port);
+  return Object.assign(proxy, { [Symbol.asyncDispose]: () => proxy.close() });
+}
 
 forEachTarget('cluster faults (coordination backend)', (target) => {
   const members = new CoordinationMembers(target, SESSION_MS);
@@ -70,7 +77,8 @@ forEachTarget('cluster faults (coordination backend)', (target) => {
 
   it('a member cut off while others join and leave sees the changes once it is back (persistent watches replay nothing: it re-reads)', async () => {
     const cluster = clusterName();
-    const proxy = target().proxy;
+    // A proxy of its own: the target's connection string may be its shared proxy (ZooKeeper's is).
+    await using proxy = await ownProxy(target().host, target().port);
     const direct = { coordination: target().connectionString, sessionTimeout: SESSION_MS };
     const away = await join({ cluster, identifier: 'w0', backend: { coordination: proxy.connectionString, sessionTimeout: SESSION_MS } });
     const leaving = await join({ cluster, identifier: 'w1', backend: direct });
