@@ -12,12 +12,11 @@ import { describe, it } from 'node:test';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../../..');
 const built = resolve(here, '../../src');
-const PACKAGES: Record<string, string> = {
-  'herd-zk': join(built, 'index.js'),
-  'herd-zk/testing': join(built, 'testing/index.js'),
-  'herd-zk/recipes': join(built, 'recipes/index.js'),
-  'herd-zk/cluster': join(built, 'cluster/index.js'),
-};
+/** Each import name of package.json's exports, mapped to its built module. */
+const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+const PACKAGES: Record<string, string> = Object.fromEntries(
+  Object.keys(manifest.exports).map((key) => [key === '.' ? 'herd-zk' : `herd-zk/${key.slice(2)}`, join(built, key === '.' ? '' : key.slice(2), 'index.js')]),
+);
 
 async function examples(): Promise<string[]> {
   const readme = await readFile(join(root, 'README.md'), 'utf8');
