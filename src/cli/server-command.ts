@@ -2,16 +2,18 @@
  * `herd server`: starts a Herd coordination server from command-line
  * options, prints where it serves (stdout), and runs until SIGINT or SIGTERM.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { connectHost, startServer, type ServerHandle } from '../server/server.js';
-import type { LogLevel } from '../server/logger.js';
-import type { ClientAuthMode, ServerOptions, TlsOptions } from '../server/options.js';
+import { createLogger, type LogLevel } from '../server/logger.js';
+import type { ClientAuthMode, ServerOptions } from '../server/options.js';
 import { configureCommand, herdVersion, intOption, optional, portOption } from './command.js';
+import { DEFAULT_DATA_DIR, mergeSettings, toServerOptions, type ServerSettings, type SettingOrigins } from './server-settings.js';
+import { readZooCfg } from './zoo-cfg.js';
 
 /** The flags of `herd server`, as commander hands them over (strings, unchecked). */
 interface ServerFlags {
+  config?: string;
   port?: string;
   host?: string;
   dataDir?: string;
@@ -32,12 +34,11 @@ interface ServerFlags {
   maxSendBuffer?: string;
 }
 
-const DEFAULT_DATA_DIR = './herd-data';
-
 /** `herd server [options]`. */
 export function serverCommand(): Command {
   return configureCommand(new Command('server'), 'herd server')
     .description('start a Herd coordination server (standalone, speaks the ZooKeeper protocol)')
+    .option('--config <zoo.cfg>', "read ZooKeeper's config file (its keys: docs/server-admin.md); flags override it")
     .option('--port <n>', 'client port (default 2181)')
     .option('--host <addr>', 'listen address (default 0.0.0.0)')
     .option('--data-dir <dir>', `data directory (default ${DEFAULT_DATA_DIR})`)
@@ -60,9 +61,20 @@ export function serverCommand(): Command {
 }
 
 async function runServer(flags: ServerFlags): Promise<void> {
-  const options = optionsFromFlags(flags);
-  const handle = await startServer(options);
-  process.stdout.write(startupBlock(handle, options));
+  const logLevel = (flags.logLevel ?? 'info') as LogLevel;
+  const logger = createLogger(logLevel);
+  const fromFlags = flagSettings(flags);
+  let merged = fromFlags;
+  let warnings = 0;
+  if (flags.config !== undefined) {
+    const cfg = readZooCfg(flags.config);
+    warnings = cfg.warnings.length;
+    for (const w of cfg.warnings) logger.warn({ config: flags.config, ...optional('line', w.line), ...optional('key', w.key) }, w.message);
+    merged = mergeSettings(cfg, fromFlags);
+  }
+  const options = toServerOptions(merged.settings, merged.origins);
+  const handle = await startServer({ ...options, logger });
+  process.stdout.write(startupBlock(handle, { ...options, logLevel }, flags.config === undefined ? undefined : { path: flags.config, warnings }));
   const stop = (): void => {
     void handle.close().then(() => process.exit(0));
   };
@@ -70,44 +82,56 @@ async function runServer(flags: ServerFlags): Promise<void> {
   process.on('SIGTERM', stop);
 }
 
-/** The server's options from its flags, checked; herd's defaults where a flag is absent. */
-function optionsFromFlags(flags: ServerFlags): ServerOptions {
-  return {
-    port: portOption('port', flags.port) ?? 2181,
-    host: flags.host ?? '0.0.0.0',
-    dataDir: flags.dataDir ?? DEFAULT_DATA_DIR,
+/** The settings the flags give, checked, each with its flag as origin. */
+function flagSettings(flags: ServerFlags): { settings: ServerSettings; origins: SettingOrigins } {
+  const mode = flags.tlsClientAuth;
+  if (mode !== undefined && mode !== 'none' && mode !== 'want' && mode !== 'need') throw new Error(`--tls-client-auth must be none, want or need, got '${mode}'`);
+  const settings: ServerSettings = {
+    ...optional('port', portOption('port', flags.port)),
+    ...optional('host', flags.host),
+    ...optional('dataDir', flags.dataDir),
     ...optional('tickTime', intOption('tick-time', flags.tickTime, 1)),
-    logLevel: (flags.logLevel ?? 'info') as LogLevel,
+    ...optional('logLevel', flags.logLevel as LogLevel | undefined),
     ...optional('fourLetterWords', flags['4lw']),
     ...optional('adminPort', portOption('admin-port', flags.adminPort)),
     ...optional('adminHost', flags.adminHost),
+    ...optional('securePort', portOption('secure-port', flags.securePort)),
+    ...optional('tlsKeyFile', flags.tlsKey),
+    ...optional('tlsCertFile', flags.tlsCert),
+    ...optional('tlsCaFile', flags.tlsCa),
+    ...optional('tlsClientAuth', mode as ClientAuthMode | undefined),
+    ...optional('tlsSuperUser', flags.tlsSuperUser),
     ...optional('maxClientConnections', intOption('max-client-connections', flags.maxClientConnections, 0)),
     ...optional('maxOutstandingRequests', intOption('max-outstanding-requests', flags.maxOutstandingRequests, 0)),
     ...optional('maxFrameSize', intOption('max-frame-size', flags.maxFrameSize, 0)),
     ...optional('maxSendBuffer', intOption('max-send-buffer', flags.maxSendBuffer, 1)),
-    ...tlsOptions(flags),
   };
+  const origins: SettingOrigins = {};
+  for (const name of Object.keys(settings) as (keyof ServerSettings)[]) origins[name] = `--${FLAG_OF[name]!}`;
+  return { settings, origins };
 }
 
-/** The secure port's options; certificate files are read here so a missing one fails at start. */
-function tlsOptions(flags: ServerFlags): Pick<ServerOptions, 'securePort' | 'tls'> {
-  const { securePort: port, tlsKey: key, tlsCert: cert } = flags;
-  if (port === undefined) {
-    if (key !== undefined || cert !== undefined) throw new Error('--tls-key/--tls-cert need --secure-port');
-    return {};
-  }
-  if (key === undefined || cert === undefined) throw new Error('--secure-port needs --tls-key and --tls-cert');
-  const mode = flags.tlsClientAuth ?? 'need';
-  if (mode !== 'none' && mode !== 'want' && mode !== 'need') throw new Error(`--tls-client-auth must be none, want or need, got '${mode}'`);
-  const tls: TlsOptions = {
-    key: readFileSync(key),
-    cert: readFileSync(cert),
-    ...(flags.tlsCa !== undefined ? { ca: readFileSync(flags.tlsCa) } : {}),
-    clientAuth: mode as ClientAuthMode,
-    ...(flags.tlsSuperUser !== undefined ? { superUser: flags.tlsSuperUser } : {}),
-  };
-  return { securePort: portOption('secure-port', port)!, tls };
-}
+/** The flag that sets each setting. */
+const FLAG_OF: Partial<Record<keyof ServerSettings, string>> = {
+  port: 'port',
+  host: 'host',
+  dataDir: 'data-dir',
+  tickTime: 'tick-time',
+  logLevel: 'log-level',
+  fourLetterWords: '4lw',
+  adminPort: 'admin-port',
+  adminHost: 'admin-host',
+  securePort: 'secure-port',
+  tlsKeyFile: 'tls-key',
+  tlsCertFile: 'tls-cert',
+  tlsCaFile: 'tls-ca',
+  tlsClientAuth: 'tls-client-auth',
+  tlsSuperUser: 'tls-super-user',
+  maxClientConnections: 'max-client-connections',
+  maxOutstandingRequests: 'max-outstanding-requests',
+  maxFrameSize: 'max-frame-size',
+  maxSendBuffer: 'max-send-buffer',
+};
 
 /** `host:port`, with an IPv6 host in brackets. */
 function hostPort(host: string, port: number): string {
@@ -118,7 +142,7 @@ function hostPort(host: string, port: number): string {
  * What an operator needs to know once the server is up, in one block on
  * stdout (stderr carries the log lines, JSON when it is not a terminal).
  */
-export function startupBlock(handle: ServerHandle, options: ServerOptions): string {
+export function startupBlock(handle: ServerHandle, options: ServerOptions, config?: { path: string; warnings: number }): string {
   const listen = options.host ?? '0.0.0.0';
   const everywhere = handle.host !== listen ? ` (every interface; connect string ${handle.connectionString})` : '';
   const rows: [string, string][] = [['clients', `${hostPort(listen, handle.port)}${everywhere}`]];
@@ -131,6 +155,10 @@ export function startupBlock(handle: ServerHandle, options: ServerOptions): stri
     rows.push(['admin', `${base}/commands`], ['', `${base}/metrics`]);
   } else {
     rows.push(['admin', 'off (--admin-port <n> turns it on)']);
+  }
+  if (config !== undefined) {
+    const { path, warnings } = config;
+    rows.push(['config', `${resolve(path)}${warnings === 0 ? '' : ` (${warnings} warning${warnings === 1 ? '' : 's'} logged: keys Herd ignores)`}`]);
   }
   rows.push(['logs', `${options.logLevel ?? 'info'} and above, JSON lines on stderr`]);
   const width = Math.max(...rows.map(([label]) => label.length));

@@ -80,7 +80,7 @@ describe('herd refuses what it does not know', () => {
       [['--tick-time', 'soon'], /^herd: --tick-time must be an integer from 1 to \d+, got 'soon'\n$/],
       [['--admin-port', '-1'], /^herd: --admin-port must be an integer from 0 to 65535, got '-1'\n$/],
       [['--max-client-connections', '1.5'], /^herd: --max-client-connections must be an integer/],
-      [['--secure-port', '0'], /^herd: --secure-port needs --tls-key and --tls-cert\n$/],
+      [['--secure-port', '0'], /^herd: --secure-port needs a key and certificate: --tls-key and --tls-cert, or ssl.keyStore.location \(PEM\) in the config\n$/],
     ];
     for (const [args, message] of cases) {
       const r = herd('server', '--host', '127.0.0.1', ...args);
