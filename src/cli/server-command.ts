@@ -8,7 +8,7 @@ import { connectHost, startServer, type ServerHandle } from '../server/server.js
 import { createLogger, type LogLevel } from '../server/logger.js';
 import type { ClientAuthMode, ServerOptions } from '../server/options.js';
 import { configureCommand, herdVersion, intOption, optional, portOption } from './command.js';
-import { DEFAULT_DATA_DIR, mergeSettings, toServerOptions, type ServerSettings, type SettingOrigins } from './server-settings.js';
+import { DEFAULT_DATA_DIR, mergeSettings, superDigestProblem, toServerOptions, type ServerSettings, type SettingOrigins } from './server-settings.js';
 import { readZooCfg } from './zoo-cfg.js';
 
 /** The flags of `herd server`, as commander hands them over (strings, unchecked). */
@@ -28,6 +28,7 @@ interface ServerFlags {
   tlsCa?: string;
   tlsClientAuth?: string;
   tlsSuperUser?: string;
+  superDigest?: string;
   maxClientConnections?: string;
   maxOutstandingRequests?: string;
   maxFrameSize?: string;
@@ -53,6 +54,10 @@ export function serverCommand(): Command {
     .option('--tls-ca <file>', 'CA certificates for client certificates (PEM)')
     .option('--tls-client-auth <mode>', 'none, want or need (default need)')
     .option('--tls-super-user <dn>', 'client certificate subject (RFC 2253) that is superuser')
+    .option(
+      '--super-digest <user:hash>',
+      'a digest user that is superuser, as zookeeper.DigestAuthenticationProvider.superDigest: user:base64(sha1(user:password)); that user then reads and changes every znode whatever its ACL',
+    )
     .option('--max-client-connections <n>', 'connections per client IP, 0 = unlimited (default 60)')
     .option('--max-outstanding-requests <n>', 'unanswered requests before reading pauses (default 1000)')
     .option('--max-frame-size <bytes>', 'largest request accepted (default 1048575)')
@@ -101,6 +106,7 @@ function flagSettings(flags: ServerFlags): { settings: ServerSettings; origins: 
     ...optional('tlsCaFile', flags.tlsCa),
     ...optional('tlsClientAuth', mode as ClientAuthMode | undefined),
     ...optional('tlsSuperUser', flags.tlsSuperUser),
+    ...optional('superDigest', superDigestOption(flags.superDigest)),
     ...optional('maxClientConnections', intOption('max-client-connections', flags.maxClientConnections, 0)),
     ...optional('maxOutstandingRequests', intOption('max-outstanding-requests', flags.maxOutstandingRequests, 0)),
     ...optional('maxFrameSize', intOption('max-frame-size', flags.maxFrameSize, 0)),
@@ -109,6 +115,12 @@ function flagSettings(flags: ServerFlags): { settings: ServerSettings; origins: 
   const origins: SettingOrigins = {};
   for (const name of Object.keys(settings) as (keyof ServerSettings)[]) origins[name] = `--${FLAG_OF[name]!}`;
   return { settings, origins };
+}
+
+function superDigestOption(text: string | undefined): string | undefined {
+  const problem = text === undefined ? undefined : superDigestProblem(text);
+  if (problem !== undefined) throw new Error(`--super-digest ${problem}`);
+  return text;
 }
 
 /** The flag that sets each setting. */
@@ -127,6 +139,7 @@ const FLAG_OF: Partial<Record<keyof ServerSettings, string>> = {
   tlsCaFile: 'tls-ca',
   tlsClientAuth: 'tls-client-auth',
   tlsSuperUser: 'tls-super-user',
+  superDigest: 'super-digest',
   maxClientConnections: 'max-client-connections',
   maxOutstandingRequests: 'max-outstanding-requests',
   maxFrameSize: 'max-frame-size',
@@ -156,6 +169,11 @@ export function startupBlock(handle: ServerHandle, options: ServerOptions, confi
   } else {
     rows.push(['admin', 'off (--admin-port <n> turns it on)']);
   }
+  const superusers = [
+    ...(options.superDigest !== undefined ? [`digest user ${options.superDigest.slice(0, options.superDigest.indexOf(':'))}`] : []),
+    ...(options.tls?.superUser !== undefined ? [`x509 ${options.tls.superUser}`] : []),
+  ];
+  if (superusers.length > 0) rows.push(['superuser', superusers.join(', ')]);
   if (config !== undefined) {
     const { path, warnings } = config;
     rows.push(['config', `${resolve(path)}${warnings === 0 ? '' : ` (${warnings} warning${warnings === 1 ? '' : 's'} logged: keys Herd ignores)`}`]);
