@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { connectHost, startServer, type ServerHandle } from '../server/server.js';
-import { createLogger, type LogLevel } from '../server/logger.js';
+import { createLogger, type LogFormat, type LogLevel } from '../server/logger.js';
 import type { ClientAuthMode, ServerOptions } from '../server/options.js';
 import { configureCommand, herdVersion, intOption, optional, portOption } from './command.js';
 import { DEFAULT_DATA_DIR, mergeSettings, superDigestProblem, toServerOptions, type ServerSettings, type SettingOrigins } from './server-settings.js';
@@ -19,6 +19,7 @@ interface ServerFlags {
   dataDir?: string;
   tickTime?: string;
   logLevel?: string;
+  logFormat?: string;
   '4lw'?: string;
   adminPort?: string;
   adminHost?: string;
@@ -45,6 +46,7 @@ export function serverCommand(): Command {
     .option('--data-dir <dir>', `data directory (default ${DEFAULT_DATA_DIR})`)
     .option('--tick-time <ms>', 'tick time, the unit of session timeouts (default 2000)')
     .option('--log-level <level>', 'trace, debug, info, warn, error, fatal, silent (default info)')
+    .option('--log-format <format>', 'pretty (one readable line per entry) or json (pino JSON lines); default pretty when stderr is a terminal, else json')
     .option('--4lw <words>', "four-letter words allowed, comma separated or '*' (default srvr,ruok,isro,stat,mntr; srvr is always on)")
     .option('--admin-port <n>', 'HTTP admin server: /commands/<name> JSON and /metrics (default off)')
     .option('--admin-host <addr>', 'admin server listen address (default 127.0.0.1)')
@@ -67,7 +69,9 @@ export function serverCommand(): Command {
 
 async function runServer(flags: ServerFlags): Promise<void> {
   const logLevel = (flags.logLevel ?? 'info') as LogLevel;
-  const logger = createLogger(logLevel);
+  // Logs go to stderr, so it is stderr being a terminal that makes them for a person to read.
+  const logFormat = (flags.logFormat ?? (process.stderr.isTTY === true ? 'pretty' : 'json')) as LogFormat;
+  const logger = createLogger(logLevel, 'herd', logFormat);
   const fromFlags = flagSettings(flags);
   let merged = fromFlags;
   let warnings = 0;
@@ -79,7 +83,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
   }
   const options = toServerOptions(merged.settings, merged.origins);
   const handle = await startServer({ ...options, logger });
-  process.stdout.write(startupBlock(handle, { ...options, logLevel }, flags.config === undefined ? undefined : { path: flags.config, warnings }));
+  process.stdout.write(startupBlock(handle, { ...options, logLevel }, logFormat, flags.config === undefined ? undefined : { path: flags.config, warnings }));
   const stop = (): void => {
     void handle.close().then(() => process.exit(0));
   };
@@ -155,7 +159,7 @@ function hostPort(host: string, port: number): string {
  * What an operator needs to know once the server is up, in one block on
  * stdout (stderr carries the log lines, JSON when it is not a terminal).
  */
-export function startupBlock(handle: ServerHandle, options: ServerOptions, config?: { path: string; warnings: number }): string {
+function startupBlock(handle: ServerHandle, options: ServerOptions, logFormat: LogFormat, config?: { path: string; warnings: number }): string {
   const listen = options.host ?? '0.0.0.0';
   const everywhere = handle.host !== listen ? ` (every interface; connect string ${handle.connectionString})` : '';
   const rows: [string, string][] = [['clients', `${hostPort(listen, handle.port)}${everywhere}`]];
@@ -178,7 +182,7 @@ export function startupBlock(handle: ServerHandle, options: ServerOptions, confi
     const { path, warnings } = config;
     rows.push(['config', `${resolve(path)}${warnings === 0 ? '' : ` (${warnings} warning${warnings === 1 ? '' : 's'} logged: keys Herd ignores)`}`]);
   }
-  rows.push(['logs', `${options.logLevel ?? 'info'} and above, JSON lines on stderr`]);
+  rows.push(['logs', `${options.logLevel ?? 'info'} and above, ${logFormat === 'json' ? 'JSON lines' : 'pretty'} on stderr`]);
   const width = Math.max(...rows.map(([label]) => label.length));
   return `herd server ${herdVersion()} is serving (standalone)\n${rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`).join('\n')}\n`;
 }

@@ -37,7 +37,7 @@ describe('herd --help and --version', () => {
 
   it('every command has --help with its own options', () => {
     const cases: [string[], string[]][] = [
-      [['server'], ['--port', '--host', '--data-dir', '--tick-time', '--log-level', '--4lw', '--admin-port', '--admin-host', '--secure-port', '--tls-key', '--tls-cert', '--tls-ca', '--tls-client-auth', '--tls-super-user', '--super-digest', '--config', '--max-client-connections', '--max-outstanding-requests', '--max-frame-size', '--max-send-buffer']],
+      [['server'], ['--port', '--host', '--data-dir', '--tick-time', '--log-level', '--log-format', '--4lw', '--admin-port', '--admin-host', '--secure-port', '--tls-key', '--tls-cert', '--tls-ca', '--tls-client-auth', '--tls-super-user', '--super-digest', '--config', '--max-client-connections', '--max-outstanding-requests', '--max-frame-size', '--max-send-buffer']],
       [['cluster'], ['status']],
       [['cluster', 'status'], ['--cluster', '--backend', '--shared-fs', '--json']],
       [['log-node'], ['--coordination', '--data-dir', '--port', '--advertised-host', '--max-frame-size', '--session-timeout', '--close-timeout']],
