@@ -4,7 +4,8 @@
  * file paths not yet read, and for each one where it was set, so an error
  * can name the flag or the config line.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Buffer } from 'node:buffer';
 import type { LogLevel } from '../server/logger.js';
 import type { ClientAuthMode, ServerOptions, TlsOptions } from '../server/options.js';
@@ -78,12 +79,15 @@ export function mergeSettings(
  * The server's options: herd's defaults where a setting is absent, TLS files
  * read now so a missing one fails before the server starts.
  *
- * @throws Error naming the setting's origin when the secure port lacks a key
- *   or certificate, or a TLS file cannot be read
+ * @throws Error naming the setting's origin when the data directory is
+ *   ZooKeeper's, the secure port lacks a key or certificate, or a TLS file
+ *   cannot be read
  */
 export function toServerOptions(settings: ServerSettings, origins: SettingOrigins): ServerOptions {
   const { tlsKeyFile, tlsCertFile, tlsCaFile, tlsClientAuth, tlsSuperUser, securePort, port, host, dataDir, ...rest } = settings;
-  const options: ServerOptions = { ...rest, port: port ?? 2181, host: host ?? '0.0.0.0', dataDir: dataDir ?? DEFAULT_DATA_DIR };
+  const dir = dataDir ?? DEFAULT_DATA_DIR;
+  refuseZooKeeperDataDir(dir, origins.dataDir);
+  const options: ServerOptions = { ...rest, port: port ?? 2181, host: host ?? '0.0.0.0', dataDir: dir };
   if (securePort === undefined) {
     const stray = tlsKeyFile !== undefined ? 'tlsKeyFile' : tlsCertFile !== undefined ? 'tlsCertFile' : undefined;
     if (stray !== undefined) throw new Error(`${origins[stray]} needs a secure port (--secure-port or secureClientPort)`);
@@ -107,4 +111,18 @@ export function toServerOptions(settings: ServerSettings, origins: SettingOrigin
     ...(tlsSuperUser !== undefined ? { superUser: tlsSuperUser } : {}),
   };
   return { ...options, securePort, tls };
+}
+
+/**
+ * A zoo.cfg brought over as it is points dataDir at ZooKeeper's data
+ * (`version-2/` holds its logs and snapshots). Herd keeps its own files at
+ * the top of its data directory, so it would start an empty tree there and
+ * leave the operator's data unseen: refuse, before anything is written.
+ */
+function refuseZooKeeperDataDir(dir: string, origin: string | undefined): void {
+  if (!existsSync(join(dir, 'version-2'))) return;
+  throw new Error(
+    `${origin ?? 'the data directory'}: ${resolve(dir)} is a ZooKeeper data directory (it has version-2/). ` +
+      "Herd cannot serve ZooKeeper's files and would start an empty tree beside them: give Herd a directory of its own (--data-dir)",
+  );
 }

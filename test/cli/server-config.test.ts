@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,6 +140,20 @@ describe('herd server --config', () => {
     assert.equal(noKey.status, 1);
     assert.equal(noKey.stderr, `herd: ${file}:3 (ssl.keyStore.location): cannot read ${join(dir, 'absent.pem')}: ENOENT\n`);
     assert.equal(existsSync(dataDir), false, 'nothing created');
+  });
+
+  it("refuses a dataDir that holds ZooKeeper's data, instead of starting an empty tree beside it", async () => {
+    const zkData = join(dir, 'zookeeper-data');
+    await mkdir(join(zkData, 'version-2'), { recursive: true });
+    const file = join(dir, 'zk-data.cfg');
+    await writeFile(file, `tickTime=2000\ndataDir=${zkData}\nclientPort=${await freePort()}\n`);
+    const r = herd('server', '--config', file);
+    assert.equal(r.status, 1);
+    assert.equal(
+      r.stderr,
+      `herd: ${file}:2 (dataDir): ${zkData} is a ZooKeeper data directory (it has version-2/). Herd cannot serve ZooKeeper's files and would start an empty tree beside them: give Herd a directory of its own (--data-dir)\n`,
+    );
+    assert.deepEqual(await readdir(zkData), ['version-2'], 'nothing written');
   });
 
   describe('TLS from ZooKeeper PEM stores', { skip: !opensslAvailable() && 'openssl not available' }, () => {
