@@ -82,13 +82,34 @@ async function runServer(flags: ServerFlags): Promise<void> {
     merged = mergeSettings(cfg, fromFlags);
   }
   const options = toServerOptions(merged.settings, merged.origins);
-  const handle = await startServer({ ...options, logger });
+  const handle = await startServer({ ...options, logger }).catch((err: unknown) => {
+    throw startFailure(err, options, merged.origins);
+  });
   process.stdout.write(startupBlock(handle, { ...options, logLevel }, logFormat, flags.config === undefined ? undefined : { path: flags.config, warnings }));
   const stop = (): void => {
     void handle.close().then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/**
+ * A port in use or a data directory that cannot be used, said with the
+ * setting that chose it (`--port`, `zoo.cfg:12 (clientPort)`) rather than as
+ * a bare system error.
+ */
+function startFailure(err: unknown, options: ServerOptions, origins: SettingOrigins): unknown {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (typeof e?.code !== 'string') return err;
+  if (e.syscall === 'listen' && e.port !== undefined) {
+    const name = e.port === options.port ? 'port' : e.port === options.securePort ? 'securePort' : e.port === options.adminPort ? 'adminPort' : undefined;
+    const why = e.code === 'EADDRINUSE' ? 'the address is in use' : e.code === 'EACCES' ? 'permission denied' : e.code;
+    return new Error(`cannot listen on ${hostPort(e.address ?? '', e.port)}${name !== undefined && origins[name] !== undefined ? ` (${origins[name]})` : ''}: ${why}`);
+  }
+  if (e.path !== undefined && options.dataDir !== undefined && resolve(e.path).startsWith(resolve(options.dataDir))) {
+    return new Error(`cannot use data directory ${resolve(options.dataDir)}${origins.dataDir !== undefined ? ` (${origins.dataDir})` : ''}: ${e.message}`);
+  }
+  return err;
 }
 
 /** The settings the flags give, checked, each with its flag as origin. */

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -140,6 +140,29 @@ describe('herd server --config', () => {
     assert.equal(noKey.status, 1);
     assert.equal(noKey.stderr, `herd: ${file}:3 (ssl.keyStore.location): cannot read ${join(dir, 'absent.pem')}: ENOENT\n`);
     assert.equal(existsSync(dataDir), false, 'nothing created');
+  });
+
+  it('a port in use or a data directory that cannot be one: exit 1, naming the flag or the config line', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const file = join(dir, 'busy.cfg');
+      await writeFile(file, `dataDir=${join(dir, 'busy-data')}\nclientPort=${port}\nclientPortAddress=127.0.0.1\n`);
+      const fromFile = herd('server', '--config', file, '--log-level', 'silent');
+      assert.equal(fromFile.status, 1);
+      assert.equal(fromFile.stderr, `herd: cannot listen on 127.0.0.1:${port} (${file}:2 (clientPort)): the address is in use\n`);
+      const fromFlag = herd('server', '--host', '127.0.0.1', '--port', '0', '--admin-port', String(port), '--data-dir', join(dir, 'busy-data'), '--log-level', 'silent');
+      assert.equal(fromFlag.status, 1);
+      assert.equal(fromFlag.stderr, `herd: cannot listen on 127.0.0.1:${port} (--admin-port): the address is in use\n`);
+    } finally {
+      busy.close();
+    }
+    const notADir = join(dir, 'a-file');
+    await writeFile(notADir, 'x');
+    const r = herd('server', '--host', '127.0.0.1', '--port', '0', '--data-dir', notADir, '--log-level', 'silent');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, new RegExp(`^herd: cannot use data directory ${notADir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(--data-dir\\): EEXIST`));
   });
 
   it("refuses a dataDir that holds ZooKeeper's data, instead of starting an empty tree beside it", async () => {
