@@ -178,7 +178,7 @@ function hostPort(host: string, port: number): string {
 
 /**
  * What an operator needs to know once the server is up, in one block on
- * stdout (stderr carries the log lines, JSON when it is not a terminal).
+ * stdout (stderr carries the log lines). Its last row is `logs`.
  */
 function startupBlock(handle: ServerHandle, options: ServerOptions, logFormat: LogFormat, config?: { path: string; warnings: number }): string {
   const listen = options.host ?? '0.0.0.0';
@@ -203,7 +203,8 @@ function startupBlock(handle: ServerHandle, options: ServerOptions, logFormat: L
     const { path, warnings } = config;
     rows.push(['config', `${resolve(path)}${warnings === 0 ? '' : ` (${warnings} warning${warnings === 1 ? '' : 's'} logged: keys Herd ignores)`}`]);
   }
-  rows.push(['logs', `${options.logLevel ?? 'info'} and above, ${logFormat === 'json' ? 'JSON lines' : 'pretty'} on stderr`]);
+  const level = options.logLevel ?? 'info';
+  rows.push(['logs', level === 'silent' ? 'off (--log-level silent)' : `${level} and above, ${logFormat === 'json' ? 'JSON lines' : 'pretty'} on stderr`]);
   const width = Math.max(...rows.map(([label]) => label.length));
   return `herd server ${herdVersion()} is serving (standalone)\n${rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`).join('\n')}\n`;
 }
