@@ -2,37 +2,40 @@
  * `herd cluster status`: the members and the primary of a cluster, read
  * without joining it (nothing is created on the backend).
  */
-import { parseArgs } from 'node:util';
+import { Command } from 'commander';
 import { createClient } from '../client/index.js';
 import { BadArgumentsError } from '../errors.js';
 import type { ClusterView } from '../cluster/backend.js';
 import { readCoordinationView } from '../cluster/coordination/layout.js';
 import { readSharedFsView } from '../cluster/shared-fs/view.js';
+import { configureCommand } from './command.js';
 
-export const CLUSTER_USAGE = `Options for cluster status:
-  --cluster <name>      the cluster's name (required)
-  --backend <conn>      coordination service: host:port,.../chroot
-  --shared-fs <dir>     or the shared directory of a sharedFs cluster
-  --json                print the view as JSON instead of a table
-`;
+interface StatusOptions {
+  cluster?: string;
+  backend?: string;
+  sharedFs?: string;
+  json?: boolean;
+}
 
-/** `herd cluster <subcommand> [options]`. */
-export async function runClusterCommand(args: string[]): Promise<void> {
-  const [sub, ...rest] = args;
-  if (sub !== 'status') throw new BadArgumentsError(`unknown cluster command ${JSON.stringify(sub ?? '')}; try: herd cluster status --cluster <name> --backend <conn>`);
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      cluster: { type: 'string' },
-      backend: { type: 'string' },
-      'shared-fs': { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-  });
+/** `herd cluster`, with its one subcommand `status`. */
+export function clusterCommand(): Command {
+  const cluster = configureCommand(new Command('cluster'), 'herd cluster').description('read the state of a Herd cluster (herd-zk/cluster)');
+  const status = configureCommand(new Command('status'), 'herd cluster status')
+    .description('show the members and the primary of a cluster, without joining it (nothing is written)')
+    .option('--cluster <name>', "the cluster's name (required)")
+    .option('--backend <conn>', 'coordination service: host:port[,host:port...][/chroot]')
+    .option('--shared-fs <dir>', 'or the shared directory of a sharedFs cluster')
+    .option('--json', 'print the view as JSON instead of a table')
+    .action((options: StatusOptions) => runClusterStatus(options));
+  cluster.addCommand(status);
+  return cluster;
+}
+
+async function runClusterStatus(values: StatusOptions): Promise<void> {
   const cluster = values.cluster;
   if (cluster === undefined || cluster === '') throw new BadArgumentsError('--cluster <name> is required');
   const backend = values.backend;
-  const dir = values['shared-fs'];
+  const dir = values.sharedFs;
   if ((backend === undefined) === (dir === undefined)) throw new BadArgumentsError('give one of --backend <connection string> or --shared-fs <dir>');
   const view = backend !== undefined ? await coordinationView(backend, cluster) : await readSharedFsView(dir!, cluster);
   process.stdout.write(values.json ? `${JSON.stringify(view, null, 2)}\n` : formatStatus(cluster, view));

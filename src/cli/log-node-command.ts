@@ -1,66 +1,63 @@
 /**
  * `herd log-node`: runs a storage node of the Herd log (src/log/node).
  */
-import { parseArgs } from 'node:util';
+import { Command } from 'commander';
 import { DEFAULT_LOG_NODE_PORT, startLogNode } from '../log/index.js';
+import { configureCommand, intOption, optional, portOption } from './command.js';
 
-export const LOG_NODE_USAGE = `Options for log-node:
-  --coordination <conn>   coordination service, host:port[,host:port...][/chroot] (required)
-  --data-dir <dir>        data directory: entries and the node's instance id (required)
-  --host <addr>           listen address (default 0.0.0.0)
-  --port <n>              port (default ${DEFAULT_LOG_NODE_PORT}; 0 picks a free one)
-  --advertised-host <h>   host published to writers and readers (default: --host,
-                          or the hostname when listening on every address)
-  --max-frame-size <bytes>  largest request accepted (default 16778240)
-  --max-entry-size <bytes>  largest entry accepted (default 5242880)
-  --max-in-flight <n>     unanswered requests per connection before the node
-                          stops reading from it (default 1000)
-  --max-batch-delay <ms>  group commit: longest an add waits to share an fsync (default 2)
-  --max-batch-bytes <bytes>  group commit: bytes that make a batch be written at once
-                          (default 524288)
-  --close-timeout <ms>    on SIGINT/SIGTERM, how long requests in progress may take
-                          to finish (default 5000)
-  --session-timeout <ms>  coordination session timeout: how long after the node
-                          dies its registration disappears (default 10000)
-`;
+interface LogNodeValues {
+  coordination?: string;
+  dataDir?: string;
+  host: string;
+  port: string;
+  advertisedHost?: string;
+  maxFrameSize?: string;
+  maxEntrySize?: string;
+  maxInFlight?: string;
+  maxBatchDelay?: string;
+  maxBatchBytes?: string;
+  closeTimeout?: string;
+  sessionTimeout?: string;
+}
 
 /** `herd log-node [options]`: prints the node's address and instance id, runs until SIGINT or SIGTERM. */
-export async function runLogNodeCommand(rest: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      coordination: { type: 'string' },
-      'data-dir': { type: 'string' },
-      host: { type: 'string', default: '0.0.0.0' },
-      port: { type: 'string', default: String(DEFAULT_LOG_NODE_PORT) },
-      'advertised-host': { type: 'string' },
-      'max-frame-size': { type: 'string' },
-      'max-entry-size': { type: 'string' },
-      'max-in-flight': { type: 'string' },
-      'max-batch-delay': { type: 'string' },
-      'max-batch-bytes': { type: 'string' },
-      'close-timeout': { type: 'string' },
-      'session-timeout': { type: 'string' },
-    },
-  });
+export function logNodeCommand(): Command {
+  return configureCommand(new Command('log-node'), 'herd log-node')
+    .description('run a storage node of the Herd log')
+    .option('--coordination <conn>', 'coordination service, host:port[,host:port...][/chroot] (required)')
+    .option('--data-dir <dir>', "data directory: entries and the node's instance id (required)")
+    .option('--host <addr>', 'listen address', '0.0.0.0')
+    .option('--port <n>', 'port; 0 picks a free one', String(DEFAULT_LOG_NODE_PORT))
+    .option('--advertised-host <h>', 'host published to writers and readers (default: --host, or the hostname when listening on every address)')
+    .option('--max-frame-size <bytes>', 'largest request accepted (default 16778240)')
+    .option('--max-entry-size <bytes>', 'largest entry accepted (default 5242880)')
+    .option('--max-in-flight <n>', 'unanswered requests per connection before the node stops reading from it (default 1000)')
+    .option('--max-batch-delay <ms>', 'group commit: longest an add waits to share an fsync (default 2)')
+    .option('--max-batch-bytes <bytes>', 'group commit: bytes that make a batch be written at once (default 524288)')
+    .option('--close-timeout <ms>', 'on SIGINT/SIGTERM, how long requests in progress may take to finish (default 5000)')
+    .option('--session-timeout <ms>', 'coordination session timeout: how long after the node dies its registration disappears (default 10000)')
+    .action((values: LogNodeValues) => runLogNode(values));
+}
+
+async function runLogNode(values: LogNodeValues): Promise<void> {
   if (values.coordination === undefined) throw new Error('log-node needs --coordination <host:port>');
-  if (values['data-dir'] === undefined) throw new Error('log-node needs --data-dir <dir>');
-  const sessionTimeout = intOption('session-timeout', values['session-timeout'], 1);
+  if (values.dataDir === undefined) throw new Error('log-node needs --data-dir <dir>');
+  const sessionTimeout = intOption('session-timeout', values.sessionTimeout, 1);
   const log = (message: string): void => {
     process.stderr.write(`herd log-node: ${message}\n`);
   };
   const node = await startLogNode({
     coordination: values.coordination,
-    dataDir: values['data-dir'],
+    dataDir: values.dataDir,
     host: values.host,
-    port: intOption('port', values.port, 0, 65535)!,
-    ...(values['advertised-host'] !== undefined ? { advertisedHost: values['advertised-host'] } : {}),
-    ...optional('maxFrameSize', intOption('max-frame-size', values['max-frame-size'], 1)),
-    ...optional('maxEntrySize', intOption('max-entry-size', values['max-entry-size'], 0)),
-    ...optional('maxInFlight', intOption('max-in-flight', values['max-in-flight'], 1)),
-    ...optional('maxBatchDelay', intOption('max-batch-delay', values['max-batch-delay'], 0)),
-    ...optional('maxBatchBytes', intOption('max-batch-bytes', values['max-batch-bytes'], 1)),
-    ...optional('closeTimeout', intOption('close-timeout', values['close-timeout'], 0)),
+    port: portOption('port', values.port)!,
+    ...(values.advertisedHost !== undefined ? { advertisedHost: values.advertisedHost } : {}),
+    ...optional('maxFrameSize', intOption('max-frame-size', values.maxFrameSize, 1)),
+    ...optional('maxEntrySize', intOption('max-entry-size', values.maxEntrySize, 0)),
+    ...optional('maxInFlight', intOption('max-in-flight', values.maxInFlight, 1)),
+    ...optional('maxBatchDelay', intOption('max-batch-delay', values.maxBatchDelay, 0)),
+    ...optional('maxBatchBytes', intOption('max-batch-bytes', values.maxBatchBytes, 1)),
+    ...optional('closeTimeout', intOption('close-timeout', values.closeTimeout, 0)),
     ...(sessionTimeout !== undefined ? { clientOptions: { sessionTimeout } } : {}),
     logger: log,
   });
@@ -79,15 +76,4 @@ export async function runLogNodeCommand(rest: string[]): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-}
-
-function intOption(flag: string, text: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${flag} must be an integer from ${min} to ${max}, got '${text}'`);
-  return n;
-}
-
-function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
-  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
 }

@@ -1,31 +1,42 @@
 #!/usr/bin/env node
-import { CLUSTER_USAGE, runClusterCommand } from './cluster-command.js';
-import { LOG_NODE_USAGE, runLogNodeCommand } from './log-node-command.js';
-import { SERVER_USAGE, runServerCommand } from './server-command.js';
+/**
+ * The `herd` command: one commander program with a subcommand per file
+ * (`server-command.ts`, `cluster-command.ts`, `log-node-command.ts`), each
+ * with its own `--help`. Errors a command throws, and commander's own
+ * (unknown option, missing value), are printed as `herd: <message>` and end
+ * the process with exit code 1; `--help` and `--version` print to stdout and
+ * exit 0.
+ */
+import { Command, CommanderError } from 'commander';
+import { clusterCommand } from './cluster-command.js';
+import { configureCommand, herdVersion } from './command.js';
+import { logNodeCommand } from './log-node-command.js';
+import { serverCommand } from './server-command.js';
 
-/** The `herd` command. */
-
-const USAGE = `Usage: herd <command> [options]
-
-Commands:
-  server            start a Herd coordination server
-  cluster status    show the members and the primary of a cluster
-  log-node          run a storage node of the Herd log
-
-${SERVER_USAGE}
-${CLUSTER_USAGE}
-${LOG_NODE_USAGE}`;
+function program(): Command {
+  const herd = configureCommand(new Command('herd'))
+    .description('Herd: a ZooKeeper-compatible coordination server, and the tools around it')
+    .version(herdVersion(), '-V, --version', 'print the version of herd and exit')
+    .addHelpText('after', '\nRun herd <command> --help for the options of a command.');
+  herd.addCommand(serverCommand());
+  herd.addCommand(clusterCommand());
+  herd.addCommand(logNodeCommand());
+  return herd;
+}
 
 async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  if (command === 'server') return runServerCommand(rest);
-  if (command === 'cluster') return runClusterCommand(rest);
-  if (command === 'log-node') return runLogNodeCommand(rest);
-  process.stdout.write(USAGE);
-  process.exitCode = command === undefined || command === '--help' || command === 'help' ? 0 : 1;
+  const herd = program();
+  // `herd` alone prints the overview, as git and npm do, instead of an error.
+  if (argv.length === 0) {
+    herd.outputHelp();
+    return;
+  }
+  await herd.parseAsync(argv, { from: 'user' });
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
+  // Help and version arrive here as CommanderErrors with exit code 0, already printed.
+  if (err instanceof CommanderError) process.exit(err.exitCode);
   process.stderr.write(`herd: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

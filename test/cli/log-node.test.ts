@@ -4,25 +4,19 @@
  * before it opens anything. (Starting, SIGKILL and SIGTERM: test/log/node/crash.test.ts.)
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { herd } from './herd.js';
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
-
-function herd(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 15_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-it('herd lists log-node and its options', () => {
-  const r = herd('--help');
+it('herd lists log-node, and herd log-node --help its options', () => {
+  const overview = herd('--help');
+  assert.equal(overview.status, 0);
+  assert.match(overview.stdout, /log-node \[options\]\s+run a storage node of the Herd log/);
+  const r = herd('log-node', '--help');
   assert.equal(r.status, 0);
-  assert.match(r.stdout, /log-node\s+run a storage node of the Herd log/);
   for (const flag of ['--coordination', '--data-dir', '--port', '--advertised-host', '--max-frame-size', '--session-timeout', '--close-timeout']) {
     assert.ok(r.stdout.includes(flag), flag);
   }

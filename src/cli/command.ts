@@ -1,0 +1,72 @@
+/**
+ * What every `herd` command shares: how commander reports errors, the
+ * version, and the checks of numeric option values.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+
+/**
+ * Applies the settings every herd command has: commander's errors (unknown
+ * option, missing value, excess argument) are printed as
+ * `herd: <message>` followed by a hint to run `<name> --help`, and thrown as
+ * CommanderError (main.ts turns them into the exit code) instead of commander
+ * calling process.exit itself.
+ *
+ * @param name the command as the user types it, e.g. 'herd cluster status'
+ */
+export function configureCommand(command: Command, name = 'herd'): Command {
+  return command
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'herd: ')) })
+    .showHelpAfterError(`(run '${name} --help' for usage)`);
+}
+
+let version: string | undefined;
+
+/** herd's version, from the package.json of the installed package (dist/ or the test build both sit below it). */
+export function herdVersion(): string {
+  if (version !== undefined) return version;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'herd-zk' && typeof pkg.version === 'string') return (version = pkg.version);
+    } catch {
+      // no package.json here: look one level up
+    }
+    const up = dirname(dir);
+    if (up === dir) return (version = 'unknown');
+    dir = up;
+  }
+}
+
+/**
+ * A whole number option value, checked.
+ *
+ * @returns undefined when `text` is undefined (the option was not given)
+ * @throws Error `--<flag> must be an integer from <min> to <max>, got '<text>'`
+ */
+export function intOption(flag: string, text: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`--${flag} must be an integer from ${min} to ${max}, got '${text}'`);
+  }
+  return n;
+}
+
+/** A TCP port option (0 to 65535; 0 lets the system pick). See {@link intOption}. */
+export function portOption(flag: string, text: string | undefined): number | undefined {
+  return intOption(flag, text, 0, 65535);
+}
+
+/**
+ * `{ [key]: value }`, or `{}` when the value is undefined: spread into an
+ * options object, it leaves out an option that was not given
+ * (exactOptionalPropertyTypes forbids an explicit undefined).
+ */
+export function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
+}
