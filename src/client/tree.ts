@@ -11,14 +11,16 @@ export interface TreeOps {
 
 
 /**
- * Creates every missing node of `path` (persistent, no data), top-down.
+ * Creates every missing node of `path` (persistent, with empty data, as
+ * Kazoo's ensure_path and Curator's creatingParentsIfNeeded do: Kazoo's
+ * recipes read a parent's data and fail on a null one), top-down.
  * The creates are pipelined: one round trip, whatever the depth. Nodes that
  * exist already are left as they are.
  */
 export async function ensurePath(ops: TreeOps, path: string, acl?: readonly ACL[]): Promise<void> {
   const options = acl === undefined ? {} : { acl };
   const creates = pathPrefixes(path).map((p) =>
-    ops.create(p, null, options).then(
+    ops.create(p, undefined, options).then(
       () => undefined,
       (err: unknown) => {
         if (err instanceof NodeExistsError) return undefined;
