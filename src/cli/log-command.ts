@@ -103,7 +103,6 @@ async function withClient<T>(values: { coordination?: string | undefined }, fn: 
 /** The logs and the live nodes. */
 export async function listLogs(client: Client): Promise<{ logs: LogSummary[]; nodes: NodeRecord[] }> {
   const store = new LogMetadataStore(client);
-  const pool = new NodePool(client, { timeout: 10_000, connectTimeout: 5_000 });
   const logs: LogSummary[] = [];
   for (const name of await store.listLogs()) {
     const log = (await store.readLog(name)).value;
@@ -120,7 +119,8 @@ export async function listLogs(client: Client): Promise<{ logs: LogSummary[]; no
       lastTimestamp: timed.at(-1)?.maxTimestamp ?? null,
     });
   }
-  return { logs, nodes: await pool.liveNodes() };
+  // liveNodes only reads the registrations: the pool never connects, so there is nothing to close.
+  return { logs, nodes: await new NodePool(client, { timeout: 10_000, connectTimeout: 5_000 }).liveNodes() };
 }
 
 /** A log's segments, with the liveness of the nodes holding them. NoSuchLogError when there is no such log. */
@@ -149,17 +149,19 @@ export async function logStatus(client: Client, name: string): Promise<{ name: s
   }
 }
 
-/** The segments that still exist (retention may remove some while we read), in the order of `ids`. */
+/** The segments that still exist (retention may remove some while we read), in the order of `ids`; read concurrently. */
 async function readSegments(store: LogMetadataStore, ids: readonly number[]): Promise<(SegmentMetadata & { id: number })[]> {
-  const out: (SegmentMetadata & { id: number })[] = [];
-  for (const id of ids) {
-    try {
-      out.push({ ...(await store.readSegment(id)).value, id });
-    } catch (error) {
-      if (!(error instanceof NoSuchSegmentError)) throw error;
-    }
-  }
-  return out;
+  const all = await Promise.all(
+    ids.map(async (id) => {
+      try {
+        return { ...(await store.readSegment(id)).value, id };
+      } catch (error) {
+        if (error instanceof NoSuchSegmentError) return undefined;
+        throw error;
+      }
+    }),
+  );
+  return all.filter((s) => s !== undefined);
 }
 
 async function runLs(client: Client, json: boolean): Promise<void> {
