@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `herd` command: one commander program with a subcommand per file
- * (`server-command.ts`, `cluster-command.ts`, `log-node-command.ts`), each
+ * (`server-command.ts`, `cluster-command.ts`, `log-command.ts`, `log-node-command.ts`), each
  * with its own `--help`. Errors a command throws, and commander's own
  * (unknown option, missing value), are printed as `herd: <message>` and end
  * the process with exit code 1; `--help` and `--version` print to stdout and
@@ -10,6 +10,7 @@
 import { Command, CommanderError } from 'commander';
 import { clusterCommand } from './cluster-command.js';
 import { configureCommand, herdVersion } from './command.js';
+import { logCommand } from './log-command.js';
 import { logNodeCommand } from './log-node-command.js';
 import { serverCommand } from './server-command.js';
 
@@ -20,6 +21,7 @@ function program(): Command {
     .addHelpText('after', '\nRun herd <command> --help for the options of a command.');
   herd.addCommand(serverCommand());
   herd.addCommand(clusterCommand());
+  herd.addCommand(logCommand());
   herd.addCommand(logNodeCommand());
   return herd;
 }

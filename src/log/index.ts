@@ -1,9 +1,9 @@
 /**
  * `herd-zk/log`: a replicated, time-indexed log on storage nodes (issue 13;
  * BookKeeper's model): the storage node, the client that talks to one
- * node, and the log's writer and reader (`openLog`). Tailing
- * subscriptions, the auditor, retention and the operator commands are to
- * come. See docs/log.md.
+ * node, the log's writer and reader (`openLog`), and a reader that needs
+ * no writer (`readLog`). Tailing subscriptions, the auditor and retention
+ * are to come. See docs/log.md.
  *
  * ```ts
  * import { startLogNode, connectLogNode, openLog } from 'herd-zk/log';
@@ -22,6 +22,8 @@ export { comparePositions } from './writer/position.js';
 export type { LogPosition } from './writer/position.js';
 export type { EnsembleChange } from './writer/segment-writer.js';
 export type { LogRecord } from './reader/read-log.js';
+export { readLog } from './reader/read-only.js';
+export type { ReadLogOptions } from './reader/read-only.js';
 export { startLogNode } from './node/log-node.js';
 export type { LogNodeHandle } from './node/log-node.js';
 export { DEFAULT_LOG_NODE_PORT } from './node/options.js';

@@ -112,7 +112,7 @@ function spans(segment: SegmentMetadata, first: number, last: number): Span[] {
 }
 
 /** The highest last-add-confirmed any node of the last ensemble holds for an open segment (at least what the ensemble change implies). */
-async function lastConfirmed(pool: NodePool, id: number, segment: SegmentMetadata): Promise<number> {
+export async function lastConfirmed(pool: NodePool, id: number, segment: SegmentMetadata): Promise<number> {
   const last = segment.ensembles[segment.ensembles.length - 1]!;
   const replies = await Promise.allSettled(last.nodes.map((n) => pool.get(n).then((c) => c.readLastEntry(id))));
   let confirmed = last.firstEntry - 1;

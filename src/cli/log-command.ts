@@ -1,0 +1,242 @@
+/**
+ * `herd log`: what an operator reads about the Herd log (src/log), without
+ * writing anything: `ls` (the logs and the live storage nodes), `status
+ * <name>` (a log's segments and where their copies are) and `read <name>`
+ * (its entries by time range, through the writer-less reader `readLog`).
+ * None of them opens a writer, so none fences the log's real writer.
+ */
+import { Command } from 'commander';
+import { createClient, type Client } from '../client/index.js';
+import { BadArgumentsError } from '../errors.js';
+import { NoSuchSegmentError, readLog } from '../log/index.js';
+import { LogMetadataStore } from '../log/metadata/metadata-store.js';
+import type { SegmentMetadata, SegmentState } from '../log/metadata/records.js';
+import type { NodeRecord } from '../log/node/registration.js';
+import { lastConfirmed } from '../log/reader/read-log.js';
+import { NodePool } from '../log/writer/node-pool.js';
+import { configureCommand } from './command.js';
+
+interface ConnOptions {
+  coordination?: string;
+  json?: boolean;
+}
+
+interface ReadValues {
+  coordination?: string;
+  from?: string;
+  to?: string;
+  format: string;
+}
+
+/** A log as `herd log ls` shows it. */
+export interface LogSummary {
+  readonly name: string;
+  readonly ensembleSize: number;
+  readonly writeQuorum: number;
+  readonly ackQuorum: number;
+  readonly segments: number;
+  /** The state of its last segment; null when it has none. */
+  readonly lastSegmentState: SegmentState | null;
+  /** The first and last entry timestamps its segments' metadata records, epoch ms; null when unknown (no closed segment with entries). */
+  readonly firstTimestamp: number | null;
+  readonly lastTimestamp: number | null;
+}
+
+/** A segment as `herd log status` shows it. */
+export interface SegmentStatus {
+  readonly id: number;
+  readonly state: SegmentState;
+  readonly writer: string;
+  /** Entries it holds: all of a CLOSED segment's; of an open one, those its nodes confirmed so far. */
+  readonly entries: number;
+  readonly minTimestamp: number | null;
+  readonly maxTimestamp: number | null;
+  readonly ensembles: readonly { readonly firstEntry: number; readonly nodes: readonly { readonly id: string; readonly live: boolean }[] }[];
+  /** True when a node holding some of its entries is not live. */
+  readonly underReplicated: boolean;
+}
+
+/** `herd log`, with its subcommands `ls`, `status` and `read`. */
+export function logCommand(): Command {
+  const log = configureCommand(new Command('log'), 'herd log').description('read the state and the entries of Herd logs (herd-zk/log); writes nothing');
+  const conn = '--coordination <conn>';
+  const connHelp = 'coordination service of the log nodes, host:port[,host:port...][/chroot] (required)';
+  log.addCommand(
+    configureCommand(new Command('ls'), 'herd log ls')
+      .description('list the logs and the live storage nodes')
+      .option(conn, connHelp)
+      .option('--json', 'print JSON instead of tables')
+      .action((values: ConnOptions) => withClient(values, (client) => runLs(client, values.json === true))),
+  );
+  log.addCommand(
+    configureCommand(new Command('status'), 'herd log status')
+      .description("show a log's segments, the nodes holding them and which of those are live")
+      .argument('<name>', 'the log')
+      .option(conn, connHelp)
+      .option('--json', 'print JSON instead of a table')
+      .action((name: string, values: ConnOptions) => withClient(values, (client) => runStatus(client, name, values.json === true))),
+  );
+  log.addCommand(
+    configureCommand(new Command('read'), 'herd log read')
+      .description("print a log's entries, oldest first (without opening a writer)")
+      .argument('<name>', 'the log')
+      .option(conn, connHelp)
+      .option('--from <time>', 'earliest timestamp, ISO 8601 or epoch ms (default: the start)')
+      .option('--to <time>', 'latest timestamp, ISO 8601 or epoch ms (default: the last confirmed entry)')
+      .option('--format <f>', 'text (data as UTF-8), json (one object per line) or hex', 'text')
+      .action((name: string, values: ReadValues) => runRead(name, values)),
+  );
+  return log;
+}
+
+async function withClient<T>(values: { coordination?: string | undefined }, fn: (client: Client) => Promise<T>): Promise<T> {
+  if (values.coordination === undefined || values.coordination === '') throw new BadArgumentsError('--coordination <host:port> is required');
+  const client = createClient(values.coordination, { connectTimeout: 10_000, requestTimeout: 10_000 });
+  try {
+    await client.connect();
+    return await fn(client);
+  } finally {
+    await client.close().catch(() => {});
+  }
+}
+
+/** The logs and the live nodes. */
+export async function listLogs(client: Client): Promise<{ logs: LogSummary[]; nodes: NodeRecord[] }> {
+  const store = new LogMetadataStore(client);
+  const logs: LogSummary[] = [];
+  for (const name of await store.listLogs()) {
+    const log = (await store.readLog(name)).value;
+    const segments = await readSegments(store, log.segments);
+    const timed = segments.filter((s) => s.minTimestamp !== null);
+    logs.push({
+      name,
+      ensembleSize: log.ensembleSize,
+      writeQuorum: log.writeQuorum,
+      ackQuorum: log.ackQuorum,
+      segments: log.segments.length,
+      lastSegmentState: segments.at(-1)?.state ?? null,
+      firstTimestamp: timed[0]?.minTimestamp ?? null,
+      lastTimestamp: timed.at(-1)?.maxTimestamp ?? null,
+    });
+  }
+  // liveNodes only reads the registrations: the pool never connects, so there is nothing to close.
+  return { logs, nodes: await new NodePool(client, { timeout: 10_000, connectTimeout: 5_000 }).liveNodes() };
+}
+
+/** A log's segments, with the liveness of the nodes holding them. NoSuchLogError when there is no such log. */
+export async function logStatus(client: Client, name: string): Promise<{ name: string; segments: SegmentStatus[]; underReplicated: number; liveNodes: string[] }> {
+  const store = new LogMetadataStore(client);
+  const pool = new NodePool(client, { timeout: 10_000, connectTimeout: 5_000 });
+  try {
+    const log = (await store.readLog(name)).value;
+    const live = new Set((await pool.liveNodes()).map((n) => n.instanceId));
+    const segments: SegmentStatus[] = [];
+    for (const s of await readSegments(store, log.segments)) {
+      const id = s.id;
+      const last = s.state === 'CLOSED' ? s.lastEntry : await lastConfirmed(pool, id, s);
+      const ensembles = s.ensembles.map((e) => ({ firstEntry: e.firstEntry, nodes: e.nodes.map((n) => ({ id: n, live: live.has(n) })) }));
+      // An ensemble holds entries when its span is not empty; an open segment's last one is still receiving them.
+      const holding = ensembles.filter((e, i) => {
+        const next = ensembles[i + 1];
+        return next === undefined ? s.state !== 'CLOSED' || e.firstEntry <= last : e.firstEntry < next.firstEntry;
+      });
+      const underReplicated = holding.some((e) => e.nodes.some((n) => !n.live));
+      segments.push({ id, state: s.state, writer: s.writer, entries: last + 1, minTimestamp: s.minTimestamp, maxTimestamp: s.maxTimestamp, ensembles, underReplicated });
+    }
+    return { name, segments, underReplicated: segments.filter((s) => s.underReplicated).length, liveNodes: [...live].sort() };
+  } finally {
+    await pool.close();
+  }
+}
+
+/** The segments that still exist (retention may remove some while we read), in the order of `ids`; read concurrently. */
+async function readSegments(store: LogMetadataStore, ids: readonly number[]): Promise<(SegmentMetadata & { id: number })[]> {
+  const all = await Promise.all(
+    ids.map(async (id) => {
+      try {
+        return { ...(await store.readSegment(id)).value, id };
+      } catch (error) {
+        if (error instanceof NoSuchSegmentError) return undefined;
+        throw error;
+      }
+    }),
+  );
+  return all.filter((s) => s !== undefined);
+}
+
+async function runLs(client: Client, json: boolean): Promise<void> {
+  const view = await listLogs(client);
+  if (json) return write(`${JSON.stringify(view, null, 2)}\n`);
+  const logs = table([
+    ['LOG', 'E/W/A', 'SEGMENTS', 'LAST SEGMENT', 'FIRST', 'LAST'],
+    ...view.logs.map((l) => [l.name, `${l.ensembleSize}/${l.writeQuorum}/${l.ackQuorum}`, String(l.segments), l.lastSegmentState ?? '-', iso(l.firstTimestamp), iso(l.lastTimestamp)]),
+  ]);
+  const nodes = table([['NODE', 'ADDRESS', 'STARTED'], ...view.nodes.map((n) => [n.instanceId, `${n.host}:${n.port}`, iso(n.startedAt)])]);
+  write(`${plural(view.logs.length, 'log')}\n${logs}\n${plural(view.nodes.length, 'live storage node')}\n${nodes}`);
+}
+
+async function runStatus(client: Client, name: string, json: boolean): Promise<void> {
+  const status = await logStatus(client, name);
+  if (json) return write(`${JSON.stringify(status, null, 2)}\n`);
+  const rows = [['SEGMENT', 'STATE', 'WRITER', 'ENTRIES', 'FROM', 'TO', 'ENSEMBLES (firstEntry: nodes, * = not live)']];
+  for (const s of status.segments) {
+    const ensembles = s.ensembles.map((e) => `${e.firstEntry}: ${e.nodes.map((n) => (n.live ? n.id : `${n.id}*`)).join(',')}`).join('; ');
+    rows.push([String(s.id), s.state, s.writer, s.state === 'CLOSED' ? String(s.entries) : `${s.entries} so far`, iso(s.minTimestamp), iso(s.maxTimestamp), ensembles]);
+  }
+  write(
+    `log ${name}: ${plural(status.segments.length, 'segment')}, ${status.underReplicated} under-replicated\n${table(rows)}` +
+      (status.underReplicated > 0 ? '* not live: its copies are missing until the node returns (the auditor that re-replicates them is not built yet)\n' : ''),
+  );
+}
+
+async function runRead(name: string, values: ReadValues): Promise<void> {
+  const format = values.format;
+  if (format !== 'text' && format !== 'json' && format !== 'hex') throw new BadArgumentsError(`--format must be text, json or hex, got '${format}'`);
+  const from = timeOption('from', values.from);
+  const to = timeOption('to', values.to);
+  await withClient(values, async (client) => {
+    for await (const r of readLog(client, name, { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) })) {
+      const position = `${r.position.segmentId}:${r.position.entryId}`;
+      const time = new Date(r.timestamp).toISOString();
+      const line =
+        format === 'json'
+          ? JSON.stringify({ segmentId: r.position.segmentId, entryId: r.position.entryId, timestamp: r.timestamp, time, data: r.data.toString('utf8'), base64: r.data.toString('base64') })
+          : `${position}  ${time}  ${format === 'hex' ? r.data.toString('hex') : printable(r.data.toString('utf8'))}`;
+      await write(`${line}\n`);
+    }
+  });
+}
+
+/** `--from`/`--to`: epoch ms (digits only) or an ISO 8601 date. */
+export function timeOption(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = /^\d+$/.test(text) ? Number(text) : /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
+  if (!Number.isSafeInteger(ms)) throw new BadArgumentsError(`--${flag} must be an ISO 8601 time or epoch ms, got '${text}'`);
+  return ms;
+}
+
+/** One entry per line: line breaks and other control characters are shown escaped. */
+function printable(text: string): string {
+  return text.replace(/\p{Cc}/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Writes to stdout, waiting when its buffer is full (a long read piped to a slow reader). */
+function write(text: string): Promise<void> {
+  return new Promise((resolve) => {
+    if (process.stdout.write(text)) resolve();
+    else process.stdout.once('drain', resolve);
+  });
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function iso(ms: number | null): string {
+  return ms === null ? '-' : new Date(ms).toISOString();
+}

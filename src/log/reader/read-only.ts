@@ -1,0 +1,61 @@
+/**
+ * `readLog`: reading a log without being its writer. `Log.read` (writer/log.ts)
+ * needs an open writer, and opening one fences the log's real writer; this
+ * reads the metadata and the storage nodes only, through its own node
+ * connections, and writes nothing (no metadata, no fencing, no recovery of
+ * an open segment, which is read up to the last entry its nodes confirmed).
+ */
+import type { Client } from '../../client/index.js';
+import { BadArgumentsError } from '../../errors.js';
+import { checkLogName } from '../metadata/layout.js';
+import { LogMetadataStore } from '../metadata/metadata-store.js';
+import { NodePool } from '../writer/node-pool.js';
+import type { ReadBound, ReadOptions } from '../writer/log.js';
+import { isPosition } from '../writer/position.js';
+import { readLog as readEntries, type LogRecord, type ReadBounds } from './read-log.js';
+
+/** Options of {@link readLog}: the bounds of {@link ReadOptions}, and the node connections' timeouts. */
+export interface ReadLogOptions extends ReadOptions {
+  /** How long a storage node may take to answer a request, ms. Default 10000. */
+  readonly nodeTimeout?: number;
+  /** How long connecting to a storage node may take, ms. Default 5000. */
+  readonly connectTimeout?: number;
+}
+
+/**
+ * The entries of log `name` within `options.from` and `options.to`
+ * (inclusive; positions, Dates or epoch ms), in order, read without a
+ * writer: nothing is written to the metadata or the nodes. An open
+ * segment is read up to the highest last-add-confirmed its nodes hold.
+ * The node connections close when iteration ends (or `return()` is
+ * called). Throws BadArgumentsError for a bad name or bound; rejects
+ * during iteration with NoSuchLogError when there is no such log and
+ * NotEnoughNodesError when no replica can serve an entry.
+ */
+export function readLog(client: Client, name: string, options: ReadLogOptions = {}): AsyncIterableIterator<LogRecord> {
+  checkLogName(name);
+  const bounds: ReadBounds = { ...resolveBound(options.from, 'from'), ...resolveBound(options.to, 'to') };
+  const pool = new NodePool(client, { timeout: timeout(options.nodeTimeout, 'nodeTimeout', 10_000), connectTimeout: timeout(options.connectTimeout, 'connectTimeout', 5_000) });
+  return (async function* () {
+    try {
+      yield* readEntries(new LogMetadataStore(client), pool, name, bounds);
+    } finally {
+      await pool.close();
+    }
+  })();
+}
+
+/** A {@link ReadBound} as reader bounds; BadArgumentsError when it is neither a position, a Date nor epoch ms. */
+export function resolveBound(value: ReadBound | undefined, side: 'from' | 'to'): ReadBounds {
+  if (value === undefined) return {};
+  if (isPosition(value)) return side === 'from' ? { fromPosition: value } : { toPosition: value };
+  const time = value instanceof Date ? value.getTime() : value;
+  if (typeof time !== 'number' || !Number.isFinite(time)) throw new BadArgumentsError(`read: ${side} must be a position, a Date or epoch ms`);
+  return side === 'from' ? { fromTime: time } : { toTime: time };
+}
+
+function timeout(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new BadArgumentsError(`readLog: ${name} must be a positive number of ms, got ${String(value)}`);
+  return value;
+}
