@@ -30,7 +30,8 @@ import type { LogMetadataStore } from '../metadata/metadata-store.js';
 import { writeSetOf, type SegmentMetadata } from '../metadata/records.js';
 import type { LogEntry } from '../protocol/messages/entry.js';
 import type { NodePool } from '../writer/node-pool.js';
-import type { LogPosition } from '../writer/position.js';
+import { BadArgumentsError } from '../../errors.js';
+import { isPosition, type LogPosition } from '../writer/position.js';
 
 /** An entry read from a log. */
 export interface LogRecord {
@@ -40,6 +41,26 @@ export interface LogRecord {
   readonly timestamp: number;
   /** Its bytes. */
   readonly data: Buffer;
+}
+
+/** A read bound: a position, or a time as a Date or epoch ms. */
+export type ReadBound = LogPosition | Date | number;
+
+/** Options of {@link Log.read} and `readLog`: inclusive bounds, each optional. */
+export interface ReadOptions {
+  /** The first position, or the earliest timestamp, to return. Default: the log's start. */
+  readonly from?: ReadBound;
+  /** The last position, or the latest timestamp, to return. Default: the last acknowledged entry. */
+  readonly to?: ReadBound;
+}
+
+/** The bounds a read option stands for (BadArgumentsError when it is neither a position nor a time). */
+export function resolveBound(value: ReadBound | undefined, side: 'from' | 'to'): ReadBounds {
+  if (value === undefined) return {};
+  if (isPosition(value)) return side === 'from' ? { fromPosition: value } : { toPosition: value };
+  const time = value instanceof Date ? value.getTime() : value;
+  if (typeof time !== 'number' || !Number.isFinite(time)) throw new BadArgumentsError(`read: ${side} must be a position, a Date or epoch ms`);
+  return side === 'from' ? { fromTime: time } : { toTime: time };
 }
 
 /** Bounds of a read, resolved: positions and epoch-ms times, each inclusive and optional. */
@@ -61,7 +82,7 @@ interface Span {
  * The entries of log `name` within `bounds`, in order. `confirmedOf`
  * returns the caller's own last-add-confirmed for a segment it writes.
  */
-export async function* readLog(
+export async function* readEntries(
   store: LogMetadataStore,
   pool: NodePool,
   name: string,

@@ -10,9 +10,7 @@ import { BadArgumentsError } from '../../errors.js';
 import { checkLogName } from '../metadata/layout.js';
 import { LogMetadataStore } from '../metadata/metadata-store.js';
 import { NodePool } from '../writer/node-pool.js';
-import type { ReadBound, ReadOptions } from '../writer/log.js';
-import { isPosition } from '../writer/position.js';
-import { readLog as readEntries, type LogRecord, type ReadBounds } from './read-log.js';
+import { readEntries, resolveBound, type LogRecord, type ReadBounds, type ReadOptions } from './read-log.js';
 
 /** Options of {@link readLog}: the bounds of {@link ReadOptions}, and the node connections' timeouts. */
 export interface ReadLogOptions extends ReadOptions {
@@ -43,15 +41,6 @@ export function readLog(client: Client, name: string, options: ReadLogOptions = 
       await pool.close();
     }
   })();
-}
-
-/** A {@link ReadBound} as reader bounds; BadArgumentsError when it is neither a position, a Date nor epoch ms. */
-export function resolveBound(value: ReadBound | undefined, side: 'from' | 'to'): ReadBounds {
-  if (value === undefined) return {};
-  if (isPosition(value)) return side === 'from' ? { fromPosition: value } : { toPosition: value };
-  const time = value instanceof Date ? value.getTime() : value;
-  if (typeof time !== 'number' || !Number.isFinite(time)) throw new BadArgumentsError(`read: ${side} must be a position, a Date or epoch ms`);
-  return side === 'from' ? { fromTime: time } : { toTime: time };
 }
 
 function timeout(value: number | undefined, name: string, fallback: number): number {

@@ -56,10 +56,12 @@ import { checkLogName } from '../metadata/layout.js';
 import { LogMetadataStore } from '../metadata/metadata-store.js';
 import { openSegment, type LogMetadata, type Versioned } from '../metadata/records.js';
 import { InvalidStateError } from '../../errors.js';
-import { readLog, type LogRecord, type ReadBounds } from '../reader/read-log.js';
+import { readEntries, resolveBound, type LogRecord, type ReadBound, type ReadBounds, type ReadOptions } from '../reader/read-log.js';
+
+export type { ReadBound, ReadOptions };
 import { NodePool } from './node-pool.js';
 import { resolveLogOptions, type OpenLogOptions, type ResolvedLogOptions } from './options.js';
-import { isPosition, type LogPosition } from './position.js';
+import type { LogPosition } from './position.js';
 import { pickNodes } from './quorum.js';
 import { recoverSegment } from './recovery.js';
 import { SegmentWriter, type EnsembleChange } from './segment-writer.js';
@@ -72,17 +74,6 @@ export interface AppendOptions {
 
 /** One entry of {@link Log.appendBatch}: bytes, or bytes with a timestamp. */
 export type AppendItem = Uint8Array | { readonly data: Uint8Array; readonly timestamp?: number | Date };
-
-/** A bound of {@link Log.read}: a position, or a point in time (epoch ms or Date). */
-export type ReadBound = LogPosition | Date | number;
-
-/** Options of {@link Log.read}: inclusive bounds, each optional. */
-export interface ReadOptions {
-  /** The first position, or the earliest timestamp, to return. Default: the log's start. */
-  readonly from?: ReadBound;
-  /** The last position, or the latest timestamp, to return. Default: the last acknowledged entry. */
-  readonly to?: ReadBound;
-}
 
 /** Events of a {@link Log}. */
 export interface LogEvents {
@@ -201,8 +192,8 @@ class LogWriter extends EventEmitter<LogEvents> implements Log {
   }
 
   read(options: ReadOptions = {}): AsyncIterableIterator<LogRecord> {
-    const bounds: ReadBounds = { ...bound(options.from, 'from'), ...bound(options.to, 'to') };
-    return readLog(this.store, this.pool, this.name, bounds, (id) => (id === this.current?.id ? this.current.lastAddConfirmed : undefined));
+    const bounds: ReadBounds = { ...resolveBound(options.from, 'from'), ...resolveBound(options.to, 'to') };
+    return readEntries(this.store, this.pool, this.name, bounds, (id) => (id === this.current?.id ? this.current.lastAddConfirmed : undefined));
   }
 
   close(): Promise<void> {
@@ -308,12 +299,4 @@ class LogWriter extends EventEmitter<LogEvents> implements Log {
       return { data: Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.length), timestamp: ts };
     });
   }
-}
-
-function bound(value: ReadBound | undefined, side: 'from' | 'to'): ReadBounds {
-  if (value === undefined) return {};
-  if (isPosition(value)) return side === 'from' ? { fromPosition: value } : { toPosition: value };
-  const time = value instanceof Date ? value.getTime() : value;
-  if (typeof time !== 'number' || !Number.isFinite(time)) throw new BadArgumentsError(`read: ${side} must be a position, a Date or epoch ms`);
-  return side === 'from' ? { fromTime: time } : { toTime: time };
 }
