@@ -11,6 +11,7 @@ import { Command, CommanderError } from 'commander';
 import { clusterCommand } from './cluster-command.js';
 import { configureCommand, herdVersion } from './command.js';
 import { logNodeCommand } from './log-node-command.js';
+import { rpcCommand } from './rpc-command.js';
 import { serverCommand } from './server-command.js';
 
 function program(): Command {
@@ -21,6 +22,7 @@ function program(): Command {
   herd.addCommand(serverCommand());
   herd.addCommand(clusterCommand());
   herd.addCommand(logNodeCommand());
+  herd.addCommand(rpcCommand());
   return herd;
 }
 
