@@ -12,6 +12,7 @@ import { clusterCommand } from './cluster-command.js';
 import { configureCommand, herdVersion } from './command.js';
 import { logCommand } from './log-command.js';
 import { logNodeCommand } from './log-node-command.js';
+import { rpcCommand } from './rpc-command.js';
 import { serverCommand } from './server-command.js';
 
 function program(): Command {
@@ -23,6 +24,7 @@ function program(): Command {
   herd.addCommand(clusterCommand());
   herd.addCommand(logCommand());
   herd.addCommand(logNodeCommand());
+  herd.addCommand(rpcCommand());
   return herd;
 }
 
