@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `herd` command: one commander program with a subcommand per file
- * (`server-command.ts`, `cluster-command.ts`, `log-command.ts`, `log-node-command.ts`), each
- * with its own `--help`. Errors a command throws, and commander's own
+ * (`server-command.ts`, `cluster-command.ts`, `log-command.ts`,
+ * `log-node-command.ts`, `rpc-command.ts`), each with its own `--help`. Errors a command throws, and commander's own
  * (unknown option, missing value), are printed as `herd: <message>` and end
  * the process with exit code 1; `--help` and `--version` print to stdout and
  * exit 0.

@@ -160,13 +160,16 @@ export class Connection extends EventEmitter<ConnectionEvents> {
         signal?.removeEventListener('abort', onAbort);
         this.pending.delete(id);
       };
-      const giveUp = (error: HerdError): void => {
+      const giveUp = (error: HerdError, tellPeer: boolean): void => {
         cleanup();
-        if (!this.failure) this.send({ kind: 'cancel', id });
+        if (tellPeer && !this.failure) this.send({ kind: 'cancel', id });
         reject(error);
       };
-      const timer = setTimeout(() => giveUp(new TimeoutError(`call ${target}.${method}: no reply within ${timeout} ms`)), timeout);
-      const onAbort = (): void => giveUp(cancelled(target, method, signal!));
+      // No CANCEL on a timeout: the server runs the same deadline (sent with
+      // the call) and aborts the method with TimeoutError; a CANCEL racing
+      // it would make the method see CancelledError instead.
+      const timer = setTimeout(() => giveUp(new TimeoutError(`call ${target}.${method}: no reply within ${Math.round(timeout)} ms`), false), timeout);
+      const onAbort = (): void => giveUp(cancelled(target, method, signal!), true);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, {
         resolve: (v) => (cleanup(), resolve(v)),

@@ -41,6 +41,11 @@ describe('herd --help and --version', () => {
       [['cluster'], ['status']],
       [['cluster', 'status'], ['--cluster', '--backend', '--shared-fs', '--json']],
       [['log-node'], ['--coordination', '--data-dir', '--port', '--advertised-host', '--max-frame-size', '--session-timeout', '--close-timeout']],
+      [['log'], ['ls', 'status', 'read']],
+      [['log', 'read'], ['--coordination', '--from', '--to', '--format']],
+      [['rpc'], ['ls', 'call']],
+      [['rpc', 'ls'], ['--coordination', '--json']],
+      [['rpc', 'call'], ['--coordination', '--timeout', '--tags']],
     ];
     for (const [command, flags] of cases) {
       for (const help of [['--help'], ['-h']]) {
