@@ -8,7 +8,7 @@ import { BadArgumentsError } from '../errors.js';
 import type { ClusterView } from '../cluster/backend.js';
 import { readCoordinationView } from '../cluster/coordination/layout.js';
 import { readSharedFsView } from '../cluster/shared-fs/view.js';
-import { configureCommand } from './command.js';
+import { configureCommand, formatTable } from './command.js';
 
 interface StatusOptions {
   cluster?: string;
@@ -62,9 +62,7 @@ export function formatStatus(cluster: string, view: ClusterView): string {
     const primary = p !== null && p.identifier === m.identifier;
     rows.push([m.identifier, m.address || '-', m.version, primary ? `* (epoch ${p.epoch})` : '', iso(primary ? p.since : m.joinedAt)]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const lines = rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
-  return head + lines.join('\n') + '\n';
+  return head + formatTable(rows);
 }
 
 function iso(ms: number): string {

@@ -14,7 +14,7 @@ import type { SegmentMetadata, SegmentState } from '../log/metadata/records.js';
 import type { NodeRecord } from '../log/node/registration.js';
 import { lastConfirmed } from '../log/reader/read-log.js';
 import { NodePool } from '../log/writer/node-pool.js';
-import { configureCommand } from './command.js';
+import { configureCommand, formatTable } from './command.js';
 
 interface ConnOptions {
   coordination?: string;
@@ -167,11 +167,11 @@ async function readSegments(store: LogMetadataStore, ids: readonly number[]): Pr
 async function runLs(client: Client, json: boolean): Promise<void> {
   const view = await listLogs(client);
   if (json) return write(`${JSON.stringify(view, null, 2)}\n`);
-  const logs = table([
+  const logs = formatTable([
     ['LOG', 'E/W/A', 'SEGMENTS', 'LAST SEGMENT', 'FIRST', 'LAST'],
     ...view.logs.map((l) => [l.name, `${l.ensembleSize}/${l.writeQuorum}/${l.ackQuorum}`, String(l.segments), l.lastSegmentState ?? '-', iso(l.firstTimestamp), iso(l.lastTimestamp)]),
   ]);
-  const nodes = table([['NODE', 'ADDRESS', 'STARTED'], ...view.nodes.map((n) => [n.instanceId, `${n.host}:${n.port}`, iso(n.startedAt)])]);
+  const nodes = formatTable([['NODE', 'ADDRESS', 'STARTED'], ...view.nodes.map((n) => [n.instanceId, `${n.host}:${n.port}`, iso(n.startedAt)])]);
   write(`${plural(view.logs.length, 'log')}\n${logs}\n${plural(view.nodes.length, 'live storage node')}\n${nodes}`);
 }
 
@@ -184,7 +184,7 @@ async function runStatus(client: Client, name: string, json: boolean): Promise<v
     rows.push([String(s.id), s.state, s.writer, s.state === 'CLOSED' ? String(s.entries) : `${s.entries} so far`, iso(s.minTimestamp), iso(s.maxTimestamp), ensembles]);
   }
   write(
-    `log ${name}: ${plural(status.segments.length, 'segment')}, ${status.underReplicated} under-replicated\n${table(rows)}` +
+    `log ${name}: ${plural(status.segments.length, 'segment')}, ${status.underReplicated} under-replicated\n${formatTable(rows)}` +
       (status.underReplicated > 0 ? '* not live: its copies are missing until the node returns (the auditor that re-replicates them is not built yet)\n' : ''),
   );
 }
@@ -226,11 +226,6 @@ function write(text: string): Promise<void> {
     if (process.stdout.write(text)) resolve();
     else process.stdout.once('drain', resolve);
   });
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
 }
 
 function plural(n: number, word: string): string {

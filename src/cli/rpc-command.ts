@@ -20,7 +20,7 @@ import {
   type InstanceInfo,
   type ServiceInfo,
 } from '../rpc/index.js';
-import { configureCommand, intOption, optional } from './command.js';
+import { configureCommand, formatTable, intOption, optional } from './command.js';
 
 interface LsValues {
   coordination: string;
@@ -171,8 +171,7 @@ export function formatServices(services: readonly ServiceInfo[]): string {
     for (const i of s.instances) {
       rows.push([i.address, i.identifier || '-', String(i.pid), `${i.protocol}/${i.version}`, formatTags(i.tags) || '-', i.methods.join(',') || '-']);
     }
-    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-    return head + rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n') + '\n';
+    return head + formatTable(rows);
   });
   return blocks.join('\n');
 }
