@@ -1,4 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { JuteDecodeError } from '../jute/decode-error.js';
@@ -718,8 +720,16 @@ export function connectHost(host: string): string {
  * directory cannot be read (a corrupt log or snapshot)
  */
 export async function startServer(options: ServerOptions = {}): Promise<ServerHandle> {
+  // A start that cannot listen (a port in use) leaves no new data directory behind.
+  const freshDir = options.dataDir !== undefined && !existsSync(options.dataDir);
   const server = await HerdServer.open(options);
-  await server.listen();
+  try {
+    await server.listen();
+  } catch (error) {
+    await server.close().catch(() => undefined);
+    if (freshDir) await rm(options.dataDir!, { recursive: true, force: true });
+    throw error;
+  }
   const host = connectHost(server.options.host);
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => (closing ??= server.close());

@@ -152,9 +152,11 @@ describe('herd server --config', () => {
       const fromFile = herd('server', '--config', file, '--log-level', 'silent');
       assert.equal(fromFile.status, 1);
       assert.equal(fromFile.stderr, `herd: cannot listen on 127.0.0.1:${port} (${file}:2 (clientPort)): the address is in use\n`);
+      assert.equal(existsSync(join(dir, 'busy-data')), false, 'a start that cannot listen leaves no data directory behind');
       const fromFlag = herd('server', '--host', '127.0.0.1', '--port', '0', '--admin-port', String(port), '--data-dir', join(dir, 'busy-data'), '--log-level', 'silent');
       assert.equal(fromFlag.status, 1);
       assert.equal(fromFlag.stderr, `herd: cannot listen on 127.0.0.1:${port} (--admin-port): the address is in use\n`);
+      assert.equal(existsSync(join(dir, 'busy-data')), false, 'nor when the admin port is the one in use');
     } finally {
       busy.close();
     }
