@@ -17,7 +17,7 @@ import { joinPath } from '../base/path.js';
 import { Deadline, sleep, throwIfAborted, timeoutError } from '../base/wait.js';
 import type { Client } from '../client/index.js';
 import { BadArgumentsError, NoNodeError } from '../errors.js';
-import { decodeText, ensurePath, isSessionGone, retryWhileConnected } from '../recipes/internal/index.js';
+import { decodeText, isSessionGone, retryWhileConnected } from '../recipes/internal/index.js';
 import { PROTOCOL_NAME, PROTOCOL_VERSION } from './protocol.js';
 
 /** The registry's root node. */
@@ -101,11 +101,15 @@ export function parseEntry(node: string, text: string): InstanceInfo | undefined
 async function readInstances(client: Client, name: string, watch?: () => void): Promise<InstanceInfo[]> {
   const path = servicePath(name);
   let children: string[];
-  try {
-    children = await retryWhileConnected(client, () => client.getChildren(path, watch ? { watch } : {}));
-  } catch (error) {
-    if (error instanceof NoNodeError) return [];
-    throw error;
+  for (;;) {
+    try {
+      children = await retryWhileConnected(client, () => client.getChildren(path, watch ? { watch } : {}));
+      break;
+    } catch (error) {
+      if (!(error instanceof NoNodeError)) throw error;
+      // No instance ever registered: watch for the service node instead of creating it (a reader never writes).
+      if (!watch || (await retryWhileConnected(client, () => client.exists(path, { watch }))) === null) return [];
+    }
   }
   const bySeq = (n: string): string => n.slice(-10);
   children.sort((a, b) => bySeq(a).localeCompare(bySeq(b)));
@@ -171,9 +175,8 @@ export class ServiceView extends EventEmitter<ServiceViewEvents> {
     return this.current;
   }
 
-  /** Creates the service node (so a watch can be set before any instance exists) and reads it. */
+  /** Reads the service's instances and watches them (the service node, until one registers). */
   async start(): Promise<void> {
-    await ensurePath(this.client, servicePath(this.name));
     this.client.on('connected', this.refresh);
     await this.load();
   }

@@ -231,6 +231,17 @@ forEachTarget('rpc serve/lookup', (target) => {
     await assert.rejects(lookup<Demo>(caller, unique('none'), { timeout: 0 }), TimeoutError);
   });
 
+  test('a lookup made before any instance exists writes nothing and binds as soon as one serves', async () => {
+    const name = unique('early');
+    const caller = await connect(target());
+    const pending = lookup<Demo>(caller, name, { timeout: 20_000 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(await caller.exists(`/herd/rpc/${name}`), null, 'a reader does not create the service node');
+    await start(name, 'late');
+    await using remote = await pending;
+    assert.equal((await remote.whoAmI()).label, 'late');
+  });
+
   test('a proxy whose instance closes moves to another one, without an error', async () => {
     const name = unique('move');
     const a = await start(name, 'a');
