@@ -82,6 +82,8 @@ export class PersistentNode extends EventEmitter<PersistentNodeEvents> {
   /** Aborted by close: ends the background waits. */
   private readonly closing = new AbortController();
   private creating: Promise<void> | undefined;
+  /** A re-creation asked for while {@link creating} was still running. */
+  private createAgain = false;
   private started = false;
   private prefix = protectedPrefix();
 
@@ -174,14 +176,26 @@ export class PersistentNode extends EventEmitter<PersistentNodeEvents> {
   // ---- internals ------------------------------------------------------------------
 
   private ensureCreated(): void {
-    if (this.closed || this.creating) return;
+    if (this.closed) return;
+    if (this.creating) {
+      // The node can go while the create that made it is still setting its
+      // watch (the deletion event arrives in the same read as the watch's
+      // reply): create again once that one is done.
+      this.createAgain = true;
+      return;
+    }
     this.creating = this.create()
       .catch((error: unknown) => {
         if (!this.closed && !isSessionGone(this.client) && this.listenerCount('error') > 0) {
           this.emit('error', error instanceof Error ? error : new HerdError('UNKNOWN', String(error)));
         }
       })
-      .finally(() => (this.creating = undefined));
+      .finally(() => {
+        this.creating = undefined;
+        const again = this.createAgain;
+        this.createAgain = false;
+        if (again && this.current === undefined) this.ensureCreated();
+      });
   }
 
   private createMode(): CreateModeName {
