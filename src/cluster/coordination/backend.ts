@@ -50,7 +50,7 @@ import { EventEmitter } from 'node:events';
 import { createClient, op, isTransactionError, type Client, type StateChange } from '../../client/index.js';
 import { isTransientError } from '../../client/retry.js';
 import { InvalidStateError, NoNodeError, NodeExistsError, RuntimeInconsistencyError } from '../../errors.js';
-import { deleteIfExists, ensurePath, isSessionGone, retryWhileConnected, uuidHex } from '../../recipes/internal/index.js';
+import { createOwnEphemeral, deleteIfExists, ensurePath, isSessionGone, retryWhileConnected, uuidHex } from '../../recipes/internal/index.js';
 import type { ClusterBackend, ClusterBackendEvents, ClusterMember, ClusterView, JsonValue } from '../backend.js';
 import { BackendUnavailableError, DuplicateMemberError, NotMemberError } from '../errors.js';
 import { ClusterPaths, encodeMember, readRawState, type EpochRecord } from './layout.js';
@@ -247,22 +247,8 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
   private async createMember(): Promise<void> {
     const self = this.self!;
     const path = this.paths.member(self.identifier);
-    for (;;) {
-      try {
-        await this.client.create(path, encodeMember(self), { mode: 'ephemeral' });
-        return;
-      } catch (error) {
-        if (error instanceof NodeExistsError) {
-          const stat = await retryWhileConnected(this.client, () => this.client.exists(path));
-          if (stat === null) continue;
-          if (stat.ephemeralOwner === this.client.sessionId) {
-            await retryWhileConnected(this.client, () => this.client.setData(path, encodeMember(self)));
-            return;
-          }
-          throw new DuplicateMemberError(`cluster ${this.paths.cluster}: a live member is already named ${JSON.stringify(self.identifier)}`, { path });
-        }
-        if (!isTransientError(error) || isSessionGone(this.client)) throw error;
-      }
+    if ((await createOwnEphemeral(this.client, path, encodeMember(self))) !== undefined) {
+      throw new DuplicateMemberError(`cluster ${this.paths.cluster}: a live member is already named ${JSON.stringify(self.identifier)}`, { path });
     }
   }
 

@@ -49,8 +49,7 @@ import type { Client } from '../../client/index.js';
 import { joinPath } from '../../base/path.js';
 import { BadVersionError, NodeExistsError, NoNodeError } from '../../errors.js';
 import { CookieMismatchError, InstanceInUseError } from '../errors.js';
-import { isTransientError } from '../../client/retry.js';
-import { deleteIfExists, ensurePath, isSessionGone, retryWhileConnected } from '../../recipes/internal/index.js';
+import { createOwnEphemeral, deleteIfExists, ensurePath, isSessionGone, retryWhileConnected } from '../../recipes/internal/index.js';
 import { COOKIES_PATH, LOG_ROOT, NODES_PATH } from '../metadata/layout.js';
 
 export { COOKIES_PATH, LOG_ROOT, NODES_PATH };
@@ -189,29 +188,16 @@ export class NodeRegistration {
     const data = JSON.stringify(this.record);
     await ensurePath(this.client, NODES_PATH);
     for (;;) {
+      const stat = await createOwnEphemeral(this.client, path, data);
+      if (stat === undefined) break;
+      const other = await this.registeredAddress(path);
+      if (other === null) continue;
+      if (other !== `${this.record.host}:${this.record.port}`) throw new InstanceInUseError(this.record.instanceId, other);
+      this.log(`instance ${this.record.instanceId} is still registered by an earlier session (a previous run): replacing it`);
       try {
-        await this.client.create(path, data, { mode: 'ephemeral' });
-        break;
-      } catch (error) {
-        if (error instanceof NodeExistsError) {
-          const stat = await retryWhileConnected(this.client, () => this.client.exists(path));
-          if (stat === null) continue;
-          if (stat.ephemeralOwner === this.client.sessionId) {
-            await retryWhileConnected(this.client, () => this.client.setData(path, data));
-            break;
-          }
-          const other = await this.registeredAddress(path);
-          if (other === null) continue;
-          if (other !== `${this.record.host}:${this.record.port}`) throw new InstanceInUseError(this.record.instanceId, other);
-          this.log(`instance ${this.record.instanceId} is still registered by an earlier session (a previous run): replacing it`);
-          try {
-            await deleteIfExists(this.client, path, stat.version);
-          } catch (deleteError) {
-            if (!(deleteError instanceof BadVersionError)) throw deleteError;
-          }
-          continue;
-        }
-        if (!isTransientError(error) || isSessionGone(this.client)) throw error;
+        await deleteIfExists(this.client, path, stat.version);
+      } catch (deleteError) {
+        if (!(deleteError instanceof BadVersionError)) throw deleteError;
       }
     }
     this.registeredSession = session;

@@ -12,7 +12,7 @@
 export { joinPath, parentPath } from '../../base/path.js';
 export { decodeText, defaultIdentifier, protectedPrefix, uuidHex } from './names.js';
 export { isSessionGone, retryWhileConnected } from './retry.js';
-export { deleteIfExists, ensurePath, readChildTexts } from './tree.js';
+export { createOwnEphemeral, deleteIfExists, ensurePath, readChildTexts } from './tree.js';
 export { Wakeup, checkWaitOptions, sessionEndedError, waitForWake, type WakeOptions } from './wait-for-wake.js';
 export { SessionGuard, type HoldOptions } from './session-guard.js';
 export { holdOf, runHeld, type AcquireOptions, type Held, type Holder } from './holder.js';

@@ -1,9 +1,11 @@
 /** Creating, deleting and reading the recipes' nodes, across connection loss. */
 import { joinPath } from '../../base/path.js';
-import type { Client } from '../../client/index.js';
-import { NoNodeError } from '../../errors.js';
+import type { Client, Data } from '../../client/index.js';
+import { isTransientError } from '../../client/retry.js';
+import { NodeExistsError, NoNodeError } from '../../errors.js';
+import type { Stat } from '../../jute/records/stat.js';
 import { decodeText } from './names.js';
-import { retryWhileConnected } from './retry.js';
+import { isSessionGone, retryWhileConnected } from './retry.js';
 
 /**
  * Creates `path` and its missing ancestors as empty persistent nodes
@@ -46,4 +48,30 @@ export async function readChildTexts(
     }
   }
   return out;
+}
+
+/**
+ * Creates the ephemeral node `path`, or adopts it when our own session
+ * already owns it (a create whose reply was lost to a connection drop; its
+ * data is written again). Retried across connection loss while the
+ * session lives. Resolves undefined when the node is ours, or the Stat of
+ * the node another session holds at `path` (the caller decides what that
+ * means: a duplicate, or a previous run to replace).
+ */
+export async function createOwnEphemeral(client: Client, path: string, data: Data): Promise<Stat | undefined> {
+  for (;;) {
+    try {
+      await client.create(path, data, { mode: 'ephemeral' });
+      return undefined;
+    } catch (error) {
+      if (error instanceof NodeExistsError) {
+        const stat = await retryWhileConnected(client, () => client.exists(path));
+        if (stat === null) continue; // gone meanwhile: create again
+        if (stat.ephemeralOwner !== client.sessionId) return stat;
+        await retryWhileConnected(client, () => client.setData(path, data));
+        return undefined;
+      }
+      if (!isTransientError(error) || isSessionGone(client)) throw error;
+    }
+  }
 }
