@@ -30,7 +30,7 @@ export { DEFAULT_LOG_NODE_PORT } from './node/options.js';
 export type { LogNodeOptions } from './node/options.js';
 export { connectLogNode } from './node/node-client.js';
 export type { LogNodeClient, LogNodeClientOptions, ReadRangeBounds } from './node/node-client.js';
-export { COOKIES_PATH, LOG_ROOT, NODES_PATH } from './node/registration.js';
+export { COOKIES_PATH, LOG_ROOT, NODES_PATH } from './metadata/layout.js';
 export type { CookieRecord, NodeRecord } from './node/registration.js';
 export { DEFAULT_MAX_FRAME_SIZE, PROTOCOL_VERSION } from './protocol/frame.js';
 export type { LogEntry } from './protocol/messages/entry.js';

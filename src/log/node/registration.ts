@@ -50,9 +50,7 @@ import { joinPath } from '../../base/path.js';
 import { BadVersionError, NodeExistsError, NoNodeError } from '../../errors.js';
 import { CookieMismatchError, InstanceInUseError } from '../errors.js';
 import { createOwnEphemeral, deleteIfExists, ensurePath, isSessionGone, retryWhileConnected } from '../../recipes/internal/index.js';
-import { COOKIES_PATH, LOG_ROOT, NODES_PATH } from '../metadata/layout.js';
-
-export { COOKIES_PATH, LOG_ROOT, NODES_PATH };
+import { COOKIES_PATH, NODES_PATH } from '../metadata/layout.js';
 
 /** What a storage node publishes at `/herd/log/nodes/<instanceId>`. */
 export interface NodeRecord {
