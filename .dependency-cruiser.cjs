@@ -8,6 +8,7 @@
 //   src/recipes              (client)
 //   src/cluster  src/rpc  src/log   (recipes, client; never each other)
 //   src/tables               (log, cluster)
+//   src/shell                (cluster, recipes, client)
 //   src/cli                  (anything)
 //   src/index.ts             (anything below the cli)
 //
@@ -102,6 +103,12 @@ module.exports = {
       '^src/tables/',
       ['tables', 'log', 'cluster', 'recipes', 'client', 'base', 'errors', 'jute'],
     ),
+    layer(
+      'shell-not-to-rpc-log-tables-or-cli',
+      'src/shell (herd shell) may only import src/cluster, src/recipes, src/client and below; src/cli imports it, never the reverse.',
+      '^src/shell/',
+      ['shell', 'cluster', 'recipes', 'client', 'base', 'errors', 'jute'],
+    ),
     {
       name: 'index-not-to-cli',
       comment: 'src/index.ts (the herd-zk entry point) may import any layer but src/cli, which is the top.',
@@ -116,7 +123,7 @@ module.exports = {
       severity: 'error',
       from: {
         path: '^src/',
-        pathNot: '^src/(?:(?:jute|base|client|server|testing|recipes|cluster|rpc|log|tables|cli)/|errors\\.ts$|index\\.ts$)',
+        pathNot: '^src/(?:(?:jute|base|client|server|testing|recipes|cluster|rpc|log|tables|shell|cli)/|errors\\.ts$|index\\.ts$)',
       },
       to: { path: '^src/' },
     },

@@ -2,7 +2,7 @@
 /**
  * The `herd` command: one commander program with a subcommand per file
  * (`server-command.ts`, `cluster-command.ts`, `log-command.ts`,
- * `log-node-command.ts`, `rpc-command.ts`), each with its own `--help`. Errors a command throws, and commander's own
+ * `log-node-command.ts`, `rpc-command.ts`, `shell-command.ts`), each with its own `--help`. Errors a command throws, and commander's own
  * (unknown option, missing value), are printed as `herd: <message>` and end
  * the process with exit code 1; `--help` and `--version` print to stdout and
  * exit 0.
@@ -14,6 +14,7 @@ import { logCommand } from './log-command.js';
 import { logNodeCommand } from './log-node-command.js';
 import { rpcCommand } from './rpc-command.js';
 import { serverCommand } from './server-command.js';
+import { shellCommand } from './shell-command.js';
 
 function program(): Command {
   const herd = configureCommand(new Command('herd'))
@@ -25,6 +26,7 @@ function program(): Command {
   herd.addCommand(logCommand());
   herd.addCommand(logNodeCommand());
   herd.addCommand(rpcCommand());
+  herd.addCommand(shellCommand());
   return herd;
 }
 

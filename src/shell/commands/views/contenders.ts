@@ -1,0 +1,41 @@
+/**
+ * Reading the contenders of a lock-shaped recipe (Lock, ReadLock/WriteLock,
+ * Election, LeaderLatch, LeaderSelector): their nodes in queue order, each
+ * with its identifier (the node's data) and the session that owns it. The
+ * node names are parsed by the recipes' own `contenderPattern` and
+ * `sortContenders`.
+ */
+import { joinPath } from '../../../base/path.js';
+import type { Client } from '../../../client/index.js';
+import { NoNodeError } from '../../../errors.js';
+import { contenderPattern, sortContenders } from '../../../recipes/lock.js';
+
+/** One contender node, in queue order. */
+export interface ContenderView {
+  readonly node: string;
+  readonly identifier: string;
+  /** The owning session, `0x...` (an ephemeral node's ephemeralOwner). */
+  readonly session: string;
+}
+
+/** The contenders under `path` whose names end in one of `names` and a sequence; nodes gone meanwhile are left out. */
+export async function readContenders(client: Client, path: string, names: readonly string[]): Promise<ContenderView[]> {
+  const sorted = sortContenders(await client.getChildren(path), contenderPattern(names));
+  const views = await Promise.all(
+    sorted.map(async ({ name }) => {
+      try {
+        const { data, stat } = await client.getData(joinPath(path, name));
+        return { node: name, identifier: data === null ? '' : data.toString('utf8'), session: `0x${stat.ephemeralOwner.toString(16)}` };
+      } catch (err) {
+        if (err instanceof NoNodeError) return undefined;
+        throw err;
+      }
+    }),
+  );
+  return views.filter((v): v is ContenderView => v !== undefined);
+}
+
+/** A contender as one line: `node  identifier  session`. */
+export function contenderLine(c: ContenderView, role: string): string {
+  return `  ${role.padEnd(8)} ${c.identifier === '' ? '-' : c.identifier}  (session ${c.session}, node ${c.node})\n`;
+}

@@ -1,0 +1,62 @@
+/**
+ * `queue path`: the items of a Queue or LockingQueue (Kazoo's layout, see
+ * recipes/queue.ts): `<path>/entry-*` (Queue) or `<path>/entries/entry-*`
+ * with `<path>/taken/<entry>` while a consumer works on it (LockingQueue).
+ * Items are listed in consumption order, which is name order.
+ */
+import { joinPath } from '../../../base/path.js';
+import type { Client } from '../../../client/index.js';
+import { NoNodeError } from '../../../errors.js';
+import { Queue } from '../../../recipes/queue.js';
+import type { ShellCommand } from '../../command.js';
+import { dataJson } from '../../format.js';
+
+/** Children of a path, or none when it does not exist. */
+async function childrenOrNone(client: Client, path: string): Promise<string[]> {
+  return client.getChildren(path).catch((err: unknown) => {
+    if (err instanceof NoNodeError) return [];
+    throw err;
+  });
+}
+
+const PREVIEW = 60;
+
+export const queue: ShellCommand = {
+  name: 'queue',
+  usage: 'queue path',
+  summary: 'the items of a Queue or LockingQueue, in consumption order, and who works on which',
+  minArgs: 1,
+  async run(shell, { args, json }) {
+    const path = args[0]!;
+    const client = shell.client;
+    const top = await client.getChildren(path);
+    // The sub-node names are LockingQueue's layout (recipes/queue.ts keeps them private).
+    const locking = top.includes('entries');
+    const entriesPath = locking ? joinPath(path, 'entries') : path;
+    const names = (locking ? await childrenOrNone(client, entriesPath) : top).filter((n) => n.startsWith(Queue.prefix)).sort();
+    const taken = new Set(locking ? await childrenOrNone(client, joinPath(path, 'taken')) : []);
+    const items = [];
+    for (const name of names) {
+      const data = await client.getData(joinPath(entriesPath, name)).then(
+        (r) => r.data,
+        (err: unknown) => {
+          if (err instanceof NoNodeError) return undefined;
+          throw err;
+        },
+      );
+      if (data === undefined) continue;
+      let takenBy: string | null = null;
+      if (taken.has(name)) takenBy = (await client.getData(joinPath(joinPath(path, 'taken'), name)).catch(() => ({ data: null }))).data?.toString('utf8') ?? '';
+      items.push({ name, data, takenBy });
+    }
+    const text =
+      `${locking ? 'locking queue' : 'queue'} ${path}: ${items.length} item${items.length === 1 ? '' : 's'}${locking ? `, ${items.filter((i) => i.takenBy !== null).length} taken` : ''}\n` +
+      items
+        .map((i) => {
+          const preview = i.data === null ? 'null' : JSON.stringify(i.data.toString('utf8').slice(0, PREVIEW));
+          return `  ${i.name}  ${preview}${i.takenBy === null ? '' : `  taken by ${i.takenBy}`}\n`;
+        })
+        .join('');
+    shell.result(text, { path, locking, items: items.map((i) => ({ name: i.name, data: dataJson(i.data), takenBy: i.takenBy })) }, json);
+  },
+};
