@@ -32,6 +32,11 @@ export const create: ShellCommand = {
     const [path, data, aclText] = args as [string, string | undefined, string | undefined];
     const mode = createMode(flags);
     const acl = aclText === undefined ? undefined : parseAcl(aclText, (m) => shell.warn(m));
+    if (acl !== undefined && acl.length === 0) {
+      // ZooKeeper's client refuses an empty ACL before sending, with no path; zkCli prints both of these lines.
+      shell.warn('KeeperErrorCode = InvalidACL');
+      throw new CommandUsageError('Acl is not valid : null');
+    }
     const created = await shell.client.create(path, data ?? null, {
       mode,
       ...(acl === undefined ? {} : { acl }),

@@ -1,26 +1,26 @@
 /** zkCli's `ls [-s] [-w] [-R] path`. */
 import { joinPath } from '../../../base/path.js';
 import type { Client } from '../../../client/index.js';
+import { NoNodeError } from '../../../errors.js';
 import type { ShellCommand, ShellContext } from '../../command.js';
 import { formatChildren, formatStat, statJson } from '../../format.js';
 
 /**
- * Every path of the subtree, parent before children, children sorted
- * (zkCli's ZKUtil.visitSubTreeDFS). A missing root yields nothing.
+ * Every path of the subtree, level by level, children sorted (zkCli's
+ * ZKUtil.listSubTreeBFS). A missing root yields nothing.
  */
 async function subtree(shell: ShellContext, client: Client, root: string, watch: boolean): Promise<string[]> {
-  const out: string[] = [];
-  const visit = async (path: string): Promise<void> => {
-    const stat = await client.exists(path, watch ? { watch: shell.watcher } : {});
-    if (stat === null) return;
-    out.push(path);
-    const children = await client.getChildren(path, watch ? { watch: shell.watcher } : {}).then((c) => c.sort()).catch((err: unknown) => {
-      if (err instanceof Error && 'code' in err && err.code === 'NONODE') return [] as string[];
+  const options = watch ? { watch: shell.watcher } : {};
+  if ((await client.exists(root, options)) === null) return [];
+  const out: string[] = [root];
+  for (let i = 0; i < out.length; i++) {
+    const children = await client.getChildren(out[i]!, options).catch((err: unknown) => {
+      // Deleted since it was listed: it has no subtree left.
+      if (err instanceof NoNodeError) return [] as string[];
       throw err;
     });
-    for (const child of children) await visit(joinPath(path, child));
-  };
-  await visit(root);
+    for (const child of children.sort()) out.push(joinPath(out[i]!, child));
+  }
   return out;
 }
 

@@ -17,7 +17,8 @@ export const getEphemerals: ShellCommand = {
   usage: 'getEphemerals path',
   summary: "list the session's ephemeral nodes (under a path prefix)",
   async run(shell, { args, json }) {
-    const ephemerals = await shell.client.getEphemerals(args[0] ?? '/');
+    // Sorted: the server's order is a hash set's.
+    const ephemerals = (await shell.client.getEphemerals(args[0] ?? '/')).sort();
     shell.result(`[${ephemerals.join(', ')}]\n`, { ephemerals }, json);
   },
 };

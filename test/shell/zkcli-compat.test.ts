@@ -1,0 +1,176 @@
+/**
+ * `herd shell` against the real zkCli (ZooKeeper 3.8's ZooKeeperMain, from
+ * the Debian jars) on the same server and the same fixture tree, on both
+ * targets: the outputs of zkCli's commands must be byte for byte the same.
+ * zkCli's banner and its session events ("Connecting to", "Welcome to
+ * ZooKeeper!", the `type:None` events) are dropped; nothing else is
+ * normalized for reads (both read the same nodes, so even times agree).
+ * Writes run on two fresh roots, one per tool; only the root's name is
+ * replaced before comparing.
+ */
+import assert from 'node:assert/strict';
+import { before, it } from 'node:test';
+import { Perms } from '../../src/jute/enums.js';
+import { connect, forEachTarget, uniquePath, waitFor } from '../support/targets.js';
+import { javaAvailable, requireTool } from '../support/interop.js';
+import { runZkCli } from '../support/zookeeper.js';
+import { runShell, startShell } from './run-shell.js';
+
+/** zkCli's lines that are not the output of a command of the script. */
+const BANNER = /^(Connecting to .*|WATCHER::|WatchedEvent state:\w+ type:None path:null|Welcome to ZooKeeper!|JLine support is (dis|en)abled|)$/;
+
+const strip = (text: string): string =>
+  text
+    .split('\n')
+    .filter((l) => !BANNER.test(l))
+    .join('\n');
+
+forEachTarget('herd shell: zkCli commands compared with zkCli', (target) => {
+  let root = '';
+  before(async () => {
+    const client = await connect(target());
+    root = uniquePath('shell');
+    await client.create(root, 'root data');
+    await client.create(`${root}/a`, 'hello');
+    await client.create(`${root}/b`, null);
+    await client.create(`${root}/c`, 'with spaces and ünïcödé');
+    await client.create(`${root}/c/d`, 'deep');
+    await client.create(`${root}/c/e`, '{"k": [1, 2]}');
+    await client.create(`${root}/locked`, 'x', {
+      acl: [
+        { perms: Perms.read | Perms.write, id: { scheme: 'world', id: 'anyone' } },
+        { perms: Perms.all, id: { scheme: 'digest', id: 'bob:HXmPM6e+v1aU1xvQvD9Z8hT0xzo=' } },
+      ],
+    });
+  });
+
+  it('prints what zkCli prints for reads, errors and usage, on stdout and stderr', { timeout: 120_000 }, async (t) => {
+    if (!requireTool(t, javaAvailable(), 'java (zkCli)')) return;
+    const script = [
+      `ls ${root}`,
+      `ls -s ${root}`,
+      `ls -R ${root}`,
+      `ls ${root}/c`,
+      `get ${root}/a`,
+      `get ${root}/b`,
+      `get ${root}/c`,
+      `get -s ${root}/c/d`,
+      `stat ${root}`,
+      `stat ${root}/c/e`,
+      `getAcl ${root}/locked`,
+      `getAcl -s ${root}`,
+      `getAllChildrenNumber ${root}`,
+      `get ${root}/nope`,
+      `ls ${root}/nope`,
+      `stat ${root}/nope`,
+      `getAcl ${root}/nope`,
+      `set ${root}/locked y`,
+      `set -v 42 ${root}/a hello`,
+      `delete ${root}/c`,
+      `create ${root}/a`,
+      `create ${root}/nope/x`,
+      `ls -x ${root}`,
+      'ls',
+      'get',
+      `sync ${root}`,
+      'whoami',
+      'history',
+    ].join('\n');
+    const zk = await runZkCli(target().connectionString, script);
+    const herd = await runShell(target().connectionString, [], script + '\nquit\n');
+    assert.equal(strip(herd.stdout), strip(zk.stdout));
+    assert.equal(herd.stderr, zk.stderr);
+    assert.equal(herd.code, 1, 'a script with failed commands exits 1');
+  });
+
+  it('makes the same changes with the same messages as zkCli (create, set, delete, deleteall, setAcl, ephemerals)', { timeout: 120_000 }, async (t) => {
+    if (!requireTool(t, javaAvailable(), 'java (zkCli)')) return;
+    const script = (base: string): string =>
+      [
+        `create ${base}`,
+        `create ${base}/p "quoted data"`,
+        `create -s ${base}/seq- one`,
+        `create -s ${base}/seq- two`,
+        `create -e ${base}/eph`,
+        `create -c ${base}/container`,
+        `create -e -s ${base}/es- x`,
+        `ls ${base}`,
+        `getEphemerals ${base}`,
+        `set ${base}/p changed`,
+        `get ${base}/p`,
+        `set -v 0 ${base}/p stale`,
+        `delete -v 3 ${base}/p`,
+        `delete ${base}/p`,
+        `create ${base}/tree`,
+        `create ${base}/tree/x`,
+        `create ${base}/tree/x/y`,
+        `delete ${base}/tree`,
+        `deleteall ${base}/tree`,
+        `deleteall ${base}/tree`,
+        `setAcl ${base}/seq-0000000001 world:anyone:rz`,
+        `getAcl ${base}/seq-0000000001`,
+        `create ${base}/bad data notanacl`,
+        `getAllChildrenNumber ${base}`,
+        `ls ${base}`,
+      ].join('\n');
+    const zkRoot = `${uniquePath('shell-w')}-zk`;
+    const herdRoot = `${uniquePath('shell-w')}-herd`;
+    const zk = await runZkCli(target().connectionString, script(zkRoot));
+    const herd = await runShell(target().connectionString, [], script(herdRoot));
+    const norm = (text: string, base: string): string => strip(text).split(base).join('ROOT');
+    assert.equal(norm(herd.stdout, herdRoot), norm(zk.stdout, zkRoot));
+    assert.equal(norm(herd.stderr, herdRoot), norm(zk.stderr, zkRoot));
+  });
+
+  it('prints watch events as zkCli does, while reading its script from a pipe', { timeout: 60_000 }, async () => {
+    const client = await connect(target());
+    const path = `${root}/watched`;
+    await client.create(path, 'v0');
+    const shell = startShell(target().connectionString);
+    try {
+      shell.send(`get -w ${path}`);
+      shell.send(`ls -w ${path}`);
+      await waitFor(() => shell.stdout().includes('[]'), 30_000, 'get and ls answered');
+      await client.setData(path, 'v1');
+      await client.create(`${path}/child`);
+      await waitFor(() => shell.stdout().includes('type:NodeChildrenChanged'), 30_000, 'events printed');
+      shell.send(`addWatch -m PERSISTENT ${path}`);
+      shell.send(`removewatches ${path}`);
+      await waitFor(() => shell.stdout().includes('type:PersistentWatchRemoved'), 30_000, 'persistent watch removed');
+      shell.send('quit');
+      assert.equal(await shell.end(), 0);
+      assert.equal(
+        shell.stdout(),
+        'v0\n[]\n' +
+          `\nWATCHER::\n\nWatchedEvent state:SyncConnected type:NodeDataChanged path:${path}\n` +
+          `\nWATCHER::\n\nWatchedEvent state:SyncConnected type:NodeChildrenChanged path:${path}\n` +
+          `\nWATCHER::\n\nWatchedEvent state:SyncConnected type:PersistentWatchRemoved path:${path}\n`,
+      );
+      assert.equal(shell.stderr(), '');
+    } finally {
+      shell.child.kill();
+    }
+  });
+
+  it('runs --command lines and exits 1 on a failed one, with zkCli\'s message', { timeout: 60_000 }, async () => {
+    const ok = await runShell(target().connectionString, ['--command', `get ${root}/a`, '--command', `ls ${root}/c`]);
+    assert.deepEqual(ok, { stdout: 'hello\n[d, e]\n', stderr: '', code: 0 });
+    const failed = await runShell(target().connectionString, ['--command', `get ${root}/missing`]);
+    assert.deepEqual(failed, { stdout: '', stderr: `Node does not exist: ${root}/missing\n`, code: 1 });
+    const unknown = await runShell(target().connectionString, ['--command', 'frobnicate /']);
+    assert.equal(unknown.stderr, 'Command not found: Command not found frobnicate\n');
+    assert.equal(unknown.code, 1);
+  });
+
+  it('prints one JSON value per command with --json, errors included', { timeout: 60_000 }, async () => {
+    const r = await runShell(target().connectionString, ['--json'], `ls -s ${root}/c\nget ${root}/c/e\nget ${root}/missing\nstat ${root}/a\n`);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(lines.length, 3);
+    assert.deepEqual(lines[0]!['children'], ['d', 'e']);
+    assert.equal((lines[0]!['stat'] as { numChildren: number }).numChildren, 2);
+    assert.deepEqual(lines[1]!['data'], { text: '{"k": [1, 2]}' });
+    assert.equal((lines[2]!['stat'] as { dataLength: number }).dataLength, 5);
+    assert.deepEqual(JSON.parse(r.stderr), { error: { code: 'NONODE', message: `Node does not exist: ${root}/missing`, path: `${root}/missing` } });
+    assert.equal(r.code, 1);
+  });
+});
