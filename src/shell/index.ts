@@ -6,9 +6,9 @@
 import type { ClientOptions } from '../client/index.js';
 import { runInteractive } from './repl.js';
 import { Shell } from './shell.js';
-import { commandTable } from './table.js';
 import { createInterface } from 'node:readline';
 import { errorJson, errorText } from './errors.js';
+import { commandTable } from './table.js';
 
 /** Options of {@link runShell}. */
 export interface RunShellOptions {
@@ -47,17 +47,22 @@ export async function runShell(options: RunShellOptions): Promise<number> {
     printStates: interactive && options.json !== true,
     clientOptions: options.clientOptions ?? {},
   });
+  const report = (err: unknown): void => {
+    options.errorOutput.write(options.json ? `${JSON.stringify(errorJson(err))}\n` : `${errorText(err)}\n`);
+  };
   try {
+    if (interactive) {
+      // The prompt comes at once, showing CONNECTING; a failure is told, and `connect` can try elsewhere.
+      shell.connect().catch(report);
+      await runInteractive(shell, [...table.keys()].sort(), { input: options.input, output: options.output }, options.historyFile);
+      return 0;
+    }
     try {
       await shell.connect();
     } catch (err) {
-      options.errorOutput.write(options.json ? `${JSON.stringify(errorJson(err))}\n` : `${errorText(err)}\n`);
-      // A script needs its server; at the prompt the user can `connect` elsewhere.
-      if (!interactive) return 1;
-    }
-    if (interactive) {
-      await runInteractive(shell, [...table.keys()].sort(), { input: options.input, output: options.output }, options.historyFile);
-      return 0;
+      // A script needs its server.
+      report(err);
+      return 1;
     }
     let failed = false;
     const lines = options.commands ?? linesOf(options.input);

@@ -111,8 +111,9 @@ export class Shell implements ShellContext {
    * @throws what {@link Client.connect} throws (OperationTimeoutError after connectTimeout, AuthFailedError)
    */
   async connect(connectionString = this.connection): Promise<void> {
-    await this.disconnect();
+    const previous = this.clientValue;
     this.connection = connectionString;
+    // The new client is in place at once: commands typed meanwhile wait for its session.
     const client = createClient(connectionString, { reconnectOnExpiry: true, ...this.options.clientOptions });
     this.clientValue = client;
     for (const state of Object.keys(KEEPER_STATES) as ClientState[]) {
@@ -122,6 +123,7 @@ export class Shell implements ShellContext {
         else this.onAsyncOutput?.();
       });
     }
+    await previous?.close();
     await client.connect();
   }
 

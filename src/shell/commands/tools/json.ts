@@ -30,7 +30,14 @@ export const jsonGet: ShellCommand = {
       value = value !== null && typeof value === 'object' ? (value as Record<string, Json>)[key] : undefined;
     }
     if (value === undefined) throw new BadArgumentsError(`${path}: no value at ${keyPath}`);
-    shell.result(`${JSON.stringify(value, null, 2)}\n`, { path, key: keyPath ?? '', value }, json);
+    let text: string;
+    try {
+      text = JSON.stringify(value, null, 2);
+    } catch (err) {
+      // A JSON bomb: nesting deeper than the stack can print.
+      throw new UnexpectedDataError(`${path}: the JSON is nested too deeply to print (${(err as Error).message})`);
+    }
+    shell.result(`${text}\n`, { path, key: keyPath ?? '', value }, json);
   },
 };
 

@@ -1,0 +1,68 @@
+/**
+ * Bad input for `herd shell` (issue 15): binary, invalid UTF-8, 1 MiB and
+ * JSON-bomb data, paths with unicode and blanks, and a server that goes
+ * away mid-session. The shell says what happened and keeps working.
+ */
+import assert from 'node:assert/strict';
+import { before, it } from 'node:test';
+import { connect, forEachTarget, uniquePath, waitFor } from '../support/targets.js';
+import { runShell, startShell } from './run-shell.js';
+
+/** Near the servers' 1 MiB packet limit (jute.maxbuffer), with room for the request around it. */
+const BIG = 1_000_000;
+const INVALID_UTF8 = Buffer.from([0xff, 0xfe, 0x41, 0xc3, 0x28, 0x00, 0x42]);
+
+forEachTarget('herd shell: bad input', (target) => {
+  let root = '';
+  before(async () => {
+    const client = await connect(target());
+    root = uniquePath('shell-bad');
+    await client.create(root, null);
+    await client.create(`${root}/binary`, INVALID_UTF8);
+    await client.create(`${root}/big`, Buffer.alloc(BIG, 'x'));
+    await client.create(`${root}/bomb`, '['.repeat(100_000) + ']'.repeat(100_000));
+    await client.create(`${root}/dir with spaces ünï`, 'spaced');
+  });
+
+  const cmd = (...lines: string[]) => runShell(target().connectionString, lines.flatMap((l) => ['--command', l]));
+
+  it('prints binary and invalid UTF-8 data, and gives it exactly in --json (base64)', { timeout: 60_000 }, async () => {
+    const text = await cmd(`get ${root}/binary`);
+    assert.equal(text.stdout, `${INVALID_UTF8.toString('utf8')}\n`);
+    const json = JSON.parse((await runShell(target().connectionString, ['--json', '--command', `get ${root}/binary`])).stdout);
+    assert.deepEqual(Buffer.from(json.data.base64, 'base64'), INVALID_UTF8);
+  });
+
+  it('prints ~1 MB of data, survives a JSON bomb, and goes on with the next command', { timeout: 60_000 }, async () => {
+    const r = await cmd(`get ${root}/big`, `json-get ${root}/bomb`, `stat ${root}/big`);
+    assert.equal(r.stdout.split('\n')[0]!.length, BIG);
+    assert.match(r.stdout, /dataLength = 1000000\n/);
+    assert.equal(r.code, 1, 'the bomb is refused');
+    assert.match(r.stderr, /bomb/);
+  });
+
+  it('handles quoted paths with blanks and unicode, in ls, get, find and tree', { timeout: 60_000 }, async () => {
+    const r = await cmd(`ls ${root}`, `get "${root}/dir with spaces ünï"`, `find ${root} spaces`);
+    assert.equal(r.stdout, `[big, binary, bomb, dir with spaces ünï]\nspaced\n${root}/dir with spaces ünï\n`);
+    assert.equal(r.code, 0);
+  });
+
+  it('reports a lost server on the command that met it, then works again once it is back', { timeout: 90_000 }, async () => {
+    const shell = startShell(target().connectionString, ['--timeout', '3000']);
+    try {
+      shell.send(`get "${root}/dir with spaces ünï"`);
+      await waitFor(() => shell.stdout().includes('spaced'), 30_000, 'first get');
+      await target().stop();
+      shell.send(`ls ${root}`);
+      await waitFor(() => shell.stderr().includes('ConnectionLoss'), 30_000, 'the failure told');
+      await target().start();
+      shell.send(`ls ${root}`);
+      await waitFor(() => shell.stdout().includes('[big, binary'), 30_000, 'working again');
+      shell.send('quit');
+      assert.equal(await shell.end(), 1, 'one command failed');
+      assert.match(shell.stderr(), new RegExp(`^KeeperErrorCode = ConnectionLoss for ${root}\\n$`));
+    } finally {
+      shell.child.kill();
+    }
+  });
+});
