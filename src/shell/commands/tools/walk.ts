@@ -1,7 +1,7 @@
 /** Walking a subtree, for the tools (tree, find, grep, du, cp, diff). */
 import { joinPath } from '../../../base/path.js';
 import type { Client } from '../../../client/index.js';
-import { NoNodeError } from '../../../errors.js';
+import { unlessGone } from '../../absent.js';
 
 /** One node met by {@link walk}: its path, and its depth below the root (0 for the root). */
 export interface Visited {
@@ -19,13 +19,10 @@ export interface Visited {
  */
 export async function walk(client: Client, root: string, visit: (node: Visited) => void | Promise<void>, maxDepth = Infinity): Promise<void> {
   const rec = async (path: string, depth: number): Promise<void> => {
-    let children: string[];
-    try {
-      children = (await client.getChildren(path)).sort();
-    } catch (err) {
-      if (err instanceof NoNodeError && depth > 0) return;
-      throw err;
-    }
+    // The root must exist (NoNodeError); a node below it deleted meanwhile is skipped.
+    const listed = depth === 0 ? await client.getChildren(path) : await unlessGone(client.getChildren(path), undefined);
+    if (listed === undefined) return;
+    const children = listed.sort();
     await visit({ path, depth, children });
     if (depth >= maxDepth) return;
     for (const child of children) await rec(joinPath(path, child), depth + 1);
@@ -35,12 +32,7 @@ export async function walk(client: Client, root: string, visit: (node: Visited) 
 
 /** A path's data, or undefined when the node is gone. */
 export async function dataOf(client: Client, path: string): Promise<Buffer | null | undefined> {
-  try {
-    return (await client.getData(path)).data;
-  } catch (err) {
-    if (err instanceof NoNodeError) return undefined;
-    throw err;
-  }
+  return (await unlessGone(client.getData(path), undefined))?.data;
 }
 
 /** `path` relative to `root` ('' for the root itself). */

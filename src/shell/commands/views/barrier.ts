@@ -5,6 +5,7 @@
  */
 import { joinPath } from '../../../base/path.js';
 import type { ShellCommand } from '../../command.js';
+import { unlessGone } from '../../absent.js';
 
 /** DoubleBarrier's marker child (recipes/barrier.ts keeps the name private). */
 const READY = 'ready';
@@ -25,7 +26,7 @@ export const barrier: ShellCommand = {
     const ready = children.includes(READY);
     const members = [];
     for (const name of children.filter((c) => c !== READY).sort()) {
-      const r = await client.getData(joinPath(path, name)).catch(() => undefined);
+      const r = await unlessGone(client.getData(joinPath(path, name)), undefined);
       if (r) members.push({ node: name, identifier: r.data?.toString('utf8') ?? '', session: `0x${r.stat.ephemeralOwner.toString(16)}` });
     }
     const text =

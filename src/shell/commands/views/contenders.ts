@@ -7,7 +7,7 @@
  */
 import { joinPath } from '../../../base/path.js';
 import type { Client } from '../../../client/index.js';
-import { NoNodeError } from '../../../errors.js';
+import { unlessGone } from '../../absent.js';
 import { contenderPattern, sortContenders } from '../../../recipes/lock.js';
 
 /** One contender node, in queue order. */
@@ -23,13 +23,9 @@ export async function readContenders(client: Client, path: string, names: readon
   const sorted = sortContenders(await client.getChildren(path), contenderPattern(names));
   const views = await Promise.all(
     sorted.map(async ({ name }) => {
-      try {
-        const { data, stat } = await client.getData(joinPath(path, name));
-        return { node: name, identifier: data === null ? '' : data.toString('utf8'), session: `0x${stat.ephemeralOwner.toString(16)}` };
-      } catch (err) {
-        if (err instanceof NoNodeError) return undefined;
-        throw err;
-      }
+      const read = await unlessGone(client.getData(joinPath(path, name)), undefined);
+      if (read === undefined) return undefined;
+      return { node: name, identifier: read.data === null ? '' : read.data.toString('utf8'), session: `0x${read.stat.ephemeralOwner.toString(16)}` };
     }),
   );
   return views.filter((v): v is ContenderView => v !== undefined);

@@ -5,19 +5,10 @@
  * Items are listed in consumption order, which is name order.
  */
 import { joinPath } from '../../../base/path.js';
-import type { Client } from '../../../client/index.js';
-import { NoNodeError } from '../../../errors.js';
+import { unlessGone } from '../../absent.js';
 import { Queue } from '../../../recipes/queue.js';
 import type { ShellCommand } from '../../command.js';
 import { dataJson } from '../../format.js';
-
-/** Children of a path, or none when it does not exist. */
-async function childrenOrNone(client: Client, path: string): Promise<string[]> {
-  return client.getChildren(path).catch((err: unknown) => {
-    if (err instanceof NoNodeError) return [];
-    throw err;
-  });
-}
 
 const PREVIEW = 60;
 
@@ -33,20 +24,15 @@ export const queue: ShellCommand = {
     // The sub-node names are LockingQueue's layout (recipes/queue.ts keeps them private).
     const locking = top.includes('entries');
     const entriesPath = locking ? joinPath(path, 'entries') : path;
-    const names = (locking ? await childrenOrNone(client, entriesPath) : top).filter((n) => n.startsWith(Queue.prefix)).sort();
-    const taken = new Set(locking ? await childrenOrNone(client, joinPath(path, 'taken')) : []);
+    const names = (locking ? await unlessGone(client.getChildren(entriesPath), []) : top).filter((n) => n.startsWith(Queue.prefix)).sort();
+    const taken = new Set(locking ? await unlessGone(client.getChildren(joinPath(path, 'taken')), []) : []);
     const items = [];
     for (const name of names) {
-      const data = await client.getData(joinPath(entriesPath, name)).then(
-        (r) => r.data,
-        (err: unknown) => {
-          if (err instanceof NoNodeError) return undefined;
-          throw err;
-        },
-      );
-      if (data === undefined) continue;
+      const entry = await unlessGone(client.getData(joinPath(entriesPath, name)), undefined);
+      if (entry === undefined) continue;
+      const data = entry.data;
       let takenBy: string | null = null;
-      if (taken.has(name)) takenBy = (await client.getData(joinPath(joinPath(path, 'taken'), name)).catch(() => ({ data: null }))).data?.toString('utf8') ?? '';
+      if (taken.has(name)) takenBy = (await unlessGone(client.getData(joinPath(joinPath(path, 'taken'), name)), undefined))?.data?.toString('utf8') ?? null;
       items.push({ name, data, takenBy });
     }
     const text =

@@ -1,7 +1,7 @@
 /** zkCli's `ls [-s] [-w] [-R] path`. */
 import { joinPath } from '../../../base/path.js';
 import type { Client } from '../../../client/index.js';
-import { NoNodeError } from '../../../errors.js';
+import { unlessGone } from '../../absent.js';
 import type { ShellCommand, ShellContext } from '../../command.js';
 import { formatChildren, formatStat, statJson } from '../../format.js';
 
@@ -14,11 +14,8 @@ async function subtree(shell: ShellContext, client: Client, root: string, watch:
   if ((await client.exists(root, options)) === null) return [];
   const out: string[] = [root];
   for (let i = 0; i < out.length; i++) {
-    const children = await client.getChildren(out[i]!, options).catch((err: unknown) => {
-      // Deleted since it was listed: it has no subtree left.
-      if (err instanceof NoNodeError) return [] as string[];
-      throw err;
-    });
+    // A node deleted since it was listed has no subtree left.
+    const children = await unlessGone(client.getChildren(out[i]!, options), [] as string[]);
     for (const child of children.sort()) out.push(joinPath(out[i]!, child));
   }
   return out;

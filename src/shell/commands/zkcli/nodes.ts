@@ -17,8 +17,8 @@ export const getEphemerals: ShellCommand = {
   usage: 'getEphemerals path',
   summary: "list the session's ephemeral nodes (under a path prefix)",
   async run(shell, { args, json }) {
-    // Sorted: the server's order is a hash set's.
-    const ephemerals = (await shell.client.getEphemerals(args[0] ?? '/')).sort();
+    // In the server's order, as zkCli prints them.
+    const ephemerals = await shell.client.getEphemerals(args[0] ?? '/');
     shell.result(`[${ephemerals.join(', ')}]\n`, { ephemerals }, json);
   },
 };
