@@ -112,6 +112,17 @@ forEachTarget('herd shell: zkCli commands compared with zkCli', (target) => {
         `create ${base}/bad data notanacl`,
         `getAllChildrenNumber ${base}`,
         `ls ${base}`,
+        'addauth digest bob:secret',
+        'whoami',
+        `create ${base}/mine data auth:bob:cdrwa`,
+        `getAcl ${base}/mine`,
+        `setAcl -R ${base}/seq-0000000002 world:anyone:r`,
+        `getAcl ${base}/seq-0000000002`,
+        'redo 10',
+        'redo 99',
+        'history',
+        'close',
+        `ls ${base}`,
       ].join('\n');
     const zkRoot = `${uniquePath('shell-w')}-zk`;
     const herdRoot = `${uniquePath('shell-w')}-herd`;
