@@ -8,7 +8,7 @@
 //   src/recipes              (client)
 //   src/cluster  src/rpc  src/log   (recipes, client; never each other)
 //   src/tables               (log, cluster)
-//   src/shell                (cluster, recipes, client)
+//   src/shell                (tables, log, rpc, cluster, recipes, client; never the cli)
 //   src/cli                  (anything)
 //   src/index.ts             (anything below the cli)
 //
@@ -104,10 +104,10 @@ module.exports = {
       ['tables', 'log', 'cluster', 'recipes', 'client', 'base', 'errors', 'jute'],
     ),
     layer(
-      'shell-not-to-rpc-log-tables-or-cli',
-      'src/shell (herd shell) may only import src/cluster, src/recipes, src/client and below; src/cli imports it, never the reverse.',
+      'shell-not-to-server-or-cli',
+      'src/shell (herd shell) sits above every client-side layer, so its views can read what rpc, log and tables keep; it never imports src/server (it must work against any ZooKeeper) nor src/cli, which imports it.',
       '^src/shell/',
-      ['shell', 'cluster', 'recipes', 'client', 'base', 'errors', 'jute'],
+      ['shell', 'tables', 'log', 'rpc', 'cluster', 'recipes', 'client', 'base', 'errors', 'jute'],
     ),
     {
       name: 'index-not-to-cli',
