@@ -14,6 +14,7 @@
 import type { Socket } from 'node:net';
 import { JuteWriter } from '../../jute/writer.js';
 import { FrameDecoder, type FrameEvent } from '../protocol/frame-decoder.js';
+import type { RequestObserver } from './reply.js';
 
 /** What the connection needs from the node. */
 export interface ConnectionHost {
@@ -24,6 +25,8 @@ export interface ConnectionHost {
   frame(conn: NodeConnection, event: FrameEvent): void;
   closed(conn: NodeConnection): void;
   log(message: string): void;
+  /** Told about every request answered on this connection (the node's metrics); none by default. */
+  readonly observer?: RequestObserver | undefined;
 }
 
 export class NodeConnection {
@@ -59,6 +62,11 @@ export class NodeConnection {
   /** False once the socket has closed: replies are dropped. */
   get open(): boolean {
     return this.isOpen;
+  }
+
+  /** Who is told about each request answered here (the node's metrics), if anyone. */
+  get observer(): RequestObserver | undefined {
+    return this.host.observer;
   }
 
   /** Requests handed on and not yet answered. */
