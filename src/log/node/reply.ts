@@ -19,8 +19,12 @@ import type { NodeConnection } from './connection.js';
 
 /** Told about every request a node answered (the node's metrics). */
 export interface RequestObserver {
-  /** A request ended: its kind, final status, and milliseconds from its arrival to its final reply. */
-  requestDone(kind: number, status: number, duration: number): void;
+  /**
+   * A request ended: its kind, final status, and milliseconds from its
+   * arrival to its final reply. `partOfBatch`: an entry of an ADD_ENTRIES
+   * request (reported as an ADD_ENTRY; the batch itself is reported too).
+   */
+  requestDone(kind: number, status: number, duration: number, partOfBatch: boolean): void;
 }
 
 export class Exchange {
@@ -67,16 +71,16 @@ export class Exchange {
     this.conn.write((w) => writeFrame(w, this.kind, this.requestId, status, codec, body));
   }
 
-  /** Whether this request is reported to the observer (not the entries of a batch: the batch is). */
-  protected get observed(): boolean {
-    return true;
+  /** An entry of a batch (reported as such to the observer). */
+  protected get partOfBatch(): boolean {
+    return false;
   }
 
   private end(status: number): boolean {
     if (this.finished) return false;
     this.finished = true;
     this.conn.requestDone();
-    if (this.observed) this.conn.observer?.requestDone(this.kind, status, performance.now() - this.startedAt);
+    this.conn.observer?.requestDone(this.kind, status, performance.now() - this.startedAt, this.partOfBatch);
     return true;
   }
 }
@@ -124,8 +128,8 @@ class BatchMemberExchange extends Exchange {
     super(conn, kind, requestId);
   }
 
-  protected override get observed(): boolean {
-    return false;
+  protected override get partOfBatch(): boolean {
+    return true;
   }
 
   protected override answer<T>(status: number, _codec: Codec<T>, body: T): void {
