@@ -14,7 +14,16 @@
 import type { Socket } from 'node:net';
 import { JuteWriter } from '../../jute/writer.js';
 import { FrameDecoder, type FrameEvent } from '../protocol/frame-decoder.js';
-import type { RequestObserver } from './reply.js';
+
+/** Told about every request a node answered (the node's metrics). */
+export interface RequestObserver {
+  /**
+   * A request ended: its kind, final status, and milliseconds from its
+   * arrival to its final reply. `partOfBatch`: an entry of an ADD_ENTRIES
+   * request (reported as an ADD_ENTRY; the batch itself is reported too).
+   */
+  requestDone(kind: number, status: number, duration: number, partOfBatch: boolean): void;
+}
 
 /** What the connection needs from the node. */
 export interface ConnectionHost {

@@ -8,7 +8,7 @@
  * src/server/admin/prometheus.ts does the same). Gauges are read from their
  * sources when scraped; the request figures come from the node's pipeline
  * through the {@link RequestObserver} this returns (./reply.ts reports each
- * answered request to it).
+ * answered request to it through the connection).
  *
  * | name                                         | type      | what                                                         |
  * |----------------------------------------------|-----------|--------------------------------------------------------------|
@@ -29,7 +29,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { BadArgumentsError } from '../../errors.js';
 import { kindName, Messages } from '../protocol/kinds.js';
 import { Status, statusName } from '../protocol/status.js';
-import type { RequestObserver } from './reply.js';
+import type { RequestObserver } from './connection.js';
 
 /** Options of {@link startNodeMetrics}. */
 export interface NodeMetricsOptions {

@@ -17,16 +17,6 @@ import { ErrorBodyCodec, writeFrame } from '../protocol/frame.js';
 import { Status } from '../protocol/status.js';
 import type { NodeConnection } from './connection.js';
 
-/** Told about every request a node answered (the node's metrics). */
-export interface RequestObserver {
-  /**
-   * A request ended: its kind, final status, and milliseconds from its
-   * arrival to its final reply. `partOfBatch`: an entry of an ADD_ENTRIES
-   * request (reported as an ADD_ENTRY; the batch itself is reported too).
-   */
-  requestDone(kind: number, status: number, duration: number, partOfBatch: boolean): void;
-}
-
 export class Exchange {
   private finished = false;
   private readonly startedAt = performance.now();
