@@ -44,9 +44,11 @@ it('npm run bench -- --only log --smoke prints every row of the log suite', { ti
     assert.match(row64, /\d[\d,.]* appends\/s\s+\d[\d,.]* appends\/s/, 'batch 64 measured on both sides');
   }
   const reads = rowsOf(/== Log range reads by time/);
-  for (const metric of ['whole log by time, MB/s', 'middle quarter by time, MB/s']) {
-    const row = reads.find((l) => l.startsWith(metric));
-    assert.match(row ?? '', /\d[\d,.]* MB\/s\s+\d[\d,.]* MB\/s/, `${metric} measured on both sides`);
+  for (const size of [100, 4096]) {
+    for (const metric of ['whole log by time, MB/s', 'middle quarter by time, MB/s']) {
+      const row = reads.find((l) => l.startsWith(`${size}-byte entries: ${metric}`));
+      assert.match(row ?? '', /\d[\d,.]* MB\/s\s+\d[\d,.]* MB\/s/, `${size}-byte entries: ${metric} measured on both sides`);
+    }
   }
   assert.match(out, /issue 13 target >= 100 MB\/s: (met|MISSED)/);
   assert.match(out, /bench finished in \d+ s/);
