@@ -60,7 +60,9 @@ it('GET /metrics: add latency, fsync time, entries, bytes, segments, connections
     await using client = await connectLogNode(`127.0.0.1:${port}`, { timeout: 10_000 });
     const data = Buffer.alloc(100, 1);
     for (let i = 0; i < 5; i++) await client.addEntry({ segmentId: 1, entryId: i, timestamp: 1000 + i, lastAddConfirmed: i - 1, data });
+    const fsyncsBefore = storage.stats().fsyncs;
     await client.addEntries({ segmentId: 2, firstEntryId: 0, lastAddConfirmed: -1, entries: Array.from({ length: 64 }, (_, i) => ({ timestamp: 1000 + i, data })) });
+    assert.equal(storage.stats().fsyncs - fsyncsBefore, 1, 'the 64 entries of one ADD_ENTRIES share one group commit');
     await assert.rejects(client.readEntry(3, 0), { code: 'NO_ENTRY' });
     const raw = await RawConnection.connect(port);
     raw.send(rawFrame({ kind: 999, requestId: 7 }));
