@@ -40,7 +40,8 @@ export const DEFAULT_LOG_STORAGE_BENCH: LogStorageBenchOptions = { duration: 200
 const SEGMENTS = 8;
 const BASE_TIME = 1_700_000_000_000;
 
-interface AddFigures {
+/** What an add loop measured: entries/s, MB/s of entry data, latency of each op (ms). */
+export interface AddFigures {
   perSec: number;
   mbPerSec: number;
   p50: number;
@@ -52,7 +53,7 @@ interface AddFigures {
  * times the ops that complete within the measured window. `op` returns how
  * many entries it made durable.
  */
-async function measureLoops(lanes: number, o: LogStorageBenchOptions, entrySize: number, op: (lane: number) => Promise<number>): Promise<AddFigures> {
+export async function measureLoops(lanes: number, o: Pick<LogStorageBenchOptions, 'duration' | 'warmup'>, entrySize: number, op: (lane: number) => Promise<number>): Promise<AddFigures> {
   const start = performance.now();
   const from = start + o.warmup;
   const until = from + o.duration;
@@ -89,7 +90,7 @@ async function storageAdds(entrySize: number, concurrency: number, o: LogStorage
 }
 
 /** The anchors: append-write + fdatasync, one batch of `batch` entries at a time. */
-async function rawAppends(entrySize: number, batch: number, o: LogStorageBenchOptions): Promise<AddFigures> {
+export async function rawAppends(entrySize: number, batch: number, o: Pick<LogStorageBenchOptions, 'duration' | 'warmup'>): Promise<AddFigures> {
   return withDir(async (dir) => {
     const fh = await open(join(dir, 'raw.log'), 'a');
     try {
@@ -115,7 +116,7 @@ interface ReadFigures {
 }
 
 /** Best of three runs of `fn`, which returns bytes; MB/s. */
-async function bestMbPerSec(fn: () => Promise<number>): Promise<number> {
+export async function bestMbPerSec(fn: () => Promise<number>): Promise<number> {
   let best = 0;
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
@@ -173,7 +174,7 @@ async function rangeReads(entrySize: number, o: LogStorageBenchOptions): Promise
 }
 
 /** The round with the higher throughput (its latencies with it, so a row's figures come from one run). */
-function best(a: AddFigures | undefined, b: AddFigures): AddFigures {
+export function best(a: AddFigures | undefined, b: AddFigures): AddFigures {
   return a && a.perSec >= b.perSec ? a : b;
 }
 

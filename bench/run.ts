@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { zookeeperAvailable } from '../test/support/zookeeper.js';
 import { clientComparison } from './clients.js';
 import { clusterSection, DEFAULT_CLUSTER_BENCH, measureFailover, type FailoverTarget } from './cluster.js';
+import { DEFAULT_LOG_BENCH, logBenchSections, SMOKE_LOG_BENCH } from './log.js';
 import { logStorageSections } from './log-storage.js';
 import { DEFAULT_LOAD, prepareNodes, type LoadOptions, type LoadResult } from './load-generator.js';
 import { compareRecipes, DEFAULT_RECIPE_BENCH, recipesSection } from './recipes.js';
@@ -36,6 +37,8 @@ interface Config {
   clientOutstanding: number;
   rounds: number;
   profileDir: string | undefined;
+  /** The log suite's few-second run (every row, tiny counts). */
+  smoke: boolean;
 }
 
 function parseConfig(argv: string[]): Config {
@@ -51,6 +54,7 @@ function parseConfig(argv: string[]): Config {
       rounds: { type: 'string', default: '2' },
       only: { type: 'string', default: SUITES.join(',') },
       profile: { type: 'string' },
+      smoke: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -58,7 +62,8 @@ function parseConfig(argv: string[]): Config {
     process.stdout.write(
       'node build/bench/run.js [--znodes N] [--duration MS] [--warmup MS] [--rounds N] [--connections N] [--outstanding K]\n' +
         '                        [--client-outstanding K] [--only server,scale,clients,recipes,cluster,log] [--profile DIR]\n' +
-        '  --profile DIR  run Herd\'s server and the client drivers with --cpu-prof, writing .cpuprofile files to DIR\n',
+        '  --profile DIR  run Herd\'s server and the client drivers with --cpu-prof, writing .cpuprofile files to DIR\n' +
+        '  --smoke        the log suite only: a run of a few seconds with tiny counts (every row printed, figures meaningless)\n',
     );
     process.exit(0);
   }
@@ -85,6 +90,7 @@ function parseConfig(argv: string[]): Config {
     clientOutstanding: int('client-outstanding', values['client-outstanding']),
     rounds: int('rounds', values.rounds),
     profileDir: values.profile === undefined ? undefined : resolve(values.profile),
+    smoke: values.smoke,
   };
 }
 
@@ -252,7 +258,10 @@ async function main(): Promise<void> {
     }
   }
 
-  if (config.suites.has('log')) sections.push(...(await logStorageSections()));
+  if (config.suites.has('log')) {
+    if (!config.smoke) sections.push(...(await logStorageSections()));
+    sections.push(...(await logBenchSections({ ...(config.smoke ? SMOKE_LOG_BENCH : DEFAULT_LOG_BENCH), profileDir: config.profileDir })));
+  }
 
   const out = [machine, `at start: ${loadAtStart}; at end: ${loadLine()}`, ''];
   for (const s of sections) out.push(renderSection(s), '');

@@ -18,6 +18,7 @@ interface LogNodeValues {
   maxBatchBytes?: string;
   closeTimeout?: string;
   sessionTimeout?: string;
+  metricsPort?: string;
 }
 
 /** `herd log-node [options]`: prints the node's address and instance id, runs until SIGINT or SIGTERM. */
@@ -35,6 +36,7 @@ export function logNodeCommand(): Command {
     .option('--max-batch-delay <ms>', 'group commit: longest an add waits to share an fsync (default 2)')
     .option('--max-batch-bytes <bytes>', 'group commit: bytes that make a batch be written at once (default 524288)')
     .option('--close-timeout <ms>', 'on SIGINT/SIGTERM, how long requests in progress may take to finish (default 5000)')
+    .option('--metrics-port <n>', 'serve Prometheus metrics at http://<host>:<n>/metrics (default: no metrics listener)')
     .option('--session-timeout <ms>', 'coordination session timeout: how long after the node dies its registration disappears (default 10000)')
     .action((values: LogNodeValues) => runLogNode(values));
 }
@@ -58,6 +60,7 @@ async function runLogNode(values: LogNodeValues): Promise<void> {
     ...optional('maxBatchDelay', intOption('max-batch-delay', values.maxBatchDelay, 0)),
     ...optional('maxBatchBytes', intOption('max-batch-bytes', values.maxBatchBytes, 1)),
     ...optional('closeTimeout', intOption('close-timeout', values.closeTimeout, 0)),
+    ...optional('metricsPort', portOption('metrics-port', values.metricsPort)),
     ...(sessionTimeout !== undefined ? { clientOptions: { sessionTimeout } } : {}),
     logger: log,
   });

@@ -15,6 +15,16 @@ import type { Socket } from 'node:net';
 import { JuteWriter } from '../../jute/writer.js';
 import { FrameDecoder, type FrameEvent } from '../protocol/frame-decoder.js';
 
+/** Told about every request a node answered (the node's metrics). */
+export interface RequestObserver {
+  /**
+   * A request ended: its kind, final status, and milliseconds from its
+   * arrival to its final reply. `partOfBatch`: an entry of an ADD_ENTRIES
+   * request (reported as an ADD_ENTRY; the batch itself is reported too).
+   */
+  requestDone(kind: number, status: number, duration: number, partOfBatch: boolean): void;
+}
+
 /** What the connection needs from the node. */
 export interface ConnectionHost {
   readonly maxFrameSize: number;
@@ -24,6 +34,8 @@ export interface ConnectionHost {
   frame(conn: NodeConnection, event: FrameEvent): void;
   closed(conn: NodeConnection): void;
   log(message: string): void;
+  /** Told about every request answered on this connection (the node's metrics); none by default. */
+  readonly observer?: RequestObserver | undefined;
 }
 
 export class NodeConnection {
@@ -59,6 +71,11 @@ export class NodeConnection {
   /** False once the socket has closed: replies are dropped. */
   get open(): boolean {
     return this.isOpen;
+  }
+
+  /** Who is told about each request answered here (the node's metrics), if anyone. */
+  get observer(): RequestObserver | undefined {
+    return this.host.observer;
   }
 
   /** Requests handed on and not yet answered. */

@@ -39,6 +39,7 @@ import { DEFAULT_MAX_FRAME_SIZE, ErrorBodyCodec, PROTOCOL_VERSION, readHeader, w
 import { FrameDecoder, type FrameEvent } from '../protocol/frame-decoder.js';
 import { Messages } from '../protocol/kinds.js';
 import type { LogEntry } from '../protocol/messages/entry.js';
+import { MAX_BATCH_ENTRIES } from '../protocol/messages/add-entries.js';
 import type { FenceReply } from '../protocol/messages/fence.js';
 import { expectEnd } from '../protocol/messages/fields.js';
 import type { InfoReply } from '../protocol/messages/info.js';
@@ -81,6 +82,20 @@ export interface LogNodeClient extends AsyncDisposable {
    * or StorageFailedError when its storage failed.
    */
   addEntry(entry: LogEntry, options?: { recovery?: boolean }): Promise<void>;
+  /**
+   * Stores a run of consecutive entries of one segment in one request
+   * (ADD_ENTRIES): `entries[i]` gets id `firstEntryId + i`, all carry
+   * `lastAddConfirmed`, and each goes with the CRC32C of its data, which the
+   * node checks. Resolves once the node has fsynced every one (usually in
+   * one group commit). Rejects as {@link addEntry} does, with the failure of
+   * the first entry that failed (the others may be stored: sending the same
+   * batch again is a retry); BadArgumentsError for an empty batch or one of
+   * more than 65536 entries, or an invalid field.
+   */
+  addEntries(
+    batch: { segmentId: number; firstEntryId: number; lastAddConfirmed: number; entries: readonly { timestamp: number; data: Buffer }[] },
+    options?: { recovery?: boolean },
+  ): Promise<void>;
   /**
    * Reads one entry. `fence` makes it a recovery read: the node fences the
    * segment first. Rejects with NoEntryError when the node does not have
@@ -207,6 +222,26 @@ class NodeClient implements LogNodeClient {
     const invalid = checkEntry(entry, what);
     if (invalid) return Promise.reject(invalid);
     return this.call(Messages.AddEntry, { ...entry, recovery: options.recovery === true }, what).then(() => undefined);
+  }
+
+  addEntries(
+    batch: { segmentId: number; firstEntryId: number; lastAddConfirmed: number; entries: readonly { timestamp: number; data: Buffer }[] },
+    options: { recovery?: boolean } = {},
+  ): Promise<void> {
+    const n = Array.isArray(batch?.entries) ? batch.entries.length : 0;
+    const what = `ADD_ENTRIES segment ${batch?.segmentId} entries ${batch?.firstEntryId}..${batch?.firstEntryId + n - 1}`;
+    const invalid =
+      n < 1 || n > MAX_BATCH_ENTRIES
+        ? new BadArgumentsError(`${what}: a batch holds 1..${MAX_BATCH_ENTRIES} entries, got ${n}`)
+        : (checkId(batch.segmentId, 'segmentId', what) ??
+          checkId(batch.firstEntryId, 'firstEntryId', what) ??
+          checkId(batch.lastAddConfirmed, 'lastAddConfirmed', what, -1) ??
+          batch.entries
+            .map((e, i) => (e?.data instanceof Uint8Array ? checkId(e.timestamp, `entries[${i}].timestamp`, what) : new BadArgumentsError(`${what}: entries[${i}].data must be a Buffer`)))
+            .find((e) => e !== undefined));
+    if (invalid) return Promise.reject(invalid);
+    const { segmentId, firstEntryId, lastAddConfirmed, entries } = batch;
+    return this.call(Messages.AddEntries, { recovery: options.recovery === true, segmentId, firstEntryId, lastAddConfirmed, entries }, what).then(() => undefined);
   }
 
   readEntry(segmentId: number, entryId: number, options: { fence?: boolean } = {}): Promise<LogEntry> {

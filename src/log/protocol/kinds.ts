@@ -3,6 +3,7 @@
  * and reply codecs). Nothing else switches on kind numbers; the node's
  * handlers (src/log/node/handlers.ts) are a table keyed the same way.
  */
+import { AddEntries } from './messages/add-entries.js';
 import { AddEntry } from './messages/add-entry.js';
 import { Fence } from './messages/fence.js';
 import { Info } from './messages/info.js';
@@ -12,7 +13,7 @@ import { ReadLastEntry } from './messages/read-last-entry.js';
 import { ReadRange } from './messages/read-range.js';
 
 /** Every message kind, by name. */
-export const Messages = { AddEntry, ReadEntry, ReadRange, Fence, ReadLastEntry, Info } as const;
+export const Messages = { AddEntry, ReadEntry, ReadRange, Fence, ReadLastEntry, Info, AddEntries } as const;
 
 /** Any message of the table. */
 export type AnyMessage = (typeof Messages)[keyof typeof Messages];

@@ -10,6 +10,11 @@
  *   write set (records.ts: writeSetOf) and acknowledged once A nodes of the
  *   write set as stored in the metadata confirmed it, and only after every
  *   entry before it was.
+ * - Entries go out at the end of the tick they were added in: each node
+ *   gets the consecutive entries it should store as one ADD_ENTRIES request
+ *   (so one appendBatch costs each node one frame, one reply and usually
+ *   one group commit), cut at {@link MAX_REQUEST_BYTES}; a lone entry goes
+ *   as ADD_ENTRY.
  * - A node that fails (connection lost, timeout, any refusal other than a
  *   fence) is replaced by a live node outside the ensemble: the new
  *   ensemble, starting at the first unacknowledged entry, is stored by
@@ -31,6 +36,7 @@ import { NotEnoughNodesError, SegmentFencedError, WriterFencedError } from '../e
 import { MetadataConflictError } from '../metadata/errors.js';
 import type { LogMetadataStore } from '../metadata/metadata-store.js';
 import { writeSetOf, type Ensemble, type SegmentMetadata, type Versioned } from '../metadata/records.js';
+import { MAX_BATCH_ENTRIES } from '../protocol/messages/add-entries.js';
 import type { LogEntry } from '../protocol/messages/entry.js';
 import type { NodePool } from './node-pool.js';
 import type { LogPosition } from './position.js';
@@ -66,6 +72,12 @@ interface PendingAdd {
 /** How long to wait before trying an ensemble change again when no node can take a failed one's place, in ms. */
 const RETRY_DELAY = 250;
 
+/**
+ * Entry bytes per ADD_ENTRIES request: a run closes before it would pass
+ * this (a larger entry goes alone), far below the node's frame limit.
+ */
+const MAX_REQUEST_BYTES = 1024 * 1024;
+
 export class SegmentWriter {
   /** The highest entry id acknowledged (-1: none). */
   lastAddConfirmed = -1;
@@ -82,6 +94,8 @@ export class SegmentWriter {
   private closing = false;
   private failure: HerdError | undefined;
   private idle: (() => void)[] = [];
+  /** Adds of this tick not yet sent. */
+  private outbox: PendingAdd[] = [];
 
   constructor(
     readonly id: number,
@@ -155,23 +169,73 @@ export class SegmentWriter {
 
   // ---- the add path --------------------------------------------------------------------
 
+  /** Queues an add to go out with the others of this tick. */
   private send(add: PendingAdd): void {
-    for (const node of writeSetOf(this.meta.value, add.entry.entryId)) {
-      if (add.sent.has(node) || this.failed.has(node)) continue;
-      add.sent.add(node);
-      this.pool
-        .get(node)
-        .then((c) => c.addEntry(add.entry))
-        .then(
-          () => this.confirmed(node, add),
-          (error: unknown) => this.refused(node, error),
-        );
+    if (this.outbox.push(add) === 1) process.nextTick(() => this.flushOutbox());
+  }
+
+  /** Sends the tick's adds: per node, runs of consecutive entries as one request each. */
+  private flushOutbox(): void {
+    const adds = this.outbox;
+    this.outbox = [];
+    // An ensemble change started since: it sends every pending entry when it is done.
+    if (this.changing || this.failure !== undefined) return;
+    const byNode = new Map<string, PendingAdd[]>();
+    for (const add of adds) {
+      for (const node of writeSetOf(this.meta.value, add.entry.entryId)) {
+        if (add.sent.has(node) || this.failed.has(node)) continue;
+        add.sent.add(node);
+        let list = byNode.get(node);
+        if (list === undefined) byNode.set(node, (list = []));
+        list.push(add);
+      }
+    }
+    for (const [node, list] of byNode) {
+      let run: PendingAdd[] = [];
+      let bytes = 0;
+      for (const add of list) {
+        const prev = run[run.length - 1];
+        const joins =
+          prev !== undefined &&
+          add.entry.entryId === prev.entry.entryId + 1 &&
+          add.entry.lastAddConfirmed === prev.entry.lastAddConfirmed &&
+          bytes + add.entry.data.length <= MAX_REQUEST_BYTES &&
+          run.length < MAX_BATCH_ENTRIES;
+        if (!joins && run.length > 0) {
+          this.sendRun(node, run);
+          run = [];
+          bytes = 0;
+        }
+        run.push(add);
+        bytes += add.entry.data.length;
+      }
+      if (run.length > 0) this.sendRun(node, run);
     }
   }
 
-  private confirmed(node: string, add: PendingAdd): void {
-    if (this.failure !== undefined || !add.sent.has(node)) return; // stopped, or from a node replaced since
-    add.acked.add(node);
+  private sendRun(node: string, run: readonly PendingAdd[]): void {
+    const first = run[0]!.entry;
+    this.pool
+      .get(node)
+      .then((c) =>
+        run.length === 1
+          ? c.addEntry(first)
+          : c.addEntries({
+              segmentId: this.id,
+              firstEntryId: first.entryId,
+              lastAddConfirmed: first.lastAddConfirmed,
+              entries: run.map((a) => a.entry),
+            }),
+      )
+      .then(
+        () => this.confirmed(node, run),
+        (error: unknown) => this.refused(node, error),
+      );
+  }
+
+  private confirmed(node: string, run: readonly PendingAdd[]): void {
+    if (this.failure !== undefined) return;
+    for (const add of run) if (add.sent.has(node)) add.acked.add(node); // not from a node replaced since
     this.acknowledge();
   }
 

@@ -12,7 +12,8 @@ import { after, it } from 'node:test';
 import fc from 'fast-check';
 import { JuteWriter } from '../../../src/jute/writer.js';
 import { connectLogNode, type LogEntry } from '../../../src/log/index.js';
-import { Messages, Status } from '../../../src/log/protocol/index.js';
+import { JuteReader } from '../../../src/jute/reader.js';
+import { MAX_BATCH_ENTRIES, Messages, Status } from '../../../src/log/protocol/index.js';
 import { forEachTarget } from '../../support/targets.js';
 import { collect, RawConnection, removeDirs, startTestNode, tempDir } from './support.js';
 
@@ -48,6 +49,16 @@ const validFrame: fc.Arbitrary<Buffer> = fc
     fc.record({ segmentId }).map((body) => frameOf(Messages.Fence, body)),
     fc.record({ segmentId }).map((body) => frameOf(Messages.ReadLastEntry, body)),
     fc.constant(frameOf(Messages.Info, {})),
+    fc
+      .record({
+        segmentId,
+        firstEntryId: entryId,
+        lastAddConfirmed: fc.integer({ min: -1, max: 20 }),
+        recovery: fc.boolean(),
+        timestamp: fc.integer({ min: 0, max: 2_000_000_000_000 }),
+        entries: fc.array(fc.uint8Array({ maxLength: 32 }).map((a) => Buffer.from(a)), { minLength: 1, maxLength: 8 }),
+      })
+      .map(({ timestamp, entries, ...body }) => frameOf(Messages.AddEntries, { ...body, entries: entries.map((data, i) => ({ timestamp: timestamp + i, data })) })),
   )
   .chain((frame) =>
     fc.record({
@@ -103,7 +114,67 @@ function isFinal(kind: number, status: number, body: Buffer): boolean {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** An ADD_ENTRIES frame (prefix included) with request id `id`, its body passed through `tamper` first. */
+function batchFrame(id: number, body: Parameters<typeof Messages.AddEntries.request.write>[1], tamper: (b: Buffer) => Buffer = (b) => b): Buffer {
+  const f = tamper(frameOf(Messages.AddEntries, body));
+  f.writeInt32BE(id, 8);
+  return prefixed(f);
+}
+
+const batchOf = (segment: number, first: number, n: number, size = 8) => ({
+  recovery: false,
+  segmentId: segment,
+  firstEntryId: first,
+  lastAddConfirmed: first - 1,
+  entries: Array.from({ length: n }, (_, i) => ({ timestamp: 1_700_000_000_000 + first + i, data: Buffer.alloc(size, i) })),
+});
+
+/** Offset in an ADD_ENTRIES frame (no prefix) of `count`: header 16, recovery 1, three longs. */
+const COUNT_AT = 16 + 1 + 24;
+
 forEachTarget('log node fuzz', (target) => {
+  it('malformed and oversized ADD_ENTRIES batches: a typed reply each, nothing of a refused batch stored, the connection kept', async () => {
+    await using node = await startTestNode(target().connectionString, await tempDir(), { maxFrameSize: MAX_FRAME });
+    await using client = await connectLogNode(node.address, { timeout: 10_000 });
+    const raw = await RawConnection.connect(node.port);
+    try {
+      const cases: Array<[what: string, frame: Buffer, status: number, mentions: RegExp]> = [
+        ['count far past the bytes sent', batchFrame(1, batchOf(1, 0, 2), (b) => (b.writeInt32BE(1000, COUNT_AT), b)), Status.BAD_REQUEST, /entries cannot fit/],
+        ['count 0', batchFrame(2, batchOf(1, 0, 1), (b) => (b.writeInt32BE(0, COUNT_AT), b.subarray(0, COUNT_AT + 4))), Status.BAD_REQUEST, /count 0 out of range/],
+        ['count past MAX_BATCH_ENTRIES', batchFrame(3, batchOf(1, 0, 1), (b) => (b.writeInt32BE(MAX_BATCH_ENTRIES + 1, COUNT_AT), b)), Status.BAD_REQUEST, /more than the 65536/],
+        ['a flipped bit in entry 2 (CRC32C)', batchFrame(4, batchOf(2, 0, 4), (b) => ((b[COUNT_AT + 4 + 2 * 24 + 12] as number) ^= 4, b)), Status.BAD_REQUEST, /entry 2 \(batch index 2\): CRC32C/],
+        ['truncated in the last entry', batchFrame(5, batchOf(3, 0, 3), (b) => b.subarray(0, b.length - 6)), Status.BAD_REQUEST, /ADD_ENTRIES/],
+        ['larger than maxFrameSize', batchFrame(6, batchOf(4, 0, 40, 200)), Status.TOO_LARGE, /larger than the node's maxFrameSize/],
+        ['an entry whose timestamp goes back', batchFrame(7, { ...batchOf(5, 0, 3), entries: batchOf(5, 0, 3).entries.map((e, i) => (i === 2 ? { ...e, timestamp: 1 } : e)) }), Status.BAD_REQUEST, /entry 2 failed/],
+      ];
+      for (const [what, frame, status, mentions] of cases) {
+        const before = raw.replies.length;
+        raw.send(frame);
+        const replies = await raw.waitReplies(before + 1);
+        assert.equal(raw.closed, false, `${what}: connection kept`);
+        const reply = replies[before]!;
+        assert.equal(reply.header.kind, Messages.AddEntries.kind, what);
+        assert.equal(reply.header.status, status, `${what}: ${reply.message}`);
+        assert.match(reply.message ?? '', mentions, what);
+      }
+      // A refused batch left nothing behind: no entry of segments 1..4; segment 5 kept the two good entries before the bad one.
+      for (const segment of [1, 2, 3, 4]) await assert.rejects(client.readLastEntry(segment), { code: 'NO_ENTRY' });
+      assert.equal((await client.readLastEntry(5)).entryId, 1);
+      // The same connection still takes a good batch, and the client's method sends the same thing.
+      raw.send(batchFrame(8, batchOf(6, 0, 5)));
+      const ok = (await raw.waitReplies(cases.length + 1))[cases.length]!;
+      assert.deepEqual([ok.header.requestId, ok.header.status], [8, Status.OK]);
+      assert.deepEqual(Messages.AddEntries.reply.read(new JuteReader(ok.body)), { segmentId: 6, firstEntryId: 0, count: 5 });
+      const stored = await collect(client.readRange(6));
+      assert.deepEqual(stored.map((e) => [e.entryId, e.lastAddConfirmed, e.data[0]]), [0, 1, 2, 3, 4].map((i) => [i, -1, i]));
+      await client.addEntries({ segmentId: 7, firstEntryId: 3, lastAddConfirmed: 2, entries: batchOf(7, 3, 3).entries });
+      assert.deepEqual((await collect(client.readRange(7))).map((e) => e.entryId), [3, 4, 5]);
+      await assert.rejects(client.addEntries({ segmentId: 7, firstEntryId: 0, lastAddConfirmed: -1, entries: [] }), { code: 'BADARGUMENTS' });
+    } finally {
+      raw.close();
+    }
+  });
+
   it('garbled frames get one typed reply each on a kept connection; random bytes close at most their own connection; the writer loses nothing', async () => {
     await using node = await startTestNode(target().connectionString, await tempDir(), { maxFrameSize: MAX_FRAME });
     await using writer = await connectLogNode(node.address, { timeout: 10_000 });
@@ -117,8 +188,16 @@ forEachTarget('log node fuzz', (target) => {
       for (let i = 0; !stop; i++) {
         const e = { segmentId: WRITER_SEGMENT, entryId: i, timestamp: 1_700_000_000_000 + i, lastAddConfirmed: i - 1, data: Buffer.from(`writer ${i}`) };
         try {
-          await writer.addEntry(e);
-          acked.push(e);
+          if (i % 2 === 0) {
+            await writer.addEntry(e);
+            acked.push(e);
+          } else {
+            // Every other turn a batch of three, all with the same last-add-confirmed.
+            const batch = [0, 1, 2].map((k) => ({ ...e, entryId: i + k, timestamp: e.timestamp + k, data: Buffer.from(`writer ${i + k}`) }));
+            await writer.addEntries({ segmentId: WRITER_SEGMENT, firstEntryId: i, lastAddConfirmed: e.lastAddConfirmed, entries: batch });
+            acked.push(...batch);
+            i += 2;
+          }
         } catch (error) {
           writerErrors.push(error);
           return;

@@ -1,0 +1,342 @@
+/**
+ * The log suite of `npm run bench -- --only log` (issue 13's benchmark):
+ * Herd's log end to end (openLog + appendBatch, storage nodes as child
+ * processes, metadata on Herd's server in another child process) against
+ * two anchors measured in the same run:
+ *
+ * - the disk's group-commit limit: one append-write + fdatasync of a whole
+ *   batch at a time on the same file system (bench/log-storage.ts), what
+ *   no durable log on this disk can beat with one batch in flight;
+ * - Redis Streams: Debian's `redis-server` started here with
+ *   `appendonly yes`, `appendfsync always` and a temp dir; XADD of the
+ *   batch as one pipeline (node-redis sends the commands of one tick in one
+ *   write; Redis fsyncs once per event-loop turn before replying), XRANGE
+ *   by time for reads.
+ *
+ * Appends: one batch in flight, batch sizes 1, 64 and 1024 of 100-byte
+ * entries, E/W/A 1/1/1 (one node) and 3/3/2 (three nodes, each its own
+ * process and event loop, all on this disk). A batch's ack latency is from
+ * the call to its acknowledgement. Range reads: a log filled with 100-byte
+ * (then 4 KiB) entries read back by time range (whole, and its middle
+ * quarter), MB/s of entry data, against XRANGE over the same entries.
+ *
+ * `node build/bench/log.js --log-node-child <coordination> <dataDir>` is
+ * the storage node child this file forks.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createClient as createRedisClient, RESP_TYPES } from 'redis';
+import { createClient, type Client } from '../src/client/index.js';
+import { openLog, startLogNode, type Log } from '../src/log/index.js';
+import { freePort } from '../test/support/ports.js';
+import { best, bestMbPerSec, measureLoops, rawAppends, type AddFigures } from './log-storage.js';
+import { startHerd } from './servers.js';
+import { log, sleep, type Row, type Section } from './stats.js';
+
+/** Sizes and lengths of the log suite. */
+export interface LogBenchOptions {
+  /** Measured time of each append figure, ms. */
+  duration: number;
+  /** Time run before each append figure is measured, ms. */
+  warmup: number;
+  /** Interleaved rounds of each append figure; the best round of each is kept. */
+  rounds: number;
+  /** Entries per appendBatch (and per anchor batch). */
+  batchSizes: readonly number[];
+  /** Bytes of entry data filled for the range reads. */
+  readBytes: number;
+  /** Write CPU profiles of the node children here (--cpu-prof). */
+  profileDir?: string | undefined;
+}
+
+export const DEFAULT_LOG_BENCH: LogBenchOptions = { duration: 3000, warmup: 500, rounds: 2, batchSizes: [1, 64, 1024], readBytes: 32 * 1024 * 1024 };
+
+/** A run of a few seconds that prints every row (CI's smoke test). */
+export const SMOKE_LOG_BENCH: LogBenchOptions = { duration: 300, warmup: 50, rounds: 1, batchSizes: [1, 64, 1024], readBytes: 2 * 1024 * 1024 };
+
+const ENTRY_SIZE = 100;
+/** Entry sizes of the range reads: the appends' 100 bytes, and 4 KiB, where per-entry costs weigh less. */
+const READ_SIZES = [100, 4096];
+const BASE_TIME = 1_700_000_000_000;
+/** Entries per millisecond of timestamps in the read fill, so a time range selects a real slice. */
+const PER_MS = 100;
+
+/** Where `redis-server` is, or undefined. */
+export function redisServerPath(): string | undefined {
+  return ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
+}
+
+// ---- storage node children ---------------------------------------------------------------
+
+interface NodeChild {
+  readonly proc: ChildProcess;
+  readonly dir: string;
+  stop(): Promise<void>;
+}
+
+async function startNodeChild(coordination: string, profileDir: string | undefined): Promise<NodeChild> {
+  const dir = await mkdtemp(join(tmpdir(), 'herd-bench-log-node-'));
+  const execArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const proc = fork(fileURLToPath(import.meta.url), ['--log-node-child', coordination, dir], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await new Promise<void>((ready, fail) => {
+    proc.once('message', () => ready());
+    proc.once('exit', (code) => fail(new Error(`log node child exited with ${code} before it was ready`)));
+  });
+  return {
+    proc,
+    dir,
+    stop: async () => {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.send('stop');
+      await Promise.race([exited, sleep(10_000)]);
+      proc.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function nodeChildMain(coordination: string, dataDir: string): Promise<void> {
+  const node = await startLogNode({ coordination, dataDir, host: '127.0.0.1', port: 0, logger: (m) => process.stderr.write(`log node: ${m}\n`) });
+  process.on('message', () => void node.close().finally(() => process.exit(0)));
+  process.on('disconnect', () => process.exit(0));
+  process.send!({ ready: node.address });
+}
+
+// ---- Redis --------------------------------------------------------------------------------
+
+function newRedis(port: number) {
+  return createRedisClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false } });
+}
+type Redis = ReturnType<typeof newRedis>;
+
+interface RedisServer {
+  readonly client: Redis;
+  stop(): Promise<void>;
+}
+
+async function startRedis(binary: string): Promise<RedisServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'herd-bench-redis-'));
+  const port = await freePort();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--daemonize', 'no'];
+  const proc = spawn(binary, args, { stdio: 'ignore' });
+  const client = newRedis(port);
+  client.on('error', () => {});
+  for (let i = 0; ; i++) {
+    try {
+      await client.connect();
+      break;
+    } catch (error) {
+      if (i > 100 || proc.exitCode !== null) throw new Error(`redis-server did not start on port ${port}: ${String(error)}`);
+      await sleep(50);
+    }
+  }
+  return {
+    client,
+    stop: async () => {
+      await client.quit().catch(() => {});
+      proc.kill('SIGKILL');
+      await new Promise((r) => (proc.exitCode !== null ? r(null) : proc.once('exit', r)));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function redisAppends(redis: Redis, batch: number, o: LogBenchOptions, key: string): Promise<AddFigures> {
+  const data = Buffer.alloc(ENTRY_SIZE, 7);
+  try {
+    return await measureLoops(1, o, ENTRY_SIZE, async () => {
+      const adds: Promise<unknown>[] = [];
+      for (let i = 0; i < batch; i++) adds.push(redis.xAdd(key, '*', { d: data }));
+      await Promise.all(adds);
+      return batch;
+    });
+  } finally {
+    await redis.del(key);
+  }
+}
+
+/** Fills a stream with the read set (ids = the same timestamps as the log's), returns MB/s of whole and middle-quarter XRANGE. */
+async function redisReads(redis: Redis, count: number, size: number): Promise<{ full: number; window: number }> {
+  const key = 'herd-bench-read';
+  const data = Buffer.alloc(size, 9);
+  for (let e = 0; e < count; e += 1024) {
+    const adds: Promise<unknown>[] = [];
+    for (let i = e; i < Math.min(count, e + 1024); i++) adds.push(redis.xAdd(key, `${BASE_TIME + Math.floor(i / PER_MS)}-${i % PER_MS}`, { d: data }));
+    await Promise.all(adds);
+  }
+  const raw = redis.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+  const range = async (from: number, to: number): Promise<number> => {
+    let bytes = 0;
+    let start = String(from);
+    for (;;) {
+      const page = await raw.xRange(key, start, String(to), { COUNT: 1000 });
+      if (page === null || page.length === 0) return bytes;
+      for (const m of page) bytes += (m.message as unknown as Record<string, Buffer>).d!.length;
+      start = `(${String(page[page.length - 1]!.id)}`;
+    }
+  };
+  const [wFrom, wTo] = middleQuarter(count);
+  const full = await bestMbPerSec(() => range(BASE_TIME, BASE_TIME + Math.ceil(count / PER_MS)));
+  const window = await bestMbPerSec(() => range(wFrom, wTo));
+  await redis.del(key);
+  return { full, window };
+}
+
+// ---- Herd ---------------------------------------------------------------------------------
+
+type Quorums = { ensembleSize: number; writeQuorum: number; ackQuorum: number };
+const Q111: Quorums = { ensembleSize: 1, writeQuorum: 1, ackQuorum: 1 };
+const Q332: Quorums = { ensembleSize: 3, writeQuorum: 3, ackQuorum: 2 };
+
+let logNumber = 0;
+
+async function herdAppends(client: Client, q: Quorums, batch: number, o: LogBenchOptions): Promise<AddFigures> {
+  const log = await openLog(client, `bench-${q.ensembleSize}${q.writeQuorum}${q.ackQuorum}-${batch}-${logNumber++}`, q);
+  try {
+    const data = Buffer.alloc(ENTRY_SIZE, 5);
+    const items = Array.from({ length: batch }, () => ({ data }));
+    return await measureLoops(1, o, ENTRY_SIZE, async () => (await log.appendBatch(items)).length);
+  } finally {
+    await log.close();
+  }
+}
+
+function middleQuarter(count: number): [number, number] {
+  const from = BASE_TIME + Math.floor(count / 2 / PER_MS);
+  return [from, from + Math.floor(count / 4 / PER_MS) - 1];
+}
+
+async function herdReads(client: Client, count: number, size: number): Promise<{ full: number; window: number; cpuPerEntry: number }> {
+  const log: Log = await openLog(client, `bench-read-${logNumber++}`, Q111);
+  try {
+    const data = Buffer.alloc(size, 9);
+    for (let e = 0; e < count; e += 1024) {
+      const items = [];
+      for (let i = e; i < Math.min(count, e + 1024); i++) items.push({ data, timestamp: BASE_TIME + Math.floor(i / PER_MS) });
+      await log.appendBatch(items);
+    }
+    const range = async (from: number, to: number): Promise<number> => {
+      let bytes = 0;
+      for await (const r of log.read({ from, to })) bytes += r.data.length;
+      return bytes;
+    };
+    const [wFrom, wTo] = middleQuarter(count);
+    // The reading process's own CPU per entry does not depend on how busy the machine is: it says what a free core would give.
+    const cpu = process.cpuUsage();
+    const full = await bestMbPerSec(() => range(BASE_TIME, BASE_TIME + Math.ceil(count / PER_MS)));
+    const used = process.cpuUsage(cpu);
+    const cpuPerEntry = (used.user + used.system) / (3 * count);
+    const window = await bestMbPerSec(() => range(wFrom, wTo));
+    return { full, window, cpuPerEntry };
+  } finally {
+    await log.close();
+  }
+}
+
+// ---- the suite ----------------------------------------------------------------------------
+
+function appendRows(batch: number, h: AddFigures, b: AddFigures, target?: number): Row[] {
+  return [
+    { metric: `batch ${batch}: appends/s`, candidate: h.perSec, baseline: b.perSec, unit: 'appends/s', better: 'higher', ...(target !== undefined ? { target } : {}) },
+    { metric: `batch ${batch}: p50 ack`, candidate: h.p50, baseline: b.p50, unit: 'ms', better: 'lower' },
+    { metric: `batch ${batch}: p99 ack`, candidate: h.p99, baseline: b.p99, unit: 'ms', better: 'lower' },
+  ];
+}
+
+/**
+ * Starts everything the suite needs (Herd's server, three storage nodes,
+ * redis-server), measures, stops it all, and returns the sections.
+ * Throws when `redis-server` is not installed.
+ */
+export async function logBenchSections(o: LogBenchOptions = DEFAULT_LOG_BENCH): Promise<Section[]> {
+  const redisBinary = redisServerPath();
+  if (redisBinary === undefined) throw new Error('redis-server is not installed (apt-get install redis-server): the log bench compares against Redis Streams');
+  const coordination = await startHerd();
+  const nodes: NodeChild[] = [];
+  let client: Client | undefined;
+  let redis: RedisServer | undefined;
+  try {
+    const conn = `${coordination.host}:${coordination.port}`;
+    for (let i = 0; i < 3; i++) nodes.push(await startNodeChild(conn, o.profileDir));
+    client = createClient(conn, { sessionTimeout: 30_000 });
+    await client.connect();
+    redis = await startRedis(redisBinary);
+    const disk = new Map<number, AddFigures>();
+    const h111 = new Map<number, AddFigures>();
+    const h332 = new Map<number, AddFigures>();
+    const red = new Map<number, AddFigures>();
+    for (const batch of o.batchSizes) {
+      log(`log: batch ${batch}`);
+      // The four alternate, so drift in the disk's speed and other work on the machine fall on all alike.
+      for (let round = 0; round < o.rounds; round++) {
+        disk.set(batch, best(disk.get(batch), await rawAppends(ENTRY_SIZE, batch, o)));
+        h111.set(batch, best(h111.get(batch), await herdAppends(client, Q111, batch, o)));
+        h332.set(batch, best(h332.get(batch), await herdAppends(client, Q332, batch, o)));
+        red.set(batch, best(red.get(batch), await redisAppends(redis.client, batch, o, `herd-bench-${batch}-${round}`)));
+      }
+    }
+    log('log: range reads');
+    const readRows: Row[] = [];
+    const readNotes: string[] = [];
+    for (const size of READ_SIZES) {
+      const count = Math.ceil(o.readBytes / size);
+      const hr = await herdReads(client, count, size);
+      const rr = await redisReads(redis.client, count, size);
+      readRows.push(
+        { metric: `${size}-byte entries: whole log by time, MB/s`, candidate: hr.full, baseline: rr.full, unit: 'MB/s', better: 'higher' },
+        { metric: `${size}-byte entries: middle quarter by time, MB/s`, candidate: hr.window, baseline: rr.window, unit: 'MB/s', better: 'higher' },
+      );
+      readNotes.push(
+        `${size}-byte entries: ${count} of them; issue 13 target >= 100 MB/s: ${Math.min(hr.full, hr.window) >= 100 ? 'met' : 'MISSED'}; ` +
+          `Herd reader process CPU ${hr.cpuPerEntry.toFixed(2)} µs per entry (${(size / hr.cpuPerEntry).toFixed(0)} MB/s if it had a core to itself; the node's CPU not counted)`,
+      );
+    }
+
+    const shape = `${ENTRY_SIZE}-byte entries, one batch in flight; ${o.warmup} ms warm-up, ${o.duration} ms measured per figure, best of ${o.rounds} interleaved rounds; temp dirs on ${tmpdir()}`;
+    const rowsOf = (h: Map<number, AddFigures>, b: Map<number, AddFigures>, target: number): Row[] =>
+      o.batchSizes.flatMap((n) => appendRows(n, h.get(n)!, b.get(n)!, n === 64 ? target : undefined));
+    const other = o.batchSizes.map((n) => `batch ${n}: 3/3/2 ${Math.round(h332.get(n)!.perSec)}/s, Redis ${Math.round(red.get(n)!.perSec)}/s, disk ${Math.round(disk.get(n)!.perSec)}/s`);
+    return [
+      {
+        title: "Log appends, E/W/A 1/1/1 (one storage node process) vs the disk's group-commit limit (one write + fdatasync per batch)",
+        candidateName: 'Herd 1/1/1',
+        baselineName: 'write+fdatasync',
+        rows: rowsOf(h111, disk, 0.5),
+        notes: [shape, "target 0.5x at batch 64 (issue 13: >= 50% of the disk's group-commit limit)", "anchor latency is one batch's write + fdatasync"],
+      },
+      {
+        title: 'Log appends, E/W/A 3/3/2 (three storage node processes, one disk) vs Redis Streams (appendfsync always, XADD pipeline per batch)',
+        candidateName: 'Herd 3/3/2',
+        baselineName: 'Redis Streams',
+        rows: rowsOf(h332, red, 1.5),
+        notes: [shape, 'target 1.5x at batch 64 (issue 13)', `Herd 1/1/1 vs Redis: ${o.batchSizes.map((n) => `batch ${n} ${(h111.get(n)!.perSec / red.get(n)!.perSec).toFixed(2)}x`).join(', ')}`, ...other],
+      },
+      {
+        title: 'Log range reads by time (E/W/A 1/1/1, page cache warm) vs Redis XRANGE by time over the same entries',
+        candidateName: 'Herd',
+        baselineName: 'Redis XRANGE',
+        rows: readRows,
+        notes: [
+          `${(o.readBytes / 2 ** 20).toFixed(1)} MiB of entry data per entry size, ${PER_MS} entries per ms of timestamps; MB/s counts entry data; best of 3 runs; XRANGE pages of 1000`,
+          ...readNotes,
+        ],
+      },
+    ];
+  } finally {
+    await client?.close().catch(() => {});
+    await redis?.stop().catch(() => {});
+    for (const n of nodes) await n.stop().catch(() => {});
+    await coordination.destroy().catch(() => {});
+  }
+}
+
+if (process.argv[2] === '--log-node-child' && process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  nodeChildMain(process.argv[3]!, process.argv[4]!).catch((error: unknown) => {
+    process.stderr.write(`log node child: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  });
+}
