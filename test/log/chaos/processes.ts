@@ -105,11 +105,13 @@ export interface WriterReport {
   fenced: string | undefined;
   fatal: string | undefined;
   closed: boolean;
+  /** `probe` batches answered. */
+  probed: number;
 }
 
 /** A writer-worker.ts process. */
 export class WriterProcess {
-  readonly report: WriterReport = { segmentIds: [], sent: -1, acked: 0, rejected: [], fenced: undefined, fatal: undefined, closed: false };
+  readonly report: WriterReport = { segmentIds: [], sent: -1, acked: 0, rejected: [], fenced: undefined, fatal: undefined, closed: false, probed: 0 };
   private stderr = '';
   private listeners: (() => void)[] = [];
 
@@ -179,6 +181,13 @@ export class WriterProcess {
     await done;
   }
 
+  /** Has the writer append one more batch; resolves once it was acknowledged or refused (see the report). */
+  async probe(ms: number): Promise<void> {
+    const target = this.report.probed + 1;
+    this.child.stdin!.write('probe\n');
+    await this.until(() => this.report.probed >= target, ms, 'a probe batch');
+  }
+
   /** Asks the writer to stop appending and close its log; resolves once it exited 0. */
   async stop(ms: number): Promise<void> {
     this.child.stdin!.write('stop\n');
@@ -197,6 +206,7 @@ export class WriterProcess {
     else if (kind === 'FENCED') this.report.fenced = rest(1);
     else if (kind === 'FATAL') this.report.fatal = rest(1);
     else if (kind === 'CLOSED') this.report.closed = true;
+    else if (kind === 'PROBED') this.report.probed++;
   }
 
   private failure(what: string): Error {

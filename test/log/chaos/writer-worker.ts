@@ -14,6 +14,7 @@
  *   ACK <seq> <total>              a batch up to <seq> was acknowledged and recorded; <total> acks so far
  *   REJECTED <name> <seq> <text>   a batch up to <seq> was refused (lanes go on, except after a fence)
  *   FENCED <text>                  the `fenced` event: another writer took the log over
+ *   PROBED                         one more batch (a `probe` line on stdin) was acknowledged or refused
  *   CLOSED                         the log closed after `stop`
  *   FATAL <text>                   opening or closing failed
  */
@@ -62,34 +63,43 @@ let lastTimestamp = 0;
 let acked = 0;
 let stopping = false;
 
+/** Appends one batch and records it; false once the writer is fenced. */
+async function appendOnce(): Promise<boolean> {
+  // Seqs and timestamps are taken in call order, which is the log's entry order: the log keeps these timestamps as they are.
+  const items = Array.from({ length: config.batch }, () => {
+    lastTimestamp = Math.max(Date.now(), lastTimestamp);
+    const seq = nextSeq++;
+    return { seq, data: payload(config.writer, seq), timestamp: lastTimestamp };
+  });
+  const last = items[items.length - 1]!.seq;
+  say(`SENT ${last}`);
+  try {
+    const positions = await log.appendBatch(items.map((i) => ({ data: Buffer.from(i.data), timestamp: i.timestamp })));
+    const lines = items.map((item, k): AckedEntry => ({ writer: config.writer, seq: item.seq, segmentId: positions[k]!.segmentId, entryId: positions[k]!.entryId, timestamp: item.timestamp, data: item.data }));
+    writeSync(ackFd, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+    fdatasyncSync(ackFd);
+    acked += items.length;
+    say(`ACK ${last} ${acked}`);
+  } catch (error) {
+    say(`REJECTED ${(error as Error).name} ${last} ${oneLine(error)}`);
+    if (error instanceof WriterFencedError) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}
+
 async function lane(): Promise<void> {
-  while (!stopping) {
-    // Seqs and timestamps are taken in call order, which is the log's entry order: the log keeps these timestamps as they are.
-    const items = Array.from({ length: config.batch }, () => {
-      lastTimestamp = Math.max(Date.now(), lastTimestamp);
-      const seq = nextSeq++;
-      return { seq, data: payload(config.writer, seq), timestamp: lastTimestamp };
-    });
-    const last = items[items.length - 1]!.seq;
-    say(`SENT ${last}`);
-    try {
-      const positions = await log.appendBatch(items.map((i) => ({ data: Buffer.from(i.data), timestamp: i.timestamp })));
-      const lines = items.map((item, k): AckedEntry => ({ writer: config.writer, seq: item.seq, segmentId: positions[k]!.segmentId, entryId: positions[k]!.entryId, timestamp: item.timestamp, data: item.data }));
-      writeSync(ackFd, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
-      fdatasyncSync(ackFd);
-      acked += items.length;
-      say(`ACK ${last} ${acked}`);
-    } catch (error) {
-      say(`REJECTED ${(error as Error).name} ${last} ${oneLine(error)}`);
-      if (error instanceof WriterFencedError) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+  while (!stopping && (await appendOnce())) {
     if (config.pause > 0) await new Promise((r) => setTimeout(r, config.pause));
   }
 }
 
 const lanes = Promise.all(Array.from({ length: config.lanes }, lane));
 createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line.trim() === 'probe') {
+    void appendOnce().then(() => say('PROBED'));
+    return;
+  }
   if (line.trim() !== 'stop' || stopping) return;
   stopping = true;
   void (async () => {
