@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Client } from '../../../src/client/index.js';
 import { logPath, segmentPath } from '../../../src/log/metadata/layout.js';
-import { connect, uniquePath, type Target } from '../../support/targets.js';
+import { connect, sleep, uniquePath, type Target } from '../../support/targets.js';
 import { tempDir } from '../node/support.js';
 import { checkLog, replicaCounts, type CheckReport, type LogSnapshot } from './checker.js';
 import { readAckFile, type AckedEntry } from './payload.js';
@@ -79,4 +79,39 @@ export class ChaosCluster implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** Rounds of faults of the chaos suites: HERD_CHAOS_ROUNDS, default 3, at least 2 (round 1 kills the writer). */
+export const CHAOS_ROUNDS = Math.max(2, Number(process.env.HERD_CHAOS_ROUNDS ?? 3));
+/** Acknowledgements awaited between faults. */
+const STRIDE = 100;
+
+/**
+ * The chaos rounds on `count` node processes: round 1 SIGKILLs the writer
+ * and starts a new one, every other round SIGKILLs a node of the writer's
+ * ensemble and restarts it (same data directory, same port); after each,
+ * the writer must acknowledge STRIDE more entries within `liveness` ms.
+ * Then the writer closes the log and the checker must find it intact.
+ */
+export async function chaosRounds(target: Target, count: number, liveness: number): Promise<void> {
+  await using cluster = await ChaosCluster.start(target, count);
+  let writer = await cluster.writer('chaos', 'w0');
+  await writer.progress(STRIDE, liveness, 'a start');
+  for (let round = 0; round < CHAOS_ROUNDS; round++) {
+    if (round === 1) {
+      // The writer dies with appends in flight; the next one recovers its segment and goes on.
+      await writer.kill();
+      writer = await cluster.writer('chaos', `w${round}`);
+    } else {
+      const node = await cluster.ensembleNode('chaos', round);
+      await node.kill();
+      await sleep(300);
+      await node.restart();
+    }
+    await writer.progress(STRIDE, liveness, `after round ${round}`);
+  }
+  await writer.stop(liveness);
+  const report = await cluster.assertIntact('chaos');
+  assert.ok(report.entries.length >= report.acks.length);
+  assert.ok(report.snapshot.segments.length >= 2, "the killed writer's segment and its successor's");
 }
