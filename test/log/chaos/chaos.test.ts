@@ -32,5 +32,5 @@ const LIVENESS = 45_000;
 
 forEachTarget('log chaos', (target) => {
   // Four nodes, E = 3: a killed node is replaced by the spare (an ensemble change), and comes back as the next spare.
-  it(`four nodes, ${ROUNDS} rounds of SIGKILLed storage nodes and one SIGKILLed writer: the checker finds every acknowledged entry, once, in order`, { timeout: 60_000 + ROUNDS * 2 * LIVENESS }, () => chaosRounds(target(), 4, LIVENESS));
+  it(`four nodes, ${ROUNDS} rounds of SIGKILLed storage nodes and one SIGKILLed writer: the checker finds every acknowledged entry, once, in order, each with at least A valid copies (W after repair: see support.ts assertIntact)`, { timeout: 60_000 + ROUNDS * 2 * LIVENESS }, () => chaosRounds(target(), 4, LIVENESS));
 }, { concurrency: false });
