@@ -304,15 +304,25 @@ export class SegmentWriter {
   /** Stores an ensemble with `bad` replaced, from the first unacknowledged entry on; then forgets what replaced nodes confirmed. */
   private async replace(last: Ensemble, bad: readonly string[]): Promise<void> {
     const live = (await this.pool.liveNodes()).map((r) => r.instanceId);
-    const replacements = pickNodes(live, bad.length, new Set([...last.nodes, ...this.failed]), `segment ${this.id}: replacing [${bad.join(', ')}]`);
+    // A failed node that answers again (restarted with its data) may take its own place when no other node can.
+    const outside = live.filter((n) => !last.nodes.includes(n) && !this.failed.has(n));
+    const back = new Set<string>();
+    if (outside.length < bad.length) {
+      for (const n of bad) {
+        if (outside.length + back.size >= bad.length) break;
+        if (await this.pool.get(n).then(() => true, () => false)) back.add(n);
+      }
+    }
+    const replacements = pickNodes(live, bad.length - back.size, new Set([...last.nodes, ...this.failed]), `segment ${this.id}: replacing [${bad.join(', ')}]`);
     const firstEntry = this.lastAddConfirmed + 1;
-    const nodes = last.nodes.map((n) => (this.failed.has(n) ? replacements.shift()! : n));
+    const nodes = last.nodes.map((n) => (this.failed.has(n) && !back.has(n) ? replacements.shift()! : n));
     const kept = this.meta.value.ensembles.filter((e) => e.firstEntry < firstEntry);
     const next: SegmentMetadata = { ...this.meta.value, ensembles: [...kept, { firstEntry, nodes }] };
     this.meta = await this.store.updateSegment(this.id, this.meta, next);
+    for (const n of back) this.failed.delete(n);
     for (const add of this.pending) {
       const writeSet = new Set(writeSetOf(this.meta.value, add.entry.entryId));
-      add.sent = new Set([...add.sent].filter((n) => writeSet.has(n)));
+      add.sent = new Set([...add.sent].filter((n) => writeSet.has(n) && !back.has(n)));
       add.acked = new Set([...add.acked].filter((n) => writeSet.has(n)));
     }
     this.hooks.ensembleChanged({ segmentId: this.id, firstEntry, replaced: bad.filter((n) => !nodes.includes(n)), nodes });
