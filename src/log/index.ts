@@ -36,8 +36,6 @@ export type { Retention } from './metadata/records.js';
 export { startAuditor } from './repair/auditor.js';
 export type { Auditor, AuditorEvents, AuditorOptions, AuditorStats } from './repair/auditor.js';
 export type { RepairResult } from './repair/repair.js';
-export { segmentReplication } from './repair/replication.js';
-export type { MissingMember, SegmentReplication } from './repair/replication.js';
 export { setRetention } from './retention/retention.js';
 export type { RetentionResult } from './retention/retention.js';
 export type { GarbageCollectorStats } from './retention/garbage-collector.js';
