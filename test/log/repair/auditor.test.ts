@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, it } from 'node:test';
 import { openLog, startAuditor, type Auditor, type RepairResult } from '../../../src/log/index.js';
+import { LogMetadataStore } from '../../../src/log/metadata/metadata-store.js';
 import { writeSetOf } from '../../../src/log/metadata/records.js';
+import { collectRecords, texts } from '../writer/support.js';
 import { entriesOfMember } from '../../../src/log/repair/replication.js';
 import { forEachTarget, sleep, waitFor } from '../../support/targets.js';
 import { removeDirs, tempDir } from '../node/support.js';
@@ -62,6 +64,25 @@ forEachTarget('log repair: the auditor', (target) => {
     assert.equal(auditor.stats.membersReplaced, 1);
     await auditor.audit();
     assert.equal(auditor.stats.underReplicatedSegments, 0);
+  });
+
+  it("a live writer is not disturbed: its previous segment is repaired while it writes, and it rolls over after that", async () => {
+    await using cluster = await startRepairCluster(target(), 4);
+    const client = await cluster.client();
+    await using log = await openLog(client, 'live', { ...Q, maxSegmentEntries: 5 });
+    const fenced: unknown[] = [];
+    log.on('fenced', (e) => fenced.push(e));
+    for (let i = 0; i < 7; i++) await log.append(Buffer.from(`e${i}`));
+    const first = (await new LogMetadataStore(client).readLog('live')).value.segments[0]!;
+    const nodes = (await segmentOf(client, first)).ensembles[0]!.nodes;
+    await using auditor = await startAuditor(await cluster.client(), { ...FAST, identifier: 'a1' });
+    const repaired = nextRepair(auditor);
+    await cluster.node(nodes[0]!).close();
+    assert.equal((await repaired).segmentId, first);
+    // The writer goes on and rolls over: a repair never touches its OPEN segment, nor fences it.
+    for (let i = 7; i < 15; i++) await log.append(Buffer.from(`e${i}`));
+    assert.deepEqual(fenced, []);
+    assert.deepEqual(texts(await collectRecords(log.read())), Array.from({ length: 15 }, (_, i) => `e${i}`));
   });
 
   it('striped (E=3, W=2): the new node gets exactly the lost member\'s write-set entries, of every ensemble', async () => {
