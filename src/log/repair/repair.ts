@@ -44,17 +44,21 @@ const WINDOW = 32;
 
 /** One member replaced by a repair. */
 export interface RepairResult {
+  /** The segment repaired. */
   readonly segmentId: number;
+  /** The log it belongs to. */
   readonly log: string;
-  /** The ensemble repaired (its index in the segment's ensembles) and its first entry. */
+  /** The ensemble repaired: its index in the segment's ensembles. */
   readonly ensembleIndex: number;
+  /** That ensemble's first entry. */
   readonly firstEntry: number;
   /** The instance that was lost. */
   readonly replaced: string;
   /** The instance that holds its copies now. */
   readonly by: string;
-  /** Entries and bytes of entry data copied. */
+  /** Entries copied. */
   readonly entries: number;
+  /** Bytes of entry data copied. */
   readonly bytes: number;
 }
 
