@@ -60,8 +60,8 @@
 import { EventEmitter } from 'node:events';
 import { sleep } from '../../base/wait.js';
 import type { Client } from '../../client/index.js';
-import { BadArgumentsError, ClientClosedError, NoNodeError } from '../../errors.js';
-import { defaultIdentifier, ensurePath, retryWhileConnected } from '../../recipes/internal/index.js';
+import { ClientClosedError, NoNodeError } from '../../errors.js';
+import { ensurePath, retryWhileConnected } from '../../recipes/internal/index.js';
 import { Election } from '../../recipes/election.js';
 import { ChildrenWatch } from '../../recipes/watchers.js';
 import { MetadataConflictError, NoSuchSegmentError } from '../metadata/errors.js';
@@ -70,26 +70,11 @@ import { LogMetadataStore } from '../metadata/metadata-store.js';
 import type { SegmentMetadata, Versioned } from '../metadata/records.js';
 import { applyRetention, type RetentionResult } from '../retention/retention.js';
 import { NodePool } from '../writer/node-pool.js';
+import { resolveAuditorOptions, type AuditorOptions, type ResolvedAuditorOptions } from './options.js';
 import { repairMember, type RepairResult } from './repair.js';
-import { segmentReplication } from './replication.js';
 
-/** Options of {@link startAuditor}. */
-export interface AuditorOptions {
-  /** This candidate's name in the election. Default `<hostname>-<pid>`. */
-  readonly identifier?: string;
-  /** How long a node may be gone before its copies are made elsewhere, in ms. Default 30000. */
-  readonly gracePeriod?: number;
-  /** The longest time between two passes, in ms. Default 60000. */
-  readonly auditInterval?: number;
-  /** Apply the logs' retention policies. Default true. */
-  readonly retention?: boolean;
-  /** How long a storage node may take to answer, in ms. Default 30000. */
-  readonly nodeTimeout?: number;
-  /** How long connecting to a storage node may take, in ms. Default 5000. */
-  readonly connectTimeout?: number;
-  /** Where the auditor reports what it repaired, deleted or failed to do. Default: nothing is printed. */
-  readonly logger?: (message: string) => void;
-}
+export type { AuditorOptions } from './options.js';
+import { segmentReplication } from './replication.js';
 
 /** Counters of an auditor, for metrics (cumulative since it started, except the first two). */
 export interface AuditorStats {
@@ -133,43 +118,13 @@ export interface Auditor extends EventEmitter<AuditorEvents>, AsyncDisposable {
   close(): Promise<void>;
 }
 
-interface Resolved {
-  readonly identifier: string;
-  readonly gracePeriod: number;
-  readonly auditInterval: number;
-  readonly retention: boolean;
-  readonly nodeTimeout: number;
-  readonly connectTimeout: number;
-  readonly logger: (message: string) => void;
-}
-
-function resolve(options: AuditorOptions): Resolved {
-  if (typeof options !== 'object' || options === null) throw new BadArgumentsError('startAuditor: options must be an object');
-  const ms = (key: 'gracePeriod' | 'auditInterval' | 'nodeTimeout' | 'connectTimeout', fallback: number, min: number): number => {
-    const v = options[key] ?? fallback;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new BadArgumentsError(`startAuditor: ${key} must be an integer >= ${min}, got ${String(v)}`);
-    return v;
-  };
-  const identifier = options.identifier ?? defaultIdentifier();
-  if (typeof identifier !== 'string' || identifier === '') throw new BadArgumentsError('startAuditor: identifier must be a non-empty string');
-  return {
-    identifier,
-    gracePeriod: ms('gracePeriod', 30_000, 0),
-    auditInterval: ms('auditInterval', 60_000, 1),
-    retention: options.retention ?? true,
-    nodeTimeout: ms('nodeTimeout', 30_000, 1),
-    connectTimeout: ms('connectTimeout', 5_000, 1),
-    logger: options.logger ?? (() => {}),
-  };
-}
-
 /**
  * Starts an auditor candidate on `client` (the caller's: the auditor never
  * closes it) and resolves once it has joined the election. Throws
  * BadArgumentsError for invalid options, and what joining throws.
  */
 export async function startAuditor(client: Client, options: AuditorOptions = {}): Promise<Auditor> {
-  const auditor = new AuditorImpl(client, resolve(options));
+  const auditor = new AuditorImpl(client, resolveAuditorOptions(options));
   await auditor.start();
   return auditor;
 }
@@ -203,7 +158,7 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
 
   constructor(
     private readonly client: Client,
-    private readonly options: Resolved,
+    private readonly options: ResolvedAuditorOptions,
   ) {
     super();
     this.identifier = options.identifier;
@@ -322,7 +277,7 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
     let nextDue = Infinity;
     const isLost = (node: string): boolean => {
       if (liveNodes.has(node)) return false;
-      if (!owners.has(node)) return true;
+      if (owners !== undefined && !owners.has(node)) return true;
       const since = this.missingSince.get(node) ?? now;
       this.missingSince.set(node, since);
       if (now - since >= this.options.gracePeriod) return true;
@@ -403,14 +358,18 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
     this.counters.bytesCopied += bytes;
   }
 
-  /** The instance ids named by an address cookie: those that may still come back with their data. */
-  private async cookieOwners(): Promise<Set<string>> {
+  /**
+   * The instance ids named by an address cookie: those that may still come
+   * back with their data. Undefined when there are no cookies at all
+   * (deleted by hand?): then every missing node gets its grace period.
+   */
+  private async cookieOwners(): Promise<Set<string> | undefined> {
     const owners = new Set<string>();
     let names: string[];
     try {
       names = (await retryWhileConnected(this.client, () => this.client.getChildren(COOKIES_PATH))) as string[];
     } catch (error) {
-      if (error instanceof NoNodeError) return owners;
+      if (error instanceof NoNodeError) return undefined;
       throw error;
     }
     await Promise.all(

@@ -17,7 +17,7 @@ const FAST = { gracePeriod: 300, auditInterval: 500 };
 
 /** A closed segment of `count` entries written by a writer that is gone; its id and first ensemble. */
 async function writeClosedSegment(cluster: RepairCluster, name: string, count: number, quorums = Q): Promise<{ id: number; nodes: string[]; texts: string[] }> {
-  const client = await cluster.client();
+  const client = await cluster.shared();
   const log = await openLog(client, name, quorums);
   const texts = Array.from({ length: count }, (_, i) => `${name}-${i}`);
   await log.appendBatch(texts.map((t) => Buffer.from(t)));
@@ -28,7 +28,7 @@ async function writeClosedSegment(cluster: RepairCluster, name: string, count: n
 
 /** Every node of every ensemble holds exactly its write-set entries, with the bytes written. */
 async function assertFullyReplicated(cluster: RepairCluster, id: number, texts: readonly string[]): Promise<void> {
-  const segment = await segmentOf(await cluster.client(), id);
+  const segment = await segmentOf(await cluster.shared(), id);
   assert.equal(segment.state, 'CLOSED');
   for (let i = 0; i < segment.ensembles.length; i++) {
     for (const node of segment.ensembles[i]!.nodes) {
@@ -56,7 +56,7 @@ forEachTarget('log repair: the auditor', (target) => {
     await victim.close();
     const r = await repaired;
     assert.deepEqual({ segmentId: r.segmentId, replaced: r.replaced, by: r.by, entries: r.entries }, { segmentId: id, replaced: victim.instanceId, by: spare.instanceId, entries: 40 });
-    const segment = await segmentOf(await cluster.client(), id);
+    const segment = await segmentOf(await cluster.shared(), id);
     assert.deepEqual(segment.ensembles[0]!.nodes, nodes.map((n) => (n === victim.instanceId ? spare.instanceId : n)), 'the member is replaced in place');
     await assertFullyReplicated(cluster, id, texts);
     assert.equal(auditor.stats.entriesCopied, 40);
@@ -110,7 +110,7 @@ forEachTarget('log repair: the auditor', (target) => {
     assert.equal(back.instanceId, victim.instanceId, 'the same data directory is the same instance');
     await sleep(3500);
     assert.equal(auditor.stats.membersReplaced, 0);
-    assert.deepEqual((await segmentOf(await cluster.client(), id)).ensembles[0]!.nodes, nodes);
+    assert.deepEqual((await segmentOf(await cluster.shared(), id)).ensembles[0]!.nodes, nodes);
 
     const gone = Date.now();
     const repaired = nextRepair(auditor);
@@ -134,7 +134,7 @@ forEachTarget('log repair: the auditor', (target) => {
     assert.equal(wiped.replacedInstanceId, victim.instanceId);
     const r = await repaired;
     assert.deepEqual({ replaced: r.replaced, by: r.by }, { replaced: victim.instanceId, by: wiped.instanceId });
-    assert.ok(!(await segmentOf(await cluster.client(), id)).ensembles[0]!.nodes.includes(victim.instanceId));
+    assert.ok(!(await segmentOf(await cluster.shared(), id)).ensembles[0]!.nodes.includes(victim.instanceId));
     await assertFullyReplicated(cluster, id, texts);
   });
 
@@ -150,10 +150,10 @@ forEachTarget('log repair: the auditor', (target) => {
     await target().expire(clientA);
     await a.close();
     await waitFor(() => b.stats.leader, 20_000, 'b leads');
-    await waitFor(async () => !(await segmentOf(await cluster.client(), id)).ensembles[0]!.nodes.includes(nodes[0]!), 30_000, 'repaired');
+    await waitFor(async () => !(await segmentOf(await cluster.shared(), id)).ensembles[0]!.nodes.includes(nodes[0]!), 30_000, 'repaired');
     await b.audit();
     assert.equal(a.stats.membersReplaced + b.stats.membersReplaced, 1);
-    const after = (await segmentOf(await cluster.client(), id)).ensembles[0]!.nodes;
+    const after = (await segmentOf(await cluster.shared(), id)).ensembles[0]!.nodes;
     assert.equal(after.filter((n, i) => n !== nodes[i]).length, 1, 'exactly one member changed');
     assert.equal(new Set(after).size, 3);
     await assertFullyReplicated(cluster, id, texts);

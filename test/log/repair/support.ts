@@ -21,6 +21,8 @@ export interface RepairCluster extends AsyncDisposable {
   readonly dirs: Map<string, string>;
   /** A new client in the chroot. */
   client(): Promise<Client>;
+  /** One client in the chroot shared by the test's checks (so polling does not open a connection per check). */
+  shared(): Promise<Client>;
   /** Starts one more node (auditor off unless `options` says otherwise). */
   addNode(options?: Partial<LogNodeOptions>, dataDir?: string): Promise<LogNodeHandle>;
   /** The node with that instance id. */
@@ -46,7 +48,9 @@ export async function startRepairCluster(target: Target, count: number, options:
   const close = async (): Promise<void> => {
     await Promise.all(nodes.map((n) => n.close()));
   };
+  let shared: Promise<Client> | undefined;
   return {
+    shared: () => (shared ??= connect(target, {}, coordination)),
     coordination,
     nodes,
     dirs,
