@@ -9,6 +9,9 @@
  * /herd/log/logs/<name>             PERSISTENT  JSON LogMetadata: quorums and the
  *                                   ordered list of the log's segment ids
  * /herd/log/segments/<id>           PERSISTENT  JSON SegmentMetadata, id as 10 digits
+ * /herd/log/auditor/<uuid>__lock__<seq>  EPHEMERAL_SEQUENTIAL  the auditor election
+ *                                   (src/log/repair, Herd's Election recipe);
+ *                                   data: the candidate's identifier
  * ```
  * Segment ids are global, not per log, because a storage node keys its
  * entries by segment id alone. They come from the sequence counter of
@@ -31,6 +34,9 @@ export const IDS_PATH = `${LOG_ROOT}/ids`;
 export const LOGS_PATH = `${LOG_ROOT}/logs`;
 /** Parent of the segments' metadata. */
 export const SEGMENTS_PATH = `${LOG_ROOT}/segments`;
+
+/** The auditor election's node (src/log/repair/auditor.ts): its lowest contender is the auditor. */
+export const AUDITOR_PATH = `${LOG_ROOT}/auditor`;
 
 /** The prefix of the id-generating nodes under {@link IDS_PATH}. */
 export const ID_PREFIX = 'id-';

@@ -32,7 +32,23 @@ import { deleteIfExists, ensurePath, retryWhileConnected } from '../../recipes/i
 import { decodeLogMetadata, decodeSegmentMetadata, encodeRecord } from './codec.js';
 import { MetadataConflictError, NoSuchLogError, NoSuchSegmentError } from './errors.js';
 import { checkLogName, ID_PREFIX, IDS_PATH, LOGS_PATH, logPath, SEGMENTS_PATH, segmentIdOf, segmentPath } from './layout.js';
-import { checkQuorums, checkSegmentChange, pickQuorums, type LogMetadata, type Quorums, type SegmentMetadata, type Versioned } from './records.js';
+import {
+  checkQuorums,
+  checkRetention,
+  checkSegmentChange,
+  pickQuorums,
+  pickRetention,
+  replaceEnsembleMember,
+  type LogMetadata,
+  type Quorums,
+  type Retention,
+  type SegmentMetadata,
+  type Versioned,
+} from './records.js';
+import { UnexpectedDataError } from '../../recipes/errors.js';
+
+/** What a log is created with: its quorums, and optionally its retention policy. */
+export type LogSettings = Quorums & { readonly retention?: Retention | undefined };
 
 /** A segment just added to a log, with the log's record after the change. */
 export interface AddedSegment {
@@ -46,23 +62,60 @@ export class LogMetadataStore {
   constructor(readonly client: Client) {}
 
   /**
-   * Creates the log `name` with these quorums, or returns it as it is when
-   * it exists already (its stored quorums then apply, whatever `quorums`
-   * says: the first creator decides). Throws BadArgumentsError for a bad
-   * name or quorums.
+   * Creates the log `name` with these quorums (and retention policy), or
+   * returns it as it is when it exists already: its stored quorums then
+   * apply, whatever `settings` says (the first creator decides), while a
+   * `retention` given here replaces a different stored one (by
+   * compare-and-set). Throws BadArgumentsError for a bad name, quorums or
+   * retention.
    */
-  async createLog(name: string, quorums: Quorums): Promise<Versioned<LogMetadata>> {
+  async createLog(name: string, settings: LogSettings): Promise<Versioned<LogMetadata>> {
     checkLogName(name);
-    checkQuorums(quorums);
+    checkQuorums(settings);
+    const retention = settings.retention === undefined ? undefined : pickRetention(settings.retention);
+    if (retention !== undefined) checkRetention(retention);
     await ensurePath(this.client, LOGS_PATH);
-    const record: LogMetadata = { format: 1, ...pickQuorums(quorums), segments: [], createdAt: Date.now() }; // wall time: read by people, not by timers
+    const record: LogMetadata = {
+      format: 1,
+      ...pickQuorums(settings),
+      segments: [],
+      createdAt: Date.now(), // wall time: read by people, not by timers
+      ...(retention !== undefined ? { retention } : {}),
+    };
     try {
       await retryWhileConnected(this.client, () => this.client.create(logPath(name), encodeRecord(record)));
     } catch (error) {
       // Created by someone else, or by our own attempt that lost its reply.
       if (!(error instanceof NodeExistsError)) throw error;
     }
-    return this.readLog(name);
+    if (retention === undefined) return this.readLog(name);
+    return this.setRetention(name, retention);
+  }
+
+  /**
+   * Sets the retention policy of log `name` (null removes it: entries are
+   * kept for ever), by compare-and-set on its record, retried when the
+   * record changed meanwhile. Resolves with the record after the change (as
+   * it was when the policy was already that one). Throws BadArgumentsError
+   * for a bad name or policy, NoSuchLogError when there is no such log.
+   */
+  async setRetention(name: string, retention: Retention | null): Promise<Versioned<LogMetadata>> {
+    checkLogName(name);
+    const wanted = retention === null ? undefined : pickRetention(retention);
+    if (retention !== null) checkRetention(retention);
+    for (;;) {
+      const log = await this.readLog(name);
+      if (sameRetention(log.value.retention, wanted)) return log;
+      const { retention: _old, ...rest } = log.value;
+      const next: LogMetadata = { ...rest, ...(wanted !== undefined ? { retention: wanted } : {}) };
+      try {
+        const stat = await retryWhileConnected(this.client, () => this.client.setData(logPath(name), encodeRecord(next), log.version));
+        return { value: next, version: stat.version };
+      } catch (error) {
+        // Changed meanwhile (a segment added), or our own write whose reply was lost: read again and decide again.
+        if (!(error instanceof BadVersionError)) throw error;
+      }
+    }
   }
 
   /** The log's record; NoSuchLogError when there is no such log. */
@@ -71,7 +124,8 @@ export class LogMetadataStore {
     const path = logPath(name);
     try {
       const { data, stat } = await retryWhileConnected(this.client, () => this.client.getData(path));
-      return { value: decodeLogMetadata(path, data), version: stat.version };
+      const retention = decodeRetention(path, data);
+      return { value: { ...decodeLogMetadata(path, data), ...(retention !== undefined ? { retention } : {}) }, version: stat.version };
     } catch (error) {
       if (error instanceof NoNodeError) throw new NoSuchLogError(`no log named ${name}`, { cause: error, path });
       throw error;
@@ -126,27 +180,52 @@ export class LogMetadataStore {
     }
     await ensurePath(this.client, SEGMENTS_PATH);
     const id = await this.allocateSegmentId();
-    const next: LogMetadata = { ...q, segments: [...q.segments, id] };
-    const ops = [
-      ...(previous === undefined ? [] : [op.check(segmentPath(previousId!), previous.version)]),
-      op.create(segmentPath(id), encodeRecord(segment)),
-      op.setData(logPath(name), encodeRecord(next), log.version),
-    ];
+    let base = log;
+    let check = previous;
+    const conflict = (cause: unknown): MetadataConflictError =>
+      new MetadataConflictError(`log ${name} changed while segment ${id} was being added`, { cause, path: logPath(name) });
     for (;;) {
+      const next: LogMetadata = { ...base.value, segments: [...base.value.segments, id] };
+      const ops = [
+        ...(check === undefined ? [] : [op.check(segmentPath(previousId!), check.version)]),
+        op.create(segmentPath(id), encodeRecord(segment)),
+        op.setData(logPath(name), encodeRecord(next), base.version),
+      ];
       try {
         await this.client.multi(ops);
-        return { id, log: { value: next, version: log.version + 1 }, segment: { value: segment, version: 0 } };
+        return { id, log: { value: next, version: base.version + 1 }, segment: { value: segment, version: 0 } };
       } catch (error) {
-        if (error instanceof BadVersionError || error instanceof NoNodeError) {
-          throw new MetadataConflictError(`log ${name} changed while segment ${id} was being added`, { cause: error, path: logPath(name) });
-        }
-        if (!isTransientError(error)) throw error;
+        const lost = isTransientError(error);
+        if (!lost && !(error instanceof BadVersionError || error instanceof NoNodeError)) throw error;
         const now = await this.readLog(name);
-        if (now.value.segments.includes(id)) return { id, log: now, segment: await this.readSegment(id) };
-        if (now.version !== log.version) {
-          throw new MetadataConflictError(`log ${name} changed while segment ${id} was being added`, { cause: error, path: logPath(name) });
-        }
+        if (lost && now.value.segments.includes(id)) return { id, log: now, segment: await this.readSegment(id) };
+        if (lost && now.version === base.version && (check === undefined || (await this.readSegment(previousId!)).version === check.version)) continue;
+        // Retention (oldest segments removed), a retention policy set, or a
+        // repair of the previous CLOSED segment moved a version: the log
+        // still ends with the segment this writer saw CLOSED, so nobody else
+        // added one, and the segment can go in on the new versions.
+        const still = await this.stillEndsWith(now, previousId);
+        if (still === false) throw conflict(error);
+        base = now;
+        check = still;
       }
+    }
+  }
+
+  /**
+   * `log`'s last segment is `previousId` (none when undefined) and still
+   * CLOSED: its record (undefined when there is none), or false when the log
+   * changed in a way a new segment must not ignore.
+   */
+  private async stillEndsWith(log: Versioned<LogMetadata>, previousId: number | undefined): Promise<Versioned<SegmentMetadata> | undefined | false> {
+    if (log.value.segments[log.value.segments.length - 1] !== previousId) return false;
+    if (previousId === undefined) return undefined;
+    try {
+      const record = await this.readSegment(previousId);
+      return record.value.state === 'CLOSED' ? record : false;
+    } catch (error) {
+      if (error instanceof NoSuchSegmentError) return false;
+      throw error;
     }
   }
 
@@ -174,6 +253,25 @@ export class LogMetadataStore {
         if (stat.version !== current.version) throw new MetadataConflictError(`segment ${id} changed since version ${current.version}`, { cause: error, path });
       }
     }
+  }
+
+  /**
+   * Repair: replaces member `lost` of ensemble `ensembleIndex` of the CLOSED
+   * segment `id` (as read in `current`) by `replacement`, by compare-and-set
+   * (records.ts: replaceEnsembleMember). Call it only once `replacement`
+   * holds every entry `lost` held there. Throws MetadataConflictError when
+   * the record changed since `current` was read (another auditor may have
+   * repaired it), NoSuchSegmentError when retention deleted it,
+   * InvalidStateError or BadArgumentsError when it is not such a change.
+   */
+  replaceEnsembleMember(id: number, current: Versioned<SegmentMetadata>, ensembleIndex: number, lost: string, replacement: string): Promise<Versioned<SegmentMetadata>> {
+    let next: SegmentMetadata;
+    try {
+      next = replaceEnsembleMember(current.value, ensembleIndex, lost, replacement);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.updateSegment(id, current, next);
   }
 
   /**
@@ -221,4 +319,29 @@ export class LogMetadataStore {
     await Promise.all(done.map((child) => deleteIfExists(this.client, `${IDS_PATH}/${child}`).catch(() => undefined)));
     return id;
   }
+}
+
+function sameRetention(a: Retention | undefined, b: Retention | undefined): boolean {
+  return a?.maxAge === b?.maxAge && a?.maxBytes === b?.maxBytes && (a === undefined) === (b === undefined);
+}
+
+/**
+ * The retention policy in a log's record, if any. (It belongs with the
+ * other fields in codec.ts's decodeLogMetadata, which drops fields it does
+ * not know; it is decoded here until codec.ts takes it.)
+ */
+function decodeRetention(path: string, data: Buffer | null): Retention | undefined {
+  let value: unknown;
+  try {
+    value = (JSON.parse((data ?? Buffer.alloc(0)).toString('utf8')) as { retention?: unknown }).retention;
+  } catch {
+    return undefined; // decodeLogMetadata reports what is wrong with the record
+  }
+  if (value === undefined) return undefined;
+  try {
+    checkRetention(value as Retention);
+  } catch (error) {
+    throw new UnexpectedDataError(`${path}: ${(error as Error).message}`, { cause: error, path });
+  }
+  return pickRetention(value as Retention);
 }

@@ -13,10 +13,14 @@
  *            └────┘                 reached the ack quorum; another recovery
  *                                   may take over an unfinished one
  * ```
- * A CLOSED segment never changes again, except by deletion (retention).
- * Ensemble changes (a storage node replaced mid-segment) happen while the
- * segment is OPEN or IN_RECOVERY, and each names the first entry written to
- * the new ensemble: entries before it stay on the nodes that hold them.
+ * A CLOSED segment's entries, last entry and time range never change
+ * again. Only two things happen to it: the auditor (src/log/repair) may
+ * replace one member of one of its ensembles by a node it has first copied
+ * that member's entries to ({@link replaceEnsembleMember}), and retention
+ * deletes it. Ensemble changes by a writer (a storage node replaced
+ * mid-segment) happen while the segment is OPEN or IN_RECOVERY, and each
+ * names the first entry written to the new ensemble: entries before it stay
+ * on the nodes that hold them.
  */
 import { BadArgumentsError, InvalidStateError } from '../../errors.js';
 
@@ -30,6 +34,19 @@ export interface Quorums {
   readonly ackQuorum: number;
 }
 
+/**
+ * How long a log keeps its entries (src/log/retention): whole CLOSED
+ * segments are deleted, oldest first, once they are older than `maxAge` or
+ * while the log's closed segments hold more than `maxBytes`. Either may be
+ * left out; an empty policy keeps everything.
+ */
+export interface Retention {
+  /** Delete a closed segment once its newest entry is this old, in ms (wall clock, against the entries' timestamps). */
+  readonly maxAge?: number;
+  /** Delete the oldest closed segments while the log's closed segments hold more than this many bytes of entry data. */
+  readonly maxBytes?: number;
+}
+
 /** The stored record of a log: its replication and its segments, oldest first. */
 export interface LogMetadata extends Quorums {
   readonly format: 1;
@@ -37,6 +54,8 @@ export interface LogMetadata extends Quorums {
   readonly segments: readonly number[];
   /** When the log was created, ms since the epoch. */
   readonly createdAt: number;
+  /** The log's retention policy; absent: entries are kept for ever. */
+  readonly retention?: Retention;
 }
 
 /** The state of a segment; see the file's diagram. */
@@ -88,12 +107,76 @@ export function checkQuorums(q: Quorums): void {
 const NEXT_STATES: Record<SegmentState, readonly SegmentState[]> = {
   OPEN: ['OPEN', 'IN_RECOVERY', 'CLOSED'],
   IN_RECOVERY: ['IN_RECOVERY', 'CLOSED'],
-  CLOSED: [],
+  // Only by a repair replacing one ensemble member (checkMemberReplacement).
+  CLOSED: ['CLOSED'],
 };
+
+/** Throws BadArgumentsError unless `r` is a retention policy: positive safe integers, each optional. */
+export function checkRetention(r: Retention): void {
+  if (typeof r !== 'object' || r === null) throw new BadArgumentsError('retention must be an object { maxAge?, maxBytes? }');
+  for (const key of ['maxAge', 'maxBytes'] as const) {
+    const v = r[key];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1)) {
+      throw new BadArgumentsError(`retention.${key} must be a positive integer, got ${String(v)}`);
+    }
+  }
+}
+
+/** Only the two fields of a retention policy (those set). */
+export function pickRetention(r: Retention): Retention {
+  return { ...(r.maxAge !== undefined ? { maxAge: r.maxAge } : {}), ...(r.maxBytes !== undefined ? { maxBytes: r.maxBytes } : {}) };
+}
+
+/**
+ * The CLOSED segment with member `lost` of its ensemble `ensembleIndex`
+ * replaced by `replacement` (a repair, once the replacement holds every
+ * entry `lost` held there). Pure. Throws InvalidStateError unless the
+ * segment is CLOSED, BadArgumentsError when `lost` is not in that ensemble
+ * or `replacement` already is.
+ */
+export function replaceEnsembleMember(segment: SegmentMetadata, ensembleIndex: number, lost: string, replacement: string): SegmentMetadata {
+  if (segment.state !== 'CLOSED') throw new InvalidStateError(`segment of log ${segment.log}: only a CLOSED segment is repaired, this one is ${segment.state}`);
+  const ensemble = segment.ensembles[ensembleIndex];
+  if (ensemble === undefined) throw new BadArgumentsError(`segment of log ${segment.log}: no ensemble ${ensembleIndex}`);
+  const at = ensemble.nodes.indexOf(lost);
+  if (at < 0) throw new BadArgumentsError(`segment of log ${segment.log}: ${lost} is not in ensemble ${ensembleIndex}`);
+  if (ensemble.nodes.includes(replacement)) throw new BadArgumentsError(`segment of log ${segment.log}: ${replacement} is in ensemble ${ensembleIndex} already`);
+  const nodes = ensemble.nodes.map((n, i) => (i === at ? replacement : n));
+  const next = { ...segment, ensembles: segment.ensembles.map((e, i) => (i === ensembleIndex ? { firstEntry: e.firstEntry, nodes } : e)) };
+  checkMemberReplacement(segment, next);
+  return next;
+}
+
+/**
+ * Throws unless `next` is `current` (CLOSED) with exactly one member of one
+ * ensemble replaced by a node not in that ensemble: the only change a
+ * CLOSED segment allows (InvalidStateError otherwise).
+ */
+function checkMemberReplacement(current: SegmentMetadata, next: SegmentMetadata): void {
+  const refuse = (why: string): never => {
+    throw new InvalidStateError(`segment of log ${current.log}: CLOSED cannot change except by a repair replacing one ensemble member (${why})`);
+  };
+  const { ensembles: a, ...restA } = current;
+  const { ensembles: b, ...restB } = next;
+  const keys = new Set([...Object.keys(restA), ...Object.keys(restB)]) as Set<keyof typeof restA>;
+  for (const key of keys) if (restA[key] !== restB[key]) refuse(`${key} changed`);
+  if (a.length !== b.length) refuse('the ensembles changed');
+  let changed = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.firstEntry !== y.firstEntry || x.nodes.length !== y.nodes.length) refuse(`ensemble ${i} moved`);
+    const diff = x.nodes.filter((n, k) => n !== y.nodes[k]).length;
+    changed += diff;
+  }
+  if (changed !== 1) refuse(changed === 0 ? 'nothing changed' : `${changed} members changed`);
+  checkEnsembles(next);
+}
 
 /**
  * Throws unless `next` is a legal successor of `current`: the state moves
- * along the diagram, the log, writer, quorums and creation time never
+ * along the diagram (a CLOSED segment only by a repair replacing one
+ * ensemble member), the log, writer, quorums and creation time never
  * change, ensembles are only appended (or the last one replaced when no
  * entry was written to it) with increasing `firstEntry` and E nodes each,
  * and a CLOSED record has a consistent last entry and time range.
@@ -102,6 +185,7 @@ export function checkSegmentChange(current: SegmentMetadata, next: SegmentMetada
   if (!NEXT_STATES[current.state].includes(next.state)) {
     throw new InvalidStateError(`segment of log ${current.log}: ${current.state} cannot become ${next.state}`);
   }
+  if (current.state === 'CLOSED') return checkMemberReplacement(current, next);
   const fixed = ['log', 'writer', 'ensembleSize', 'writeQuorum', 'ackQuorum', 'createdAt'] as const;
   for (const key of fixed) {
     if (current[key] !== next[key]) throw new BadArgumentsError(`segment of log ${current.log}: ${key} cannot change`);

@@ -20,8 +20,14 @@
  *   -> reply (./reply.ts: outcome -> reply frame, written by the network
  *      stage once per tick).
  *
- * Closing: the registration goes first (writers stop picking this node),
- * then the listener; new requests are answered NODE_CLOSING, those in
+ * Beside serving, a node runs (options `auditor`, `gcInterval`) an auditor
+ * candidate (src/log/repair/auditor.ts: one elected auditor re-replicates
+ * the segments of lost nodes and applies retention) and a garbage
+ * collector (src/log/retention/garbage-collector.ts: deletes local
+ * segments whose records retention deleted).
+ *
+ * Closing: the auditor candidate and the collector stop, then the
+ * registration goes (writers stop picking this node), then the listener; new requests are answered NODE_CLOSING, those in
  * progress get up to `closeTimeout` ms to finish, then connections and
  * storage close.
  */
@@ -34,6 +40,16 @@ import { decodeStage } from './decode.js';
 import { storageStage, type NodeStore } from './handlers.js';
 import { publishedHost, resolveOptions, type LogNodeOptions } from './options.js';
 import { NodeRegistration } from './registration.js';
+import { startAuditor, type Auditor } from '../repair/auditor.js';
+import { GarbageCollector, type GarbageCollectorStats } from '../retention/garbage-collector.js';
+
+/** A node's garbage collector, as its handle shows it. */
+export interface NodeGarbageCollector {
+  /** Its counters as of now. */
+  readonly stats: GarbageCollectorStats;
+  /** Runs a pass now; resolves with the segment ids it deleted (a segment goes at its second pass without a record). */
+  collect(): Promise<number[]>;
+}
 
 /** A running storage node: what {@link startLogNode} resolves to. */
 export interface LogNodeHandle extends AsyncDisposable {
@@ -47,6 +63,10 @@ export interface LogNodeHandle extends AsyncDisposable {
   readonly address: string;
   /** The instance id this node replaced at its address (its cookie named another one): that instance's data is not here. */
   readonly replacedInstanceId: string | undefined;
+  /** The node's auditor candidate (its `stats` are the auditor's counters while it leads); undefined with `auditor: false`. */
+  readonly auditor: Auditor | undefined;
+  /** The node's garbage collector; undefined with `gcInterval: 0`. */
+  readonly garbageCollector: NodeGarbageCollector | undefined;
   /** Deregisters, stops serving, and closes the storage. Idempotent. */
   close(): Promise<void>;
 }
@@ -101,9 +121,13 @@ export async function startLogNode(options: LogNodeOptions): Promise<LogNodeHand
 
   let client: Client | undefined;
   let registration: NodeRegistration | undefined;
+  let auditor: Auditor | undefined;
+  let collector: GarbageCollector | undefined;
   const ownsClient = typeof options.coordination === 'string';
   const shutdown = async (): Promise<void> => {
     closing = true;
+    await auditor?.close().catch(() => {});
+    await collector?.close();
     await registration?.close().catch(() => {});
     if (ownsClient) await client?.close().catch(() => {});
     // server.close() stops accepting at once but calls back only when every
@@ -126,6 +150,11 @@ export async function startLogNode(options: LogNodeOptions): Promise<LogNodeHand
     const empty = storage.stats().segments === 0;
     registration = new NodeRegistration(client, { instanceId: storage.instanceId, host, port, version: PROTOCOL_VERSION, startedAt }, empty, log);
     await registration.start();
+    if (resolved.gcInterval > 0) {
+      collector = new GarbageCollector(client, storage, resolved.gcInterval, log);
+      collector.start();
+    }
+    if (resolved.auditor !== undefined) auditor = await startAuditor(client, { ...resolved.auditor, identifier: storage.instanceId, logger: log });
     let closed: Promise<void> | undefined;
     const close = (): Promise<void> => (closed ??= shutdown());
     return {
@@ -134,6 +163,8 @@ export async function startLogNode(options: LogNodeOptions): Promise<LogNodeHand
       port,
       address: `${host}:${port}`,
       replacedInstanceId: registration.replaced,
+      auditor,
+      garbageCollector: collector,
       close,
       [Symbol.asyncDispose]: close,
     };

@@ -7,6 +7,10 @@ import type { Clock } from '../../base/clock.js';
 import type { Client, ClientOptions } from '../../client/index.js';
 import { BadArgumentsError } from '../../errors.js';
 import { DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE } from '../protocol/frame.js';
+import type { AuditorOptions } from '../repair/auditor.js';
+
+/** The auditor options a storage node passes on (its identifier is its instance id, its logger the node's). */
+export type NodeAuditorOptions = Omit<AuditorOptions, 'identifier' | 'logger'>;
 
 /** Options of {@link startLogNode}. */
 export interface LogNodeOptions {
@@ -49,6 +53,17 @@ export interface LogNodeOptions {
   readonly logger?: (message: string) => void;
   /** The time source of the storage layer's timers (tests). */
   readonly clock?: Clock;
+  /**
+   * Run an auditor candidate (src/log/repair) on the node's client: `true`
+   * with the auditor's defaults, options for it, or `false` for none (run
+   * one elsewhere with `startAuditor`). Default true.
+   */
+  readonly auditor?: boolean | NodeAuditorOptions;
+  /**
+   * How often the node deletes local segments whose metadata is gone
+   * (retention deleted them), in ms; 0 never does. Default 60000.
+   */
+  readonly gcInterval?: number;
 }
 
 /** The options with defaults applied. */
@@ -60,6 +75,9 @@ export interface ResolvedLogNodeOptions {
   readonly maxInFlight: number;
   readonly closeTimeout: number;
   readonly logger: (message: string) => void;
+  /** The auditor's options, or undefined for no auditor. */
+  readonly auditor: NodeAuditorOptions | undefined;
+  readonly gcInterval: number;
 }
 
 /** Default port of a storage node. */
@@ -85,7 +103,13 @@ export function resolveOptions(options: LogNodeOptions): ResolvedLogNodeOptions 
   const closeTimeout = options.closeTimeout ?? 5000;
   if (!(closeTimeout >= 0)) throw new BadArgumentsError(`startLogNode: closeTimeout must be at least 0, got ${closeTimeout}`);
   const host = options.host ?? '0.0.0.0';
+  const gcInterval = options.gcInterval ?? 60_000;
+  if (!Number.isSafeInteger(gcInterval) || gcInterval < 0) throw new BadArgumentsError(`startLogNode: gcInterval must be an integer >= 0, got ${gcInterval}`);
+  const auditor = options.auditor ?? true;
+  if (typeof auditor !== 'boolean' && (typeof auditor !== 'object' || auditor === null)) throw new BadArgumentsError('startLogNode: auditor must be a boolean or auditor options');
   return {
+    auditor: auditor === false ? undefined : auditor === true ? {} : auditor,
+    gcInterval,
     host,
     port,
     advertisedHost: options.advertisedHost,

@@ -12,8 +12,8 @@
  * ```
  * The instance id is the node's identity: random, kept in its data
  * directory, new when the directory is wiped. Writers pick ensembles from
- * the nodes under `nodes/`, and segment metadata (to come) names the
- * instance ids that hold a copy.
+ * the nodes under `nodes/`, and segment metadata names the instance ids
+ * that hold a copy.
  *
  * The cookie (BookKeeper's, designed against #4812): a node whose data
  * directory was wiped and that comes back at the same address must never
@@ -23,8 +23,10 @@
  * - it names another instance and this data directory is empty (a wiped
  *   node): the node logs that it replaces that instance and writes its own
  *   id (compare-and-set on the cookie's version). The old instance's
- *   segments are then under-replicated: the auditor (not built yet) will
- *   copy them from the other replicas; until then nothing repairs them;
+ *   segments are then under-replicated, and since no cookie names the old
+ *   instance any more, the auditor (src/log/repair/auditor.ts) treats it
+ *   as lost at once, with no grace period, and copies its entries from
+ *   the other replicas (possibly onto this node: a new, empty instance);
  * - it names another instance and this data directory holds segments (a
  *   data directory moved or copied from another node), or it cannot be
  *   read: the node refuses to start (CookieMismatchError).

@@ -4,7 +4,7 @@
  */
 import { BadArgumentsError } from '../../errors.js';
 import { defaultIdentifier } from '../../recipes/internal/index.js';
-import { checkQuorums, DEFAULT_QUORUMS, type Quorums } from '../metadata/records.js';
+import { checkQuorums, checkRetention, DEFAULT_QUORUMS, pickRetention, type Quorums, type Retention } from '../metadata/records.js';
 
 /** Options of `openLog`. */
 export interface OpenLogOptions {
@@ -28,6 +28,13 @@ export interface OpenLogOptions {
   readonly nodeTimeout?: number;
   /** How long connecting to a storage node may take, in ms. Default 5000. */
   readonly connectTimeout?: number;
+  /**
+   * The log's retention policy (`{ maxAge, maxBytes }`, see docs/log.md):
+   * stored in the log's record, replacing a different one, and applied by
+   * the auditor. Default: the log keeps the policy it has (none for a new
+   * log: entries are kept for ever).
+   */
+  readonly retention?: Retention;
 }
 
 export interface ResolvedLogOptions extends Quorums {
@@ -38,6 +45,7 @@ export interface ResolvedLogOptions extends Quorums {
   readonly maxEntrySize: number;
   readonly nodeTimeout: number;
   readonly connectTimeout: number;
+  readonly retention: Retention | undefined;
 }
 
 function positive(options: OpenLogOptions, key: keyof OpenLogOptions, fallback: number): number {
@@ -66,5 +74,16 @@ export function resolveLogOptions(options: OpenLogOptions = {}): ResolvedLogOpti
     maxEntrySize: positive(options, 'maxEntrySize', 5 * 1024 * 1024),
     nodeTimeout: positive(options, 'nodeTimeout', 10_000),
     connectTimeout: positive(options, 'connectTimeout', 5_000),
+    retention: retentionOf(options.retention),
   };
+}
+
+function retentionOf(retention: Retention | undefined): Retention | undefined {
+  if (retention === undefined) return undefined;
+  try {
+    checkRetention(retention);
+  } catch (error) {
+    throw new BadArgumentsError(`openLog: ${(error as Error).message}`, { cause: error });
+  }
+  return pickRetention(retention);
 }

@@ -1,0 +1,401 @@
+/**
+ * The auditor: finds segments whose copies are on storage nodes that are
+ * gone and copies them back to W nodes (BookKeeper's Auditor and
+ * ReplicationWorker in one), and applies the logs' retention policies
+ * (../retention/retention.ts). One auditor acts at a time: every storage
+ * node runs a candidate by default (`startLogNode`'s `auditor` option), and
+ * any process can run one with {@link startAuditor}; Herd's Election recipe
+ * picks the one that acts.
+ *
+ * ```ts
+ * await using auditor = await startAuditor(client, { gracePeriod: 30_000 });
+ * auditor.on('repaired', (r) => console.log(`segment ${r.segmentId}: ${r.replaced} -> ${r.by}`));
+ * console.log(auditor.stats);   // { leader, underReplicatedSegments, entriesCopied, ... }
+ * ```
+ *
+ * Node layout (src/log/metadata/layout.ts):
+ * ```
+ * /herd/log/auditor/<uuid>__lock__<seq>   EPHEMERAL_SEQUENTIAL, one per candidate, data: identifier;
+ *                                         the lowest is the auditor (Election = Kazoo's Lock)
+ * /herd/log/nodes/<instanceId>            read and watched: which nodes are live
+ * /herd/log/cookies/<host>:<port>         read: which instances still own an address
+ * /herd/log/logs/<name>, segments/<id>    read; a repair and retention change them by compare-and-set
+ * ```
+ *
+ * What the leader does, in passes: at start, when a node registers or
+ * disappears, when a segment or a log is created or deleted, when a grace
+ * period runs out, and every `auditInterval` ms (a segment closing is not
+ * watched):
+ * 1. A member of a CLOSED segment's ensemble that holds entries is *lost*
+ *    when its instance is not live and either no address cookie names it
+ *    any more (a wiped node came back at its address as a new instance:
+ *    it can never return with the data, BookKeeper #4812) or it has not
+ *    been live for `gracePeriod` ms (so a node restarting within seconds
+ *    costs no copies). The clock of the grace starts when this leader
+ *    first sees the node missing.
+ * 2. Each lost member is repaired (./repair.ts): its entries are copied to
+ *    a live node outside that ensemble, then the member is replaced in the
+ *    record by compare-and-set. Data first, metadata second.
+ * 3. Retention: each log with a policy loses its oldest CLOSED segments
+ *    past it (metadata only; the nodes' garbage collectors delete the data).
+ *
+ * OPEN and IN_RECOVERY segments are left to their writer: the writer
+ * replaces a failed node of its current ensemble itself (an ensemble
+ * change), and its earlier ensembles are repaired once it closes the
+ * segment (or a new writer recovers and closes it). Fencing an open
+ * segment here would stop a live writer. Limit: a segment whose writer died
+ * stays open, and unrepaired, until someone opens its log again.
+ *
+ * Failure handling:
+ * - Leadership lost (session expired, client closed): the `lost` signal
+ *   stops the pass between entries; a repair in progress writes no
+ *   metadata. Another candidate is elected and starts over; compare-and-set
+ *   makes a repair done twice impossible (./repair.ts).
+ * - A pass that fails (a connection lost, a node failing mid-copy) is
+ *   logged and counted; the next pass starts from the metadata again.
+ * - The session ends while waiting to be elected: the candidate joins the
+ *   election again once its client has a new session; a closed client ends
+ *   the auditor.
+ */
+import { EventEmitter } from 'node:events';
+import { sleep } from '../../base/wait.js';
+import type { Client } from '../../client/index.js';
+import { ClientClosedError, NoNodeError } from '../../errors.js';
+import { ensurePath, retryWhileConnected } from '../../recipes/internal/index.js';
+import { Election } from '../../recipes/election.js';
+import { ChildrenWatch } from '../../recipes/watchers.js';
+import { MetadataConflictError, NoSuchSegmentError } from '../metadata/errors.js';
+import { AUDITOR_PATH, COOKIES_PATH, LOGS_PATH, NODES_PATH, SEGMENTS_PATH } from '../metadata/layout.js';
+import { LogMetadataStore } from '../metadata/metadata-store.js';
+import type { SegmentMetadata, Versioned } from '../metadata/records.js';
+import { applyRetention, type RetentionResult } from '../retention/retention.js';
+import { NodePool } from '../writer/node-pool.js';
+import { resolveAuditorOptions, type AuditorOptions, type ResolvedAuditorOptions } from './options.js';
+import { repairMember, type RepairResult } from './repair.js';
+
+export type { AuditorOptions } from './options.js';
+import { segmentReplication } from './replication.js';
+
+/** Counters of an auditor, for metrics (cumulative since it started, except the first two). */
+export interface AuditorStats {
+  /** True while this candidate is the acting auditor. */
+  readonly leader: boolean;
+  /** Segments found with copies on a node that is not live, at the end of this auditor's last pass as leader. */
+  readonly underReplicatedSegments: number;
+  /** Entries copied by repairs. */
+  readonly entriesCopied: number;
+  /** Bytes of entry data copied by repairs. */
+  readonly bytesCopied: number;
+  /** Ensemble members replaced by repairs. */
+  readonly membersReplaced: number;
+  /** Repairs that failed (retried at the next pass). */
+  readonly repairsFailed: number;
+  /** Segments deleted by retention. */
+  readonly segmentsDeleted: number;
+  /** Passes completed as leader. */
+  readonly passes: number;
+}
+
+/** The events of an {@link Auditor}. */
+export interface AuditorEvents {
+  /** This candidate became the acting auditor. */
+  elected: [];
+  /** A lost member was replaced, its copies made. */
+  repaired: [RepairResult];
+  /** Retention deleted segments of a log (their metadata; the nodes collect the data). */
+  deleted: [RetentionResult];
+}
+
+/** A running auditor candidate: what {@link startAuditor} resolves to. */
+export interface Auditor extends EventEmitter<AuditorEvents>, AsyncDisposable {
+  /** The candidate's identifier in the election. */
+  readonly identifier: string;
+  /** The counters, as of now (a new object at each read). */
+  readonly stats: AuditorStats;
+  /** As leader: runs a pass now and resolves when it is done (at once when not leader). */
+  audit(): Promise<void>;
+  /** Leaves the election and stops the current pass. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an auditor candidate on `client` (the caller's: the auditor never
+ * closes it) and resolves once it has joined the election. Throws
+ * BadArgumentsError for invalid options, and what joining throws.
+ */
+export async function startAuditor(client: Client, options: AuditorOptions = {}): Promise<Auditor> {
+  const auditor = new AuditorImpl(client, resolveAuditorOptions(options));
+  await auditor.start();
+  return auditor;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
+  readonly identifier: string;
+  private readonly counters: Mutable<AuditorStats> = {
+    leader: false,
+    underReplicatedSegments: 0,
+    entriesCopied: 0,
+    bytesCopied: 0,
+    membersReplaced: 0,
+    repairsFailed: 0,
+    segmentsDeleted: 0,
+    passes: 0,
+  };
+  private readonly election: Election;
+  private readonly closer = new AbortController();
+  private running: Promise<void> | undefined;
+  private closed: Promise<void> | undefined;
+  /** When this leader first saw each missing instance, by its clock. */
+  private readonly missingSince = new Map<string, number>();
+  /** Sizes of CLOSED segments (they never change), for retention by size. */
+  private readonly sizes = new Map<number, number>();
+  private wake: (() => void) | undefined;
+  private kicked = false;
+  /** Callers of audit() waiting for the next pass to start and end. */
+  private nextPassWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly client: Client,
+    private readonly options: ResolvedAuditorOptions,
+  ) {
+    super();
+    this.identifier = options.identifier;
+    this.election = new Election(client, AUDITOR_PATH, { identifier: options.identifier });
+  }
+
+  get stats(): AuditorStats {
+    return { ...this.counters };
+  }
+
+  async start(): Promise<void> {
+    await ensurePath(this.client, AUDITOR_PATH);
+    this.running = this.campaign();
+    // Joined once our contender node exists (or the campaign ended: its error is logged).
+    let done = false;
+    void this.running.finally(() => (done = true));
+    while (!done && this.election.lock.nodeNameInPath === undefined) await sleep(this.client.clock, 5);
+  }
+
+  async audit(): Promise<void> {
+    if (!this.counters.leader) return;
+    // A pass that starts from now on: one already running may have read the state before the call.
+    const done = new Promise<void>((resolve) => this.nextPassWaiters.push(resolve));
+    this.kick();
+    await done;
+  }
+
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.closer.abort(new ClientClosedError('auditor closed'));
+      this.election.cancel();
+      this.wake?.();
+      await this.running;
+    })();
+    return this.closed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Contends until closed: leads while elected, contends again after losing. */
+  private async campaign(): Promise<void> {
+    while (!this.closer.signal.aborted) {
+      try {
+        await this.election.run((lost) => this.lead(AbortSignal.any([lost, this.closer.signal])), { signal: this.closer.signal });
+      } catch (error) {
+        if (this.closer.signal.aborted) return;
+        if (error instanceof ClientClosedError) {
+          this.options.logger(`auditor ${this.identifier}: the client is closed; stopping`);
+          return;
+        }
+        this.options.logger(`auditor ${this.identifier}: election failed (${message(error)}); joining again`);
+        await sleep(this.client.clock, 1000, this.closer.signal).catch(() => {});
+      }
+    }
+  }
+
+  private kick(): void {
+    this.kicked = true;
+    this.wake?.();
+  }
+
+  /** The leader's loop: passes until `lost` aborts. */
+  private async lead(lost: AbortSignal): Promise<void> {
+    this.counters.leader = true;
+    this.missingSince.clear();
+    this.emit('elected');
+    this.options.logger(`auditor ${this.identifier}: elected`);
+    const store = new LogMetadataStore(this.client);
+    const pool = new NodePool(this.client, { timeout: this.options.nodeTimeout, connectTimeout: this.options.connectTimeout });
+    const watches: ChildrenWatch[] = [];
+    const onLost = (): void => this.wake?.();
+    lost.addEventListener('abort', onLost);
+    try {
+      for (const path of [NODES_PATH, SEGMENTS_PATH, LOGS_PATH]) {
+        await ensurePath(this.client, path);
+        const watch = new ChildrenWatch(this.client, path, () => this.kick(), { onError: (e) => this.options.logger(`auditor: watching ${path}: ${message(e)}`) });
+        await watch.start();
+        watches.push(watch);
+      }
+      while (!lost.aborted) {
+        this.kicked = false;
+        let nextDue = this.client.clock.now() + this.options.auditInterval;
+        const waiters = this.nextPassWaiters.splice(0);
+        try {
+          nextDue = Math.min(nextDue, await this.runPass(store, pool, lost));
+        } catch (error) {
+          if (!lost.aborted) this.options.logger(`auditor ${this.identifier}: pass failed (${message(error)}); trying again at the next one`);
+        }
+        for (const w of waiters) w();
+        if (this.kicked || lost.aborted) continue;
+        await new Promise<void>((resolve) => {
+          const timer = this.client.clock.setTimeout(resolve, Math.max(0, nextDue - this.client.clock.now()));
+          this.wake = () => {
+            this.client.clock.clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+    } finally {
+      lost.removeEventListener('abort', onLost);
+      this.counters.leader = false;
+      for (const w of this.nextPassWaiters.splice(0)) w();
+      await Promise.all(watches.map((w) => w.close().catch(() => {})));
+      await pool.close();
+    }
+  }
+
+  /** One pass over every log; resolves with when the next pass is due because a grace period ends (Infinity when none). */
+  private async runPass(store: LogMetadataStore, pool: NodePool, lost: AbortSignal): Promise<number> {
+    const now = this.client.clock.now();
+    const liveNodes = new Set((await pool.liveNodes()).map((n) => n.instanceId));
+    const owners = await this.cookieOwners();
+    let nextDue = Infinity;
+    const isLost = (node: string): boolean => {
+      if (liveNodes.has(node)) return false;
+      if (owners !== undefined && !owners.has(node)) return true;
+      const since = this.missingSince.get(node) ?? now;
+      this.missingSince.set(node, since);
+      if (now - since >= this.options.gracePeriod) return true;
+      nextDue = Math.min(nextDue, since + this.options.gracePeriod);
+      return false;
+    };
+    for (const node of this.missingSince.keys()) if (liveNodes.has(node)) this.missingSince.delete(node);
+    let underReplicated = 0;
+    for (const name of await store.listLogs()) {
+      if (lost.aborted) break;
+      const log = await store.readLog(name);
+      for (const id of log.value.segments) {
+        if (lost.aborted) break;
+        const segment = await readIfExists(store, id);
+        if (segment === undefined) continue;
+        if (await this.check(store, pool, id, segment, liveNodes, isLost, lost)) underReplicated++;
+      }
+      if (this.options.retention && log.value.retention !== undefined && !lost.aborted) {
+        const result = await applyRetention(store, pool, name, { sizes: this.sizes, now: Date.now() }).catch((error: unknown) => {
+          this.options.logger(`auditor: log ${name}: retention failed (${message(error)}); trying again at the next pass`);
+          return undefined;
+        });
+        if (result !== undefined) {
+          this.counters.segmentsDeleted += result.segmentIds.length;
+          this.options.logger(`auditor: log ${name}: retention deleted segments ${result.segmentIds.join(', ')}`);
+          this.emit('deleted', result);
+        }
+      }
+    }
+    if (!lost.aborted) {
+      this.counters.underReplicatedSegments = underReplicated;
+      this.counters.passes++;
+    }
+    return nextDue;
+  }
+
+  /** Repairs what is lost in one segment; true when it is still under-replicated after. */
+  private async check(
+    store: LogMetadataStore,
+    pool: NodePool,
+    id: number,
+    segment: Versioned<SegmentMetadata>,
+    live: ReadonlySet<string>,
+    isLost: (node: string) => boolean,
+    lost: AbortSignal,
+  ): Promise<boolean> {
+    const s = segment.value;
+    if (s.state !== 'CLOSED') {
+      // Left to the writer; counted when a node it already moved away from held entries.
+      return s.ensembles.slice(0, -1).some((e) => e.nodes.some((n) => !live.has(n)));
+    }
+    const { missing } = segmentReplication(s, s.lastEntry, (n) => live.has(n));
+    let remaining = missing.length;
+    let current = segment;
+    for (const member of missing) {
+      if (lost.aborted || !isLost(member.node)) continue;
+      try {
+        const result = await repairMember({ store, pool, live, signal: lost, copied: (bytes) => this.copied(bytes) }, id, current, member);
+        this.counters.membersReplaced++;
+        remaining--;
+        this.options.logger(`auditor: segment ${id} of log ${s.log}: copied ${result.entries} entries of ${result.replaced} to ${result.by}`);
+        this.emit('repaired', result);
+        const next = await readIfExists(store, id);
+        if (next === undefined) return false;
+        current = next;
+      } catch (error) {
+        if (lost.aborted) break;
+        this.counters.repairsFailed++;
+        this.options.logger(`auditor: segment ${id} of log ${s.log}: repairing ${member.node} failed (${message(error)})`);
+        if (error instanceof MetadataConflictError || error instanceof NoSuchSegmentError) break; // read again at the next pass
+      }
+    }
+    return remaining > 0;
+  }
+
+  private copied(bytes: number): void {
+    this.counters.entriesCopied++;
+    this.counters.bytesCopied += bytes;
+  }
+
+  /**
+   * The instance ids named by an address cookie: those that may still come
+   * back with their data. Undefined when there are no cookies at all
+   * (deleted by hand?): then every missing node gets its grace period.
+   */
+  private async cookieOwners(): Promise<Set<string> | undefined> {
+    const owners = new Set<string>();
+    let names: string[];
+    try {
+      names = (await retryWhileConnected(this.client, () => this.client.getChildren(COOKIES_PATH))) as string[];
+    } catch (error) {
+      if (error instanceof NoNodeError) return undefined;
+      throw error;
+    }
+    await Promise.all(
+      names.map(async (name) => {
+        try {
+          const { data } = await retryWhileConnected(this.client, () => this.client.getData(`${COOKIES_PATH}/${name}`));
+          const id = (JSON.parse(data?.toString('utf8') ?? '') as { instanceId?: unknown }).instanceId;
+          if (typeof id === 'string') owners.add(id);
+        } catch (error) {
+          if (!(error instanceof NoNodeError || error instanceof SyntaxError)) throw error;
+        }
+      }),
+    );
+    return owners;
+  }
+}
+
+async function readIfExists(store: LogMetadataStore, id: number): Promise<Versioned<SegmentMetadata> | undefined> {
+  try {
+    return await store.readSegment(id);
+  } catch (error) {
+    if (error instanceof NoSuchSegmentError) return undefined;
+    throw error;
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,57 @@
+/**
+ * Options of the auditor (./auditor.ts: startAuditor), their defaults and
+ * their checks (BadArgumentsError, before any I/O).
+ */
+import { BadArgumentsError } from '../../errors.js';
+import { defaultIdentifier } from '../../recipes/internal/index.js';
+
+/** Options of `startAuditor`. */
+export interface AuditorOptions {
+  /** This candidate's name in the election. Default `<hostname>-<pid>`. */
+  readonly identifier?: string;
+  /** How long a node may be gone before its copies are made elsewhere, in ms. Default 30000. */
+  readonly gracePeriod?: number;
+  /** The longest time between two passes, in ms. Default 60000. */
+  readonly auditInterval?: number;
+  /** Apply the logs' retention policies. Default true. */
+  readonly retention?: boolean;
+  /** How long a storage node may take to answer, in ms. Default 30000. */
+  readonly nodeTimeout?: number;
+  /** How long connecting to a storage node may take, in ms. Default 5000. */
+  readonly connectTimeout?: number;
+  /** Where the auditor reports what it repaired, deleted or failed to do. Default: nothing is printed. */
+  readonly logger?: (message: string) => void;
+}
+
+/** The options with their defaults. */
+export interface ResolvedAuditorOptions {
+  readonly identifier: string;
+  readonly gracePeriod: number;
+  readonly auditInterval: number;
+  readonly retention: boolean;
+  readonly nodeTimeout: number;
+  readonly connectTimeout: number;
+  readonly logger: (message: string) => void;
+}
+
+/** Checks the options and applies the defaults; throws BadArgumentsError. */
+export function resolveAuditorOptions(options: AuditorOptions): ResolvedAuditorOptions {
+  if (typeof options !== 'object' || options === null) throw new BadArgumentsError('startAuditor: options must be an object');
+  const ms = (key: 'gracePeriod' | 'auditInterval' | 'nodeTimeout' | 'connectTimeout', fallback: number, min: number): number => {
+    const v = options[key] ?? fallback;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new BadArgumentsError(`startAuditor: ${key} must be an integer >= ${min}, got ${String(v)}`);
+    return v;
+  };
+  const identifier = options.identifier ?? defaultIdentifier();
+  if (typeof identifier !== 'string' || identifier === '') throw new BadArgumentsError('startAuditor: identifier must be a non-empty string');
+  return {
+    identifier,
+    gracePeriod: ms('gracePeriod', 30_000, 0),
+    auditInterval: ms('auditInterval', 60_000, 1),
+    retention: options.retention ?? true,
+    nodeTimeout: ms('nodeTimeout', 30_000, 1),
+    connectTimeout: ms('connectTimeout', 5_000, 1),
+    logger: options.logger ?? (() => {}),
+  };
+}
+
