@@ -117,19 +117,44 @@ export function checkSubscribeOptions(options: SubscribeOptions, what: string): 
   return { start: resolveFrom(options.from, what), signal: options.signal, pollTimeout: positive(options.pollTimeout, 'pollTimeout', DEFAULT_POLL_TIMEOUT, what) };
 }
 
-/**
- * The subscription's generator, closing `pool` when it ends. `stop`
- * (the writer's close) ends it without an error; `local` is the writer's
- * own confirmations.
- */
-export function tailWithPool(client: Client, pool: NodePool, name: string, settings: SubscribeSettings, local?: LocalConfirmed, stop?: AbortSignal): AsyncIterableIterator<LogRecord> {
-  return (async function* () {
+/** What a writer's own subscription gets from it (writer/log.ts). */
+export interface WriterHooks {
+  /** The writer's own confirmations. */
+  readonly local?: LocalConfirmed | undefined;
+  /** The writer's close: ends the subscription without an error. */
+  readonly stop?: AbortSignal | undefined;
+  /** Thrown by the first `next()` instead of subscribing (the writer is closed). */
+  readonly refused?: Error | undefined;
+  /** Called once the subscription has ended and closed `pool`. */
+  readonly ended?: (() => void) | undefined;
+}
+
+/** The subscription's iterator, closing `pool` when it ends (see {@link WriterHooks} for a writer's own). */
+export function tailWithPool(client: Client, pool: NodePool, name: string, settings: SubscribeSettings, writer: WriterHooks = {}): AsyncIterableIterator<LogRecord> {
+  const { local, stop, refused, ended: onEnd } = writer;
+  // An async generator queues return() behind a pending next(), which may wait for ever: return() stops the wait first.
+  const ended = new AbortController();
+  const generator = (async function* () {
     try {
-      yield* tail(client, new LogMetadataStore(client), pool, name, settings, local, stop);
+      if (refused !== undefined) throw refused;
+      yield* tail(client, new LogMetadataStore(client), pool, name, settings, local, stop === undefined ? ended.signal : AbortSignal.any([stop, ended.signal]));
     } finally {
       await pool.close();
+      onEnd?.();
     }
   })();
+  return {
+    next: () => generator.next(),
+    return: async (value?: unknown) => {
+      ended.abort();
+      await pool.close();
+      return generator.return(value as undefined);
+    },
+    throw: (error?: unknown) => generator.throw(error),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 function resolveFrom(from: SubscribeFrom | undefined, what: string): Start {

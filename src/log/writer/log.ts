@@ -243,20 +243,14 @@ class LogWriter extends EventEmitter<LogEvents> implements Log {
   subscribe(options: SubscribeOptions = {}): AsyncIterableIterator<LogRecord> {
     const settings = checkSubscribeOptions(options, `subscribe ${this.name}`);
     const pool = new NodePool(this.store.client, { timeout: this.options.nodeTimeout, connectTimeout: this.options.connectTimeout });
-    if (this.closing !== undefined) void pool.close();
-    else this.subscriptionPools.add(pool);
-    const records = tailWithPool(this.store.client, pool, this.name, settings, this.local, this.subscriptionsStop.signal);
-    const closed = this.closing !== undefined;
-    const name = this.name;
-    const pools = this.subscriptionPools;
-    return (async function* () {
-      if (closed) throw new InvalidStateError(`log ${name} is closed`);
-      try {
-        yield* records;
-      } finally {
-        pools.delete(pool);
-      }
-    })();
+    const refused = this.closing === undefined ? undefined : new InvalidStateError(`log ${this.name} is closed`);
+    if (refused === undefined) this.subscriptionPools.add(pool);
+    return tailWithPool(this.store.client, pool, this.name, settings, {
+      local: this.local,
+      stop: this.subscriptionsStop.signal,
+      refused,
+      ended: () => this.subscriptionPools.delete(pool),
+    });
   }
 
   close(): Promise<void> {
