@@ -69,3 +69,5 @@ export {
   UnsupportedVersionError,
   WriterFencedError,
 } from './errors.js';
+// Thrown by the writer after its session is lost, and by subscriptions as every wait does.
+export { CancelledError, SessionExpiredError, SessionLostError } from '../errors.js';

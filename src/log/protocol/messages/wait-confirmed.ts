@@ -19,6 +19,7 @@ import type { Codec } from '../../../jute/writer.js';
 import { readInt, readLong } from './fields.js';
 import type { Message } from './message.js';
 
+/** The body of a WAIT_CONFIRMED request. */
 export interface WaitConfirmedRequest {
   readonly segmentId: number;
   /** Answer once the last-add-confirmed is greater than this; -1 for any confirmed entry. */
@@ -27,6 +28,7 @@ export interface WaitConfirmedRequest {
   readonly timeout: number;
 }
 
+/** Where a node is for a segment when it answers WAIT_CONFIRMED (`LogNodeClient.waitConfirmed`). */
 export interface WaitConfirmedReply {
   /** The highest entry id this node stores for the segment; -1 for none. */
   readonly lastEntryId: number;
