@@ -47,6 +47,7 @@ import type { SegmentMetadata } from '../metadata/records.js';
 import { NodePool } from '../writer/node-pool.js';
 import { isPosition, type LogPosition } from '../writer/position.js';
 import { lastConfirmed, readSegment, type LogRecord, type ReadBound } from './read-log.js';
+import { checkDuration } from './read-only.js';
 
 /** Where a subscription starts: a position, a time (Date or epoch ms), `'start'` (the log's first entry) or `'end'` (the first entry after those confirmed when it starts). */
 export type SubscribeFrom = ReadBound | 'start' | 'end';
@@ -100,7 +101,7 @@ export function subscribeLog(client: Client, name: string, options: SubscribeLog
   checkLogName(name);
   const what = `subscribeLog ${name}`;
   const settings = checkSubscribeOptions(options, what);
-  const pool = new NodePool(client, { timeout: positive(options.nodeTimeout, 'nodeTimeout', 10_000, what), connectTimeout: positive(options.connectTimeout, 'connectTimeout', 5_000, what) });
+  const pool = new NodePool(client, { timeout: checkDuration(options.nodeTimeout, 'nodeTimeout', 10_000, what), connectTimeout: checkDuration(options.connectTimeout, 'connectTimeout', 5_000, what) });
   return tailWithPool(client, pool, name, settings);
 }
 
@@ -114,7 +115,7 @@ export interface SubscribeSettings {
 /** Checks {@link SubscribeOptions} before any I/O (BadArgumentsError). */
 export function checkSubscribeOptions(options: SubscribeOptions, what: string): SubscribeSettings {
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new BadArgumentsError(`${what}: signal must be an AbortSignal`);
-  return { start: resolveFrom(options.from, what), signal: options.signal, pollTimeout: positive(options.pollTimeout, 'pollTimeout', DEFAULT_POLL_TIMEOUT, what) };
+  return { start: resolveFrom(options.from, what), signal: options.signal, pollTimeout: Math.ceil(checkDuration(options.pollTimeout, 'pollTimeout', DEFAULT_POLL_TIMEOUT, what)) };
 }
 
 /** What a writer's own subscription gets from it (writer/log.ts). */
@@ -164,12 +165,6 @@ function resolveFrom(from: SubscribeFrom | undefined, what: string): Start {
   const time = from instanceof Date ? from.getTime() : from;
   if (typeof time !== 'number' || !Number.isFinite(time)) throw new BadArgumentsError(`${what}: from must be a position, a Date, epoch ms, 'start' or 'end'`);
   return { kind: 'time', time };
-}
-
-function positive(value: number | undefined, name: string, fallback: number, what: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new BadArgumentsError(`${what}: ${name} must be a positive number of ms, got ${String(value)}`);
-  return Math.ceil(value);
 }
 
 async function* tail(client: Client, store: LogMetadataStore, pool: NodePool, name: string, settings: SubscribeSettings, local?: LocalConfirmed, stop?: AbortSignal): AsyncGenerator<LogRecord> {
