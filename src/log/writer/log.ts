@@ -68,7 +68,6 @@ import { LogMetadataStore } from '../metadata/metadata-store.js';
 import { openSegment, type LogMetadata, type Versioned } from '../metadata/records.js';
 import { InvalidStateError } from '../../errors.js';
 import { readEntries, resolveBound, type LogRecord, type ReadBound, type ReadBounds, type ReadOptions } from '../reader/read-log.js';
-
 import { checkSubscribeOptions, tailWithPool, type LocalConfirmed, type SubscribeOptions } from '../reader/subscribe.js';
 
 export type { ReadBound, ReadOptions };
