@@ -6,7 +6,10 @@
  * abort or break with their connections closed.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { after, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { Client } from '../../../src/client/index.js';
 import { CancelledError } from '../../../src/errors.js';
 import { connectLogNode, openLog, subscribeLog, type LogPosition, type LogRecord } from '../../../src/log/index.js';
@@ -19,6 +22,7 @@ import { collectRecords, startCluster, texts } from '../writer/support.js';
 after(removeDirs);
 
 const Q = { ensembleSize: 3, writeQuorum: 3, ackQuorum: 2 };
+const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'writer-worker.js');
 
 /** Consumes a subscription in the background: `records` fills as entries arrive. */
 function follow(iterable: AsyncIterableIterator<LogRecord>): { records: LogRecord[]; done: Promise<unknown>; stop(): Promise<void> } {
@@ -187,6 +191,39 @@ forEachTarget('log subscriptions', (target) => {
     assert.deepEqual(firsts, firsts.slice().sort((a, b) => Number(a.split(' ')[1]) - Number(b.split(' ')[1])));
     assert.deepEqual(got.slice(firsts.length), ['second 0', 'second 1', 'second 2', 'second 3', 'second 4']);
     await sub.stop();
+  });
+
+  it('across a writer SIGKILLed mid-segment: every entry it acknowledged once, in order, then the next writer’s', async () => {
+    await using cluster = await startCluster(target());
+    const child = spawn(process.execPath, [WORKER, cluster.coordination, 'killed'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    let sub: ReturnType<typeof follow> | undefined;
+    try {
+      await waitFor(() => out.startsWith('READY\n'), 20_000, 'the worker opens the log').catch((error: unknown) => {
+        throw new Error(`${String(error)}: ${err}`);
+      });
+      sub = follow(subscribeLog(await cluster.client(), 'killed', { from: 'start' }));
+      await waitFor(() => out.split('\n').length > 200 && sub!.records.length > 50, 20_000, 'appends acknowledged and seen');
+      child.kill('SIGKILL');
+      await exited;
+      const acked = out.split('\n').filter((l) => l.startsWith('A ')).map((l) => `w ${l.slice(2)}`);
+      await using next = await openLog(await cluster.client(), 'killed', { ...Q, identifier: 'next' });
+      for (let i = 0; i < 3; i++) await next.append(Buffer.from(`next ${i}`));
+      await next.close();
+      await waitFor(() => sub!.records.some((r) => r.data.toString() === 'next 2'), 20_000, 'the next writer’s entries');
+      assertInOrderOnce(sub.records);
+      const got = texts(sub.records);
+      const fromWorker = got.filter((t) => t.startsWith('w '));
+      for (const t of acked) assert.ok(fromWorker.includes(t), `${t} was acknowledged`);
+      assert.deepEqual(got.slice(fromWorker.length), ['next 0', 'next 1', 'next 2']);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await sub?.stop();
+    }
   });
 
   it('an aborted subscription rejects with CancelledError (cause: the reason) and closes its connections', async () => {
