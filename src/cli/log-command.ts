@@ -2,13 +2,15 @@
  * `herd log`: what an operator reads about the Herd log (src/log), without
  * writing anything: `ls` (the logs and the live storage nodes), `status
  * <name>` (a log's segments and where their copies are) and `read <name>`
- * (its entries by time range, through the writer-less reader `readLog`).
- * None of them opens a writer, so none fences the log's real writer.
+ * (its entries by time range, through the writer-less reader `readLog`)
+ * and `tail <name>` (new entries as they are confirmed, through
+ * `subscribeLog`, until SIGINT or SIGTERM). None of them opens a writer,
+ * so none fences the log's real writer.
  */
 import { Command } from 'commander';
 import { createClient, type Client } from '../client/index.js';
-import { BadArgumentsError } from '../errors.js';
-import { NoSuchSegmentError, readLog } from '../log/index.js';
+import { BadArgumentsError, CancelledError } from '../errors.js';
+import { NoSuchSegmentError, readLog, subscribeLog, type LogRecord, type SubscribeFrom } from '../log/index.js';
 import { LogMetadataStore } from '../log/metadata/metadata-store.js';
 import type { SegmentMetadata, SegmentState } from '../log/metadata/records.js';
 import type { NodeRecord } from '../log/node/registration.js';
@@ -27,6 +29,14 @@ interface ReadValues {
   to?: string;
   format: string;
 }
+
+interface TailValues {
+  coordination?: string;
+  from?: string;
+  format: string;
+}
+
+type Format = 'text' | 'json' | 'hex';
 
 /** A log as `herd log ls` shows it. */
 export interface LogSummary {
@@ -85,6 +95,15 @@ export function logCommand(): Command {
       .option('--to <time>', 'latest timestamp, ISO 8601 or epoch ms (default: the last confirmed entry)')
       .option('--format <f>', 'text (data as UTF-8), json (one object per line) or hex', 'text')
       .action((name: string, values: ReadValues) => runRead(name, values)),
+  );
+  log.addCommand(
+    configureCommand(new Command('tail'), 'herd log tail')
+      .description("print a log's entries as they are confirmed, until Ctrl-C (without opening a writer)")
+      .argument('<name>', 'the log')
+      .option(conn, connHelp)
+      .option('--from <where>', "first entry: ISO 8601 time, epoch ms, a position segment:entry, 'start' or 'end'", 'end')
+      .option('--format <f>', 'text (data as UTF-8), json (one object per line) or hex', 'text')
+      .action((name: string, values: TailValues) => runTail(name, values)),
   );
   return log;
 }
@@ -190,21 +209,54 @@ async function runStatus(client: Client, name: string, json: boolean): Promise<v
 }
 
 async function runRead(name: string, values: ReadValues): Promise<void> {
-  const format = values.format;
-  if (format !== 'text' && format !== 'json' && format !== 'hex') throw new BadArgumentsError(`--format must be text, json or hex, got '${format}'`);
+  const format = formatOption(values.format);
   const from = timeOption('from', values.from);
   const to = timeOption('to', values.to);
   await withClient(values, async (client) => {
-    for await (const r of readLog(client, name, { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) })) {
-      const position = `${r.position.segmentId}:${r.position.entryId}`;
-      const time = new Date(r.timestamp).toISOString();
-      const line =
-        format === 'json'
-          ? JSON.stringify({ segmentId: r.position.segmentId, entryId: r.position.entryId, timestamp: r.timestamp, time, data: r.data.toString('utf8'), base64: r.data.toString('base64') })
-          : `${position}  ${time}  ${format === 'hex' ? r.data.toString('hex') : printable(r.data.toString('utf8'))}`;
-      await write(`${line}\n`);
-    }
+    for await (const r of readLog(client, name, { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) })) await write(formatRecord(r, format));
   });
+}
+
+/** Follows the log until SIGINT or SIGTERM, which end it cleanly (exit 0). */
+async function runTail(name: string, values: TailValues): Promise<void> {
+  const format = formatOption(values.format);
+  const from = fromOption(values.from);
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await withClient(values, async (client) => {
+      for await (const r of subscribeLog(client, name, { from, signal: stop.signal })) await write(formatRecord(r, format));
+    });
+  } catch (error) {
+    if (!(stop.signal.aborted && error instanceof CancelledError)) throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function formatOption(format: string): Format {
+  if (format !== 'text' && format !== 'json' && format !== 'hex') throw new BadArgumentsError(`--format must be text, json or hex, got '${format}'`);
+  return format;
+}
+
+/** One line of `read` and `tail`. */
+function formatRecord(r: LogRecord, format: Format): string {
+  const time = new Date(r.timestamp).toISOString();
+  if (format === 'json') {
+    return `${JSON.stringify({ segmentId: r.position.segmentId, entryId: r.position.entryId, timestamp: r.timestamp, time, data: r.data.toString('utf8'), base64: r.data.toString('base64') })}\n`;
+  }
+  return `${r.position.segmentId}:${r.position.entryId}  ${time}  ${format === 'hex' ? r.data.toString('hex') : printable(r.data.toString('utf8'))}\n`;
+}
+
+/** `tail --from`: 'start', 'end', a position `segment:entry`, or a time as `--from` of `read` takes it. */
+function fromOption(text: string | undefined): SubscribeFrom {
+  if (text === undefined || text === 'end' || text === 'start') return text ?? 'end';
+  const position = /^(\d+):(\d+)$/.exec(text);
+  if (position !== null) return { segmentId: Number(position[1]), entryId: Number(position[2]) };
+  return timeOption('from', text)!;
 }
 
 /** `--from`/`--to`: epoch ms (digits only) or an ISO 8601 date. */

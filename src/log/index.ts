@@ -1,9 +1,9 @@
 /**
  * `herd-zk/log`: a replicated, time-indexed log on storage nodes (issue 13;
  * BookKeeper's model): the storage node, the client that talks to one
- * node, the log's writer and reader (`openLog`), and a reader that needs
- * no writer (`readLog`). Tailing subscriptions, the auditor and retention
- * are to come. See docs/log.md.
+ * node, the log's writer and reader (`openLog`), a reader that needs no
+ * writer (`readLog`), and tailing subscriptions (`Log.subscribe`,
+ * `subscribeLog`). The auditor and retention are to come. See docs/log.md.
  *
  * ```ts
  * import { startLogNode, connectLogNode, openLog } from 'herd-zk/log';
@@ -24,6 +24,8 @@ export type { EnsembleChange } from './writer/segment-writer.js';
 export type { LogRecord } from './reader/read-log.js';
 export { readLog } from './reader/read-only.js';
 export type { ReadLogOptions } from './reader/read-only.js';
+export { subscribeLog } from './reader/subscribe.js';
+export type { SubscribeFrom, SubscribeLogOptions, SubscribeOptions } from './reader/subscribe.js';
 export { startLogNode } from './node/log-node.js';
 export type { LogNodeHandle } from './node/log-node.js';
 export { DEFAULT_LOG_NODE_PORT } from './node/options.js';
@@ -47,6 +49,7 @@ export type { LogEntry } from './protocol/messages/entry.js';
 export type { ReadRangeRequest } from './protocol/messages/read-range.js';
 export type { FenceReply } from './protocol/messages/fence.js';
 export type { LastEntryReply } from './protocol/messages/read-last-entry.js';
+export type { WaitConfirmedReply } from './protocol/messages/wait-confirmed.js';
 export type { InfoReply } from './protocol/messages/info.js';
 export {
   BadArgumentsError,
@@ -76,3 +79,5 @@ export {
   UnsupportedVersionError,
   WriterFencedError,
 } from './errors.js';
+// Thrown by the writer after its session is lost, and by subscriptions as every wait does.
+export { CancelledError, SessionExpiredError, SessionLostError } from '../errors.js';

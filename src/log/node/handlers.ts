@@ -29,6 +29,9 @@ export interface NodeStore {
   readEntry(segmentId: number, entryId: number): Promise<LogEntry | undefined>;
   readRange(segmentId: number, range: { fromEntry?: number; toEntry?: number; fromTime?: number; toTime?: number; limit?: number }): AsyncIterable<LogEntry>;
   lastEntry(segmentId: number): { entryId: number; lastAddConfirmed: number; timestamp: number } | undefined;
+  isFenced(segmentId: number): boolean;
+  /** Calls `listener` after each change to the segment (with `closing` when the storage closes) until the returned function is called. */
+  watchSegment(segmentId: number, listener: (closing: boolean) => void): () => void;
 }
 
 /** What every handler may use. */
@@ -45,6 +48,13 @@ export interface HandlerContext {
  * frame size a request may have.
  */
 export const RANGE_REPLY_BYTES = 1024 * 1024;
+
+/**
+ * The longest a WAIT_CONFIRMED request is held, in ms, whatever it asks:
+ * a waiting request counts against the connection's in-flight requests
+ * and the node's close waits for it (up to `closeTimeout`).
+ */
+export const MAX_WAIT_CONFIRMED = 30_000;
 
 interface Route {
   run(body: unknown, exchange: Exchange, ctx: HandlerContext): Promise<void>;
@@ -83,10 +93,39 @@ const ROUTES: ReadonlyMap<number, Route> = new Map([
     if (last === undefined) ex.fail(Status.NO_ENTRY, `segment ${req.segmentId} has no entries on this node`);
     else ex.ok(Messages.ReadLastEntry.reply, last);
   }),
+  route(Messages.WaitConfirmed, inSegment, waitConfirmed),
   route(Messages.Info, () => 'node', async (_req, ex, ctx) => {
     ex.ok(Messages.Info.reply, ctx.info());
   }),
 ]);
+
+/**
+ * The long poll: answers once the segment's last-add-confirmed here passes
+ * `afterEntry`, it is fenced, the storage closes, or the (capped) timeout
+ * passes. The storage's change hook wakes it, so it answers within the
+ * batch that stored the entry, never by polling.
+ */
+async function waitConfirmed(req: { segmentId: number; afterEntry: number; timeout: number }, ex: Exchange, { storage }: HandlerContext): Promise<void> {
+  const { segmentId, afterEntry } = req;
+  const reply = (): void => {
+    const last = storage.lastEntry(segmentId);
+    ex.ok(Messages.WaitConfirmed.reply, { lastEntryId: last?.entryId ?? -1, lastAddConfirmed: last?.lastAddConfirmed ?? -1, fenced: storage.isFenced(segmentId) });
+  };
+  const ready = (): boolean => storage.isFenced(segmentId) || (storage.lastEntry(segmentId)?.lastAddConfirmed ?? -1) > afterEntry;
+  if (ready() || req.timeout === 0) return reply();
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      unwatch();
+      resolve();
+    };
+    const unwatch = storage.watchSegment(segmentId, (closing) => {
+      if (closing || ready()) done();
+    });
+    const timer = setTimeout(done, Math.min(req.timeout, MAX_WAIT_CONFIRMED));
+  });
+  reply();
+}
 
 /** Streams the range in batches of at most {@link RANGE_REPLY_BYTES}, waiting for the socket between batches. */
 async function readRange(req: ReadRangeRequest, ex: Exchange, { storage }: HandlerContext): Promise<void> {

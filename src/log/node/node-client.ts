@@ -46,6 +46,7 @@ import type { InfoReply } from '../protocol/messages/info.js';
 import type { Message } from '../protocol/messages/message.js';
 import type { LastEntryReply } from '../protocol/messages/read-last-entry.js';
 import type { ReadRangeRequest } from '../protocol/messages/read-range.js';
+import type { WaitConfirmedReply } from '../protocol/messages/wait-confirmed.js';
 import { Status, errorFromStatus, type StatusContext } from '../protocol/status.js';
 import { EntryQueue } from './entry-queue.js';
 
@@ -108,6 +109,17 @@ export interface LogNodeClient extends AsyncDisposable {
   fence(segmentId: number): Promise<FenceReply>;
   /** The last entry the node stores for the segment; rejects with NoEntryError when it stores none. */
   readLastEntry(segmentId: number): Promise<LastEntryReply>;
+  /**
+   * A long poll (BookKeeper's readLacLongPoll): resolves once the node's
+   * last-add-confirmed for the segment is greater than `afterEntry` (-1:
+   * any), the segment is fenced there, or `options.timeout` ms (default
+   * 10000; the node holds a request at most 30000 ms) have passed,
+   * whichever is first, with where the node is then. The reply is not a
+   * promise that anything changed: compare `lastAddConfirmed` with
+   * `afterEntry`. The request's own deadline is that timeout plus the
+   * client's `timeout`.
+   */
+  waitConfirmed(segmentId: number, afterEntry: number, options?: { timeout?: number }): Promise<WaitConfirmedReply>;
   /** The node's identity and figures; also a ping. */
   info(): Promise<InfoReply>;
   /** Closes the connection; pending requests reject with ClientClosedError. Idempotent. */
@@ -291,6 +303,17 @@ class NodeClient implements LogNodeClient {
     const what = `READ_LAST_ENTRY segment ${segmentId}`;
     const invalid = checkId(segmentId, 'segmentId', what);
     return invalid ? Promise.reject(invalid) : this.call(Messages.ReadLastEntry, { segmentId }, what);
+  }
+
+  waitConfirmed(segmentId: number, afterEntry: number, options: { timeout?: number } = {}): Promise<WaitConfirmedReply> {
+    const what = `WAIT_CONFIRMED segment ${segmentId} after entry ${afterEntry}`;
+    const wait = options.timeout ?? 10_000;
+    const invalid =
+      checkId(segmentId, 'segmentId', what) ??
+      checkId(afterEntry, 'afterEntry', what, -1) ??
+      (Number.isInteger(wait) && wait >= 0 && wait <= MAX_REQUEST_ID ? undefined : new BadArgumentsError(`${what}: timeout must be an integer number of ms, at least 0, got ${wait}`));
+    if (invalid) return Promise.reject(invalid);
+    return this.call(Messages.WaitConfirmed, { segmentId, afterEntry, timeout: wait }, what, this.timeout === 0 ? 0 : this.timeout + wait);
   }
 
   info(): Promise<InfoReply> {

@@ -11,9 +11,10 @@ import type { Message } from './messages/message.js';
 import { ReadEntry } from './messages/read-entry.js';
 import { ReadLastEntry } from './messages/read-last-entry.js';
 import { ReadRange } from './messages/read-range.js';
+import { WaitConfirmed } from './messages/wait-confirmed.js';
 
 /** Every message kind, by name. */
-export const Messages = { AddEntry, ReadEntry, ReadRange, Fence, ReadLastEntry, Info, AddEntries } as const;
+export const Messages = { AddEntry, ReadEntry, ReadRange, Fence, ReadLastEntry, Info, WaitConfirmed, AddEntries } as const;
 
 /** Any message of the table. */
 export type AnyMessage = (typeof Messages)[keyof typeof Messages];

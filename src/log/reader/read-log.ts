@@ -22,7 +22,7 @@
  *   earlier, so a hole cannot hide it), and the stream stops at the first
  *   entry after `to`.
  *
- * Not here yet: tailing (`subscribe`) that waits for new entries.
+ * Tailing (`subscribe`, waiting for new entries) is ./subscribe.ts.
  */
 import { NoEntryError, NotEnoughNodesError } from '../errors.js';
 import { NoSuchSegmentError } from '../metadata/errors.js';
@@ -112,10 +112,19 @@ export async function* readEntries(
     }
     const first = fromPosition !== undefined && id === fromPosition.segmentId ? fromPosition.entryId : 0;
     if (toPosition !== undefined && id === toPosition.segmentId) last = Math.min(last, toPosition.entryId);
-    for (const span of spans(segment, first, last)) {
-      for await (const e of readSpan(pool, id, segment, span, fromTime, toTime)) {
-        yield { position: { segmentId: id, entryId: e.entryId }, timestamp: e.timestamp, data: e.data };
-      }
+    yield* readSegment(pool, id, segment, first, last, fromTime, toTime);
+  }
+}
+
+/**
+ * Entries `first`..`last` of one segment (within the time bounds), in
+ * order, each ensemble's span from whichever of its nodes can serve it.
+ * Rejects with NotEnoughNodesError when no replica can serve an entry.
+ */
+export async function* readSegment(pool: NodePool, id: number, segment: SegmentMetadata, first: number, last: number, fromTime?: number, toTime?: number): AsyncGenerator<LogRecord> {
+  for (const span of spans(segment, first, last)) {
+    for await (const e of readSpan(pool, id, segment, span, fromTime, toTime)) {
+      yield { position: { segmentId: id, entryId: e.entryId }, timestamp: e.timestamp, data: e.data };
     }
   }
 }

@@ -33,7 +33,7 @@ export interface ReadLogOptions extends ReadOptions {
 export function readLog(client: Client, name: string, options: ReadLogOptions = {}): AsyncIterableIterator<LogRecord> {
   checkLogName(name);
   const bounds: ReadBounds = { ...resolveBound(options.from, 'from'), ...resolveBound(options.to, 'to') };
-  const pool = new NodePool(client, { timeout: timeout(options.nodeTimeout, 'nodeTimeout', 10_000), connectTimeout: timeout(options.connectTimeout, 'connectTimeout', 5_000) });
+  const pool = new NodePool(client, { timeout: checkDuration(options.nodeTimeout, 'nodeTimeout', 10_000, 'readLog'), connectTimeout: checkDuration(options.connectTimeout, 'connectTimeout', 5_000, 'readLog') });
   return (async function* () {
     try {
       yield* readEntries(new LogMetadataStore(client), pool, name, bounds);
@@ -43,8 +43,9 @@ export function readLog(client: Client, name: string, options: ReadLogOptions = 
   })();
 }
 
-function timeout(value: number | undefined, name: string, fallback: number): number {
+/** A duration option of a reader: `fallback` when undefined, else a positive number of ms (BadArgumentsError naming `what`). */
+export function checkDuration(value: number | undefined, name: string, fallback: number, what: string): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new BadArgumentsError(`readLog: ${name} must be a positive number of ms, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new BadArgumentsError(`${what}: ${name} must be a positive number of ms, got ${String(value)}`);
   return value;
 }

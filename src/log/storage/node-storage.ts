@@ -57,6 +57,8 @@ export class NodeStorage {
   private readonly segmentMap = new Map<number, Segment>();
   private readonly inflight = new Map<string, Promise<void>>();
   private readonly deleting = new Set<number>();
+  /** Listeners of {@link watchSegment}, by segment id. */
+  private readonly watchers = new Map<number, Set<(closing: boolean) => void>>();
   private readonly commit: GroupCommit<Queued>;
   private failure: Error | null = null;
   private closing: Promise<void> | null = null;
@@ -225,6 +227,23 @@ export class NodeStorage {
     return { entryId: seg.lastEntryId, lastAddConfirmed: seg.lastAddConfirmed, timestamp: seg.lastTimestamp };
   }
 
+  /**
+   * Calls `listener` after each durable change to a segment on this node
+   * (entries stored, a fence, a delete), and once with `closing` true when
+   * the storage closes, until the returned function is called: the hook of the node's long
+   * poll (WAIT_CONFIRMED), which then reads {@link lastEntry} and
+   * {@link isFenced} again.
+   */
+  watchSegment(segmentId: number, listener: (closing: boolean) => void): () => void {
+    let set = this.watchers.get(segmentId);
+    if (!set) this.watchers.set(segmentId, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.watchers.get(segmentId) === set) this.watchers.delete(segmentId);
+    };
+  }
+
   /** The ids of the segments held, in increasing order. */
   segments(): number[] {
     return [...this.segmentMap.keys()].sort((a, b) => a - b);
@@ -263,6 +282,7 @@ export class NodeStorage {
    */
   async close(): Promise<void> {
     this.closing ??= (async () => {
+      this.notify([...this.watchers.keys()], true);
       await this.commit.drain();
       for (const seg of this.segmentMap.values()) await seg.writeUnwritten().catch(() => {});
       try {
@@ -278,6 +298,10 @@ export class NodeStorage {
   /** Same as {@link close}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  private notify(ids: Iterable<number>, closing = false): void {
+    for (const id of new Set(ids)) for (const listener of [...(this.watchers.get(id) ?? [])]) listener(closing);
   }
 
   private checkOpen(): void {
@@ -318,6 +342,7 @@ export class NodeStorage {
     const applied = this.applyAll(batch.map((q) => ({ record: q.record, decoded: q.decoded })));
     if (batch.some((q) => q.decoded.kind === RecordKind.delete)) await applied;
     for (const q of batch) q.resolve();
+    this.notify(batch.map((q) => q.decoded.segmentId));
     await applied;
     if (this.journal.full) await this.checkpoint().catch((err: unknown) => this.checkpointFailed(err));
   }

@@ -22,10 +22,11 @@
  *    acknowledged after A confirmations, strictly in entry order, with the
  *    last-add-confirmed piggybacked on every entry.
  * 3. Roll over: once the segment holds `maxSegmentEntries` entries or
- *    `maxSegmentBytes` bytes, or at the first append after it is
- *    `maxSegmentAge` old, new appends wait while it is drained and closed
- *    (CLOSED, lastEntry, min/max timestamp) and a new segment is opened.
- *    An append batch is never split across segments.
+ *    `maxSegmentBytes` bytes, or `maxSegmentAge` after its first append
+ *    (a timer on the client's clock, armed by that append, cancelled by
+ *    the roll-over, a failure or close), new appends wait while it is
+ *    drained and closed (CLOSED, lastEntry, min/max timestamp) and a new
+ *    segment is opened. An append batch is never split across segments.
  * 4. Close: waits for the appends in flight, closes the segment, closes
  *    the node connections. The coordination client stays the caller's.
  *
@@ -42,14 +43,24 @@
  * - Too few live nodes to open a segment: the append (or openLog) rejects
  *   with NotEnoughNodesError; the next append tries again. Too few to
  *   replace a failed one: the appends wait, and the change is retried.
- * - The coordination session is lost: metadata changes reject with the
- *   client's error, and a fence follows on the nodes once another writer
- *   recovers the log; this writer does not watch its session yet.
+ * - The coordination session is lost (expired, the client closed or
+ *   refused, or the connection lost for longer than the session timeout:
+ *   the recipes' SessionGuard): another writer may recover the log at any
+ *   moment, so the writer stops as if fenced: `lost` is emitted with a
+ *   SessionLostError (cause: SessionExpiredError, ClientClosedError, ...),
+ *   and every unacknowledged and later append rejects with it.
+ *
+ * Tailing (`subscribe`, ../reader/subscribe.ts) reads the log through its
+ * own node connections; on the writer's current segment it waits for the
+ * writer's own acknowledgements instead of long-polling the nodes.
+ * `close()` ends the subscriptions (they return) and closes their
+ * connections.
  */
 import { EventEmitter } from 'node:events';
-import { systemClock } from '../../base/clock.js';
+import type { Clock } from '../../base/clock.js';
 import type { Client } from '../../client/index.js';
-import { BadArgumentsError, ClientClosedError, HerdError } from '../../errors.js';
+import { BadArgumentsError, ClientClosedError, HerdError, SessionLostError } from '../../errors.js';
+import { SessionGuard } from '../../recipes/internal/index.js';
 import { WriterFencedError } from '../errors.js';
 import { MetadataConflictError } from '../metadata/errors.js';
 import { checkLogName } from '../metadata/layout.js';
@@ -57,6 +68,7 @@ import { LogMetadataStore } from '../metadata/metadata-store.js';
 import { openSegment, type LogMetadata, type Versioned } from '../metadata/records.js';
 import { InvalidStateError } from '../../errors.js';
 import { readEntries, resolveBound, type LogRecord, type ReadBound, type ReadBounds, type ReadOptions } from '../reader/read-log.js';
+import { checkSubscribeOptions, tailWithPool, type LocalConfirmed, type SubscribeOptions } from '../reader/subscribe.js';
 
 export type { ReadBound, ReadOptions };
 import { NodePool } from './node-pool.js';
@@ -83,6 +95,12 @@ export interface LogEvents {
   ensembleChanged: [EnsembleChange];
   /** A segment was closed and the next one opened. */
   segmentRolled: [{ readonly closed: number; readonly opened: number }];
+  /**
+   * The coordination session was lost (expired, the client closed, or the
+   * connection lost for longer than the session timeout): the writer has
+   * stopped as a fenced one does (its appends reject with the error).
+   */
+  lost: [SessionLostError];
 }
 
 /** The writer of a log (and a reader of it); from {@link openLog}. */
@@ -109,6 +127,19 @@ export interface Log extends EventEmitter<LogEvents>, AsyncDisposable {
    * with NotEnoughNodesError when no replica can serve an entry.
    */
   read(options?: ReadOptions): AsyncIterableIterator<LogRecord>;
+  /**
+   * Tails the log: yields every entry from `options.from` (a position, a
+   * time, `'start'`, or by default `'end'`: entries confirmed from now
+   * on) in log order, exactly once, then waits for new ones, across
+   * segment roll-overs and writer changes (as `subscribeLog`, through its
+   * own node connections; on this writer's segment it wakes on this
+   * writer's acknowledgements). Ends when `options.signal` aborts
+   * (CancelledError), when the consumer stops (`break`), or, returning,
+   * when this Log closes. Throws BadArgumentsError for a bad option;
+   * rejects during iteration as `subscribeLog` does, and with
+   * InvalidStateError when the log is closed already.
+   */
+  subscribe(options?: SubscribeOptions): AsyncIterableIterator<LogRecord>;
   /** Waits for appends in flight, closes the current segment and the node connections. Idempotent. */
   close(): Promise<void>;
 }
@@ -129,7 +160,7 @@ export async function openLog(client: Client, name: string, options: OpenLogOpti
   try {
     await log.start();
   } catch (error) {
-    await pool.close();
+    await log.close().catch(() => undefined);
     throw error;
   }
   return log;
@@ -147,6 +178,15 @@ class LogWriter extends EventEmitter<LogEvents> implements Log {
   private rolling: Promise<void> | undefined;
   private failure: HerdError | undefined;
   private closing: Promise<void> | undefined;
+  /** The age roll-over's timer, armed by the current segment's first append. */
+  private ageTimer: unknown;
+  private firstAppendAt: number | undefined;
+  /** Listeners of the writer's confirmations (its subscriptions). */
+  private readonly confirmedListeners = new Set<() => void>();
+  /** Aborted by close: the subscriptions return. */
+  private readonly subscriptionsStop = new AbortController();
+  private readonly subscriptionPools = new Set<NodePool>();
+  private readonly guard: SessionGuard;
 
   constructor(
     readonly name: string,
@@ -155,6 +195,7 @@ class LogWriter extends EventEmitter<LogEvents> implements Log {
     private readonly options: ResolvedLogOptions,
   ) {
     super();
+    this.guard = new SessionGuard(store.client, (lost) => this.fail(new SessionLostError(`log ${this.name}: ${lost.message}; the writer stopped`, { cause: lost.cause ?? lost })));
   }
 
   get segmentId(): number | undefined {
@@ -162,8 +203,10 @@ class LogWriter extends EventEmitter<LogEvents> implements Log {
   }
 
   async start(): Promise<void> {
+    this.guard.start();
     this.meta = await this.store.createLog(this.name, this.options);
     await this.openSegment(MAX_OPEN_ATTEMPTS);
+    if (this.failure !== undefined) throw this.failure;
   }
 
   append(data: Uint8Array, options: AppendOptions = {}): Promise<LogPosition> {
@@ -196,6 +239,19 @@ class LogWriter extends EventEmitter<LogEvents> implements Log {
     return readEntries(this.store, this.pool, this.name, bounds, (id) => (id === this.current?.id ? this.current.lastAddConfirmed : undefined));
   }
 
+  subscribe(options: SubscribeOptions = {}): AsyncIterableIterator<LogRecord> {
+    const settings = checkSubscribeOptions(options, `subscribe ${this.name}`);
+    const pool = new NodePool(this.store.client, { timeout: this.options.nodeTimeout, connectTimeout: this.options.connectTimeout });
+    const refused = this.closing === undefined ? undefined : new InvalidStateError(`log ${this.name} is closed`);
+    if (refused === undefined) this.subscriptionPools.add(pool);
+    return tailWithPool(this.store.client, pool, this.name, settings, {
+      local: this.local,
+      stop: this.subscriptionsStop.signal,
+      refused,
+      ended: () => this.subscriptionPools.delete(pool),
+    });
+  }
+
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
@@ -208,20 +264,66 @@ class LogWriter extends EventEmitter<LogEvents> implements Log {
   // ---- appends and roll-over ----------------------------------------------------------
 
   private add(segment: SegmentWriter, entries: readonly { data: Buffer; timestamp: number }[]): Promise<LogPosition[]> {
-    return Promise.all(entries.map((e) => segment.add(e.data, e.timestamp)));
+    if (this.firstAppendAt === undefined) this.armAgeTimer(segment);
+    return Promise.all(
+      entries.map((e) =>
+        segment.add(e.data, e.timestamp).then((position) => {
+          this.confirmedChanged();
+          return position;
+        }),
+      ),
+    );
   }
 
   private shouldRoll(s: SegmentWriter): boolean {
     const o = this.options;
-    return s.entries >= o.maxSegmentEntries || s.bytes >= o.maxSegmentBytes || (s.entries > 0 && systemClock.now() - s.openedAt >= o.maxSegmentAge);
+    const aged = this.firstAppendAt !== undefined && this.clock.now() - this.firstAppendAt >= o.maxSegmentAge;
+    return s.entries >= o.maxSegmentEntries || s.bytes >= o.maxSegmentBytes || (s.entries > 0 && aged);
   }
+
+  private get clock(): Clock {
+    return this.store.client.clock;
+  }
+
+  /** Rolls `segment` over `maxSegmentAge` after its first append, appends or not. */
+  private armAgeTimer(segment: SegmentWriter): void {
+    this.firstAppendAt = this.clock.now();
+    this.ageTimer = this.clock.setTimeout(() => {
+      this.ageTimer = undefined;
+      if (this.current !== segment || this.failure !== undefined || this.closing !== undefined) return;
+      this.rolling ??= this.roll().finally(() => {
+        this.rolling = undefined;
+      });
+    }, this.options.maxSegmentAge);
+  }
+
+  private cancelAgeTimer(): void {
+    if (this.ageTimer !== undefined) this.clock.clearTimeout(this.ageTimer);
+    this.ageTimer = undefined;
+    this.firstAppendAt = undefined;
+  }
+
+  /** The writer's subscriptions are told to look again (an acknowledgement, a roll-over, a stop). */
+  private confirmedChanged(): void {
+    for (const listener of [...this.confirmedListeners]) listener();
+  }
+
+  private readonly local: LocalConfirmed = {
+    confirmedOf: (id) => (this.failure === undefined && this.current !== undefined && id === this.current.id ? this.current.lastAddConfirmed : undefined),
+    onConfirmed: (listener) => {
+      this.confirmedListeners.add(listener);
+      return () => this.confirmedListeners.delete(listener);
+    },
+  };
 
   /** Closes the current segment, opens the next, then lets the waiting appends in, in order. */
   private async roll(): Promise<void> {
     const old = this.current;
+    this.cancelAgeTimer();
     try {
       if (old !== undefined) {
         this.current = undefined;
+        this.confirmedChanged();
         if (!(await old.close())) throw old.error ?? new ClientClosedError(`segment ${old.id} stopped`);
         this.timestampFloor = Math.max(this.timestampFloor, old.lastTimestamp);
       }
@@ -232,6 +334,8 @@ class LogWriter extends EventEmitter<LogEvents> implements Log {
       if (error instanceof MetadataConflictError || error instanceof InvalidStateError) this.fail(new WriterFencedError(old?.id ?? -1, `log ${this.name} changed under its writer: another writer opened it`, { cause: error }));
       for (const w of this.waiting.splice(0)) w.resolve(Promise.reject(this.failure ?? error));
       return;
+    } finally {
+      this.confirmedChanged();
     }
     for (const w of this.waiting.splice(0)) w.resolve(this.add(this.current!, w.items));
   }
@@ -272,18 +376,27 @@ class LogWriter extends EventEmitter<LogEvents> implements Log {
   private fail(error: HerdError): void {
     if (this.failure !== undefined) return;
     this.failure = error;
+    this.guard.stop();
+    this.cancelAgeTimer();
     this.current?.abandon(error);
     for (const w of this.waiting.splice(0)) w.resolve(Promise.reject(error));
+    this.confirmedChanged();
     if (error instanceof WriterFencedError) this.emit('fenced', error);
+    else if (error instanceof SessionLostError) this.emit('lost', error);
   }
 
   private async shutdown(): Promise<void> {
+    this.cancelAgeTimer();
     await this.rolling;
     try {
       if (this.current !== undefined && this.failure === undefined) await this.current.close();
     } finally {
+      this.guard.stop();
       this.current?.abandon(new ClientClosedError(`log ${this.name} is closed`));
-      await this.pool.close();
+      this.subscriptionsStop.abort();
+      this.confirmedChanged();
+      await Promise.all([this.pool.close(), ...[...this.subscriptionPools].map((p) => p.close())]);
+      this.subscriptionPools.clear();
     }
   }
 

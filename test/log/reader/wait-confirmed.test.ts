@@ -1,0 +1,48 @@
+/**
+ * The node's long poll, WAIT_CONFIRMED (src/log/protocol/messages/wait-confirmed.ts,
+ * src/log/node/handlers.ts): answered at once when the last-add-confirmed
+ * is past `afterEntry`, as soon as an add moves it there, on a fence, or at
+ * its timeout; other requests on the same connection are not held up.
+ */
+import assert from 'node:assert/strict';
+import { after, it } from 'node:test';
+import { connectLogNode } from '../../../src/log/index.js';
+import { forEachTarget } from '../../support/targets.js';
+import { entry, removeDirs } from '../node/support.js';
+import { startCluster } from '../writer/support.js';
+
+after(removeDirs);
+
+forEachTarget('log node long poll', (target) => {
+  it('WAIT_CONFIRMED answers at once, on the add that confirms, on a fence, or at its timeout', async () => {
+    await using cluster = await startCluster(target(), 1);
+    await using c = await connectLogNode(cluster.nodes[0]!.address);
+    const at = (segmentId: number, entryId: number, lastAddConfirmed: number) => ({ ...entry(segmentId, entryId), lastAddConfirmed });
+    await c.addEntry(at(1, 0, -1));
+    await c.addEntry(at(1, 1, 0));
+    // Already past: at once, even with a long timeout.
+    assert.deepEqual(await c.waitConfirmed(1, -1, { timeout: 20_000 }), { lastEntryId: 1, lastAddConfirmed: 0, fenced: false });
+
+    // Waits for the add that confirms entry 1; an add that confirms nothing new does not answer it.
+    const started = Date.now();
+    const waiting = c.waitConfirmed(1, 0, { timeout: 20_000 });
+    let answered = false;
+    void waiting.then(() => (answered = true));
+    await c.addEntry(at(1, 2, 0));
+    assert.deepEqual(await c.info().then(() => answered), false, 'not answered by an add that confirms nothing new');
+    await c.addEntry(at(1, 3, 2));
+    assert.deepEqual(await waiting, { lastEntryId: 3, lastAddConfirmed: 2, fenced: false });
+    assert.ok(Date.now() - started < 5000, `answered after ${Date.now() - started} ms`);
+
+    // A segment the node has never seen: waits, and a fence answers it.
+    const fencedWait = c.waitConfirmed(2, -1, { timeout: 20_000 });
+    await c.fence(2);
+    assert.deepEqual(await fencedWait, { lastEntryId: -1, lastAddConfirmed: -1, fenced: true });
+
+    // Nothing happens: answered at the timeout, saying where the node is.
+    const t0 = Date.now();
+    assert.deepEqual(await c.waitConfirmed(1, 2, { timeout: 300 }), { lastEntryId: 3, lastAddConfirmed: 2, fenced: false });
+    assert.ok(Date.now() - t0 >= 250, `timed out after ${Date.now() - t0} ms`);
+    await assert.rejects(c.waitConfirmed(1, -2), { name: 'BadArgumentsError' });
+  });
+});
