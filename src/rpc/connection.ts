@@ -357,7 +357,11 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
       case 'stop':
       case 'release':
       case 'hold':
-        return this.handles.onMessage(m);
+        try {
+          return this.handles.onMessage(m);
+        } catch (error) {
+          return this.protocolFailure(error instanceof ProtocolError ? error : new ProtocolError(String(error), { cause: error }));
+        }
       case 'error':
         this.pending.get(m.id)?.reject(
           m.error.code === GOING_AWAY ? new GoingAwayError(`${this.address} is going away: ${m.error.message}`) : remoteError(m.error),

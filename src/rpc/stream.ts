@@ -5,6 +5,7 @@
  * than {@link STREAM_WINDOW} items of a stream, however slow the consumer.
  */
 import { InvalidStateError, type HerdError } from '../errors.js';
+import { ProtocolError } from './errors.js';
 import type { Message, WireError } from './protocol.js';
 
 /** Items a consumer lets a producer send ahead: at most this many are in flight or buffered per stream. */
@@ -32,6 +33,8 @@ export function isAsyncIterable(v: unknown): v is AsyncIterable<unknown> {
 export class IncomingStream implements RemoteStream<unknown> {
   private readonly queue: unknown[] = [];
   private taken = 0;
+  /** Credit granted and not yet used by an ITEM: a producer sending more breaks the protocol. */
+  private credit = STREAM_WINDOW;
   private ended = false;
   private error: HerdError | undefined;
   private waiter: (() => void) | undefined;
@@ -50,11 +53,13 @@ export class IncomingStream implements RemoteStream<unknown> {
     return this.queue.length;
   }
 
-  /** An ITEM or END from the peer. */
+  /** An ITEM or END from the peer. Throws ProtocolError for an ITEM beyond the credit granted (the peer would make us buffer without bound). */
   receive(m: Message & { kind: 'item' | 'end' }): void {
     if (this.ended) return;
-    if (m.kind === 'item') this.queue.push(m.value);
-    else this.finish(m.error ? this.toError(m.error) : undefined);
+    if (m.kind === 'item') {
+      if (this.credit-- <= 0) throw new ProtocolError(`stream ${this.handle}: an item sent without credit`);
+      this.queue.push(m.value);
+    } else this.finish(m.error ? this.toError(m.error) : undefined);
     this.wake();
   }
 
@@ -72,6 +77,7 @@ export class IncomingStream implements RemoteStream<unknown> {
         // Top up once half the window is taken: the producer never waits for each item's credit.
         if (!this.ended && ++this.taken >= STREAM_WINDOW / 2) {
           this.send({ kind: 'credit', handle: this.handle, n: this.taken });
+          this.credit += this.taken;
           this.taken = 0;
         }
         return { value, done: false };
