@@ -12,9 +12,9 @@
  */
 export { serve, type ServeOptions, type Served, type InstanceMode } from './serve.js';
 export { batch, type BatchOptions } from './batch.js';
-export { remote, releaseRemote, HOLDERS_ROOT, type RemoteObject, type RemoteOptions, type RemoteRef } from './references.js';
+export { remote, releaseRemote, HOLDERS_ROOT, type RemoteOptions } from './references.js';
 export { STREAM_WINDOW, type RemoteStream } from './stream.js';
-export type { RemoteMethods, RemoteResult } from './types.js';
+export type { RemoteMethods, RemoteResult, RemoteObject, RemoteRef } from './types.js';
 export {
   lookup,
   withCallOptions,

@@ -16,22 +16,15 @@ import { BadArgumentsError, ClientClosedError } from '../errors.js';
 import { defaultIdentifier, ensurePath, joinPath, retryWhileConnected, uuidHex } from '../recipes/internal/index.js';
 import { Exposure } from './expose.js';
 import { streamable } from './stream.js';
-import type { RemoteMethods } from './types.js';
+import type { RemoteObject, RemoteRef } from './types.js';
 
 /** Where holders of remote references keep their ephemeral node. */
 export const HOLDERS_ROOT = '/herd/rpc-holders';
-
-const brand: unique symbol = Symbol('herd.rpc.remote');
 
 /** Options of {@link remote}. */
 export interface RemoteOptions {
   /** The methods the holder may call (deny by default, the same rules as `serve`'s `expose`). Required, non-empty. */
   expose: readonly string[];
-}
-
-/** An object a served method returns so that the caller gets a reference (a proxy) instead of a copy; see {@link remote}. */
-export interface RemoteObject<T extends object> {
-  readonly [brand]: { readonly object: T; readonly exposure: Exposure };
 }
 
 /**
@@ -47,21 +40,21 @@ export interface RemoteObject<T extends object> {
  */
 export function remote<T extends object>(object: T, options: RemoteOptions): RemoteObject<T> {
   if (typeof object !== 'object' || object === null) throw new BadArgumentsError('remote: the value must be an object');
-  return { [brand]: { object, exposure: new Exposure(options?.expose, object, 'remote') } };
+  return new RemoteMarker(object, new Exposure(options?.expose, object, 'remote')) as unknown as RemoteObject<T>;
+}
+
+/** What a {@link RemoteObject} is at run time. */
+class RemoteMarker {
+  constructor(
+    readonly object: object,
+    readonly exposure: Exposure,
+  ) {}
 }
 
 /** The object and exposure behind a {@link remote} marker, or undefined for any other value. */
 export function remoteTarget(value: unknown): { object: object; exposure: Exposure } | undefined {
-  return typeof value === 'object' && value !== null && brand in value ? (value as RemoteObject<object>)[brand] : undefined;
+  return value instanceof RemoteMarker ? { object: value.object, exposure: value.exposure } : undefined;
 }
-
-/**
- * The caller's proxy to an object the server returned with {@link remote}:
- * its exposed methods, each returning a Promise (or a stream). Release it
- * with `await using`, `ref[Symbol.asyncDispose]()` or {@link releaseRemote};
- * a call after the release rejects with InvalidStateError.
- */
-export type RemoteRef<T> = RemoteMethods<T> & AsyncDisposable;
 
 /** How a ref proxy reaches its object (connection.ts provides it). */
 export interface RefChannel {

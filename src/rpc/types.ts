@@ -1,6 +1,22 @@
-/** The caller's types: what a served object's methods become on a proxy. */
-import type { RemoteObject, RemoteRef } from './references.js';
+/** The caller's types: what a served object's methods become on a proxy; the marker of an object returned by reference. */
 import type { RemoteStream } from './stream.js';
+
+/**
+ * What `remote(object, ...)` returns: a served method returning it gives
+ * its caller a reference (a proxy) to `object` instead of a copy. Opaque.
+ */
+export interface RemoteObject<T extends object> {
+  /** Type only (absent at run time): the object lent, for the caller's {@link RemoteRef} type. */
+  readonly '~remoteObject': T;
+}
+
+/**
+ * The caller's proxy to an object the server returned with `remote()`:
+ * its exposed methods, each returning a Promise (or a stream). Release it
+ * with `await using`, `ref[Symbol.asyncDispose]()` or `releaseRemote()`;
+ * a call after the release rejects with InvalidStateError.
+ */
+export type RemoteRef<T> = RemoteMethods<T> & AsyncDisposable;
 
 /**
  * What a call returns on the caller's side for a method returning `R`:
