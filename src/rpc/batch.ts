@@ -28,7 +28,8 @@ export interface BatchOptions {
  *
  * ```ts
  * const [name, disabled] = await batch(md, (b) => { b.clusterName(); b.amIDisabled('node03'); });
- * // or: let n!: Promise<string>; await batch(md, (b) => { n = b.clusterName(); }); await n;
+ * if (name.status === 'fulfilled') console.log(name.value);
+ * // typed: let n!: Promise<string>; await batch(md, (b) => { n = b.clusterName(); }); await n;
  * ```
  *
  * A call's failure (its remote error, TimeoutError at the deadline,

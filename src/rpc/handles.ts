@@ -175,8 +175,7 @@ export class Handles {
       case 'stop':
         return this.producing.get(m.handle)?.stop(new RpcConnectionError(`stream ${m.handle} stopped by its consumer`));
       case 'release':
-        this.exported.delete(m.handle);
-        return;
+        return this.release(m.handle);
       case 'hold':
         return this.hold(m.handle, m.path);
     }
@@ -190,6 +189,17 @@ export class Handles {
     this.exported.clear();
     for (const { stop } of this.holders.values()) stop();
     this.holders.clear();
+  }
+
+  /** RELEASE: the handle goes, and with its last reference the watch of its holder's node. */
+  private release(handle: number): void {
+    this.exported.delete(handle);
+    for (const [path, holder] of this.holders) {
+      if (holder.handles.delete(handle) && holder.handles.size === 0) {
+        holder.stop();
+        this.holders.delete(path);
+      }
+    }
   }
 
   private hold(handle: number, path: string): void {
