@@ -24,6 +24,7 @@ import {
   type RemoteRef,
 } from '../../src/rpc/index.js';
 import { connect, forEachTarget, sleep, waitFor } from '../support/targets.js';
+import { startProxy } from '../support/tcp-proxy.js';
 import type { Calls, Counter } from './calls-demo.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'calls-child.js');
@@ -169,6 +170,25 @@ forEachTarget('rpc calls across processes', (target) => {
     // The connection (shared with `remote`) is still up: the reference is gone, not the connection.
     await assert.rejects(ref.inc(), (e: unknown) => e instanceof RemoteError && e.code === 'NOT_EXPOSED');
     assert.equal(await remote.add(1, 1), 2);
+  });
+
+  test('a holder cut off from the coordination service loses its references when its session expires there', async () => {
+    const held = await remote.heldReferences();
+    // The holder reaches the coordination service through a proxy of its own, which the test cuts; its rpc connection stays.
+    const proxy = await startProxy(target().host, target().port);
+    try {
+      const holder = await connect(target(), { sessionTimeout: 4000 }, proxy.connectionString);
+      await using proxied = await lookup<Calls>(holder, name, { callTimeout: 20000 });
+      const ref = await proxied.open('c4');
+      assert.equal(await ref.inc(), 1);
+      assert.equal(await remote.heldReferences(), held + 1);
+      proxy.blackhole(true);
+      await waitFor(async () => (await remote.heldReferences()) === held, 30000, 'the release once the session expired on the server');
+      await assert.rejects(ref.inc(), (e: unknown) => e instanceof RemoteError && e.code === 'NOT_EXPOSED');
+    } finally {
+      proxy.blackhole(false);
+      await proxy.close();
+    }
   });
 
   test('a batch sends several calls at once; each settles on its own', async () => {
