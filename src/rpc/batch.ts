@@ -2,11 +2,9 @@
  * Batches: several calls to one served object sent in one frame (BATCH),
  * each answered and settled on its own.
  */
-import { Deadline, throwIfAborted } from '../base/wait.js';
+import { Deadline } from '../base/wait.js';
 import { BadArgumentsError, InvalidStateError } from '../errors.js';
-import type { Connection } from './connection.js';
 import { MAX_TIMEOUT } from './connection.js';
-import { RpcConnectionError } from './errors.js';
 import { DEFAULT_CALL_TIMEOUT, bindingOf, type Remote } from './lookup.js';
 import { streamable } from './stream.js';
 import type { RemoteMethods } from './types.js';
@@ -62,20 +60,7 @@ export async function batch<T>(remote: Remote<T>, build: (b: RemoteMethods<T>) =
   if (recorded.length === 0) return [];
   const timeout = Math.min(options.timeout ?? binding.options.callTimeout ?? DEFAULT_CALL_TIMEOUT, MAX_TIMEOUT);
   const deadline = new Deadline(binding.view.client.clock, timeout);
-  let conn: Connection;
-  for (;;) {
-    throwIfAborted(options.signal, `batch ${name}`);
-    const instance = await binding.instance(deadline, options.signal, `batch ${name}`);
-    try {
-      conn = await binding.connection(instance);
-    } catch (error) {
-      if (!(error instanceof RpcConnectionError)) throw error;
-      binding.unbind(instance, true);
-      continue;
-    }
-    if (!conn.closed) break;
-    binding.unbind(instance, false);
-  }
+  const { conn } = await binding.connected(deadline, options.signal, `${name} (batch)`);
   const replies = conn.batch(
     recorded.map((r) => ({ target: name, method: r.method, args: r.args })),
     { timeout: Math.max(1, deadline.remaining() ?? timeout), signal: options.signal, holder: binding.view.client },

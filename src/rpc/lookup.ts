@@ -139,26 +139,29 @@ export class Binding {
     if (this.bound?.node === instance.node) this.bound = undefined;
   }
 
+  /** An open connection to the bound instance, binding again past instances that refuse or are going away, within `deadline`. */
+  async connected(deadline: Deadline, signal: AbortSignal | undefined, what: string): Promise<{ instance: InstanceInfo; conn: Connection }> {
+    for (;;) {
+      throwIfAborted(signal, what);
+      const instance = await this.instance(deadline, signal, `call ${what}`);
+      try {
+        const conn = await this.connection(instance);
+        if (!conn.closed) return { instance, conn };
+        this.unbind(instance, false);
+      } catch (error) {
+        // Nothing was sent: safe to try another instance within the deadline.
+        if (!(error instanceof RpcConnectionError)) throw error;
+        this.unbind(instance, true);
+      }
+    }
+  }
+
   async call(method: string, args: unknown[], call: RemoteCallOptions): Promise<unknown> {
     if (this.closed) throw new InvalidStateError(`${this.view.name}.${method}: the proxy is closed`);
     const timeout = Math.min(call.timeout ?? this.options.callTimeout ?? DEFAULT_CALL_TIMEOUT, MAX_TIMEOUT);
     const deadline = new Deadline(this.view.client.clock, timeout);
     for (;;) {
-      throwIfAborted(call.signal, `${this.view.name}.${method}`);
-      const instance = await this.instance(deadline, call.signal, `call ${this.view.name}.${method}`);
-      let conn: Connection;
-      try {
-        conn = await this.connection(instance);
-      } catch (error) {
-        // Nothing was sent: safe to try another instance within the deadline.
-        if (!(error instanceof RpcConnectionError)) throw error;
-        this.unbind(instance, true);
-        continue;
-      }
-      if (conn.closed) {
-        this.unbind(instance, false);
-        continue;
-      }
+      const { instance, conn } = await this.connected(deadline, call.signal, `${this.view.name}.${method}`);
       if (call.oneway) {
         conn.oneway(this.view.name, method, args);
         return undefined;

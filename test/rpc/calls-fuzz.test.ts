@@ -7,65 +7,35 @@
  * working meanwhile.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { connect as netConnect } from 'node:net';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
-import { splitAddress } from '../../src/rpc/connection.js';
 import { lookup, type Remote } from '../../src/rpc/index.js';
-import { FrameReader, HerdCodec, frame, type Message } from '../../src/rpc/protocol.js';
+import { HerdCodec, frame } from '../../src/rpc/protocol.js';
 import { connect, forEachTarget } from '../support/targets.js';
 import type { Calls } from './calls-demo.js';
+import { sendRaw, startCallsChild, type CallsChild } from './calls-support.js';
 
 const codec = new HerdCodec();
 const hello = frame(codec.encode({ kind: 'hello', version: 1, identifier: 'fuzzer' }));
 const packr = new Packr({ useRecords: true });
 
-/** Sends `bytes` after a HELLO on a fresh socket; what came back within `wait` ms, and whether the server closed it. */
-async function exchange(address: string, bytes: Buffer, wait: number): Promise<{ messages: Message[]; closed: boolean }> {
-  const { host, port } = splitAddress(address);
-  const socket = netConnect({ host, port });
-  const reader = new FrameReader();
-  const messages: Message[] = [];
-  let closed = false;
-  socket.on('data', (chunk: Buffer) => {
-    for (const p of reader.push(chunk)) messages.push(codec.decode(p));
-  });
-  socket.on('error', () => undefined);
-  await new Promise<void>((resolve) => {
-    socket.once('close', () => {
-      closed = true;
-      resolve();
-    });
-    setTimeout(resolve, wait);
-    socket.once('connect', () => socket.write(Buffer.concat([hello, bytes])));
-  });
-  socket.destroy();
-  return { messages, closed };
-}
+const exchange = (address: string, bytes: Buffer, wait: number): ReturnType<typeof sendRaw> => sendRaw(address, Buffer.concat([hello, bytes]), wait);
 
 forEachTarget('rpc calls bad input', (target) => {
-  let child: ChildProcess;
+  let child: CallsChild;
   let address: string;
   let name: string;
   let remote: Remote<Calls>;
   before(async () => {
     name = `calls-fuzz-${process.pid}-${Date.now()}`;
-    const script = join(dirname(fileURLToPath(import.meta.url)), 'calls-child.js');
-    child = spawn(process.execPath, [script, JSON.stringify({ connectionString: target().connectionString, name })], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
-    address = (JSON.parse(line) as { address: string }).address;
+    child = await startCallsChild(target().connectionString, name);
+    address = child.address;
     remote = await lookup<Calls>(await connect(target()), name, { callTimeout: 20000 });
   });
   after(async () => {
     await remote?.[Symbol.asyncDispose]();
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
+    await child.kill();
   });
 
   test('an item the server never gave credit for closes that connection; a stream the server reads is unaffected elsewhere', async () => {
@@ -112,7 +82,7 @@ forEachTarget('rpc calls bad input', (target) => {
     stop = true;
     await steady;
     assert.ok(calls > 3, `the other caller read ${calls} streams during the fuzz`);
-    assert.equal(child.exitCode, null, 'the serving process is alive');
+    assert.equal(child.child.exitCode, null, 'the serving process is alive');
     assert.equal(await remote.add(2, 3), 5);
   });
 });

@@ -7,10 +7,6 @@
  * on the holder's session expiry, and batches.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { Connection } from '../../src/rpc/connection.js';
 import {
@@ -26,38 +22,22 @@ import {
 import { connect, forEachTarget, sleep, waitFor } from '../support/targets.js';
 import { startProxy } from '../support/tcp-proxy.js';
 import type { Calls, Counter } from './calls-demo.js';
-
-const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'calls-child.js');
-
-/** Starts a child serving Calls as `name`; resolves with its address once registered. */
-async function startCallsChild(connectionString: string, name: string): Promise<{ child: ChildProcess; address: string }> {
-  const child = spawn(process.execPath, [CHILD, JSON.stringify({ connectionString, name })], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`calls child exited with ${code}: ${stderr}`)));
-  });
-  return { child, address: (JSON.parse(line) as { address: string }).address };
-}
+import { startCallsChild, type CallsChild } from './calls-support.js';
 
 forEachTarget('rpc calls across processes', (target) => {
-  let child: ChildProcess;
+  let child: CallsChild;
   let address: string;
   let name: string;
   let remote: Remote<Calls>;
   before(async () => {
     name = `calls-${process.pid}-${Date.now()}`;
-    ({ child, address } = await startCallsChild(target().connectionString, name));
+    child = await startCallsChild(target().connectionString, name);
+    address = child.address;
     remote = await lookup<Calls>(await connect(target()), name, { callTimeout: 20000 });
   });
   after(async () => {
     await remote?.[Symbol.asyncDispose]();
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
-    }
+    await child?.kill();
   });
 
   test('a stream read by a slow consumer: the server runs at most STREAM_WINDOW items ahead', async () => {
