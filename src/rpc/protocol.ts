@@ -218,7 +218,7 @@ const isText = (v: unknown): v is string => typeof v === 'string';
 
 /** One typed decoder per kind: a field of the wrong type is a protocol error, never a crash later. */
 function decodeMessage(a: unknown[]): Message {
-  const [kind, x, y, z, w, v] = a;
+  const [kind, x, y, z, w] = a;
   switch (kind) {
     case KIND.hello: {
       if (x !== MAGIC || !isId(y)) throw malformed('HELLO without the herd-rpc magic and a version');
