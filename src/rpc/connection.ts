@@ -11,14 +11,32 @@
  */
 import { EventEmitter } from 'node:events';
 import { connect as netConnect, type Socket } from 'node:net';
+import type { Client } from '../client/index.js';
 import { CancelledError, HerdError, TimeoutError } from '../errors.js';
 import { ProtocolError, RemoteError, RpcConnectionError } from './errors.js';
-import { DEFAULT_MAX_FRAME_SIZE, FrameReader, HerdCodec, PROTOCOL_VERSION, frame, type FrameLimits, type Message, type WireError } from './protocol.js';
+import { Handles, type CallScope, type PeerLink } from './handles.js';
+import {
+  DEFAULT_MAX_FRAME_SIZE,
+  FrameReader,
+  HerdCodec,
+  PROTOCOL_VERSION,
+  frame,
+  type CallMessage,
+  type FrameLimits,
+  type Message,
+  type WireError,
+} from './protocol.js';
 
 /** Runs the calls a peer makes. */
 export interface Dispatcher {
-  /** Runs `method` of the object served as `target`; `signal` aborts when the caller gives up. */
-  dispatch(target: string, method: string, args: unknown[], signal: AbortSignal, deadline: number): Promise<unknown>;
+  /**
+   * Runs `method` of the object served as `target`; `signal` aborts when the
+   * caller gives up. `peer` is the connection the call came on (one caller
+   * process: the `session` instance mode keys its objects by it).
+   */
+  dispatch(target: string, method: string, args: unknown[], signal: AbortSignal, deadline: number, peer: Connection): Promise<unknown>;
+  /** The serving process's client: it watches the holder nodes of the references lent (references.ts). */
+  readonly client?: Client;
 }
 
 /** How one call is made. */
@@ -27,11 +45,22 @@ export interface CallOptions {
   timeout: number;
   /** Cancels the call: it rejects with CancelledError and the server's signal aborts. */
   signal?: AbortSignal | undefined;
+  /** The client whose session holds the remote references this call returns (references.ts). */
+  holder?: Client | undefined;
+}
+
+/** One call as {@link Connection.batch} takes it. */
+export interface BatchCall {
+  target: string;
+  method: string;
+  args: unknown[];
 }
 
 interface Pending {
   resolve(value: unknown): void;
   reject(error: unknown): void;
+  /** A HANDLE reply: a stream or a reference instead of a value. */
+  handle(m: Message & { kind: 'handle' }): void;
 }
 
 export interface ConnectionEvents {
@@ -56,7 +85,7 @@ const HANDSHAKE_TIMEOUT = 10000;
 /** The largest delay setTimeout keeps, in ms. */
 export const MAX_TIMEOUT = 2 ** 31 - 1;
 
-export class Connection extends EventEmitter<ConnectionEvents> {
+export class Connection extends EventEmitter<ConnectionEvents> implements PeerLink {
   private readonly codec: HerdCodec;
   private readonly reader: FrameReader;
   private readonly maxFrameSize: number;
@@ -66,6 +95,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private failure: HerdError | undefined;
   private draining = false;
   private onHello: ((m: Message & { kind: 'hello' }) => void) | undefined;
+  private readonly handles: Handles;
   /** The peer's identifier from its HELLO. */
   peerIdentifier = '';
 
@@ -80,6 +110,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.codec = new HerdCodec(limits);
     this.reader = new FrameReader(limits);
     this.maxFrameSize = limits.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    this.handles = new Handles(this, dispatcher?.client);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error) => this.fail(new RpcConnectionError(`connection to ${address}: ${error.message}`, { cause: error })));
@@ -147,14 +178,47 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this.failure !== undefined || this.draining;
   }
 
-  /** Calls `method` of the peer's object `target`. */
+  /** Remote references this side lends to the peer now. */
+  get references(): number {
+    return this.handles.references;
+  }
+
+  /** Callbacks this side lends to the peer now (each until its call ends, or its reference is released). */
+  get callbacks(): number {
+    return this.handles.callbacks;
+  }
+
+  /**
+   * Calls `method` of the peer's object `target`. Top-level arguments that
+   * are functions or async iterables are lent (callbacks, streams) for the
+   * call's duration; a stream or reference result resolves as one.
+   */
   call(target: string, method: string, args: unknown[], options: CallOptions): Promise<unknown> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.draining) return Promise.reject(new GoingAwayError(`call ${target}.${method}: ${this.address} is going away`));
-    const { timeout, signal } = options;
-    if (signal?.aborted) return Promise.reject(cancelled(target, method, signal));
+    const [message, promise] = this.start(target, method, args, options);
+    if (message) this.sendCalls([message], [promise]);
+    return promise.promise;
+  }
+
+  /** Several calls in one BATCH frame, sharing `options`; each settles on its own. */
+  batch(calls: readonly BatchCall[], options: CallOptions): Promise<unknown>[] {
+    const started = calls.map((c) => this.start(c.target, c.method, c.args, options));
+    const messages = started.flatMap(([m]) => (m ? [m] : []));
+    if (messages.length > 0) this.sendCalls(messages, started.filter(([m]) => m).map(([, p]) => p));
+    return started.map(([, p]) => p.promise);
+  }
+
+  /** Registers one call (not yet sent): its message, or none when it already failed. */
+  private start(target: string, method: string, args: unknown[], options: CallOptions): [CallMessage | undefined, StartedCall] {
+    const failed = (error: HerdError): [undefined, StartedCall] => [undefined, { promise: Promise.reject(error), fail: () => undefined }];
+    if (this.failure) return failed(this.failure);
+    if (this.draining) return failed(new GoingAwayError(`call ${target}.${method}: ${this.address} is going away`));
+    const { timeout, signal, holder } = options;
+    if (signal?.aborted) return failed(cancelled(target, method, signal));
     const id = this.nextId++;
-    return new Promise<unknown>((resolve, reject) => {
+    const scope: CallScope = { handles: [] };
+    let fail!: (error: HerdError) => void;
+    let message: CallMessage | undefined;
+    const promise = new Promise<unknown>((resolve, reject) => {
       const cleanup = (): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
@@ -162,9 +226,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       };
       const giveUp = (error: HerdError, tellPeer: boolean): void => {
         cleanup();
+        this.handles.releaseScope(scope);
         if (tellPeer && !this.failure) this.send({ kind: 'cancel', id });
         reject(error);
       };
+      fail = (error) => giveUp(error, false);
       // No CANCEL on a timeout: the server runs the same deadline (sent with
       // the call) and aborts the method with TimeoutError; a CANCEL racing
       // it would make the method see CancelledError instead.
@@ -172,20 +238,31 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       const onAbort = (): void => giveUp(cancelled(target, method, signal!), true);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, {
-        resolve: (v) => (cleanup(), resolve(v)),
-        reject: (e) => (cleanup(), reject(e)),
+        resolve: (v) => (cleanup(), this.handles.releaseScope(scope), resolve(v)),
+        reject: (e) => (cleanup(), this.handles.releaseScope(scope), reject(e)),
+        handle: (m) => {
+          cleanup();
+          this.handles.decodeResult(m, scope, timeout, holder, `${target}.${method}`).then(resolve, reject);
+        },
       });
-      try {
-        this.send({ kind: 'call', id, target, method, args, timeout });
-      } catch (error) {
-        // An argument msgpack cannot encode: that caller's error, not the connection's.
-        cleanup();
-        reject(new ProtocolError(`call ${target}.${method}: arguments cannot be sent: ${(error as Error).message}`, { cause: error }));
-      }
+      const encoded = this.handles.encodeArgs(args, scope);
+      message = { kind: 'call', id, target, method, args: encoded.args, timeout, handles: encoded.handles };
     });
+    return [message, { promise, fail: (e) => fail(e) }];
   }
 
-  /** Sends a call nobody waits for. Throws when the connection is gone. */
+  /** Sends CALLs (one CALL frame, or one BATCH); an encoding failure fails those calls, not the connection. */
+  private sendCalls(messages: CallMessage[], calls: StartedCall[]): void {
+    try {
+      this.send(messages.length === 1 ? messages[0]! : { kind: 'batch', calls: messages });
+    } catch (error) {
+      const what = messages.length === 1 ? `call ${messages[0]!.target}.${messages[0]!.method}` : `batch of ${messages.length} calls`;
+      const failure = new ProtocolError(`${what}: arguments cannot be sent: ${(error as Error).message}`, { cause: error });
+      for (const c of calls) c.fail(failure);
+    }
+  }
+
+  /** Sends a call nobody waits for (no callbacks or streams: nothing would release them). Throws when the connection is gone. */
   oneway(target: string, method: string, args: unknown[]): void {
     if (this.failure) throw this.failure;
     this.send({ kind: 'oneway', target, method, args });
@@ -208,6 +285,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     clearTimeout(grace);
   }
 
+  toWire(error: unknown): WireError {
+    return toWireError(error);
+  }
+
+  toError(error: WireError): HerdError {
+    return remoteError(error);
+  }
+
   /** Closes the connection: pending calls reject with RpcConnectionError. */
   async close(): Promise<void> {
     this.fail(new RpcConnectionError(`connection to ${this.address} closed by this process`));
@@ -218,7 +303,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * be encoded or is larger than a frame may be (the peer would close the
    * whole connection for it): the caller or the call concerned gets the error.
    */
-  private send(m: Message): void {
+  send(m: Message): void {
     if (this.socket.destroyed) return;
     const payload = this.codec.encode(m);
     if (payload.length > this.maxFrameSize) {
@@ -260,6 +345,23 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       case 'result':
         this.pending.get(m.id)?.resolve(m.value);
         return this.closeIfDrained();
+      case 'handle':
+        this.pending.get(m.id)?.handle(m);
+        return this.closeIfDrained();
+      case 'batch':
+        for (const call of m.calls) void this.serve(call);
+        return;
+      case 'item':
+      case 'end':
+      case 'credit':
+      case 'stop':
+      case 'release':
+      case 'hold':
+        try {
+          return this.handles.onMessage(m);
+        } catch (error) {
+          return this.protocolFailure(error instanceof ProtocolError ? error : new ProtocolError(String(error), { cause: error }));
+        }
       case 'error':
         this.pending.get(m.id)?.reject(
           m.error.code === GOING_AWAY ? new GoingAwayError(`${this.address} is going away: ${m.error.message}`) : remoteError(m.error),
@@ -288,11 +390,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     }
   }
 
-  private async serve(m: Message & { kind: 'call' }): Promise<void> {
-    if (this.draining) {
+  private async serve(m: CallMessage): Promise<void> {
+    const lent = m.target.startsWith('#');
+    if (this.draining && !lent) {
       return this.send({ kind: 'error', id: m.id, error: { name: 'RpcConnectionError', code: GOING_AWAY, message: 'the server is closing: call not run' } });
     }
-    if (!this.dispatcher) return this.send({ kind: 'error', id: m.id, error: { name: 'NotExposedError', code: 'NOT_EXPOSED', message: 'this side serves no objects' } });
+    if (!this.dispatcher && !lent) return this.send({ kind: 'error', id: m.id, error: { name: 'NotExposedError', code: 'NOT_EXPOSED', message: 'this side serves no objects' } });
+    if (this.serving.has(m.id)) return this.protocolFailure(new ProtocolError(`call id ${m.id} from ${this.address} is already running`));
     const controller = new AbortController();
     this.serving.set(m.id, controller);
     // setTimeout cannot keep more than 2^31-1 ms (it would fire at once): a peer's larger timeout is that.
@@ -301,10 +405,14 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       Math.min(m.timeout, MAX_TIMEOUT),
     );
     try {
-      const value = await this.dispatcher.dispatch(m.target, m.method, m.args, controller.signal, Date.now() + m.timeout);
+      const args = this.handles.decodeArgs(m);
+      const deadline = Date.now() + m.timeout;
+      const value = lent
+        ? await this.handles.dispatch(m.target, m.method, args, controller.signal, deadline)
+        : await this.dispatcher!.dispatch(m.target, m.method, args, controller.signal, deadline, this);
       if (controller.signal.aborted) return;
       try {
-        this.send({ kind: 'result', id: m.id, value });
+        this.send(this.handles.encodeResult(m.id, value, controller) ?? { kind: 'result', id: m.id, value });
       } catch (error) {
         this.send({ kind: 'error', id: m.id, error: toWireError(new ProtocolError(`result of ${m.target}.${m.method} cannot be sent: ${(error as Error).message}`)) });
       }
@@ -317,8 +425,11 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   private async serveOneway(m: Message & { kind: 'oneway' }): Promise<void> {
-    const controller = new AbortController();
-    await this.dispatcher?.dispatch(m.target, m.method, m.args, controller.signal, Infinity).catch(() => undefined);
+    const signal = new AbortController().signal;
+    const run = m.target.startsWith('#')
+      ? this.handles.dispatch(m.target, m.method, m.args, signal, Infinity)
+      : this.dispatcher?.dispatch(m.target, m.method, m.args, signal, Infinity, this);
+    await run?.catch(() => undefined);
   }
 
   /** Tells the peer why (CLOSE), then fails the connection. */
@@ -341,9 +452,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.pending.clear();
     for (const c of this.serving.values()) c.abort(new RpcConnectionError(`the caller's connection ${this.address} was lost`, { cause: error }));
     this.serving.clear();
+    this.handles.fail(error instanceof RpcConnectionError ? error : new RpcConnectionError(error.message, { cause: error }));
     if (!(error instanceof ProtocolError)) this.socket.destroy();
     this.emit('closed', error);
   }
+}
+
+interface StartedCall {
+  readonly promise: Promise<unknown>;
+  fail(error: HerdError): void;
 }
 
 function cancelled(target: string, method: string, signal: AbortSignal): HerdError {

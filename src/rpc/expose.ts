@@ -6,6 +6,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { BadArgumentsError } from '../errors.js';
 import { NotExposedError } from './errors.js';
+import { isAsyncIterable } from './stream.js';
 
 /** What a serving method can learn about the call it is running. */
 export interface CallContext {
@@ -41,34 +42,55 @@ function forbiddenReason(name: string): string | undefined {
   return undefined;
 }
 
-/** The methods one served object exposes, checked once at `serve`. */
+/** The methods one served object (or every instance a factory makes) exposes, checked once at `serve` or `remote`. */
 export class Exposure {
   readonly methods: readonly string[];
   /** A hash of the sorted method names: instances serving the same interface share it. */
   readonly interfaceHash: string;
   private readonly allowed: ReadonlySet<string>;
 
-  /** Throws BadArgumentsError when a name is forbidden or is not a function of `object`. */
-  constructor(
-    private readonly object: object,
-    expose: readonly string[],
-  ) {
-    if (!Array.isArray(expose) || expose.length === 0) throw new BadArgumentsError('serve: `expose` must list at least one method');
+  /**
+   * Throws BadArgumentsError when a name is forbidden or, given `object`,
+   * is not a function of it (an instance made later by a factory is checked
+   * at each call instead).
+   */
+  constructor(expose: readonly string[], object: object | undefined, what = 'serve') {
+    if (!Array.isArray(expose) || expose.length === 0) throw new BadArgumentsError(`${what}: \`expose\` must list at least one method`);
     for (const name of expose) {
-      if (typeof name !== 'string') throw new BadArgumentsError(`serve: expose: ${String(name)} is not a method name`);
+      if (typeof name !== 'string') throw new BadArgumentsError(`${what}: expose: ${String(name)} is not a method name`);
       const why = forbiddenReason(name);
-      if (why !== undefined) throw new BadArgumentsError(`serve: cannot expose '${name}': ${why}`);
-      if (typeof (object as Record<string, unknown>)[name] !== 'function') throw new BadArgumentsError(`serve: '${name}' is not a method of the object`);
+      if (why !== undefined) throw new BadArgumentsError(`${what}: cannot expose '${name}': ${why}`);
+      if (object !== undefined && typeof (object as Record<string, unknown>)[name] !== 'function') {
+        throw new BadArgumentsError(`${what}: '${name}' is not a method of the object`);
+      }
     }
     this.methods = [...new Set(expose)].sort();
     this.allowed = new Set(this.methods);
     this.interfaceHash = createHash('sha256').update(this.methods.join('\n')).digest('hex').slice(0, 16);
   }
 
-  /** Runs an exposed method with the call's context; rejects with NotExposedError for any other name. */
-  async invoke(target: string, method: string, args: unknown[], ctx: CallContext): Promise<unknown> {
-    if (!this.allowed.has(method)) throw new NotExposedError(`${target}: method '${method}' is not exposed`);
-    const fn = (this.object as Record<string, unknown>)[method] as (...a: unknown[]) => unknown;
-    return context.run(ctx, () => fn.apply(this.object, args));
+  /**
+   * Runs an exposed method of `object` with the call's context; rejects with
+   * NotExposedError for any other name. An async iterable it returns runs
+   * its steps in the same context (a generator's body sees `callContext()`).
+   */
+  async invoke(object: object, target: string, method: string, args: unknown[], ctx: CallContext): Promise<unknown> {
+    const fn = (object as Record<string, unknown>)[method];
+    if (!this.allowed.has(method) || typeof fn !== 'function') throw new NotExposedError(`${target}: method '${method}' is not exposed`);
+    const value = await context.run(ctx, () => fn.apply(object, args));
+    return isAsyncIterable(value) ? inContext(value, ctx) : value;
   }
+}
+
+/** `source` whose next/return/throw run inside `ctx`. */
+function inContext(source: AsyncIterable<unknown>, ctx: CallContext): AsyncIterable<unknown> {
+  return {
+    [Symbol.asyncIterator]() {
+      const it = context.run(ctx, () => source[Symbol.asyncIterator]());
+      return {
+        next: () => context.run(ctx, () => it.next()),
+        return: async (v?: unknown) => (it.return ? context.run(ctx, () => it.return!(v)) : { value: v, done: true }),
+      };
+    },
+  };
 }

@@ -10,7 +10,11 @@
  * console.log(await md.clusterName());
  * ```
  */
-export { serve, type ServeOptions, type Served } from './serve.js';
+export { serve, type ServeOptions, type Served, type InstanceMode } from './serve.js';
+export { batch, type BatchOptions } from './batch.js';
+export { remote, releaseRemote, HOLDERS_ROOT, type RemoteOptions } from './references.js';
+export { STREAM_WINDOW, type RemoteStream } from './stream.js';
+export type { RemoteMethods, RemoteResult, RemoteObject, RemoteRef } from './types.js';
 export {
   lookup,
   withCallOptions,

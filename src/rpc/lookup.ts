@@ -14,6 +14,8 @@ import { Connection, GoingAwayError, MAX_TIMEOUT } from './connection.js';
 import { RpcConnectionError } from './errors.js';
 import { PROTOCOL_NAME, PROTOCOL_VERSION, type FrameLimits } from './protocol.js';
 import { ServiceView, checkServiceName, type InstanceInfo } from './registry.js';
+import { streamable } from './stream.js';
+import type { RemoteMethods } from './types.js';
 
 /** The default deadline of a call, in ms. */
 export const DEFAULT_CALL_TIMEOUT = 30000;
@@ -24,13 +26,7 @@ export const DEFAULT_CALL_TIMEOUT = 30000;
  * a proxy is not a thenable). Closing
  * the proxy is `await remote[Symbol.asyncDispose]()` or {@link closeRemote}.
  */
-export type Remote<T> = {
-  readonly [K in keyof T as K extends 'then' ? never : K extends string ? (T[K] extends (...args: never[]) => unknown ? K : never) : never]: T[K] extends (
-    ...args: infer A
-  ) => infer R
-    ? (...args: A) => Promise<Awaited<R>>
-    : never;
-} & AsyncDisposable;
+export type Remote<T> = RemoteMethods<T> & AsyncDisposable;
 
 /** Options of {@link lookup}. */
 export interface LookupOptions extends FrameLimits, WaitOptions {
@@ -86,19 +82,20 @@ function release(entry: PoolEntry): void {
   entry.connection.then((c) => c.close(), () => {});
 }
 
-/** The state behind one proxy. */
-class Binding {
+/** The state behind one proxy (internal: batch.ts reaches it through {@link bindingOf}). */
+export class Binding {
   private bound: InstanceInfo | undefined;
   /** The pool entries this proxy holds, by address. */
   private readonly held = new Map<string, PoolEntry>();
   /** Nodes whose address refused a connection: skipped until the registry changes. */
   private readonly unreachable = new Set<string>();
-  private closed = false;
+  /** True once the proxy is closed (read by batch.ts). */
+  closed = false;
   private static turn = new Map<string, number>();
 
   constructor(
     readonly view: ServiceView,
-    private readonly options: LookupOptions,
+    readonly options: LookupOptions,
     private readonly identifier: string,
   ) {
     view.on('changed', this.onChanged);
@@ -142,32 +139,39 @@ class Binding {
     if (this.bound?.node === instance.node) this.bound = undefined;
   }
 
+  /** An open connection to the bound instance, binding again past instances that refuse or are going away, within `deadline`. */
+  async connected(deadline: Deadline, signal: AbortSignal | undefined, what: string): Promise<{ instance: InstanceInfo; conn: Connection }> {
+    for (;;) {
+      throwIfAborted(signal, what);
+      const instance = await this.instance(deadline, signal, `call ${what}`);
+      try {
+        const conn = await this.connection(instance);
+        if (!conn.closed) return { instance, conn };
+        this.unbind(instance, false);
+      } catch (error) {
+        // Nothing was sent: safe to try another instance within the deadline.
+        if (!(error instanceof RpcConnectionError)) throw error;
+        this.unbind(instance, true);
+      }
+    }
+  }
+
   async call(method: string, args: unknown[], call: RemoteCallOptions): Promise<unknown> {
     if (this.closed) throw new InvalidStateError(`${this.view.name}.${method}: the proxy is closed`);
     const timeout = Math.min(call.timeout ?? this.options.callTimeout ?? DEFAULT_CALL_TIMEOUT, MAX_TIMEOUT);
     const deadline = new Deadline(this.view.client.clock, timeout);
     for (;;) {
-      throwIfAborted(call.signal, `${this.view.name}.${method}`);
-      const instance = await this.instance(deadline, call.signal, `call ${this.view.name}.${method}`);
-      let conn: Connection;
-      try {
-        conn = await this.connection(instance);
-      } catch (error) {
-        // Nothing was sent: safe to try another instance within the deadline.
-        if (!(error instanceof RpcConnectionError)) throw error;
-        this.unbind(instance, true);
-        continue;
-      }
-      if (conn.closed) {
-        this.unbind(instance, false);
-        continue;
-      }
+      const { instance, conn } = await this.connected(deadline, call.signal, `${this.view.name}.${method}`);
       if (call.oneway) {
         conn.oneway(this.view.name, method, args);
         return undefined;
       }
       try {
-        return await conn.call(this.view.name, method, args, { timeout: Math.max(1, deadline.remaining() ?? timeout), signal: call.signal });
+        return await conn.call(this.view.name, method, args, {
+          timeout: Math.max(1, deadline.remaining() ?? timeout),
+          signal: call.signal,
+          holder: this.view.client,
+        });
       } catch (error) {
         if (error instanceof GoingAwayError) {
           // Refused unrun by a server shutting down: send it elsewhere within the deadline.
@@ -202,7 +206,7 @@ function makeProxy<T>(binding: Binding, call: RemoteCallOptions): Remote<T> {
       if (typeof key !== 'string' || key === 'then') return undefined;
       let fn = methods.get(key);
       if (!fn) {
-        fn = (...args: unknown[]) => binding.call(key, args, call);
+        fn = (...args: unknown[]) => streamable(binding.call(key, args, call), `${binding.view.name}.${key}`);
         methods.set(key, fn);
       }
       return fn;
@@ -260,6 +264,11 @@ export function withCallOptions<T>(remote: Remote<T>, options: RemoteCallOptions
   const proxy = makeProxy<T>(binding, options);
   bindings.set(proxy, binding);
   return proxy;
+}
+
+/** The binding behind a proxy from {@link lookup}, or undefined (internal, for batch.ts). */
+export function bindingOf(remote: object): Binding | undefined {
+  return bindings.get(remote);
 }
 
 /** Closes a proxy from {@link lookup}: stops watching the registry, releases its connections. Idempotent. */

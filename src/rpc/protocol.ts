@@ -15,12 +15,31 @@
  * | kind | name    | fields                                        | meaning |
  * |------|---------|-----------------------------------------------|---------|
  * | 0    | HELLO   | magic 'herd-rpc', version, {identifier}       | first frame each way; versions must match |
- * | 1    | CALL    | id, target, method, args[], timeout (ms)      | call `method` of the object served as `target`; reply within `timeout` |
+ * | 1    | CALL    | id, target, method, args[], timeout (ms), [handles] | call `method` of the object served as `target`; reply within `timeout`. `handles` (optional): `[argIndex, 'fn' \| 'stream', handle][]`, top-level arguments that are a callback or a stream exported by the caller (their slot in `args` is nil) |
  * | 2    | RESULT  | id, value                                     | the call `id` returned `value` |
  * | 3    | ERROR   | id, {name, message, code, stack}              | the call `id` threw |
  * | 4    | CANCEL  | id                                            | the caller gave up on call `id` (deadline, signal): abort it |
  * | 5    | ONEWAY  | target, method, args[]                        | a call nobody waits for: no reply, errors are dropped |
  * | 6    | CLOSE   | code, message                                 | `PROTOCOL`: the sender closes the connection because of a protocol error; `GOING_AWAY`: the sender is shutting down gracefully |
+ * | 7    | HANDLE  | id, 'stream' \| 'ref', handle, methods[]      | the call `id` returned a stream (its items follow under `handle`) or a remote reference `handle` exposing `methods` |
+ * | 8    | ITEM    | handle, value                                 | the next item of the sender's stream `handle` (only while the receiver has granted credit) |
+ * | 9    | END     | handle, error \| nil                          | the sender's stream `handle` ended: returned (nil) or threw (an error record, as ERROR's) |
+ * | 10   | CREDIT  | handle, n                                     | the receiver of stream `handle` may take `n` more items |
+ * | 11   | STOP    | handle                                        | the receiver gives up stream `handle`: the producer's iterator is returned (its `finally` runs) |
+ * | 12   | RELEASE | handle                                        | the holder drops the remote reference `handle` (or a callback) the peer exported |
+ * | 13   | BATCH   | calls[]: [id, target, method, args[], timeout, handles][] | several CALLs in one frame; each is answered on its own |
+ * | 14   | HOLD    | handle, path                                  | the holder of reference `handle` lives as long as the ephemeral node `path` (its coordination session): when the node goes, the reference is released |
+ *
+ * Handles are numbered by the side that exports them (the producer of a
+ * stream, the owner of a referenced object or callback); a CALL whose
+ * `target` is `#<handle>` calls a reference or callback the receiver
+ * exported (method `''` for a callback). Everything a connection exported
+ * is released when it closes.
+ *
+ * Flow control: a stream's consumer grants credit (CREDIT); the producer
+ * pulls its iterator only while it has credit, so at most the granted
+ * number of items is ever in flight or buffered, whatever the consumer's
+ * speed.
  *
  * Graceful shutdown: a server that closes sends CLOSE `GOING_AWAY`; the
  * caller sends no new CALL on that connection, and a CALL already on its
@@ -69,16 +88,44 @@ export interface WireError {
   stack?: string;
 }
 
+/** A top-level argument of a CALL that is a callback (`fn`) or a stream the caller exported: `[argIndex, kind, handle]`. */
+export type ArgHandle = [index: number, kind: 'fn' | 'stream', handle: number];
+
+/** One call as CALL and BATCH carry it. */
+export interface CallMessage {
+  kind: 'call';
+  id: number;
+  target: string;
+  method: string;
+  args: unknown[];
+  timeout: number;
+  handles?: ArgHandle[];
+}
+
 export type Message =
   | { kind: 'hello'; version: number; identifier: string }
-  | { kind: 'call'; id: number; target: string; method: string; args: unknown[]; timeout: number }
+  | CallMessage
   | { kind: 'result'; id: number; value: unknown }
   | { kind: 'error'; id: number; error: WireError }
   | { kind: 'cancel'; id: number }
   | { kind: 'oneway'; target: string; method: string; args: unknown[] }
-  | { kind: 'close'; code: string; message: string };
+  | { kind: 'close'; code: string; message: string }
+  | { kind: 'handle'; id: number; type: 'stream' | 'ref'; handle: number; methods: string[] }
+  | { kind: 'item'; handle: number; value: unknown }
+  | { kind: 'end'; handle: number; error: WireError | undefined }
+  | { kind: 'credit'; handle: number; n: number }
+  | { kind: 'stop'; handle: number }
+  | { kind: 'release'; handle: number }
+  | { kind: 'batch'; calls: CallMessage[] }
+  | { kind: 'hold'; handle: number; path: string };
 
-const KIND = { hello: 0, call: 1, result: 2, error: 3, cancel: 4, oneway: 5, close: 6 } as const;
+const KIND = {
+  hello: 0, call: 1, result: 2, error: 3, cancel: 4, oneway: 5, close: 6,
+  handle: 7, item: 8, end: 9, credit: 10, stop: 11, release: 12, batch: 13, hold: 14,
+} as const;
+
+const callFields = (m: CallMessage): unknown[] =>
+  m.handles && m.handles.length > 0 ? [m.id, m.target, m.method, m.args, m.timeout, m.handles] : [m.id, m.target, m.method, m.args, m.timeout];
 
 /** Turns messages into payloads and back; the seam for a second protocol. */
 export interface WireCodec {
@@ -118,7 +165,7 @@ export class HerdCodec implements WireCodec {
       case 'hello':
         return this.packr.pack([KIND.hello, MAGIC, m.version, { identifier: m.identifier }]);
       case 'call':
-        return this.packr.pack([KIND.call, m.id, m.target, m.method, m.args, m.timeout]);
+        return this.packr.pack([KIND.call, ...callFields(m)]);
       case 'result':
         return this.packr.pack([KIND.result, m.id, m.value]);
       case 'error':
@@ -129,6 +176,22 @@ export class HerdCodec implements WireCodec {
         return this.packr.pack([KIND.oneway, m.target, m.method, m.args]);
       case 'close':
         return this.packr.pack([KIND.close, m.code, m.message]);
+      case 'handle':
+        return this.packr.pack([KIND.handle, m.id, m.type, m.handle, m.methods]);
+      case 'item':
+        return this.packr.pack([KIND.item, m.handle, m.value]);
+      case 'end':
+        return this.packr.pack([KIND.end, m.handle, m.error ?? null]);
+      case 'credit':
+        return this.packr.pack([KIND.credit, m.handle, m.n]);
+      case 'stop':
+        return this.packr.pack([KIND.stop, m.handle]);
+      case 'release':
+        return this.packr.pack([KIND.release, m.handle]);
+      case 'batch':
+        return this.packr.pack([KIND.batch, m.calls.map(callFields)]);
+      case 'hold':
+        return this.packr.pack([KIND.hold, m.handle, m.path]);
     }
   }
 
@@ -155,7 +218,7 @@ const isText = (v: unknown): v is string => typeof v === 'string';
 
 /** One typed decoder per kind: a field of the wrong type is a protocol error, never a crash later. */
 function decodeMessage(a: unknown[]): Message {
-  const [kind, x, y, z, w, v] = a;
+  const [kind, x, y, z, w] = a;
   switch (kind) {
     case KIND.hello: {
       if (x !== MAGIC || !isId(y)) throw malformed('HELLO without the herd-rpc magic and a version');
@@ -163,20 +226,13 @@ function decodeMessage(a: unknown[]): Message {
       return { kind: 'hello', version: y, identifier };
     }
     case KIND.call:
-      if (!isId(x) || !isText(y) || !isText(z) || !Array.isArray(w) || typeof v !== 'number' || !(v >= 0)) {
-        throw malformed('CALL needs id, target, method, args[] and timeout');
-      }
-      return { kind: 'call', id: x, target: y, method: z, args: w, timeout: v };
+      return decodeCall(a.slice(1));
     case KIND.result:
       if (!isId(x) || a.length !== 3) throw malformed('RESULT needs id and value');
       return { kind: 'result', id: x, value: y };
-    case KIND.error: {
+    case KIND.error:
       if (!isId(x) || !isRecord(y)) throw malformed('ERROR needs id and an error record');
-      const error: WireError = { name: isText(y.name) ? y.name : 'Error', message: isText(y.message) ? y.message : '' };
-      if (isText(y.code)) error.code = y.code;
-      if (isText(y.stack)) error.stack = y.stack;
-      return { kind: 'error', id: x, error };
-    }
+      return { kind: 'error', id: x, error: decodeWireError(y) };
     case KIND.cancel:
       if (!isId(x)) throw malformed('CANCEL needs an id');
       return { kind: 'cancel', id: x };
@@ -185,9 +241,58 @@ function decodeMessage(a: unknown[]): Message {
       return { kind: 'oneway', target: x, method: y, args: z };
     case KIND.close:
       return { kind: 'close', code: isText(x) ? x : 'PROTOCOL', message: isText(y) ? y : '' };
+    case KIND.handle:
+      if (!isId(x) || (y !== 'stream' && y !== 'ref') || !isId(z) || !Array.isArray(w) || !w.every(isText)) {
+        throw malformed('HANDLE needs id, stream|ref, handle and methods[]');
+      }
+      return { kind: 'handle', id: x, type: y, handle: z, methods: w };
+    case KIND.item:
+      if (!isId(x) || a.length !== 3) throw malformed('ITEM needs handle and value');
+      return { kind: 'item', handle: x, value: y };
+    case KIND.end:
+      if (!isId(x) || (y !== null && y !== undefined && !isRecord(y))) throw malformed('END needs handle and an error record or nil');
+      return { kind: 'end', handle: x, error: isRecord(y) ? decodeWireError(y) : undefined };
+    case KIND.credit:
+      if (!isId(x) || !isId(y) || y === 0) throw malformed('CREDIT needs handle and a positive count');
+      return { kind: 'credit', handle: x, n: y };
+    case KIND.stop:
+    case KIND.release:
+      if (!isId(x)) throw malformed(`${kind === KIND.stop ? 'STOP' : 'RELEASE'} needs a handle`);
+      return { kind: kind === KIND.stop ? 'stop' : 'release', handle: x };
+    case KIND.batch:
+      if (!Array.isArray(x) || x.length === 0) throw malformed('BATCH needs calls[]');
+      return { kind: 'batch', calls: x.map((c) => (Array.isArray(c) ? decodeCall(c) : decodeCall([]))) };
+    case KIND.hold:
+      if (!isId(x) || !isText(y) || !y.startsWith('/')) throw malformed('HOLD needs handle and a node path');
+      return { kind: 'hold', handle: x, path: y };
     default:
       throw malformed(`unknown kind ${String(kind)}`);
   }
+}
+
+/** [id, target, method, args[], timeout, handles?] → a CALL. */
+function decodeCall(a: unknown[]): CallMessage {
+  const [id, target, method, args, timeout, handles] = a;
+  if (!isId(id) || !isText(target) || !isText(method) || !Array.isArray(args) || typeof timeout !== 'number' || !(timeout >= 0)) {
+    throw malformed('CALL needs id, target, method, args[] and timeout');
+  }
+  const call: CallMessage = { kind: 'call', id, target, method, args, timeout };
+  if (handles === undefined || handles === null) return call;
+  if (!Array.isArray(handles)) throw malformed('CALL handles must be an array');
+  call.handles = handles.map((h): ArgHandle => {
+    if (!Array.isArray(h) || !isId(h[0]) || h[0] >= args.length || (h[1] !== 'fn' && h[1] !== 'stream') || !isId(h[2])) {
+      throw malformed('CALL handle needs [argIndex, fn|stream, handle]');
+    }
+    return [h[0], h[1], h[2]];
+  });
+  return call;
+}
+
+function decodeWireError(y: Record<string, unknown>): WireError {
+  const error: WireError = { name: isText(y.name) ? y.name : 'Error', message: isText(y.message) ? y.message : '' };
+  if (isText(y.code)) error.code = y.code;
+  if (isText(y.stack)) error.stack = y.stack;
+  return error;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

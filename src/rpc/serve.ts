@@ -14,8 +14,22 @@ import { Exposure } from './expose.js';
 import { PROTOCOL_NAME, PROTOCOL_VERSION, type FrameLimits } from './protocol.js';
 import { checkServiceName, encodeEntry, servicePath } from './registry.js';
 
+/**
+ * Which object a call runs on, as Pyro's instance modes: `single`, one for
+ * every caller; `session`, one per caller connection (a caller process),
+ * made at its first call; `call`, a fresh one for each call.
+ */
+export type InstanceMode = 'single' | 'session' | 'call';
+
 /** Options of {@link serve}. */
 export interface ServeOptions extends FrameLimits, WaitOptions {
+  /**
+   * Which object each call runs on. Default `'single'`. With `'session'` or
+   * `'call'`, serve's third argument is a factory (`() => object`) called for
+   * each caller connection or each call; with `'single'` it may be either
+   * (a factory is called once, at serve).
+   */
+  instanceMode?: InstanceMode;
   /** The methods callers may call (deny by default: nothing else is callable). Required, non-empty. */
   expose: readonly string[];
   /** Tags callers can select instances by (`lookup(..., { tags })`). Default none. */
@@ -38,6 +52,8 @@ export interface Served extends AsyncDisposable {
   readonly address: string;
   /** The registry node while registered (it changes after a session loss re-registers). */
   readonly registryPath: string | undefined;
+  /** Remote references (`remote()`) callers hold now, over every connection: each goes when released, its holder disconnects, or the holder's session expires. */
+  readonly references: number;
   /**
    * Stops serving: removes the registry entry, stops listening, closes the
    * connections (their in-flight calls see their signal abort). Idempotent.
@@ -56,16 +72,20 @@ export interface Served extends AsyncDisposable {
  * TimeoutError / CancelledError when the entry was not created in time,
  * and the socket's error when it cannot listen.
  */
-export async function serve(client: Client, name: string, object: object, options: ServeOptions): Promise<Served> {
+export async function serve(client: Client, name: string, object: object | (() => object), options: ServeOptions): Promise<Served> {
   checkServiceName(name, 'serve');
-  if (typeof object !== 'object' || object === null) throw new BadArgumentsError(`serve ${name}: the served value must be an object`);
-  const exposure = new Exposure(object, options?.expose);
+  const mode = options?.instanceMode ?? 'single';
+  if (mode !== 'single' && mode !== 'session' && mode !== 'call') throw new BadArgumentsError(`serve ${name}: unknown instanceMode ${String(mode)}`);
+  if (mode !== 'single' && typeof object !== 'function') throw new BadArgumentsError(`serve ${name}: instanceMode '${mode}' needs a factory (() => object)`);
+  const single = mode === 'single' ? (typeof object === 'function' ? object() : object) : undefined;
+  if (mode === 'single' && (typeof single !== 'object' || single === null)) throw new BadArgumentsError(`serve ${name}: the served value must be an object`);
+  const exposure = new Exposure(options.expose, single, `serve ${name}`);
   const host = options.host ?? '127.0.0.1';
   const advertisedHost = options.advertisedHost ?? host;
   if (advertisedHost === '0.0.0.0' || advertisedHost === '::') {
     throw new BadArgumentsError(`serve ${name}: host ${host} is a wildcard: give advertisedHost, the host callers connect to`);
   }
-  const served = new ServedObject(client, name, exposure, options);
+  const served = new ServedObject(client, name, exposure, options, single ?? (object as () => object), mode);
   await served.start(host, options.port ?? 0, advertisedHost, options);
   return served;
 }
@@ -78,11 +98,16 @@ class ServedObject implements Served, Dispatcher {
   private closing: Promise<void> | undefined;
   address = '';
 
+  /** The objects of the `session` instance mode, one per caller connection. */
+  private readonly sessions = new WeakMap<Connection, object>();
+
   constructor(
-    private readonly client: Client,
+    readonly client: Client,
     readonly name: string,
     private readonly exposure: Exposure,
     private readonly options: ServeOptions,
+    private readonly target: object | (() => object),
+    private readonly mode: InstanceMode,
   ) {
     this.server = createServer((socket) => this.onSocket(socket));
   }
@@ -137,9 +162,25 @@ class ServedObject implements Served, Dispatcher {
     );
   }
 
-  dispatch(target: string, method: string, args: unknown[], signal: AbortSignal, deadlineAt: number): Promise<unknown> {
+  /** Remote references the callers hold now (remote()), over every connection. */
+  get references(): number {
+    let n = 0;
+    for (const c of this.connections) n += c.references;
+    return n;
+  }
+
+  dispatch(target: string, method: string, args: unknown[], signal: AbortSignal, deadlineAt: number, peer: Connection): Promise<unknown> {
     if (target !== this.name) return Promise.reject(new NotExposedError(`no object served as '${target}' here (this is '${this.name}')`));
-    return this.exposure.invoke(target, method, args, { signal, deadlineAt });
+    return this.exposure.invoke(this.instanceFor(peer), target, method, args, { signal, deadlineAt });
+  }
+
+  private instanceFor(peer: Connection): object {
+    if (this.mode === 'single') return this.target as object;
+    const make = this.target as () => object;
+    if (this.mode === 'call') return make();
+    let own = this.sessions.get(peer);
+    if (!own) this.sessions.set(peer, (own = make()));
+    return own;
   }
 
   close(): Promise<void> {
