@@ -148,6 +148,7 @@ class Binding {
     const deadline = new Deadline(this.view.client.clock, timeout);
     for (;;) {
       throwIfAborted(call.signal, `${this.view.name}.${method}`);
+      if (this.closed) throw new InvalidStateError(`${this.view.name}.${method}: the proxy is closed`);
       const instance = await this.instance(deadline, call.signal, `call ${this.view.name}.${method}`);
       let conn: Connection;
       try {
@@ -174,8 +175,11 @@ class Binding {
           this.unbind(instance, false);
           continue;
         }
-        // The call may have run: not retried (only idempotent methods could be, a later step).
-        if (error instanceof RpcConnectionError) this.unbind(instance, false);
+        if (error instanceof RpcConnectionError) {
+          this.unbind(instance, false);
+          // The call may have run there: sent again only when the instance says running it twice is safe.
+          if (instance.idempotent.includes(method) && !deadline.expired) continue;
+        }
         throw error;
       }
     }
@@ -225,7 +229,9 @@ function makeProxy<T>(binding: Binding, call: RemoteCallOptions): Remote<T> {
  * the remote stack as `cause`), NotExposedError's remote form for a method
  * not exposed, TimeoutError when the deadline passes (the serving method's
  * signal aborts), RpcConnectionError when the connection is lost during the
- * call, ProtocolError for a value msgpack cannot carry, InvalidStateError
+ * call (unless the instance's registry entry lists the method as
+ * idempotent: then it is sent again to the next live instance, within the
+ * same deadline), ProtocolError for a value msgpack cannot carry, InvalidStateError
  * after the proxy is closed.
  *
  * `lookup` rejects with BadArgumentsError for an invalid name, TimeoutError
