@@ -13,38 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ServiceBroker } from 'moleculer';
 import { createClient } from '../src/client/index.js';
 import { serve } from '../src/rpc/index.js';
-
-export type RpcSystem = 'herd' | 'moleculer' | 'grpc' | 'raw';
-
-export interface RpcServerConfig {
-  kind: RpcSystem;
-  /** herd: the coordination server holding the registry. */
-  coordination?: string;
-  /** herd: the service name. */
-  name?: string;
-  /** moleculer: this broker's TCP port, and the client broker's (static discovery, no UDP). */
-  port?: number;
-  clientPort?: number;
-}
-
-/** The grpc service: one unary method, strings carried as their UTF-8 bytes (no protobuf: the cheapest serializer). */
-export const GRPC_SERVICE = {
-  echo: {
-    path: '/bench.Bench/Echo',
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: (s: string): Buffer => Buffer.from(s),
-    requestDeserialize: (b: Buffer): string => b.toString(),
-    responseSerialize: (s: string): Buffer => Buffer.from(s),
-    responseDeserialize: (b: Buffer): string => b.toString(),
-  },
-} satisfies grpc.ServiceDefinition;
-
-export class Echo {
-  echo(value: string): string {
-    return value;
-  }
-}
+import { Echo, GRPC_SERVICE, type RpcServerConfig } from './rpc-service.js';
 
 async function start(config: RpcServerConfig): Promise<number> {
   switch (config.kind) {
@@ -99,3 +68,5 @@ async function start(config: RpcServerConfig): Promise<number> {
 
 const port = await start(JSON.parse(process.argv[2]!) as RpcServerConfig);
 process.stdout.write(`${JSON.stringify({ port })}\n`);
+// An orderly exit on SIGINT, so that --cpu-prof writes its profile.
+process.on('SIGINT', () => process.exit(0));

@@ -7,7 +7,8 @@
  * of length-prefixed frames of the same bytes (the ceiling). Each server
  * runs in its own process (bench/rpc-server.ts), so client and server CPU
  * per 100k calls are measured apart. Systems alternate in rounds; the best
- * round of each counts.
+ * round of each counts. `RPC_BENCH_SYSTEMS=herd,raw` (environment) limits
+ * the run to some systems, for profiling one against the ceiling.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect as netConnect, createServer, type Socket } from 'node:net';
@@ -20,7 +21,7 @@ import { ServiceBroker } from 'moleculer';
 import { createClient } from '../src/client/index.js';
 import { startServer } from '../src/server/server.js';
 import { closeRemote, lookup } from '../src/rpc/index.js';
-import { GRPC_SERVICE, type Echo, type RpcServerConfig, type RpcSystem } from './rpc-server.js';
+import { GRPC_SERVICE, type Echo, type RpcServerConfig, type RpcSystem } from './rpc-service.js';
 import { cpuTimeOf, log, Samples, type Row, type Section } from './stats.js';
 
 export interface RpcBenchOptions {
@@ -37,7 +38,7 @@ export interface RpcBenchOptions {
 
 export const DEFAULT_RPC_BENCH: RpcBenchOptions = { warmupMs: 500, durationMs: 2000, rounds: 2, sizes: [50, 10240], concurrencies: [1, 64], nodeArgs: [] };
 
-const SYSTEMS: readonly RpcSystem[] = ['herd', 'moleculer', 'grpc', 'raw'];
+const SYSTEMS: readonly RpcSystem[] = (process.env.RPC_BENCH_SYSTEMS?.split(',') as RpcSystem[] | undefined) ?? ['herd', 'moleculer', 'grpc', 'raw'];
 const SERVER = join(dirname(fileURLToPath(import.meta.url)), 'rpc-server.js');
 
 /** One measured window. */

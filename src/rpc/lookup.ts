@@ -168,7 +168,10 @@ class Binding {
         return undefined;
       }
       try {
-        return await conn.call(this.view.name, method, args, { timeout: Math.max(1, deadline.remaining() ?? timeout), signal: call.signal });
+        // Whole ms: timers of equal duration share one list in Node (both here and in the server, which
+        // gets the same number), so a fractional remainder per call would cost a new timer list per call.
+        const remaining = Math.max(1, Math.ceil(deadline.remaining() ?? timeout));
+        return await conn.call(this.view.name, method, args, { timeout: remaining, signal: call.signal });
       } catch (error) {
         if (error instanceof GoingAwayError) {
           // Refused unrun by a server shutting down: send it elsewhere within the deadline.
