@@ -11,6 +11,7 @@
  * ```
  */
 export { serve, type ServeOptions, type Served } from './serve.js';
+export type { ServedEvents, ServedState } from './serve.js';
 export {
   lookup,
   withCallOptions,
