@@ -1,5 +1,6 @@
 /** Child processes serving a Probe (singleton-child.ts), with their role changes as they print them. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -69,25 +70,22 @@ export async function startProbe(connectionString: string, name: string, label: 
     },
     reaches,
     kill: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
+      await sigkill(child);
       children.delete(child);
     },
   };
 }
 
+/** SIGKILLs `child` unless it has exited; resolves once it has. */
+async function sigkill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await exited;
+}
+
 /** SIGKILLs every probe still running (for after hooks). */
 export async function killProbes(): Promise<void> {
-  await Promise.all(
-    [...children].map(async (c) => {
-      if (c.exitCode === null && c.signalCode === null) {
-        const exited = new Promise((r) => c.once('exit', r));
-        c.kill('SIGKILL');
-        await exited;
-      }
-    }),
-  );
+  await Promise.all([...children].map(sigkill));
   children.clear();
 }
