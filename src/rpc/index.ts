@@ -15,6 +15,7 @@ export { batch, type BatchOptions } from './batch.js';
 export { remote, releaseRemote, HOLDERS_ROOT, type RemoteOptions } from './references.js';
 export { STREAM_WINDOW, type RemoteStream } from './stream.js';
 export type { RemoteMethods, RemoteResult, RemoteObject, RemoteRef } from './types.js';
+export type { ServedEvents, ServedState } from './serve.js';
 export {
   lookup,
   withCallOptions,

@@ -143,6 +143,7 @@ export class Binding {
   async connected(deadline: Deadline, signal: AbortSignal | undefined, what: string): Promise<{ instance: InstanceInfo; conn: Connection }> {
     for (;;) {
       throwIfAborted(signal, what);
+      if (this.closed) throw new InvalidStateError(`${what}: the proxy is closed`);
       const instance = await this.instance(deadline, signal, `call ${what}`);
       try {
         const conn = await this.connection(instance);
@@ -167,19 +168,21 @@ export class Binding {
         return undefined;
       }
       try {
-        return await conn.call(this.view.name, method, args, {
-          timeout: Math.max(1, deadline.remaining() ?? timeout),
-          signal: call.signal,
-          holder: this.view.client,
-        });
+        // Whole ms: timers of equal duration share one list in Node (both here and in the server, which
+        // gets the same number), so a fractional remainder per call would cost a new timer list per call.
+        const remaining = Math.max(1, Math.ceil(deadline.remaining() ?? timeout));
+        return await conn.call(this.view.name, method, args, { timeout: remaining, signal: call.signal, holder: this.view.client });
       } catch (error) {
         if (error instanceof GoingAwayError) {
           // Refused unrun by a server shutting down: send it elsewhere within the deadline.
           this.unbind(instance, false);
           continue;
         }
-        // The call may have run: not retried (only idempotent methods could be, a later step).
-        if (error instanceof RpcConnectionError) this.unbind(instance, false);
+        if (error instanceof RpcConnectionError) {
+          this.unbind(instance, false);
+          // The call may have run there: sent again only when the instance says running it twice is safe.
+          if (instance.idempotent.includes(method) && !deadline.expired) continue;
+        }
         throw error;
       }
     }
@@ -229,7 +232,9 @@ function makeProxy<T>(binding: Binding, call: RemoteCallOptions): Remote<T> {
  * the remote stack as `cause`), NotExposedError's remote form for a method
  * not exposed, TimeoutError when the deadline passes (the serving method's
  * signal aborts), RpcConnectionError when the connection is lost during the
- * call, ProtocolError for a value msgpack cannot carry, InvalidStateError
+ * call (unless the instance's registry entry lists the method as
+ * idempotent: then it is sent again to the next live instance, within the
+ * same deadline), ProtocolError for a value msgpack cannot carry, InvalidStateError
  * after the proxy is closed.
  *
  * `lookup` rejects with BadArgumentsError for an invalid name, TimeoutError

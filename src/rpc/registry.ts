@@ -43,6 +43,14 @@ export interface InstanceInfo {
   readonly identifier: string;
   /** The serving process's pid. */
   readonly pid: number;
+  /**
+   * The methods safe to run twice (serve's `idempotent`), sorted: a call to
+   * one of them is sent again to another instance when its connection is
+   * lost before the reply. Empty when none (or an older entry).
+   */
+  readonly idempotent: readonly string[];
+  /** True when the instance is a singleton's elected one (serve's `singleton`); its standbys are not listed. */
+  readonly singleton: boolean;
 }
 
 /** A service name and its live instances, as {@link list} returns them. */
@@ -90,11 +98,17 @@ export function parseEntry(node: string, text: string): InstanceInfo | undefined
     version: e.version,
     address: e.address,
     interfaceHash: typeof e.interfaceHash === 'string' ? e.interfaceHash : '',
-    methods: Array.isArray(e.methods) ? e.methods.filter((m): m is string => typeof m === 'string') : [],
+    methods: strings(e.methods),
     tags,
     identifier: typeof e.identifier === 'string' ? e.identifier : '',
     pid: typeof e.pid === 'number' ? e.pid : 0,
+    idempotent: strings(e.idempotent),
+    singleton: e.singleton === true,
   };
+}
+
+function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((m): m is string => typeof m === 'string') : [];
 }
 
 /** The live instances of `name`, sorted by registration order; setting `watch` on the children. */

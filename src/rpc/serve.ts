@@ -1,7 +1,10 @@
 /**
  * Serving an object: a TCP listener speaking protocol.ts, and the object's
- * entry in the registry (registry.ts), kept there across session loss.
+ * entry in the registry (registry.ts), kept there across session loss; or,
+ * for a singleton, kept there only while this process leads the
+ * singleton's election (singleton.ts).
  */
+import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { WaitOptions } from '../base/wait.js';
 import type { Client } from '../client/index.js';
@@ -13,6 +16,7 @@ import { NotExposedError } from './errors.js';
 import { Exposure } from './expose.js';
 import { PROTOCOL_NAME, PROTOCOL_VERSION, type FrameLimits } from './protocol.js';
 import { checkServiceName, encodeEntry, servicePath } from './registry.js';
+import { SingletonRole } from './singleton.js';
 
 /**
  * Which object a call runs on, as Pyro's instance modes: `single`, one for
@@ -42,18 +46,55 @@ export interface ServeOptions extends FrameLimits, WaitOptions {
   port?: number;
   /** The host callers connect to, written in the registry. Default `host` (required when `host` is a wildcard such as `0.0.0.0`). */
   advertisedHost?: string;
+  /**
+   * Serve as a singleton: of all the processes serving `name` with
+   * `singleton: true`, one (elected) is registered and serves; the others
+   * stand by, unregistered, and one takes over when it goes (its process
+   * dies, its session ends, it closes). Callers need no change: their
+   * proxies rebind to the new one. Default false. See {@link Served.state}.
+   */
+  singleton?: boolean;
+  /**
+   * The methods that are safe to run twice (a subset of `expose`). A call
+   * to one of them whose connection is lost before its reply is sent again
+   * to another instance (within its deadline), instead of failing with
+   * RpcConnectionError. Written in the registry entry, which is where
+   * callers learn it. Default none.
+   */
+  idempotent?: readonly string[];
+}
+
+/**
+ * The role of a served object: `serving` (registered, callers reach it),
+ * `standby` (a singleton waiting to take over: not registered), `closed`.
+ */
+export type ServedState = 'serving' | 'standby' | 'closed';
+
+/** The events of {@link Served}. */
+export interface ServedEvents {
+  /** The instance is registered and serves: once for a plain one, at each election won for a singleton. */
+  serving: [];
+  /** A singleton stopped serving and stands by: it lost the election's lead (its session ended), or another instance leads. */
+  standby: [];
+  /**
+   * A background step of a singleton's election failed (it is retried; it
+   * stops only when the client is closed). Emitted only while someone listens.
+   */
+  error: [Error];
 }
 
 /** A served object: see {@link serve}. */
-export interface Served extends AsyncDisposable {
+export interface Served extends AsyncDisposable, EventEmitter<ServedEvents> {
   /** The service name. */
   readonly name: string;
   /** The address callers connect to, `host:port`. */
   readonly address: string;
-  /** The registry node while registered (it changes after a session loss re-registers). */
+  /** The registry node while registered (it changes after a session loss re-registers; undefined for a standby). */
   readonly registryPath: string | undefined;
   /** Remote references (`remote()`) callers hold now, over every connection: each goes when released, its holder disconnects, or the holder's session expires. */
   readonly references: number;
+  /** `serving`, `standby` (a singleton that does not lead) or `closed`; see {@link ServedEvents} for the changes. */
+  readonly state: ServedState;
   /**
    * Stops serving: removes the registry entry, stops listening, closes the
    * connections (their in-flight calls see their signal abort). Idempotent.
@@ -67,8 +108,14 @@ export interface Served extends AsyncDisposable {
  * Resolves once the entry exists (waiting up to `timeout` ms, default for
  * ever; `signal` cancels). Only the methods in `expose` are callable.
  *
+ * With `singleton: true`, resolves once this process knows its role: it
+ * leads (registered, `state` is `serving`) or stands by behind another
+ * instance (`standby`, not registered); `serving` / `standby` events follow
+ * the changes.
+ *
  * Rejects with BadArgumentsError for an invalid name or `expose` (a name
- * that is not a method, `constructor`, `_`-prefixed, or Object.prototype's),
+ * that is not a method, `constructor`, `_`-prefixed, or Object.prototype's)
+ * or an `idempotent` name that is not exposed,
  * TimeoutError / CancelledError when the entry was not created in time,
  * and the socket's error when it cannot listen.
  */
@@ -80,23 +127,30 @@ export async function serve(client: Client, name: string, object: object | (() =
   const single = mode === 'single' ? (typeof object === 'function' ? object() : object) : undefined;
   if (mode === 'single' && (typeof single !== 'object' || single === null)) throw new BadArgumentsError(`serve ${name}: the served value must be an object`);
   const exposure = new Exposure(options.expose, single, `serve ${name}`);
+  const idempotent = [...new Set(options.idempotent ?? [])].sort();
+  for (const method of idempotent) {
+    if (!exposure.methods.includes(method)) throw new BadArgumentsError(`serve ${name}: idempotent method '${method}' is not exposed`);
+  }
   const host = options.host ?? '127.0.0.1';
   const advertisedHost = options.advertisedHost ?? host;
   if (advertisedHost === '0.0.0.0' || advertisedHost === '::') {
     throw new BadArgumentsError(`serve ${name}: host ${host} is a wildcard: give advertisedHost, the host callers connect to`);
   }
-  const served = new ServedObject(client, name, exposure, options, single ?? (object as () => object), mode);
+  const served = new ServedObject(client, name, exposure, options, single ?? (object as () => object), mode, idempotent);
   await served.start(host, options.port ?? 0, advertisedHost, options);
   return served;
 }
 
-class ServedObject implements Served, Dispatcher {
+class ServedObject extends EventEmitter<ServedEvents> implements Served, Dispatcher {
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
   private readonly sockets = new Set<Socket>();
   private registration: PersistentNode | undefined;
+  private entry = '';
+  private singleton: SingletonRole | undefined;
   private closing: Promise<void> | undefined;
   address = '';
+  state: ServedState = 'standby';
 
   /** The objects of the `session` instance mode, one per caller connection. */
   private readonly sessions = new WeakMap<Connection, object>();
@@ -108,7 +162,9 @@ class ServedObject implements Served, Dispatcher {
     private readonly options: ServeOptions,
     private readonly target: object | (() => object),
     private readonly mode: InstanceMode,
+    private readonly idempotent: readonly string[],
   ) {
+    super();
     this.server = createServer((socket) => this.onSocket(socket));
   }
 
@@ -127,28 +183,72 @@ class ServedObject implements Served, Dispatcher {
     const bound = this.server.address();
     const actualPort = typeof bound === 'object' && bound !== null ? bound.port : port;
     this.address = advertisedHost.includes(':') ? `[${advertisedHost}]:${actualPort}` : `${advertisedHost}:${actualPort}`;
-    const entry = encodeEntry({
+    const identifier = this.options.identifier ?? defaultIdentifier();
+    this.entry = encodeEntry({
       protocol: PROTOCOL_NAME,
       version: PROTOCOL_VERSION,
       address: this.address,
       interfaceHash: this.exposure.interfaceHash,
       methods: this.exposure.methods,
       tags: { ...(this.options.tags ?? {}) },
-      identifier: this.options.identifier ?? defaultIdentifier(),
+      identifier,
       pid: process.pid,
+      idempotent: this.idempotent,
+      singleton: this.options.singleton === true,
     });
-    this.registration = new PersistentNode(this.client, `${servicePath(this.name)}/instance-`, entry, { mode: 'ephemeralSequential' });
     try {
-      await this.registration.start();
-      await this.registration.waitForInitialCreate({ timeout: wait.timeout, signal: wait.signal });
+      if (this.options.singleton) {
+        this.singleton = new SingletonRole(this.client, this.name, identifier, {
+          lead: (_lost, w) => this.register(w),
+          stepDown: () => {
+            if (!this.closing) this.setState('standby');
+            return this.unregister();
+          },
+          standby: () => this.setState('standby'),
+          failed: (error) => {
+            if (this.listenerCount('error') > 0) this.emit('error', error);
+          },
+        });
+        await this.singleton.start(wait);
+      } else {
+        await this.register(wait);
+      }
     } catch (error) {
       await this.close();
       throw error;
     }
   }
 
+  /** Registers this instance (kept registered across session loss until unregister) and serves. */
+  private async register(wait: WaitOptions): Promise<void> {
+    const registration = new PersistentNode(this.client, `${servicePath(this.name)}/instance-`, this.entry, { mode: 'ephemeralSequential' });
+    this.registration = registration;
+    await registration.start();
+    await registration.waitForInitialCreate({ timeout: wait.timeout, signal: wait.signal });
+    this.setState('serving');
+  }
+
+  /**
+   * A singleton stepping down: removes the entry, then tells every caller
+   * connected to go elsewhere (calls on their way are refused unrun, calls
+   * running here fail with RpcConnectionError, or are retried when idempotent).
+   */
+  private async unregister(): Promise<void> {
+    const registration = this.registration;
+    this.registration = undefined;
+    await registration?.close().catch(() => {});
+    await Promise.all([...this.connections].map((c) => c.goAway()));
+  }
+
+  private setState(state: ServedState): void {
+    if (this.state === state || this.state === 'closed') return;
+    this.state = state;
+    if (state !== 'closed') this.emit(state);
+  }
+
   private onSocket(socket: Socket): void {
-    if (this.closing) return void socket.destroy();
+    // A standby is not registered: a caller reaching it anyway (an old entry) is refused, and looks again.
+    if (this.closing || this.state !== 'serving') return void socket.destroy();
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     const identifier = this.options.identifier ?? defaultIdentifier();
@@ -190,7 +290,9 @@ class ServedObject implements Served, Dispatcher {
 
   private async shutdown(): Promise<void> {
     // Unregister first, so callers rebind before the listener goes.
+    await this.singleton?.close();
     await this.registration?.close().catch(() => {});
+    this.setState('closed');
     const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
     await Promise.all([...this.connections].map((c) => c.goAway()));
     for (const s of this.sockets) s.destroy();

@@ -1,0 +1,316 @@
+/**
+ * `npm run bench -- --only rpc` (issue 11's benchmark): calls per second,
+ * p50 and p99 of one echo method (the argument comes back), one call at a
+ * time and 64 in flight, with a ~50 B and a 10 KB string argument, in:
+ * Herd's rpc, Moleculer 0.15 with its TCP transporter, @grpc/grpc-js (one
+ * unary method, strings as raw UTF-8 bytes), and a raw Node TCP ping-pong
+ * of length-prefixed frames of the same bytes (the ceiling). Each server
+ * runs in its own process (bench/rpc-server.ts), so client and server CPU
+ * per 100k calls are measured apart. Systems alternate in rounds; the best
+ * round of each counts. `RPC_BENCH_SYSTEMS=herd,raw` (environment) limits
+ * the run to some systems, for profiling one against the ceiling.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect as netConnect, createServer, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { ServiceBroker } from 'moleculer';
+import { createClient } from '../src/client/index.js';
+import { startServer } from '../src/server/server.js';
+import { closeRemote, lookup } from '../src/rpc/index.js';
+import { GRPC_SERVICE, type Echo, type RpcServerConfig, type RpcSystem } from './rpc-service.js';
+import { cpuTimeOf, log, Samples, type Row, type Section } from './stats.js';
+
+export interface RpcBenchOptions {
+  warmupMs: number;
+  durationMs: number;
+  rounds: number;
+  /** Argument sizes, bytes (a string of that many ASCII characters). */
+  sizes: readonly number[];
+  /** Calls in flight: 1 = one at a time. */
+  concurrencies: readonly number[];
+  /** Extra node arguments for the server processes (e.g. --cpu-prof). */
+  nodeArgs: readonly string[];
+}
+
+export const DEFAULT_RPC_BENCH: RpcBenchOptions = { warmupMs: 500, durationMs: 2000, rounds: 2, sizes: [50, 10240], concurrencies: [1, 64], nodeArgs: [] };
+
+const SYSTEMS: readonly RpcSystem[] = (process.env.RPC_BENCH_SYSTEMS?.split(',') as RpcSystem[] | undefined) ?? ['herd', 'moleculer', 'grpc', 'raw'];
+const SERVER = join(dirname(fileURLToPath(import.meta.url)), 'rpc-server.js');
+
+/** One measured window. */
+export interface RpcFigures {
+  callsPerSec: number;
+  p50: number;
+  p99: number;
+  /** This process's CPU (user + system) per 100,000 calls, ms. */
+  clientCpuPer100k: number;
+  /** The server process's CPU per 100,000 calls, ms. */
+  serverCpuPer100k: number;
+  errors: number;
+}
+
+/** A connected caller of one system: `call` echoes a string. */
+interface Caller {
+  call(value: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+interface Running {
+  readonly process: ChildProcess;
+  readonly port: number;
+}
+
+async function startServerProcess(config: RpcServerConfig, nodeArgs: readonly string[]): Promise<Running> {
+  const child = spawn(process.execPath, [...nodeArgs, SERVER, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`rpc-server ${config.kind} exited with ${code}`)));
+  });
+  return { process: child, port: (JSON.parse(line) as { port: number }).port };
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  // SIGINT lets --cpu-prof write its profile.
+  child.kill('SIGINT');
+  await exited;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `system`'s server process and connects a caller to it. */
+async function open(system: RpcSystem, coordination: string, nodeArgs: readonly string[]): Promise<{ caller: Caller; server: Running }> {
+  switch (system) {
+    case 'herd': {
+      const name = `bench-echo-${process.pid}`;
+      const server = await startServerProcess({ kind: 'herd', coordination, name }, nodeArgs);
+      const client = createClient(coordination, { sessionTimeout: 30000 });
+      await client.connect();
+      const remote = await lookup<Echo>(client, name, { timeout: 10000 });
+      return {
+        server,
+        caller: {
+          call: (value) => remote.echo(value),
+          close: async () => {
+            await closeRemote(remote);
+            await client.close();
+          },
+        },
+      };
+    }
+    case 'grpc': {
+      const server = await startServerProcess({ kind: 'grpc' }, nodeArgs);
+      const Client = grpc.makeGenericClientConstructor(GRPC_SERVICE, 'Bench');
+      const client = new Client(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+        echo(value: string, callback: (error: grpc.ServiceError | null, value?: string) => void): void;
+      };
+      return {
+        server,
+        caller: {
+          call: (value) => new Promise((resolve, reject) => client.echo(value, (error, back) => (error ? reject(error) : resolve(back)))),
+          close: async () => client.close(),
+        },
+      };
+    }
+    case 'moleculer': {
+      const [port, clientPort] = [await freePort(), await freePort()];
+      const server = await startServerProcess({ kind: 'moleculer', port, clientPort }, nodeArgs);
+      const broker = new ServiceBroker({
+        nodeID: 'client',
+        logger: false,
+        transporter: { type: 'TCP', options: { udpDiscovery: false, port: clientPort, urls: `127.0.0.1:${port}/server` } },
+      });
+      await broker.start();
+      await broker.waitForServices(['bench'], 20000);
+      return {
+        server,
+        caller: {
+          call: (value) => broker.call('bench.echo', { p: value }),
+          close: () => broker.stop(),
+        },
+      };
+    }
+    case 'raw': {
+      const server = await startServerProcess({ kind: 'raw' }, nodeArgs);
+      return { server, caller: await rawCaller(server.port) };
+    }
+  }
+}
+
+/** Length-prefixed frames over one socket; replies come back in order, so waiting calls are a FIFO. */
+async function rawCaller(port: number): Promise<Caller> {
+  const socket: Socket = netConnect({ host: '127.0.0.1', port });
+  socket.setNoDelay(true);
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  const waiting: ((b: Buffer) => void)[] = [];
+  let head = 0;
+  let pending: Buffer = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    while (pending.length >= 4) {
+      const length = pending.readUInt32BE(0);
+      if (pending.length < 4 + length) break;
+      const payload = pending.subarray(4, 4 + length);
+      pending = pending.subarray(4 + length);
+      waiting[head++]!(payload);
+      if (head > 4096) {
+        waiting.splice(0, head);
+        head = 0;
+      }
+    }
+  });
+  return {
+    call: (value) =>
+      new Promise((resolve) => {
+        const payload = Buffer.from(value);
+        const frame = Buffer.allocUnsafe(4 + payload.length);
+        frame.writeUInt32BE(payload.length, 0);
+        payload.copy(frame, 4);
+        waiting.push((b) => resolve(b.toString()));
+        socket.write(frame);
+      }),
+    close: async () => void socket.destroy(),
+  };
+}
+
+/** Drives `caller` with `concurrency` loops for a warm-up and a measured window. */
+async function measure(caller: Caller, serverPid: number, value: string, concurrency: number, o: RpcBenchOptions): Promise<RpcFigures> {
+  const samples = new Samples();
+  let phase: 'warmup' | 'measure' | 'done' = 'warmup';
+  let calls = 0;
+  let errors = 0;
+  const loop = async (): Promise<void> => {
+    while (phase !== 'done') {
+      const started = performance.now();
+      try {
+        await caller.call(value);
+      } catch {
+        errors++;
+        continue;
+      }
+      if (phase === 'measure') {
+        samples.add(performance.now() - started);
+        calls++;
+      }
+    }
+  };
+  const loops = Array.from({ length: concurrency }, loop);
+  await new Promise((r) => setTimeout(r, o.warmupMs));
+  phase = 'measure';
+  const cpu0 = process.cpuUsage();
+  const server0 = cpuTimeOf(serverPid);
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, o.durationMs));
+  const seconds = (performance.now() - t0) / 1000;
+  const measured = calls;
+  const cpu = process.cpuUsage(cpu0);
+  const serverCpu = cpuTimeOf(serverPid) - server0;
+  phase = 'done';
+  await Promise.all(loops);
+  const { p50, p99 } = samples.summary();
+  const per100k = (ms: number): number => (measured > 0 ? (ms / measured) * 100000 : NaN);
+  return {
+    callsPerSec: measured / seconds,
+    p50,
+    p99,
+    clientCpuPer100k: per100k((cpu.user + cpu.system) / 1000),
+    serverCpuPer100k: per100k(serverCpu),
+    errors,
+  };
+}
+
+const shapeKey = (size: number, concurrency: number): string => `${size}/${concurrency}`;
+const shapeLabel = (size: number, concurrency: number): string =>
+  `${size >= 1024 ? `${size / 1024} KB` : `${size} B`} arg, ${concurrency === 1 ? 'one at a time' : `${concurrency} in flight`}`;
+
+export type RpcResults = Map<RpcSystem, Map<string, RpcFigures>>;
+
+/** Measures every system on every shape, alternating systems in rounds; keeps each one's best round per shape. */
+export async function benchRpc(o: RpcBenchOptions = DEFAULT_RPC_BENCH): Promise<RpcResults> {
+  // The registry for Herd's rpc; it idles in this process during the windows.
+  const coordination = await startServer({ port: 0, logLevel: 'silent' });
+  const results: RpcResults = new Map(SYSTEMS.map((s) => [s, new Map()]));
+  try {
+    for (let round = 0; round < o.rounds; round++) {
+      for (const system of SYSTEMS) {
+        const { caller, server } = await open(system, coordination.connectionString, o.nodeArgs);
+        try {
+          for (const size of o.sizes) {
+            const value = 'x'.repeat(size);
+            for (const concurrency of o.concurrencies) {
+              const f = await measure(caller, server.process.pid!, value, concurrency, o);
+              log(`rpc round ${round + 1} ${system} ${shapeLabel(size, concurrency)}: ${Math.round(f.callsPerSec)} calls/s, p50 ${f.p50.toFixed(3)} ms`);
+              const best = results.get(system)!.get(shapeKey(size, concurrency));
+              if (!best || f.callsPerSec > best.callsPerSec) results.get(system)!.set(shapeKey(size, concurrency), f);
+            }
+          }
+        } finally {
+          await caller.close();
+          await stopProcess(server.process);
+        }
+      }
+    }
+  } finally {
+    await coordination.close();
+  }
+  return results;
+}
+
+const NAMES: Record<RpcSystem, string> = { herd: 'Herd', moleculer: 'Moleculer-TCP', grpc: 'grpc-js', raw: 'raw TCP' };
+
+/** Herd against one other system: a section of rows per shape, with the issue's targets. */
+function versus(results: RpcResults, other: Exclude<RpcSystem, 'herd'>, o: RpcBenchOptions, targets: (concurrency: number) => number | undefined): Section {
+  const rows: Row[] = [];
+  const errors = [...results.get('herd')!.values(), ...results.get(other)!.values()].reduce((n, f) => n + f.errors, 0);
+  for (const size of o.sizes) {
+    for (const concurrency of o.concurrencies) {
+      const h = results.get('herd')!.get(shapeKey(size, concurrency));
+      const b = results.get(other)!.get(shapeKey(size, concurrency));
+      if (!h || !b) continue;
+      const label = shapeLabel(size, concurrency);
+      const target = targets(concurrency);
+      rows.push(
+        { metric: `${label}: calls/s`, candidate: h.callsPerSec, baseline: b.callsPerSec, unit: 'calls/s', better: 'higher', ...(target ? { target } : {}) },
+        { metric: `${label}: p50`, candidate: h.p50, baseline: b.p50, unit: 'ms', better: 'lower' },
+        { metric: `${label}: p99`, candidate: h.p99, baseline: b.p99, unit: 'ms', better: 'lower' },
+        { metric: `${label}: client CPU / 100k calls`, candidate: h.clientCpuPer100k, baseline: b.clientCpuPer100k, unit: 'ms', better: 'lower' },
+        { metric: `${label}: server CPU / 100k calls`, candidate: h.serverCpuPer100k, baseline: b.serverCpuPer100k, unit: 'ms', better: 'lower' },
+      );
+    }
+  }
+  return {
+    title: `RPC: Herd vs ${NAMES[other]} (echo of a string argument, loopback, server in its own process)`,
+    candidateName: 'Herd',
+    baselineName: NAMES[other],
+    rows,
+    notes: [
+      `${o.warmupMs} ms warm-up, ${o.durationMs} ms measured; best of ${o.rounds} rounds, systems alternating; failed calls during the windows: ${errors}`,
+      ...(other === 'grpc' ? ['grpc-js: one unary method, a hand-declared service whose serializers pass the string as its UTF-8 bytes (no protobuf)'] : []),
+      ...(other === 'moleculer' ? ['Moleculer 0.15.2, TCP transporter with static discovery (no UDP), JSON serializer (its default), no metrics or tracing'] : []),
+      ...(other === 'raw' ? ['raw TCP: one socket, 4-byte length + the string bytes, echoed back by the server; replies matched in order (no ids, no encoding)'] : []),
+    ],
+  };
+}
+
+/** The sections `npm run bench -- --only rpc` prints. */
+export function rpcSections(results: RpcResults, o: RpcBenchOptions = DEFAULT_RPC_BENCH): Section[] {
+  return [
+    versus(results, 'moleculer', o, (c) => (c === 1 ? 2 : undefined)),
+    versus(results, 'grpc', o, (c) => (c === 64 ? 1.5 : undefined)),
+    versus(results, 'raw', o, (c) => (c === 1 ? 0.7 : undefined)),
+  ];
+}
