@@ -2,12 +2,15 @@
  * What the import/export tests put into a server and how they compare two
  * servers' trees: every znode's data, Stat, ACL and children.
  */
+import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createClient, digestId, op, type Client } from '../../../src/client/index.js';
 import type { ACL } from '../../../src/jute/records/acl.js';
 import type { Stat } from '../../../src/jute/records/stat.js';
+import { HerdServer } from '../../../src/server/server.js';
+import { startZooKeeper, type ZooKeeperServer } from '../../support/zookeeper.js';
 
 export const USER_AUTH = 'importer:secret';
 const [USER, PASSWORD] = USER_AUTH.split(':') as [string, string];
@@ -106,4 +109,41 @@ export async function hashDir(dir: string): Promise<string> {
   };
   await walk(dir);
   return hash.digest('hex');
+}
+
+/** Herd's server on `dataDir`, snapshotting often so its data has snapshots and logs. */
+export async function openHerd(dataDir: string): Promise<HerdServer> {
+  const server = await HerdServer.open({ host: '127.0.0.1', port: 0, dataDir, logLevel: 'silent', forceSync: false, snapCount: 30 });
+  await server.listen();
+  return server;
+}
+
+/** Asserts both servers hold the same znodes with the same data, Stat, ACL and children; returns how many. */
+export async function assertSameTrees(a: Client, b: Client): Promise<number> {
+  const [left, right] = [await readTree(a), await readTree(b)];
+  assert.deepEqual([...right.keys()].sort(), [...left.keys()].sort());
+  for (const [path, view] of left) assert.deepEqual(right.get(path), view, `znode ${path}`);
+  return left.size;
+}
+
+/** The names in `dir/version-2` that start with `prefix`. */
+export async function filesOf(dir: string, prefix: string): Promise<string[]> {
+  return (await readdir(join(dir, 'version-2'))).filter((n) => n.startsWith(prefix));
+}
+
+/**
+ * A ZooKeeper filled by both phases with snapCount 20 (a snapshot every 10
+ * to 20 txns, so the data spans several snapshots and logs), then stopped
+ * while the ephemerals' owner session is still open.
+ */
+export async function filledZooKeeper(): Promise<ZooKeeperServer> {
+  const zk = await startZooKeeper({ extraConfig: { snapCount: 20 }, forceSync: false });
+  const client = await connectTo(zk.connectionString);
+  const owner = await connectTo(zk.connectionString);
+  await fillFirst(client, owner);
+  await fillSecond(client, owner, 25);
+  await client.close();
+  await zk.stop();
+  await owner.close().catch(() => {});
+  return zk;
 }
