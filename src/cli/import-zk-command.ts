@@ -12,6 +12,7 @@ interface ImportFlags {
   logDir?: string;
   dataDir?: string;
   allowTornLog?: boolean;
+  trustEmptySnapshot?: boolean;
 }
 
 /** `herd import-zk --from <dir> --data-dir <dir>`. */
@@ -22,6 +23,7 @@ export function importZkCommand(): Command {
     .option('--log-dir <dir>', "ZooKeeper's dataLogDir, when the transaction logs are not under --from")
     .requiredOption('--data-dir <dir>', 'the Herd data directory to create (must be absent or empty)')
     .option('--allow-torn-log', 'treat a torn (cut short) log record as the end of its file, as ZooKeeper does, instead of failing')
+    .option('--trust-empty-snapshot', 'with no snapshot at all (data from ZooKeeper before 3.5.3), replay the logs from an empty tree, as zookeeper.snapshot.trust.empty does')
     .action((flags: ImportFlags) => runImport(flags));
 }
 
@@ -31,6 +33,7 @@ async function runImport(flags: ImportFlags): Promise<void> {
     ...(flags.logDir !== undefined ? { logDir: flags.logDir } : {}),
     dataDir: flags.dataDir!,
     allowTornLog: flags.allowTornLog === true,
+    trustEmptySnapshot: flags.trustEmptySnapshot === true,
     warn: (message) => process.stderr.write(`herd: warning: ${message}\n`),
   });
   const hex = (z: bigint): string => `0x${z.toString(16)}`;

@@ -7,13 +7,13 @@ import { recoverZooKeeper } from '../../../src/server/storage/zk-format/zk-recov
 import { herd } from '../../cli/herd.js';
 import type { ZooKeeperServer } from '../../support/zookeeper.js';
 import { zookeeperRequired } from '../../support/targets.js';
-import { filesOf, filledZooKeeper, hashDir } from './trees.js';
+import { filesOf, filledZooKeeper, hashDir, treeView } from './trees.js';
 
 /**
  * `herd import-zk` on damaged ZooKeeper data (issue 18's bad input): a
- * truncated log, bit-flipped snapshots. Each failure names the file and
- * offset, leaves no target behind and never touches the source. (A
- * non-empty target is refused in export-zk.test.ts.)
+ * truncated log, no snapshot at all. Each failure names the file and
+ * offset, leaves no target behind and never touches the source. (Corrupt
+ * snapshots: bad-snapshot.test.ts; a non-empty target: export-zk.test.ts.)
  */
 
 const haveZk = zookeeperRequired();
@@ -60,39 +60,21 @@ describe('herd import-zk: bad input', { skip: !haveZk, timeout: 300_000 }, () =>
     assert.match(lenient.stderr, /torn record at offset \d+/);
     assert.equal(await hashDir(src), before);
   });
-  it('a bit-flipped snapshot: falls back to the previous one and replays more log, or fails when none is valid', async () => {
-    const src = join(work, 'zk-flipped');
+  it('no snapshot at all: refused as ZooKeeper refuses it, or the whole log replayed from an empty tree on request', async () => {
+    const src = join(work, 'zk-no-snapshot');
     await cp(zkData, src, { recursive: true });
-    const expected = await recoverZooKeeper({ snapDir: zkData });
-    const snaps = (await filesOf(src, 'snapshot.')).sort((a, b) => Number(BigInt(`0x${b.slice(9)}`) - BigInt(`0x${a.slice(9)}`)));
-    const flip = async (name: string): Promise<void> => {
-      const path = join(src, 'version-2', name);
-      const bytes = await readFile(path);
-      bytes[Math.floor(bytes.length / 2)]! ^= 0x10;
-      await writeFile(path, bytes);
-    };
-    await flip(snaps[0]!);
-    const recovered = await recoverZooKeeper({ snapDir: src });
-    assert.equal(recovered.snapshot, join(src, 'version-2', snaps[1]!));
-    assert.ok(recovered.txnsReplayed > expected.txnsReplayed);
-    const view = (r: typeof expected) => [...r.tree.nodes].map(([p, n]) => [p, { ...n, children: [...n.children].sort() }]).sort();
-    assert.deepEqual(view(recovered), view(expected));
-    assert.deepEqual(recovered.sessions, expected.sessions);
-
-    const before = await hashDir(src);
-    const ok = herd('import-zk', '--from', src, '--data-dir', join(work, 'from-flipped'));
-    assert.equal(ok.status, 0, ok.stderr);
-    assert.ok(ok.stderr.includes(`skipping unreadable snapshot: corrupt data in ${join(src, 'version-2', snaps[0]!)} at offset`), ok.stderr);
-
-    assert.equal(await hashDir(src), before, 'the source is untouched');
-    for (const name of snaps.slice(1)) await flip(name);
-    const allFlipped = await hashDir(src);
-    const target = join(work, 'from-all-flipped');
+    for (const name of await filesOf(src, 'snapshot.')) await rm(join(src, 'version-2', name));
+    const target = join(work, 'from-no-snapshot');
     const bad = herd('import-zk', '--from', src, '--data-dir', target);
     assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /no valid ZooKeeper snapshot/);
-    for (const name of snaps) assert.ok(bad.stderr.includes(`corrupt data in ${join(src, 'version-2', name)} at offset`), bad.stderr);
+    assert.match(bad.stderr, /no ZooKeeper snapshot in .*, but \d+ transaction log\(s\)/);
     await assert.rejects(readdir(target), { code: 'ENOENT' });
-    assert.equal(await hashDir(src), allFlipped, 'the source is untouched');
+    // Every txn since ZooKeeper's first start is in the logs: replaying them all from ZooKeeper's
+    // initial tree must give exactly what the newest snapshot plus the later logs give.
+    const expected = await recoverZooKeeper({ snapDir: zkData });
+    const replayed = await recoverZooKeeper({ snapDir: src, trustEmptySnapshot: true });
+    assert.equal(replayed.snapshot, null);
+    assert.deepEqual(treeView(replayed), treeView(expected));
+    assert.deepEqual(replayed.sessions, expected.sessions);
   });
 });

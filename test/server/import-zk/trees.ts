@@ -10,6 +10,7 @@ import { createClient, digestId, op, type Client } from '../../../src/client/ind
 import type { ACL } from '../../../src/jute/records/acl.js';
 import type { Stat } from '../../../src/jute/records/stat.js';
 import { HerdServer } from '../../../src/server/server.js';
+import type { ZkRecovered } from '../../../src/server/storage/zk-format/zk-recover.js';
 import { startZooKeeper, type ZooKeeperServer } from '../../support/zookeeper.js';
 
 export const USER_AUTH = 'importer:secret';
@@ -146,4 +147,9 @@ export async function filledZooKeeper(): Promise<ZooKeeperServer> {
   await zk.stop();
   await owner.close().catch(() => {});
   return zk;
+}
+
+/** A recovered tree as comparable data: paths in order, children sorted. */
+export function treeView(r: ZkRecovered): Array<[string, unknown]> {
+  return [...r.tree.nodes].map(([p, n]): [string, unknown] => [p, { ...n, children: [...n.children].sort() }]).sort((a, b) => (a[0] < b[0] ? -1 : 1));
 }

@@ -8,7 +8,7 @@ import { EphemeralOwner } from '../../txn.js';
 import { recover } from '../recovery.js';
 import { serializeSnapshot, writeSnapshot } from '../snapshot.js';
 import { encodeZkSnapshot, zkSnapshotName, type ZkSnapshotNode } from './zk-snapshot.js';
-import { recoverZooKeeper } from './zk-recover.js';
+import { recoverZooKeeper, type ZkRecoverOptions } from './zk-recover.js';
 import type { ZkTree } from './zk-tree.js';
 
 /**
@@ -28,6 +28,8 @@ export interface ImportZooKeeperOptions {
   dataDir: string;
   /** A torn log record ends its file, as in ZooKeeper, instead of failing the import. */
   allowTornLog?: boolean;
+  /** With no snapshot at all, replay the logs from an empty tree (see {@link ZkRecoverOptions.trustEmptySnapshot}). */
+  trustEmptySnapshot?: boolean;
   warn?: (message: string) => void;
 }
 
@@ -97,6 +99,7 @@ export async function importZooKeeper(options: ImportZooKeeperOptions): Promise<
     snapDir: options.from,
     ...(options.logDir !== undefined ? { logDir: options.logDir } : {}),
     allowTornLog: options.allowTornLog === true,
+    trustEmptySnapshot: options.trustEmptySnapshot === true,
     ...(options.warn ? { warn: options.warn } : {}),
   });
   if (recovered.lastZxid > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`last zxid 0x${recovered.lastZxid.toString(16)} is beyond what Herd stores (2^53)`);

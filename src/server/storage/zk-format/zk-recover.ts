@@ -21,6 +21,13 @@ export interface ZkRecoverOptions {
   logDir?: string;
   /** Treat a torn log record as the end of its file, as ZooKeeper does, instead of failing. */
   allowTornLog?: boolean;
+  /**
+   * Replay the logs from an empty tree when there is no snapshot at all
+   * (ZooKeeper's zookeeper.snapshot.trust.empty, for data from before 3.5.3,
+   * which wrote no initial snapshot). Default false: that is refused, as
+   * ZooKeeper refuses it, since a purged log would silently lose znodes.
+   */
+  trustEmptySnapshot?: boolean;
   /** Told about skipped snapshots and torn records. */
   warn?: (message: string) => void;
 }
@@ -67,7 +74,7 @@ export async function recoverZooKeeper(options: ZkRecoverOptions): Promise<ZkRec
     .filter((l): l is { path: string; zxid: bigint } => l.zxid !== null)
     .sort((a, b) => (a.zxid < b.zxid ? -1 : a.zxid > b.zxid ? 1 : 0));
 
-  let tree = new ZkTree();
+  let tree = ZkTree.initial();
   let sessions = new Map<bigint, number>();
   let snapshot: string | null = null;
   let snapshotZxid = 0n;
@@ -91,6 +98,9 @@ export async function recoverZooKeeper(options: ZkRecoverOptions): Promise<ZkRec
     throw new Error(`no valid ZooKeeper snapshot in ${snapDir}:\n  ${failures.join('\n  ')}`);
   }
   tree.lastZxid = snapshotZxid;
+  if (snapshot === null && logs.length > 0 && options.trustEmptySnapshot !== true) {
+    throw new Error(`no ZooKeeper snapshot in ${snapDir}, but ${logs.length} transaction log(s) in ${logDir}: ZooKeeper refuses this too (logs may have been purged); import with --trust-empty-snapshot to replay them from an empty tree`);
+  }
 
   // The last file that starts at or before the first txn to replay, and every later one.
   let first = 0;
@@ -111,5 +121,6 @@ export async function recoverZooKeeper(options: ZkRecoverOptions): Promise<ZkRec
       txnsReplayed++;
     }
   }
+  tree.killDeadSessions(sessions, tree.lastZxid);
   return { tree, sessions, snapshot, snapshotZxid, txnsReplayed, lastZxid: tree.lastZxid };
 }

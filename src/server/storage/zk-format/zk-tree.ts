@@ -43,6 +43,36 @@ export class ZkTree {
   /** The zxid of the last txn applied, or of the snapshot. */
   lastZxid = 0n;
 
+  /**
+   * The tree ZooKeeper's DataTree starts with before any snapshot: the root,
+   * /zookeeper, /zookeeper/quota, and /zookeeper/config readable by anyone
+   * (set by a setACL with version -1, which leaves its aversion at -1).
+   */
+  static initial(): ZkTree {
+    const tree = new ZkTree();
+    const open: ACL[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+    const read: ACL[] = [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }];
+    const empty = (acl: ACL[], aversion = 0): ZkNode => ({
+      data: Buffer.alloc(0),
+      acl,
+      czxid: 0n,
+      mzxid: 0n,
+      ctime: 0,
+      mtime: 0,
+      version: 0,
+      cversion: 0,
+      aversion,
+      ephemeralOwner: 0n,
+      pzxid: 0n,
+      children: new Set(),
+    });
+    tree.load('', empty(open));
+    tree.load('/zookeeper', empty(open));
+    tree.load('/zookeeper/quota', empty(open));
+    tree.load('/zookeeper/config', empty(read, -1));
+    return tree;
+  }
+
   /** Adds a node read from a snapshot; its parent must already be there. Returns false when it is not. */
   load(path: string, node: ZkNode): boolean {
     const slash = path.lastIndexOf('/');
@@ -170,6 +200,19 @@ export class ZkTree {
     });
     this.track(path, owner);
     return 0;
+  }
+
+  /**
+   * Deletes the ephemerals of sessions not in `sessions`, as ZooKeeper does
+   * right after loading its database (ZooKeeperServer.loadData), at the last
+   * zxid and without a txn.
+   */
+  killDeadSessions(sessions: ReadonlyMap<bigint, number>, zxid: bigint): void {
+    for (const [owner, paths] of [...this.ephemerals]) {
+      if (sessions.has(owner)) continue;
+      this.ephemerals.delete(owner);
+      for (const path of paths) this.delete(path, zxid);
+    }
   }
 
   /** -1 means "one more than now" (logs from before parentCVersion was logged); never lowers it. */

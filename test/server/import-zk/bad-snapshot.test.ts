@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { recoverZooKeeper } from '../../../src/server/storage/zk-format/zk-recover.js';
+import { herd } from '../../cli/herd.js';
+import type { ZooKeeperServer } from '../../support/zookeeper.js';
+import { zookeeperRequired } from '../../support/targets.js';
+import { filesOf, filledZooKeeper, hashDir, treeView } from './trees.js';
+
+/**
+ * `herd import-zk` on bit-flipped ZooKeeper snapshots (issue 18's bad
+ * input): it falls back to an older valid snapshot as ZooKeeper does, and
+ * fails naming every file and offset when none is valid, leaving no target
+ * behind and the source untouched.
+ */
+
+const haveZk = zookeeperRequired();
+
+describe('herd import-zk: corrupt snapshots', { skip: !haveZk, timeout: 300_000 }, () => {
+  let work: string;
+  let zk: ZooKeeperServer;
+  /** A copy of the filled ZooKeeper dataDir, which each case copies and damages. */
+  let zkData: string;
+
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), 'herd-import-zk-'));
+    zk = await filledZooKeeper();
+    zkData = join(work, 'zk-data');
+    await cp(zk.dataDir, zkData, { recursive: true });
+  });
+
+  after(async () => {
+    await zk?.destroy();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('a bit-flipped snapshot: falls back to the previous one and replays more log, or fails when none is valid', async () => {
+    const src = join(work, 'zk-flipped');
+    await cp(zkData, src, { recursive: true });
+    const expected = await recoverZooKeeper({ snapDir: zkData });
+    const snaps = (await filesOf(src, 'snapshot.')).sort((a, b) => Number(BigInt(`0x${b.slice(9)}`) - BigInt(`0x${a.slice(9)}`)));
+    const flip = async (name: string): Promise<void> => {
+      const path = join(src, 'version-2', name);
+      const bytes = await readFile(path);
+      bytes[Math.floor(bytes.length / 2)]! ^= 0x10;
+      await writeFile(path, bytes);
+    };
+    await flip(snaps[0]!);
+    const recovered = await recoverZooKeeper({ snapDir: src });
+    assert.equal(recovered.snapshot, join(src, 'version-2', snaps[1]!));
+    assert.ok(recovered.txnsReplayed > expected.txnsReplayed);
+    assert.deepEqual(treeView(recovered), treeView(expected));
+    assert.deepEqual(recovered.sessions, expected.sessions);
+
+    const before = await hashDir(src);
+    const ok = herd('import-zk', '--from', src, '--data-dir', join(work, 'from-flipped'));
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.ok(ok.stderr.includes(`skipping unreadable snapshot: corrupt data in ${join(src, 'version-2', snaps[0]!)} at offset`), ok.stderr);
+
+    assert.equal(await hashDir(src), before, 'the source is untouched');
+    for (const name of snaps.slice(1)) await flip(name);
+    const allFlipped = await hashDir(src);
+    const target = join(work, 'from-all-flipped');
+    const bad = herd('import-zk', '--from', src, '--data-dir', target);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /no valid ZooKeeper snapshot/);
+    for (const name of snaps) assert.ok(bad.stderr.includes(`corrupt data in ${join(src, 'version-2', name)} at offset`), bad.stderr);
+    await assert.rejects(readdir(target), { code: 'ENOENT' });
+    assert.equal(await hashDir(src), allFlipped, 'the source is untouched');
+  });
+});
