@@ -48,18 +48,15 @@ describe('herd import-zk: corrupt snapshots', { skip: !haveZk, timeout: 300_000 
       await writeFile(path, bytes);
     };
     await flip(snaps[0]!);
-    const recovered = await recoverZooKeeper({ snapDir: src });
+    const warnings: string[] = [];
+    const recovered = await recoverZooKeeper({ snapDir: src, warn: (m) => warnings.push(m) });
     assert.equal(recovered.snapshot, join(src, 'version-2', snaps[1]!));
     assert.ok(recovered.txnsReplayed > expected.txnsReplayed);
     assert.deepEqual(treeView(recovered), treeView(expected));
     assert.deepEqual(recovered.sessions, expected.sessions);
 
-    const before = await hashDir(src);
-    const ok = herd('import-zk', '--from', src, '--data-dir', join(work, 'from-flipped'));
-    assert.equal(ok.status, 0, ok.stderr);
-    assert.ok(ok.stderr.includes(`skipping unreadable snapshot: corrupt data in ${join(src, 'version-2', snaps[0]!)} at offset`), ok.stderr);
-
-    assert.equal(await hashDir(src), before, 'the source is untouched');
+    assert.equal(warnings.length, 1);
+    assert.ok(warnings[0]!.startsWith(`skipping unreadable snapshot: corrupt data in ${join(src, 'version-2', snaps[0]!)} at offset`), warnings[0]);
     for (const name of snaps.slice(1)) await flip(name);
     const allFlipped = await hashDir(src);
     const target = join(work, 'from-all-flipped');
