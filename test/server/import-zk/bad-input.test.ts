@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { importZooKeeper } from '../../../src/server/storage/zk-format/convert.js';
 import { recoverZooKeeper } from '../../../src/server/storage/zk-format/zk-recover.js';
 import { herd } from '../../cli/herd.js';
-import type { ZooKeeperServer } from '../../support/zookeeper.js';
 import { zookeeperRequired } from '../../support/targets.js';
-import { filesOf, filledZooKeeper, hashDir, treeView } from './trees.js';
+import { filesOf, hashDir, treeView, withFilledZooKeeper } from './trees.js';
 
 /**
  * `herd import-zk` on damaged ZooKeeper data (issue 18's bad input): a
@@ -20,26 +18,11 @@ import { filesOf, filledZooKeeper, hashDir, treeView } from './trees.js';
 const haveZk = zookeeperRequired();
 
 describe('herd import-zk: bad input', { skip: !haveZk, timeout: 300_000 }, () => {
-  let work: string;
-  let zk: ZooKeeperServer;
-  /** A copy of the filled ZooKeeper dataDir, which each case copies and damages. */
-  let zkData: string;
-
-  before(async () => {
-    work = await mkdtemp(join(tmpdir(), 'herd-import-zk-'));
-    zk = await filledZooKeeper();
-    zkData = join(work, 'zk-data');
-    await cp(zk.dataDir, zkData, { recursive: true });
-  });
-
-  after(async () => {
-    await zk?.destroy();
-    if (work) await rm(work, { recursive: true, force: true });
-  });
+  const { dirs } = withFilledZooKeeper();
 
   it('a truncated log: an error naming the file and offset, nothing written, the source untouched', async () => {
-    const src = join(work, 'zk-torn');
-    await cp(zkData, src, { recursive: true });
+    const src = join(dirs.work, 'zk-torn');
+    await cp(dirs.zkData, src, { recursive: true });
     const logs = (await filesOf(src, 'log.')).sort((a, b) => Number(BigInt(`0x${a.slice(4)}`) - BigInt(`0x${b.slice(4)}`)));
     const last = join(src, 'version-2', logs[logs.length - 1]!);
     const bytes = await readFile(last);
@@ -48,13 +31,13 @@ describe('herd import-zk: bad input', { skip: !haveZk, timeout: 300_000 }, () =>
     // Cut the last record in the middle.
     await writeFile(last, bytes.subarray(0, end - 7));
     const before = await hashDir(src);
-    const target = join(work, 'from-torn');
+    const target = join(dirs.work, 'from-torn');
     const run = herd('import-zk', '--from', src, '--data-dir', target);
     assert.equal(run.status, 1);
     assert.ok(run.stderr.includes(last), run.stderr);
     assert.match(run.stderr, /at offset \d+: record of \d+ bytes cut short/);
     await assert.rejects(readdir(target), { code: 'ENOENT' });
-    assert.deepEqual((await readdir(work)).filter((n) => n.includes('.from-torn.tmp')), [], 'no temp dir left');
+    assert.deepEqual((await readdir(dirs.work)).filter((n) => n.includes('.from-torn.tmp')), [], 'no temp dir left');
     // As ZooKeeper does, on request: the torn record is dropped.
     const warnings: string[] = [];
     const lenient = await importZooKeeper({ from: src, dataDir: target, allowTornLog: true, warn: (m) => warnings.push(m) });
@@ -65,17 +48,17 @@ describe('herd import-zk: bad input', { skip: !haveZk, timeout: 300_000 }, () =>
     assert.equal(await hashDir(src), before);
   });
   it('no snapshot at all: refused as ZooKeeper refuses it, or the whole log replayed from an empty tree on request', async () => {
-    const src = join(work, 'zk-no-snapshot');
-    await cp(zkData, src, { recursive: true });
+    const src = join(dirs.work, 'zk-no-snapshot');
+    await cp(dirs.zkData, src, { recursive: true });
     for (const name of await filesOf(src, 'snapshot.')) await rm(join(src, 'version-2', name));
-    const target = join(work, 'from-no-snapshot');
+    const target = join(dirs.work, 'from-no-snapshot');
     const bad = herd('import-zk', '--from', src, '--data-dir', target);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /no ZooKeeper snapshot in .*, but \d+ transaction log\(s\)/);
     await assert.rejects(readdir(target), { code: 'ENOENT' });
     // Every txn since ZooKeeper's first start is in the logs: replaying them all from ZooKeeper's
     // initial tree must give exactly what the newest snapshot plus the later logs give.
-    const expected = await recoverZooKeeper({ snapDir: zkData });
+    const expected = await recoverZooKeeper({ snapDir: dirs.zkData });
     const replayed = await recoverZooKeeper({ snapDir: src, trustEmptySnapshot: true });
     assert.equal(replayed.snapshot, null);
     assert.deepEqual(treeView(replayed), treeView(expected));

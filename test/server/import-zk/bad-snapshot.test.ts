@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { recoverZooKeeper } from '../../../src/server/storage/zk-format/zk-recover.js';
 import { herd } from '../../cli/herd.js';
-import type { ZooKeeperServer } from '../../support/zookeeper.js';
 import { zookeeperRequired } from '../../support/targets.js';
-import { filesOf, filledZooKeeper, hashDir, treeView } from './trees.js';
+import { filesOf, hashDir, treeView, withFilledZooKeeper } from './trees.js';
 
 /**
  * `herd import-zk` on bit-flipped ZooKeeper snapshots (issue 18's bad
@@ -19,27 +17,12 @@ import { filesOf, filledZooKeeper, hashDir, treeView } from './trees.js';
 const haveZk = zookeeperRequired();
 
 describe('herd import-zk: corrupt snapshots', { skip: !haveZk, timeout: 300_000 }, () => {
-  let work: string;
-  let zk: ZooKeeperServer;
-  /** A copy of the filled ZooKeeper dataDir, which each case copies and damages. */
-  let zkData: string;
-
-  before(async () => {
-    work = await mkdtemp(join(tmpdir(), 'herd-import-zk-'));
-    zk = await filledZooKeeper();
-    zkData = join(work, 'zk-data');
-    await cp(zk.dataDir, zkData, { recursive: true });
-  });
-
-  after(async () => {
-    await zk?.destroy();
-    if (work) await rm(work, { recursive: true, force: true });
-  });
+  const { dirs } = withFilledZooKeeper();
 
   it('a bit-flipped snapshot: falls back to the previous one and replays more log, or fails when none is valid', async () => {
-    const src = join(work, 'zk-flipped');
-    await cp(zkData, src, { recursive: true });
-    const expected = await recoverZooKeeper({ snapDir: zkData });
+    const src = join(dirs.work, 'zk-flipped');
+    await cp(dirs.zkData, src, { recursive: true });
+    const expected = await recoverZooKeeper({ snapDir: dirs.zkData });
     const snaps = (await filesOf(src, 'snapshot.')).sort((a, b) => Number(BigInt(`0x${b.slice(9)}`) - BigInt(`0x${a.slice(9)}`)));
     const flip = async (name: string): Promise<void> => {
       const path = join(src, 'version-2', name);
@@ -59,7 +42,7 @@ describe('herd import-zk: corrupt snapshots', { skip: !haveZk, timeout: 300_000 
     assert.ok(warnings[0]!.startsWith(`skipping unreadable snapshot: corrupt data in ${join(src, 'version-2', snaps[0]!)} at offset`), warnings[0]);
     for (const name of snaps.slice(1)) await flip(name);
     const allFlipped = await hashDir(src);
-    const target = join(work, 'from-all-flipped');
+    const target = join(dirs.work, 'from-all-flipped');
     const bad = herd('import-zk', '--from', src, '--data-dir', target);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /no valid ZooKeeper snapshot/);

@@ -4,8 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { createClient, digestId, op, type Client } from '../../../src/client/index.js';
 import type { ACL } from '../../../src/jute/records/acl.js';
 import type { Stat } from '../../../src/jute/records/stat.js';
@@ -152,4 +154,25 @@ export async function filledZooKeeper(): Promise<ZooKeeperServer> {
 /** A recovered tree as comparable data: paths in order, children sorted. */
 export function treeView(r: ZkRecovered): Array<[string, unknown]> {
   return [...r.tree.nodes].map(([p, n]): [string, unknown] => [p, { ...n, children: [...n.children].sort() }]).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+}
+
+/**
+ * Registers hooks that start {@link filledZooKeeper}, copy its data to
+ * `dirs.zkData` inside a fresh temp dir `dirs.work` (which the cases copy and
+ * damage), and clean both up after the suite.
+ */
+export function withFilledZooKeeper(): { dirs: { work: string; zkData: string } } {
+  const dirs = { work: '', zkData: '' };
+  let zk: ZooKeeperServer | undefined;
+  before(async () => {
+    dirs.work = await mkdtemp(join(tmpdir(), 'herd-import-zk-'));
+    zk = await filledZooKeeper();
+    dirs.zkData = join(dirs.work, 'zk-data');
+    await cp(zk.dataDir, dirs.zkData, { recursive: true });
+  });
+  after(async () => {
+    await zk?.destroy();
+    if (dirs.work) await rm(dirs.work, { recursive: true, force: true });
+  });
+  return { dirs };
 }
