@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { importZooKeeper } from '../../../src/server/storage/zk-format/convert.js';
 import { recoverZooKeeper } from '../../../src/server/storage/zk-format/zk-recover.js';
 import { herd } from '../../cli/herd.js';
 import { zookeeperRequired } from '../../support/targets.js';
@@ -49,5 +50,18 @@ describe('herd import-zk: corrupt snapshots', { skip: !haveZk, timeout: 300_000 
     for (const name of snaps) assert.ok(bad.stderr.includes(`corrupt data in ${join(src, 'version-2', name)} at offset`), bad.stderr);
     await assert.rejects(readdir(target), { code: 'ENOENT' });
     assert.equal(await hashDir(src), allFlipped, 'the source is untouched');
+  });
+
+  it('a snappy-compressed snapshot: refused by name, not skipped', async () => {
+    const src = join(dirs.work, 'zk-snappy');
+    await cp(dirs.zkData, src, { recursive: true });
+    const newest = (await filesOf(src, 'snapshot.')).sort((a, b) => Number(BigInt(`0x${b.slice(9)}`) - BigInt(`0x${a.slice(9)}`)))[0]!;
+    const snappy = join(src, 'version-2', `${newest}.snappy`);
+    // The bytes do not matter: the name says how ZooKeeper wrote it.
+    await writeFile(snappy, await readFile(join(src, 'version-2', newest)));
+    await rm(join(src, 'version-2', newest));
+    const target = join(dirs.work, 'from-snappy');
+    await assert.rejects(importZooKeeper({ from: src, dataDir: target }), (err: Error) => err.message.startsWith(`${snappy}: snappy-compressed snapshots are not supported`));
+    await assert.rejects(readdir(target), { code: 'ENOENT' });
   });
 });

@@ -55,7 +55,9 @@ export async function versionDir(dir: string): Promise<string> {
   } catch {
     // no version-2 below: `dir` is the version-2 directory itself
   }
-  const s = await stat(dir);
+  const s = await stat(dir).catch((err: NodeJS.ErrnoException) => {
+    throw err.code === 'ENOENT' ? new Error(`${dir}: no such directory`) : err;
+  });
   if (!s.isDirectory()) throw new Error(`${dir} is not a directory`);
   return dir;
 }

@@ -56,7 +56,8 @@ export async function readZkSnapshot(file: string): Promise<ZkSnapshot> {
   let buf = await readFile(file);
   let where = '';
   if (parsed.compression === 'snappy') {
-    throw new CorruptDataError(file, 0, 'snappy-compressed snapshots are not supported; restart ZooKeeper with snapshot.compression.method=gz or none and let it write a new snapshot');
+    // Not damage, so no falling back to an older snapshot: the import stops here.
+    throw new Error(`${file}: snappy-compressed snapshots are not supported; restart ZooKeeper with snapshot.compression.method=gz (or none) so it writes a new snapshot, then import`);
   }
   if (parsed.compression === 'gz') {
     try {
