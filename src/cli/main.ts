@@ -10,6 +10,8 @@
 import { Command, CommanderError } from 'commander';
 import { clusterCommand } from './cluster-command.js';
 import { configureCommand, herdVersion } from './command.js';
+import { exportZkCommand } from './export-zk-command.js';
+import { importZkCommand } from './import-zk-command.js';
 import { logCommand } from './log-command.js';
 import { logNodeCommand } from './log-node-command.js';
 import { rpcCommand } from './rpc-command.js';
@@ -27,6 +29,8 @@ function program(): Command {
   herd.addCommand(logNodeCommand());
   herd.addCommand(rpcCommand());
   herd.addCommand(shellCommand());
+  herd.addCommand(importZkCommand());
+  herd.addCommand(exportZkCommand());
   return herd;
 }
 
