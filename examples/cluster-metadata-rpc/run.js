@@ -44,11 +44,13 @@ function start(index) {
   });
   const node = {
     child,
-    /** Resolves when this node has printed a line matching `pattern`. */
-    prints: (pattern) =>
+    /** How many lines this node has printed so far. */
+    printed: () => lines.length,
+    /** Resolves when this node has printed a line matching `pattern` (from its line number `from` on). */
+    prints: (pattern, from = 0) =>
       new Promise((resolve) => {
         const check = () => {
-          const found = lines.find((l) => pattern.test(l));
+          const found = lines.slice(from).find((l) => pattern.test(l));
           if (found === undefined) return;
           waiters.splice(waiters.indexOf(check), 1);
           resolve(found);
@@ -71,7 +73,9 @@ node0.child.kill('SIGKILL');
 const successor = await Promise.race([1, 2, 3].map((i) => nodes.get(i).prints(/SERVING/).then(() => i)));
 say(`node${successor} took over`);
 const survivors = [1, 2, 3];
-await Promise.all(survivors.map((i) => nodes.get(i).prints(/round 8:/)));
+// Each caller goes on: a round that succeeds after the takeover (one in flight during it may have failed).
+const printedAtTakeover = new Map(survivors.map((i) => [i, nodes.get(i).printed()]));
+await Promise.all(survivors.map((i) => nodes.get(i).prints(/round \d+: version/, printedAtTakeover.get(i))));
 
 say('stopping');
 stopping = true;
