@@ -73,7 +73,7 @@ async function startZooKeeper(extendedTypes: boolean, containerCheckMs?: number)
   const cfg = join(dir, 'zoo.cfg');
   writeFileSync(
     cfg,
-    [`tickTime=2000`, `dataDir=${join(dir, 'data')}`, `clientPort=${port}`, `clientPortAddress=127.0.0.1`, `admin.enableServer=false`, `maxClientCnxns=0`, ''].join('\n'),
+    [`tickTime=2000`, `dataDir=${join(dir, 'data')}`, `clientPort=${port}`, `clientPortAddress=127.0.0.1`, `admin.enableServer=false`, `maxClientCnxns=0`, `4lw.commands.whitelist=srvr,conf`, ''].join('\n'),
   );
   // No fsync and no 64 MB log preallocation: a test server needs neither, and both cost seconds.
   const args = ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-XX:-UsePerfData', '-Dzookeeper.admin.enableServer=false'];
@@ -96,8 +96,11 @@ async function startZooKeeper(extendedTypes: boolean, containerCheckMs?: number)
     }),
   );
   const deadline = Date.now() + 20000;
-  // The port opens before the server serves: wait until srvr reports a version.
-  while (!(await fourLetter(`127.0.0.1:${port}`, 'srvr')).includes('Zookeeper version')) {
+  // The port opens before the server serves: wait until it answers, and answers as this server. A free
+  // port can be taken by another test's server before this JVM binds it (this one then exits): conf
+  // names the data dir, so a scenario never runs on someone else's server.
+  const ours = `dataDir=${join(dir, 'data')}`;
+  while (!(await fourLetter(`127.0.0.1:${port}`, 'conf')).includes(ours)) {
     if (exited || Date.now() > deadline) {
       proc.kill('SIGKILL');
       throw new Error(`ZooKeeper did not start: ${stderr.slice(-2000)}`);
