@@ -20,7 +20,7 @@ import {
   FrameReader,
   HerdCodec,
   PROTOCOL_VERSION,
-  frame,
+  frames,
   type CallMessage,
   type FrameLimits,
   type Message,
@@ -95,6 +95,9 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
   private failure: HerdError | undefined;
   private draining = false;
   private onHello: ((m: Message & { kind: 'hello' }) => void) | undefined;
+  /** Payloads sent in this tick, written together at its end (one write system call, not one per frame). */
+  private outgoing: Buffer[] = [];
+  private outgoingBytes = 0;
   private readonly handles: Handles;
   /** The peer's identifier from its HELLO. */
   peerIdentifier = '';
@@ -309,8 +312,25 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     if (payload.length > this.maxFrameSize) {
       throw new ProtocolError(`${m.kind.toUpperCase()} of ${payload.length} bytes exceeds the frame limit of ${this.maxFrameSize}`);
     }
-    this.socket.write(frame(payload));
+    if (this.outgoing.length === 0) process.nextTick(this.flush);
+    this.outgoing.push(payload);
+    this.outgoingBytes += 4 + payload.length;
   }
+
+  /**
+   * Writes the frames queued since the last flush in one buffer. Runs on
+   * nextTick: after the current callback and before any I/O, so a lone
+   * frame waits for nothing, while the replies of every call a read brought
+   * in (and the calls of every caller resumed in one microtask run) go out
+   * in one write.
+   */
+  private readonly flush = (): void => {
+    if (this.outgoing.length === 0) return;
+    const out = frames(this.outgoing, this.outgoingBytes);
+    this.outgoing = [];
+    this.outgoingBytes = 0;
+    if (this.socket.writable) this.socket.write(out);
+  };
 
   private onData(chunk: Buffer): void {
     if (this.failure) return;
@@ -439,6 +459,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     } catch {
       // the CLOSE frame is a courtesy
     }
+    this.flush();
     this.socket.end();
     this.fail(error);
     // Give the CLOSE frame a moment to leave, but never keep a broken peer's socket.
@@ -453,7 +474,11 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     for (const c of this.serving.values()) c.abort(new RpcConnectionError(`the caller's connection ${this.address} was lost`, { cause: error }));
     this.serving.clear();
     this.handles.fail(error instanceof RpcConnectionError ? error : new RpcConnectionError(error.message, { cause: error }));
-    if (!(error instanceof ProtocolError)) this.socket.destroy();
+    if (!(error instanceof ProtocolError)) {
+      // What was sent before the failure (a RELEASE, a reply) still leaves, as it would have unbatched.
+      this.flush();
+      this.socket.destroy();
+    }
     this.emit('closed', error);
   }
 }
