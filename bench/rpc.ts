@@ -308,9 +308,12 @@ function versus(results: RpcResults, other: Exclude<RpcSystem, 'herd'>, o: RpcBe
 
 /** The sections `npm run bench -- --only rpc` prints. */
 export function rpcSections(results: RpcResults, o: RpcBenchOptions = DEFAULT_RPC_BENCH): Section[] {
-  return [
-    versus(results, 'moleculer', o, (c) => (c === 1 ? 2 : undefined)),
-    versus(results, 'grpc', o, (c) => (c === 64 ? 1.5 : undefined)),
-    versus(results, 'raw', o, (c) => (c === 1 ? 0.7 : undefined)),
-  ];
+  const sections: Section[] = [];
+  // RPC_BENCH_SYSTEMS may leave some out: only the pairs that were both measured.
+  const measured = (s: RpcSystem): boolean => (results.get(s)?.size ?? 0) > 0;
+  if (!measured('herd')) return sections;
+  if (measured('moleculer')) sections.push(versus(results, 'moleculer', o, (c) => (c === 1 ? 2 : undefined)));
+  if (measured('grpc')) sections.push(versus(results, 'grpc', o, (c) => (c === 64 ? 1.5 : undefined)));
+  if (measured('raw')) sections.push(versus(results, 'raw', o, (c) => (c === 1 ? 0.7 : undefined)));
+  return sections;
 }
