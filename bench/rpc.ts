@@ -253,7 +253,10 @@ export async function benchRpc(o: RpcBenchOptions = DEFAULT_RPC_BENCH): Promise<
             const value = 'x'.repeat(size);
             for (const concurrency of o.concurrencies) {
               const f = await measure(caller, server.process.pid!, value, concurrency, o);
-              log(`rpc round ${round + 1} ${system} ${shapeLabel(size, concurrency)}: ${Math.round(f.callsPerSec)} calls/s, p50 ${f.p50.toFixed(3)} ms`);
+              log(
+                `rpc round ${round + 1} ${system} ${shapeLabel(size, concurrency)}: ${Math.round(f.callsPerSec)} calls/s, p50 ${f.p50.toFixed(3)} ms, ` +
+                  `CPU per call: client ${(f.clientCpuPer100k / 100).toFixed(1)} µs, server ${(f.serverCpuPer100k / 100).toFixed(1)} µs`,
+              );
               const best = results.get(system)!.get(shapeKey(size, concurrency));
               if (!best || f.callsPerSec > best.callsPerSec) results.get(system)!.set(shapeKey(size, concurrency), f);
             }
