@@ -8,7 +8,7 @@
  *   node rpc-server.js '{"kind": "grpc"}' | '{"kind": "raw"}'
  *   node rpc-server.js '{"kind": "moleculer", "port": 4001, "clientPort": 4002}'
  */
-import { createServer } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { ServiceBroker } from 'moleculer';
 import { createClient } from '../src/client/index.js';
@@ -28,9 +28,15 @@ async function start(config: RpcServerConfig): Promise<number> {
       server.addService(GRPC_SERVICE, {
         echo: (call: grpc.ServerUnaryCall<string, string>, callback: grpc.sendUnaryData<string>) => callback(null, call.request),
       });
-      return new Promise((resolve, reject) =>
+      const port = await new Promise<number>((resolve, reject) =>
         server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
       );
+      // grpc-js turns Nagle off on its client sockets but not on the server's (Node's http2 server leaves
+      // it on), so a reply's HEADERS, DATA and trailers could wait on delayed ACKs. Herd, Moleculer and
+      // the raw ping-pong all set TCP_NODELAY on both sides; grpc-js gets the same here.
+      const http2Servers = (server as unknown as { http2Servers: Map<Server, unknown> }).http2Servers;
+      for (const s of http2Servers.keys()) s.on('connection', (socket: Socket) => socket.setNoDelay(true));
+      return port;
     }
     case 'moleculer': {
       const broker = new ServiceBroker({

@@ -253,7 +253,10 @@ export async function benchRpc(o: RpcBenchOptions = DEFAULT_RPC_BENCH): Promise<
             const value = 'x'.repeat(size);
             for (const concurrency of o.concurrencies) {
               const f = await measure(caller, server.process.pid!, value, concurrency, o);
-              log(`rpc round ${round + 1} ${system} ${shapeLabel(size, concurrency)}: ${Math.round(f.callsPerSec)} calls/s, p50 ${f.p50.toFixed(3)} ms`);
+              log(
+                `rpc round ${round + 1} ${system} ${shapeLabel(size, concurrency)}: ${Math.round(f.callsPerSec)} calls/s, p50 ${f.p50.toFixed(3)} ms, ` +
+                  `CPU per call: client ${(f.clientCpuPer100k / 100).toFixed(1)} µs, server ${(f.serverCpuPer100k / 100).toFixed(1)} µs`,
+              );
               const best = results.get(system)!.get(shapeKey(size, concurrency));
               if (!best || f.callsPerSec > best.callsPerSec) results.get(system)!.set(shapeKey(size, concurrency), f);
             }
@@ -308,9 +311,12 @@ function versus(results: RpcResults, other: Exclude<RpcSystem, 'herd'>, o: RpcBe
 
 /** The sections `npm run bench -- --only rpc` prints. */
 export function rpcSections(results: RpcResults, o: RpcBenchOptions = DEFAULT_RPC_BENCH): Section[] {
-  return [
-    versus(results, 'moleculer', o, (c) => (c === 1 ? 2 : undefined)),
-    versus(results, 'grpc', o, (c) => (c === 64 ? 1.5 : undefined)),
-    versus(results, 'raw', o, (c) => (c === 1 ? 0.7 : undefined)),
-  ];
+  const sections: Section[] = [];
+  // RPC_BENCH_SYSTEMS may leave some out: only the pairs that were both measured.
+  const measured = (s: RpcSystem): boolean => (results.get(s)?.size ?? 0) > 0;
+  if (!measured('herd')) return sections;
+  if (measured('moleculer')) sections.push(versus(results, 'moleculer', o, (c) => (c === 1 ? 2 : undefined)));
+  if (measured('grpc')) sections.push(versus(results, 'grpc', o, (c) => (c === 64 ? 1.5 : undefined)));
+  if (measured('raw')) sections.push(versus(results, 'raw', o, (c) => (c === 1 ? 0.7 : undefined)));
+  return sections;
 }

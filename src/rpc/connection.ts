@@ -14,13 +14,14 @@ import { connect as netConnect, type Socket } from 'node:net';
 import type { Client } from '../client/index.js';
 import { CancelledError, HerdError, TimeoutError } from '../errors.js';
 import { ProtocolError, RemoteError, RpcConnectionError } from './errors.js';
+import { MAX_TIMEOUT, ServedCall, type CallContext } from './expose.js';
 import { Handles, type CallScope, type PeerLink } from './handles.js';
 import {
   DEFAULT_MAX_FRAME_SIZE,
   FrameReader,
   HerdCodec,
   PROTOCOL_VERSION,
-  frame,
+  frames,
   type CallMessage,
   type FrameLimits,
   type Message,
@@ -35,6 +36,14 @@ export interface Dispatcher {
    * process: the `session` instance mode keys its objects by it).
    */
   dispatch(target: string, method: string, args: unknown[], signal: AbortSignal, deadline: number, peer: Connection): Promise<unknown>;
+  /**
+   * As {@link dispatch}, given the call's context instead of its signal and
+   * deadline: preferred when present, because reading `call.signal` is what
+   * creates the call's AbortController and deadline timer, and most methods
+   * never need them (`dispatch` has to take the signal, so it makes them for
+   * every call).
+   */
+  dispatchCall?(target: string, method: string, args: unknown[], call: CallContext, peer: Connection): Promise<unknown>;
   /** The serving process's client: it watches the holder nodes of the references lent (references.ts). */
   readonly client?: Client;
 }
@@ -82,19 +91,21 @@ const DRAIN_GRACE = 1000;
 export class GoingAwayError extends RpcConnectionError {}
 
 const HANDSHAKE_TIMEOUT = 10000;
-/** The largest delay setTimeout keeps, in ms. */
-export const MAX_TIMEOUT = 2 ** 31 - 1;
+export { MAX_TIMEOUT };
 
 export class Connection extends EventEmitter<ConnectionEvents> implements PeerLink {
   private readonly codec: HerdCodec;
   private readonly reader: FrameReader;
   private readonly maxFrameSize: number;
   private readonly pending = new Map<number, Pending>();
-  private readonly serving = new Map<number, AbortController>();
+  private readonly serving = new Map<number, ServedCall>();
   private nextId = 1;
   private failure: HerdError | undefined;
   private draining = false;
   private onHello: ((m: Message & { kind: 'hello' }) => void) | undefined;
+  /** Payloads sent in this tick, written together at its end (one write system call, not one per frame). */
+  private outgoing: Buffer[] = [];
+  private outgoingBytes = 0;
   private readonly handles: Handles;
   /** The peer's identifier from its HELLO. */
   peerIdentifier = '';
@@ -309,8 +320,25 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     if (payload.length > this.maxFrameSize) {
       throw new ProtocolError(`${m.kind.toUpperCase()} of ${payload.length} bytes exceeds the frame limit of ${this.maxFrameSize}`);
     }
-    this.socket.write(frame(payload));
+    if (this.outgoing.length === 0) process.nextTick(this.flush);
+    this.outgoing.push(payload);
+    this.outgoingBytes += 4 + payload.length;
   }
+
+  /**
+   * Writes the frames queued since the last flush in one buffer. Runs on
+   * nextTick: after the current callback and before any I/O, so a lone
+   * frame waits for nothing, while the replies of every call a read brought
+   * in (and the calls of every caller resumed in one microtask run) go out
+   * in one write.
+   */
+  private readonly flush = (): void => {
+    if (this.outgoing.length === 0) return;
+    const out = frames(this.outgoing, this.outgoingBytes);
+    this.outgoing = [];
+    this.outgoingBytes = 0;
+    if (this.socket.writable) this.socket.write(out);
+  };
 
   private onData(chunk: Buffer): void {
     if (this.failure) return;
@@ -397,38 +425,39 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     }
     if (!this.dispatcher && !lent) return this.send({ kind: 'error', id: m.id, error: { name: 'NotExposedError', code: 'NOT_EXPOSED', message: 'this side serves no objects' } });
     if (this.serving.has(m.id)) return this.protocolFailure(new ProtocolError(`call id ${m.id} from ${this.address} is already running`));
-    const controller = new AbortController();
-    this.serving.set(m.id, controller);
-    // setTimeout cannot keep more than 2^31-1 ms (it would fire at once): a peer's larger timeout is that.
-    const timer = setTimeout(
-      () => controller.abort(new TimeoutError(`call ${m.target}.${m.method}: the caller's deadline of ${m.timeout} ms passed`)),
-      Math.min(m.timeout, MAX_TIMEOUT),
-    );
+    const call = new ServedCall(Date.now() + m.timeout, () => new TimeoutError(`call ${m.target}.${m.method}: the caller's deadline of ${m.timeout} ms passed`));
+    this.serving.set(m.id, call);
     try {
       const args = this.handles.decodeArgs(m);
-      const deadline = Date.now() + m.timeout;
+      const dispatcher = this.dispatcher!;
       const value = lent
-        ? await this.handles.dispatch(m.target, m.method, args, controller.signal, deadline)
-        : await this.dispatcher!.dispatch(m.target, m.method, args, controller.signal, deadline, this);
-      if (controller.signal.aborted) return;
+        ? await this.handles.dispatch(m.target, m.method, args, call)
+        : dispatcher.dispatchCall
+          ? await dispatcher.dispatchCall(m.target, m.method, args, call, this)
+          : await dispatcher.dispatch(m.target, m.method, args, call.signal, call.deadlineAt, this);
+      if (call.aborted) return;
       try {
-        this.send(this.handles.encodeResult(m.id, value, controller) ?? { kind: 'result', id: m.id, value });
+        this.send(this.handles.encodeResult(m.id, value, call) ?? { kind: 'result', id: m.id, value });
       } catch (error) {
         this.send({ kind: 'error', id: m.id, error: toWireError(new ProtocolError(`result of ${m.target}.${m.method} cannot be sent: ${(error as Error).message}`)) });
       }
     } catch (error) {
-      if (!controller.signal.aborted) this.send({ kind: 'error', id: m.id, error: toWireError(error) });
+      if (!call.aborted) this.send({ kind: 'error', id: m.id, error: toWireError(error) });
     } finally {
-      clearTimeout(timer);
+      call.done();
       this.serving.delete(m.id);
     }
   }
 
   private async serveOneway(m: Message & { kind: 'oneway' }): Promise<void> {
-    const signal = new AbortController().signal;
+    // Nothing aborts a oneway call: its signal never fires.
+    const call = new ServedCall(Infinity, () => undefined);
+    const dispatcher = this.dispatcher;
     const run = m.target.startsWith('#')
-      ? this.handles.dispatch(m.target, m.method, m.args, signal, Infinity)
-      : this.dispatcher?.dispatch(m.target, m.method, m.args, signal, Infinity, this);
+      ? this.handles.dispatch(m.target, m.method, m.args, call)
+      : dispatcher?.dispatchCall
+        ? dispatcher.dispatchCall(m.target, m.method, m.args, call, this)
+        : dispatcher?.dispatch(m.target, m.method, m.args, call.signal, Infinity, this);
     await run?.catch(() => undefined);
   }
 
@@ -439,6 +468,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     } catch {
       // the CLOSE frame is a courtesy
     }
+    this.flush();
     this.socket.end();
     this.fail(error);
     // Give the CLOSE frame a moment to leave, but never keep a broken peer's socket.
@@ -453,7 +483,11 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     for (const c of this.serving.values()) c.abort(new RpcConnectionError(`the caller's connection ${this.address} was lost`, { cause: error }));
     this.serving.clear();
     this.handles.fail(error instanceof RpcConnectionError ? error : new RpcConnectionError(error.message, { cause: error }));
-    if (!(error instanceof ProtocolError)) this.socket.destroy();
+    if (!(error instanceof ProtocolError)) {
+      // What was sent before the failure (a RELEASE, a reply) still leaves, as it would have unbatched.
+      this.flush();
+      this.socket.destroy();
+    }
     this.emit('closed', error);
   }
 }

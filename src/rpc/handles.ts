@@ -8,7 +8,7 @@ import type { Client } from '../client/index.js';
 import type { HerdError } from '../errors.js';
 import { InvalidStateError } from '../errors.js';
 import { NotExposedError, RpcConnectionError } from './errors.js';
-import type { Exposure } from './expose.js';
+import type { CallContext, Exposure, ServedCall } from './expose.js';
 import type { ArgHandle, CallMessage, Message, WireError } from './protocol.js';
 import { holderNode, makeRefProxy, remoteTarget, watchHolder } from './references.js';
 import { IncomingStream, OutgoingStream, isAsyncIterable } from './stream.js';
@@ -97,14 +97,14 @@ export class Handles {
   }
 
   /** Serving side: the HANDLE message for a result that is a stream or a {@link remote} marker, or undefined for a value. */
-  encodeResult(id: number, value: unknown, controller: AbortController): Message | undefined {
+  encodeResult(id: number, value: unknown, call: ServedCall): Message | undefined {
     const ref = remoteTarget(value);
     if (ref) {
       const h = this.next++;
       this.exported.set(h, { kind: 'ref', ...ref });
       return { kind: 'handle', id, type: 'ref', handle: h, methods: [...ref.exposure.methods] };
     }
-    if (isAsyncIterable(value)) return { kind: 'handle', id, type: 'stream', handle: this.produce(value, controller), methods: [] };
+    if (isAsyncIterable(value)) return { kind: 'handle', id, type: 'stream', handle: this.produce(value, call.controller), methods: [] };
     return undefined;
   }
 
@@ -154,14 +154,14 @@ export class Handles {
   }
 
   /** Runs a call to a handle this side exported (`#<h>`). */
-  async dispatch(target: string, method: string, args: unknown[], signal: AbortSignal, deadlineAt: number): Promise<unknown> {
+  async dispatch(target: string, method: string, args: unknown[], call: CallContext): Promise<unknown> {
     const e = this.exported.get(Number(target.slice(1)));
     if (!e) throw new NotExposedError(`${target}: no such callback or reference here (released, or never lent)`);
     if (e.kind === 'fn') {
       if (method !== '') throw new NotExposedError(`${target}: a callback has no method '${method}'`);
       return e.fn(...args);
     }
-    return e.exposure.invoke(e.object, target, method, args, { signal, deadlineAt });
+    return e.exposure.invoke(e.object, target, method, args, call);
   }
 
   /** ITEM, END, CREDIT, STOP, RELEASE and HOLD. */

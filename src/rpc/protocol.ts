@@ -350,9 +350,23 @@ export class FrameReader {
   }
 }
 
+/**
+ * Payloads as consecutive frames in one buffer (each with its 4-byte length
+ * prefix), so that everything a connection queued in one tick leaves in one
+ * write. `bytes` is the total: the payloads' lengths plus 4 per payload.
+ */
+export function frames(payloads: readonly Buffer[], bytes: number): Buffer {
+  const out = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (const payload of payloads) {
+    out.writeUInt32BE(payload.length, at);
+    out.set(payload, at + 4);
+    at += 4 + payload.length;
+  }
+  return out;
+}
+
 /** A payload with its 4-byte length prefix. */
 export function frame(payload: Buffer): Buffer {
-  const head = Buffer.allocUnsafe(4);
-  head.writeUInt32BE(payload.length, 0);
-  return Buffer.concat([head, payload]);
+  return frames([payload], 4 + payload.length);
 }
