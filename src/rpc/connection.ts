@@ -31,19 +31,13 @@ import {
 /** Runs the calls a peer makes. */
 export interface Dispatcher {
   /**
-   * Runs `method` of the object served as `target`; `signal` aborts when the
-   * caller gives up. `peer` is the connection the call came on (one caller
-   * process: the `session` instance mode keys its objects by it).
+   * Runs `method` of the object served as `target`. `call` is the call's
+   * context: reading `call.signal` is what creates its AbortController and
+   * deadline timer, so methods that never need them cost neither. `peer` is
+   * the connection the call came on (one caller process: the `session`
+   * instance mode keys its objects by it).
    */
-  dispatch(target: string, method: string, args: unknown[], signal: AbortSignal, deadline: number, peer: Connection): Promise<unknown>;
-  /**
-   * As {@link dispatch}, given the call's context instead of its signal and
-   * deadline: preferred when present, because reading `call.signal` is what
-   * creates the call's AbortController and deadline timer, and most methods
-   * never need them (`dispatch` has to take the signal, so it makes them for
-   * every call).
-   */
-  dispatchCall?(target: string, method: string, args: unknown[], call: CallContext, peer: Connection): Promise<unknown>;
+  dispatch(target: string, method: string, args: unknown[], call: CallContext, peer: Connection): Promise<unknown>;
   /** The serving process's client: it watches the holder nodes of the references lent (references.ts). */
   readonly client?: Client;
 }
@@ -432,9 +426,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
       const dispatcher = this.dispatcher!;
       const value = lent
         ? await this.handles.dispatch(m.target, m.method, args, call)
-        : dispatcher.dispatchCall
-          ? await dispatcher.dispatchCall(m.target, m.method, args, call, this)
-          : await dispatcher.dispatch(m.target, m.method, args, call.signal, call.deadlineAt, this);
+        : await dispatcher.dispatch(m.target, m.method, args, call, this);
       if (call.aborted) return;
       try {
         this.send(this.handles.encodeResult(m.id, value, call) ?? { kind: 'result', id: m.id, value });
@@ -455,9 +447,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     const dispatcher = this.dispatcher;
     const run = m.target.startsWith('#')
       ? this.handles.dispatch(m.target, m.method, m.args, call)
-      : dispatcher?.dispatchCall
-        ? dispatcher.dispatchCall(m.target, m.method, m.args, call, this)
-        : dispatcher?.dispatch(m.target, m.method, m.args, call.signal, Infinity, this);
+      : dispatcher?.dispatch(m.target, m.method, m.args, call, this);
     await run?.catch(() => undefined);
   }
 

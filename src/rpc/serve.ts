@@ -13,7 +13,7 @@ import { PersistentNode } from '../recipes/index.js';
 import { defaultIdentifier } from '../recipes/internal/index.js';
 import { Connection, type Dispatcher } from './connection.js';
 import { NotExposedError } from './errors.js';
-import { Exposure } from './expose.js';
+import { Exposure, type CallContext } from './expose.js';
 import { PROTOCOL_NAME, PROTOCOL_VERSION, type FrameLimits } from './protocol.js';
 import { checkServiceName, encodeEntry, servicePath } from './registry.js';
 import { SingletonRole } from './singleton.js';
@@ -269,9 +269,9 @@ class ServedObject extends EventEmitter<ServedEvents> implements Served, Dispatc
     return n;
   }
 
-  dispatch(target: string, method: string, args: unknown[], signal: AbortSignal, deadlineAt: number, peer: Connection): Promise<unknown> {
+  dispatch(target: string, method: string, args: unknown[], call: CallContext, peer: Connection): Promise<unknown> {
     if (target !== this.name) return Promise.reject(new NotExposedError(`no object served as '${target}' here (this is '${this.name}')`));
-    return this.exposure.invoke(this.instanceFor(peer), target, method, args, { signal, deadlineAt });
+    return this.exposure.invoke(this.instanceFor(peer), target, method, args, call);
   }
 
   private instanceFor(peer: Connection): object {
