@@ -39,7 +39,11 @@ export interface LogRecord {
   readonly position: LogPosition;
   /** When it was appended (as forced monotonic by its writer), epoch ms. */
   readonly timestamp: number;
-  /** Its bytes. */
+  /**
+   * Its bytes. Records read by one range read may share memory (views into
+   * the node's reply of up to 1 MiB): copy `data` to keep a few records
+   * long after the read.
+   */
   readonly data: Buffer;
 }
 
@@ -81,6 +85,8 @@ interface Span {
 /**
  * The entries of log `name` within `bounds`, in order. `confirmedOf`
  * returns the caller's own last-add-confirmed for a segment it writes.
+ * One generator over {@link readEntryBatches}: a record costs one async
+ * step, not one per layer.
  */
 export async function* readEntries(
   store: LogMetadataStore,
@@ -89,6 +95,17 @@ export async function* readEntries(
   bounds: ReadBounds,
   confirmedOf: (segmentId: number) => number | undefined = () => undefined,
 ): AsyncGenerator<LogRecord> {
+  for await (const batch of readEntryBatches(store, pool, name, bounds, confirmedOf)) for (const r of batch) yield r;
+}
+
+/** {@link readEntries} as non-empty arrays of records in log order (one per node reply, at most). */
+export async function* readEntryBatches(
+  store: LogMetadataStore,
+  pool: NodePool,
+  name: string,
+  bounds: ReadBounds,
+  confirmedOf: (segmentId: number) => number | undefined = () => undefined,
+): AsyncGenerator<LogRecord[]> {
   const { fromPosition, toPosition, fromTime, toTime } = bounds;
   const log = await store.readLog(name);
   for (const id of log.value.segments) {
@@ -112,7 +129,7 @@ export async function* readEntries(
     }
     const first = fromPosition !== undefined && id === fromPosition.segmentId ? fromPosition.entryId : 0;
     if (toPosition !== undefined && id === toPosition.segmentId) last = Math.min(last, toPosition.entryId);
-    yield* readSegment(pool, id, segment, first, last, fromTime, toTime);
+    yield* readSegmentBatches(pool, id, segment, first, last, fromTime, toTime);
   }
 }
 
@@ -122,11 +139,12 @@ export async function* readEntries(
  * Rejects with NotEnoughNodesError when no replica can serve an entry.
  */
 export async function* readSegment(pool: NodePool, id: number, segment: SegmentMetadata, first: number, last: number, fromTime?: number, toTime?: number): AsyncGenerator<LogRecord> {
-  for (const span of spans(segment, first, last)) {
-    for await (const e of readSpan(pool, id, segment, span, fromTime, toTime)) {
-      yield { position: { segmentId: id, entryId: e.entryId }, timestamp: e.timestamp, data: e.data };
-    }
-  }
+  for await (const batch of readSegmentBatches(pool, id, segment, first, last, fromTime, toTime)) for (const r of batch) yield r;
+}
+
+/** {@link readSegment} as non-empty arrays of records. */
+async function* readSegmentBatches(pool: NodePool, id: number, segment: SegmentMetadata, first: number, last: number, fromTime?: number, toTime?: number): AsyncGenerator<LogRecord[]> {
+  for (const span of spans(segment, first, last)) yield* readSpan(pool, id, segment, span, fromTime, toTime);
 }
 
 /** The ensembles' spans within [first, last]. */
@@ -150,8 +168,13 @@ export async function lastConfirmed(pool: NodePool, id: number, segment: Segment
   return confirmed;
 }
 
-/** A span's entries within the time bounds, from whichever of its nodes can serve them. */
-async function* readSpan(pool: NodePool, id: number, segment: SegmentMetadata, span: Span, fromTime?: number, toTime?: number): AsyncGenerator<LogEntry> {
+/** A record of a segment's entry. */
+function recordOf(id: number, e: LogEntry): LogRecord {
+  return { position: { segmentId: id, entryId: e.entryId }, timestamp: e.timestamp, data: e.data };
+}
+
+/** A span's entries within the time bounds, a node reply's worth at a time, from whichever of its nodes can serve them. */
+async function* readSpan(pool: NodePool, id: number, segment: SegmentMetadata, span: Span, fromTime?: number, toTime?: number): AsyncGenerator<LogRecord[]> {
   if (segment.writeQuorum < segment.ensembleSize) {
     yield* readStriped(pool, id, segment, span, fromTime, toTime);
     return;
@@ -174,11 +197,26 @@ async function* readSpan(pool: NodePool, id: number, segment: SegmentMetadata, s
         if (first.entryId > span.from && (await c.readEntry(id, first.entryId - 1)).timestamp >= fromTime!) throw new Error('time index inconsistent');
         next = first.entryId;
       }
-      for await (const e of c.readRange(id, { fromEntry: next, toEntry: span.to })) {
-        if (e.entryId !== next) throw new NoEntryError(`node lacks entry ${next}`);
-        if (toTime !== undefined && e.timestamp > toTime) return;
-        next++;
-        yield e;
+      for await (const batch of c.readRange(id, { fromEntry: next, toEntry: span.to }).batches()) {
+        // The entries before a hole (or past `to`) go out; the next node is asked from the hole on.
+        const out: LogRecord[] = [];
+        let hole = false;
+        let past = false;
+        for (const e of batch) {
+          if (e.entryId !== next) {
+            hole = true;
+            break;
+          }
+          if (toTime !== undefined && e.timestamp > toTime) {
+            past = true;
+            break;
+          }
+          next++;
+          out.push(recordOf(id, e));
+        }
+        if (out.length > 0) yield out;
+        if (hole) throw new NoEntryError(`node lacks entry ${next}`);
+        if (past) return;
       }
       if (next <= span.to) throw new NoEntryError(`node lacks entries ${next} to ${span.to}`);
       return;
@@ -190,7 +228,7 @@ async function* readSpan(pool: NodePool, id: number, segment: SegmentMetadata, s
 }
 
 /** Entry by entry from each write set, for ensembles where E > W. */
-async function* readStriped(pool: NodePool, id: number, segment: SegmentMetadata, span: Span, fromTime?: number, toTime?: number): AsyncGenerator<LogEntry> {
+async function* readStriped(pool: NodePool, id: number, segment: SegmentMetadata, span: Span, fromTime?: number, toTime?: number): AsyncGenerator<LogRecord[]> {
   for (let e = span.from; e <= span.to; e++) {
     const errors: string[] = [];
     let entry: LogEntry | undefined;
@@ -204,7 +242,7 @@ async function* readStriped(pool: NodePool, id: number, segment: SegmentMetadata
     }
     if (entry === undefined) throw new NotEnoughNodesError(`reading segment ${id} entry ${e}: no replica could serve it (${errors.join('; ')})`);
     if (toTime !== undefined && entry.timestamp > toTime) return;
-    if (fromTime === undefined || entry.timestamp >= fromTime) yield entry;
+    if (fromTime === undefined || entry.timestamp >= fromTime) yield [recordOf(id, entry)];
   }
 }
 

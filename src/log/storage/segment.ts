@@ -276,7 +276,9 @@ export class Segment {
   }
 
   private verified(entryId: number, buf: Buffer, at: number, offset: number): DecodedRecord {
-    let problem = checkRecord(buf.subarray(at, at + this.entries.length(entryId)), 0);
+    // Checked in place (no view per record): the index's length bounds the record, as a view's end would.
+    const length = this.entries.length(entryId);
+    let problem = at + 4 > buf.length || buf.readUInt32BE(at) + RECORD_HEADER !== length ? 'record length differs from the index' : checkRecord(buf, at);
     const rec = problem === null ? decodeRecord(buf, at) : null;
     if (rec && (rec.kind !== RecordKind.entry || rec.segmentId !== this.id || rec.entryId !== entryId)) problem = 'record of another entry';
     if (problem === null) return rec!;
