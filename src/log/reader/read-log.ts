@@ -13,7 +13,8 @@
  * - Entries: each ensemble's span of the segment is streamed from one of
  *   its nodes (READ_RANGE); a node that fails, or whose stream has a hole
  *   (an entry it never got: only A of W copies are certain), is left for
- *   the next node of the ensemble, from the first entry not yet delivered.
+ *   the next node of the ensemble, from the first entry not yet delivered
+ *   (round and round while some node makes progress).
  *   When E > W (striped ensembles) no node holds a whole span, so entries
  *   are read one by one from their write sets, with the same failover.
  * - Time bounds: timestamps never decrease along a log, so a span's
@@ -182,9 +183,12 @@ async function* readSpan(pool: NodePool, id: number, segment: SegmentMetadata, s
   const errors: string[] = [];
   // Unknown until a node told us, when the span is bounded by time.
   let next: number | undefined = fromTime === undefined ? span.from : undefined;
-  const start = Math.floor(Math.random() * span.nodes.length);
-  for (let i = 0; i < span.nodes.length; i++) {
-    const node = span.nodes[(start + i) % span.nodes.length]!;
+  // Round the nodes from a random one; a node that made progress before it failed resets the count, so each
+  // node gets asked again from the new entry (copies corrupt at different entries on each node still read whole).
+  let at = Math.floor(Math.random() * span.nodes.length);
+  for (let failed = 0; failed < span.nodes.length; ) {
+    const node = span.nodes[at++ % span.nodes.length]!;
+    const from = next;
     try {
       const c = await pool.get(node);
       if (next === undefined) {
@@ -222,6 +226,7 @@ async function* readSpan(pool: NodePool, id: number, segment: SegmentMetadata, s
       return;
     } catch (error) {
       errors.push(`${node}: ${error instanceof Error ? error.message : String(error)}`);
+      failed = next !== from ? 1 : failed + 1;
     }
   }
   throw new NotEnoughNodesError(`reading segment ${id} entries ${next ?? span.from}..${span.to}: no node of [${span.nodes.join(', ')}] could serve them (${errors.join('; ')})`);
