@@ -12,7 +12,7 @@
  * ```
  */
 import type { JuteReader } from '../../../jute/reader.js';
-import type { Codec } from '../../../jute/writer.js';
+import type { Codec, JuteWriter } from '../../../jute/writer.js';
 import { BadRequestError } from '../../errors.js';
 import { readData, readLong } from './fields.js';
 
@@ -81,4 +81,38 @@ export function readEntryVector(r: JuteReader): LogEntry[] {
   }
   r.offset = at;
   return out;
+}
+
+/** Reused by {@link writeEntryVector}: its bytes are copied into the writer before it returns. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+function put64(buf: Buffer, v: number, at: number): void {
+  const hi = Math.floor(v / TWO_32);
+  buf.writeInt32BE(hi, at);
+  buf.writeUInt32BE(v - hi * TWO_32, at + 4);
+}
+
+/**
+ * Writes a vector of entries as `w.vector(entries, LogEntryCodec.write)`
+ * would, in one loop into one buffer: a READ_RANGE reply carries
+ * thousands, and the writer's per-field calls were a good part of the
+ * node's cost per entry.
+ */
+export function writeEntryVector(w: JuteWriter, entries: readonly LogEntry[]): void {
+  let total = 4;
+  for (const e of entries) total += ENTRY_FIXED + e.data.length;
+  if (scratch.length < total) scratch = Buffer.allocUnsafe(Math.max(total, scratch.length * 2));
+  const buf = scratch;
+  buf.writeInt32BE(entries.length, 0);
+  let at = 4;
+  for (const e of entries) {
+    put64(buf, e.segmentId, at);
+    put64(buf, e.entryId, at + 8);
+    put64(buf, e.timestamp, at + 16);
+    put64(buf, e.lastAddConfirmed, at + 24);
+    buf.writeInt32BE(e.data.length, at + 32);
+    at += ENTRY_FIXED;
+    at += e.data.copy(buf, at);
+  }
+  w.raw(buf.subarray(0, at));
 }

@@ -15,7 +15,7 @@
  * stream too, after the entries already sent.
  */
 import type { Codec } from '../../../jute/writer.js';
-import { LogEntryCodec, readEntryVector, type LogEntry } from './entry.js';
+import { readEntryVector, writeEntryVector, type LogEntry } from './entry.js';
 import { readInt, readLong, readOptional, writeOptional } from './fields.js';
 import type { Message } from './message.js';
 
@@ -58,7 +58,7 @@ export const ReadRangeRequestCodec: Codec<ReadRangeRequest> = {
 
 export const ReadRangeReplyCodec: Codec<ReadRangeReply> = {
   write(w, v) {
-    w.vector(v.entries, LogEntryCodec.write);
+    writeEntryVector(w, v.entries);
     w.bool(v.done);
   },
   read(r) {
