@@ -75,6 +75,8 @@ export function redisServerPath(): string | undefined {
 interface NodeChild {
   readonly proc: ChildProcess;
   readonly dir: string;
+  /** The child's CPU time so far (user + system), µs. */
+  cpu(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -89,6 +91,16 @@ async function startNodeChild(coordination: string, profileDir: string | undefin
   return {
     proc,
     dir,
+    cpu: () =>
+      new Promise<number>((reply) => {
+        const on = (m: unknown): void => {
+          if (typeof m !== 'object' || m === null || !('cpu' in m)) return;
+          proc.off('message', on);
+          reply((m as { cpu: number }).cpu);
+        };
+        proc.on('message', on);
+        proc.send('cpu');
+      }),
     stop: async () => {
       const exited = new Promise((r) => proc.once('exit', r));
       proc.send('stop');
@@ -101,7 +113,12 @@ async function startNodeChild(coordination: string, profileDir: string | undefin
 
 async function nodeChildMain(coordination: string, dataDir: string): Promise<void> {
   const node = await startLogNode({ coordination, dataDir, host: '127.0.0.1', port: 0, logger: (m) => process.stderr.write(`log node: ${m}\n`) });
-  process.on('message', () => void node.close().finally(() => process.exit(0)));
+  process.on('message', (m) => {
+    if (m === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send!({ cpu: user + system });
+    } else void node.close().finally(() => process.exit(0));
+  });
   process.on('disconnect', () => process.exit(0));
   process.send!({ ready: node.address });
 }
@@ -194,23 +211,43 @@ const Q332: Quorums = { ensembleSize: 3, writeQuorum: 3, ackQuorum: 2 };
 
 let logNumber = 0;
 
-async function herdAppends(client: Client, q: Quorums, batch: number, o: LogBenchOptions): Promise<AddFigures> {
+/** Append figures with CPU per entry (µs, user + system, warm-up included): the writer process's, and all node processes' together. */
+type HerdAppendFigures = AddFigures & { writerCpu: number; nodeCpu: number };
+
+async function nodesCpu(nodes: readonly NodeChild[]): Promise<number> {
+  return (await Promise.all(nodes.map((n) => n.cpu()))).reduce((a, b) => a + b, 0);
+}
+
+async function herdAppends(client: Client, nodes: readonly NodeChild[], q: Quorums, batch: number, o: LogBenchOptions): Promise<HerdAppendFigures> {
   const log = await openLog(client, `bench-${q.ensembleSize}${q.writeQuorum}${q.ackQuorum}-${batch}-${logNumber++}`, q);
   try {
     const data = Buffer.alloc(ENTRY_SIZE, 5);
     const items = Array.from({ length: batch }, () => ({ data }));
-    return await measureLoops(1, o, ENTRY_SIZE, async () => (await log.appendBatch(items)).length);
+    // CPU time is steadier than appends/s on a shared machine: it says what a free core would give.
+    let appended = 0;
+    const node0 = await nodesCpu(nodes);
+    const writer0 = process.cpuUsage();
+    const figures = await measureLoops(1, o, ENTRY_SIZE, async () => {
+      const n = (await log.appendBatch(items)).length;
+      appended += n;
+      return n;
+    });
+    const writer = process.cpuUsage(writer0);
+    const node = (await nodesCpu(nodes)) - node0;
+    return { ...figures, writerCpu: (writer.user + writer.system) / appended, nodeCpu: node / appended };
   } finally {
     await log.close();
   }
 }
+
+const bestOf = <T extends AddFigures>(a: T | undefined, b: T): T => (best(a, b) === b ? b : a!);
 
 function middleQuarter(count: number): [number, number] {
   const from = BASE_TIME + Math.floor(count / 2 / PER_MS);
   return [from, from + Math.floor(count / 4 / PER_MS) - 1];
 }
 
-async function herdReads(client: Client, count: number, size: number): Promise<{ full: number; window: number; cpuPerEntry: number }> {
+async function herdReads(client: Client, nodes: readonly NodeChild[], count: number, size: number): Promise<{ full: number; window: number; cpuPerEntry: number; nodeCpuPerEntry: number }> {
   const log: Log = await openLog(client, `bench-read-${logNumber++}`, Q111);
   try {
     const data = Buffer.alloc(size, 9);
@@ -227,11 +264,13 @@ async function herdReads(client: Client, count: number, size: number): Promise<{
     const [wFrom, wTo] = middleQuarter(count);
     // The reading process's own CPU per entry does not depend on how busy the machine is: it says what a free core would give.
     const cpu = process.cpuUsage();
+    const node0 = await nodesCpu(nodes);
     const full = await bestMbPerSec(() => range(BASE_TIME, BASE_TIME + Math.ceil(count / PER_MS)));
     const used = process.cpuUsage(cpu);
+    const nodeCpuPerEntry = ((await nodesCpu(nodes)) - node0) / (3 * count);
     const cpuPerEntry = (used.user + used.system) / (3 * count);
     const window = await bestMbPerSec(() => range(wFrom, wTo));
-    return { full, window, cpuPerEntry };
+    return { full, window, cpuPerEntry, nodeCpuPerEntry };
   } finally {
     await log.close();
   }
@@ -266,16 +305,16 @@ export async function logBenchSections(o: LogBenchOptions = DEFAULT_LOG_BENCH): 
     await client.connect();
     redis = await startRedis(redisBinary);
     const disk = new Map<number, AddFigures>();
-    const h111 = new Map<number, AddFigures>();
-    const h332 = new Map<number, AddFigures>();
+    const h111 = new Map<number, HerdAppendFigures>();
+    const h332 = new Map<number, HerdAppendFigures>();
     const red = new Map<number, AddFigures>();
     for (const batch of o.batchSizes) {
       log(`log: batch ${batch}`);
       // The four alternate, so drift in the disk's speed and other work on the machine fall on all alike.
       for (let round = 0; round < o.rounds; round++) {
         disk.set(batch, best(disk.get(batch), await rawAppends(ENTRY_SIZE, batch, o)));
-        h111.set(batch, best(h111.get(batch), await herdAppends(client, Q111, batch, o)));
-        h332.set(batch, best(h332.get(batch), await herdAppends(client, Q332, batch, o)));
+        h111.set(batch, bestOf(h111.get(batch), await herdAppends(client, nodes, Q111, batch, o)));
+        h332.set(batch, bestOf(h332.get(batch), await herdAppends(client, nodes, Q332, batch, o)));
         red.set(batch, best(red.get(batch), await redisAppends(redis.client, batch, o, `herd-bench-${batch}-${round}`)));
       }
     }
@@ -284,7 +323,7 @@ export async function logBenchSections(o: LogBenchOptions = DEFAULT_LOG_BENCH): 
     const readNotes: string[] = [];
     for (const size of READ_SIZES) {
       const count = Math.ceil(o.readBytes / size);
-      const hr = await herdReads(client, count, size);
+      const hr = await herdReads(client, nodes, count, size);
       const rr = await redisReads(redis.client, count, size);
       readRows.push(
         { metric: `${size}-byte entries: whole log by time, MB/s`, candidate: hr.full, baseline: rr.full, unit: 'MB/s', better: 'higher' },
@@ -292,13 +331,15 @@ export async function logBenchSections(o: LogBenchOptions = DEFAULT_LOG_BENCH): 
       );
       readNotes.push(
         `${size}-byte entries: ${count} of them; issue 13 target >= 100 MB/s: ${Math.min(hr.full, hr.window) >= 100 ? 'met' : 'MISSED'}; ` +
-          `Herd reader process CPU ${hr.cpuPerEntry.toFixed(2)} µs per entry (${(size / hr.cpuPerEntry).toFixed(0)} MB/s if it had a core to itself; the node's CPU not counted)`,
+          `CPU per entry: reader process ${hr.cpuPerEntry.toFixed(2)} µs (${(size / hr.cpuPerEntry).toFixed(0)} MB/s if it had a core to itself), storage node ${hr.nodeCpuPerEntry.toFixed(2)} µs (${(size / hr.nodeCpuPerEntry).toFixed(0)} MB/s)`,
       );
     }
 
     const shape = `${ENTRY_SIZE}-byte entries, one batch in flight; ${o.warmup} ms warm-up, ${o.duration} ms measured per figure, best of ${o.rounds} interleaved rounds; temp dirs on ${tmpdir()}`;
     const rowsOf = (h: Map<number, AddFigures>, b: Map<number, AddFigures>, target: number): Row[] =>
       o.batchSizes.flatMap((n) => appendRows(n, h.get(n)!, b.get(n)!, n === 64 ? target : undefined));
+    const cpuNote = (h: Map<number, HerdAppendFigures>): string =>
+      `CPU per entry (µs, user + system, warm-up included; best round's): ${o.batchSizes.map((n) => `batch ${n}: writer ${h.get(n)!.writerCpu.toFixed(2)}, nodes ${h.get(n)!.nodeCpu.toFixed(2)}`).join('; ')}`;
     const other = o.batchSizes.map((n) => `batch ${n}: 3/3/2 ${Math.round(h332.get(n)!.perSec)}/s, Redis ${Math.round(red.get(n)!.perSec)}/s, disk ${Math.round(disk.get(n)!.perSec)}/s`);
     return [
       {
@@ -306,14 +347,14 @@ export async function logBenchSections(o: LogBenchOptions = DEFAULT_LOG_BENCH): 
         candidateName: 'Herd 1/1/1',
         baselineName: 'write+fdatasync',
         rows: rowsOf(h111, disk, 0.5),
-        notes: [shape, "target 0.5x at batch 64 (issue 13: >= 50% of the disk's group-commit limit)", "anchor latency is one batch's write + fdatasync"],
+        notes: [shape, "target 0.5x at batch 64 (issue 13: >= 50% of the disk's group-commit limit)", "anchor latency is one batch's write + fdatasync", cpuNote(h111)],
       },
       {
         title: 'Log appends, E/W/A 3/3/2 (three storage node processes, one disk) vs Redis Streams (appendfsync always, XADD pipeline per batch)',
         candidateName: 'Herd 3/3/2',
         baselineName: 'Redis Streams',
         rows: rowsOf(h332, red, 1.5),
-        notes: [shape, 'target 1.5x at batch 64 (issue 13)', `Herd 1/1/1 vs Redis: ${o.batchSizes.map((n) => `batch ${n} ${(h111.get(n)!.perSec / red.get(n)!.perSec).toFixed(2)}x`).join(', ')}`, ...other],
+        notes: [shape, 'target 1.5x at batch 64 (issue 13)', cpuNote(h332), `Herd 1/1/1 vs Redis: ${o.batchSizes.map((n) => `batch ${n} ${(h111.get(n)!.perSec / red.get(n)!.perSec).toFixed(2)}x`).join(', ')}`, ...other],
       },
       {
         title: 'Log range reads by time (E/W/A 1/1/1, page cache warm) vs Redis XRANGE by time over the same entries',

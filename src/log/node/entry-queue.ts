@@ -1,14 +1,15 @@
 /**
  * The consumer side of a streamed read: batches of entries pushed as the
- * node's replies arrive, pulled one entry at a time by a `for await` loop.
- * A failure is thrown after the entries received before it. A consumer
- * that stops early (break, return) makes later batches be dropped.
+ * node's replies arrive, pulled by a `for await` loop a batch at a time
+ * ({@link EntryQueue.batches}) or an entry at a time
+ * ({@link EntryQueue.iterate}, one generator over the batches). A failure
+ * is thrown after the entries received before it. A consumer that stops
+ * early (break, return) makes later batches be dropped.
  */
 import type { LogEntry } from '../protocol/messages/entry.js';
 
 export class EntryQueue {
-  private readonly batches: (readonly LogEntry[])[] = [];
-  private index = 0;
+  private readonly queued: (readonly LogEntry[])[] = [];
   private done = false;
   private error: Error | undefined;
   private stopped = false;
@@ -17,7 +18,7 @@ export class EntryQueue {
   /** A reply's entries; `last` marks the end of the stream. */
   push(entries: readonly LogEntry[], last: boolean): void {
     if (this.stopped) return;
-    if (entries.length > 0) this.batches.push(entries);
+    if (entries.length > 0) this.queued.push(entries);
     if (last) this.done = true;
     this.notify();
   }
@@ -30,17 +31,13 @@ export class EntryQueue {
     this.notify();
   }
 
-  async *iterate(): AsyncIterableIterator<LogEntry> {
+  /** The batches (never empty) in arrival order: one async step per reply, not per entry. */
+  async *batches(): AsyncGenerator<readonly LogEntry[]> {
     try {
       for (;;) {
-        const batch = this.batches[0];
+        const batch = this.queued.shift();
         if (batch !== undefined) {
-          if (this.index < batch.length) {
-            yield batch[this.index++]!;
-            continue;
-          }
-          this.batches.shift();
-          this.index = 0;
+          yield batch;
           continue;
         }
         if (this.done) {
@@ -51,8 +48,13 @@ export class EntryQueue {
       }
     } finally {
       this.stopped = true;
-      this.batches.length = 0;
+      this.queued.length = 0;
     }
+  }
+
+  /** The entries one at a time. */
+  async *iterate(): AsyncGenerator<LogEntry> {
+    for await (const batch of this.batches()) for (const e of batch) yield e;
   }
 
   private notify(): void {

@@ -47,7 +47,7 @@ export interface HandlerContext {
  * this (an entry larger than it goes alone), so a reply stays within the
  * frame size a request may have.
  */
-export const RANGE_REPLY_BYTES = 1024 * 1024;
+export const RANGE_REPLY_BYTES = 256 * 1024;
 
 /**
  * The longest a WAIT_CONFIRMED request is held, in ms, whatever it asks:

@@ -13,7 +13,8 @@
  * - Entries: each ensemble's span of the segment is streamed from one of
  *   its nodes (READ_RANGE); a node that fails, or whose stream has a hole
  *   (an entry it never got: only A of W copies are certain), is left for
- *   the next node of the ensemble, from the first entry not yet delivered.
+ *   the next node of the ensemble, from the first entry not yet delivered
+ *   (round and round while some node makes progress).
  *   When E > W (striped ensembles) no node holds a whole span, so entries
  *   are read one by one from their write sets, with the same failover.
  * - Time bounds: timestamps never decrease along a log, so a span's
@@ -39,7 +40,11 @@ export interface LogRecord {
   readonly position: LogPosition;
   /** When it was appended (as forced monotonic by its writer), epoch ms. */
   readonly timestamp: number;
-  /** Its bytes. */
+  /**
+   * Its bytes. Records read by one range read may share memory (views into
+   * the node's reply of up to 1 MiB): copy `data` to keep a few records
+   * long after the read.
+   */
   readonly data: Buffer;
 }
 
@@ -81,6 +86,8 @@ interface Span {
 /**
  * The entries of log `name` within `bounds`, in order. `confirmedOf`
  * returns the caller's own last-add-confirmed for a segment it writes.
+ * One generator over {@link readEntryBatches}: a record costs one async
+ * step, not one per layer.
  */
 export async function* readEntries(
   store: LogMetadataStore,
@@ -89,6 +96,17 @@ export async function* readEntries(
   bounds: ReadBounds,
   confirmedOf: (segmentId: number) => number | undefined = () => undefined,
 ): AsyncGenerator<LogRecord> {
+  for await (const batch of readEntryBatches(store, pool, name, bounds, confirmedOf)) for (const r of batch) yield r;
+}
+
+/** {@link readEntries} as non-empty arrays of records in log order (one per node reply, at most). */
+export async function* readEntryBatches(
+  store: LogMetadataStore,
+  pool: NodePool,
+  name: string,
+  bounds: ReadBounds,
+  confirmedOf: (segmentId: number) => number | undefined = () => undefined,
+): AsyncGenerator<LogRecord[]> {
   const { fromPosition, toPosition, fromTime, toTime } = bounds;
   const log = await store.readLog(name);
   for (const id of log.value.segments) {
@@ -112,7 +130,7 @@ export async function* readEntries(
     }
     const first = fromPosition !== undefined && id === fromPosition.segmentId ? fromPosition.entryId : 0;
     if (toPosition !== undefined && id === toPosition.segmentId) last = Math.min(last, toPosition.entryId);
-    yield* readSegment(pool, id, segment, first, last, fromTime, toTime);
+    yield* readSegmentBatches(pool, id, segment, first, last, fromTime, toTime);
   }
 }
 
@@ -122,11 +140,12 @@ export async function* readEntries(
  * Rejects with NotEnoughNodesError when no replica can serve an entry.
  */
 export async function* readSegment(pool: NodePool, id: number, segment: SegmentMetadata, first: number, last: number, fromTime?: number, toTime?: number): AsyncGenerator<LogRecord> {
-  for (const span of spans(segment, first, last)) {
-    for await (const e of readSpan(pool, id, segment, span, fromTime, toTime)) {
-      yield { position: { segmentId: id, entryId: e.entryId }, timestamp: e.timestamp, data: e.data };
-    }
-  }
+  for await (const batch of readSegmentBatches(pool, id, segment, first, last, fromTime, toTime)) for (const r of batch) yield r;
+}
+
+/** {@link readSegment} as non-empty arrays of records. */
+async function* readSegmentBatches(pool: NodePool, id: number, segment: SegmentMetadata, first: number, last: number, fromTime?: number, toTime?: number): AsyncGenerator<LogRecord[]> {
+  for (const span of spans(segment, first, last)) yield* readSpan(pool, id, segment, span, fromTime, toTime);
 }
 
 /** The ensembles' spans within [first, last]. */
@@ -150,8 +169,13 @@ export async function lastConfirmed(pool: NodePool, id: number, segment: Segment
   return confirmed;
 }
 
-/** A span's entries within the time bounds, from whichever of its nodes can serve them. */
-async function* readSpan(pool: NodePool, id: number, segment: SegmentMetadata, span: Span, fromTime?: number, toTime?: number): AsyncGenerator<LogEntry> {
+/** A record of a segment's entry. */
+function recordOf(id: number, e: LogEntry): LogRecord {
+  return { position: { segmentId: id, entryId: e.entryId }, timestamp: e.timestamp, data: e.data };
+}
+
+/** A span's entries within the time bounds, a node reply's worth at a time, from whichever of its nodes can serve them. */
+async function* readSpan(pool: NodePool, id: number, segment: SegmentMetadata, span: Span, fromTime?: number, toTime?: number): AsyncGenerator<LogRecord[]> {
   if (segment.writeQuorum < segment.ensembleSize) {
     yield* readStriped(pool, id, segment, span, fromTime, toTime);
     return;
@@ -159,9 +183,12 @@ async function* readSpan(pool: NodePool, id: number, segment: SegmentMetadata, s
   const errors: string[] = [];
   // Unknown until a node told us, when the span is bounded by time.
   let next: number | undefined = fromTime === undefined ? span.from : undefined;
-  const start = Math.floor(Math.random() * span.nodes.length);
-  for (let i = 0; i < span.nodes.length; i++) {
-    const node = span.nodes[(start + i) % span.nodes.length]!;
+  // Round the nodes from a random one; a node that made progress before it failed resets the count, so each
+  // node gets asked again from the new entry (copies corrupt at different entries on each node still read whole).
+  let at = Math.floor(Math.random() * span.nodes.length);
+  for (let failed = 0; failed < span.nodes.length; ) {
+    const node = span.nodes[at++ % span.nodes.length]!;
+    const from = next;
     try {
       const c = await pool.get(node);
       if (next === undefined) {
@@ -174,23 +201,39 @@ async function* readSpan(pool: NodePool, id: number, segment: SegmentMetadata, s
         if (first.entryId > span.from && (await c.readEntry(id, first.entryId - 1)).timestamp >= fromTime!) throw new Error('time index inconsistent');
         next = first.entryId;
       }
-      for await (const e of c.readRange(id, { fromEntry: next, toEntry: span.to })) {
-        if (e.entryId !== next) throw new NoEntryError(`node lacks entry ${next}`);
-        if (toTime !== undefined && e.timestamp > toTime) return;
-        next++;
-        yield e;
+      for await (const batch of c.readRange(id, { fromEntry: next, toEntry: span.to }).batches()) {
+        // The entries before a hole (or past `to`) go out; the next node is asked from the hole on.
+        const out: LogRecord[] = [];
+        let hole = false;
+        let past = false;
+        for (const e of batch) {
+          if (e.entryId !== next) {
+            hole = true;
+            break;
+          }
+          if (toTime !== undefined && e.timestamp > toTime) {
+            past = true;
+            break;
+          }
+          next++;
+          out.push(recordOf(id, e));
+        }
+        if (out.length > 0) yield out;
+        if (hole) throw new NoEntryError(`node lacks entry ${next}`);
+        if (past) return;
       }
       if (next <= span.to) throw new NoEntryError(`node lacks entries ${next} to ${span.to}`);
       return;
     } catch (error) {
       errors.push(`${node}: ${error instanceof Error ? error.message : String(error)}`);
+      failed = next !== from ? 1 : failed + 1;
     }
   }
   throw new NotEnoughNodesError(`reading segment ${id} entries ${next ?? span.from}..${span.to}: no node of [${span.nodes.join(', ')}] could serve them (${errors.join('; ')})`);
 }
 
 /** Entry by entry from each write set, for ensembles where E > W. */
-async function* readStriped(pool: NodePool, id: number, segment: SegmentMetadata, span: Span, fromTime?: number, toTime?: number): AsyncGenerator<LogEntry> {
+async function* readStriped(pool: NodePool, id: number, segment: SegmentMetadata, span: Span, fromTime?: number, toTime?: number): AsyncGenerator<LogRecord[]> {
   for (let e = span.from; e <= span.to; e++) {
     const errors: string[] = [];
     let entry: LogEntry | undefined;
@@ -204,7 +247,7 @@ async function* readStriped(pool: NodePool, id: number, segment: SegmentMetadata
     }
     if (entry === undefined) throw new NotEnoughNodesError(`reading segment ${id} entry ${e}: no replica could serve it (${errors.join('; ')})`);
     if (toTime !== undefined && entry.timestamp > toTime) return;
-    if (fromTime === undefined || entry.timestamp >= fromTime) yield entry;
+    if (fromTime === undefined || entry.timestamp >= fromTime) yield [recordOf(id, entry)];
   }
 }
 

@@ -218,7 +218,7 @@ export class Segment {
    * The entries in `range`, in entry order, a file read's worth at a time
    * (one async step per batch, not per entry: small entries are read at
    * millions a second); a bad copy throws {@link CorruptEntryError} after
-   * the batches before it.
+   * the entries before it.
    */
   async *range(range: SegmentRange): AsyncGenerator<DecodedRecord[]> {
     let e = Math.max(range.fromEntry, this.timeIndex.startFor(range.fromTime));
@@ -238,6 +238,8 @@ export class Segment {
         run++;
       }
       const batch: DecodedRecord[] = [];
+      // A bad copy in a run: the good entries before it are still served, then it is thrown.
+      let bad: unknown;
       if (run === 0) {
         const one = await this.read(e);
         if (one) batch.push(one);
@@ -245,9 +247,13 @@ export class Segment {
       } else {
         const buf = Buffer.allocUnsafe(bytes);
         await this.readAt(buf, start);
-        for (let i = 0, at = 0; i < run; i++) {
-          batch.push(this.verified(e + i, buf, at, start + at));
-          at += this.entries.length(e + i);
+        try {
+          for (let i = 0, at = 0; i < run; i++) {
+            batch.push(this.verified(e + i, buf, at, start + at));
+            at += this.entries.length(e + i);
+          }
+        } catch (error) {
+          bad = error;
         }
         e += run;
       }
@@ -261,6 +267,7 @@ export class Segment {
         if (left === 0) break;
       }
       if (out.length > 0) yield out;
+      if (bad !== undefined) throw bad;
     }
   }
 
@@ -276,7 +283,9 @@ export class Segment {
   }
 
   private verified(entryId: number, buf: Buffer, at: number, offset: number): DecodedRecord {
-    let problem = checkRecord(buf.subarray(at, at + this.entries.length(entryId)), 0);
+    // Checked in place (no view per record): the index's length bounds the record, as a view's end would.
+    const length = this.entries.length(entryId);
+    let problem = at + 4 > buf.length || buf.readUInt32BE(at) + RECORD_HEADER !== length ? 'record length differs from the index' : checkRecord(buf, at);
     const rec = problem === null ? decodeRecord(buf, at) : null;
     if (rec && (rec.kind !== RecordKind.entry || rec.segmentId !== this.id || rec.entryId !== entryId)) problem = 'record of another entry';
     if (problem === null) return rec!;
