@@ -40,6 +40,12 @@ export interface HandlerContext {
   info(): InfoReply;
   /** A failure no status explains to the client in full (an I/O error): for the operator. */
   log(message: string): void;
+  /**
+   * Aborted when the node starts closing: a long poll answers at once with
+   * where the node is, rather than hold the close's drain (its next request
+   * gets NODE_CLOSING and the reader turns to another replica).
+   */
+  readonly closing: AbortSignal;
 }
 
 /**
@@ -52,7 +58,7 @@ export const RANGE_REPLY_BYTES = 1024 * 1024;
 /**
  * The longest a WAIT_CONFIRMED request is held, in ms, whatever it asks:
  * a waiting request counts against the connection's in-flight requests
- * and the node's close waits for it (up to `closeTimeout`).
+ * (a closing node answers it at once).
  */
 export const MAX_WAIT_CONFIRMED = 30_000;
 
@@ -101,27 +107,29 @@ const ROUTES: ReadonlyMap<number, Route> = new Map([
 
 /**
  * The long poll: answers once the segment's last-add-confirmed here passes
- * `afterEntry`, it is fenced, the storage closes, or the (capped) timeout
- * passes. The storage's change hook wakes it, so it answers within the
- * batch that stored the entry, never by polling.
+ * `afterEntry`, it is fenced, the node starts closing, or the (capped)
+ * timeout passes. The storage's change hook wakes it, so it answers within
+ * the batch that stored the entry, never by polling.
  */
-async function waitConfirmed(req: { segmentId: number; afterEntry: number; timeout: number }, ex: Exchange, { storage }: HandlerContext): Promise<void> {
+async function waitConfirmed(req: { segmentId: number; afterEntry: number; timeout: number }, ex: Exchange, { storage, closing }: HandlerContext): Promise<void> {
   const { segmentId, afterEntry } = req;
   const reply = (): void => {
     const last = storage.lastEntry(segmentId);
     ex.ok(Messages.WaitConfirmed.reply, { lastEntryId: last?.entryId ?? -1, lastAddConfirmed: last?.lastAddConfirmed ?? -1, fenced: storage.isFenced(segmentId) });
   };
   const ready = (): boolean => storage.isFenced(segmentId) || (storage.lastEntry(segmentId)?.lastAddConfirmed ?? -1) > afterEntry;
-  if (ready() || req.timeout === 0) return reply();
+  if (ready() || req.timeout === 0 || closing.aborted) return reply();
   await new Promise<void>((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
       unwatch();
+      closing.removeEventListener('abort', done);
       resolve();
     };
-    const unwatch = storage.watchSegment(segmentId, (closing) => {
-      if (closing || ready()) done();
+    const unwatch = storage.watchSegment(segmentId, (storageClosing) => {
+      if (storageClosing || ready()) done();
     });
+    closing.addEventListener('abort', done);
     const timer = setTimeout(done, Math.min(req.timeout, MAX_WAIT_CONFIRMED));
   });
   reply();

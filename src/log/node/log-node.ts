@@ -31,8 +31,9 @@
  *
  * Closing: the auditor candidate and the collector stop, then the
  * registration goes (writers stop picking this node), then the listener;
- * new requests are answered NODE_CLOSING, those in progress get up to
- * `closeTimeout` ms to finish, then connections, the metrics listener and
+ * new requests are answered NODE_CLOSING, long polls (WAIT_CONFIRMED)
+ * are answered at once with where the node is, other requests in progress
+ * get up to `closeTimeout` ms to finish, then connections, the metrics listener and
  * storage close.
  */
 import { createServer, type Server, type Socket } from 'node:net';
@@ -103,6 +104,7 @@ export async function startLogNode(options: LogNodeOptions): Promise<LogNodeHand
   });
   const store: NodeStore = storage;
   let closing = false;
+  const closingSignal = new AbortController();
   const connections = new Set<NodeConnection>();
   let auditor: Auditor | undefined;
   let metrics: NodeMetrics;
@@ -119,6 +121,7 @@ export async function startLogNode(options: LogNodeOptions): Promise<LogNodeHand
   const execute = storageStage({
     storage: store,
     log,
+    closing: closingSignal.signal,
     info: () => {
       const stats = storage.stats();
       return { instanceId: storage.instanceId, protocolVersion: PROTOCOL_VERSION, startedAt, bytesStored: stats.bytesStored, segments: stats.segments };
@@ -143,6 +146,7 @@ export async function startLogNode(options: LogNodeOptions): Promise<LogNodeHand
   const ownsClient = typeof options.coordination === 'string';
   const shutdown = async (): Promise<void> => {
     closing = true;
+    closingSignal.abort();
     await auditor?.close().catch(() => {});
     await collector?.close();
     await registration?.close().catch(() => {});
