@@ -48,6 +48,7 @@ import { NodeRegistration } from './registration.js';
 import { startAuditor, type Auditor } from '../repair/auditor.js';
 import { GarbageCollector, type GarbageCollectorStats } from '../retention/garbage-collector.js';
 import { startNodeMetrics, type NodeMetrics } from './metrics.js';
+import { ConfirmHints } from './confirm-hints.js';
 
 /** A node's garbage collector, as its handle shows it. */
 export interface NodeGarbageCollector {
@@ -122,6 +123,7 @@ export async function startLogNode(options: LogNodeOptions): Promise<LogNodeHand
     storage: store,
     log,
     closing: closingSignal.signal,
+    confirmed: new ConfirmHints(storage),
     info: () => {
       const stats = storage.stats();
       return { instanceId: storage.instanceId, protocolVersion: PROTOCOL_VERSION, startedAt, bytesStored: stats.bytesStored, segments: stats.segments };
