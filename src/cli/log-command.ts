@@ -15,6 +15,7 @@ import { LogMetadataStore } from '../log/metadata/metadata-store.js';
 import type { SegmentMetadata, SegmentState } from '../log/metadata/records.js';
 import type { NodeRecord } from '../log/node/registration.js';
 import { lastConfirmed } from '../log/reader/read-log.js';
+import { segmentReplication } from '../log/repair/replication.js';
 import { NodePool } from '../log/writer/node-pool.js';
 import { configureCommand, formatTable } from './command.js';
 
@@ -62,8 +63,10 @@ export interface SegmentStatus {
   readonly minTimestamp: number | null;
   readonly maxTimestamp: number | null;
   readonly ensembles: readonly { readonly firstEntry: number; readonly nodes: readonly { readonly id: string; readonly live: boolean }[] }[];
-  /** True when a node holding some of its entries is not live. */
+  /** True when a node that should hold some of its entries is not live. */
   readonly underReplicated: boolean;
+  /** Its entries with at least one copy on a node that is not live. */
+  readonly underReplicatedEntries: number;
 }
 
 /** `herd log`, with its subcommands `ls`, `status` and `read`. */
@@ -154,13 +157,18 @@ export async function logStatus(client: Client, name: string): Promise<{ name: s
       const id = s.id;
       const last = s.state === 'CLOSED' ? s.lastEntry : await lastConfirmed(pool, id, s);
       const ensembles = s.ensembles.map((e) => ({ firstEntry: e.firstEntry, nodes: e.nodes.map((n) => ({ id: n, live: live.has(n) })) }));
-      // An ensemble holds entries when its span is not empty; an open segment's last one is still receiving them.
-      const holding = ensembles.filter((e, i) => {
-        const next = ensembles[i + 1];
-        return next === undefined ? s.state !== 'CLOSED' || e.firstEntry <= last : e.firstEntry < next.firstEntry;
+      const r = segmentReplication(s, last, (n) => live.has(n));
+      segments.push({
+        id,
+        state: s.state,
+        writer: s.writer,
+        entries: last + 1,
+        minTimestamp: s.minTimestamp,
+        maxTimestamp: s.maxTimestamp,
+        ensembles,
+        underReplicated: r.missing.length > 0,
+        underReplicatedEntries: r.underReplicatedEntries,
       });
-      const underReplicated = holding.some((e) => e.nodes.some((n) => !n.live));
-      segments.push({ id, state: s.state, writer: s.writer, entries: last + 1, minTimestamp: s.minTimestamp, maxTimestamp: s.maxTimestamp, ensembles, underReplicated });
     }
     return { name, segments, underReplicated: segments.filter((s) => s.underReplicated).length, liveNodes: [...live].sort() };
   } finally {
@@ -197,14 +205,14 @@ async function runLs(client: Client, json: boolean): Promise<void> {
 async function runStatus(client: Client, name: string, json: boolean): Promise<void> {
   const status = await logStatus(client, name);
   if (json) return write(`${JSON.stringify(status, null, 2)}\n`);
-  const rows = [['SEGMENT', 'STATE', 'WRITER', 'ENTRIES', 'FROM', 'TO', 'ENSEMBLES (firstEntry: nodes, * = not live)']];
+  const rows = [['SEGMENT', 'STATE', 'WRITER', 'ENTRIES', 'UNDER-REPL', 'FROM', 'TO', 'ENSEMBLES (firstEntry: nodes, * = not live)']];
   for (const s of status.segments) {
     const ensembles = s.ensembles.map((e) => `${e.firstEntry}: ${e.nodes.map((n) => (n.live ? n.id : `${n.id}*`)).join(',')}`).join('; ');
-    rows.push([String(s.id), s.state, s.writer, s.state === 'CLOSED' ? String(s.entries) : `${s.entries} so far`, iso(s.minTimestamp), iso(s.maxTimestamp), ensembles]);
+    rows.push([String(s.id), s.state, s.writer, s.state === 'CLOSED' ? String(s.entries) : `${s.entries} so far`, String(s.underReplicatedEntries), iso(s.minTimestamp), iso(s.maxTimestamp), ensembles]);
   }
   write(
     `log ${name}: ${plural(status.segments.length, 'segment')}, ${status.underReplicated} under-replicated\n${formatTable(rows)}` +
-      (status.underReplicated > 0 ? '* not live: its copies are missing until the node returns (the auditor that re-replicates them is not built yet)\n' : ''),
+      (status.underReplicated > 0 ? "* not live: the entries it should hold (UNDER-REPL counts them) lack that copy until it returns, or until the auditor copies them to another node after its grace period (for a CLOSED segment; a writer replaces a failed node of its open segment itself)\n" : ''),
   );
 }
 

@@ -19,9 +19,16 @@ interface LogNodeValues {
   closeTimeout?: string;
   sessionTimeout?: string;
   metricsPort?: string;
+  /** False with `--no-auditor`. */
+  auditor: boolean;
+  gracePeriod?: string;
+  gcInterval?: string;
 }
 
-/** `herd log-node [options]`: prints the node's address and instance id, runs until SIGINT or SIGTERM. */
+/**
+ * `herd log-node [options]`: prints the node's address and instance id
+ * (and, with `--metrics-port`, its metrics URL), runs until SIGINT or SIGTERM.
+ */
 export function logNodeCommand(): Command {
   return configureCommand(new Command('log-node'), 'herd log-node')
     .description('run a storage node of the Herd log')
@@ -37,6 +44,9 @@ export function logNodeCommand(): Command {
     .option('--max-batch-bytes <bytes>', 'group commit: bytes that make a batch be written at once (default 524288)')
     .option('--close-timeout <ms>', 'on SIGINT/SIGTERM, how long requests in progress may take to finish (default 5000)')
     .option('--metrics-port <n>', 'serve Prometheus metrics at http://<host>:<n>/metrics (default: no metrics listener)')
+    .option('--no-auditor', 'run no auditor candidate on this node (run one elsewhere: some process must repair and apply retention)')
+    .option('--grace-period <ms>', "auditor: how long a node may be gone before its copies are made elsewhere (default 30000)")
+    .option('--gc-interval <ms>', 'how often local segments whose metadata retention deleted are removed; 0 never (default 60000)')
     .option('--session-timeout <ms>', 'coordination session timeout: how long after the node dies its registration disappears (default 10000)')
     .action((values: LogNodeValues) => runLogNode(values));
 }
@@ -45,6 +55,8 @@ async function runLogNode(values: LogNodeValues): Promise<void> {
   if (values.coordination === undefined) throw new Error('log-node needs --coordination <host:port>');
   if (values.dataDir === undefined) throw new Error('log-node needs --data-dir <dir>');
   const sessionTimeout = intOption('session-timeout', values.sessionTimeout, 1);
+  const gracePeriod = intOption('grace-period', values.gracePeriod, 0);
+  if (gracePeriod !== undefined && !values.auditor) throw new Error('--grace-period is an auditor option: it does not go with --no-auditor');
   const log = (message: string): void => {
     process.stderr.write(`herd log-node: ${message}\n`);
   };
@@ -61,10 +73,13 @@ async function runLogNode(values: LogNodeValues): Promise<void> {
     ...optional('maxBatchBytes', intOption('max-batch-bytes', values.maxBatchBytes, 1)),
     ...optional('closeTimeout', intOption('close-timeout', values.closeTimeout, 0)),
     ...optional('metricsPort', portOption('metrics-port', values.metricsPort)),
+    ...optional('gcInterval', intOption('gc-interval', values.gcInterval, 0)),
+    auditor: values.auditor && gracePeriod !== undefined ? { gracePeriod } : values.auditor,
     ...(sessionTimeout !== undefined ? { clientOptions: { sessionTimeout } } : {}),
     logger: log,
   });
   process.stdout.write(`herd log-node: serving ${node.address} as instance ${node.instanceId}\n`);
+  if (node.metricsPort !== undefined) process.stdout.write(`herd log-node: metrics at http://${node.host}:${node.metricsPort}/metrics\n`);
   let stopping = false;
   const stop = (): void => {
     if (stopping) return;

@@ -1,9 +1,11 @@
 /**
  * `herd-zk/log`: a replicated, time-indexed log on storage nodes (issue 13;
- * BookKeeper's model): the storage node, the client that talks to one
- * node, the log's writer and reader (`openLog`), a reader that needs no
- * writer (`readLog`), and tailing subscriptions (`Log.subscribe`,
- * `subscribeLog`). The auditor and retention are to come. See docs/log.md.
+ * BookKeeper's model): the storage node (with its `/metrics`), the client
+ * that talks to one node, the log's writer and reader (`openLog`), a
+ * reader that needs no writer (`readLog`), tailing subscriptions
+ * (`Log.subscribe`, `subscribeLog`; an idle writer's explicit
+ * last-add-confirmed wakes them), and the auditor (`startAuditor`:
+ * re-replication of lost nodes' segments, retention). See docs/log.md.
  *
  * ```ts
  * import { startLogNode, connectLogNode, openLog } from 'herd-zk/log';

@@ -67,13 +67,14 @@ forEachTarget('herd log', (target) => {
     assert.equal(status.status, 0, status.stderr);
     assert.match(status.stdout, /^log orders: 3 segments, 0 under-replicated\n/);
     const rows = status.stdout.trimEnd().split('\n').slice(2).map((r) => r.split(/\s{2,}/));
-    assert.deepEqual(rows.map((r) => r.slice(0, 4)), [
-      [String(rows[0]![0]), 'CLOSED', 'w1', '10'],
-      [String(rows[1]![0]), 'CLOSED', 'w1', '10'],
-      [String(rows[2]![0]), 'OPEN', 'w1', rows[2]![3]!],
+    assert.match(status.stdout.split('\n')[1]!, /^SEGMENT\s+STATE\s+WRITER\s+ENTRIES\s+UNDER-REPL\s+FROM\s+TO\s+ENSEMBLES/);
+    assert.deepEqual(rows.map((r) => r.slice(0, 5)), [
+      [String(rows[0]![0]), 'CLOSED', 'w1', '10', '0'],
+      [String(rows[1]![0]), 'CLOSED', 'w1', '10', '0'],
+      [String(rows[2]![0]), 'OPEN', 'w1', rows[2]![3]!, '0'],
     ]);
     assert.match(rows[2]![3]!, /^\d+ so far$/);
-    assert.deepEqual(rows[0]!.slice(4, 6), [at(0), at(9)]);
+    assert.deepEqual(rows[0]!.slice(5, 7), [at(0), at(9)]);
     assert.doesNotMatch(status.stdout, /\w\*/);
 
     // A time range across the two closed segments, while the writer is open.
@@ -93,13 +94,15 @@ forEachTarget('herd log', (target) => {
     const down = await herd('log', 'status', 'orders', ...conn);
     assert.match(down.stdout, /^log orders: 3 segments, 3 under-replicated\n/);
     assert.ok(down.stdout.includes(`${gone.instanceId}*`));
-    assert.match(down.stdout, /not live: .*auditor .* not built yet/);
+    assert.match(down.stdout, /not live: .*the auditor copies them to another node after its grace period/);
+    const downRows = down.stdout.split('\n').slice(2, 5).map((r) => r.split(/\s{2,}/));
+    assert.deepEqual(downRows.map((r) => [r[3], r[4]]), [['10', '10'], ['10', '10'], ['6', '6']], 'with E = W, every entry lacks the gone copy');
     const downJson = JSON.parse((await herd('log', 'status', 'orders', ...conn, '--json')).stdout) as {
       underReplicated: number;
-      segments: { state: string; entries: number; underReplicated: boolean; ensembles: { nodes: { id: string; live: boolean }[] }[] }[];
+      segments: { state: string; entries: number; underReplicated: boolean; underReplicatedEntries: number; ensembles: { nodes: { id: string; live: boolean }[] }[] }[];
     };
     assert.equal(downJson.underReplicated, 3);
-    assert.deepEqual(downJson.segments.map((s) => [s.state, s.entries, s.underReplicated]), [['CLOSED', 10, true], ['CLOSED', 10, true], ['CLOSED', 6, true]]);
+    assert.deepEqual(downJson.segments.map((s) => [s.state, s.entries, s.underReplicated, s.underReplicatedEntries]), [['CLOSED', 10, true, 10], ['CLOSED', 10, true, 10], ['CLOSED', 6, true, 6]]);
     const liveness = Object.fromEntries(downJson.segments[0]!.ensembles[0]!.nodes.map((n) => [n.id, n.live]));
     assert.deepEqual(liveness, Object.fromEntries(ids.map((id) => [id, id !== gone.instanceId])));
 

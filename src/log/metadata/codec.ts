@@ -5,7 +5,7 @@
  * never half-read.
  */
 import { UnexpectedDataError } from '../../recipes/errors.js';
-import { checkQuorums, type Ensemble, type LogMetadata, type SegmentMetadata, type SegmentState } from './records.js';
+import { checkQuorums, checkRetention, pickRetention, type Ensemble, type LogMetadata, type Retention, type SegmentMetadata, type SegmentState } from './records.js';
 
 /** The bytes stored for a record. */
 export function encodeRecord(record: LogMetadata | SegmentMetadata): Buffer {
@@ -62,7 +62,19 @@ export function decodeLogMetadata(path: string, data: Buffer | null): LogMetadat
   if (!Array.isArray(segments) || !segments.every((id) => Number.isSafeInteger(id) && (id as number) >= 0)) {
     throw new UnexpectedDataError(`${path}: segments must be a list of segment ids`, { path });
   }
-  return { format: 1, ...quorums(path, record), segments: segments as number[], createdAt: integer(path, record, 'createdAt', 0) };
+  const retention = retentionOf(path, record.retention);
+  return { format: 1, ...quorums(path, record), segments: segments as number[], createdAt: integer(path, record, 'createdAt', 0), ...(retention !== undefined ? { retention } : {}) };
+}
+
+/** A log record's retention policy (absent: none); UnexpectedDataError when it is not a valid one. */
+function retentionOf(path: string, value: unknown): Retention | undefined {
+  if (value === undefined) return undefined;
+  try {
+    checkRetention(value as Retention);
+  } catch (error) {
+    throw new UnexpectedDataError(`${path}: ${(error as Error).message}`, { cause: error, path });
+  }
+  return pickRetention(value as Retention);
 }
 
 const STATES: readonly SegmentState[] = ['OPEN', 'IN_RECOVERY', 'CLOSED'];

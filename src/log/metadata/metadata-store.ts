@@ -124,8 +124,7 @@ export class LogMetadataStore {
     const path = logPath(name);
     try {
       const { data, stat } = await retryWhileConnected(this.client, () => this.client.getData(path));
-      const retention = decodeRetention(path, data);
-      return { value: { ...decodeLogMetadata(path, data), ...(retention !== undefined ? { retention } : {}) }, version: stat.version };
+      return { value: decodeLogMetadata(path, data), version: stat.version };
     } catch (error) {
       if (error instanceof NoNodeError) throw new NoSuchLogError(`no log named ${name}`, { cause: error, path });
       throw error;
@@ -323,25 +322,4 @@ export class LogMetadataStore {
 
 function sameRetention(a: Retention | undefined, b: Retention | undefined): boolean {
   return a?.maxAge === b?.maxAge && a?.maxBytes === b?.maxBytes && (a === undefined) === (b === undefined);
-}
-
-/**
- * The retention policy in a log's record, if any. (It belongs with the
- * other fields in codec.ts's decodeLogMetadata, which drops fields it does
- * not know; it is decoded here until codec.ts takes it.)
- */
-function decodeRetention(path: string, data: Buffer | null): Retention | undefined {
-  let value: unknown;
-  try {
-    value = (JSON.parse((data ?? Buffer.alloc(0)).toString('utf8')) as { retention?: unknown }).retention;
-  } catch {
-    return undefined; // decodeLogMetadata reports what is wrong with the record
-  }
-  if (value === undefined) return undefined;
-  try {
-    checkRetention(value as Retention);
-  } catch (error) {
-    throw new UnexpectedDataError(`${path}: ${(error as Error).message}`, { cause: error, path });
-  }
-  return pickRetention(value as Retention);
 }

@@ -21,6 +21,7 @@ import { Status, statusOfError } from '../protocol/status.js';
 import type { InfoReply } from '../protocol/messages/info.js';
 import type { DecodedRequest } from './decode.js';
 import type { Exchange } from './reply.js';
+import type { ConfirmHints } from './confirm-hints.js';
 
 /** What the handlers use of the node's storage (NodeStorage, src/log/storage). */
 export interface NodeStore {
@@ -40,6 +41,14 @@ export interface HandlerContext {
   info(): InfoReply;
   /** A failure no status explains to the client in full (an I/O error): for the operator. */
   log(message: string): void;
+  /**
+   * Aborted when the node starts closing: a long poll answers at once with
+   * where the node is, rather than hold the close's drain (its next request
+   * gets NODE_CLOSING and the reader turns to another replica).
+   */
+  readonly closing: AbortSignal;
+  /** The writers' explicit last-add-confirmed (CONFIRM): the last-add-confirmed a reader is told comes from here. */
+  readonly confirmed: ConfirmHints;
 }
 
 /**
@@ -52,7 +61,7 @@ export const RANGE_REPLY_BYTES = 256 * 1024;
 /**
  * The longest a WAIT_CONFIRMED request is held, in ms, whatever it asks:
  * a waiting request counts against the connection's in-flight requests
- * and the node's close waits for it (up to `closeTimeout`).
+ * (a closing node answers it at once).
  */
 export const MAX_WAIT_CONFIRMED = 30_000;
 
@@ -88,40 +97,50 @@ const ROUTES: ReadonlyMap<number, Route> = new Map([
   route(Messages.Fence, inSegment, async (req, ex, { storage }) => {
     ex.ok(Messages.Fence.reply, await storage.fence(req.segmentId));
   }),
-  route(Messages.ReadLastEntry, inSegment, async (req, ex, { storage }) => {
+  route(Messages.ReadLastEntry, inSegment, async (req, ex, { storage, confirmed }) => {
     const last = storage.lastEntry(req.segmentId);
     if (last === undefined) ex.fail(Status.NO_ENTRY, `segment ${req.segmentId} has no entries on this node`);
-    else ex.ok(Messages.ReadLastEntry.reply, last);
+    else ex.ok(Messages.ReadLastEntry.reply, { ...last, lastAddConfirmed: confirmed.lastAddConfirmed(req.segmentId) });
   }),
   route(Messages.WaitConfirmed, inSegment, waitConfirmed),
+  route(Messages.Confirm, inSegment, async (req, ex, { confirmed }) => {
+    confirmed.record(req.segmentId, req.lastAddConfirmed);
+    ex.ok(Messages.Confirm.reply, {});
+  }),
   route(Messages.Info, () => 'node', async (_req, ex, ctx) => {
     ex.ok(Messages.Info.reply, ctx.info());
   }),
 ]);
 
 /**
- * The long poll: answers once the segment's last-add-confirmed here passes
- * `afterEntry`, it is fenced, the storage closes, or the (capped) timeout
- * passes. The storage's change hook wakes it, so it answers within the
- * batch that stored the entry, never by polling.
+ * The long poll: answers once the segment's last-add-confirmed here (from
+ * its stored entries or the writer's CONFIRM) passes `afterEntry`, it is fenced, the node starts closing, or the (capped)
+ * timeout passes. The storage's change hook wakes it, so it answers within
+ * the batch that stored the entry, never by polling.
  */
-async function waitConfirmed(req: { segmentId: number; afterEntry: number; timeout: number }, ex: Exchange, { storage }: HandlerContext): Promise<void> {
+async function waitConfirmed(req: { segmentId: number; afterEntry: number; timeout: number }, ex: Exchange, { storage, closing, confirmed }: HandlerContext): Promise<void> {
   const { segmentId, afterEntry } = req;
   const reply = (): void => {
     const last = storage.lastEntry(segmentId);
-    ex.ok(Messages.WaitConfirmed.reply, { lastEntryId: last?.entryId ?? -1, lastAddConfirmed: last?.lastAddConfirmed ?? -1, fenced: storage.isFenced(segmentId) });
+    ex.ok(Messages.WaitConfirmed.reply, { lastEntryId: last?.entryId ?? -1, lastAddConfirmed: confirmed.lastAddConfirmed(segmentId), fenced: storage.isFenced(segmentId) });
   };
-  const ready = (): boolean => storage.isFenced(segmentId) || (storage.lastEntry(segmentId)?.lastAddConfirmed ?? -1) > afterEntry;
-  if (ready() || req.timeout === 0) return reply();
+  const ready = (): boolean => storage.isFenced(segmentId) || confirmed.lastAddConfirmed(segmentId) > afterEntry;
+  if (ready() || req.timeout === 0 || closing.aborted) return reply();
   await new Promise<void>((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
       unwatch();
+      unhint();
+      closing.removeEventListener('abort', done);
       resolve();
     };
-    const unwatch = storage.watchSegment(segmentId, (closing) => {
-      if (closing || ready()) done();
+    const unwatch = storage.watchSegment(segmentId, (storageClosing) => {
+      if (storageClosing || ready()) done();
     });
+    const unhint = confirmed.watch(segmentId, () => {
+      if (ready()) done();
+    });
+    closing.addEventListener('abort', done);
     const timer = setTimeout(done, Math.min(req.timeout, MAX_WAIT_CONFIRMED));
   });
   reply();

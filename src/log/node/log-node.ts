@@ -26,9 +26,14 @@
  * collector (src/log/retention/garbage-collector.ts: deletes local
  * segments whose records retention deleted).
  *
+ * With `metricsPort`, it also serves Prometheus metrics at `GET /metrics`
+ * (./metrics.ts): the connections report each request to its observer.
+ *
  * Closing: the auditor candidate and the collector stop, then the
- * registration goes (writers stop picking this node), then the listener; new requests are answered NODE_CLOSING, those in
- * progress get up to `closeTimeout` ms to finish, then connections and
+ * registration goes (writers stop picking this node), then the listener;
+ * new requests are answered NODE_CLOSING, long polls (WAIT_CONFIRMED)
+ * are answered at once with where the node is, other requests in progress
+ * get up to `closeTimeout` ms to finish, then connections, the metrics listener and
  * storage close.
  */
 import { createServer, type Server, type Socket } from 'node:net';
@@ -42,6 +47,8 @@ import { publishedHost, resolveOptions, type LogNodeOptions } from './options.js
 import { NodeRegistration } from './registration.js';
 import { startAuditor, type Auditor } from '../repair/auditor.js';
 import { GarbageCollector, type GarbageCollectorStats } from '../retention/garbage-collector.js';
+import { startNodeMetrics, type NodeMetrics } from './metrics.js';
+import { ConfirmHints } from './confirm-hints.js';
 
 /** A node's garbage collector, as its handle shows it. */
 export interface NodeGarbageCollector {
@@ -67,6 +74,8 @@ export interface LogNodeHandle extends AsyncDisposable {
   readonly auditor: Auditor | undefined;
   /** The node's garbage collector; undefined with `gcInterval: 0`. */
   readonly garbageCollector: NodeGarbageCollector | undefined;
+  /** The port of the node's `GET /metrics` listener (the chosen one when `metricsPort` was 0); undefined without one. */
+  readonly metricsPort: number | undefined;
   /** Deregisters, stops serving, and closes the storage. Idempotent. */
   close(): Promise<void>;
 }
@@ -96,12 +105,25 @@ export async function startLogNode(options: LogNodeOptions): Promise<LogNodeHand
   });
   const store: NodeStore = storage;
   let closing = false;
+  const closingSignal = new AbortController();
   const connections = new Set<NodeConnection>();
+  let auditor: Auditor | undefined;
+  let metrics: NodeMetrics;
+  try {
+    // The auditor starts later (it needs the registered client); the gauge reads whichever runs when scraped.
+    const underReplicated = resolved.auditor === undefined ? undefined : { underReplicatedSegments: () => auditor?.stats.underReplicatedSegments ?? 0 };
+    metrics = await startNodeMetrics({ port: resolved.metricsPort, host: resolved.host }, { storage, connections, underReplicated });
+  } catch (error) {
+    await storage.close().catch(() => {});
+    throw error;
+  }
 
   // The pipeline: network -> decode -> storage -> reply.
   const execute = storageStage({
     storage: store,
     log,
+    closing: closingSignal.signal,
+    confirmed: new ConfirmHints(storage),
     info: () => {
       const stats = storage.stats();
       return { instanceId: storage.instanceId, protocolVersion: PROTOCOL_VERSION, startedAt, bytesStored: stats.bytesStored, segments: stats.segments };
@@ -115,17 +137,18 @@ export async function startLogNode(options: LogNodeOptions): Promise<LogNodeHand
       frame: decode,
       closed: (c) => connections.delete(c),
       log,
+      observer: metrics.observer,
     });
     connections.add(conn);
   });
 
   let client: Client | undefined;
   let registration: NodeRegistration | undefined;
-  let auditor: Auditor | undefined;
   let collector: GarbageCollector | undefined;
   const ownsClient = typeof options.coordination === 'string';
   const shutdown = async (): Promise<void> => {
     closing = true;
+    closingSignal.abort();
     await auditor?.close().catch(() => {});
     await collector?.close();
     await registration?.close().catch(() => {});
@@ -135,6 +158,7 @@ export async function startLogNode(options: LogNodeOptions): Promise<LogNodeHand
     const stopped = new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
     await drain(connections, resolved.closeTimeout);
     await stopped;
+    await metrics.close();
     await storage.close();
   };
 
@@ -165,6 +189,7 @@ export async function startLogNode(options: LogNodeOptions): Promise<LogNodeHand
       replacedInstanceId: registration.replaced,
       auditor,
       garbageCollector: collector,
+      metricsPort: metrics.port,
       close,
       [Symbol.asyncDispose]: close,
     };

@@ -132,6 +132,12 @@ export interface LogNodeClient extends AsyncDisposable {
    * client's `timeout`.
    */
   waitConfirmed(segmentId: number, afterEntry: number, options?: { timeout?: number }): Promise<WaitConfirmedReply>;
+  /**
+   * The writer's explicit last-add-confirmed for a segment (CONFIRM, kind
+   * 9): a hint that wakes the node's long polls when no add will carry it.
+   * Rejects with BadArgumentsError for an invalid id.
+   */
+  confirm(segmentId: number, lastAddConfirmed: number): Promise<void>;
   /** The node's identity and figures; also a ping. */
   info(): Promise<InfoReply>;
   /** Closes the connection; pending requests reject with ClientClosedError. Idempotent. */
@@ -326,6 +332,12 @@ class NodeClient implements LogNodeClient {
       (Number.isInteger(wait) && wait >= 0 && wait <= MAX_REQUEST_ID ? undefined : new BadArgumentsError(`${what}: timeout must be an integer number of ms, at least 0, got ${wait}`));
     if (invalid) return Promise.reject(invalid);
     return this.call(Messages.WaitConfirmed, { segmentId, afterEntry, timeout: wait }, what, this.timeout === 0 ? 0 : this.timeout + wait);
+  }
+
+  confirm(segmentId: number, lastAddConfirmed: number): Promise<void> {
+    const what = `CONFIRM segment ${segmentId} up to entry ${lastAddConfirmed}`;
+    const invalid = checkId(segmentId, 'segmentId', what) ?? checkId(lastAddConfirmed, 'lastAddConfirmed', what);
+    return invalid ? Promise.reject(invalid) : this.call(Messages.Confirm, { segmentId, lastAddConfirmed }, what).then(() => {});
   }
 
   info(): Promise<InfoReply> {

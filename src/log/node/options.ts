@@ -64,6 +64,12 @@ export interface LogNodeOptions {
    * (retention deleted them), in ms; 0 never does. Default 60000.
    */
   readonly gcInterval?: number;
+  /**
+   * Port of the node's Prometheus endpoint (`GET /metrics` on `host`); 0
+   * picks a free one (the handle's `metricsPort` says which). Default: no
+   * metrics listener.
+   */
+  readonly metricsPort?: number;
 }
 
 /** The options with defaults applied. */
@@ -78,6 +84,8 @@ export interface ResolvedLogNodeOptions {
   /** The auditor's options, or undefined for no auditor. */
   readonly auditor: NodeAuditorOptions | undefined;
   readonly gcInterval: number;
+  /** undefined: no metrics listener. */
+  readonly metricsPort: number | undefined;
 }
 
 /** Default port of a storage node. */
@@ -105,11 +113,16 @@ export function resolveOptions(options: LogNodeOptions): ResolvedLogNodeOptions 
   const host = options.host ?? '0.0.0.0';
   const gcInterval = options.gcInterval ?? 60_000;
   if (!Number.isSafeInteger(gcInterval) || gcInterval < 0) throw new BadArgumentsError(`startLogNode: gcInterval must be an integer >= 0, got ${gcInterval}`);
+  const { metricsPort } = options;
+  if (metricsPort !== undefined && !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort <= 65535)) {
+    throw new BadArgumentsError(`startLogNode: metricsPort must be 0..65535, got ${metricsPort}`);
+  }
   const auditor = options.auditor ?? true;
   if (typeof auditor !== 'boolean' && (typeof auditor !== 'object' || auditor === null)) throw new BadArgumentsError('startLogNode: auditor must be a boolean or auditor options');
   return {
     auditor: auditor === false ? undefined : auditor === true ? {} : auditor,
     gcInterval,
+    metricsPort,
     host,
     port,
     advertisedHost: options.advertisedHost,

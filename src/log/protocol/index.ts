@@ -22,4 +22,5 @@ export type { ReadRangeRequest, ReadRangeReply } from './messages/read-range.js'
 export type { SegmentRequest, FenceReply } from './messages/fence.js';
 export type { LastEntryReply } from './messages/read-last-entry.js';
 export type { InfoReply } from './messages/info.js';
+export type { ConfirmRequest } from './messages/confirm.js';
 export { expectEnd } from './messages/fields.js';

@@ -5,6 +5,7 @@
  */
 import { AddEntries } from './messages/add-entries.js';
 import { AddEntry } from './messages/add-entry.js';
+import { Confirm } from './messages/confirm.js';
 import { Fence } from './messages/fence.js';
 import { Info } from './messages/info.js';
 import type { Message } from './messages/message.js';
@@ -14,7 +15,7 @@ import { ReadRange } from './messages/read-range.js';
 import { WaitConfirmed } from './messages/wait-confirmed.js';
 
 /** Every message kind, by name. */
-export const Messages = { AddEntry, ReadEntry, ReadRange, Fence, ReadLastEntry, Info, WaitConfirmed, AddEntries } as const;
+export const Messages = { AddEntry, ReadEntry, ReadRange, Fence, ReadLastEntry, Info, WaitConfirmed, AddEntries, Confirm } as const;
 
 /** Any message of the table. */
 export type AnyMessage = (typeof Messages)[keyof typeof Messages];

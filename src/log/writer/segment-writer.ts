@@ -23,13 +23,21 @@
  *   sent to the new nodes. Confirmations from a replaced node no longer
  *   count. With no live node to take its place, the change is retried and
  *   the appends wait.
+ * - Explicit last-add-confirmed (BookKeeper's explicit LAC): nodes learn
+ *   what is acknowledged from the next add. When the last-add-confirmed
+ *   moves and no acknowledgement follows within `explicitConfirmDelay` ms
+ *   (the writer went idle, or an appendBatch ended), it is sent as CONFIRM
+ *   to every member of the current ensemble, so tailing readers' long polls
+ *   wake for the newest entries. Only a hint: a node that misses it learns
+ *   the same from the next add. The timer is cancelled when the writer
+ *   closes (the closed record then says where the segment ends) or stops.
  * - A fence (SEGMENT_FENCED from a node, or the segment's record changed
  *   under us: a recovery has started) stops the writer at once: every
  *   unacknowledged entry rejects with WriterFencedError and nothing is
  *   acknowledged from then on.
  */
 import { sleep } from '../../base/wait.js';
-import { systemClock } from '../../base/clock.js';
+import { systemClock, type Clock } from '../../base/clock.js';
 import { isTransientError } from '../../client/retry.js';
 import { ClientClosedError, HerdError } from '../../errors.js';
 import { NotEnoughNodesError, SegmentFencedError, WriterFencedError } from '../errors.js';
@@ -69,6 +77,14 @@ interface PendingAdd {
   reject(error: unknown): void;
 }
 
+/**
+ * Default of `explicitConfirmDelay`, in ms: long enough that a writer under
+ * load (acknowledgements every few ms, each re-arming the timer) never sends
+ * one, short enough that a tailing reader sees an idle writer's last entry
+ * well within a human's notice; one small frame per node per idle period.
+ */
+export const DEFAULT_EXPLICIT_CONFIRM_DELAY = 20;
+
 /** How long to wait before trying an ensemble change again when no node can take a failed one's place, in ms. */
 const RETRY_DELAY = 250;
 
@@ -96,6 +112,10 @@ export class SegmentWriter {
   private idle: (() => void)[] = [];
   /** Adds of this tick not yet sent. */
   private outbox: PendingAdd[] = [];
+  /** The explicit-confirm timer, while armed. */
+  private confirmTimer: unknown;
+  /** The highest last-add-confirmed the nodes were told (piggybacked on an add, or by CONFIRM). */
+  private told = -1;
 
   constructor(
     readonly id: number,
@@ -105,6 +125,8 @@ export class SegmentWriter {
     private readonly hooks: SegmentWriterHooks,
     /** No entry of this segment gets an earlier timestamp (the log's previous one). */
     timestampFloor: number,
+    /** ms without an acknowledgement after which the last-add-confirmed is sent explicitly; 0 never sends it. */
+    private readonly explicitConfirmDelay = DEFAULT_EXPLICIT_CONFIRM_DELAY,
   ) {
     this.lastTimestamp = timestampFloor;
   }
@@ -126,6 +148,7 @@ export class SegmentWriter {
     this.lastTimestamp = ts;
     this.minTimestamp ??= ts;
     const entry: LogEntry = { segmentId: this.id, entryId: this.entries++, timestamp: ts, lastAddConfirmed: this.lastAddConfirmed, data };
+    this.told = Math.max(this.told, this.lastAddConfirmed);
     this.bytes += data.length;
     return new Promise<LogPosition>((resolve, reject) => {
       const add: PendingAdd = { entry, acked: new Set(), sent: new Set(), resolve, reject };
@@ -142,6 +165,7 @@ export class SegmentWriter {
   async close(): Promise<boolean> {
     this.closing = true;
     await this.settled();
+    this.cancelConfirm();
     if (this.failure !== undefined) return false;
     const empty = this.lastAddConfirmed < 0;
     const closed: SegmentMetadata = {
@@ -242,11 +266,13 @@ export class SegmentWriter {
   /** Acknowledges, in entry order, every entry at the head with A confirmations; never during an ensemble change. */
   private acknowledge(): void {
     if (this.changing || this.failure !== undefined) return;
+    const before = this.lastAddConfirmed;
     while (this.pending.length > 0 && this.pending[0]!.acked.size >= this.meta.value.ackQuorum) {
       const add = this.pending.shift()!;
       this.lastAddConfirmed = add.entry.entryId;
       add.resolve({ segmentId: this.id, entryId: add.entry.entryId });
     }
+    if (this.lastAddConfirmed > before) this.armConfirm();
     if (this.pending.length === 0) for (const wake of this.idle.splice(0)) wake();
   }
 
@@ -260,6 +286,42 @@ export class SegmentWriter {
     this.failed.add(node);
     this.pool.drop(node);
     if (!this.changing) void this.changeEnsemble();
+  }
+
+  // ---- explicit last-add-confirmed ----------------------------------------------------
+
+  /** (Re)starts the timer: it fires only after `explicitConfirmDelay` ms without an acknowledgement. */
+  private armConfirm(): void {
+    if (this.explicitConfirmDelay === 0 || this.closing) return;
+    this.cancelConfirm();
+    this.confirmTimer = this.clock.setTimeout(() => {
+      this.confirmTimer = undefined;
+      this.sendConfirm();
+    }, this.explicitConfirmDelay);
+  }
+
+  private cancelConfirm(): void {
+    if (this.confirmTimer === undefined) return;
+    this.clock.clearTimeout(this.confirmTimer);
+    this.confirmTimer = undefined;
+  }
+
+  /** Tells every current member the last-add-confirmed no add has carried yet. A failure is ignored: the next add carries it. */
+  private sendConfirm(): void {
+    const lac = this.lastAddConfirmed;
+    if (this.failure !== undefined || this.closing || this.changing || lac <= this.told) return;
+    this.told = lac;
+    for (const node of this.lastEnsemble().nodes) {
+      if (this.failed.has(node)) continue;
+      this.pool.get(node).then(
+        (c) => c.confirm(this.id, lac).catch(() => {}),
+        () => {},
+      );
+    }
+  }
+
+  private get clock(): Clock {
+    return this.store.client.clock;
   }
 
   // ---- ensemble changes ----------------------------------------------------------------
@@ -299,6 +361,8 @@ export class SegmentWriter {
     if (this.failure !== undefined) return;
     for (const add of this.pending) this.send(add);
     this.acknowledge();
+    // A confirm skipped during the change is owed.
+    if (this.lastAddConfirmed > this.told) this.armConfirm();
   }
 
   /** Stores an ensemble with `bad` replaced, from the first unacknowledged entry on; then forgets what replaced nodes confirmed. */
@@ -341,6 +405,7 @@ export class SegmentWriter {
   private stop(error: HerdError): void {
     if (this.failure !== undefined) return;
     this.failure = error;
+    this.cancelConfirm();
     const all = this.pending;
     this.pending = [];
     for (const add of all) add.reject(error);

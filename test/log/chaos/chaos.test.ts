@@ -9,8 +9,8 @@
  * acknowledging after each fault. Then the last writer closes the log and
  * the independent checker (checker.ts) reads every replica and holds the
  * log to the ack records, and every entry has at least A valid copies
- * (== W is for the repair suite to assert, with checker.ts's
- * replicaCounts, once the auditor exists).
+ * (== W: see the note on LIVENESS below). The nodes run their auditors
+ * with a 2 s grace period (`--grace-period`).
  *
  * Four nodes, so that a spare takes a killed node's place (E = 3);
  * chaos-three-nodes.test.ts runs the same rounds on three.
@@ -29,6 +29,16 @@ after(removeDirs);
 
 /** How long the writer may take to make progress after a fault, ms: liveness on a loaded machine, not speed. */
 const LIVENESS = 45_000;
+/**
+ * Not asserted yet: `chaosRounds(..., { repairTimeout: 60_000 })` waits for
+ * W copies of every entry and fails today. Entries acknowledged by A nodes
+ * but never stored on a killed node stay in the old ensemble's span (the
+ * ensemble change starts at the last-add-confirmed + 1), and the killed
+ * node comes back live, so the auditor (liveness only) never sees them
+ * short: found on this test, e.g. segment 0 entries 104.. at 2 copies of 3
+ * after 60 s. The fix is a replicas check in src/log/repair (compare each
+ * live member of a CLOSED segment with what its write sets say it holds).
+ */
 
 forEachTarget('log chaos', (target) => {
   // Four nodes, E = 3: a killed node is replaced by the spare (an ensemble change), and comes back as the next spare.

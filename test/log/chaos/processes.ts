@@ -18,6 +18,8 @@ const WORKER = join(HERE, 'writer-worker.js');
 const START_TIMEOUT = 30_000;
 /** The nodes' coordination session timeout, ms: how long a SIGKILLed node stays registered. */
 const NODE_SESSION_TIMEOUT = 4000;
+/** The nodes' auditor grace period (`--grace-period`), ms: short, so a killed node's copies are made elsewhere within the test. */
+export const AUDITOR_GRACE_PERIOD = 2000;
 
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -50,7 +52,7 @@ export class NodeProcess {
 
   /** Starts the process again (same data directory, same port); resolves once it serves. */
   async restart(): Promise<void> {
-    const args = [CLI, 'log-node', '--coordination', this.coordination, '--data-dir', this.dataDir, '--host', '127.0.0.1', '--port', String(this.port), '--session-timeout', String(NODE_SESSION_TIMEOUT)];
+    const args = [CLI, 'log-node', '--coordination', this.coordination, '--data-dir', this.dataDir, '--host', '127.0.0.1', '--port', String(this.port), '--session-timeout', String(NODE_SESSION_TIMEOUT), '--grace-period', String(AUDITOR_GRACE_PERIOD)];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.stderr = '';

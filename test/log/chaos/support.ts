@@ -9,7 +9,7 @@ import type { Client } from '../../../src/client/index.js';
 import { logPath, segmentPath } from '../../../src/log/metadata/layout.js';
 import { connect, sleep, uniquePath, type Target } from '../../support/targets.js';
 import { tempDir } from '../node/support.js';
-import { checkLog, replicaCounts, type CheckReport, type LogSnapshot } from './checker.js';
+import { checkLog, replicaCounts, type CheckReport, type LogSnapshot, type ReplicaCount } from './checker.js';
 import { readAckFile, type AckedEntry } from './payload.js';
 import { NodeProcess, WriterProcess } from './processes.js';
 import type { WriterConfig } from './writer-worker.js';
@@ -61,6 +61,22 @@ export class ChaosCluster implements AsyncDisposable {
     return { ...(await checkLog(this.client, log, { acks, writers: this.writers.map((w) => w.config.writer) })), acks };
   }
 
+  /**
+   * Waits (at most `timeout` ms) until every entry of log `log` has W valid
+   * copies, as the nodes' auditors repair; asserts it, naming the first
+   * entries short of W.
+   */
+  async assertFullyReplicated(log: string, writeQuorum: number, timeout: number): Promise<void> {
+    const deadline = Date.now() + timeout;
+    let short: ReplicaCount[] = [];
+    for (;;) {
+      short = replicaCounts((await this.check(log)).snapshot).filter((r) => r.valid < writeQuorum);
+      if (short.length === 0 || Date.now() >= deadline) break;
+      await sleep(1000);
+    }
+    assert.deepEqual(short.slice(0, 10).map((r) => `${r.segmentId}:${r.entryId} ${r.valid}`), [], `${short.length} entries with fewer than W = ${writeQuorum} valid copies after ${timeout} ms of repair`);
+  }
+
   /** Asserts the checker finds nothing wrong, and every entry has at least A valid copies; returns the report. */
   async assertIntact(log: string): Promise<CheckReport & { snapshot: LogSnapshot; acks: AckedEntry[] }> {
     const report = await this.check(log);
@@ -91,9 +107,11 @@ const STRIDE = 100;
  * and starts a new one, every other round SIGKILLs a node of the writer's
  * ensemble and restarts it (same data directory, same port); after each,
  * the writer must acknowledge STRIDE more entries within `liveness` ms.
- * Then the writer closes the log and the checker must find it intact.
+ * Then the writer closes the log and the checker must find it intact;
+ * with `repairTimeout`, every entry must then reach W = 3 valid copies
+ * within that many ms (the nodes' auditors repair).
  */
-export async function chaosRounds(target: Target, count: number, liveness: number): Promise<void> {
+export async function chaosRounds(target: Target, count: number, liveness: number, options: { repairTimeout?: number } = {}): Promise<void> {
   await using cluster = await ChaosCluster.start(target, count);
   let writer = await cluster.writer('chaos', 'w0');
   await writer.progress(STRIDE, liveness, 'a start');
@@ -114,4 +132,5 @@ export async function chaosRounds(target: Target, count: number, liveness: numbe
   const report = await cluster.assertIntact('chaos');
   assert.ok(report.entries.length >= report.acks.length);
   assert.ok(report.snapshot.segments.length >= 2, "the killed writer's segment and its successor's");
+  if (options.repairTimeout !== undefined) await cluster.assertFullyReplicated('chaos', 3, options.repairTimeout);
 }

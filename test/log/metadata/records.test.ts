@@ -100,5 +100,9 @@ describe('log metadata records', () => {
       });
     }
     assert.throws(() => decodeLogMetadata('/l', Buffer.from(JSON.stringify({ ...log, segments: [1, -1] }))), /list of segment ids/);
+    // The retention policy is part of the record: kept (its two fields only), and a bad one refused.
+    const kept = { ...log, retention: { maxAge: 60_000 } };
+    assert.deepEqual(decodeLogMetadata('/l', Buffer.from(JSON.stringify({ ...kept, retention: { maxAge: 60_000, other: 1 } }))), kept);
+    assert.throws(() => decodeLogMetadata('/l', Buffer.from(JSON.stringify({ ...log, retention: { maxAge: -1 } }))), (error: Error & { code?: string }) => error.code === 'UNEXPECTED_DATA' && /\/l: retention.maxAge/.test(error.message));
   });
 });

@@ -11,32 +11,19 @@
  * (round 2).
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
 import { after, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Client } from '../../../src/client/index.js';
 import { connectLogNode, type LogEntry, type LogNodeClient } from '../../../src/log/index.js';
 import { nodePath } from '../../../src/log/node/registration.js';
 import { connect, forEachTarget, waitFor } from '../../support/targets.js';
-import { collect, removeDirs, tempDir } from './support.js';
+import { collect, removeDirs, startNodeProcess, tempDir } from './support.js';
 
 after(removeDirs);
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '../../../src/cli/main.js');
 const SESSION_TIMEOUT = 2000;
 const SEGMENT = 1;
 const IN_FLIGHT = 32;
-
-/** A running `herd log-node` child. */
-interface NodeProcess {
-  readonly child: ChildProcess;
-  readonly instanceId: string;
-  readonly address: string;
-  /** What it printed on stderr, for failure messages. */
-  readonly stderr: () => string;
-}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -44,39 +31,6 @@ async function freePort(): Promise<number> {
   const port = (server.address() as { port: number }).port;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
-}
-
-/** Starts `herd log-node` and resolves once it printed that it serves. */
-function startNodeProcess(coordination: string, dataDir: string, port: number): Promise<NodeProcess> {
-  const args = [CLI, 'log-node', '--coordination', coordination, '--data-dir', dataDir, '--host', '127.0.0.1', '--port', String(port)];
-  const child = spawn(process.execPath, [...args, '--session-timeout', String(SESSION_TIMEOUT)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`log-node did not start within 15 s: ${err}`));
-    }, 15_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /serving (\S+) as instance (\S+)\n/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, address: m[1]!, instanceId: m[2]!, stderr: () => err });
-      }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`log-node exited (${code ?? signal}) before serving: ${err}`));
-    });
-  });
-}
-
-async function kill(node: NodeProcess): Promise<void> {
-  const exited = new Promise((resolve) => node.child.once('exit', resolve));
-  node.child.kill('SIGKILL');
-  await exited;
 }
 
 /** What the writer sent and what was acknowledged. */
@@ -136,7 +90,7 @@ forEachTarget('log node crash', (target) => {
     const dataDir = await tempDir('log-crash');
     const port = await freePort();
     const record = new AckRecord();
-    let node = await startNodeProcess(target().connectionString, dataDir, port);
+    let node = await startNodeProcess(target().connectionString, dataDir, { port, sessionTimeout: SESSION_TIMEOUT });
     const instanceId = node.instanceId;
     const path = nodePath(instanceId);
     try {
@@ -147,7 +101,7 @@ forEachTarget('log node crash', (target) => {
       {
         const c = await connectLogNode(node.address, { timeout: 10_000 });
         const killed = node;
-        const acks = await writeUntilKilled(c, record, 400, () => kill(killed));
+        const acks = await writeUntilKilled(c, record, 400, () => killed.kill());
         await c.close();
         assert.ok(acks >= 400, `${acks} acknowledged before the kill`);
         assert.ok(record.sent.size > record.acked.size, 'killed with adds in flight');
@@ -157,7 +111,7 @@ forEachTarget('log node crash', (target) => {
         const gone = Date.now() - killedAt;
         assert.ok(gone >= SESSION_TIMEOUT / 2, `gone after ${gone} ms, not before the session could expire`);
       }
-      node = await startNodeProcess(target().connectionString, dataDir, port);
+      node = await startNodeProcess(target().connectionString, dataDir, { port, sessionTimeout: SESSION_TIMEOUT });
       assert.equal(node.instanceId, instanceId, 'same data dir, same instance');
       const secondOwner = (await checker.exists(path))?.ephemeralOwner;
       assert.ok(secondOwner !== undefined && secondOwner !== firstOwner, 'registered again in a new session');
@@ -167,11 +121,11 @@ forEachTarget('log node crash', (target) => {
       {
         const c = await connectLogNode(node.address, { timeout: 10_000 });
         const killed = node;
-        await writeUntilKilled(c, record, 400, () => kill(killed));
+        await writeUntilKilled(c, record, 400, () => killed.kill());
         await c.close();
       }
       assert.equal((await checker.exists(path))?.ephemeralOwner, secondOwner, 'still registered by the dead session');
-      node = await startNodeProcess(target().connectionString, dataDir, port);
+      node = await startNodeProcess(target().connectionString, dataDir, { port, sessionTimeout: SESSION_TIMEOUT });
       const thirdOwner = (await checker.exists(path))?.ephemeralOwner;
       assert.ok(thirdOwner !== undefined && thirdOwner !== secondOwner, 'the restarted node replaced the stale registration');
       await verify(node.address, record);
@@ -182,7 +136,7 @@ forEachTarget('log node crash', (target) => {
       assert.equal(await exited, 0, node.stderr());
       assert.equal(await checker.exists(path), null);
     } finally {
-      if (node.child.exitCode === null && node.child.signalCode === null) await kill(node);
+      if (node.child.exitCode === null && node.child.signalCode === null) await node.kill();
     }
   });
 }, { concurrency: false, herd: { tickTime: 500 } });

@@ -1,23 +1,15 @@
 /**
- * A storage node's `/metrics`: scraped over HTTP with fetch after real adds
- * over a real socket, the figures move as the node works.
- *
- * The node here is the request pipeline of startLogNode (connection ->
- * decode -> storage -> reply) on a NodeStorage with fsync on, without the
- * coordination registration, because startLogNode does not start the
- * metrics listener yet (its `metricsPort` wiring is one call in
- * log-node.ts; see metrics.ts).
+ * A storage node's `/metrics`: a node started with `metricsPort: 0`,
+ * scraped over HTTP with fetch after real adds over a real socket; the
+ * figures move as the node works, and the auditor's under-replicated count
+ * shows once a member of a closed segment's ensemble is gone.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Socket } from 'node:net';
 import { after, it } from 'node:test';
-import { connectLogNode } from '../../../src/log/index.js';
-import { NodeConnection } from '../../../src/log/node/connection.js';
-import { decodeStage } from '../../../src/log/node/decode.js';
-import { storageStage } from '../../../src/log/node/handlers.js';
+import { connectLogNode, openLog } from '../../../src/log/index.js';
 import { startNodeMetrics } from '../../../src/log/node/metrics.js';
-import { NodeStorage } from '../../../src/log/storage/index.js';
-import { rawFrame, RawConnection, removeDirs, tempDir } from './support.js';
+import { connect, forEachTarget, uniquePath, waitFor } from '../../support/targets.js';
+import { rawFrame, RawConnection, removeDirs, startTestNode, tempDir } from './support.js';
 
 after(removeDirs);
 
@@ -27,78 +19,86 @@ function sample(text: string, name: string, labels = ''): number | undefined {
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
-it('GET /metrics: add latency, fsync time, entries, bytes, segments, connections, requests by kind and status, under-replicated segments all move', async () => {
-  await using storage = await NodeStorage.open({ dataDir: await tempDir('metrics'), fsync: true, logger: () => {} });
-  const connections = new Set<NodeConnection>();
-  let underReplicated = 0;
-  await using metrics = await startNodeMetrics(
-    { port: 0, host: '127.0.0.1' },
-    { storage, connections, underReplicated: { underReplicatedSegments: () => underReplicated } },
-  );
-  const execute = storageStage({ storage, log: () => {}, info: () => ({ instanceId: storage.instanceId, protocolVersion: 1, startedAt: 0, bytesStored: 0, segments: 0 }) });
-  const decode = decodeStage({ maxFrameSize: 1 << 20, closing: () => false, next: execute });
-  const server = createServer((socket: Socket) => {
-    connections.add(new NodeConnection(socket, { maxFrameSize: 1 << 20, maxInFlight: 1000, frame: decode, closed: (c) => connections.delete(c), log: () => {}, observer: metrics.observer }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  const scrape = async (): Promise<string> => {
-    const res = await fetch(`http://127.0.0.1:${metrics.port}/metrics`);
-    assert.equal(res.status, 200);
-    assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
-    return res.text();
-  };
-  try {
+forEachTarget('log node metrics', (target) => {
+  it('GET /metrics of a node with metricsPort 0: add latency, fsync time, entries, bytes, segments, connections, requests by kind and status, under-replicated segments all move', async () => {
+    const root = uniquePath('log-metrics');
+    const plain = await connect(target());
+    await plain.mkdirp(root);
+    const coordination = `${target().connectionString}${root}`;
+    // A long grace period: the auditor counts the gone node's segment and copies nothing.
+    await using node = await startTestNode(coordination, await tempDir('metrics'), { fsync: true, metricsPort: 0, gcInterval: 0, auditor: { gracePeriod: 600_000, auditInterval: 60_000 } });
+    await using other = await startTestNode(coordination, await tempDir('metrics'), { auditor: false, gcInterval: 0 });
+    assert.ok(node.metricsPort !== undefined && node.metricsPort > 0, 'the chosen port is on the handle');
+    assert.equal(other.metricsPort, undefined, 'no metricsPort, no listener');
+    const scrape = async (): Promise<string> => {
+      const res = await fetch(`http://127.0.0.1:${node.metricsPort}/metrics`);
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
+      return res.text();
+    };
     const before = await scrape();
     assert.equal(sample(before, 'herd_log_node_entries_added_total'), 0);
     assert.equal(sample(before, 'herd_log_node_segments_stored'), 0);
     assert.equal(sample(before, 'herd_log_node_open_connections'), 0);
-    assert.equal(sample(before, 'herd_log_node_under_replicated_segments'), 0);
+    assert.equal(sample(before, 'herd_log_node_under_replicated_segments'), 0, 'a node with an auditor exports the gauge');
     assert.equal(sample(before, 'herd_log_node_fsync_seconds_count'), 0);
     assert.ok(sample(before, 'process_cpu_user_seconds_total') !== undefined, "prom-client's process metrics come along");
 
-    await using client = await connectLogNode(`127.0.0.1:${port}`, { timeout: 10_000 });
-    const data = Buffer.alloc(100, 1);
-    for (let i = 0; i < 5; i++) await client.addEntry({ segmentId: 1, entryId: i, timestamp: 1000 + i, lastAddConfirmed: i - 1, data });
-    const fsyncsBefore = storage.stats().fsyncs;
-    await client.addEntries({ segmentId: 2, firstEntryId: 0, lastAddConfirmed: -1, entries: Array.from({ length: 64 }, (_, i) => ({ timestamp: 1000 + i, data })) });
-    assert.equal(storage.stats().fsyncs - fsyncsBefore, 1, 'the 64 entries of one ADD_ENTRIES share one group commit');
-    await assert.rejects(client.readEntry(3, 0), { code: 'NO_ENTRY' });
-    const raw = await RawConnection.connect(port);
-    raw.send(rawFrame({ kind: 999, requestId: 7 }));
-    await raw.waitReplies(1);
-    raw.close();
-    for (let i = 0; i < 200 && connections.size > 1; i++) await new Promise((r) => setTimeout(r, 10));
-    underReplicated = 4;
+    // Segment ids far above the ones openLog takes below.
+    const [s1, s2, s3] = [1_000_001, 1_000_002, 1_000_003];
+    {
+      await using client = await connectLogNode(node.address, { timeout: 10_000 });
+      const data = Buffer.alloc(100, 1);
+      for (let i = 0; i < 5; i++) await client.addEntry({ segmentId: s1, entryId: i, timestamp: 1000 + i, lastAddConfirmed: i - 1, data });
+      await client.addEntries({ segmentId: s2, firstEntryId: 0, lastAddConfirmed: -1, entries: Array.from({ length: 64 }, (_, i) => ({ timestamp: 1000 + i, data })) });
+      await assert.rejects(client.readEntry(s3, 0), { code: 'NO_ENTRY' });
+      const raw = await RawConnection.connect(node.port);
+      raw.send(rawFrame({ kind: 999, requestId: 7 }));
+      await raw.waitReplies(1);
+      raw.close();
+      await waitFor(async () => sample(await scrape(), 'herd_log_node_open_connections') === 1, 5000, 'the raw connection closed');
 
-    const text = await scrape();
-    assert.equal(sample(text, 'herd_log_node_entries_added_total'), 5 + 64);
-    assert.equal(sample(text, 'herd_log_node_segments_stored'), 2);
-    assert.ok(sample(text, 'herd_log_node_bytes_stored')! >= 69 * 100, 'bytes stored counts the entries');
-    assert.equal(sample(text, 'herd_log_node_open_connections'), 1);
-    assert.equal(sample(text, 'herd_log_node_under_replicated_segments'), 4);
-    assert.equal(sample(text, 'herd_log_node_requests_total', '{kind="ADD_ENTRY",status="OK"}'), 5);
-    assert.equal(sample(text, 'herd_log_node_requests_total', '{kind="ADD_ENTRIES",status="OK"}'), 1);
-    assert.equal(sample(text, 'herd_log_node_requests_total', '{kind="READ_ENTRY",status="NO_ENTRY"}'), 1);
-    assert.equal(sample(text, 'herd_log_node_requests_total', '{kind="KIND_999",status="BAD_REQUEST"}'), 1);
-    assert.equal(sample(text, 'herd_log_node_add_latency_seconds_count', '{kind="ADD_ENTRY"}'), 5);
-    assert.equal(sample(text, 'herd_log_node_add_latency_seconds_count', '{kind="ADD_ENTRIES"}'), 1);
-    assert.ok(sample(text, 'herd_log_node_add_latency_seconds_sum', '{kind="ADD_ENTRY"}')! > 0);
-    // Six group commits acknowledged adds (five lone adds, one batch); each was seen once, with a real duration.
-    const fsyncs = sample(text, 'herd_log_node_fsync_seconds_count')!;
-    assert.ok(fsyncs >= 1 && fsyncs <= 6, `fsync observations: ${fsyncs}`);
-    assert.ok(sample(text, 'herd_log_node_fsync_seconds_sum')! > 0);
-    assert.ok(sample(text, 'herd_log_node_fsyncs_total')! >= 6);
+      const text = await scrape();
+      assert.equal(sample(text, 'herd_log_node_entries_added_total'), 5 + 64);
+      assert.equal(sample(text, 'herd_log_node_segments_stored'), 2);
+      assert.ok(sample(text, 'herd_log_node_bytes_stored')! >= 69 * 100, 'bytes stored counts the entries');
+      assert.equal(sample(text, 'herd_log_node_requests_total', '{kind="ADD_ENTRY",status="OK"}'), 5);
+      assert.equal(sample(text, 'herd_log_node_requests_total', '{kind="ADD_ENTRIES",status="OK"}'), 1);
+      assert.equal(sample(text, 'herd_log_node_requests_total', '{kind="READ_ENTRY",status="NO_ENTRY"}'), 1);
+      assert.equal(sample(text, 'herd_log_node_requests_total', '{kind="KIND_999",status="BAD_REQUEST"}'), 1);
+      assert.equal(sample(text, 'herd_log_node_add_latency_seconds_count', '{kind="ADD_ENTRY"}'), 5);
+      assert.equal(sample(text, 'herd_log_node_add_latency_seconds_count', '{kind="ADD_ENTRIES"}'), 1);
+      assert.ok(sample(text, 'herd_log_node_add_latency_seconds_sum', '{kind="ADD_ENTRY"}')! > 0);
+      // Six group commits acknowledged adds (five lone adds, one batch); each was seen once, with a real duration.
+      const fsyncs = sample(text, 'herd_log_node_fsync_seconds_count')!;
+      assert.ok(fsyncs >= 1 && fsyncs <= 6, `fsync observations: ${fsyncs}`);
+      assert.ok(sample(text, 'herd_log_node_fsync_seconds_sum')! > 0);
+      assert.ok(sample(text, 'herd_log_node_fsyncs_total')! >= 6);
+    }
 
-    const missing = await fetch(`http://127.0.0.1:${metrics.port}/other`);
+    // A closed 2/2/2 segment on both nodes; the other node goes: the auditor's next pass counts it.
+    const client = await connect(target(), {}, coordination);
+    const log = await openLog(client, 'metrics', { ensembleSize: 2, writeQuorum: 2, ackQuorum: 2 });
+    await log.appendBatch([Buffer.from('a'), Buffer.from('b')]);
+    await log.close();
+    await other.close();
+    await waitFor(async () => {
+      await node.auditor!.audit();
+      return sample(await scrape(), 'herd_log_node_under_replicated_segments') === 1;
+    }, 20_000, 'the under-replicated gauge');
+
+    const missing = await fetch(`http://127.0.0.1:${node.metricsPort}/other`);
     assert.equal(missing.status, 404);
     await missing.text();
-  } finally {
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      for (const c of connections) c.destroy();
-    });
-  }
+    const port = node.metricsPort;
+    await node.close();
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/metrics`), 'the listener closes with the node');
+  });
+
+  it('startLogNode: a bad metricsPort is BadArgumentsError before any I/O', async () => {
+    await assert.rejects(startTestNode(target().connectionString, '/nonexistent/never-created', { metricsPort: 70_000 }), { code: 'BADARGUMENTS' });
+    await assert.rejects(startTestNode(target().connectionString, '/nonexistent/never-created', { metricsPort: -1 }), { code: 'BADARGUMENTS' });
+  });
 });
 
 it('startNodeMetrics: without a port there is no listener; a bad port is BadArgumentsError; close is idempotent', async () => {

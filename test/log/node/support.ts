@@ -1,12 +1,15 @@
 /**
  * Helpers of the storage-node tests: temporary data directories, a node on
- * a free loopback port, raw frames for the bad-input and fuzz tests, and a
- * raw connection that collects reply headers.
+ * a free loopback port, a `herd log-node` child process (to SIGKILL), raw
+ * frames for the bad-input and fuzz tests, and a raw connection that
+ * collects reply headers.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { JuteReader } from '../../../src/jute/reader.js';
 import { JuteWriter } from '../../../src/jute/writer.js';
 import { startLogNode, type LogEntry, type LogNodeHandle, type LogNodeOptions } from '../../../src/log/index.js';
@@ -28,6 +31,67 @@ export async function removeDirs(): Promise<void> {
 /** A node on 127.0.0.1 and a free port (unless given), fsync off: these tests need restarts, not power loss. */
 export function startTestNode(coordination: LogNodeOptions['coordination'], dataDir: string, options: Partial<LogNodeOptions> = {}): Promise<LogNodeHandle> {
   return startLogNode({ coordination, dataDir, host: '127.0.0.1', port: 0, fsync: false, closeTimeout: 1000, ...options });
+}
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '../../../src/cli/main.js');
+
+/** A running `herd log-node` child. */
+export interface NodeProcess {
+  readonly child: ChildProcess;
+  readonly instanceId: string;
+  readonly address: string;
+  /** The URL it printed for its metrics (with `--metrics-port`). */
+  readonly metricsUrl: string | undefined;
+  /** What it printed on stderr, for failure messages. */
+  readonly stderr: () => string;
+  /** SIGKILL, resolving once it exited (at once when it already has). */
+  kill(): Promise<void>;
+}
+
+/** Options of {@link startNodeProcess}. */
+export interface NodeProcessOptions {
+  /** Default 0 (a free port). */
+  readonly port?: number;
+  /** `--session-timeout`: how soon a killed node's registration goes, in ms. Default 2000. */
+  readonly sessionTimeout?: number;
+  /** More `herd log-node` arguments. */
+  readonly args?: readonly string[];
+}
+
+/** Starts `herd log-node` on 127.0.0.1 and resolves once it printed that it serves (and its metrics URL, when asked for metrics). */
+export function startNodeProcess(coordination: string, dataDir: string, options: NodeProcessOptions = {}): Promise<NodeProcess> {
+  const { port = 0, sessionTimeout = 2000, args = [] } = options;
+  const argv = [CLI, 'log-node', '--coordination', coordination, '--data-dir', dataDir, '--host', '127.0.0.1', '--port', String(port), '--session-timeout', String(sessionTimeout), ...args];
+  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const wantsMetrics = args.includes('--metrics-port');
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const kill = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`log-node did not start within 20 s: ${err}`));
+    }, 20_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /serving (\S+) as instance (\S+)\n/.exec(out);
+      const metrics = /metrics at (\S+)\n/.exec(out);
+      if (m && (!wantsMetrics || metrics)) {
+        clearTimeout(timer);
+        resolve({ child, address: m[1]!, instanceId: m[2]!, metricsUrl: metrics?.[1], stderr: () => err, kill });
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`log-node exited (${code ?? signal}) before serving: ${err}`));
+    });
+  });
 }
 
 /** A frame with any header fields and body bytes (the length prefix is right unless `length` says otherwise). */

@@ -99,29 +99,34 @@ forEachTarget('log subscriptions', (target) => {
     await log.appendBatch(Array.from({ length: 3 }, (_, i) => ({ data: Buffer.from(`old${i}`), timestamp: t0 + i * 1000 })));
     await log.appendBatch(Array.from({ length: 3 }, (_, i) => ({ data: Buffer.from(`old${3 + i}`), timestamp: t0 + (3 + i) * 1000 })));
     const first = await log.append(Buffer.from('old6'), { timestamp: t0 + 6000 });
-    // The writer knows old6 is confirmed; its nodes learn it from the next add only.
-    const writerEnd = follow(log.subscribe());
-    const readerEnd = follow(subscribeLog(await cluster.client(), 'timed'));
+    // The writer knows old6 is confirmed; its nodes learn it from its explicit CONFIRM once it is idle.
     const fromTime = follow(subscribeLog(await cluster.client(), 'timed', { from: new Date(t0 + 4500) }));
     const segments = [...new Set((await collectRecords(log.read())).map((r) => r.position.segmentId))];
     const fromPosition = follow(log.subscribe({ from: { segmentId: segments[0]!, entryId: 2 } }));
+    let writerEnd: ReturnType<typeof follow> | undefined;
+    let readerEnd: ReturnType<typeof follow> | undefined;
     try {
-      await waitFor(() => fromTime.records.length === 1 && fromPosition.records.length === 5, 10_000, 'the subscribers catch up').catch((error: unknown) => {
+      await waitFor(() => fromTime.records.length === 2 && fromPosition.records.length === 5, 10_000, 'the subscribers catch up').catch((error: unknown) => {
         throw new Error(`${String(error)}: ${JSON.stringify([fromTime, fromPosition].map((s) => texts(s.records)))}`);
       });
+      assert.deepEqual(texts(fromTime.records), ['old5', 'old6'], 'the first entry at or after the time; old6 confirmed on the nodes by the idle writer');
+      assert.deepEqual(texts(fromPosition.records), ['old2', 'old3', 'old4', 'old5', 'old6']);
+      // Once the nodes know old6 is confirmed, 'end' starts after it, for the writer's subscription and a writer-less one alike.
+      writerEnd = follow(log.subscribe());
+      readerEnd = follow(subscribeLog(await cluster.client(), 'timed'));
       await sleep(300);
-      assert.deepEqual(texts(fromTime.records), ['old5'], 'old6 is not known confirmed on the nodes yet');
-      assert.deepEqual(texts(fromPosition.records), ['old2', 'old3', 'old4', 'old5', 'old6'], "the writer's own subscription sees its confirmation");
       for (let i = 0; i < 3; i++) await log.append(Buffer.from(`new${i}`));
-      await log.append(Buffer.from('flush')); // carries the confirmation of new2 to the nodes
-      await waitFor(() => writerEnd.records.length >= 4 && readerEnd.records.length >= 4 && fromTime.records.length >= 5 && fromPosition.records.length >= 9, 10_000, 'subscribers see the new entries');
-      assert.deepEqual(texts(writerEnd.records), ['new0', 'new1', 'new2', 'flush']);
-      assert.deepEqual(texts(readerEnd.records).slice(0, 4), ['old6', 'new0', 'new1', 'new2'], 'the nodes had not confirmed old6 when it started');
-      assert.deepEqual(texts(fromTime.records).slice(0, 5), ['old5', 'old6', 'new0', 'new1', 'new2']);
+      await log.append(Buffer.from('flush'));
+      const w = writerEnd;
+      const r = readerEnd;
+      await waitFor(() => w.records.length >= 4 && r.records.length >= 4 && fromTime.records.length >= 6 && fromPosition.records.length >= 9, 10_000, 'subscribers see the new entries');
+      assert.deepEqual(texts(w.records), ['new0', 'new1', 'new2', 'flush']);
+      assert.deepEqual(texts(r.records), ['new0', 'new1', 'new2', 'flush'], "the idle writer's last entry too");
+      assert.deepEqual(texts(fromTime.records), ['old5', 'old6', 'new0', 'new1', 'new2', 'flush']);
       assert.deepEqual(texts(fromPosition.records), ['old2', 'old3', 'old4', 'old5', 'old6', 'new0', 'new1', 'new2', 'flush']);
       assert.equal(first.segmentId, segments[2]);
     } finally {
-      for (const s of [writerEnd, readerEnd, fromTime, fromPosition]) await s.stop();
+      for (const s of [writerEnd, readerEnd, fromTime, fromPosition]) await s?.stop();
     }
   });
 

@@ -2,13 +2,14 @@
  * The node's long poll, WAIT_CONFIRMED (src/log/protocol/messages/wait-confirmed.ts,
  * src/log/node/handlers.ts): answered at once when the last-add-confirmed
  * is past `afterEntry`, as soon as an add moves it there, on a fence, or at
- * its timeout; other requests on the same connection are not held up.
+ * its timeout, or when the node starts closing; other requests on the
+ * same connection are not held up.
  */
 import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
 import { connectLogNode } from '../../../src/log/index.js';
 import { forEachTarget } from '../../support/targets.js';
-import { entry, removeDirs } from '../node/support.js';
+import { entry, removeDirs, startTestNode, tempDir } from '../node/support.js';
 import { startCluster } from '../writer/support.js';
 
 after(removeDirs);
@@ -44,5 +45,21 @@ forEachTarget('log node long poll', (target) => {
     assert.deepEqual(await c.waitConfirmed(1, 2, { timeout: 300 }), { lastEntryId: 3, lastAddConfirmed: 2, fenced: false });
     assert.ok(Date.now() - t0 >= 250, `timed out after ${Date.now() - t0} ms`);
     await assert.rejects(c.waitConfirmed(1, -2), { name: 'BadArgumentsError' });
+  });
+
+  it('a closing node answers its pending long polls at once, and closes well within closeTimeout', async () => {
+    const node = await startTestNode(target().connectionString, await tempDir(), { closeTimeout: 20_000, auditor: false, gcInterval: 0 });
+    await using c = await connectLogNode(node.address);
+    await c.addEntry({ ...entry(1, 0), lastAddConfirmed: -1 });
+    const waits = [c.waitConfirmed(1, -1, { timeout: 25_000 }), c.waitConfirmed(7, -1, { timeout: 25_000 })];
+    await c.info(); // both waits have reached the node
+    const started = Date.now();
+    await node.close();
+    const took = Date.now() - started;
+    assert.ok(took < 5000, `closed after ${took} ms with long polls pending (closeTimeout 20000)`);
+    assert.deepEqual(await Promise.all(waits), [
+      { lastEntryId: 0, lastAddConfirmed: -1, fenced: false },
+      { lastEntryId: -1, lastAddConfirmed: -1, fenced: false },
+    ]);
   });
 });

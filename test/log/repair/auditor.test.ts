@@ -7,8 +7,8 @@ import { writeSetOf } from '../../../src/log/metadata/records.js';
 import { collectRecords, texts } from '../writer/support.js';
 import { entriesOfMember } from '../../../src/log/repair/replication.js';
 import { forEachTarget, sleep, waitFor } from '../../support/targets.js';
-import { removeDirs, tempDir } from '../node/support.js';
-import { entriesOn, segmentOf, startNodeProcess, startRepairCluster, type RepairCluster } from './support.js';
+import { removeDirs, startNodeProcess, tempDir } from '../node/support.js';
+import { entriesOn, segmentOf, startRepairCluster, type RepairCluster } from './support.js';
 
 after(removeDirs);
 
@@ -163,7 +163,7 @@ forEachTarget('log repair: the auditor', (target) => {
     await using cluster = await startRepairCluster(target(), 2);
     // Ours leads: the child's own auditor candidate joins after it.
     await using auditor = await startAuditor(await cluster.client(), { ...FAST, identifier: 'test' });
-    const child = await startNodeProcess(cluster.coordination, await tempDir('log-repair'), 2000);
+    const child = await startNodeProcess(cluster.coordination, await tempDir('log-repair'), { sessionTimeout: 2000 });
     try {
       const { id, nodes, texts } = await writeClosedSegment(cluster, 'sigkill', 50);
       assert.ok(nodes.includes(child.instanceId));

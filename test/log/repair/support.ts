@@ -1,12 +1,9 @@
 /**
  * Helpers of the repair and retention tests: storage nodes in a fresh
  * chroot with no auditor of their own (each test starts the auditors it
- * means to test), a `herd log-node` child process to SIGKILL, and reading
- * a segment straight from one node.
+ * means to test) and reading a segment straight from one node (a
+ * `herd log-node` child process: ../node/support.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Client } from '../../../src/client/index.js';
 import { connectLogNode, type LogEntry, type LogNodeHandle, type LogNodeOptions } from '../../../src/log/index.js';
 import { LogMetadataStore } from '../../../src/log/metadata/metadata-store.js';
@@ -75,49 +72,4 @@ export async function entriesOn(address: string, segmentId: number, from = 0, to
 /** A segment's record now. */
 export async function segmentOf(client: Client, id: number): Promise<SegmentMetadata> {
   return (await new LogMetadataStore(client).readSegment(id)).value;
-}
-
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '../../../src/cli/main.js');
-
-/** A running `herd log-node` child. */
-export interface NodeProcess {
-  readonly child: ChildProcess;
-  readonly instanceId: string;
-  readonly address: string;
-  readonly stderr: () => string;
-  /** SIGKILL, resolving once it exited. */
-  kill(): Promise<void>;
-}
-
-/** Starts `herd log-node` on a free port and resolves once it serves. */
-export function startNodeProcess(coordination: string, dataDir: string, sessionTimeout: number): Promise<NodeProcess> {
-  const args = [CLI, 'log-node', '--coordination', coordination, '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', '--session-timeout', String(sessionTimeout)];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const kill = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`log-node did not start within 20 s: ${err}`));
-    }, 20_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /serving (\S+) as instance (\S+)\n/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, address: m[1]!, instanceId: m[2]!, stderr: () => err, kill });
-      }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`log-node exited (${code ?? signal}) before serving: ${err}`));
-    });
-  });
 }
