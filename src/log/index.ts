@@ -33,7 +33,7 @@ export type { LogNodeHandle } from './node/log-node.js';
 export { DEFAULT_LOG_NODE_PORT } from './node/options.js';
 export type { LogNodeOptions } from './node/options.js';
 export { connectLogNode } from './node/node-client.js';
-export type { LogNodeClient, LogNodeClientOptions, ReadRangeBounds } from './node/node-client.js';
+export type { LogNodeClient, LogNodeClientOptions, RangeRead, ReadRangeBounds } from './node/node-client.js';
 export { COOKIES_PATH, LOG_ROOT, NODES_PATH } from './metadata/layout.js';
 export { AUDITOR_PATH } from './metadata/layout.js';
 export type { Retention } from './metadata/records.js';

@@ -354,7 +354,7 @@ class LogWriter extends EventEmitter<LogEvents> implements Log {
         const nodes = pickNodes(live, this.meta.value.ensembleSize, new Set(), `log ${this.name}: opening a segment`);
         const added = await this.store.addSegment(this.name, this.meta, openSegment(this.name, this.options.identifier, this.meta.value, nodes, Date.now()));
         this.meta = added.log;
-        this.current = new SegmentWriter(added.id, added.segment, this.store, this.pool, this.hooks, this.timestampFloor);
+        this.current = new SegmentWriter(added.id, added.segment, this.store, this.pool, this.hooks, this.timestampFloor, this.options.explicitConfirmDelay);
         return;
       } catch (error) {
         // Another writer added or recovered a segment meanwhile: read the log again and recover its segment in turn.

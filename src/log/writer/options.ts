@@ -5,6 +5,7 @@
 import { BadArgumentsError } from '../../errors.js';
 import { defaultIdentifier } from '../../recipes/internal/index.js';
 import { checkQuorums, checkRetention, DEFAULT_QUORUMS, pickRetention, type Quorums, type Retention } from '../metadata/records.js';
+import { DEFAULT_EXPLICIT_CONFIRM_DELAY } from './segment-writer.js';
 
 /** Options of `openLog`. */
 export interface OpenLogOptions {
@@ -35,6 +36,15 @@ export interface OpenLogOptions {
    * log: entries are kept for ever).
    */
   readonly retention?: Retention;
+  /**
+   * How long after its last acknowledgement an idle writer tells its nodes
+   * the last-add-confirmed (a CONFIRM message), in ms, so that readers
+   * without the writer (subscribeLog, `herd log tail`) see its newest
+   * entries; under load every add carries it and nothing extra is sent.
+   * 0 turns it off (readers then see an entry once a later add confirms
+   * it). Default 20.
+   */
+  readonly explicitConfirmDelay?: number;
 }
 
 export interface ResolvedLogOptions extends Quorums {
@@ -46,11 +56,18 @@ export interface ResolvedLogOptions extends Quorums {
   readonly nodeTimeout: number;
   readonly connectTimeout: number;
   readonly retention: Retention | undefined;
+  readonly explicitConfirmDelay: number;
 }
 
 function positive(options: OpenLogOptions, key: keyof OpenLogOptions, fallback: number): number {
   const v = options[key] ?? fallback;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new BadArgumentsError(`openLog: ${key} must be a positive integer, got ${String(v)}`);
+  return v;
+}
+
+function nonNegative(value: number | undefined, key: string, fallback: number): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new BadArgumentsError(`openLog: ${key} must be a number of ms ≥ 0, got ${String(v)}`);
   return v;
 }
 
@@ -75,6 +92,7 @@ export function resolveLogOptions(options: OpenLogOptions = {}): ResolvedLogOpti
     nodeTimeout: positive(options, 'nodeTimeout', 10_000),
     connectTimeout: positive(options, 'connectTimeout', 5_000),
     retention: retentionOf(options.retention),
+    explicitConfirmDelay: nonNegative(options.explicitConfirmDelay, 'explicitConfirmDelay', DEFAULT_EXPLICIT_CONFIRM_DELAY),
   };
 }
 
