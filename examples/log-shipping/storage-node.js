@@ -13,9 +13,11 @@ const node = await startLogNode({
   dataDir,
   port: 0,
   host: '127.0.0.1',
-  // A dead node is noticed when its session ends (2 s here) and repaired 1 s later.
+  // A dead node is noticed when its session ends (2 s here) and repaired 1 s later. The auditor does not
+  // watch segments close: it finds a closed segment with a lost member at its next pass (every 60 s by
+  // default; 2 s for the demo).
   clientOptions: { sessionTimeout: 2_000 },
-  auditor: { gracePeriod: 1_000 },
+  auditor: { gracePeriod: 1_000, auditInterval: 2_000 },
 });
 log(`storing at ${node.address} (instance ${node.instanceId.slice(0, 8)})`);
 node.auditor?.on('repaired', (r) => log(`auditor: copied ${r.entries} entries of segment ${r.segmentId} (log ${r.log}) from lost ${r.replaced.slice(0, 8)} onto ${r.by.slice(0, 8)}`));

@@ -5,35 +5,10 @@
  * one standby serves on while the others keep calling.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { forEachTarget } from '../support/targets.js';
+import { runExample } from './support.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../../..');
-const built = resolve(here, '../../src');
-const EXAMPLE = join(root, 'examples', 'cluster-metadata-rpc');
-
-/** A copy of the example whose `herd-zk` imports point at the built sources (as the README test does). */
-async function copyExample(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'herd-example-rpc-'));
-  await cp(EXAMPLE, dir, { recursive: true });
-  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.js'))) {
-    const source = await readFile(join(dir, file), 'utf8');
-    const mapped = source.replace(/from '(herd-zk(?:\/(\w+))?)'/g, (_m, _name: string, sub: string | undefined) => {
-      return `from '${pathToFileURL(join(built, sub ?? '', 'index.js')).href}'`;
-    });
-    await writeFile(join(dir, file), mapped);
-  }
-  return dir;
-}
-
-/** Checks the transcript of one run; returns the node that took over. */
 function checkTranscript(out: string): string {
   const lines = out.split('\n');
   const at = (pattern: RegExp): number => lines.findIndex((l) => pattern.test(l));
@@ -70,22 +45,10 @@ function checkTranscript(out: string): string {
 
 forEachTarget('examples/cluster-metadata-rpc', (target) => {
   test('node run.js: node 0 serves, it is SIGKILLed, a standby serves on', { timeout: 120_000 }, async () => {
-    const dir = await copyExample();
-    try {
-      const { stdout } = await promisify(execFile)(process.execPath, [join(dir, 'run.js'), target().connectionString], { cwd: dir, timeout: 110_000 });
-      checkTranscript(stdout);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    checkTranscript(await runExample('cluster-metadata-rpc', [target().connectionString]));
   });
 });
 
 test('examples/cluster-metadata-rpc: node run.js with its own Herd server, as the README shows', { timeout: 120_000 }, async () => {
-  const dir = await copyExample();
-  try {
-    const { stdout } = await promisify(execFile)(process.execPath, [join(dir, 'run.js')], { cwd: dir, timeout: 110_000 });
-    checkTranscript(stdout);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  checkTranscript(await runExample('cluster-metadata-rpc', []));
 });

@@ -6,33 +6,9 @@
  * and a time-range read that agrees with a full scan.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import { forEachTarget } from '../support/targets.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../../..');
-const built = resolve(here, '../../src');
-const EXAMPLE = join(root, 'examples', 'log-shipping');
-
-/** A copy of the example whose `herd-zk` imports point at the built sources. */
-async function copyExample(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'herd-example-log-'));
-  await cp(EXAMPLE, dir, { recursive: true });
-  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.js'))) {
-    const source = await readFile(join(dir, file), 'utf8');
-    const mapped = source.replace(/from '(herd-zk(?:\/(\w+))?)'/g, (_m, _name: string, sub: string | undefined) => {
-      return `from '${pathToFileURL(join(built, sub ?? '', 'index.js')).href}'`;
-    });
-    await writeFile(join(dir, file), mapped);
-  }
-  return dir;
-}
+import { runExample } from './support.js';
 
 function checkTranscript(out: string): void {
   const lines = out.split('\n');
@@ -59,18 +35,8 @@ function checkTranscript(out: string): void {
   assert.match(out, /\[run\] done\n/);
 }
 
-async function runExample(args: string[]): Promise<void> {
-  const dir = await copyExample();
-  try {
-    const { stdout } = await promisify(execFile)(process.execPath, [join(dir, 'run.js'), ...args], { cwd: dir, timeout: 110_000 });
-    checkTranscript(stdout);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
 forEachTarget('examples/log-shipping', (target) => {
-  test('node run.js: three shippers, a storage node SIGKILLed, every line read back, repaired', { timeout: 120_000 }, () => runExample([target().connectionString]));
+  test('node run.js: three shippers, a storage node SIGKILLed, every line read back, repaired', { timeout: 120_000 }, async () => checkTranscript(await runExample('log-shipping', [target().connectionString])));
 });
 
-test('examples/log-shipping: node run.js with its own Herd server, as the README shows', { timeout: 120_000 }, () => runExample([]));
+test('examples/log-shipping: node run.js with its own Herd server, as the README shows', { timeout: 120_000 }, async () => checkTranscript(await runExample('log-shipping', [])));
