@@ -38,3 +38,30 @@ export const StatCodec: Codec<Stat> = {
     };
   },
 };
+
+/**
+ * A znode's metadata as ZooKeeper stores it in snapshots (its jute record
+ * `StatPersisted`): Stat without dataLength and numChildren, which a loader
+ * derives from the data and the children.
+ */
+export type StatPersisted = Omit<Stat, 'dataLength' | 'numChildren'>;
+
+export const StatPersistedCodec: Codec<StatPersisted> = {
+  write(w: JuteWriter, s: StatPersisted): void {
+    w.long(s.czxid).long(s.mzxid).longNumber(s.ctime).longNumber(s.mtime);
+    w.int(s.version).int(s.cversion).int(s.aversion).long(s.ephemeralOwner).long(s.pzxid);
+  },
+  read(r: JuteReader): StatPersisted {
+    return {
+      czxid: r.long(),
+      mzxid: r.long(),
+      ctime: r.longNumber(),
+      mtime: r.longNumber(),
+      version: r.int(),
+      cversion: r.int(),
+      aversion: r.int(),
+      ephemeralOwner: r.long(),
+      pzxid: r.long(),
+    };
+  },
+};

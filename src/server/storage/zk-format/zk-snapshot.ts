@@ -4,6 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { JuteDecodeError } from '../../../jute/decode-error.js';
 import { JuteReader } from '../../../jute/reader.js';
 import { ACLCodec, writeACLs, type ACL } from '../../../jute/records/acl.js';
+import { StatPersistedCodec } from '../../../jute/records/stat.js';
 import { JuteWriter } from '../../../jute/writer.js';
 import { CorruptDataError } from '../corrupt-data-error.js';
 import { adler32 } from './adler32.js';
@@ -105,15 +106,7 @@ function decode(file: string, r: JuteReader, where: string): ZkSnapshot {
     const node: ZkNode = {
       data: data === null ? null : Buffer.from(data),
       acl,
-      czxid: r.long(),
-      mzxid: r.long(),
-      ctime: r.longNumber(),
-      mtime: r.longNumber(),
-      version: r.int(),
-      cversion: r.int(),
-      aversion: r.int(),
-      ephemeralOwner: r.long(),
-      pzxid: r.long(),
+      ...StatPersistedCodec.read(r),
       children: new Set(),
     };
     if (!tree.load(path, node)) throw new CorruptDataError(file, at, `node ${path} comes before its parent${where}`);
@@ -179,8 +172,7 @@ export function encodeZkSnapshot(nodes: readonly ZkSnapshotNode[], sessions: Rea
   });
   nodes.forEach((n, i) => {
     w.ustring(n.path).buffer(n.data).long(aclIds[i]!);
-    w.long(n.czxid).long(n.mzxid).longNumber(n.ctime).longNumber(n.mtime);
-    w.int(n.version).int(n.cversion).int(n.aversion).long(n.ephemeralOwner).long(n.pzxid);
+    StatPersistedCodec.write(w, n);
   });
   w.ustring('/');
   const body = w.take();

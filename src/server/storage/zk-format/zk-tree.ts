@@ -1,5 +1,6 @@
 import { OpCode } from '../../../jute/op-codes.js';
 import type { ACL } from '../../../jute/records/acl.js';
+import type { StatPersisted } from '../../../jute/records/stat.js';
 import { EphemeralOwner } from '../../txn.js';
 import type { ZkTxn, ZkTxnHeader } from './records.js';
 
@@ -14,20 +15,15 @@ import type { ZkTxn, ZkTxnHeader } from './records.js';
  * node present still raises the parent's cversion and pzxid.
  */
 
-export interface ZkNode {
+/**
+ * A znode as ZooKeeper's DataTree holds it: its StatPersisted (cversion
+ * counts child creates, as ZooKeeper persists it, and clients see it
+ * doubled minus the children; ephemeralOwner is a session id or the
+ * container/TTL encodings of {@link EphemeralOwner}), data, ACL, children.
+ */
+export interface ZkNode extends StatPersisted {
   data: Buffer | null;
   acl: ACL[];
-  czxid: bigint;
-  mzxid: bigint;
-  ctime: number;
-  mtime: number;
-  version: number;
-  /** Child creates, as ZooKeeper persists it (clients see it doubled minus the children). */
-  cversion: number;
-  aversion: number;
-  /** A session id, or the container/TTL encodings of {@link EphemeralOwner}. */
-  ephemeralOwner: bigint;
-  pzxid: bigint;
   children: Set<string>;
 }
 
