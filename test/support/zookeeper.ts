@@ -368,6 +368,18 @@ class JvmZooKeeper implements ZooKeeperServer {
     });
   }
 
+  /**
+   * Whether the server on this port is this one: a free port can be taken
+   * by another test's server before this JVM binds it (this one then exits
+   * a moment later), and `srvr` alone cannot tell them apart; `conf` names
+   * the data dir. True when `conf` is not allowed (nothing to check by).
+   */
+  private async answersAsItself(): Promise<boolean> {
+    const allowed = this.options.fourLetterWords ?? '*';
+    if (allowed !== '*' && !allowed.split(',').map((w) => w.trim()).includes('conf')) return true;
+    return (await fourLetterWord(this.host, this.port, 'conf', 1_000)).includes(`dataDir=${this.dataDir}`);
+  }
+
   private async waitReady(serving: boolean): Promise<void> {
     const started = Date.now();
     let last = '(no answer)';
@@ -381,7 +393,7 @@ class JvmZooKeeper implements ZooKeeperServer {
       try {
         last = await fourLetterWord(this.host, this.port, 'srvr', 1_000);
         const mode = /^Mode: (\S+)/m.exec(last)?.[1];
-        if (!serving || (this.member ? mode === 'leader' || mode === 'follower' : mode === 'standalone')) return;
+        if ((!serving || (this.member ? mode === 'leader' || mode === 'follower' : mode === 'standalone')) && (await this.answersAsItself())) return;
       } catch (err) {
         last = (err as Error).message;
       }
