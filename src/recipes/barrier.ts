@@ -110,6 +110,9 @@ export interface DoubleBarrierOptions {
   identifier?: string;
 }
 
+/** DoubleBarrier's marker child, `<path>/ready` (Kazoo's name): created when enough members entered. */
+export const DOUBLE_BARRIER_READY_NODE = 'ready';
+
 /** A double barrier (Kazoo's `DoubleBarrier`): enter together, leave together. */
 export class DoubleBarrier {
   /** This member's identifier, stored in its node. */
@@ -142,7 +145,7 @@ export class DoubleBarrier {
   }
 
   private get readyPath(): string {
-    return joinPath(this.path, 'ready');
+    return joinPath(this.path, DOUBLE_BARRIER_READY_NODE);
   }
 
   /**

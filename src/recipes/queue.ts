@@ -137,6 +137,10 @@ export class Queue {
   }
 }
 
+/** LockingQueue's children (Kazoo's names): `<path>/entries` holds the items, `<path>/taken` the locks of the items being worked on. */
+export const LOCKING_QUEUE_ENTRIES = 'entries';
+export const LOCKING_QUEUE_TAKEN = 'taken';
+
 /** Kazoo's LockingQueue: an item stays queued, locked by its consumer, until consumed. */
 export class LockingQueue {
   /**
@@ -159,8 +163,8 @@ export class LockingQueue {
     /** The queue's node. */
     readonly path: string,
   ) {
-    this.entriesPath = joinPath(path, 'entries');
-    this.takenPath = joinPath(path, 'taken');
+    this.entriesPath = joinPath(path, LOCKING_QUEUE_ENTRIES);
+    this.takenPath = joinPath(path, LOCKING_QUEUE_TAKEN);
   }
 
   private async ensure(): Promise<void> {

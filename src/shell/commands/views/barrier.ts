@@ -6,9 +6,8 @@
 import { joinPath } from '../../../base/path.js';
 import type { ShellCommand } from '../../command.js';
 import { unlessGone } from '../../absent.js';
+import { DOUBLE_BARRIER_READY_NODE } from '../../../recipes/barrier.js';
 
-/** DoubleBarrier's marker child (recipes/barrier.ts keeps the name private). */
-const READY = 'ready';
 
 export const barrier: ShellCommand = {
   name: 'barrier',
@@ -23,9 +22,9 @@ export const barrier: ShellCommand = {
       return;
     }
     const children = await client.getChildren(path);
-    const ready = children.includes(READY);
+    const ready = children.includes(DOUBLE_BARRIER_READY_NODE);
     const members = [];
-    for (const name of children.filter((c) => c !== READY).sort()) {
+    for (const name of children.filter((c) => c !== DOUBLE_BARRIER_READY_NODE).sort()) {
       const r = await unlessGone(client.getData(joinPath(path, name)), undefined);
       if (r) members.push({ node: name, identifier: r.data?.toString('utf8') ?? '', session: `0x${r.stat.ephemeralOwner.toString(16)}` });
     }

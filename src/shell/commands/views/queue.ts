@@ -6,7 +6,7 @@
  */
 import { joinPath } from '../../../base/path.js';
 import { unlessGone } from '../../absent.js';
-import { Queue } from '../../../recipes/queue.js';
+import { LOCKING_QUEUE_ENTRIES, LOCKING_QUEUE_TAKEN, Queue } from '../../../recipes/queue.js';
 import type { ShellCommand } from '../../command.js';
 import { dataJson } from '../../format.js';
 
@@ -21,18 +21,17 @@ export const queue: ShellCommand = {
     const path = args[0]!;
     const client = shell.client;
     const top = await client.getChildren(path);
-    // The sub-node names are LockingQueue's layout (recipes/queue.ts keeps them private).
-    const locking = top.includes('entries');
-    const entriesPath = locking ? joinPath(path, 'entries') : path;
+    const locking = top.includes(LOCKING_QUEUE_ENTRIES);
+    const entriesPath = locking ? joinPath(path, LOCKING_QUEUE_ENTRIES) : path;
     const names = (locking ? await unlessGone(client.getChildren(entriesPath), []) : top).filter((n) => n.startsWith(Queue.prefix)).sort();
-    const taken = new Set(locking ? await unlessGone(client.getChildren(joinPath(path, 'taken')), []) : []);
+    const taken = new Set(locking ? await unlessGone(client.getChildren(joinPath(path, LOCKING_QUEUE_TAKEN)), []) : []);
     const items = [];
     for (const name of names) {
       const entry = await unlessGone(client.getData(joinPath(entriesPath, name)), undefined);
       if (entry === undefined) continue;
       const data = entry.data;
       let takenBy: string | null = null;
-      if (taken.has(name)) takenBy = (await unlessGone(client.getData(joinPath(joinPath(path, 'taken'), name)), undefined))?.data?.toString('utf8') ?? null;
+      if (taken.has(name)) takenBy = (await unlessGone(client.getData(joinPath(joinPath(path, LOCKING_QUEUE_TAKEN), name)), undefined))?.data?.toString('utf8') ?? null;
       items.push({ name, data, takenBy });
     }
     const text =
