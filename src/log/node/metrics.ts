@@ -25,7 +25,8 @@
  * plus prom-client's Node.js process metrics (CPU, memory, event loop lag, GC).
  */
 import { createServer, type Server } from 'node:http';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { scrapedGauge } from '../../base/prometheus.js';
 import { BadArgumentsError } from '../../errors.js';
 import { kindName, Messages } from '../protocol/kinds.js';
 import { Status, statusName } from '../protocol/status.js';
@@ -74,21 +75,12 @@ export async function startNodeMetrics(options: NodeMetricsOptions, sources: Nod
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new BadArgumentsError(`log node metrics: port must be 0..65535, got ${port}`);
   const registry = new Registry();
   const registers = [registry];
-  const gauge = (name: string, help: string, read: () => number): Gauge =>
-    new Gauge({
-      name,
-      help,
-      registers,
-      collect() {
-        this.set(read());
-      },
-    });
-  gauge('herd_log_node_bytes_stored', 'Bytes of entries stored in segment files on this node', () => sources.storage.stats().bytesStored);
-  gauge('herd_log_node_segments_stored', 'Segments stored on this node', () => sources.storage.stats().segments);
-  gauge('herd_log_node_open_connections', 'Open client connections', () => sources.connections.size);
+  scrapedGauge(registry, 'herd_log_node_bytes_stored', 'Bytes of entries stored in segment files on this node', () => sources.storage.stats().bytesStored);
+  scrapedGauge(registry, 'herd_log_node_segments_stored', 'Segments stored on this node', () => sources.storage.stats().segments);
+  scrapedGauge(registry, 'herd_log_node_open_connections', 'Open client connections', () => sources.connections.size);
   if (sources.underReplicated !== undefined) {
     const auditor = sources.underReplicated;
-    gauge('herd_log_node_under_replicated_segments', 'Segments with fewer than W good copies, as the auditor last counted them', () => auditor.underReplicatedSegments());
+    scrapedGauge(registry, 'herd_log_node_under_replicated_segments', 'Segments with fewer than W good copies, as the auditor last counted them', () => auditor.underReplicatedSegments());
   }
   new Counter({
     name: 'herd_log_node_fsyncs_total',

@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { scrapedGauge } from '../../base/prometheus.js';
 import type { ServerView } from '../server-view.js';
 import { approximateDataSize, bytesReceived, bytesSent } from './commands.js';
 import { opName } from './server-metrics.js';
@@ -29,27 +30,18 @@ export class PrometheusExporter {
 
   constructor(private readonly server: ServerView) {
     const registers = [this.registry];
-    const gauge = (name: string, help: string, read: () => number) =>
-      new Gauge({
-        name,
-        help,
-        registers,
-        collect() {
-          this.set(read());
-        },
-      });
-    gauge('znode_count', 'Number of znodes in the data tree (as ZooKeeper counts them: the root twice)', () => server.tree.nodeCount);
-    gauge('watch_count', 'Number of watches (data and child tables, as mntr zk_watch_count)', () => server.watches.mntrWatchCount());
-    gauge('ephemerals_count', 'Number of ephemeral znodes', () => server.tree.ephemeralCount());
-    gauge('approximate_data_size', 'Sum of path lengths and data sizes in bytes (recomputed at most every 5 s)', () => approximateDataSize(server));
-    gauge('global_sessions', 'Number of live sessions', () => server.sessions.size);
-    gauge('num_alive_connections', 'Number of open client connections', () => server.connectionCount);
-    gauge('outstanding_requests', 'Requests received and not yet answered', () => server.outstandingRequests);
-    gauge('packets_received', 'Packets received since start or the last srst', () => server.metrics.packetsReceived);
-    gauge('packets_sent', 'Packets sent since start or the last srst', () => server.metrics.packetsSent);
-    gauge('last_processed_zxid', 'Zxid of the last transaction applied', () => Number(server.tree.lastZxid));
-    gauge('uptime', 'Milliseconds since the server started', () => Date.now() - server.metrics.startedAt);
-    gauge('auth_failed_count', 'Authentication failures', () => server.metrics.authFailed);
+    scrapedGauge(this.registry, 'znode_count', 'Number of znodes in the data tree (as ZooKeeper counts them: the root twice)', () => server.tree.nodeCount);
+    scrapedGauge(this.registry, 'watch_count', 'Number of watches (data and child tables, as mntr zk_watch_count)', () => server.watches.mntrWatchCount());
+    scrapedGauge(this.registry, 'ephemerals_count', 'Number of ephemeral znodes', () => server.tree.ephemeralCount());
+    scrapedGauge(this.registry, 'approximate_data_size', 'Sum of path lengths and data sizes in bytes (recomputed at most every 5 s)', () => approximateDataSize(server));
+    scrapedGauge(this.registry, 'global_sessions', 'Number of live sessions', () => server.sessions.size);
+    scrapedGauge(this.registry, 'num_alive_connections', 'Number of open client connections', () => server.connectionCount);
+    scrapedGauge(this.registry, 'outstanding_requests', 'Requests received and not yet answered', () => server.outstandingRequests);
+    scrapedGauge(this.registry, 'packets_received', 'Packets received since start or the last srst', () => server.metrics.packetsReceived);
+    scrapedGauge(this.registry, 'packets_sent', 'Packets sent since start or the last srst', () => server.metrics.packetsSent);
+    scrapedGauge(this.registry, 'last_processed_zxid', 'Zxid of the last transaction applied', () => Number(server.tree.lastZxid));
+    scrapedGauge(this.registry, 'uptime', 'Milliseconds since the server started', () => Date.now() - server.metrics.startedAt);
+    scrapedGauge(this.registry, 'auth_failed_count', 'Authentication failures', () => server.metrics.authFailed);
     new Counter({
       name: 'herd_bytes_received_total',
       help: 'Bytes read from client sockets',
