@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { splitAddress } from '../../src/rpc/connection.js';
 import { FrameReader, HerdCodec, type Message } from '../../src/rpc/protocol.js';
+import { sigkill } from '../support/processes.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'calls-child.js');
 
@@ -28,12 +29,7 @@ export async function startCallsChild(connectionString: string, name: string): P
   return {
     child,
     address: (JSON.parse(line) as { address: string }).address,
-    kill: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
-    },
+    kill: () => sigkill(child),
   };
 }
 

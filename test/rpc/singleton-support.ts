@@ -1,9 +1,9 @@
 /** Child processes serving a Probe (singleton-child.ts), with their role changes as they print them. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { sigkill } from '../support/processes.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'singleton-child.js');
 
@@ -74,14 +74,6 @@ export async function startProbe(connectionString: string, name: string, label: 
       children.delete(child);
     },
   };
-}
-
-/** SIGKILLs `child` unless it has exited; resolves once it has. */
-async function sigkill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGKILL');
-  await exited;
 }
 
 /** SIGKILLs every probe still running (for after hooks). */

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { sigkill } from '../support/processes.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'serve-child.js');
 
@@ -41,10 +42,7 @@ export async function startServingChild(connectionString: string, name: string, 
     address,
     pid,
     kill: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
+      await sigkill(child);
       children.delete(child);
     },
   };
@@ -52,14 +50,6 @@ export async function startServingChild(connectionString: string, name: string, 
 
 /** SIGKILLs every child still running (for after hooks). */
 export async function killChildren(): Promise<void> {
-  await Promise.all(
-    [...children].map(async (c) => {
-      if (c.exitCode === null && c.signalCode === null) {
-        const exited = new Promise((r) => c.once('exit', r));
-        c.kill('SIGKILL');
-        await exited;
-      }
-    }),
-  );
+  await Promise.all([...children].map(sigkill));
   children.clear();
 }

@@ -14,6 +14,7 @@ import { JuteReader } from '../../../src/jute/reader.js';
 import { JuteWriter } from '../../../src/jute/writer.js';
 import { startLogNode, type LogEntry, type LogNodeHandle, type LogNodeOptions } from '../../../src/log/index.js';
 import { ErrorBodyCodec, FrameDecoder, PROTOCOL_VERSION, readHeader, type FrameHeader } from '../../../src/log/protocol/index.js';
+import { sigkill } from '../../support/processes.js';
 
 const dirs: string[] = [];
 
@@ -67,12 +68,7 @@ export function startNodeProcess(coordination: string, dataDir: string, options:
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const kill = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  };
+  const kill = (): Promise<void> => sigkill(child);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
