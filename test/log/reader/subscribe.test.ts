@@ -241,7 +241,8 @@ forEachTarget('log subscriptions', (target) => {
     const baseline = sockets();
     const controller = new AbortController();
     const sub = follow(subscribeLog(reader, 'abort', { from: 'start', signal: controller.signal }));
-    await waitFor(() => sub.records.length === 1, 10_000, 'the confirmed entry');
+    // Both entries are confirmed: the second by the idle writer's explicit CONFIRM.
+    await waitFor(() => sub.records.length === 2, 10_000, 'both confirmed entries');
     assert.ok(sockets() > baseline, 'the subscriber is connected to the nodes');
     controller.abort('enough');
     const error = await sub.done;
