@@ -10,10 +10,11 @@
  * the socket.
  */
 import { EventEmitter } from 'node:events';
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, TLSSocket } from 'node:tls';
 import type { Client } from '../client/index.js';
 import { CancelledError, HerdError, TimeoutError } from '../errors.js';
-import { ProtocolError, RemoteError, RpcConnectionError } from './errors.js';
+import { AuthenticationError, ProtocolError, RemoteError, RpcConnectionError, ValidationError } from './errors.js';
 import { MAX_TIMEOUT, ServedCall, type CallContext } from './expose.js';
 import { Handles, type CallScope, type PeerLink } from './handles.js';
 import {
@@ -27,6 +28,7 @@ import {
   type Message,
   type WireError,
 } from './protocol.js';
+import { callerCertificate, isTlsRefusal, nonce, proof, proofMatches, type CallerInfo, type LookupTlsOptions } from './security.js';
 
 /** Runs the calls a peer makes. */
 export interface Dispatcher {
@@ -57,6 +59,14 @@ export interface BatchCall {
   target: string;
   method: string;
   args: unknown[];
+}
+
+/** How a connection proves itself (security.ts). */
+export interface ConnectionSecurity {
+  /** The shared secret both sides must prove they know (HMAC challenge-response at connection start). */
+  secret?: Buffer | undefined;
+  /** Caller side: connect over TLS with these options. (The serving side's TLS is its listener's.) */
+  tls?: LookupTlsOptions | undefined;
 }
 
 interface Pending {
@@ -96,7 +106,10 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
   private nextId = 1;
   private failure: HerdError | undefined;
   private draining = false;
-  private onHello: ((m: Message & { kind: 'hello' }) => void) | undefined;
+  /** While the handshake runs: the one kind of message expected next, and who takes it. */
+  private handshake: { kind: 'hello' | 'auth'; take: (m: Message) => void } | undefined;
+  /** Who calls this side's objects (serving side, once the handshake is done). */
+  private caller: CallerInfo | undefined;
   /** Payloads sent in this tick, written together at its end (one write system call, not one per frame). */
   private outgoing: Buffer[] = [];
   private outgoingBytes = 0;
@@ -118,14 +131,29 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     this.handles = new Handles(this, dispatcher?.client);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (error) => this.fail(new RpcConnectionError(`connection to ${address}: ${error.message}`, { cause: error })));
+    socket.on('error', (error) =>
+      this.fail(
+        isTlsRefusal(error)
+          ? new AuthenticationError(`TLS with ${address} refused: ${error.message}`, { cause: error })
+          : new RpcConnectionError(`connection to ${address}: ${error.message}`, { cause: error }),
+      ),
+    );
     socket.on('close', () => this.fail(new RpcConnectionError(`connection to ${address} closed`)));
   }
 
-  /** Connects to `address` (`host:port`) and exchanges HELLOs; rejects with RpcConnectionError or ProtocolError. */
-  static async open(address: string, identifier: string, limits: FrameLimits = {}, dispatcher?: Dispatcher): Promise<Connection> {
+  /**
+   * Connects to `address` (`host:port`), over TLS when `security.tls` is
+   * given, and runs the handshake (HELLOs; with a secret, the challenge
+   * both ways). Rejects with RpcConnectionError (no connection),
+   * ProtocolError (another protocol version), AuthenticationError (a TLS
+   * certificate refused, a wrong or missing secret on either side).
+   */
+  static async open(address: string, identifier: string, limits: FrameLimits = {}, dispatcher?: Dispatcher, security: ConnectionSecurity = {}): Promise<Connection> {
     const { host, port } = splitAddress(address);
-    const socket = netConnect({ host, port });
+    const { tls } = security;
+    const socket = tls
+      ? tlsConnect({ host, port, ca: tls.ca, key: tls.key, cert: tls.cert, servername: tls.servername ?? (isIP(host) ? undefined : host) })
+      : netConnect({ host, port });
     const conn = new Connection(socket, address, identifier, dispatcher, limits);
     await new Promise<void>((resolve, reject) => {
       // A black-holed address would leave the connect pending for minutes.
@@ -135,47 +163,91 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
         reject(error);
       };
       conn.once('closed', onError);
-      socket.once('connect', () => {
+      socket.once(tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         conn.off('closed', onError);
         resolve();
       });
     });
-    conn.send({ kind: 'hello', version: PROTOCOL_VERSION, identifier });
-    await conn.awaitHello();
+    const { secret } = security;
+    const challenge = secret ? nonce() : undefined;
+    conn.send({ kind: 'hello', version: PROTOCOL_VERSION, identifier, nonce: challenge });
+    const hello = await conn.awaitHello();
+    if (secret && challenge) {
+      if (!hello.nonce || !hello.proof) {
+        throw conn.refuse(new AuthenticationError(`${address} knows no shared secret, and this caller requires one`));
+      }
+      if (!proofMatches(proof(secret, 'server', challenge, hello.nonce), hello.proof)) {
+        throw conn.refuse(new AuthenticationError(`${address} failed the shared-secret challenge: the secrets differ`));
+      }
+      conn.send({ kind: 'auth', proof: proof(secret, 'client', hello.nonce, challenge) });
+    }
     return conn;
   }
 
-  /** Serves a connection a peer opened: waits for its HELLO and answers it. */
-  static async accept(socket: Socket, identifier: string, dispatcher: Dispatcher, limits: FrameLimits = {}): Promise<Connection> {
+  /**
+   * Serves a connection a peer opened: waits for its HELLO and answers it;
+   * with a secret, the peer must answer the challenge before anything it
+   * sends runs. Rejects as {@link open} does.
+   */
+  static async accept(socket: Socket, identifier: string, dispatcher: Dispatcher, limits: FrameLimits = {}, security: ConnectionSecurity = {}): Promise<Connection> {
     const conn = new Connection(socket, `${socket.remoteAddress}:${socket.remotePort}`, identifier, dispatcher, limits);
-    await conn.awaitHello();
-    conn.send({ kind: 'hello', version: PROTOCOL_VERSION, identifier });
+    const hello = await conn.awaitHello();
+    const { secret } = security;
+    if (!secret) {
+      conn.send({ kind: 'hello', version: PROTOCOL_VERSION, identifier });
+    } else {
+      if (!hello.nonce) throw conn.refuse(new AuthenticationError(`caller ${conn.address} (${hello.identifier}) sent no shared-secret challenge: this server requires one`));
+      const challenge = nonce();
+      conn.send({ kind: 'hello', version: PROTOCOL_VERSION, identifier, nonce: challenge, proof: proof(secret, 'server', hello.nonce, challenge) });
+      const auth = (await conn.awaitHandshake('auth')) as Message & { kind: 'auth' };
+      if (!proofMatches(proof(secret, 'client', challenge, hello.nonce), auth.proof)) {
+        throw conn.refuse(new AuthenticationError(`caller ${conn.address} (${hello.identifier}) failed the shared-secret challenge`));
+      }
+    }
+    conn.caller = {
+      identifier: hello.identifier,
+      address: conn.address,
+      certificate: socket instanceof TLSSocket ? callerCertificate(socket) : undefined,
+      secretVerified: secret !== undefined,
+    };
     return conn;
   }
 
-  private awaitHello(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => this.fail(new ProtocolError(`no HELLO from ${this.address} within ${HANDSHAKE_TIMEOUT} ms`)), HANDSHAKE_TIMEOUT);
+  private async awaitHello(): Promise<Message & { kind: 'hello' }> {
+    const m = (await this.awaitHandshake('hello')) as Message & { kind: 'hello' };
+    if (m.version !== PROTOCOL_VERSION) {
+      throw this.refuse(new ProtocolError(`peer ${this.address} speaks protocol version ${m.version}, this process ${PROTOCOL_VERSION}`));
+    }
+    this.peerIdentifier = m.identifier;
+    return m;
+  }
+
+  /** The next message, which must be of `kind`: anything else, a CLOSE or no message in time fails the connection. */
+  private awaitHandshake(kind: 'hello' | 'auth'): Promise<Message> {
+    return new Promise<Message>((resolve, reject) => {
+      const timer = setTimeout(() => this.fail(new ProtocolError(`no ${kind.toUpperCase()} from ${this.address} within ${HANDSHAKE_TIMEOUT} ms`)), HANDSHAKE_TIMEOUT);
       const onClosed = (error: HerdError): void => {
         clearTimeout(timer);
         reject(error);
       };
       this.once('closed', onClosed);
-      this.onHello = (m) => {
-        clearTimeout(timer);
-        this.off('closed', onClosed);
-        this.onHello = undefined;
-        if (m.version !== PROTOCOL_VERSION) {
-          const error = new ProtocolError(`peer ${this.address} speaks protocol version ${m.version}, this process ${PROTOCOL_VERSION}`);
-          this.protocolFailure(error);
-          reject(error);
-          return;
-        }
-        this.peerIdentifier = m.identifier;
-        resolve();
+      this.handshake = {
+        kind,
+        take: (m) => {
+          clearTimeout(timer);
+          this.off('closed', onClosed);
+          this.handshake = undefined;
+          resolve(m);
+        },
       };
     });
+  }
+
+  /** Tells the peer why the handshake failed (CLOSE), fails the connection; returns `error` to throw. */
+  private refuse<E extends ProtocolError | AuthenticationError>(error: E): E {
+    this.protocolFailure(error);
+    return error;
   }
 
   /** True once the connection has failed, been closed, or the peer said it is going away: no new call may go on it. */
@@ -357,13 +429,17 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
   }
 
   private onMessage(m: Message): void {
-    if (this.onHello) {
-      if (m.kind !== 'hello') return this.protocolFailure(new ProtocolError(`expected HELLO from ${this.address}, got ${m.kind.toUpperCase()}`));
-      return this.onHello(m);
+    if (this.handshake) {
+      if (m.kind === 'close') return this.fail(closeError(m, this.address));
+      if (m.kind !== this.handshake.kind) {
+        return this.protocolFailure(new ProtocolError(`expected ${this.handshake.kind.toUpperCase()} from ${this.address}, got ${m.kind.toUpperCase()}`));
+      }
+      return this.handshake.take(m);
     }
     switch (m.kind) {
       case 'hello':
-        return this.protocolFailure(new ProtocolError(`second HELLO from ${this.address}`));
+      case 'auth':
+        return this.protocolFailure(new ProtocolError(`${m.kind.toUpperCase()} from ${this.address} after the handshake`));
       case 'result':
         this.pending.get(m.id)?.resolve(m.value);
         return this.closeIfDrained();
@@ -401,7 +477,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
           this.emit('draining');
           return this.closeIfDrained();
         }
-        return this.fail(new ProtocolError(`peer ${this.address} closed the connection: ${m.code}: ${m.message}`));
+        return this.fail(closeError(m, this.address));
     }
   }
 
@@ -419,7 +495,11 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     }
     if (!this.dispatcher && !lent) return this.send({ kind: 'error', id: m.id, error: { name: 'NotExposedError', code: 'NOT_EXPOSED', message: 'this side serves no objects' } });
     if (this.serving.has(m.id)) return this.protocolFailure(new ProtocolError(`call id ${m.id} from ${this.address} is already running`));
-    const call = new ServedCall(Date.now() + m.timeout, () => new TimeoutError(`call ${m.target}.${m.method}: the caller's deadline of ${m.timeout} ms passed`));
+    const call = new ServedCall(
+      Date.now() + m.timeout,
+      () => new TimeoutError(`call ${m.target}.${m.method}: the caller's deadline of ${m.timeout} ms passed`),
+      this.caller,
+    );
     this.serving.set(m.id, call);
     try {
       const args = this.handles.decodeArgs(m);
@@ -443,7 +523,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
 
   private async serveOneway(m: Message & { kind: 'oneway' }): Promise<void> {
     // Nothing aborts a oneway call: its signal never fires.
-    const call = new ServedCall(Infinity, () => undefined);
+    const call = new ServedCall(Infinity, () => undefined, this.caller);
     const dispatcher = this.dispatcher;
     const run = m.target.startsWith('#')
       ? this.handles.dispatch(m.target, m.method, m.args, call)
@@ -452,7 +532,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
   }
 
   /** Tells the peer why (CLOSE), then fails the connection. */
-  private protocolFailure(error: ProtocolError): void {
+  private protocolFailure(error: ProtocolError | AuthenticationError): void {
     try {
       this.send({ kind: 'close', code: error.code, message: error.message });
     } catch {
@@ -473,7 +553,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     for (const c of this.serving.values()) c.abort(new RpcConnectionError(`the caller's connection ${this.address} was lost`, { cause: error }));
     this.serving.clear();
     this.handles.fail(error instanceof RpcConnectionError ? error : new RpcConnectionError(error.message, { cause: error }));
-    if (!(error instanceof ProtocolError)) {
+    if (!(error instanceof ProtocolError || error instanceof AuthenticationError)) {
       // What was sent before the failure (a RELEASE, a reply) still leaves, as it would have unbatched.
       this.flush();
       this.socket.destroy();
@@ -498,13 +578,22 @@ export function toWireError(error: unknown): WireError {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string') out.code = code;
   if (error.stack !== undefined) out.stack = error.stack;
+  if (error instanceof ValidationError) out.issues = error.issues.map((i) => ({ ...i, ...(i.path ? { path: [...i.path] } : {}) }));
   return out;
 }
 
-function remoteError(e: WireError): RemoteError {
+function remoteError(e: WireError): HerdError {
   const cause = new Error(`remote ${e.name}: ${e.message}`);
   cause.stack = e.stack ?? cause.stack;
+  // The server's schema check: the caller gets the class itself, issues and all.
+  if (e.name === 'ValidationError' && e.code === 'VALIDATION' && e.issues) return new ValidationError(e.message, e.issues, { cause });
   return new RemoteError(e.name, e.code ?? 'REMOTE', e.message, { cause });
+}
+
+/** What a CLOSE frame means for this side. */
+function closeError(m: Message & { kind: 'close' }, address: string): HerdError {
+  const what = `peer ${address} closed the connection: ${m.code}: ${m.message}`;
+  return m.code === 'AUTHENTICATION' ? new AuthenticationError(what) : new ProtocolError(what);
 }
 
 /** `host:port` or `[v6]:port` → parts. */

@@ -61,3 +61,44 @@ export class RemoteError extends HerdError {
     this.name = name;
   }
 }
+
+/**
+ * The two peers could not establish trust, so nothing was called: a wrong
+ * or missing shared `secret`, a TLS certificate refused (by either side:
+ * unknown CA, expired, missing client certificate, wrong host name), or a
+ * caller whose security options do not match what the instance's registry
+ * entry asks for (TLS, a secret). Code `AUTHENTICATION`. Not retried on
+ * another instance: the caller's configuration has to change.
+ */
+export class AuthenticationError extends HerdError {
+  override name = 'AuthenticationError';
+  declare readonly code: 'AUTHENTICATION';
+  constructor(message: string, options: HerdErrorOptions = {}) {
+    super('AUTHENTICATION', message, options);
+  }
+}
+
+/** One problem a schema found, as {@link ValidationError} carries it. */
+export interface ValidationIssue {
+  /** What is wrong, as the schema library words it. */
+  readonly message: string;
+  /** Where, from the root of the value validated: for arguments, the argument's index first (`[1, 'name']`). Absent for the whole value. */
+  readonly path?: readonly (string | number)[];
+}
+
+/**
+ * A value failed the Standard Schema given for it in serve's `schemas`:
+ * the arguments of a call (the method did not run) or, when a `result`
+ * schema is given, the value it returned. Code `VALIDATION`; `issues`
+ * lists what the schema found. It reaches the caller as this class.
+ */
+export class ValidationError extends HerdError {
+  override name = 'ValidationError';
+  declare readonly code: 'VALIDATION';
+  /** What the schema found, at least one. */
+  readonly issues: readonly ValidationIssue[];
+  constructor(message: string, issues: readonly ValidationIssue[], options: HerdErrorOptions = {}) {
+    super('VALIDATION', message, options);
+    this.issues = issues;
+  }
+}

@@ -6,6 +6,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { BadArgumentsError } from '../errors.js';
 import { NotExposedError } from './errors.js';
+import type { CallerInfo } from './security.js';
 import { isAsyncIterable } from './stream.js';
 
 /** What a serving method can learn about the call it is running. */
@@ -14,6 +15,13 @@ export interface CallContext {
   readonly signal: AbortSignal;
   /** The caller's deadline, epoch ms (`Infinity` for a oneway call). */
   readonly deadlineAt: number;
+  /**
+   * Who made the call: its identifier and address, the certificate it
+   * presented over mutual TLS (serve's `tls.requestCert`), whether it
+   * proved it knows serve's `secret`. Undefined when the call did not come
+   * through a Herd connection's handshake.
+   */
+  readonly caller?: CallerInfo | undefined;
 }
 
 const context = new AsyncLocalStorage<CallContext>();
@@ -35,6 +43,7 @@ export class ServedCall implements CallContext {
     readonly deadlineAt: number,
     /** Why the call aborts when its deadline passes. */
     private readonly onDeadline: () => unknown,
+    readonly caller?: CallerInfo | undefined,
   ) {}
 
   /** Aborts when the deadline passes or {@link abort} is called; created on first read. */

@@ -28,6 +28,16 @@ export {
 export { list, RPC_ROOT, type InstanceInfo, type ServiceInfo } from './registry.js';
 export { callContext, type CallContext } from './expose.js';
 export { PROTOCOL_NAME, PROTOCOL_VERSION, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_DEPTH, type FrameLimits } from './protocol.js';
-export { ProtocolError, RpcConnectionError, NotExposedError, RemoteError } from './errors.js';
+export {
+  ProtocolError,
+  RpcConnectionError,
+  NotExposedError,
+  RemoteError,
+  AuthenticationError,
+  ValidationError,
+  type ValidationIssue,
+} from './errors.js';
+export type { ServeTlsOptions, LookupTlsOptions, CallerInfo, CallerCertificate } from './security.js';
+export type { MethodSchemas } from './schemas.js';
 // What the rpc functions throw besides their own errors (docs/conventions.md, section 1).
 export { BadArgumentsError, CancelledError, HerdError, InvalidStateError, TimeoutError } from '../errors.js';

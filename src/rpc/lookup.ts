@@ -10,8 +10,9 @@ import { Deadline, throwIfAborted, type WaitOptions } from '../base/wait.js';
 import type { Client } from '../client/index.js';
 import { BadArgumentsError, InvalidStateError } from '../errors.js';
 import { defaultIdentifier } from '../recipes/internal/index.js';
-import { Connection, GoingAwayError, MAX_TIMEOUT } from './connection.js';
+import { Connection, GoingAwayError, MAX_TIMEOUT, type ConnectionSecurity } from './connection.js';
 import { RpcConnectionError } from './errors.js';
+import { checkCompatible, checkSecret, secretKey, type LookupTlsOptions } from './security.js';
 import { PROTOCOL_NAME, PROTOCOL_VERSION, type FrameLimits } from './protocol.js';
 import { ServiceView, checkServiceName, type InstanceInfo } from './registry.js';
 import { streamable } from './stream.js';
@@ -38,6 +39,21 @@ export interface LookupOptions extends FrameLimits, WaitOptions {
   callTimeout?: number;
   /** This process's identifier, sent in the handshake. Default `<hostname>-<pid>`. */
   identifier?: string;
+  /**
+   * Connect over TLS with these options: the CA that signs the servers'
+   * certificates, and this caller's key and certificate for servers that
+   * require one (mutual TLS). A caller with `tls` only talks to instances
+   * registered with TLS, one without it only to those without: a mismatch
+   * rejects the call with AuthenticationError. Default plain TCP.
+   */
+  tls?: LookupTlsOptions;
+  /**
+   * The shared secret of serve's `secret` (a non-empty string or bytes):
+   * proven, and the server's knowledge of it checked, at each connection's
+   * start. A wrong one rejects calls with AuthenticationError. Required
+   * exactly when the instances have one. Default none.
+   */
+  secret?: string | Uint8Array;
 }
 
 /** Per-call options, for {@link withCallOptions}. */
@@ -51,26 +67,43 @@ export interface RemoteCallOptions {
 }
 
 interface PoolEntry {
+  /** The pool key: the address, and the security options when there are any. */
   readonly address: string;
   readonly connection: Promise<Connection>;
   users: number;
 }
 
+/** Shared connections, by address and the security they were opened with (proxies with other TLS options or secrets do not share). */
 const pool = new Map<string, PoolEntry>();
 
+/** The pool key of each `tls` options object: connections opened with different objects are not shared. */
+const tlsKeys = new WeakMap<LookupTlsOptions, number>();
+let nextTlsKey = 1;
+
+function poolKey(address: string, security: ConnectionSecurity): string {
+  if (!security.tls && !security.secret) return address;
+  let tls = 0;
+  if (security.tls) {
+    tls = tlsKeys.get(security.tls) ?? nextTlsKey++;
+    tlsKeys.set(security.tls, tls);
+  }
+  return `${address}|${tls}|${secretKey(security.secret)}`;
+}
+
 /** The shared connection to `address` (opened when there is none), counted as one more user. */
-function acquire(address: string, identifier: string, limits: FrameLimits): PoolEntry {
-  let entry = pool.get(address);
+function acquire(address: string, identifier: string, limits: FrameLimits, security: ConnectionSecurity): PoolEntry {
+  const key = poolKey(address, security);
+  let entry = pool.get(key);
   if (entry) {
     entry.users++;
     return entry;
   }
-  const connection = Connection.open(address, identifier, limits);
-  const made: PoolEntry = { address, connection, users: 1 };
-  pool.set(address, made);
+  const connection = Connection.open(address, identifier, limits, undefined, security);
+  const made: PoolEntry = { address: key, connection, users: 1 };
+  pool.set(key, made);
   // A lost connection leaves the pool at once, so the next call opens a new one.
   const forget = (): void => {
-    if (pool.get(address) === made) pool.delete(address);
+    if (pool.get(key) === made) pool.delete(key);
   };
   connection.then((c) => c.once('closed', forget).once('draining', forget), forget);
   return made;
@@ -93,11 +126,14 @@ export class Binding {
   closed = false;
   private static turn = new Map<string, number>();
 
+  private readonly security: ConnectionSecurity;
+
   constructor(
     readonly view: ServiceView,
     readonly options: LookupOptions,
     private readonly identifier: string,
   ) {
+    this.security = { tls: options.tls, secret: checkSecret(options.secret, `lookup ${view.name}`) };
     view.on('changed', this.onChanged);
   }
 
@@ -125,10 +161,11 @@ export class Binding {
 
   async connection(instance: InstanceInfo): Promise<Connection> {
     const mine = this.held.get(instance.address);
-    if (mine && pool.get(instance.address) === mine) return mine.connection;
+    if (mine && pool.get(mine.address) === mine) return mine.connection;
     // First use of this address, or the shared connection was lost: hold the current one instead.
     if (mine) release(mine);
-    const entry = acquire(instance.address, this.identifier, this.options);
+    checkCompatible(instance, this.security.tls !== undefined, this.security.secret !== undefined, `${this.view.name}`, instance.address);
+    const entry = acquire(instance.address, this.identifier, this.options, this.security);
     this.held.set(instance.address, entry);
     return entry.connection;
   }
@@ -235,14 +272,20 @@ function makeProxy<T>(binding: Binding, call: RemoteCallOptions): Remote<T> {
  * call (unless the instance's registry entry lists the method as
  * idempotent: then it is sent again to the next live instance, within the
  * same deadline), ProtocolError for a value msgpack cannot carry, InvalidStateError
- * after the proxy is closed.
+ * after the proxy is closed, ValidationError when the arguments (or the
+ * result) fail the method's schema on the server (serve's `schemas`: the
+ * method did not run when the arguments failed), AuthenticationError when
+ * the two sides' security does not match (TLS or `secret` on one side only,
+ * a wrong secret, a certificate refused).
  *
- * `lookup` rejects with BadArgumentsError for an invalid name, TimeoutError
+ * `lookup` rejects with BadArgumentsError for an invalid name, `callTimeout`, `secret` or `tls`, TimeoutError
  * or CancelledError when no instance appeared in time.
  */
 export async function lookup<T>(client: Client, name: string, options: LookupOptions = {}): Promise<Remote<T>> {
   checkServiceName(name, 'lookup');
   if (options.callTimeout !== undefined && !(options.callTimeout > 0)) throw new BadArgumentsError(`lookup ${name}: callTimeout must be > 0 ms`);
+  checkSecret(options.secret, `lookup ${name}`);
+  if (options.tls !== undefined && (typeof options.tls !== 'object' || options.tls === null)) throw new BadArgumentsError(`lookup ${name}: tls must be an object`);
   const view = new ServiceView(client, name);
   await view.start();
   const binding = new Binding(view, options, options.identifier ?? defaultIdentifier());

@@ -14,7 +14,7 @@
  *
  * | kind | name    | fields                                        | meaning |
  * |------|---------|-----------------------------------------------|---------|
- * | 0    | HELLO   | magic 'herd-rpc', version, {identifier}       | first frame each way; versions must match |
+ * | 0    | HELLO   | magic 'herd-rpc', version, {identifier, nonce?, proof?} | first frame each way; versions must match. With a shared secret: `nonce` (32 random bytes) each way, and the server's `proof` (see AUTH) |
  * | 1    | CALL    | id, target, method, args[], timeout (ms), [handles] | call `method` of the object served as `target`; reply within `timeout`. `handles` (optional): `[argIndex, 'fn' \| 'stream', handle][]`, top-level arguments that are a callback or a stream exported by the caller (their slot in `args` is nil) |
  * | 2    | RESULT  | id, value                                     | the call `id` returned `value` |
  * | 3    | ERROR   | id, {name, message, code, stack}              | the call `id` threw |
@@ -29,6 +29,14 @@
  * | 12   | RELEASE | handle                                        | the holder drops the remote reference `handle` (or a callback) the peer exported |
  * | 13   | BATCH   | calls[]: [id, target, method, args[], timeout, handles][] | several CALLs in one frame; each is answered on its own |
  * | 14   | HOLD    | handle, path                                  | the holder of reference `handle` lives as long as the ephemeral node `path` (its coordination session): when the node goes, the reference is released |
+ * | 15   | AUTH    | proof                                         | with a shared secret, the caller's answer to the server's challenge, sent right after the server's HELLO; the server runs nothing before it |
+ *
+ * Shared-secret handshake (security.ts): the caller's HELLO carries a
+ * nonce; the server's HELLO carries its own nonce and
+ * `HMAC-SHA256(secret, 'herd-rpc server' | caller nonce | server nonce)`;
+ * the caller checks it, then sends AUTH with
+ * `HMAC-SHA256(secret, 'herd-rpc client' | server nonce | caller nonce)`.
+ * A side whose check fails sends CLOSE `AUTHENTICATION` and closes.
  *
  * Handles are numbered by the side that exports them (the producer of a
  * stream, the owner of a referenced object or callback); a CALL whose
@@ -59,7 +67,7 @@
  * the registry entry names the protocol of each address.
  */
 import { Packr, Unpackr } from 'msgpackr';
-import { ProtocolError } from './errors.js';
+import { ProtocolError, type ValidationIssue } from './errors.js';
 
 /** The protocol name written in registry entries. */
 export const PROTOCOL_NAME = 'herd';
@@ -86,6 +94,8 @@ export interface WireError {
   message: string;
   code?: string;
   stack?: string;
+  /** A ValidationError's issues. */
+  issues?: ValidationIssue[];
 }
 
 /** A top-level argument of a CALL that is a callback (`fn`) or a stream the caller exported: `[argIndex, kind, handle]`. */
@@ -103,7 +113,8 @@ export interface CallMessage {
 }
 
 export type Message =
-  | { kind: 'hello'; version: number; identifier: string }
+  | { kind: 'hello'; version: number; identifier: string; nonce?: Uint8Array | undefined; proof?: Uint8Array | undefined }
+  | { kind: 'auth'; proof: Uint8Array }
   | CallMessage
   | { kind: 'result'; id: number; value: unknown }
   | { kind: 'error'; id: number; error: WireError }
@@ -121,7 +132,7 @@ export type Message =
 
 const KIND = {
   hello: 0, call: 1, result: 2, error: 3, cancel: 4, oneway: 5, close: 6,
-  handle: 7, item: 8, end: 9, credit: 10, stop: 11, release: 12, batch: 13, hold: 14,
+  handle: 7, item: 8, end: 9, credit: 10, stop: 11, release: 12, batch: 13, hold: 14, auth: 15,
 } as const;
 
 const callFields = (m: CallMessage): unknown[] =>
@@ -163,7 +174,9 @@ export class HerdCodec implements WireCodec {
   encode(m: Message): Buffer {
     switch (m.kind) {
       case 'hello':
-        return this.packr.pack([KIND.hello, MAGIC, m.version, { identifier: m.identifier }]);
+        return this.packr.pack([KIND.hello, MAGIC, m.version, helloRecord(m)]);
+      case 'auth':
+        return this.packr.pack([KIND.auth, m.proof]);
       case 'call':
         return this.packr.pack([KIND.call, ...callFields(m)]);
       case 'result':
@@ -223,8 +236,20 @@ function decodeMessage(a: unknown[]): Message {
     case KIND.hello: {
       if (x !== MAGIC || !isId(y)) throw malformed('HELLO without the herd-rpc magic and a version');
       const identifier = isRecord(z) && isText(z.identifier) ? z.identifier : '';
-      return { kind: 'hello', version: y, identifier };
+      const hello: Message & { kind: 'hello' } = { kind: 'hello', version: y, identifier };
+      if (isRecord(z) && z.nonce !== undefined) {
+        if (!isBytes(z.nonce)) throw malformed('HELLO nonce must be bytes');
+        hello.nonce = z.nonce;
+      }
+      if (isRecord(z) && z.proof !== undefined) {
+        if (!isBytes(z.proof)) throw malformed('HELLO proof must be bytes');
+        hello.proof = z.proof;
+      }
+      return hello;
     }
+    case KIND.auth:
+      if (!isBytes(x)) throw malformed('AUTH needs a proof');
+      return { kind: 'auth', proof: x };
     case KIND.call:
       return decodeCall(a.slice(1));
     case KIND.result:
@@ -292,8 +317,24 @@ function decodeWireError(y: Record<string, unknown>): WireError {
   const error: WireError = { name: isText(y.name) ? y.name : 'Error', message: isText(y.message) ? y.message : '' };
   if (isText(y.code)) error.code = y.code;
   if (isText(y.stack)) error.stack = y.stack;
+  if (Array.isArray(y.issues)) error.issues = y.issues.filter(isRecord).map(decodeIssue);
   return error;
 }
+
+function decodeIssue(i: Record<string, unknown>): ValidationIssue {
+  const message = isText(i.message) ? i.message : '';
+  if (!Array.isArray(i.path)) return { message };
+  return { message, path: i.path.filter((k): k is string | number => isText(k) || typeof k === 'number') };
+}
+
+function helloRecord(m: Message & { kind: 'hello' }): Record<string, unknown> {
+  const record: Record<string, unknown> = { identifier: m.identifier };
+  if (m.nonce) record.nonce = m.nonce;
+  if (m.proof) record.proof = m.proof;
+  return record;
+}
+
+const isBytes = (v: unknown): v is Uint8Array => v instanceof Uint8Array;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

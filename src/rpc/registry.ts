@@ -51,6 +51,10 @@ export interface InstanceInfo {
   readonly idempotent: readonly string[];
   /** True when the instance is a singleton's elected one (serve's `singleton`); its standbys are not listed. */
   readonly singleton: boolean;
+  /** True when the instance serves over TLS (serve's `tls`): callers must connect with lookup's `tls`. */
+  readonly tls: boolean;
+  /** True when the instance requires the shared secret (serve's `secret`): callers must give lookup's `secret`. */
+  readonly secret: boolean;
 }
 
 /** A service name and its live instances, as {@link list} returns them. */
@@ -104,6 +108,8 @@ export function parseEntry(node: string, text: string): InstanceInfo | undefined
     pid: typeof e.pid === 'number' ? e.pid : 0,
     idempotent: strings(e.idempotent),
     singleton: e.singleton === true,
+    tls: e.tls === true,
+    secret: e.secret === true,
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { WaitOptions } from '../base/wait.js';
 import type { Client } from '../client/index.js';
 import { BadArgumentsError } from '../errors.js';
@@ -16,6 +17,10 @@ import { NotExposedError } from './errors.js';
 import { Exposure, type CallContext } from './expose.js';
 import { PROTOCOL_NAME, PROTOCOL_VERSION, type FrameLimits } from './protocol.js';
 import { checkServiceName, encodeEntry, servicePath } from './registry.js';
+import { Schemas, validateArgs, validateResult, type MethodSchemas } from './schemas.js';
+import { checkSecret, type ServeTlsOptions } from './security.js';
+import { isAsyncIterable } from './stream.js';
+import { remoteTarget } from './references.js';
 import { SingletonRole } from './singleton.js';
 
 /**
@@ -62,6 +67,36 @@ export interface ServeOptions extends FrameLimits, WaitOptions {
    * callers learn it. Default none.
    */
   idempotent?: readonly string[];
+  /**
+   * Serve over TLS (node:tls) with this key and certificate; with
+   * `requestCert`, only callers presenting a certificate signed by `ca` get
+   * in (mutual TLS), and methods see its subject in
+   * `callContext().caller.certificate`. The registry entry says the
+   * instance wants TLS, so callers without lookup's `tls` get
+   * AuthenticationError instead of a garbled connection. Default plain TCP.
+   */
+  tls?: ServeTlsOptions;
+  /**
+   * A shared secret (a non-empty string or bytes) every caller must prove it
+   * knows, by HMAC-SHA256 challenge-response both ways at connection start:
+   * a caller without it runs nothing here. Authenticates the connection's
+   * start only: without `tls`, the traffic is neither encrypted nor
+   * protected from tampering (docs/rpc.md). Default none.
+   */
+  secret?: string | Uint8Array;
+  /**
+   * Standard Schema (zod, valibot, ...) checks per exposed method:
+   * `{ add: { args: z.tuple([z.number(), z.number()]), result: z.number() } }`.
+   * Arguments failing `args` reject the call with ValidationError (the
+   * method does not run); a result failing `result` too. Default none.
+   */
+  schemas?: Readonly<Record<string, MethodSchemas>>;
+  /**
+   * Where the server reports what an operator should know: a caller
+   * refused (failed TLS, wrong or missing secret, broken handshake). Default
+   * `console.warn`.
+   */
+  logger?: (message: string) => void;
 }
 
 /**
@@ -131,12 +166,17 @@ export async function serve(client: Client, name: string, object: object | (() =
   for (const method of idempotent) {
     if (!exposure.methods.includes(method)) throw new BadArgumentsError(`serve ${name}: idempotent method '${method}' is not exposed`);
   }
+  const secret = checkSecret(options.secret, `serve ${name}`);
+  const schemas = options.schemas === undefined ? undefined : new Schemas(options.schemas, exposure.methods, `serve ${name}`);
+  if (options.tls !== undefined && (typeof options.tls !== 'object' || options.tls === null || !options.tls.key || !options.tls.cert)) {
+    throw new BadArgumentsError(`serve ${name}: tls needs key and cert`);
+  }
   const host = options.host ?? '127.0.0.1';
   const advertisedHost = options.advertisedHost ?? host;
   if (advertisedHost === '0.0.0.0' || advertisedHost === '::') {
     throw new BadArgumentsError(`serve ${name}: host ${host} is a wildcard: give advertisedHost, the host callers connect to`);
   }
-  const served = new ServedObject(client, name, exposure, options, single ?? (object as () => object), mode, idempotent);
+  const served = new ServedObject(client, name, exposure, options, single ?? (object as () => object), mode, idempotent, { secret, schemas });
   await served.start(host, options.port ?? 0, advertisedHost, options);
   return served;
 }
@@ -163,10 +203,26 @@ class ServedObject extends EventEmitter<ServedEvents> implements Served, Dispatc
     private readonly target: object | (() => object),
     private readonly mode: InstanceMode,
     private readonly idempotent: readonly string[],
+    private readonly checks: { secret: Buffer | undefined; schemas: Schemas | undefined },
   ) {
     super();
-    this.server = createServer((socket) => this.onSocket(socket));
+    this.log = options.logger ?? ((message) => console.warn(message));
+    const tls = options.tls;
+    if (tls) {
+      this.server = createTlsServer(
+        { key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: tls.requestCert === true, rejectUnauthorized: tls.requestCert === true },
+        (socket) => this.onSocket(socket),
+      );
+      // A caller refused by the TLS handshake (no certificate, an unknown CA, expired) only loses its own connection.
+      this.server.on('tlsClientError', (error, socket) =>
+        this.log(`rpc ${name}: TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${error.message}`),
+      );
+    } else {
+      this.server = createServer((socket) => this.onSocket(socket));
+    }
   }
+
+  private readonly log: (message: string) => void;
 
   get registryPath(): string | undefined {
     return this.registration?.actualPath;
@@ -195,6 +251,8 @@ class ServedObject extends EventEmitter<ServedEvents> implements Served, Dispatc
       pid: process.pid,
       idempotent: this.idempotent,
       singleton: this.options.singleton === true,
+      tls: this.options.tls !== undefined,
+      secret: this.checks.secret !== undefined,
     });
     try {
       if (this.options.singleton) {
@@ -252,13 +310,16 @@ class ServedObject extends EventEmitter<ServedEvents> implements Served, Dispatc
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     const identifier = this.options.identifier ?? defaultIdentifier();
-    Connection.accept(socket, identifier, this, this.options).then(
+    Connection.accept(socket, identifier, this, this.options, { secret: this.checks.secret }).then(
       (conn) => {
         this.connections.add(conn);
         conn.once('closed', () => this.connections.delete(conn));
       },
       // A peer that fails the handshake only loses its own connection.
-      () => socket.destroy(),
+      (error: Error) => {
+        this.log(`rpc ${this.name}: refused the connection from ${socket.remoteAddress}:${socket.remotePort}: ${error.message}`);
+        socket.destroy();
+      },
     );
   }
 
@@ -271,7 +332,18 @@ class ServedObject extends EventEmitter<ServedEvents> implements Served, Dispatc
 
   dispatch(target: string, method: string, args: unknown[], call: CallContext, peer: Connection): Promise<unknown> {
     if (target !== this.name) return Promise.reject(new NotExposedError(`no object served as '${target}' here (this is '${this.name}')`));
-    return this.exposure.invoke(this.instanceFor(peer), target, method, args, call);
+    const schemas = this.checks.schemas?.of(method);
+    if (!schemas) return this.exposure.invoke(this.instanceFor(peer), target, method, args, call);
+    return this.validatedInvoke(schemas, peer, method, args, call);
+  }
+
+  /** A call of a method with schemas: its arguments checked before it runs, its result after. */
+  private async validatedInvoke(schemas: MethodSchemas, peer: Connection, method: string, args: unknown[], call: CallContext): Promise<unknown> {
+    const what = `${this.name}.${method}`;
+    const checked = schemas.args ? await validateArgs(schemas.args, args, what) : args;
+    const value = await this.exposure.invoke(this.instanceFor(peer), this.name, method, checked, call);
+    // A stream or a remote reference is not a value a schema can check.
+    return schemas.result && !isAsyncIterable(value) && !remoteTarget(value) ? validateResult(schemas.result, value, what) : value;
   }
 
   private instanceFor(peer: Connection): object {
