@@ -67,6 +67,8 @@ export interface ConnectionSecurity {
   secret?: Buffer | undefined;
   /** Caller side: connect over TLS with these options. (The serving side's TLS is its listener's.) */
   tls?: LookupTlsOptions | undefined;
+  /** Serving side: the caller is refused before its HELLO is read (its TLS client certificate failed verification), and told why. */
+  refusal?: AuthenticationError | undefined;
 }
 
 interface Pending {
@@ -108,6 +110,12 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
   private draining = false;
   /** While the handshake runs: the one kind of message expected next, and who takes it. */
   private handshake: { kind: 'hello' | 'auth'; take: (m: Message) => void } | undefined;
+  /**
+   * Messages that arrived after a handshake step was taken and before the
+   * code awaiting it ran (the same read can bring AUTH and the first CALL):
+   * held, so that nothing runs before the handshake's checks are done.
+   */
+  private held: Message[] | undefined;
   /** Who calls this side's objects (serving side, once the handshake is done). */
   private caller: CallerInfo | undefined;
   /** Payloads sent in this tick, written together at its end (one write system call, not one per frame). */
@@ -182,6 +190,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
       }
       conn.send({ kind: 'auth', proof: proof(secret, 'client', hello.nonce, challenge) });
     }
+    conn.resumeHeld();
     return conn;
   }
 
@@ -192,6 +201,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
    */
   static async accept(socket: Socket, identifier: string, dispatcher: Dispatcher, limits: FrameLimits = {}, security: ConnectionSecurity = {}): Promise<Connection> {
     const conn = new Connection(socket, `${socket.remoteAddress}:${socket.remotePort}`, identifier, dispatcher, limits);
+    if (security.refusal) throw conn.refuse(security.refusal);
     const hello = await conn.awaitHello();
     const { secret } = security;
     if (!secret) {
@@ -211,6 +221,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
       certificate: socket instanceof TLSSocket ? callerCertificate(socket) : undefined,
       secretVerified: secret !== undefined,
     };
+    conn.resumeHeld();
     return conn;
   }
 
@@ -238,10 +249,27 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
           clearTimeout(timer);
           this.off('closed', onClosed);
           this.handshake = undefined;
+          this.held = [];
           resolve(m);
         },
       };
+      this.resumeHeld();
     });
+  }
+
+  /** Lets the messages held during a handshake step through, in order, until a next step takes one (then it holds the rest again). */
+  private resumeHeld(): void {
+    const queue = this.held;
+    this.held = undefined;
+    if (!queue) return;
+    for (let i = 0; i < queue.length && !this.failure; i++) {
+      this.onMessage(queue[i]!);
+      const again = this.held as Message[] | undefined;
+      if (again) {
+        again.push(...queue.slice(i + 1));
+        return;
+      }
+    }
   }
 
   /** Tells the peer why the handshake failed (CLOSE), fails the connection; returns `error` to throw. */
@@ -429,6 +457,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
   }
 
   private onMessage(m: Message): void {
+    if (this.held) return void this.held.push(m);
     if (this.handshake) {
       if (m.kind === 'close') return this.fail(closeError(m, this.address));
       if (m.kind !== this.handshake.kind) {

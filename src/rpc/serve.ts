@@ -6,14 +6,14 @@
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import type { WaitOptions } from '../base/wait.js';
 import type { Client } from '../client/index.js';
 import { BadArgumentsError } from '../errors.js';
 import { PersistentNode } from '../recipes/index.js';
 import { defaultIdentifier } from '../recipes/internal/index.js';
 import { Connection, type Dispatcher } from './connection.js';
-import { NotExposedError } from './errors.js';
+import { AuthenticationError, NotExposedError } from './errors.js';
 import { Exposure, type CallContext } from './expose.js';
 import { PROTOCOL_NAME, PROTOCOL_VERSION, type FrameLimits } from './protocol.js';
 import { checkServiceName, encodeEntry, servicePath } from './registry.js';
@@ -210,7 +210,9 @@ class ServedObject extends EventEmitter<ServedEvents> implements Served, Dispatc
     const tls = options.tls;
     if (tls) {
       this.server = createTlsServer(
-        { key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: tls.requestCert === true, rejectUnauthorized: tls.requestCert === true },
+        // Client certificates are verified here, not by node:tls, which would drop the connection without telling
+        // the caller why (TLS 1.3): a refused caller gets a CLOSE frame naming the reason (onSocket).
+        { key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: tls.requestCert === true, rejectUnauthorized: false },
         (socket) => this.onSocket(socket),
       );
       // A caller refused by the TLS handshake (no certificate, an unknown CA, expired) only loses its own connection.
@@ -310,17 +312,24 @@ class ServedObject extends EventEmitter<ServedEvents> implements Served, Dispatc
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     const identifier = this.options.identifier ?? defaultIdentifier();
-    Connection.accept(socket, identifier, this, this.options, { secret: this.checks.secret }).then(
+    const refusal = this.certificateRefusal(socket);
+    Connection.accept(socket, identifier, this, this.options, { secret: this.checks.secret, refusal }).then(
       (conn) => {
         this.connections.add(conn);
         conn.once('closed', () => this.connections.delete(conn));
       },
-      // A peer that fails the handshake only loses its own connection.
-      (error: Error) => {
-        this.log(`rpc ${this.name}: refused the connection from ${socket.remoteAddress}:${socket.remotePort}: ${error.message}`);
-        socket.destroy();
-      },
+      // A peer that fails the handshake only loses its own connection (the connection closes its socket,
+      // after the CLOSE frame saying why has left).
+      (error: Error) => this.log(`rpc ${this.name}: refused the connection from ${socket.remoteAddress}:${socket.remotePort}: ${error.message}`),
     );
+  }
+
+  /** Why a caller's client certificate is refused (mutual TLS only), or undefined when it is accepted. */
+  private certificateRefusal(socket: Socket): AuthenticationError | undefined {
+    if (!this.options.tls?.requestCert || !(socket instanceof TLSSocket) || socket.authorized) return undefined;
+    const presented = Object.keys(socket.getPeerCertificate() ?? {}).length > 0;
+    const why = presented ? `client certificate refused: ${String(socket.authorizationError)}` : 'no client certificate: this server requires one';
+    return new AuthenticationError(`TLS with ${this.name} refused: ${why}`);
   }
 
   /** Remote references the callers hold now (remote()), over every connection. */
