@@ -150,7 +150,9 @@ export interface Served extends AsyncDisposable, EventEmitter<ServedEvents> {
  *
  * Rejects with BadArgumentsError for an invalid name or `expose` (a name
  * that is not a method, `constructor`, `_`-prefixed, or Object.prototype's)
- * or an `idempotent` name that is not exposed,
+ * or an `idempotent` name that is not exposed, a `schemas` entry for a
+ * method not exposed or that is not a Standard Schema, an empty `secret`,
+ * `tls` without key and cert,
  * TimeoutError / CancelledError when the entry was not created in time,
  * and the socket's error when it cannot listen.
  */
