@@ -5,6 +5,7 @@
  * only looks the service up once a live instance exposes the method, so a
  * mistyped name leaves no service node behind.
  */
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { createClient, type Client } from '../client/index.js';
 import { BadArgumentsError, TimeoutError } from '../errors.js';
@@ -18,6 +19,7 @@ import {
   list,
   lookup,
   type InstanceInfo,
+  type LookupOptions,
   type ServiceInfo,
 } from '../rpc/index.js';
 import { configureCommand, formatTable, intOption, optional } from './command.js';
@@ -31,6 +33,11 @@ interface CallValues {
   coordination: string;
   timeout?: string;
   tags?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsServername?: string;
+  secretFile?: string;
 }
 
 /** The longest deadline a timer can have (setTimeout's limit), in ms. */
@@ -55,6 +62,11 @@ export function rpcCommand(): Command {
     .requiredOption(...COORDINATION)
     .option('--timeout <ms>', `the call's deadline (default ${DEFAULT_CALL_TIMEOUT})`)
     .option('--tags <k=v,...>', 'call an instance whose tags include all of these')
+    .option('--tls-ca <file>', 'connect over TLS, trusting the CA certificates in this PEM file')
+    .option('--tls-cert <file>', 'with --tls-ca: the client certificate (PEM) for servers that require one')
+    .option('--tls-key <file>', 'with --tls-ca: the client private key (PEM)')
+    .option('--tls-servername <name>', "with --tls-ca: the name the server's certificate must carry")
+    .option('--secret-file <file>', "the service's shared secret: this file's contents (a trailing newline is dropped)")
     .action((name: string, method: string, args: string[], values: CallValues) => runCall(name, method, args, values));
   rpc.addCommand(ls);
   rpc.addCommand(call);
@@ -73,7 +85,12 @@ async function runCall(name: string, method: string, texts: readonly string[], v
   const timeout = intOption('timeout', values.timeout, 1, MAX_TIMEOUT) ?? DEFAULT_CALL_TIMEOUT;
   const result = await withClient(values.coordination, async (client) => {
     await checkCallable(client, name, method, tags);
-    const remote = await lookup<Record<string, (...args: unknown[]) => unknown>>(client, name, { ...optional('tags', tags), timeout, callTimeout: timeout });
+    const remote = await lookup<Record<string, (...args: unknown[]) => unknown>>(client, name, {
+      ...optional('tags', tags),
+      ...callSecurity(values),
+      timeout,
+      callTimeout: timeout,
+    });
     try {
       return await remote[method]!(...args);
     } catch (error) {
@@ -86,6 +103,18 @@ async function runCall(name: string, method: string, texts: readonly string[], v
     }
   });
   process.stdout.write(`${formatResult(result)}\n`);
+}
+
+/** lookup's `tls` and `secret` from `--tls-*` and `--secret-file`. */
+function callSecurity(values: CallValues): Pick<LookupOptions, 'tls' | 'secret'> {
+  const read = (file: string | undefined): Buffer | undefined => (file === undefined ? undefined : readFileSync(file));
+  if ((values.tlsCert || values.tlsKey || values.tlsServername) && !values.tlsCa) throw new BadArgumentsError('--tls-cert, --tls-key and --tls-servername need --tls-ca');
+  const out: Pick<LookupOptions, 'tls' | 'secret'> = {};
+  if (values.tlsCa) {
+    out.tls = { ca: read(values.tlsCa)!, ...optional('cert', read(values.tlsCert)), ...optional('key', read(values.tlsKey)), ...optional('servername', values.tlsServername) };
+  }
+  if (values.secretFile !== undefined) out.secret = readFileSync(values.secretFile, 'utf8').replace(/\r?\n$/, '');
+  return out;
 }
 
 /**

@@ -8,9 +8,11 @@
  */
 import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
+import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Connection } from '../../src/rpc/connection.js';
+import { Connection, splitAddress } from '../../src/rpc/connection.js';
+import { FrameReader, HerdCodec, frame, type Message } from '../../src/rpc/protocol.js';
 import { AuthenticationError, callContext, list, lookup, serve, type CallerInfo, type LookupOptions, type ServeOptions } from '../../src/rpc/index.js';
 import { CLIENT_SUBJECT, makeCerts, run, type Certs } from '../support/tls-certs.js';
 import { connect, forEachTarget, waitFor } from '../support/targets.js';
@@ -128,6 +130,34 @@ forEachTarget('rpc security', (target) => {
       assert.equal(caller?.certificate?.subject, CLIENT_SUBJECT);
       await assert.rejects(callWith(s.name, { secret: 'other', tls }), AuthenticationError);
       await assert.rejects(callWith(s.name, { tls }), AuthenticationError);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('a CALL sent in the same write as a wrong AUTH never runs', async () => {
+    const s = await serveGuarded({ secret: 'right' });
+    try {
+      const [service] = await list(await connect(target()), s.name);
+      const { host, port } = splitAddress(service!.instances[0]!.address);
+      const codec = new HerdCodec();
+      const bytes = Buffer.concat(
+        [
+          codec.encode({ kind: 'hello', version: 1, identifier: 'racer', nonce: Buffer.alloc(32, 1) }),
+          codec.encode({ kind: 'auth', proof: Buffer.alloc(32, 2) }),
+          codec.encode({ kind: 'call', id: 1, target: s.name, method: 'whoCalls', args: [], timeout: 5000 }),
+        ].map(frame),
+      );
+      const socket = netConnect({ host, port }, () => socket.write(bytes));
+      const reader = new FrameReader();
+      const received: Message[] = [];
+      socket.on('data', (chunk: Buffer) => received.push(...reader.push(chunk).map((p) => codec.decode(p))));
+      socket.on('error', () => undefined);
+      await new Promise((resolve) => socket.once('close', resolve));
+      const close = received.find((m) => m.kind === 'close');
+      assert.ok(close?.kind === 'close' && close.code === 'AUTHENTICATION', JSON.stringify(received));
+      assert.ok(!received.some((m) => m.kind === 'result'), 'no RESULT');
+      assert.equal(s.object.calls, 0, 'the method never ran');
     } finally {
       await s.close();
     }
