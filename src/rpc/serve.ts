@@ -18,7 +18,7 @@ import { Exposure, type CallContext } from './expose.js';
 import { PROTOCOL_NAME, PROTOCOL_VERSION, type FrameLimits } from './protocol.js';
 import { checkServiceName, encodeEntry, servicePath } from './registry.js';
 import { Schemas, validateArgs, validateResult, type MethodSchemas } from './schemas.js';
-import { checkSecret, type ServeTlsOptions } from './security.js';
+import { checkSecret, isTlsRefusal, type ServeTlsOptions } from './security.js';
 import { isAsyncIterable } from './stream.js';
 import { remoteTarget } from './references.js';
 import { SingletonRole } from './singleton.js';
@@ -93,8 +93,8 @@ export interface ServeOptions extends FrameLimits, WaitOptions {
   schemas?: Readonly<Record<string, MethodSchemas>>;
   /**
    * Where the server reports what an operator should know: a caller
-   * refused (failed TLS, wrong or missing secret, broken handshake). Default
-   * `console.warn`.
+   * refused for want of trust (a client certificate refused, a TLS handshake
+   * the caller aborted, a wrong or missing secret). Default `console.warn`.
    */
   logger?: (message: string) => void;
 }
@@ -217,10 +217,11 @@ class ServedObject extends EventEmitter<ServedEvents> implements Served, Dispatc
         { key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: tls.requestCert === true, rejectUnauthorized: false },
         (socket) => this.onSocket(socket),
       );
-      // A caller refused by the TLS handshake (no certificate, an unknown CA, expired) only loses its own connection.
-      this.server.on('tlsClientError', (error, socket) =>
-        this.log(`rpc ${name}: TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${error.message}`),
-      );
+      // A failed TLS handshake only loses its own connection; it is logged when TLS refused it (a caller that
+      // rejected this server's certificate), not for a probe that merely connected and left.
+      this.server.on('tlsClientError', (error, socket) => {
+        if (isTlsRefusal(error)) this.log(`rpc ${name}: TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${error.message}`);
+      });
     } else {
       this.server = createServer((socket) => this.onSocket(socket));
     }
@@ -322,7 +323,10 @@ class ServedObject extends EventEmitter<ServedEvents> implements Served, Dispatc
       },
       // A peer that fails the handshake only loses its own connection (the connection closes its socket,
       // after the CLOSE frame saying why has left).
-      (error: Error) => this.log(`rpc ${this.name}: refused the connection from ${socket.remoteAddress}:${socket.remotePort}: ${error.message}`),
+      // Logged when it is about trust (a certificate, the secret), not for every peer that broke the protocol or left.
+      (error: Error) => {
+        if (error instanceof AuthenticationError) this.log(`rpc ${this.name}: refused the connection from ${socket.remoteAddress}:${socket.remotePort}: ${error.message}`);
+      },
     );
   }
 
