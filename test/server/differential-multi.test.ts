@@ -308,6 +308,34 @@ const scenarios: Scenario[] = [
       for (const type of ['create', 'create2', 'createContainer'] as const) await createCorners(r, type, TTL_MODES, [undefined]);
     },
   },
+  {
+    name: 'multi: reads inside multi and writes inside multiRead fail the whole request (MarshallingError)',
+    async run(r) {
+      const a = await r.connect();
+      await a.create('/r');
+      const read = (type: 'getData' | 'getChildren', path = '/r'): MultiOp => ({ type, request: { path, watch: false } });
+      await a.op('multi', { ops: [createOp('create', '/r/x', 0), read('getData')] });
+      await a.op('multi', { ops: [read('getData'), createOp('create', '/r/x', 0)] });
+      await a.op('multi', { ops: [read('getData')] });
+      await a.op('multi', { ops: [read('getChildren'), read('getData', '/missing')] });
+      await a.op('multiRead', { ops: [createOp('create', '/r/y', 0), read('getData')] });
+      await a.op('multiRead', { ops: [read('getData'), { type: 'delete', request: { path: '/r', version: -1 } }] });
+      await a.op('exists', { path: '/r/x', watch: false });
+      await a.op('getChildren', { path: '/r', watch: false });
+      await a.closedWithin(300);
+    },
+  },
+  {
+    name: 'multiRead of writes only: MarshallingError with an empty MultiResponse',
+    todo: "ZooKeeper decodes a multiRead of writes alone, then fails on the first op after it began the MultiResponse, and sends that empty response with the error; the handler returns that body, but Herd's server (src/server/server.ts reply) drops every body whose err is not 0",
+    async run(r) {
+      const a = await r.connect();
+      await a.create('/r');
+      await a.op('multiRead', { ops: [{ type: 'check', request: { path: '/r', version: 0 } }] });
+      await a.op('multiRead', { ops: [createOp('create', '/r/z', 0), { type: 'delete', request: { path: '/r', version: -1 } }] });
+      await a.op('exists', { path: '/r/z', watch: false });
+    },
+  },
 ];
 
 differentialSuite('multi and session reads', scenarios);

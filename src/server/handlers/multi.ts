@@ -58,6 +58,8 @@ function rebuildCreate(op: CreateSubOp): RebuiltCreate | null {
   return { opCode: OpCode[type], request: { ...op.request, ttl: -1 }, result: type === 'create' ? 'create' : 'create2' };
 }
 
+const isRead = (op: MultiOp) => op.type === 'getData' || op.type === 'getChildren';
+
 const isCreate = (op: MultiOp): op is CreateSubOp =>
   op.type === 'create' || op.type === 'create2' || op.type === 'createContainer' || op.type === 'createTTL';
 
@@ -86,8 +88,8 @@ function prepareOp(ctx: RequestContext, view: ChangeView, op: MultiOp, create: R
     case 'check':
       return prepareCheck(ctx, view, op.request);
     default:
-      // Reads cannot take part in a transaction.
-      return { type: 'error', err: ErrorCode.BADARGUMENTS };
+      // Never reached: prepare refuses a multi with reads.
+      return { type: 'error', err: ErrorCode.MARSHALLINGERROR };
   }
 }
 
@@ -112,8 +114,10 @@ export const multi: WriteHandler<MultiRequest> = {
   kind: 'write',
   prepare(ctx, view, req) {
     const creates = rebuildCreates(req.ops);
-    // ZooKeeper fails to decode such a multi: no op runs, the reply is MarshallingError (a zxid used, the connection kept).
-    if (creates === null) return { type: 'error', err: ErrorCode.MARSHALLINGERROR };
+    // ZooKeeper fails to decode (or to prepare) such a multi: no op runs, the reply is MarshallingError
+    // (a zxid used, the connection kept). Reads are refused whether mixed with writes (MultiOperationRecord:
+    // "Mixing different kind of ops") or alone (a multi of reads is multiRead's job).
+    if (creates === null || req.ops.some(isRead)) return { type: 'error', err: ErrorCode.MARSHALLINGERROR };
     const txns: Txn[] = [];
     let failedAt = -1;
     for (const [i, op] of req.ops.entries()) {
@@ -138,12 +142,21 @@ export const multi: WriteHandler<MultiRequest> = {
   },
 };
 
-/** multiRead: independent reads; a failing one becomes an error result, the rest still run. */
+/**
+ * multiRead: independent reads; a failing one becomes an error result, the rest still run.
+ * Writes make it MarshallingError, as in ZooKeeper: mixed with reads (or not decodable) the
+ * request is not decoded, so no body; writes alone are decoded, and the first fails the loop
+ * that answers reads after an empty MultiResponse was started, which is sent with the error.
+ */
 export const multiRead: ReadHandler<MultiRequest> = {
   kind: 'read',
   handle(ctx, req) {
+    if (!req.ops.every(isRead)) {
+      if (req.ops.some(isRead) || rebuildCreates(req.ops) === null) return { err: ErrorCode.MARSHALLINGERROR };
+      return { err: ErrorCode.MARSHALLINGERROR, body: (w) => MultiResponseCodec.write(w, { results: [] }) };
+    }
     const results: MultiResult[] = req.ops.map((op): MultiResult => {
-      if (op.type !== 'getData' && op.type !== 'getChildren') return { type: 'error', err: ErrorCode.BADARGUMENTS };
+      if (op.type !== 'getData' && op.type !== 'getChildren') throw new TypeError(`multiRead ${op.type}`);
       if (op.type === 'getData') {
         const read = readData(ctx, op.request);
         return typeof read === 'number' ? { type: 'error', err: read } : { type: 'getData', response: read };
