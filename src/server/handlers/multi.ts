@@ -1,6 +1,7 @@
 import { CreateMode } from '../../jute/enums.js';
 import { ErrorCode } from '../../jute/error-codes.js';
 import { OpCode } from '../../jute/op-codes.js';
+import type { CreateTTLRequest } from '../../jute/ops/create-ttl.js';
 import { MultiResponseCodec, type MultiRequest, type MultiResult } from '../../jute/ops/multi.js';
 import type { ApplyResult } from '../data-tree.js';
 import type { Txn } from '../txn.js';
@@ -20,50 +21,85 @@ import type { ChangeView } from '../change-view.js';
  * RUNTIMEINCONSISTENCY for the ops after it (ZooKeeper's layout).
  */
 
-/**
- * Inside multi, ZooKeeper turns a create or create2 with the container mode
- * into createContainer (Op.create picks the opcode from the mode), so the
- * node is a container and its result a create2 one.
- */
-function multiCreateOpCode(op: MultiRequest['ops'][number]): number {
-  if ((op.type === 'create' || op.type === 'create2') && op.request.flags === CreateMode.container) return OpCode.createContainer;
-  return OpCode[op.type];
+type MultiOp = MultiRequest['ops'][number];
+type CreateSubOp = Extract<MultiOp, { type: 'create' | 'create2' | 'createContainer' | 'createTTL' }>;
+type ResultType = 'create' | 'create2' | 'delete' | 'setData' | 'check' | 'getData' | 'getChildren';
+
+/** A create sub-op as ZooKeeper rebuilds it from its create mode: the opcode prepared and the result it answers with. */
+interface RebuiltCreate {
+  opCode: number;
+  request: CreateTTLRequest;
+  result: ResultType;
 }
 
-function prepareOp(ctx: RequestContext, view: ChangeView, op: MultiRequest['ops'][number]): Txn {
+const isTtlMode = (flags: number) => flags === CreateMode.persistentWithTTL || flags === CreateMode.persistentSequentialWithTTL;
+const isKnownMode = (flags: number) => flags >= CreateMode.persistent && flags <= CreateMode.persistentSequentialWithTTL;
+
+/**
+ * ZooKeeper 3.8.4+ (MultiOperationRecord.deserialize, then Op.create) does
+ * not keep a create sub-op's opcode: it rebuilds the op from its create mode.
+ * - create, create2, createContainer: a mode that is no CreateMode fails the
+ *   decoding of the whole multi (null here: the caller answers
+ *   MarshallingError); a TTL mode becomes a createTTL without a ttl (-1, so
+ *   BadArguments, or Unimplemented without extended types); the container
+ *   mode becomes createContainer; any other mode keeps the opcode.
+ * - createTTL: only a TTL mode keeps it; the container mode becomes
+ *   createContainer, and any other mode (unknown ones included, which then
+ *   fail with BadArguments) a plain create: the ttl is dropped whatever it is.
+ * A create answers without a Stat; create2, createContainer and createTTL with one.
+ */
+function rebuildCreate(op: CreateSubOp): RebuiltCreate | null {
+  const { flags } = op.request;
+  const ttl = op.type === 'createTTL' ? op.request.ttl : -1;
+  if (op.type !== 'createTTL' && !isKnownMode(flags)) return null;
+  if (isTtlMode(flags)) return { opCode: OpCode.createTTL, request: { ...op.request, ttl }, result: 'create2' };
+  if (flags === CreateMode.container) return { opCode: OpCode.createContainer, request: { ...op.request, ttl: -1 }, result: 'create2' };
+  const type = op.type === 'createTTL' ? 'create' : op.type;
+  return { opCode: OpCode[type], request: { ...op.request, ttl: -1 }, result: type === 'create' ? 'create' : 'create2' };
+}
+
+const isRead = (op: MultiOp) => op.type === 'getData' || op.type === 'getChildren';
+
+const isCreate = (op: MultiOp): op is CreateSubOp =>
+  op.type === 'create' || op.type === 'create2' || op.type === 'createContainer' || op.type === 'createTTL';
+
+/** Each op's rebuilt create (undefined for other ops), or null when the multi as a whole cannot be decoded. */
+function rebuildCreates(ops: readonly MultiOp[]): (RebuiltCreate | undefined)[] | null {
+  const rebuilt: (RebuiltCreate | undefined)[] = [];
+  for (const op of ops) {
+    if (!isCreate(op)) {
+      rebuilt.push(undefined);
+      continue;
+    }
+    const r = rebuildCreate(op);
+    if (r === null) return null;
+    rebuilt.push(r);
+  }
+  return rebuilt;
+}
+
+function prepareOp(ctx: RequestContext, view: ChangeView, op: MultiOp, create: RebuiltCreate | undefined): Txn {
+  if (create) return prepareCreate(ctx, view, create.request, create.opCode);
   switch (op.type) {
-    case 'create':
-    case 'create2':
-    case 'createContainer':
-    case 'createTTL':
-      return prepareCreate(ctx, view, op.request, multiCreateOpCode(op));
     case 'delete':
       return prepareDelete(ctx, view, op.request);
     case 'setData':
       return prepareSetData(ctx, view, op.request);
     case 'check':
       return prepareCheck(ctx, view, op.request);
-    case 'getData':
-    case 'getChildren':
-      // Reads cannot take part in a transaction.
-      return { type: 'error', err: ErrorCode.BADARGUMENTS };
+    default:
+      // Never reached: prepare refuses a multi with reads.
+      return { type: 'error', err: ErrorCode.MARSHALLINGERROR };
   }
 }
 
-/** The result type the client expects for each op (create2-style ops all answer as create2). */
-const RESULT_TYPE = {
-  create: 'create',
-  create2: 'create2',
-  createContainer: 'create2',
-  createTTL: 'create2',
-  delete: 'delete',
-  setData: 'setData',
-  check: 'check',
-  getData: 'getData',
-  getChildren: 'getChildren',
-} as const;
+function resultType(op: MultiOp, create: RebuiltCreate | undefined): ResultType {
+  if (create) return create.result;
+  if (isCreate(op)) throw new TypeError(`multi ${op.type} sub-op without its rebuilt form`);
+  return op.type;
+}
 
-function toResult(type: (typeof RESULT_TYPE)[keyof typeof RESULT_TYPE], applied: ApplyResult): MultiResult {
+function toResult(type: ResultType, applied: ApplyResult): MultiResult {
   if (applied.type === 'error') return { type: 'error', err: applied.err };
   if (type === 'create' && applied.type === 'create') return { type: 'create', response: { path: applied.path } };
   if (type === 'create2' && applied.type === 'create') {
@@ -77,14 +113,19 @@ function toResult(type: (typeof RESULT_TYPE)[keyof typeof RESULT_TYPE], applied:
 export const multi: WriteHandler<MultiRequest> = {
   kind: 'write',
   prepare(ctx, view, req) {
+    const creates = rebuildCreates(req.ops);
+    // ZooKeeper fails to decode (or to prepare) such a multi: no op runs, the reply is MarshallingError
+    // (a zxid used, the connection kept). Reads are refused whether mixed with writes (MultiOperationRecord:
+    // "Mixing different kind of ops") or alone (a multi of reads is multiRead's job).
+    if (creates === null || req.ops.some(isRead)) return { type: 'error', err: ErrorCode.MARSHALLINGERROR };
     const txns: Txn[] = [];
     let failedAt = -1;
-    for (const op of req.ops) {
+    for (const [i, op] of req.ops.entries()) {
       if (failedAt >= 0) {
         txns.push({ type: 'error', err: ErrorCode.RUNTIMEINCONSISTENCY });
         continue;
       }
-      const txn = prepareOp(ctx, view, op);
+      const txn = prepareOp(ctx, view, op, creates[i]);
       if (txn.type === 'error') failedAt = txns.length;
       txns.push(txn);
     }
@@ -95,20 +136,27 @@ export const multi: WriteHandler<MultiRequest> = {
   },
   respond(result, w, req) {
     if (result.type !== 'multi') throw new TypeError(`multi applied as ${result.type}`);
-    const results = result.results.map((r, i) => {
-      const op = req.ops[i]!;
-      return toResult(multiCreateOpCode(op) === OpCode.createContainer ? 'create2' : RESULT_TYPE[op.type], r);
-    });
+    const creates = rebuildCreates(req.ops);
+    const results = result.results.map((r, i) => toResult(resultType(req.ops[i]!, creates?.[i]), r));
     MultiResponseCodec.write(w, { results });
   },
 };
 
-/** multiRead: independent reads; a failing one becomes an error result, the rest still run. */
+/**
+ * multiRead: independent reads; a failing one becomes an error result, the rest still run.
+ * Writes make it MarshallingError, as in ZooKeeper: mixed with reads (or not decodable) the
+ * request is not decoded, so no body; writes alone are decoded, and the first fails the loop
+ * that answers reads after an empty MultiResponse was started, which is sent with the error.
+ */
 export const multiRead: ReadHandler<MultiRequest> = {
   kind: 'read',
   handle(ctx, req) {
+    if (!req.ops.every(isRead)) {
+      if (req.ops.some(isRead) || rebuildCreates(req.ops) === null) return { err: ErrorCode.MARSHALLINGERROR };
+      return { err: ErrorCode.MARSHALLINGERROR, body: (w) => MultiResponseCodec.write(w, { results: [] }) };
+    }
     const results: MultiResult[] = req.ops.map((op): MultiResult => {
-      if (op.type !== 'getData' && op.type !== 'getChildren') return { type: 'error', err: ErrorCode.BADARGUMENTS };
+      if (op.type !== 'getData' && op.type !== 'getChildren') throw new TypeError(`multiRead ${op.type}`);
       if (op.type === 'getData') {
         const read = readData(ctx, op.request);
         return typeof read === 'number' ? { type: 'error', err: read } : { type: 'getData', response: read };

@@ -10,8 +10,10 @@ import { ZkTree } from './zk-tree.js';
  * FileTxnSnapLog.restore does: the newest snapshot that reads back whole
  * (an unreadable one is skipped for the next older, up to 100), then every
  * txn with a zxid above the snapshot's from the logs, oldest file first,
- * starting with the last file that begins at or below that zxid. Nothing
- * here writes to the directories it reads.
+ * starting with the last file that begins at or below that zxid. Quota
+ * stats nodes are recounted after the snapshot and kept up to date through
+ * the replay, as ZooKeeper's DataTree does. Nothing here writes to the
+ * directories it reads.
  */
 
 export interface ZkRecoverOptions {
@@ -100,6 +102,8 @@ export async function recoverZooKeeper(options: ZkRecoverOptions): Promise<ZkRec
     throw new Error(`no valid ZooKeeper snapshot in ${snapDir}:\n  ${failures.join('\n  ')}`);
   }
   tree.lastZxid = snapshotZxid;
+  // ZooKeeper recounts the quota stats of what it loaded; the snapshot's own figures are not used.
+  tree.setupQuotas();
   if (snapshot === null && logs.length > 0 && options.trustEmptySnapshot !== true) {
     throw new Error(`no ZooKeeper snapshot in ${snapDir}, but ${logs.length} transaction log(s) in ${logDir}: ZooKeeper refuses this too (logs may have been purged); import with --trust-empty-snapshot to replay them from an empty tree`);
   }

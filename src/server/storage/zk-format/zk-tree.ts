@@ -3,6 +3,7 @@ import type { ACL } from '../../../jute/records/acl.js';
 import type { StatPersisted } from '../../../jute/records/stat.js';
 import { EphemeralOwner } from '../../txn.js';
 import type { ZkTxn, ZkTxnHeader } from './records.js';
+import { ZkQuotas } from './zk-quota.js';
 
 /**
  * ZooKeeper's DataTree as its snapshots store it and as its restore replays
@@ -38,6 +39,16 @@ export class ZkTree {
   private readonly ephemerals = new Map<bigint, Set<string>>();
   /** The zxid of the last txn applied, or of the snapshot. */
   lastZxid = 0n;
+  /** The quota stats, kept as ZooKeeper keeps them while it replays. */
+  private readonly quotas = new ZkQuotas(this.nodes);
+
+  /**
+   * Recounts every quota's stats node from the tree, as ZooKeeper does once
+   * it has loaded a snapshot (DataTree.setupQuota), before any log replay.
+   */
+  setupQuotas(): void {
+    this.quotas.setup();
+  }
 
   /**
    * The tree ZooKeeper's DataTree starts with before any snapshot: the root,
@@ -121,7 +132,9 @@ export class ZkTree {
       case 'setData': {
         const node = this.nodes.get(txn.path);
         if (!node) return NONODE;
+        const bytesDiff = (txn.data?.length ?? 0) - (node.data?.length ?? 0);
         node.data = txn.data;
+        this.quotas.resized(txn.path, bytesDiff);
         node.version = txn.version;
         node.mzxid = header.zxid;
         node.mtime = header.time;
@@ -195,6 +208,7 @@ export class ZkTree {
       children: new Set(),
     });
     this.track(path, owner);
+    this.quotas.created(path, data);
     return 0;
   }
 
@@ -230,6 +244,7 @@ export class ZkTree {
     if (!node) return NONODE;
     this.nodes.delete(path);
     if (EphemeralOwner.isSession(node.ephemeralOwner)) this.ephemerals.get(node.ephemeralOwner)?.delete(path);
+    this.quotas.deleted(path, node.data);
     return 0;
   }
 }
