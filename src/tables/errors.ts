@@ -100,3 +100,30 @@ export class SchemaViolationError extends BadArgumentsError {
 export class RowTooLargeError extends BadArgumentsError {
   override name = 'RowTooLargeError';
 }
+
+/** `changes({ from })` names a position older than the change history this node keeps. */
+export class HistoryUnavailableError extends HerdError {
+  override name = 'HistoryUnavailableError';
+  declare readonly code: 'HISTORY_UNAVAILABLE';
+  constructor(message: string, options: HerdErrorOptions = {}) {
+    super('HISTORY_UNAVAILABLE', message, options);
+  }
+}
+
+/** A local read with `maxStaleness` found this node behind for longer than that. */
+export class StaleReadError extends HerdError {
+  override name = 'StaleReadError';
+  declare readonly code: 'STALE_READ';
+  constructor(message: string, options: HerdErrorOptions = {}) {
+    super('STALE_READ', message, options);
+  }
+}
+
+/** Internal: a forwarded transaction reached a node that is not (or no longer) the primary; the sender retries. */
+export class NotPrimaryError extends HerdError {
+  override name = 'NotPrimaryError';
+  declare readonly code: 'NOT_PRIMARY';
+  constructor(message: string, options: HerdErrorOptions = {}) {
+    super('NOT_PRIMARY', message, options);
+  }
+}
