@@ -33,3 +33,4 @@ export {
   UnknownIndexError,
   UnknownTableError,
 } from './errors.js';
+export { dumpTable, listTables, readTablesStatus, type TablesMemberStatus, type TablesStatus } from './status.js';

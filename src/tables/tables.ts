@@ -53,7 +53,9 @@ import { RecordingTransaction, type Transaction } from './transaction.js';
 
 /** A member of a tables cluster, as the membership events report it. */
 export interface TablesMember {
+  /** The member's identifier. */
   readonly identifier: string;
+  /** Its weight in the quorum. */
   readonly weight: number;
 }
 
@@ -534,6 +536,7 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
     return this.closing;
   }
 
+  /** {@link Tables.close}, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

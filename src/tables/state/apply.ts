@@ -28,8 +28,11 @@ import { comparePosition, type Position, type TablesState } from './store.js';
 export interface Change {
   /** The position of the entry that made it. */
   readonly position: Position;
+  /** The table of the row. */
   readonly table: string;
+  /** The row's key. */
   readonly key: RowKey;
+  /** What happened to the row. */
   readonly op: 'put' | 'delete';
   /** The row after a put; undefined after a delete. */
   readonly row: Row | undefined;
@@ -39,8 +42,11 @@ export interface Change {
 
 /** Why an entry was rejected: the name, code and message of the error its origin raises. */
 export interface RejectionInfo {
+  /** The error class name (e.g. `RowTooLargeError`). */
   readonly name: string;
+  /** Its code. */
   readonly code: string;
+  /** Its message. */
   readonly message: string;
 }
 

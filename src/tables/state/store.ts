@@ -9,7 +9,9 @@ import type { Row, RowKey } from './codec.js';
 
 /** A log position: `{ segmentId, entryId }` (the log layer's LogPosition). */
 export interface Position {
+  /** The log segment. */
   readonly segmentId: number;
+  /** The entry within the segment. */
   readonly entryId: number;
 }
 
