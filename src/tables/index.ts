@@ -2,7 +2,8 @@
  * herd-zk/tables: a replicated in-memory database, a full copy on every
  * node, committed through Herd's log (docs/tables.md).
  */
-export { openTables, Tables, type QuorumInfo, type TablesEvents, type TablesMember } from './tables.js';
+export { openTables, Tables } from './tables.js';
+export type { QuorumInfo, TablesEvents, TablesMember } from './node-types.js';
 export type { OpenTablesOptions, ReadOptions, TransactionOptions, TransactionResult } from './options.js';
 export type { TablesLogOptions } from './primary.js';
 export type { Transaction } from './transaction.js';

@@ -34,83 +34,29 @@ import {
   InvalidStateError,
   NotPrimaryError,
   QuorumLostError,
-  RowTooLargeError,
-  SchemaViolationError,
   StaleReadError,
   TransactionConflictError,
-  UnknownIndexError,
-  UnknownTableError,
 } from './errors.js';
 import { checkOpenOptions, checkPosition, type OpenTablesOptions, type ReadOptions, type TransactionOptions, type TransactionResult } from './options.js';
 import { PrimaryWriter } from './primary.js';
 import { hasQuorum, readWeights, recordWeight } from './quorum.js';
-import { apply, type ApplyResult, type Change, type RejectionInfo } from './state/apply.js';
+import {
+  anySignal,
+  fromPair,
+  posKey,
+  rejectionError,
+  toPair,
+  type MemberData,
+  type QuorumInfo,
+  type TablesEvents,
+  type TablesService,
+} from './node-types.js';
+import { apply, type ApplyResult, type Change } from './state/apply.js';
 import { encodeEntry, type Row, type RowKey } from './state/codec.js';
 import { checkIndex, checkKey, tableDefinition, validateSchema } from './state/definitions.js';
 import { decodeSnapshot, encodeSnapshot } from './state/snapshot.js';
 import { comparePosition, TablesState, type IndexQuery, type Position } from './state/store.js';
 import { RecordingTransaction, type Transaction } from './transaction.js';
-
-/** A member of a tables cluster, as the membership events report it. */
-export interface TablesMember {
-  /** The member's identifier. */
-  readonly identifier: string;
-  /** Its weight in the quorum. */
-  readonly weight: number;
-}
-
-/** The weights behind a quorum decision. */
-export interface QuorumInfo {
-  /** The weight of the connected members. */
-  readonly connected: number;
-  /** The total weight (declared, or of every member ever recorded). */
-  readonly total: number;
-}
-
-/** The events of {@link Tables}. */
-export interface TablesEvents {
-  /** A member joined the tables cluster. */
-  nodeConnected: [TablesMember];
-  /** A member left (closed, or its session ended). */
-  nodeDisconnected: [TablesMember];
-  /** The connected weight fell to half the total or less: writes fail with QuorumLostError. */
-  quorumLost: [QuorumInfo];
-  /** The connected weight is more than half the total again. */
-  quorumRegained: [QuorumInfo];
-  /** This node's checksum differs from the primary's: reads fail until it has resynced. */
-  diverged: [DivergedError];
-  /** This node loaded a snapshot at this position and follows the log from there. */
-  resynced: [Position];
-}
-
-/** What each node publishes in its cluster member data. */
-interface MemberData {
-  weight: number;
-  rpc: string;
-  position: [number, number] | null;
-  checksum: string;
-  tail: [number, number] | null;
-}
-
-const toPair = (p: Position | null): [number, number] | null => (p === null ? null : [p.segmentId, p.entryId]);
-const fromPair = (p: unknown): Position | null =>
-  Array.isArray(p) && p.length === 2 && Number.isInteger(p[0]) && Number.isInteger(p[1]) ? { segmentId: p[0], entryId: p[1] } : null;
-const posKey = (p: Position): string => `${p.segmentId}:${p.entryId}`;
-
-/** The rpc object each node serves: what other nodes ask of it. */
-interface TablesService {
-  submit(bytes: Uint8Array): Promise<Position>;
-  tail(): Promise<Position>;
-  snapshot(): Promise<Uint8Array>;
-}
-
-const ERRORS: Record<string, new (message: string) => HerdError> = {
-  SchemaViolationError,
-  RowTooLargeError,
-  UnknownTableError,
-  UnknownIndexError,
-};
-const rejectionError = (info: RejectionInfo): HerdError => new (ERRORS[info.name] ?? BadArgumentsError)(info.message);
 
 const CHECKSUM_HISTORY = 256;
 
@@ -145,6 +91,7 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
   private publishTimer: unknown;
   private published = '';
   private closing: Promise<void> | undefined;
+  private started = false;
   /** This node's identifier in the cluster. */
   readonly identifier: string;
   /** The tables cluster's name. */
@@ -169,8 +116,10 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
     this.feed = new ChangeFeed(options.changeHistory ?? 10_000);
   }
 
-  /** What openTables calls: records the weight, serves rpc, joins the cluster, follows the log. */
+  /** What openTables calls: records the weight, serves rpc, joins the cluster, follows the log. Again: InvalidStateError. */
   async start(): Promise<void> {
+    if (this.started) throw new InvalidStateError(`tables ${this.name}: start() was called already`);
+    this.started = true;
     if (this.options.members === undefined) {
       await recordWeight(this.client, this.name, this.identifier, this.weight);
       for (const [id, w] of await readWeights(this.client, this.name)) this.weights.set(id, w);
@@ -540,11 +489,6 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-}
-
-/** A signal that aborts when either does. */
-function anySignal(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
-  return a === undefined ? b : AbortSignal.any([a, b]);
 }
 
 /**

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
 import { once } from 'node:events';
-import { QuorumLostError, type TablesMember, type Tables } from '../../src/tables/index.js';
+import { QuorumLostError, type TablesMember } from '../../src/tables/index.js';
 import type { TablesState } from '../../src/tables/state/store.js';
 import { removeDirs } from '../log/node/support.js';
 import { forEachTarget, waitFor } from '../support/targets.js';

@@ -116,6 +116,8 @@ forEachTarget('tables', (target) => {
     // Session read on another node sees the write.
     assert.deepEqual(await nodes[1]!.get('accounts', 3, { read: 'session', after: init.position, timeout: T }), { id: 3, balance: 100 });
     // Concurrent transfers from every node, with retries: the total is conserved.
+    // (Each node's copy must hold the accounts first: a transaction reads the local copy.)
+    for (const db of nodes) await db.waitForPosition(init.position, { timeout: T });
     await Promise.all(
       nodes.flatMap((db, n) =>
         Array.from({ length: 5 }, (_, k) =>
