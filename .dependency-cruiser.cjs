@@ -7,7 +7,7 @@
 //   src/client  src/server   (never each other)      src/testing (server)
 //   src/recipes              (client)
 //   src/cluster  src/rpc  src/log   (recipes, client; never each other)
-//   src/tables               (log, cluster)
+//   src/tables               (log, cluster, rpc)
 //   src/shell                (tables, log, rpc, cluster, recipes, client; never the cli)
 //   src/cli                  (anything)
 //   src/index.ts             (anything below the cli)
@@ -98,10 +98,10 @@ module.exports = {
       ['log', 'recipes', 'client', 'base', 'errors', 'jute'],
     ),
     layer(
-      'tables-not-to-rpc-or-above',
-      'src/tables may only import src/log, src/cluster, src/recipes, src/client and below.',
+      'tables-not-to-shell-or-above',
+      'src/tables may only import src/log, src/cluster, src/rpc (transactions are forwarded to the primary over rpc), src/recipes, src/client and below.',
       '^src/tables/',
-      ['tables', 'log', 'cluster', 'recipes', 'client', 'base', 'errors', 'jute'],
+      ['tables', 'log', 'cluster', 'rpc', 'recipes', 'client', 'base', 'errors', 'jute'],
     ),
     layer(
       'shell-not-to-server-or-cli',

@@ -17,6 +17,7 @@ import { logNodeCommand } from './log-node-command.js';
 import { rpcCommand } from './rpc-command.js';
 import { serverCommand } from './server-command.js';
 import { shellCommand } from './shell-command.js';
+import { tablesCommand } from './tables-command.js';
 
 function program(): Command {
   const herd = configureCommand(new Command('herd'))
@@ -28,6 +29,7 @@ function program(): Command {
   herd.addCommand(logCommand());
   herd.addCommand(logNodeCommand());
   herd.addCommand(rpcCommand());
+  herd.addCommand(tablesCommand());
   herd.addCommand(shellCommand());
   herd.addCommand(importZkCommand());
   herd.addCommand(exportZkCommand());

@@ -1,0 +1,113 @@
+/**
+ * `herd tables`: what an operator reads about Herd tables (src/tables),
+ * without joining: `ls` (the tables clusters), `status <name>` (members,
+ * weights, quorum, applied positions, checksums) and `dump <name> <table>`
+ * (a table's rows, one JSON object per line, from a snapshot a live member
+ * serves).
+ */
+import { Command } from 'commander';
+import { createClient, type Client } from '../client/index.js';
+import { BadArgumentsError } from '../errors.js';
+import { dumpTable, listTables, readTablesStatus } from '../tables/index.js';
+import { configureCommand, formatTable } from './command.js';
+
+interface ConnOptions {
+  coordination?: string;
+  json?: boolean;
+}
+
+/** `herd tables`, with its subcommands `ls`, `status` and `dump`. */
+export function tablesCommand(): Command {
+  const tables = configureCommand(new Command('tables'), 'herd tables').description('read the state and the rows of Herd tables (herd-zk/tables); joins nothing');
+  const conn = '--coordination <conn>';
+  const connHelp = 'coordination service of the tables, host:port[,host:port...][/chroot] (required)';
+  tables.addCommand(
+    configureCommand(new Command('ls'), 'herd tables ls')
+      .description('list the tables clusters')
+      .option(conn, connHelp)
+      .option('--json', 'print JSON instead of a table')
+      .action((values: ConnOptions) => withClient(values, (client) => runLs(client, values.json === true))),
+  );
+  tables.addCommand(
+    configureCommand(new Command('status'), 'herd tables status')
+      .description("show a tables cluster's members, weights, quorum, applied positions and checksums")
+      .argument('<name>', 'the tables cluster')
+      .option(conn, connHelp)
+      .option('--json', 'print JSON instead of a table')
+      .action((name: string, values: ConnOptions) => withClient(values, (client) => runStatus(client, name, values.json === true))),
+  );
+  tables.addCommand(
+    configureCommand(new Command('dump'), 'herd tables dump')
+      .description("print a table's rows, one JSON object per line, sorted by key")
+      .argument('<name>', 'the tables cluster')
+      .argument('<table>', 'the table')
+      .option(conn, connHelp)
+      .action((name: string, table: string, values: ConnOptions) => withClient(values, (client) => runDump(client, name, table))),
+  );
+  return tables;
+}
+
+async function withClient<T>(values: { coordination?: string | undefined }, fn: (client: Client) => Promise<T>): Promise<T> {
+  if (values.coordination === undefined || values.coordination === '') throw new BadArgumentsError('--coordination <host:port> is required');
+  const client = createClient(values.coordination, { connectTimeout: 10_000, requestTimeout: 10_000 });
+  try {
+    await client.connect();
+    return await fn(client);
+  } finally {
+    await client.close().catch(() => {});
+  }
+}
+
+const pos = (p: { segmentId: number; entryId: number } | null): string => (p === null ? '-' : `${p.segmentId}:${p.entryId}`);
+
+async function runLs(client: Client, json: boolean): Promise<void> {
+  const names = await listTables(client);
+  const all = await Promise.all(names.map((n) => readTablesStatus(client, n)));
+  if (json) return write(`${JSON.stringify(all, null, 2)}\n`);
+  if (all.length === 0) return write('no tables\n');
+  await write(
+    formatTable([
+      ['NAME', 'MEMBERS', 'WEIGHT', 'QUORUM', 'PRIMARY'],
+      ...all.map((s) => [
+        s.name,
+        `${s.members.filter((m) => m.connected).length}/${s.members.length}`,
+        `${s.connectedWeight}/${s.totalWeight}`,
+        s.quorum ? 'yes' : 'no',
+        s.members.find((m) => m.primary)?.identifier ?? '-',
+      ]),
+    ]),
+  );
+}
+
+async function runStatus(client: Client, name: string, json: boolean): Promise<void> {
+  const s = await readTablesStatus(client, name);
+  if (json) return write(`${JSON.stringify(s, null, 2)}\n`);
+  const head = `tables ${s.name}: weight ${s.connectedWeight} of ${s.totalWeight} connected, ${s.quorum ? 'quorum' : 'NO QUORUM (writes refused)'}\n`;
+  await write(
+    head +
+      formatTable([
+        ['IDENTIFIER', 'WEIGHT', 'STATE', 'ROLE', 'APPLIED', 'CHECKSUM', 'ADDRESS'],
+        ...s.members.map((m) => [
+          m.identifier,
+          String(m.weight),
+          m.connected ? 'connected' : 'disconnected',
+          m.primary ? 'primary' : '-',
+          pos(m.position),
+          m.checksum === null ? '-' : m.checksum.slice(0, 16),
+          m.address ?? '-',
+        ]),
+      ]),
+  );
+}
+
+async function runDump(client: Client, name: string, table: string): Promise<void> {
+  const { rows } = await dumpTable(client, name, table);
+  for (const row of rows) await write(`${JSON.stringify(row)}\n`);
+}
+
+function write(text: string): Promise<void> {
+  return new Promise((resolve) => {
+    if (process.stdout.write(text)) resolve();
+    else process.stdout.once('drain', resolve);
+  });
+}

@@ -1,0 +1,99 @@
+/** The options of `openTables` and of the calls on a tables node, and their checks. */
+import type { Client } from '../client/index.js';
+import { BadArgumentsError } from '../errors.js';
+import type { WaitOptions } from '../base/wait.js';
+import type { TablesLogOptions } from './primary.js';
+import { checkDefinitions, type TableDefinitions } from './state/definitions.js';
+import type { Position } from './state/store.js';
+
+/** Options of {@link openTables}. */
+export interface OpenTablesOptions {
+  /** A connected client; the tables never close it. Its chroot holds `/herd/tables`, the cluster and the log. */
+  readonly client: Client;
+  /** The tables cluster's name (A-Z a-z 0-9 . _ -): every node of one database opens the same. */
+  readonly name: string;
+  /** This node's unique name in the cluster. Default `<hostname>-<pid>`. */
+  readonly identifier?: string;
+  /** This node's weight in the quorum (eXtremeDB's qrank): a positive integer. Default 1. */
+  readonly weight?: number;
+  /** The tables and their keys, indexes, schemas and row limits. Every node must declare the same. */
+  readonly tables: TableDefinitions;
+  /**
+   * The weight of every member, declared: `{ node01: 2, node02: 1 }`. The
+   * total weight is then their sum and an undeclared identifier may not
+   * open. Default: the weights each node records when it first opens.
+   */
+  readonly members?: Readonly<Record<string, number>>;
+  /** The log's quorums (E/W/A), used when the log is created. Default 3/3/2. */
+  readonly log?: TablesLogOptions;
+  /** Where this node serves its rpc object (forwarded transactions, tails, snapshots). Default loopback, any port. */
+  readonly rpc?: { readonly host?: string; readonly port?: number; readonly advertisedHost?: string };
+  /** How often (ms) this node publishes its applied position and checksum. Default 500. */
+  readonly publishInterval?: number;
+  /** How many applied changes `changes()` can go back over. Default 10000. */
+  readonly changeHistory?: number;
+}
+
+/** Options of `db.transaction()`. */
+export interface TransactionOptions extends WaitOptions {
+  /** How many times to rerun the function after a conflict. Default 0. */
+  readonly retries?: number;
+}
+
+/** What a committed transaction resolves with. */
+export interface TransactionResult<R> {
+  /** The log position of its entry: pass it as a session read's `after` for read-your-writes on any node. */
+  readonly position: Position;
+  /** What the transaction function returned (on its last attempt). */
+  readonly result: R;
+}
+
+/** The consistency of a read. */
+export type ReadOptions =
+  | (WaitOptions & {
+      /** This node's copy, now. */
+      readonly read?: 'local';
+      /** Refuse (StaleReadError) when this node has been behind the newest position it knows of for more than this many ms. Default: never refuse. */
+      readonly maxStaleness?: number;
+    })
+  | (WaitOptions & {
+      /** This node's copy once it has applied `after` (read-your-writes for a session). */
+      readonly read: 'session';
+      /** A position from a transaction result. */
+      readonly after: Position;
+    })
+  | (WaitOptions & {
+      /** This node's copy once it has applied the committed tail learned from the primary after the read started. */
+      readonly read: 'linearizable';
+    });
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+const positiveInt = (v: unknown): boolean => Number.isInteger(v) && (v as number) > 0;
+
+/** Throws BadArgumentsError for any invalid option of {@link OpenTablesOptions}. */
+export function checkOpenOptions(options: OpenTablesOptions): void {
+  if (options === null || typeof options !== 'object') throw new BadArgumentsError('openTables: options are required');
+  if (options.client === undefined) throw new BadArgumentsError('openTables: client is required');
+  if (typeof options.name !== 'string' || !NAME.test(options.name)) {
+    throw new BadArgumentsError(`openTables: name ${JSON.stringify(options.name)}: use 1 to 100 of A-Z a-z 0-9 . _ -, starting with a letter or digit`);
+  }
+  if (options.weight !== undefined && !positiveInt(options.weight)) throw new BadArgumentsError('openTables: weight must be a positive integer');
+  if (options.members !== undefined) {
+    for (const [id, w] of Object.entries(options.members)) {
+      if (!positiveInt(w)) throw new BadArgumentsError(`openTables: members.${id} must be a positive integer weight`);
+    }
+  }
+  for (const key of ['publishInterval', 'changeHistory'] as const) {
+    if (options[key] !== undefined && !positiveInt(options[key])) throw new BadArgumentsError(`openTables: ${key} must be a positive integer`);
+  }
+  checkDefinitions(options.tables);
+}
+
+/** Throws BadArgumentsError unless `p` is a position. */
+export function checkPosition(p: unknown, what: string): asserts p is Position {
+  const q = p as Position | null;
+  if (q === null || typeof q !== 'object' || !Number.isInteger(q.segmentId) || !Number.isInteger(q.entryId)) {
+    throw new BadArgumentsError(`${what}: a position is { segmentId, entryId }`);
+  }
+}

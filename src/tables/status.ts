@@ -1,0 +1,99 @@
+/**
+ * Reading a tables cluster without joining it (`herd tables ls | status |
+ * dump`): its members' published data, the recorded weights, and a
+ * snapshot from a member over rpc. Creates nothing.
+ */
+import type { Client } from '../client/index.js';
+import { NoNodeError } from '../errors.js';
+import { readCoordinationView } from '../cluster/index.js';
+import { closeRemote, lookup, withCallOptions } from '../rpc/index.js';
+import { UnknownTableError } from './errors.js';
+import { hasQuorum, readWeights, TABLES_ROOT } from './quorum.js';
+import type { Row } from './state/codec.js';
+import { readSnapshot } from './state/snapshot.js';
+import type { Position } from './state/store.js';
+
+/** One member of a tables cluster as {@link readTablesStatus} reports it. */
+export interface TablesMemberStatus {
+  /** The member's identifier. */
+  readonly identifier: string;
+  /** Its weight (recorded or published). */
+  readonly weight: number;
+  /** True while it is a live member of the cluster. */
+  readonly connected: boolean;
+  /** True for the primary (the log's writer). */
+  readonly primary: boolean;
+  /** The last position it published as applied; null when unknown. */
+  readonly position: Position | null;
+  /** Its rolling checksum at that position; null when unknown. */
+  readonly checksum: string | null;
+  /** Its rpc address; null when not connected. */
+  readonly address: string | null;
+}
+
+/** A tables cluster's state as {@link readTablesStatus} reports it. */
+export interface TablesStatus {
+  readonly name: string;
+  /** Every member recorded or live, sorted by identifier. */
+  readonly members: readonly TablesMemberStatus[];
+  /** The weight of the connected members. */
+  readonly connectedWeight: number;
+  /** The total weight (every recorded member). */
+  readonly totalWeight: number;
+  /** True when the connected weight is more than half the total. */
+  readonly quorum: boolean;
+}
+
+/** The names of the tables clusters that recorded a member (children of `/herd/tables`). */
+export async function listTables(client: Client): Promise<string[]> {
+  try {
+    return (await client.getChildren(TABLES_ROOT)).sort();
+  } catch (err) {
+    if (err instanceof NoNodeError) return [];
+    throw err;
+  }
+}
+
+const pair = (p: unknown): Position | null =>
+  Array.isArray(p) && Number.isInteger(p[0]) && Number.isInteger(p[1]) ? { segmentId: p[0] as number, entryId: p[1] as number } : null;
+
+/** The members, weights, quorum, applied positions and checksums of tables cluster `name`. */
+export async function readTablesStatus(client: Client, name: string): Promise<TablesStatus> {
+  const [view, weights] = await Promise.all([readCoordinationView(client, `tables.${name}`), readWeights(client, name)]);
+  const live = new Map(view.members.map((m) => [m.identifier, m]));
+  const ids = [...new Set([...weights.keys(), ...live.keys()])].sort();
+  const members = ids.map((identifier): TablesMemberStatus => {
+    const m = live.get(identifier);
+    const data = (m?.data ?? {}) as { weight?: unknown; position?: unknown; checksum?: unknown };
+    return {
+      identifier,
+      weight: weights.get(identifier) ?? (Number(data.weight) || 0),
+      connected: m !== undefined,
+      primary: view.primary?.identifier === identifier,
+      position: pair(data.position),
+      checksum: typeof data.checksum === 'string' ? data.checksum : null,
+      address: m?.address || null,
+    };
+  });
+  const totalWeight = members.reduce((s, m) => s + m.weight, 0);
+  const connectedWeight = members.reduce((s, m) => s + (m.connected ? m.weight : 0), 0);
+  return { name, members, connectedWeight, totalWeight, quorum: hasQuorum(connectedWeight, totalWeight) };
+}
+
+/**
+ * The rows of `table` (sorted by key) and the position they are at, from a
+ * snapshot a live member serves over rpc. Rejects with UnknownTableError
+ * when the snapshot has no such table, TimeoutError when no member serves
+ * within `timeout` ms (default 10000), CorruptSnapshotError.
+ */
+export async function dumpTable(client: Client, name: string, table: string, options: { timeout?: number } = {}): Promise<{ position: Position | null; rows: Row[] }> {
+  const remote = await lookup<{ snapshot(): Promise<Uint8Array> }>(client, `tables.${name}`, { timeout: options.timeout ?? 10_000 });
+  try {
+    const contents = readSnapshot(await withCallOptions(remote, { timeout: options.timeout ?? 10_000 }).snapshot());
+    const found = contents.tables.find(([t]) => t === table);
+    if (found === undefined) throw new UnknownTableError(`tables ${name}: no table ${JSON.stringify(table)} (tables: ${contents.tables.map(([t]) => t).join(', ')})`);
+    return { position: contents.position, rows: found[1].map(([row]) => row) };
+  } finally {
+    await closeRemote(remote);
+  }
+}
