@@ -31,6 +31,12 @@ function App() {
   const pathRef = useRef(path);
   pathRef.current = path;
   useEffect(() => void readInfo().then(setInfo), []);
+  // The path is in the URL's hash, so a view can be bookmarked and the back button walks the tree.
+  useEffect(() => {
+    const follow = (): void => setPath(decodeURIComponent(location.hash.slice(1)) || '/');
+    addEventListener('hashchange', follow);
+    return () => removeEventListener('hashchange', follow);
+  }, []);
   useEffect(() => {
     let pending: ChangeEvent[] = [];
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -50,7 +56,6 @@ function App() {
   }, []);
   const open = (p: string): void => {
     location.hash = encodeURIComponent(p);
-    setPath(p);
   };
   const tabs: Tab[] = ['tree', 'cluster', 'locks', ...(info?.admin === true ? (['server', 'metrics'] as const) : [])];
   return (
