@@ -212,10 +212,7 @@ class DashboardBackend implements Dashboard {
     for (let i = 0; i < children.length && !res.destroyed; i += CHUNK) {
       const text = children.slice(i, i + CHUNK).map((n) => `${JSON.stringify(n)}\n`).join('');
       // Waits for the socket to drain, so a slow reader holds one chunk in memory, not the whole list twice.
-      if (!res.write(text)) await new Promise<void>((resolve) => {
-        res.once('drain', resolve);
-        res.once('close', resolve);
-      });
+      if (!res.write(text)) await drained(res);
     }
     res.end();
   }
@@ -245,6 +242,19 @@ class DashboardBackend implements Dashboard {
       await writer.close();
     }
   }
+}
+
+/** Resolves when `res` can take more, or is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

@@ -61,6 +61,8 @@ forEachTarget('dashboard in chromium', (target) => {
     const { page: tab, errors } = p;
     await tab.getByTestId('children-count').filter({ hasText: '1-6 of 6' }).waitFor();
     assert.deepEqual(await tab.getByTestId('child').allTextContents(), [XSS_NAME, 'big', 'binary', 'bomb', 'dir with spaces ünï', 'json']);
+    await tab.getByTestId('data').filter({ hasText: /^root data$/ }).waitFor();
+    await screenshot(tab, `tree-${target().name}`);
     await tab.getByTestId('child').filter({ hasText: /^json$/ }).click();
     await tab.getByTestId('node-path').filter({ hasText: `${root}/json` }).waitFor();
     assert.equal(await tab.getByTestId('data').textContent(), '{\n  "a": [\n    1,\n    2\n  ],\n  "b": {\n    "c": "d"\n  }\n}');
@@ -69,7 +71,6 @@ forEachTarget('dashboard in chromium', (target) => {
     assert.match((await tab.getByTestId('acl-table').textContent()) ?? '', /worldanyonecdrwa/);
     await tab.getByTestId('mode-hex').click();
     assert.match((await tab.getByTestId('data').textContent()) ?? '', /^00000000  7b 22 61 22/);
-    await screenshot(tab, `tree-${target().name}`);
     await openPath(tab, `${root}/dir with spaces ünï`);
     assert.equal(await tab.getByTestId('data').textContent(), 'spaced');
     await tab.getByTestId('search').fill('bi');
