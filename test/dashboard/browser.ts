@@ -22,6 +22,19 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS, timeout: 60_000 });
 }
 
+let shared: Promise<Browser> | undefined;
+
+/** One browser for every suite of a test file (a launch costs seconds on a busy machine); {@link closeSharedBrowser} in the file's `after`. */
+export function sharedBrowser(): Promise<Browser> {
+  return (shared ??= launchChromium());
+}
+
+export async function closeSharedBrowser(): Promise<void> {
+  const browser = shared;
+  shared = undefined;
+  await (await browser)?.close();
+}
+
 /** Where the screenshots go: build/test-artifacts/dashboard/ (this file runs from build/test/dashboard/). */
 export const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/dashboard/', import.meta.url));
 

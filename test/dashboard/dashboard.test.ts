@@ -2,28 +2,27 @@
  * The web dashboard in a real browser (Chromium through playwright-core),
  * on both targets: the tree, the data viewer with its Stat and ACL panes,
  * live updates from another client, bad data (binary, 1 MiB, JSON bomb),
- * markup in names and data rendered as text, refused writes, and the
- * recipe views (locks, cluster members). Screenshots go to
- * build/test-artifacts/dashboard/.
+ * and markup in names and data rendered as text. One page per target, as a
+ * user keeps one tab open. Screenshots go to build/test-artifacts/dashboard/.
  */
 import assert from 'node:assert/strict';
 import { after, before, it, type TestContext } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { joinCluster } from '../../src/cluster/index.js';
+import type { Page } from 'playwright-core';
 import { serveDashboard, type DashboardServer } from '../../src/dashboard/index.js';
-import { Lock } from '../../src/recipes/index.js';
 import { requireTool } from '../support/interop.js';
-import { connect, forEachTarget, uniquePath, waitFor } from '../support/targets.js';
-import { chromiumAvailable, launchChromium, openPage, openPath, screenshot } from './browser.js';
+import { connect, forEachTarget, uniquePath } from '../support/targets.js';
+import { chromiumAvailable, closeSharedBrowser, openPage, openPath, screenshot, sharedBrowser } from './browser.js';
 
 const browserReady = requireTool(undefined, chromiumAvailable(), 'chromium (/usr/bin/chromium)');
 const INVALID_UTF8 = Buffer.from([0xff, 0xfe, 0x41, 0xc3, 0x28, 0x00, 0x42]);
 const XSS_NAME = '<img src=x onerror=window.__xss=1>';
 const XSS_DATA = '<script>window.__xss=2</script><img src=x onerror="window.__xss=3">';
 
+after(closeSharedBrowser);
+
 forEachTarget('dashboard in chromium', (target) => {
-  let browser: Browser;
   let dashboard: DashboardServer;
+  let shared: { page: Page; errors: string[] } | undefined;
   let url = '';
   let root = '';
 
@@ -40,19 +39,21 @@ forEachTarget('dashboard in chromium', (target) => {
     await client.create(`${root}/dir with spaces ünï`, 'spaced');
     dashboard = await serveDashboard({ connectionString: target().connectionString, port: 0, clientOptions: { requestTimeout: 15_000 } });
     url = `http://127.0.0.1:${dashboard.port}/`;
-    browser = await launchChromium();
+    shared = await openPage(await sharedBrowser(), `${url}#${encodeURIComponent(root)}`);
   });
   after(async () => {
-    await browser?.close();
+    await shared?.page.context().close();
     await dashboard?.close();
   });
 
+  /** The suite's page, at `root`; undefined (the test skipped) without chromium. */
   const page = async (t: TestContext): Promise<{ page: Page; errors: string[] } | undefined> => {
-    if (!browserReady) {
+    if (!browserReady || shared === undefined) {
       t.skip('chromium not available');
       return undefined;
     }
-    return openPage(browser, `${url}#${encodeURIComponent(root)}`);
+    await openPath(shared.page, root);
+    return shared;
   };
 
   it('tree and data viewer: children paged and sorted, JSON pretty-printed, Stat and ACL panes', { timeout: 60_000 }, async (t) => {
@@ -76,7 +77,6 @@ forEachTarget('dashboard in chromium', (target) => {
     await tab.getByTestId('search').fill('bi');
     await tab.getByTestId('children-count').filter({ hasText: 'no children' }).waitFor();
     assert.deepEqual(errors, []);
-    await tab.context().close();
   });
 
   it('binary, 1 MiB and JSON-bomb data are shown clearly, and the page stays usable', { timeout: 60_000 }, async (t) => {
@@ -93,7 +93,6 @@ forEachTarget('dashboard in chromium', (target) => {
     assert.match((await tab.getByTestId('data-note').textContent()) ?? '', /JSON nested 100000 levels deep/);
     await openPath(tab, `${root}/json`);
     assert.deepEqual(errors, []);
-    await tab.context().close();
   });
 
   it('renders markup in node names and data as text: no script runs', { timeout: 60_000 }, async (t) => {
@@ -108,7 +107,6 @@ forEachTarget('dashboard in chromium', (target) => {
     assert.equal(await tab.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss), undefined);
     assert.equal(await tab.locator('img, script:not([src])').count(), 0);
     assert.deepEqual(errors, []);
-    await tab.context().close();
   });
 
   it('a change made by another client appears without reload', { timeout: 60_000 }, async (t) => {
@@ -126,70 +124,5 @@ forEachTarget('dashboard in chromium', (target) => {
     assert.equal(await tab.getByTestId('stat-version').textContent(), '1');
     await other.delete(`${root}/late`);
     await tab.getByTestId('children-count').filter({ hasText: '1-6 of 6' }).waitFor();
-    await tab.context().close();
-  });
-
-  it('refuses writes when read-only: no edit forms, and the action answers 403 READ_ONLY', { timeout: 60_000 }, async (t) => {
-    const p = await page(t);
-    if (p === undefined) return;
-    const { page: tab } = p;
-    await tab.getByTestId('read-only').waitFor();
-    assert.equal(await tab.getByTestId('writes').count(), 0);
-    assert.equal(await tab.getByTestId('mode').textContent(), 'read-only');
-    await tab.context().close();
-    for (const [action, args] of [
-      ['create', { path: `${root}/forbidden`, data: 'x' }],
-      ['set', { path: root, data: 'x' }],
-      ['delete', { path: `${root}/json` }],
-      ['setAcl', { path: root, acl: 'world:anyone:r' }],
-    ] as const) {
-      const res = await fetch(`${url}api/action`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action, args, auth: 'bob:secret' }) });
-      assert.equal(res.status, 403, action);
-      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'READ_ONLY');
-    }
-    const client = await connect(target());
-    assert.equal(await client.exists(`${root}/forbidden`), null);
-    assert.equal((await client.getACL(root)).acl[0]!.perms, 31);
-  });
-
-  it('locks and cluster views: holder and waiter, members with primary and epoch', { timeout: 90_000 }, async (t) => {
-    const p = await page(t);
-    if (p === undefined) return;
-    const { page: tab, errors } = p;
-    const path = uniquePath('dash-lock');
-    const holder = await connect(target());
-    const waiter = await connect(target());
-    const a = new Lock(holder, path, { identifier: 'holder-1' });
-    await a.acquire();
-    const b = new Lock(waiter, path, { identifier: 'waiter-2' });
-    const waiting = b.acquire();
-    await waitFor(async () => (await holder.getChildren(path)).length === 2);
-    await tab.getByTestId('tab-locks').click();
-    await tab.getByTestId('lock-input').fill(path);
-    await tab.getByTestId('lock-show').click();
-    await tab.getByTestId('holder').filter({ hasText: 'holder-1' }).waitFor();
-    assert.match((await tab.getByTestId('waiter').textContent()) ?? '', new RegExp(`waiter-2write0x${waiter.sessionId.toString(16)}`));
-    await screenshot(tab, `locks-${target().name}`);
-    await a.release();
-    await waiting;
-    // The view follows the lock live: the waiter now holds it.
-    await tab.getByTestId('holder').filter({ hasText: 'waiter-2' }).waitFor();
-    await b.release();
-
-    const cluster = `dash-cluster-${process.pid}-${Date.now().toString(36)}`;
-    const node = await joinCluster({ cluster, identifier: 'm1', version: '1.0.0', backend: { coordination: target().connectionString } });
-    try {
-      await waitFor(() => node.isPrimary, 30_000, 'm1 primary');
-      await tab.getByTestId('tab-cluster').click();
-      await tab.getByTestId('cluster-input').fill(cluster);
-      await tab.getByTestId('cluster-show').click();
-      await tab.getByTestId('primary').filter({ hasText: `primary m1, epoch ${node.epoch}` }).waitFor();
-      assert.match((await tab.getByTestId('members').textContent()) ?? '', /★m1-1\.0\.0/);
-      await screenshot(tab, `cluster-${target().name}`);
-    } finally {
-      await node.close();
-    }
-    assert.deepEqual(errors, []);
-    await tab.context().close();
   });
 });

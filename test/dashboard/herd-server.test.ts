@@ -12,21 +12,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
 import { Acls, createClient, digestId, op, Perms } from '../../src/index.js';
 import { serveDashboard, type DashboardServer } from '../../src/dashboard/index.js';
 import { requireTool } from '../support/interop.js';
 import { connect, forEachTarget, uniquePath, waitFor } from '../support/targets.js';
 import { HERD_CLI } from '../shell/run-shell.js';
-import { chromiumAvailable, launchChromium, openPage, openPath, screenshot } from './browser.js';
+import { chromiumAvailable, closeSharedBrowser, openPage, openPath, screenshot, sharedBrowser } from './browser.js';
 
 const browserReady = requireTool(undefined, chromiumAvailable(), 'chromium (/usr/bin/chromium)');
 
-let browser: Browser | undefined;
-const theBrowser = async (): Promise<Browser> => (browser ??= await launchChromium());
-after(async () => {
-  await browser?.close();
-});
+after(closeSharedBrowser);
 
 /** `herd server --port 0 --admin-port 0` as a child process, and the URLs its startup block prints. */
 async function startCli(dataDir: string): Promise<{ child: ChildProcess; connectionString: string; dashboard: string }> {
@@ -59,7 +54,7 @@ describe('dashboard on herd server --admin-port', { skip: browserReady ? false :
       await watcher.connect();
       await watcher.create('/watched', 'w');
       await watcher.getData('/watched', { watch: () => undefined });
-      const { page, errors } = await openPage(await theBrowser(), cli.dashboard);
+      const { page, errors } = await openPage(await sharedBrowser(), cli.dashboard);
       await page.getByTestId('tab-server').click();
       await page.getByTestId('watch').filter({ hasText: `0x${watcher.sessionId.toString(16)}/watched` }).waitFor();
       assert.ok((await page.getByTestId('session').count()) >= 2, 'the dashboard session and the watcher');
@@ -96,7 +91,7 @@ forEachTarget(
       const owner = await connect(target(), { auth: [{ scheme: 'digest', credentials: 'bob:secret' }] });
       const path = uniquePath('dash-write');
       await owner.create(path, 'before', { acl: [...Acls.readUnsafe, { perms: Perms.all, id: { scheme: 'digest', id: digestId('bob', 'secret') } }] });
-      const { page, errors } = await openPage(await theBrowser(), `${url}#${encodeURIComponent(path)}`);
+      const { page, errors } = await openPage(await sharedBrowser(), `${url}#${encodeURIComponent(path)}`);
       await page.getByTestId('mode').filter({ hasText: 'writes allowed' }).waitFor();
       await page.getByTestId('edit-data').fill('after');
       await page.getByTestId('set').click();
@@ -143,7 +138,7 @@ forEachTarget(
           batches.slice(i, i + 2).map((start) => client.multi(Array.from({ length: BATCH }, (_, k) => op.create(`${parent}/${start + k}`, null)))),
         );
       }
-      const { page, errors } = await openPage(await theBrowser(), `${url}#${encodeURIComponent(parent)}`);
+      const { page, errors } = await openPage(await sharedBrowser(), `${url}#${encodeURIComponent(parent)}`);
       await page.getByTestId('children-count').filter({ hasText: '1-200 of 100000' }).waitFor();
       assert.equal(await page.getByTestId('child').count(), 200);
       await page.getByTestId('next').click();

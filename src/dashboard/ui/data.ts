@@ -60,12 +60,15 @@ export function prettyJson(text: string): { ok: true; text: string } | { ok: fal
   }
 }
 
-/** The mode a node opens in: JSON when it parses, text when it is UTF-8, else hex. */
+/**
+ * The mode a node opens in: JSON when it looks like JSON (the JSON view
+ * then says why, if it cannot pretty-print it), text when it is UTF-8,
+ * else hex.
+ */
 export function defaultMode(data: DecodedData): DataMode {
   if (data.text === undefined) return 'hex';
   const t = data.text.trimStart();
-  if ((t.startsWith('{') || t.startsWith('[')) && prettyJson(data.text).ok) return 'json';
-  return 'text';
+  return t.startsWith('{') || t.startsWith('[') ? 'json' : 'text';
 }
 
 /** `offset  hex bytes  ascii`, 16 bytes a line, for at most HEX_LIMIT bytes. */
