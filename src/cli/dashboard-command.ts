@@ -4,7 +4,6 @@
  * SIGTERM. See docs/dashboard.md.
  */
 import { Command } from 'commander';
-import { adminFetcher, serveDashboard } from '../dashboard/index.js';
 import { configureCommand, intOption, portOption } from './command.js';
 
 interface DashboardFlags {
@@ -28,6 +27,8 @@ export function dashboardCommand(): Command {
     .option('--timeout <ms>', 'how long to wait for the ensemble at start and for each request', '15000')
     .action(async (flags: DashboardFlags) => {
       const timeout = intOption('timeout', flags.timeout, 1)!;
+      // Loaded when the command runs, so `herd --help` and the other commands do not load the dashboard.
+      const { adminFetcher, serveDashboard } = await import('../dashboard/index.js');
       const server = await serveDashboard({
         connectionString: flags.connect,
         port: portOption('port', flags.port) ?? 8081,

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { connectHost, startServer, type ServerHandle } from '../server/server.js';
 import { mountAdminRoutes } from '../server/admin/admin-server.js';
-import { adminFetcher, startDashboard, type Dashboard } from '../dashboard/index.js';
+import type { Dashboard } from '../dashboard/index.js';
 import { createLogger, type LogFormat, type LogLevel } from '../server/logger.js';
 import type { ClientAuthMode, ServerOptions } from '../server/options.js';
 import { configureCommand, herdVersion, intOption, optional, portOption } from './command.js';
@@ -109,6 +109,8 @@ async function runServer(flags: ServerFlags): Promise<void> {
 async function mountDashboard(handle: ServerHandle, options: ServerOptions): Promise<Dashboard | undefined> {
   const adminPort = handle.adminPort;
   if (adminPort === undefined) return undefined;
+  // Loaded only here: a server without an admin port does not pay for the client and the shell's views.
+  const { adminFetcher, startDashboard } = await import('../dashboard/index.js');
   const dashboard = await startDashboard({
     connectionString: handle.connectionString,
     admin: adminFetcher(`http://${hostPort(connectHost(options.adminHost ?? '127.0.0.1'), adminPort)}`),

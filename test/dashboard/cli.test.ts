@@ -18,7 +18,7 @@ forEachTarget(
     let url = '';
     let out = '';
     before(async () => {
-      child = spawn(process.execPath, [HERD_CLI, 'dashboard', '--connect', target().connectionString, '--port', '0', '--allow-writes'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      child = spawn(process.execPath, [HERD_CLI, 'dashboard', '--connect', target().connectionString, '--port', '0', '--allow-writes', '--timeout', '3000'], { stdio: ['ignore', 'pipe', 'inherit'] });
       child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
       await waitFor(() => out.includes('\n') || child.exitCode !== null, 30_000, 'herd dashboard started');
       url = /(http:\/\/\S+)/.exec(out)?.[1] ?? '';
@@ -56,6 +56,18 @@ forEachTarget(
         assert.equal(((await res.json()) as { error: { code: string } }).error.code, code);
       }
       assert.equal((await action({ action: 'node', args: { path: '/' } }, 'application/x-www-form-urlencoded')).status, 400, 'a form post cannot run an action');
+    });
+
+    it('says the server is gone while it is, and works again once it is back', { timeout: 60_000 }, async () => {
+      await target().stop();
+      try {
+        const res = await action({ action: 'children', args: { path: '/' } });
+        assert.equal(res.status, 503);
+        assert.match(((await res.json()) as { error: { code: string } }).error.code, /^(CONNECTIONLOSS|OPERATIONTIMEOUT)$/);
+      } finally {
+        await target().start();
+      }
+      await waitFor(async () => (await action({ action: 'children', args: { path: '/' } })).status === 200, 30_000, 'the dashboard reads again');
     });
 
     it('pushes changes seen by its persistent recursive watch as Server-Sent Events', { timeout: 30_000 }, async () => {
