@@ -61,6 +61,8 @@ describe('dashboard on herd server --admin-port', { skip: browserReady ? false :
       await screenshot(page, 'server-herd');
       await page.getByTestId('tab-metrics').click();
       for (const chart of ['requests', 'latency', 'outstanding', 'znodes', 'connections']) await page.getByTestId(`chart-${chart}`).locator('canvas').waitFor();
+      // A rate needs two samples (2 s apart): the charts then draw lines.
+      await page.locator('[data-testid="metrics-view"][data-samples="3"]').waitFor();
       await screenshot(page, 'metrics-herd');
       assert.deepEqual(errors, []);
       await page.context().close();

@@ -70,7 +70,7 @@ export function MetricsView() {
   }, []);
   const times = samples.map((s) => s.at);
   return (
-    <section data-testid="metrics-view">
+    <section data-testid="metrics-view" data-samples={samples.length}>
       {error !== undefined && <div class="error">{error}</div>}
       <div class="charts">
         {SERIES.map((s, i) => (
