@@ -8,7 +8,9 @@
 //   src/recipes              (client)
 //   src/cluster  src/rpc  src/log   (recipes, client; never each other)
 //   src/tables               (log, cluster, rpc)
-//   src/shell                (tables, log, rpc, cluster, recipes, client; never the cli)
+//   src/shell  src/dashboard (tables, log, rpc, cluster, recipes, client; never server
+//                            nor the cli; the dashboard may import the shell)
+//   src/dashboard/ui         the browser bundle: only itself and dashboard/protocol.ts
 //   src/cli                  (anything)
 //   src/index.ts             (anything below the cli)
 //
@@ -109,6 +111,20 @@ module.exports = {
       '^src/shell/',
       ['shell', 'tables', 'log', 'rpc', 'cluster', 'recipes', 'client', 'base', 'errors', 'jute'],
     ),
+    layer(
+      'dashboard-not-to-server-or-cli',
+      'src/dashboard (the web dashboard\'s backend) sits beside src/shell and reuses its operations and views; it never imports src/server (it must work against any ZooKeeper; herd server mounts it through the cli) nor src/cli.',
+      '^src/dashboard/(?!ui/)',
+      ['dashboard', 'shell', 'tables', 'log', 'rpc', 'cluster', 'recipes', 'client', 'base', 'errors', 'jute'],
+    ),
+    {
+      name: 'dashboard-ui-imports-only-protocol',
+      comment:
+        'src/dashboard/ui is bundled for the browser (scripts/build-dashboard.mjs): it may import only itself and the types of src/dashboard/protocol.ts, never Node code.',
+      severity: 'error',
+      from: { path: '^src/dashboard/ui/' },
+      to: { path: '^src/', pathNot: '^src/dashboard/(?:ui/|protocol\\.ts$)' },
+    },
     {
       name: 'index-not-to-cli',
       comment: 'src/index.ts (the herd-zk entry point) may import any layer but src/cli, which is the top.',
@@ -123,7 +139,7 @@ module.exports = {
       severity: 'error',
       from: {
         path: '^src/',
-        pathNot: '^src/(?:(?:jute|base|client|server|testing|recipes|cluster|rpc|log|tables|shell|cli)/|errors\\.ts$|index\\.ts$)',
+        pathNot: '^src/(?:(?:jute|base|client|server|testing|recipes|cluster|rpc|log|tables|shell|dashboard|cli)/|errors\\.ts$|index\\.ts$)',
       },
       to: { path: '^src/' },
     },
@@ -146,7 +162,8 @@ module.exports = {
       comment:
         'src/ is published and installed without devDependencies: a run-time import of one would fail for every user. (A type-only import is erased.)',
       severity: 'error',
-      from: { path: '^src/' },
+      // The browser UI imports its libraries (preact, uplot) from devDependencies on purpose: they are bundled into dist/ at build time.
+      from: { path: '^src/', pathNot: '^src/dashboard/ui/' },
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
     },
     {

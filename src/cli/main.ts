@@ -2,7 +2,7 @@
 /**
  * The `herd` command: one commander program with a subcommand per file
  * (`server-command.ts`, `cluster-command.ts`, `log-command.ts`,
- * `log-node-command.ts`, `rpc-command.ts`, `shell-command.ts`), each with its own `--help`. Errors a command throws, and commander's own
+ * `log-node-command.ts`, `rpc-command.ts`, `shell-command.ts`, `dashboard-command.ts`), each with its own `--help`. Errors a command throws, and commander's own
  * (unknown option, missing value), are printed as `herd: <message>` and end
  * the process with exit code 1; `--help` and `--version` print to stdout and
  * exit 0.
@@ -10,6 +10,7 @@
 import { Command, CommanderError } from 'commander';
 import { clusterCommand } from './cluster-command.js';
 import { configureCommand, herdVersion } from './command.js';
+import { dashboardCommand } from './dashboard-command.js';
 import { exportZkCommand } from './export-zk-command.js';
 import { importZkCommand } from './import-zk-command.js';
 import { logCommand } from './log-command.js';
@@ -31,6 +32,7 @@ function program(): Command {
   herd.addCommand(rpcCommand());
   herd.addCommand(tablesCommand());
   herd.addCommand(shellCommand());
+  herd.addCommand(dashboardCommand());
   herd.addCommand(importZkCommand());
   herd.addCommand(exportZkCommand());
   return herd;

@@ -5,6 +5,8 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { connectHost, startServer, type ServerHandle } from '../server/server.js';
+import { mountAdminRoutes } from '../server/admin/admin-server.js';
+import type { Dashboard } from '../dashboard/index.js';
 import { createLogger, type LogFormat, type LogLevel } from '../server/logger.js';
 import type { ClientAuthMode, ServerOptions } from '../server/options.js';
 import { configureCommand, herdVersion, intOption, optional, portOption } from './command.js';
@@ -48,7 +50,7 @@ export function serverCommand(): Command {
     .option('--log-level <level>', 'trace, debug, info, warn, error, fatal, silent (default info)')
     .option('--log-format <format>', 'pretty (one readable line per entry) or json (pino JSON lines); default pretty when stderr is a terminal, else json')
     .option('--4lw <words>', "four-letter words allowed, comma separated or '*' (default srvr,ruok,isro,stat,mntr; srvr is always on)")
-    .option('--admin-port <n>', 'HTTP admin server: /commands/<name> JSON and /metrics (default off)')
+    .option('--admin-port <n>', 'HTTP admin server: /commands/<name> JSON, /metrics and the web dashboard at / (default off)')
     .option('--admin-host <addr>', 'admin server listen address (default 127.0.0.1)')
     .option('--secure-port <n>', 'TLS client port (needs --tls-key and --tls-cert)')
     .option('--tls-key <file>', 'server private key (PEM)')
@@ -85,12 +87,40 @@ async function runServer(flags: ServerFlags): Promise<void> {
   const handle = await startServer({ ...options, logger }).catch((err: unknown) => {
     throw startFailure(err, options, merged.origins);
   });
-  process.stdout.write(startupBlock(handle, { ...options, logLevel }, logFormat, flags.config === undefined ? undefined : { path: flags.config, warnings }));
+  const dashboard = await mountDashboard(handle, options).catch((err: unknown) => {
+    // The server is up and serves clients; only the dashboard is missing, so say so and go on.
+    logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'dashboard not mounted on the admin server');
+    return undefined;
+  });
+  process.stdout.write(startupBlock(handle, { ...options, logLevel }, logFormat, flags.config === undefined ? undefined : { path: flags.config, warnings }, dashboard !== undefined));
   const stop = (): void => {
-    void handle.close().then(() => process.exit(0));
+    void (dashboard?.close() ?? Promise.resolve()).then(() => handle.close()).then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/**
+ * The web dashboard at `/` of the admin server: a read-only dashboard whose
+ * session is a client of this server (the server layer never imports the
+ * client) and whose sessions, watches and metrics views read this admin
+ * server's own JSON commands.
+ */
+async function mountDashboard(handle: ServerHandle, options: ServerOptions): Promise<Dashboard | undefined> {
+  const adminPort = handle.adminPort;
+  if (adminPort === undefined) return undefined;
+  // Loaded only here: a server without an admin port does not pay for the client and the shell's views.
+  const { adminFetcher, startDashboard } = await import('../dashboard/index.js');
+  const dashboard = await startDashboard({
+    connectionString: handle.connectionString,
+    admin: adminFetcher(`http://${hostPort(connectHost(options.adminHost ?? '127.0.0.1'), adminPort)}`),
+  });
+  const unmount = mountAdminRoutes(adminPort, (req, res) => dashboard.handle(req, res));
+  const close = async (): Promise<void> => {
+    unmount();
+    await dashboard.close();
+  };
+  return { handle: (req, res) => dashboard.handle(req, res), close, [Symbol.asyncDispose]: close };
 }
 
 /**
@@ -180,7 +210,7 @@ function hostPort(host: string, port: number): string {
  * What an operator needs to know once the server is up, in one block on
  * stdout (stderr carries the log lines). Its last row is `logs`.
  */
-function startupBlock(handle: ServerHandle, options: ServerOptions, logFormat: LogFormat, config?: { path: string; warnings: number }): string {
+function startupBlock(handle: ServerHandle, options: ServerOptions, logFormat: LogFormat, config: { path: string; warnings: number } | undefined, dashboard: boolean): string {
   const listen = options.host ?? '0.0.0.0';
   const everywhere = handle.host !== listen ? ` (every interface; connect string ${handle.connectionString})` : '';
   const rows: [string, string][] = [['clients', `${hostPort(listen, handle.port)}${everywhere}`]];
@@ -191,6 +221,7 @@ function startupBlock(handle: ServerHandle, options: ServerOptions, logFormat: L
   if (handle.adminPort !== undefined) {
     const base = `http://${hostPort(connectHost(options.adminHost ?? '127.0.0.1'), handle.adminPort)}`;
     rows.push(['admin', `${base}/commands`], ['', `${base}/metrics`]);
+    if (dashboard) rows.push(['dashboard', `${base}/`]);
   } else {
     rows.push(['admin', 'off (--admin-port <n> turns it on)']);
   }

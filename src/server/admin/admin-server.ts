@@ -6,6 +6,28 @@ import { toJson } from './json.js';
 import type { PrometheusExporter } from './prometheus.js';
 
 /**
+ * Extra routes on an admin server: answers a request and resolves true, or
+ * resolves false to leave it to the admin server's own routes. A route
+ * that throws answers 500.
+ */
+export type AdminRoutes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
+/** Routes mounted by port: the server layer never imports what serves them (the CLI mounts the dashboard). */
+const mounted = new Map<number, AdminRoutes>();
+
+/**
+ * Mounts `routes` on the admin server of this process listening on `port`
+ * (`ServerHandle.adminPort`), ahead of its own; a later mount on the same
+ * port replaces it. Returns the unmount.
+ */
+export function mountAdminRoutes(port: number, routes: AdminRoutes): () => void {
+  mounted.set(port, routes);
+  return () => {
+    if (mounted.get(port) === routes) mounted.delete(port);
+  };
+}
+
+/**
  * The HTTP admin server (the `adminPort` option, off by default), like
  * ZooKeeper's Jetty AdminServer:
  * - `GET /commands`: links to every command, by primary name;
@@ -60,6 +82,7 @@ export class AdminServer {
   }
 
   async close(): Promise<void> {
+    mounted.delete(this.port);
     this.exporter.close();
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
@@ -68,6 +91,8 @@ export class AdminServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://admin');
     const path = url.pathname;
+    const extra = mounted.get(this.port);
+    if (extra !== undefined && (await extra(req, res))) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
       return;

@@ -1,0 +1,146 @@
+/**
+ * The closed list of typed actions the dashboard runs (ZooNavigator's
+ * ActionOp, STYLE.md section 9): each names its arguments' checks, whether
+ * it writes, and one function of a client. The HTTP layer (dashboard.ts)
+ * is the one adapter that runs them; nothing else reaches the client.
+ */
+import { BadArgumentsError } from '../errors.js';
+import type { Client } from '../client/index.js';
+import { aclJson, parseAcl, statJson } from '../shell/format.js';
+import { locks } from '../shell/commands/views/locks.js';
+import { members } from '../shell/commands/views/members.js';
+import type { ActionArgs, ActionName, ActionResults, AdminCommandName } from './protocol.js';
+import { runView } from './view-context.js';
+
+/** What an action may use besides its client. */
+export interface ActionEnv {
+  readonly connectionString: string;
+  /** Reads an admin command's JSON; undefined when the dashboard knows no admin server. */
+  readonly admin: ((command: AdminCommandName) => Promise<Record<string, unknown>>) | undefined;
+}
+
+interface ActionDef<K extends ActionName> {
+  readonly write: boolean;
+  /** Checks the untrusted JSON and returns typed arguments, or throws BadArgumentsError. */
+  readonly parse: (raw: Record<string, unknown>) => ActionArgs[K];
+  readonly run: (client: Client, args: ActionArgs[K], env: ActionEnv) => Promise<ActionResults[K]>;
+}
+
+/** The most names one page of children may hold. */
+export const MAX_PAGE = 1000;
+const ADMIN_COMMANDS: readonly AdminCommandName[] = ['mntr', 'cons', 'wchc', 'srvr'];
+
+function str(raw: Record<string, unknown>, key: string): string {
+  const v = raw[key];
+  if (typeof v !== 'string') throw new BadArgumentsError(`argument '${key}' must be a string`);
+  return v;
+}
+
+function int(raw: Record<string, unknown>, key: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const v = raw[key] ?? fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new BadArgumentsError(`argument '${key}' must be an integer from ${min} to ${max}`);
+  }
+  return v;
+}
+
+const path = (raw: Record<string, unknown>): { path: string } => ({ path: str(raw, 'path') });
+const version = (raw: Record<string, unknown>): number => int(raw, 'version', -1, -1);
+
+const definitions: { readonly [K in ActionName]: ActionDef<K> } = {
+  children: {
+    write: false,
+    parse: (raw) => ({
+      path: str(raw, 'path'),
+      offset: int(raw, 'offset', 0, 0),
+      limit: int(raw, 'limit', 200, 1, MAX_PAGE),
+      filter: raw['filter'] === undefined ? '' : str(raw, 'filter'),
+    }),
+    run: async (client, { path, offset = 0, limit = 200, filter = '' }) => {
+      const { children, stat } = await client.getChildren(path, { stat: true });
+      const matching = (filter === '' ? children : children.filter((n) => n.includes(filter))).sort();
+      return { path, total: matching.length, offset, names: matching.slice(offset, offset + limit), stat: statJson(stat) };
+    },
+  },
+  node: {
+    write: false,
+    parse: path,
+    run: async (client, { path }) => {
+      const [{ data, stat }, { acl }] = await Promise.all([client.getData(path), client.getACL(path)]);
+      return { path, data: data === null ? null : data.toString('base64'), stat: statJson(stat), acl: aclJson(acl) };
+    },
+  },
+  locks: {
+    write: false,
+    parse: path,
+    run: async (client, { path }, env) => (await runView(locks, client, env.connectionString, [path])) as ActionResults['locks'],
+  },
+  members: {
+    write: false,
+    parse: (raw) => ({ cluster: str(raw, 'cluster') }),
+    run: async (client, { cluster }, env) => (await runView(members, client, env.connectionString, [cluster])) as ActionResults['members'],
+  },
+  admin: {
+    write: false,
+    parse: (raw) => {
+      const command = str(raw, 'command') as AdminCommandName;
+      if (!ADMIN_COMMANDS.includes(command)) throw new BadArgumentsError(`admin command must be one of ${ADMIN_COMMANDS.join(', ')}`);
+      return { command };
+    },
+    run: async (_client, { command }, env) => {
+      if (env.admin === undefined) throw new BadArgumentsError('admin: this dashboard knows no admin server (herd dashboard --admin-url)');
+      return env.admin(command);
+    },
+  },
+  create: {
+    write: true,
+    parse: (raw) => ({ path: str(raw, 'path'), data: raw['data'] === undefined ? '' : str(raw, 'data'), sequential: raw['sequential'] === true }),
+    run: async (client, { path, data, sequential }) => ({
+      path: await client.create(path, data, { mode: sequential === true ? 'persistentSequential' : 'persistent' }),
+    }),
+  },
+  set: {
+    write: true,
+    parse: (raw) => ({ path: str(raw, 'path'), data: str(raw, 'data'), version: version(raw) }),
+    run: async (client, { path, data, version = -1 }) => ({ stat: statJson(await client.setData(path, data, version)) }),
+  },
+  delete: {
+    write: true,
+    parse: (raw) => ({ path: str(raw, 'path'), version: version(raw) }),
+    run: async (client, { path, version = -1 }) => {
+      await client.delete(path, version);
+      return {};
+    },
+  },
+  setAcl: {
+    write: true,
+    parse: (raw) => ({ path: str(raw, 'path'), acl: str(raw, 'acl'), version: version(raw) }),
+    run: async (client, { path, acl, version = -1 }) => {
+      const problems: string[] = [];
+      const parsed = parseAcl(acl, (m) => problems.push(m));
+      if (problems.length > 0 || parsed.length === 0) throw new BadArgumentsError(`setAcl ${path}: ${problems.join('; ') || 'empty ACL'}`);
+      return { stat: statJson(await client.setACL(path, parsed, version)) };
+    },
+  },
+};
+
+/** A request checked against the list: its action, typed arguments, and whether it writes. */
+export interface CheckedAction {
+  readonly name: ActionName;
+  readonly write: boolean;
+  run(client: Client, env: ActionEnv): Promise<unknown>;
+}
+
+/**
+ * Checks an untrusted action name and arguments against the list.
+ *
+ * @throws BadArgumentsError for an unknown action or bad arguments
+ */
+export function checkAction(name: unknown, rawArgs: unknown): CheckedAction {
+  if (typeof name !== 'string' || !Object.hasOwn(definitions, name)) throw new BadArgumentsError(`unknown action: ${String(name)}`);
+  if (typeof rawArgs !== 'object' || rawArgs === null || Array.isArray(rawArgs)) throw new BadArgumentsError(`${name}: args must be an object`);
+  const def = definitions[name as ActionName] as ActionDef<ActionName>;
+  const args = def.parse(rawArgs as Record<string, unknown>);
+  return { name: name as ActionName, write: def.write, run: (client, env) => def.run(client, args, env) };
+}
+

@@ -1,0 +1,42 @@
+/**
+ * Runs the shell's recipe views (`locks`, `members`) for the dashboard: one
+ * list of operations backs both (STYLE.md section 9). A view command writes
+ * its result through `ShellContext.result`; this context keeps the JSON form
+ * instead of printing it, so the dashboard shows exactly what `herd shell
+ * --json` would.
+ */
+import type { Client } from '../client/index.js';
+import type { ShellCommand, ShellContext } from '../shell/command.js';
+
+class CapturingContext implements ShellContext {
+  readonly connected = true;
+  readonly history: readonly string[] = [];
+  quitRequested = false;
+  printWatches = false;
+  value: unknown = undefined;
+
+  constructor(
+    readonly client: Client,
+    readonly connectionString: string,
+  ) {}
+
+  readonly watcher = (): void => undefined;
+  connect(): Promise<void> {
+    return Promise.resolve();
+  }
+  disconnect(): Promise<void> {
+    return Promise.resolve();
+  }
+  result(_text: string, json: unknown): void {
+    this.value = json;
+  }
+  notice(): void {}
+  warn(): void {}
+}
+
+/** Runs a shell view command with `args` on `client` and returns its `--json` result. */
+export async function runView(command: ShellCommand, client: Client, connectionString: string, args: readonly string[]): Promise<unknown> {
+  const context = new CapturingContext(client, connectionString);
+  await command.run(context, { args, flags: {}, json: true });
+  return context.value;
+}

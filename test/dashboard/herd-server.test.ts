@@ -1,0 +1,161 @@
+/**
+ * The dashboard where the view needs Herd (its admin endpoints) or where
+ * one target is enough to prove the point at a test's cost: `herd server
+ * --admin-port` serving the dashboard with its sessions, watches and
+ * metrics views; writes behind digest credentials with --allow-writes; and
+ * 100,000 children under one parent, listed without hanging.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Acls, createClient, digestId, op, Perms } from '../../src/index.js';
+import { serveDashboard, type DashboardServer } from '../../src/dashboard/index.js';
+import { requireTool } from '../support/interop.js';
+import { connect, forEachTarget, uniquePath, waitFor } from '../support/targets.js';
+import { HERD_CLI } from '../shell/run-shell.js';
+import { chromiumAvailable, closeSharedBrowser, openPage, openPath, screenshot, sharedBrowser } from './browser.js';
+
+const browserReady = requireTool(undefined, chromiumAvailable(), 'chromium (/usr/bin/chromium)');
+
+after(closeSharedBrowser);
+
+/** `herd server --port 0 --admin-port 0` as a child process, and the URLs its startup block prints. */
+async function startCli(dataDir: string): Promise<{ child: ChildProcess; connectionString: string; dashboard: string }> {
+  const child = spawn(process.execPath, [HERD_CLI, 'server', '--port', '0', '--admin-port', '0', '--log-level', 'warn', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  await waitFor(() => /\n  logs /.test(out) || child.exitCode !== null, 30_000, 'herd server started');
+  const conn = /connect string (\S+)\)/.exec(out)?.[1];
+  const dashboard = /dashboard +(http:\S+)/.exec(out)?.[1];
+  assert.ok(conn !== undefined && dashboard !== undefined, `startup block without a dashboard:\n${out}`);
+  return { child, connectionString: conn, dashboard };
+}
+
+describe('dashboard on herd server --admin-port', { skip: browserReady ? false : 'chromium not available' }, () => {
+  let cli: Awaited<ReturnType<typeof startCli>>;
+  let dataDir = '';
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'herd-dash-'));
+    cli = await startCli(dataDir);
+  });
+  after(async () => {
+    cli?.child.kill('SIGTERM');
+    if (cli !== undefined && cli.child.exitCode === null) await once(cli.child, 'exit');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves the dashboard at /, with sessions, watches and metrics charts from the admin server', { timeout: 60_000 }, async () => {
+    const watcher = createClient(cli.connectionString, { sessionTimeout: 4000 });
+    try {
+      await watcher.connect();
+      await watcher.create('/watched', 'w');
+      await watcher.getData('/watched', { watch: () => undefined });
+      const { page, errors } = await openPage(await sharedBrowser(), cli.dashboard);
+      await page.getByTestId('tab-server').click();
+      await page.getByTestId('watch').filter({ hasText: `0x${watcher.sessionId.toString(16)}/watched` }).waitFor();
+      assert.ok((await page.getByTestId('session').count()) >= 2, 'the dashboard session and the watcher');
+      await screenshot(page, 'server-herd');
+      await page.getByTestId('tab-metrics').click();
+      for (const chart of ['requests', 'latency', 'outstanding', 'znodes', 'connections']) await page.getByTestId(`chart-${chart}`).locator('canvas').waitFor();
+      // A rate needs two samples (2 s apart): the charts then draw lines.
+      await page.locator('[data-testid="metrics-view"][data-samples="3"]').waitFor();
+      await screenshot(page, 'metrics-herd');
+      assert.deepEqual(errors, []);
+      await page.context().close();
+      const res = await fetch(`${cli.dashboard}api/action`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'delete', args: { path: '/watched' }, auth: 'a:b' }) });
+      assert.equal(res.status, 403, 'herd server mounts a read-only dashboard');
+    } finally {
+      await watcher.close();
+    }
+  });
+});
+
+forEachTarget(
+  'dashboard on herd: writes and scale',
+  (target) => {
+    let dashboard: DashboardServer;
+    let url = '';
+    before(async () => {
+      if (!browserReady) return;
+      dashboard = await serveDashboard({ connectionString: target().connectionString, port: 0, allowWrites: true });
+      url = `http://127.0.0.1:${dashboard.port}/`;
+    });
+    after(async () => {
+      await dashboard?.close();
+    });
+
+    it('with --allow-writes, set, create, setAcl and delete run with the digest given, and are refused without it', { timeout: 60_000 }, async (t) => {
+      if (!browserReady) return t.skip('chromium not available');
+      const owner = await connect(target(), { auth: [{ scheme: 'digest', credentials: 'bob:secret' }] });
+      const path = uniquePath('dash-write');
+      await owner.create(path, 'before', { acl: [...Acls.readUnsafe, { perms: Perms.all, id: { scheme: 'digest', id: digestId('bob', 'secret') } }] });
+      const { page, errors } = await openPage(await sharedBrowser(), `${url}#${encodeURIComponent(path)}`);
+      await page.getByTestId('mode').filter({ hasText: 'writes allowed' }).waitFor();
+      await page.getByTestId('edit-data').fill('after');
+      await page.getByTestId('set').click();
+      await page.getByTestId('write-message').filter({ hasText: 'set: AUTH_REQUIRED' }).waitFor();
+      await page.getByTestId('auth').fill('eve:guess');
+      await page.getByTestId('set').click();
+      await page.getByTestId('write-message').filter({ hasText: 'set: NOAUTH' }).waitFor();
+      assert.equal((await owner.getData(path)).data?.toString(), 'before');
+      await page.getByTestId('auth').fill('bob:secret');
+      await page.getByTestId('set').click();
+      await page.getByTestId('write-message').filter({ hasText: 'set: done' }).waitFor();
+      // The change comes back through the live stream.
+      await page.getByTestId('data').filter({ hasText: /^after$/ }).waitFor();
+      await page.getByTestId('child-name').fill('made-here');
+      await page.getByTestId('create').click();
+      await page.getByTestId('child').filter({ hasText: /^made-here$/ }).waitFor();
+      await screenshot(page, 'writes-herd');
+      await openPath(page, `${path}/made-here`);
+      await page.getByTestId('auth').fill('bob:secret');
+      await page.getByTestId('acl').fill('world:anyone:r');
+      await page.getByTestId('set-acl').click();
+      await page.getByTestId('write-message').filter({ hasText: 'setAcl: done' }).waitFor();
+      assert.equal((await owner.getACL(`${path}/made-here`)).acl[0]!.perms, Perms.read);
+      await page.getByTestId('delete').click();
+      await page.getByTestId('node-error').filter({ hasText: 'NONODE' }).waitFor();
+      assert.equal(await owner.exists(`${path}/made-here`), null);
+      assert.deepEqual(errors, []);
+      await page.context().close();
+    });
+
+    it('lists 100,000 children under one parent, paged, searchable and streamed', { timeout: 120_000 }, async (t) => {
+      if (!browserReady) return t.skip('chromium not available');
+      // The in-process server shares this event loop: a long timeout keeps the session through 100,000 creates.
+      const client = await connect(target(), { sessionTimeout: 30_000, requestTimeout: 60_000 });
+      const parent = uniquePath('dash-wide');
+      await client.create(parent, null);
+      const COUNT = 100_000;
+      const BATCH = 1_000;
+      const batches: number[] = [];
+      for (let i = 0; i < COUNT; i += BATCH) batches.push(i);
+      // Two multis in flight at a time: the server pipelines them.
+      for (let i = 0; i < batches.length; i += 2) {
+        await Promise.all(
+          batches.slice(i, i + 2).map((start) => client.multi(Array.from({ length: BATCH }, (_, k) => op.create(`${parent}/${start + k}`, null)))),
+        );
+      }
+      const { page, errors } = await openPage(await sharedBrowser(), `${url}#${encodeURIComponent(parent)}`);
+      await page.getByTestId('children-count').filter({ hasText: '1-200 of 100000' }).waitFor();
+      assert.equal(await page.getByTestId('child').count(), 200);
+      await page.getByTestId('next').click();
+      await page.getByTestId('children-count').filter({ hasText: '201-400 of 100000' }).waitFor();
+      await page.getByTestId('search').fill('99999');
+      await page.getByTestId('children-count').filter({ hasText: '1-1 of 1' }).waitFor();
+      assert.deepEqual(await page.getByTestId('child').allTextContents(), ['99999']);
+      await screenshot(page, 'wide-herd');
+      assert.deepEqual(errors, []);
+      await page.context().close();
+      const res = await fetch(`${url}api/children?path=${encodeURIComponent(parent)}`);
+      const lines = (await res.text()).split('\n').filter((l) => l !== '');
+      assert.equal(lines.length, COUNT);
+      assert.equal(JSON.parse(lines[0]!), '0');
+    });
+  },
+  { targets: ['herd'] },
+);
