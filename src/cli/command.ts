@@ -1,11 +1,14 @@
 /**
  * What every `herd` command shares: how commander reports errors, the
- * version, and the checks of numeric option values.
+ * version, the checks of numeric option values, the coordination client of
+ * the commands that read a layer's state, and writing to a piped stdout.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { createClient, type Client } from '../client/index.js';
+import { BadArgumentsError } from '../errors.js';
 
 /**
  * Applies the settings every herd command has: commander's errors (unknown
@@ -78,4 +81,33 @@ export function optional<K extends string, V>(key: K, value: V | undefined): Par
 export function formatTable(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+/**
+ * Runs `use` with a client connected to the coordination service named by a
+ * command's `--coordination` option (10 s to connect, 10 s per request), and
+ * closes the client afterwards, also when `use` throws.
+ *
+ * @throws BadArgumentsError when no connection string was given
+ * @throws Error naming the connection string when connecting fails (its cause is the client's error)
+ */
+export async function withCoordinationClient<R>(connectionString: string | undefined, use: (client: Client) => Promise<R>): Promise<R> {
+  if (connectionString === undefined || connectionString === '') throw new BadArgumentsError('--coordination <host:port> is required');
+  const client = createClient(connectionString, { connectTimeout: 10_000, requestTimeout: 10_000 });
+  try {
+    await client.connect().catch((error: unknown) => {
+      throw new Error(`--coordination ${connectionString}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    });
+    return await use(client);
+  } finally {
+    await client.close().catch(() => {});
+  }
+}
+
+/** Writes to stdout, waiting when its buffer is full (a long listing piped to a slow reader). */
+export function writeStdout(text: string): Promise<void> {
+  return new Promise((resolve) => {
+    if (process.stdout.write(text)) resolve();
+    else process.stdout.once('drain', resolve);
+  });
 }

@@ -17,7 +17,7 @@ import type { NodeRecord } from '../log/node/registration.js';
 import { lastConfirmed } from '../log/reader/read-log.js';
 import { segmentReplication } from '../log/repair/replication.js';
 import { NodePool } from '../log/writer/node-pool.js';
-import { configureCommand, formatTable } from './command.js';
+import { configureCommand, formatTable, withCoordinationClient, writeStdout } from './command.js';
 
 interface ConnOptions {
   coordination?: string;
@@ -79,7 +79,7 @@ export function logCommand(): Command {
       .description('list the logs and the live storage nodes')
       .option(conn, connHelp)
       .option('--json', 'print JSON instead of tables')
-      .action((values: ConnOptions) => withClient(values, (client) => runLs(client, values.json === true))),
+      .action((values: ConnOptions) => withCoordinationClient(values.coordination, (client) => runLs(client, values.json === true))),
   );
   log.addCommand(
     configureCommand(new Command('status'), 'herd log status')
@@ -87,7 +87,7 @@ export function logCommand(): Command {
       .argument('<name>', 'the log')
       .option(conn, connHelp)
       .option('--json', 'print JSON instead of a table')
-      .action((name: string, values: ConnOptions) => withClient(values, (client) => runStatus(client, name, values.json === true))),
+      .action((name: string, values: ConnOptions) => withCoordinationClient(values.coordination, (client) => runStatus(client, name, values.json === true))),
   );
   log.addCommand(
     configureCommand(new Command('read'), 'herd log read')
@@ -109,17 +109,6 @@ export function logCommand(): Command {
       .action((name: string, values: TailValues) => runTail(name, values)),
   );
   return log;
-}
-
-async function withClient<T>(values: { coordination?: string | undefined }, fn: (client: Client) => Promise<T>): Promise<T> {
-  if (values.coordination === undefined || values.coordination === '') throw new BadArgumentsError('--coordination <host:port> is required');
-  const client = createClient(values.coordination, { connectTimeout: 10_000, requestTimeout: 10_000 });
-  try {
-    await client.connect();
-    return await fn(client);
-  } finally {
-    await client.close().catch(() => {});
-  }
 }
 
 /** The logs and the live nodes. */
@@ -193,24 +182,24 @@ async function readSegments(store: LogMetadataStore, ids: readonly number[]): Pr
 
 async function runLs(client: Client, json: boolean): Promise<void> {
   const view = await listLogs(client);
-  if (json) return write(`${JSON.stringify(view, null, 2)}\n`);
+  if (json) return writeStdout(`${JSON.stringify(view, null, 2)}\n`);
   const logs = formatTable([
     ['LOG', 'E/W/A', 'SEGMENTS', 'LAST SEGMENT', 'FIRST', 'LAST'],
     ...view.logs.map((l) => [l.name, `${l.ensembleSize}/${l.writeQuorum}/${l.ackQuorum}`, String(l.segments), l.lastSegmentState ?? '-', iso(l.firstTimestamp), iso(l.lastTimestamp)]),
   ]);
   const nodes = formatTable([['NODE', 'ADDRESS', 'STARTED'], ...view.nodes.map((n) => [n.instanceId, `${n.host}:${n.port}`, iso(n.startedAt)])]);
-  write(`${plural(view.logs.length, 'log')}\n${logs}\n${plural(view.nodes.length, 'live storage node')}\n${nodes}`);
+  writeStdout(`${plural(view.logs.length, 'log')}\n${logs}\n${plural(view.nodes.length, 'live storage node')}\n${nodes}`);
 }
 
 async function runStatus(client: Client, name: string, json: boolean): Promise<void> {
   const status = await logStatus(client, name);
-  if (json) return write(`${JSON.stringify(status, null, 2)}\n`);
+  if (json) return writeStdout(`${JSON.stringify(status, null, 2)}\n`);
   const rows = [['SEGMENT', 'STATE', 'WRITER', 'ENTRIES', 'UNDER-REPL', 'FROM', 'TO', 'ENSEMBLES (firstEntry: nodes, * = not live)']];
   for (const s of status.segments) {
     const ensembles = s.ensembles.map((e) => `${e.firstEntry}: ${e.nodes.map((n) => (n.live ? n.id : `${n.id}*`)).join(',')}`).join('; ');
     rows.push([String(s.id), s.state, s.writer, s.state === 'CLOSED' ? String(s.entries) : `${s.entries} so far`, String(s.underReplicatedEntries), iso(s.minTimestamp), iso(s.maxTimestamp), ensembles]);
   }
-  write(
+  writeStdout(
     `log ${name}: ${plural(status.segments.length, 'segment')}, ${status.underReplicated} under-replicated\n${formatTable(rows)}` +
       (status.underReplicated > 0 ? "* not live: the entries it should hold (UNDER-REPL counts them) lack that copy until it returns, or until the auditor copies them to another node after its grace period (for a CLOSED segment; a writer replaces a failed node of its open segment itself)\n" : ''),
   );
@@ -220,8 +209,8 @@ async function runRead(name: string, values: ReadValues): Promise<void> {
   const format = formatOption(values.format);
   const from = timeOption('from', values.from);
   const to = timeOption('to', values.to);
-  await withClient(values, async (client) => {
-    for await (const r of readLog(client, name, { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) })) await write(formatRecord(r, format));
+  await withCoordinationClient(values.coordination, async (client) => {
+    for await (const r of readLog(client, name, { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) })) await writeStdout(formatRecord(r, format));
   });
 }
 
@@ -234,8 +223,8 @@ async function runTail(name: string, values: TailValues): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    await withClient(values, async (client) => {
-      for await (const r of subscribeLog(client, name, { from, signal: stop.signal })) await write(formatRecord(r, format));
+    await withCoordinationClient(values.coordination, async (client) => {
+      for await (const r of subscribeLog(client, name, { from, signal: stop.signal })) await writeStdout(formatRecord(r, format));
     });
   } catch (error) {
     if (!(stop.signal.aborted && error instanceof CancelledError)) throw error;
@@ -278,14 +267,6 @@ export function timeOption(flag: string, text: string | undefined): number | und
 /** One entry per line: line breaks and other control characters are shown escaped. */
 function printable(text: string): string {
   return text.replace(/\p{Cc}/gu, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
-
-/** Writes to stdout, waiting when its buffer is full (a long read piped to a slow reader). */
-function write(text: string): Promise<void> {
-  return new Promise((resolve) => {
-    if (process.stdout.write(text)) resolve();
-    else process.stdout.once('drain', resolve);
-  });
 }
 
 function plural(n: number, word: string): string {

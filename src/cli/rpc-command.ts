@@ -22,7 +22,7 @@ import {
   type LookupOptions,
   type ServiceInfo,
 } from '../rpc/index.js';
-import { configureCommand, formatTable, intOption, optional } from './command.js';
+import { configureCommand, formatTable, intOption, optional, withCoordinationClient } from './command.js';
 
 interface LsValues {
   coordination: string;
@@ -74,7 +74,7 @@ export function rpcCommand(): Command {
 }
 
 async function runLs(name: string | undefined, values: LsValues): Promise<void> {
-  const services = await withClient(values.coordination, (client) => list(client, name));
+  const services = await withCoordinationClient(values.coordination, (client) => list(client, name));
   process.stdout.write(values.json ? `${JSON.stringify(services, null, 2)}\n` : formatServices(services));
 }
 
@@ -83,7 +83,7 @@ async function runCall(name: string, method: string, texts: readonly string[], v
   const args = parseJsonArguments(texts);
   const tags = parseTags(values.tags);
   const timeout = intOption('timeout', values.timeout, 1, MAX_TIMEOUT) ?? DEFAULT_CALL_TIMEOUT;
-  const result = await withClient(values.coordination, async (client) => {
+  const result = await withCoordinationClient(values.coordination, async (client) => {
     await checkCallable(client, name, method, tags);
     const remote = await lookup<Record<string, (...args: unknown[]) => unknown>>(client, name, {
       ...optional('tags', tags),
@@ -137,18 +137,6 @@ async function checkCallable(client: Client, name: string, method: string, tags:
 
 function hasTags(instance: InstanceInfo, tags: Readonly<Record<string, string>> | undefined): boolean {
   return Object.entries(tags ?? {}).every(([k, v]) => instance.tags[k] === v);
-}
-
-async function withClient<R>(connectionString: string, use: (client: Client) => Promise<R>): Promise<R> {
-  const client = createClient(connectionString, { connectTimeout: 10_000, requestTimeout: 10_000 });
-  try {
-    await client.connect().catch((error: unknown) => {
-      throw new Error(`--coordination ${connectionString}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    });
-    return await use(client);
-  } finally {
-    await client.close().catch(() => {});
-  }
 }
 
 /**

@@ -9,7 +9,7 @@ import { Command } from 'commander';
 import { createClient, type Client } from '../client/index.js';
 import { BadArgumentsError } from '../errors.js';
 import { dumpTable, listTables, readTablesStatus } from '../tables/index.js';
-import { configureCommand, formatTable } from './command.js';
+import { configureCommand, formatTable, withCoordinationClient, writeStdout } from './command.js';
 
 interface ConnOptions {
   coordination?: string;
@@ -26,7 +26,7 @@ export function tablesCommand(): Command {
       .description('list the tables clusters')
       .option(conn, connHelp)
       .option('--json', 'print JSON instead of a table')
-      .action((values: ConnOptions) => withClient(values, (client) => runLs(client, values.json === true))),
+      .action((values: ConnOptions) => withCoordinationClient(values.coordination, (client) => runLs(client, values.json === true))),
   );
   tables.addCommand(
     configureCommand(new Command('status'), 'herd tables status')
@@ -34,7 +34,7 @@ export function tablesCommand(): Command {
       .argument('<name>', 'the tables cluster')
       .option(conn, connHelp)
       .option('--json', 'print JSON instead of a table')
-      .action((name: string, values: ConnOptions) => withClient(values, (client) => runStatus(client, name, values.json === true))),
+      .action((name: string, values: ConnOptions) => withCoordinationClient(values.coordination, (client) => runStatus(client, name, values.json === true))),
   );
   tables.addCommand(
     configureCommand(new Command('dump'), 'herd tables dump')
@@ -42,20 +42,9 @@ export function tablesCommand(): Command {
       .argument('<name>', 'the tables cluster')
       .argument('<table>', 'the table')
       .option(conn, connHelp)
-      .action((name: string, table: string, values: ConnOptions) => withClient(values, (client) => runDump(client, name, table))),
+      .action((name: string, table: string, values: ConnOptions) => withCoordinationClient(values.coordination, (client) => runDump(client, name, table))),
   );
   return tables;
-}
-
-async function withClient<T>(values: { coordination?: string | undefined }, fn: (client: Client) => Promise<T>): Promise<T> {
-  if (values.coordination === undefined || values.coordination === '') throw new BadArgumentsError('--coordination <host:port> is required');
-  const client = createClient(values.coordination, { connectTimeout: 10_000, requestTimeout: 10_000 });
-  try {
-    await client.connect();
-    return await fn(client);
-  } finally {
-    await client.close().catch(() => {});
-  }
 }
 
 const pos = (p: { segmentId: number; entryId: number } | null): string => (p === null ? '-' : `${p.segmentId}:${p.entryId}`);
@@ -63,9 +52,9 @@ const pos = (p: { segmentId: number; entryId: number } | null): string => (p ===
 async function runLs(client: Client, json: boolean): Promise<void> {
   const names = await listTables(client);
   const all = await Promise.all(names.map((n) => readTablesStatus(client, n)));
-  if (json) return write(`${JSON.stringify(all, null, 2)}\n`);
-  if (all.length === 0) return write('no tables\n');
-  await write(
+  if (json) return writeStdout(`${JSON.stringify(all, null, 2)}\n`);
+  if (all.length === 0) return writeStdout('no tables\n');
+  await writeStdout(
     formatTable([
       ['NAME', 'MEMBERS', 'WEIGHT', 'QUORUM', 'PRIMARY'],
       ...all.map((s) => [
@@ -81,9 +70,9 @@ async function runLs(client: Client, json: boolean): Promise<void> {
 
 async function runStatus(client: Client, name: string, json: boolean): Promise<void> {
   const s = await readTablesStatus(client, name);
-  if (json) return write(`${JSON.stringify(s, null, 2)}\n`);
+  if (json) return writeStdout(`${JSON.stringify(s, null, 2)}\n`);
   const head = `tables ${s.name}: weight ${s.connectedWeight} of ${s.totalWeight} connected, ${s.quorum ? 'quorum' : 'NO QUORUM (writes refused)'}\n`;
-  await write(
+  await writeStdout(
     head +
       formatTable([
         ['IDENTIFIER', 'WEIGHT', 'STATE', 'ROLE', 'APPLIED', 'CHECKSUM', 'ADDRESS'],
@@ -102,12 +91,6 @@ async function runStatus(client: Client, name: string, json: boolean): Promise<v
 
 async function runDump(client: Client, name: string, table: string): Promise<void> {
   const { rows } = await dumpTable(client, name, table);
-  for (const row of rows) await write(`${JSON.stringify(row)}\n`);
+  for (const row of rows) await writeStdout(`${JSON.stringify(row)}\n`);
 }
 
-function write(text: string): Promise<void> {
-  return new Promise((resolve) => {
-    if (process.stdout.write(text)) resolve();
-    else process.stdout.once('drain', resolve);
-  });
-}
