@@ -84,8 +84,6 @@ export class ServerConnection {
   readonly connectedAt = Date.now();
   received = 0;
   sent = 0;
-  /** Requests received but not yet answered (for `stat`/`cons`). */
-  outstanding = 0;
   lastZxid = -1n;
 
   private pending: Buffer | null = null;
@@ -96,7 +94,11 @@ export class ServerConnection {
   private flushScheduled = false;
   /** Stop reading frames once closing; a closeSession reply is the last thing sent. */
   private paused = false;
-  /** Requests (and the ConnectRequest) handed to the host whose reply has not gone to the socket yet. */
+  /**
+   * Requests (and the ConnectRequest) handed to the host whose reply has not
+   * gone to the socket yet: the one count of unanswered requests (`cons`
+   * shows it as queued; admission sums it over connections for backpressure).
+   */
   private unansweredCount = 0;
   /** Reading is suspended for backpressure: 'server' (host overloaded) or 'send' (our replies unread). */
   private throttle: 'server' | 'send' | null = null;
@@ -191,7 +193,6 @@ export class ServerConnection {
     }
     if (this.state !== 'open') return;
     const header = RequestHeaderCodec.read(r);
-    this.outstanding++;
     this.countRequest();
     this.host.request(this, header, r);
   }
