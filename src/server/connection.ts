@@ -4,7 +4,8 @@ import { JuteReader } from '../jute/reader.js';
 import { ConnectRequestCodec, type ConnectRequest } from '../jute/records/connect.js';
 import { RequestHeaderCodec, type RequestHeader } from '../jute/records/headers.js';
 import { JuteWriter } from '../jute/writer.js';
-import { normalizeClientIp, type AuthId } from './acl.js';
+import type { AuthId } from './acl.js';
+import { normalizeClientIp } from './ip-address.js';
 import type { Logger } from './logger.js';
 
 /**
