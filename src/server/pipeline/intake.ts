@@ -42,7 +42,22 @@ export class Intake {
 
   request(conn: ServerConnection, header: RequestHeader, body: JuteReader): void {
     this.metrics.packetsReceived++;
-    const r: PipelineRequest = { conn, xid: header.xid, type: header.type, body, started: 0 };
+    const r: PipelineRequest = {
+      conn,
+      xid: header.xid,
+      type: header.type,
+      body,
+      started: 0,
+      session: undefined,
+      op: undefined,
+      handler: undefined,
+      req: undefined,
+      ctx: undefined,
+      txnHeader: undefined,
+      txn: undefined,
+      result: undefined,
+      answer: undefined,
+    };
     if (this.held) this.held.push(() => this.process(r));
     else this.process(r);
   }

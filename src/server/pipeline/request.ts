@@ -14,6 +14,9 @@ import type { Txn, TxnHeader } from '../txn.js';
  * between stages. A stage that decides the answer early (an expired session,
  * an unknown op) sets {@link answer} and hands the record straight to the
  * reply stage.
+ *
+ * Every field exists from the start (undefined until its stage sets it), so
+ * all records share one shape and the stages' property reads stay monomorphic.
  */
 export interface PipelineRequest {
   // network (connection.ts, via intake)
@@ -26,20 +29,20 @@ export interface PipelineRequest {
   /** performance.now() when the request entered the pipeline, for latency. */
   started: number;
   // intake
-  session?: Session;
+  session: Session | undefined;
   // decode
-  op?: AnyOp;
-  handler?: Handler<unknown>;
-  req?: unknown;
+  op: AnyOp | undefined;
+  handler: Handler<unknown> | undefined;
+  req: unknown;
   /** What the handler sees of the request, its session and its connection. */
-  ctx?: RequestContext;
+  ctx: RequestContext | undefined;
   // prepare (writes)
-  txnHeader?: TxnHeader;
-  txn?: Txn;
+  txnHeader: TxnHeader | undefined;
+  txn: Txn | undefined;
   // apply
-  result?: ApplyResult;
+  result: ApplyResult | undefined;
   // whichever stage decides it
-  answer?: Answer;
+  answer: Answer | undefined;
 }
 
 /** What the reply stage sends for a request. */
