@@ -165,6 +165,7 @@ export class HerdServer implements ServerView {
     await this.snapshotter?.snapshot(this.tree, this.sessions.snapshotEntries());
   }
 
+  /** The client port (the one the system chose when the options said 0). */
   get port(): number {
     return this.admission.port;
   }
@@ -189,14 +190,17 @@ export class HerdServer implements ServerView {
     return this.admin?.port;
   }
 
+  /** Open client connections, both ports. */
   get connectionCount(): number {
     return this.admission.connections.size;
   }
 
+  /** Every open client connection (for the admin commands and tests). */
   allConnections(): ReadonlySet<ServerConnection> {
     return this.admission.connections;
   }
 
+  /** The highest zxid the log has made durable. */
   durableZxid(): bigint {
     return this.txnLog.durableZxid;
   }
@@ -230,12 +234,14 @@ export class HerdServer implements ServerView {
     await Promise.all([this.admission.close(), admin?.close()]);
   }
 
+  /** Stops listening, waits for a snapshot under way and closes the log. */
   async close(): Promise<void> {
     await this.stopListening();
     await this.snapshotter?.idle();
     await this.txnLog.close();
   }
 
+  /** Closes every client connection; sessions stay until they expire (tests: a network cut). */
   dropConnections(): void {
     this.admission.dropConnections();
   }
@@ -245,6 +251,7 @@ export class HerdServer implements ServerView {
     this.pipeline.intake.pause();
   }
 
+  /** Answers what {@link pause} held, in order, and answers again from then on. */
   resume(): void {
     this.pipeline.intake.resume();
   }
