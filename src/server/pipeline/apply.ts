@@ -41,7 +41,7 @@ export class Apply implements Stage {
       err,
       barrier: header.zxid,
       body: err === 0 ? (w) => handler.respond(result, w, req) : undefined,
-      ...(handler.closesConnection ? { close: true } : {}),
+      close: handler.closesConnection,
     };
     this.reply.process(r);
   }

@@ -37,7 +37,7 @@ export class Decode implements Stage {
     if (!op || !handler) {
       this.log.warn({ client: r.conn.describe(), type: r.type }, 'unknown request type, closing connection');
       // ZooKeeper answers an unknown type outside the pipeline, with no zxid (-1).
-      r.answer = { xid: r.xid, zxid: -1n, err: ErrorCode.UNIMPLEMENTED, barrier: -1n, close: true };
+      r.answer = { xid: r.xid, zxid: -1n, err: ErrorCode.UNIMPLEMENTED, barrier: -1n, body: undefined, close: true };
       this.reply.process(r);
       return;
     }
@@ -58,7 +58,7 @@ export class Decode implements Stage {
   private marshallingError(r: PipelineRequest, err: JuteDecodeError): PipelineRequest['answer'] {
     this.log.warn({ client: r.conn.describe(), op: r.op?.name, reason: err.message }, 'malformed request, closing connection');
     const zxid = this.state.tree.lastZxid;
-    return { xid: r.xid, zxid, err: ErrorCode.MARSHALLINGERROR, barrier: zxid, close: true };
+    return { xid: r.xid, zxid, err: ErrorCode.MARSHALLINGERROR, barrier: zxid, body: undefined, close: true };
   }
 }
 

@@ -68,7 +68,7 @@ export class Intake {
     const session = this.sessions.get(r.conn.sessionId);
     if (!session || session.closing) {
       const zxid = this.tree.lastZxid;
-      r.answer = { xid: r.xid, zxid, err: ErrorCode.SESSIONEXPIRED, barrier: zxid, close: true };
+      r.answer = { xid: r.xid, zxid, err: ErrorCode.SESSIONEXPIRED, barrier: zxid, body: undefined, close: true };
       this.reply.process(r);
       return;
     }

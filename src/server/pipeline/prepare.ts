@@ -50,6 +50,6 @@ export function answerOf(r: PipelineRequest, o: ReadOutcome, barrier: bigint, la
     err: o.err,
     barrier: o.zxid ?? barrier,
     body: o.body,
-    ...(o.close ? { close: true } : {}),
+    close: o.close,
   };
 }

@@ -57,7 +57,7 @@ export interface Answer {
   /** Writes the reply body; only called when err is 0. */
   readonly body?: ((w: JuteWriter) => void) | undefined;
   /** Close the connection once this reply is written. */
-  readonly close?: boolean;
+  readonly close?: boolean | undefined;
 }
 
 /** A pipeline stage: takes a record, adds its part, passes it on. */
