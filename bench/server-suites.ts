@@ -34,16 +34,16 @@ export function best<T extends { opsPerSec: number }>(runs: T[]): T {
 }
 
 /**
- * Measures both servers, interleaved: for each workload and round the two
- * run back to back (alternating who goes first), and the best round of
- * each is kept. On a machine shared with other work this keeps a burst of
+ * Measures the servers, interleaved: for each workload and round each runs
+ * back to back (the order rotating from round to round), and the best round
+ * of each is kept. On a machine shared with other work this keeps a burst of
  * foreign load from landing on one server only.
  */
-export async function compareServers(
-  servers: readonly [BenchServer, BenchServer],
+export async function compareServers<T extends readonly BenchServer[]>(
+  servers: T,
   load: LoadOptions,
   rounds: number,
-): Promise<[ServerFigures, ServerFigures]> {
+): Promise<{ -readonly [K in keyof T]: ServerFigures }> {
   for (const server of servers) {
     await prepareNodes(server, load.nodeCount, load.valueSize);
     // JIT warm-up (ZooKeeper's C2 in particular) before anything is measured.
@@ -58,20 +58,20 @@ export async function compareServers(
     ['seqRead', 'sequential reads (1 x 1)', (s) => runSequential(s, 'read', seqOptions(load, s))],
     ['seqWrite', 'sequential writes (1 x 1)', (s) => runSequential(s, 'write', seqOptions(load, s))],
   ];
-  const results: [Partial<ServerFigures>, Partial<ServerFigures>] = [{}, {}];
+  const n = servers.length;
+  const results: Array<Partial<ServerFigures>> = servers.map(() => ({}));
   for (const [key, label, run] of workloads) {
-    const runs: [LoadResult[], LoadResult[]] = [[], []];
+    const runs: LoadResult[][] = servers.map(() => []);
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? [0, 1] : [1, 0];
-      for (const i of order) {
+      for (let k = 0; k < n; k++) {
+        const i = (round + k) % n;
         log(`${servers[i]!.name}: ${label}, round ${round + 1}/${rounds}`);
         runs[i]!.push(await run(servers[i]!));
       }
     }
-    results[0][key] = best(runs[0]);
-    results[1][key] = best(runs[1]);
+    for (let i = 0; i < n; i++) results[i]![key] = best(runs[i]!);
   }
-  return results as [ServerFigures, ServerFigures];
+  return results as { -readonly [K in keyof T]: ServerFigures };
 }
 
 function seqOptions(load: LoadOptions, s: BenchServer): Partial<LoadOptions> {

@@ -48,10 +48,17 @@ export interface BenchServer {
 export interface HerdServerOptions {
   /** Extra node flags for the server child (`--cpu-prof`, `--prof`, ...). */
   nodeArgs?: string[];
+  /**
+   * The child script, default this build's herd-server-child.js: another
+   * build's (`<dir>/bench/herd-server-child.js`) measures that build's server
+   * in the same run, or ceiling-server.js the ceiling.
+   */
+  script?: string;
+  /** The name in logs and tables, default 'Herd'. */
+  name?: string;
 }
 
 class HerdChild implements BenchServer {
-  readonly name = 'Herd';
   readonly host = '127.0.0.1';
   private child: ChildProcess | undefined;
   private ready: Promise<void> = Promise.resolve();
@@ -63,12 +70,16 @@ class HerdChild implements BenchServer {
     private readonly options: HerdServerOptions,
   ) {}
 
+  get name(): string {
+    return this.options.name ?? 'Herd';
+  }
+
   get pid(): number | undefined {
     return this.child?.pid;
   }
 
   spawn(): void {
-    const child = fork(join(HERE, 'herd-server-child.js'), [String(this.port), this.dataDir], {
+    const child = fork(this.options.script ?? join(HERE, 'herd-server-child.js'), [String(this.port), this.dataDir], {
       execArgv: ['--expose-gc', ...(this.options.nodeArgs ?? [])],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -76,7 +87,7 @@ class HerdChild implements BenchServer {
     this.ready = new Promise<void>((resolve, reject) => {
       child.once('exit', (code, signal) => {
         if (this.child === child) this.child = undefined;
-        reject(new Error(`Herd server exited during start-up (code ${code}, signal ${signal})`));
+        reject(new Error(`${this.name} server exited during start-up (code ${code}, signal ${signal})`));
       });
       child.on('message', (m: ChildMessage) => {
         if (m.type === 'ready') resolve();
@@ -142,6 +153,16 @@ export async function startHerd(options: HerdServerOptions = {}): Promise<BenchS
   server.spawn();
   await server.started();
   return server;
+}
+
+/**
+ * The ceiling (bench/ceiling-server.ts): a plain Node TCP server answering
+ * each frame with a reply encoded once, with Herd's fsync policy for
+ * writes. How far each Herd figure is from it is what a Node server could
+ * still gain.
+ */
+export function startCeiling(): Promise<BenchServer & { stop(): Promise<void> }> {
+  return startHerd({ script: join(HERE, 'ceiling-server.js'), name: 'ceiling' });
 }
 
 /**

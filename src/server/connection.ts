@@ -4,7 +4,8 @@ import { JuteReader } from '../jute/reader.js';
 import { ConnectRequestCodec, type ConnectRequest } from '../jute/records/connect.js';
 import { RequestHeaderCodec, type RequestHeader } from '../jute/records/headers.js';
 import { JuteWriter } from '../jute/writer.js';
-import { normalizeClientIp, type AuthId } from './acl.js';
+import type { AuthId } from './acl.js';
+import { normalizeClientIp } from './ip-address.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -84,8 +85,6 @@ export class ServerConnection {
   readonly connectedAt = Date.now();
   received = 0;
   sent = 0;
-  /** Requests received but not yet answered (for `stat`/`cons`). */
-  outstanding = 0;
   lastZxid = -1n;
 
   private pending: Buffer | null = null;
@@ -96,7 +95,11 @@ export class ServerConnection {
   private flushScheduled = false;
   /** Stop reading frames once closing; a closeSession reply is the last thing sent. */
   private paused = false;
-  /** Requests (and the ConnectRequest) handed to the host whose reply has not gone to the socket yet. */
+  /**
+   * Requests (and the ConnectRequest) handed to the host whose reply has not
+   * gone to the socket yet: the one count of unanswered requests (`cons`
+   * shows it as queued; admission sums it over connections for backpressure).
+   */
   private unansweredCount = 0;
   /** Reading is suspended for backpressure: 'server' (host overloaded) or 'send' (our replies unread). */
   private throttle: 'server' | 'send' | null = null;
@@ -191,7 +194,6 @@ export class ServerConnection {
     }
     if (this.state !== 'open') return;
     const header = RequestHeaderCodec.read(r);
-    this.outstanding++;
     this.countRequest();
     this.host.request(this, header, r);
   }

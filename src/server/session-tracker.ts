@@ -42,6 +42,13 @@ export class SessionTracker {
     return this.sessions.values();
   }
 
+  /** The sessions a snapshot keeps: every one not being closed. */
+  snapshotEntries(): Array<{ id: bigint; timeout: number }> {
+    const out: Array<{ id: bigint; timeout: number }> = [];
+    for (const s of this.sessions.values()) if (!s.closing) out.push({ id: s.id, timeout: s.timeout });
+    return out;
+  }
+
   get(id: bigint): Session | undefined {
     return this.sessions.get(id);
   }

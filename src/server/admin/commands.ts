@@ -147,8 +147,7 @@ function connectionInfo(server: ServerView, conn: ServerConnection, brief: boole
 
 /** Requests of this connection not answered yet (ZooKeeper's `queued`). */
 function queued(conn: ServerConnection): number {
-  if ('unanswered' in conn && typeof conn.unanswered === 'number') return conn.unanswered;
-  return Math.max(0, conn.outstanding);
+  return conn.unanswered;
 }
 
 /** NIO interest ops: 1 (read) for a connection that reads, 0 for one answering a 4lw or closing. */

@@ -1,4 +1,6 @@
 import type { AuthId, AuthOptions } from '../acl.js';
+import type { ServerMetrics } from '../admin/server-metrics.js';
+import type { Session } from '../session-tracker.js';
 import type { DataTree } from '../data-tree.js';
 import type { Delivery, WatchManager } from '../watch-manager.js';
 import type { Txn } from '../txn.js';
@@ -20,24 +22,45 @@ export interface ServerState {
   readonly tree: DataTree;
   readonly watches: WatchManager;
   readonly settings: HandlerSettings;
+  /** Counters a handler reports into (auth failures). */
+  readonly metrics: ServerMetrics;
+}
+
+/** The connection a request came in on, as the session ops (auth) see it. */
+export interface RequestClient {
+  /** The client's IP (the `ip` auth scheme checks it). */
+  readonly remoteAddress: string;
+  /** Adds identities (an auth packet that succeeded), in ZooKeeper's order. */
+  addAuthIds(ids: readonly AuthId[]): void;
 }
 
 /** One request as the handlers see it: who sent it and with which identities. */
 export interface RequestContext {
   readonly state: ServerState;
+  /** The caller's live session (closeSession marks it closing). */
+  readonly session: Session;
   readonly sessionId: bigint;
   readonly authIds: readonly AuthId[];
+  readonly client: RequestClient;
   /** Sends watch events (filtered by the receivers' READ permission) in order with the replies. */
   notify(deliveries: readonly Delivery[]): void;
 }
 
-/** A read's outcome: an error code, or a body written into the reply. */
-export type ReadOutcome = { err: number; body?: (w: JuteWriter) => void };
+/**
+ * A read's outcome: an error code, or a body written into the reply. The
+ * session ops set the rest: `xid` and `zxid` of the reply header when they
+ * are not the request's xid and the last applied zxid (the reply then waits
+ * for nothing newer than `zxid`), and `close` to end the connection once the
+ * reply is written.
+ */
+export type ReadOutcome = { err: number; body?: (w: JuteWriter) => void; xid?: number; zxid?: bigint; close?: boolean };
 
 /** Answers a read at once from the applied tree. */
 export interface ReadHandler<Req> {
   readonly kind: 'read';
   handle(ctx: RequestContext, req: Req): ReadOutcome;
+  /** The answer when the body does not decode; without it, MARSHALLINGERROR and the connection closes. */
+  malformed?(ctx: RequestContext): ReadOutcome;
 }
 
 /**
@@ -49,6 +72,10 @@ export interface WriteHandler<Req> {
   readonly kind: 'write';
   prepare(ctx: RequestContext, view: ChangeView, req: Req): Txn;
   respond(result: ApplyResult, w: JuteWriter, req: Req): void;
+  /** The answer when the body does not decode; without it, MARSHALLINGERROR and the connection closes. */
+  malformed?(ctx: RequestContext): ReadOutcome;
+  /** The connection closes once the reply is written (closeSession). */
+  readonly closesConnection?: boolean;
 }
 
 export type Handler<Req> = ReadHandler<Req> | WriteHandler<Req>;

@@ -8,15 +8,16 @@ import { getAllChildrenNumber, getChildren, getChildren2 } from './get-children.
 import { exists, getData } from './get-data.js';
 import { multi, multiRead } from './multi.js';
 import { reconfig } from './reconfig.js';
+import { auth, closeSession, ping } from './session-ops.js';
 import { getEphemerals, sync, whoAmI } from './session-reads.js';
 import { setACL } from './set-acl.js';
 import { setData } from './set-data.js';
 import { addWatch, checkWatches, removeWatches, setWatches, setWatches2 } from './watches.js';
 
 /**
- * The one table from op to handler. Ops missing here (ping, auth,
- * closeSession) belong to the connection and session layer; any other op
- * missing here is unimplemented (check outside multi, sasl, ...).
+ * The one table from op to handler, session ops (ping, auth, closeSession)
+ * included. An op missing here is unimplemented (check outside multi,
+ * sasl, ...): the decode stage answers UNIMPLEMENTED.
  */
 export const handlers: { [K in OpName]?: Handler<RequestOf<(typeof Ops)[K & keyof typeof Ops]>> } = {
   create,
@@ -43,4 +44,7 @@ export const handlers: { [K in OpName]?: Handler<RequestOf<(typeof Ops)[K & keyo
   setWatches,
   setWatches2,
   whoAmI,
+  ping,
+  auth,
+  closeSession,
 };
