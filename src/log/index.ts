@@ -53,6 +53,7 @@ export type { FenceReply } from './protocol/messages/fence.js';
 export type { LastEntryReply } from './protocol/messages/read-last-entry.js';
 export type { WaitConfirmedReply } from './protocol/messages/wait-confirmed.js';
 export type { InfoReply } from './protocol/messages/info.js';
+export type { EntryRange } from './protocol/messages/held-entries.js';
 export {
   BadArgumentsError,
   BadRequestError,
