@@ -65,16 +65,18 @@ import { ensurePath, retryWhileConnected } from '../../recipes/internal/index.js
 import { Election } from '../../recipes/election.js';
 import { ChildrenWatch } from '../../recipes/watchers.js';
 import { MetadataConflictError, NoSuchSegmentError } from '../metadata/errors.js';
-import { AUDITOR_PATH, COOKIES_PATH, LOGS_PATH, NODES_PATH, SEGMENTS_PATH } from '../metadata/layout.js';
+import { AUDITOR_PATH, COOKIES_PATH, LOGS_PATH, NODES_PATH, SEGMENTS_PATH, segmentPath } from '../metadata/layout.js';
 import { LogMetadataStore } from '../metadata/metadata-store.js';
 import type { SegmentMetadata, Versioned } from '../metadata/records.js';
 import { applyRetention, type RetentionResult } from '../retention/retention.js';
 import { NodePool } from '../writer/node-pool.js';
 import { resolveAuditorOptions, type AuditorOptions, type ResolvedAuditorOptions } from './options.js';
-import { repairMember, type RepairResult } from './repair.js';
+import { repairMember, type RepairContext, type RepairResult } from './repair.js';
+import { refillMember, requiredEntries, type RefillResult } from './replicas-check.js';
+
+import { segmentReplication } from './replication.js';
 
 export type { AuditorOptions } from './options.js';
-import { segmentReplication } from './replication.js';
 
 /** Counters of an auditor, for metrics (cumulative since it started, except the first two). */
 export interface AuditorStats {
@@ -88,7 +90,9 @@ export interface AuditorStats {
   readonly bytesCopied: number;
   /** Ensemble members replaced by repairs. */
   readonly membersReplaced: number;
-  /** Repairs that failed (retried at the next pass). */
+  /** Live members found lacking entries (or holding corrupt copies) that the replicas check refilled. */
+  readonly membersRefilled: number;
+  /** Repairs and replicas checks that failed (retried at the next pass). */
   readonly repairsFailed: number;
   /** Segments deleted by retention. */
   readonly segmentsDeleted: number;
@@ -102,6 +106,8 @@ export interface AuditorEvents {
   elected: [];
   /** A lost member was replaced, its copies made. */
   repaired: [RepairResult];
+  /** A live member lacked entries (missed while it was away, or corrupt there): they were copied onto it. */
+  refilled: [RefillResult];
   /** Retention deleted segments of a log (their metadata; the nodes collect the data). */
   deleted: [RetentionResult];
 }
@@ -139,6 +145,7 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
     entriesCopied: 0,
     bytesCopied: 0,
     membersReplaced: 0,
+    membersRefilled: 0,
     repairsFailed: 0,
     segmentsDeleted: 0,
     passes: 0,
@@ -149,6 +156,14 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
   private closed: Promise<void> | undefined;
   /** When this leader first saw each missing instance, by its clock. */
   private readonly missingSince = new Map<string, number>();
+  /** The replicas checks passed, `<segmentId>/<node>` -> what they saw (./replicas-check.ts): asked again when it changes. */
+  private readonly checked = new Map<string, string>();
+  /** Registration `startedAt` of each live node in this pass: a restarted node is checked again. */
+  private stamps = new Map<string, number>();
+  /** When the next scrubbing pass is due (the replicas check with verify), by the clock. */
+  private nextScrubAt = Infinity;
+  /** Segments not CLOSED whose record this leader watches, to audit one at once when it turns CLOSED. */
+  private readonly watchedSegments = new Set<number>();
   /** Sizes of CLOSED segments (they never change), for retention by size. */
   private readonly sizes = new Map<number, number>();
   private wake: (() => void) | undefined;
@@ -226,6 +241,9 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
   private async lead(lost: AbortSignal): Promise<void> {
     this.counters.leader = true;
     this.missingSince.clear();
+    this.checked.clear();
+    this.watchedSegments.clear();
+    this.nextScrubAt = this.options.scrubInterval > 0 ? this.client.clock.now() + this.options.scrubInterval : Infinity;
     this.emit('elected');
     this.options.logger(`auditor ${this.identifier}: elected`);
     const store = new LogMetadataStore(this.client);
@@ -272,7 +290,15 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
   /** One pass over every log; resolves with when the next pass is due because a grace period ends (Infinity when none). */
   private async runPass(store: LogMetadataStore, pool: NodePool, lost: AbortSignal): Promise<number> {
     const now = this.client.clock.now();
-    const liveNodes = new Set((await pool.liveNodes()).map((n) => n.instanceId));
+    const records = await pool.liveNodes();
+    const liveNodes = new Set(records.map((n) => n.instanceId));
+    this.stamps = new Map(records.map((n) => [n.instanceId, n.startedAt]));
+    const scrub = now >= this.nextScrubAt;
+    if (scrub) {
+      // Every member is asked again, and reads what it must hold from disk first.
+      this.checked.clear();
+      this.nextScrubAt = now + this.options.scrubInterval;
+    }
     const owners = await this.cookieOwners();
     let nextDue = Infinity;
     const isLost = (node: string): boolean => {
@@ -293,7 +319,7 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
         if (lost.aborted) break;
         const segment = await readIfExists(store, id);
         if (segment === undefined) continue;
-        if (await this.check(store, pool, id, segment, liveNodes, isLost, lost)) underReplicated++;
+        if (await this.check({ store, pool, live: liveNodes, signal: lost, copied: (bytes) => this.copied(bytes) }, id, segment, isLost, scrub)) underReplicated++;
       }
       if (this.options.retention && log.value.retention !== undefined && !lost.aborted) {
         const result = await applyRetention(store, pool, name, { sizes: this.sizes, now: Date.now() }).catch((error: unknown) => {
@@ -311,23 +337,18 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
       this.counters.underReplicatedSegments = underReplicated;
       this.counters.passes++;
     }
-    return nextDue;
+    return Math.min(nextDue, this.nextScrubAt);
   }
 
-  /** Repairs what is lost in one segment; true when it is still under-replicated after. */
-  private async check(
-    store: LogMetadataStore,
-    pool: NodePool,
-    id: number,
-    segment: Versioned<SegmentMetadata>,
-    live: ReadonlySet<string>,
-    isLost: (node: string) => boolean,
-    lost: AbortSignal,
-  ): Promise<boolean> {
+  /** Repairs what is lost in one segment, then refills its live members' gaps; true when it is still under-replicated after. */
+  private async check(ctx: RepairContext, id: number, segment: Versioned<SegmentMetadata>, isLost: (node: string) => boolean, scrub: boolean): Promise<boolean> {
+    const { store, live, signal: lost } = ctx;
     const s = segment.value;
     if (s.state !== 'CLOSED') {
-      // Left to the writer; counted when a node it already moved away from held entries.
-      return s.ensembles.slice(0, -1).some((e) => e.nodes.some((n) => !live.has(n)));
+      this.watchUntilClosed(id);
+      // Left to the writer, but for the gaps in its closed fragments; counted when a node it already moved away from held entries.
+      const gaps = s.state === 'OPEN' && (await this.refill(ctx, id, s, scrub));
+      return gaps || s.ensembles.slice(0, -1).some((e) => e.nodes.some((n) => !live.has(n)));
     }
     const { missing } = segmentReplication(s, s.lastEntry, (n) => live.has(n));
     let remaining = missing.length;
@@ -335,7 +356,7 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
     for (const member of missing) {
       if (lost.aborted || !isLost(member.node)) continue;
       try {
-        const result = await repairMember({ store, pool, live, signal: lost, copied: (bytes) => this.copied(bytes) }, id, current, member);
+        const result = await repairMember(ctx, id, current, member);
         this.counters.membersReplaced++;
         remaining--;
         this.options.logger(`auditor: segment ${id} of log ${s.log}: copied ${result.entries} entries of ${result.replaced} to ${result.by}`);
@@ -350,7 +371,45 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
         if (error instanceof MetadataConflictError || error instanceof NoSuchSegmentError) break; // read again at the next pass
       }
     }
-    return remaining > 0;
+    const gaps = !lost.aborted && (await this.refill(ctx, id, current.value, scrub));
+    return remaining > 0 || gaps;
+  }
+
+  /** The replicas check of a segment's live members (./replicas-check.ts); true when one still lacks entries or could not be checked. */
+  private async refill(ctx: RepairContext, id: number, s: SegmentMetadata, scrub: boolean): Promise<boolean> {
+    let incomplete = false;
+    for (const [node, required] of requiredEntries(s)) {
+      if (ctx.signal.aborted) break;
+      if (!ctx.live.has(node) || required.length === 0) continue;
+      const key = `${id}/${node}`;
+      const seen = `${this.stamps.get(node)}/${s.state}/${s.ensembles.length}`;
+      if (this.checked.get(key) === seen) continue;
+      try {
+        const result = await refillMember(ctx, id, s, node, required, scrub);
+        this.checked.set(key, seen);
+        if (result.entries === 0) continue;
+        this.counters.membersRefilled++;
+        this.options.logger(`auditor: segment ${id} of log ${s.log}: ${node} lacked ${result.entries} entries; copied them onto it`);
+        this.emit('refilled', result);
+      } catch (error) {
+        if (ctx.signal.aborted) break;
+        incomplete = true;
+        this.counters.repairsFailed++;
+        this.options.logger(`auditor: segment ${id} of log ${s.log}: the replicas check of ${node} failed (${message(error)})`);
+      }
+    }
+    return incomplete;
+  }
+
+  /** Watches the record of a segment that is not CLOSED: its next change (turning CLOSED, an ensemble change) starts a pass at once. */
+  private watchUntilClosed(id: number): void {
+    if (this.watchedSegments.has(id)) return;
+    this.watchedSegments.add(id);
+    const fired = (): void => {
+      this.watchedSegments.delete(id);
+      this.kick();
+    };
+    this.client.exists(segmentPath(id), { watch: fired }).catch(() => this.watchedSegments.delete(id));
   }
 
   private copied(bytes: number): void {
