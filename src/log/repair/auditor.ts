@@ -23,9 +23,10 @@
  * ```
  *
  * What the leader does, in passes: at start, when a node registers or
- * disappears, when a segment or a log is created or deleted, when a grace
- * period runs out, and every `auditInterval` ms (a segment closing is not
- * watched):
+ * disappears, when a segment or a log is created or deleted, when a
+ * segment that is not CLOSED changes (a data watch on each such record, so
+ * a segment turning CLOSED is audited at once), when a grace period runs
+ * out, and every `auditInterval` ms:
  * 1. A member of a CLOSED segment's ensemble that holds entries is *lost*
  *    when its instance is not live and either no address cookie names it
  *    any more (a wiped node came back at its address as a new instance:
@@ -36,7 +37,13 @@
  * 2. Each lost member is repaired (./repair.ts): its entries are copied to
  *    a live node outside that ensemble, then the member is replaced in the
  *    record by compare-and-set. Data first, metadata second.
- * 3. Retention: each log with a policy loses its oldest CLOSED segments
+ * 3. The replicas check (./replicas-check.ts): each live member of a
+ *    CLOSED segment, and of an OPEN one's closed fragments, is asked which
+ *    entries it holds; what its write sets give it and it lacks (missed
+ *    while it was away, or corrupt there) is copied onto it from another
+ *    replica. No metadata changes. Asked once per segment state and node
+ *    start, and all again with a CRC scrub every `scrubInterval`.
+ * 4. Retention: each log with a policy loses its oldest CLOSED segments
  *    past it (metadata only; the nodes' garbage collectors delete the data).
  *
  * OPEN and IN_RECOVERY segments are left to their writer: the writer
