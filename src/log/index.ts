@@ -41,6 +41,7 @@ export { startAuditor } from './repair/auditor.js';
 export type { Auditor, AuditorEvents, AuditorOptions, AuditorStats } from './repair/auditor.js';
 export type { RepairResult } from './repair/repair.js';
 export type { RefillResult } from './repair/replicas-check.js';
+export type { RecoveredResult } from './repair/abandoned.js';
 export { setRetention } from './retention/retention.js';
 export type { RetentionResult } from './retention/retention.js';
 export type { GarbageCollectorStats } from './retention/garbage-collector.js';

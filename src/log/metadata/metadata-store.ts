@@ -31,7 +31,7 @@ import { BadArgumentsError, BadVersionError, InvalidStateError, NoNodeError, Nod
 import { deleteIfExists, ensurePath, retryWhileConnected } from '../../recipes/internal/index.js';
 import { decodeLogMetadata, decodeSegmentMetadata, encodeRecord } from './codec.js';
 import { MetadataConflictError, NoSuchLogError, NoSuchSegmentError } from './errors.js';
-import { checkLogName, ID_PREFIX, IDS_PATH, LOGS_PATH, logPath, SEGMENTS_PATH, segmentIdOf, segmentPath } from './layout.js';
+import { checkLogName, ID_PREFIX, IDS_PATH, LOGS_PATH, logPath, SEGMENTS_PATH, segmentIdOf, segmentPath, WRITERS_PATH, writerPath } from './layout.js';
 import {
   checkQuorums,
   checkRetention,
@@ -178,6 +178,7 @@ export class LogMetadataStore {
       throw new InvalidStateError(`log ${name}: segment ${previousId} is ${previous.value.state}; recover it before adding a segment`);
     }
     await ensurePath(this.client, SEGMENTS_PATH);
+    await ensurePath(this.client, WRITERS_PATH);
     const id = await this.allocateSegmentId();
     let base = log;
     let check = previous;
@@ -188,6 +189,8 @@ export class LogMetadataStore {
       const ops = [
         ...(check === undefined ? [] : [op.check(segmentPath(previousId!), check.version)]),
         op.create(segmentPath(id), encodeRecord(segment)),
+        // The writer's liveness, owned by this client's session: the auditor recovers the segment once it is gone.
+        op.create(writerPath(id), Buffer.from(segment.writer), { mode: 'ephemeral' }),
         op.setData(logPath(name), encodeRecord(next), base.version),
       ];
       try {
@@ -242,16 +245,34 @@ export class LogMetadataStore {
     for (;;) {
       try {
         const stat = await this.client.setData(path, bytes, current.version);
+        if (next.state === 'CLOSED' && current.value.state !== 'CLOSED') await this.dropWriterNode(id);
         return { value: next, version: stat.version };
       } catch (error) {
         if (error instanceof BadVersionError) throw new MetadataConflictError(`segment ${id} changed since version ${current.version}`, { cause: error, path });
         if (error instanceof NoNodeError) throw new NoSuchSegmentError(`no segment ${id}`, { cause: error, path });
         if (!isTransientError(error)) throw error;
         const { data, stat } = await retryWhileConnected(this.client, () => this.client.getData(path));
-        if (stat.version === current.version + 1 && data !== null && data.equals(bytes)) return { value: next, version: stat.version };
+        if (stat.version === current.version + 1 && data !== null && data.equals(bytes)) {
+          if (next.state === 'CLOSED' && current.value.state !== 'CLOSED') await this.dropWriterNode(id);
+          return { value: next, version: stat.version };
+        }
         if (stat.version !== current.version) throw new MetadataConflictError(`segment ${id} changed since version ${current.version}`, { cause: error, path });
       }
     }
+  }
+
+  /** Deletes a CLOSED segment's writer node, if still there: it would otherwise last as long as its writer's session. */
+  private async dropWriterNode(id: number): Promise<void> {
+    await deleteIfExists(this.client, writerPath(id)).catch(() => {});
+  }
+
+  /**
+   * Whether segment `id`'s writer is live: its ephemeral writer node
+   * exists (a segment created before writer nodes existed has none, and
+   * counts as abandoned).
+   */
+  async writerIsLive(id: number): Promise<boolean> {
+    return (await retryWhileConnected(this.client, () => this.client.exists(writerPath(id)))) !== null;
   }
 
   /**

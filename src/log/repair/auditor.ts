@@ -72,7 +72,7 @@ import { ensurePath, retryWhileConnected } from '../../recipes/internal/index.js
 import { Election } from '../../recipes/election.js';
 import { ChildrenWatch } from '../../recipes/watchers.js';
 import { MetadataConflictError, NoSuchSegmentError } from '../metadata/errors.js';
-import { AUDITOR_PATH, COOKIES_PATH, LOGS_PATH, NODES_PATH, SEGMENTS_PATH, segmentPath } from '../metadata/layout.js';
+import { AUDITOR_PATH, COOKIES_PATH, LOGS_PATH, NODES_PATH, SEGMENTS_PATH, segmentPath, WRITERS_PATH } from '../metadata/layout.js';
 import { LogMetadataStore } from '../metadata/metadata-store.js';
 import type { SegmentMetadata, Versioned } from '../metadata/records.js';
 import { applyRetention, type RetentionResult } from '../retention/retention.js';
@@ -80,6 +80,7 @@ import { NodePool } from '../writer/node-pool.js';
 import { resolveAuditorOptions, type AuditorOptions, type ResolvedAuditorOptions } from './options.js';
 import { repairMember, type RepairContext, type RepairResult } from './repair.js';
 import { refillMember, requiredEntries, type RefillResult } from './replicas-check.js';
+import { AbandonedSegments, type RecoveredResult } from './abandoned.js';
 
 import { segmentReplication } from './replication.js';
 
@@ -99,7 +100,9 @@ export interface AuditorStats {
   readonly membersReplaced: number;
   /** Live members found lacking entries (or holding corrupt copies) that the replicas check refilled. */
   readonly membersRefilled: number;
-  /** Repairs and replicas checks that failed (retried at the next pass). */
+  /** Segments left open by a writer that was gone for the grace period, recovered (fenced and closed) by this auditor. */
+  readonly segmentsRecovered: number;
+  /** Repairs, recoveries and replicas checks that failed (retried at the next pass). */
   readonly repairsFailed: number;
   /** Segments deleted by retention. */
   readonly segmentsDeleted: number;
@@ -115,6 +118,8 @@ export interface AuditorEvents {
   repaired: [RepairResult];
   /** A live member lacked entries (missed while it was away, or corrupt there): they were copied onto it. */
   refilled: [RefillResult];
+  /** A segment whose writer was gone for the grace period was recovered: fenced, and closed at its last acknowledged entry. */
+  recovered: [RecoveredResult];
   /** Retention deleted segments of a log (their metadata; the nodes collect the data). */
   deleted: [RetentionResult];
 }
@@ -153,6 +158,7 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
     bytesCopied: 0,
     membersReplaced: 0,
     membersRefilled: 0,
+    segmentsRecovered: 0,
     repairsFailed: 0,
     segmentsDeleted: 0,
     passes: 0,
@@ -169,6 +175,10 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
   private stamps = new Map<string, number>();
   /** When the next scrubbing pass is due (the replicas check with verify), by the clock. */
   private nextScrubAt = Infinity;
+  /** Segments left open by writers that are gone. */
+  private readonly abandoned: AbandonedSegments;
+  /** The earliest grace period end found in the current pass (a lost member, a gone writer). */
+  private passDue = Infinity;
   /** Segments not CLOSED whose record this leader watches, to audit one at once when it turns CLOSED. */
   private readonly watchedSegments = new Set<number>();
   /** Sizes of CLOSED segments (they never change), for retention by size. */
@@ -184,6 +194,7 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
   ) {
     super();
     this.identifier = options.identifier;
+    this.abandoned = new AbandonedSegments(client.clock, options.gracePeriod);
     this.election = new Election(client, AUDITOR_PATH, { identifier: options.identifier });
   }
 
@@ -248,6 +259,7 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
   private async lead(lost: AbortSignal): Promise<void> {
     this.counters.leader = true;
     this.missingSince.clear();
+    this.abandoned.clear();
     this.checked.clear();
     this.watchedSegments.clear();
     this.nextScrubAt = this.options.scrubInterval > 0 ? this.client.clock.now() + this.options.scrubInterval : Infinity;
@@ -259,7 +271,7 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
     const onLost = (): void => this.wake?.();
     lost.addEventListener('abort', onLost);
     try {
-      for (const path of [NODES_PATH, SEGMENTS_PATH, LOGS_PATH]) {
+      for (const path of [NODES_PATH, SEGMENTS_PATH, LOGS_PATH, WRITERS_PATH]) {
         await ensurePath(this.client, path);
         const watch = new ChildrenWatch(this.client, path, () => this.kick(), { onError: (e) => this.options.logger(`auditor: watching ${path}: ${message(e)}`) });
         await watch.start();
@@ -307,14 +319,14 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
       this.nextScrubAt = now + this.options.scrubInterval;
     }
     const owners = await this.cookieOwners();
-    let nextDue = Infinity;
+    this.passDue = Infinity;
     const isLost = (node: string): boolean => {
       if (liveNodes.has(node)) return false;
       if (owners !== undefined && !owners.has(node)) return true;
       const since = this.missingSince.get(node) ?? now;
       this.missingSince.set(node, since);
       if (now - since >= this.options.gracePeriod) return true;
-      nextDue = Math.min(nextDue, since + this.options.gracePeriod);
+      this.passDue = Math.min(this.passDue, since + this.options.gracePeriod);
       return false;
     };
     for (const node of this.missingSince.keys()) if (liveNodes.has(node)) this.missingSince.delete(node);
@@ -344,12 +356,13 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
       this.counters.underReplicatedSegments = underReplicated;
       this.counters.passes++;
     }
-    return Math.min(nextDue, this.nextScrubAt);
+    return Math.min(this.passDue, this.nextScrubAt);
   }
 
   /** Repairs what is lost in one segment, then refills its live members' gaps; true when it is still under-replicated after. */
   private async check(ctx: RepairContext, id: number, segment: Versioned<SegmentMetadata>, isLost: (node: string) => boolean, scrub: boolean): Promise<boolean> {
     const { store, live, signal: lost } = ctx;
+    if (segment.value.state !== 'CLOSED') segment = (await this.recoverAbandoned(ctx, id, segment)) ?? segment;
     const s = segment.value;
     if (s.state !== 'CLOSED') {
       this.watchUntilClosed(id);
@@ -380,6 +393,25 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
     }
     const gaps = !lost.aborted && (await this.refill(ctx, id, current.value, scrub));
     return remaining > 0 || gaps;
+  }
+
+  /** Recovers segment `id` (not CLOSED) if its writer is gone for good (./abandoned.ts): its CLOSED record then. */
+  private async recoverAbandoned(ctx: RepairContext, id: number, segment: Versioned<SegmentMetadata>): Promise<Versioned<SegmentMetadata> | undefined> {
+    const s = segment.value;
+    try {
+      const { closed, due } = await this.abandoned.check(ctx.store, ctx.pool, id, segment);
+      if (due !== undefined) this.passDue = Math.min(this.passDue, due);
+      if (closed === undefined) return undefined;
+      this.counters.segmentsRecovered++;
+      this.options.logger(`auditor: segment ${id} of log ${s.log}: its writer ${s.writer} is gone; recovered it, closed at entry ${closed.value.lastEntry}`);
+      this.emit('recovered', { segmentId: id, log: s.log, writer: s.writer, lastEntry: closed.value.lastEntry });
+      return closed;
+    } catch (error) {
+      if (ctx.signal.aborted) return undefined;
+      this.counters.repairsFailed++;
+      this.options.logger(`auditor: segment ${id} of log ${s.log}: recovering it after its writer ${s.writer} left failed (${message(error)})`);
+      return undefined;
+    }
   }
 
   /** The replicas check of a segment's live members (./replicas-check.ts); true when one still lacks entries or could not be checked. */
