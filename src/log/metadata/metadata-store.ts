@@ -189,18 +189,20 @@ export class LogMetadataStore {
       const ops = [
         ...(check === undefined ? [] : [op.check(segmentPath(previousId!), check.version)]),
         op.create(segmentPath(id), encodeRecord(segment)),
-        // The writer's liveness, owned by this client's session: the auditor recovers the segment once it is gone.
-        op.create(writerPath(id), Buffer.from(segment.writer), { mode: 'ephemeral' }),
         op.setData(logPath(name), encodeRecord(next), base.version),
       ];
       try {
         await this.client.multi(ops);
+        await this.markWriter(id, segment.writer);
         return { id, log: { value: next, version: base.version + 1 }, segment: { value: segment, version: 0 } };
       } catch (error) {
         const lost = isTransientError(error);
         if (!lost && !(error instanceof BadVersionError || error instanceof NoNodeError)) throw error;
         const now = await this.readLog(name);
-        if (lost && now.value.segments.includes(id)) return { id, log: now, segment: await this.readSegment(id) };
+        if (lost && now.value.segments.includes(id)) {
+          await this.markWriter(id, segment.writer);
+          return { id, log: now, segment: await this.readSegment(id) };
+        }
         if (lost && now.version === base.version && (check === undefined || (await this.readSegment(previousId!)).version === check.version)) continue;
         // Retention (oldest segments removed), a retention policy set, or a
         // repair of the previous CLOSED segment moved a version: the log
@@ -258,6 +260,23 @@ export class LogMetadataStore {
         }
         if (stat.version !== current.version) throw new MetadataConflictError(`segment ${id} changed since version ${current.version}`, { cause: error, path });
       }
+    }
+  }
+
+  /**
+   * Creates segment `id`'s writer node, owned by this client's session:
+   * the auditor recovers the segment once it is gone. Right after the
+   * transaction that added the segment rather than in it: an ephemeral
+   * create inside a multi broke session expiry on Herd's server (a
+   * SESSIONEXPIRED on another session; to be fixed in src/server). A
+   * writer that dies in between leaves a segment with no writer node,
+   * which is what a dead writer's segment looks like anyway.
+   */
+  private async markWriter(id: number, writer: string): Promise<void> {
+    try {
+      await retryWhileConnected(this.client, () => this.client.create(writerPath(id), Buffer.from(writer), { mode: 'ephemeral' }));
+    } catch (error) {
+      if (!(error instanceof NodeExistsError)) throw error;
     }
   }
 
