@@ -25,8 +25,8 @@
  * What the leader does, in passes: at start, when a node registers or
  * disappears, when a segment or a log is created or deleted, when a
  * segment that is not CLOSED changes (a data watch on each such record, so
- * a segment turning CLOSED is audited at once), when a grace period runs
- * out, and every `auditInterval` ms:
+ * a segment turning CLOSED is audited at once), when a segment's writer
+ * node goes, when a grace period runs out, and every `auditInterval` ms:
  * 1. A member of a CLOSED segment's ensemble that holds entries is *lost*
  *    when its instance is not live and either no address cookie names it
  *    any more (a wiped node came back at its address as a new instance:
@@ -46,12 +46,12 @@
  * 4. Retention: each log with a policy loses its oldest CLOSED segments
  *    past it (metadata only; the nodes' garbage collectors delete the data).
  *
- * OPEN and IN_RECOVERY segments are left to their writer: the writer
- * replaces a failed node of its current ensemble itself (an ensemble
- * change), and its earlier ensembles are repaired once it closes the
- * segment (or a new writer recovers and closes it). Fencing an open
- * segment here would stop a live writer. Limit: a segment whose writer died
- * stays open, and unrepaired, until someone opens its log again.
+ * OPEN and IN_RECOVERY segments are left to their writer while it is live
+ * (fencing them would stop it): the writer replaces a failed node of its
+ * current ensemble itself, and its earlier ensembles lose their lost
+ * members once the segment is CLOSED. A segment whose writer node has been
+ * gone for `gracePeriod` ms is recovered here (./abandoned.ts) and is
+ * CLOSED from then on.
  *
  * Failure handling:
  * - Leadership lost (session expired, client closed): the `lost` signal
