@@ -37,7 +37,7 @@ export const SEGMENTS_PATH = `${LOG_ROOT}/segments`;
 
 /**
  * Parent of the writers' liveness nodes: `writers/<segment>` is EPHEMERAL,
- * created with the segment by its writer (in the same transaction) and
+ * created by its writer right after the segment and
  * deleted when the segment is CLOSED; the auditor recovers an OPEN segment
  * whose writer node is gone (its session ended) after the grace period.
  */

@@ -266,11 +266,11 @@ export class LogMetadataStore {
   /**
    * Creates segment `id`'s writer node, owned by this client's session:
    * the auditor recovers the segment once it is gone. Right after the
-   * transaction that added the segment rather than in it: an ephemeral
-   * create inside a multi broke session expiry on Herd's server (a
-   * SESSIONEXPIRED on another session; to be fixed in src/server). A
-   * writer that dies in between leaves a segment with no writer node,
-   * which is what a dead writer's segment looks like anyway.
+   * transaction that added the segment rather than in it (an ephemeral in
+   * that multi was under suspicion in a flaky Herd-server test, not
+   * confirmed). A writer that dies in between leaves a segment with no
+   * writer node, which is what a dead writer's segment looks like anyway;
+   * a live one that fails here has lost its session and stops.
    */
   private async markWriter(id: number, writer: string): Promise<void> {
     try {

@@ -7,8 +7,8 @@
  * open the log again.
  *
  * A writer is live while its ephemeral writer node exists
- * (`/herd/log/writers/<segment>`, created with the segment in the same
- * transaction, so it lives exactly as long as the writer's session; see
+ * (`/herd/log/writers/<segment>`, created right after the segment, so it
+ * lives as long as the writer's session; see
  * ../metadata/layout.ts). The grace period starts when this auditor first
  * sees the node missing, so a writer reconnecting within its session
  * timeout is never disturbed, and a writer that is recovering the segment
