@@ -40,6 +40,8 @@ export type { Retention } from './metadata/records.js';
 export { startAuditor } from './repair/auditor.js';
 export type { Auditor, AuditorEvents, AuditorOptions, AuditorStats } from './repair/auditor.js';
 export type { RepairResult } from './repair/repair.js';
+export type { RefillResult } from './repair/replicas-check.js';
+export type { RecoveredResult } from './repair/abandoned.js';
 export { setRetention } from './retention/retention.js';
 export type { RetentionResult } from './retention/retention.js';
 export type { GarbageCollectorStats } from './retention/garbage-collector.js';
@@ -53,6 +55,7 @@ export type { FenceReply } from './protocol/messages/fence.js';
 export type { LastEntryReply } from './protocol/messages/read-last-entry.js';
 export type { WaitConfirmedReply } from './protocol/messages/wait-confirmed.js';
 export type { InfoReply } from './protocol/messages/info.js';
+export type { EntryRange } from './protocol/messages/held-entries.js';
 export {
   BadArgumentsError,
   BadRequestError,

@@ -35,6 +35,14 @@ export const LOGS_PATH = `${LOG_ROOT}/logs`;
 /** Parent of the segments' metadata. */
 export const SEGMENTS_PATH = `${LOG_ROOT}/segments`;
 
+/**
+ * Parent of the writers' liveness nodes: `writers/<segment>` is EPHEMERAL,
+ * created by its writer right after the segment and
+ * deleted when the segment is CLOSED; the auditor recovers an OPEN segment
+ * whose writer node is gone (its session ended) after the grace period.
+ */
+export const WRITERS_PATH = `${LOG_ROOT}/writers`;
+
 /** The auditor election's node (src/log/repair/auditor.ts): its lowest contender is the auditor. */
 export const AUDITOR_PATH = `${LOG_ROOT}/auditor`;
 
@@ -58,6 +66,11 @@ export function logPath(name: string): string {
 /** The metadata node of a segment. */
 export function segmentPath(id: number): string {
   return `${SEGMENTS_PATH}/${String(id).padStart(10, '0')}`;
+}
+
+/** The ephemeral liveness node of segment `id`'s writer. */
+export function writerPath(id: number): string {
+  return `${WRITERS_PATH}/${String(id).padStart(10, '0')}`;
 }
 
 /** The segment id a created `ids/id-<seq>` path stands for. */

@@ -17,6 +17,7 @@ import { Messages } from '../protocol/kinds.js';
 import type { LogEntry } from '../protocol/messages/entry.js';
 import type { Message } from '../protocol/messages/message.js';
 import type { ReadRangeRequest } from '../protocol/messages/read-range.js';
+import { MAX_HELD_RANGES } from '../protocol/messages/held-entries.js';
 import { Status, statusOfError } from '../protocol/status.js';
 import type { InfoReply } from '../protocol/messages/info.js';
 import type { DecodedRequest } from './decode.js';
@@ -31,6 +32,7 @@ export interface NodeStore {
   readRange(segmentId: number, range: { fromEntry?: number; toEntry?: number; fromTime?: number; toTime?: number; limit?: number }): AsyncIterable<LogEntry>;
   lastEntry(segmentId: number): { entryId: number; lastAddConfirmed: number; timestamp: number } | undefined;
   isFenced(segmentId: number): boolean;
+  heldEntries(segmentId: number, range: { fromEntry: number; toEntry: number; verify?: boolean }, max: number): Promise<{ ranges: [number, number][]; next: number }>;
   /** Calls `listener` after each change to the segment (with `closing` when the storage closes) until the returned function is called. */
   watchSegment(segmentId: number, listener: (closing: boolean) => void): () => void;
 }
@@ -106,6 +108,9 @@ const ROUTES: ReadonlyMap<number, Route> = new Map([
   route(Messages.Confirm, inSegment, async (req, ex, { confirmed }) => {
     confirmed.record(req.segmentId, req.lastAddConfirmed);
     ex.ok(Messages.Confirm.reply, {});
+  }),
+  route(Messages.HeldEntries, inSegment, async ({ segmentId, ...range }, ex, { storage }) => {
+    ex.ok(Messages.HeldEntries.reply, await storage.heldEntries(segmentId, range, MAX_HELD_RANGES));
   }),
   route(Messages.Info, () => 'node', async (_req, ex, ctx) => {
     ex.ok(Messages.Info.reply, ctx.info());

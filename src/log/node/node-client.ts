@@ -44,6 +44,7 @@ import type { FenceReply } from '../protocol/messages/fence.js';
 import { expectEnd } from '../protocol/messages/fields.js';
 import type { InfoReply } from '../protocol/messages/info.js';
 import type { Message } from '../protocol/messages/message.js';
+import type { EntryRange } from '../protocol/messages/held-entries.js';
 import type { LastEntryReply } from '../protocol/messages/read-last-entry.js';
 import type { ReadRangeRequest } from '../protocol/messages/read-range.js';
 import type { WaitConfirmedReply } from '../protocol/messages/wait-confirmed.js';
@@ -138,6 +139,16 @@ export interface LogNodeClient extends AsyncDisposable {
    * Rejects with BadArgumentsError for an invalid id.
    */
   confirm(segmentId: number, lastAddConfirmed: number): Promise<void>;
+  /**
+   * Which entries of a segment in [fromEntry, toEntry] (default: all) the
+   * node holds a good copy of (HELD_ENTRIES), as ascending inclusive
+   * `[first, last]` ranges; a node holding none of them resolves with `[]`.
+   * With `verify`, the node reads every entry of the range and checks its
+   * CRC32C first (a scrub: slow, reads the whole range from disk): a copy
+   * that fails counts as missing. Asks again while the node's reply is cut
+   * short. Rejects with BadArgumentsError for invalid ids or bounds.
+   */
+  heldEntries(segmentId: number, options?: { fromEntry?: number; toEntry?: number; verify?: boolean }): Promise<EntryRange[]>;
   /** The node's identity and figures; also a ping. */
   info(): Promise<InfoReply>;
   /** Closes the connection; pending requests reject with ClientClosedError. Idempotent. */
@@ -338,6 +349,23 @@ class NodeClient implements LogNodeClient {
     const what = `CONFIRM segment ${segmentId} up to entry ${lastAddConfirmed}`;
     const invalid = checkId(segmentId, 'segmentId', what) ?? checkId(lastAddConfirmed, 'lastAddConfirmed', what);
     return invalid ? Promise.reject(invalid) : this.call(Messages.Confirm, { segmentId, lastAddConfirmed }, what).then(() => {});
+  }
+
+  async heldEntries(segmentId: number, options: { fromEntry?: number; toEntry?: number; verify?: boolean } = {}): Promise<EntryRange[]> {
+    const { fromEntry = 0, toEntry = Number.MAX_SAFE_INTEGER, verify = false } = options;
+    const what = `HELD_ENTRIES segment ${segmentId} entries ${fromEntry}..${toEntry}`;
+    const invalid =
+      checkId(segmentId, 'segmentId', what) ??
+      checkId(fromEntry, 'fromEntry', what) ??
+      checkId(toEntry, 'toEntry', what, fromEntry);
+    if (invalid) throw invalid;
+    const ranges: EntryRange[] = [];
+    for (let from = fromEntry; from !== -1; ) {
+      const reply = await this.call(Messages.HeldEntries, { segmentId, fromEntry: from, toEntry, verify }, what);
+      ranges.push(...reply.ranges);
+      from = reply.next;
+    }
+    return ranges;
   }
 
   info(): Promise<InfoReply> {

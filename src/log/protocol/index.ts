@@ -23,4 +23,6 @@ export type { SegmentRequest, FenceReply } from './messages/fence.js';
 export type { LastEntryReply } from './messages/read-last-entry.js';
 export type { InfoReply } from './messages/info.js';
 export type { ConfirmRequest } from './messages/confirm.js';
+export { MAX_HELD_RANGES } from './messages/held-entries.js';
+export type { EntryRange, HeldEntriesRequest, HeldEntriesReply } from './messages/held-entries.js';
 export { expectEnd } from './messages/fields.js';

@@ -7,6 +7,7 @@ import { AddEntries } from './messages/add-entries.js';
 import { AddEntry } from './messages/add-entry.js';
 import { Confirm } from './messages/confirm.js';
 import { Fence } from './messages/fence.js';
+import { HeldEntries } from './messages/held-entries.js';
 import { Info } from './messages/info.js';
 import type { Message } from './messages/message.js';
 import { ReadEntry } from './messages/read-entry.js';
@@ -15,7 +16,7 @@ import { ReadRange } from './messages/read-range.js';
 import { WaitConfirmed } from './messages/wait-confirmed.js';
 
 /** Every message kind, by name. */
-export const Messages = { AddEntry, ReadEntry, ReadRange, Fence, ReadLastEntry, Info, WaitConfirmed, AddEntries, Confirm } as const;
+export const Messages = { AddEntry, ReadEntry, ReadRange, Fence, ReadLastEntry, Info, WaitConfirmed, AddEntries, Confirm, HeldEntries } as const;
 
 /** Any message of the table. */
 export type AnyMessage = (typeof Messages)[keyof typeof Messages];

@@ -23,9 +23,10 @@
  * ```
  *
  * What the leader does, in passes: at start, when a node registers or
- * disappears, when a segment or a log is created or deleted, when a grace
- * period runs out, and every `auditInterval` ms (a segment closing is not
- * watched):
+ * disappears, when a segment or a log is created or deleted, when a
+ * segment that is not CLOSED changes (a data watch on each such record, so
+ * a segment turning CLOSED is audited at once), when a segment's writer
+ * node goes, when a grace period runs out, and every `auditInterval` ms:
  * 1. A member of a CLOSED segment's ensemble that holds entries is *lost*
  *    when its instance is not live and either no address cookie names it
  *    any more (a wiped node came back at its address as a new instance:
@@ -36,15 +37,21 @@
  * 2. Each lost member is repaired (./repair.ts): its entries are copied to
  *    a live node outside that ensemble, then the member is replaced in the
  *    record by compare-and-set. Data first, metadata second.
- * 3. Retention: each log with a policy loses its oldest CLOSED segments
+ * 3. The replicas check (./replicas-check.ts): each live member of a
+ *    CLOSED segment, and of an OPEN one's closed fragments, is asked which
+ *    entries it holds; what its write sets give it and it lacks (missed
+ *    while it was away, or corrupt there) is copied onto it from another
+ *    replica. No metadata changes. Asked once per segment state and node
+ *    start, and all again with a CRC scrub every `scrubInterval`.
+ * 4. Retention: each log with a policy loses its oldest CLOSED segments
  *    past it (metadata only; the nodes' garbage collectors delete the data).
  *
- * OPEN and IN_RECOVERY segments are left to their writer: the writer
- * replaces a failed node of its current ensemble itself (an ensemble
- * change), and its earlier ensembles are repaired once it closes the
- * segment (or a new writer recovers and closes it). Fencing an open
- * segment here would stop a live writer. Limit: a segment whose writer died
- * stays open, and unrepaired, until someone opens its log again.
+ * OPEN and IN_RECOVERY segments are left to their writer while it is live
+ * (fencing them would stop it): the writer replaces a failed node of its
+ * current ensemble itself, and its earlier ensembles lose their lost
+ * members once the segment is CLOSED. A segment whose writer node has been
+ * gone for `gracePeriod` ms is recovered here (./abandoned.ts) and is
+ * CLOSED from then on.
  *
  * Failure handling:
  * - Leadership lost (session expired, client closed): the `lost` signal
@@ -65,16 +72,19 @@ import { ensurePath, retryWhileConnected } from '../../recipes/internal/index.js
 import { Election } from '../../recipes/election.js';
 import { ChildrenWatch } from '../../recipes/watchers.js';
 import { MetadataConflictError, NoSuchSegmentError } from '../metadata/errors.js';
-import { AUDITOR_PATH, COOKIES_PATH, LOGS_PATH, NODES_PATH, SEGMENTS_PATH } from '../metadata/layout.js';
+import { AUDITOR_PATH, COOKIES_PATH, LOGS_PATH, NODES_PATH, SEGMENTS_PATH, segmentPath, WRITERS_PATH } from '../metadata/layout.js';
 import { LogMetadataStore } from '../metadata/metadata-store.js';
 import type { SegmentMetadata, Versioned } from '../metadata/records.js';
 import { applyRetention, type RetentionResult } from '../retention/retention.js';
 import { NodePool } from '../writer/node-pool.js';
 import { resolveAuditorOptions, type AuditorOptions, type ResolvedAuditorOptions } from './options.js';
-import { repairMember, type RepairResult } from './repair.js';
+import { repairMember, type RepairContext, type RepairResult } from './repair.js';
+import { refillMember, requiredEntries, type RefillResult } from './replicas-check.js';
+import { AbandonedSegments, type RecoveredResult } from './abandoned.js';
+
+import { segmentReplication } from './replication.js';
 
 export type { AuditorOptions } from './options.js';
-import { segmentReplication } from './replication.js';
 
 /** Counters of an auditor, for metrics (cumulative since it started, except the first two). */
 export interface AuditorStats {
@@ -88,7 +98,11 @@ export interface AuditorStats {
   readonly bytesCopied: number;
   /** Ensemble members replaced by repairs. */
   readonly membersReplaced: number;
-  /** Repairs that failed (retried at the next pass). */
+  /** Live members found lacking entries (or holding corrupt copies) that the replicas check refilled. */
+  readonly membersRefilled: number;
+  /** Segments left open by a writer that was gone for the grace period, recovered (fenced and closed) by this auditor. */
+  readonly segmentsRecovered: number;
+  /** Repairs, recoveries and replicas checks that failed (retried at the next pass). */
   readonly repairsFailed: number;
   /** Segments deleted by retention. */
   readonly segmentsDeleted: number;
@@ -102,6 +116,10 @@ export interface AuditorEvents {
   elected: [];
   /** A lost member was replaced, its copies made. */
   repaired: [RepairResult];
+  /** A live member lacked entries (missed while it was away, or corrupt there): they were copied onto it. */
+  refilled: [RefillResult];
+  /** A segment whose writer was gone for the grace period was recovered: fenced, and closed at its last acknowledged entry. */
+  recovered: [RecoveredResult];
   /** Retention deleted segments of a log (their metadata; the nodes collect the data). */
   deleted: [RetentionResult];
 }
@@ -139,6 +157,8 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
     entriesCopied: 0,
     bytesCopied: 0,
     membersReplaced: 0,
+    membersRefilled: 0,
+    segmentsRecovered: 0,
     repairsFailed: 0,
     segmentsDeleted: 0,
     passes: 0,
@@ -149,6 +169,18 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
   private closed: Promise<void> | undefined;
   /** When this leader first saw each missing instance, by its clock. */
   private readonly missingSince = new Map<string, number>();
+  /** The replicas checks passed, `<segmentId>/<node>` -> what they saw (./replicas-check.ts): asked again when it changes. */
+  private readonly checked = new Map<string, string>();
+  /** Registration `startedAt` of each live node in this pass: a restarted node is checked again. */
+  private stamps = new Map<string, number>();
+  /** When the next scrubbing pass is due (the replicas check with verify), by the clock. */
+  private nextScrubAt = Infinity;
+  /** Segments left open by writers that are gone. */
+  private readonly abandoned: AbandonedSegments;
+  /** The earliest grace period end found in the current pass (a lost member, a gone writer). */
+  private passDue = Infinity;
+  /** Segments not CLOSED whose record this leader watches, to audit one at once when it turns CLOSED. */
+  private readonly watchedSegments = new Set<number>();
   /** Sizes of CLOSED segments (they never change), for retention by size. */
   private readonly sizes = new Map<number, number>();
   private wake: (() => void) | undefined;
@@ -162,6 +194,7 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
   ) {
     super();
     this.identifier = options.identifier;
+    this.abandoned = new AbandonedSegments(client.clock, options.gracePeriod);
     this.election = new Election(client, AUDITOR_PATH, { identifier: options.identifier });
   }
 
@@ -226,6 +259,10 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
   private async lead(lost: AbortSignal): Promise<void> {
     this.counters.leader = true;
     this.missingSince.clear();
+    this.abandoned.clear();
+    this.checked.clear();
+    this.watchedSegments.clear();
+    this.nextScrubAt = this.options.scrubInterval > 0 ? this.client.clock.now() + this.options.scrubInterval : Infinity;
     this.emit('elected');
     this.options.logger(`auditor ${this.identifier}: elected`);
     const store = new LogMetadataStore(this.client);
@@ -234,7 +271,7 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
     const onLost = (): void => this.wake?.();
     lost.addEventListener('abort', onLost);
     try {
-      for (const path of [NODES_PATH, SEGMENTS_PATH, LOGS_PATH]) {
+      for (const path of [NODES_PATH, SEGMENTS_PATH, LOGS_PATH, WRITERS_PATH]) {
         await ensurePath(this.client, path);
         const watch = new ChildrenWatch(this.client, path, () => this.kick(), { onError: (e) => this.options.logger(`auditor: watching ${path}: ${message(e)}`) });
         await watch.start();
@@ -272,16 +309,24 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
   /** One pass over every log; resolves with when the next pass is due because a grace period ends (Infinity when none). */
   private async runPass(store: LogMetadataStore, pool: NodePool, lost: AbortSignal): Promise<number> {
     const now = this.client.clock.now();
-    const liveNodes = new Set((await pool.liveNodes()).map((n) => n.instanceId));
+    const records = await pool.liveNodes();
+    const liveNodes = new Set(records.map((n) => n.instanceId));
+    this.stamps = new Map(records.map((n) => [n.instanceId, n.startedAt]));
+    const scrub = now >= this.nextScrubAt;
+    if (scrub) {
+      // Every member is asked again, and reads what it must hold from disk first.
+      this.checked.clear();
+      this.nextScrubAt = now + this.options.scrubInterval;
+    }
     const owners = await this.cookieOwners();
-    let nextDue = Infinity;
+    this.passDue = Infinity;
     const isLost = (node: string): boolean => {
       if (liveNodes.has(node)) return false;
       if (owners !== undefined && !owners.has(node)) return true;
       const since = this.missingSince.get(node) ?? now;
       this.missingSince.set(node, since);
       if (now - since >= this.options.gracePeriod) return true;
-      nextDue = Math.min(nextDue, since + this.options.gracePeriod);
+      this.passDue = Math.min(this.passDue, since + this.options.gracePeriod);
       return false;
     };
     for (const node of this.missingSince.keys()) if (liveNodes.has(node)) this.missingSince.delete(node);
@@ -293,7 +338,7 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
         if (lost.aborted) break;
         const segment = await readIfExists(store, id);
         if (segment === undefined) continue;
-        if (await this.check(store, pool, id, segment, liveNodes, isLost, lost)) underReplicated++;
+        if (await this.check({ store, pool, live: liveNodes, signal: lost, copied: (bytes) => this.copied(bytes) }, id, segment, isLost, scrub)) underReplicated++;
       }
       if (this.options.retention && log.value.retention !== undefined && !lost.aborted) {
         const result = await applyRetention(store, pool, name, { sizes: this.sizes, now: Date.now() }).catch((error: unknown) => {
@@ -311,23 +356,19 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
       this.counters.underReplicatedSegments = underReplicated;
       this.counters.passes++;
     }
-    return nextDue;
+    return Math.min(this.passDue, this.nextScrubAt);
   }
 
-  /** Repairs what is lost in one segment; true when it is still under-replicated after. */
-  private async check(
-    store: LogMetadataStore,
-    pool: NodePool,
-    id: number,
-    segment: Versioned<SegmentMetadata>,
-    live: ReadonlySet<string>,
-    isLost: (node: string) => boolean,
-    lost: AbortSignal,
-  ): Promise<boolean> {
+  /** Repairs what is lost in one segment, then refills its live members' gaps; true when it is still under-replicated after. */
+  private async check(ctx: RepairContext, id: number, segment: Versioned<SegmentMetadata>, isLost: (node: string) => boolean, scrub: boolean): Promise<boolean> {
+    const { store, live, signal: lost } = ctx;
+    if (segment.value.state !== 'CLOSED') segment = (await this.recoverAbandoned(ctx, id, segment)) ?? segment;
     const s = segment.value;
     if (s.state !== 'CLOSED') {
-      // Left to the writer; counted when a node it already moved away from held entries.
-      return s.ensembles.slice(0, -1).some((e) => e.nodes.some((n) => !live.has(n)));
+      this.watchUntilClosed(id);
+      // Left to the writer, but for the gaps in its closed fragments; counted when a node it already moved away from held entries.
+      const gaps = s.state === 'OPEN' && (await this.refill(ctx, id, s, scrub));
+      return gaps || s.ensembles.slice(0, -1).some((e) => e.nodes.some((n) => !live.has(n)));
     }
     const { missing } = segmentReplication(s, s.lastEntry, (n) => live.has(n));
     let remaining = missing.length;
@@ -335,7 +376,7 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
     for (const member of missing) {
       if (lost.aborted || !isLost(member.node)) continue;
       try {
-        const result = await repairMember({ store, pool, live, signal: lost, copied: (bytes) => this.copied(bytes) }, id, current, member);
+        const result = await repairMember(ctx, id, current, member);
         this.counters.membersReplaced++;
         remaining--;
         this.options.logger(`auditor: segment ${id} of log ${s.log}: copied ${result.entries} entries of ${result.replaced} to ${result.by}`);
@@ -350,7 +391,64 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
         if (error instanceof MetadataConflictError || error instanceof NoSuchSegmentError) break; // read again at the next pass
       }
     }
-    return remaining > 0;
+    const gaps = !lost.aborted && (await this.refill(ctx, id, current.value, scrub));
+    return remaining > 0 || gaps;
+  }
+
+  /** Recovers segment `id` (not CLOSED) if its writer is gone for good (./abandoned.ts): its CLOSED record then. */
+  private async recoverAbandoned(ctx: RepairContext, id: number, segment: Versioned<SegmentMetadata>): Promise<Versioned<SegmentMetadata> | undefined> {
+    const s = segment.value;
+    try {
+      const { closed, due } = await this.abandoned.check(ctx.store, ctx.pool, id, segment);
+      if (due !== undefined) this.passDue = Math.min(this.passDue, due);
+      if (closed === undefined) return undefined;
+      this.counters.segmentsRecovered++;
+      this.options.logger(`auditor: segment ${id} of log ${s.log}: its writer ${s.writer} is gone; recovered it, closed at entry ${closed.value.lastEntry}`);
+      this.emit('recovered', { segmentId: id, log: s.log, writer: s.writer, lastEntry: closed.value.lastEntry });
+      return closed;
+    } catch (error) {
+      if (ctx.signal.aborted) return undefined;
+      this.counters.repairsFailed++;
+      this.options.logger(`auditor: segment ${id} of log ${s.log}: recovering it after its writer ${s.writer} left failed (${message(error)})`);
+      return undefined;
+    }
+  }
+
+  /** The replicas check of a segment's live members (./replicas-check.ts); true when one still lacks entries or could not be checked. */
+  private async refill(ctx: RepairContext, id: number, s: SegmentMetadata, scrub: boolean): Promise<boolean> {
+    let incomplete = false;
+    for (const [node, required] of requiredEntries(s)) {
+      if (ctx.signal.aborted) break;
+      if (!ctx.live.has(node) || required.length === 0) continue;
+      const key = `${id}/${node}`;
+      const seen = `${this.stamps.get(node)}/${s.state}/${s.ensembles.length}`;
+      if (this.checked.get(key) === seen) continue;
+      try {
+        const result = await refillMember(ctx, id, s, node, required, scrub);
+        this.checked.set(key, seen);
+        if (result.entries === 0) continue;
+        this.counters.membersRefilled++;
+        this.options.logger(`auditor: segment ${id} of log ${s.log}: ${node} lacked ${result.entries} entries; copied them onto it`);
+        this.emit('refilled', result);
+      } catch (error) {
+        if (ctx.signal.aborted) break;
+        incomplete = true;
+        this.counters.repairsFailed++;
+        this.options.logger(`auditor: segment ${id} of log ${s.log}: the replicas check of ${node} failed (${message(error)})`);
+      }
+    }
+    return incomplete;
+  }
+
+  /** Watches the record of a segment that is not CLOSED: its next change (turning CLOSED, an ensemble change) starts a pass at once. */
+  private watchUntilClosed(id: number): void {
+    if (this.watchedSegments.has(id)) return;
+    this.watchedSegments.add(id);
+    const fired = (): void => {
+      this.watchedSegments.delete(id);
+      this.kick();
+    };
+    this.client.exists(segmentPath(id), { watch: fired }).catch(() => this.watchedSegments.delete(id));
   }
 
   private copied(bytes: number): void {

@@ -13,6 +13,13 @@ export interface AuditorOptions {
   readonly gracePeriod?: number;
   /** The longest time between two passes, in ms. Default 60000. */
   readonly auditInterval?: number;
+  /**
+   * How often every live member is asked to scrub what it must hold (read
+   * it from disk and check each entry's CRC32C) in the replicas check, in
+   * ms; 0 never. Default 86400000 (a day). Between scrubs a member is
+   * checked against its index once per segment state and per node start.
+   */
+  readonly scrubInterval?: number;
   /** Apply the logs' retention policies. Default true. */
   readonly retention?: boolean;
   /** How long a storage node may take to answer, in ms. Default 30000. */
@@ -28,6 +35,7 @@ export interface ResolvedAuditorOptions {
   readonly identifier: string;
   readonly gracePeriod: number;
   readonly auditInterval: number;
+  readonly scrubInterval: number;
   readonly retention: boolean;
   readonly nodeTimeout: number;
   readonly connectTimeout: number;
@@ -37,7 +45,7 @@ export interface ResolvedAuditorOptions {
 /** Checks the options and applies the defaults; throws BadArgumentsError. */
 export function resolveAuditorOptions(options: AuditorOptions): ResolvedAuditorOptions {
   if (typeof options !== 'object' || options === null) throw new BadArgumentsError('startAuditor: options must be an object');
-  const ms = (key: 'gracePeriod' | 'auditInterval' | 'nodeTimeout' | 'connectTimeout', fallback: number, min: number): number => {
+  const ms = (key: 'gracePeriod' | 'auditInterval' | 'scrubInterval' | 'nodeTimeout' | 'connectTimeout', fallback: number, min: number): number => {
     const v = options[key] ?? fallback;
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw new BadArgumentsError(`startAuditor: ${key} must be an integer >= ${min}, got ${String(v)}`);
     return v;
@@ -48,6 +56,7 @@ export function resolveAuditorOptions(options: AuditorOptions): ResolvedAuditorO
     identifier,
     gracePeriod: ms('gracePeriod', 30_000, 0),
     auditInterval: ms('auditInterval', 60_000, 1),
+    scrubInterval: ms('scrubInterval', 86_400_000, 0),
     retention: options.retention ?? true,
     nodeTimeout: ms('nodeTimeout', 30_000, 1),
     connectTimeout: ms('connectTimeout', 5_000, 1),

@@ -92,30 +92,31 @@ export async function repairMember(ctx: RepairContext, id: number, current: Vers
     bytes += entry.data.length;
     ctx.copied(entry.data.length);
   };
-  await copyEntries(ctx, id, segment, missing, put);
+  await copyEntries(ctx, id, segment, missing.node, missing.entries, put);
   throwIfAborted(ctx.signal, `repairing segment ${id}`);
   await ctx.store.replaceEnsembleMember(id, current, missing.ensembleIndex, missing.node, target!);
   return { segmentId: id, log: segment.log, ensembleIndex: missing.ensembleIndex, firstEntry: ensemble.firstEntry, replaced: missing.node, by: target!, entries: missing.entries.length, bytes };
 }
 
 /**
- * Reads `missing.entries` from surviving replicas and hands each to `put`,
- * up to {@link WINDOW} at once. The bulk comes in one streamed range read
- * from the survivor that holds the most of them (with E = W: all); what it
- * did not deliver is read entry by entry from the other replicas.
+ * Reads `entries` (ascending) of segment `id` from the live replicas other
+ * than `node` and hands each to `put`, up to {@link WINDOW} at once. The
+ * bulk comes in one streamed range read from the replica that holds the
+ * most of them (with E = W: all); what it did not deliver (it lacked them,
+ * held a corrupt copy, or failed mid-stream) is read entry by entry from
+ * the other replicas. Rejects with NotEnoughNodesError for an entry no
+ * replica returned, `put`'s error, or the signal's reason.
  */
-async function copyEntries(ctx: RepairContext, id: number, segment: SegmentMetadata, missing: MissingMember, put: (entry: LogEntry) => Promise<void>): Promise<void> {
-  if (missing.entries.length === 0) return;
-  const sourcesOf = (e: number): string[] => writeSetOf(segment, e).filter((n) => n !== missing.node && ctx.live.has(n));
-  const pending = new Set(missing.entries);
+export async function copyEntries(ctx: RepairContext, id: number, segment: SegmentMetadata, node: string, entries: readonly number[], put: (entry: LogEntry) => Promise<void>): Promise<void> {
+  if (entries.length === 0) return;
+  const sourcesOf = (e: number): string[] => writeSetOf(segment, e).filter((n) => n !== node && ctx.live.has(n));
+  const pending = new Set(entries);
   const window = new Window(WINDOW);
-  const primary = bestSource(missing.entries.map(sourcesOf));
+  const primary = bestSource(entries.map(sourcesOf));
   if (primary !== undefined) {
     try {
       const from = await ctx.pool.get(primary);
-      const first = missing.entries[0]!;
-      const last = missing.entries[missing.entries.length - 1]!;
-      for await (const entry of from.readRange(id, { fromEntry: first, toEntry: last })) {
+      for await (const entry of from.readRange(id, { fromEntry: entries[0]!, toEntry: entries[entries.length - 1]! })) {
         throwIfAborted(ctx.signal, `repairing segment ${id}`);
         if (!pending.delete(entry.entryId)) continue;
         await window.add(put(entry));

@@ -220,6 +220,35 @@ export class NodeStorage {
     }
   }
 
+  /**
+   * Which entries of a segment in [fromEntry, toEntry] this node holds a
+   * good copy of: ascending inclusive ranges, at most `max`, and `next`, the
+   * entry to ask from again when `max` cut the answer short (-1 when not).
+   * With `verify`, every held entry of the range is first read and its
+   * CRC32C checked (a scrub): a copy that fails is corrupt from then on (not
+   * held, never served) until a good copy is added.
+   * @throws BadArgumentsError for invalid ids; InvalidStateError after close; StorageFailedError when a read fails.
+   */
+  async heldEntries(segmentId: number, range: { fromEntry: number; toEntry: number; verify?: boolean }, max: number): Promise<{ ranges: [number, number][]; next: number }> {
+    this.checkOpen();
+    const { fromEntry, toEntry } = range;
+    if (!isId(segmentId) || !isId(fromEntry) || !isId(toEntry) || !isId(max) || max === 0) throw new BadArgumentsError('heldEntries: segment and entry ids must be non-negative safe integers, max positive');
+    const seg = this.segmentMap.get(segmentId);
+    if (!seg) return { ranges: [], next: -1 };
+    for (let e = fromEntry; range.verify === true && e <= toEntry; ) {
+      try {
+        for await (const batch of seg.range({ fromEntry: e, toEntry, fromTime: -Infinity, toTime: Infinity, limit: Infinity })) e = batch[batch.length - 1]!.entryId + 1;
+        break;
+      } catch (err) {
+        if (!(err instanceof CorruptEntryError)) throw storageError(err, `heldEntries: segment ${segmentId}`);
+        // Marked corrupt by the read; the scrub goes on after it.
+        this.options.logger(`scrub: ${err.message}`);
+        e = err.entryId + 1;
+      }
+    }
+    return seg.heldRanges(fromEntry, toEntry, max);
+  }
+
   /** The last entry stored for a segment (by entry id), or undefined when none. */
   lastEntry(segmentId: number): LastEntry | undefined {
     const seg = this.segmentMap.get(segmentId);

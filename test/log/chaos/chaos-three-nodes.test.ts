@@ -11,7 +11,7 @@
 import { after, it } from 'node:test';
 import { forEachTarget } from '../../support/targets.js';
 import { removeDirs } from '../node/support.js';
-import { chaosRounds, CHAOS_ROUNDS as ROUNDS } from './support.js';
+import { chaosRounds, CHAOS_ROUNDS as ROUNDS, REPAIR_TIMEOUT } from './support.js';
 
 after(removeDirs);
 
@@ -19,5 +19,5 @@ after(removeDirs);
 const LIVENESS = 30_000;
 
 forEachTarget('log chaos: three nodes', (target) => {
-  it(`no spare: the writer goes on once a SIGKILLed node is restarted (${ROUNDS} rounds)`, { timeout: 60_000 + ROUNDS * 2 * LIVENESS }, () => chaosRounds(target(), 3, LIVENESS));
+  it(`no spare: the writer goes on once a SIGKILLed node is restarted (${ROUNDS} rounds), and every entry is back to W copies after repair`, { timeout: 60_000 + ROUNDS * 2 * LIVENESS + REPAIR_TIMEOUT }, () => chaosRounds(target(), 3, LIVENESS, { repairTimeout: REPAIR_TIMEOUT }));
 }, { concurrency: false });

@@ -82,7 +82,7 @@ export class ChaosCluster implements AsyncDisposable {
     const report = await this.check(log);
     assert.deepEqual(report.problems.slice(0, 20), [], `${report.problems.length} problems found by the checker`);
     assert.ok(report.acks.length > 0, 'the writers acknowledged entries');
-    // At least A now; == W once the auditor repairs what a killed node missed (the repair suite will assert that with replicaCounts).
+    // At least A now; W once the auditors repaired what a killed node missed (assertFullyReplicated).
     const thin = replicaCounts(report.snapshot).filter((r) => r.valid < 2);
     assert.deepEqual(thin.slice(0, 10), [], 'entries with fewer than A = 2 valid copies');
     return report;
@@ -99,6 +99,16 @@ export class ChaosCluster implements AsyncDisposable {
 
 /** Rounds of faults of the chaos suites: HERD_CHAOS_ROUNDS, default 3, at least 2 (round 1 kills the writer). */
 export const CHAOS_ROUNDS = Math.max(2, Number(process.env.HERD_CHAOS_ROUNDS ?? 3));
+/**
+ * How long the nodes' auditors may take to bring every entry back to W
+ * copies once the writer closed the log, ms (liveness). What they repair:
+ * entries acknowledged by A nodes but never stored on a killed node that
+ * came back live (the ensemble change starts at the last-add-confirmed +
+ * 1, so those stay in the old ensemble's span): the replicas check
+ * (src/log/repair/replicas-check.ts) finds them.
+ */
+export const REPAIR_TIMEOUT = 60_000;
+
 /** Acknowledgements awaited between faults. */
 const STRIDE = 100;
 

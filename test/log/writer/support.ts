@@ -3,7 +3,7 @@
  * in-process storage nodes registered in it, and a client for writers.
  */
 import type { Client } from '../../../src/client/index.js';
-import type { LogNodeHandle, LogRecord } from '../../../src/log/index.js';
+import type { LogNodeHandle, LogNodeOptions, LogRecord } from '../../../src/log/index.js';
 import { connect, uniquePath, type Target } from '../../support/targets.js';
 import { startTestNode, tempDir } from '../node/support.js';
 
@@ -19,13 +19,13 @@ export interface TestCluster extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-/** `count` storage nodes registered under a fresh chroot of `target`. */
-export async function startCluster(target: Target, count = 3): Promise<TestCluster> {
+/** `count` storage nodes registered under a fresh chroot of `target` (with `nodeOptions`: `{ auditor: false }` keeps a hole a test made). */
+export async function startCluster(target: Target, count = 3, nodeOptions: Partial<LogNodeOptions> = {}): Promise<TestCluster> {
   const root = uniquePath('log-writer');
   const plain = await connect(target);
   await plain.mkdirp(root);
   const coordination = `${target.connectionString}${root}`;
-  const nodes = await Promise.all(Array.from({ length: count }, async () => startTestNode(coordination, await tempDir('log-writer'))));
+  const nodes = await Promise.all(Array.from({ length: count }, async () => startTestNode(coordination, await tempDir('log-writer'), nodeOptions)));
   const close = async (): Promise<void> => {
     await Promise.all(nodes.map((n) => n.close()));
   };
