@@ -84,6 +84,8 @@ export function pythonException(error: unknown): Record<string, unknown> {
   if (e instanceof PythonError) className = e.className;
   else if (e instanceof NotExposedError) className = 'builtins.AttributeError';
   else if (PYTHON_BUILTINS.has(e.name)) className = `builtins.${e.name}`;
+  else if (e instanceof TypeError) className = 'builtins.TypeError';
+  else if (e instanceof RangeError) className = 'builtins.ValueError';
   else {
     className = 'Pyro4.errors.PyroError';
     message = `${e.name}: ${e.message}`;
@@ -250,6 +252,7 @@ class Connection {
   }
 
   private async handle(msg: PyroMessage): Promise<void> {
+    if (msg.securityError !== undefined && this.handshaken) throw new ProtocolError(`pyro4: ${msg.securityError}`);
     if (!this.handshaken) return this.handshake(msg);
     if (msg.type === MessageType.PING) return this.send(MessageType.PING, msg.seq, Buffer.from('pong'));
     if (msg.type !== MessageType.INVOKE) throw new ProtocolError(`pyro4: unexpected message type ${msg.type}`);
@@ -284,6 +287,7 @@ class Connection {
     let reply: unknown;
     let flags = 0;
     try {
+      if (msg.securityError !== undefined) throw new Error(msg.securityError);
       if (msg.type !== MessageType.CONNECT) throw new Error(`invalid msg type ${msg.type} received (expected a CONNECT)`);
       if (msg.serializerId !== SERIALIZER_IDS.serpent) throw new Error(serializerRefusal(msg.serializerId));
       if (msg.flags & MessageFlags.COMPRESSED) throw new Error('compressed messages are not supported (set Pyro4.config.COMPRESSION = False)');

@@ -5,3 +5,5 @@
 export { startPyroNameServer, NAMESERVER_OBJECT_ID, DEFAULT_PYRO4_NS_PORT, type PyroNameServer, type PyroNameServerOptions } from './nameserver.js';
 export { PythonError } from './daemon.js';
 export { PyComplex, pyTuple, isPyTuple } from './serpent.js';
+export { servePyro4, type ServePyro4Options, type PyroServed } from './serve.js';
+export type { PyroDaemonOptions } from './daemon.js';

@@ -61,6 +61,13 @@ export interface PyroMessage {
   /** Annotation chunks by their 4-letter name (without `HMAC`, which is checked on the way in and made on the way out). */
   readonly annotations: ReadonlyMap<string, Buffer>;
   readonly data: Buffer;
+  /**
+   * Set by a {@link MessageReader} when the HMAC is wrong or missing (or
+   * present while no key is set): the message must not be acted on. The
+   * stream itself is intact, so the receiver may still answer, as Pyro4's
+   * daemon answers a handshake with CONNECTFAIL.
+   */
+  readonly securityError?: string;
 }
 
 /** What a {@link MessageReader} refuses: a message that breaks the protocol (the connection must close). */
@@ -118,7 +125,7 @@ export interface MessageReaderOptions {
  * Cuts a byte stream into messages. {@link push} returns the messages
  * complete so far; it throws {@link PyroFrameError} at the first bad one
  * (wrong magic, version or checksum, an oversized or negative size,
- * annotations that overrun, an HMAC mismatch), after which the stream
+ * annotations that overrun), after which the stream
  * cannot be trusted and the connection must close.
  */
 export class MessageReader {
@@ -171,18 +178,19 @@ export class MessageReader {
       }
       const data = Buffer.from(b.subarray(end, total));
       this.buffered = b.subarray(total);
-      this.checkHmac(data, annotations);
+      const securityError = this.checkHmac(data, annotations);
       annotations.delete('HMAC');
-      out.push({ type, flags, seq, serializerId, annotations, data });
+      out.push({ type, flags, seq, serializerId, annotations, data, ...(securityError ? { securityError } : {}) });
     }
   }
 
-  private checkHmac(data: Buffer, annotations: Map<string, Buffer>): void {
+  private checkHmac(data: Buffer, annotations: Map<string, Buffer>): string | undefined {
     const key = this.options.hmacKey;
     const got = annotations.get('HMAC');
-    if (got === undefined && key === undefined) return;
-    if (got === undefined || key === undefined) throw new PyroFrameError('pyro4: hmac key config not symmetric (one side has a key, the other none)');
+    if (got === undefined && key === undefined) return undefined;
+    if (got === undefined || key === undefined) return 'hmac key config not symmetric (one side has a key, the other none)';
     const want = hmacOf(key, data, annotations);
-    if (got.length !== want.length || !timingSafeEqual(got, want)) throw new PyroFrameError('pyro4: message hmac mismatch');
+    if (got.length !== want.length || !timingSafeEqual(got, want)) return 'message hmac mismatch';
+    return undefined;
   }
 }
