@@ -31,3 +31,19 @@ export { PROTOCOL_NAME, PROTOCOL_VERSION, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_DE
 export { ProtocolError, RpcConnectionError, NotExposedError, RemoteError } from './errors.js';
 // What the rpc functions throw besides their own errors (docs/conventions.md, section 1).
 export { BadArgumentsError, CancelledError, HerdError, InvalidStateError, TimeoutError } from '../errors.js';
+// Pyro4 (docs/pyro4.md): a Pyro4 name server over the registry, and Node objects served to Python proxies.
+export {
+  servePyro4,
+  startPyroNameServer,
+  PythonError,
+  PyComplex,
+  pyTuple,
+  isPyTuple,
+  NAMESERVER_OBJECT_ID,
+  DEFAULT_PYRO4_NS_PORT,
+  type ServePyro4Options,
+  type PyroServed,
+  type PyroNameServer,
+  type PyroNameServerOptions,
+  type PyroDaemonOptions,
+} from './pyro/index.js';
