@@ -13,7 +13,7 @@ import { servePyro4, type PyroServed } from '../../../src/rpc/pyro/index.js';
 import { PYTHON } from '../../support/interop.js';
 import { sigkill } from '../../support/processes.js';
 import { connect, forEachTarget, waitFor } from '../../support/targets.js';
-import { pyro4Available, requirePyro4, runPython } from './support.js';
+import { pyro4Available, requirePyro4, startSteppedPython } from './support.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '../../../src/cli/main.js');
 
@@ -79,17 +79,10 @@ except Pyro4.errors.NamingError:
 print(Pyro4.Proxy('PYRONAME:%s@127.0.0.1:%d' % (name, b)).hello('b'))
 print(Pyro4.locateNS('127.0.0.1', b).lookup(name + '.py'))
 `;
-    const py = spawn(PYTHON, ['-c', script, String(a.port), String(b.port), name], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    py.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    py.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((resolve) => py.on('close', resolve));
-    await waitFor(() => out.includes('\n') || py.exitCode !== null, 20000, 'the first call');
+    const py = startSteppedPython(script, [String(a.port), String(b.port), name]);
+    assert.equal(await py.firstLine('the first call'), 'hello a');
     await sigkill(a.child);
-    py.stdin.end('\n');
-    assert.equal(await exited, 0, err);
-    assert.deepEqual(out.trim().split('\n'), ['hello a', 'a is gone', 'hello b', 'PYRO:thing@127.0.0.1:4242']);
+    assert.deepEqual(await py.finish(), ['a is gone', 'hello b', 'PYRO:thing@127.0.0.1:4242']);
     assert.match(await nsc(b.port, 'remove', `${name}.py`), /removed/i);
     assert.doesNotMatch(await nsc(b.port, 'list', tag), /\.py -->/);
   });

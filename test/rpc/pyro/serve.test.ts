@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { callContext } from '../../../src/rpc/index.js';
 import { PythonError, servePyro4, startPyroNameServer, type PyroNameServer, type PyroServed } from '../../../src/rpc/pyro/index.js';
 import { connect, forEachTarget, waitFor } from '../../support/targets.js';
-import { pyro4Available, requirePyro4, runPython } from './support.js';
+import { pyro4Available, requirePyro4, runPython, startSteppedPython } from './support.js';
 
 class Metadata {
   readonly disabled = new Set(['node03']);
@@ -118,21 +118,11 @@ forEachTarget('pyro4 servePyro4', (target) => {
 
   test('a Python proxy calls the TypeScript Metadata through PYRONAME', async (t) => {
     if (!requirePyro4(t)) return;
-    const { spawn } = await import('node:child_process');
-    const child = spawn('/usr/bin/python3', ['-c', SCRIPT, String(ns.port), name], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    await waitFor(() => stdout.includes('\n') || child.exitCode !== null, 20000, 'the first part of the Python script');
-    assert.ok(stdout.includes('\n'), `python failed: ${stderr}`);
-    const out = JSON.parse(stdout.split('\n')[0]!) as Record<string, unknown>;
+    const py = startSteppedPython(SCRIPT, [String(ns.port), name]);
+    const out = JSON.parse(await py.firstLine('the first part of the Python script')) as Record<string, unknown>;
     // The stream is lazy: the Python side took three items, the generator made no more than that.
     assert.ok(md.produced <= 4, `produced ${md.produced} items for 3 read`);
-    child.stdin.end('\n');
-    assert.equal(await exited, 0, stderr);
-    const rest = JSON.parse(stdout.split('\n')[1]!) as Record<string, unknown>;
+    const rest = JSON.parse((await py.finish())[0]!) as Record<string, unknown>;
     assert.deepEqual(out.calls, ['billing', 7, 'primary', 'primary (elected)', true, false]);
     assert.equal(out.echo, "[1, 1180591620717411303424, 1.5, 'x', {'data': 'Ynk=', 'encoding': 'base64'}, [1, (2, 3)], {'k': None}, {4}]");
     assert.equal(out.context, true);

@@ -1,7 +1,8 @@
 /** Shared by the Pyro4 tests: running Debian's Python with Pyro4 and serpent. */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { TestContext } from 'node:test';
 import { PYTHON, requireTool } from '../../support/interop.js';
+import { waitFor } from '../../support/targets.js';
 
 let available: boolean | undefined;
 
@@ -32,4 +33,40 @@ export function runPython(script: string, args: readonly string[] = [], input = 
     });
     child.stdin.end(input);
   });
+}
+
+/** A Python script running in steps: it prints a line, waits for a line on stdin, goes on. */
+export interface SteppedPython {
+  readonly child: ChildProcess;
+  /** Its stdout so far. */
+  readonly stdout: () => string;
+  /** Resolves with its first line of output (within 20 s); rejects with its stderr when it exits first. */
+  firstLine(what: string): Promise<string>;
+  /** Writes a line to its stdin, closes it, and resolves with the rest of its output; rejects with its stderr when it fails. */
+  finish(): Promise<string[]>;
+}
+
+/** Starts `script` with `args` (see {@link SteppedPython}). */
+export function startSteppedPython(script: string, args: readonly string[]): SteppedPython {
+  const child = spawn(PYTHON, ['-c', script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return {
+    child,
+    stdout: () => out,
+    async firstLine(what) {
+      await waitFor(() => out.includes('\n') || child.exitCode !== null, 20000, what);
+      if (!out.includes('\n')) throw new Error(`python failed before ${what}: ${err}`);
+      return out.split('\n')[0]!;
+    },
+    async finish() {
+      child.stdin.end('\n');
+      const code = await exited;
+      if (code !== 0) throw new Error(`python exited ${code}: ${err}`);
+      return out.trim().split('\n').slice(1);
+    },
+  };
 }
