@@ -40,12 +40,16 @@ export interface PyroTarget {
 }
 
 /**
- * An error raised in the Python caller as `className` (a class Pyro4
- * rebuilds: `builtins.*` or `Pyro4.errors.*`).
+ * Thrown by a method served to Python (servePyro4) to raise `className`
+ * in the Python caller, e.g. `new PythonError('Pyro4.errors.NamingError',
+ * 'unknown name')`: a class Pyro4 rebuilds (`builtins.*` or
+ * `Pyro4.errors.*`; another name makes Python fail to read the error).
+ * Code `PYTHON`.
  */
 export class PythonError extends HerdError {
   override name = 'PythonError';
   constructor(
+    /** The Python exception class, with its module: `builtins.KeyError`, `Pyro4.errors.NamingError`. */
     readonly className: string,
     message: string,
   ) {

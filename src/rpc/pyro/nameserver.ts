@@ -40,6 +40,7 @@ export interface PyroNameServer extends AsyncDisposable {
   readonly uri: string;
   /** `host:port`. */
   readonly address: string;
+  /** The port it listens on (the free one picked when `port` was 0). */
   readonly port: number;
   /** Stops listening and closes its connections; the names stay in the store. Idempotent. */
   close(): Promise<void>;

@@ -40,7 +40,9 @@ export interface SerpentLimits {
 /** A Python complex number. */
 export class PyComplex {
   constructor(
+    /** The real part. */
     readonly real: number,
+    /** The imaginary part. */
     readonly imag: number,
   ) {}
 }

@@ -30,6 +30,7 @@ export interface ServePyro4Options extends PyroDaemonOptions, WaitOptions {
 
 /** An object served over Pyro4: see {@link servePyro4}. */
 export interface PyroServed extends AsyncDisposable {
+  /** The name served (the Pyro4 object id, and the registry service name). */
   readonly name: string;
   /** Its direct URI, `PYRO:<name>@host:port`. */
   readonly uri: string;
