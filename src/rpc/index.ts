@@ -35,6 +35,7 @@ export { BadArgumentsError, CancelledError, HerdError, InvalidStateError, Timeou
 export {
   servePyro4,
   startPyroNameServer,
+  lookupPyro4,
   PythonError,
   PyComplex,
   pyTuple,
@@ -46,4 +47,6 @@ export {
   type PyroNameServer,
   type PyroNameServerOptions,
   type PyroDaemonOptions,
+  type LookupPyro4Options,
+  type Pyro4Remote,
 } from './pyro/index.js';

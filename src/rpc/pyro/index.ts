@@ -7,3 +7,4 @@ export { PythonError } from './daemon.js';
 export { PyComplex, pyTuple, isPyTuple } from './serpent.js';
 export { servePyro4, type ServePyro4Options, type PyroServed } from './serve.js';
 export type { PyroDaemonOptions } from './daemon.js';
+export { lookupPyro4, type LookupPyro4Options, type Pyro4Remote } from './lookup.js';
