@@ -12,7 +12,7 @@
  * | `None` | `null` (`undefined` encodes as `None`) |
  * | `bool` | `boolean` |
  * | `int` | `number` when a safe integer, else `bigint` (a `bigint` always encodes as an int) |
- * | `float` (also `1e30000` = inf, `{'__class__':'float','value':'nan'}` = NaN) | `number`; a JS number that is an integer encodes as an int |
+ * | `float` (also `1e30000` = inf, `{'__class__':'float','value':'nan'}` = NaN) | `number`; a JS number that is a safe integer encodes as an int, any other as a float |
  * | `complex` | {@link PyComplex} |
  * | `str` | `string` |
  * | `bytes` (serpent sends `{'data': <base64>, 'encoding': 'base64'}`; a `b'..'` literal is read too) | `Uint8Array` (a `Buffer` when decoded) |
@@ -174,7 +174,8 @@ function pythonErrorName(e: Error): string {
 }
 
 function formatNumber(n: number): string {
-  return Number.isInteger(n) && !Object.is(n, -0) ? n.toFixed(0) : formatFloat(n);
+  // Beyond 2^53 a JS number is a double, not an exact integer: Python gets the same float.
+  return Number.isSafeInteger(n) && !Object.is(n, -0) ? n.toFixed(0) : formatFloat(n);
 }
 
 function formatFloat(n: number): string {
