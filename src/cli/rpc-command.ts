@@ -22,6 +22,7 @@ import {
   type LookupOptions,
   type ServiceInfo,
 } from '../rpc/index.js';
+import { DEFAULT_PYRO4_NS_PORT, startPyroNameServer } from '../rpc/pyro/index.js';
 import { configureCommand, formatTable, intOption, optional, withCoordinationClient } from './command.js';
 
 interface LsValues {
@@ -70,7 +71,64 @@ export function rpcCommand(): Command {
     .action((name: string, method: string, args: string[], values: CallValues) => runCall(name, method, args, values));
   rpc.addCommand(ls);
   rpc.addCommand(call);
+  rpc.addCommand(pyroNsCommand());
   return rpc;
+}
+
+interface PyroNsValues {
+  coordination?: string;
+  connect?: string;
+  host: string;
+  port: string;
+  advertisedHost?: string;
+  hmacKeyEnv?: string;
+}
+
+/**
+ * `herd rpc pyro-ns`: a Pyro4 name server over the registry
+ * (startPyroNameServer, docs/pyro4.md). Prints its URI, runs until SIGINT
+ * or SIGTERM. Several, on other hosts or ports, serve the same names.
+ */
+function pyroNsCommand(): Command {
+  return configureCommand(new Command('pyro-ns'), 'herd rpc pyro-ns')
+    .description("run a Pyro4 name server (Python's Pyro4.locateNS, PYRONAME:) whose names live in the registry")
+    .option('--coordination <conn>', 'coordination service: host:port[,host:port...][/chroot] (or --connect)')
+    .option('--connect <conn>', 'the same as --coordination')
+    .option('--host <addr>', 'listen address', '127.0.0.1')
+    .option('--port <n>', "port; 0 picks a free one (Pyro4's default: 9090)", String(DEFAULT_PYRO4_NS_PORT))
+    .option('--advertised-host <h>', 'host written in URIs (default: --host)')
+    .option('--hmac-key-env <var>', "read Pyro4's HMAC key from this environment variable (a key on the command line would show in ps)")
+    .action((values: PyroNsValues) => runPyroNs(values));
+}
+
+async function runPyroNs(values: PyroNsValues): Promise<void> {
+  const coordination = values.coordination ?? values.connect;
+  if (coordination === undefined) throw new BadArgumentsError('pyro-ns needs --coordination <host:port> (or --connect)');
+  const hmacKey = values.hmacKeyEnv === undefined ? undefined : process.env[values.hmacKeyEnv];
+  if (values.hmacKeyEnv !== undefined && !hmacKey) throw new BadArgumentsError(`--hmac-key-env: environment variable ${values.hmacKeyEnv} is not set`);
+  const client = createClient(coordination, { connectTimeout: 10_000 });
+  await client.connect().catch((error: unknown) => {
+    throw new Error(`--coordination ${coordination}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  });
+  const ns = await startPyroNameServer({
+    client,
+    host: values.host,
+    port: intOption('port', values.port, 0, 65535)!,
+    ...optional('advertisedHost', values.advertisedHost),
+    ...optional('hmacKey', hmacKey),
+  });
+  process.stdout.write(`herd rpc pyro-ns: serving ${ns.uri}\n`);
+  const stop = (): void => {
+    void ns
+      .close()
+      .then(() => client.close())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 }
 
 async function runLs(name: string | undefined, values: LsValues): Promise<void> {

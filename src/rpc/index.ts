@@ -41,3 +41,22 @@ export type { ServeTlsOptions, LookupTlsOptions, CallerInfo, CallerCertificate }
 export type { MethodSchemas } from './schemas.js';
 // What the rpc functions throw besides their own errors (docs/conventions.md, section 1).
 export { BadArgumentsError, CancelledError, HerdError, InvalidStateError, TimeoutError } from '../errors.js';
+// Pyro4 (docs/pyro4.md): a Pyro4 name server over the registry, and Node objects served to Python proxies.
+export {
+  servePyro4,
+  startPyroNameServer,
+  lookupPyro4,
+  PythonError,
+  PyComplex,
+  pyTuple,
+  isPyTuple,
+  NAMESERVER_OBJECT_ID,
+  DEFAULT_PYRO4_NS_PORT,
+  type ServePyro4Options,
+  type PyroServed,
+  type PyroNameServer,
+  type PyroNameServerOptions,
+  type PyroDaemonOptions,
+  type LookupPyro4Options,
+  type Pyro4Remote,
+} from './pyro/index.js';

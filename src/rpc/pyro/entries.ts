@@ -1,0 +1,160 @@
+/**
+ * Pyro4 names in Herd's registry (the coordination store), shared by every
+ * Herd Pyro4 name server and by `servePyro4`:
+ *
+ * - `/herd/rpc/<name>/pyro4`: a **persistent** node for a name registered
+ *   through a name server (by Python: `ns.register(name, uri)`), as Pyro's
+ *   own registrations outlive the registering process. Its JSON is an
+ *   {@link InstanceInfo}-compatible entry (`protocol: 'pyro4'`, `version: 48`,
+ *   `address`) plus `uri` and `metadata`, so `herd rpc ls` lists it.
+ * - `/herd/rpc/<name>/instance-<seq>` with `protocol: 'pyro4'`: an
+ *   **ephemeral** node of a Node object served by `servePyro4`, gone with
+ *   its process's session (written by serve.ts, the same as Herd's own
+ *   instances).
+ *
+ * A name's Pyro4 URI is its `pyro4` node's when there is one, else the first
+ * live served instance's. Herd proxies (`lookup`) skip both kinds, which do
+ * not speak Herd's protocol. A Pyro4 name is one path segment: a name with
+ * `/`, `.` or `..` alone, or characters ZooKeeper refuses cannot be stored.
+ */
+import { joinPath } from '../../base/path.js';
+import type { Client } from '../../client/index.js';
+import { NoNodeError, NodeExistsError } from '../../errors.js';
+import { decodeText, deleteIfExists, ensurePath, retryWhileConnected } from '../../recipes/internal/index.js';
+import { RPC_ROOT } from '../registry.js';
+import { PYRO4_PROTOCOL_VERSION } from './message.js';
+
+/** The protocol name of Pyro4 entries in the registry. */
+export const PYRO4_PROTOCOL = 'pyro4';
+/** The node name of a name-server registration under `/herd/rpc/<name>/`. */
+export const PYRO4_NODE = 'pyro4';
+
+/** One Pyro4 name as a name server reports it. */
+export interface PyroEntry {
+  readonly name: string;
+  readonly uri: string;
+  readonly metadata: readonly string[];
+  /** True for a name-server registration (persistent, removable); false for a Node object served by `servePyro4`. */
+  readonly registered: boolean;
+}
+
+/** The JSON of a Pyro4 registry node. */
+export function pyroEntryJson(uri: string, metadata: readonly string[], extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({ protocol: PYRO4_PROTOCOL, version: PYRO4_PROTOCOL_VERSION, address: uriLocation(uri), uri, metadata: [...metadata].sort(), ...extra });
+}
+
+/** The location (`host:port`) part of a `PYRO:object@location` URI. */
+export function uriLocation(uri: string): string {
+  const at = uri.lastIndexOf('@');
+  return at < 0 ? '' : uri.slice(at + 1);
+}
+
+/** True when `name` can be stored as one registry node name. */
+export function storableName(name: string): boolean {
+  // ZooKeeper refuses these characters in paths (besides '/', and '.'/'..' as segments).
+  // eslint-disable-next-line no-control-regex
+  return name.length > 0 && name !== '.' && name !== '..' && !/[/\u0000-\u001f\u007f-\u009f\ud800-\uf8ff\ufff0-\uffff]/.test(name);
+}
+
+function parse(text: string): { uri: string; metadata: string[] } | undefined {
+  try {
+    const v = JSON.parse(text) as Record<string, unknown>;
+    if (v?.protocol !== PYRO4_PROTOCOL || typeof v.uri !== 'string') return undefined;
+    const metadata = Array.isArray(v.metadata) ? v.metadata.filter((m): m is string => typeof m === 'string') : [];
+    return { uri: v.uri, metadata };
+  } catch {
+    return undefined;
+  }
+}
+
+async function children(client: Client, path: string): Promise<string[]> {
+  try {
+    return await retryWhileConnected(client, () => client.getChildren(path));
+  } catch (error) {
+    if (error instanceof NoNodeError) return [];
+    throw error;
+  }
+}
+
+async function read(client: Client, path: string): Promise<string | undefined> {
+  try {
+    return decodeText((await retryWhileConnected(client, () => client.getData(path))).data);
+  } catch (error) {
+    if (error instanceof NoNodeError) return undefined;
+    throw error;
+  }
+}
+
+/** The Pyro4 entry of `name` (its registration, else its first live served instance), or undefined. */
+export async function readPyroEntry(client: Client, name: string): Promise<PyroEntry | undefined> {
+  if (!storableName(name)) return undefined;
+  const service = joinPath(RPC_ROOT, name);
+  const nodes = await children(client, service);
+  const ordered = nodes.includes(PYRO4_NODE) ? [PYRO4_NODE, ...nodes.filter((n) => n !== PYRO4_NODE).sort((a, b) => a.slice(-10).localeCompare(b.slice(-10)))] : nodes.sort((a, b) => a.slice(-10).localeCompare(b.slice(-10)));
+  for (const node of ordered) {
+    const text = await read(client, joinPath(service, node));
+    const e = text === undefined ? undefined : parse(text);
+    if (e) return { name, uri: e.uri, metadata: e.metadata, registered: node === PYRO4_NODE };
+  }
+  return undefined;
+}
+
+/** Every Pyro4 name in the registry, by name. */
+export async function readAllPyroEntries(client: Client): Promise<PyroEntry[]> {
+  const out: PyroEntry[] = [];
+  for (const name of (await children(client, RPC_ROOT)).sort()) {
+    const e = await readPyroEntry(client, name);
+    if (e) out.push(e);
+  }
+  return out;
+}
+
+/** Creates or replaces the registration of `name`. With `safe`, resolves false (and writes nothing) when the name has a Pyro4 entry already. */
+export async function writeRegistration(client: Client, name: string, uri: string, metadata: readonly string[], safe: boolean): Promise<boolean> {
+  if (safe && (await readPyroEntry(client, name))) return false;
+  const path = joinPath(joinPath(RPC_ROOT, name), PYRO4_NODE);
+  const data = Buffer.from(pyroEntryJson(uri, metadata, { registeredBy: 'pyro4-nameserver', registeredAt: Date.now() }));
+  for (;;) {
+    try {
+      await retryWhileConnected(client, () => client.setData(path, data));
+      return true;
+    } catch (error) {
+      if (!(error instanceof NoNodeError)) throw error;
+    }
+    try {
+      await ensurePath(client, joinPath(RPC_ROOT, name));
+      await retryWhileConnected(client, () => client.create(path, data));
+      return true;
+    } catch (error) {
+      // Another name server created it meanwhile: a safe registration lost that race; otherwise overwrite it.
+      if (!(error instanceof NodeExistsError)) throw error;
+      if (safe) return false;
+    }
+  }
+}
+
+/** Replaces the metadata of `name`'s registration; false when it has none. */
+export async function writeMetadata(client: Client, name: string, metadata: readonly string[]): Promise<boolean> {
+  if (!storableName(name)) return false;
+  const path = joinPath(joinPath(RPC_ROOT, name), PYRO4_NODE);
+  const text = await read(client, path);
+  const e = text === undefined ? undefined : parse(text);
+  if (!e) return false;
+  try {
+    await retryWhileConnected(client, () => client.setData(path, Buffer.from(pyroEntryJson(e.uri, metadata, { registeredBy: 'pyro4-nameserver', registeredAt: Date.now() }))));
+    return true;
+  } catch (error) {
+    if (error instanceof NoNodeError) return false;
+    throw error;
+  }
+}
+
+/** Deletes the registration of `name` (and the service node when it is left empty); false when there was none. */
+export async function deleteRegistration(client: Client, name: string): Promise<boolean> {
+  if (!storableName(name)) return false;
+  const service = joinPath(RPC_ROOT, name);
+  if (!(await deleteIfExists(client, joinPath(service, PYRO4_NODE)))) return false;
+  // Best effort: a served instance may be registering under it right now (NOTEMPTY), or another remover won.
+  await retryWhileConnected(client, () => client.delete(service)).catch(() => {});
+  return true;
+}

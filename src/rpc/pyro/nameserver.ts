@@ -1,0 +1,234 @@
+/**
+ * A Pyro4-compatible name server backed by Herd's registry: a Pyro4 daemon
+ * serving `Pyro.NameServer` with the methods of Pyro4 4.82's `NameServer`
+ * (`ping`, `register`, `lookup`, `list`, `remove`, `set_metadata`, `count`),
+ * so `Pyro4.locateNS(host, port)`, `PYRONAME:` URIs and
+ * `python3 -m Pyro4.nsc` work unchanged. The names live in the coordination
+ * store (layout: entries.ts), not in this process: any number of name
+ * servers over one store serve the same names, and any of them may die.
+ */
+import type { Client } from '../../client/index.js';
+import { BadArgumentsError } from '../../errors.js';
+import { startPyroDaemon, PythonError, type PyroDaemonOptions, type PyroTarget } from './daemon.js';
+import {
+  deleteRegistration,
+  readAllPyroEntries,
+  readPyroEntry,
+  storableName,
+  writeMetadata,
+  writeRegistration,
+  type PyroEntry,
+} from './entries.js';
+import { pyTuple } from './serpent.js';
+
+/** The object id of a Pyro4 name server. */
+export const NAMESERVER_OBJECT_ID = 'Pyro.NameServer';
+/** Pyro4's default name-server port. */
+export const DEFAULT_PYRO4_NS_PORT = 9090;
+
+/** Options of {@link startPyroNameServer}. */
+export interface PyroNameServerOptions extends Omit<PyroDaemonOptions, 'port'> {
+  /** The coordination client whose store keeps the names. */
+  client: Client;
+  /** Port. Default 9090 (Pyro4's); 0 picks a free one. */
+  port?: number;
+}
+
+/** A running name server: see {@link startPyroNameServer}. */
+export interface PyroNameServer extends AsyncDisposable {
+  /** Its own URI, `PYRO:Pyro.NameServer@host:port`. */
+  readonly uri: string;
+  /** `host:port`. */
+  readonly address: string;
+  /** The port it listens on (the free one picked when `port` was 0). */
+  readonly port: number;
+  /** Stops listening and closes its connections; the names stay in the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a Pyro4 name server on `host:port` (default `127.0.0.1:9090`)
+ * over the registry of `client`. Resolves once it listens. Python finds it
+ * with `Pyro4.locateNS(host, port)` (broadcast discovery is not offered).
+ * Rejects with BadArgumentsError without a client, and with the socket's
+ * error when it cannot listen.
+ */
+export async function startPyroNameServer(options: PyroNameServerOptions): Promise<PyroNameServer> {
+  if (!options?.client) throw new BadArgumentsError('startPyroNameServer: `client` is required');
+  const client = options.client;
+  let self = '';
+  const entries = async (): Promise<PyroEntry[]> => [
+    { name: NAMESERVER_OBJECT_ID, uri: self, metadata: [], registered: false },
+    ...(await readAllPyroEntries(client)).filter((e) => e.name !== NAMESERVER_OBJECT_ID),
+  ];
+  const target = nameServerTarget(client, () => self, entries);
+  const daemon = await startPyroDaemon(new Map([[NAMESERVER_OBJECT_ID, target]]), { ...options, port: options.port ?? DEFAULT_PYRO4_NS_PORT });
+  self = daemon.uri(NAMESERVER_OBJECT_ID);
+  return {
+    uri: self,
+    address: daemon.address,
+    port: daemon.port,
+    close: () => daemon.close(),
+    [Symbol.asyncDispose]: () => daemon.close(),
+  };
+}
+
+type Method = (a: Record<string, unknown>) => Promise<unknown>;
+
+/** Binds Python positional and keyword arguments to `params` (names, in order), as Python would; TypeError otherwise. */
+function bind(method: string, params: readonly string[], args: unknown[], kwargs: Record<string, unknown>): Record<string, unknown> {
+  if (args.length > params.length) throw new PythonError('builtins.TypeError', `${method}() takes at most ${params.length} arguments (${args.length} given)`);
+  const out: Record<string, unknown> = {};
+  params.forEach((p, i) => {
+    if (i < args.length) out[p] = args[i];
+  });
+  for (const [k, v] of Object.entries(kwargs)) {
+    if (!params.includes(k)) throw new PythonError('builtins.TypeError', `${method}() got an unexpected keyword argument '${k}'`);
+    if (k in out) throw new PythonError('builtins.TypeError', `${method}() got multiple values for argument '${k}'`);
+    out[k] = v;
+  }
+  return out;
+}
+
+function nameArg(v: unknown): string {
+  if (typeof v !== 'string') throw new PythonError('builtins.TypeError', 'name must be a str');
+  return v;
+}
+
+/** Metadata as Pyro4 takes it: None or an iterable of str (never a str itself). */
+function metadataArg(v: unknown, what = 'metadata'): string[] {
+  if (v === null || v === undefined) return [];
+  if (typeof v === 'string') throw new PythonError('builtins.TypeError', `${what} should not be a str, but another iterable (set, list, etc)`);
+  if (!Array.isArray(v) && !(v instanceof Set)) throw new PythonError('builtins.TypeError', `${what} must be an iterable of str`);
+  const items = [...v];
+  if (!items.every((m) => typeof m === 'string')) throw new PythonError('builtins.TypeError', `${what} items must be str`);
+  return [...new Set(items as string[])];
+}
+
+function unknownName(name: string): PythonError {
+  return new PythonError('Pyro4.errors.NamingError', `unknown name: ${name}`);
+}
+
+/** A `PYRO:obj@host:port` string as the `Pyro4.core.URI` object Python's `lookup` returns. */
+function uriObject(uri: string): Record<string, unknown> {
+  const m = /^([A-Za-z]+):(\S+?)(?:@(.+))?$/.exec(uri);
+  if (!m) throw new PythonError('Pyro4.errors.PyroError', `invalid uri in the registry: ${uri}`);
+  const [, protocol, object, location = ''] = m;
+  if (location.startsWith('./u:')) return { __class__: 'Pyro4.core.URI', state: pyTuple(protocol!.toUpperCase(), object, location.slice(4), null, null) };
+  const hp = /^\[?([^\]]*?)\]?:(\d+)$/.exec(location);
+  return { __class__: 'Pyro4.core.URI', state: pyTuple(protocol!.toUpperCase(), object, null, hp?.[1] ?? location, hp ? Number(hp[2]) : null) };
+}
+
+/** A Pyro `re.match` (anchored at the start) in JavaScript's regex syntax, which agrees with Python's for ordinary patterns. */
+function matcher(regex: string): (name: string) => boolean {
+  let re: RegExp;
+  try {
+    re = new RegExp(`^(?:${regex})`, 'u');
+  } catch (error) {
+    throw new PythonError('Pyro4.errors.NamingError', `invalid regex: ${(error as Error).message}`);
+  }
+  return (name) => re.test(name);
+}
+
+function nameServerTarget(client: Client, self: () => string, entries: () => Promise<PyroEntry[]>): PyroTarget {
+  const filtered = async (a: Record<string, unknown>): Promise<PyroEntry[]> => {
+    const given = ['prefix', 'regex', 'metadata_all', 'metadata_any'].filter((k) => a[k] !== undefined && a[k] !== null);
+    if (given.length > 1) throw new PythonError('builtins.ValueError', 'you can only filter on one thing at a time');
+    let all = await entries();
+    if (a.prefix) all = all.filter((e) => e.name.startsWith(nameArg(a.prefix)));
+    else if (a.regex) {
+      const match = matcher(nameArg(a.regex));
+      all = all.filter((e) => match(e.name));
+    } else if (a.metadata_all) {
+      const want = metadataArg(a.metadata_all, 'metadata_all');
+      all = all.filter((e) => want.every((m) => e.metadata.includes(m)));
+    } else if (a.metadata_any) {
+      const want = metadataArg(a.metadata_any, 'metadata_any');
+      all = all.filter((e) => want.some((m) => e.metadata.includes(m)));
+    }
+    return all;
+  };
+  const removable = (e: PyroEntry): boolean => e.registered && e.name !== NAMESERVER_OBJECT_ID;
+  const methods: Record<string, [readonly string[], Method]> = {
+    ping: [[], async () => null],
+    count: [[], async () => (await entries()).length],
+    lookup: [
+      ['name', 'return_metadata'],
+      async (a) => {
+        const name = nameArg(a.name);
+        const e = name === NAMESERVER_OBJECT_ID ? { uri: self(), metadata: [] } : await readPyroEntry(client, name);
+        if (!e) throw unknownName(name);
+        return a.return_metadata ? pyTuple(uriObject(e.uri), [...e.metadata]) : uriObject(e.uri);
+      },
+    ],
+    register: [
+      ['name', 'uri', 'safe', 'metadata'],
+      async (a) => {
+        let uri = a.uri;
+        if (typeof uri === 'object' && uri !== null && (uri as Record<string, unknown>).__class__ === 'Pyro4.core.URI') uri = uriString(uri as Record<string, unknown>);
+        if (typeof uri !== 'string') throw new PythonError('builtins.TypeError', 'only URIs or strings can be registered');
+        if (!/^PYRO:\S+@\S+$/i.test(uri)) throw new PythonError('Pyro4.errors.PyroError', `invalid uri: ${uri}`);
+        const name = nameArg(a.name);
+        const metadata = metadataArg(a.metadata);
+        if (name === NAMESERVER_OBJECT_ID) throw new PythonError('Pyro4.errors.NamingError', `${name} is this name server's own name`);
+        if (!storableName(name)) throw new PythonError('Pyro4.errors.NamingError', `name not supported by Herd's name server (no '/', control characters, or '.'/'..'): ${name}`);
+        if (!(await writeRegistration(client, name, uri, metadata, a.safe === true))) throw new PythonError('Pyro4.errors.NamingError', `name already registered: ${name}`);
+        return null;
+      },
+    ],
+    set_metadata: [
+      ['name', 'metadata'],
+      async (a) => {
+        const name = nameArg(a.name);
+        const metadata = metadataArg(a.metadata);
+        if (await writeMetadata(client, name, metadata)) return null;
+        if (await readPyroEntry(client, name)) throw new PythonError('Pyro4.errors.NamingError', `${name} is served by a Herd process: its metadata is set where it is served`);
+        throw unknownName(name);
+      },
+    ],
+    remove: [
+      ['name', 'prefix', 'regex'],
+      async (a) => {
+        if (a.name) {
+          const name = nameArg(a.name);
+          return name !== NAMESERVER_OBJECT_ID && (await deleteRegistration(client, name)) ? 1 : 0;
+        }
+        if (!a.prefix && !a.regex) return 0;
+        let n = 0;
+        for (const e of await filtered({ prefix: a.prefix || undefined, regex: a.prefix ? undefined : a.regex })) {
+          if (removable(e) && (await deleteRegistration(client, e.name))) n++;
+        }
+        return n;
+      },
+    ],
+    list: [
+      ['prefix', 'regex', 'metadata_all', 'metadata_any', 'return_metadata'],
+      async (a) => {
+        const out: Record<string, unknown> = {};
+        for (const e of await filtered(a)) {
+          Object.defineProperty(out, e.name, { value: a.return_metadata ? pyTuple(e.uri, [...e.metadata]) : e.uri, enumerable: true, writable: true, configurable: true });
+        }
+        return out;
+      },
+    ],
+  };
+  return {
+    methods: Object.keys(methods).sort(),
+    oneway: [],
+    call: async (method, args, kwargs) => {
+      const m = Object.hasOwn(methods, method) ? methods[method] : undefined;
+      if (!m) throw new PythonError('builtins.AttributeError', `${NAMESERVER_OBJECT_ID} has no method '${method}'`);
+      return m[1](bind(method, m[0], args, kwargs));
+    },
+  };
+}
+
+/** A `Pyro4.core.URI` dict (its state tuple) back to its string form. */
+function uriString(uri: Record<string, unknown>): unknown {
+  const state = uri.state;
+  if (!Array.isArray(state) || state.length !== 5) return undefined;
+  const [protocol, object, sockname, host, port] = state as [string, string, string | null, string | null, number | null];
+  if (sockname) return `${protocol}:${object}@./u:${sockname}`;
+  const h = typeof host === 'string' && host.includes(':') ? `[${host}]` : host;
+  return `${protocol}:${object}@${h}:${port}`;
+}

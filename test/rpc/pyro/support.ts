@@ -1,0 +1,72 @@
+/** Shared by the Pyro4 tests: running Debian's Python with Pyro4 and serpent. */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { TestContext } from 'node:test';
+import { PYTHON, requireTool } from '../../support/interop.js';
+import { waitFor } from '../../support/targets.js';
+
+let available: boolean | undefined;
+
+/** True when /usr/bin/python3 imports Pyro4 and serpent (Debian's python3-pyro4). Cached. */
+export function pyro4Available(): boolean {
+  available ??= spawnSync(PYTHON, ['-c', 'import Pyro4, serpent'], { stdio: 'ignore', timeout: 30_000 }).status === 0;
+  return available;
+}
+
+/** Gates a test on Pyro4: skips outside CI, fails under CI=true when it is missing. */
+export function requirePyro4(t: TestContext | undefined): boolean {
+  return requireTool(t, pyro4Available(), 'python3-pyro4 (/usr/bin/python3 -c "import Pyro4")');
+}
+
+/** Runs a Python script with `args` and `input` on its stdin; resolves with its stdout, rejects with its stderr when it fails. */
+export function runPython(script: string, args: readonly string[] = [], input = '', timeout = 30_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, ['-c', script, ...args], { stdio: ['pipe', 'pipe', 'pipe'], timeout });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const stdout = Buffer.concat(out).toString('utf8');
+      if (code === 0) resolve(stdout);
+      else reject(new Error(`python exited ${code}: ${Buffer.concat(err).toString('utf8')}\n${stdout}`));
+    });
+    child.stdin.end(input);
+  });
+}
+
+/** A Python script running in steps: it prints a line, waits for a line on stdin, goes on. */
+export interface SteppedPython {
+  readonly child: ChildProcess;
+  /** Its stdout so far. */
+  readonly stdout: () => string;
+  /** Resolves with its first line of output (within 20 s); rejects with its stderr when it exits first. */
+  firstLine(what: string): Promise<string>;
+  /** Writes a line to its stdin, closes it, and resolves with the rest of its output; rejects with its stderr when it fails. */
+  finish(): Promise<string[]>;
+}
+
+/** Starts `script` with `args` (see {@link SteppedPython}). */
+export function startSteppedPython(script: string, args: readonly string[]): SteppedPython {
+  const child = spawn(PYTHON, ['-c', script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return {
+    child,
+    stdout: () => out,
+    async firstLine(what) {
+      await waitFor(() => out.includes('\n') || child.exitCode !== null, 20000, what);
+      if (!out.includes('\n')) throw new Error(`python failed before ${what}: ${err}`);
+      return out.split('\n')[0]!;
+    },
+    async finish() {
+      child.stdin.end('\n');
+      const code = await exited;
+      if (code !== 0) throw new Error(`python exited ${code}: ${err}`);
+      return out.trim().split('\n').slice(1);
+    },
+  };
+}
