@@ -4,6 +4,7 @@ import type { Stat } from '../jute/records/stat.js';
 import { AclInterner } from './acl-interner.js';
 import { EphemeralOwner, type Txn, type TxnHeader } from './txn.js';
 import { javaHashSetCloneOrder } from './java-hash-order.js';
+import { QUOTA_LIMITS, QUOTA_ROOT, QUOTA_STATS, formatStatsTrack, parseStatsTrack } from './quota-stats.js';
 
 /**
  * The in-memory tree of znodes, and the apply stage of the pipeline: it
@@ -130,10 +131,7 @@ function childName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
-/** ZooKeeper's quota bookkeeping (org.apache.zookeeper.Quotas). */
-const QUOTA_ROOT = '/zookeeper/quota';
-const QUOTA_LIMITS = 'zookeeper_limits';
-const QUOTA_STATS = 'zookeeper_stats';
+// ZooKeeper's quota bookkeeping (org.apache.zookeeper.Quotas); the quota nodes' names and text are in quota-stats.ts.
 
 /**
  * The real path a quota node's parent stands for, as ZooKeeper's path trie
@@ -142,27 +140,6 @@ const QUOTA_STATS = 'zookeeper_stats';
 function quotaTarget(quotaParent: string): string | null {
   const parts = quotaParent.slice(QUOTA_ROOT.length).split('/').filter((p) => p.trim() !== '');
   return parts.length === 0 ? null : '/' + parts.join('/');
-}
-
-/** ZooKeeper's StatsTrack text: "count=N,bytes=M", then any other keys sorted after a "=" (so old parsers ignore them). */
-function parseStatsTrack(data: Buffer | null): Map<string, number> {
-  const stats = new Map<string, number>();
-  const text = data === null ? '' : data.toString('utf8');
-  if (text === '') return stats;
-  for (const pair of text.split(/[,;]+/)) {
-    const [key, value] = pair.split('=');
-    if (key === undefined || key === '') continue;
-    const n = value === undefined || value === '' ? -1 : Number(value);
-    stats.set(key, Number.isFinite(n) ? n : -1);
-  }
-  return stats;
-}
-
-function formatStatsTrack(stats: Map<string, number>): Buffer {
-  let text = `count=${stats.get('count') ?? -1},bytes=${stats.get('bytes') ?? -1}`;
-  const rest = [...stats.keys()].filter((k) => k !== 'count' && k !== 'bytes').sort();
-  if (rest.length > 0) text += '=' + rest.map((k) => `;${k}=${stats.get(k)}`).join('');
-  return Buffer.from(text, 'utf8');
 }
 
 export class DataTree {

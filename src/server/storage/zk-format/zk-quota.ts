@@ -11,38 +11,17 @@
  *   recounts it.
  */
 
+import { QUOTA_LIMITS, QUOTA_ROOT, QUOTA_STATS, formatStatsTrack, parseStatsTrack } from '../../quota-stats.js';
+
 /** What of a ZkNode the bookkeeping reads and writes (the tree's own nodes). */
 interface QuotaNode {
   data: Buffer | null;
   readonly children: ReadonlySet<string>;
 }
 
-const QUOTA_ROOT = '/zookeeper/quota';
 const ZOOKEEPER_ROOT = '/zookeeper';
-const LIMIT_NODE = 'zookeeper_limits';
-const STAT_NODE = 'zookeeper_stats';
 
-/** StatsTrack's text, "count=N,bytes=M" then any other keys (after one more "="), parsed leniently. */
-function parseStats(data: Buffer | null): Map<string, number> {
-  const stats = new Map<string, number>();
-  const text = data === null ? '' : data.toString('utf8');
-  for (const pair of text.split(/[,;]+/)) {
-    const [key, value] = pair.split('=');
-    if (key === undefined || key === '') continue;
-    const n = value === undefined || value === '' ? -1 : Number(value);
-    stats.set(key, Number.isFinite(n) ? n : -1);
-  }
-  return stats;
-}
-
-function formatStats(stats: Map<string, number>): Buffer {
-  let text = `count=${stats.get('count') ?? -1},bytes=${stats.get('bytes') ?? -1}`;
-  const rest = [...stats.keys()].filter((k) => k !== 'count' && k !== 'bytes').sort();
-  if (rest.length > 0) text += '=' + rest.map((k) => `;${k}=${stats.get(k)}`).join('');
-  return Buffer.from(text, 'utf8');
-}
-
-const statPath = (target: string) => `${QUOTA_ROOT}${target}/${STAT_NODE}`;
+const statPath = (target: string) => `${QUOTA_ROOT}${target}/${QUOTA_STATS}`;
 const parentOf = (path: string) => path.slice(0, path.lastIndexOf('/'));
 const childOf = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 
@@ -65,9 +44,9 @@ export class ZkQuotas {
         for (const child of node.children) stack.push(`${path}/${child}`);
         continue;
       }
-      if (!path.endsWith(`/${LIMIT_NODE}`)) continue;
+      if (!path.endsWith(`/${QUOTA_LIMITS}`)) continue;
       // ZooKeeper cuts at the first "/zookeeper_limits", as this does.
-      const target = path.slice(QUOTA_ROOT.length, path.indexOf(`/${LIMIT_NODE}`));
+      const target = path.slice(QUOTA_ROOT.length, path.indexOf(`/${QUOTA_LIMITS}`));
       this.recount(target);
       this.paths.add(target);
     }
@@ -78,8 +57,8 @@ export class ZkQuotas {
     const parent = parentOf(path);
     if (parent.startsWith(QUOTA_ROOT)) {
       const target = parent.slice(QUOTA_ROOT.length);
-      if (childOf(path) === LIMIT_NODE) this.paths.add(target);
-      if (childOf(path) === STAT_NODE) this.recount(target);
+      if (childOf(path) === QUOTA_LIMITS) this.paths.add(target);
+      if (childOf(path) === QUOTA_STATS) this.recount(target);
     }
     this.update(path, data?.length ?? 0, 1);
   }
@@ -87,7 +66,7 @@ export class ZkQuotas {
   /** A node was deleted: a limits node drops its quota and every quota below it (PathTrie.deletePath). */
   deleted(path: string, data: Buffer | null): void {
     const parent = parentOf(path);
-    if (parent.startsWith(ZOOKEEPER_ROOT) && childOf(path) === LIMIT_NODE) {
+    if (parent.startsWith(ZOOKEEPER_ROOT) && childOf(path) === QUOTA_LIMITS) {
       const target = parent.slice(QUOTA_ROOT.length);
       for (const q of this.paths) if (q === target || q.startsWith(`${target}/`)) this.paths.delete(q);
     }
@@ -130,9 +109,9 @@ export class ZkQuotas {
     if (prefix === null || prefix === '/') return;
     const stat = this.nodes.get(statPath(prefix));
     if (!stat) return;
-    const stats = parseStats(stat.data);
+    const stats = parseStatsTrack(stat.data);
     stats.set('count', (stats.get('count') ?? -1) + countDiff);
     stats.set('bytes', (stats.get('bytes') ?? -1) + bytesDiff);
-    stat.data = formatStats(stats);
+    stat.data = formatStatsTrack(stats);
   }
 }
