@@ -3,11 +3,8 @@
  * without joining it (nothing is created on the backend).
  */
 import { Command } from 'commander';
-import { createClient } from '../client/index.js';
 import { BadArgumentsError } from '../errors.js';
 import type { ClusterView } from '../cluster/backend.js';
-import { readCoordinationView } from '../cluster/coordination/layout.js';
-import { readSharedFsView } from '../cluster/shared-fs/view.js';
 import { configureCommand, formatTable } from './command.js';
 
 interface StatusOptions {
@@ -37,11 +34,12 @@ async function runClusterStatus(values: StatusOptions): Promise<void> {
   const backend = values.backend;
   const dir = values.sharedFs;
   if ((backend === undefined) === (dir === undefined)) throw new BadArgumentsError('give one of --backend <connection string> or --shared-fs <dir>');
-  const view = backend !== undefined ? await coordinationView(backend, cluster) : await readSharedFsView(dir!, cluster);
+  const view = backend !== undefined ? await coordinationView(backend, cluster) : await (await import('../cluster/shared-fs/view.js')).readSharedFsView(dir!, cluster);
   process.stdout.write(values.json ? `${JSON.stringify(view, null, 2)}\n` : formatStatus(cluster, view));
 }
 
 async function coordinationView(connectionString: string, cluster: string): Promise<ClusterView> {
+  const [{ createClient }, { readCoordinationView }] = await Promise.all([import('../client/index.js'), import('../cluster/coordination/layout.js')]);
   const client = createClient(connectionString, { connectTimeout: 10_000, requestTimeout: 10_000 });
   try {
     await client.connect();

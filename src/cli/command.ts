@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { createClient, type Client } from '../client/index.js';
+import type { Client } from '../client/index.js';
 import { BadArgumentsError } from '../errors.js';
 
 /**
@@ -93,6 +93,8 @@ export function formatTable(rows: readonly (readonly string[])[]): string {
  */
 export async function withCoordinationClient<R>(connectionString: string | undefined, use: (client: Client) => Promise<R>): Promise<R> {
   if (connectionString === undefined || connectionString === '') throw new BadArgumentsError('--coordination <host:port> is required');
+  // Loaded here, not at the top: `herd --help` and the commands that need no client start without it.
+  const { createClient } = await import('../client/index.js');
   const client = createClient(connectionString, { connectTimeout: 10_000, requestTimeout: 10_000 });
   try {
     await client.connect().catch((error: unknown) => {

@@ -3,7 +3,6 @@
  * ZooKeeper snapshot, in a new directory ZooKeeper can use as its dataDir.
  */
 import { Command } from 'commander';
-import { exportZooKeeper } from '../server/storage/zk-format/convert.js';
 import { configureCommand } from './command.js';
 
 interface ExportFlags {
@@ -21,6 +20,7 @@ export function exportZkCommand(): Command {
 }
 
 async function runExport(flags: ExportFlags): Promise<void> {
+  const { exportZooKeeper } = await import('../server/storage/zk-format/convert.js');
   const result = await exportZooKeeper({ dataDir: flags.dataDir!, to: flags.to! });
   process.stdout.write(
     `exported ${result.nodes} znodes and ${result.sessions} sessions at zxid 0x${result.zxid.toString(16)}\n  wrote  ${result.snapshot}\n`,

@@ -4,7 +4,6 @@
  * --data-dir` starts from, with every znode, ACL, Stat and live session.
  */
 import { Command } from 'commander';
-import { importZooKeeper } from '../server/storage/zk-format/convert.js';
 import { configureCommand } from './command.js';
 
 interface ImportFlags {
@@ -28,6 +27,7 @@ export function importZkCommand(): Command {
 }
 
 async function runImport(flags: ImportFlags): Promise<void> {
+  const { importZooKeeper } = await import('../server/storage/zk-format/convert.js');
   const result = await importZooKeeper({
     from: flags.from!,
     ...(flags.logDir !== undefined ? { logDir: flags.logDir } : {}),

@@ -8,15 +8,12 @@
  * so none fences the log's real writer.
  */
 import { Command } from 'commander';
-import { createClient, type Client } from '../client/index.js';
+import type { Client } from '../client/index.js';
 import { BadArgumentsError, CancelledError } from '../errors.js';
-import { NoSuchSegmentError, readLog, subscribeLog, type LogRecord, type SubscribeFrom } from '../log/index.js';
-import { LogMetadataStore } from '../log/metadata/metadata-store.js';
+import type { LogRecord, SubscribeFrom } from '../log/index.js';
+import type { LogMetadataStore } from '../log/metadata/metadata-store.js';
 import type { SegmentMetadata, SegmentState } from '../log/metadata/records.js';
 import type { NodeRecord } from '../log/node/registration.js';
-import { lastConfirmed } from '../log/reader/read-log.js';
-import { segmentReplication } from '../log/repair/replication.js';
-import { NodePool } from '../log/writer/node-pool.js';
 import { configureCommand, formatTable, withCoordinationClient, writeStdout } from './command.js';
 
 interface ConnOptions {
@@ -70,6 +67,18 @@ export interface SegmentStatus {
 }
 
 /** `herd log`, with its subcommands `ls`, `status` and `read`. */
+/** The log layer's modules, loaded when a log command runs: `herd --help` and the other commands start without them. */
+async function logLayer() {
+  const [index, store, read, replication, pool] = await Promise.all([
+    import('../log/index.js'),
+    import('../log/metadata/metadata-store.js'),
+    import('../log/reader/read-log.js'),
+    import('../log/repair/replication.js'),
+    import('../log/writer/node-pool.js'),
+  ]);
+  return { ...index, ...store, ...read, ...replication, ...pool };
+}
+
 export function logCommand(): Command {
   const log = configureCommand(new Command('log'), 'herd log').description('read the state and the entries of Herd logs (herd-zk/log); writes nothing');
   const conn = '--coordination <conn>';
@@ -113,6 +122,7 @@ export function logCommand(): Command {
 
 /** The logs and the live nodes. */
 export async function listLogs(client: Client): Promise<{ logs: LogSummary[]; nodes: NodeRecord[] }> {
+  const { LogMetadataStore, NodePool } = await logLayer();
   const store = new LogMetadataStore(client);
   const logs: LogSummary[] = [];
   for (const name of await store.listLogs()) {
@@ -136,6 +146,7 @@ export async function listLogs(client: Client): Promise<{ logs: LogSummary[]; no
 
 /** A log's segments, with the liveness of the nodes holding them. NoSuchLogError when there is no such log. */
 export async function logStatus(client: Client, name: string): Promise<{ name: string; segments: SegmentStatus[]; underReplicated: number; liveNodes: string[] }> {
+  const { LogMetadataStore, NodePool, lastConfirmed, segmentReplication } = await logLayer();
   const store = new LogMetadataStore(client);
   const pool = new NodePool(client, { timeout: 10_000, connectTimeout: 5_000 });
   try {
@@ -167,6 +178,7 @@ export async function logStatus(client: Client, name: string): Promise<{ name: s
 
 /** The segments that still exist (retention may remove some while we read), in the order of `ids`; read concurrently. */
 async function readSegments(store: LogMetadataStore, ids: readonly number[]): Promise<(SegmentMetadata & { id: number })[]> {
+  const { NoSuchSegmentError } = await logLayer();
   const all = await Promise.all(
     ids.map(async (id) => {
       try {
@@ -209,6 +221,7 @@ async function runRead(name: string, values: ReadValues): Promise<void> {
   const format = formatOption(values.format);
   const from = timeOption('from', values.from);
   const to = timeOption('to', values.to);
+  const { readLog } = await logLayer();
   await withCoordinationClient(values.coordination, async (client) => {
     for await (const r of readLog(client, name, { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) })) await writeStdout(formatRecord(r, format));
   });
@@ -218,6 +231,7 @@ async function runRead(name: string, values: ReadValues): Promise<void> {
 async function runTail(name: string, values: TailValues): Promise<void> {
   const format = formatOption(values.format);
   const from = fromOption(values.from);
+  const { subscribeLog } = await logLayer();
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);

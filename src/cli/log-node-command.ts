@@ -2,7 +2,7 @@
  * `herd log-node`: runs a storage node of the Herd log (src/log/node).
  */
 import { Command } from 'commander';
-import { DEFAULT_LOG_NODE_PORT, startLogNode } from '../log/index.js';
+import { DEFAULT_LOG_NODE_PORT } from '../log/node/options.js';
 import { configureCommand, intOption, optional, portOption } from './command.js';
 
 interface LogNodeValues {
@@ -60,6 +60,7 @@ async function runLogNode(values: LogNodeValues): Promise<void> {
   const log = (message: string): void => {
     process.stderr.write(`herd log-node: ${message}\n`);
   };
+  const { startLogNode } = await import('../log/index.js');
   const node = await startLogNode({
     coordination: values.coordination,
     dataDir: values.dataDir,

@@ -4,10 +4,9 @@
  */
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { connectHost, startServer, type ServerHandle } from '../server/server.js';
-import { mountAdminRoutes } from '../server/admin/admin-server.js';
+import type { ServerHandle } from '../server/server.js';
 import type { Dashboard } from '../dashboard/index.js';
-import { createLogger, type LogFormat, type LogLevel } from '../server/logger.js';
+import type { LogFormat, LogLevel } from '../server/logger.js';
 import type { ClientAuthMode, ServerOptions } from '../server/options.js';
 import { configureCommand, herdVersion, intOption, optional, portOption } from './command.js';
 import { DEFAULT_DATA_DIR, mergeSettings, superDigestProblem, toServerOptions, type ServerSettings, type SettingOrigins } from './server-settings.js';
@@ -73,6 +72,8 @@ async function runServer(flags: ServerFlags): Promise<void> {
   const logLevel = (flags.logLevel ?? 'info') as LogLevel;
   // Logs go to stderr, so it is stderr being a terminal that makes them for a person to read.
   const logFormat = (flags.logFormat ?? (process.stderr.isTTY === true ? 'pretty' : 'json')) as LogFormat;
+  // The server and its logger are loaded when a server runs, not at start-up: `herd --help` and the other commands do without them.
+  const [{ connectHost, startServer }, { createLogger }] = await Promise.all([import('../server/server.js'), import('../server/logger.js')]);
   const logger = createLogger(logLevel, 'herd', logFormat);
   const fromFlags = flagSettings(flags);
   let merged = fromFlags;
@@ -87,12 +88,13 @@ async function runServer(flags: ServerFlags): Promise<void> {
   const handle = await startServer({ ...options, logger }).catch((err: unknown) => {
     throw startFailure(err, options, merged.origins);
   });
-  const dashboard = await mountDashboard(handle, options).catch((err: unknown) => {
+  const adminBase = handle.adminPort === undefined ? undefined : `http://${hostPort(connectHost(options.adminHost ?? '127.0.0.1'), handle.adminPort)}`;
+  const dashboard = await mountDashboard(handle, adminBase).catch((err: unknown) => {
     // The server is up and serves clients; only the dashboard is missing, so say so and go on.
     logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'dashboard not mounted on the admin server');
     return undefined;
   });
-  process.stdout.write(startupBlock(handle, { ...options, logLevel }, logFormat, flags.config === undefined ? undefined : { path: flags.config, warnings }, dashboard !== undefined));
+  process.stdout.write(startupBlock(handle, adminBase, { ...options, logLevel }, logFormat, flags.config === undefined ? undefined : { path: flags.config, warnings }, dashboard !== undefined));
   const stop = (): void => {
     void (dashboard?.close() ?? Promise.resolve()).then(() => handle.close()).then(() => process.exit(0));
   };
@@ -106,14 +108,14 @@ async function runServer(flags: ServerFlags): Promise<void> {
  * client) and whose sessions, watches and metrics views read this admin
  * server's own JSON commands.
  */
-async function mountDashboard(handle: ServerHandle, options: ServerOptions): Promise<Dashboard | undefined> {
+async function mountDashboard(handle: ServerHandle, adminBase: string | undefined): Promise<Dashboard | undefined> {
   const adminPort = handle.adminPort;
-  if (adminPort === undefined) return undefined;
+  if (adminPort === undefined || adminBase === undefined) return undefined;
   // Loaded only here: a server without an admin port does not pay for the client and the shell's views.
-  const { adminFetcher, startDashboard } = await import('../dashboard/index.js');
+  const [{ adminFetcher, startDashboard }, { mountAdminRoutes }] = await Promise.all([import('../dashboard/index.js'), import('../server/admin/admin-server.js')]);
   const dashboard = await startDashboard({
     connectionString: handle.connectionString,
-    admin: adminFetcher(`http://${hostPort(connectHost(options.adminHost ?? '127.0.0.1'), adminPort)}`),
+    admin: adminFetcher(adminBase),
   });
   const unmount = mountAdminRoutes(adminPort, (req, res) => dashboard.handle(req, res));
   const close = async (): Promise<void> => {
@@ -210,7 +212,7 @@ function hostPort(host: string, port: number): string {
  * What an operator needs to know once the server is up, in one block on
  * stdout (stderr carries the log lines). Its last row is `logs`.
  */
-function startupBlock(handle: ServerHandle, options: ServerOptions, logFormat: LogFormat, config: { path: string; warnings: number } | undefined, dashboard: boolean): string {
+function startupBlock(handle: ServerHandle, adminBase: string | undefined, options: ServerOptions, logFormat: LogFormat, config: { path: string; warnings: number } | undefined, dashboard: boolean): string {
   const listen = options.host ?? '0.0.0.0';
   const everywhere = handle.host !== listen ? ` (every interface; connect string ${handle.connectionString})` : '';
   const rows: [string, string][] = [['clients', `${hostPort(listen, handle.port)}${everywhere}`]];
@@ -218,8 +220,8 @@ function startupBlock(handle: ServerHandle, options: ServerOptions, logFormat: L
     rows.push(['TLS clients', `${hostPort(listen, handle.securePort)} (client certificates: ${options.tls?.clientAuth ?? 'need'})`]);
   }
   rows.push(['data dir', options.dataDir !== undefined ? resolve(options.dataDir) : 'none (in memory)']);
-  if (handle.adminPort !== undefined) {
-    const base = `http://${hostPort(connectHost(options.adminHost ?? '127.0.0.1'), handle.adminPort)}`;
+  if (adminBase !== undefined) {
+    const base = adminBase;
     rows.push(['admin', `${base}/commands`], ['', `${base}/metrics`]);
     if (dashboard) rows.push(['dashboard', `${base}/`]);
   } else {

@@ -5,7 +5,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { runShell } from '../shell/index.js';
 import { configureCommand, intOption } from './command.js';
 
 interface ShellCliOptions {
@@ -30,6 +29,7 @@ export function shellCommand(): Command {
     .action(async (connString: string, options: ShellCliOptions) => {
       const timeout = intOption('timeout', options.timeout, 1)!;
       const historyFile = options.history === false ? undefined : (options.historyFile ?? process.env['HERD_HISTORY'] ?? join(homedir(), '.herd_history'));
+      const { runShell } = await import('../shell/index.js');
       const code = await runShell({
         connectionString: connString,
         ...(options.command === undefined ? {} : { commands: options.command }),

@@ -6,9 +6,8 @@
  * serves).
  */
 import { Command } from 'commander';
-import { createClient, type Client } from '../client/index.js';
+import type { Client } from '../client/index.js';
 import { BadArgumentsError } from '../errors.js';
-import { dumpTable, listTables, readTablesStatus } from '../tables/index.js';
 import { configureCommand, formatTable, withCoordinationClient, writeStdout } from './command.js';
 
 interface ConnOptions {
@@ -50,6 +49,7 @@ export function tablesCommand(): Command {
 const pos = (p: { segmentId: number; entryId: number } | null): string => (p === null ? '-' : `${p.segmentId}:${p.entryId}`);
 
 async function runLs(client: Client, json: boolean): Promise<void> {
+  const { listTables, readTablesStatus } = await import('../tables/index.js');
   const names = await listTables(client);
   const all = await Promise.all(names.map((n) => readTablesStatus(client, n)));
   if (json) return writeStdout(`${JSON.stringify(all, null, 2)}\n`);
@@ -69,6 +69,7 @@ async function runLs(client: Client, json: boolean): Promise<void> {
 }
 
 async function runStatus(client: Client, name: string, json: boolean): Promise<void> {
+  const { readTablesStatus } = await import('../tables/index.js');
   const s = await readTablesStatus(client, name);
   if (json) return writeStdout(`${JSON.stringify(s, null, 2)}\n`);
   const head = `tables ${s.name}: weight ${s.connectedWeight} of ${s.totalWeight} connected, ${s.quorum ? 'quorum' : 'NO QUORUM (writes refused)'}\n`;
@@ -90,6 +91,7 @@ async function runStatus(client: Client, name: string, json: boolean): Promise<v
 }
 
 async function runDump(client: Client, name: string, table: string): Promise<void> {
+  const { dumpTable } = await import('../tables/index.js');
   const { rows } = await dumpTable(client, name, table);
   for (const row of rows) await writeStdout(`${JSON.stringify(row)}\n`);
 }

@@ -22,6 +22,37 @@ export function herd(...args: string[]): HerdRun {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * Runs `herd <args>` to completion (15 s at most) without blocking the event
+ * loop: for tests that serve something in-process while the command runs,
+ * and for running many short commands side by side.
+ */
+export function herdAsync(...args: string[]): Promise<HerdRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 15_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** Runs each `herd` command line with at most `parallel` at once; the results in the order given. */
+export async function herdAll(commands: readonly (readonly string[])[], parallel = 4): Promise<HerdRun[]> {
+  const results: HerdRun[] = new Array<HerdRun>(commands.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < commands.length) {
+      const i = next++;
+      results[i] = await herdAsync(...commands[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, commands.length) }, worker));
+  return results;
+}
+
 /** A running `herd server` child. */
 export interface HerdServerProcess {
   readonly child: ChildProcess;

@@ -59,6 +59,11 @@ function logLines(stderr: string): Record<string, unknown>[] {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
+/** A row of the startup block: its label, the padding (as wide as the longest label), then exactly `value`. */
+function bannerRow(label: string, value: string): RegExp {
+  return new RegExp(`\n {2}${label} +${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n`);
+}
+
 describe('herd server --config', () => {
   let dir: string;
   before(async () => {
@@ -81,9 +86,9 @@ describe('herd server --config', () => {
     try {
       assert.equal(server.port, port);
       assert.match(server.banner, new RegExp(`\n {2}clients +127\\.0\\.0\\.1:${port}\n`));
-      assert.ok(server.banner.includes(`\n  data dir  ${dataDir}\n`), server.banner);
+      assert.match(server.banner, bannerRow('data dir', dataDir));
       assert.ok(server.banner.includes(`http://127.0.0.1:${adminPort}/commands`), server.banner);
-      assert.ok(server.banner.includes(`\n  config    ${file} (1 warning logged: keys Herd ignores)\n`), server.banner);
+      assert.match(server.banner, bannerRow('config', `${file} (1 warning logged: keys Herd ignores)`));
       const warnings = logLines(server.stderr());
       assert.equal(warnings.length, 1, server.stderr());
       assert.equal(warnings[0]!.level, 'warn');
@@ -114,7 +119,7 @@ describe('herd server --config', () => {
     const server = await startHerdServer(['--config', file, '--port', String(flagPort), '--data-dir', join(dir, 'from-flag'), '--log-level', 'warn']);
     try {
       assert.equal(server.port, flagPort);
-      assert.ok(server.banner.includes(`\n  data dir  ${join(dir, 'from-flag')}\n`), server.banner);
+      assert.match(server.banner, bannerRow('data dir', join(dir, 'from-flag')));
       // tickTime and maxSessionTimeout still come from the file: a 30 s session is granted 3 s.
       const client = createClient(`127.0.0.1:${flagPort}`, { sessionTimeout: 30_000 });
       await client.connect();

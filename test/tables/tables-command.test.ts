@@ -5,23 +5,14 @@
  * process's event loop.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { after, it } from 'node:test';
 import { dumpTable, readTablesStatus, UnknownTableError } from '../../src/tables/index.js';
-import { CLI } from '../cli/herd.js';
+import { herdAsync as herd } from '../cli/herd.js';
 import { removeDirs } from '../log/node/support.js';
 import { forEachTarget, waitFor } from '../support/targets.js';
 import { startTablesEnv } from './support/harness.js';
 
 after(removeDirs);
-
-function herd(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
-    });
-  });
-}
 
 forEachTarget('herd tables', (target) => {
   it('ls, status and dump', { timeout: 60_000 }, async () => {
@@ -40,11 +31,11 @@ forEachTarget('herd tables', (target) => {
     }, 30_000, 'published positions');
 
     const ls = await herd('tables', 'ls', '--coordination', env.coordination);
-    assert.equal(ls.code, 0, ls.stderr);
+    assert.equal(ls.status, 0, ls.stderr);
     assert.match(ls.stdout, /^NAME\s+MEMBERS\s+WEIGHT\s+QUORUM\s+PRIMARY\ncli\s+2\/2\s+3\/3\s+yes\s+n[12]\n$/);
 
     const status = await herd('tables', 'status', 'cli', '--coordination', env.coordination);
-    assert.equal(status.code, 0, status.stderr);
+    assert.equal(status.status, 0, status.stderr);
     assert.match(status.stdout, /^tables cli: weight 3 of 3 connected, quorum\n/);
     assert.match(status.stdout, /\nn1\s+2\s+connected\s+/);
     assert.match(status.stdout, /\nn2\s+1\s+connected\s+/);
@@ -52,7 +43,7 @@ forEachTarget('herd tables', (target) => {
     assert.equal(status.stdout.split(checksum).length - 1 >= 1, true, `a checksum ${checksum} in\n${status.stdout}`);
 
     const dump = await herd('tables', 'dump', 'cli', 'items', '--coordination', env.coordination);
-    assert.equal(dump.code, 0, dump.stderr);
+    assert.equal(dump.status, 0, dump.stderr);
     assert.equal(dump.stdout, '{"sku":"A","qty":1}\n{"sku":"B","qty":2}\n');
     // (In process: a CLI run costs seconds of start-up on a loaded machine.)
     await assert.rejects(dumpTable(reader, 'cli', 'nope'), UnknownTableError);

@@ -308,8 +308,10 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
 
   /** One pass over every log; resolves with when the next pass is due because a grace period ends (Infinity when none). */
   private async runPass(store: LogMetadataStore, pool: NodePool, lost: AbortSignal): Promise<number> {
-    const now = this.client.clock.now();
     const records = await pool.liveNodes();
+    // Read after the live list: a node's grace must not start before its absence was seen (a pass
+    // that began just before the node went would otherwise date its absence back by the list's read).
+    const now = this.client.clock.now();
     const liveNodes = new Set(records.map((n) => n.instanceId));
     this.stamps = new Map(records.map((n) => [n.instanceId, n.startedAt]));
     const scrub = now >= this.nextScrubAt;
