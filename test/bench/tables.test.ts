@@ -7,25 +7,11 @@
  * bench fails here, not on the next benchmark run.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { it } from 'node:test';
-
-const RUN = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
+import { runBenchSmoke } from './smoke.js';
 
 it('npm run bench -- --only tables --smoke prints every row of the tables suite', { timeout: 180_000 }, async () => {
-  const child = spawn(process.execPath, [RUN, '--only', 'tables', '--smoke'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  assert.equal(code, 0, `bench failed:\n${err}`);
-  const rowsOf = (title: RegExp): string[] => {
-    const at = out.search(title);
-    assert.ok(at >= 0, `section ${title} printed:\n${out}`);
-    return out.slice(at).split('\n== ')[0]!.split('\n');
-  };
+  const { out, rowsOf } = await runBenchSmoke('tables');
   const measured = (lines: string[], metric: string, unit: string): string => {
     const row = lines.find((l) => l.startsWith(`${metric} `));
     const u = unit.replace('/', '\\/');
