@@ -4,7 +4,7 @@
  * prints figures and ratios (issue 3's and issue 4's benchmark sections).
  *
  *   node build/bench/run.js [--znodes 200000] [--duration 4000] [--warmup 1000] [--rounds 2]
- *                           [--only server,scale,clients,recipes,cluster,log,rpc] [--profile DIR]
+ *                           [--only server,scale,clients,recipes,cluster,log,rpc,tables] [--profile DIR]
  *
  * Every server runs in its own process with a fresh temp data directory and
  * fsync on; the load generator (bench/load-generator.ts) runs here. Only the
@@ -24,11 +24,12 @@ import { logStorageSections } from './log-storage.js';
 import { DEFAULT_LOAD, prepareNodes, type LoadOptions, type LoadResult } from './load-generator.js';
 import { compareRecipes, DEFAULT_RECIPE_BENCH, recipesSection } from './recipes.js';
 import { benchRpc, DEFAULT_RPC_BENCH, rpcSections } from './rpc.js';
+import { DEFAULT_TABLES_BENCH, SMOKE_TABLES_BENCH, tablesBenchSections } from './tables.js';
 import { compareServers, measureScale, type ScaleFigures, type ServerFigures } from './server-suites.js';
 import { startHerd, startZk, type BenchServer } from './servers.js';
 import { loadLine, log, machineLine, renderSection, type Row, type Section } from './stats.js';
 
-const SUITES = ['server', 'scale', 'clients', 'recipes', 'cluster', 'log', 'rpc'] as const;
+const SUITES = ['server', 'scale', 'clients', 'recipes', 'cluster', 'log', 'rpc', 'tables'] as const;
 type Suite = (typeof SUITES)[number];
 
 interface Config {
@@ -38,7 +39,7 @@ interface Config {
   clientOutstanding: number;
   rounds: number;
   profileDir: string | undefined;
-  /** The log suite's few-second run (every row, tiny counts). */
+  /** The log and tables suites' few-second runs (every row, tiny counts). */
   smoke: boolean;
 }
 
@@ -62,9 +63,9 @@ function parseConfig(argv: string[]): Config {
   if (values.help) {
     process.stdout.write(
       'node build/bench/run.js [--znodes N] [--duration MS] [--warmup MS] [--rounds N] [--connections N] [--outstanding K]\n' +
-        '                        [--client-outstanding K] [--only server,scale,clients,recipes,cluster,log,rpc] [--profile DIR]\n' +
+        '                        [--client-outstanding K] [--only server,scale,clients,recipes,cluster,log,rpc,tables] [--profile DIR]\n' +
         '  --profile DIR  run Herd\'s server and the client drivers with --cpu-prof, writing .cpuprofile files to DIR\n' +
-        '  --smoke        the log suite only: a run of a few seconds with tiny counts (every row printed, figures meaningless)\n',
+        '  --smoke        the log and tables suites only: a run of a few seconds with tiny counts (every row printed, figures meaningless)\n',
     );
     process.exit(0);
   }
@@ -173,8 +174,8 @@ async function main(): Promise<void> {
   const machine = machineLine();
   const loadAtStart = loadLine();
   process.stdout.write(`${machine}\n${loadAtStart}\n`);
-  // Every suite but the log's and the rpc's compares against ZooKeeper.
-  const needsZooKeeper = [...config.suites].some((s) => s !== 'log' && s !== 'rpc');
+  // Every suite but the log's, the rpc's and the tables' compares against ZooKeeper.
+  const needsZooKeeper = [...config.suites].some((s) => s !== 'log' && s !== 'rpc' && s !== 'tables');
   if (needsZooKeeper && !zookeeperAvailable()) throw new Error('ZooKeeper 3.8 is not installed (apt-get install zookeeper): nothing to compare against');
   const sections: Section[] = [];
   const herdOpts = herdOptions(config);
@@ -268,6 +269,11 @@ async function main(): Promise<void> {
     // Herd's rpc against Moleculer, grpc-js and a raw TCP ping-pong; the servers run in their own processes.
     const o = { ...DEFAULT_RPC_BENCH, rounds: config.rounds, nodeArgs: herdOpts.nodeArgs };
     sections.push(...rpcSections(await benchRpc(o), o));
+  }
+
+  if (config.suites.has('tables')) {
+    // Herd tables against a Map (reads) and SQLite (transactions), all in this process.
+    sections.push(...(await tablesBenchSections(config.smoke ? SMOKE_TABLES_BENCH : DEFAULT_TABLES_BENCH)));
   }
 
   const out = [machine, `at start: ${loadAtStart}; at end: ${loadLine()}`, ''];

@@ -161,7 +161,9 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
   async get(table: string, key: RowKey, options: ReadOptions = {}): Promise<Row | undefined> {
     tableDefinition(this.state.definitions, table);
     checkKey(table, key);
-    await this.readable(options);
+    // A local read waits for nothing: checked synchronously, it costs its caller one await and no more.
+    if (options.read === undefined || options.read === 'local') this.localReadable(options);
+    else await this.readable(options);
     return this.state.get(table, key)?.row;
   }
 
@@ -198,8 +200,8 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
   }
 
   private async readable(options: ReadOptions): Promise<void> {
-    if (this.closing !== undefined) throw new InvalidStateError(`tables ${this.name}: closed`);
-    if (this.diverged !== undefined) throw this.diverged;
+    if (options.read === undefined || options.read === 'local') return this.localReadable(options);
+    this.checkServing();
     if (options.read === 'session') {
       checkPosition(options.after, 'session read after');
       await this.applied.wait(options.after, options, `tables ${this.name}: session read`);
@@ -207,13 +209,22 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
       const deadline = new Deadline(this.client.clock, options.timeout);
       const tail = await this.callPrimary((remote) => remote.tail(), () => this.primaryTail(), deadline, options.signal);
       await this.applied.wait(tail, { timeout: deadline.remaining(), signal: options.signal }, `tables ${this.name}: linearizable read`);
-    } else if (options.read === undefined || options.read === 'local') {
-      const { maxStaleness } = options as { maxStaleness?: number };
-      if (maxStaleness !== undefined) {
-        const input = { applied: this.state.position, newest: this.newest, behindSince: this.behindSince, now: this.client.clock.now(), maxStaleness };
-        if (isStaleRead(input)) throw new StaleReadError(`tables ${this.name}: this node has been behind for more than ${maxStaleness} ms`);
-      }
     } else throw new BadArgumentsError(`tables ${this.name}: read must be 'local', 'session' or 'linearizable'`);
+    if (this.diverged !== undefined) throw this.diverged;
+  }
+
+  /** The checks of a local read, synchronous (they wait for nothing). */
+  private localReadable(options: ReadOptions): void {
+    this.checkServing();
+    const { maxStaleness } = options as { maxStaleness?: number };
+    if (maxStaleness !== undefined) {
+      const input = { applied: this.state.position, newest: this.newest, behindSince: this.behindSince, now: this.client.clock.now(), maxStaleness };
+      if (isStaleRead(input)) throw new StaleReadError(`tables ${this.name}: this node has been behind for more than ${maxStaleness} ms`);
+    }
+  }
+
+  private checkServing(): void {
+    if (this.closing !== undefined) throw new InvalidStateError(`tables ${this.name}: closed`);
     if (this.diverged !== undefined) throw this.diverged;
   }
 
