@@ -62,9 +62,12 @@ const child = spawn(
     '--test',
     '--test-concurrency=2',
     '--test-reporter=spec',
-    // node applies this to each test (and hook), not to a file as a whole; it
-    // still turns a hung test into a failure instead of a wedged run.
-    '--test-timeout=120000',
+    // node applies this to each test and hook, and to each file as a whole
+    // (a file is one test of the run): long enough for the files that spawn
+    // many `herd` processes on a loaded 2-core machine (cli/main and
+    // cli/rpc-command took 120 s with helpers running beside the suite),
+    // short enough to turn a hung test into a failure instead of a wedged run.
+    '--test-timeout=240000',
     ...nodeArgs,
     ...files,
   ],
