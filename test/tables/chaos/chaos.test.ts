@@ -87,7 +87,7 @@ async function chaos(target: Target, note: (message: string) => void): Promise<v
   const nodes = await Promise.all(
     ['n0', 'n1', 'n2'].map(async (identifier) => new TablesNodeProcess({ coordination, name: 'bank', identifier, dataDir: await tempDir('tables-chaos'), port: await freePort(), sessionTimeout: SESSION_TIMEOUT })),
   );
-  const context = (): string => `seed ${SEED}; ${nodes.map((n) => `${n.identifier} (started ${n.starts}x) stderr: ${n.log()}`).join('\n')}`;
+  const context = (): string => `seed ${SEED}; crashes: ${JSON.stringify(nodes.flatMap((n) => n.crashes))}; ${nodes.map((n) => `${n.identifier} (started ${n.starts}x) stderr: ${n.log()}`).join('\n')}`;
   try {
     await Promise.all(nodes.map((n) => n.start()));
     await waitFor(async () => (await nodes[0]!.send({ cmd: 'init', accounts: ACCOUNTS })).ok, LIVENESS, 'the accounts to be created');
@@ -193,6 +193,7 @@ async function chaos(target: Target, note: (message: string) => void): Promise<v
       assert.deepEqual(s.accounts, statuses[0]!.accounts, `contents differ at the same position; ${context()}`);
       assert.deepEqual(s.transfers, statuses[0]!.transfers, `transfers differ at the same position; ${context()}`);
     }
+    assert.deepEqual(nodes.flatMap((n) => n.crashes), [], `tables nodes that died on their own; seed ${SEED}`);
     assert.deepEqual(badSums, [], `reads that break the total; ${context()}`);
 
     // Each applied transfer left its row: exactly the acknowledged ones, maybe some pending ones, and no other.

@@ -27,6 +27,9 @@ export class TablesNodeProcess {
   private stderr = '';
   /** How many times it was started. */
   starts = 0;
+  /** Exits the test did not cause (no kill, no stop), with the end of stderr: a crash of the tables node. */
+  readonly crashes: string[] = [];
+  private exitExpected = false;
 
   constructor(readonly config: WorkerConfig) {}
 
@@ -43,8 +46,12 @@ export class TablesNodeProcess {
     const child = spawn(process.execPath, [WORKER, JSON.stringify(this.config)], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     this.starts++;
+    this.exitExpected = false;
+    // A write racing the child's death: the exit handler settles what was in flight.
+    child.stdin!.on('error', () => {});
     child.stderr!.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-20_000)));
     let buffered = '';
+    let opened = false;
     let ready!: () => void;
     const isReady = new Promise<void>((resolve) => (ready = resolve));
     child.stdout!.on('data', (d: Buffer) => {
@@ -52,7 +59,10 @@ export class TablesNodeProcess {
       const lines = buffered.split('\n');
       buffered = lines.pop()!;
       for (const line of lines) {
-        if (line === 'READY') ready();
+        if (line === 'READY') {
+          opened = true;
+          ready();
+        }
         else if (line.startsWith('R ')) {
           const { id, ...answer } = JSON.parse(line.slice(2)) as Answer & { id: number };
           this.waiting.get(id)?.(answer);
@@ -60,7 +70,8 @@ export class TablesNodeProcess {
         }
       }
     });
-    child.once('exit', () => {
+    child.once('exit', (code, signal) => {
+      if (opened && !this.exitExpected) this.crashes.push(`${this.identifier} exited (${code ?? signal}) on its own: ${this.stderr.slice(-3000)}`);
       for (const settle of this.waiting.values()) settle({ ok: false, lost: true });
       this.waiting.clear();
     });
@@ -88,6 +99,7 @@ export class TablesNodeProcess {
 
   /** SIGKILL, and wait for the exit. */
   async kill(): Promise<void> {
+    this.exitExpected = true;
     if (this.child) await sigkill(this.child);
   }
 
@@ -95,6 +107,7 @@ export class TablesNodeProcess {
   async stop(ms: number): Promise<void> {
     if (!this.running) return;
     const child = this.child!;
+    this.exitExpected = true;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.stdin!.end();
     const timer = setTimeout(() => void sigkill(child), ms);
