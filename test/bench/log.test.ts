@@ -7,28 +7,14 @@
  * benchmark run. Needs redis-server (skipped without it, failed under CI=true).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { it } from 'node:test';
 import { redisServerPath } from '../../bench/log.js';
 import { requireTool } from '../support/interop.js';
-
-const RUN = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
+import { runBenchSmoke } from './smoke.js';
 
 it('npm run bench -- --only log --smoke prints every row of the log suite', { timeout: 180_000 }, async (t) => {
   if (!requireTool(t, redisServerPath() !== undefined, 'redis-server')) return;
-  const child = spawn(process.execPath, [RUN, '--only', 'log', '--smoke'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  assert.equal(code, 0, `bench failed:\n${err}`);
-  const rowsOf = (title: RegExp): string[] => {
-    const at = out.search(title);
-    assert.ok(at >= 0, `section ${title} printed:\n${out}`);
-    return out.slice(at).split('\n== ')[0]!.split('\n');
-  };
+  const { out, rowsOf } = await runBenchSmoke('log');
   for (const [title, target] of [
     [/== Log appends, E\/W\/A 1\/1\/1/, '0.5x'],
     [/== Log appends, E\/W\/A 3\/3\/2/, '1.5x'],

@@ -17,6 +17,7 @@ import { ConnectRequestCodec } from '../../src/jute/records/connect.js';
 import { OpCode } from '../../src/jute/op-codes.js';
 import type { ACL } from '../../src/jute/records/acl.js';
 import { RawSession } from '../support/raw-session.js';
+import { seededRandom } from '../support/random.js';
 
 const OPEN: ACL[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 
@@ -36,18 +37,6 @@ const logger: Logger = {
 
 const escaped: unknown[] = [];
 const onEscape = (err: unknown): void => void escaped.push(err);
-
-/** Deterministic PRNG (mulberry32), so a failing run can be replayed with BAD_INPUT_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function frame(body: Uint8Array): Buffer {
   const b = Buffer.alloc(4 + body.length);
@@ -213,7 +202,7 @@ describe('bad input: each fault closes only its connection', () => {
 
   it('thousands of random frames, before and after the handshake', async () => {
     const seed = Number(process.env['BAD_INPUT_SEED'] ?? Date.now() % 1_000_000);
-    const rnd = prng(seed);
+    const rnd = seededRandom(seed);
     const int = (n: number): number => Math.floor(rnd() * n);
     const opCodes = Object.values(OpCode).filter((c) => c !== OpCode.closeSession);
     let frames = 0;

@@ -5,17 +5,7 @@
  * transcripts must be deep-equal. DIFF_SEEDS=1,2,3 replays chosen seeds.
  */
 import { differentialSuite, digest, OPEN, type ACL, type MultiOp, type Scenario } from '../support/differential.js';
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../support/random.js';
 
 const PATHS = ['/a', '/b', '/a/x', '/a/y', '/b/x', '/a/x/deep', '/c', '/c/z', '/a/', '/b/s-'];
 
@@ -23,7 +13,7 @@ function randomScenario(seed: number): Scenario {
   return {
     name: `random op sequence, seed ${seed}`,
     async run(r) {
-      const rnd = prng(seed);
+      const rnd = seededRandom(seed);
       const int = (n: number): number => Math.floor(rnd() * n);
       const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
       const sessions = [await r.connect(), await r.connect(), await r.connect()];
@@ -108,7 +98,7 @@ function randomAclScenario(seed: number): Scenario {
   return {
     name: `random op sequence with ACLs, seed ${seed}`,
     async run(r) {
-      const rnd = prng(seed * 7919);
+      const rnd = seededRandom(seed * 7919);
       const int = (n: number): number => Math.floor(rnd() * n);
       const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
       const sessions = [await r.connect(), await r.connect(), await r.connect()];

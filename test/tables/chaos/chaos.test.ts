@@ -32,6 +32,7 @@ import { freePort } from '../../support/ports.js';
 import { connect, forEachTarget, sleep, uniquePath, waitFor, type Target } from '../../support/targets.js';
 import { removeDirs, tempDir } from '../../log/node/support.js';
 import { TablesNodeProcess } from './node-process.js';
+import { seededRandom } from '../../support/random.js';
 
 after(removeDirs);
 
@@ -48,18 +49,6 @@ const SESSION_TIMEOUT = 2000;
 const CHECK_TIMEOUT = 20_000;
 /** Transfer lanes per node (sequential clients). */
 const LANES = 2;
-
-/** mulberry32: a small seeded generator, so a failing run can be replayed with its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Op = Operation<BankInput, BankOutput> & { tid?: string };
 
@@ -81,7 +70,7 @@ async function restart(node: TablesNodeProcess): Promise<void> {
 }
 
 async function chaos(target: Target, note: (message: string) => void): Promise<void> {
-  const rng = random(SEED);
+  const rng = seededRandom(SEED);
   const root = uniquePath('tables-chaos');
   const plain = await connect(target);
   await plain.mkdirp(root);
