@@ -401,17 +401,6 @@ export class DataTree {
     statNode.data = formatStatsTrack(stats);
   }
 
-  /**
-   * Recounts every quota's stats from the tree, as ZooKeeper does each time
-   * it loads a snapshot (DataTree.setupQuota): whatever count and bytes the
-   * snapshot recorded (a nested quota's, or a stats node a client
-   * overwrote), the restored tree serves what ZooKeeper would serve from
-   * the same files.
-   */
-  recountQuotas(): void {
-    for (const target of this.quotaPaths) this.recountQuota(target);
-  }
-
   /** A zookeeper_stats node was created: it starts with the count and bytes of the whole subtree. */
   private recountQuota(target: string): void {
     const statNode = this.nodes.get(`${QUOTA_ROOT}${target}/${QUOTA_STATS}`);

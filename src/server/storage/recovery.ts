@@ -38,7 +38,6 @@ export async function recover(dir: string, log: Logger): Promise<Recovered> {
       tree = candidate;
       sessions = new Map(contents.sessions.map((s) => [s.id, s.timeout]));
       snapshotZxid = contents.zxid;
-      tree.recountQuotas();
       break;
     } catch (err) {
       if (!(err instanceof CorruptDataError)) throw err;

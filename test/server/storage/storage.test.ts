@@ -93,32 +93,6 @@ describe('storage', () => {
     });
   });
 
-  it('recounts quota stats when it loads a snapshot, as ZooKeeper does', async () => {
-    await withDir(async (dir) => {
-      let server = await openServer(dir);
-      let client = await connect(server);
-      await client.create('/q', null);
-      await client.create('/q/a', Buffer.from('abc'));
-      await client.mkdirp('/zookeeper/quota/q');
-      await client.create('/zookeeper/quota/q/zookeeper_limits', Buffer.from('count=10,bytes=-1'));
-      await client.create('/zookeeper/quota/q/zookeeper_stats', null);
-      assert.equal((await client.getData('/zookeeper/quota/q/zookeeper_stats')).data?.toString(), 'count=2,bytes=3');
-      // A client may overwrite the stats; the snapshot records what it wrote.
-      await client.setData('/zookeeper/quota/q/zookeeper_stats', Buffer.from('count=99,bytes=99'));
-      await server.snapshot();
-      await client.close();
-      await server.close();
-
-      server = await openServer(dir);
-      client = await connect(server);
-      assert.equal((await client.getData('/zookeeper/quota/q/zookeeper_stats')).data?.toString(), 'count=2,bytes=3');
-      await client.create('/q/b', Buffer.from('de'));
-      assert.equal((await client.getData('/zookeeper/quota/q/zookeeper_stats')).data?.toString(), 'count=3,bytes=5');
-      await client.close();
-      await server.close();
-    });
-  });
-
   it('writes a snapshot in slices that is exactly the tree as of its zxid, while writes go on', async () => {
     await withDir(async (dir) => {
       const server = await openServer(dir, { snapRetainCount: 5 });
