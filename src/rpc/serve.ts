@@ -22,6 +22,7 @@ import { checkSecret, isTlsRefusal, type ServeTlsOptions } from './security.js';
 import { isAsyncIterable } from './stream.js';
 import { remoteTarget } from './references.js';
 import { SingletonRole } from './singleton.js';
+import { listenOn } from './listen.js';
 
 /**
  * Which object a call runs on, as Pyro's instance modes: `single`, one for
@@ -234,15 +235,7 @@ class ServedObject extends EventEmitter<ServedEvents> implements Served, Dispatc
   }
 
   async start(host: string, port: number, advertisedHost: string, wait: WaitOptions): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const bound = this.server.address();
-    const actualPort = typeof bound === 'object' && bound !== null ? bound.port : port;
+    const actualPort = await listenOn(this.server, host, port);
     this.address = advertisedHost.includes(':') ? `[${advertisedHost}]:${actualPort}` : `${advertisedHost}:${actualPort}`;
     const identifier = this.options.identifier ?? defaultIdentifier();
     this.entry = encodeEntry({

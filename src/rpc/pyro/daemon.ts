@@ -25,6 +25,7 @@ import { ServedCall, type CallContext } from '../expose.js';
 import { isAsyncIterable } from '../stream.js';
 import { MessageFlags, MessageReader, MessageType, SERIALIZER_IDS, encodeMessage, type PyroMessage } from './message.js';
 import { decodeSerpent, encodeException, encodeSerpent } from './serpent.js';
+import { listenOn } from '../listen.js';
 
 /** The object id of a daemon's own object. */
 export const DAEMON_OBJECT_ID = 'Pyro.Daemon';
@@ -153,15 +154,7 @@ class Daemon implements PyroDaemon {
   }
 
   async listen(host: string, port: number): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    const bound = this.server.address();
-    this.port = typeof bound === 'object' && bound !== null ? bound.port : port;
+    this.port = await listenOn(this.server, host, port);
     this.host = this.options.advertisedHost ?? host;
   }
 
