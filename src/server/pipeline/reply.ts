@@ -39,7 +39,9 @@ export class Reply implements Stage {
     conn.sent++;
     conn.reply(barrier, (w) => {
       ReplyHeaderCodec.write(w, { xid, zxid, err });
-      if (err === 0 && body) body(w);
+      // A body with an error is rare but real: ZooKeeper answers a multiRead of writes with MarshallingError
+      // and the empty MultiResponse it had begun (handlers/multi.ts); every other error reply has none.
+      if (body) body(w);
     });
     if (r.answer!.close) conn.closeAfterReplies();
   }

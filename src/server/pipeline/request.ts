@@ -54,7 +54,7 @@ export interface Answer {
   readonly err: number;
   /** The zxid that must be durable before the reply may go out. */
   readonly barrier: bigint;
-  /** Writes the reply body; only called when err is 0. */
+  /** Writes the reply body; set with a non-zero err only where ZooKeeper sends a body with its error. */
   readonly body?: ((w: JuteWriter) => void) | undefined;
   /** Close the connection once this reply is written. */
   readonly close?: boolean | undefined;
