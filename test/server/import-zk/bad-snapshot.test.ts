@@ -52,16 +52,21 @@ describe('herd import-zk: corrupt snapshots', { skip: !haveZk, timeout: 300_000 
     assert.equal(await hashDir(src), allFlipped, 'the source is untouched');
   });
 
-  it('a snappy-compressed snapshot: refused by name, not skipped', async () => {
+  it('a damaged snappy-compressed snapshot: named with its offset and skipped for the previous one', async () => {
     const src = join(dirs.work, 'zk-snappy');
     await cp(dirs.zkData, src, { recursive: true });
-    const newest = (await filesOf(src, 'snapshot.')).sort((a, b) => Number(BigInt(`0x${b.slice(9)}`) - BigInt(`0x${a.slice(9)}`)))[0]!;
-    const snappy = join(src, 'version-2', `${newest}.snappy`);
-    // The bytes do not matter: the name says how ZooKeeper wrote it.
-    await writeFile(snappy, await readFile(join(src, 'version-2', newest)));
-    await rm(join(src, 'version-2', newest));
-    const target = join(dirs.work, 'from-snappy');
-    await assert.rejects(importZooKeeper({ from: src, dataDir: target }), (err: Error) => err.message.startsWith(`${snappy}: snappy-compressed snapshots are not supported`));
-    await assert.rejects(readdir(target), { code: 'ENOENT' });
+    const expected = await recoverZooKeeper({ snapDir: dirs.zkData });
+    const snaps = (await filesOf(src, 'snapshot.')).sort((a, b) => Number(BigInt(`0x${b.slice(9)}`) - BigInt(`0x${a.slice(9)}`)));
+    // A plain snapshot under a .snappy name has no snappy-java header: damage at offset 0, as a torn copy would be.
+    const snappy = join(src, 'version-2', `${snaps[0]!}.snappy`);
+    await writeFile(snappy, await readFile(join(src, 'version-2', snaps[0]!)));
+    await rm(join(src, 'version-2', snaps[0]!));
+    const warnings: string[] = [];
+    const recovered = await recoverZooKeeper({ snapDir: src, warn: (m) => warnings.push(m) });
+    assert.equal(recovered.snapshot, join(src, 'version-2', snaps[1]!));
+    assert.deepEqual(treeView(recovered), treeView(expected));
+    assert.equal(warnings.length, 1);
+    assert.ok(warnings[0]!.includes(`corrupt data in ${snappy} at offset 0`), warnings[0]);
+    assert.match(warnings[0]!, /no 0x82 SNAPPY header/);
   });
 });

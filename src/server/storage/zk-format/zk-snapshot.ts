@@ -8,6 +8,7 @@ import { StatPersistedCodec } from '../../../jute/records/stat.js';
 import { JuteWriter } from '../../../jute/writer.js';
 import { CorruptDataError } from '../corrupt-data-error.js';
 import { adler32 } from './adler32.js';
+import { uncompressXerialSnappy } from './xerial-snappy.js';
 import { ZkTree, type ZkNode } from './zk-tree.js';
 
 /**
@@ -53,12 +54,12 @@ export function parseSnapshotName(name: string): { zxid: bigint; compression: 'g
 /** Reads and checks a snapshot file; throws CorruptDataError naming the file and offset. */
 export async function readZkSnapshot(file: string): Promise<ZkSnapshot> {
   const parsed = parseSnapshotName(basename(file));
-  if (!parsed) throw new CorruptDataError(file, 0, 'not a ZooKeeper snapshot file name (snapshot.<hex zxid>[.gz])');
-  let buf = await readFile(file);
+  if (!parsed) throw new CorruptDataError(file, 0, 'not a ZooKeeper snapshot file name (snapshot.<hex zxid>[.gz|.snappy])');
+  let buf: Buffer = await readFile(file);
   let where = '';
   if (parsed.compression === 'snappy') {
-    // Not damage, so no falling back to an older snapshot: the import stops here.
-    throw new Error(`${file}: snappy-compressed snapshots are not supported; restart ZooKeeper with snapshot.compression.method=gz (or none) so it writes a new snapshot, then import`);
+    buf = await uncompressXerialSnappy(file, buf);
+    where = ' of the decompressed stream';
   }
   if (parsed.compression === 'gz') {
     try {
