@@ -22,6 +22,7 @@ export {
   CorruptSnapshotError,
   CorruptTransactionError,
   DivergedError,
+  DuplicateMemberError,
   HerdError,
   HistoryUnavailableError,
   InvalidStateError,

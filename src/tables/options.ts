@@ -32,6 +32,15 @@ export interface OpenTablesOptions {
   readonly publishInterval?: number;
   /** How many applied changes `changes()` can go back over. Default 10000. */
   readonly changeHistory?: number;
+  /**
+   * How long openTables waits, ms, while a live member of the cluster holds
+   * this node's identifier, before it rejects with DuplicateMemberError.
+   * That member is usually this node's previous process, killed before its
+   * coordination session expired: the member goes when the session does.
+   * 0 refuses at once. Default 60000 (ZooKeeper's largest session timeout
+   * at its default tickTime is 40 s).
+   */
+  readonly rejoinTimeout?: number;
 }
 
 /** Options of `db.transaction()`. */
@@ -87,6 +96,8 @@ export function checkOpenOptions(options: OpenTablesOptions): void {
   for (const key of ['publishInterval', 'changeHistory'] as const) {
     if (options[key] !== undefined && !positiveInt(options[key])) throw new BadArgumentsError(`openTables: ${key} must be a positive integer`);
   }
+  const rejoin = options.rejoinTimeout;
+  if (rejoin !== undefined && !(typeof rejoin === 'number' && rejoin >= 0 && Number.isFinite(rejoin))) throw new BadArgumentsError('openTables: rejoinTimeout must be a non-negative number of ms');
   checkDefinitions(options.tables);
 }
 

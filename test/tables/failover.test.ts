@@ -5,12 +5,20 @@
  *   that set into the new writer's segment (the next id, on the same
  *   nodes), polled no node there and waited for ever: the new primary
  *   stopped applying its own log (src/log/reader/subscribe.ts).
+ * - a node SIGKILLed and started again before its coordination session
+ *   expired found its own previous member live and failed to open with
+ *   DuplicateMemberError: openTables now waits for it to go, up to
+ *   `rejoinTimeout`, and then rejects with that error.
  */
 import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
+import { performance } from 'node:perf_hooks';
 import { openLog, subscribeLog, type LogRecord } from '../../src/log/index.js';
-import { removeDirs } from '../log/node/support.js';
-import { forEachTarget, sleep } from '../support/targets.js';
+import { DuplicateMemberError } from '../../src/tables/index.js';
+import { removeDirs, tempDir } from '../log/node/support.js';
+import { freePort } from '../support/ports.js';
+import { connect, forEachTarget, sleep, uniquePath, waitFor } from '../support/targets.js';
+import { TablesNodeProcess } from './chaos/node-process.js';
 import { startTablesEnv } from './support/harness.js';
 
 after(removeDirs);
@@ -56,5 +64,46 @@ forEachTarget('tables failover', (target) => {
       await subscription.return?.();
       await first.close().catch(() => {});
     }
+  });
+
+  it('a node SIGKILLed and started again at once opens once its old session has expired, and commits', { timeout: 60_000 }, async () => {
+    const root = uniquePath('tables-rejoin');
+    const plain = await connect(target());
+    await plain.mkdirp(root);
+    const node = new TablesNodeProcess({
+      coordination: `${target().connectionString}${root}`,
+      name: 'rejoin',
+      identifier: 'n0',
+      dataDir: await tempDir('tables-rejoin'),
+      port: await freePort(),
+      sessionTimeout: 2000,
+      log: { ensembleSize: 1, writeQuorum: 1, ackQuorum: 1 },
+    });
+    try {
+      await node.start();
+      await waitFor(async () => (await node.send({ cmd: 'init', accounts: { a: 1 } })).ok, T, 'the first commit');
+      await node.kill();
+      const killed = performance.now();
+      await node.start(); // its previous member is still live for up to the 2 s session timeout: before the fix, DuplicateMemberError
+      const opened = performance.now() - killed;
+      assert.ok(opened < 30_000, `opened again after ${Math.round(opened)} ms`);
+      await waitFor(async () => (await node.send({ cmd: 'init', accounts: { a: 2 } })).ok, T, 'a commit after the restart');
+      assert.deepEqual(await node.send({ cmd: 'read', read: 'linearizable' }), { ok: true, value: { a: 2 } });
+    } finally {
+      await node.stop(5000);
+    }
+  });
+
+  it('a live member with the same identifier: openTables rejects with DuplicateMemberError after rejoinTimeout', { timeout: 60_000 }, async () => {
+    await using env = await startTablesEnv(target(), 'duplicate');
+    await env.openNode('n1');
+    const started = performance.now();
+    await assert.rejects(env.openNode('n1', { rejoinTimeout: 500 }), (err: unknown) => {
+      assert.ok(err instanceof DuplicateMemberError, String(err));
+      assert.match(err.message, /after 500 ms \(rejoinTimeout\)/);
+      return true;
+    });
+    assert.ok(performance.now() - started >= 450, 'it waited for rejoinTimeout');
+    await assert.rejects(env.openNode('n1', { rejoinTimeout: -1 }), { code: 'BADARGUMENTS' });
   });
 });
