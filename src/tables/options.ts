@@ -4,7 +4,8 @@ import { BadArgumentsError } from '../errors.js';
 import type { WaitOptions } from '../base/wait.js';
 import type { TablesLogOptions } from './primary.js';
 import { checkDefinitions, type TableDefinitions } from './state/definitions.js';
-import type { Position } from './state/store.js';
+import type { Row, RowKey } from './state/codec.js';
+import type { IndexQuery, Position } from './state/store.js';
 
 /** Options of {@link openTables}. */
 export interface OpenTablesOptions {
@@ -75,6 +76,31 @@ export type ReadOptions =
       /** This node's copy once it has applied the committed tail learned from the primary after the read started. */
       readonly read: 'linearizable';
     });
+
+/** Options of the synchronous local reads ({@link LocalReads}). */
+export interface LocalReadOptions {
+  /** Refuse (StaleReadError) when this node has been behind the newest position it knows of for more than this many ms. Default: never refuse. */
+  readonly maxStaleness?: number;
+}
+
+/**
+ * Synchronous reads of this node's copy (`db.local`): what
+ * `db.get(table, key, { read: 'local' })` returns, without a promise, for a
+ * hot path that reads often (a routing table, a feature flag). A row is
+ * this node's applied state at the moment of the call: it may be behind
+ * the other nodes (bound it with `maxStaleness`), never ahead of them, and
+ * never a partly applied transaction. Each throws UnknownTableError for an
+ * undeclared table, SchemaViolationError for a key that is not a string or
+ * a finite number, DivergedError while this node's copy is being resynced,
+ * StaleReadError past `maxStaleness`, InvalidStateError after `close()`.
+ * Rows are the node's own objects: treat them as read-only.
+ */
+export interface LocalReads {
+  /** The row of `key` in `table`, or undefined. */
+  get(table: string, key: RowKey, options?: LocalReadOptions): Row | undefined;
+  /** The rows an index query selects (`{ index, eq }` or `{ index, gte?, lt? }`), in index order; also UnknownIndexError. */
+  query(table: string, query: IndexQuery, options?: LocalReadOptions): Row[];
+}
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 

@@ -38,7 +38,7 @@ import {
   StaleReadError,
   TransactionConflictError,
 } from './errors.js';
-import { checkOpenOptions, checkPosition, type OpenTablesOptions, type ReadOptions, type TransactionOptions, type TransactionResult } from './options.js';
+import { checkOpenOptions, checkPosition, type LocalReadOptions, type LocalReads, type OpenTablesOptions, type ReadOptions, type TransactionOptions, type TransactionResult } from './options.js';
 import { PrimaryWriter } from './primary.js';
 import { hasQuorum, readWeights, recordWeight } from './quorum.js';
 import {
@@ -103,6 +103,20 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
   readonly name: string;
   /** This node's weight. */
   readonly weight: number;
+  /** Synchronous reads of this node's copy, no promise: `db.local.get(table, key)`, `db.local.query(table, query)`; see {@link LocalReads}. */
+  readonly local: LocalReads = {
+    get: (table, key, options) => {
+      tableDefinition(this.state.definitions, table);
+      checkKey(table, key);
+      this.localReadable(options);
+      return this.state.get(table, key)?.row;
+    },
+    query: (table, query, options) => {
+      checkIndex(this.state.definitions, table, query?.index);
+      this.localReadable(options);
+      return this.state.query(table, query).map((r) => r.row);
+    },
+  };
 
   /** Use {@link openTables}. */
   constructor(private readonly options: OpenTablesOptions) {
@@ -187,13 +201,16 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
 
   // ---- reads ----
 
-  /** The row of `key` in `table`, or undefined; see {@link ReadOptions} for the consistency. Throws UnknownTableError, DivergedError, StaleReadError, TimeoutError. */
+  /**
+   * The row of `key` in `table`, or undefined; see {@link ReadOptions} for
+   * the consistency. A local read without a promise: {@link Tables.local}.
+   * Throws UnknownTableError, DivergedError, StaleReadError, TimeoutError.
+   */
   async get(table: string, key: RowKey, options: ReadOptions = {}): Promise<Row | undefined> {
+    if (options.read === undefined || options.read === 'local') return this.local.get(table, key, options);
     tableDefinition(this.state.definitions, table);
     checkKey(table, key);
-    // A local read waits for nothing: checked synchronously, it costs its caller one await and no more.
-    if (options.read === undefined || options.read === 'local') this.localReadable(options);
-    else await this.readable(options);
+    await this.readable(options);
     return this.state.get(table, key)?.row;
   }
 
@@ -244,9 +261,9 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
   }
 
   /** The checks of a local read, synchronous (they wait for nothing). */
-  private localReadable(options: ReadOptions): void {
+  private localReadable(options: LocalReadOptions | undefined): void {
     this.checkServing();
-    const { maxStaleness } = options as { maxStaleness?: number };
+    const maxStaleness = options?.maxStaleness;
     if (maxStaleness !== undefined) {
       const input = { applied: this.state.position, newest: this.newest, behindSince: this.behindSince, now: this.client.clock.now(), maxStaleness };
       if (isStaleRead(input)) throw new StaleReadError(`tables ${this.name}: this node has been behind for more than ${maxStaleness} ms`);
