@@ -14,6 +14,7 @@ export {
   InvalidStateError,
   TimeoutError,
 } from '../errors.js';
+export { DuplicateMemberError } from '../cluster/errors.js';
 
 /**
  * A transaction lost the optimistic race: a row it read (`table`, `key`)

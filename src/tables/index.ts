@@ -4,7 +4,7 @@
  */
 export { openTables, Tables } from './tables.js';
 export type { QuorumInfo, TablesEvents, TablesMember } from './node-types.js';
-export type { OpenTablesOptions, ReadOptions, TransactionOptions, TransactionResult } from './options.js';
+export type { LocalReadOptions, LocalReads, OpenTablesOptions, ReadOptions, TransactionOptions, TransactionResult } from './options.js';
 export type { TablesLogOptions } from './primary.js';
 export type { Transaction } from './transaction.js';
 export type { ChangesOptions } from './changes.js';
@@ -22,6 +22,7 @@ export {
   CorruptSnapshotError,
   CorruptTransactionError,
   DivergedError,
+  DuplicateMemberError,
   HerdError,
   HistoryUnavailableError,
   InvalidStateError,

@@ -4,7 +4,8 @@ import { BadArgumentsError } from '../errors.js';
 import type { WaitOptions } from '../base/wait.js';
 import type { TablesLogOptions } from './primary.js';
 import { checkDefinitions, type TableDefinitions } from './state/definitions.js';
-import type { Position } from './state/store.js';
+import type { Row, RowKey } from './state/codec.js';
+import type { IndexQuery, Position } from './state/store.js';
 
 /** Options of {@link openTables}. */
 export interface OpenTablesOptions {
@@ -32,6 +33,15 @@ export interface OpenTablesOptions {
   readonly publishInterval?: number;
   /** How many applied changes `changes()` can go back over. Default 10000. */
   readonly changeHistory?: number;
+  /**
+   * How long openTables waits, ms, while a live member of the cluster holds
+   * this node's identifier, before it rejects with DuplicateMemberError.
+   * That member is usually this node's previous process, killed before its
+   * coordination session expired: the member goes when the session does.
+   * 0 refuses at once. Default 60000 (ZooKeeper's largest session timeout
+   * at its default tickTime is 40 s).
+   */
+  readonly rejoinTimeout?: number;
 }
 
 /** Options of `db.transaction()`. */
@@ -67,6 +77,31 @@ export type ReadOptions =
       readonly read: 'linearizable';
     });
 
+/** Options of the synchronous local reads ({@link LocalReads}). */
+export interface LocalReadOptions {
+  /** Refuse (StaleReadError) when this node has been behind the newest position it knows of for more than this many ms. Default: never refuse. */
+  readonly maxStaleness?: number;
+}
+
+/**
+ * Synchronous reads of this node's copy (`db.local`): what
+ * `db.get(table, key, { read: 'local' })` returns, without a promise, for a
+ * hot path that reads often (a routing table, a feature flag). A row is
+ * this node's applied state at the moment of the call: it may be behind
+ * the other nodes (bound it with `maxStaleness`), never ahead of them, and
+ * never a partly applied transaction. Each throws UnknownTableError for an
+ * undeclared table, SchemaViolationError for a key that is not a string or
+ * a finite number, DivergedError while this node's copy is being resynced,
+ * StaleReadError past `maxStaleness`, InvalidStateError after `close()`.
+ * Rows are the node's own objects: treat them as read-only.
+ */
+export interface LocalReads {
+  /** The row of `key` in `table`, or undefined. */
+  get(table: string, key: RowKey, options?: LocalReadOptions): Row | undefined;
+  /** The rows an index query selects (`{ index, eq }` or `{ index, gte?, lt? }`), in index order; also UnknownIndexError. */
+  query(table: string, query: IndexQuery, options?: LocalReadOptions): Row[];
+}
+
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 const positiveInt = (v: unknown): boolean => Number.isInteger(v) && (v as number) > 0;
@@ -87,6 +122,8 @@ export function checkOpenOptions(options: OpenTablesOptions): void {
   for (const key of ['publishInterval', 'changeHistory'] as const) {
     if (options[key] !== undefined && !positiveInt(options[key])) throw new BadArgumentsError(`openTables: ${key} must be a positive integer`);
   }
+  const rejoin = options.rejoinTimeout;
+  if (rejoin !== undefined && !(typeof rejoin === 'number' && rejoin >= 0 && Number.isFinite(rejoin))) throw new BadArgumentsError('openTables: rejoinTimeout must be a non-negative number of ms');
   checkDefinitions(options.tables);
 }
 

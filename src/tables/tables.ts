@@ -30,6 +30,7 @@ import { ChangeFeed, type ChangesOptions } from './changes.js';
 import {
   BadArgumentsError,
   DivergedError,
+  DuplicateMemberError,
   HerdError,
   InvalidStateError,
   NotPrimaryError,
@@ -37,7 +38,7 @@ import {
   StaleReadError,
   TransactionConflictError,
 } from './errors.js';
-import { checkOpenOptions, checkPosition, type OpenTablesOptions, type ReadOptions, type TransactionOptions, type TransactionResult } from './options.js';
+import { checkOpenOptions, checkPosition, type LocalReadOptions, type LocalReads, type OpenTablesOptions, type ReadOptions, type TransactionOptions, type TransactionResult } from './options.js';
 import { PrimaryWriter } from './primary.js';
 import { hasQuorum, readWeights, recordWeight } from './quorum.js';
 import {
@@ -59,6 +60,10 @@ import { comparePosition, TablesState, type IndexQuery, type Position } from './
 import { RecordingTransaction, type Transaction } from './transaction.js';
 
 const CHECKSUM_HISTORY = 256;
+/** Default `rejoinTimeout`, ms. */
+const DEFAULT_REJOIN_TIMEOUT = 60_000;
+/** How often a rejoin tries again while its identifier is held, ms. */
+const REJOIN_POLL = 250;
 
 /**
  * A node of a tables cluster: from {@link openTables}. Reads come from this
@@ -98,6 +103,20 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
   readonly name: string;
   /** This node's weight. */
   readonly weight: number;
+  /** Synchronous reads of this node's copy, no promise: `db.local.get(table, key)`, `db.local.query(table, query)`; see {@link LocalReads}. */
+  readonly local: LocalReads = {
+    get: (table, key, options) => {
+      tableDefinition(this.state.definitions, table);
+      checkKey(table, key);
+      this.localReadable(options);
+      return this.state.get(table, key)?.row;
+    },
+    query: (table, query, options) => {
+      checkIndex(this.state.definitions, table, query?.index);
+      this.localReadable(options);
+      return this.state.query(table, query).map((r) => r.row);
+    },
+  };
 
   /** Use {@link openTables}. */
   constructor(private readonly options: OpenTablesOptions) {
@@ -137,14 +156,7 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
       ...this.options.rpc,
     });
     try {
-      this.cluster = await joinCluster({
-        cluster: this.logName,
-        identifier: this.identifier,
-        address: this.served.address,
-        data: this.memberData() as unknown as JsonValue,
-        backend: { coordination: this.client },
-        onPrimary: ({ signal }) => this.lead(signal),
-      });
+      this.cluster = await this.join();
     } catch (err) {
       await this.served.close();
       throw err;
@@ -155,15 +167,50 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
     this.schedulePublish();
   }
 
+  /**
+   * Joins the cluster; while a live member holds this identifier, tries
+   * again until `rejoinTimeout`. That member is almost always this node's
+   * previous process, SIGKILLed before its session expired. Closing that
+   * session at once would need its session password, which only a copy of
+   * it persisted by the old process could prove to be ours; the identifier
+   * alone proves nothing (two processes misconfigured with one identifier
+   * would then close each other in turn), so the node waits for the
+   * session to expire instead, which takes at most its session timeout.
+   */
+  private async join(): Promise<ClusterNode> {
+    const deadline = new Deadline(this.client.clock, this.options.rejoinTimeout ?? DEFAULT_REJOIN_TIMEOUT);
+    for (;;) {
+      try {
+        return await joinCluster({
+          cluster: this.logName,
+          identifier: this.identifier,
+          address: this.served.address,
+          data: this.memberData() as unknown as JsonValue,
+          backend: { coordination: this.client },
+          onPrimary: ({ signal }) => this.lead(signal),
+        });
+      } catch (err) {
+        if (!(err instanceof DuplicateMemberError)) throw err;
+        if (deadline.expired) {
+          throw new DuplicateMemberError(`tables ${this.name}: a live member is still named ${JSON.stringify(this.identifier)} after ${deadline.timeout} ms (rejoinTimeout)`, { cause: err });
+        }
+        await sleep(this.client.clock, Math.min(REJOIN_POLL, deadline.remaining() ?? REJOIN_POLL));
+      }
+    }
+  }
+
   // ---- reads ----
 
-  /** The row of `key` in `table`, or undefined; see {@link ReadOptions} for the consistency. Throws UnknownTableError, DivergedError, StaleReadError, TimeoutError. */
+  /**
+   * The row of `key` in `table`, or undefined; see {@link ReadOptions} for
+   * the consistency. A local read without a promise: {@link Tables.local}.
+   * Throws UnknownTableError, DivergedError, StaleReadError, TimeoutError.
+   */
   async get(table: string, key: RowKey, options: ReadOptions = {}): Promise<Row | undefined> {
+    if (options.read === undefined || options.read === 'local') return this.local.get(table, key, options);
     tableDefinition(this.state.definitions, table);
     checkKey(table, key);
-    // A local read waits for nothing: checked synchronously, it costs its caller one await and no more.
-    if (options.read === undefined || options.read === 'local') this.localReadable(options);
-    else await this.readable(options);
+    await this.readable(options);
     return this.state.get(table, key)?.row;
   }
 
@@ -214,9 +261,9 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
   }
 
   /** The checks of a local read, synchronous (they wait for nothing). */
-  private localReadable(options: ReadOptions): void {
+  private localReadable(options: LocalReadOptions | undefined): void {
     this.checkServing();
-    const { maxStaleness } = options as { maxStaleness?: number };
+    const maxStaleness = options?.maxStaleness;
     if (maxStaleness !== undefined) {
       const input = { applied: this.state.position, newest: this.newest, behindSince: this.behindSince, now: this.client.clock.now(), maxStaleness };
       if (isStaleRead(input)) throw new StaleReadError(`tables ${this.name}: this node has been behind for more than ${maxStaleness} ms`);
@@ -505,9 +552,11 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
 /**
  * Opens a node of the tables cluster `name`: records its weight, serves
  * its rpc object, joins the cluster (whose primary writes the log) and
- * starts applying the log from its beginning. Rejects with
- * BadArgumentsError for bad options (before any I/O), DuplicateMemberError
- * when a live node has the identifier, or the client's error.
+ * starts applying the log from its beginning. A node restarted before its
+ * previous process's session expired waits for that member to go (see
+ * `rejoinTimeout`). Rejects with BadArgumentsError for bad options (before
+ * any I/O), DuplicateMemberError when a live member still holds the
+ * identifier after `rejoinTimeout`, or the client's error.
  */
 export async function openTables(options: OpenTablesOptions): Promise<Tables> {
   const tables = new Tables(options);

@@ -22,7 +22,10 @@ forEachTarget('tables quorum and integrity', (target) => {
     await using env = await startTablesEnv(target(), 'quorum');
     const heavy = await env.openNode('n1', { weight: 2 });
     const b = await env.openNode('n2');
+    // b learns of n3 from a watch that may fire after n3's open resolves: wait for it, or it lands among the events below.
+    const bSawN3 = new Promise<void>((resolve) => b.on('nodeConnected', (m) => m.identifier === 'n3' && resolve()));
     const c = await env.openNode('n3');
+    await bSawN3;
     const connected: TablesMember[] = [];
     const disconnected: TablesMember[] = [];
     b.on('nodeConnected', (m) => connected.push(m));

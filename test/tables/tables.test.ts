@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
 import {
+  InvalidStateError,
   retry,
   RowTooLargeError,
   SchemaViolationError,
@@ -100,6 +101,17 @@ forEachTarget('tables', (target) => {
     await assert.rejects(db.get('nope', 'x'), UnknownTableError);
     assert.deepEqual(db.status.position, before);
     assert.equal(await db.get('items', 'x'), undefined);
+
+    // Synchronous local reads: db.get's rows without a promise, and its errors thrown, not rejected.
+    assert.equal(db.local.get('items', 'A1'), await db.get('items', 'A1'));
+    assert.equal(db.local.get('items', 'A1')!.qty, 19);
+    assert.deepEqual(db.local.query('items', { index: 'category', eq: 'tools' }).map((r) => r.sku), ['A1']);
+    assert.equal(db.local.get('items', 'x', { maxStaleness: 0 }), undefined); // caught up: never stale
+    assert.throws(() => db.local.get('nope', 'x'), UnknownTableError);
+    assert.throws(() => db.local.query('items', { index: 'qty', eq: 1 }), UnknownIndexError);
+    assert.throws(() => db.local.get('items', {} as never), SchemaViolationError);
+    await db.close();
+    assert.throws(() => db.local.get('items', 'A1'), InvalidStateError);
   });
 
   it('three nodes: transactions from each converge; session and linearizable reads; changes resume', { timeout: 90_000 }, async () => {

@@ -182,8 +182,15 @@ async function* tail(client: Client, store: LogMetadataStore, pool: NodePool, na
     let fromTime = settings.start.kind === 'time' ? settings.start.time : undefined;
     let cursor: LogPosition =
       settings.start.kind === 'position' ? settings.start.position : settings.start.kind === 'end' ? await endOf(store, pool, name, local) : { segmentId: 0, entryId: 0 };
-    /** Nodes that answered a long poll `fenced`, for the cursor's segment: waiting on them would spin. */
+    /**
+     * Nodes that answered a long poll `fenced`, for segment `fencedOf` only: waiting on them would spin. Kept per
+     * segment, not cleared on the cursor's moves: a recovery fences the old segment's nodes, and the new writer's
+     * segment is often the next id on the same nodes, where a set carried over left no node to poll and the
+     * subscriber waited for a metadata change that an open segment never makes (issue 14: a new primary stopped
+     * applying its own log after a failover).
+     */
     let fenced = new Set<string>();
+    let fencedOf = -1;
     for (;;) {
       if (stop?.aborted) return;
       throwIfAborted(signal, what);
@@ -195,9 +202,10 @@ async function* tail(client: Client, store: LogMetadataStore, pool: NodePool, na
         await waitForWake(client, wake, { signal, what });
         continue;
       }
-      if (id !== cursor.segmentId) {
-        cursor = { segmentId: id, entryId: 0 };
+      if (id !== cursor.segmentId) cursor = { segmentId: id, entryId: 0 };
+      if (id !== fencedOf) {
         fenced = new Set();
+        fencedOf = id;
       }
       await retryWhileConnected(client, () => client.exists(segmentPath(id), { watch: changed }));
       let segment: SegmentMetadata;

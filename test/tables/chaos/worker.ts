@@ -30,6 +30,8 @@ export interface WorkerConfig {
   readonly dataDir: string;
   readonly port: number;
   readonly sessionTimeout: number;
+  /** The log's E/W/A. Default 3/3/2 (three workers). */
+  readonly log?: { ensembleSize: number; writeQuorum: number; ackQuorum: number };
 }
 
 /** The tables every worker declares. */
@@ -48,10 +50,13 @@ const db = await openTables({
   name: config.name,
   identifier: config.identifier,
   tables: CHAOS_TABLES,
-  log: { ensembleSize: 3, writeQuorum: 3, ackQuorum: 2 },
+  log: config.log ?? { ensembleSize: 3, writeQuorum: 3, ackQuorum: 2 },
   publishInterval: 100,
 });
-process.on('warning', (w) => process.stderr.write(`warning ${w.message}\n`));
+const started = Date.now();
+const trace = (line: string): boolean => process.stderr.write(`+${Date.now() - started}ms ${line}\n`);
+process.on('warning', (w) => trace(`warning ${w.message}`));
+for (const event of ['nodeConnected', 'nodeDisconnected', 'quorumLost', 'quorumRegained'] as const) db.on(event, (e: unknown) => trace(`${event} ${JSON.stringify(e)}`));
 say('READY');
 
 type Command =
@@ -98,8 +103,10 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   const c = JSON.parse(line) as Command;
   run(c).then(
     (value) => say(`R ${JSON.stringify({ id: c.id, ok: true, value })}`),
-    (error: Error & { code?: string }) =>
-      say(`R ${JSON.stringify({ id: c.id, ok: false, error: error.name, code: error.code, conflict: error instanceof TransactionConflictError, message: String(error.message).replace(/\s+/g, ' ') })}`),
+    (error: Error & { code?: string }) => {
+      if (c.cmd === 'transfer' && !(error instanceof TransactionConflictError)) trace(`transfer ${c.tid}: ${error.name} ${error.message}`);
+      say(`R ${JSON.stringify({ id: c.id, ok: false, error: error.name, code: error.code, conflict: error instanceof TransactionConflictError, message: String(error.message).replace(/\s+/g, ' ') })}`);
+    },
   );
 });
 // The parent closing stdin is the end of the test: close quietly.
