@@ -7,6 +7,7 @@
  *   the cluster `tables.<name>` (src/cluster)   members; data { weight, rpc, position, checksum, tail }
  *   /herd/log/logs/tables.<name>                the log (src/log), written by the primary only
  *   /herd/rpc/tables.<name>                     each node's rpc object, tagged with its identifier
+ *   /herd/tables/<name>/truncated               the last log position removed by truncation (snapshots/truncation.ts)
  *
  * Failure handling: the cluster's primary is the log's single writer; a
  * new primary's openLog fences and recovers the previous writer's segment,
@@ -562,7 +563,9 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
 /**
  * Opens a node of the tables cluster `name`: records its weight, serves
  * its rpc object, joins the cluster (whose primary writes the log) and
- * starts applying the log from its beginning. Rejects with
+ * starts applying the log from its beginning (with a `dataDir`, from its
+ * snapshot file's position; when the log was truncated past that, from a
+ * member's snapshot: docs/tables.md, "Snapshots"). Rejects with
  * BadArgumentsError for bad options (before any I/O), DuplicateMemberError
  * when a live node has the identifier, or the client's error.
  */
