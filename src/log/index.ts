@@ -44,6 +44,8 @@ export type { RefillResult } from './repair/replicas-check.js';
 export type { RecoveredResult } from './repair/abandoned.js';
 export { setRetention } from './retention/retention.js';
 export type { RetentionResult } from './retention/retention.js';
+export { truncateLog } from './retention/truncate.js';
+export type { TruncateLogOptions, TruncateResult } from './retention/truncate.js';
 export type { GarbageCollectorStats } from './retention/garbage-collector.js';
 export type { NodeGarbageCollector } from './node/log-node.js';
 export type { NodeAuditorOptions } from './node/options.js';

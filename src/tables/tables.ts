@@ -7,6 +7,7 @@
  *   the cluster `tables.<name>` (src/cluster)   members; data { weight, rpc, position, checksum, tail }
  *   /herd/log/logs/tables.<name>                the log (src/log), written by the primary only
  *   /herd/rpc/tables.<name>                     each node's rpc object, tagged with its identifier
+ *   /herd/tables/<name>/truncated               the last log position removed by truncation (snapshots/truncation.ts)
  *
  * Failure handling: the cluster's primary is the log's single writer; a
  * new primary's openLog fences and recovers the previous writer's segment,
@@ -58,6 +59,9 @@ import { checkIndex, checkKey, tableDefinition, validateSchema } from './state/d
 import { decodeSnapshot, encodeSnapshot } from './state/snapshot.js';
 import { comparePosition, TablesState, type IndexQuery, type Position } from './state/store.js';
 import { RecordingTransaction, type Transaction } from './transaction.js';
+import { SnapshotKeeper, type SnapshotStatus } from './snapshots/keeper.js';
+import { resolveSnapshotOptions, type TablesPersistenceOptions } from './snapshots/options.js';
+import { readTruncated, truncationInput, Truncator } from './snapshots/truncation.js';
 
 const CHECKSUM_HISTORY = 256;
 /** Default `rejoinTimeout`, ms. */
@@ -118,8 +122,12 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
     },
   };
 
+  // ---- snapshots hook (src/tables/snapshots): schedule, file, truncation ----
+  private readonly keeper: SnapshotKeeper;
+  private readonly truncator: Truncator;
+
   /** Use {@link openTables}. */
-  constructor(private readonly options: OpenTablesOptions) {
+  constructor(private readonly options: OpenTablesOptions & TablesPersistenceOptions) {
     super();
     checkOpenOptions(options);
     this.client = options.client;
@@ -133,12 +141,18 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
     this.state = new TablesState(options.tables);
     this.applied = new AppliedPosition(this.client.clock);
     this.feed = new ChangeFeed(options.changeHistory ?? 10_000);
+    const snapshots = resolveSnapshotOptions(options);
+    const warn = (err: unknown): void => this.emitWarning(err);
+    this.keeper = new SnapshotKeeper({ name: this.name, clock: this.client.clock, definitions: options.tables, state: () => this.state, warn }, snapshots);
+    this.truncator = new Truncator(this.client, this.name, snapshots.truncate, warn);
   }
 
   /** What openTables calls: records the weight, serves rpc, joins the cluster, follows the log. Again: InvalidStateError. */
   async start(): Promise<void> {
     if (this.started) throw new InvalidStateError(`tables ${this.name}: start() was called already`);
     this.started = true;
+    const fromFile = await this.keeper.loadFile();
+    if (fromFile !== undefined) this.install(fromFile);
     if (this.options.members === undefined) {
       await recordWeight(this.client, this.name, this.identifier, this.weight);
       for (const [id, w] of await readWeights(this.client, this.name)) this.weights.set(id, w);
@@ -164,6 +178,7 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
     this.cluster.on('members', () => void this.onMembers());
     await this.onMembers();
     void this.follow();
+    this.keeper.start();
     this.schedulePublish();
   }
 
@@ -238,6 +253,11 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
   /** This node's last applied position (null before the first entry) and its checksum. */
   get status(): { readonly position: Position | null; readonly checksum: string; readonly quorum: boolean; readonly primary: string | null } {
     return { position: this.state.position, checksum: this.state.checksum, quorum: this.quorum, primary: this.cluster?.primary()?.identifier ?? null };
+  }
+
+  /** This node's snapshots: the latest position (in memory, and on disk with a dataDir), how many were taken, and the last one loaded. */
+  get snapshots(): SnapshotStatus {
+    return this.keeper.current;
   }
 
   /** Waits until this node has applied `position` (the primitive behind session reads). TimeoutError, CancelledError. */
@@ -401,8 +421,10 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
     while (!signal.aborted) {
       const from = this.state.position;
       try {
+        if (await this.behindTruncation()) return;
         for await (const record of subscribeLog(this.client, this.logName, { from: from ?? 'start', signal })) {
           if (from !== null && comparePosition(record.position, from) <= 0) continue;
+          if (record.position.segmentId !== this.state.position?.segmentId && (await this.behindTruncation())) return;
           this.applyRecord(record.data, record.position);
         }
       } catch (err) {
@@ -421,6 +443,30 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
     if (result.outcome === 'committed') this.feed.push(result.changes);
     this.heard(position);
     this.applied.advance(position);
+    this.keeper.applied();
+  }
+
+  /**
+   * True (and a resync started) when the log was truncated past this node's
+   * position: following it from there would skip the removed entries, so
+   * the node loads a member's snapshot first (snapshots/truncation.ts).
+   */
+  private async behindTruncation(): Promise<boolean> {
+    const mark = await readTruncated(this.client, this.name);
+    const position = this.state.position;
+    if (mark === null || (position !== null && comparePosition(position, mark) >= 0)) return false;
+    void this.resync(this.snapshotSource(), mark);
+    return true;
+  }
+
+  /** Where to load a snapshot from: the primary, or when that is this node, the live member furthest ahead. */
+  private snapshotSource(): string {
+    const primary = this.cluster.primary()?.identifier;
+    if (primary !== undefined && primary !== this.identifier) return primary;
+    const others = this.cluster.members().filter((m) => m.identifier !== this.identifier);
+    const ahead = (m: ClusterMember): Position | null => truncationInput(m.data).applied;
+    others.sort((a, b) => comparePosition(ahead(b) ?? { segmentId: -1, entryId: -1 }, ahead(a) ?? { segmentId: -1, entryId: -1 }));
+    return others[0]?.identifier ?? primary ?? this.identifier;
   }
 
   /** Notes a position that exists in the log, for the staleness rule. */
@@ -434,7 +480,8 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
   // ---- membership, quorum, integrity ----
 
   private memberData(): MemberData {
-    return { weight: this.weight, rpc: this.served?.address ?? '', position: toPair(this.state.position), checksum: this.state.checksum, tail: toPair(this.writer?.tail ?? null) };
+    const data: MemberData = { weight: this.weight, rpc: this.served?.address ?? '', position: toPair(this.state.position), checksum: this.state.checksum, tail: toPair(this.writer?.tail ?? null) };
+    return Object.assign(data, this.keeper.memberData());
   }
 
   private schedulePublish(): void {
@@ -462,6 +509,7 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
     const members = this.cluster.members();
     const now = new Set(members.map((m) => m.identifier));
     const data = (m: ClusterMember): Partial<MemberData> => (m.data ?? {}) as Partial<MemberData>;
+    if (this.cluster.isPrimary) this.truncator.consider(members.map((m) => truncationInput(m.data)));
     for (const m of members) {
       if (!this.weights.has(m.identifier) && this.options.members === undefined) this.weights.set(m.identifier, Number(data(m).weight) || 1);
     }
@@ -495,7 +543,7 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
   }
 
   /** Loads the primary's snapshot, then follows the log from its position. */
-  private async resync(primary: string): Promise<void> {
+  private async resync(primary: string, truncated: Position | null = null): Promise<void> {
     if (this.resyncing) return;
     this.resyncing = true;
     try {
@@ -503,13 +551,13 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
         try {
           const remote = await this.remoteOf(primary);
           const state = decodeSnapshot(await withCallOptions(remote, { timeout: 30_000 }).snapshot(), this.options.tables);
+          if (truncated !== null && (state.position === null || comparePosition(state.position, truncated) < 0)) {
+            throw new InvalidStateError(`tables ${this.name}: ${primary}'s snapshot is older than the truncated log (${posKey(truncated)}); trying again`);
+          }
           this.follower.abort();
           this.follower = new AbortController();
-          this.state = state;
-          this.checksums.clear();
-          if (state.position !== null) this.checksums.set(posKey(state.position), state.checksum);
-          this.feed.reset(state.position);
-          this.applied.advance(state.position, true);
+          this.install(state);
+          this.keeper.loadedFromMember(state);
           this.diverged = undefined;
           void this.follow();
           if (state.position !== null) this.emit('resynced', state.position);
@@ -517,12 +565,21 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
         } catch (err) {
           this.emitWarning(err);
           await sleep(this.client.clock, 500, this.stop.signal).catch(() => {});
-          primary = this.cluster.primary()?.identifier ?? primary;
+          primary = this.snapshotSource();
         }
       }
     } finally {
       this.resyncing = false;
     }
+  }
+
+  /** Makes `state` (a loaded snapshot) this node's copy. */
+  private install(state: TablesState): void {
+    this.state = state;
+    this.checksums.clear();
+    if (state.position !== null) this.checksums.set(posKey(state.position), state.checksum);
+    this.feed.reset(state.position);
+    this.applied.advance(state.position, true);
   }
 
   private emitWarning(err: unknown): void {
@@ -534,6 +591,7 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
     this.closing ??= (async () => {
       this.client.clock.clearTimeout(this.publishTimer);
       this.stop.abort();
+      await this.keeper.close();
       this.feed.close();
       this.applied.fail(new InvalidStateError(`tables ${this.name}: closed`));
       await this.cluster.close();
@@ -552,13 +610,15 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
 /**
  * Opens a node of the tables cluster `name`: records its weight, serves
  * its rpc object, joins the cluster (whose primary writes the log) and
- * starts applying the log from its beginning. A node restarted before its
- * previous process's session expired waits for that member to go (see
+ * starts applying the log from its beginning (with a `dataDir`, from its
+ * snapshot file's position; when the log was truncated past that, from a
+ * member's snapshot: docs/tables.md, "Snapshots"). A node restarted before
+ * its previous process's session expired waits for that member to go (see
  * `rejoinTimeout`). Rejects with BadArgumentsError for bad options (before
  * any I/O), DuplicateMemberError when a live member still holds the
  * identifier after `rejoinTimeout`, or the client's error.
  */
-export async function openTables(options: OpenTablesOptions): Promise<Tables> {
+export async function openTables(options: OpenTablesOptions & TablesPersistenceOptions): Promise<Tables> {
   const tables = new Tables(options);
   await tables.start();
   return tables;
