@@ -136,7 +136,7 @@ async function waitConfirmed(req: { segmentId: number; afterEntry: number; timeo
       clearTimeout(timer);
       unwatch();
       unhint();
-      closing.removeEventListener('abort', done);
+      unclose();
       resolve();
     };
     const unwatch = storage.watchSegment(segmentId, (storageClosing) => {
@@ -145,10 +145,48 @@ async function waitConfirmed(req: { segmentId: number; afterEntry: number; timeo
     const unhint = confirmed.watch(segmentId, () => {
       if (ready()) done();
     });
-    closing.addEventListener('abort', done);
+    const unclose = onAbort(closing, done);
     const timer = setTimeout(done, Math.min(req.timeout, MAX_WAIT_CONFIRMED));
   });
   reply();
+}
+
+/** The callbacks waiting on each shared signal; the signal itself has one listener, however many waits there are. */
+const abortWaiters = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Calls `callback` once when `signal` aborts, until the returned function
+ * is called. Every long poll of a node waits on the node's one `closing`
+ * signal: a listener each would pass the signal's limit of 10 and make
+ * Node print MaxListenersExceededWarning (a leak warning for what is not a
+ * leak), so the signal gets a single listener that calls them all.
+ */
+function onAbort(signal: AbortSignal, callback: () => void): () => void {
+  if (signal.aborted) {
+    queueMicrotask(callback);
+    return () => {};
+  }
+  let waiters = abortWaiters.get(signal);
+  if (waiters === undefined) {
+    const set = new Set<() => void>();
+    waiters = set;
+    abortWaiters.set(signal, set);
+    signal.addEventListener(
+      'abort',
+      () => {
+        abortWaiters.delete(signal);
+        for (const w of [...set]) w();
+        set.clear();
+      },
+      { once: true },
+    );
+  }
+  // A wrapper per call, so the same callback registered twice is removed once per registration.
+  const entry = (): void => callback();
+  waiters.add(entry);
+  return () => {
+    waiters.delete(entry);
+  };
 }
 
 /** Streams the range in batches of at most {@link RANGE_REPLY_BYTES}, waiting for the socket between batches. */

@@ -279,7 +279,8 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
       }
       while (!lost.aborted) {
         this.kicked = false;
-        let nextDue = this.client.clock.now() + this.options.auditInterval;
+        // A scrub interval shorter than the audit interval is kept: the scrub is due on time, not at the next pass.
+        let nextDue = Math.min(this.client.clock.now() + this.options.auditInterval, this.nextScrubAt);
         const waiters = this.nextPassWaiters.splice(0);
         try {
           nextDue = Math.min(nextDue, await this.runPass(store, pool, lost));
