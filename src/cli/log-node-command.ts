@@ -22,6 +22,7 @@ interface LogNodeValues {
   /** False with `--no-auditor`. */
   auditor: boolean;
   gracePeriod?: string;
+  scrubInterval?: string;
   gcInterval?: string;
 }
 
@@ -46,6 +47,7 @@ export function logNodeCommand(): Command {
     .option('--metrics-port <n>', 'serve Prometheus metrics at http://<host>:<n>/metrics (default: no metrics listener)')
     .option('--no-auditor', 'run no auditor candidate on this node (run one elsewhere: some process must repair and apply retention)')
     .option('--grace-period <ms>', "auditor: how long a node may be gone before its copies are made elsewhere (default 30000)")
+    .option('--scrub-interval <ms>', "auditor: how often every node is asked to re-read what it holds and check each entry's CRC32C; 0 never (default 86400000, a day)")
     .option('--gc-interval <ms>', 'how often local segments whose metadata retention deleted are removed; 0 never (default 60000)')
     .option('--session-timeout <ms>', 'coordination session timeout: how long after the node dies its registration disappears (default 10000)')
     .action((values: LogNodeValues) => runLogNode(values));
@@ -56,7 +58,11 @@ async function runLogNode(values: LogNodeValues): Promise<void> {
   if (values.dataDir === undefined) throw new Error('log-node needs --data-dir <dir>');
   const sessionTimeout = intOption('session-timeout', values.sessionTimeout, 1);
   const gracePeriod = intOption('grace-period', values.gracePeriod, 0);
-  if (gracePeriod !== undefined && !values.auditor) throw new Error('--grace-period is an auditor option: it does not go with --no-auditor');
+  const scrubInterval = intOption('scrub-interval', values.scrubInterval, 0);
+  for (const [flag, value] of [['--grace-period', gracePeriod], ['--scrub-interval', scrubInterval]] as const) {
+    if (value !== undefined && !values.auditor) throw new Error(`${flag} is an auditor option: it does not go with --no-auditor`);
+  }
+  const auditorOptions = { ...optional('gracePeriod', gracePeriod), ...optional('scrubInterval', scrubInterval) };
   const log = (message: string): void => {
     process.stderr.write(`herd log-node: ${message}\n`);
   };
@@ -75,7 +81,7 @@ async function runLogNode(values: LogNodeValues): Promise<void> {
     ...optional('closeTimeout', intOption('close-timeout', values.closeTimeout, 0)),
     ...optional('metricsPort', portOption('metrics-port', values.metricsPort)),
     ...optional('gcInterval', intOption('gc-interval', values.gcInterval, 0)),
-    auditor: values.auditor && gracePeriod !== undefined ? { gracePeriod } : values.auditor,
+    auditor: values.auditor && Object.keys(auditorOptions).length > 0 ? auditorOptions : values.auditor,
     ...(sessionTimeout !== undefined ? { clientOptions: { sessionTimeout } } : {}),
     logger: log,
   });

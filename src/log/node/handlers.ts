@@ -29,7 +29,8 @@ export interface NodeStore {
   addEntry(entry: LogEntry, options?: { recovery?: boolean }): Promise<void>;
   fence(segmentId: number): Promise<{ lastEntryId: number; lastAddConfirmed: number }>;
   readEntry(segmentId: number, entryId: number): Promise<LogEntry | undefined>;
-  readRange(segmentId: number, range: { fromEntry?: number; toEntry?: number; fromTime?: number; toTime?: number; limit?: number }): AsyncIterable<LogEntry>;
+  /** The entries of a range as non-empty arrays in entry order (one async step per array, not per entry). */
+  readRangeBatches(segmentId: number, range: { fromEntry?: number; toEntry?: number; fromTime?: number; toTime?: number; limit?: number }): AsyncIterable<readonly LogEntry[]>;
   lastEntry(segmentId: number): { entryId: number; lastAddConfirmed: number; timestamp: number } | undefined;
   isFenced(segmentId: number): boolean;
   heldEntries(segmentId: number, range: { fromEntry: number; toEntry: number; verify?: boolean }, max: number): Promise<{ ranges: [number, number][]; next: number }>;
@@ -136,7 +137,7 @@ async function waitConfirmed(req: { segmentId: number; afterEntry: number; timeo
       clearTimeout(timer);
       unwatch();
       unhint();
-      closing.removeEventListener('abort', done);
+      unclose();
       resolve();
     };
     const unwatch = storage.watchSegment(segmentId, (storageClosing) => {
@@ -145,36 +146,78 @@ async function waitConfirmed(req: { segmentId: number; afterEntry: number; timeo
     const unhint = confirmed.watch(segmentId, () => {
       if (ready()) done();
     });
-    closing.addEventListener('abort', done);
+    const unclose = onAbort(closing, done);
     const timer = setTimeout(done, Math.min(req.timeout, MAX_WAIT_CONFIRMED));
   });
   reply();
 }
 
-/** Streams the range in batches of at most {@link RANGE_REPLY_BYTES}, waiting for the socket between batches. */
+/** The callbacks waiting on each shared signal; the signal itself has one listener, however many waits there are. */
+const abortWaiters = new WeakMap<AbortSignal, Set<() => void>>();
+
+/**
+ * Calls `callback` once when `signal` aborts, until the returned function
+ * is called. Every long poll of a node waits on the node's one `closing`
+ * signal: a listener each would pass the signal's limit of 10 and make
+ * Node print MaxListenersExceededWarning (a leak warning for what is not a
+ * leak), so the signal gets a single listener that calls them all.
+ */
+function onAbort(signal: AbortSignal, callback: () => void): () => void {
+  if (signal.aborted) {
+    queueMicrotask(callback);
+    return () => {};
+  }
+  let waiters = abortWaiters.get(signal);
+  if (waiters === undefined) {
+    const set = new Set<() => void>();
+    waiters = set;
+    abortWaiters.set(signal, set);
+    signal.addEventListener(
+      'abort',
+      () => {
+        abortWaiters.delete(signal);
+        for (const w of [...set]) w();
+        set.clear();
+      },
+      { once: true },
+    );
+  }
+  // A wrapper per call, so the same callback registered twice is removed once per registration.
+  const entry = (): void => callback();
+  waiters.add(entry);
+  return () => {
+    waiters.delete(entry);
+  };
+}
+
+/** Streams the range in replies of at most {@link RANGE_REPLY_BYTES} of entry data, waiting for the socket between replies. */
 async function readRange(req: ReadRangeRequest, ex: Exchange, { storage }: HandlerContext): Promise<void> {
   const { segmentId, ...bounds } = req;
   const range = Object.fromEntries(Object.entries(bounds).filter(([, v]) => v !== undefined));
-  let batch: LogEntry[] = [];
+  let reply: LogEntry[] = [];
   let bytes = 0;
   try {
-    for await (const entry of storage.readRange(segmentId, range)) {
-      if (batch.length > 0 && bytes + entry.data.length > RANGE_REPLY_BYTES) {
-        ex.part(Messages.ReadRange.reply, { entries: batch, done: false });
-        batch = [];
-        bytes = 0;
-        await ex.writable();
-        if (!ex.open) return;
+    for await (const batch of storage.readRangeBatches(segmentId, range)) {
+      for (const entry of batch) {
+        if (reply.length > 0 && bytes + entry.data.length > RANGE_REPLY_BYTES) {
+          ex.part(Messages.ReadRange.reply, { entries: reply, done: false });
+          reply = [];
+          bytes = 0;
+        }
+        reply.push(entry);
+        bytes += entry.data.length;
       }
-      batch.push(entry);
-      bytes += entry.data.length;
+      // Between storage reads, not inside one's batch: the batch is in memory already, and waiting per reply inside
+      // it would cost an async step per reply without bounding memory any better.
+      await ex.writable();
+      if (!ex.open) return;
     }
   } catch (error) {
     // The entries read before a failure (a corrupt copy) are good: they go out before the error reply ends the stream.
-    if (batch.length > 0) ex.part(Messages.ReadRange.reply, { entries: batch, done: false });
+    if (reply.length > 0) ex.part(Messages.ReadRange.reply, { entries: reply, done: false });
     throw error;
   }
-  ex.ok(Messages.ReadRange.reply, { entries: batch, done: true });
+  ex.ok(Messages.ReadRange.reply, { entries: reply, done: true });
 }
 
 /** The storage stage as the decode stage calls it. */

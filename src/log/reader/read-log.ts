@@ -26,6 +26,7 @@
  * Tailing (`subscribe`, waiting for new entries) is ./subscribe.ts.
  */
 import { NoEntryError, NotEnoughNodesError } from '../errors.js';
+import { flattenBatches } from './flatten.js';
 import { NoSuchSegmentError } from '../metadata/errors.js';
 import type { LogMetadataStore } from '../metadata/metadata-store.js';
 import { writeSetOf, type SegmentMetadata } from '../metadata/records.js';
@@ -86,17 +87,17 @@ interface Span {
 /**
  * The entries of log `name` within `bounds`, in order. `confirmedOf`
  * returns the caller's own last-add-confirmed for a segment it writes.
- * One generator over {@link readEntryBatches}: a record costs one async
- * step, not one per layer.
+ * The items of {@link readEntryBatches}, taken from each batch without an
+ * async generator step per record (./flatten.ts).
  */
-export async function* readEntries(
+export function readEntries(
   store: LogMetadataStore,
   pool: NodePool,
   name: string,
   bounds: ReadBounds,
   confirmedOf: (segmentId: number) => number | undefined = () => undefined,
-): AsyncGenerator<LogRecord> {
-  for await (const batch of readEntryBatches(store, pool, name, bounds, confirmedOf)) for (const r of batch) yield r;
+): AsyncIterableIterator<LogRecord> {
+  return flattenBatches(readEntryBatches(store, pool, name, bounds, confirmedOf));
 }
 
 /** {@link readEntries} as non-empty arrays of records in log order (one per node reply, at most). */
@@ -139,8 +140,8 @@ export async function* readEntryBatches(
  * order, each ensemble's span from whichever of its nodes can serve it.
  * Rejects with NotEnoughNodesError when no replica can serve an entry.
  */
-export async function* readSegment(pool: NodePool, id: number, segment: SegmentMetadata, first: number, last: number, fromTime?: number, toTime?: number): AsyncGenerator<LogRecord> {
-  for await (const batch of readSegmentBatches(pool, id, segment, first, last, fromTime, toTime)) for (const r of batch) yield r;
+export function readSegment(pool: NodePool, id: number, segment: SegmentMetadata, first: number, last: number, fromTime?: number, toTime?: number): AsyncIterableIterator<LogRecord> {
+  return flattenBatches(readSegmentBatches(pool, id, segment, first, last, fromTime, toTime));
 }
 
 /** {@link readSegment} as non-empty arrays of records. */

@@ -204,6 +204,20 @@ export class NodeStorage {
    * @throws StorageFailedError when the file system fails the read.
    */
   async *readRange(segmentId: number, range: ReadRangeOptions = {}): AsyncGenerator<StoredEntry> {
+    for await (const batch of this.readRangeBatches(segmentId, range)) for (const e of batch) yield toStored(e);
+  }
+
+  /**
+   * {@link readRange} a file read's worth at a time: non-empty arrays of
+   * entries in entry order (up to 1 MiB of records each). One async step
+   * per batch rather than per entry: a node serving a range read of small
+   * entries spent most of its time on the per-entry steps. The entries of
+   * one batch share memory (views into one read buffer), and may carry
+   * fields besides a StoredEntry's (the record's kind): they are what the
+   * node's READ_RANGE handler encodes, not objects to compare whole.
+   * @throws the same as {@link readRange}.
+   */
+  async *readRangeBatches(segmentId: number, range: ReadRangeOptions = {}): AsyncGenerator<readonly StoredEntry[]> {
     this.checkOpen();
     const { fromEntry = 0, toEntry = Number.MAX_SAFE_INTEGER, fromTime = -Infinity, toTime = Infinity, limit = Infinity } = range;
     if (!isId(segmentId) || !isId(fromEntry) || !isId(toEntry)) throw new BadArgumentsError('readRange: segment and entry ids must be non-negative safe integers');
@@ -212,9 +226,8 @@ export class NodeStorage {
     const seg = this.segmentMap.get(segmentId);
     if (!seg || limit === 0) return;
     try {
-      for await (const batch of seg.range({ fromEntry, toEntry, fromTime, toTime, limit })) {
-        for (const rec of batch) yield toStored(rec);
-      }
+      // A decoded record has every field of a StoredEntry (and its kind, always entry here): no copy per entry.
+      yield* seg.range({ fromEntry, toEntry, fromTime, toTime, limit });
     } catch (err) {
       throw storageError(err, `readRange: segment ${segmentId}`);
     }
@@ -445,6 +458,6 @@ export class NodeStorage {
   }
 }
 
-function toStored(rec: DecodedRecord): StoredEntry {
+function toStored(rec: StoredEntry): StoredEntry {
   return { segmentId: rec.segmentId, entryId: rec.entryId, timestamp: rec.timestamp, lastAddConfirmed: rec.lastAddConfirmed, data: rec.data };
 }

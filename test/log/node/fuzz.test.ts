@@ -49,6 +49,10 @@ const validFrame: fc.Arbitrary<Buffer> = fc
     fc.record({ segmentId }).map((body) => frameOf(Messages.Fence, body)),
     fc.record({ segmentId }).map((body) => frameOf(Messages.ReadLastEntry, body)),
     fc.constant(frameOf(Messages.Info, {})),
+    // toEntry may come before fromEntry (BAD_REQUEST) or far past anything held.
+    fc
+      .record({ segmentId, fromEntry: entryId, toEntry: fc.oneof(entryId, fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })), verify: fc.boolean() })
+      .map((body) => frameOf(Messages.HeldEntries, body)),
     fc
       .record({
         segmentId,

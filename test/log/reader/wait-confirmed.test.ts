@@ -62,4 +62,34 @@ forEachTarget('log node long poll', (target) => {
       { lastEntryId: -1, lastAddConfirmed: -1, fenced: false },
     ]);
   });
+  it('many long polls at once (more than an AbortSignal takes listeners before Node warns) raise no MaxListenersExceededWarning', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => {
+      if (w.name === 'MaxListenersExceededWarning') warnings.push(w);
+    };
+    process.on('warning', onWarning);
+    try {
+      const node = await startTestNode(target().connectionString, await tempDir(), { closeTimeout: 20_000, auditor: false, gcInterval: 0 });
+      await using c = await connectLogNode(node.address);
+      // 25 waits on the node's one closing signal (the limit that warns is 10), answered in groups: by an add, by
+      // their timeout, and by the close, so every way a wait ends gives its listener back.
+      const byAdd = Array.from({ length: 10 }, () => c.waitConfirmed(3, -1, { timeout: 25_000 }));
+      const byTimeout = Array.from({ length: 5 }, () => c.waitConfirmed(4, -1, { timeout: 200 }));
+      const byClose = Array.from({ length: 10 }, () => c.waitConfirmed(5, -1, { timeout: 25_000 }));
+      await c.info(); // every wait has reached the node
+      await c.addEntry({ ...entry(3, 0), lastAddConfirmed: -1 });
+      await c.addEntry({ ...entry(3, 1), lastAddConfirmed: 0 });
+      assert.equal((await Promise.all(byAdd)).filter((r) => r.lastAddConfirmed === 0).length, 10);
+      assert.equal((await Promise.all(byTimeout)).length, 5);
+      // Again after some waits ended: the node takes new ones as well.
+      const again = Array.from({ length: 12 }, () => c.waitConfirmed(6, -1, { timeout: 25_000 }));
+      await c.info();
+      await node.close();
+      assert.equal((await Promise.all([...byClose, ...again])).length, 22);
+      await new Promise((r) => setImmediate(r)); // a warning is emitted on the next tick
+      assert.deepEqual(warnings.map((w) => w.message), []);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });

@@ -139,7 +139,11 @@ forEachTarget('log repair: the auditor', (target) => {
   });
 
   it('the leader dies mid-repair: another auditor takes over; the member is replaced once and nothing is damaged', async () => {
-    await using cluster = await startRepairCluster(target(), 4);
+    // Long sessions for every client (the writer, the auditors, the nodes): the one session that ends is a's, ended by
+    // the test. With the 4 s default a loaded machine expired the writer's session mid-append or a node's (then
+    // replaced a second time), which said nothing about the takeover.
+    const long = { sessionTimeout: 30_000 };
+    await using cluster = await startRepairCluster(target(), 4, { clientOptions: long }, long);
     const { id, nodes, texts } = await writeClosedSegment(cluster, 'takeover', 3000);
     const clientA = await cluster.client();
     const a = await startAuditor(clientA, { ...FAST, identifier: 'a' });
@@ -177,4 +181,4 @@ forEachTarget('log repair: the auditor', (target) => {
       await child.kill();
     }
   });
-});
+}, { maxSessionTimeout: 60_000 }); // the takeover test's long sessions (ZooKeeper's default cap is 20 ticks: 5 s)

@@ -15,7 +15,7 @@ import { connectLogNode, startAuditor, type Auditor, type LogNodeHandle, type Re
 import { LogMetadataStore } from '../../../src/log/metadata/metadata-store.js';
 import { openSegment, type SegmentMetadata } from '../../../src/log/metadata/records.js';
 import { forEachTarget, waitFor } from '../../support/targets.js';
-import { removeDirs } from '../node/support.js';
+import { removeDirs, startNodeProcess, tempDir } from '../node/support.js';
 import { entriesOn, segmentOf, startRepairCluster, type RepairCluster } from './support.js';
 
 after(removeDirs);
@@ -167,5 +167,31 @@ forEachTarget('log repair: the replicas check', (target) => {
     await using conn = await connectLogNode(back.address);
     assert.equal((await conn.readEntry(id, 7)).data.toString(), text('flip', 7), 'a good copy replaced the corrupt one');
     await assertHolds(back, id, 'flip', 20);
+  });
+  it('herd log-node --scrub-interval: a copy corrupted on disk while its node runs is found by the next scrub, not at the next audit, and copied back', async () => {
+    await using cluster = await startRepairCluster(target(), 3);
+    const [a, b, c] = cluster.nodes as [LogNodeHandle, LogNodeHandle, LogNodeHandle];
+    const { id } = await handMade(cluster, 'scrub', [a, b, c], 20, () => [a, b, c]);
+    // The only auditor candidate (the cluster's nodes run none): a child with a scrub every 300 ms and the default
+    // audit interval (a minute), so only the scrub can find a copy that went bad after the member was checked.
+    const child = await startNodeProcess(cluster.coordination, await tempDir('log-repair'), { args: ['--scrub-interval', '300', '--grace-period', '600000'] });
+    try {
+      const path = join(cluster.dirs.get(c.instanceId)!, 'segments', `${id}.seg`);
+      const fh = await open(path, 'r+');
+      try {
+        const file = await fh.readFile();
+        const at = file.indexOf(Buffer.from(text('scrub', 7)));
+        assert.ok(at > 0, 'entry 7 is in the segment file');
+        await fh.write(Buffer.from([file[at]! ^ 0x10]), 0, 1, at);
+      } finally {
+        await fh.close();
+      }
+      await using conn = await connectLogNode(c.address);
+      // Until the scrub finds it, the node refuses the corrupt copy (CORRUPT_ENTRY); then a good copy is added.
+      await waitFor(async () => (await conn.readEntry(id, 7).catch(() => undefined))?.data.toString() === text('scrub', 7), 30_000, 'entry 7 copied back by the scrub');
+      await assertHolds(c, id, 'scrub', 20);
+    } finally {
+      await child.kill();
+    }
   });
 });

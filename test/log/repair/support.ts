@@ -4,7 +4,7 @@
  * means to test) and reading a segment straight from one node (a
  * `herd log-node` child process: ../node/support.ts).
  */
-import type { Client } from '../../../src/client/index.js';
+import type { Client, ClientOptions } from '../../../src/client/index.js';
 import { connectLogNode, type LogEntry, type LogNodeHandle, type LogNodeOptions } from '../../../src/log/index.js';
 import { LogMetadataStore } from '../../../src/log/metadata/metadata-store.js';
 import type { SegmentMetadata } from '../../../src/log/metadata/records.js';
@@ -27,7 +27,11 @@ export interface RepairCluster extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-export async function startRepairCluster(target: Target, count: number, options: Partial<LogNodeOptions> = {}): Promise<RepairCluster> {
+/**
+ * `count` nodes in a fresh chroot; `options` go to every node, `clientOptions` to the test's own clients
+ * ({@link RepairCluster.client}, {@link RepairCluster.shared}).
+ */
+export async function startRepairCluster(target: Target, count: number, options: Partial<LogNodeOptions> = {}, clientOptions: ClientOptions = {}): Promise<RepairCluster> {
   const root = uniquePath('log-repair');
   const plain = await connect(target);
   await plain.mkdirp(root);
@@ -47,11 +51,11 @@ export async function startRepairCluster(target: Target, count: number, options:
   };
   let shared: Promise<Client> | undefined;
   return {
-    shared: () => (shared ??= connect(target, {}, coordination)),
+    shared: () => (shared ??= connect(target, clientOptions, coordination)),
     coordination,
     nodes,
     dirs,
-    client: () => connect(target, {}, coordination),
+    client: () => connect(target, clientOptions, coordination),
     addNode,
     node: (id) => {
       const found = nodes.find((n) => n.instanceId === id);
