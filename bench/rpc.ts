@@ -8,7 +8,9 @@
  * runs in its own process (bench/rpc-server.ts), so client and server CPU
  * per 100k calls are measured apart. Systems alternate in rounds; the best
  * round of each counts. `RPC_BENCH_SYSTEMS=herd,raw` (environment) limits
- * the run to some systems, for profiling one against the ceiling.
+ * the run to some systems, and `RPC_BENCH_SHAPES=50/1,10240/64` (size in
+ * bytes / calls in flight) to some shapes, for profiling one against the
+ * ceiling.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect as netConnect, createServer, type Socket } from 'node:net';
@@ -39,6 +41,7 @@ export interface RpcBenchOptions {
 export const DEFAULT_RPC_BENCH: RpcBenchOptions = { warmupMs: 500, durationMs: 2000, rounds: 2, sizes: [50, 10240], concurrencies: [1, 64], nodeArgs: [] };
 
 const SYSTEMS: readonly RpcSystem[] = (process.env.RPC_BENCH_SYSTEMS?.split(',') as RpcSystem[] | undefined) ?? ['herd', 'moleculer', 'grpc', 'raw'];
+const SHAPES: readonly string[] | undefined = process.env.RPC_BENCH_SHAPES?.split(',');
 const SERVER = join(dirname(fileURLToPath(import.meta.url)), 'rpc-server.js');
 
 /** One measured window. */
@@ -252,6 +255,7 @@ export async function benchRpc(o: RpcBenchOptions = DEFAULT_RPC_BENCH): Promise<
           for (const size of o.sizes) {
             const value = 'x'.repeat(size);
             for (const concurrency of o.concurrencies) {
+              if (SHAPES && !SHAPES.includes(shapeKey(size, concurrency))) continue;
               const f = await measure(caller, server.process.pid!, value, concurrency, o);
               log(
                 `rpc round ${round + 1} ${system} ${shapeLabel(size, concurrency)}: ${Math.round(f.callsPerSec)} calls/s, p50 ${f.p50.toFixed(3)} ms, ` +

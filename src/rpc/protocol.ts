@@ -251,7 +251,7 @@ function decodeMessage(a: unknown[]): Message {
       if (!isBytes(x)) throw malformed('AUTH needs a proof');
       return { kind: 'auth', proof: x };
     case KIND.call:
-      return decodeCall(a.slice(1));
+      return decodeCall(a, 1);
     case KIND.result:
       if (!isId(x) || a.length !== 3) throw malformed('RESULT needs id and value');
       return { kind: 'result', id: x, value: y };
@@ -286,7 +286,7 @@ function decodeMessage(a: unknown[]): Message {
       return { kind: kind === KIND.stop ? 'stop' : 'release', handle: x };
     case KIND.batch:
       if (!Array.isArray(x) || x.length === 0) throw malformed('BATCH needs calls[]');
-      return { kind: 'batch', calls: x.map((c) => (Array.isArray(c) ? decodeCall(c) : decodeCall([]))) };
+      return { kind: 'batch', calls: x.map((c) => decodeCall(Array.isArray(c) ? c : [], 0)) };
     case KIND.hold:
       if (!isId(x) || !isText(y) || !y.startsWith('/')) throw malformed('HOLD needs handle and a node path');
       return { kind: 'hold', handle: x, path: y };
@@ -295,9 +295,14 @@ function decodeMessage(a: unknown[]): Message {
   }
 }
 
-/** [id, target, method, args[], timeout, handles?] → a CALL. */
-function decodeCall(a: unknown[]): CallMessage {
-  const [id, target, method, args, timeout, handles] = a;
+/** [id, target, method, args[], timeout, handles?], from `a[at]` on → a CALL. */
+function decodeCall(a: unknown[], at: number): CallMessage {
+  const id = a[at];
+  const target = a[at + 1];
+  const method = a[at + 2];
+  const args = a[at + 3];
+  const timeout = a[at + 4];
+  const handles = a[at + 5];
   if (!isId(id) || !isText(target) || !isText(method) || !Array.isArray(args) || typeof timeout !== 'number' || !(timeout >= 0)) {
     throw malformed('CALL needs id, target, method, args[] and timeout');
   }
@@ -342,15 +347,28 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /** Throws ProtocolError when `value` nests deeper than `max` (iterative: no recursion on peer data). */
 function checkDepth(value: unknown, max: number): void {
-  const stack: [unknown, number][] = [[value, 0]];
+  // Only containers are stacked (scalars, the bulk of a frame, are skipped where they are found), with
+  // their depths in a parallel array: a frame's check allocates nothing per element.
+  if (!isContainer(value)) return;
+  const stack: object[] = [value];
+  const depths: number[] = [0];
   while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v) || v instanceof Date) continue;
+    const v = stack.pop()!;
+    const depth = depths.pop()!;
     if (depth >= max) throw new ProtocolError(`frame nested deeper than ${max} levels`);
     const children: Iterable<unknown> =
-      v instanceof Map ? [...v.keys(), ...v.values()] : v instanceof Set ? v : Array.isArray(v) ? v : Object.values(v);
-    for (const c of children) stack.push([c, depth + 1]);
+      Array.isArray(v) ? v : v instanceof Map ? [...v.keys(), ...v.values()] : v instanceof Set ? v : Object.values(v);
+    for (const c of children) {
+      if (isContainer(c)) {
+        stack.push(c);
+        depths.push(depth + 1);
+      }
+    }
   }
+}
+
+function isContainer(v: unknown): v is object {
+  return typeof v === 'object' && v !== null && !ArrayBuffer.isView(v) && !(v instanceof Date);
 }
 
 /**
