@@ -23,7 +23,6 @@ import {
   DEFAULT_MAX_FRAME_SIZE,
   FrameReader,
   HerdCodec,
-  frames,
   type ArgHandle,
   type CallMessage,
   type FrameLimits,
@@ -360,13 +359,13 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
    */
   send(m: Message): void {
     if (this.socket.destroyed) return;
-    const payload = this.codec.encode(m);
-    if (payload.length > this.maxFrameSize) {
-      throw new ProtocolError(`${m.kind.toUpperCase()} of ${payload.length} bytes exceeds the frame limit of ${this.maxFrameSize}`);
+    const framed = this.codec.encodeFrame(m);
+    if (framed.length - 4 > this.maxFrameSize) {
+      throw new ProtocolError(`${m.kind.toUpperCase()} of ${framed.length - 4} bytes exceeds the frame limit of ${this.maxFrameSize}`);
     }
     if (this.outgoing.length === 0) process.nextTick(this.flush);
-    this.outgoing.push(payload);
-    this.outgoingBytes += 4 + payload.length;
+    this.outgoing.push(framed);
+    this.outgoingBytes += framed.length;
   }
 
   /**
@@ -377,8 +376,9 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
    * in one write.
    */
   private readonly flush = (): void => {
-    if (this.outgoing.length === 0) return;
-    const out = frames(this.outgoing, this.outgoingBytes);
+    const n = this.outgoing.length;
+    if (n === 0) return;
+    const out = n === 1 ? this.outgoing[0]! : Buffer.concat(this.outgoing, this.outgoingBytes);
     this.outgoing = [];
     this.outgoingBytes = 0;
     if (this.socket.writable) this.socket.write(out);

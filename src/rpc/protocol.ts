@@ -66,7 +66,7 @@
  * Python processes) is another codec and framing serving the same objects;
  * the registry entry names the protocol of each address.
  */
-import { Packr, Unpackr } from 'msgpackr';
+import { Packr, RESERVE_START_SPACE, Unpackr } from 'msgpackr';
 import { ProtocolError, type ValidationIssue } from './errors.js';
 
 /** The protocol name written in registry entries. */
@@ -161,6 +161,9 @@ const MSGPACK_OPTIONS = {
   copyBuffers: true,
 } as const;
 
+/** msgpackr's pack option that leaves 4 bytes free in front of the payload, for the frame's length. */
+const FRAMED = RESERVE_START_SPACE | 4;
+
 /** The `herd/1` codec: see the module comment for the layout. */
 export class HerdCodec implements WireCodec {
   private readonly packr = new Packr(MSGPACK_OPTIONS);
@@ -172,39 +175,57 @@ export class HerdCodec implements WireCodec {
   }
 
   encode(m: Message): Buffer {
+    return this.encodeFrame(m).subarray(4);
+  }
+
+  /**
+   * `m` as a whole frame, its 4-byte length prefix included: msgpackr
+   * leaves the room for it in front of the payload, so the frame is one
+   * buffer without a copy.
+   */
+  encodeFrame(m: Message): Buffer {
+    const out = this.pack(m);
+    out.writeUInt32BE(out.length - 4, 0);
+    return out;
+  }
+
+  private pack(m: Message): Buffer {
     switch (m.kind) {
       case 'hello':
-        return this.packr.pack([KIND.hello, MAGIC, m.version, helloRecord(m)]);
+        return this.packr.pack([KIND.hello, MAGIC, m.version, helloRecord(m)], FRAMED);
       case 'auth':
-        return this.packr.pack([KIND.auth, m.proof]);
+        return this.packr.pack([KIND.auth, m.proof], FRAMED);
       case 'call':
-        return this.packr.pack([KIND.call, ...callFields(m)]);
+        return this.packr.pack(
+          m.handles && m.handles.length > 0 ? [KIND.call, m.id, m.target, m.method, m.args, m.timeout, m.handles] : [KIND.call, m.id, m.target, m.method, m.args, m.timeout],
+          FRAMED,
+        );
       case 'result':
-        return this.packr.pack([KIND.result, m.id, m.value]);
+        return this.packr.pack([KIND.result, m.id, m.value], FRAMED);
       case 'error':
-        return this.packr.pack([KIND.error, m.id, m.error]);
+        return this.packr.pack([KIND.error, m.id, m.error], FRAMED);
       case 'cancel':
-        return this.packr.pack([KIND.cancel, m.id]);
+        return this.packr.pack([KIND.cancel, m.id], FRAMED);
       case 'oneway':
-        return this.packr.pack([KIND.oneway, m.target, m.method, m.args]);
+        return this.packr.pack([KIND.oneway, m.target, m.method, m.args], FRAMED);
       case 'close':
-        return this.packr.pack([KIND.close, m.code, m.message]);
+        return this.packr.pack([KIND.close, m.code, m.message], FRAMED);
       case 'handle':
-        return this.packr.pack([KIND.handle, m.id, m.type, m.handle, m.methods]);
+        return this.packr.pack([KIND.handle, m.id, m.type, m.handle, m.methods], FRAMED);
       case 'item':
-        return this.packr.pack([KIND.item, m.handle, m.value]);
+        return this.packr.pack([KIND.item, m.handle, m.value], FRAMED);
       case 'end':
-        return this.packr.pack([KIND.end, m.handle, m.error ?? null]);
+        return this.packr.pack([KIND.end, m.handle, m.error ?? null], FRAMED);
       case 'credit':
-        return this.packr.pack([KIND.credit, m.handle, m.n]);
+        return this.packr.pack([KIND.credit, m.handle, m.n], FRAMED);
       case 'stop':
-        return this.packr.pack([KIND.stop, m.handle]);
+        return this.packr.pack([KIND.stop, m.handle], FRAMED);
       case 'release':
-        return this.packr.pack([KIND.release, m.handle]);
+        return this.packr.pack([KIND.release, m.handle], FRAMED);
       case 'batch':
-        return this.packr.pack([KIND.batch, m.calls.map(callFields)]);
+        return this.packr.pack([KIND.batch, m.calls.map(callFields)], FRAMED);
       case 'hold':
-        return this.packr.pack([KIND.hold, m.handle, m.path]);
+        return this.packr.pack([KIND.hold, m.handle, m.path], FRAMED);
     }
   }
 
