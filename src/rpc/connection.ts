@@ -14,10 +14,10 @@ import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { connect as tlsConnect } from 'node:tls';
 import type { Client } from '../client/index.js';
-import { CancelledError, HerdError, TimeoutError } from '../errors.js';
-import { AuthenticationError, ProtocolError, RemoteError, RpcConnectionError, ValidationError } from './errors.js';
+import { CancelledError, TimeoutError, type HerdError } from '../errors.js';
+import { AuthenticationError, ProtocolError, RpcConnectionError } from './errors.js';
 import { MAX_TIMEOUT, ServedCall, type CallContext } from './expose.js';
-import { Handles, lendsAny, type CallScope, type PeerLink } from './handles.js';
+import { Handles, lendsAny, type PeerLink } from './handles.js';
 import { Handshake, awaitConnect, closeError, type HandshakeLink, type HandshakeSecurity } from './handshake.js';
 import {
   DEFAULT_MAX_FRAME_SIZE,
@@ -29,6 +29,16 @@ import {
   type Message,
   type WireError,
 } from './protocol.js';
+import {
+  OutgoingCall,
+  PendingCalls,
+  cancelled,
+  remoteError,
+  splitAddress,
+  toWireError,
+  type BatchCall,
+  type CallOptions,
+} from './outgoing.js';
 import { isTlsRefusal, type CallerInfo, type LookupTlsOptions } from './security.js';
 
 /** Runs the calls a peer makes. */
@@ -45,55 +55,10 @@ export interface Dispatcher {
   readonly client?: Client;
 }
 
-/** How one call is made. */
-export interface CallOptions {
-  /** The call's deadline, in ms from now: past it the call rejects with TimeoutError and the server's signal aborts. */
-  timeout: number;
-  /** Cancels the call: it rejects with CancelledError and the server's signal aborts. */
-  signal?: AbortSignal | undefined;
-  /** The client whose session holds the remote references this call returns (references.ts). */
-  holder?: Client | undefined;
-}
-
-/** One call as {@link Connection.batch} takes it. */
-export interface BatchCall {
-  target: string;
-  method: string;
-  args: unknown[];
-}
-
 /** How a connection proves itself (security.ts, handshake.ts). */
 export interface ConnectionSecurity extends HandshakeSecurity {
   /** Caller side: connect over TLS with these options. (The serving side's TLS is its listener's.) */
   tls?: LookupTlsOptions | undefined;
-}
-
-/** One call this side made, until its reply, its deadline, its signal or the connection's end settles it. */
-class OutgoingCall {
-  resolve!: (value: unknown) => void;
-  reject!: (error: unknown) => void;
-  readonly promise: Promise<unknown>;
-  /** The callbacks and streams lent with the arguments; undefined when none were. */
-  scope: CallScope | undefined;
-  onAbort: (() => void) | undefined;
-  message!: CallMessage;
-
-  constructor(
-    readonly id: number,
-    readonly target: string,
-    readonly method: string,
-    /** The deadline as sent, in ms. */
-    readonly timeout: number,
-    /** When it passes, on performance.now()'s clock. */
-    readonly expiresAt: number,
-    readonly signal: AbortSignal | undefined,
-    readonly holder: Client | undefined,
-  ) {
-    this.promise = new Promise<unknown>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-  }
 }
 
 export interface ConnectionEvents {
@@ -115,12 +80,18 @@ const DRAIN_GRACE = 1000;
 export class GoingAwayError extends RpcConnectionError {}
 
 export { MAX_TIMEOUT };
+export type { BatchCall, CallOptions };
 
 export class Connection extends EventEmitter<ConnectionEvents> implements PeerLink, HandshakeLink {
   private readonly codec: HerdCodec;
   private readonly reader: FrameReader;
   private readonly maxFrameSize: number;
-  private readonly pending = new Map<number, OutgoingCall>();
+  private readonly pending = new PendingCalls((c) =>
+    // No CANCEL on a timeout: the server runs the same deadline (sent with
+    // the call) and aborts the method with TimeoutError; a CANCEL racing
+    // it would make the method see CancelledError instead.
+    this.giveUp(c, new TimeoutError(`call ${c.target}.${c.method}: no reply within ${Math.round(c.timeout)} ms`), false),
+  );
   private readonly serving = new Map<number, ServedCall>();
   private nextId = 1;
   private failure: HerdError | undefined;
@@ -132,13 +103,6 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
   /** Payloads sent in this tick, written together at its end (one write system call, not one per frame). */
   private outgoing: Buffer[] = [];
   private outgoingBytes = 0;
-  /**
-   * One timer for the deadlines of every pending call, set for the
-   * earliest: calls mostly share one timeout, so it is rarely moved, and a
-   * call costs no timer of its own to set and clear.
-   */
-  private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
-  private deadlineTimerAt = Infinity;
   private readonly handles: Handles;
   /** The peer's identifier from its HELLO. */
   peerIdentifier = '';
@@ -250,8 +214,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     if (signal?.aborted) return Promise.reject(cancelled(target, method, signal));
     const id = this.nextId++;
     const c = new OutgoingCall(id, target, method, timeout, performance.now() + timeout, signal, holder);
-    this.pending.set(id, c);
-    this.watchDeadline(c.expiresAt);
+    this.pending.add(c);
     if (signal) {
       c.onAbort = () => this.giveUp(c, cancelled(target, method, signal), true);
       signal.addEventListener('abort', c.onAbort, { once: true });
@@ -266,40 +229,9 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     return c;
   }
 
-  /** Arms the deadline timer for `at` (performance.now() ms) unless it already fires earlier. */
-  private watchDeadline(at: number): void {
-    if (at >= this.deadlineTimerAt) return;
-    if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
-    this.deadlineTimerAt = at;
-    // Whole ms, never early: a timer that fires before the deadline finds nothing due and is set again.
-    this.deadlineTimer = setTimeout(this.expireCalls, Math.max(1, Math.ceil(at - performance.now())));
-  }
-
-  /** Rejects the calls whose deadline passed; sets the timer for the next one. */
-  private readonly expireCalls = (): void => {
-    this.deadlineTimer = undefined;
-    this.deadlineTimerAt = Infinity;
-    const now = performance.now();
-    let next = Infinity;
-    for (const c of this.pending.values()) {
-      // No CANCEL on a timeout: the server runs the same deadline (sent with
-      // the call) and aborts the method with TimeoutError; a CANCEL racing
-      // it would make the method see CancelledError instead.
-      if (c.expiresAt <= now) this.giveUp(c, new TimeoutError(`call ${c.target}.${c.method}: no reply within ${Math.round(c.timeout)} ms`), false);
-      else if (c.expiresAt < next) next = c.expiresAt;
-    }
-    if (next !== Infinity) this.watchDeadline(next);
-  };
-
-  /** The call is no longer pending: its signal is no longer watched. */
-  private settle(c: OutgoingCall): void {
-    this.pending.delete(c.id);
-    if (c.onAbort) c.signal!.removeEventListener('abort', c.onAbort);
-  }
-
   /** Settles `c` with an error; its lent handles go. */
   private giveUp(c: OutgoingCall, error: HerdError, tellPeer: boolean): void {
-    this.settle(c);
+    this.pending.remove(c);
     if (c.scope) this.handles.releaseScope(c.scope);
     if (tellPeer && !this.failure) this.send({ kind: 'cancel', id: c.id });
     c.reject(error);
@@ -420,7 +352,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
       case 'result': {
         const c = this.pending.get(m.id);
         if (c) {
-          this.settle(c);
+          this.pending.remove(c);
           if (c.scope) this.handles.releaseScope(c.scope);
           c.resolve(m.value);
         }
@@ -430,7 +362,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
         const c = this.pending.get(m.id);
         if (c) {
           // The lent handles now live as long as the stream or the reference.
-          this.settle(c);
+          this.pending.remove(c);
           this.handles.decodeResult(m, (c.scope ??= { handles: [] }), c.timeout, c.holder, `${c.target}.${c.method}`).then(c.resolve, c.reject);
         }
         return this.closeIfDrained();
@@ -540,8 +472,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
   fail(error: HerdError): void {
     if (this.failure) return;
     this.failure = error;
-    if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = undefined;
+    this.pending.stop();
     const lost = error instanceof RpcConnectionError ? error : new RpcConnectionError(error.message, { cause: error });
     for (const c of [...this.pending.values()]) this.giveUp(c, lost, false);
     for (const c of this.serving.values()) c.abort(new RpcConnectionError(`the caller's connection ${this.address} was lost`, { cause: error }));
@@ -556,32 +487,4 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
   }
 }
 
-function cancelled(target: string, method: string, signal: AbortSignal): HerdError {
-  return signal.reason instanceof HerdError ? signal.reason : new CancelledError(`call ${target}.${method} cancelled`, { cause: signal.reason });
-}
-
-/** An error as ERROR carries it: class name, message, code and stack, nothing else. */
-export function toWireError(error: unknown): WireError {
-  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
-  const out: WireError = { name: error.name, message: error.message };
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string') out.code = code;
-  if (error.stack !== undefined) out.stack = error.stack;
-  if (error instanceof ValidationError) out.issues = error.issues.map((i) => ({ ...i, ...(i.path ? { path: [...i.path] } : {}) }));
-  return out;
-}
-
-function remoteError(e: WireError): HerdError {
-  const cause = new Error(`remote ${e.name}: ${e.message}`);
-  cause.stack = e.stack ?? cause.stack;
-  // The server's schema check: the caller gets the class itself, issues and all.
-  if (e.name === 'ValidationError' && e.code === 'VALIDATION' && e.issues) return new ValidationError(e.message, e.issues, { cause });
-  return new RemoteError(e.name, e.code ?? 'REMOTE', e.message, { cause });
-}
-
-/** `host:port` or `[v6]:port` → parts. */
-export function splitAddress(address: string): { host: string; port: number } {
-  const at = address.lastIndexOf(':');
-  const host = address.slice(0, at).replace(/^\[(.*)\]$/, '$1');
-  return { host, port: Number(address.slice(at + 1)) };
-}
+export { splitAddress, toWireError };
