@@ -6,9 +6,13 @@
  * unary method, strings as raw UTF-8 bytes), and a raw Node TCP ping-pong
  * of length-prefixed frames of the same bytes (the ceiling). Each server
  * runs in its own process (bench/rpc-server.ts), so client and server CPU
- * per 100k calls are measured apart. Systems alternate in rounds; the best
- * round of each counts. `RPC_BENCH_SYSTEMS=herd,raw` (environment) limits
- * the run to some systems, for profiling one against the ceiling.
+ * per 100k calls are measured apart. All servers run at once and the
+ * systems alternate in short windows (a load spike on a shared machine hits
+ * them alike); the best window of each counts, and the median of paired
+ * ratios (windows run back to back) is printed beside it. `RPC_BENCH_SYSTEMS=herd,raw` (environment) limits
+ * the run to some systems, and `RPC_BENCH_SHAPES=50/1,10240/64` (size in
+ * bytes / calls in flight) to some shapes, for profiling one against the
+ * ceiling.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect as netConnect, createServer, type Socket } from 'node:net';
@@ -39,6 +43,7 @@ export interface RpcBenchOptions {
 export const DEFAULT_RPC_BENCH: RpcBenchOptions = { warmupMs: 500, durationMs: 2000, rounds: 2, sizes: [50, 10240], concurrencies: [1, 64], nodeArgs: [] };
 
 const SYSTEMS: readonly RpcSystem[] = (process.env.RPC_BENCH_SYSTEMS?.split(',') as RpcSystem[] | undefined) ?? ['herd', 'moleculer', 'grpc', 'raw'];
+const SHAPES: readonly string[] | undefined = process.env.RPC_BENCH_SHAPES?.split(',');
 const SERVER = join(dirname(fileURLToPath(import.meta.url)), 'rpc-server.js');
 
 /** One measured window. */
@@ -187,8 +192,8 @@ async function rawCaller(port: number): Promise<Caller> {
   };
 }
 
-/** Drives `caller` with `concurrency` loops for a warm-up and a measured window. */
-async function measure(caller: Caller, serverPid: number, value: string, concurrency: number, o: RpcBenchOptions): Promise<RpcFigures> {
+/** Drives `caller` with `concurrency` loops for a warm-up and a measured window (ms; 0 for a warm-up alone). */
+async function measure(caller: Caller, serverPid: number, value: string, concurrency: number, warmupMs: number, durationMs: number): Promise<RpcFigures> {
   const samples = new Samples();
   let phase: 'warmup' | 'measure' | 'done' = 'warmup';
   let calls = 0;
@@ -209,12 +214,12 @@ async function measure(caller: Caller, serverPid: number, value: string, concurr
     }
   };
   const loops = Array.from({ length: concurrency }, loop);
-  await new Promise((r) => setTimeout(r, o.warmupMs));
+  await new Promise((r) => setTimeout(r, warmupMs));
   phase = 'measure';
   const cpu0 = process.cpuUsage();
   const server0 = cpuTimeOf(serverPid);
   const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, o.durationMs));
+  await new Promise((r) => setTimeout(r, durationMs));
   const seconds = (performance.now() - t0) / 1000;
   const measured = calls;
   const cpu = process.cpuUsage(cpu0);
@@ -237,40 +242,72 @@ const shapeKey = (size: number, concurrency: number): string => `${size}/${concu
 const shapeLabel = (size: number, concurrency: number): string =>
   `${size >= 1024 ? `${size / 1024} KB` : `${size} B`} arg, ${concurrency === 1 ? 'one at a time' : `${concurrency} in flight`}`;
 
-export type RpcResults = Map<RpcSystem, Map<string, RpcFigures>>;
+export interface RpcResults {
+  /** Each system's best window per shape. */
+  best: Map<RpcSystem, Map<string, RpcFigures>>;
+  /** Per shape and system: every window's calls/s, in order; windows of the same index ran back to back. */
+  windows: Map<string, Map<RpcSystem, number[]>>;
+}
 
-/** Measures every system on every shape, alternating systems in rounds; keeps each one's best round per shape. */
+/** Windows per system, shape and round: short windows, systems alternating, so a load spike on the shared machine hits all alike. */
+const SLICES = 4;
+
+/**
+ * Measures every system on every shape. All servers run at once; for each
+ * shape, each round warms every system up, then alternates the systems in
+ * {@link SLICES} short windows (durationMs / SLICES each). Keeps each
+ * system's best window per shape, and every window's calls/s for paired
+ * ratios (windows of one index ran back to back).
+ */
 export async function benchRpc(o: RpcBenchOptions = DEFAULT_RPC_BENCH): Promise<RpcResults> {
   // The registry for Herd's rpc; it idles in this process during the windows.
   const coordination = await startServer({ port: 0, logLevel: 'silent' });
-  const results: RpcResults = new Map(SYSTEMS.map((s) => [s, new Map()]));
+  const results: RpcResults = { best: new Map(SYSTEMS.map((s) => [s, new Map()])), windows: new Map() };
+  const opened: { system: RpcSystem; caller: Caller; server: Running }[] = [];
   try {
+    for (const system of SYSTEMS) opened.push({ system, ...(await open(system, coordination.connectionString, o.nodeArgs)) });
     for (let round = 0; round < o.rounds; round++) {
-      for (const system of SYSTEMS) {
-        const { caller, server } = await open(system, coordination.connectionString, o.nodeArgs);
-        try {
-          for (const size of o.sizes) {
-            const value = 'x'.repeat(size);
-            for (const concurrency of o.concurrencies) {
-              const f = await measure(caller, server.process.pid!, value, concurrency, o);
+      for (const size of o.sizes) {
+        const value = 'x'.repeat(size);
+        for (const concurrency of o.concurrencies) {
+          const key = shapeKey(size, concurrency);
+          if (SHAPES && !SHAPES.includes(key)) continue;
+          const windows = results.windows.get(key) ?? new Map(SYSTEMS.map((s) => [s, []]));
+          results.windows.set(key, windows);
+          for (const { caller, server } of opened) await measure(caller, server.process.pid!, value, concurrency, o.warmupMs, 0);
+          for (let slice = 0; slice < SLICES; slice++) {
+            for (const { system, caller, server } of opened) {
+              const f = await measure(caller, server.process.pid!, value, concurrency, 100, o.durationMs / SLICES);
               log(
-                `rpc round ${round + 1} ${system} ${shapeLabel(size, concurrency)}: ${Math.round(f.callsPerSec)} calls/s, p50 ${f.p50.toFixed(3)} ms, ` +
+                `rpc round ${round + 1}.${slice + 1} ${system} ${shapeLabel(size, concurrency)}: ${Math.round(f.callsPerSec)} calls/s, p50 ${f.p50.toFixed(3)} ms, ` +
                   `CPU per call: client ${(f.clientCpuPer100k / 100).toFixed(1)} µs, server ${(f.serverCpuPer100k / 100).toFixed(1)} µs`,
               );
-              const best = results.get(system)!.get(shapeKey(size, concurrency));
-              if (!best || f.callsPerSec > best.callsPerSec) results.get(system)!.set(shapeKey(size, concurrency), f);
+              windows.get(system)!.push(f.callsPerSec);
+              const best = results.best.get(system)!.get(key);
+              if (!best || f.callsPerSec > best.callsPerSec) results.best.get(system)!.set(key, f);
             }
           }
-        } finally {
-          await caller.close();
-          await stopProcess(server.process);
         }
       }
     }
   } finally {
+    for (const { caller, server } of opened) {
+      await caller.close();
+      await stopProcess(server.process);
+    }
     await coordination.close();
   }
   return results;
+}
+
+/** The median over windows of Herd's calls/s divided by `other`'s in the window run next to it. */
+function pairedRatio(results: RpcResults, key: string, other: RpcSystem): number {
+  const h = results.windows.get(key)?.get('herd') ?? [];
+  const b = results.windows.get(key)?.get(other) ?? [];
+  const ratios = h.map((v, i) => v / b[i]!).filter(Number.isFinite).sort((x, y) => x - y);
+  if (ratios.length === 0) return NaN;
+  const mid = ratios.length >> 1;
+  return ratios.length % 2 === 1 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
 }
 
 const NAMES: Record<RpcSystem, string> = { herd: 'Herd', moleculer: 'Moleculer-TCP', grpc: 'grpc-js', raw: 'raw TCP' };
@@ -278,13 +315,15 @@ const NAMES: Record<RpcSystem, string> = { herd: 'Herd', moleculer: 'Moleculer-T
 /** Herd against one other system: a section of rows per shape, with the issue's targets. */
 function versus(results: RpcResults, other: Exclude<RpcSystem, 'herd'>, o: RpcBenchOptions, targets: (concurrency: number) => number | undefined): Section {
   const rows: Row[] = [];
-  const errors = [...results.get('herd')!.values(), ...results.get(other)!.values()].reduce((n, f) => n + f.errors, 0);
+  const errors = [...results.best.get('herd')!.values(), ...results.best.get(other)!.values()].reduce((n, f) => n + f.errors, 0);
+  const paired: string[] = [];
   for (const size of o.sizes) {
     for (const concurrency of o.concurrencies) {
-      const h = results.get('herd')!.get(shapeKey(size, concurrency));
-      const b = results.get(other)!.get(shapeKey(size, concurrency));
+      const h = results.best.get('herd')!.get(shapeKey(size, concurrency));
+      const b = results.best.get(other)!.get(shapeKey(size, concurrency));
       if (!h || !b) continue;
       const label = shapeLabel(size, concurrency);
+      paired.push(`${label}: ${pairedRatio(results, shapeKey(size, concurrency), other).toFixed(2)}x`);
       const target = targets(concurrency);
       rows.push(
         { metric: `${label}: calls/s`, candidate: h.callsPerSec, baseline: b.callsPerSec, unit: 'calls/s', better: 'higher', ...(target ? { target } : {}) },
@@ -301,7 +340,9 @@ function versus(results: RpcResults, other: Exclude<RpcSystem, 'herd'>, o: RpcBe
     baselineName: NAMES[other],
     rows,
     notes: [
-      `${o.warmupMs} ms warm-up, ${o.durationMs} ms measured; best of ${o.rounds} rounds, systems alternating; failed calls during the windows: ${errors}`,
+      `all servers up at once; per shape and round, ${o.warmupMs} ms warm-up, then ${SLICES} windows of ${o.durationMs / SLICES} ms per system, systems alternating; ` +
+        `best window of ${o.rounds * SLICES} counts; failed calls during the windows: ${errors}`,
+      `median of the paired ratios (Herd's calls/s over ${NAMES[other]}'s in the window next to it): ${paired.join('; ')}`,
       ...(other === 'grpc' ? ['grpc-js: one unary method, a hand-declared service whose serializers pass the string as its UTF-8 bytes (no protobuf)'] : []),
       ...(other === 'moleculer' ? ['Moleculer 0.15.2, TCP transporter with static discovery (no UDP), JSON serializer (its default), no metrics or tracing'] : []),
       ...(other === 'raw' ? ['raw TCP: one socket, 4-byte length + the string bytes, echoed back by the server; replies matched in order (no ids, no encoding)'] : []),
@@ -313,7 +354,7 @@ function versus(results: RpcResults, other: Exclude<RpcSystem, 'herd'>, o: RpcBe
 export function rpcSections(results: RpcResults, o: RpcBenchOptions = DEFAULT_RPC_BENCH): Section[] {
   const sections: Section[] = [];
   // RPC_BENCH_SYSTEMS may leave some out: only the pairs that were both measured.
-  const measured = (s: RpcSystem): boolean => (results.get(s)?.size ?? 0) > 0;
+  const measured = (s: RpcSystem): boolean => (results.best.get(s)?.size ?? 0) > 0;
   if (!measured('herd')) return sections;
   if (measured('moleculer')) sections.push(versus(results, 'moleculer', o, (c) => (c === 1 ? 2 : undefined)));
   if (measured('grpc')) sections.push(versus(results, 'grpc', o, (c) => (c === 64 ? 1.5 : undefined)));

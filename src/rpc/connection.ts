@@ -11,24 +11,35 @@
  */
 import { EventEmitter } from 'node:events';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, TLSSocket } from 'node:tls';
+import { performance } from 'node:perf_hooks';
+import { connect as tlsConnect } from 'node:tls';
 import type { Client } from '../client/index.js';
-import { CancelledError, HerdError, TimeoutError } from '../errors.js';
-import { AuthenticationError, ProtocolError, RemoteError, RpcConnectionError, ValidationError } from './errors.js';
+import { CancelledError, TimeoutError, type HerdError } from '../errors.js';
+import { AuthenticationError, ProtocolError, RpcConnectionError } from './errors.js';
 import { MAX_TIMEOUT, ServedCall, type CallContext } from './expose.js';
-import { Handles, type CallScope, type PeerLink } from './handles.js';
+import { Handles, lendsAny, type PeerLink } from './handles.js';
+import { Handshake, awaitConnect, closeError, type HandshakeLink, type HandshakeSecurity } from './handshake.js';
 import {
   DEFAULT_MAX_FRAME_SIZE,
   FrameReader,
   HerdCodec,
-  PROTOCOL_VERSION,
-  frames,
+  type ArgHandle,
   type CallMessage,
   type FrameLimits,
   type Message,
   type WireError,
 } from './protocol.js';
-import { callerCertificate, isTlsRefusal, nonce, proof, proofMatches, type CallerInfo, type LookupTlsOptions } from './security.js';
+import {
+  OutgoingCall,
+  PendingCalls,
+  cancelled,
+  remoteError,
+  splitAddress,
+  toWireError,
+  type BatchCall,
+  type CallOptions,
+} from './outgoing.js';
+import { isTlsRefusal, type CallerInfo, type LookupTlsOptions } from './security.js';
 
 /** Runs the calls a peer makes. */
 export interface Dispatcher {
@@ -44,38 +55,10 @@ export interface Dispatcher {
   readonly client?: Client;
 }
 
-/** How one call is made. */
-export interface CallOptions {
-  /** The call's deadline, in ms from now: past it the call rejects with TimeoutError and the server's signal aborts. */
-  timeout: number;
-  /** Cancels the call: it rejects with CancelledError and the server's signal aborts. */
-  signal?: AbortSignal | undefined;
-  /** The client whose session holds the remote references this call returns (references.ts). */
-  holder?: Client | undefined;
-}
-
-/** One call as {@link Connection.batch} takes it. */
-export interface BatchCall {
-  target: string;
-  method: string;
-  args: unknown[];
-}
-
-/** How a connection proves itself (security.ts). */
-export interface ConnectionSecurity {
-  /** The shared secret both sides must prove they know (HMAC challenge-response at connection start). */
-  secret?: Buffer | undefined;
+/** How a connection proves itself (security.ts, handshake.ts). */
+export interface ConnectionSecurity extends HandshakeSecurity {
   /** Caller side: connect over TLS with these options. (The serving side's TLS is its listener's.) */
   tls?: LookupTlsOptions | undefined;
-  /** Serving side: the caller is refused before its HELLO is read (its TLS client certificate failed verification), and told why. */
-  refusal?: AuthenticationError | undefined;
-}
-
-interface Pending {
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-  /** A HANDLE reply: a stream or a reference instead of a value. */
-  handle(m: Message & { kind: 'handle' }): void;
 }
 
 export interface ConnectionEvents {
@@ -96,26 +79,25 @@ const DRAIN_GRACE = 1000;
  */
 export class GoingAwayError extends RpcConnectionError {}
 
-const HANDSHAKE_TIMEOUT = 10000;
 export { MAX_TIMEOUT };
+export type { BatchCall, CallOptions };
 
-export class Connection extends EventEmitter<ConnectionEvents> implements PeerLink {
+export class Connection extends EventEmitter<ConnectionEvents> implements PeerLink, HandshakeLink {
   private readonly codec: HerdCodec;
   private readonly reader: FrameReader;
   private readonly maxFrameSize: number;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new PendingCalls((c) =>
+    // No CANCEL on a timeout: the server runs the same deadline (sent with
+    // the call) and aborts the method with TimeoutError; a CANCEL racing
+    // it would make the method see CancelledError instead.
+    this.giveUp(c, new TimeoutError(`call ${c.target}.${c.method}: no reply within ${Math.round(c.timeout)} ms`), false),
+  );
   private readonly serving = new Map<number, ServedCall>();
   private nextId = 1;
   private failure: HerdError | undefined;
   private draining = false;
-  /** While the handshake runs: the one kind of message expected next, and who takes it. */
-  private handshake: { kind: 'hello' | 'auth'; take: (m: Message) => void } | undefined;
-  /**
-   * Messages that arrived after a handshake step was taken and before the
-   * code awaiting it ran (the same read can bring AUTH and the first CALL):
-   * held, so that nothing runs before the handshake's checks are done.
-   */
-  private held: Message[] | undefined;
+  /** Until it is done, every message read goes through the handshake (handshake.ts). */
+  private handshake: Handshake | undefined;
   /** Who calls this side's objects (serving side, once the handshake is done). */
   private caller: CallerInfo | undefined;
   /** Payloads sent in this tick, written together at its end (one write system call, not one per frame). */
@@ -137,6 +119,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     this.reader = new FrameReader(limits);
     this.maxFrameSize = limits.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
     this.handles = new Handles(this, dispatcher?.client);
+    this.handshake = new Handshake(this);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error) =>
@@ -163,34 +146,9 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
       ? tlsConnect({ host, port, ca: tls.ca, key: tls.key, cert: tls.cert, servername: tls.servername ?? (isIP(host) ? undefined : host) })
       : netConnect({ host, port });
     const conn = new Connection(socket, address, identifier, dispatcher, limits);
-    await new Promise<void>((resolve, reject) => {
-      // A black-holed address would leave the connect pending for minutes.
-      const timer = setTimeout(() => conn.fail(new RpcConnectionError(`connect to ${address}: no answer within ${HANDSHAKE_TIMEOUT} ms`)), HANDSHAKE_TIMEOUT);
-      const onError = (error: HerdError): void => {
-        clearTimeout(timer);
-        reject(error);
-      };
-      conn.once('closed', onError);
-      socket.once(tls ? 'secureConnect' : 'connect', () => {
-        clearTimeout(timer);
-        conn.off('closed', onError);
-        resolve();
-      });
-    });
-    const { secret } = security;
-    const challenge = secret ? nonce() : undefined;
-    conn.send({ kind: 'hello', version: PROTOCOL_VERSION, identifier, nonce: challenge });
-    const hello = await conn.awaitHello();
-    if (secret && challenge) {
-      if (!hello.nonce || !hello.proof) {
-        throw conn.refuse(new AuthenticationError(`${address} knows no shared secret, and this caller requires one`));
-      }
-      if (!proofMatches(proof(secret, 'server', challenge, hello.nonce), hello.proof)) {
-        throw conn.refuse(new AuthenticationError(`${address} failed the shared-secret challenge: the secrets differ`));
-      }
-      conn.send({ kind: 'auth', proof: proof(secret, 'client', hello.nonce, challenge) });
-    }
-    conn.resumeHeld();
+    await awaitConnect(conn, socket, tls !== undefined);
+    await conn.handshake!.asCaller(identifier, security.secret);
+    conn.handshakeDone();
     return conn;
   }
 
@@ -201,81 +159,16 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
    */
   static async accept(socket: Socket, identifier: string, dispatcher: Dispatcher, limits: FrameLimits = {}, security: ConnectionSecurity = {}): Promise<Connection> {
     const conn = new Connection(socket, `${socket.remoteAddress}:${socket.remotePort}`, identifier, dispatcher, limits);
-    if (security.refusal) throw conn.refuse(security.refusal);
-    const hello = await conn.awaitHello();
-    const { secret } = security;
-    if (!secret) {
-      conn.send({ kind: 'hello', version: PROTOCOL_VERSION, identifier });
-    } else {
-      if (!hello.nonce) throw conn.refuse(new AuthenticationError(`caller ${conn.address} (${hello.identifier}) sent no shared-secret challenge: this server requires one`));
-      const challenge = nonce();
-      conn.send({ kind: 'hello', version: PROTOCOL_VERSION, identifier, nonce: challenge, proof: proof(secret, 'server', hello.nonce, challenge) });
-      const auth = (await conn.awaitHandshake('auth')) as Message & { kind: 'auth' };
-      if (!proofMatches(proof(secret, 'client', challenge, hello.nonce), auth.proof)) {
-        throw conn.refuse(new AuthenticationError(`caller ${conn.address} (${hello.identifier}) failed the shared-secret challenge`));
-      }
-    }
-    conn.caller = {
-      identifier: hello.identifier,
-      address: conn.address,
-      certificate: socket instanceof TLSSocket ? callerCertificate(socket) : undefined,
-      secretVerified: secret !== undefined,
-    };
-    conn.resumeHeld();
+    conn.caller = await conn.handshake!.asServer(socket, identifier, security);
+    conn.handshakeDone();
     return conn;
   }
 
-  private async awaitHello(): Promise<Message & { kind: 'hello' }> {
-    const m = (await this.awaitHandshake('hello')) as Message & { kind: 'hello' };
-    if (m.version !== PROTOCOL_VERSION) {
-      throw this.refuse(new ProtocolError(`peer ${this.address} speaks protocol version ${m.version}, this process ${PROTOCOL_VERSION}`));
-    }
-    this.peerIdentifier = m.identifier;
-    return m;
-  }
-
-  /** The next message, which must be of `kind`: anything else, a CLOSE or no message in time fails the connection. */
-  private awaitHandshake(kind: 'hello' | 'auth'): Promise<Message> {
-    return new Promise<Message>((resolve, reject) => {
-      const timer = setTimeout(() => this.fail(new ProtocolError(`no ${kind.toUpperCase()} from ${this.address} within ${HANDSHAKE_TIMEOUT} ms`)), HANDSHAKE_TIMEOUT);
-      const onClosed = (error: HerdError): void => {
-        clearTimeout(timer);
-        reject(error);
-      };
-      this.once('closed', onClosed);
-      this.handshake = {
-        kind,
-        take: (m) => {
-          clearTimeout(timer);
-          this.off('closed', onClosed);
-          this.handshake = undefined;
-          this.held = [];
-          resolve(m);
-        },
-      };
-      this.resumeHeld();
-    });
-  }
-
-  /** Lets the messages held during a handshake step through, in order, until a next step takes one (then it holds the rest again). */
-  private resumeHeld(): void {
-    const queue = this.held;
-    this.held = undefined;
-    if (!queue) return;
-    for (let i = 0; i < queue.length && !this.failure; i++) {
-      this.onMessage(queue[i]!);
-      const again = this.held as Message[] | undefined;
-      if (again) {
-        again.push(...queue.slice(i + 1));
-        return;
-      }
-    }
-  }
-
-  /** Tells the peer why the handshake failed (CLOSE), fails the connection; returns `error` to throw. */
-  private refuse<E extends ProtocolError | AuthenticationError>(error: E): E {
-    this.protocolFailure(error);
-    return error;
+  private handshakeDone(): void {
+    const handshake = this.handshake!;
+    this.peerIdentifier = handshake.peerIdentifier;
+    this.handshake = undefined;
+    handshake.release();
   }
 
   /** True once the connection has failed, been closed, or the peer said it is going away: no new call may go on it. */
@@ -299,71 +192,59 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
    * call's duration; a stream or reference result resolves as one.
    */
   call(target: string, method: string, args: unknown[], options: CallOptions): Promise<unknown> {
-    const [message, promise] = this.start(target, method, args, options);
-    if (message) this.sendCalls([message], [promise]);
-    return promise.promise;
+    const started = this.start(target, method, args, options);
+    if (!(started instanceof OutgoingCall)) return started;
+    this.sendCalls([started]);
+    return started.promise;
   }
 
   /** Several calls in one BATCH frame, sharing `options`; each settles on its own. */
   batch(calls: readonly BatchCall[], options: CallOptions): Promise<unknown>[] {
     const started = calls.map((c) => this.start(c.target, c.method, c.args, options));
-    const messages = started.flatMap(([m]) => (m ? [m] : []));
-    if (messages.length > 0) this.sendCalls(messages, started.filter(([m]) => m).map(([, p]) => p));
-    return started.map(([, p]) => p.promise);
+    const live = started.filter((s): s is OutgoingCall => s instanceof OutgoingCall);
+    if (live.length > 0) this.sendCalls(live);
+    return started.map((s) => (s instanceof OutgoingCall ? s.promise : s));
   }
 
-  /** Registers one call (not yet sent): its message, or none when it already failed. */
-  private start(target: string, method: string, args: unknown[], options: CallOptions): [CallMessage | undefined, StartedCall] {
-    const failed = (error: HerdError): [undefined, StartedCall] => [undefined, { promise: Promise.reject(error), fail: () => undefined }];
-    if (this.failure) return failed(this.failure);
-    if (this.draining) return failed(new GoingAwayError(`call ${target}.${method}: ${this.address} is going away`));
+  /** Registers one call (not yet sent), or returns its rejection when it cannot be made. */
+  private start(target: string, method: string, args: unknown[], options: CallOptions): OutgoingCall | Promise<never> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.draining) return Promise.reject(new GoingAwayError(`call ${target}.${method}: ${this.address} is going away`));
     const { timeout, signal, holder } = options;
-    if (signal?.aborted) return failed(cancelled(target, method, signal));
+    if (signal?.aborted) return Promise.reject(cancelled(target, method, signal));
     const id = this.nextId++;
-    const scope: CallScope = { handles: [] };
-    let fail!: (error: HerdError) => void;
-    let message: CallMessage | undefined;
-    const promise = new Promise<unknown>((resolve, reject) => {
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.pending.delete(id);
-      };
-      const giveUp = (error: HerdError, tellPeer: boolean): void => {
-        cleanup();
-        this.handles.releaseScope(scope);
-        if (tellPeer && !this.failure) this.send({ kind: 'cancel', id });
-        reject(error);
-      };
-      fail = (error) => giveUp(error, false);
-      // No CANCEL on a timeout: the server runs the same deadline (sent with
-      // the call) and aborts the method with TimeoutError; a CANCEL racing
-      // it would make the method see CancelledError instead.
-      const timer = setTimeout(() => giveUp(new TimeoutError(`call ${target}.${method}: no reply within ${Math.round(timeout)} ms`), false), timeout);
-      const onAbort = (): void => giveUp(cancelled(target, method, signal!), true);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(id, {
-        resolve: (v) => (cleanup(), this.handles.releaseScope(scope), resolve(v)),
-        reject: (e) => (cleanup(), this.handles.releaseScope(scope), reject(e)),
-        handle: (m) => {
-          cleanup();
-          this.handles.decodeResult(m, scope, timeout, holder, `${target}.${method}`).then(resolve, reject);
-        },
-      });
-      const encoded = this.handles.encodeArgs(args, scope);
-      message = { kind: 'call', id, target, method, args: encoded.args, timeout, handles: encoded.handles };
-    });
-    return [message, { promise, fail: (e) => fail(e) }];
+    const c = new OutgoingCall(id, target, method, timeout, performance.now() + timeout, signal, holder);
+    this.pending.add(c);
+    if (signal) {
+      c.onAbort = () => this.giveUp(c, cancelled(target, method, signal), true);
+      signal.addEventListener('abort', c.onAbort, { once: true });
+    }
+    let sent = args;
+    let handles: ArgHandle[] | undefined;
+    if (lendsAny(args)) {
+      c.scope = { handles: [] };
+      ({ args: sent, handles } = this.handles.encodeArgs(args, c.scope));
+    }
+    c.message = handles ? { kind: 'call', id, target, method, args: sent, timeout, handles } : { kind: 'call', id, target, method, args: sent, timeout };
+    return c;
+  }
+
+  /** Settles `c` with an error; its lent handles go. */
+  private giveUp(c: OutgoingCall, error: HerdError, tellPeer: boolean): void {
+    this.pending.remove(c);
+    if (c.scope) this.handles.releaseScope(c.scope);
+    if (tellPeer && !this.failure) this.send({ kind: 'cancel', id: c.id });
+    c.reject(error);
   }
 
   /** Sends CALLs (one CALL frame, or one BATCH); an encoding failure fails those calls, not the connection. */
-  private sendCalls(messages: CallMessage[], calls: StartedCall[]): void {
+  private sendCalls(calls: OutgoingCall[]): void {
     try {
-      this.send(messages.length === 1 ? messages[0]! : { kind: 'batch', calls: messages });
+      this.send(calls.length === 1 ? calls[0]!.message : { kind: 'batch', calls: calls.map((c) => c.message) });
     } catch (error) {
-      const what = messages.length === 1 ? `call ${messages[0]!.target}.${messages[0]!.method}` : `batch of ${messages.length} calls`;
+      const what = calls.length === 1 ? `call ${calls[0]!.target}.${calls[0]!.method}` : `batch of ${calls.length} calls`;
       const failure = new ProtocolError(`${what}: arguments cannot be sent: ${(error as Error).message}`, { cause: error });
-      for (const c of calls) c.fail(failure);
+      for (const c of calls) this.giveUp(c, failure, false);
     }
   }
 
@@ -410,13 +291,13 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
    */
   send(m: Message): void {
     if (this.socket.destroyed) return;
-    const payload = this.codec.encode(m);
-    if (payload.length > this.maxFrameSize) {
-      throw new ProtocolError(`${m.kind.toUpperCase()} of ${payload.length} bytes exceeds the frame limit of ${this.maxFrameSize}`);
+    const framed = this.codec.encodeFrame(m);
+    if (framed.length - 4 > this.maxFrameSize) {
+      throw new ProtocolError(`${m.kind.toUpperCase()} of ${framed.length - 4} bytes exceeds the frame limit of ${this.maxFrameSize}`);
     }
     if (this.outgoing.length === 0) process.nextTick(this.flush);
-    this.outgoing.push(payload);
-    this.outgoingBytes += 4 + payload.length;
+    this.outgoing.push(framed);
+    this.outgoingBytes += framed.length;
   }
 
   /**
@@ -427,8 +308,9 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
    * in one write.
    */
   private readonly flush = (): void => {
-    if (this.outgoing.length === 0) return;
-    const out = frames(this.outgoing, this.outgoingBytes);
+    const n = this.outgoing.length;
+    if (n === 0) return;
+    const out = n === 1 ? this.outgoing[0]! : Buffer.concat(this.outgoing, this.outgoingBytes);
     this.outgoing = [];
     this.outgoingBytes = 0;
     if (this.socket.writable) this.socket.write(out);
@@ -456,25 +338,35 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     }
   }
 
+  /** @internal A message the handshake held, run now that it is done (HandshakeLink). */
+  deliver(m: Message): void {
+    if (!this.failure) this.onMessage(m);
+  }
+
   private onMessage(m: Message): void {
-    if (this.held) return void this.held.push(m);
-    if (this.handshake) {
-      if (m.kind === 'close') return this.fail(closeError(m, this.address));
-      if (m.kind !== this.handshake.kind) {
-        return this.protocolFailure(new ProtocolError(`expected ${this.handshake.kind.toUpperCase()} from ${this.address}, got ${m.kind.toUpperCase()}`));
-      }
-      return this.handshake.take(m);
-    }
+    if (this.handshake?.intercept(m)) return;
     switch (m.kind) {
       case 'hello':
       case 'auth':
         return this.protocolFailure(new ProtocolError(`${m.kind.toUpperCase()} from ${this.address} after the handshake`));
-      case 'result':
-        this.pending.get(m.id)?.resolve(m.value);
+      case 'result': {
+        const c = this.pending.get(m.id);
+        if (c) {
+          this.pending.remove(c);
+          if (c.scope) this.handles.releaseScope(c.scope);
+          c.resolve(m.value);
+        }
         return this.closeIfDrained();
-      case 'handle':
-        this.pending.get(m.id)?.handle(m);
+      }
+      case 'handle': {
+        const c = this.pending.get(m.id);
+        if (c) {
+          // The lent handles now live as long as the stream or the reference.
+          this.pending.remove(c);
+          this.handles.decodeResult(m, (c.scope ??= { handles: [] }), c.timeout, c.holder, `${c.target}.${c.method}`).then(c.resolve, c.reject);
+        }
         return this.closeIfDrained();
+      }
       case 'batch':
         for (const call of m.calls) void this.serve(call);
         return;
@@ -489,11 +381,13 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
         } catch (error) {
           return this.protocolFailure(error instanceof ProtocolError ? error : new ProtocolError(String(error), { cause: error }));
         }
-      case 'error':
-        this.pending.get(m.id)?.reject(
-          m.error.code === GOING_AWAY ? new GoingAwayError(`${this.address} is going away: ${m.error.message}`) : remoteError(m.error),
-        );
+      case 'error': {
+        const c = this.pending.get(m.id);
+        if (c) {
+          this.giveUp(c, m.error.code === GOING_AWAY ? new GoingAwayError(`${this.address} is going away: ${m.error.message}`) : remoteError(m.error), false);
+        }
         return this.closeIfDrained();
+      }
       case 'cancel':
         return this.serving.get(m.id)?.abort(new CancelledError(`call ${m.id} cancelled by the caller`));
       case 'call':
@@ -560,8 +454,8 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     await run?.catch(() => undefined);
   }
 
-  /** Tells the peer why (CLOSE), then fails the connection. */
-  private protocolFailure(error: ProtocolError | AuthenticationError): void {
+  /** @internal Tells the peer why (CLOSE), then fails the connection (HandshakeLink). */
+  protocolFailure(error: ProtocolError | AuthenticationError): void {
     try {
       this.send({ kind: 'close', code: error.code, message: error.message });
     } catch {
@@ -574,14 +468,16 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
-  private fail(error: HerdError): void {
+  /** @internal Fails the connection once (HandshakeLink): every pending call rejects, every call served here aborts. */
+  fail(error: HerdError): void {
     if (this.failure) return;
     this.failure = error;
-    for (const p of [...this.pending.values()]) p.reject(error instanceof RpcConnectionError ? error : new RpcConnectionError(error.message, { cause: error }));
-    this.pending.clear();
+    this.pending.stop();
+    const lost = error instanceof RpcConnectionError ? error : new RpcConnectionError(error.message, { cause: error });
+    for (const c of [...this.pending.values()]) this.giveUp(c, lost, false);
     for (const c of this.serving.values()) c.abort(new RpcConnectionError(`the caller's connection ${this.address} was lost`, { cause: error }));
     this.serving.clear();
-    this.handles.fail(error instanceof RpcConnectionError ? error : new RpcConnectionError(error.message, { cause: error }));
+    this.handles.fail(lost);
     if (!(error instanceof ProtocolError || error instanceof AuthenticationError)) {
       // What was sent before the failure (a RELEASE, a reply) still leaves, as it would have unbatched.
       this.flush();
@@ -591,43 +487,4 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
   }
 }
 
-interface StartedCall {
-  readonly promise: Promise<unknown>;
-  fail(error: HerdError): void;
-}
-
-function cancelled(target: string, method: string, signal: AbortSignal): HerdError {
-  return signal.reason instanceof HerdError ? signal.reason : new CancelledError(`call ${target}.${method} cancelled`, { cause: signal.reason });
-}
-
-/** An error as ERROR carries it: class name, message, code and stack, nothing else. */
-export function toWireError(error: unknown): WireError {
-  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
-  const out: WireError = { name: error.name, message: error.message };
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string') out.code = code;
-  if (error.stack !== undefined) out.stack = error.stack;
-  if (error instanceof ValidationError) out.issues = error.issues.map((i) => ({ ...i, ...(i.path ? { path: [...i.path] } : {}) }));
-  return out;
-}
-
-function remoteError(e: WireError): HerdError {
-  const cause = new Error(`remote ${e.name}: ${e.message}`);
-  cause.stack = e.stack ?? cause.stack;
-  // The server's schema check: the caller gets the class itself, issues and all.
-  if (e.name === 'ValidationError' && e.code === 'VALIDATION' && e.issues) return new ValidationError(e.message, e.issues, { cause });
-  return new RemoteError(e.name, e.code ?? 'REMOTE', e.message, { cause });
-}
-
-/** What a CLOSE frame means for this side. */
-function closeError(m: Message & { kind: 'close' }, address: string): HerdError {
-  const what = `peer ${address} closed the connection: ${m.code}: ${m.message}`;
-  return m.code === 'AUTHENTICATION' ? new AuthenticationError(what) : new ProtocolError(what);
-}
-
-/** `host:port` or `[v6]:port` → parts. */
-export function splitAddress(address: string): { host: string; port: number } {
-  const at = address.lastIndexOf(':');
-  const host = address.slice(0, at).replace(/^\[(.*)\]$/, '$1');
-  return { host, port: Number(address.slice(at + 1)) };
-}
+export { splitAddress, toWireError };

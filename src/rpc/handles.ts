@@ -32,6 +32,12 @@ export interface CallScope {
 /** The target of a CALL to handle `h` the receiver exported. */
 export const handleTarget = (h: number): string => `#${h}`;
 
+/** True when some top-level argument is lent by handle (a callback or a stream), not sent by value. */
+export function lendsAny(args: readonly unknown[]): boolean {
+  for (const arg of args) if (typeof arg === 'function' || isAsyncIterable(arg)) return true;
+  return false;
+}
+
 export class Handles {
   private next = 1;
   private readonly exported = new Map<number, Exported>();
@@ -85,6 +91,7 @@ export class Handles {
 
   /** Serving side: the arguments of `m`, its handles made into callback stubs and streams. */
   decodeArgs(m: CallMessage): unknown[] {
+    if (m.handles === undefined) return m.args;
     const args = [...m.args];
     for (const [index, kind, h] of m.handles ?? []) {
       if (kind === 'fn') {

@@ -70,6 +70,8 @@ interface PoolEntry {
   /** The pool key: the address, and the security options when there are any. */
   readonly address: string;
   readonly connection: Promise<Connection>;
+  /** The connection once open: what a call takes without waiting. */
+  open?: Connection | undefined;
   users: number;
 }
 
@@ -105,7 +107,10 @@ function acquire(address: string, identifier: string, limits: FrameLimits, secur
   const forget = (): void => {
     if (pool.get(key) === made) pool.delete(key);
   };
-  connection.then((c) => c.once('closed', forget).once('draining', forget), forget);
+  connection.then((c) => {
+    made.open = c;
+    c.once('closed', forget).once('draining', forget);
+  }, forget);
   return made;
 }
 
@@ -194,10 +199,27 @@ export class Binding {
     }
   }
 
-  async call(method: string, args: unknown[], call: RemoteCallOptions): Promise<unknown> {
-    if (this.closed) throw new InvalidStateError(`${this.view.name}.${method}: the proxy is closed`);
+  /**
+   * Calls `method` on the bound instance. The common case (bound, its
+   * connection open, not oneway) sends the call at once, without awaiting
+   * anything first; the rest goes through {@link callWithin}.
+   */
+  call(method: string, args: unknown[], call: RemoteCallOptions): Promise<unknown> {
     const timeout = Math.min(call.timeout ?? this.options.callTimeout ?? DEFAULT_CALL_TIMEOUT, MAX_TIMEOUT);
     const deadline = new Deadline(this.view.client.clock, timeout);
+    const instance = this.bound;
+    const entry = instance && !this.closed && !call.oneway ? this.held.get(instance.address) : undefined;
+    const conn = entry && pool.get(entry.address) === entry ? entry.open : undefined;
+    if (!instance || !conn || conn.closed || call.signal?.aborted) return this.callWithin(method, args, call, deadline);
+    return conn.call(this.view.name, method, args, { timeout: wholeMs(timeout), signal: call.signal, holder: this.view.client }).then(undefined, (error: unknown) => {
+      if (!this.mayResend(error, instance, method, deadline)) throw error;
+      return this.callWithin(method, args, call, deadline);
+    });
+  }
+
+  /** Binds, connects and calls within `deadline`, sending again where {@link mayResend} allows. */
+  private async callWithin(method: string, args: unknown[], call: RemoteCallOptions, deadline: Deadline): Promise<unknown> {
+    if (this.closed) throw new InvalidStateError(`${this.view.name}.${method}: the proxy is closed`);
     for (;;) {
       const { instance, conn } = await this.connected(deadline, call.signal, `${this.view.name}.${method}`);
       if (call.oneway) {
@@ -205,24 +227,26 @@ export class Binding {
         return undefined;
       }
       try {
-        // Whole ms: timers of equal duration share one list in Node (both here and in the server, which
-        // gets the same number), so a fractional remainder per call would cost a new timer list per call.
-        const remaining = Math.max(1, Math.ceil(deadline.remaining() ?? timeout));
-        return await conn.call(this.view.name, method, args, { timeout: remaining, signal: call.signal, holder: this.view.client });
+        return await conn.call(this.view.name, method, args, { timeout: wholeMs(deadline.remaining() ?? deadline.timeout!), signal: call.signal, holder: this.view.client });
       } catch (error) {
-        if (error instanceof GoingAwayError) {
-          // Refused unrun by a server shutting down: send it elsewhere within the deadline.
-          this.unbind(instance, false);
-          continue;
-        }
-        if (error instanceof RpcConnectionError) {
-          this.unbind(instance, false);
-          // The call may have run there: sent again only when the instance says running it twice is safe.
-          if (instance.idempotent.includes(method) && !deadline.expired) continue;
-        }
-        throw error;
+        if (!this.mayResend(error, instance, method, deadline)) throw error;
       }
     }
+  }
+
+  /** After a call to `instance` failed with `error`: unbinds a lost or leaving instance; true when the call may be sent again. */
+  private mayResend(error: unknown, instance: InstanceInfo, method: string, deadline: Deadline): boolean {
+    if (error instanceof GoingAwayError) {
+      // Refused unrun by a server shutting down: send it elsewhere within the deadline.
+      this.unbind(instance, false);
+      return true;
+    }
+    if (error instanceof RpcConnectionError) {
+      this.unbind(instance, false);
+      // The call may have run there: sent again only when the instance says running it twice is safe.
+      return instance.idempotent.includes(method) && !deadline.expired;
+    }
+    return false;
   }
 
   async close(): Promise<void> {
@@ -233,6 +257,15 @@ export class Binding {
     for (const entry of this.held.values()) release(entry);
     this.held.clear();
   }
+}
+
+/**
+ * A deadline as sent: whole ms, at least 1. Timers of equal duration share
+ * one list in Node (the server sets one from the same number), so a
+ * fractional remainder per call would cost a new timer list per call.
+ */
+function wholeMs(timeout: number): number {
+  return Math.max(1, Math.ceil(timeout));
 }
 
 const bindings = new WeakMap<object, Binding>();
@@ -246,7 +279,8 @@ function makeProxy<T>(binding: Binding, call: RemoteCallOptions): Remote<T> {
       if (typeof key !== 'string' || key === 'then') return undefined;
       let fn = methods.get(key);
       if (!fn) {
-        fn = (...args: unknown[]) => streamable(binding.call(key, args, call), `${binding.view.name}.${key}`);
+        const what = `${binding.view.name}.${key}`;
+        fn = (...args: unknown[]) => streamable(binding.call(key, args, call), what);
         methods.set(key, fn);
       }
       return fn;

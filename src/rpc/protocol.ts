@@ -66,7 +66,7 @@
  * Python processes) is another codec and framing serving the same objects;
  * the registry entry names the protocol of each address.
  */
-import { Packr, Unpackr } from 'msgpackr';
+import { Packr, RESERVE_START_SPACE, Unpackr } from 'msgpackr';
 import { ProtocolError, type ValidationIssue } from './errors.js';
 
 /** The protocol name written in registry entries. */
@@ -161,6 +161,9 @@ const MSGPACK_OPTIONS = {
   copyBuffers: true,
 } as const;
 
+/** msgpackr's pack option that leaves 4 bytes free in front of the payload, for the frame's length. */
+const FRAMED = RESERVE_START_SPACE | 4;
+
 /** The `herd/1` codec: see the module comment for the layout. */
 export class HerdCodec implements WireCodec {
   private readonly packr = new Packr(MSGPACK_OPTIONS);
@@ -172,39 +175,57 @@ export class HerdCodec implements WireCodec {
   }
 
   encode(m: Message): Buffer {
+    return this.encodeFrame(m).subarray(4);
+  }
+
+  /**
+   * `m` as a whole frame, its 4-byte length prefix included: msgpackr
+   * leaves the room for it in front of the payload, so the frame is one
+   * buffer without a copy.
+   */
+  encodeFrame(m: Message): Buffer {
+    const out = this.pack(m);
+    out.writeUInt32BE(out.length - 4, 0);
+    return out;
+  }
+
+  private pack(m: Message): Buffer {
     switch (m.kind) {
       case 'hello':
-        return this.packr.pack([KIND.hello, MAGIC, m.version, helloRecord(m)]);
+        return this.packr.pack([KIND.hello, MAGIC, m.version, helloRecord(m)], FRAMED);
       case 'auth':
-        return this.packr.pack([KIND.auth, m.proof]);
+        return this.packr.pack([KIND.auth, m.proof], FRAMED);
       case 'call':
-        return this.packr.pack([KIND.call, ...callFields(m)]);
+        return this.packr.pack(
+          m.handles && m.handles.length > 0 ? [KIND.call, m.id, m.target, m.method, m.args, m.timeout, m.handles] : [KIND.call, m.id, m.target, m.method, m.args, m.timeout],
+          FRAMED,
+        );
       case 'result':
-        return this.packr.pack([KIND.result, m.id, m.value]);
+        return this.packr.pack([KIND.result, m.id, m.value], FRAMED);
       case 'error':
-        return this.packr.pack([KIND.error, m.id, m.error]);
+        return this.packr.pack([KIND.error, m.id, m.error], FRAMED);
       case 'cancel':
-        return this.packr.pack([KIND.cancel, m.id]);
+        return this.packr.pack([KIND.cancel, m.id], FRAMED);
       case 'oneway':
-        return this.packr.pack([KIND.oneway, m.target, m.method, m.args]);
+        return this.packr.pack([KIND.oneway, m.target, m.method, m.args], FRAMED);
       case 'close':
-        return this.packr.pack([KIND.close, m.code, m.message]);
+        return this.packr.pack([KIND.close, m.code, m.message], FRAMED);
       case 'handle':
-        return this.packr.pack([KIND.handle, m.id, m.type, m.handle, m.methods]);
+        return this.packr.pack([KIND.handle, m.id, m.type, m.handle, m.methods], FRAMED);
       case 'item':
-        return this.packr.pack([KIND.item, m.handle, m.value]);
+        return this.packr.pack([KIND.item, m.handle, m.value], FRAMED);
       case 'end':
-        return this.packr.pack([KIND.end, m.handle, m.error ?? null]);
+        return this.packr.pack([KIND.end, m.handle, m.error ?? null], FRAMED);
       case 'credit':
-        return this.packr.pack([KIND.credit, m.handle, m.n]);
+        return this.packr.pack([KIND.credit, m.handle, m.n], FRAMED);
       case 'stop':
-        return this.packr.pack([KIND.stop, m.handle]);
+        return this.packr.pack([KIND.stop, m.handle], FRAMED);
       case 'release':
-        return this.packr.pack([KIND.release, m.handle]);
+        return this.packr.pack([KIND.release, m.handle], FRAMED);
       case 'batch':
-        return this.packr.pack([KIND.batch, m.calls.map(callFields)]);
+        return this.packr.pack([KIND.batch, m.calls.map(callFields)], FRAMED);
       case 'hold':
-        return this.packr.pack([KIND.hold, m.handle, m.path]);
+        return this.packr.pack([KIND.hold, m.handle, m.path], FRAMED);
     }
   }
 
@@ -251,7 +272,7 @@ function decodeMessage(a: unknown[]): Message {
       if (!isBytes(x)) throw malformed('AUTH needs a proof');
       return { kind: 'auth', proof: x };
     case KIND.call:
-      return decodeCall(a.slice(1));
+      return decodeCall(a, 1);
     case KIND.result:
       if (!isId(x) || a.length !== 3) throw malformed('RESULT needs id and value');
       return { kind: 'result', id: x, value: y };
@@ -286,7 +307,7 @@ function decodeMessage(a: unknown[]): Message {
       return { kind: kind === KIND.stop ? 'stop' : 'release', handle: x };
     case KIND.batch:
       if (!Array.isArray(x) || x.length === 0) throw malformed('BATCH needs calls[]');
-      return { kind: 'batch', calls: x.map((c) => (Array.isArray(c) ? decodeCall(c) : decodeCall([]))) };
+      return { kind: 'batch', calls: x.map((c) => decodeCall(Array.isArray(c) ? c : [], 0)) };
     case KIND.hold:
       if (!isId(x) || !isText(y) || !y.startsWith('/')) throw malformed('HOLD needs handle and a node path');
       return { kind: 'hold', handle: x, path: y };
@@ -295,9 +316,14 @@ function decodeMessage(a: unknown[]): Message {
   }
 }
 
-/** [id, target, method, args[], timeout, handles?] → a CALL. */
-function decodeCall(a: unknown[]): CallMessage {
-  const [id, target, method, args, timeout, handles] = a;
+/** [id, target, method, args[], timeout, handles?], from `a[at]` on → a CALL. */
+function decodeCall(a: unknown[], at: number): CallMessage {
+  const id = a[at];
+  const target = a[at + 1];
+  const method = a[at + 2];
+  const args = a[at + 3];
+  const timeout = a[at + 4];
+  const handles = a[at + 5];
   if (!isId(id) || !isText(target) || !isText(method) || !Array.isArray(args) || typeof timeout !== 'number' || !(timeout >= 0)) {
     throw malformed('CALL needs id, target, method, args[] and timeout');
   }
@@ -342,15 +368,28 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /** Throws ProtocolError when `value` nests deeper than `max` (iterative: no recursion on peer data). */
 function checkDepth(value: unknown, max: number): void {
-  const stack: [unknown, number][] = [[value, 0]];
+  // Only containers are stacked (scalars, the bulk of a frame, are skipped where they are found), with
+  // their depths in a parallel array: a frame's check allocates nothing per element.
+  if (!isContainer(value)) return;
+  const stack: object[] = [value];
+  const depths: number[] = [0];
   while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v) || v instanceof Date) continue;
+    const v = stack.pop()!;
+    const depth = depths.pop()!;
     if (depth >= max) throw new ProtocolError(`frame nested deeper than ${max} levels`);
     const children: Iterable<unknown> =
-      v instanceof Map ? [...v.keys(), ...v.values()] : v instanceof Set ? v : Array.isArray(v) ? v : Object.values(v);
-    for (const c of children) stack.push([c, depth + 1]);
+      Array.isArray(v) ? v : v instanceof Map ? [...v.keys(), ...v.values()] : v instanceof Set ? v : Object.values(v);
+    for (const c of children) {
+      if (isContainer(c)) {
+        stack.push(c);
+        depths.push(depth + 1);
+      }
+    }
   }
+}
+
+function isContainer(v: unknown): v is object {
+  return typeof v === 'object' && v !== null && !ArrayBuffer.isView(v) && !(v instanceof Date);
 }
 
 /**

@@ -2,7 +2,7 @@
  * What makes a connection trusted: TLS (node:tls, optionally mutual) and a
  * shared-secret challenge-response at connection start (HMAC-SHA256, both
  * directions, fresh nonces each way). The frames are in protocol.ts (HELLO's
- * nonce and proof, AUTH); connection.ts runs the exchange.
+ * nonce and proof, AUTH); handshake.ts runs the exchange.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { PeerCertificate, TLSSocket } from 'node:tls';

@@ -205,22 +205,32 @@ export class OutgoingStream {
  * result that is not a stream is an InvalidStateError when iterated.
  */
 export function streamable<T>(promise: Promise<T>, what: string): Promise<T> & AsyncIterable<unknown> {
+  // Two properties on the promise itself, and one shared method: every call's result is streamable, few are
+  // streams, so making one costs no closures or objects.
+  const p = promise as Streamable<T>;
+  p[WHAT] = what;
+  p[Symbol.asyncIterator] = iterateResult;
+  return p;
+}
+
+const WHAT = Symbol('what');
+
+type Streamable<T> = Promise<T> & AsyncIterable<unknown> & { [WHAT]: string };
+
+function iterateResult(this: Streamable<unknown>): AsyncIterator<unknown> {
+  const promise = this;
   let inner: Promise<AsyncIterator<unknown>> | undefined;
   const start = async (): Promise<AsyncIterator<unknown>> => {
     const value = await promise;
-    if (!isAsyncIterable(value)) throw new InvalidStateError(`${what}: the result is not a stream`);
+    if (!isAsyncIterable(value)) throw new InvalidStateError(`${promise[WHAT]}: the result is not a stream`);
     return value[Symbol.asyncIterator]();
   };
-  return Object.assign(promise, {
-    [Symbol.asyncIterator](): AsyncIterator<unknown> {
-      return {
-        next: async () => (await (inner ??= start())).next(),
-        return: async () => {
-          if (inner === undefined) promise.then((v) => void (v instanceof IncomingStream && v.return()), () => undefined);
-          else await (await inner).return?.();
-          return { value: undefined, done: true };
-        },
-      };
+  return {
+    next: async () => (await (inner ??= start())).next(),
+    return: async () => {
+      if (inner === undefined) promise.then((v) => void (v instanceof IncomingStream && v.return()), () => undefined);
+      else await (await inner).return?.();
+      return { value: undefined, done: true };
     },
-  });
+  };
 }

@@ -189,6 +189,19 @@ forEachTarget('rpc serve/lookup', (target) => {
     assert.equal(await short.sleep(1), 'slept');
   });
 
+  test('calls on one connection keep their own deadlines: a short one made after a long one times out first', async () => {
+    // One timer per connection watches every pending call's deadline: a new, earlier deadline must move it.
+    const name = unique('deadlines');
+    await start(name);
+    await using remote = await lookup<Demo>(await connect(target()), name);
+    const long = withCallOptions(remote, { timeout: 20000 }).sleep(1500);
+    const started = Date.now();
+    await assert.rejects(withCallOptions(remote, { timeout: 200 }).sleep(20000), TimeoutError);
+    const took = Date.now() - started;
+    assert.ok(took >= 190 && took < 1400, `the short call timed out after ${took} ms`);
+    assert.equal(await long, 'slept');
+  });
+
   test("the serving method's signal aborts when the caller's connection goes", async () => {
     const name = unique('caller-gone');
     await start(name);
