@@ -4,7 +4,8 @@
  */
 export { startPyroNameServer, NAMESERVER_OBJECT_ID, DEFAULT_PYRO4_NS_PORT, type PyroNameServer, type PyroNameServerOptions } from './nameserver.js';
 export { PythonError } from './daemon.js';
-export { PyComplex, pyTuple, isPyTuple } from './serpent.js';
+export { PyComplex, pyTuple, isPyTuple } from './values.js';
 export { servePyro4, type ServePyro4Options, type PyroServed } from './serve.js';
 export type { PyroDaemonOptions } from './daemon.js';
-export { lookupPyro4, type LookupPyro4Options, type Pyro4Remote } from './lookup.js';
+export { lookupPyro4, batchPyro4, pyKwargs, PyKwargs, type LookupPyro4Options, type Pyro4Remote, type Pyro4BatchCall } from './lookup.js';
+export type { PyroSerializerName } from './serializers.js';

@@ -223,8 +223,8 @@ function nameServerTarget(client: Client, self: () => string, entries: () => Pro
   };
 }
 
-/** A `Pyro4.core.URI` dict (its state tuple) back to its string form. */
-function uriString(uri: Record<string, unknown>): unknown {
+/** A `Pyro4.core.URI` dict (its state tuple) back to its string form; undefined when it is not one. */
+export function uriString(uri: Record<string, unknown>): unknown {
   const state = uri.state;
   if (!Array.isArray(state) || state.length !== 5) return undefined;
   const [protocol, object, sockname, host, port] = state as [string, string, string | null, string | null, number | null];
