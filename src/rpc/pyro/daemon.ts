@@ -39,8 +39,8 @@ export interface PyroTarget {
   readonly methods: readonly string[];
   /** The methods Python proxies call oneway (no reply). */
   readonly oneway: readonly string[];
-  /** Runs `method`; rejects with NotExposedError for a method not exposed. */
-  call(method: string, args: unknown[], kwargs: Record<string, unknown>, ctx: CallContext): Promise<unknown>;
+  /** Runs `method` for the connection `peer` (the same object for every call on one connection); rejects with NotExposedError for a method not exposed. */
+  call(method: string, args: unknown[], kwargs: Record<string, unknown>, ctx: CallContext, peer: object): Promise<unknown>;
 }
 
 /**
@@ -329,7 +329,7 @@ class Connection {
     const ctx = new ServedCall(Infinity, () => undefined);
     this.running.add(ctx);
     try {
-      return await target.call(method, args, kwargs, ctx);
+      return await target.call(method, args, kwargs, ctx, this);
     } finally {
       ctx.done();
       this.running.delete(ctx);

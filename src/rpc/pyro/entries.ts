@@ -11,16 +11,20 @@
  *   **ephemeral** node of a Node object served by `servePyro4`, gone with
  *   its process's session (written by serve.ts, the same as Herd's own
  *   instances).
+ * - `/herd/rpc/<name>/instance-<seq>` with `protocol: 'herd'` and a
+ *   `pyro4: { uri, metadata }` field: an object `serve(..., { pyro4 })`
+ *   serves over both protocols, one entry for both.
  *
  * A name's Pyro4 URI is its `pyro4` node's when there is one, else the first
- * live served instance's. Herd proxies (`lookup`) skip both kinds, which do
- * not speak Herd's protocol. A Pyro4 name is one path segment: a name with
+ * live served instance's. Herd proxies (`lookup`) skip the first two kinds,
+ * which do not speak Herd's protocol. A Pyro4 name is one path segment: a name with
  * `/`, `.` or `..` alone, or characters ZooKeeper refuses cannot be stored.
  */
 import { joinPath } from '../../base/path.js';
 import type { Client } from '../../client/index.js';
 import { NoNodeError, NodeExistsError } from '../../errors.js';
 import { decodeText, deleteIfExists, ensurePath, retryWhileConnected } from '../../recipes/internal/index.js';
+import { PROTOCOL_NAME } from '../protocol.js';
 import { RPC_ROOT } from '../registry.js';
 import { PYRO4_PROTOCOL_VERSION } from './message.js';
 
@@ -58,8 +62,12 @@ export function storableName(name: string): boolean {
 
 function parse(text: string): { uri: string; metadata: string[] } | undefined {
   try {
-    const v = JSON.parse(text) as Record<string, unknown>;
-    if (v?.protocol !== PYRO4_PROTOCOL || typeof v.uri !== 'string') return undefined;
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    // An object `serve` serves over both protocols: a Herd entry carrying its Pyro4 side.
+    const side = parsed?.protocol === PROTOCOL_NAME ? parsed.pyro4 : parsed?.protocol === PYRO4_PROTOCOL ? parsed : undefined;
+    if (typeof side !== 'object' || side === null) return undefined;
+    const v = side as Record<string, unknown>;
+    if (typeof v.uri !== 'string') return undefined;
     const metadata = Array.isArray(v.metadata) ? v.metadata.filter((m): m is string => typeof m === 'string') : [];
     return { uri: v.uri, metadata };
   } catch {
