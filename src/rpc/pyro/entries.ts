@@ -22,7 +22,7 @@
  */
 import { joinPath } from '../../base/path.js';
 import type { Client } from '../../client/index.js';
-import { NoNodeError, NodeExistsError } from '../../errors.js';
+import { BadVersionError, NoNodeError, NodeExistsError } from '../../errors.js';
 import { decodeText, deleteIfExists, ensurePath, retryWhileConnected } from '../../recipes/internal/index.js';
 import { PROTOCOL_NAME } from '../protocol.js';
 import { RPC_ROOT } from '../registry.js';
@@ -163,6 +163,27 @@ export async function deleteRegistration(client: Client, name: string): Promise<
   const service = joinPath(RPC_ROOT, name);
   if (!(await deleteIfExists(client, joinPath(service, PYRO4_NODE)))) return false;
   // Best effort: a served instance may be registering under it right now (NOTEMPTY), or another remover won.
+  await retryWhileConnected(client, () => client.delete(service)).catch(() => {});
+  return true;
+}
+
+/**
+ * Deletes the registration of `name` only while it still names `uri` (an
+ * entry re-registered meanwhile, by the same process restarted elsewhere,
+ * stays); false when it was not deleted.
+ */
+export async function deleteRegistrationIf(client: Client, name: string, uri: string): Promise<boolean> {
+  if (!storableName(name)) return false;
+  const service = joinPath(RPC_ROOT, name);
+  const path = joinPath(service, PYRO4_NODE);
+  try {
+    const { data, stat } = await retryWhileConnected(client, () => client.getData(path));
+    if (parse(decodeText(data))?.uri !== uri) return false;
+    await retryWhileConnected(client, () => client.delete(path, stat.version));
+  } catch (error) {
+    if (error instanceof NoNodeError || error instanceof BadVersionError) return false;
+    throw error;
+  }
   await retryWhileConnected(client, () => client.delete(service)).catch(() => {});
   return true;
 }
