@@ -11,7 +11,7 @@
  * A complex number has no JSON form (ProtocolError).
  */
 import { ProtocolError } from '../errors.js';
-import { PyComplex, finishDecoded, small, type SerpentLimits } from './values.js';
+import { PyComplex, finishDecoded, payloadText, small, type SerpentLimits } from './values.js';
 
 /** The JSON bytes of `value` as Pyro4's json serializer reads them. Throws ProtocolError for a value with no JSON form, a cycle, or nesting past `maxDepth` (default 64). */
 export function encodeJson(value: unknown, maxDepth = 64): Buffer {
@@ -81,14 +81,7 @@ function errorDict(e: Error): Record<string, unknown> {
  * Python writes it).
  */
 export function decodeJson(data: Uint8Array, limits: SerpentLimits = {}): unknown {
-  const maxSize = limits.maxSize ?? 1024 * 1024;
-  if (data.byteLength > maxSize) throw new ProtocolError(`json: ${data.byteLength} bytes, more than the limit of ${maxSize}`);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(data);
-  } catch (error) {
-    throw new ProtocolError('json: the data is not UTF-8', { cause: error });
-  }
+  const text = payloadText(data, limits, 'json');
   const p = new JsonParser(text, limits.maxDepth ?? 64);
   const value = p.value(0);
   p.space();

@@ -5,7 +5,7 @@
  * nesting.
  */
 import { ProtocolError } from '../errors.js';
-import { PyComplex, finishDecoded, small, tuples, type SerpentLimits } from './values.js';
+import { PyComplex, finishDecoded, payloadText, small, tuples, type SerpentLimits } from './values.js';
 
 /**
  * Parses serpent bytes (a Python literal expression) into a value (see the
@@ -14,14 +14,7 @@ import { PyComplex, finishDecoded, small, tuples, type SerpentLimits } from './v
  * literal expression; nothing in it is ever evaluated.
  */
 export function decodeSerpent(data: Uint8Array, limits: SerpentLimits = {}): unknown {
-  const maxSize = limits.maxSize ?? 1024 * 1024;
-  if (data.byteLength > maxSize) throw new ProtocolError(`serpent: ${data.byteLength} bytes, more than the limit of ${maxSize}`);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(data);
-  } catch (error) {
-    throw new ProtocolError('serpent: the data is not UTF-8', { cause: error });
-  }
+  const text = payloadText(data, limits, 'serpent');
   if (text.includes('\u0000')) throw new ProtocolError('serpent: the data contains a NUL byte');
   const p = new Parser(text, limits.maxDepth ?? 64);
   const value = p.expression(0);

@@ -3,6 +3,7 @@
  * json.ts): tuples, complex numbers, exceptions, and the post-processing
  * Pyro4 applies to decoded data (its NaN dict, base64 byte dicts).
  */
+import { ProtocolError } from '../errors.js';
 
 /** Limits on what a decoder (serpent or json) accepts. */
 export interface SerpentLimits {
@@ -68,4 +69,15 @@ export function finishDecoded(v: unknown): unknown {
 /** An integer as a number when it is a safe integer, else as a bigint. */
 export function small(n: bigint): number | bigint {
   return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+}
+
+/** The text of a serialized payload: ProtocolError when it is larger than `limits.maxSize` (default 1 MiB) or not UTF-8. */
+export function payloadText(data: Uint8Array, limits: SerpentLimits, what: string): string {
+  const maxSize = limits.maxSize ?? 1024 * 1024;
+  if (data.byteLength > maxSize) throw new ProtocolError(`${what}: ${data.byteLength} bytes, more than the limit of ${maxSize}`);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(data);
+  } catch (error) {
+    throw new ProtocolError(`${what}: the data is not UTF-8`, { cause: error });
+  }
 }
