@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { ProtocolError, RemoteError, RpcConnectionError } from '../../../src/rpc/index.js';
 import { batchPyro4, lookupPyro4, pyKwargs, startPyroNameServer, type PyroNameServer } from '../../../src/rpc/pyro/index.js';
 import { connect, forEachTarget, sleep, waitFor } from '../../support/targets.js';
-import { pyro4Available, requirePyro4, startSteppedPython, type SteppedPython } from './support.js';
+import { pyro4Available, requirePyro4, runPython, startSteppedPython, type SteppedPython } from './support.js';
 
 /** argv: ns port, name, HMAC key ('' for none). Prints its URI; on a stdin line prints what it saw, and exits. */
 const DAEMON = `
@@ -105,6 +105,16 @@ forEachTarget('pyro4 lookupPyro4', (target) => {
     assert.ok(jsonError instanceof RemoteError && jsonError.name === 'ValueError');
     await using named = await lookupPyro4(client, `PYRONAME:${name}@127.0.0.1:${ns.port}`, { callTimeout: 20000 });
     assert.equal(await named.cluster_name!(), 'billing');
+    // The seed's scenario from Python too: the Python Metadata through Herd's name server by PYRONAME.
+    const fromPython = await runPython(
+      `
+import sys, Pyro4
+md = Pyro4.Proxy('PYRONAME:%s@127.0.0.1:%s' % (sys.argv[1], sys.argv[2]))
+print([md.cluster_name(), md.site_id(), md.cluster_role(verbose=True), md.am_i_disabled('node03')])
+`,
+      [name, String(ns.port)],
+    );
+    assert.equal(fromPython.trim(), "['billing', 7, 'primary (elected)', True]");
   });
 
   test('HMAC must match; a proxy by name rebinds when the Python object moves', async (t) => {
