@@ -97,12 +97,15 @@ async function read(client: Client, path: string): Promise<string | undefined> {
 export async function readPyroEntry(client: Client, name: string): Promise<PyroEntry | undefined> {
   if (!storableName(name)) return undefined;
   const service = joinPath(RPC_ROOT, name);
-  const nodes = await children(client, service);
-  const ordered = nodes.includes(PYRO4_NODE) ? [PYRO4_NODE, ...nodes.filter((n) => n !== PYRO4_NODE).sort((a, b) => a.slice(-10).localeCompare(b.slice(-10)))] : nodes.sort((a, b) => a.slice(-10).localeCompare(b.slice(-10)));
-  for (const node of ordered) {
+  // The registration first, by its known path: one read for the common case, a name registered by Python.
+  const registered = await read(client, joinPath(service, PYRO4_NODE));
+  const own = registered === undefined ? undefined : parse(registered);
+  if (own) return { name, uri: own.uri, metadata: own.metadata, registered: true };
+  const nodes = (await children(client, service)).filter((n) => n !== PYRO4_NODE);
+  for (const node of nodes.sort((a, b) => a.slice(-10).localeCompare(b.slice(-10)))) {
     const text = await read(client, joinPath(service, node));
     const e = text === undefined ? undefined : parse(text);
-    if (e) return { name, uri: e.uri, metadata: e.metadata, registered: node === PYRO4_NODE };
+    if (e) return { name, uri: e.uri, metadata: e.metadata, registered: false };
   }
   return undefined;
 }
