@@ -40,6 +40,7 @@ function strings(v: unknown): string[] {
   return Array.isArray(v) || v instanceof Set ? [...v].filter((x): x is string => typeof x === 'string') : [];
 }
 
+/** A connection to one object of a Pyro4 daemon; `dead` once it failed or closed (a new one is needed then). */
 export class ProxyConnection {
   private socket: Socket | undefined;
   private readonly reader: MessageReader;
