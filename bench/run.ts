@@ -4,7 +4,7 @@
  * prints figures and ratios (issue 3's and issue 4's benchmark sections).
  *
  *   node build/bench/run.js [--znodes 200000] [--duration 4000] [--warmup 1000] [--rounds 2]
- *                           [--only server,scale,clients,recipes,cluster,log,rpc,tables] [--profile DIR]
+ *                           [--only server,scale,clients,recipes,cluster,log,rpc,tables,pyro4] [--profile DIR]
  *
  * Every server runs in its own process with a fresh temp data directory and
  * fsync on; the load generator (bench/load-generator.ts) runs here. Only the
@@ -24,12 +24,13 @@ import { logStorageSections } from './log-storage.js';
 import { DEFAULT_LOAD, prepareNodes, type LoadOptions, type LoadResult } from './load-generator.js';
 import { compareRecipes, DEFAULT_RECIPE_BENCH, recipesSection } from './recipes.js';
 import { benchRpc, DEFAULT_RPC_BENCH, rpcSections } from './rpc.js';
+import { DEFAULT_PYRO4_BENCH, pyro4BenchSections, SMOKE_PYRO4_BENCH } from './pyro4.js';
 import { DEFAULT_TABLES_BENCH, SMOKE_TABLES_BENCH, tablesBenchSections } from './tables.js';
 import { compareServers, measureScale, type ScaleFigures, type ServerFigures } from './server-suites.js';
 import { startHerd, startZk, type BenchServer } from './servers.js';
 import { loadLine, log, machineLine, renderSection, type Row, type Section } from './stats.js';
 
-const SUITES = ['server', 'scale', 'clients', 'recipes', 'cluster', 'log', 'rpc', 'tables'] as const;
+const SUITES = ['server', 'scale', 'clients', 'recipes', 'cluster', 'log', 'rpc', 'tables', 'pyro4'] as const;
 type Suite = (typeof SUITES)[number];
 
 interface Config {
@@ -63,9 +64,9 @@ function parseConfig(argv: string[]): Config {
   if (values.help) {
     process.stdout.write(
       'node build/bench/run.js [--znodes N] [--duration MS] [--warmup MS] [--rounds N] [--connections N] [--outstanding K]\n' +
-        '                        [--client-outstanding K] [--only server,scale,clients,recipes,cluster,log,rpc,tables] [--profile DIR]\n' +
+        '                        [--client-outstanding K] [--only server,scale,clients,recipes,cluster,log,rpc,tables,pyro4] [--profile DIR]\n' +
         '  --profile DIR  run Herd\'s server and the client drivers with --cpu-prof, writing .cpuprofile files to DIR\n' +
-        '  --smoke        the log and tables suites only: a run of a few seconds with tiny counts (every row printed, figures meaningless)\n',
+        '  --smoke        the log, tables and pyro4 suites only: a run of a few seconds with tiny counts (every row printed, figures meaningless)\n',
     );
     process.exit(0);
   }
@@ -175,7 +176,7 @@ async function main(): Promise<void> {
   const loadAtStart = loadLine();
   process.stdout.write(`${machine}\n${loadAtStart}\n`);
   // Every suite but the log's, the rpc's and the tables' compares against ZooKeeper.
-  const needsZooKeeper = [...config.suites].some((s) => s !== 'log' && s !== 'rpc' && s !== 'tables');
+  const needsZooKeeper = [...config.suites].some((s) => s !== 'log' && s !== 'rpc' && s !== 'tables' && s !== 'pyro4');
   if (needsZooKeeper && !zookeeperAvailable()) throw new Error('ZooKeeper 3.8 is not installed (apt-get install zookeeper): nothing to compare against');
   const sections: Section[] = [];
   const herdOpts = herdOptions(config);
@@ -274,6 +275,11 @@ async function main(): Promise<void> {
   if (config.suites.has('tables')) {
     // Herd tables against a Map (reads) and SQLite (transactions), all in this process.
     sections.push(...(await tablesBenchSections(config.smoke ? SMOKE_TABLES_BENCH : DEFAULT_TABLES_BENCH)));
+  }
+
+  if (config.suites.has('pyro4')) {
+    // A Python Pyro4 caller against Pyro4's own daemon and name server, and against Herd's.
+    sections.push(...(await pyro4BenchSections(config.smoke ? SMOKE_PYRO4_BENCH : DEFAULT_PYRO4_BENCH)));
   }
 
   const out = [machine, `at start: ${loadAtStart}; at end: ${loadLine()}`, ''];

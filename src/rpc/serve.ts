@@ -23,6 +23,7 @@ import { isAsyncIterable } from './stream.js';
 import { remoteTarget } from './references.js';
 import { SingletonRole } from './singleton.js';
 import { listenOn } from './listen.js';
+import { checkPyro4Options, startPyro4Side, type Pyro4Invoke, type Pyro4Side, type ServeOverPyro4Options } from './pyro/serve.js';
 
 /**
  * Which object a call runs on, as Pyro's instance modes: `single`, one for
@@ -98,6 +99,14 @@ export interface ServeOptions extends FrameLimits, WaitOptions {
    * the caller aborted, a wrong or missing secret). Default `console.warn`.
    */
   logger?: (message: string) => void;
+  /**
+   * Also serve the object to Python Pyro4 proxies (docs/pyro4.md): a Pyro4
+   * daemon on `pyro4.port` (default any free port) runs the same exposed
+   * methods (same instance mode and schemas), and the one registry entry
+   * carries its URI, so Herd's Pyro4 name servers resolve
+   * `PYRONAME:<name>` to it and list it. Default off.
+   */
+  pyro4?: ServeOverPyro4Options;
 }
 
 /**
@@ -169,6 +178,7 @@ export async function serve(client: Client, name: string, object: object | (() =
   for (const method of idempotent) {
     if (!exposure.methods.includes(method)) throw new BadArgumentsError(`serve ${name}: idempotent method '${method}' is not exposed`);
   }
+  if (options.pyro4 !== undefined) checkPyro4Options(name, exposure.methods, options.pyro4);
   const secret = checkSecret(options.secret, `serve ${name}`);
   const schemas = options.schemas === undefined ? undefined : new Schemas(options.schemas, exposure.methods, `serve ${name}`);
   if (options.tls !== undefined && (typeof options.tls !== 'object' || options.tls === null || !options.tls.key || !options.tls.cert)) {
@@ -191,12 +201,13 @@ class ServedObject extends EventEmitter<ServedEvents> implements Served, Dispatc
   private registration: PersistentNode | undefined;
   private entry = '';
   private singleton: SingletonRole | undefined;
+  private pyro4: Pyro4Side | undefined;
   private closing: Promise<void> | undefined;
   address = '';
   state: ServedState = 'standby';
 
   /** The objects of the `session` instance mode, one per caller connection. */
-  private readonly sessions = new WeakMap<Connection, object>();
+  private readonly sessions = new WeakMap<object, object>();
 
   constructor(
     readonly client: Client,
@@ -238,7 +249,15 @@ class ServedObject extends EventEmitter<ServedEvents> implements Served, Dispatc
     const actualPort = await listenOn(this.server, host, port);
     this.address = advertisedHost.includes(':') ? `[${advertisedHost}]:${actualPort}` : `${advertisedHost}:${actualPort}`;
     const identifier = this.options.identifier ?? defaultIdentifier();
+    if (this.options.pyro4 !== undefined) {
+      const invoke: Pyro4Invoke = (method, args, call, peer) => this.invoke(method, args, call, peer);
+      this.pyro4 = await startPyro4Side(this.name, this.exposure.methods, this.options.pyro4, invoke).catch(async (error: unknown) => {
+        await this.close();
+        throw error;
+      });
+    }
     this.entry = encodeEntry({
+      ...this.pyro4?.entryFields,
       protocol: PROTOCOL_NAME,
       version: PROTOCOL_VERSION,
       address: this.address,
@@ -340,13 +359,19 @@ class ServedObject extends EventEmitter<ServedEvents> implements Served, Dispatc
 
   dispatch(target: string, method: string, args: unknown[], call: CallContext, peer: Connection): Promise<unknown> {
     if (target !== this.name) return Promise.reject(new NotExposedError(`no object served as '${target}' here (this is '${this.name}')`));
+    return this.invoke(method, args, call, peer);
+  }
+
+  /** A call from a Herd connection or a Pyro4 one (`peer`: the connection, for the `session` instance mode). */
+  private invoke(method: string, args: unknown[], call: CallContext, peer: object): Promise<unknown> {
+    const target = this.name;
     const schemas = this.checks.schemas?.of(method);
     if (!schemas) return this.exposure.invoke(this.instanceFor(peer), target, method, args, call);
     return this.validatedInvoke(schemas, peer, method, args, call);
   }
 
   /** A call of a method with schemas: its arguments checked before it runs, its result after. */
-  private async validatedInvoke(schemas: MethodSchemas, peer: Connection, method: string, args: unknown[], call: CallContext): Promise<unknown> {
+  private async validatedInvoke(schemas: MethodSchemas, peer: object, method: string, args: unknown[], call: CallContext): Promise<unknown> {
     const what = `${this.name}.${method}`;
     const checked = schemas.args ? await validateArgs(schemas.args, args, what) : args;
     const value = await this.exposure.invoke(this.instanceFor(peer), this.name, method, checked, call);
@@ -354,7 +379,7 @@ class ServedObject extends EventEmitter<ServedEvents> implements Served, Dispatc
     return schemas.result && !isAsyncIterable(value) && !remoteTarget(value) ? validateResult(schemas.result, value, what) : value;
   }
 
-  private instanceFor(peer: Connection): object {
+  private instanceFor(peer: object): object {
     if (this.mode === 'single') return this.target as object;
     const make = this.target as () => object;
     if (this.mode === 'call') return make();
@@ -377,6 +402,7 @@ class ServedObject extends EventEmitter<ServedEvents> implements Served, Dispatc
     await Promise.all([...this.connections].map((c) => c.goAway()));
     for (const s of this.sockets) s.destroy();
     await stopped;
+    await this.pyro4?.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

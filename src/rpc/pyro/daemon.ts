@@ -1,6 +1,6 @@
 /**
  * A Pyro4 daemon: a TCP listener speaking Pyro4 4.82's protocol
- * (message.ts, serpent only) and serving objects by object id, as
+ * (message.ts; serpent and json, serializers.ts) and serving objects by object id, as
  * `Pyro4.Daemon` does, so stock Python proxies call Node objects.
  *
  * Per connection: the first message must be CONNECT (the handshake; its
@@ -13,9 +13,9 @@
  * method that returns an async iterable.
  *
  * A broken frame (bad magic, version, checksum, HMAC, size) closes that
- * connection only. A serializer other than serpent is refused at the
- * handshake (pickle and dill would run code on load); so are compressed
- * messages.
+ * connection only. Each message is read in the serializer its header
+ * names and answered in the same; one Herd does not speak is refused
+ * (pickle and dill would run code on load); so are compressed messages.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -24,8 +24,11 @@ import { NotExposedError, ProtocolError } from '../errors.js';
 import { ServedCall, type CallContext } from '../expose.js';
 import { isAsyncIterable } from '../stream.js';
 import { MessageFlags, MessageReader, MessageType, SERIALIZER_IDS, encodeMessage, type PyroMessage } from './message.js';
-import { decodeSerpent, encodeException, encodeSerpent } from './serpent.js';
+import { encodeException } from './values.js';
+import { serializerOf, serializerRefusal, type PyroSerializer } from './serializers.js';
 import { listenOn } from '../listen.js';
+
+const SERPENT = serializerOf(SERIALIZER_IDS.serpent)!;
 
 /** The object id of a daemon's own object. */
 export const DAEMON_OBJECT_ID = 'Pyro.Daemon';
@@ -36,8 +39,8 @@ export interface PyroTarget {
   readonly methods: readonly string[];
   /** The methods Python proxies call oneway (no reply). */
   readonly oneway: readonly string[];
-  /** Runs `method`; rejects with NotExposedError for a method not exposed. */
-  call(method: string, args: unknown[], kwargs: Record<string, unknown>, ctx: CallContext): Promise<unknown>;
+  /** Runs `method` for the connection `peer` (the same object for every call on one connection); rejects with NotExposedError for a method not exposed. */
+  call(method: string, args: unknown[], kwargs: Record<string, unknown>, ctx: CallContext, peer: object): Promise<unknown>;
 }
 
 /**
@@ -185,13 +188,6 @@ class Daemon implements PyroDaemon {
 
 const DAEMON_METHODS = ['get_metadata', 'ping', 'info', 'registered', 'get_next_stream_item', 'close_stream'];
 
-/** The refusal of a serializer other than serpent, said so that the Python user knows what to change. */
-function serializerRefusal(id: number): string {
-  const name = Object.entries(SERIALIZER_IDS).find(([, v]) => v === id)?.[0] ?? `#${id}`;
-  const why = name === 'pickle' || name === 'dill' || name === 'cloudpickle' ? ` (${name} runs code when it loads data: never accepted)` : '';
-  return `message used serializer that is not accepted: ${id} ${name}${why}; Herd speaks serpent only (Pyro4.config.SERIALIZER = 'serpent')`;
-}
-
 class Connection {
   private readonly reader: MessageReader;
   private handshaken = false;
@@ -235,17 +231,18 @@ class Connection {
     }
   }
 
-  private send(type: number, seq: number, data: Buffer, flags = 0, annotations?: Map<string, Buffer>): void {
+  /** Sends a reply in the serializer of its request (serpent for a request in one Herd does not speak). */
+  private send(type: number, seq: number, data: Buffer, flags = 0, annotations?: Map<string, Buffer>, serializer: PyroSerializer = SERPENT): void {
     if (this.socket.destroyed) return;
-    this.socket.write(encodeMessage({ type, flags, seq, serializerId: SERIALIZER_IDS.serpent, data, annotations }, this.daemon.hmacKey));
+    this.socket.write(encodeMessage({ type, flags, seq, serializerId: serializer.id, data, annotations }, this.daemon.hmacKey));
   }
 
-  private encode(value: unknown): Buffer {
-    return encodeSerpent(value, this.daemon.options.maxDepth ?? 64);
+  private encode(value: unknown, serializer: PyroSerializer): Buffer {
+    return serializer.encode(value, this.daemon.options.maxDepth ?? 64);
   }
 
-  private decode(data: Buffer): unknown {
-    return decodeSerpent(data, { maxSize: this.daemon.options.maxMessageSize, maxDepth: this.daemon.options.maxDepth ?? 64 });
+  private decode(data: Buffer, serializer: PyroSerializer): unknown {
+    return serializer.decode(data, { maxSize: this.daemon.options.maxMessageSize, maxDepth: this.daemon.options.maxDepth ?? 64 });
   }
 
   private async handle(msg: PyroMessage): Promise<void> {
@@ -254,41 +251,43 @@ class Connection {
     if (msg.type === MessageType.PING) return this.send(MessageType.PING, msg.seq, Buffer.from('pong'));
     if (msg.type !== MessageType.INVOKE) throw new ProtocolError(`pyro4: unexpected message type ${msg.type}`);
     const oneway = (msg.flags & MessageFlags.ONEWAY) !== 0;
+    const serializer = serializerOf(msg.serializerId) ?? SERPENT;
     try {
-      if (msg.serializerId !== SERIALIZER_IDS.serpent) throw new PythonError('Pyro4.errors.SerializeError', serializerRefusal(msg.serializerId));
+      if (!serializerOf(msg.serializerId)) throw new PythonError('Pyro4.errors.SerializeError', serializerRefusal(msg.serializerId));
       if (msg.flags & MessageFlags.COMPRESSED) throw new PythonError('Pyro4.errors.ProtocolError', 'compressed messages are not supported (set Pyro4.config.COMPRESSION = False)');
       if (msg.flags & MessageFlags.KEEPSERIALIZED) throw new PythonError('Pyro4.errors.ProtocolError', 'SerializedBlob arguments are not supported');
-      const call = this.decodeCall(msg.data);
+      const call = this.decodeCall(msg.data, serializer);
       if (msg.flags & MessageFlags.BATCH) {
         const results = await this.batch(call.objectId, call.args);
-        if (!oneway) this.send(MessageType.RESULT, msg.seq, this.encode(results), MessageFlags.BATCH);
+        if (!oneway) this.send(MessageType.RESULT, msg.seq, this.encode(results, serializer), MessageFlags.BATCH, undefined, serializer);
         return;
       }
       const result = await this.invoke(call.objectId, call.method, call.args, call.kwargs);
       if (oneway) return;
-      if (isAsyncIterable(result)) return this.startStream(msg.seq, result);
-      this.send(MessageType.RESULT, msg.seq, this.encode(result));
+      if (isAsyncIterable(result)) return this.startStream(msg.seq, result, serializer);
+      this.send(MessageType.RESULT, msg.seq, this.encode(result, serializer), 0, undefined, serializer);
     } catch (error) {
       if (oneway) return;
       let data: Buffer;
       try {
-        data = this.encode(pythonException(error));
+        data = this.encode(pythonException(error), serializer);
       } catch (again) {
-        data = this.encode(pythonException(new PythonError('Pyro4.errors.PyroError', `error serializing exception: ${String(again)}`)));
+        data = this.encode(pythonException(new PythonError('Pyro4.errors.PyroError', `error serializing exception: ${String(again)}`)), serializer);
       }
-      this.send(MessageType.RESULT, msg.seq, data, MessageFlags.EXCEPTION);
+      this.send(MessageType.RESULT, msg.seq, data, MessageFlags.EXCEPTION, undefined, serializer);
     }
   }
 
   private handshake(msg: PyroMessage): void {
     let reply: unknown;
     let flags = 0;
+    const serializer = serializerOf(msg.serializerId) ?? SERPENT;
     try {
       if (msg.securityError !== undefined) throw new Error(msg.securityError);
       if (msg.type !== MessageType.CONNECT) throw new Error(`invalid msg type ${msg.type} received (expected a CONNECT)`);
-      if (msg.serializerId !== SERIALIZER_IDS.serpent) throw new Error(serializerRefusal(msg.serializerId));
+      if (!serializerOf(msg.serializerId)) throw new Error(serializerRefusal(msg.serializerId));
       if (msg.flags & MessageFlags.COMPRESSED) throw new Error('compressed messages are not supported (set Pyro4.config.COMPRESSION = False)');
-      const data = this.decode(msg.data) as Record<string, unknown> | null;
+      const data = this.decode(msg.data, serializer) as Record<string, unknown> | null;
       if (typeof data !== 'object' || data === null || !('handshake' in data)) throw new Error('malformed handshake');
       reply = 'hello';
       if (msg.flags & MessageFlags.META_ON_CONNECT) {
@@ -296,23 +295,24 @@ class Connection {
         reply = { handshake: reply, meta: this.daemon.metadata(String(data.object)) };
       }
     } catch (error) {
-      this.send(MessageType.CONNECTFAIL, msg.seq, this.encode(error instanceof Error ? error.message : String(error)));
+      this.send(MessageType.CONNECTFAIL, msg.seq, this.encode(error instanceof Error ? error.message : String(error), serializer), 0, undefined, serializer);
       this.socket.end();
       return;
     }
     this.handshaken = true;
-    this.send(MessageType.CONNECTOK, msg.seq, this.encode(reply), flags);
+    this.send(MessageType.CONNECTOK, msg.seq, this.encode(reply, serializer), flags, undefined, serializer);
   }
 
-  private decodeCall(data: Buffer): { objectId: string; method: string; args: unknown[]; kwargs: Record<string, unknown> } {
+  private decodeCall(data: Buffer, serializer: PyroSerializer): { objectId: string; method: string; args: unknown[]; kwargs: Record<string, unknown> } {
     let call: unknown;
     try {
-      call = this.decode(data);
+      call = this.decode(data, serializer);
     } catch (error) {
       throw new PythonError('Pyro4.errors.SerializeError', error instanceof Error ? error.message : String(error));
     }
-    if (!Array.isArray(call) || call.length !== 4) throw new PythonError('Pyro4.errors.SerializeError', 'a call is (object, method, vargs, kwargs)');
-    const [objectId, method, args, kwargs] = call as [unknown, unknown, unknown, unknown];
+    const parts = serializer.callParts(call);
+    if (!parts) throw new PythonError('Pyro4.errors.SerializeError', 'a call is (object, method, vargs, kwargs)');
+    const [objectId, method, args, kwargs] = parts;
     if (typeof objectId !== 'string' || typeof method !== 'string' || !Array.isArray(args)) {
       throw new PythonError('Pyro4.errors.SerializeError', 'a call is (object: str, method: str, vargs: tuple, kwargs: dict)');
     }
@@ -329,7 +329,7 @@ class Connection {
     const ctx = new ServedCall(Infinity, () => undefined);
     this.running.add(ctx);
     try {
-      return await target.call(method, args, kwargs, ctx);
+      return await target.call(method, args, kwargs, ctx, this);
     } finally {
       ctx.done();
       this.running.delete(ctx);
@@ -380,11 +380,11 @@ class Connection {
   }
 
   /** A method returned an async iterable: Pyro4 4.82's item stream, read by the proxy one `get_next_stream_item` at a time. */
-  private startStream(seq: number, iterable: AsyncIterable<unknown>): void {
+  private startStream(seq: number, iterable: AsyncIterable<unknown>, serializer: PyroSerializer): void {
     const id = randomUUID();
     this.daemon.streams.set(id, { owner: this, iterator: iterable[Symbol.asyncIterator]() });
     const exception = pythonException(new PythonError('Pyro4.errors.ProtocolError', 'result of call is an iterator'));
-    this.send(MessageType.RESULT, seq, this.encode(exception), MessageFlags.EXCEPTION | MessageFlags.ITEMSTREAMRESULT, new Map([['STRM', Buffer.from(id)]]));
+    this.send(MessageType.RESULT, seq, this.encode(exception, serializer), MessageFlags.EXCEPTION | MessageFlags.ITEMSTREAMRESULT, new Map([['STRM', Buffer.from(id)]]), serializer);
   }
 
   private async nextItem(id: string): Promise<unknown> {

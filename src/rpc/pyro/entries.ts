@@ -11,16 +11,20 @@
  *   **ephemeral** node of a Node object served by `servePyro4`, gone with
  *   its process's session (written by serve.ts, the same as Herd's own
  *   instances).
+ * - `/herd/rpc/<name>/instance-<seq>` with `protocol: 'herd'` and a
+ *   `pyro4: { uri, metadata }` field: an object `serve(..., { pyro4 })`
+ *   serves over both protocols, one entry for both.
  *
  * A name's Pyro4 URI is its `pyro4` node's when there is one, else the first
- * live served instance's. Herd proxies (`lookup`) skip both kinds, which do
- * not speak Herd's protocol. A Pyro4 name is one path segment: a name with
+ * live served instance's. Herd proxies (`lookup`) skip the first two kinds,
+ * which do not speak Herd's protocol. A Pyro4 name is one path segment: a name with
  * `/`, `.` or `..` alone, or characters ZooKeeper refuses cannot be stored.
  */
 import { joinPath } from '../../base/path.js';
 import type { Client } from '../../client/index.js';
-import { NoNodeError, NodeExistsError } from '../../errors.js';
+import { BadVersionError, NoNodeError, NodeExistsError } from '../../errors.js';
 import { decodeText, deleteIfExists, ensurePath, retryWhileConnected } from '../../recipes/internal/index.js';
+import { PROTOCOL_NAME } from '../protocol.js';
 import { RPC_ROOT } from '../registry.js';
 import { PYRO4_PROTOCOL_VERSION } from './message.js';
 
@@ -58,8 +62,12 @@ export function storableName(name: string): boolean {
 
 function parse(text: string): { uri: string; metadata: string[] } | undefined {
   try {
-    const v = JSON.parse(text) as Record<string, unknown>;
-    if (v?.protocol !== PYRO4_PROTOCOL || typeof v.uri !== 'string') return undefined;
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    // An object `serve` serves over both protocols: a Herd entry carrying its Pyro4 side.
+    const side = parsed?.protocol === PROTOCOL_NAME ? parsed.pyro4 : parsed?.protocol === PYRO4_PROTOCOL ? parsed : undefined;
+    if (typeof side !== 'object' || side === null) return undefined;
+    const v = side as Record<string, unknown>;
+    if (typeof v.uri !== 'string') return undefined;
     const metadata = Array.isArray(v.metadata) ? v.metadata.filter((m): m is string => typeof m === 'string') : [];
     return { uri: v.uri, metadata };
   } catch {
@@ -89,12 +97,15 @@ async function read(client: Client, path: string): Promise<string | undefined> {
 export async function readPyroEntry(client: Client, name: string): Promise<PyroEntry | undefined> {
   if (!storableName(name)) return undefined;
   const service = joinPath(RPC_ROOT, name);
-  const nodes = await children(client, service);
-  const ordered = nodes.includes(PYRO4_NODE) ? [PYRO4_NODE, ...nodes.filter((n) => n !== PYRO4_NODE).sort((a, b) => a.slice(-10).localeCompare(b.slice(-10)))] : nodes.sort((a, b) => a.slice(-10).localeCompare(b.slice(-10)));
-  for (const node of ordered) {
+  // The registration first, by its known path: one read for the common case, a name registered by Python.
+  const registered = await read(client, joinPath(service, PYRO4_NODE));
+  const own = registered === undefined ? undefined : parse(registered);
+  if (own) return { name, uri: own.uri, metadata: own.metadata, registered: true };
+  const nodes = (await children(client, service)).filter((n) => n !== PYRO4_NODE);
+  for (const node of nodes.sort((a, b) => a.slice(-10).localeCompare(b.slice(-10)))) {
     const text = await read(client, joinPath(service, node));
     const e = text === undefined ? undefined : parse(text);
-    if (e) return { name, uri: e.uri, metadata: e.metadata, registered: node === PYRO4_NODE };
+    if (e) return { name, uri: e.uri, metadata: e.metadata, registered: false };
   }
   return undefined;
 }
@@ -155,6 +166,27 @@ export async function deleteRegistration(client: Client, name: string): Promise<
   const service = joinPath(RPC_ROOT, name);
   if (!(await deleteIfExists(client, joinPath(service, PYRO4_NODE)))) return false;
   // Best effort: a served instance may be registering under it right now (NOTEMPTY), or another remover won.
+  await retryWhileConnected(client, () => client.delete(service)).catch(() => {});
+  return true;
+}
+
+/**
+ * Deletes the registration of `name` only while it still names `uri` (an
+ * entry re-registered meanwhile, by the same process restarted elsewhere,
+ * stays); false when it was not deleted.
+ */
+export async function deleteRegistrationIf(client: Client, name: string, uri: string): Promise<boolean> {
+  if (!storableName(name)) return false;
+  const service = joinPath(RPC_ROOT, name);
+  const path = joinPath(service, PYRO4_NODE);
+  try {
+    const { data, stat } = await retryWhileConnected(client, () => client.getData(path));
+    if (parse(decodeText(data))?.uri !== uri) return false;
+    await retryWhileConnected(client, () => client.delete(path, stat.version));
+  } catch (error) {
+    if (error instanceof NoNodeError || error instanceof BadVersionError) return false;
+    throw error;
+  }
   await retryWhileConnected(client, () => client.delete(service)).catch(() => {});
   return true;
 }

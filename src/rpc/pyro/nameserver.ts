@@ -8,10 +8,13 @@
  * servers over one store serve the same names, and any of them may die.
  */
 import type { Client } from '../../client/index.js';
-import { BadArgumentsError } from '../../errors.js';
+import { BadArgumentsError, TimeoutError } from '../../errors.js';
+import { RpcConnectionError } from '../errors.js';
 import { startPyroDaemon, PythonError, type PyroDaemonOptions, type PyroTarget } from './daemon.js';
+import { ProxyConnection, parsePyroUri } from './proxy-connection.js';
 import {
   deleteRegistration,
+  deleteRegistrationIf,
   readAllPyroEntries,
   readPyroEntry,
   storableName,
@@ -19,7 +22,7 @@ import {
   writeRegistration,
   type PyroEntry,
 } from './entries.js';
-import { pyTuple } from './serpent.js';
+import { pyTuple } from './values.js';
 
 /** The object id of a Pyro4 name server. */
 export const NAMESERVER_OBJECT_ID = 'Pyro.NameServer';
@@ -32,6 +35,17 @@ export interface PyroNameServerOptions extends Omit<PyroDaemonOptions, 'port'> {
   client: Client;
   /** Port. Default 9090 (Pyro4's); 0 picks a free one. */
   port?: number;
+  /**
+   * Liveness cleaning, as Pyro5's name server's autoclean: every
+   * `cleanInterval` ms, each name registered through a name server (not
+   * those Herd serves, which leave with their process) is checked by
+   * connecting to its object (a Pyro4 handshake, within the smaller of
+   * `cleanInterval` and 10 s); a name whose object cannot be reached, or
+   * whose daemon no longer knows it, is removed. An object that answers
+   * with an HMAC error is alive. Every name server over the store may
+   * clean; a registration changed meanwhile is kept. Default off.
+   */
+  cleanInterval?: number;
 }
 
 /** A running name server: see {@link startPyroNameServer}. */
@@ -61,16 +75,70 @@ export async function startPyroNameServer(options: PyroNameServerOptions): Promi
     { name: NAMESERVER_OBJECT_ID, uri: self, metadata: [], registered: false },
     ...(await readAllPyroEntries(client)).filter((e) => e.name !== NAMESERVER_OBJECT_ID),
   ];
+  const interval = options.cleanInterval;
+  if (interval !== undefined && !(typeof interval === 'number' && interval > 0 && Number.isFinite(interval))) {
+    throw new BadArgumentsError(`startPyroNameServer: cleanInterval must be a positive number of ms, not ${String(interval)}`);
+  }
   const target = nameServerTarget(client, () => self, entries);
   const daemon = await startPyroDaemon(new Map([[NAMESERVER_OBJECT_ID, target]]), { ...options, port: options.port ?? DEFAULT_PYRO4_NS_PORT });
   self = daemon.uri(NAMESERVER_OBJECT_ID);
-  return {
-    uri: self,
-    address: daemon.address,
-    port: daemon.port,
-    close: () => daemon.close(),
-    [Symbol.asyncDispose]: () => daemon.close(),
+  const cleaner = interval === undefined ? undefined : new Cleaner(client, interval, options.hmacKey);
+  const close = async (): Promise<void> => {
+    await cleaner?.close();
+    await daemon.close();
   };
+  return { uri: self, address: daemon.address, port: daemon.port, close, [Symbol.asyncDispose]: close };
+}
+
+/** The liveness cleaning of `cleanInterval`: one round at a time, the next `interval` ms after the last ended. */
+class Cleaner {
+  private timer: NodeJS.Timeout | undefined;
+  private round: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly client: Client,
+    private readonly interval: number,
+    private readonly hmacKey: string | Uint8Array | undefined,
+  ) {
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    this.timer = setTimeout(() => {
+      // A failed round (the store unreachable) is retried at the next one.
+      this.round = this.clean().catch(() => {}).then(() => this.schedule());
+    }, this.interval);
+  }
+
+  private async clean(): Promise<void> {
+    for (const e of await readAllPyroEntries(this.client)) {
+      if (this.closed) return;
+      if (e.registered && !(await this.answers(e.uri))) await deleteRegistrationIf(this.client, e.name, e.uri);
+    }
+  }
+
+  /** False when the object of `uri` cannot be reached or its daemon refuses it; true when it shakes hands, or answers at all. */
+  private async answers(uri: string): Promise<boolean> {
+    const where = parsePyroUri(uri);
+    if (!where) return true; // not a TCP URI (a Unix socket): not checked
+    const conn = new ProxyConnection(where.objectId, where.host, where.port, { hmacKey: this.hmacKey, callTimeout: Math.min(this.interval, 10_000) });
+    try {
+      await conn.open();
+      return true;
+    } catch (error) {
+      return !(error instanceof RpcConnectionError || error instanceof TimeoutError);
+    } finally {
+      await conn.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.round;
+  }
 }
 
 type Method = (a: Record<string, unknown>) => Promise<unknown>;
@@ -223,8 +291,8 @@ function nameServerTarget(client: Client, self: () => string, entries: () => Pro
   };
 }
 
-/** A `Pyro4.core.URI` dict (its state tuple) back to its string form. */
-function uriString(uri: Record<string, unknown>): unknown {
+/** A `Pyro4.core.URI` dict (its state tuple) back to its string form; undefined when it is not one. */
+export function uriString(uri: Record<string, unknown>): unknown {
   const state = uri.state;
   if (!Array.isArray(state) || state.length !== 5) return undefined;
   const [protocol, object, sockname, host, port] = state as [string, string, string | null, string | null, number | null];

@@ -11,8 +11,69 @@ import { PersistentNode } from '../../recipes/index.js';
 import { defaultIdentifier } from '../../recipes/internal/index.js';
 import { Exposure } from '../expose.js';
 import { checkServiceName, servicePath } from '../registry.js';
-import { startPyroDaemon, type PyroDaemon, type PyroDaemonOptions } from './daemon.js';
+import { startPyroDaemon, type PyroDaemon, type PyroDaemonOptions, type PyroTarget } from './daemon.js';
 import { pyroEntryJson } from './entries.js';
+
+/** `serve(..., { pyro4 })`: the same object served to Python Pyro4 proxies too (see {@link startPyro4Side}). */
+export interface ServeOverPyro4Options extends PyroDaemonOptions {
+  /** Exposed methods Python proxies call oneway (`@Pyro4.oneway`): no reply, errors dropped. Default none. */
+  oneway?: readonly string[];
+  /** The name's Pyro4 metadata (what `ns.list(metadata_any=...)` filters on). Default none. */
+  metadata?: readonly string[];
+}
+
+/** Runs an exposed method for a Pyro4 caller; `peer` is the same object for every call on one Pyro4 connection. */
+export type Pyro4Invoke = (method: string, args: unknown[], ctx: Parameters<Exposure['invoke']>[4], peer: object) => Promise<unknown>;
+
+/** The Pyro4 side of an object served by `serve`: its daemon, and what goes into its registry entry. */
+export interface Pyro4Side {
+  /** Its Pyro4 URI, `PYRO:<name>@host:port`. */
+  readonly uri: string;
+  /** Fields added to the Herd registry entry, so name servers resolve and list the name (entries.ts). */
+  readonly entryFields: { readonly pyro4: { readonly uri: string; readonly metadata: readonly string[] } };
+  close(): Promise<void>;
+}
+
+/** The daemon target of an exposed object: keyword arguments arrive as one options object, last, only when there are some. */
+function exposedTarget(name: string, methods: readonly string[], options: { oneway?: readonly string[] }, invoke: Pyro4Invoke, what: string): PyroTarget {
+  const oneway = [...new Set(options.oneway ?? [])].sort();
+  for (const m of oneway) if (!methods.includes(m)) throw new BadArgumentsError(`${what} ${name}: oneway method '${m}' is not exposed`);
+  return {
+    methods,
+    oneway,
+    call: (method, args, kwargs, ctx, peer) => invoke(method, Object.keys(kwargs).length > 0 ? [...args, kwargs] : args, ctx, peer),
+  };
+}
+
+function checkHost(name: string, options: PyroDaemonOptions, what: string): void {
+  const host = options.host ?? '127.0.0.1';
+  if ((host === '0.0.0.0' || host === '::') && !options.advertisedHost) {
+    throw new BadArgumentsError(`${what} ${name}: host ${host} is a wildcard: give advertisedHost, the host callers connect to`);
+  }
+}
+
+/** Throws BadArgumentsError when `serve`'s `pyro4` options are not valid for an object exposing `methods` (before any I/O). */
+export function checkPyro4Options(name: string, methods: readonly string[], options: ServeOverPyro4Options): void {
+  if (typeof options !== 'object' || options === null) throw new BadArgumentsError(`serve ${name}: pyro4 must be an options object`);
+  exposedTarget(name, methods, options, () => Promise.resolve(), 'serve');
+  checkHost(name, options, 'serve');
+}
+
+/**
+ * Starts the Pyro4 daemon of `serve(client, name, object, { pyro4 })`,
+ * serving `methods` through `invoke` (the served object's own checks and
+ * instance mode) under object id `name`. The caller writes
+ * `entryFields` into its one registry entry. Throws BadArgumentsError for
+ * a `oneway` method not exposed or a wildcard host without
+ * `advertisedHost`; rejects with the socket's error when it cannot listen.
+ */
+export async function startPyro4Side(name: string, methods: readonly string[], options: ServeOverPyro4Options, invoke: Pyro4Invoke): Promise<Pyro4Side> {
+  checkPyro4Options(name, methods, options);
+  const target = exposedTarget(name, methods, options, invoke, 'serve');
+  const daemon = await startPyroDaemon(new Map([[name, target]]), options);
+  const uri = daemon.uri(name);
+  return { uri, entryFields: { pyro4: { uri, metadata: [...new Set(options.metadata ?? [])].sort() } }, close: () => daemon.close() };
+}
 
 /** Options of {@link servePyro4}. */
 export interface ServePyro4Options extends PyroDaemonOptions, WaitOptions {
@@ -65,18 +126,8 @@ export async function servePyro4(client: Client, name: string, object: object, o
   checkServiceName(name, 'servePyro4');
   if (typeof object !== 'object' || object === null) throw new BadArgumentsError(`servePyro4 ${name}: the served value must be an object`);
   const exposure = new Exposure(options?.expose, object, `servePyro4 ${name}`);
-  const oneway = [...new Set(options.oneway ?? [])].sort();
-  for (const m of oneway) if (!exposure.methods.includes(m)) throw new BadArgumentsError(`servePyro4 ${name}: oneway method '${m}' is not exposed`);
-  const host = options.host ?? '127.0.0.1';
-  if ((host === '0.0.0.0' || host === '::') && !options.advertisedHost) {
-    throw new BadArgumentsError(`servePyro4 ${name}: host ${host} is a wildcard: give advertisedHost, the host callers connect to`);
-  }
-  const target = {
-    methods: exposure.methods,
-    oneway,
-    call: (method: string, args: unknown[], kwargs: Record<string, unknown>, ctx: Parameters<Exposure['invoke']>[4]) =>
-      exposure.invoke(object, name, method, Object.keys(kwargs).length > 0 ? [...args, kwargs] : args, ctx),
-  };
+  const target = exposedTarget(name, exposure.methods, options, (method, args, ctx) => exposure.invoke(object, name, method, args, ctx), 'servePyro4');
+  checkHost(name, options, 'servePyro4');
   const daemon = await startPyroDaemon(new Map([[name, target]]), options);
   const entry = pyroEntryJson(daemon.uri(name), options.metadata ?? [], {
     interfaceHash: exposure.interfaceHash,
