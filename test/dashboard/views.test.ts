@@ -8,8 +8,8 @@ import { after, before, it, type TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
 import { joinCluster } from '../../src/cluster/index.js';
 import { serveDashboard, type DashboardServer } from '../../src/dashboard/index.js';
-import { Lock } from '../../src/recipes/index.js';
 import { requireTool } from '../support/interop.js';
+import { lockWithWaiter } from '../support/lock-with-waiter.js';
 import { connect, forEachTarget, uniquePath, waitFor } from '../support/targets.js';
 import { chromiumAvailable, closeSharedBrowser, openPage, screenshot, sharedBrowser } from './browser.js';
 
@@ -70,25 +70,17 @@ forEachTarget('dashboard views in chromium', (target) => {
     const p = await page(t);
     if (p === undefined) return;
     const { page: tab, errors } = p;
-    const path = uniquePath('dash-lock');
-    const holder = await connect(target());
-    const waiter = await connect(target());
-    const a = new Lock(holder, path, { identifier: 'holder-1' });
-    await a.acquire();
-    const b = new Lock(waiter, path, { identifier: 'waiter-2' });
-    const waiting = b.acquire();
-    await waitFor(async () => (await holder.getChildren(path)).length === 2);
+    const { path, waiter, handOver, releaseWaiter } = await lockWithWaiter(target(), 'dash-lock');
     await tab.getByTestId('tab-locks').click();
     await tab.getByTestId('lock-input').fill(path);
     await tab.getByTestId('lock-show').click();
     await tab.getByTestId('holder').filter({ hasText: 'holder-1' }).waitFor();
     assert.match((await tab.getByTestId('waiter').textContent()) ?? '', new RegExp(`waiter-2write0x${waiter.sessionId.toString(16)}`));
     await screenshot(tab, `locks-${target().name}`);
-    await a.release();
-    await waiting;
+    await handOver();
     // The view follows the lock live: the waiter now holds it.
     await tab.getByTestId('holder').filter({ hasText: 'waiter-2' }).waitFor();
-    await b.release();
+    await releaseWaiter();
 
     const cluster = `dash-cluster-${process.pid}-${Date.now().toString(36)}`;
     const node = await joinCluster({ cluster, identifier: 'm1', version: '1.0.0', backend: { coordination: target().connectionString } });
