@@ -1,6 +1,7 @@
 /**
  * The dashboard's browser UI (Preact): tabs for the tree, the cluster, the
- * locks, the server's sessions and watches, and metrics. Everything shown
+ * recipes (locks, election, queue, barrier), the layers (log, tables, rpc),
+ * the server's sessions and watches, and metrics. Everything shown
  * is rendered as text by Preact (no innerHTML anywhere), so znode names and
  * data cannot inject markup.
  */
@@ -11,10 +12,11 @@ import { info as readInfo, parentPath, subscribe } from './api.js';
 import { MetricsView } from './metrics.js';
 import { NodeView } from './node-view.js';
 import { ChildList } from './tree.js';
-import { ClusterView, LocksView, ServerView } from './views.js';
+import { LogView, RpcView, TablesView } from './layers.js';
+import { BarrierView, ClusterView, ElectionView, LocksView, QueueView, ServerView } from './views.js';
 import './style.css';
 
-type Tab = 'tree' | 'cluster' | 'locks' | 'server' | 'metrics';
+type Tab = 'tree' | 'cluster' | 'locks' | 'election' | 'queue' | 'barrier' | 'log' | 'tables' | 'rpc' | 'server' | 'metrics';
 
 /** How long changes are gathered before the views read again, in ms: a burst of 10,000 creates costs one re-read. */
 const SETTLE = 250;
@@ -57,7 +59,7 @@ function App() {
   const open = (p: string): void => {
     location.hash = encodeURIComponent(p);
   };
-  const tabs: Tab[] = ['tree', 'cluster', 'locks', ...(info?.admin === true ? (['server', 'metrics'] as const) : [])];
+  const tabs: Tab[] = ['tree', 'cluster', 'locks', 'election', 'queue', 'barrier', 'log', 'tables', 'rpc', ...(info?.admin === true ? (['server', 'metrics'] as const) : [])];
   return (
     <div class="app">
       <header>
@@ -84,6 +86,12 @@ function App() {
         )}
         {tab === 'cluster' && <ClusterView revision={anyRevision} />}
         {tab === 'locks' && <LocksView revision={anyRevision} />}
+        {tab === 'election' && <ElectionView revision={anyRevision} />}
+        {tab === 'queue' && <QueueView revision={anyRevision} />}
+        {tab === 'barrier' && <BarrierView revision={anyRevision} />}
+        {tab === 'log' && <LogView revision={anyRevision} />}
+        {tab === 'tables' && <TablesView revision={anyRevision} />}
+        {tab === 'rpc' && <RpcView revision={anyRevision} />}
         {tab === 'server' && <ServerView revision={anyRevision} />}
         {tab === 'metrics' && <MetricsView />}
       </main>
