@@ -6,7 +6,8 @@
  *
  * `POST /api/action` with an {@link ActionRequest} answers 200 with
  * `{ result }` or an error status with {@link ActionFailure}.
- * `GET /api/events` is a Server-Sent Events stream of {@link ChangeEvent}s.
+ * `GET /api/events` is a Server-Sent Events stream of {@link DashboardEvent}s:
+ * {@link ChangeEvent}s and the session's {@link ServerStateEvent}s.
  * `GET /api/children?path=` streams every child name as NDJSON (one JSON
  * string a line), for lists too big to page through.
  */
@@ -184,6 +185,20 @@ export interface ChangeEvent {
   readonly type: 'nodeCreated' | 'nodeDeleted' | 'nodeDataChanged' | 'resync';
   readonly path: string;
 }
+
+/**
+ * The state of the dashboard's own session with the ensemble, pushed on the
+ * event stream when it changes (and first when a page subscribes):
+ * `disconnected` while the client reconnects (reads fail with
+ * CONNECTIONLOSS), `expired` when the session is gone for good.
+ */
+export interface ServerStateEvent {
+  readonly type: 'server';
+  readonly state: 'connected' | 'disconnected' | 'expired';
+}
+
+/** What `GET /api/events` sends, one per `data:` line. */
+export type DashboardEvent = ChangeEvent | ServerStateEvent;
 
 /** `GET /api/info`: what the UI may offer. */
 export interface DashboardInfo {

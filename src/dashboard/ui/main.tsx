@@ -7,7 +7,7 @@
  */
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { ChangeEvent, DashboardInfo } from '../protocol.js';
+import type { ChangeEvent, DashboardInfo, ServerStateEvent } from '../protocol.js';
 import { info as readInfo, parentPath, subscribe } from './api.js';
 import { MetricsView } from './metrics.js';
 import { NodeView } from './node-view.js';
@@ -26,6 +26,7 @@ function App() {
   const [tab, setTab] = useState<Tab>('tree');
   const [path, setPath] = useState(decodeURIComponent(location.hash.slice(1)) || '/');
   const [live, setLive] = useState(false);
+  const [server, setServer] = useState<ServerStateEvent['state']>('connected');
   // Bumped when a change touches what is shown: the views read again.
   const [childRevision, setChildRevision] = useState(0);
   const [nodeRevision, setNodeRevision] = useState(0);
@@ -54,7 +55,7 @@ function App() {
     return subscribe((e) => {
       pending.push(e);
       timer ??= setTimeout(flush, SETTLE);
-    }, setLive);
+    }, setLive, setServer);
   }, []);
   const open = (p: string): void => {
     location.hash = encodeURIComponent(p);
@@ -67,6 +68,9 @@ function App() {
         <span data-testid="connection">{info?.connectionString ?? ''}</span>
         <span data-testid="live" class={live ? 'live on' : 'live'}>
           {live ? 'live' : 'not live'}
+        </span>
+        <span data-testid="server-state" class={server === 'connected' ? 'live on' : 'live'}>
+          {server === 'connected' ? 'server connected' : server === 'disconnected' ? 'server unreachable: reconnecting' : 'session expired'}
         </span>
         <span data-testid="mode">{info === undefined ? '' : info.allowWrites ? 'writes allowed' : 'read-only'}</span>
         <nav class="tabs">
