@@ -11,8 +11,8 @@
  * - `GET /api/info`: {@link DashboardInfo};
  * - `POST /api/action`: {@link ActionRequest} → `{ result }` or
  *   {@link ActionFailure} (400 bad arguments, 401 no credentials, 403
- *   read-only or NOAUTH, 404 NONODE, 409 other ZooKeeper refusals, 503
- *   connection loss);
+ *   read-only or NOAUTH, 404 NONODE or NO_SUCH_LOG, 409 other refusals,
+ *   503 connection loss or ADMIN_UNAVAILABLE);
  * - `GET /api/children?path=`: every child name, sorted, as NDJSON, written
  *   as the socket drains;
  * - `GET /api/events`: SSE, one {@link DashboardEvent} per `data:` line:
