@@ -16,6 +16,9 @@ import { log } from '../shell/commands/layers/log.js';
 import { rpc } from '../shell/commands/layers/rpc.js';
 import { tables } from '../shell/commands/layers/tables.js';
 import type { ShellCommand } from '../shell/command.js';
+import type { LogStatus, LogSummary } from '../shell/commands/layers/log-status.js';
+import type { ServiceInfo } from '../rpc/index.js';
+import type { TablesStatus } from '../tables/index.js';
 import type { ActionArgs, ActionName, ActionResults, AdminCommandName } from './protocol.js';
 import { runView } from './view-context.js';
 
@@ -140,6 +143,22 @@ const definitions: { readonly [K in ActionName]: ActionDef<K> } = {
     },
   },
 };
+
+/** `A`, when it may be given where `B` is expected. */
+type Assignable<A extends B, B> = A;
+
+/**
+ * Checked by the compiler: what the shell's layer views answer is what
+ * protocol.ts promises the UI. protocol.ts spells these shapes out again
+ * because the browser bundle may not import Node code; this keeps the two
+ * from drifting apart. Not used at run time.
+ */
+export type LayerResultsMatchProtocol = [
+  Assignable<LogStatus, ActionResults['log']>,
+  Assignable<LogSummary, ActionResults['logs']['logs'][number]>,
+  Assignable<ServiceInfo, ActionResults['rpc'][number]>,
+  Assignable<TablesStatus, ActionResults['tables']['tables'][number]>,
+];
 
 /** A request checked against the list: its action, typed arguments, and whether it writes. */
 export interface CheckedAction {

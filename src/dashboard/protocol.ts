@@ -150,9 +150,9 @@ export interface ActionResults {
     items: { name: string; data: { text: string } | { base64: string } | null; takenBy: string | null }[];
   };
   barrier: { path: string; up: boolean; members: ParticipantJson[]; ready: boolean };
-  rpc: { name: string; instances: RpcInstanceJson[] }[];
+  rpc: { name: string; instances: readonly RpcInstanceJson[] }[];
   logs: { logs: LogSummaryJson[]; nodes: { instanceId: string; host: string; port: number; startedAt: number }[] };
-  log: { name: string; segments: SegmentJson[]; underReplicated: number; liveNodes: string[] };
+  log: { name: string; segments: readonly SegmentJson[]; underReplicated: number; liveNodes: readonly string[] };
   tables: { tables: TablesJson[] };
   admin: Record<string, unknown>;
   create: { path: string };
