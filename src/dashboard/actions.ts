@@ -7,8 +7,18 @@
 import { BadArgumentsError } from '../errors.js';
 import type { Client } from '../client/index.js';
 import { aclJson, parseAcl, statJson } from '../shell/format.js';
+import { barrier } from '../shell/commands/views/barrier.js';
+import { election } from '../shell/commands/views/election.js';
 import { locks } from '../shell/commands/views/locks.js';
 import { members } from '../shell/commands/views/members.js';
+import { queue } from '../shell/commands/views/queue.js';
+import { log } from '../shell/commands/layers/log.js';
+import { rpc } from '../shell/commands/layers/rpc.js';
+import { tables } from '../shell/commands/layers/tables.js';
+import type { ShellCommand } from '../shell/command.js';
+import type { LogStatus, LogSummary } from '../shell/commands/layers/log-status.js';
+import type { ServiceInfo } from '../rpc/index.js';
+import type { TablesStatus } from '../tables/index.js';
 import type { ActionArgs, ActionName, ActionResults, AdminCommandName } from './protocol.js';
 import { runView } from './view-context.js';
 
@@ -47,6 +57,17 @@ function int(raw: Record<string, unknown>, key: string, fallback: number, min: n
 const path = (raw: Record<string, unknown>): { path: string } => ({ path: str(raw, 'path') });
 const version = (raw: Record<string, unknown>): number => int(raw, 'version', -1, -1);
 
+const none = (): Record<string, never> => ({});
+
+/** An action that is a shell view: `command` run with the words `words(args)`, its `--json` result answered. */
+function view<K extends ActionName>(command: ShellCommand, parse: ActionDef<K>['parse'], words: (args: ActionArgs[K]) => string[]): ActionDef<K> {
+  return {
+    write: false,
+    parse,
+    run: async (client, args, env) => (await runView(command, client, env.connectionString, words(args))) as ActionResults[K],
+  };
+}
+
 const definitions: { readonly [K in ActionName]: ActionDef<K> } = {
   children: {
     write: false,
@@ -70,16 +91,15 @@ const definitions: { readonly [K in ActionName]: ActionDef<K> } = {
       return { path, data: data === null ? null : data.toString('base64'), stat: statJson(stat), acl: aclJson(acl) };
     },
   },
-  locks: {
-    write: false,
-    parse: path,
-    run: async (client, { path }, env) => (await runView(locks, client, env.connectionString, [path])) as ActionResults['locks'],
-  },
-  members: {
-    write: false,
-    parse: (raw) => ({ cluster: str(raw, 'cluster') }),
-    run: async (client, { cluster }, env) => (await runView(members, client, env.connectionString, [cluster])) as ActionResults['members'],
-  },
+  locks: view(locks, path, (a) => [a.path]),
+  members: view(members, (raw) => ({ cluster: str(raw, 'cluster') }), (a) => [a.cluster]),
+  election: view(election, path, (a) => [a.path]),
+  queue: view(queue, path, (a) => [a.path]),
+  barrier: view(barrier, path, (a) => [a.path]),
+  rpc: view(rpc, none, () => ['ls']),
+  logs: view(log, none, () => ['ls']),
+  log: view(log, (raw) => ({ name: str(raw, 'name') }), (a) => ['status', a.name]),
+  tables: view(tables, none, () => ['ls']),
   admin: {
     write: false,
     parse: (raw) => {
@@ -123,6 +143,22 @@ const definitions: { readonly [K in ActionName]: ActionDef<K> } = {
     },
   },
 };
+
+/** `A`, when it may be given where `B` is expected. */
+type Assignable<A extends B, B> = A;
+
+/**
+ * Checked by the compiler: what the shell's layer views answer is what
+ * protocol.ts promises the UI. protocol.ts spells these shapes out again
+ * because the browser bundle may not import Node code; this keeps the two
+ * from drifting apart. Not used at run time.
+ */
+export type LayerResultsMatchProtocol = [
+  Assignable<LogStatus, ActionResults['log']>,
+  Assignable<LogSummary, ActionResults['logs']['logs'][number]>,
+  Assignable<ServiceInfo, ActionResults['rpc'][number]>,
+  Assignable<TablesStatus, ActionResults['tables']['tables'][number]>,
+];
 
 /** A request checked against the list: its action, typed arguments, and whether it writes. */
 export interface CheckedAction {

@@ -11,11 +11,12 @@
  * - `GET /api/info`: {@link DashboardInfo};
  * - `POST /api/action`: {@link ActionRequest} → `{ result }` or
  *   {@link ActionFailure} (400 bad arguments, 401 no credentials, 403
- *   read-only or NOAUTH, 404 NONODE, 409 other ZooKeeper refusals, 503
- *   connection loss);
+ *   read-only or NOAUTH, 404 NONODE or NO_SUCH_LOG, 409 other refusals,
+ *   503 connection loss or ADMIN_UNAVAILABLE);
  * - `GET /api/children?path=`: every child name, sorted, as NDJSON, written
  *   as the socket drains;
- * - `GET /api/events`: SSE, one {@link ChangeEvent} per `data:` line.
+ * - `GET /api/events`: SSE, one {@link DashboardEvent} per `data:` line:
+ *   the changes, and the read session's state (first the current one).
  *
  * Reads go through one long-lived session. A write runs on a session of its
  * own that first adds the caller's digest credentials, so one user's
@@ -30,7 +31,7 @@ import { createClient, type Client, type ClientOptions, type PersistentWatchEven
 import { BadArgumentsError, HerdError } from '../errors.js';
 import { checkAction, type ActionEnv } from './actions.js';
 import { AuthRequiredError, ReadOnlyError } from './errors.js';
-import type { ActionFailure, AdminCommandName, ChangeEvent, DashboardInfo } from './protocol.js';
+import type { ActionFailure, AdminCommandName, ChangeEvent, DashboardEvent, DashboardInfo, ServerStateEvent } from './protocol.js';
 
 /** Options of {@link startDashboard}. */
 export interface DashboardOptions {
@@ -83,6 +84,8 @@ const STATUS_OF_CODE: Record<string, number> = {
   NOAUTH: 403,
   AUTHFAILED: 403,
   NONODE: 404,
+  NO_SUCH_LOG: 404,
+  ADMIN_UNAVAILABLE: 503,
   CONNECTIONLOSS: 503,
   OPERATIONTIMEOUT: 503,
   TIMEOUT: 503,
@@ -127,6 +130,7 @@ class DashboardBackend implements Dashboard {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly env: ActionEnv;
   private closed = false;
+  private serverState: ServerStateEvent['state'] = 'connected';
 
   constructor(
     private readonly client: Client,
@@ -140,13 +144,27 @@ class DashboardBackend implements Dashboard {
       for (const res of this.streams) res.write(': ping\n\n');
     }, HEARTBEAT_INTERVAL);
     this.heartbeat.unref();
+    // Pages say when the ensemble is unreachable, rather than only failing each read.
+    client.on('connected', () => this.setServerState('connected'));
+    client.on('disconnected', () => this.setServerState('disconnected'));
+    client.on('expired', () => this.setServerState('expired'));
+  }
+
+  private setServerState(state: ServerStateEvent['state']): void {
+    if (state === this.serverState) return;
+    this.serverState = state;
+    this.send({ type: 'server', state });
+  }
+
+  private send(event: DashboardEvent): void {
+    const line = `data: ${JSON.stringify(event)}\n\n`;
+    for (const res of this.streams) res.write(line);
   }
 
   broadcast(event: PersistentWatchEvent): void {
     if (event.type !== 'resync' && event.type !== 'nodeCreated' && event.type !== 'nodeDeleted' && event.type !== 'nodeDataChanged') return;
     const change: ChangeEvent = { type: event.type, path: event.path };
-    const line = `data: ${JSON.stringify(change)}\n\n`;
-    for (const res of this.streams) res.write(line);
+    this.send(change);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
@@ -194,7 +212,8 @@ class DashboardBackend implements Dashboard {
 
   private events(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...SECURITY_HEADERS });
-    res.write(': connected\n\n');
+    const state: ServerStateEvent = { type: 'server', state: this.serverState };
+    res.write(`: connected\n\ndata: ${JSON.stringify(state)}\n\n`);
     this.streams.add(res);
     req.on('close', () => this.streams.delete(res));
   }

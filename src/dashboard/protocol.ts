@@ -6,7 +6,8 @@
  *
  * `POST /api/action` with an {@link ActionRequest} answers 200 with
  * `{ result }` or an error status with {@link ActionFailure}.
- * `GET /api/events` is a Server-Sent Events stream of {@link ChangeEvent}s.
+ * `GET /api/events` is a Server-Sent Events stream of {@link DashboardEvent}s:
+ * {@link ChangeEvent}s and the session's {@link ServerStateEvent}s.
  * `GET /api/children?path=` streams every child name as NDJSON (one JSON
  * string a line), for lists too big to page through.
  */
@@ -29,6 +30,70 @@ export interface ContenderJson {
   readonly kind: string;
 }
 
+/** A contender of an election or a member of a barrier, as the shell's views read it. */
+export interface ParticipantJson {
+  readonly node: string;
+  readonly identifier: string;
+  /** The owning session, `0x...`. */
+  readonly session: string;
+}
+
+/** One live instance of an rpc service (herd-zk/rpc's InstanceInfo). */
+export interface RpcInstanceJson {
+  readonly node: string;
+  readonly protocol: string;
+  readonly version: number;
+  readonly address: string;
+  readonly identifier: string;
+  readonly pid: number;
+  readonly methods: readonly string[];
+  readonly tags: Readonly<Record<string, string>>;
+  readonly tls: boolean;
+  readonly secret: boolean;
+}
+
+/** A log as the shell's `log ls` reads it; times are epoch ms. */
+export interface LogSummaryJson {
+  readonly name: string;
+  readonly ensembleSize: number;
+  readonly writeQuorum: number;
+  readonly ackQuorum: number;
+  readonly segments: number;
+  readonly lastSegmentState: string | null;
+  readonly firstTimestamp: number | null;
+  readonly lastTimestamp: number | null;
+}
+
+/** A log segment as the shell's `log status` reads it; `entries` of an OPEN segment are those confirmed so far. */
+export interface SegmentJson {
+  readonly id: number;
+  readonly state: string;
+  readonly writer: string;
+  readonly entries: number;
+  readonly minTimestamp: number | null;
+  readonly maxTimestamp: number | null;
+  readonly ensembles: readonly { readonly firstEntry: number; readonly nodes: readonly { readonly id: string; readonly live: boolean }[] }[];
+  readonly underReplicated: boolean;
+  readonly underReplicatedEntries: number;
+}
+
+/** A tables cluster as the shell's `tables ls` reads it (herd-zk/tables' TablesStatus). */
+export interface TablesJson {
+  readonly name: string;
+  readonly members: readonly {
+    readonly identifier: string;
+    readonly weight: number;
+    readonly connected: boolean;
+    readonly primary: boolean;
+    readonly position: { readonly segmentId: number; readonly entryId: number } | null;
+    readonly checksum: string | null;
+    readonly address: string | null;
+  }[];
+  readonly connectedWeight: number;
+  readonly totalWeight: number;
+  readonly quorum: boolean;
+}
+
 /** The arguments of each action. */
 export interface ActionArgs {
   /** One page of the sorted children of `path` whose names contain `filter`. */
@@ -39,6 +104,20 @@ export interface ActionArgs {
   locks: { path: string };
   /** A herd-zk/cluster cluster: members, primary, epoch (the shell's `members` view). */
   members: { cluster: string };
+  /** The leader and candidates of an Election, LeaderLatch or LeaderSelector (the shell's `election`). */
+  election: { path: string };
+  /** The items of a Queue or LockingQueue (the shell's `queue`). */
+  queue: { path: string };
+  /** A Barrier or DoubleBarrier (the shell's `barrier`). */
+  barrier: { path: string };
+  /** The rpc services and their live instances (the shell's `rpc ls`). */
+  rpc: Record<string, never>;
+  /** The logs and the live storage nodes (the shell's `log ls`). */
+  logs: Record<string, never>;
+  /** A log's segments (the shell's `log status`). */
+  log: { name: string };
+  /** The tables clusters with their members (the shell's `tables ls`). */
+  tables: Record<string, never>;
   /** One of the admin server's JSON commands, when the dashboard knows one. */
   admin: { command: AdminCommandName };
   create: { path: string; data: string; sequential?: boolean };
@@ -63,6 +142,18 @@ export interface ActionResults {
     members: { identifier: string; address: string; version: string; joinedAt: number }[];
     primary: { identifier: string; epoch: number; since: number } | null;
   };
+  election: { path: string; leader: ParticipantJson | null; candidates: ParticipantJson[] };
+  queue: {
+    path: string;
+    locking: boolean;
+    /** `data` as the shell's `--json` gives it: `{ text }`, `{ base64 }` or null. */
+    items: { name: string; data: { text: string } | { base64: string } | null; takenBy: string | null }[];
+  };
+  barrier: { path: string; up: boolean; members: ParticipantJson[]; ready: boolean };
+  rpc: { name: string; instances: readonly RpcInstanceJson[] }[];
+  logs: { logs: LogSummaryJson[]; nodes: { instanceId: string; host: string; port: number; startedAt: number }[] };
+  log: { name: string; segments: readonly SegmentJson[]; underReplicated: number; liveNodes: readonly string[] };
+  tables: { tables: TablesJson[] };
   admin: Record<string, unknown>;
   create: { path: string };
   set: { stat: StatJson };
@@ -94,6 +185,20 @@ export interface ChangeEvent {
   readonly type: 'nodeCreated' | 'nodeDeleted' | 'nodeDataChanged' | 'resync';
   readonly path: string;
 }
+
+/**
+ * The state of the dashboard's own session with the ensemble, pushed on the
+ * event stream when it changes (and first when a page subscribes):
+ * `disconnected` while the client reconnects (reads fail with
+ * CONNECTIONLOSS), `expired` when the session is gone for good.
+ */
+export interface ServerStateEvent {
+  readonly type: 'server';
+  readonly state: 'connected' | 'disconnected' | 'expired';
+}
+
+/** What `GET /api/events` sends, one per `data:` line. */
+export type DashboardEvent = ChangeEvent | ServerStateEvent;
 
 /** `GET /api/info`: what the UI may offer. */
 export interface DashboardInfo {

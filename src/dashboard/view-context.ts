@@ -1,5 +1,6 @@
 /**
- * Runs the shell's recipe views (`locks`, `members`) for the dashboard: one
+ * Runs the shell's recipe and layer views (`locks`, `members`, `election`,
+ * `queue`, `barrier`, `rpc ls`, `log ls|status`, `tables ls`) for the dashboard: one
  * list of operations backs both (STYLE.md section 9). A view command writes
  * its result through `ShellContext.result`; this context keeps the JSON form
  * instead of printing it, so the dashboard shows exactly what `herd shell

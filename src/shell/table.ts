@@ -1,6 +1,6 @@
 /**
  * The command table: every command of the shell by name, zkCli's first,
- * then Herd's tools and recipe views, and `help`.
+ * then Herd's tools, the recipe and layer views, and `help`.
  */
 import type { ShellCommand } from './command.js';
 import { getAcl, setAcl } from './commands/zkcli/acl.js';
@@ -16,6 +16,7 @@ import { stat } from './commands/zkcli/stat.js';
 import { addWatch, printwatches, removewatches } from './commands/zkcli/watches.js';
 import { tools } from './commands/tools/index.js';
 import { views } from './commands/views/index.js';
+import { layerViews } from './commands/layers/index.js';
 
 /** zkCli's commands, with its names, flags and output. */
 export const zkCliCommands: readonly ShellCommand[] = [
@@ -54,6 +55,7 @@ const help: ShellCommand = {
       ['zkCli commands', zkCliCommands],
       ['tools', tools],
       ['recipe views', views],
+      ['layer views', layerViews],
     ];
     shell.result(
       groups.map(([title, list]) => `${title}:\n${list.map((c) => `\t${c.usage.trimEnd().padEnd(44)}  ${c.summary}\n`).join('')}`).join(''),
@@ -65,5 +67,5 @@ const help: ShellCommand = {
 
 /** Every command, by name. */
 export function commandTable(): ReadonlyMap<string, ShellCommand> {
-  return new Map([...zkCliCommands, ...tools, ...views, help].map((c) => [c.name, c]));
+  return new Map([...zkCliCommands, ...tools, ...views, ...layerViews, help].map((c) => [c.name, c]));
 }

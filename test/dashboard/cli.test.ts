@@ -5,29 +5,21 @@
  * and the change stream.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { after, before, it } from 'node:test';
 import { connect, forEachTarget, uniquePath, waitFor } from '../support/targets.js';
-import { HERD_CLI } from '../shell/run-shell.js';
+import { startDashboardProcess, type DashboardProcess } from './run-dashboard.js';
 
 forEachTarget(
   'herd dashboard',
   (target) => {
-    let child: ChildProcess;
+    let dashboard: DashboardProcess | undefined;
     let url = '';
-    let out = '';
     before(async () => {
-      child = spawn(process.execPath, [HERD_CLI, 'dashboard', '--connect', target().connectionString, '--port', '0', '--allow-writes', '--timeout', '3000'], { stdio: ['ignore', 'pipe', 'inherit'] });
-      child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
-      await waitFor(() => out.includes('\n') || child.exitCode !== null, 30_000, 'herd dashboard started');
-      url = /(http:\/\/\S+)/.exec(out)?.[1] ?? '';
-      assert.match(out, /^herd dashboard: http:\/\/127\.0\.0\.1:\d+\/ \(writes allowed\) for /);
+      dashboard = await startDashboardProcess(['--connect', target().connectionString, '--allow-writes', '--timeout', '3000']);
+      url = dashboard.url;
+      assert.match(dashboard.banner, /^herd dashboard: http:\/\/127\.0\.0\.1:\d+\/ \(writes allowed\) for /);
     });
-    after(async () => {
-      child.kill('SIGTERM');
-      if (child.exitCode === null) await once(child, 'exit');
-    });
+    after(() => dashboard?.close());
 
     const action = (body: unknown, type = 'application/json') => fetch(`${url}api/action`, { method: 'POST', headers: { 'content-type': type }, body: JSON.stringify(body) });
 

@@ -2,8 +2,10 @@
  * The dashboard where the view needs Herd (its admin endpoints) or where
  * one target is enough to prove the point at a test's cost: `herd server
  * --admin-port` serving the dashboard with its sessions, watches and
- * metrics views; writes behind digest credentials with --allow-writes; and
- * 100,000 children under one parent, listed without hanging.
+ * metrics views, and `herd dashboard --admin-url` reading that admin
+ * server; writes behind digest credentials with --allow-writes; 100,000
+ * children under one parent, listed without hanging; and a server that
+ * goes away mid-listing, which the page says and survives.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,10 +15,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Acls, createClient, digestId, op, Perms } from '../../src/index.js';
-import { serveDashboard, type DashboardServer } from '../../src/dashboard/index.js';
+import { adminFetcher, BadArgumentsError, serveDashboard, type DashboardServer } from '../../src/dashboard/index.js';
 import { requireTool } from '../support/interop.js';
 import { connect, forEachTarget, uniquePath, waitFor } from '../support/targets.js';
 import { HERD_CLI } from '../shell/run-shell.js';
+import { startProxy } from '../support/tcp-proxy.js';
+import { startDashboardProcess } from './run-dashboard.js';
 import { chromiumAvailable, closeSharedBrowser, openPage, openPath, screenshot, sharedBrowser } from './browser.js';
 
 const browserReady = requireTool(undefined, chromiumAvailable(), 'chromium (/usr/bin/chromium)');
@@ -71,6 +75,30 @@ describe('dashboard on herd server --admin-port', { skip: browserReady ? false :
     } finally {
       await watcher.close();
     }
+  });
+
+  it('herd dashboard --admin-url reads the sessions and watches of that admin server; an unreachable one is told as ADMIN_UNAVAILABLE', { timeout: 60_000 }, async () => {
+    const admin = new URL(cli.dashboard).origin;
+    await using dashboard = await startDashboardProcess(['--connect', cli.connectionString, '--admin-url', admin]);
+    assert.equal(((await (await fetch(`${dashboard.url}api/info`)).json()) as { admin: boolean }).admin, true);
+    const { page, errors } = await openPage(await sharedBrowser(), dashboard.url);
+    try {
+      await page.getByTestId('tab-server').click();
+      // Its own read session is one of the admin server's sessions.
+      await page.getByTestId('session').first().waitFor();
+      await page.getByTestId('watch').filter({ hasText: /\// }).first().waitFor();
+      await page.getByTestId('tab-metrics').click();
+      await page.getByTestId('chart-znodes').locator('canvas').waitFor();
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.context().close();
+    }
+    // An admin server that does not answer: the views say why, with 503.
+    await using unreachable = await serveDashboard({ connectionString: cli.connectionString, port: 0, admin: adminFetcher('http://127.0.0.1:9/') });
+    const res = await fetch(`http://127.0.0.1:${unreachable.port}/api/action`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'admin', args: { command: 'cons' } }) });
+    assert.equal(res.status, 503);
+    assert.match(((await res.json()) as { error: { code: string; message: string } }).error.message, /^admin cons at http:\/\/127\.0\.0\.1:9\/commands\/cons: /);
+    assert.throws(() => adminFetcher('ftp://127.0.0.1/'), BadArgumentsError);
   });
 });
 
@@ -155,6 +183,45 @@ forEachTarget(
       const lines = (await res.text()).split('\n').filter((l) => l !== '');
       assert.equal(lines.length, COUNT);
       assert.equal(JSON.parse(lines[0]!), '0');
+    });
+
+    it('a server that goes away mid-listing: the page says so, keeps working, and lists again once it is back', { timeout: 90_000 }, async (t) => {
+      if (!browserReady) return t.skip('chromium not available');
+      const client = await connect(target());
+      const parent = uniquePath('dash-cut');
+      await client.create(parent, null);
+      await client.multi(Array.from({ length: 450 }, (_, i) => op.create(`${parent}/${String(i).padStart(3, '0')}`, null)));
+      // The dashboard's session goes through a proxy of its own, which the test cuts.
+      const proxy = await startProxy(target().host, target().port);
+      await using cut = await serveDashboard({ connectionString: proxy.connectionString, port: 0, clientOptions: { sessionTimeout: 30_000 } });
+      const { page, errors } = await openPage(await sharedBrowser(), `http://127.0.0.1:${cut.port}/#${encodeURIComponent(parent)}`);
+      try {
+        await page.getByTestId('children-count').filter({ hasText: '1-200 of 450' }).waitFor();
+        await page.getByTestId('server-state').filter({ hasText: 'server connected' }).waitFor();
+        // The next page's request is on the wire when the connection drops, and no new one is let in.
+        proxy.setLatency(1_000);
+        await page.getByTestId('next').click();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await proxy.reject(true);
+        proxy.dropConnections();
+        await page.getByTestId('children-error').filter({ hasText: /^CONNECTIONLOSS: / }).waitFor();
+        await page.getByTestId('server-state').filter({ hasText: 'server unreachable: reconnecting' }).waitFor();
+        await screenshot(page, 'disconnected-herd');
+        // The page itself is fine: its stream to the dashboard is up.
+        assert.equal(await page.getByTestId('live').textContent(), 'live');
+        proxy.setLatency(0);
+        await proxy.reject(false);
+        await page.getByTestId('server-state').filter({ hasText: 'server connected' }).waitFor();
+        // The resync after the reconnect reads again what the page shows, without a reload, and paging goes on.
+        await page.getByTestId('children-count').filter({ hasText: '201-400 of 450' }).waitFor();
+        await page.getByTestId('next').click();
+        await page.getByTestId('children-count').filter({ hasText: '401-450 of 450' }).waitFor();
+        assert.equal(await page.getByTestId('children-error').count(), 0);
+        assert.deepEqual(errors, []);
+      } finally {
+        await page.context().close();
+        await proxy.close();
+      }
     });
   },
   { targets: ['herd'] },

@@ -1,5 +1,5 @@
 /**
- * `herd shell`'s tools beyond zkCli (tree, find, grep, du, cp, diff,
+ * `herd shell`'s tools beyond zkCli (tree, find, grep, du, cp, mirror, diff,
  * json-get/json-set) on both targets, run as a user would:
  * `herd shell <conn> --command ... --command ...`.
  */
@@ -45,7 +45,7 @@ forEachTarget('herd shell: tools', (target) => {
     assert.equal(r.code, 1);
   });
 
-  it('cp copies a subtree (to another server too) and diff compares two', { timeout: 90_000 }, async () => {
+  it('cp copies a subtree (to another server too), diff compares two and mirror makes one equal to the other', { timeout: 90_000 }, async () => {
     const copy = `${root}-copy`;
     const other = `${root}-other`;
     // --to: the server's direct address (not the proxy) stands for a second server.
@@ -59,5 +59,16 @@ forEachTarget('herd shell: tools', (target) => {
     const again = await cmd(`diff ${root} ${copy}`, `cp -r ${root} ${copy}`);
     assert.equal(again.stdout, '~ a\n- a/x\n+ extra\n');
     assert.equal(again.stderr, `Node already exists: ${copy}\n`);
+
+    // mirror makes the destination equal to the source: a diff then finds nothing, on this server and on another.
+    const direct = target().directConnectionString;
+    const mirrored = await cmd(`mirror ${root} ${copy}`, `diff ${root} ${copy}`, `mirror --to ${direct} ${root} ${other}`, `diff --to ${direct} ${root} ${other}`);
+    assert.deepEqual(mirrored, {
+      stdout: `mirrored ${root} to ${copy}: 1 created, 1 updated, 1 deleted\nmirrored ${root} to ${other}: 3 created, 1 updated, 1 deleted\n`,
+      stderr: '',
+      code: 0,
+    });
+    assert.equal(await client.exists(`${copy}/extra`), null);
+    assert.equal((await client.getData(`${copy}/a`)).data?.toString(), 'alpha');
   });
 });

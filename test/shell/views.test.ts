@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { joinCluster } from '../../src/cluster/index.js';
-import { DoubleBarrier, Election, Lock, Queue } from '../../src/recipes/index.js';
+import { DoubleBarrier, Election, Queue } from '../../src/recipes/index.js';
 import { connect, forEachTarget, uniquePath, waitFor } from '../support/targets.js';
+import { lockWithWaiter } from '../support/lock-with-waiter.js';
 import { runShell } from './run-shell.js';
 
 forEachTarget('herd shell: recipe views', (target) => {
@@ -15,14 +16,7 @@ forEachTarget('herd shell: recipe views', (target) => {
   const session = (c: { sessionId: bigint }): string => `0x${c.sessionId.toString(16)}`;
 
   it('locks names the holder and the waiters with their sessions', { timeout: 90_000 }, async () => {
-    const path = uniquePath('shell-lock');
-    const holder = await connect(target());
-    const waiter = await connect(target());
-    const a = new Lock(holder, path, { identifier: 'holder-1' });
-    await a.acquire();
-    const b = new Lock(waiter, path, { identifier: 'waiter-2' });
-    const waiting = b.acquire();
-    await waitFor(async () => (await holder.getChildren(path)).length === 2);
+    const { path, holder, waiter, handOver, releaseWaiter } = await lockWithWaiter(target(), 'shell-lock');
     const r = await runShell(target().connectionString, ['--command', `locks ${path}`, '--command', `locks --json ${path}`]);
     const [text, json] = r.stdout.split(/\n(?=\{)/) as [string, string];
     assert.match(
@@ -32,9 +26,8 @@ forEachTarget('herd shell: recipe views', (target) => {
     const parsed = JSON.parse(json);
     assert.equal(parsed.holders[0].identifier, 'holder-1');
     assert.equal(parsed.waiters[0].session, session(waiter));
-    await a.release();
-    await waiting;
-    await b.release();
+    await handOver();
+    await releaseWaiter();
     assert.equal((await cmd(`locks ${path}`)).stdout, `lock ${path}: free\n`);
   });
 

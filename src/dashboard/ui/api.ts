@@ -1,5 +1,5 @@
 /** The browser side of the dashboard's protocol (../protocol.ts): one function per route. */
-import type { ActionArgs, ActionFailure, ActionName, ActionResults, ChangeEvent, DashboardInfo } from '../protocol.js';
+import type { ActionArgs, ActionFailure, ActionName, ActionResults, ChangeEvent, DashboardEvent, DashboardInfo, ServerStateEvent } from '../protocol.js';
 
 /** An action the backend refused: `code` is the HerdError code (NONODE, READ_ONLY, ...). */
 export class ActionError extends Error {
@@ -27,10 +27,18 @@ export async function info(): Promise<DashboardInfo> {
   return (await fetch('/api/info')).json() as Promise<DashboardInfo>;
 }
 
-/** Calls `onChange` for each change the backend's watch sees; returns the unsubscribe. */
-export function subscribe(onChange: (e: ChangeEvent) => void, onState: (live: boolean) => void): () => void {
+/**
+ * Calls `onChange` for each change the backend's watch sees, `onServer` with
+ * the backend session's state, and `onState` with whether the stream is up;
+ * returns the unsubscribe.
+ */
+export function subscribe(onChange: (e: ChangeEvent) => void, onState: (live: boolean) => void, onServer: (state: ServerStateEvent['state']) => void): () => void {
   const source = new EventSource('/api/events');
-  source.onmessage = (m: MessageEvent<string>) => onChange(JSON.parse(m.data) as ChangeEvent);
+  source.onmessage = (m: MessageEvent<string>) => {
+    const event = JSON.parse(m.data) as DashboardEvent;
+    if (event.type === 'server') onServer(event.state);
+    else onChange(event);
+  };
   source.onopen = () => onState(true);
   source.onerror = () => onState(false);
   return () => source.close();

@@ -1,20 +1,22 @@
 /**
  * The dashboard's browser UI (Preact): tabs for the tree, the cluster, the
- * locks, the server's sessions and watches, and metrics. Everything shown
+ * recipes (locks, election, queue, barrier), the layers (log, tables, rpc),
+ * the server's sessions and watches, and metrics. Everything shown
  * is rendered as text by Preact (no innerHTML anywhere), so znode names and
  * data cannot inject markup.
  */
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { ChangeEvent, DashboardInfo } from '../protocol.js';
+import type { ChangeEvent, DashboardInfo, ServerStateEvent } from '../protocol.js';
 import { info as readInfo, parentPath, subscribe } from './api.js';
 import { MetricsView } from './metrics.js';
 import { NodeView } from './node-view.js';
 import { ChildList } from './tree.js';
-import { ClusterView, LocksView, ServerView } from './views.js';
+import { LogView, RpcView, TablesView } from './layers.js';
+import { BarrierView, ClusterView, ElectionView, LocksView, QueueView, ServerView } from './views.js';
 import './style.css';
 
-type Tab = 'tree' | 'cluster' | 'locks' | 'server' | 'metrics';
+type Tab = 'tree' | 'cluster' | 'locks' | 'election' | 'queue' | 'barrier' | 'log' | 'tables' | 'rpc' | 'server' | 'metrics';
 
 /** How long changes are gathered before the views read again, in ms: a burst of 10,000 creates costs one re-read. */
 const SETTLE = 250;
@@ -24,6 +26,7 @@ function App() {
   const [tab, setTab] = useState<Tab>('tree');
   const [path, setPath] = useState(decodeURIComponent(location.hash.slice(1)) || '/');
   const [live, setLive] = useState(false);
+  const [server, setServer] = useState<ServerStateEvent['state']>('connected');
   // Bumped when a change touches what is shown: the views read again.
   const [childRevision, setChildRevision] = useState(0);
   const [nodeRevision, setNodeRevision] = useState(0);
@@ -52,12 +55,12 @@ function App() {
     return subscribe((e) => {
       pending.push(e);
       timer ??= setTimeout(flush, SETTLE);
-    }, setLive);
+    }, setLive, setServer);
   }, []);
   const open = (p: string): void => {
     location.hash = encodeURIComponent(p);
   };
-  const tabs: Tab[] = ['tree', 'cluster', 'locks', ...(info?.admin === true ? (['server', 'metrics'] as const) : [])];
+  const tabs: Tab[] = ['tree', 'cluster', 'locks', 'election', 'queue', 'barrier', 'log', 'tables', 'rpc', ...(info?.admin === true ? (['server', 'metrics'] as const) : [])];
   return (
     <div class="app">
       <header>
@@ -65,6 +68,9 @@ function App() {
         <span data-testid="connection">{info?.connectionString ?? ''}</span>
         <span data-testid="live" class={live ? 'live on' : 'live'}>
           {live ? 'live' : 'not live'}
+        </span>
+        <span data-testid="server-state" class={server === 'connected' ? 'live on' : 'live'}>
+          {server === 'connected' ? 'server connected' : server === 'disconnected' ? 'server unreachable: reconnecting' : 'session expired'}
         </span>
         <span data-testid="mode">{info === undefined ? '' : info.allowWrites ? 'writes allowed' : 'read-only'}</span>
         <nav class="tabs">
@@ -84,6 +90,12 @@ function App() {
         )}
         {tab === 'cluster' && <ClusterView revision={anyRevision} />}
         {tab === 'locks' && <LocksView revision={anyRevision} />}
+        {tab === 'election' && <ElectionView revision={anyRevision} />}
+        {tab === 'queue' && <QueueView revision={anyRevision} />}
+        {tab === 'barrier' && <BarrierView revision={anyRevision} />}
+        {tab === 'log' && <LogView revision={anyRevision} />}
+        {tab === 'tables' && <TablesView revision={anyRevision} />}
+        {tab === 'rpc' && <RpcView revision={anyRevision} />}
         {tab === 'server' && <ServerView revision={anyRevision} />}
         {tab === 'metrics' && <MetricsView />}
       </main>

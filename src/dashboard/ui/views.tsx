@@ -1,12 +1,16 @@
-/** The recipe views (the shell's `members` and `locks`) and the server's sessions and watches (admin commands). */
+/**
+ * The recipe views (the shell's `members`, `locks`, `election`, `queue` and
+ * `barrier`) and the server's sessions and watches (admin commands).
+ */
 import { useEffect, useState } from 'preact/hooks';
-import type { ActionResults, ContenderJson } from '../protocol.js';
+import type { ActionResults, ContenderJson, ParticipantJson } from '../protocol.js';
 import { errorText, run } from './api.js';
 
-const iso = (ms: number): string => (ms > 0 ? new Date(ms).toISOString() : '-');
+/** An epoch-ms time in ISO 8601; `-` for none (0 or null). */
+export const iso = (ms: number | null): string => (ms !== null && ms > 0 ? new Date(ms).toISOString() : '-');
 
 /** Asks for a path or name, then shows what `load` returns for it, again at each `revision`. */
-function useLookup<T>(load: (key: string) => Promise<T>, revision: number): [string, (k: string) => void, T | undefined, string | undefined, (k: string) => void] {
+export function useLookup<T>(load: (key: string) => Promise<T>, revision: number): [string, (k: string) => void, T | undefined, string | undefined, (k: string) => void] {
   const [key, setKey] = useState('');
   const [shown, setShown] = useState('');
   const [value, setValue] = useState<T | undefined>();
@@ -24,7 +28,7 @@ function useLookup<T>(load: (key: string) => Promise<T>, revision: number): [str
   return [key, setKey, value, error, setShown];
 }
 
-function LookupForm({ label, value, setValue, onSubmit, id }: { label: string; value: string; setValue: (v: string) => void; onSubmit: (v: string) => void; id: string }) {
+export function LookupForm({ label, value, setValue, onSubmit, id }: { label: string; value: string; setValue: (v: string) => void; onSubmit: (v: string) => void; id: string }) {
   return (
     <form onSubmit={(e) => (e.preventDefault(), onSubmit(value))}>
       <input data-testid={`${id}-input`} placeholder={label} value={value} onInput={(e) => setValue(e.currentTarget.value)} />
@@ -103,6 +107,74 @@ export function LocksView({ revision }: { revision: number }) {
         </table>
       )}
     </section>
+  );
+}
+
+function Participants({ rows, role }: { rows: readonly ParticipantJson[]; role: (i: number) => string }) {
+  return (
+    <>
+      {rows.map((c, i) => (
+        <tr data-testid={role(i)}>
+          <td>{role(i)}</td>
+          <td>{c.identifier || '-'}</td>
+          <td>{c.session}</td>
+          <td>{c.node}</td>
+        </tr>
+      ))}
+    </>
+  );
+}
+
+/** A lookup by path whose answer `show` renders. */
+function PathView<T>({ id, label, load, show, revision }: { id: string; label: string; load: (path: string) => Promise<T>; show: (v: T) => preact.JSX.Element; revision: number }) {
+  const [key, setKey, value, error, submit] = useLookup(load, revision);
+  return (
+    <section data-testid={`${id}-view`}>
+      <LookupForm label={label} value={key} setValue={setKey} onSubmit={submit} id={id} />
+      {error !== undefined && <div class="error">{error}</div>}
+      {value !== undefined && show(value)}
+    </section>
+  );
+}
+
+export function ElectionView({ revision }: { revision: number }) {
+  return (
+    <PathView id="election" label="election path" revision={revision} load={(path) => run('election', { path })} show={(v) => (
+      <table data-testid="election">
+        <caption>{v.leader === null ? `${v.path}: no leader` : `${v.path}: leader ${v.leader.identifier || '-'}, ${v.candidates.length} candidates`}</caption>
+        <Participants rows={v.leader === null ? [] : [v.leader, ...v.candidates]} role={(i) => (i === 0 ? 'leader' : 'candidate')} />
+      </table>
+    )} />
+  );
+}
+
+const dataText = (d: ActionResults['queue']['items'][number]['data']): string => (d === null ? 'null' : 'text' in d ? d.text : `base64 ${d.base64}`);
+
+export function QueueView({ revision }: { revision: number }) {
+  return (
+    <PathView id="queue" label="queue path" revision={revision} load={(path) => run('queue', { path })} show={(v) => (
+      <table data-testid="queue">
+        <caption>{`${v.locking ? 'locking queue' : 'queue'} ${v.path}: ${v.items.length} items`}</caption>
+        {v.items.map((i) => (
+          <tr data-testid="item">
+            <td>{i.name}</td>
+            <td class="cut">{dataText(i.data).slice(0, 200)}</td>
+            <td>{i.takenBy === null ? '' : `taken by ${i.takenBy}`}</td>
+          </tr>
+        ))}
+      </table>
+    )} />
+  );
+}
+
+export function BarrierView({ revision }: { revision: number }) {
+  return (
+    <PathView id="barrier" label="barrier path" revision={revision} load={(path) => run('barrier', { path })} show={(v) => (
+      <table data-testid="barrier">
+        <caption>{v.up ? `${v.path}: up, ${v.members.length} members${v.ready ? ', ready' : ''}` : `${v.path}: down (no node)`}</caption>
+        <Participants rows={v.members} role={() => 'member'} />
+      </table>
+    )} />
   );
 }
 

@@ -1,13 +1,15 @@
 /**
- * `cp [-r] [--overwrite] [--from conn] [--to conn] src dst` and
- * `diff [--from conn] [--to conn] path1 path2`: between two paths of the
- * session's server, or of two servers (e.g. to migrate from ZooKeeper to
- * Herd): `--from`/`--to` name another server's connection string.
+ * `cp [-r] [--overwrite] [--from conn] [--to conn] src dst`,
+ * `diff [--from conn] [--to conn] path1 path2` and `mirror [--from conn]
+ * [--to conn] src dst`: between two paths of the session's server, or of
+ * two servers (e.g. to migrate from ZooKeeper to Herd): `--from`/`--to`
+ * name another server's connection string.
  */
 import { createClient, type Client } from '../../../client/index.js';
 import { joinPath } from '../../../base/path.js';
 import { NodeExistsError } from '../../../errors.js';
 import type { Flags, ShellCommand, ShellContext } from '../../command.js';
+import { unlessGone } from '../../absent.js';
 import { dataOf, relative, walk } from './walk.js';
 
 /** The client for one side: the session's, or a new one to `--from`/`--to` (closed by `release`). */
@@ -43,6 +45,25 @@ async function snapshot(client: Client, root: string): Promise<Map<string, Buffe
 }
 
 const under = (root: string, rel: string): string => (rel === '' ? root : joinPath(root, rel));
+
+/** One difference between two subtrees, by relative path: `-` only in the first, `+` only in the second, `~` data differs. */
+interface Change {
+  readonly change: '-' | '+' | '~';
+  readonly path: string;
+}
+
+/** The differences between two snapshots, in path order. */
+function compare(left: ReadonlyMap<string, Buffer | null>, right: ReadonlyMap<string, Buffer | null>): Change[] {
+  const out: Change[] = [];
+  for (const rel of [...new Set([...left.keys(), ...right.keys()])].sort()) {
+    const l = left.get(rel);
+    const r = right.get(rel);
+    if (!right.has(rel)) out.push({ change: '-', path: rel });
+    else if (!left.has(rel)) out.push({ change: '+', path: rel });
+    else if (!(l === null ? r === null : r !== null && r !== undefined && l!.equals(r))) out.push({ change: '~', path: rel });
+  }
+  return out;
+}
 
 export const cp: ShellCommand = {
   name: 'cp',
@@ -89,16 +110,37 @@ export const diff: ShellCommand = {
     const [a, b] = args as [string, string];
     const changes = await withSides(shell, flags, async (from, to) => {
       const [left, right] = await Promise.all([snapshot(from, a), snapshot(to, b)]);
-      const out: { change: '-' | '+' | '~'; path: string }[] = [];
-      for (const rel of [...new Set([...left.keys(), ...right.keys()])].sort()) {
-        const l = left.get(rel);
-        const r = right.get(rel);
-        if (!right.has(rel)) out.push({ change: '-', path: rel });
-        else if (!left.has(rel)) out.push({ change: '+', path: rel });
-        else if (!(l === null ? r === null : r !== null && r !== undefined && l!.equals(r))) out.push({ change: '~', path: rel });
-      }
-      return out;
+      return compare(left, right);
     });
     shell.result(changes.map((c) => `${c.change} ${c.path === '' ? '.' : c.path}\n`).join(''), { path1: a, path2: b, changes }, json);
+  },
+};
+
+export const mirror: ShellCommand = {
+  name: 'mirror',
+  usage: 'mirror [--from conn] [--to conn] src dst',
+  summary: "make dst's subtree equal to src's: create what is missing, set what differs, delete what src lacks",
+  minArgs: 2,
+  flags: (c) => c.option('--from <conn>', 'read src from this server').option('--to <conn>', 'write dst on this server'),
+  async run(shell, { args, flags, json }) {
+    const [src, dst] = args as [string, string];
+    const changes = await withSides(shell, flags, async (from, to) => {
+      const left = await snapshot(from, src);
+      const right = (await to.exists(dst)) === null ? new Map<string, Buffer | null>() : await snapshot(to, dst);
+      const todo = compare(left, right);
+      // Parents are written before their children (path order), and deleted after them (reverse order).
+      for (const { change, path } of todo) {
+        if (change === '-') await to.mkdirp(under(dst, path), left.get(path)!);
+        else if (change === '~') await to.setData(under(dst, path), left.get(path)!);
+      }
+      for (const { change, path } of [...todo].reverse()) if (change === '+') await unlessGone(to.delete(under(dst, path)), undefined);
+      return todo;
+    });
+    const count = (c: Change['change']): number => changes.filter((x) => x.change === c).length;
+    shell.result(
+      `mirrored ${src} to ${dst}: ${count('-')} created, ${count('~')} updated, ${count('+')} deleted\n`,
+      { src, dst, created: changes.filter((c) => c.change === '-').map((c) => under(dst, c.path)), updated: changes.filter((c) => c.change === '~').map((c) => under(dst, c.path)), deleted: changes.filter((c) => c.change === '+').map((c) => under(dst, c.path)) },
+      json,
+    );
   },
 };
