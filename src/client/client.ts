@@ -11,7 +11,6 @@ import type { ACL } from '../jute/records/acl.js';
 import type { ReplyHeader } from '../jute/records/headers.js';
 import type { Stat } from '../jute/records/stat.js';
 import type { WatcherEvent } from '../jute/records/watcher-event.js';
-import type { Codec } from '../jute/writer.js';
 import { Acls } from './acl.js';
 import { Chroot } from './chroot.js';
 import { systemClock, type Clock } from '../base/clock.js';
@@ -21,7 +20,7 @@ import { copyData, toBuffer, type Data } from './data.js';
 import type { ClientOptions } from './options.js';
 import { invalidPathReason } from '../base/path.js';
 import { OpRequest, type ReplyHooks } from './op-request.js';
-import type { PendingRequest } from './pending-requests.js';
+import { rawRequest, type PendingRequest } from './pending-requests.js';
 import { Session } from './session.js';
 import type { ClientState, StateChange } from './state.js';
 import type {
@@ -686,18 +685,13 @@ export class Client extends EventEmitter<ClientEvents> {
   request<O extends AnyOp>(op: O, body: RequestOf<O>): Promise<RawReply<ResponseOf<O>>> {
     const generic = op as unknown as Op<RequestOf<O>, ResponseOf<O>>;
     return new Promise((resolve, reject) => {
-      this.session.submit({
-        type: generic.code,
-        opName: generic.name,
-        path: pathOf(body),
-        encode: (w) => generic.request.write(w, body),
-        response: generic.response as Codec<unknown>,
-        complete: (header, response) =>
-          resolve(header.err === 0 ? { header, response: response as ResponseOf<O> } : { header }),
-        fail: reject,
-        issuedAt: this.clock.now(),
-        xid: 0,
-      });
+      this.session.submit(
+        rawRequest(generic, body, this.clock.now(), {
+          complete: (header, response) =>
+            resolve(header.err === 0 ? { header, response: response as ResponseOf<O> } : { header }),
+          fail: reject,
+        }),
+      );
     });
   }
 
@@ -821,19 +815,13 @@ export class Client extends EventEmitter<ClientEvents> {
         string[], string[], string[], string[], string[],
       ];
       const base = { relativeZxid, dataWatches, existWatches, childWatches };
-      const full = { ...base, persistentWatches, persistentRecursiveWatches };
-      const op = persistent ? Ops.setWatches2 : Ops.setWatches;
-      requests.push({
-        type: op.code,
-        opName: op.name,
-        path: undefined,
-        encode: persistent ? (w) => Ops.setWatches2.request.write(w, full) : (w) => Ops.setWatches.request.write(w, base),
-        response: undefined,
-        complete: restored,
-        fail: () => {},
-        issuedAt: this.clock.now(),
-        xid: 0,
-      });
+      const settle = { complete: restored, fail: () => {} };
+      const now = this.clock.now();
+      requests.push(
+        persistent
+          ? rawRequest(Ops.setWatches2, { ...base, persistentWatches, persistentRecursiveWatches }, now, settle)
+          : rawRequest(Ops.setWatches, base, now, settle),
+      );
       outstanding++;
       batch = [[], [], [], [], []];
       bytes = 0;
@@ -871,11 +859,6 @@ function callListener<E extends PersistentWatchEvent>(listener: (event: E) => vo
       throw error;
     });
   }
-}
-
-function pathOf(body: unknown): string | undefined {
-  if (typeof body === 'object' && body !== null && 'path' in body && typeof body.path === 'string') return body.path;
-  return undefined;
 }
 
 function transactionError(results: MultiResult[], failedIndex: number, paths: readonly string[]): TransactionError {
