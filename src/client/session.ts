@@ -11,13 +11,13 @@ import { closeSession } from '../jute/ops/session.js';
 import type { ConnectResponse } from '../jute/records/connect.js';
 import type { ReplyHeader } from '../jute/records/headers.js';
 import type { WatcherEvent } from '../jute/records/watcher-event.js';
-import { Backoff, type BackoffOptions } from './backoff.js';
+import { Backoff } from './backoff.js';
 import { ConnectGate } from './connect-gate.js';
 import { ConnectionAttempt, SessionIdentity, type AttemptOwner } from './connection-attempt.js';
 import type { HostPort } from './connection-string.js';
 import { Heartbeat } from './heartbeat.js';
 import { HostList } from './host-list.js';
-import type { ClientTlsOptions } from './options.js';
+import type { SessionOptions } from './options.js';
 import { rawRequest, requestContext, type PendingRequest } from './pending-requests.js';
 import { RequestPipeline, type AuthInFlight, type ErrorFor } from './request-pipeline.js';
 import { RwServerSearch } from './rw-server-search.js';
@@ -25,24 +25,6 @@ import { SessionAuth } from './session-auth.js';
 import { SessionLostTimer } from './session-lost.js';
 import { isLegalTransition, type ClientState, type StateChange } from './state.js';
 import { Timer } from './timer.js';
-
-/** Everything the session needs to know, defaults already applied. */
-export interface SessionOptions {
-  hosts: readonly HostPort[];
-  sessionTimeout: number;
-  connectTimeout: number;
-  requestTimeout: number;
-  readOnly: boolean;
-  auth: readonly { scheme: string; auth: Buffer }[];
-  reconnectOnExpiry: boolean;
-  /** Declare the session lost after this long without a server (ms); undefined: the negotiated timeout; 0: never. */
-  sessionLostTimeout: number | undefined;
-  maxFrameSize: number;
-  tls: ClientTlsOptions | undefined;
-  backoff: BackoffOptions;
-  shuffle: boolean;
-  clock: Clock;
-}
 
 /** What the session tells its owner (the {@link Client}). */
 export interface SessionHooks {
