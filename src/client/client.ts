@@ -37,16 +37,6 @@ import type { PersistentWatchKind, WatcherKind } from './watch-registry.js';
 import type { WatchStream } from './watch-stream.js';
 import { deleteRecursive, ensurePath } from './tree.js';
 
-export type {
-  AddWatchOptions,
-  ClientEvents,
-  GetChildrenOptions,
-  RawReply,
-  RemoveWatchesOptions,
-  WatchOptions,
-  WatchStreamOptions,
-} from './call-options.js';
-
 /**
  * Creates a client for a ZooKeeper ensemble (or Herd's server). It does not
  * connect until {@link Client.connect} is called; requests issued before
