@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { BadArgumentsError, HerdError, NoWatcherError, errorFromCode } from '../errors.js';
-import { AddWatchMode, CreateMode, WatcherType } from '../jute/enums.js';
+import { BadArgumentsError } from '../errors.js';
+import { AddWatchMode, WatcherType } from '../jute/enums.js';
 import { ErrorCode } from '../jute/error-codes.js';
-import type { MultiOp, MultiResult } from '../jute/ops/multi.js';
+import type { MultiOp } from '../jute/ops/multi.js';
 import type { Op } from '../jute/ops/op.js';
 import { Ops, type AnyOp, type RequestOf, type ResponseOf } from '../jute/ops/index.js';
 import type { GetDataResponse } from '../jute/ops/get-data.js';
@@ -11,113 +11,31 @@ import type { ACL } from '../jute/records/acl.js';
 import type { ReplyHeader } from '../jute/records/headers.js';
 import type { Stat } from '../jute/records/stat.js';
 import type { WatcherEvent } from '../jute/records/watcher-event.js';
-import type { Codec } from '../jute/writer.js';
-import { Acls } from './acl.js';
+import type {
+  AddWatchOptions,
+  ClientEvents,
+  GetChildrenOptions,
+  RawReply,
+  RemoveWatchesOptions,
+  WatchOptions,
+  WatchStreamOptions,
+} from './call-options.js';
 import { Chroot } from './chroot.js';
+import { ClientWatches } from './client-watches.js';
 import { systemClock, type Clock } from '../base/clock.js';
 import { parseConnectionString } from './connection-string.js';
-import { invalidModeReason, isSequential, isTTL, type CreateModeName } from './create-mode.js';
 import { copyData, toBuffer, type Data } from './data.js';
-import type { ClientOptions } from './options.js';
-import { invalidPathReason } from '../base/path.js';
+import { sessionOptions, type ClientOptions } from './options.js';
 import { OpRequest, type ReplyHooks } from './op-request.js';
-import type { PendingRequest } from './pending-requests.js';
+import { checkPath, createRequest, pathError, readOps, readResults, transactionOps, transactionResults } from './op-builders.js';
+import { rawRequest } from './pending-requests.js';
 import { Session } from './session.js';
 import type { ClientState, StateChange } from './state.js';
-import type {
-  CreateOptions,
-  ReadOp,
-  ReadResult,
-  TransactionError,
-  TransactionOp,
-  TransactionOpError,
-  TransactionResult,
-} from './transaction.js';
-import {
-  watchEventType,
-  type PersistentWatchEvent,
-  type PersistentWatchListener,
-  type ResyncReason,
-  type WatchEvent,
-  type WatchListener,
-} from './watch-event.js';
-import {
-  WatchRegistry,
-  removalEventType,
-  type PersistentWatchKind,
-  type RemovedWatch,
-  type ResyncTarget,
-  type WatcherKind,
-} from './watch-registry.js';
-import { WatchStream } from './watch-stream.js';
+import type { CreateOptions, ReadOp, ReadResult, TransactionOp, TransactionResult } from './transaction.js';
+import type { PersistentWatchListener, WatchListener } from './watch-event.js';
+import type { PersistentWatchKind, WatcherKind } from './watch-registry.js';
+import type { WatchStream } from './watch-stream.js';
 import { deleteRecursive, ensurePath } from './tree.js';
-
-/**
- * The client's events: one per state (named after the state entered, with
- * the {@link StateChange}), plus `notification` with every raw watch event
- * as the server sent it (server paths), for tests and tools.
- */
-export interface ClientEvents {
-  idle: [StateChange];
-  connecting: [StateChange];
-  connected: [StateChange];
-  connectedReadOnly: [StateChange];
-  disconnected: [StateChange];
-  expired: [StateChange];
-  authFailed: [StateChange];
-  closed: [StateChange];
-  notification: [WatcherEvent];
-}
-
-/** The raw outcome of {@link Client.request}: the reply header, and the body when err is 0. */
-export interface RawReply<Res> {
-  header: ReplyHeader;
-  response?: Res;
-}
-
-/** Options of the reads that can set a one-shot watch. */
-export interface WatchOptions {
-  /** Called once with the next change of the node (see {@link WatchRegistry} for which events). */
-  watch?: WatchListener;
-}
-
-/** Options of {@link Client.getChildren}. */
-export interface GetChildrenOptions extends WatchOptions {
-  /** Also return the parent's Stat (getChildren2). */
-  stat?: boolean;
-}
-
-/** Options of {@link Client.removeWatches}. */
-export interface RemoveWatchesOptions {
-  /** Remove only on the client, without asking the server (works while disconnected). */
-  local?: boolean;
-  /** Remove only this listener; the others of that kind on the path stay. */
-  listener?: WatchListener;
-}
-
-/** Options of {@link Client.watch}. */
-export interface WatchStreamOptions {
-  /** Also watch every descendant (persistent recursive). Default false. */
-  recursive?: boolean;
-}
-
-/** Options of {@link Client.addWatch}. */
-export interface AddWatchOptions {
-  /**
-   * Also call the listener with a {@link ResyncEvent} (`{ type: 'resync',
-   * reason, path }`) each time the server has the watch again after a
-   * reconnect (`reconnected`) or on a new session (`newSession`): ZooKeeper
-   * does not replay the changes a persistent watch missed meanwhile, so
-   * the listener should read the watched state again. Such a watch also
-   * outlives its session: the client adds it again on the next session
-   * (started by `reconnectOnExpiry` or by {@link Client.connect}). Default
-   * false: the watch ends with the session and no marker is delivered.
-   */
-  resync?: boolean;
-}
-
-/** Largest total path length per setWatches request, as ZooKeeper's client. */
-const SET_WATCHES_MAX_BYTES = 128 * 1024;
 
 /**
  * Creates a client for a ZooKeeper ensemble (or Herd's server). It does not
@@ -143,12 +61,7 @@ export function createClient(connectionString: string, options: ClientOptions = 
 export class Client extends EventEmitter<ClientEvents> {
   private readonly session: Session;
   private readonly chrootMap: Chroot;
-  private readonly watches = new WatchRegistry();
-  /** Open streams, each with how to forget its watch here. */
-  private readonly streams = new Map<WatchStream, () => void>();
-  private readonly reconnectOnExpiry: boolean;
-  /** The session of the last resync markers (tells `reconnected` from `newSession`). */
-  private watchSession = 0n;
+  private readonly watches: ClientWatches;
   /** The time source of this client's timers (the `clock` option); recipes built on this client use it too. */
   readonly clock: Clock;
 
@@ -157,28 +70,21 @@ export class Client extends EventEmitter<ClientEvents> {
     const parsed = parseConnectionString(connectionString);
     this.chrootMap = new Chroot(parsed.chroot);
     this.clock = options.clock ?? systemClock;
-    const sessionTimeout = options.sessionTimeout ?? 30000;
-    this.reconnectOnExpiry = options.reconnectOnExpiry ?? false;
+    const resolved = sessionOptions(parsed.hosts, options, this.clock);
+    this.watches = new ClientWatches({
+      call: (op, body, path, map, hooks) => this.call(op, body, path, map, hooks),
+      chroot: this.chrootMap,
+      clock: this.clock,
+      reconnectOnExpiry: resolved.reconnectOnExpiry,
+      state: () => this.session.state,
+      sessionId: () => this.session.sessionId,
+    });
     this.session = new Session(
-      {
-        hosts: parsed.hosts,
-        sessionTimeout,
-        connectTimeout: options.connectTimeout ?? 15000,
-        requestTimeout: options.requestTimeout ?? 30000,
-        readOnly: options.readOnly ?? false,
-        auth: (options.auth ?? []).map((a) => ({ scheme: a.scheme, auth: toBuffer(a.credentials, null) ?? Buffer.alloc(0) })),
-        reconnectOnExpiry: this.reconnectOnExpiry,
-        sessionLostTimeout: options.sessionLostTimeout,
-        maxFrameSize: options.maxFrameSize ?? 4 * 1024 * 1024,
-        tls: options.tls,
-        backoff: options.backoff ?? {},
-        shuffle: !(options.noShuffle ?? false),
-        clock: this.clock,
-      },
+      resolved,
       {
         stateChanged: (change) => this.onStateChanged(change),
         notification: (event) => this.onNotification(event),
-        restoreWatches: (zxid) => this.restoreWatches(zxid),
+        restoreWatches: (zxid) => this.watches.restore(zxid),
       },
     );
   }
@@ -277,7 +183,7 @@ export class Client extends EventEmitter<ClientEvents> {
   ): Promise<{ path: string; stat?: Stat }> {
     let request;
     try {
-      request = this.createRequest(path, data, options);
+      request = createRequest(this.chrootMap, path, data, options);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -287,23 +193,6 @@ export class Client extends EventEmitter<ClientEvents> {
     if (op === 'createContainer') return this.call(Ops.createContainer, body, path, (r) => ({ path: toClient(r.path), stat: r.stat }));
     if (withStat) return this.call(Ops.create2, body, path, (r) => ({ path: toClient(r.path), stat: r.stat }));
     return this.call(Ops.create, body, path, (r) => ({ path: toClient(r.path) }));
-  }
-
-  /** Validates a create and builds its wire form (throws BadArgumentsError). */
-  private createRequest(path: string, data: Data | undefined, options: CreateOptions) {
-    const mode: CreateModeName = options.mode ?? 'persistent';
-    const modeError = invalidModeReason(mode, options.ttl);
-    if (modeError !== undefined) throw new BadArgumentsError(modeError, { op: 'create', path });
-    this.checkPath(path, 'create', isSequential(mode));
-    const body = {
-      path: this.chrootMap.toServer(path),
-      data: toBuffer(data, EMPTY),
-      acl: [...(options.acl ?? Acls.openUnsafe)],
-      flags: CreateMode[mode],
-      ttl: options.ttl ?? 0,
-    };
-    const op: 'createTTL' | 'createContainer' | 'create' = isTTL(mode) ? 'createTTL' : mode === 'container' ? 'createContainer' : 'create';
-    return { op, body };
   }
 
   /** Deletes a node; version -1 (the default) matches any version. */
@@ -327,16 +216,11 @@ export class Client extends EventEmitter<ClientEvents> {
         path,
         (stat) => stat,
         {
-          onReply: listener && ((err) => this.registerExistsWatch(path, err, listener)),
+          onReply: listener && ((err) => this.watches.existsReplied(path, err, listener)),
           onError: (err) => (err === ErrorCode.NONODE ? { value: null } : undefined),
         },
       );
     });
-  }
-
-  private registerExistsWatch(path: string, err: number, listener: WatchListener): void {
-    if (err === 0) this.watches.add('data', path, listener);
-    else if (err === ErrorCode.NONODE) this.watches.add('exist', path, listener);
   }
 
   /**
@@ -345,19 +229,19 @@ export class Client extends EventEmitter<ClientEvents> {
    */
   getData(path: string, options?: WatchOptions): Promise<{ data: Buffer | null; stat: Stat }> {
     // The hottest calls skip guard()'s closure: validation is inlined.
-    const invalid = this.pathError(path, 'getData');
+    const invalid = pathError(path, 'getData');
     if (invalid !== undefined) return Promise.reject(invalid);
     const listener = options?.watch;
     const body = { path: this.chrootMap.toServer(path), watch: listener !== undefined };
     if (listener === undefined) return this.call(Ops.getData, body, path, dataResult);
     return this.call(Ops.getData, body, path, dataResult, {
-      onReply: (err) => err === 0 && this.watches.add('data', path, listener),
+      onReply: (err) => err === 0 && this.watches.registry.add('data', path, listener),
     });
   }
 
   /** Replaces the node's data; version -1 (the default) matches any. Resolves with the new Stat. */
   setData(path: string, data: Data, version = -1): Promise<Stat> {
-    const invalid = this.pathError(path, 'setData');
+    const invalid = pathError(path, 'setData');
     if (invalid !== undefined) return Promise.reject(invalid);
     let bytes: Buffer | null;
     try {
@@ -379,7 +263,7 @@ export class Client extends EventEmitter<ClientEvents> {
     return this.guard<string[] | { children: string[]; stat: Stat }>(path, 'getChildren', () => {
       const listener = options.watch;
       const body = { path: this.chrootMap.toServer(path), watch: listener !== undefined };
-      const onReply = listener && ((err: number) => err === 0 && this.watches.add('child', path, listener));
+      const onReply = listener && ((err: number) => err === 0 && this.watches.registry.add('child', path, listener));
       if (options.stat === true) return this.call(Ops.getChildren2, body, path, (r) => r, { onReply });
       return this.call(Ops.getChildren, body, path, (r) => r.children, { onReply });
     });
@@ -450,51 +334,12 @@ export class Client extends EventEmitter<ClientEvents> {
   multi(ops: readonly TransactionOp[]): Promise<TransactionResult[]> {
     let wire: MultiOp[];
     try {
-      wire = ops.map((o) => this.transactionOp(o));
+      wire = transactionOps(this.chrootMap, ops);
     } catch (error) {
       return Promise.reject(error);
     }
     const paths = ops.map((o) => o.path);
-    return this.call(Ops.multi, { ops: wire }, undefined, (res) => {
-      const failedIndex = res.results.findIndex((r) => r.type === 'error' && r.err !== 0);
-      if (failedIndex >= 0) throw transactionError(res.results, failedIndex, paths);
-      return res.results.map((r) => this.transactionResult(r));
-    });
-  }
-
-  private transactionOp(o: TransactionOp): MultiOp {
-    switch (o.type) {
-      case 'create': {
-        const { op: kind, body } = this.createRequest(o.path, o.data, o.options);
-        if (kind === 'createTTL') return { type: 'createTTL', request: body };
-        return { type: kind, request: { path: body.path, data: body.data, acl: body.acl, flags: body.flags } };
-      }
-      case 'delete':
-      case 'check':
-        this.checkPath(o.path, o.type);
-        return { type: o.type, request: { path: this.chrootMap.toServer(o.path), version: o.version } };
-      case 'setData':
-        this.checkPath(o.path, 'setData');
-        return { type: 'setData', request: { path: this.chrootMap.toServer(o.path), data: toBuffer(o.data, EMPTY), version: o.version } };
-      default:
-        throw new BadArgumentsError(`op ${(o as { type: string }).type} is not allowed in a transaction`, { op: 'multi' });
-    }
-  }
-
-  private transactionResult(r: MultiResult): TransactionResult {
-    switch (r.type) {
-      case 'create':
-        return { type: 'create', path: this.chrootMap.toClient(r.response.path) };
-      case 'create2':
-        return { type: 'create', path: this.chrootMap.toClient(r.response.path), stat: r.response.stat };
-      case 'delete':
-      case 'check':
-        return { type: r.type };
-      case 'setData':
-        return { type: 'setData', stat: r.response };
-      default:
-        throw new HerdError('MARSHALLINGERROR', `unexpected ${r.type} result in a transaction`, { op: 'multi' });
-    }
+    return this.call(Ops.multi, { ops: wire }, undefined, (res) => transactionResults(this.chrootMap, res.results, paths));
   }
 
   /**
@@ -503,29 +348,9 @@ export class Client extends EventEmitter<ClientEvents> {
    * failed one is an `error` result.
    */
   multiRead(ops: readonly ReadOp[]): Promise<ReadResult[]> {
-    const wire: MultiOp[] = [];
-    for (const o of ops) {
-      const error = this.pathError(o.path, 'multiRead');
-      if (error !== undefined) return Promise.reject(error);
-      if (o.type !== 'getData' && o.type !== 'getChildren') {
-        return Promise.reject(new BadArgumentsError(`op ${String((o as { type: unknown }).type)} is not a read`, { op: 'multiRead' }));
-      }
-      wire.push({ type: o.type, request: { path: this.chrootMap.toServer(o.path), watch: false } });
-    }
-    return this.call(Ops.multiRead, { ops: wire }, undefined, (res) =>
-      res.results.map((r, i): ReadResult => {
-        switch (r.type) {
-          case 'getData':
-            return { type: 'getData', data: copyData(r.response.data), stat: r.response.stat };
-          case 'getChildren':
-            return { type: 'getChildren', children: r.response.children };
-          case 'error':
-            return { type: 'error', errno: r.err, error: errorFromCode(r.err, { op: ops[i]?.type ?? 'multiRead', path: ops[i]?.path }) };
-          default:
-            throw new HerdError('MARSHALLINGERROR', `unexpected ${r.type} result in multiRead`, { op: 'multiRead' });
-        }
-      }),
-    );
+    const wire = readOps(this.chrootMap, ops);
+    if (!Array.isArray(wire)) return Promise.reject(wire);
+    return this.call(Ops.multiRead, { ops: wire }, undefined, (res) => readResults(res.results, ops));
   }
 
   // ---- watches ---------------------------------------------------------------------
@@ -554,12 +379,7 @@ export class Client extends EventEmitter<ClientEvents> {
         path,
         () => undefined,
         {
-          onReply: (err) => {
-            if (err !== 0) return;
-            // The overloads only accept `resync: true` with a listener that takes the markers.
-            if (resync) this.watches.addResync(mode, path, listener as PersistentWatchListener);
-            else this.watches.add(mode, path, listener);
-          },
+          onReply: (err) => this.watches.addWatchReplied(path, mode, listener, resync, err),
         },
       ),
     );
@@ -579,28 +399,7 @@ export class Client extends EventEmitter<ClientEvents> {
   watch(path: string, options: WatchStreamOptions = {}): WatchStream {
     const recursive = options.recursive ?? false;
     const mode = recursive ? 'persistentRecursive' : 'persistent';
-    let stream: WatchStream | undefined;
-    const listener: PersistentWatchListener = (event) => stream?.push(event);
-    const registered = this.addWatch(path, mode, listener, { resync: true });
-    const forget = (): boolean => this.watches.removePersistent(path, recursive, listener);
-    stream = new WatchStream(registered, () => {
-      this.streams.delete(stream!);
-      forget();
-      this.dropServerWatch(path);
-    });
-    this.streams.set(stream, forget);
-    registered.catch(() => this.streams.delete(stream!));
-    return stream;
-  }
-
-  /** Removes the server's watches of a path the client no longer watches at all (best effort). */
-  private dropServerWatch(path: string): void {
-    if (this.watches.watches(path)) return;
-    const state = this.session.state;
-    if (state !== 'connected' && state !== 'connectedReadOnly') return;
-    this.call(Ops.removeWatches, { path: this.chrootMap.toServer(path), type: WatcherType.any }, path, () => undefined).catch(
-      () => {},
-    );
+    return this.watches.stream(path, recursive, (listener) => this.addWatch(path, mode, listener, { resync: true }));
   }
 
   /**
@@ -613,50 +412,7 @@ export class Client extends EventEmitter<ClientEvents> {
    * `children` watches (they are asked for again before this resolves).
    */
   removeWatches(path: string, type: WatcherKind, options: RemoveWatchesOptions = {}): Promise<void> {
-    return this.guard(path, 'removeWatches', () => {
-      if (!Object.hasOwn(WatcherType, type)) throw new BadArgumentsError(`unknown watcher type ${String(type)}`, { op: 'removeWatches', path });
-      const listener = options.listener;
-      if (!this.watches.has(path, type, listener)) {
-        return Promise.reject(new NoWatcherError(undefined, { op: 'removeWatches', path }));
-      }
-      const removeHere = (): void => this.deliverRemoved(path, this.watches.remove(path, type, listener));
-      // Removing one listener while others of that kind stay is a local change: the server keeps watching for them.
-      const othersRemain = listener !== undefined && this.watches.hasOther(path, type, listener);
-      if (options.local === true || othersRemain) {
-        removeHere();
-        return Promise.resolve();
-      }
-      let reinstated: Promise<void> | undefined;
-      return this.call(
-        Ops.removeWatches,
-        { path: this.chrootMap.toServer(path), type: WatcherType[type] },
-        path,
-        () => undefined,
-        {
-          onReply: (err) => {
-            if (err !== 0) return;
-            removeHere();
-            if (type !== 'any') reinstated = this.reinstatePersistent(path);
-          },
-        },
-      ).then(() => reinstated);
-    });
-  }
-
-  /**
-   * ZooKeeper keeps one watch per path and session: removing its data (or
-   * child) watches also removes a persistent watch on the same path. Ask
-   * for the persistent watches the client still has there again; the
-   * request follows the removal, so no event falls in between.
-   */
-  private reinstatePersistent(path: string): Promise<void> | undefined {
-    const requests: Promise<void>[] = [];
-    for (const mode of ['persistent', 'persistentRecursive'] as const) {
-      if (!this.watches.hasKind(path, mode)) continue;
-      const body = { path: this.chrootMap.toServer(path), mode: AddWatchMode[mode] };
-      requests.push(this.call(Ops.addWatch, body, path, () => undefined).catch(() => {}));
-    }
-    return requests.length === 0 ? undefined : Promise.all(requests).then(() => undefined);
+    return this.guard(path, 'removeWatches', () => this.watches.remove(path, type, options.local === true, options.listener));
   }
 
   /** Resolves when the server holds a watch of that kind on the path for this session, else rejects with NoWatcherError. */
@@ -664,13 +420,6 @@ export class Client extends EventEmitter<ClientEvents> {
     return this.guard(path, 'checkWatches', () => {
       if (!Object.hasOwn(WatcherType, type)) throw new BadArgumentsError(`unknown watcher type ${String(type)}`, { op: 'checkWatches', path });
       return this.call(Ops.checkWatches, { path: this.chrootMap.toServer(path), type: WatcherType[type] }, path, () => undefined);
-    });
-  }
-
-  private deliverRemoved(path: string, removed: RemovedWatch[]): void {
-    if (removed.length === 0) return;
-    queueMicrotask(() => {
-      for (const r of removed) callListener(r.listener, { type: removalEventType(r.kind), path });
     });
   }
 
@@ -686,18 +435,13 @@ export class Client extends EventEmitter<ClientEvents> {
   request<O extends AnyOp>(op: O, body: RequestOf<O>): Promise<RawReply<ResponseOf<O>>> {
     const generic = op as unknown as Op<RequestOf<O>, ResponseOf<O>>;
     return new Promise((resolve, reject) => {
-      this.session.submit({
-        type: generic.code,
-        opName: generic.name,
-        path: pathOf(body),
-        encode: (w) => generic.request.write(w, body),
-        response: generic.response as Codec<unknown>,
-        complete: (header, response) =>
-          resolve(header.err === 0 ? { header, response: response as ResponseOf<O> } : { header }),
-        fail: reject,
-        issuedAt: this.clock.now(),
-        xid: 0,
-      });
+      this.session.submit(
+        rawRequest(generic, body, this.clock.now(), {
+          complete: (header, response) =>
+            resolve(header.err === 0 ? { header, response: response as ResponseOf<O> } : { header }),
+          fail: reject,
+        }),
+      );
     });
   }
 
@@ -719,135 +463,21 @@ export class Client extends EventEmitter<ClientEvents> {
   /** Validates the path, then runs `send`; any synchronous throw becomes a rejection. */
   private guard<T>(path: string, opName: string, send: () => Promise<T>): Promise<T> {
     try {
-      this.checkPath(path, opName);
+      checkPath(path, opName);
       return send();
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  private checkPath(path: string, opName: string, sequential = false): void {
-    const error = this.pathError(path, opName, sequential);
-    if (error !== undefined) throw error;
-  }
-
-  private pathError(path: string, opName: string, sequential = false): BadArgumentsError | undefined {
-    const reason = typeof path === 'string' ? invalidPathReason(path, sequential) : 'path must be a string';
-    return reason === undefined ? undefined : new BadArgumentsError(`invalid path: ${reason}`, { op: opName, path: String(path) });
-  }
-
   private onStateChanged(change: StateChange): void {
-    const to = change.to;
-    if (to === 'closed') {
-      this.watches.clear();
-      this.endStreams(undefined);
-    } else if (to === 'expired' || to === 'authFailed') {
-      // The session's watches will never fire. Those that asked for resync
-      // markers are added again on the next session; a stream only when
-      // the client starts that session by itself.
-      this.watches.endSession();
-      if (to === 'authFailed' || !this.reconnectOnExpiry) this.endStreams(change.reason);
-    }
-    queueMicrotask(() => this.emit(to, change));
-  }
-
-  /** Ends every stream and forgets its watch (`error`: why the session ended; none when closed). */
-  private endStreams(error: HerdError | undefined): void {
-    const streams = [...this.streams];
-    this.streams.clear();
-    for (const [stream, forget] of streams) {
-      forget();
-      stream.end(error);
-    }
-  }
-
-  /** Tells the listeners that asked for it that changes may have been missed. */
-  private deliverResync(targets: readonly ResyncTarget[], reason: ResyncReason): void {
-    queueMicrotask(() => {
-      for (const { path, listener } of targets) {
-        // Removed while the setWatches requests were in flight: nothing to tell.
-        if (this.watches.has(path, 'any', listener)) callListener(listener, { type: 'resync', reason, path });
-      }
-    });
+    this.watches.stateChanged(change);
+    queueMicrotask(() => this.emit(change.to, change));
   }
 
   private onNotification(raw: WatcherEvent): void {
     if (this.listenerCount('notification') > 0) queueMicrotask(() => this.emit('notification', raw));
-    const type = watchEventType(raw.type);
-    if (type === undefined) return;
-    const path = this.chrootMap.toClient(raw.path);
-    const listeners = this.watches.trigger(type, path);
-    if (listeners.length === 0) return;
-    const event: WatchEvent = { type, path };
-    queueMicrotask(() => {
-      for (const l of listeners) callListener(l, event);
-    });
-  }
-
-  /**
-   * The setWatches requests of a new connection. Once the server has
-   * answered them all, the persistent watches are in place again: then
-   * (and only then, so that a re-read it prompts cannot miss a change) the
-   * listeners that asked for it get their resync marker. A connection lost
-   * before that gives none; the next one does.
-   */
-  private restoreWatches(relativeZxid: bigint): PendingRequest[] {
-    const sessionId = this.session.sessionId;
-    const reason: ResyncReason = sessionId === this.watchSession ? 'reconnected' : 'newSession';
-    const targets = this.watches.resyncTargets();
-    if (targets.length === 0) this.watchSession = sessionId;
-    if (this.watches.isEmpty) return [];
-    let outstanding = 0;
-    const restored = (): void => {
-      if (--outstanding > 0 || targets.length === 0) return;
-      this.watchSession = sessionId;
-      this.deliverResync(targets, reason);
-    };
-    const all = this.watches.paths();
-    const persistent = this.watches.hasPersistent;
-    const toServer = (p: string): string => this.chrootMap.toServer(p);
-    const lists = [
-      all.dataWatches.map(toServer),
-      all.existWatches.map(toServer),
-      all.childWatches.map(toServer),
-      all.persistentWatches.map(toServer),
-      all.persistentRecursiveWatches.map(toServer),
-    ];
-    const requests: PendingRequest[] = [];
-    let batch: string[][] = [[], [], [], [], []];
-    let bytes = 0;
-    const flush = (): void => {
-      const [dataWatches, existWatches, childWatches, persistentWatches, persistentRecursiveWatches] = batch as [
-        string[], string[], string[], string[], string[],
-      ];
-      const base = { relativeZxid, dataWatches, existWatches, childWatches };
-      const full = { ...base, persistentWatches, persistentRecursiveWatches };
-      const op = persistent ? Ops.setWatches2 : Ops.setWatches;
-      requests.push({
-        type: op.code,
-        opName: op.name,
-        path: undefined,
-        encode: persistent ? (w) => Ops.setWatches2.request.write(w, full) : (w) => Ops.setWatches.request.write(w, base),
-        response: undefined,
-        complete: restored,
-        fail: () => {},
-        issuedAt: this.clock.now(),
-        xid: 0,
-      });
-      outstanding++;
-      batch = [[], [], [], [], []];
-      bytes = 0;
-    };
-    lists.forEach((list, kind) => {
-      for (const p of list) {
-        const len = Buffer.byteLength(p);
-        if (bytes > 0 && bytes + len > SET_WATCHES_MAX_BYTES) flush();
-        batch[kind]!.push(p);
-        bytes += len;
-      }
-    });
-    if (bytes > 0) flush();
-    return requests;
+    this.watches.notify(raw);
   }
 }
 
@@ -860,34 +490,4 @@ function dataResult(r: GetDataResponse): { data: Buffer | null; stat: Stat } {
 
 function identity<T>(v: T): T {
   return v;
-}
-
-/** Calls a user listener; a throw is rethrown on its own (an uncaught exception), never into the client. */
-function callListener<E extends PersistentWatchEvent>(listener: (event: E) => void, event: E): void {
-  try {
-    listener(event);
-  } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
-  }
-}
-
-function pathOf(body: unknown): string | undefined {
-  if (typeof body === 'object' && body !== null && 'path' in body && typeof body.path === 'string') return body.path;
-  return undefined;
-}
-
-function transactionError(results: MultiResult[], failedIndex: number, paths: readonly string[]): TransactionError {
-  const failed = results[failedIndex] as { type: 'error'; err: number };
-  const outcomes: TransactionOpError[] = results.map((r, i) => {
-    const errno = r.type === 'error' ? r.err : 0;
-    return {
-      type: 'error',
-      errno,
-      error: errno === 0 ? undefined : errorFromCode(errno, { op: 'multi', path: paths[i] }),
-    };
-  });
-  const error = errorFromCode(failed.err, { op: 'multi', path: paths[failedIndex] });
-  return Object.assign(error, { results: outcomes, failedIndex });
 }

@@ -8,7 +8,7 @@ export type {
   RemoveWatchesOptions,
   WatchStreamOptions,
   AddWatchOptions,
-} from './client.js';
+} from './call-options.js';
 export type { ClientOptions, AuthInfo, ClientTlsOptions } from './options.js';
 export type { ClientState, StateChange } from './state.js';
 export type {

@@ -1,6 +1,8 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { BackoffOptions } from './backoff.js';
 import type { Clock } from '../base/clock.js';
+import type { HostPort } from './connection-string.js';
+import { toBuffer } from './data.js';
 
 /** Credentials sent after every (re)connect, as ZooKeeper's addAuthInfo. */
 export interface AuthInfo {
@@ -76,4 +78,41 @@ export interface ClientOptions {
   noShuffle?: boolean;
   /** The time source of every timer (tests). */
   clock?: Clock;
+}
+
+/** Everything the session needs to know, defaults already applied. */
+export interface SessionOptions {
+  hosts: readonly HostPort[];
+  sessionTimeout: number;
+  connectTimeout: number;
+  requestTimeout: number;
+  readOnly: boolean;
+  auth: readonly { scheme: string; auth: Buffer }[];
+  reconnectOnExpiry: boolean;
+  /** Declare the session lost after this long without a server (ms); undefined: the negotiated timeout; 0: never. */
+  sessionLostTimeout: number | undefined;
+  maxFrameSize: number;
+  tls: ClientTlsOptions | undefined;
+  backoff: BackoffOptions;
+  shuffle: boolean;
+  clock: Clock;
+}
+
+/** The session's options: the client's, defaults applied. */
+export function sessionOptions(hosts: readonly HostPort[], options: ClientOptions, clock: Clock): SessionOptions {
+  return {
+    hosts,
+    sessionTimeout: options.sessionTimeout ?? 30000,
+    connectTimeout: options.connectTimeout ?? 15000,
+    requestTimeout: options.requestTimeout ?? 30000,
+    readOnly: options.readOnly ?? false,
+    auth: (options.auth ?? []).map((a) => ({ scheme: a.scheme, auth: toBuffer(a.credentials, null) ?? Buffer.alloc(0) })),
+    reconnectOnExpiry: options.reconnectOnExpiry ?? false,
+    sessionLostTimeout: options.sessionLostTimeout,
+    maxFrameSize: options.maxFrameSize ?? 4 * 1024 * 1024,
+    tls: options.tls,
+    backoff: options.backoff ?? {},
+    shuffle: !(options.noShuffle ?? false),
+    clock,
+  };
 }

@@ -1,4 +1,5 @@
 import type { HerdError } from '../errors.js';
+import type { Op } from '../jute/ops/op.js';
 import type { ReplyHeader } from '../jute/records/headers.js';
 import type { Codec, JuteWriter } from '../jute/writer.js';
 import { Queue } from './queue.js';
@@ -71,4 +72,41 @@ export class PendingRequests {
   failAll(error: (request: PendingRequest) => HerdError): void {
     for (const request of this.queue.drain()) request.fail(error(request));
   }
+}
+
+/** How a request built by {@link rawRequest} settles. */
+export interface RawSettlement {
+  /** The reply arrived: its header, and its decoded body when err is 0. Must not throw. */
+  complete(header: ReplyHeader, response: unknown): void;
+  /** The request failed (connection loss, expiry, close, timeout). */
+  fail(error: HerdError): void;
+}
+
+/**
+ * The one way to build a request that has no typed promise of its own
+ * (closeSession, setWatches, {@link Client.request}); typed calls use
+ * {@link OpRequest}. Its path (for errors) is the body's `path`, if any.
+ */
+export function rawRequest<Req>(op: Op<Req, unknown>, body: Req, issuedAt: number, settle: RawSettlement): PendingRequest {
+  return {
+    type: op.code,
+    opName: op.name,
+    path: pathOf(body),
+    encode: (w) => op.request.write(w, body),
+    response: op.response,
+    complete: settle.complete,
+    fail: settle.fail,
+    issuedAt,
+    xid: 0,
+  };
+}
+
+/** The context of a request's errors: its op, and its path when it has one. */
+export function requestContext(request: Pick<PendingRequest, 'opName' | 'path'>): { op: string; path?: string } {
+  return request.path === undefined ? { op: request.opName } : { op: request.opName, path: request.path };
+}
+
+function pathOf(body: unknown): string | undefined {
+  if (typeof body === 'object' && body !== null && 'path' in body && typeof body.path === 'string') return body.path;
+  return undefined;
 }

@@ -1,17 +1,18 @@
 import { JuteDecodeError } from '../decode-error.js';
-import { OpCode } from '../op-codes.js';
-import { ErrorResponseCodec, PathVersionRequestCodec, PathWatchRequestCodec } from '../records/common.js';
+import { EmptyCodec, ErrorResponseCodec } from '../records/common.js';
 import type { PathVersionRequest, PathWatchRequest } from '../records/common.js';
-import { StatCodec, type Stat } from '../records/stat.js';
+import type { Stat } from '../records/stat.js';
 import type { JuteReader } from '../reader.js';
 import type { Codec, JuteWriter } from '../writer.js';
-import { Create2ResponseCodec, CreateRequestCodec, CreateResponseCodec } from './create.js';
+import { check } from './check.js';
+import { create, create2, createContainer } from './create.js';
 import type { Create2Response, CreateRequest, CreateResponse } from './create.js';
-import { CreateTTLRequestCodec, type CreateTTLRequest } from './create-ttl.js';
-import { GetChildrenResponseCodec, type GetChildrenResponse } from './get-children.js';
-import { GetDataResponseCodec, type GetDataResponse } from './get-data.js';
+import { createTTL, type CreateTTLRequest } from './create-ttl.js';
+import { del } from './delete.js';
+import { getChildren, type GetChildrenResponse } from './get-children.js';
+import { getData, type GetDataResponse } from './get-data.js';
 import { defineOp } from './op.js';
-import { SetDataRequestCodec, type SetDataRequest } from './set-data.js';
+import { setData, type SetDataRequest } from './set-data.js';
 
 /** Precedes each op and each result inside multi; `done` marks the terminator. */
 export interface MultiHeader {
@@ -57,49 +58,30 @@ export interface MultiResponse {
 
 const TERMINATOR: MultiHeader = { type: -1, done: true, err: -1 };
 
+/**
+ * The ops a multi or multiRead may carry, from the op table: a sub-op is
+ * encoded with its op's request codec. The result of each is encoded with
+ * its op's response codec (createContainer and createTTL answer as
+ * create2; delete and check have an empty body and no `response`).
+ */
+const SUB_OPS = { create, create2, createContainer, createTTL, delete: del, check, setData, getData, getChildren } as const;
+const RESULT_OPS = { create, create2, delete: del, check, setData, getData, getChildren } as const;
+
+type SubOp = (typeof SUB_OPS)[keyof typeof SUB_OPS];
+const subOpByCode = new Map<number, SubOp>(Object.values(SUB_OPS).map((op) => [op.code, op]));
+const resultOpByCode = new Map<number, SubOp>(Object.values(RESULT_OPS).map((op) => [op.code, op]));
+const hasBody = (op: SubOp): boolean => op.response !== EmptyCodec;
+
 function writeOp(w: JuteWriter, op: MultiOp): void {
-  MultiHeaderCodec.write(w, { type: OpCode[op.type], done: false, err: -1 });
-  switch (op.type) {
-    case 'create':
-    case 'create2':
-    case 'createContainer':
-      return CreateRequestCodec.write(w, op.request);
-    case 'createTTL':
-      return CreateTTLRequestCodec.write(w, op.request);
-    case 'delete':
-    case 'check':
-      return PathVersionRequestCodec.write(w, op.request);
-    case 'setData':
-      return SetDataRequestCodec.write(w, op.request);
-    case 'getData':
-    case 'getChildren':
-      return PathWatchRequestCodec.write(w, op.request);
-  }
+  const def = SUB_OPS[op.type];
+  MultiHeaderCodec.write(w, { type: def.code, done: false, err: -1 });
+  (def.request as Codec<unknown>).write(w, op.request);
 }
 
 function readOp(r: JuteReader, type: number, at: number): MultiOp {
-  switch (type) {
-    case OpCode.create:
-      return { type: 'create', request: CreateRequestCodec.read(r) };
-    case OpCode.create2:
-      return { type: 'create2', request: CreateRequestCodec.read(r) };
-    case OpCode.createContainer:
-      return { type: 'createContainer', request: CreateRequestCodec.read(r) };
-    case OpCode.createTTL:
-      return { type: 'createTTL', request: CreateTTLRequestCodec.read(r) };
-    case OpCode.delete:
-      return { type: 'delete', request: PathVersionRequestCodec.read(r) };
-    case OpCode.check:
-      return { type: 'check', request: PathVersionRequestCodec.read(r) };
-    case OpCode.setData:
-      return { type: 'setData', request: SetDataRequestCodec.read(r) };
-    case OpCode.getData:
-      return { type: 'getData', request: PathWatchRequestCodec.read(r) };
-    case OpCode.getChildren:
-      return { type: 'getChildren', request: PathWatchRequestCodec.read(r) };
-    default:
-      throw new JuteDecodeError(`op type ${type} is not allowed in multi`, at);
-  }
+  const def = subOpByCode.get(type);
+  if (def === undefined) throw new JuteDecodeError(`op type ${type} is not allowed in multi`, at);
+  return { type: def.name, request: def.request.read(r) } as MultiOp;
 }
 
 function writeResult(w: JuteWriter, res: MultiResult): void {
@@ -107,46 +89,17 @@ function writeResult(w: JuteWriter, res: MultiResult): void {
     MultiHeaderCodec.write(w, { type: -1, done: false, err: res.err });
     return ErrorResponseCodec.write(w, { err: res.err });
   }
-  MultiHeaderCodec.write(w, { type: OpCode[res.type], done: false, err: 0 });
-  switch (res.type) {
-    case 'create':
-      return CreateResponseCodec.write(w, res.response);
-    case 'create2':
-      return Create2ResponseCodec.write(w, res.response);
-    case 'delete':
-    case 'check':
-      return;
-    case 'setData':
-      return StatCodec.write(w, res.response);
-    case 'getData':
-      return GetDataResponseCodec.write(w, res.response);
-    case 'getChildren':
-      return GetChildrenResponseCodec.write(w, res.response);
-  }
+  const def = RESULT_OPS[res.type];
+  MultiHeaderCodec.write(w, { type: def.code, done: false, err: 0 });
+  if ('response' in res) (def.response as Codec<unknown>).write(w, res.response);
 }
 
 function readResult(r: JuteReader, h: MultiHeader, at: number): MultiResult {
-  switch (h.type) {
-    case -1:
-      // ErrorResponse repeats the code given in the header; the body is authoritative.
-      return { type: 'error', err: ErrorResponseCodec.read(r).err };
-    case OpCode.create:
-      return { type: 'create', response: CreateResponseCodec.read(r) };
-    case OpCode.create2:
-      return { type: 'create2', response: Create2ResponseCodec.read(r) };
-    case OpCode.delete:
-      return { type: 'delete' };
-    case OpCode.check:
-      return { type: 'check' };
-    case OpCode.setData:
-      return { type: 'setData', response: StatCodec.read(r) };
-    case OpCode.getData:
-      return { type: 'getData', response: GetDataResponseCodec.read(r) };
-    case OpCode.getChildren:
-      return { type: 'getChildren', response: GetChildrenResponseCodec.read(r) };
-    default:
-      throw new JuteDecodeError(`result type ${h.type} is not allowed in multi`, at);
-  }
+  // ErrorResponse repeats the code given in the header; the body is authoritative.
+  if (h.type === -1) return { type: 'error', err: ErrorResponseCodec.read(r).err };
+  const def = resultOpByCode.get(h.type);
+  if (def === undefined) throw new JuteDecodeError(`result type ${h.type} is not allowed in multi`, at);
+  return (hasBody(def) ? { type: def.name, response: def.response.read(r) } : { type: def.name }) as MultiResult;
 }
 
 export const MultiRequestCodec: Codec<MultiRequest> = {

@@ -13,6 +13,7 @@ import { readChildren } from './get-children.js';
 import { readData } from './get-data.js';
 import { prepareSetData } from './set-data.js';
 import type { ChangeView } from '../change-view.js';
+import type { PathWatchRequest } from '../../jute/records/common.js';
 
 /**
  * multi: all or nothing. Ops are prepared in order against one view, so
@@ -58,7 +59,7 @@ function rebuildCreate(op: CreateSubOp): RebuiltCreate | null {
   return { opCode: OpCode[type], request: { ...op.request, ttl: -1 }, result: type === 'create' ? 'create' : 'create2' };
 }
 
-const isRead = (op: MultiOp) => op.type === 'getData' || op.type === 'getChildren';
+const isRead = (op: MultiOp): op is ReadSubOp => op.type === 'getData' || op.type === 'getChildren';
 
 const isCreate = (op: MultiOp): op is CreateSubOp =>
   op.type === 'create' || op.type === 'create2' || op.type === 'createContainer' || op.type === 'createTTL';
@@ -78,19 +79,35 @@ function rebuildCreates(ops: readonly MultiOp[]): (RebuiltCreate | undefined)[] 
   return rebuilt;
 }
 
+type WriteSubOp = Extract<MultiOp, { type: 'delete' | 'setData' | 'check' }>;
+type ReadSubOp = Extract<MultiOp, { type: 'getData' | 'getChildren' }>;
+
+/** How each write sub-op other than a create is prepared: the handler of the same op. */
+const PREPARE: { [K in WriteSubOp['type']]: (ctx: RequestContext, view: ChangeView, req: Extract<WriteSubOp, { type: K }>['request']) => Txn } = {
+  delete: prepareDelete,
+  setData: prepareSetData,
+  check: prepareCheck,
+};
+
+/** How each read of a multiRead is answered: the read of the handler of the same op, its result, or an error code. */
+const READ: { [K in ReadSubOp['type']]: (ctx: RequestContext, req: PathWatchRequest) => MultiResult } = {
+  getData: (ctx, req) => {
+    const read = readData(ctx, req);
+    return typeof read === 'number' ? { type: 'error', err: read } : { type: 'getData', response: read };
+  },
+  getChildren: (ctx, req) => {
+    const read = readChildren(ctx, req);
+    return typeof read === 'number' ? { type: 'error', err: read } : { type: 'getChildren', response: { children: read.children } };
+  },
+};
+
 function prepareOp(ctx: RequestContext, view: ChangeView, op: MultiOp, create: RebuiltCreate | undefined): Txn {
   if (create) return prepareCreate(ctx, view, create.request, create.opCode);
-  switch (op.type) {
-    case 'delete':
-      return prepareDelete(ctx, view, op.request);
-    case 'setData':
-      return prepareSetData(ctx, view, op.request);
-    case 'check':
-      return prepareCheck(ctx, view, op.request);
-    default:
-      // Never reached: prepare refuses a multi with reads.
-      return { type: 'error', err: ErrorCode.MARSHALLINGERROR };
+  if (isCreate(op) || isRead(op)) {
+    // Never reached: prepare refuses a multi with reads, and every create is rebuilt.
+    return { type: 'error', err: ErrorCode.MARSHALLINGERROR };
   }
+  return (PREPARE[op.type] as (ctx: RequestContext, view: ChangeView, req: WriteSubOp['request']) => Txn)(ctx, view, op.request);
 }
 
 function resultType(op: MultiOp, create: RebuiltCreate | undefined): ResultType {
@@ -157,14 +174,7 @@ export const multiRead: ReadHandler<MultiRequest> = {
     }
     const results: MultiResult[] = req.ops.map((op): MultiResult => {
       if (op.type !== 'getData' && op.type !== 'getChildren') throw new TypeError(`multiRead ${op.type}`);
-      if (op.type === 'getData') {
-        const read = readData(ctx, op.request);
-        return typeof read === 'number' ? { type: 'error', err: read } : { type: 'getData', response: read };
-      }
-      const read = readChildren(ctx, op.request);
-      return typeof read === 'number'
-        ? { type: 'error', err: read }
-        : { type: 'getChildren', response: { children: read.children } };
+      return READ[op.type](ctx, op.request);
     });
     return { err: 0, body: (w) => MultiResponseCodec.write(w, { results }) };
   },
