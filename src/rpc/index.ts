@@ -46,6 +46,9 @@ export {
   servePyro4,
   startPyroNameServer,
   lookupPyro4,
+  batchPyro4,
+  pyKwargs,
+  PyKwargs,
   PythonError,
   PyComplex,
   pyTuple,
@@ -59,4 +62,7 @@ export {
   type PyroDaemonOptions,
   type LookupPyro4Options,
   type Pyro4Remote,
+  type Pyro4BatchCall,
+  type PyroSerializerName,
+  type ServeOverPyro4Options,
 } from './pyro/index.js';

@@ -6,6 +6,8 @@ export { openTables, Tables } from './tables.js';
 export type { QuorumInfo, TablesEvents, TablesMember } from './node-types.js';
 export type { LocalReadOptions, LocalReads, OpenTablesOptions, ReadOptions, TransactionOptions, TransactionResult } from './options.js';
 export type { TablesLogOptions } from './primary.js';
+export type { SnapshotLoad, SnapshotStatus } from './snapshots/keeper.js';
+export type { TablesPersistenceOptions, TablesSnapshotOptions, TruncatePolicy } from './snapshots/options.js';
 export type { Transaction } from './transaction.js';
 export type { ChangesOptions } from './changes.js';
 export { retry, type RetryOptions } from './retry.js';

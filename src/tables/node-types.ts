@@ -54,6 +54,10 @@ export interface MemberData {
   position: [number, number] | null;
   checksum: string;
   tail: [number, number] | null;
+  /** The position of this node's latest snapshot (src/tables/snapshots), absent from nodes before snapshots. */
+  snapshot?: [number, number] | null;
+  /** The position of its latest snapshot on disk (with a `dataDir`). */
+  durable?: [number, number] | null;
 }
 
 export const toPair = (p: Position | null): [number, number] | null => (p === null ? null : [p.segmentId, p.entryId]);

@@ -3,12 +3,13 @@ import type { Client } from '../client/index.js';
 import { BadArgumentsError } from '../errors.js';
 import type { WaitOptions } from '../base/wait.js';
 import type { TablesLogOptions } from './primary.js';
+import type { TablesPersistenceOptions } from './snapshots/options.js';
 import { checkDefinitions, type TableDefinitions } from './state/definitions.js';
 import type { Row, RowKey } from './state/codec.js';
 import type { IndexQuery, Position } from './state/store.js';
 
 /** Options of {@link openTables}. */
-export interface OpenTablesOptions {
+export interface OpenTablesOptions extends TablesPersistenceOptions {
   /** A connected client; the tables never close it. Its chroot holds `/herd/tables`, the cluster and the log. */
   readonly client: Client;
   /** The tables cluster's name (A-Z a-z 0-9 . _ -): every node of one database opens the same. */

@@ -20,6 +20,12 @@ export interface TablesLogOptions {
   readonly writeQuorum?: number;
   /** A: fsynced copies before an entry is acknowledged. Default 2. */
   readonly ackQuorum?: number;
+  /** The log closes a segment and opens the next after this many entries (truncation removes whole segments). Default 100000. */
+  readonly maxSegmentEntries?: number;
+  /** ... or this many bytes of entry data. Default 64 MiB. */
+  readonly maxSegmentBytes?: number;
+  /** ... or, at the next append, once it is this old, in ms. Default 1 hour. */
+  readonly maxSegmentAge?: number;
 }
 
 /** The log's explicitConfirmDelay for the tables' writer, ms (see PrimaryWriter.open). */

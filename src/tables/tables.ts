@@ -60,7 +60,7 @@ import { decodeSnapshot, encodeSnapshot } from './state/snapshot.js';
 import { comparePosition, TablesState, type IndexQuery, type Position } from './state/store.js';
 import { RecordingTransaction, type Transaction } from './transaction.js';
 import { SnapshotKeeper, type SnapshotStatus } from './snapshots/keeper.js';
-import { resolveSnapshotOptions, type TablesPersistenceOptions } from './snapshots/options.js';
+import { resolveSnapshotOptions } from './snapshots/options.js';
 import { readTruncated, truncationInput, Truncator } from './snapshots/truncation.js';
 
 const CHECKSUM_HISTORY = 256;
@@ -127,7 +127,7 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
   private readonly truncator: Truncator;
 
   /** Use {@link openTables}. */
-  constructor(private readonly options: OpenTablesOptions & TablesPersistenceOptions) {
+  constructor(private readonly options: OpenTablesOptions) {
     super();
     checkOpenOptions(options);
     this.client = options.client;
@@ -480,8 +480,14 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
   // ---- membership, quorum, integrity ----
 
   private memberData(): MemberData {
-    const data: MemberData = { weight: this.weight, rpc: this.served?.address ?? '', position: toPair(this.state.position), checksum: this.state.checksum, tail: toPair(this.writer?.tail ?? null) };
-    return Object.assign(data, this.keeper.memberData());
+    return {
+      weight: this.weight,
+      rpc: this.served?.address ?? '',
+      position: toPair(this.state.position),
+      checksum: this.state.checksum,
+      tail: toPair(this.writer?.tail ?? null),
+      ...this.keeper.memberData(),
+    };
   }
 
   private schedulePublish(): void {
@@ -618,7 +624,7 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
  * any I/O), DuplicateMemberError when a live member still holds the
  * identifier after `rejoinTimeout`, or the client's error.
  */
-export async function openTables(options: OpenTablesOptions & TablesPersistenceOptions): Promise<Tables> {
+export async function openTables(options: OpenTablesOptions): Promise<Tables> {
   const tables = new Tables(options);
   await tables.start();
   return tables;

@@ -23,7 +23,7 @@ it('herd lists log-node, and herd log-node --help its options', () => {
   assert.match(overview.stdout, /log-node \[options\]\s+run a storage node of the Herd log/);
   const r = herd('log-node', '--help');
   assert.equal(r.status, 0);
-  for (const flag of ['--coordination', '--data-dir', '--port', '--advertised-host', '--max-frame-size', '--session-timeout', '--close-timeout', '--metrics-port', '--no-auditor', '--grace-period', '--gc-interval']) {
+  for (const flag of ['--coordination', '--data-dir', '--port', '--advertised-host', '--max-frame-size', '--session-timeout', '--close-timeout', '--metrics-port', '--no-auditor', '--grace-period', '--gc-interval', '--scrub-interval']) {
     assert.ok(r.stdout.includes(flag), flag);
   }
 });
@@ -41,6 +41,8 @@ it('herd log-node refuses missing and invalid options before it opens anything',
       [['--coordination', '127.0.0.1:1', '--data-dir', dir, '--gc-interval', '-1'], /--gc-interval must be an integer from 0/],
       [['--coordination', '127.0.0.1:1', '--data-dir', dir, '--grace-period', 'soon'], /--grace-period must be an integer from 0/],
       [['--coordination', '127.0.0.1:1', '--data-dir', dir, '--no-auditor', '--grace-period', '100'], /--grace-period is an auditor option/],
+      [['--coordination', '127.0.0.1:1', '--data-dir', dir, '--scrub-interval', 'soon'], /--scrub-interval must be an integer from 0/],
+      [['--coordination', '127.0.0.1:1', '--data-dir', dir, '--no-auditor', '--scrub-interval', '100'], /--scrub-interval is an auditor option/],
     ];
     for (const [args, message] of cases) {
       const r = herd('log-node', ...args);

@@ -46,8 +46,7 @@ export async function startSnapshotEnv(target: Target, name: string): Promise<Sn
 
 async function openSnapshotting(env: TablesEnv, name: string, identifier: string, options: { dataDir?: string | undefined; truncate: TruncatePolicy }): Promise<Tables> {
   const q = env.storage.length;
-  // maxSegmentEntries is an openLog option the tables pass through to the log (TablesLogOptions names only the quorums).
-  const log = { ensembleSize: q, writeQuorum: q, ackQuorum: q, maxSegmentEntries: 20 } as TablesLogOptions;
+  const log: TablesLogOptions = { ensembleSize: q, writeQuorum: q, ackQuorum: q, maxSegmentEntries: 20 };
   const db = await openTables({
     client: await env.client(),
     name,
