@@ -33,6 +33,13 @@ db.on('nodeDisconnected', (m) => say(`${m.identifier} disconnected`));
 db.on('quorumLost', (q) => say(`quorum lost (${q.connected} of ${q.total})`));
 db.on('quorumRegained', (q) => say(`quorum regained (${q.connected} of ${q.total})`));
 db.on('resynced', (p) => say(`loaded a member's snapshot at ${p.segmentId}:${p.entryId}`));
+// Say when a snapshot reaches the disk: what a restart will load.
+let saved = '';
+setInterval(() => {
+  const at = db.snapshots.durable;
+  const text = at ? `${at.segmentId}:${at.entryId}` : '';
+  if (text && text !== saved) say(`snapshot saved at ${(saved = text)}`);
+}, 100).unref();
 
 // The first shop stocks the inventory (once: the rows are there for the others and after a restart).
 if (me === 'shop1') {
