@@ -11,9 +11,6 @@ import { Command } from 'commander';
 import type { Client } from '../client/index.js';
 import { BadArgumentsError, CancelledError } from '../errors.js';
 import type { LogRecord, SubscribeFrom } from '../log/index.js';
-import type { LogMetadataStore } from '../log/metadata/metadata-store.js';
-import type { SegmentMetadata, SegmentState } from '../log/metadata/records.js';
-import type { NodeRecord } from '../log/node/registration.js';
 import { configureCommand, formatTable, withCoordinationClient, writeStdout } from './command.js';
 
 interface ConnOptions {
@@ -36,47 +33,11 @@ interface TailValues {
 
 type Format = 'text' | 'json' | 'hex';
 
-/** A log as `herd log ls` shows it. */
-export interface LogSummary {
-  readonly name: string;
-  readonly ensembleSize: number;
-  readonly writeQuorum: number;
-  readonly ackQuorum: number;
-  readonly segments: number;
-  /** The state of its last segment; null when it has none. */
-  readonly lastSegmentState: SegmentState | null;
-  /** The first and last entry timestamps its segments' metadata records, epoch ms; null when unknown (no closed segment with entries). */
-  readonly firstTimestamp: number | null;
-  readonly lastTimestamp: number | null;
-}
-
-/** A segment as `herd log status` shows it. */
-export interface SegmentStatus {
-  readonly id: number;
-  readonly state: SegmentState;
-  readonly writer: string;
-  /** Entries it holds: all of a CLOSED segment's; of an open one, those its nodes confirmed so far. */
-  readonly entries: number;
-  readonly minTimestamp: number | null;
-  readonly maxTimestamp: number | null;
-  readonly ensembles: readonly { readonly firstEntry: number; readonly nodes: readonly { readonly id: string; readonly live: boolean }[] }[];
-  /** True when a node that should hold some of its entries is not live. */
-  readonly underReplicated: boolean;
-  /** Its entries with at least one copy on a node that is not live. */
-  readonly underReplicatedEntries: number;
-}
-
 /** `herd log`, with its subcommands `ls`, `status` and `read`. */
 /** The log layer's modules, loaded when a log command runs: `herd --help` and the other commands start without them. */
 async function logLayer() {
-  const [index, store, read, replication, pool] = await Promise.all([
-    import('../log/index.js'),
-    import('../log/metadata/metadata-store.js'),
-    import('../log/reader/read-log.js'),
-    import('../log/repair/replication.js'),
-    import('../log/writer/node-pool.js'),
-  ]);
-  return { ...index, ...store, ...read, ...replication, ...pool };
+  const [index, status] = await Promise.all([import('../log/index.js'), import('../log/status.js')]);
+  return { ...index, ...status };
 }
 
 export function logCommand(): Command {
@@ -120,80 +81,8 @@ export function logCommand(): Command {
   return log;
 }
 
-/** The logs and the live nodes. */
-export async function listLogs(client: Client): Promise<{ logs: LogSummary[]; nodes: NodeRecord[] }> {
-  const { LogMetadataStore, NodePool } = await logLayer();
-  const store = new LogMetadataStore(client);
-  const logs: LogSummary[] = [];
-  for (const name of await store.listLogs()) {
-    const log = (await store.readLog(name)).value;
-    const segments = await readSegments(store, log.segments);
-    const timed = segments.filter((s) => s.minTimestamp !== null);
-    logs.push({
-      name,
-      ensembleSize: log.ensembleSize,
-      writeQuorum: log.writeQuorum,
-      ackQuorum: log.ackQuorum,
-      segments: log.segments.length,
-      lastSegmentState: segments.at(-1)?.state ?? null,
-      firstTimestamp: timed[0]?.minTimestamp ?? null,
-      lastTimestamp: timed.at(-1)?.maxTimestamp ?? null,
-    });
-  }
-  // liveNodes only reads the registrations: the pool never connects, so there is nothing to close.
-  return { logs, nodes: await new NodePool(client, { timeout: 10_000, connectTimeout: 5_000 }).liveNodes() };
-}
-
-/** A log's segments, with the liveness of the nodes holding them. NoSuchLogError when there is no such log. */
-export async function logStatus(client: Client, name: string): Promise<{ name: string; segments: SegmentStatus[]; underReplicated: number; liveNodes: string[] }> {
-  const { LogMetadataStore, NodePool, lastConfirmed, segmentReplication } = await logLayer();
-  const store = new LogMetadataStore(client);
-  const pool = new NodePool(client, { timeout: 10_000, connectTimeout: 5_000 });
-  try {
-    const log = (await store.readLog(name)).value;
-    const live = new Set((await pool.liveNodes()).map((n) => n.instanceId));
-    const segments: SegmentStatus[] = [];
-    for (const s of await readSegments(store, log.segments)) {
-      const id = s.id;
-      const last = s.state === 'CLOSED' ? s.lastEntry : await lastConfirmed(pool, id, s);
-      const ensembles = s.ensembles.map((e) => ({ firstEntry: e.firstEntry, nodes: e.nodes.map((n) => ({ id: n, live: live.has(n) })) }));
-      const r = segmentReplication(s, last, (n) => live.has(n));
-      segments.push({
-        id,
-        state: s.state,
-        writer: s.writer,
-        entries: last + 1,
-        minTimestamp: s.minTimestamp,
-        maxTimestamp: s.maxTimestamp,
-        ensembles,
-        underReplicated: r.missing.length > 0,
-        underReplicatedEntries: r.underReplicatedEntries,
-      });
-    }
-    return { name, segments, underReplicated: segments.filter((s) => s.underReplicated).length, liveNodes: [...live].sort() };
-  } finally {
-    await pool.close();
-  }
-}
-
-/** The segments that still exist (retention may remove some while we read), in the order of `ids`; read concurrently. */
-async function readSegments(store: LogMetadataStore, ids: readonly number[]): Promise<(SegmentMetadata & { id: number })[]> {
-  const { NoSuchSegmentError } = await logLayer();
-  const all = await Promise.all(
-    ids.map(async (id) => {
-      try {
-        return { ...(await store.readSegment(id)).value, id };
-      } catch (error) {
-        if (error instanceof NoSuchSegmentError) return undefined;
-        throw error;
-      }
-    }),
-  );
-  return all.filter((s) => s !== undefined);
-}
-
 async function runLs(client: Client, json: boolean): Promise<void> {
-  const view = await listLogs(client);
+  const view = await (await logLayer()).listLogs(client);
   if (json) return writeStdout(`${JSON.stringify(view, null, 2)}\n`);
   const logs = formatTable([
     ['LOG', 'E/W/A', 'SEGMENTS', 'LAST SEGMENT', 'FIRST', 'LAST'],
@@ -204,7 +93,7 @@ async function runLs(client: Client, json: boolean): Promise<void> {
 }
 
 async function runStatus(client: Client, name: string, json: boolean): Promise<void> {
-  const status = await logStatus(client, name);
+  const status = await (await logLayer()).readLogStatus(client, name);
   if (json) return writeStdout(`${JSON.stringify(status, null, 2)}\n`);
   const rows = [['SEGMENT', 'STATE', 'WRITER', 'ENTRIES', 'UNDER-REPL', 'FROM', 'TO', 'ENSEMBLES (firstEntry: nodes, * = not live)']];
   for (const s of status.segments) {
