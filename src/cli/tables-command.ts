@@ -46,7 +46,6 @@ export function tablesCommand(): Command {
   return tables;
 }
 
-const pos = (p: { segmentId: number; entryId: number } | null): string => (p === null ? '-' : `${p.segmentId}:${p.entryId}`);
 
 async function runLs(client: Client, json: boolean): Promise<void> {
   const { listTables, readTablesStatus } = await import('../tables/index.js');
@@ -70,24 +69,11 @@ async function runLs(client: Client, json: boolean): Promise<void> {
 
 async function runStatus(client: Client, name: string, json: boolean): Promise<void> {
   const { readTablesStatus } = await import('../tables/index.js');
+  const { tablesStatusText } = await import('../tables/status.js');
   const s = await readTablesStatus(client, name);
   if (json) return writeStdout(`${JSON.stringify(s, null, 2)}\n`);
-  const head = `tables ${s.name}: weight ${s.connectedWeight} of ${s.totalWeight} connected, ${s.quorum ? 'quorum' : 'NO QUORUM (writes refused)'}\n`;
-  await writeStdout(
-    head +
-      formatTable([
-        ['IDENTIFIER', 'WEIGHT', 'STATE', 'ROLE', 'APPLIED', 'CHECKSUM', 'ADDRESS'],
-        ...s.members.map((m) => [
-          m.identifier,
-          String(m.weight),
-          m.connected ? 'connected' : 'disconnected',
-          m.primary ? 'primary' : '-',
-          pos(m.position),
-          m.checksum === null ? '-' : m.checksum.slice(0, 16),
-          m.address ?? '-',
-        ]),
-      ]),
-  );
+  const { headline, rows } = tablesStatusText(s);
+  await writeStdout(`${headline}\n${formatTable(rows)}`);
 }
 
 async function runDump(client: Client, name: string, table: string): Promise<void> {

@@ -97,3 +97,28 @@ export async function dumpTable(client: Client, name: string, table: string, opt
     await closeRemote(remote);
   }
 }
+
+const positionText = (p: Position | null): string => (p === null ? '-' : `${p.segmentId}:${p.entryId}`);
+
+/**
+ * What `herd tables status` and the shell's `tables status` print: a
+ * headline (weights and quorum) and the members' rows, header first, for
+ * each to lay out with its own table formatter.
+ */
+export function tablesStatusText(s: TablesStatus): { headline: string; rows: string[][] } {
+  return {
+    headline: `tables ${s.name}: weight ${s.connectedWeight} of ${s.totalWeight} connected, ${s.quorum ? 'quorum' : 'NO QUORUM (writes refused)'}`,
+    rows: [
+      ['IDENTIFIER', 'WEIGHT', 'STATE', 'ROLE', 'APPLIED', 'CHECKSUM', 'ADDRESS'],
+      ...s.members.map((m) => [
+        m.identifier,
+        String(m.weight),
+        m.connected ? 'connected' : 'disconnected',
+        m.primary ? 'primary' : '-',
+        positionText(m.position),
+        m.checksum === null ? '-' : m.checksum.slice(0, 16),
+        m.address ?? '-',
+      ]),
+    ],
+  };
+}

@@ -1,10 +1,8 @@
 /** `tables ls` and `tables status name`: herd-zk/tables clusters read without joining (`herd tables ls|status`). */
 import type { ShellCommand } from '../../command.js';
-import type { Position } from '../../../tables/state/store.js';
 import { columns, subcommand } from './columns.js';
 
 const USAGE = 'tables ls | tables status name';
-const pos = (p: Position | null): string => (p === null ? '-' : `${p.segmentId}:${p.entryId}`);
 
 export const tables: ShellCommand = {
   name: 'tables',
@@ -13,7 +11,7 @@ export const tables: ShellCommand = {
   minArgs: 1,
   async run(shell, { args, json }) {
     const [sub, rest] = subcommand(args, { ls: 0, status: 1 }, USAGE);
-    const { listTables, readTablesStatus } = await import('../../../tables/status.js');
+    const { listTables, readTablesStatus, tablesStatusText } = await import('../../../tables/status.js');
     if (sub === 'ls') {
       const all = await Promise.all((await listTables(shell.client)).map((n) => readTablesStatus(shell.client, n)));
       const text =
@@ -33,20 +31,8 @@ export const tables: ShellCommand = {
       return;
     }
     const s = await readTablesStatus(shell.client, rest[0]!);
-    const text =
-      `tables ${s.name}: weight ${s.connectedWeight} of ${s.totalWeight} connected, ${s.quorum ? 'quorum' : 'NO QUORUM (writes refused)'}\n` +
-      columns([
-        ['IDENTIFIER', 'WEIGHT', 'STATE', 'ROLE', 'APPLIED', 'CHECKSUM', 'ADDRESS'],
-        ...s.members.map((m) => [
-          m.identifier,
-          String(m.weight),
-          m.connected ? 'connected' : 'disconnected',
-          m.primary ? 'primary' : '-',
-          pos(m.position),
-          m.checksum === null ? '-' : m.checksum.slice(0, 16),
-          m.address ?? '-',
-        ]),
-      ]);
+    const { headline, rows } = tablesStatusText(s);
+    const text = `${headline}\n${columns(rows)}`;
     shell.result(text, s, json);
   },
 };
