@@ -24,6 +24,7 @@ interface ServerFlags {
   '4lw'?: string;
   adminPort?: string;
   adminHost?: string;
+  dashboardAllowWrites?: boolean;
   securePort?: string;
   tlsKey?: string;
   tlsCert?: string;
@@ -51,6 +52,7 @@ export function serverCommand(): Command {
     .option('--4lw <words>', "four-letter words allowed, comma separated or '*' (default srvr,ruok,isro,stat,mntr; srvr is always on)")
     .option('--admin-port <n>', 'HTTP admin server: /commands/<name> JSON, /metrics and the web dashboard at / (default off)')
     .option('--admin-host <addr>', 'admin server listen address (default 127.0.0.1)')
+    .option('--dashboard-allow-writes', "the admin port's dashboard may create, set, setAcl and delete, each with the digest credentials the user gives (default read-only)")
     .option('--secure-port <n>', 'TLS client port (needs --tls-key and --tls-cert)')
     .option('--tls-key <file>', 'server private key (PEM)')
     .option('--tls-cert <file>', 'server certificate chain (PEM)')
@@ -85,11 +87,13 @@ async function runServer(flags: ServerFlags): Promise<void> {
     merged = mergeSettings(cfg, fromFlags);
   }
   const options = toServerOptions(merged.settings, merged.origins);
+  const allowWrites = flags.dashboardAllowWrites === true;
+  if (allowWrites && options.adminPort === undefined) throw new Error('--dashboard-allow-writes needs the admin server (--admin-port or admin.serverPort)');
   const handle = await startServer({ ...options, logger }).catch((err: unknown) => {
     throw startFailure(err, options, merged.origins);
   });
   const adminBase = handle.adminPort === undefined ? undefined : `http://${hostPort(connectHost(options.adminHost ?? '127.0.0.1'), handle.adminPort)}`;
-  const dashboard = await mountDashboard(handle, adminBase).catch((err: unknown) => {
+  const dashboard = await mountDashboard(handle, adminBase, allowWrites).catch((err: unknown) => {
     // The server is up and serves clients; only the dashboard is missing, so say so and go on.
     logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'dashboard not mounted on the admin server');
     return undefined;
@@ -103,12 +107,14 @@ async function runServer(flags: ServerFlags): Promise<void> {
 }
 
 /**
- * The web dashboard at `/` of the admin server: a read-only dashboard whose
+ * The web dashboard at `/` of the admin server: read-only unless
+ * `--dashboard-allow-writes` (then each write runs with the digest
+ * credentials its user gives, as `herd dashboard --allow-writes`); its
  * session is a client of this server (the server layer never imports the
  * client) and whose sessions, watches and metrics views read this admin
  * server's own JSON commands.
  */
-async function mountDashboard(handle: ServerHandle, adminBase: string | undefined): Promise<Dashboard | undefined> {
+async function mountDashboard(handle: ServerHandle, adminBase: string | undefined, allowWrites: boolean): Promise<Dashboard | undefined> {
   const adminPort = handle.adminPort;
   if (adminPort === undefined || adminBase === undefined) return undefined;
   // Loaded only here: a server without an admin port does not pay for the client and the shell's views.
@@ -116,6 +122,7 @@ async function mountDashboard(handle: ServerHandle, adminBase: string | undefine
   const dashboard = await startDashboard({
     connectionString: handle.connectionString,
     admin: adminFetcher(adminBase),
+    allowWrites,
   });
   const unmount = mountAdminRoutes(adminPort, (req, res) => dashboard.handle(req, res));
   const close = async (): Promise<void> => {

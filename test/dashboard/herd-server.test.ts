@@ -8,7 +8,7 @@
  * goes away mid-listing, which the page says and survives.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,8 +28,8 @@ const browserReady = requireTool(undefined, chromiumAvailable(), 'chromium (/usr
 after(closeSharedBrowser);
 
 /** `herd server --port 0 --admin-port 0` as a child process, and the URLs its startup block prints. */
-async function startCli(dataDir: string): Promise<{ child: ChildProcess; connectionString: string; dashboard: string }> {
-  const child = spawn(process.execPath, [HERD_CLI, 'server', '--port', '0', '--admin-port', '0', '--log-level', 'warn', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startCli(dataDir: string, extra: readonly string[] = []): Promise<{ child: ChildProcess; connectionString: string; dashboard: string }> {
+  const child = spawn(process.execPath, [HERD_CLI, 'server', '--port', '0', '--admin-port', '0', '--log-level', 'warn', '--data-dir', dataDir, ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
   await waitFor(() => /\n  logs /.test(out) || child.exitCode !== null, 30_000, 'herd server started');
@@ -74,6 +74,32 @@ describe('dashboard on herd server --admin-port', { skip: browserReady ? false :
       assert.equal(res.status, 403, 'herd server mounts a read-only dashboard');
     } finally {
       await watcher.close();
+    }
+  });
+
+  it('herd server --dashboard-allow-writes: writes with digest credentials only; without --admin-port the flag is refused', { timeout: 60_000 }, async () => {
+    const refused = spawnSync(process.execPath, [HERD_CLI, 'server', '--port', '0', '--dashboard-allow-writes'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stderr, /--dashboard-allow-writes needs the admin server/);
+    const dir = mkdtempSync(join(tmpdir(), 'herd-dash-writes-'));
+    const writable = await startCli(dir, ['--dashboard-allow-writes']);
+    const client = createClient(writable.connectionString, { sessionTimeout: 4000 });
+    try {
+      await client.connect();
+      await client.create('/doomed', 'd');
+      const remove = (auth?: string) =>
+        fetch(`${writable.dashboard}api/action`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'delete', args: { path: '/doomed' }, ...(auth === undefined ? {} : { auth }) }) });
+      const anonymous = await remove();
+      assert.equal(anonymous.status, 401);
+      assert.equal(((await anonymous.json()) as { error: { code: string } }).error.code, 'AUTH_REQUIRED');
+      assert.notEqual(await client.exists('/doomed'), null, 'nothing deleted without credentials');
+      assert.equal((await remove('op:secret')).status, 200);
+      assert.equal(await client.exists('/doomed'), null);
+    } finally {
+      await client.close();
+      writable.child.kill('SIGTERM');
+      if (writable.child.exitCode === null) await once(writable.child, 'exit');
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
