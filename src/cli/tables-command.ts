@@ -48,28 +48,16 @@ export function tablesCommand(): Command {
 
 
 async function runLs(client: Client, json: boolean): Promise<void> {
-  const { listTables, readTablesStatus } = await import('../tables/index.js');
+  const { listTables, readTablesStatus, tablesListRows } = await import('../tables/status.js');
   const names = await listTables(client);
   const all = await Promise.all(names.map((n) => readTablesStatus(client, n)));
   if (json) return writeStdout(`${JSON.stringify(all, null, 2)}\n`);
   if (all.length === 0) return writeStdout('no tables\n');
-  await writeStdout(
-    formatTable([
-      ['NAME', 'MEMBERS', 'WEIGHT', 'QUORUM', 'PRIMARY'],
-      ...all.map((s) => [
-        s.name,
-        `${s.members.filter((m) => m.connected).length}/${s.members.length}`,
-        `${s.connectedWeight}/${s.totalWeight}`,
-        s.quorum ? 'yes' : 'no',
-        s.members.find((m) => m.primary)?.identifier ?? '-',
-      ]),
-    ]),
-  );
+  await writeStdout(formatTable(tablesListRows(all)));
 }
 
 async function runStatus(client: Client, name: string, json: boolean): Promise<void> {
-  const { readTablesStatus } = await import('../tables/index.js');
-  const { tablesStatusText } = await import('../tables/status.js');
+  const { readTablesStatus, tablesStatusText } = await import('../tables/status.js');
   const s = await readTablesStatus(client, name);
   if (json) return writeStdout(`${JSON.stringify(s, null, 2)}\n`);
   const { headline, rows } = tablesStatusText(s);

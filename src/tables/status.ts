@@ -100,6 +100,20 @@ export async function dumpTable(client: Client, name: string, table: string, opt
 
 const positionText = (p: Position | null): string => (p === null ? '-' : `${p.segmentId}:${p.entryId}`);
 
+/** What `herd tables ls` and the shell's `tables ls` print: one row per cluster, header first. */
+export function tablesListRows(all: readonly TablesStatus[]): string[][] {
+  return [
+    ['NAME', 'MEMBERS', 'WEIGHT', 'QUORUM', 'PRIMARY'],
+    ...all.map((s) => [
+      s.name,
+      `${s.members.filter((m) => m.connected).length}/${s.members.length}`,
+      `${s.connectedWeight}/${s.totalWeight}`,
+      s.quorum ? 'yes' : 'no',
+      s.members.find((m) => m.primary)?.identifier ?? '-',
+    ]),
+  ];
+}
+
 /**
  * What `herd tables status` and the shell's `tables status` print: a
  * headline (weights and quorum) and the members' rows, header first, for

@@ -11,22 +11,10 @@ export const tables: ShellCommand = {
   minArgs: 1,
   async run(shell, { args, json }) {
     const [sub, rest] = subcommand(args, { ls: 0, status: 1 }, USAGE);
-    const { listTables, readTablesStatus, tablesStatusText } = await import('../../../tables/status.js');
+    const { listTables, readTablesStatus, tablesListRows, tablesStatusText } = await import('../../../tables/status.js');
     if (sub === 'ls') {
       const all = await Promise.all((await listTables(shell.client)).map((n) => readTablesStatus(shell.client, n)));
-      const text =
-        all.length === 0
-          ? 'no tables\n'
-          : columns([
-              ['NAME', 'MEMBERS', 'WEIGHT', 'QUORUM', 'PRIMARY'],
-              ...all.map((s) => [
-                s.name,
-                `${s.members.filter((m) => m.connected).length}/${s.members.length}`,
-                `${s.connectedWeight}/${s.totalWeight}`,
-                s.quorum ? 'yes' : 'no',
-                s.members.find((m) => m.primary)?.identifier ?? '-',
-              ]),
-            ]);
+      const text = all.length === 0 ? 'no tables\n' : columns(tablesListRows(all));
       shell.result(text, { tables: all }, json);
       return;
     }
