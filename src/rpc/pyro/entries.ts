@@ -60,7 +60,11 @@ export function storableName(name: string): boolean {
   return name.length > 0 && name !== '.' && name !== '..' && !/[/\u0000-\u001f\u007f-\u009f\ud800-\uf8ff\ufff0-\uffff]/.test(name);
 }
 
-function parse(text: string): { uri: string; metadata: string[] } | undefined {
+/** A registry node's Pyro4 side (`uri`, `metadata`), or undefined when the node has none. */
+export type PyroSide = { readonly uri: string; readonly metadata: readonly string[] };
+
+/** The Pyro4 side of a registry node's JSON: a `pyro4` registration, a `servePyro4` instance, or a Herd instance with a `pyro4` field. */
+export function parseEntry(text: string): PyroSide | undefined {
   try {
     const parsed = JSON.parse(text) as Record<string, unknown>;
     // An object `serve` serves over both protocols: a Herd entry carrying its Pyro4 side.
@@ -75,7 +79,8 @@ function parse(text: string): { uri: string; metadata: string[] } | undefined {
   }
 }
 
-async function children(client: Client, path: string): Promise<string[]> {
+/** The children of `path`; none when it does not exist. */
+export async function children(client: Client, path: string): Promise<string[]> {
   try {
     return await retryWhileConnected(client, () => client.getChildren(path));
   } catch (error) {
@@ -84,7 +89,8 @@ async function children(client: Client, path: string): Promise<string[]> {
   }
 }
 
-async function read(client: Client, path: string): Promise<string | undefined> {
+/** The data of `path` as text; undefined when it does not exist. */
+export async function read(client: Client, path: string): Promise<string | undefined> {
   try {
     return decodeText((await retryWhileConnected(client, () => client.getData(path))).data);
   } catch (error) {
@@ -93,18 +99,38 @@ async function read(client: Client, path: string): Promise<string | undefined> {
   }
 }
 
+/**
+ * The Pyro4 entry of `name` from its nodes (child name to its Pyro4 side):
+ * the `pyro4` registration, else the served instance of lowest sequence.
+ */
+export function pickEntry(name: string, nodes: ReadonlyMap<string, PyroSide | undefined>): PyroEntry | undefined {
+  const own = nodes.get(PYRO4_NODE);
+  if (own) return { name, uri: own.uri, metadata: own.metadata, registered: true };
+  const served = [...nodes.keys()].filter((n) => n !== PYRO4_NODE).sort(bySequence);
+  for (const node of served) {
+    const e = nodes.get(node);
+    if (e) return { name, uri: e.uri, metadata: e.metadata, registered: false };
+  }
+  return undefined;
+}
+
+/** Instance nodes by their sequence number (the last 10 characters; a protected node's prefix varies). */
+function bySequence(a: string, b: string): number {
+  return a.slice(-10).localeCompare(b.slice(-10));
+}
+
 /** The Pyro4 entry of `name` (its registration, else its first live served instance), or undefined. */
 export async function readPyroEntry(client: Client, name: string): Promise<PyroEntry | undefined> {
   if (!storableName(name)) return undefined;
   const service = joinPath(RPC_ROOT, name);
   // The registration first, by its known path: one read for the common case, a name registered by Python.
   const registered = await read(client, joinPath(service, PYRO4_NODE));
-  const own = registered === undefined ? undefined : parse(registered);
+  const own = registered === undefined ? undefined : parseEntry(registered);
   if (own) return { name, uri: own.uri, metadata: own.metadata, registered: true };
   const nodes = (await children(client, service)).filter((n) => n !== PYRO4_NODE);
-  for (const node of nodes.sort((a, b) => a.slice(-10).localeCompare(b.slice(-10)))) {
+  for (const node of nodes.sort(bySequence)) {
     const text = await read(client, joinPath(service, node));
-    const e = text === undefined ? undefined : parse(text);
+    const e = text === undefined ? undefined : parseEntry(text);
     if (e) return { name, uri: e.uri, metadata: e.metadata, registered: false };
   }
   return undefined;
@@ -149,7 +175,7 @@ export async function writeMetadata(client: Client, name: string, metadata: read
   if (!storableName(name)) return false;
   const path = joinPath(joinPath(RPC_ROOT, name), PYRO4_NODE);
   const text = await read(client, path);
-  const e = text === undefined ? undefined : parse(text);
+  const e = text === undefined ? undefined : parseEntry(text);
   if (!e) return false;
   try {
     await retryWhileConnected(client, () => client.setData(path, Buffer.from(pyroEntryJson(e.uri, metadata, { registeredBy: 'pyro4-nameserver', registeredAt: Date.now() }))));
@@ -181,7 +207,7 @@ export async function deleteRegistrationIf(client: Client, name: string, uri: st
   const path = joinPath(service, PYRO4_NODE);
   try {
     const { data, stat } = await retryWhileConnected(client, () => client.getData(path));
-    if (parse(decodeText(data))?.uri !== uri) return false;
+    if (parseEntry(decodeText(data))?.uri !== uri) return false;
     await retryWhileConnected(client, () => client.delete(path, stat.version));
   } catch (error) {
     if (error instanceof NoNodeError || error instanceof BadVersionError) return false;

@@ -6,12 +6,15 @@
  * `python3 -m Pyro4.nsc` work unchanged. The names live in the coordination
  * store (layout: entries.ts), not in this process: any number of name
  * servers over one store serve the same names, and any of them may die.
+ * Each answers from a watched in-memory copy of the names (cache.ts),
+ * reading the store itself only while that copy may have missed a change.
  */
 import type { Client } from '../../client/index.js';
 import { BadArgumentsError, TimeoutError } from '../../errors.js';
 import { RpcConnectionError } from '../errors.js';
-import { startPyroDaemon, PythonError, type PyroDaemonOptions, type PyroTarget } from './daemon.js';
+import { startPyroDaemon, PythonError, type PyroDaemon, type PyroDaemonOptions, type PyroTarget } from './daemon.js';
 import { ProxyConnection, parsePyroUri } from './proxy-connection.js';
+import { RegistryCache } from './cache.js';
 import {
   deleteRegistration,
   deleteRegistrationIf,
@@ -70,24 +73,51 @@ export interface PyroNameServer extends AsyncDisposable {
 export async function startPyroNameServer(options: PyroNameServerOptions): Promise<PyroNameServer> {
   if (!options?.client) throw new BadArgumentsError('startPyroNameServer: `client` is required');
   const client = options.client;
-  let self = '';
-  const entries = async (): Promise<PyroEntry[]> => [
-    { name: NAMESERVER_OBJECT_ID, uri: self, metadata: [], registered: false },
-    ...(await readAllPyroEntries(client)).filter((e) => e.name !== NAMESERVER_OBJECT_ID),
-  ];
   const interval = options.cleanInterval;
   if (interval !== undefined && !(typeof interval === 'number' && interval > 0 && Number.isFinite(interval))) {
     throw new BadArgumentsError(`startPyroNameServer: cleanInterval must be a positive number of ms, not ${String(interval)}`);
   }
-  const target = nameServerTarget(client, () => self, entries);
-  const daemon = await startPyroDaemon(new Map([[NAMESERVER_OBJECT_ID, target]]), { ...options, port: options.port ?? DEFAULT_PYRO4_NS_PORT });
-  self = daemon.uri(NAMESERVER_OBJECT_ID);
-  const cleaner = interval === undefined ? undefined : new Cleaner(client, interval, options.hmacKey);
-  const close = async (): Promise<void> => {
-    await cleaner?.close();
-    await daemon.close();
+  const cache = new RegistryCache(client);
+  await cache.start();
+  let self = '';
+  const names: Names = {
+    self: () => self,
+    entry: async (name) => (cache.fresh ? cache.entry(name) : await readPyroEntry(client, name)),
+    all: async () => [
+      { name: NAMESERVER_OBJECT_ID, uri: self, metadata: [], registered: false },
+      ...(cache.fresh ? cache.entries() : await readAllPyroEntries(client)).filter((e) => e.name !== NAMESERVER_OBJECT_ID),
+    ],
+    written: (name) => cache.written(name),
   };
+  let daemon: PyroDaemon;
+  try {
+    daemon = await startPyroDaemon(new Map([[NAMESERVER_OBJECT_ID, nameServerTarget(client, names)]]), { ...options, port: options.port ?? DEFAULT_PYRO4_NS_PORT });
+  } catch (error) {
+    await cache.close();
+    throw error;
+  }
+  self = daemon.uri(NAMESERVER_OBJECT_ID);
+  const cleaner = interval === undefined ? undefined : new Cleaner(client, interval, options.hmacKey, names.written);
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await cleaner?.close();
+      await daemon.close();
+      await cache.close();
+    })());
   return { uri: self, address: daemon.address, port: daemon.port, close, [Symbol.asyncDispose]: close };
+}
+
+/** How the name server's methods reach the names: the watched copy while it is fresh, else the store. */
+interface Names {
+  /** This name server's own URI. */
+  self(): string;
+  /** The entry of `name`, or undefined. */
+  entry(name: string): Promise<PyroEntry | undefined>;
+  /** Every entry, this name server's own first. */
+  all(): Promise<PyroEntry[]>;
+  /** Called after a write of `name` through this name server; resolves once the next read sees it. */
+  written(name: string): Promise<void>;
 }
 
 /** The liveness cleaning of `cleanInterval`: one round at a time, the next `interval` ms after the last ended. */
@@ -100,6 +130,7 @@ class Cleaner {
     private readonly client: Client,
     private readonly interval: number,
     private readonly hmacKey: string | Uint8Array | undefined,
+    private readonly written: (name: string) => Promise<void>,
   ) {
     this.schedule();
   }
@@ -115,7 +146,7 @@ class Cleaner {
   private async clean(): Promise<void> {
     for (const e of await readAllPyroEntries(this.client)) {
       if (this.closed) return;
-      if (e.registered && !(await this.answers(e.uri))) await deleteRegistrationIf(this.client, e.name, e.uri);
+      if (e.registered && !(await this.answers(e.uri)) && (await deleteRegistrationIf(this.client, e.name, e.uri))) await this.written(e.name);
     }
   }
 
@@ -198,11 +229,11 @@ function matcher(regex: string): (name: string) => boolean {
   return (name) => re.test(name);
 }
 
-function nameServerTarget(client: Client, self: () => string, entries: () => Promise<PyroEntry[]>): PyroTarget {
+function nameServerTarget(client: Client, names: Names): PyroTarget {
   const filtered = async (a: Record<string, unknown>): Promise<PyroEntry[]> => {
     const given = ['prefix', 'regex', 'metadata_all', 'metadata_any'].filter((k) => a[k] !== undefined && a[k] !== null);
     if (given.length > 1) throw new PythonError('builtins.ValueError', 'you can only filter on one thing at a time');
-    let all = await entries();
+    let all = await names.all();
     if (a.prefix) all = all.filter((e) => e.name.startsWith(nameArg(a.prefix)));
     else if (a.regex) {
       const match = matcher(nameArg(a.regex));
@@ -219,12 +250,12 @@ function nameServerTarget(client: Client, self: () => string, entries: () => Pro
   const removable = (e: PyroEntry): boolean => e.registered && e.name !== NAMESERVER_OBJECT_ID;
   const methods: Record<string, [readonly string[], Method]> = {
     ping: [[], async () => null],
-    count: [[], async () => (await entries()).length],
+    count: [[], async () => (await names.all()).length],
     lookup: [
       ['name', 'return_metadata'],
       async (a) => {
         const name = nameArg(a.name);
-        const e = name === NAMESERVER_OBJECT_ID ? { uri: self(), metadata: [] } : await readPyroEntry(client, name);
+        const e = name === NAMESERVER_OBJECT_ID ? { uri: names.self(), metadata: [] } : await names.entry(name);
         if (!e) throw unknownName(name);
         return a.return_metadata ? pyTuple(uriObject(e.uri), [...e.metadata]) : uriObject(e.uri);
       },
@@ -241,6 +272,7 @@ function nameServerTarget(client: Client, self: () => string, entries: () => Pro
         if (name === NAMESERVER_OBJECT_ID) throw new PythonError('Pyro4.errors.NamingError', `${name} is this name server's own name`);
         if (!storableName(name)) throw new PythonError('Pyro4.errors.NamingError', `name not supported by Herd's name server (no '/', control characters, or '.'/'..'): ${name}`);
         if (!(await writeRegistration(client, name, uri, metadata, a.safe === true))) throw new PythonError('Pyro4.errors.NamingError', `name already registered: ${name}`);
+        await names.written(name);
         return null;
       },
     ],
@@ -249,8 +281,11 @@ function nameServerTarget(client: Client, self: () => string, entries: () => Pro
       async (a) => {
         const name = nameArg(a.name);
         const metadata = metadataArg(a.metadata);
-        if (await writeMetadata(client, name, metadata)) return null;
-        if (await readPyroEntry(client, name)) throw new PythonError('Pyro4.errors.NamingError', `${name} is served by a Herd process: its metadata is set where it is served`);
+        if (await writeMetadata(client, name, metadata)) {
+          await names.written(name);
+          return null;
+        }
+        if (await names.entry(name)) throw new PythonError('Pyro4.errors.NamingError', `${name} is served by a Herd process: its metadata is set where it is served`);
         throw unknownName(name);
       },
     ],
@@ -259,12 +294,17 @@ function nameServerTarget(client: Client, self: () => string, entries: () => Pro
       async (a) => {
         if (a.name) {
           const name = nameArg(a.name);
-          return name !== NAMESERVER_OBJECT_ID && (await deleteRegistration(client, name)) ? 1 : 0;
+          if (name === NAMESERVER_OBJECT_ID || !(await deleteRegistration(client, name))) return 0;
+          await names.written(name);
+          return 1;
         }
         if (!a.prefix && !a.regex) return 0;
         let n = 0;
         for (const e of await filtered({ prefix: a.prefix || undefined, regex: a.prefix ? undefined : a.regex })) {
-          if (removable(e) && (await deleteRegistration(client, e.name))) n++;
+          if (removable(e) && (await deleteRegistration(client, e.name))) {
+            await names.written(e.name);
+            n++;
+          }
         }
         return n;
       },
