@@ -5,45 +5,15 @@
  * Python proxy that looks up through the other keeps working.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { servePyro4, type PyroServed } from '../../../src/rpc/pyro/index.js';
-import { PYTHON } from '../../support/interop.js';
 import { sigkill } from '../../support/processes.js';
 import { connect, forEachTarget, waitFor } from '../../support/targets.js';
-import { pyro4Available, requirePyro4, startSteppedPython } from './support.js';
-
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '../../../src/cli/main.js');
-
-/** A `herd rpc pyro-ns` child on a free port; resolves with it and its port once it prints its URI. */
-async function startNs(connectionString: string): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [CLI, 'rpc', 'pyro-ns', '--port', '0', '--connect', connectionString], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  await waitFor(() => /serving PYRO:\S+:\d+\n/.test(out) || child.exitCode !== null, 20000, 'pyro-ns to start');
-  const m = /serving PYRO:Pyro\.NameServer@127\.0\.0\.1:(\d+)/.exec(out);
-  assert.ok(m, `pyro-ns did not start: ${out}${err}`);
-  return { child, port: Number(m[1]) };
-}
-
-function nsc(port: number, ...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, ['-m', 'Pyro4.nsc', '-n', '127.0.0.1', '-p', String(port), ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`nsc ${args.join(' ')} exited ${code}: ${out}`))));
-  });
-}
+import { nsc, pyro4Available, requirePyro4, startNs, startSteppedPython, type NsProcess } from './support.js';
 
 forEachTarget('pyro4 name server failover', (target) => {
-  let a: { child: ChildProcess; port: number };
-  let b: { child: ChildProcess; port: number };
+  let a: NsProcess;
+  let b: NsProcess;
   let served: PyroServed;
   const tag = `failover-${process.pid}`;
   before(async () => {
@@ -61,7 +31,9 @@ forEachTarget('pyro4 name server failover', (target) => {
     if (!requirePyro4(t)) return;
     const name = `${tag}-${target().name}`;
     await nsc(a.port, 'register', `${name}.py`, 'PYRO:thing@127.0.0.1:4242');
-    const listed = await nsc(b.port, 'list', tag);
+    let listed = '';
+    // A name server sees another's write once its watch event arrives: moments later, not at once.
+    await waitFor(async () => /\.py -->/.test((listed = await nsc(b.port, 'list', tag))), 20000, 'the registration through A listed by B');
     assert.match(listed, new RegExp(`${name}\\.py --> PYRO:thing@127\\.0\\.0\\.1:4242`));
     assert.match(listed, new RegExp(`${name} --> ${served.uri.replace(/[.]/g, '\\.')}`));
     // One Python process, two proxies through the two name servers; A dies between two calls.

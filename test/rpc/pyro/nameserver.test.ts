@@ -8,12 +8,23 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { list } from '../../../src/rpc/index.js';
 import { startPyroNameServer, type PyroNameServer } from '../../../src/rpc/pyro/index.js';
-import { connect, forEachTarget } from '../../support/targets.js';
+import { connect, forEachTarget, waitFor } from '../../support/targets.js';
 import { pyro4Available, requirePyro4, runPython } from './support.js';
 
 const SCRIPT = `
-import json, sys, Pyro4, Pyro4.errors
+import json, sys, time, Pyro4, Pyro4.errors
 Pyro4.config.COMMTIMEOUT = 10
+def until(read, ok):
+    # A name server sees another's writes once its watch event arrives: moments later, not at once.
+    for _ in range(2000):
+        try:
+            value = read()
+            if ok(value):
+                return value
+        except Pyro4.errors.NamingError:
+            pass
+        time.sleep(0.005)
+    raise Exception('not seen in 10 s')
 port_a, port_b, tag = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 out = {}
 a = Pyro4.locateNS('127.0.0.1', port_a)
@@ -27,6 +38,7 @@ try:
     out['safe'] = 'registered twice'
 except Pyro4.errors.NamingError as e:
     out['safe'] = str(e)
+until(lambda: b.lookup(y), lambda u: True)
 u = b.lookup(x)
 out['lookup'] = [type(u).__name__, str(u), u.object, u.host, u.port]
 uri, meta = b.lookup(x, return_metadata=True)
@@ -38,7 +50,7 @@ out['list_any'] = sorted(b.list(metadata_any={'big', 'nothing'}))
 out['list_meta'] = {k: [v[0], sorted(v[1])] for k, v in b.list(prefix=tag, return_metadata=True).items()}
 out['ns_listed'] = a.list(prefix='Pyro.')
 b.set_metadata(y, ['small'])
-out['after_set'] = sorted(a.lookup(y, return_metadata=True)[1])
+out['after_set'] = sorted(until(lambda: a.lookup(y, return_metadata=True)[1], lambda m: 'small' in m))
 out['count_ge_3'] = a.count() >= 3
 try:
     a.lookup(tag + '.missing')
@@ -51,7 +63,7 @@ except ValueError as e:
 out['remove'] = b.remove(x)
 out['remove_again'] = a.remove(x)
 out['remove_ns'] = a.remove('Pyro.NameServer')
-out['after_remove'] = sorted(a.list(prefix=tag))
+out['after_remove'] = sorted(until(lambda: a.list(prefix=tag), lambda names: x not in names))
 print(json.dumps(out))
 `;
 
@@ -99,7 +111,10 @@ forEachTarget('pyro4 name server', (target) => {
     const c = await startPyroNameServer({ client: await connect(target()), port: 0 });
     await runPython(`import sys, Pyro4\nPyro4.locateNS('127.0.0.1', int(sys.argv[1])).register(sys.argv[2], 'PYRO:o@127.0.0.1:1')`, [String(c.port), `${tag}.z`]);
     await c.close();
-    const out = await runPython(`import sys, Pyro4\nprint(Pyro4.locateNS('127.0.0.1', int(sys.argv[1])).lookup(sys.argv[2]))`, [String(b.port), `${tag}.z`]);
+    // B sees C's registration once its watch event arrives (the lookup fails with NamingError before).
+    let out = '';
+    const lookup = `import sys, Pyro4\nprint(Pyro4.locateNS('127.0.0.1', int(sys.argv[1])).lookup(sys.argv[2]))`;
+    await waitFor(async () => (out = await runPython(lookup, [String(b.port), `${tag}.z`])) !== '', 20000, 'B to see the name');
     assert.equal(out.trim(), 'PYRO:o@127.0.0.1:1');
   });
 });

@@ -1,6 +1,9 @@
 /** Shared by the Pyro4 tests: running Debian's Python with Pyro4 and serpent. */
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { PYTHON, requireTool } from '../../support/interop.js';
 import { waitFor } from '../../support/targets.js';
 
@@ -69,4 +72,37 @@ export function startSteppedPython(script: string, args: readonly string[]): Ste
       return out.trim().split('\n').slice(1);
     },
   };
+}
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '../../../src/cli/main.js');
+
+/** A `herd rpc pyro-ns` child process and its port. */
+export interface NsProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+}
+
+/** Starts `herd rpc pyro-ns` on a free port over `connectionString`; resolves once it prints its URI. */
+export async function startNs(connectionString: string): Promise<NsProcess> {
+  const child = spawn(process.execPath, [CLI, 'rpc', 'pyro-ns', '--port', '0', '--connect', connectionString], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  await waitFor(() => /serving PYRO:\S+:\d+\n/.test(out) || child.exitCode !== null, 20000, 'pyro-ns to start');
+  const m = /serving PYRO:Pyro\.NameServer@127\.0\.0\.1:(\d+)/.exec(out);
+  assert.ok(m, `pyro-ns did not start: ${out}${err}`);
+  return { child, port: Number(m[1]) };
+}
+
+/** Runs `python3 -m Pyro4.nsc -n 127.0.0.1 -p <port> <args>`; resolves with its output, rejects when it fails. */
+export function nsc(port: number, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, ['-m', 'Pyro4.nsc', '-n', '127.0.0.1', '-p', String(port), ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`nsc ${args.join(' ')} exited ${code}: ${out}`))));
+  });
 }
