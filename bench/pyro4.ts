@@ -9,7 +9,10 @@
  *   served by Herd over Pyro4 (servePyro4): calls/s and p50;
  * - `ns.lookup(name)` against `python3 -m Pyro4.naming` (Pyro4's own name
  *   server, in-memory) against Herd's name server (names in the
- *   coordination store: an embedded Herd server in this process).
+ *   coordination store, an embedded Herd server in this process, answered
+ *   from its watched in-memory copy).
+ *
+ * Both sides of a row run in alternating rounds (see {@link alternate}).
  *
  * Herd's daemon and name server run in this process; Python's in their
  * own. The machine is shared: the figures are what this run saw.
@@ -26,14 +29,20 @@ const PYTHON = '/usr/bin/python3';
 export interface Pyro4BenchOptions {
   /** Calls (and lookups) timed per side, after `warmup`. */
   calls: number;
-  /** Untimed calls first. */
+  /** Untimed calls first (in each round). */
   warmup: number;
+  /**
+   * Rounds the calls are split into, Pyro4 and Herd alternating (which goes
+   * first alternates too), so that a load that comes and goes on a shared
+   * machine falls on both sides alike.
+   */
+  rounds: number;
 }
 
 /** A run of a few minutes on a quiet machine. */
-export const DEFAULT_PYRO4_BENCH: Pyro4BenchOptions = { calls: 20_000, warmup: 2_000 };
+export const DEFAULT_PYRO4_BENCH: Pyro4BenchOptions = { calls: 20_000, warmup: 1_000, rounds: 4 };
 /** The smoke run: every row measured, figures meaningless. */
-export const SMOKE_PYRO4_BENCH: Pyro4BenchOptions = { calls: 200, warmup: 20 };
+export const SMOKE_PYRO4_BENCH: Pyro4BenchOptions = { calls: 200, warmup: 20, rounds: 2 };
 
 /** The Python daemon: serves Thing, prints its URI, runs until stdin closes. */
 const DAEMON = `
@@ -84,12 +93,42 @@ function firstLine(child: ChildProcess, what: string, pattern = /./): Promise<st
   });
 }
 
-async function measure(mode: 'calls' | 'lookup', target: string, o: Pyro4BenchOptions): Promise<{ perSecond: number; p50: number }> {
-  const child = python(['-c', CALLER, mode, target, String(o.calls), String(o.warmup)]);
+interface Measured {
+  perSecond: number;
+  p50: number;
+}
+
+async function measure(mode: 'calls' | 'lookup', target: string, calls: number, warmup: number): Promise<Measured> {
+  const child = python(['-c', CALLER, mode, target, String(calls), String(warmup)]);
   child.stdin!.end();
   const line = await firstLine(child, `the Python ${mode} caller`);
   const [perSecond, p50] = line.split(' ').map(Number) as [number, number];
   return { perSecond, p50 };
+}
+
+/**
+ * Measures Pyro4's side and Herd's in `o.rounds` alternating rounds of
+ * `o.calls / o.rounds` each; a side's rate is its calls over its summed
+ * time, its p50 the median of its rounds' p50s.
+ */
+async function alternate(mode: 'calls' | 'lookup', pyTarget: string, herdTarget: string, o: Pyro4BenchOptions): Promise<{ py: Measured; herd: Measured }> {
+  const per = Math.max(1, Math.round(o.calls / o.rounds));
+  const runs: { py: Measured[]; herd: Measured[] } = { py: [], herd: [] };
+  for (let round = 0; round < o.rounds; round++) {
+    const order = round % 2 === 0 ? (['py', 'herd'] as const) : (['herd', 'py'] as const);
+    for (const side of order) runs[side].push(await measure(mode, side === 'py' ? pyTarget : herdTarget, per, o.warmup));
+  }
+  const combine = (ms: Measured[]): Measured => ({
+    perSecond: (per * ms.length) / ms.reduce((sum, m) => sum + per / m.perSecond, 0),
+    p50: median(ms.map((m) => m.p50)),
+  });
+  return { py: combine(runs.py), herd: combine(runs.herd) };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 function stop(child: ChildProcess): Promise<void> {
@@ -110,9 +149,8 @@ export async function pyro4BenchSections(o: Pyro4BenchOptions): Promise<Section[
     children.push(daemon);
     const pythonUri = await firstLine(daemon, 'the Python Pyro4 daemon');
     await using served = await servePyro4(client, 'bench', { ping: () => 1 }, { expose: ['ping'] });
-    log(`pyro4: ${o.calls} calls one at a time from a Python proxy, Pyro4 daemon then Herd`);
-    const py = await measure('calls', pythonUri, o);
-    const herd = await measure('calls', served.uri, o);
+    log(`pyro4: ${o.calls} calls one at a time from a Python proxy, Pyro4 daemon and Herd alternating in ${o.rounds} rounds`);
+    const { py, herd } = await alternate('calls', pythonUri, served.uri, o);
 
     const nsPort = await freePort();
     // -u: its "NS running" line is printed unflushed.
@@ -120,9 +158,8 @@ export async function pyro4BenchSections(o: Pyro4BenchOptions): Promise<Section[
     children.push(pyNs);
     await firstLine(pyNs, 'python3 -m Pyro4.naming', /NS running/);
     await using herdNs = await startPyroNameServer({ client, port: 0 });
-    log(`pyro4: ${o.calls} ns.lookup from a Python proxy, Pyro4.naming then Herd`);
-    const pyLookup = await measure('lookup', String(nsPort), o);
-    const herdLookup = await measure('lookup', String(herdNs.port), o);
+    log(`pyro4: ${o.calls} ns.lookup from a Python proxy, Pyro4.naming and Herd alternating in ${o.rounds} rounds`);
+    const { py: pyLookup, herd: herdLookup } = await alternate('lookup', String(nsPort), String(herdNs.port), o);
     const rows: Row[] = [
       { metric: 'trivial call, calls/s', candidate: herd.perSecond, baseline: py.perSecond, unit: 'calls/s', better: 'higher', target: 1 },
       { metric: 'trivial call, p50', candidate: herd.p50, baseline: py.p50, unit: 'ms', better: 'lower', target: 1 },
@@ -136,7 +173,8 @@ export async function pyro4BenchSections(o: Pyro4BenchOptions): Promise<Section[
         baselineName: 'Pyro4',
         rows,
         notes: [
-          "Herd's name server reads each lookup from the coordination store (an embedded Herd server here); Pyro4.naming answers from memory.",
+          `Each side measured in ${o.rounds} rounds, Pyro4 and Herd alternating; rate = calls / summed time, p50 = median of the rounds' p50s.`,
+          "Herd's name server answers lookups from a watched in-memory copy of the registry (names in an embedded Herd server here); Pyro4.naming from memory.",
         ],
       },
     ];
