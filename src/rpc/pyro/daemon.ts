@@ -15,7 +15,9 @@
  * A broken frame (bad magic, version, checksum, HMAC, size) closes that
  * connection only. Each message is read in the serializer its header
  * names and answered in the same; one Herd does not speak is refused
- * (pickle and dill would run code on load); so are compressed messages.
+ * (pickle and dill would run code on load). A compressed message (zlib,
+ * `Pyro4.config.COMPRESSION`) is inflated within `maxMessageSize`; replies
+ * are not compressed, as those of a Pyro4 daemon without COMPRESSION.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -23,7 +25,7 @@ import { HerdError } from '../../errors.js';
 import { NotExposedError, ProtocolError } from '../errors.js';
 import { ServedCall, type CallContext } from '../expose.js';
 import { isAsyncIterable } from '../stream.js';
-import { MessageFlags, MessageReader, MessageType, SERIALIZER_IDS, encodeMessage, type PyroMessage } from './message.js';
+import { MessageFlags, MessageReader, MessageType, SERIALIZER_IDS, encodeMessage, payloadOf, type PyroMessage } from './message.js';
 import { encodeException } from './values.js';
 import { serializerOf, serializerRefusal, type PyroSerializer } from './serializers.js';
 import { listenOn } from '../listen.js';
@@ -241,6 +243,15 @@ class Connection {
     return serializer.encode(value, this.daemon.options.maxDepth ?? 64);
   }
 
+  /** The message's payload, inflated when compressed; a Pyro4 ProtocolError when it cannot be. */
+  private payload(msg: PyroMessage): Buffer {
+    try {
+      return payloadOf(msg, this.daemon.options.maxMessageSize);
+    } catch (error) {
+      throw new PythonError('Pyro4.errors.ProtocolError', (error as Error).message);
+    }
+  }
+
   private decode(data: Buffer, serializer: PyroSerializer): unknown {
     return serializer.decode(data, { maxSize: this.daemon.options.maxMessageSize, maxDepth: this.daemon.options.maxDepth ?? 64 });
   }
@@ -254,9 +265,8 @@ class Connection {
     const serializer = serializerOf(msg.serializerId) ?? SERPENT;
     try {
       if (!serializerOf(msg.serializerId)) throw new PythonError('Pyro4.errors.SerializeError', serializerRefusal(msg.serializerId));
-      if (msg.flags & MessageFlags.COMPRESSED) throw new PythonError('Pyro4.errors.ProtocolError', 'compressed messages are not supported (set Pyro4.config.COMPRESSION = False)');
       if (msg.flags & MessageFlags.KEEPSERIALIZED) throw new PythonError('Pyro4.errors.ProtocolError', 'SerializedBlob arguments are not supported');
-      const call = this.decodeCall(msg.data, serializer);
+      const call = this.decodeCall(this.payload(msg), serializer);
       if (msg.flags & MessageFlags.BATCH) {
         const results = await this.batch(call.objectId, call.args);
         if (!oneway) this.send(MessageType.RESULT, msg.seq, this.encode(results, serializer), MessageFlags.BATCH, undefined, serializer);
@@ -286,8 +296,7 @@ class Connection {
       if (msg.securityError !== undefined) throw new Error(msg.securityError);
       if (msg.type !== MessageType.CONNECT) throw new Error(`invalid msg type ${msg.type} received (expected a CONNECT)`);
       if (!serializerOf(msg.serializerId)) throw new Error(serializerRefusal(msg.serializerId));
-      if (msg.flags & MessageFlags.COMPRESSED) throw new Error('compressed messages are not supported (set Pyro4.config.COMPRESSION = False)');
-      const data = this.decode(msg.data, serializer) as Record<string, unknown> | null;
+      const data = this.decode(this.payload(msg), serializer) as Record<string, unknown> | null;
       if (typeof data !== 'object' || data === null || !('handshake' in data)) throw new Error('malformed handshake');
       reply = 'hello';
       if (msg.flags & MessageFlags.META_ON_CONNECT) {

@@ -23,8 +23,13 @@
  * of the payload followed by every other annotation's value in name order;
  * a message whose HMAC is wrong, or that has one when no key is set (or
  * none when one is), is refused.
+ *
+ * A payload with the COMPRESSED flag (`Pyro4.config.COMPRESSION = True`)
+ * is zlib data (the HMAC covers it compressed); {@link payloadOf} inflates
+ * it. Herd never compresses what it sends: Pyro4 reads either.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { inflateSync } from 'node:zlib';
 import { ProtocolError } from '../errors.js';
 
 /** The header's size in bytes. */
@@ -111,6 +116,22 @@ export function encodeMessage(msg: Omit<PyroMessage, 'annotations'> & { annotati
   const checksum = msg.type + PYRO4_PROTOCOL_VERSION + msg.data.length + annotationsSize + msg.serializerId + msg.flags + (msg.seq & 0xffff) + CHECKSUM_MAGIC;
   header.writeUInt16BE(checksum & 0xffff, 22);
   return Buffer.concat([header, ...chunks, msg.data]);
+}
+
+/**
+ * The payload of `msg`, inflated when its COMPRESSED flag is set. Throws
+ * ProtocolError when it is not zlib data or inflates to more than
+ * `maxSize` bytes (default {@link DEFAULT_MAX_MESSAGE_SIZE}), so a small
+ * compressed message cannot grow past the limit a plain one has.
+ */
+export function payloadOf(msg: PyroMessage, maxSize = DEFAULT_MAX_MESSAGE_SIZE): Buffer {
+  if (!(msg.flags & MessageFlags.COMPRESSED)) return msg.data;
+  try {
+    return inflateSync(msg.data, { maxOutputLength: maxSize });
+  } catch (error) {
+    const why = (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? `inflates to more than ${maxSize} bytes` : 'is not zlib data';
+    throw new ProtocolError(`pyro4: a compressed payload that ${why}`, { cause: error });
+  }
 }
 
 /** Options of a {@link MessageReader}. */

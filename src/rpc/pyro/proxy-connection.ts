@@ -8,7 +8,7 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { HerdError, InvalidStateError, TimeoutError } from '../../errors.js';
 import { ProtocolError, RemoteError, RpcConnectionError } from '../errors.js';
-import { MessageFlags, MessageReader, MessageType, encodeMessage, type PyroMessage } from './message.js';
+import { MessageFlags, MessageReader, MessageType, encodeMessage, payloadOf, type PyroMessage } from './message.js';
 import { serializerNamed, serializerOf, type PyroSerializerName } from './serializers.js';
 
 /** How a proxy connection talks to its daemon. */
@@ -118,7 +118,7 @@ export class ProxyConnection {
   private decode(reply: PyroMessage): unknown {
     const serializer = serializerOf(reply.serializerId);
     if (!serializer) throw new ProtocolError(`${this.where}: reply in serializer ${reply.serializerId}, which Herd does not speak`);
-    return serializer.decode(reply.data);
+    return serializer.decode(payloadOf(reply));
   }
 
   /** Sends a message; resolves with the reply (a oneway INVOKE resolves once written, with no reply). */

@@ -17,6 +17,7 @@ import { pyro4Available, requirePyro4, runPython, startSteppedPython, type Stepp
 const DAEMON = `
 import sys, json, threading, Pyro4
 Pyro4.config.SERIALIZERS_ACCEPTED = {'serpent', 'json'}
+Pyro4.config.COMPRESSION = True
 @Pyro4.expose
 class Metadata(object):
     def __init__(self): self.notes, self.produced = [], 0
@@ -73,6 +74,8 @@ forEachTarget('pyro4 lookupPyro4', (target) => {
     assert.equal(await md.cluster_role!(), 'primary');
     assert.equal(await md.cluster_role!(pyKwargs({ verbose: true })), 'primary (elected)');
     assert.deepEqual(await md.echo!(1, 2n ** 70n, pyKwargs({ k: 'v' })), [[1, 2n ** 70n], { k: 'v' }]);
+    // The daemon has COMPRESSION on: a reply over 200 bytes arrives zlib-compressed.
+    assert.deepEqual(await md.echo!('z'.repeat(5000)), [['z'.repeat(5000)], {}]);
     const error = await md.fail!().catch((e: unknown) => e);
     assert.ok(error instanceof RemoteError);
     assert.equal(error.name, 'ValueError');

@@ -2,12 +2,14 @@
  * Pyro4's message layer and daemon under bad input, over real sockets (no
  * Python needed): messages round-trip with and without HMAC; wrong magic,
  * version, checksum, oversized or truncated frames close that connection
- * only; fuzzed frames and serpent payloads never stop the daemon from
- * answering a well-behaved connection.
+ * only; compressed payloads are inflated within the size limit (a zlib
+ * bomb is refused); fuzzed frames and serpent payloads never stop the
+ * daemon from answering a well-behaved connection.
  */
 import assert from 'node:assert/strict';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
+import { deflateSync } from 'node:zlib';
 import fc from 'fast-check';
 import { startPyroDaemon, type PyroDaemon } from '../../../src/rpc/pyro/daemon.js';
 import { MessageFlags, MessageReader, MessageType, PyroFrameError, encodeMessage, type PyroMessage } from '../../../src/rpc/pyro/message.js';
@@ -120,5 +122,25 @@ test('pyro4 daemon: fuzzed frames never stop it from serving', async () => {
     }),
     { numRuns: 60 },
   );
+  await healthy();
+});
+
+test('pyro4 daemon: compressed calls are inflated; one inflating past the limit is refused, the daemon goes on', async () => {
+  const call = (data: Buffer, seq: number): Buffer => frame(MessageType.INVOKE, data, MessageFlags.COMPRESSED, seq);
+  // Padding makes the payload compressible, as Pyro4 only compresses payloads over 200 bytes.
+  const body = encodeSerpent(pyTuple('thing', 'add', pyTuple(20, 22), { pad: 'x'.repeat(2000) }));
+  const bomb = deflateSync(Buffer.alloc(1024 * 1024, 0x20));
+  const { messages } = await exchange(
+    daemon.port,
+    Buffer.concat([connectFrame(), call(deflateSync(body), 1), call(bomb, 2), call(Buffer.from('not zlib'), 3)]),
+    20000,
+    4,
+  );
+  assert.deepEqual(messages.map((m) => [m.seq, m.flags]), [[0, MessageFlags.META_ON_CONNECT], [1, 0], [2, MessageFlags.EXCEPTION], [3, MessageFlags.EXCEPTION]]);
+  assert.equal(decodeSerpent(messages[1]!.data), 42);
+  const refused = messages.slice(2).map((m) => decodeSerpent(m.data) as { __class__: string; args: string[] });
+  assert.deepEqual(refused.map((e) => e.__class__), ['Pyro4.errors.ProtocolError', 'Pyro4.errors.ProtocolError']);
+  assert.match(refused[0]!.args[0]!, /inflates to more than 65536 bytes/);
+  assert.match(refused[1]!.args[0]!, /not zlib data/);
   await healthy();
 });

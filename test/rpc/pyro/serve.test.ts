@@ -65,6 +65,9 @@ md = Pyro4.Proxy('PYRONAME:%s@127.0.0.1:%d' % (name, ns_port))
 out['calls'] = [md.cluster_name(), md.site_id(), md.cluster_role(), md.cluster_role(verbose=True), md.am_i_disabled('node03'), md.am_i_disabled('node01')]
 out['echo'] = repr(md.echo(1, 2**70, 1.5, 'x', b'by', [1, (2, 3)], {'k': None}, {4}))
 out['context'] = md.deadline()
+Pyro4.config.COMPRESSION = True
+out['compressed'] = md.echo('z' * 5000) == ['z' * 5000]
+Pyro4.config.COMPRESSION = False
 for kind in ['value', 'key', 'python', 'plain']:
     try:
         md.fail(kind)
@@ -126,6 +129,7 @@ forEachTarget('pyro4 servePyro4', (target) => {
     assert.deepEqual(out.calls, ['billing', 7, 'primary', 'primary (elected)', true, false]);
     assert.equal(out.echo, "[1, 1180591620717411303424, 1.5, 'x', {'data': 'Ynk=', 'encoding': 'base64'}, [1, (2, 3)], {'k': None}, {4}]");
     assert.equal(out.context, true);
+    assert.equal(out.compressed, true, 'a call with Pyro4.config.COMPRESSION (zlib) is answered');
     assert.deepEqual(out.value, ['builtins.ValueError', 'bad value', true]);
     assert.deepEqual(out.key, ['builtins.KeyError', "'no such key'", true]);
     assert.deepEqual(out.python, ['Pyro4.errors.NamingError', 'as Pyro would', true]);
