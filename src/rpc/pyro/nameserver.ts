@@ -65,10 +65,19 @@ export interface PyroNameServer extends AsyncDisposable {
 
 /**
  * Starts a Pyro4 name server on `host:port` (default `127.0.0.1:9090`)
- * over the registry of `client`. Resolves once it listens. Python finds it
- * with `Pyro4.locateNS(host, port)` (broadcast discovery is not offered).
- * Rejects with BadArgumentsError without a client, and with the socket's
- * error when it cannot listen.
+ * over the registry of `client`. Resolves once it has loaded the names
+ * and listens. Python finds it with `Pyro4.locateNS(host, port)`
+ * (broadcast discovery is not offered).
+ *
+ * It answers from an in-memory copy of the names kept by a watch: its own
+ * writes are seen by its next call; writes through other name servers
+ * (or by Node processes serving names) once the watch event arrives;
+ * while disconnected from the store, until the copy is read again, calls
+ * read the store (docs/pyro4.md, "Answers from memory").
+ *
+ * Rejects with BadArgumentsError without a client or with a bad
+ * `cleanInterval`, with the client's error when its session is over, and
+ * with the socket's error when it cannot listen.
  */
 export async function startPyroNameServer(options: PyroNameServerOptions): Promise<PyroNameServer> {
   if (!options?.client) throw new BadArgumentsError('startPyroNameServer: `client` is required');
