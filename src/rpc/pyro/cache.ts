@@ -98,11 +98,13 @@ export class RegistryCache {
     this.client.off('expired', this.onLost);
     this.client.off('closed', this.onLost);
     if (this.watching) {
-      // After an expiry the client keeps the watch for its next session: forget it here only.
-      await this.client.removeWatches(RPC_ROOT, 'any', { listener: this.listener, local: isSessionGone(this.client) }).catch(() => {});
+      // Not connected (or the session over, when the client keeps the watch for its next one):
+      // forget it here only, rather than wait for a reconnect that may never come.
+      const local = this.client.state !== 'connected' && this.client.state !== 'connectedReadOnly';
+      await this.client.removeWatches(RPC_ROOT, 'any', { listener: this.listener, local }).catch(() => {});
     }
+    // A step still running (a read waiting for a reconnect) is not awaited: it finds `closed` and stops.
     this.services.clear();
-    await this.queue;
   }
 
   private readonly onLost = (): void => {
@@ -160,7 +162,7 @@ export class RegistryCache {
       this.services.clear();
       for (const [name, service] of loaded) this.services.set(name, service);
       const state = this.client.state;
-      if (epoch === this.epoch && (state === 'connected' || state === 'connectedReadOnly')) this.fresh = true;
+      if (!this.closed && epoch === this.epoch && (state === 'connected' || state === 'connectedReadOnly')) this.fresh = true;
     });
   }
 
