@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { BadArgumentsError, list, lookup, serve } from '../../../src/rpc/index.js';
 import { startPyroNameServer, type PyroNameServer } from '../../../src/rpc/pyro/index.js';
-import { connect, forEachTarget } from '../../support/targets.js';
-import { pyro4Available, requirePyro4, runPython } from './support.js';
+import { connect, forEachTarget, waitFor } from '../../support/targets.js';
+import { pyro4Available, requirePyro4, runPython, waitUntilKnown } from './support.js';
 
 class Counter {
   n = 0;
@@ -43,6 +43,7 @@ forEachTarget('pyro4 serve() over both protocols', (target) => {
     assert.equal(services[0]!.instances.length, 1, 'one registry entry for both protocols');
     await using remote = await lookup<Counter>(client, name);
     assert.equal(await remote.add(1), 1);
+    await waitUntilKnown(ns.port, name);
     const out = JSON.parse(
       await runPython(
         `
@@ -61,14 +62,13 @@ print(json.dumps({'uri': uri, 'add': [p.add(10), p.add(5, twice=True)], 'stream'
     assert.deepEqual(out.stream, [1, 2, 3]);
     assert.equal(await remote.add(0), 21, 'both protocols reach the same object');
     await served.close();
-    const gone = await runPython(
-      `
+    // The name server sees the entry go once its watch event arrives.
+    const listed = `
 import sys, Pyro4
 print(sorted(Pyro4.locateNS('127.0.0.1', int(sys.argv[1])).list().keys()))
-`,
-      [String(ns.port)],
-    );
-    assert.ok(!gone.includes(name), gone);
+`;
+    let gone = '';
+    await waitFor(async () => !(gone = await runPython(listed, [String(ns.port)])).includes(`'${name}'`), 20000, 'the name to leave the name server').catch(() => assert.fail(gone));
   });
 
   test('session instance mode: one object per Pyro4 connection; bad pyro4 options refused before any I/O', async (t) => {
@@ -76,6 +76,7 @@ print(sorted(Pyro4.locateNS('127.0.0.1', int(sys.argv[1])).list().keys()))
     const client = await connect(target());
     const name = `both-session-${process.pid}`;
     await using served = await serve(client, name, () => new Counter(), { instanceMode: 'session', expose: ['add'], pyro4: {}, timeout: 20000 });
+    await waitUntilKnown(ns.port, name);
     const out = await runPython(
       `
 import sys, Pyro4

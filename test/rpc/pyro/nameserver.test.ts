@@ -1,8 +1,9 @@
 /**
  * Herd's Pyro4 name server driven by stock Pyro4 4.82 (Debian's
  * python3-pyro4): locateNS, ping, register / lookup / list / remove /
- * set_metadata / count with their filters, two name servers over one
- * store seeing each other's names, and one surviving the other's close.
+ * set_metadata / count with their filters (remove by prefix and regex
+ * too), two name servers over one store seeing each other's names, and
+ * one surviving the other's close.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -64,6 +65,12 @@ out['remove'] = b.remove(x)
 out['remove_again'] = a.remove(x)
 out['remove_ns'] = a.remove('Pyro.NameServer')
 out['after_remove'] = sorted(until(lambda: a.list(prefix=tag), lambda names: x not in names))
+for i in range(3):
+    a.register(tag + '.p%d' % i, 'PYRO:p@127.0.0.1:1')
+a.register(tag + '.q', 'PYRO:q@127.0.0.1:1')
+out['remove_prefix'] = a.remove(prefix=tag + '.p')
+out['remove_regex'] = a.remove(regex=tag + r'\.q$')
+out['after_filters'] = sorted(a.list(prefix=tag))
 print(json.dumps(out))
 `;
 
@@ -99,6 +106,7 @@ forEachTarget('pyro4 name server', (target) => {
     assert.match(String(out.two_filters), /only filter on one thing/);
     assert.deepEqual([out.remove, out.remove_again, out.remove_ns], [1, 0, 0]);
     assert.deepEqual(out.after_remove, [`${tag}.y`]);
+    assert.deepEqual([out.remove_prefix, out.remove_regex, out.after_filters], [3, 1, [`${tag}.y`]]);
     // Python's registration is in Herd's registry, as `herd rpc ls` shows it.
     const [service] = await list(await connect(target()), `${tag}.y`);
     assert.equal(service?.instances[0]?.protocol, 'pyro4');

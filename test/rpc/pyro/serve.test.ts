@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { callContext } from '../../../src/rpc/index.js';
 import { PythonError, servePyro4, startPyroNameServer, type PyroNameServer, type PyroServed } from '../../../src/rpc/pyro/index.js';
 import { connect, forEachTarget, waitFor } from '../../support/targets.js';
-import { pyro4Available, requirePyro4, runPython, startSteppedPython } from './support.js';
+import { pyro4Available, requirePyro4, runPython, startSteppedPython, waitUntilKnown } from './support.js';
 
 class Metadata {
   readonly disabled = new Set(['node03']);
@@ -113,6 +113,7 @@ forEachTarget('pyro4 servePyro4', (target) => {
     md = new Metadata();
     name = `metadata-${process.pid}-${target().name}`;
     served = await servePyro4(client, name, md, { expose: EXPOSE, oneway: ['note'], metadata: ['cluster'], timeout: 20000 });
+    await waitUntilKnown(ns.port, name);
   });
   after(async () => {
     await served?.close();

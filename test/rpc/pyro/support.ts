@@ -4,6 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { ProxyConnection } from '../../../src/rpc/pyro/proxy-connection.js';
 import { PYTHON, requireTool } from '../../support/interop.js';
 import { waitFor } from '../../support/targets.js';
 
@@ -105,4 +106,26 @@ export function nsc(port: number, ...args: string[]): Promise<string> {
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`nsc ${args.join(' ')} exited ${code}: ${out}`))));
   });
+}
+
+/**
+ * Waits (up to 20 s) until the name server on `port` resolves `name`: a
+ * name server sees a registration made through another client once its
+ * watch event arrives, moments after the registration.
+ */
+export async function waitUntilKnown(port: number, name: string): Promise<void> {
+  await waitFor(
+    async () => {
+      const conn = new ProxyConnection('Pyro.NameServer', '127.0.0.1', port, { callTimeout: 5000 });
+      try {
+        await conn.open();
+        await conn.invoke('lookup', [name], {});
+        return true;
+      } finally {
+        await conn.close();
+      }
+    },
+    20000,
+    `the name server on port ${port} to know ${name}`,
+  );
 }
