@@ -36,6 +36,9 @@ interface Service {
   entry: PyroEntry | undefined;
 }
 
+/** The client's states in which changes may be missed: any of them makes the copy stale until the next full reload. */
+const LOST = ['disconnected', 'connecting', 'expired', 'authFailed', 'closed'] as const;
+
 /** Wait after a failed re-read before the reload that repairs the copy, ms. */
 const REPAIR_DELAY = 500;
 
@@ -55,9 +58,7 @@ export class RegistryCache {
 
   /** Sets the watch and loads the names; resolves once loaded (or at once without addWatch: the copy stays unused). Rejects with the client's error when the session is over. */
   async start(): Promise<void> {
-    this.client.on('disconnected', this.onLost);
-    this.client.on('expired', this.onLost);
-    this.client.on('closed', this.onLost);
+    for (const state of LOST) this.client.on(state, this.onLost);
     try {
       await retryWhileConnected(this.client, () => this.client.addWatch(RPC_ROOT, 'persistentRecursive', this.listener, { resync: true }));
     } catch (error) {
@@ -94,9 +95,7 @@ export class RegistryCache {
     this.closed = true;
     this.fresh = false;
     clearTimeout(this.repair);
-    this.client.off('disconnected', this.onLost);
-    this.client.off('expired', this.onLost);
-    this.client.off('closed', this.onLost);
+    for (const state of LOST) this.client.off(state, this.onLost);
     if (this.watching) {
       // Not connected (or the session over, when the client keeps the watch for its next one):
       // forget it here only, rather than wait for a reconnect that may never come.
