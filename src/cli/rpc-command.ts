@@ -82,6 +82,7 @@ interface PyroNsValues {
   port: string;
   advertisedHost?: string;
   hmacKeyEnv?: string;
+  cleanInterval?: string;
 }
 
 /**
@@ -98,6 +99,7 @@ function pyroNsCommand(): Command {
     .option('--port <n>', "port; 0 picks a free one (Pyro4's default: 9090)", String(DEFAULT_PYRO4_NS_PORT))
     .option('--advertised-host <h>', 'host written in URIs (default: --host)')
     .option('--hmac-key-env <var>', "read Pyro4's HMAC key from this environment variable (a key on the command line would show in ps)")
+    .option('--clean-interval <ms>', 'every <ms>, remove names registered through a name server whose object no longer answers (default: off)')
     .action((values: PyroNsValues) => runPyroNs(values));
 }
 
@@ -106,7 +108,9 @@ async function runPyroNs(values: PyroNsValues): Promise<void> {
   if (coordination === undefined) throw new BadArgumentsError('pyro-ns needs --coordination <host:port> (or --connect)');
   const hmacKey = values.hmacKeyEnv === undefined ? undefined : process.env[values.hmacKeyEnv];
   if (values.hmacKeyEnv !== undefined && !hmacKey) throw new BadArgumentsError(`--hmac-key-env: environment variable ${values.hmacKeyEnv} is not set`);
-  const client = createClient(coordination, { connectTimeout: 10_000 });
+  const cleanInterval = intOption('clean-interval', values.cleanInterval, 1);
+  // A name server outlives any one session: after an expiry it must read and watch the names again.
+  const client = createClient(coordination, { connectTimeout: 10_000, reconnectOnExpiry: true });
   await client.connect().catch((error: unknown) => {
     throw new Error(`--coordination ${coordination}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   });
@@ -116,6 +120,7 @@ async function runPyroNs(values: PyroNsValues): Promise<void> {
     port: intOption('port', values.port, 0, 65535)!,
     ...optional('advertisedHost', values.advertisedHost),
     ...optional('hmacKey', hmacKey),
+    ...optional('cleanInterval', cleanInterval),
   });
   process.stdout.write(`herd rpc pyro-ns: serving ${ns.uri}\n`);
   const stop = (): void => {

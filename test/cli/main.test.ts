@@ -50,7 +50,7 @@ describe('herd --help and --version', () => {
       [['rpc'], ['ls', 'call']],
       [['rpc', 'ls'], ['--coordination', '--json']],
       [['rpc', 'call'], ['--coordination', '--timeout', '--tags', '--tls-ca', '--tls-cert', '--tls-key', '--tls-servername', '--secret-file']],
-      [['rpc', 'pyro-ns'], ['--coordination', '--connect', '--host', '--port', '--advertised-host', '--hmac-key-env']],
+      [['rpc', 'pyro-ns'], ['--coordination', '--connect', '--host', '--port', '--advertised-host', '--hmac-key-env', '--clean-interval']],
       [['tables'], ['ls', 'status', 'dump']],
       [['tables', 'status'], ['--coordination', '--json']],
       [['dashboard'], ['--connect', '--port', '--host', '--allow-writes', '--admin-url', '--timeout']],

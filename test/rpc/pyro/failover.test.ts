@@ -59,3 +59,26 @@ print(Pyro4.locateNS('127.0.0.1', b).lookup(name + '.py'))
     assert.doesNotMatch(await nsc(b.port, 'list', tag), /\.py -->/);
   });
 }, { targets: ['herd'] });
+
+forEachTarget('herd rpc pyro-ns --clean-interval', (target) => {
+  let ns: NsProcess | undefined;
+  after(async () => {
+    if (ns) await sigkill(ns.child);
+  });
+
+  test('a name whose object no longer answers is removed; a live one stays', async (t) => {
+    if (!requirePyro4(t)) return;
+    ns = await startNs(target().connectionString, '--clean-interval', '1500');
+    const tag = `clean-cli-${process.pid}`;
+    const live = await servePyro4(await connect(target()), `${tag}-live`, { hello: () => 'hi' }, { expose: ['hello'], timeout: 20000 });
+    try {
+      await nsc(ns.port, 'register', `${tag}.py-live`, live.uri);
+      // Port 1 on loopback: nothing listens there, so the object cannot answer.
+      await nsc(ns.port, 'register', `${tag}.py-dead`, 'PYRO:gone@127.0.0.1:1');
+      await waitFor(async () => !(await nsc(ns!.port, 'list', tag)).includes(`${tag}.py-dead`), 20000, 'the dead name cleaned');
+      assert.match(await nsc(ns.port, 'list', tag), new RegExp(`${tag}\\.py-live -->`));
+    } finally {
+      await live.close();
+    }
+  });
+}, { targets: ['herd'] });

@@ -84,8 +84,8 @@ export interface NsProcess {
 }
 
 /** Starts `herd rpc pyro-ns` on a free port over `connectionString`; resolves once it prints its URI. */
-export async function startNs(connectionString: string): Promise<NsProcess> {
-  const child = spawn(process.execPath, [CLI, 'rpc', 'pyro-ns', '--port', '0', '--connect', connectionString], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startNs(connectionString: string, ...extraArgs: string[]): Promise<NsProcess> {
+  const child = spawn(process.execPath, [CLI, 'rpc', 'pyro-ns', '--port', '0', '--connect', connectionString, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
