@@ -17,6 +17,8 @@ export interface Invocation {
   readonly flags: Flags;
   /** Print JSON instead of text (the shell's `--json`, or the command's own). */
   readonly json: boolean;
+  /** The words after the command's name, as typed (flag order matters to some of zkCli's checks). */
+  readonly words?: readonly string[];
 }
 
 /** What a command sees of the shell (implemented by {@link Shell}). */
@@ -55,6 +57,12 @@ export interface ShellCommand {
   readonly offline?: boolean;
   /** Declares the command's flags (short ones as zkCli's: `-s`, `-v <version>`). */
   readonly flags?: (command: Command) => Command;
+  /**
+   * zkCli's flags with a long name behind one dash (reconfig's `-add`,
+   * `-members`): typed so, they are read as the `--add`, `--members` the
+   * command declares.
+   */
+  readonly singleDashLong?: readonly string[];
   run(shell: ShellContext, invocation: Invocation): Promise<void>;
 }
 
@@ -62,7 +70,7 @@ export interface ShellCommand {
 function zkCliParseMessage(err: CommanderError): string {
   const unknown = /unknown option '([^']+)'/.exec(err.message);
   if (unknown) return `org.apache.commons.cli.UnrecognizedOptionException: Unrecognized option: ${unknown[1]}`;
-  const missing = /option '-(\w)/.exec(err.message);
+  const missing = /option '--?(\w+)/.exec(err.message);
   if (err.code === 'commander.optionMissingArgument' && missing) {
     return `org.apache.commons.cli.MissingArgumentException: Missing argument for option: ${missing[1]}`;
   }
@@ -84,8 +92,10 @@ export function parseInvocation(def: ShellCommand, words: readonly string[], jso
     .argument('[args...]')
     .option('--json', 'print the result as JSON');
   if (def.flags) command = def.flags(command);
+  const long = new Set(def.singleDashLong ?? []);
+  const typed = words.map((w) => (long.has(w.slice(1)) && w.startsWith('-') && !w.startsWith('--') ? `-${w}` : w));
   try {
-    command.parse([...words], { from: 'user' });
+    command.parse(typed, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) throw new CommandUsageError(zkCliParseMessage(err));
     throw err;
@@ -93,7 +103,7 @@ export function parseInvocation(def: ShellCommand, words: readonly string[], jso
   const args = (command.processedArgs[0] as string[] | undefined) ?? [];
   const flags = command.opts<Record<string, string | boolean | undefined>>();
   if (args.length < (def.minArgs ?? 0)) throw new CommandUsageError(def.usage);
-  return { args, flags, json: json || flags['json'] === true };
+  return { args, flags, json: json || flags['json'] === true, words };
 }
 
 /** A whole-number flag or argument, e.g. `-v 3`; zkCli's NumberFormatException wording otherwise. */

@@ -83,7 +83,7 @@ forEachTarget('herd shell: zkCli commands compared with zkCli', (target) => {
     assert.equal(herd.code, 1, 'a script with failed commands exits 1');
   });
 
-  it('makes the same changes with the same messages as zkCli (create, set, delete, deleteall, setAcl, ephemerals)', { timeout: 120_000 }, async (t) => {
+  it('makes the same changes with the same messages as zkCli (create, set, delete, deleteall, setAcl, ephemerals, quotas, config, reconfig, version)', { timeout: 120_000 }, async (t) => {
     if (!requireTool(t, javaAvailable(), 'java (zkCli)')) return;
     const script = (base: string): string =>
       [
@@ -118,6 +118,51 @@ forEachTarget('herd shell: zkCli commands compared with zkCli', (target) => {
         `getAcl ${base}/mine`,
         `setAcl -R ${base}/seq-0000000002 world:anyone:r`,
         `getAcl ${base}/seq-0000000002`,
+        // Quotas, on the tree made above (ROOT, its children, tree's leftovers gone).
+        `listquota ${base}`,
+        `setquota ${base}`,
+        `setquota -n 0 ${base}`,
+        `setquota -b -1 ${base}`,
+        `setquota -n abc ${base}`,
+        `setquota -x 1 ${base}`,
+        `setquota -n 5 ${base}/nope`,
+        `setquota -n 1 ${base}`,
+        `listquota ${base}`,
+        `setquota -b 3 -N 10 ${base}`,
+        `setquota -B 100 ${base}`,
+        `listquota ${base}`,
+        `setquota -n 5 ${base}/p`,
+        `setquota -n 5 ${base}/mine`,
+        'setquota -n 5 /zookeeper/quota',
+        `get /zookeeper/quota${base}/zookeeper_limits`,
+        `delquota -n ${base}`,
+        `listquota ${base}`,
+        `delquota -n -b ${base}`,
+        `delquota ${base}`,
+        `listquota ${base}`,
+        `delquota ${base}`,
+        `setquota -N 2 ${base}/mine`,
+        `setquota -n 3 ${base}`,
+        `delquota ${base}/mine`,
+        `ls /zookeeper/quota${base}`,
+        'listquota',
+        // The ensemble: a standalone server has an empty dynamic config and refuses reconfig.
+        'config',
+        'config -c',
+        'config -s',
+        'reconfig',
+        'reconfig -add 2=localhost:2888:3888:participant;localhost:2181',
+        'reconfig -s -remove 2',
+        'reconfig -members 1=a -add 2',
+        'reconfig -file /nope -members x',
+        'reconfig -v zz -remove 2',
+        'version',
+        'version x',
+        `removewatches ${base} -p`,
+        'printwatches',
+        'printwatches off',
+        'printwatches',
+        'printwatches on',
         'redo 10',
         'redo 99',
         'history',
@@ -133,9 +178,11 @@ forEachTarget('herd shell: zkCli commands compared with zkCli', (target) => {
       strip(text)
         .split(base)
         .join('ROOT')
+        .replace(/^ZooKeeper CLI version: .*$/m, 'ZooKeeper CLI version: V')
         .replace(/^\[(ROOT\/.*)\]$/m, (_, list: string) => `[${list.split(', ').sort().join(', ')}]`);
     assert.equal(norm(herd.stdout, herdRoot), norm(zk.stdout, zkRoot));
     assert.equal(norm(herd.stderr, herdRoot), norm(zk.stderr, zkRoot));
+    assert.match(herd.stdout, /^ZooKeeper CLI version: herd-zk \d+\.\d+\.\d+/m);
   });
 
   it('prints watch events as zkCli does, while reading its script from a pipe', { timeout: 60_000 }, async () => {
