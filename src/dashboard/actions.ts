@@ -64,7 +64,7 @@ function view<K extends ActionName>(command: ShellCommand, parse: ActionDef<K>['
   return {
     write: false,
     parse,
-    run: async (client, args, env) => (await runView(command, client, env.connectionString, words(args))) as ActionResults[K],
+    run: async (client, args, env) => (await runView(command, client, env.connectionString, words(args), env.admin)) as ActionResults[K],
   };
 }
 

@@ -28,6 +28,8 @@ export interface ContenderJson {
   readonly identifier: string;
   readonly session: string;
   readonly kind: string;
+  /** The client address of the session (`127.0.0.1:51442`), or null when the server did not tell it. */
+  readonly host: string | null;
 }
 
 /** A contender of an election or a member of a barrier, as the shell's views read it. */
@@ -136,7 +138,8 @@ export interface ActionResults {
   children: { path: string; total: number; offset: number; names: string[]; stat: StatJson };
   /** `data` is base64, or null for a null buffer. */
   node: { path: string; data: string | null; stat: StatJson; acl: AclJson[] };
-  locks: { path: string; holders: ContenderJson[]; waiters: ContenderJson[] };
+  /** `hostsFrom`: where the hosts came from: the admin server's `cons`, the `cons` four-letter word, or nowhere (`unknown`). */
+  locks: { path: string; holders: ContenderJson[]; waiters: ContenderJson[]; hostsFrom: 'admin' | 'cons' | 'unknown' };
   members: {
     cluster: string;
     members: { identifier: string; address: string; version: string; joinedAt: number }[];

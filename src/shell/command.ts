@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import type { Client, WatchEvent } from '../client/index.js';
 import { CommandUsageError } from './errors.js';
+import type { AdminReader } from './session-hosts.js';
 
 /** The parsed flags of one command line: booleans for switches, strings for flags with a value. */
 export type Flags = Readonly<Record<string, string | boolean | undefined>>;
@@ -32,6 +33,11 @@ export interface ShellContext {
   readonly history: readonly string[];
   quitRequested: boolean;
   printWatches: boolean;
+  /**
+   * Reads the `cons` command of the server's admin server, when one is
+   * known (the dashboard's); the `locks` view names the session's hosts with it.
+   */
+  readonly admin?: AdminReader | undefined;
   /** Prints a watch event as zkCli does. */
   readonly watcher: (event: WatchEvent | { type: 'resync'; path: string }) => void;
   connect(connectionString?: string): Promise<void>;
