@@ -167,6 +167,7 @@ forEachTarget('dashboard views in chromium', (target) => {
       await tab.getByTestId('log-summary').filter({ hasText: /^log tables\.dash: \d+ segments, 0 under-replicated$/ }).waitFor();
       const storage = env.storage[0]!.instanceId;
       assert.match((await tab.getByTestId('segment').last().textContent()) ?? '', new RegExp(`^\\d+OPENn1\\d+ so far.*0: .*${storage}`));
+      await tab.getByTestId('storage-node').filter({ hasText: new RegExp(`^${storage}127\\.0\\.0\\.1:\\d+upyes`) }).waitFor();
       await screenshot(tab, `log-${target().name}`);
 
       await tab.getByTestId('tab-tables').click();
@@ -182,6 +183,8 @@ forEachTarget('dashboard views in chromium', (target) => {
       await tab.getByTestId('log-show').click();
       await tab.getByTestId('log-summary').filter({ hasText: /, [1-9]\d* under-replicated$/ }).waitFor({ timeout: 60_000 });
       assert.match((await tab.getByTestId('segment').last().textContent()) ?? '', new RegExp(`${storage} \\(not live\\)`));
+      // The storage nodes list still names it (its address's cookie), down.
+      await tab.getByTestId('storage-node').filter({ hasText: new RegExp(`^${storage}127\\.0\\.0\\.1:\\d+downno`) }).waitFor({ timeout: 30_000 });
       assert.deepEqual(errors, []);
     } finally {
       await tab.context().close();
