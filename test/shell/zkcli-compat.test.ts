@@ -168,11 +168,10 @@ forEachTarget('herd shell: zkCli commands compared with zkCli', (target) => {
         `create -t 5000 -c ${base}/ttl-c`,
         `create -c -s ${base}/cs`,
         `addWatch -m BOGUS ${base}`,
-        `addWatch ${base}/ttl`,
+        // No watch event here: zkCli prints events from another thread, in no fixed order with the next results.
         `addWatch -m persistent ${base}/ttl-c`,
         `addWatch ${base}/ttl extra`,
         `removewatches ${base}/ttl -d`,
-        `removewatches ${base}/ttl`,
         `removewatches ${base}/mine -c -l`,
         'redo 10',
         'redo 99',

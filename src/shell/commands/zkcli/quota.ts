@@ -8,7 +8,8 @@
  */
 import { joinPath } from '../../../base/path.js';
 import type { Client } from '../../../client/index.js';
-import { HerdError, NodeExistsError, NoNodeError } from '../../../errors.js';
+import type { Command } from 'commander';
+import { HerdError, NodeExistsError } from '../../../errors.js';
 import { unlessGone } from '../../absent.js';
 import type { Invocation, ShellCommand, ShellContext } from '../../command.js';
 import { CommandUsageError } from '../../errors.js';
@@ -28,6 +29,14 @@ const QUOTA_FLAGS: readonly [string, string][] = [
 ];
 /** StatsTrack's key for each flag. */
 const KEYS: Readonly<Record<string, string>> = { n: 'count', b: 'bytes', N: 'countHardLimit', B: 'byteHardLimit' };
+
+/** `listquota` of a path that has no quota (code `NO_QUOTA`), worded as zkCli: `quota for /a does not exist.` */
+export class NoQuotaError extends HerdError {
+  override name = 'NoQuotaError';
+  constructor(path: string) {
+    super('NO_QUOTA', `quota for ${path} does not exist.`, { path, op: 'listquota' });
+  }
+}
 
 /**
  * ZooKeeper's StatsTrack: `count=4,bytes=5=;byteHardLimit=10;countHardLimit=10`,
@@ -56,6 +65,16 @@ export class StatsTrack {
     // The extra '=' keeps ZooKeeper 3.4's parser from reading the new keys.
     return rest.length === 0 ? head : `${head}=${rest.map((k) => `;${k}=${this.stats.get(k)}`).join('')}`;
   }
+}
+
+/** The StatsTrack a quota node holds. */
+async function readStats(client: Client, path: string): Promise<StatsTrack> {
+  return new StatsTrack((await client.getData(path)).data?.toString('utf8') ?? '');
+}
+
+/** Declares the four quota flags, with a value (`setquota`) or without (`delquota`). */
+function quotaFlags(c: Command, withValue: boolean): Command {
+  return QUOTA_FLAGS.reduce((cmd, [f, d]) => cmd.option(withValue ? `-${f} <val>` : `-${f}`, d), c);
 }
 
 /** The one flag of the group given, checked as commons-cli's OptionGroup checks it. */
@@ -135,16 +154,15 @@ async function createQuota(client: Client, path: string, quota: StatsTrack): Pro
     quotaPath += `/${part}`;
     if ((await client.exists(quotaPath)) === null) await createIfMissing(client, quotaPath, null);
   }
-  const text = async (p: string): Promise<string> => (await client.getData(p)).data?.toString('utf8') ?? '';
   if ((await client.exists(limitPath(path))) === null) {
     await client.create(limitPath(path), quota.toString());
     // The server counts the subtree into the stats node when it is created.
     await client.create(statPath(path), 'count=0,bytes=0');
-    return exceeded(new StatsTrack(await text(limitPath(path))), new StatsTrack(await text(statPath(path))));
+    return exceeded(await readStats(client, limitPath(path)), await readStats(client, statPath(path)));
   }
-  const merged = new StatsTrack(await text(limitPath(path)));
+  const merged = await readStats(client, limitPath(path));
   for (const [key, value] of quota.stats) if (value > -1) merged.stats.set(key, value);
-  const warnings = exceeded(merged, new StatsTrack(await text(statPath(path))));
+  const warnings = exceeded(merged, await readStats(client, statPath(path)));
   await client.setData(limitPath(path), merged.toString());
   return warnings;
 }
@@ -153,7 +171,7 @@ export const setquota: ShellCommand = {
   name: 'setquota',
   usage: 'setquota -n|-b|-N|-B val path',
   summary: 'set a soft (-n nodes, -b bytes) or hard (-N, -B) quota on a subtree',
-  flags: (c) => c.option('-n <val>', 'num soft quota').option('-b <val>', 'bytes soft quota').option('-N <val>', 'num hard quota').option('-B <val>', 'bytes hard quota'),
+  flags: (c) => quotaFlags(c, true),
   async run(shell, invocation) {
     const flag = groupFlag(invocation, true)!;
     const path = invocation.args[0];
@@ -168,13 +186,8 @@ export const setquota: ShellCommand = {
 
 /** A quota's limits and counts, or undefined when `path` has none. */
 async function readQuota(client: Client, path: string): Promise<{ quota: StatsTrack; stat: StatsTrack } | undefined> {
-  const read = async (p: string): Promise<StatsTrack> => new StatsTrack((await client.getData(p)).data?.toString('utf8') ?? '');
-  try {
-    return { quota: await read(limitPath(path)), stat: await read(statPath(path)) };
-  } catch (err) {
-    if (err instanceof NoNodeError) return undefined;
-    throw err;
-  }
+  const both = async (): Promise<{ quota: StatsTrack; stat: StatsTrack }> => ({ quota: await readStats(client, limitPath(path)), stat: await readStats(client, statPath(path)) });
+  return unlessGone(both(), undefined);
 }
 
 export const listquota: ShellCommand = {
@@ -208,7 +221,7 @@ export const delquota: ShellCommand = {
   usage: 'delquota [-n|-b|-N|-B] path',
   summary: 'remove one limit of a quota (-n, -b, -N, -B), or the whole quota',
   minArgs: 1,
-  flags: (c) => c.option('-n', 'num soft quota').option('-b', 'bytes soft quota').option('-N', 'num hard quota').option('-B', 'bytes hard quota'),
+  flags: (c) => quotaFlags(c, false),
   async run(shell: ShellContext, invocation) {
     const flag = groupFlag(invocation, false);
     const path = invocation.args[0]!;
@@ -222,18 +235,10 @@ export const delquota: ShellCommand = {
       for (const child of await client.getChildren(parent)) await client.delete(joinPath(parent, child));
       await trimQuotaNodes(client, parent);
     } else {
-      const limits = new StatsTrack((await client.getData(limitPath(path))).data?.toString('utf8') ?? '');
+      const limits = await readStats(client, limitPath(path));
       limits.stats.set(KEYS[flag]!, -1);
       await client.setData(limitPath(path), limits.toString());
     }
     shell.result('', { path, deleted: flag === undefined ? 'all' : KEYS[flag] }, invocation.json);
   },
 };
-
-/** `listquota` of a path that has no quota (code `NO_QUOTA`), worded as zkCli: `quota for /a does not exist.` */
-export class NoQuotaError extends HerdError {
-  override name = 'NoQuotaError';
-  constructor(path: string) {
-    super('NO_QUOTA', `quota for ${path} does not exist.`, { path, op: 'listquota' });
-  }
-}
