@@ -15,6 +15,7 @@ import { connect, forEachTarget, uniquePath, waitFor } from '../support/targets.
 import { javaAvailable, requireTool } from '../support/interop.js';
 import { runZkCli } from '../support/zookeeper.js';
 import { runShell, startShell } from './run-shell.js';
+import { formatStat } from '../../src/shell/format.js';
 
 /** zkCli's lines that are not the output of a command of the script. */
 const BANNER = /^(Connecting to .*|WATCHER::|WatchedEvent state:\w+ type:None path:null|Welcome to ZooKeeper!|JLine support is (dis|en)abled|)$/;
@@ -195,7 +196,7 @@ forEachTarget('herd shell: zkCli commands compared with zkCli', (target) => {
     assert.match(herd.stdout, /^ZooKeeper CLI version: herd-zk \d+\.\d+\.\d+/m);
   });
 
-  it('prints watch events as zkCli does, while reading its script from a pipe', { timeout: 60_000 }, async () => {
+  it('prints watch events as zkCli does (get -w, ls -w, addWatch, removewatches, stat -w), while reading its script from a pipe', { timeout: 60_000 }, async () => {
     const client = await connect(target());
     const path = `${root}/watched`;
     await client.create(path, 'v0');
@@ -210,6 +211,12 @@ forEachTarget('herd shell: zkCli commands compared with zkCli', (target) => {
       shell.send(`addWatch -m PERSISTENT ${path}`);
       shell.send(`removewatches ${path}`);
       await waitFor(() => shell.stdout().includes('type:PersistentWatchRemoved'), 30_000, 'persistent watch removed');
+      // stat -w: the Stat, then the change it watches.
+      shell.send(`stat -w ${path}`);
+      await waitFor(() => shell.stdout().includes('numChildren = 1'), 30_000, 'stat answered');
+      const statBlock = formatStat((await client.exists(path))!);
+      await client.setData(path, 'v2');
+      await waitFor(() => shell.stdout().split('type:NodeDataChanged').length === 3, 30_000, 'stat -w event printed');
       shell.send('quit');
       assert.equal(await shell.end(), 0);
       assert.equal(
@@ -217,7 +224,9 @@ forEachTarget('herd shell: zkCli commands compared with zkCli', (target) => {
         'v0\n[]\n' +
           `\nWATCHER::\n\nWatchedEvent state:SyncConnected type:NodeDataChanged path:${path}\n` +
           `\nWATCHER::\n\nWatchedEvent state:SyncConnected type:NodeChildrenChanged path:${path}\n` +
-          `\nWATCHER::\n\nWatchedEvent state:SyncConnected type:PersistentWatchRemoved path:${path}\n`,
+          `\nWATCHER::\n\nWatchedEvent state:SyncConnected type:PersistentWatchRemoved path:${path}\n` +
+          statBlock +
+          `\nWATCHER::\n\nWatchedEvent state:SyncConnected type:NodeDataChanged path:${path}\n`,
       );
       assert.equal(shell.stderr(), '');
     } finally {
