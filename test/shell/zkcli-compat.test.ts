@@ -234,6 +234,17 @@ forEachTarget('herd shell: zkCli commands compared with zkCli', (target) => {
     }
   });
 
+  it('reads config outside the chroot, as zkCli does', { timeout: 60_000 }, async (t) => {
+    if (!requireTool(t, javaAvailable(), 'java (zkCli)')) return;
+    const chrooted = `${target().connectionString}${root}`;
+    const script = 'config -s\nconfig -c\nls /';
+    const zk = await runZkCli(chrooted, script);
+    const herd = await runShell(chrooted, [], `${script}\n`);
+    assert.equal(strip(herd.stdout), strip(zk.stdout));
+    assert.match(herd.stdout, /aclVersion = -1\n/);
+    assert.equal(herd.stderr, zk.stderr);
+  });
+
   it('runs --command lines and exits 1 on a failed one, with zkCli\'s message', { timeout: 60_000 }, async () => {
     const ok = await runShell(target().connectionString, ['--command', `get ${root}/a`, '--command', `ls ${root}/c`]);
     assert.deepEqual(ok, { stdout: 'hello\n[d, e]\n', stderr: '', code: 0 });
