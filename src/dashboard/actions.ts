@@ -16,7 +16,7 @@ import { log } from '../shell/commands/layers/log.js';
 import { rpc } from '../shell/commands/layers/rpc.js';
 import { tables } from '../shell/commands/layers/tables.js';
 import type { ShellCommand } from '../shell/command.js';
-import type { LogStatus, LogSummary } from '../shell/commands/layers/log-status.js';
+import type { LogStatus, LogSummary, StorageNodeView } from '../shell/commands/layers/log-status.js';
 import type { ServiceInfo } from '../rpc/index.js';
 import type { TablesStatus } from '../tables/index.js';
 import type { ActionArgs, ActionName, ActionResults, AdminCommandName } from './protocol.js';
@@ -64,7 +64,7 @@ function view<K extends ActionName>(command: ShellCommand, parse: ActionDef<K>['
   return {
     write: false,
     parse,
-    run: async (client, args, env) => (await runView(command, client, env.connectionString, words(args))) as ActionResults[K],
+    run: async (client, args, env) => (await runView(command, client, env.connectionString, words(args), env.admin)) as ActionResults[K],
   };
 }
 
@@ -98,6 +98,7 @@ const definitions: { readonly [K in ActionName]: ActionDef<K> } = {
   barrier: view(barrier, path, (a) => [a.path]),
   rpc: view(rpc, none, () => ['ls']),
   logs: view(log, none, () => ['ls']),
+  logNodes: view(log, none, () => ['nodes']),
   log: view(log, (raw) => ({ name: str(raw, 'name') }), (a) => ['status', a.name]),
   tables: view(tables, none, () => ['ls']),
   admin: {
@@ -156,6 +157,7 @@ type Assignable<A extends B, B> = A;
 export type LayerResultsMatchProtocol = [
   Assignable<LogStatus, ActionResults['log']>,
   Assignable<LogSummary, ActionResults['logs']['logs'][number]>,
+  Assignable<StorageNodeView, ActionResults['logNodes']['nodes'][number]>,
   Assignable<ServiceInfo, ActionResults['rpc'][number]>,
   Assignable<TablesStatus, ActionResults['tables']['tables'][number]>,
 ];

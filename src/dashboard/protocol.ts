@@ -28,6 +28,8 @@ export interface ContenderJson {
   readonly identifier: string;
   readonly session: string;
   readonly kind: string;
+  /** The client address of the session (`127.0.0.1:51442`), or null when the server did not tell it. */
+  readonly host: string | null;
 }
 
 /** A contender of an election or a member of a barrier, as the shell's views read it. */
@@ -94,6 +96,21 @@ export interface TablesJson {
   readonly quorum: boolean;
 }
 
+/** A storage node as the shell's `log nodes` view reads it. */
+export interface StorageNodeJson {
+  readonly instanceId: string;
+  /** `host:port`. */
+  readonly address: string;
+  /** Its ephemeral registration exists. */
+  readonly registered: boolean;
+  /** It accepted a TCP connection when read; null when not registered. */
+  readonly reachable: boolean | null;
+  readonly state: 'up' | 'unreachable' | 'down';
+  readonly version: number | null;
+  /** Epoch ms; null when down. */
+  readonly startedAt: number | null;
+}
+
 /** The arguments of each action. */
 export interface ActionArgs {
   /** One page of the sorted children of `path` whose names contain `filter`. */
@@ -114,6 +131,8 @@ export interface ActionArgs {
   rpc: Record<string, never>;
   /** The logs and the live storage nodes (the shell's `log ls`). */
   logs: Record<string, never>;
+  /** Every storage node, registered or known by its address's cookie, up or down (the shell's `log nodes`). */
+  logNodes: Record<string, never>;
   /** A log's segments (the shell's `log status`). */
   log: { name: string };
   /** The tables clusters with their members (the shell's `tables ls`). */
@@ -136,7 +155,8 @@ export interface ActionResults {
   children: { path: string; total: number; offset: number; names: string[]; stat: StatJson };
   /** `data` is base64, or null for a null buffer. */
   node: { path: string; data: string | null; stat: StatJson; acl: AclJson[] };
-  locks: { path: string; holders: ContenderJson[]; waiters: ContenderJson[] };
+  /** `hostsFrom`: where the hosts came from: the admin server's `cons`, the `cons` four-letter word, or nowhere (`unknown`). */
+  locks: { path: string; holders: ContenderJson[]; waiters: ContenderJson[]; hostsFrom: 'admin' | 'cons' | 'unknown' };
   members: {
     cluster: string;
     members: { identifier: string; address: string; version: string; joinedAt: number }[];
@@ -152,6 +172,7 @@ export interface ActionResults {
   barrier: { path: string; up: boolean; members: ParticipantJson[]; ready: boolean };
   rpc: { name: string; instances: readonly RpcInstanceJson[] }[];
   logs: { logs: LogSummaryJson[]; nodes: { instanceId: string; host: string; port: number; startedAt: number }[] };
+  logNodes: { nodes: StorageNodeJson[] };
   log: { name: string; segments: readonly SegmentJson[]; underReplicated: number; liveNodes: readonly string[] };
   tables: { tables: TablesJson[] };
   admin: Record<string, unknown>;

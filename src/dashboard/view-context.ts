@@ -8,6 +8,7 @@
  */
 import type { Client } from '../client/index.js';
 import type { ShellCommand, ShellContext } from '../shell/command.js';
+import type { AdminReader } from '../shell/session-hosts.js';
 
 class CapturingContext implements ShellContext {
   readonly connected = true;
@@ -19,6 +20,7 @@ class CapturingContext implements ShellContext {
   constructor(
     readonly client: Client,
     readonly connectionString: string,
+    readonly admin: AdminReader | undefined,
   ) {}
 
   readonly watcher = (): void => undefined;
@@ -35,9 +37,9 @@ class CapturingContext implements ShellContext {
   warn(): void {}
 }
 
-/** Runs a shell view command with `args` on `client` and returns its `--json` result. */
-export async function runView(command: ShellCommand, client: Client, connectionString: string, args: readonly string[]): Promise<unknown> {
-  const context = new CapturingContext(client, connectionString);
+/** Runs a shell view command with `args` on `client` (and `admin`, the admin server's reader, if any) and returns its `--json` result. */
+export async function runView(command: ShellCommand, client: Client, connectionString: string, args: readonly string[], admin?: AdminReader): Promise<unknown> {
+  const context = new CapturingContext(client, connectionString, admin);
   await command.run(context, { args, flags: {}, json: true });
   return context.value;
 }

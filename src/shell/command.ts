@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import type { Client, WatchEvent } from '../client/index.js';
 import { CommandUsageError } from './errors.js';
+import type { AdminReader } from './session-hosts.js';
 
 /** The parsed flags of one command line: booleans for switches, strings for flags with a value. */
 export type Flags = Readonly<Record<string, string | boolean | undefined>>;
@@ -17,6 +18,8 @@ export interface Invocation {
   readonly flags: Flags;
   /** Print JSON instead of text (the shell's `--json`, or the command's own). */
   readonly json: boolean;
+  /** The words after the command's name, as typed (flag order matters to some of zkCli's checks). */
+  readonly words?: readonly string[];
 }
 
 /** What a command sees of the shell (implemented by {@link Shell}). */
@@ -30,6 +33,11 @@ export interface ShellContext {
   readonly history: readonly string[];
   quitRequested: boolean;
   printWatches: boolean;
+  /**
+   * Reads the `cons` command of the server's admin server, when one is
+   * known (the dashboard's); the `locks` view names the session's hosts with it.
+   */
+  readonly admin?: AdminReader | undefined;
   /** Prints a watch event as zkCli does. */
   readonly watcher: (event: WatchEvent | { type: 'resync'; path: string }) => void;
   connect(connectionString?: string): Promise<void>;
@@ -55,6 +63,12 @@ export interface ShellCommand {
   readonly offline?: boolean;
   /** Declares the command's flags (short ones as zkCli's: `-s`, `-v <version>`). */
   readonly flags?: (command: Command) => Command;
+  /**
+   * zkCli's flags with a long name behind one dash (reconfig's `-add`,
+   * `-members`): typed so, they are read as the `--add`, `--members` the
+   * command declares.
+   */
+  readonly singleDashLong?: readonly string[];
   run(shell: ShellContext, invocation: Invocation): Promise<void>;
 }
 
@@ -62,7 +76,7 @@ export interface ShellCommand {
 function zkCliParseMessage(err: CommanderError): string {
   const unknown = /unknown option '([^']+)'/.exec(err.message);
   if (unknown) return `org.apache.commons.cli.UnrecognizedOptionException: Unrecognized option: ${unknown[1]}`;
-  const missing = /option '-(\w)/.exec(err.message);
+  const missing = /option '--?(\w+)/.exec(err.message);
   if (err.code === 'commander.optionMissingArgument' && missing) {
     return `org.apache.commons.cli.MissingArgumentException: Missing argument for option: ${missing[1]}`;
   }
@@ -84,8 +98,10 @@ export function parseInvocation(def: ShellCommand, words: readonly string[], jso
     .argument('[args...]')
     .option('--json', 'print the result as JSON');
   if (def.flags) command = def.flags(command);
+  const long = new Set(def.singleDashLong ?? []);
+  const typed = words.map((w) => (long.has(w.slice(1)) && w.startsWith('-') && !w.startsWith('--') ? `-${w}` : w));
   try {
-    command.parse([...words], { from: 'user' });
+    command.parse(typed, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) throw new CommandUsageError(zkCliParseMessage(err));
     throw err;
@@ -93,7 +109,7 @@ export function parseInvocation(def: ShellCommand, words: readonly string[], jso
   const args = (command.processedArgs[0] as string[] | undefined) ?? [];
   const flags = command.opts<Record<string, string | boolean | undefined>>();
   if (args.length < (def.minArgs ?? 0)) throw new CommandUsageError(def.usage);
-  return { args, flags, json: json || flags['json'] === true };
+  return { args, flags, json: json || flags['json'] === true, words };
 }
 
 /** A whole-number flag or argument, e.g. `-v 3`; zkCli's NumberFormatException wording otherwise. */

@@ -14,6 +14,8 @@ import { close, connect, history, quit, redo } from './commands/zkcli/session.js
 import { set } from './commands/zkcli/set.js';
 import { stat } from './commands/zkcli/stat.js';
 import { addWatch, printwatches, removewatches } from './commands/zkcli/watches.js';
+import { config, reconfig, version } from './commands/zkcli/config.js';
+import { delquota, listquota, setquota } from './commands/zkcli/quota.js';
 import { tools } from './commands/tools/index.js';
 import { views } from './commands/views/index.js';
 import { layerViews } from './commands/layers/index.js';
@@ -23,24 +25,30 @@ export const zkCliCommands: readonly ShellCommand[] = [
   addWatch,
   addauth,
   close,
+  config,
   connect,
   create,
   del,
   deleteall,
+  delquota,
   get,
   getAcl,
   getAllChildrenNumber,
   getEphemerals,
   history,
+  listquota,
   ls,
   printwatches,
   quit,
+  reconfig,
   redo,
   removewatches,
   set,
   setAcl,
+  setquota,
   stat,
   sync,
+  version,
   whoami,
 ];
 

@@ -14,10 +14,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Acls, createClient, digestId, op, Perms } from '../../src/index.js';
+import { Acls, createClient, digestId, op, Perms, type Client } from '../../src/index.js';
 import { adminFetcher, BadArgumentsError, serveDashboard, type DashboardServer } from '../../src/dashboard/index.js';
 import { requireTool } from '../support/interop.js';
-import { connect, forEachTarget, uniquePath, waitFor } from '../support/targets.js';
+import { connect, forEachTarget, uniquePath, waitFor, type Target } from '../support/targets.js';
+import { lockWithWaiter } from '../support/lock-with-waiter.js';
 import { HERD_CLI } from '../shell/run-shell.js';
 import { startProxy } from '../support/tcp-proxy.js';
 import { startDashboardProcess } from './run-dashboard.js';
@@ -62,7 +63,24 @@ describe('dashboard on herd server --admin-port', { skip: browserReady ? false :
       await page.getByTestId('tab-server').click();
       await page.getByTestId('watch').filter({ hasText: `0x${watcher.sessionId.toString(16)}/watched` }).waitFor();
       assert.ok((await page.getByTestId('session').count()) >= 2, 'the dashboard session and the watcher');
+      // Session ids are 64-bit: shown exact, in hex, as the client knows its own.
+      await page.getByTestId('session').filter({ hasText: `0x${watcher.sessionId.toString(16)}` }).waitFor({ timeout: 5_000 });
       await screenshot(page, 'server-herd');
+      // The locks view names each contender's host from the admin server's cons.
+      const lock = await lockWithWaiter({ connectionString: cli.connectionString } as Target, 'dash-admin-lock');
+      try {
+        const cons = await (await fetch(`${cli.dashboard}commands/cons`)).text();
+        const hostOf = (c: Client): string => new RegExp(`"remote_socket_address"\\s*:\\s*"([^"]+)"[^{}]*"session_id"\\s*:\\s*${c.sessionId}\\b`).exec(cons)![1]!;
+        await page.getByTestId('tab-locks').click();
+        await page.getByTestId('lock-input').fill(lock.path);
+        await page.getByTestId('lock-show').click();
+        await page.getByTestId('holder').filter({ hasText: 'holder-1' }).waitFor();
+        assert.deepEqual(await page.getByTestId('host').allTextContents(), [hostOf(lock.holder), hostOf(lock.waiter)]);
+      } finally {
+        await lock.handOver();
+        await lock.releaseWaiter();
+        await Promise.all([lock.holder.close(), lock.waiter.close()]);
+      }
       await page.getByTestId('tab-metrics').click();
       for (const chart of ['requests', 'latency', 'outstanding', 'znodes', 'connections']) await page.getByTestId(`chart-${chart}`).locator('canvas').waitFor();
       // A rate needs two samples (2 s apart): the charts then draw lines.

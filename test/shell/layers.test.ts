@@ -23,7 +23,7 @@ forEachTarget('herd shell: layer views', (target) => {
     await waitFor(async () => (await readTablesStatus(reader, 'shelled')).members[0]?.position?.entryId === position.entryId, 30_000, 'published position');
     const storage = env.storage[0]!.instanceId;
 
-    const lines = ['rpc ls', 'log ls', 'log status tables.shelled', 'tables ls', 'tables status shelled'];
+    const lines = ['rpc ls', 'log ls', 'log status tables.shelled', 'tables ls', 'tables status shelled', 'log nodes'];
     const text = await runShell(env.coordination, lines.flatMap((l) => ['--command', l]));
     assert.equal(text.code, 0, text.stderr);
     const out = text.stdout;
@@ -32,11 +32,13 @@ forEachTarget('herd shell: layer views', (target) => {
     assert.match(out, new RegExp(`\\n1 live storage node\\nNODE\\s+ADDRESS\\s+STARTED\\n${storage}\\s+127\\.0\\.0\\.1:\\d+\\s+\\d{4}-`));
     assert.match(out, new RegExp(`\\nlog tables\\.shelled: \\d+ segments?, 0 under-replicated\\nSEGMENT\\s+STATE.*\\n(\\d+\\s+(CLOSED|OPEN)\\s+n1\\s.*${storage}\\n)+`));
     assert.match(out, /\nNAME\s+MEMBERS\s+WEIGHT\s+QUORUM\s+PRIMARY\nshelled\s+1\/1\s+1\/1\s+yes\s+n1\n/);
-    assert.match(out, new RegExp(`\\ntables shelled: weight 1 of 1 connected, quorum\\nIDENTIFIER.*\\nn1\\s+1\\s+connected\\s+primary\\s+${position.segmentId}:${position.entryId}\\s+${node.status.checksum.slice(0, 16)}\\s+127\\.0\\.0\\.1:\\d+\\n$`));
+    assert.match(out, new RegExp(`\\ntables shelled: weight 1 of 1 connected, quorum\\nIDENTIFIER.*\\nn1\\s+1\\s+connected\\s+primary\\s+${position.segmentId}:${position.entryId}\\s+${node.status.checksum.slice(0, 16)}\\s+127\\.0\\.0\\.1:\\d+\\n1 storage node, 1 up\\n`));
+    assert.match(out, new RegExp(`\\nNODE\\s+ADDRESS\\s+STATE\\s+REGISTERED\\s+VERSION\\s+STARTED\\n${storage}\\s+127\\.0\\.0\\.1:\\d+\\s+up\\s+yes\\s+\\d+\\s+\\d{4}-\\S+\\n$`));
 
     const json = await runShell(env.coordination, ['--json', ...lines.flatMap((l) => ['--command', l])]);
     assert.equal(json.code, 0, json.stderr);
-    const [services, logs, status, tables, one] = json.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const [services, logs, status, tables, one, nodes] = json.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(nodes.nodes.map((n: { instanceId: string; state: string; registered: boolean }) => [n.instanceId, n.state, n.registered]), [[storage, 'up', true]]);
     assert.deepEqual(services.map((s: { name: string; instances: { identifier: string }[] }) => [s.name, s.instances.map((i) => i.identifier)]), [['tables.shelled', ['n1']]]);
     assert.deepEqual(logs.logs.map((l: { name: string }) => l.name), ['tables.shelled']);
     assert.deepEqual(logs.nodes.map((n: { instanceId: string }) => n.instanceId), [storage]);
@@ -53,5 +55,10 @@ forEachTarget('herd shell: layer views', (target) => {
     assert.match(bad.stderr, /rpc ls \[name\]/);
     assert.match(bad.stderr, /tables ls \| tables status name/);
     assert.match(bad.stdout, /^tables\.shelled: 1 instance\n/);
+
+    // A storage node that stops is still listed (its address's cookie names it), down.
+    await env.storage[0]!.close();
+    const down = await runShell(env.coordination, ['--json', '--command', 'log nodes']);
+    assert.deepEqual(JSON.parse(down.stdout).nodes.map((n: { instanceId: string; state: string; registered: boolean; reachable: boolean | null }) => [n.instanceId, n.state, n.registered, n.reachable]), [[storage, 'down', false, null]]);
   });
 });

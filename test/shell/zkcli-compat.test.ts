@@ -15,6 +15,7 @@ import { connect, forEachTarget, uniquePath, waitFor } from '../support/targets.
 import { javaAvailable, requireTool } from '../support/interop.js';
 import { runZkCli } from '../support/zookeeper.js';
 import { runShell, startShell } from './run-shell.js';
+import { formatStat } from '../../src/shell/format.js';
 
 /** zkCli's lines that are not the output of a command of the script. */
 const BANNER = /^(Connecting to .*|WATCHER::|WatchedEvent state:\w+ type:None path:null|Welcome to ZooKeeper!|JLine support is (dis|en)abled|)$/;
@@ -83,7 +84,7 @@ forEachTarget('herd shell: zkCli commands compared with zkCli', (target) => {
     assert.equal(herd.code, 1, 'a script with failed commands exits 1');
   });
 
-  it('makes the same changes with the same messages as zkCli (create, set, delete, deleteall, setAcl, ephemerals)', { timeout: 120_000 }, async (t) => {
+  it('makes the same changes with the same messages as zkCli (create, set, delete, deleteall, setAcl, ephemerals, quotas, config, reconfig, version)', { timeout: 120_000 }, async (t) => {
     if (!requireTool(t, javaAvailable(), 'java (zkCli)')) return;
     const script = (base: string): string =>
       [
@@ -118,6 +119,61 @@ forEachTarget('herd shell: zkCli commands compared with zkCli', (target) => {
         `getAcl ${base}/mine`,
         `setAcl -R ${base}/seq-0000000002 world:anyone:r`,
         `getAcl ${base}/seq-0000000002`,
+        // Quotas, on the tree made above (ROOT, its children, tree's leftovers gone).
+        `listquota ${base}`,
+        `setquota ${base}`,
+        `setquota -n 0 ${base}`,
+        `setquota -b -1 ${base}`,
+        `setquota -n abc ${base}`,
+        `setquota -x 1 ${base}`,
+        `setquota -n 5 ${base}/nope`,
+        `setquota -n 1 ${base}`,
+        `listquota ${base}`,
+        `setquota -b 3 -N 10 ${base}`,
+        `setquota -B 100 ${base}`,
+        `listquota ${base}`,
+        `setquota -n 5 ${base}/p`,
+        `setquota -n 5 ${base}/mine`,
+        'setquota -n 5 /zookeeper/quota',
+        `get /zookeeper/quota${base}/zookeeper_limits`,
+        `delquota -n ${base}`,
+        `listquota ${base}`,
+        `delquota -n -b ${base}`,
+        `delquota ${base}`,
+        `listquota ${base}`,
+        `delquota ${base}`,
+        `setquota -N 2 ${base}/mine`,
+        `setquota -n 3 ${base}`,
+        `delquota ${base}/mine`,
+        `ls /zookeeper/quota${base}`,
+        'listquota',
+        // The ensemble: a standalone server has an empty dynamic config and refuses reconfig.
+        'config',
+        'config -c',
+        'config -s',
+        'reconfig',
+        'reconfig -add 2=localhost:2888:3888:participant;localhost:2181',
+        'reconfig -s -remove 2',
+        'reconfig -members 1=a -add 2',
+        'reconfig -file /nope -members x',
+        'reconfig -v zz -remove 2',
+        'version',
+        'version x',
+        `removewatches ${base} -p`,
+        'printwatches',
+        'printwatches off',
+        'printwatches',
+        'printwatches on',
+        `create -t 5000 ${base}/ttl x`,
+        `create -t 5000 -e ${base}/ttl-e`,
+        `create -t 5000 -c ${base}/ttl-c`,
+        `create -c -s ${base}/cs`,
+        `addWatch -m BOGUS ${base}`,
+        // No watch event here: zkCli prints events from another thread, in no fixed order with the next results.
+        `addWatch -m persistent ${base}/ttl-c`,
+        `addWatch ${base}/ttl extra`,
+        `removewatches ${base}/ttl -d`,
+        `removewatches ${base}/mine -c -l`,
         'redo 10',
         'redo 99',
         'history',
@@ -133,12 +189,14 @@ forEachTarget('herd shell: zkCli commands compared with zkCli', (target) => {
       strip(text)
         .split(base)
         .join('ROOT')
+        .replace(/^ZooKeeper CLI version: .*$/m, 'ZooKeeper CLI version: V')
         .replace(/^\[(ROOT\/.*)\]$/m, (_, list: string) => `[${list.split(', ').sort().join(', ')}]`);
     assert.equal(norm(herd.stdout, herdRoot), norm(zk.stdout, zkRoot));
     assert.equal(norm(herd.stderr, herdRoot), norm(zk.stderr, zkRoot));
+    assert.match(herd.stdout, /^ZooKeeper CLI version: herd-zk \d+\.\d+\.\d+/m);
   });
 
-  it('prints watch events as zkCli does, while reading its script from a pipe', { timeout: 60_000 }, async () => {
+  it('prints watch events as zkCli does (get -w, ls -w, addWatch, removewatches, stat -w), while reading its script from a pipe', { timeout: 60_000 }, async () => {
     const client = await connect(target());
     const path = `${root}/watched`;
     await client.create(path, 'v0');
@@ -153,6 +211,12 @@ forEachTarget('herd shell: zkCli commands compared with zkCli', (target) => {
       shell.send(`addWatch -m PERSISTENT ${path}`);
       shell.send(`removewatches ${path}`);
       await waitFor(() => shell.stdout().includes('type:PersistentWatchRemoved'), 30_000, 'persistent watch removed');
+      // stat -w: the Stat, then the change it watches.
+      shell.send(`stat -w ${path}`);
+      await waitFor(() => shell.stdout().includes('numChildren = 1'), 30_000, 'stat answered');
+      const statBlock = formatStat((await client.exists(path))!);
+      await client.setData(path, 'v2');
+      await waitFor(() => shell.stdout().split('type:NodeDataChanged').length === 3, 30_000, 'stat -w event printed');
       shell.send('quit');
       assert.equal(await shell.end(), 0);
       assert.equal(
@@ -160,12 +224,25 @@ forEachTarget('herd shell: zkCli commands compared with zkCli', (target) => {
         'v0\n[]\n' +
           `\nWATCHER::\n\nWatchedEvent state:SyncConnected type:NodeDataChanged path:${path}\n` +
           `\nWATCHER::\n\nWatchedEvent state:SyncConnected type:NodeChildrenChanged path:${path}\n` +
-          `\nWATCHER::\n\nWatchedEvent state:SyncConnected type:PersistentWatchRemoved path:${path}\n`,
+          `\nWATCHER::\n\nWatchedEvent state:SyncConnected type:PersistentWatchRemoved path:${path}\n` +
+          statBlock +
+          `\nWATCHER::\n\nWatchedEvent state:SyncConnected type:NodeDataChanged path:${path}\n`,
       );
       assert.equal(shell.stderr(), '');
     } finally {
       shell.child.kill();
     }
+  });
+
+  it('reads config outside the chroot, as zkCli does', { timeout: 60_000 }, async (t) => {
+    if (!requireTool(t, javaAvailable(), 'java (zkCli)')) return;
+    const chrooted = `${target().connectionString}${root}`;
+    const script = 'config -s\nconfig -c\nls /';
+    const zk = await runZkCli(chrooted, script);
+    const herd = await runShell(chrooted, [], `${script}\n`);
+    assert.equal(strip(herd.stdout), strip(zk.stdout));
+    assert.match(herd.stdout, /aclVersion = -1\n/);
+    assert.equal(herd.stderr, zk.stderr);
   });
 
   it('runs --command lines and exits 1 on a failed one, with zkCli\'s message', { timeout: 60_000 }, async () => {

@@ -6,7 +6,7 @@
  * at `revision`, i.e. when a change under the ensemble's root was seen.
  */
 import { useEffect, useState } from 'preact/hooks';
-import type { ActionResults, SegmentJson } from '../protocol.js';
+import type { ActionResults, SegmentJson, StorageNodeJson } from '../protocol.js';
 import { errorText, run } from './api.js';
 import { iso, LookupForm, useLookup } from './views.js';
 
@@ -94,8 +94,35 @@ function Segments({ status }: { status: ActionResults['log'] }) {
   );
 }
 
+function StorageNodes({ nodes }: { nodes: readonly StorageNodeJson[] }) {
+  return (
+    <table data-testid="storage-nodes">
+      <caption>{`${nodes.length} storage nodes, ${nodes.filter((n) => n.state === 'up').length} up`}</caption>
+      <tr>
+        <th>node</th>
+        <th>address</th>
+        <th>state</th>
+        <th>registered</th>
+        <th>version</th>
+        <th>started</th>
+      </tr>
+      {nodes.map((n) => (
+        <tr data-testid="storage-node" class={n.state === 'up' ? '' : 'danger'}>
+          <td>{n.instanceId}</td>
+          <td>{n.address}</td>
+          <td>{n.state}</td>
+          <td>{n.registered ? 'yes' : 'no'}</td>
+          <td>{n.version === null ? '-' : String(n.version)}</td>
+          <td>{iso(n.startedAt)}</td>
+        </tr>
+      ))}
+    </table>
+  );
+}
+
 export function LogView({ revision }: { revision: number }) {
   const [logs, listError] = useLoad(() => run('logs', {}), revision);
+  const [nodes, nodesError] = useLoad(() => run('logNodes', {}), revision);
   const [key, setKey, status, error, show] = useLookup((name) => run('log', { name }), revision);
   return (
     <section data-testid="log-view">
@@ -127,6 +154,8 @@ export function LogView({ revision }: { revision: number }) {
           ))}
         </table>
       )}
+      {nodesError !== undefined && <div class="error">{nodesError}</div>}
+      {nodes !== undefined && <StorageNodes nodes={nodes.nodes} />}
       <LookupForm label="log name" value={key} setValue={setKey} onSubmit={show} id="log" />
       {error !== undefined && <div class="error">{error}</div>}
       {status !== undefined && <Segments status={status} />}

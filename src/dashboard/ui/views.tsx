@@ -77,6 +77,15 @@ function Members({ view }: { view: ActionResults['members'] }) {
   );
 }
 
+/** A session id of an admin server's JSON (an exact decimal string) as `0x...`. */
+function sessionHex(id: unknown): string {
+  try {
+    return typeof id === 'string' || typeof id === 'number' ? `0x${BigInt(id).toString(16)}` : '-';
+  } catch {
+    return String(id);
+  }
+}
+
 function Contenders({ rows, role }: { rows: ContenderJson[]; role: string }) {
   return (
     <>
@@ -86,6 +95,7 @@ function Contenders({ rows, role }: { rows: ContenderJson[]; role: string }) {
           <td>{c.identifier || '-'}</td>
           <td>{c.kind}</td>
           <td>{c.session}</td>
+          <td data-testid="host">{c.host ?? 'unknown'}</td>
           <td>{c.node}</td>
         </tr>
       ))}
@@ -101,7 +111,12 @@ export function LocksView({ revision }: { revision: number }) {
       {error !== undefined && <div class="error">{error}</div>}
       {view !== undefined && (
         <table data-testid="contenders">
-          <caption>{view.holders.length === 0 ? `${view.path}: free` : `${view.path}: held, ${view.waiters.length} waiting`}</caption>
+          <caption>
+            {view.holders.length === 0 ? `${view.path}: free` : `${view.path}: held, ${view.waiters.length} waiting`}
+            {view.holders.length > 0 && view.hostsFrom === 'unknown' && (
+              <span data-testid="hosts-unknown"> (hosts unknown: the server refuses the cons four-letter word and the dashboard knows no admin server, --admin-url)</span>
+            )}
+          </caption>
           <Contenders rows={view.holders} role="holder" />
           <Contenders rows={view.waiters} role="waiter" />
         </table>
@@ -205,7 +220,7 @@ export function ServerView({ revision }: { revision: number }) {
         </tr>
         {connections.map((c) => (
           <tr data-testid="session">
-            <td>{String(c['session_id'] ?? '-')}</td>
+            <td>{sessionHex(c['session_id'])}</td>
             <td>{String(c['remote_socket_address'] ?? '-')}</td>
             <td>{String(c['session_timeout'] ?? '-')}</td>
             <td>{String(c['outstanding_requests'] ?? '-')}</td>

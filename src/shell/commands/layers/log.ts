@@ -1,17 +1,27 @@
 /** `log ls` and `log status name`: Herd logs, their segments and where the copies are (`herd log ls|status`); writes nothing. */
 import type { ShellCommand } from '../../command.js';
 import { columns, iso, plural, subcommand } from './columns.js';
-import { listLogs, readLogStatus } from './log-status.js';
+import { listLogs, listStorageNodes, readLogStatus } from './log-status.js';
 
-const USAGE = 'log ls | log status name';
+const USAGE = 'log ls | log nodes | log status name';
 
 export const log: ShellCommand = {
   name: 'log',
   usage: USAGE,
-  summary: 'the logs and live storage nodes; one log\'s segments, their copies and the under-replicated count',
+  summary: "the logs and live storage nodes; every storage node, up or down; one log's segments, their copies and the under-replicated count",
   minArgs: 1,
   async run(shell, { args, json }) {
-    const [sub, rest] = subcommand(args, { ls: 0, status: 1 }, USAGE);
+    const [sub, rest] = subcommand(args, { ls: 0, nodes: 0, status: 1 }, USAGE);
+    if (sub === 'nodes') {
+      const nodes = await listStorageNodes(shell.client);
+      const up = nodes.filter((n) => n.state === 'up').length;
+      const rows = [
+        ['NODE', 'ADDRESS', 'STATE', 'REGISTERED', 'VERSION', 'STARTED'],
+        ...nodes.map((n) => [n.instanceId, n.address, n.state, n.registered ? 'yes' : 'no', n.version === null ? '-' : String(n.version), iso(n.startedAt)]),
+      ];
+      shell.result(`${plural(nodes.length, 'storage node')}, ${up} up\n${columns(rows)}`, { nodes }, json);
+      return;
+    }
     if (sub === 'ls') {
       const view = await listLogs(shell.client);
       const logs = columns([

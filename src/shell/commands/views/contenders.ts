@@ -31,7 +31,11 @@ export async function readContenders(client: Client, path: string, names: readon
   return views.filter((v): v is ContenderView => v !== undefined);
 }
 
-/** A contender as one line: `node  identifier  session`. */
-export function contenderLine(c: ContenderView, role: string): string {
-  return `  ${role.padEnd(8)} ${c.identifier === '' ? '-' : c.identifier}  (session ${c.session}, node ${c.node})\n`;
+/**
+ * A contender as one line: `role  identifier  (session 0x.., node n)`;
+ * `after` adds parts after the session (`host ...`), `end` after the node.
+ */
+export function contenderLine(c: ContenderView, role: string, after: readonly string[] = [], end: readonly string[] = []): string {
+  const parts = [`session ${c.session}`, ...after, `node ${c.node}`, ...end];
+  return `  ${role.padEnd(8)} ${c.identifier === '' ? '-' : c.identifier}  (${parts.join(', ')})\n`;
 }

@@ -16,9 +16,10 @@ export const addWatch: ShellCommand = {
   flags: (c) => c.option('-m <mode>', 'PERSISTENT or PERSISTENT_RECURSIVE'),
   async run(shell, { args, flags, json }) {
     const path = args[0]!;
-    const name = typeof flags['m'] === 'string' ? flags['m'] : 'PERSISTENT_RECURSIVE';
-    const mode = MODES[name];
-    if (mode === undefined) throw new CommandUsageError(`Unsupported mode: ${name}`);
+    // As zkCli: the mode in any case, exactly one path, the usage for anything else.
+    const name = typeof flags['m'] === 'string' ? flags['m'].toUpperCase() : 'PERSISTENT_RECURSIVE';
+    const mode = Object.hasOwn(MODES, name) ? MODES[name] : undefined;
+    if (mode === undefined || args.length !== 1) throw new CommandUsageError(this.usage);
     await shell.client.addWatch(path, mode, shell.watcher);
     shell.result('', { path, mode: name }, json);
   },
