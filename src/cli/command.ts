@@ -3,12 +3,11 @@
  * version, the checks of numeric option values, the coordination client of
  * the commands that read a layer's state, and writing to a piped stdout.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { Client } from '../client/index.js';
 import { BadArgumentsError } from '../errors.js';
+
+export { herdVersion } from '../base/version.js';
 
 /**
  * Applies the settings every herd command has: commander's errors (unknown
@@ -24,25 +23,6 @@ export function configureCommand(command: Command, name = 'herd'): Command {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'herd: ')) })
     .showHelpAfterError(`(run '${name} --help' for usage)`);
-}
-
-let version: string | undefined;
-
-/** herd's version, from the package.json of the installed package (dist/ or the test build both sit below it). */
-export function herdVersion(): string {
-  if (version !== undefined) return version;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'herd-zk' && typeof pkg.version === 'string') return (version = pkg.version);
-    } catch {
-      // no package.json here: look one level up
-    }
-    const up = dirname(dir);
-    if (up === dir) return (version = 'unknown');
-    dir = up;
-  }
 }
 
 /**

@@ -13,6 +13,7 @@ interface ShellCliOptions {
   historyFile?: string;
   history?: boolean;
   timeout?: string;
+  adminUrl?: string;
 }
 
 /** `herd shell`. */
@@ -22,6 +23,7 @@ export function shellCommand(): Command {
     .argument('[connString]', 'host:port[,host:port...][/chroot]', 'localhost:2181')
     .option('-c, --command <line>', 'run this command and exit (repeatable); without it, a non-terminal stdin is read as a script', (v: string, prev: string[] = []) => [...prev, v])
     .option('--json', 'print every result as one line of JSON')
+    .option('--admin-url <url>', "the server's admin server (http://host:port): the lock views show the sessions' hosts from it")
     .option('--history-file <file>', 'where interactive lines are kept (default $HERD_HISTORY or ~/.herd_history)')
     .option('--no-history', 'keep no history file')
     .option('--timeout <ms>', 'how long to wait for the server at start and for each request', '15000')
@@ -39,6 +41,7 @@ export function shellCommand(): Command {
         output: process.stdout,
         errorOutput: process.stderr,
         clientOptions: { connectTimeout: timeout, requestTimeout: timeout },
+        ...(options.adminUrl === undefined ? {} : { adminUrl: options.adminUrl }),
       });
       process.exitCode = code;
     });

@@ -3,6 +3,7 @@
  * with zkCli's commands (same names, flags and output), Herd's tools and
  * views of the recipes' znodes. See docs/shell.md.
  */
+import { adminFetcher } from './admin.js';
 import type { ClientOptions } from '../client/index.js';
 import { runInteractive } from './repl.js';
 import { Shell } from './shell.js';
@@ -26,6 +27,11 @@ export interface RunShellOptions {
   readonly errorOutput: NodeJS.WritableStream;
   /** Options of the shell's clients. */
   readonly clientOptions?: ClientOptions;
+  /**
+   * The server's admin server (`http://host:port`, Herd's `--admin-port`):
+   * the views read the sessions' hosts from its `cons` command.
+   */
+  readonly adminUrl?: string;
 }
 
 /**
@@ -46,6 +52,7 @@ export async function runShell(options: RunShellOptions): Promise<number> {
     json: options.json ?? false,
     printStates: interactive && options.json !== true,
     clientOptions: options.clientOptions ?? {},
+    ...(options.adminUrl === undefined ? {} : { admin: adminFetcher(options.adminUrl) }),
   });
   const report = (err: unknown): void => {
     options.errorOutput.write(options.json ? `${JSON.stringify(errorJson(err))}\n` : `${errorText(err)}\n`);

@@ -6,6 +6,7 @@
 import { createClient, type Client, type ClientOptions, type ClientState, type WatchEvent } from '../client/index.js';
 import { ClientClosedError } from '../errors.js';
 import { parseInvocation, type ShellCommand, type ShellContext } from './command.js';
+import type { AdminReader } from './session-hosts.js';
 import { CommandUsageError, errorJson, errorText } from './errors.js';
 import { splitWords } from './tokens.js';
 
@@ -28,6 +29,8 @@ export interface ShellOptions {
   readonly printStates?: boolean;
   /** Options of every client the shell creates (`connect` included). */
   readonly clientOptions?: ClientOptions;
+  /** Reads the server's admin server (`herd shell --admin-url`): the views take the sessions' hosts from it. */
+  readonly admin?: AdminReader;
 }
 
 /** zkCli's (ZooKeeper.States) name of a client state, for the prompt. */
@@ -87,6 +90,10 @@ export class Shell implements ShellContext {
   /** The connection string of the current (or last) session. */
   get connectionString(): string {
     return this.connection;
+  }
+  /** The admin server's reader given at start, if any. */
+  get admin(): AdminReader | undefined {
+    return this.options.admin;
   }
   /** True when every command prints JSON. */
   get json(): boolean {

@@ -112,6 +112,13 @@ describe('herd shell: locks --admin-url names the hosts from an admin server', (
       assert.equal(parsed.holders[0].host, hostOf(holder));
       assert.equal(parsed.waiters[0].host, hostOf(waiter));
       assert.notEqual(hostOf(holder), hostOf(waiter));
+      // Given once to the shell instead of to each view.
+      const whole = JSON.parse((await runShell(server.connectionString, ['--admin-url', admin, '--json', '--command', `locks ${path}`])).stdout);
+      assert.equal(whole.hostsFrom, 'admin');
+      assert.deepEqual([whole.holders[0].host, whole.waiters[0].host], [hostOf(holder), hostOf(waiter)]);
+      const bad = await runShell(server.connectionString, ['--admin-url', 'ftp://x', '--command', 'ls /']);
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.stderr, /admin URL must be http\(s\): ftp:\/\/x/);
     } finally {
       await handOver();
       await releaseWaiter();

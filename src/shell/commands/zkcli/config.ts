@@ -5,8 +5,7 @@
  * `KeeperErrorCode = Reconfig is disabled`) and `version`.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { herdVersion } from '../../../base/version.js';
 import { errorFromCode } from '../../../errors.js';
 import { Ops } from '../../../jute/ops/index.js';
 import type { ShellCommand } from '../../command.js';
@@ -116,29 +115,13 @@ export const reconfig: ShellCommand = {
   },
 };
 
-let herdVersion: string | undefined;
-
-/** herd-zk's version, from the package.json above this file (dist/ and the test build both sit below it). */
-function packageVersion(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); herdVersion === undefined; dir = dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'herd-zk' && typeof pkg.version === 'string') herdVersion = pkg.version;
-    } catch {
-      // no package.json here: look one level up
-    }
-    if (herdVersion === undefined && dirname(dir) === dir) herdVersion = 'unknown';
-  }
-  return herdVersion;
-}
-
 export const version: ShellCommand = {
   name: 'version',
   usage: 'version ',
   summary: "print the shell's version",
   async run(shell, { args, json }) {
     if (args.length > 0) throw new CommandUsageError('version ');
-    const v = `herd-zk ${packageVersion()}`;
+    const v = `herd-zk ${herdVersion()}`;
     shell.result(`ZooKeeper CLI version: ${v}\n`, { version: v }, json);
   },
 };
