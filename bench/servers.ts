@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { freePort } from '../test/support/ports.js';
 import { fourLetterWord, startZooKeeper, type ZooKeeperServer } from '../test/support/zookeeper.js';
 import type { ChildMessage, ChildRequest } from './herd-server-child.js';
-import { cpuTimeOf, rssOf } from './stats.js';
+import { cpuTimeOf, rssOf, type Section } from './stats.js';
 
 const execFileAsync = promisify(execFile);
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -153,6 +153,23 @@ export async function startHerd(options: HerdServerOptions = {}): Promise<BenchS
   server.spawn();
   await server.started();
   return server;
+}
+
+/** The name of the --baseline build (bench/baseline.sh) in logs and tables. */
+export const BASELINE_NAME = 'Herd (baseline)';
+
+/** The issue's rule for a before/after run: no row worse by more than 5%. */
+const NO_WORSE_THAN = 0.95;
+
+/** A section of Herd against the --baseline build: each row's target is "no more than 5% worse". */
+export function versusBaseline(section: Section, title: string): Section {
+  return {
+    ...section,
+    title,
+    baselineName: BASELINE_NAME,
+    rows: section.rows.map((r) => ({ ...r, target: NO_WORSE_THAN })),
+    notes: [...(section.notes ?? []), `target ${NO_WORSE_THAN}x: no row more than 5% worse than the baseline (ratio = new / baseline)`],
+  };
 }
 
 /**
