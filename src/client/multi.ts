@@ -2,9 +2,10 @@
  * The client's side of multi and multiRead: the wire ops built from
  * {@link TransactionOp}s and {@link ReadOp}s, and the results read back.
  * The wire form itself (`src/jute/ops/multi.ts`) comes from the op table;
- * here each table is keyed by the same op names, so what the client does
- * with an op is written once per op, with no switch over op types: a result
- * type the jute table adds is a compile error until it has an entry.
+ * here each table is keyed by the same op names (MultiResult's types, which
+ * the jute table's result ops match entry for entry), so what the client
+ * does with an op is written once per op, with no switch over op types: a
+ * result type added there is a compile error until it has an entry here.
  */
 import { BadArgumentsError, HerdError, errorFromCode } from '../errors.js';
 import type { MultiOp, MultiResult } from '../jute/ops/multi.js';
