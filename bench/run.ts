@@ -19,7 +19,7 @@
  * two alternate in rounds, so noise from other work on the machine falls on
  * both alike. The load average is printed with the machine line.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,7 +34,7 @@ import { benchRpc, DEFAULT_RPC_BENCH, rpcSections } from './rpc.js';
 import { DEFAULT_PYRO4_BENCH, pyro4BenchSections, SMOKE_PYRO4_BENCH } from './pyro4.js';
 import { DEFAULT_TABLES_BENCH, SMOKE_TABLES_BENCH, tablesBenchSections } from './tables.js';
 import { compareServers, measureScale, type ScaleFigures, type ServerFigures } from './server-suites.js';
-import { BASELINE_NAME, startCeiling, startHerd, startZk, versusBaseline, type BenchServer } from './servers.js';
+import { BASELINE_NAME, baselineBuild, startBaseline, startCeiling, startHerd, startZk, versusBaseline, type BenchServer } from './servers.js';
 import { loadLine, log, machineLine, renderSection, type Row, type Section } from './stats.js';
 
 const SUITES = ['server', 'scale', 'clients', 'recipes', 'cluster', 'log', 'rpc', 'tables', 'pyro4'] as const;
@@ -108,19 +108,6 @@ function parseConfig(argv: string[]): Config {
     smoke: values.smoke,
     baseline: values.baseline === undefined ? undefined : baselineBuild(values.baseline),
   };
-}
-
-/** The tsc output root of a --baseline directory: the checkout's build/, or the directory itself. */
-function baselineBuild(dir: string): string {
-  for (const root of [join(resolve(dir), 'build'), resolve(dir)]) {
-    if (existsSync(join(root, 'bench', 'herd-server-child.js')) && existsSync(join(root, 'src', 'client', 'index.js'))) return root;
-  }
-  throw new Error(`--baseline ${dir}: no bench/herd-server-child.js and src/client/index.js under it or its build/ (build it with bench/baseline.sh <commit>)`);
-}
-
-/** The --baseline build's server, with the same node flags as this build's. */
-function startBaseline(config: Config, herdOpts: { nodeArgs: string[] }): Promise<BenchServer> {
-  return startHerd({ ...herdOpts, script: join(config.baseline!, 'bench', 'herd-server-child.js'), name: BASELINE_NAME });
 }
 
 function herdOptions(config: Config): { nodeArgs: string[] } {
@@ -243,7 +230,7 @@ async function main(): Promise<void> {
 
   if (config.suites.has('server')) {
     const herd = await startHerd(herdOpts);
-    const baseline = config.baseline === undefined ? undefined : await startBaseline(config, herdOpts);
+    const baseline = config.baseline === undefined ? undefined : await startBaseline(config.baseline!, herdOpts);
     try {
       await withServer(startZk, (zk) =>
         // The ceiling (and the baseline) run in the same interleaved rounds, so every figure shows its distance to them.
@@ -292,7 +279,7 @@ async function main(): Promise<void> {
       const hs: ScaleFigures[] = [];
       const bs: ScaleFigures[] = [];
       for (let round = 0; round < config.rounds; round++) {
-        const pair = [() => scale(() => startHerd(herdOpts)).then((f) => hs.push(f)), () => scale(() => startBaseline(config, herdOpts)).then((f) => bs.push(f))];
+        const pair = [() => scale(() => startHerd(herdOpts)).then((f) => hs.push(f)), () => scale(() => startBaseline(config.baseline!, herdOpts)).then((f) => bs.push(f))];
         for (const run of round % 2 === 0 ? pair : pair.reverse()) await run();
       }
       const z = await scale(startZk);

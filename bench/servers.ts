@@ -6,9 +6,10 @@
  * and GC rather than the tests' fast-start flags).
  */
 import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort } from '../test/support/ports.js';
@@ -157,6 +158,19 @@ export async function startHerd(options: HerdServerOptions = {}): Promise<BenchS
 
 /** The name of the --baseline build (bench/baseline.sh) in logs and tables. */
 export const BASELINE_NAME = 'Herd (baseline)';
+
+/** The tsc output root of a --baseline directory: the checkout's build/, or the directory itself. */
+export function baselineBuild(dir: string): string {
+  for (const root of [join(resolve(dir), 'build'), resolve(dir)]) {
+    if (existsSync(join(root, 'bench', 'herd-server-child.js')) && existsSync(join(root, 'src', 'client', 'index.js'))) return root;
+  }
+  throw new Error(`--baseline ${dir}: no bench/herd-server-child.js and src/client/index.js under it or its build/ (build it with bench/baseline.sh <commit>)`);
+}
+
+/** The --baseline build's server (`build` from {@link baselineBuild}), with the given node flags. */
+export function startBaseline(build: string, options: HerdServerOptions = {}): Promise<BenchServer & { stop(): Promise<void> }> {
+  return startHerd({ ...options, script: join(build, 'bench', 'herd-server-child.js'), name: BASELINE_NAME });
+}
 
 /** The issue's rule for a before/after run: no row worse by more than 5%. */
 const NO_WORSE_THAN = 0.95;
