@@ -7,16 +7,15 @@
  *
  *   node build/bench/ceiling.js [--baseline DIR] [--rounds N] [--duration MS] [--warmup MS]
  *
- * DIR is the root of another `tsc -p tsconfig.test.json` output (it holds
- * bench/herd-server-child.js). Same load generator and workloads as the
+ * DIR is another commit built by bench/baseline.sh (the checkout or its
+ * build/, which holds bench/herd-server-child.js). Same load generator and workloads as the
  * server suite (bench/server-suites.ts); every server in its own process,
  * fresh temp data directory, fsync on; rounds interleaved, best kept.
  */
-import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_LOAD, type LoadResult } from './load-generator.js';
 import { compareServers, type ServerFigures } from './server-suites.js';
-import { startCeiling, startHerd, type BenchServer } from './servers.js';
+import { baselineBuild, startBaseline, startCeiling, startHerd, type BenchServer } from './servers.js';
 import { loadLine, machineLine } from './stats.js';
 
 const ROWS: Array<[keyof ServerFigures, string]> = [
@@ -46,7 +45,7 @@ async function main(): Promise<void> {
   try {
     servers.push(await startCeiling(), await startHerd());
     if (values.baseline !== undefined) {
-      servers.push(await startHerd({ script: join(resolve(values.baseline), 'bench', 'herd-server-child.js'), name: 'Herd (baseline)' }));
+      servers.push(await startBaseline(baselineBuild(values.baseline)));
     }
     const figures = await compareServers(servers, load, rounds);
     process.stdout.write(`\n${render(servers, figures)}\nat end: ${loadLine()}\n`);

@@ -6,16 +6,22 @@
  * for Herd, callbacks for node-zookeeper-client) with the same loop: a slot
  * issues its next request as soon as its previous one completes.
  *
+ * `herd-baseline` is Herd's client of another build (`herdModule`, that
+ * build's src/client/index.js), loaded by path, for before/after runs.
+ *
  * Usage (by bench/clients.ts): node client-driver.js '<json DriverConfig>'
  * Prints one JSON line (DriverResult) on stdout.
  */
 import { randomBytes } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
 import zookeeper from 'node-zookeeper-client';
 import { createClient } from '../src/client/index.js';
 import { cpuTimeOf, Samples, sleep } from './stats.js';
 
 export interface DriverConfig {
-  client: 'herd' | 'nzc';
+  client: 'herd' | 'nzc' | 'herd-baseline';
+  /** For `herd-baseline`: the path of that build's src/client/index.js. */
+  herdModule?: string;
   connectionString: string;
   clients: number;
   outstanding: number;
@@ -49,8 +55,10 @@ interface Session {
   close(): Promise<void>;
 }
 
-async function herdSession(cs: string): Promise<Session> {
-  const client = createClient(cs, { sessionTimeout: 30_000 });
+type CreateClient = typeof createClient;
+
+async function herdSession(cs: string, create: CreateClient = createClient): Promise<Session> {
+  const client = create(cs, { sessionTimeout: 30_000 });
   await client.connect();
   return {
     get: (path, done) => {
@@ -88,7 +96,12 @@ async function nzcSession(cs: string): Promise<Session> {
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '{}') as DriverConfig;
-  const open = config.client === 'herd' ? herdSession : nzcSession;
+  let open: (cs: string) => Promise<Session> = config.client === 'herd' ? herdSession : nzcSession;
+  if (config.client === 'herd-baseline') {
+    if (config.herdModule === undefined) throw new Error('herd-baseline needs herdModule');
+    const other = (await import(pathToFileURL(config.herdModule).href)) as { createClient: CreateClient };
+    open = (cs) => herdSession(cs, other.createClient);
+  }
   const sessions = await Promise.all(Array.from({ length: config.clients }, () => open(config.connectionString)));
   const paths = Array.from({ length: config.nodeCount }, (_, i) => `/bench/n${String(i).padStart(6, '0')}`);
   const value = randomBytes(config.valueSize);

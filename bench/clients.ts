@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { DriverConfig, DriverResult } from './client-driver.js';
 import { runLoad, type LoadResult } from './load-generator.js';
 import { best } from './server-suites.js';
-import type { BenchServer } from './servers.js';
+import { BASELINE_NAME, versusBaseline, type BenchServer } from './servers.js';
 import { log, type Row, type Section } from './stats.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -53,28 +53,35 @@ export interface ClientBenchOptions {
   rounds: number;
   /** Run the client drivers with --cpu-prof, writing to DIR/client-herd and DIR/client-nzc. */
   profileDir?: string | undefined;
+  /** Another build's src/client/index.js (bench/baseline.sh): measured as "Herd (baseline)" in the same rounds. */
+  baselineClient?: string | undefined;
 }
 
 interface PairResult {
   herd: DriverResult;
   nzc: DriverResult;
+  /** Herd's client of the --baseline build, when there is one. */
+  baseline: DriverResult | undefined;
   /** The raw wire load generator (no client library) with the same shape: what a free client would get. */
   wire: LoadResult;
 }
 
 /**
- * Runs both clients `rounds` times, alternating who goes first, and the raw
- * wire generator after them in each round; keeps each one's best run.
+ * Runs both clients (and the baseline build's, if any) `rounds` times,
+ * rotating who goes first, and the raw wire generator after them in each
+ * round; keeps each one's best run.
  */
 async function pair(server: BenchServer, label: string, config: Omit<DriverConfig, 'client'>, o: ClientBenchOptions): Promise<PairResult> {
   const rounds = o.rounds;
-  const runs: Record<'herd' | 'nzc', DriverResult[]> = { herd: [], nzc: [] };
+  const runs: Record<DriverConfig['client'], DriverResult[]> = { herd: [], nzc: [], 'herd-baseline': [] };
+  const clients: Array<DriverConfig['client']> = o.baselineClient === undefined ? ['herd', 'nzc'] : ['herd', 'nzc', 'herd-baseline'];
   const wire: LoadResult[] = [];
   for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? (['herd', 'nzc'] as const) : (['nzc', 'herd'] as const);
-    for (const client of order) {
+    for (let k = 0; k < clients.length; k++) {
+      const client = clients[(round + k) % clients.length]!;
       log(`clients: ${client} ${label}, round ${round + 1}/${rounds}`);
-      runs[client].push(await drive({ ...config, client }, o.profileDir));
+      const herdModule = client === 'herd-baseline' ? { herdModule: o.baselineClient } : {};
+      runs[client].push(await drive({ ...config, client, ...herdModule }, o.profileDir));
     }
     log(`clients: raw wire ${label}, round ${round + 1}/${rounds}`);
     wire.push(
@@ -89,7 +96,7 @@ async function pair(server: BenchServer, label: string, config: Omit<DriverConfi
       }),
     );
   }
-  return { herd: best(runs.herd), nzc: best(runs.nzc), wire: best(wire) };
+  return { herd: best(runs.herd), nzc: best(runs.nzc), baseline: runs['herd-baseline'].length > 0 ? best(runs['herd-baseline']) : undefined, wire: best(wire) };
 }
 
 /** The raw wire generator's figures against nzc's: roughly the most any client could show on this server and machine. */
@@ -104,9 +111,10 @@ function wireCeiling(label: string, r: PairResult): string {
 /**
  * Compares the two clients on `server`, whose `/bench/n<i>` znodes must
  * exist. The server is warmed up first (ZooKeeper's JIT), so the first
- * client measured is not penalized.
+ * client measured is not penalized. With `baselineClient`, a second section
+ * puts Herd's client beside the baseline build's (new / baseline per row).
  */
-export async function clientComparison(server: BenchServer, o: ClientBenchOptions): Promise<Section> {
+export async function clientComparison(server: BenchServer, o: ClientBenchOptions): Promise<Section[]> {
   log(`clients: ${server.name} warm-up (90/10 mix, 3 s)`);
   const shape = { connections: o.clients, outstanding: o.outstanding, nodeCount: o.nodeCount, valueSize: o.valueSize };
   await runLoad(server, { ...shape, readFraction: 0.9, warmupMs: 3_000, durationMs: 500 });
@@ -120,6 +128,7 @@ export async function clientComparison(server: BenchServer, o: ClientBenchOption
     ...(server.pid === undefined ? {} : { serverPid: server.pid }),
   };
   const rows: Row[] = [];
+  const baselineRows: Row[] = [];
   const workloads: Array<[string, number]> = [
     ['reads', 1],
     ['writes', 0],
@@ -129,46 +138,57 @@ export async function clientComparison(server: BenchServer, o: ClientBenchOption
   const bounds: string[] = [];
   for (const [name, readFraction] of workloads) {
     const results = await pair(server, `pipelined ${name} (${o.clients} x ${o.outstanding})`, { ...base, ...pipelined, readFraction }, o);
-    const h = results.herd;
-    const n = results.nzc;
     const label = `${name} pipelined ${o.clients}x${o.outstanding}`;
-    rows.push(
-      { metric: `${label}: ops/s`, candidate: h.opsPerSec, baseline: n.opsPerSec, unit: 'ops/s', better: 'higher', target: 3 },
-      { metric: `${label}: p50`, candidate: h.p50, baseline: n.p50, unit: 'ms', better: 'lower' },
-      { metric: `${label}: p99`, candidate: h.p99, baseline: n.p99, unit: 'ms', better: 'lower' },
-      { metric: `${label}: client CPU / 100k ops`, candidate: h.cpuPer100k, baseline: n.cpuPer100k, unit: 'ms', better: 'lower' },
-      { metric: `${label}: server CPU / 100k ops`, candidate: h.serverCpuPer100k, baseline: n.serverCpuPer100k, unit: 'ms', better: 'lower' },
-    );
-    bounds.push(cpuBound(name, h, n), wireCeiling(`${name} pipelined`, results));
+    rows.push(...clientRows(label, results.herd, results.nzc, 3, true));
+    if (results.baseline) baselineRows.push(...clientRows(label, results.herd, results.baseline, undefined, true));
+    bounds.push(cpuBound(name, results.herd, results.nzc), wireCeiling(`${name} pipelined`, results));
   }
   for (const [name, readFraction] of [
     ['reads', 1],
     ['writes', 0],
   ] as Array<[string, number]>) {
     const results = await pair(server, `sequential ${name} (1 x 1)`, { ...base, clients: 1, outstanding: 1, readFraction }, o);
-    const h = results.herd;
-    const n = results.nzc;
-    rows.push(
-      { metric: `${name} sequential 1x1: ops/s`, candidate: h.opsPerSec, baseline: n.opsPerSec, unit: 'ops/s', better: 'higher', target: 1.3 },
-      { metric: `${name} sequential 1x1: p50`, candidate: h.p50, baseline: n.p50, unit: 'ms', better: 'lower' },
-      { metric: `${name} sequential 1x1: p99`, candidate: h.p99, baseline: n.p99, unit: 'ms', better: 'lower' },
-      { metric: `${name} sequential 1x1: client CPU / 100k ops`, candidate: h.cpuPer100k, baseline: n.cpuPer100k, unit: 'ms', better: 'lower' },
-    );
+    const label = `${name} sequential 1x1`;
+    rows.push(...clientRows(label, results.herd, results.nzc, 1.3, false));
+    if (results.baseline) baselineRows.push(...clientRows(label, results.herd, results.baseline, undefined, false));
     bounds.push(wireCeiling(`${name} sequential`, results));
   }
   const against = server.name === 'ZooKeeper' ? 'ZooKeeper 3.8' : `${server.name}'s server`;
-  return {
-    title: `Clients against ${against} (fsync on): Herd client vs node-zookeeper-client 1.1.3`,
-    candidateName: 'Herd client',
-    baselineName: 'node-zookeeper-client',
-    rows,
-    notes: [
-      'each client runs alone in its own process; client CPU is that process\'s user+system time during the window, server CPU the server process\'s in the same window',
-      'pipelined throughput is bounded by the CPU the client and the server together need per op when they share the machine\'s cores',
-      `${o.clients} sessions x ${o.outstanding} outstanding for pipelined rows (issue 4), 1 x 1 for sequential rows; best of ${o.rounds} interleaved rounds`,
-      ...bounds,
-    ],
-  };
+  const cpuNote = 'each client runs alone in its own process; client CPU is that process\'s user+system time during the window, server CPU the server process\'s in the same window';
+  const sections: Section[] = [
+    {
+      title: `Clients against ${against} (fsync on): Herd client vs node-zookeeper-client 1.1.3`,
+      candidateName: 'Herd client',
+      baselineName: 'node-zookeeper-client',
+      rows,
+      notes: [
+        cpuNote,
+        'pipelined throughput is bounded by the CPU the client and the server together need per op when they share the machine\'s cores',
+        `${o.clients} sessions x ${o.outstanding} outstanding for pipelined rows (issue 4), 1 x 1 for sequential rows; best of ${o.rounds} interleaved rounds`,
+        ...bounds,
+      ],
+    },
+  ];
+  if (baselineRows.length > 0) {
+    sections.push(
+      versusBaseline(
+        { title: '', candidateName: 'Herd client', baselineName: '', rows: baselineRows, notes: [cpuNote, `${o.baselineClient}; same rounds as the section above`] },
+        `Clients against ${against} (fsync on): Herd client vs ${BASELINE_NAME}`,
+      ),
+    );
+  }
+  return sections;
+}
+
+/** One workload's rows of Herd's client against another; `opsTarget` is the issue's target on throughput, if any. */
+function clientRows(label: string, h: DriverResult, other: DriverResult, opsTarget: number | undefined, serverCpu: boolean): Row[] {
+  return [
+    { metric: `${label}: ops/s`, candidate: h.opsPerSec, baseline: other.opsPerSec, unit: 'ops/s', better: 'higher', ...(opsTarget === undefined ? {} : { target: opsTarget }) },
+    { metric: `${label}: p50`, candidate: h.p50, baseline: other.p50, unit: 'ms', better: 'lower' },
+    { metric: `${label}: p99`, candidate: h.p99, baseline: other.p99, unit: 'ms', better: 'lower' },
+    { metric: `${label}: client CPU / 100k ops`, candidate: h.cpuPer100k, baseline: other.cpuPer100k, unit: 'ms', better: 'lower' },
+    ...(serverCpu ? [{ metric: `${label}: server CPU / 100k ops`, candidate: h.serverCpuPer100k, baseline: other.serverCpuPer100k, unit: 'ms', better: 'lower' as const }] : []),
+  ];
 }
 
 /**

@@ -5,6 +5,13 @@
  *
  *   node build/bench/run.js [--znodes 200000] [--duration 4000] [--warmup 1000] [--rounds 2]
  *                           [--only server,scale,clients,recipes,cluster,log,rpc,tables,pyro4] [--profile DIR]
+ *                           [--baseline DIR]
+ *
+ * With --baseline DIR (another commit built by bench/baseline.sh), the
+ * server, scale and clients suites also measure that build ("Herd
+ * (baseline)": its server, its client) in the same interleaved rounds, and
+ * print each row as new / baseline, so a change is measured before and after
+ * in one run on this machine.
  *
  * Every server runs in its own process with a fresh temp data directory and
  * fsync on; the load generator (bench/load-generator.ts) runs here. Only the
@@ -27,7 +34,7 @@ import { benchRpc, DEFAULT_RPC_BENCH, rpcSections } from './rpc.js';
 import { DEFAULT_PYRO4_BENCH, pyro4BenchSections, SMOKE_PYRO4_BENCH } from './pyro4.js';
 import { DEFAULT_TABLES_BENCH, SMOKE_TABLES_BENCH, tablesBenchSections } from './tables.js';
 import { compareServers, measureScale, type ScaleFigures, type ServerFigures } from './server-suites.js';
-import { startCeiling, startHerd, startZk, type BenchServer } from './servers.js';
+import { BASELINE_NAME, baselineBuild, startBaseline, startCeiling, startHerd, startZk, versusBaseline, type BenchServer } from './servers.js';
 import { loadLine, log, machineLine, renderSection, type Row, type Section } from './stats.js';
 
 const SUITES = ['server', 'scale', 'clients', 'recipes', 'cluster', 'log', 'rpc', 'tables', 'pyro4'] as const;
@@ -42,6 +49,8 @@ interface Config {
   profileDir: string | undefined;
   /** The log and tables suites' few-second runs (every row, tiny counts). */
   smoke: boolean;
+  /** The build (tsc output root, holding bench/ and src/) of the commit to compare against, if any. */
+  baseline: string | undefined;
 }
 
 function parseConfig(argv: string[]): Config {
@@ -58,6 +67,7 @@ function parseConfig(argv: string[]): Config {
       only: { type: 'string', default: SUITES.join(',') },
       profile: { type: 'string' },
       smoke: { type: 'boolean', default: false },
+      baseline: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -66,7 +76,9 @@ function parseConfig(argv: string[]): Config {
       'node build/bench/run.js [--znodes N] [--duration MS] [--warmup MS] [--rounds N] [--connections N] [--outstanding K]\n' +
         '                        [--client-outstanding K] [--only server,scale,clients,recipes,cluster,log,rpc,tables,pyro4] [--profile DIR]\n' +
         '  --profile DIR  run Herd\'s server and the client drivers with --cpu-prof, writing .cpuprofile files to DIR\n' +
-        '  --smoke        the log, tables and pyro4 suites only: a run of a few seconds with tiny counts (every row printed, figures meaningless)\n',
+        '  --smoke        the log, tables and pyro4 suites only: a run of a few seconds with tiny counts (every row printed, figures meaningless)\n' +
+        '  --baseline DIR another commit built by bench/baseline.sh (DIR or DIR/build): the server, scale and clients suites measure\n' +
+        '                 it as "Herd (baseline)" in the same rounds and print new / baseline per row\n',
     );
     process.exit(0);
   }
@@ -94,6 +106,7 @@ function parseConfig(argv: string[]): Config {
     rounds: int('rounds', values.rounds),
     profileDir: values.profile === undefined ? undefined : resolve(values.profile),
     smoke: values.smoke,
+    baseline: values.baseline === undefined ? undefined : baselineBuild(values.baseline),
   };
 }
 
@@ -172,6 +185,14 @@ function ceilingSection(h: ServerFigures, c: ServerFigures, config: Config): Sec
   };
 }
 
+/** Each figure's best over several scale runs of one server (the fastest create rate and restart, the least memory). */
+function bestScale(runs: readonly ScaleFigures[]): ScaleFigures {
+  const least = <T>(pick: (f: ScaleFigures) => T, key: (v: T) => number): T => runs.map(pick).reduce((a, b) => (key(b) < key(a) ? b : a));
+  const creates = least((f) => f.creates, (c) => -c.createsPerSec);
+  const memory = least((f) => f, (f) => f.after.heapUsed - f.before.heapUsed);
+  return { znodes: runs[0]!.znodes, creates, before: memory.before, after: memory.after, restartMs: Math.min(...runs.map((f) => f.restartMs)) };
+}
+
 function scaleSection(h: ScaleFigures, z: ScaleFigures): Section {
   const per = (s: ScaleFigures, k: 'rss' | 'heapUsed'): number => (s.after[k] - s.before[k]) / s.znodes;
   const n = h.znodes.toLocaleString('en-US');
@@ -209,16 +230,19 @@ async function main(): Promise<void> {
 
   if (config.suites.has('server')) {
     const herd = await startHerd(herdOpts);
+    const baseline = config.baseline === undefined ? undefined : await startBaseline(config.baseline!, herdOpts);
     try {
       await withServer(startZk, (zk) =>
-        // The ceiling runs in the same interleaved rounds, so every figure shows its distance to the limit.
+        // The ceiling (and the baseline) run in the same interleaved rounds, so every figure shows its distance to them.
         withServer(startCeiling, async (ceiling) => {
-          const [h, z, c] = await compareServers([herd, zk, ceiling], config.load, config.rounds);
-          sections.push(serverSection(h, z, config), ceilingSection(h, c, config));
+          const [h, z, c, b] = await compareServers([herd, zk, ceiling, ...(baseline ? [baseline] : [])], config.load, config.rounds);
+          sections.push(serverSection(h!, z!, config), ceilingSection(h!, c!, config));
+          if (b !== undefined) sections.push(versusBaseline(serverSection(h!, b, config), `Servers: Herd vs ${BASELINE_NAME} (${config.baseline}; same rounds as above)`));
         }),
       );
     } finally {
       await herd.destroy();
+      await baseline?.destroy();
     }
   }
 
@@ -228,7 +252,7 @@ async function main(): Promise<void> {
       await withServer(start, async (server) => {
         await prepareNodes(server, config.load.nodeCount, config.load.valueSize);
         sections.push(
-          await clientComparison(server, {
+          ...(await clientComparison(server, {
             clients: config.load.connections,
             outstanding: config.clientOutstanding,
             warmupMs: config.load.warmupMs,
@@ -237,16 +261,36 @@ async function main(): Promise<void> {
             valueSize: config.load.valueSize,
             rounds: config.rounds,
             profileDir: config.profileDir,
-          }),
+            ...(config.baseline === undefined ? {} : { baselineClient: join(config.baseline, 'src', 'client', 'index.js') }),
+          })),
         );
       });
     }
   }
 
   if (config.suites.has('scale')) {
-    const h = await withServer(() => startHerd(herdOpts), (s) => measureScale(s, config.znodes, config.load.valueSize));
-    const z = await withServer(startZk, (s) => measureScale(s, config.znodes, config.load.valueSize));
-    sections.push(scaleSection(h, z));
+    const scale = (start: () => Promise<BenchServer>): Promise<ScaleFigures> => withServer(start, (s) => measureScale(s, config.znodes, config.load.valueSize));
+    if (config.baseline === undefined) {
+      const h = await scale(() => startHerd(herdOpts));
+      const z = await scale(startZk);
+      sections.push(scaleSection(h, z));
+    } else {
+      // Herd and the baseline alternate, each round on fresh servers; ZooKeeper once, after them.
+      const hs: ScaleFigures[] = [];
+      const bs: ScaleFigures[] = [];
+      for (let round = 0; round < config.rounds; round++) {
+        const pair = [() => scale(() => startHerd(herdOpts)).then((f) => hs.push(f)), () => scale(() => startBaseline(config.baseline!, herdOpts)).then((f) => bs.push(f))];
+        for (const run of round % 2 === 0 ? pair : pair.reverse()) await run();
+      }
+      const z = await scale(startZk);
+      sections.push(
+        scaleSection(bestScale(hs), z),
+        versusBaseline(
+          { ...scaleSection(bestScale(hs), bestScale(bs)), notes: [] },
+          `Scale: Herd vs ${BASELINE_NAME}, ${config.znodes.toLocaleString('en-US')} znodes of 100 bytes (fresh servers, fsync on; best of ${config.rounds} alternating rounds per row)`,
+        ),
+      );
+    }
   }
 
   if (config.suites.has('recipes')) {

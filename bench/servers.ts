@@ -6,15 +6,16 @@
  * and GC rather than the tests' fast-start flags).
  */
 import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort } from '../test/support/ports.js';
 import { fourLetterWord, startZooKeeper, type ZooKeeperServer } from '../test/support/zookeeper.js';
 import type { ChildMessage, ChildRequest } from './herd-server-child.js';
-import { cpuTimeOf, rssOf } from './stats.js';
+import { cpuTimeOf, rssOf, type Section } from './stats.js';
 
 const execFileAsync = promisify(execFile);
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -153,6 +154,36 @@ export async function startHerd(options: HerdServerOptions = {}): Promise<BenchS
   server.spawn();
   await server.started();
   return server;
+}
+
+/** The name of the --baseline build (bench/baseline.sh) in logs and tables. */
+export const BASELINE_NAME = 'Herd (baseline)';
+
+/** The tsc output root of a --baseline directory: the checkout's build/, or the directory itself. */
+export function baselineBuild(dir: string): string {
+  for (const root of [join(resolve(dir), 'build'), resolve(dir)]) {
+    if (existsSync(join(root, 'bench', 'herd-server-child.js')) && existsSync(join(root, 'src', 'client', 'index.js'))) return root;
+  }
+  throw new Error(`--baseline ${dir}: no bench/herd-server-child.js and src/client/index.js under it or its build/ (build it with bench/baseline.sh <commit>)`);
+}
+
+/** The --baseline build's server (`build` from {@link baselineBuild}), with the given node flags. */
+export function startBaseline(build: string, options: HerdServerOptions = {}): Promise<BenchServer & { stop(): Promise<void> }> {
+  return startHerd({ ...options, script: join(build, 'bench', 'herd-server-child.js'), name: BASELINE_NAME });
+}
+
+/** The issue's rule for a before/after run: no row worse by more than 5%. */
+const NO_WORSE_THAN = 0.95;
+
+/** A section of Herd against the --baseline build: each row's target is "no more than 5% worse". */
+export function versusBaseline(section: Section, title: string): Section {
+  return {
+    ...section,
+    title,
+    baselineName: BASELINE_NAME,
+    rows: section.rows.map((r) => ({ ...r, target: NO_WORSE_THAN })),
+    notes: [...(section.notes ?? []), `target ${NO_WORSE_THAN}x: no row more than 5% worse than the baseline (ratio = new / baseline)`],
+  };
 }
 
 /**

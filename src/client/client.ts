@@ -1,14 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { BadArgumentsError } from '../errors.js';
-import { AddWatchMode, WatcherType } from '../jute/enums.js';
-import { ErrorCode } from '../jute/error-codes.js';
-import type { MultiOp } from '../jute/ops/multi.js';
-import type { Op } from '../jute/ops/op.js';
+import { systemClock, type Clock } from '../base/clock.js';
 import { Ops, type AnyOp, type RequestOf, type ResponseOf } from '../jute/ops/index.js';
-import type { GetDataResponse } from '../jute/ops/get-data.js';
 import type { ClientInfo } from '../jute/ops/who-am-i.js';
 import type { ACL } from '../jute/records/acl.js';
-import type { ReplyHeader } from '../jute/records/headers.js';
 import type { Stat } from '../jute/records/stat.js';
 import type { WatcherEvent } from '../jute/records/watcher-event.js';
 import type {
@@ -21,14 +15,11 @@ import type {
   WatchStreamOptions,
 } from './call-options.js';
 import { Chroot } from './chroot.js';
+import { ClientCalls } from './client-calls.js';
 import { ClientWatches } from './client-watches.js';
-import { systemClock, type Clock } from '../base/clock.js';
 import { parseConnectionString } from './connection-string.js';
-import { copyData, toBuffer, type Data } from './data.js';
+import { toBuffer, type Data } from './data.js';
 import { sessionOptions, type ClientOptions } from './options.js';
-import { OpRequest, type ReplyHooks } from './op-request.js';
-import { checkPath, createRequest, pathError, readOps, readResults, transactionOps, transactionResults } from './op-builders.js';
-import { rawRequest } from './pending-requests.js';
 import { Session } from './session.js';
 import type { ClientState, StateChange } from './state.js';
 import type { CreateOptions, ReadOp, ReadResult, TransactionOp, TransactionResult } from './transaction.js';
@@ -62,6 +53,7 @@ export class Client extends EventEmitter<ClientEvents> {
   private readonly session: Session;
   private readonly chrootMap: Chroot;
   private readonly watches: ClientWatches;
+  private readonly calls: ClientCalls;
   /** The time source of this client's timers (the `clock` option); recipes built on this client use it too. */
   readonly clock: Clock;
 
@@ -72,7 +64,7 @@ export class Client extends EventEmitter<ClientEvents> {
     this.clock = options.clock ?? systemClock;
     const resolved = sessionOptions(parsed.hosts, options, this.clock);
     this.watches = new ClientWatches({
-      call: (op, body, path, map, hooks) => this.call(op, body, path, map, hooks),
+      call: (op, body, path, map, hooks) => this.calls.call(op, body, path, map, hooks),
       chroot: this.chrootMap,
       clock: this.clock,
       reconnectOnExpiry: resolved.reconnectOnExpiry,
@@ -87,6 +79,7 @@ export class Client extends EventEmitter<ClientEvents> {
         restoreWatches: (zxid) => this.watches.restore(zxid),
       },
     );
+    this.calls = new ClientCalls(this.session, this.chrootMap, this.watches, this.clock);
   }
 
   // ---- session ----------------------------------------------------------------
@@ -157,7 +150,7 @@ export class Client extends EventEmitter<ClientEvents> {
 
   /** The identities the session is authenticated as (ZooKeeper 3.7+). */
   whoAmI(): Promise<ClientInfo[]> {
-    return this.call(Ops.whoAmI, {}, undefined, (res) => res.clientInfo);
+    return this.calls.call(Ops.whoAmI, {}, undefined, (res) => res.clientInfo);
   }
 
   // ---- nodes --------------------------------------------------------------------
@@ -167,39 +160,17 @@ export class Client extends EventEmitter<ClientEvents> {
    * sequential modes). Data defaults to empty; `null` stores a null value.
    */
   create(path: string, data?: Data, options: CreateOptions = {}): Promise<string> {
-    return this.createNode(path, data, options, false).then((r) => r.path);
+    return this.calls.create(path, data, options, false).then((r) => r.path);
   }
 
   /** As {@link Client.create}, also resolving with the new node's Stat (create2). */
   create2(path: string, data?: Data, options: CreateOptions = {}): Promise<{ path: string; stat: Stat }> {
-    return this.createNode(path, data, options, true) as Promise<{ path: string; stat: Stat }>;
-  }
-
-  private createNode(
-    path: string,
-    data: Data | undefined,
-    options: CreateOptions,
-    withStat: boolean,
-  ): Promise<{ path: string; stat?: Stat }> {
-    let request;
-    try {
-      request = createRequest(this.chrootMap, path, data, options);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const { op, body } = request;
-    const toClient = (p: string): string => this.chrootMap.toClient(p);
-    if (op === 'createTTL') return this.call(Ops.createTTL, body as typeof body & { ttl: number }, path, (r) => ({ path: toClient(r.path), stat: r.stat }));
-    if (op === 'createContainer') return this.call(Ops.createContainer, body, path, (r) => ({ path: toClient(r.path), stat: r.stat }));
-    if (withStat) return this.call(Ops.create2, body, path, (r) => ({ path: toClient(r.path), stat: r.stat }));
-    return this.call(Ops.create, body, path, (r) => ({ path: toClient(r.path) }));
+    return this.calls.create(path, data, options, true) as Promise<{ path: string; stat: Stat }>;
   }
 
   /** Deletes a node; version -1 (the default) matches any version. */
   delete(path: string, version = -1): Promise<void> {
-    return this.guard(path, 'delete', () =>
-      this.call(Ops.delete, { path: this.chrootMap.toServer(path), version }, path, () => undefined),
-    );
+    return this.calls.delete(path, version);
   }
 
   /**
@@ -208,19 +179,7 @@ export class Client extends EventEmitter<ClientEvents> {
    * deletion.
    */
   exists(path: string, options: WatchOptions = {}): Promise<Stat | null> {
-    return this.guard(path, 'exists', () => {
-      const listener = options.watch;
-      return this.call(
-        Ops.exists,
-        { path: this.chrootMap.toServer(path), watch: listener !== undefined },
-        path,
-        (stat) => stat,
-        {
-          onReply: listener && ((err) => this.watches.existsReplied(path, err, listener)),
-          onError: (err) => (err === ErrorCode.NONODE ? { value: null } : undefined),
-        },
-      );
-    });
+    return this.calls.exists(path, options.watch);
   }
 
   /**
@@ -228,28 +187,12 @@ export class Client extends EventEmitter<ClientEvents> {
    * the node's next change or deletion.
    */
   getData(path: string, options?: WatchOptions): Promise<{ data: Buffer | null; stat: Stat }> {
-    // The hottest calls skip guard()'s closure: validation is inlined.
-    const invalid = pathError(path, 'getData');
-    if (invalid !== undefined) return Promise.reject(invalid);
-    const listener = options?.watch;
-    const body = { path: this.chrootMap.toServer(path), watch: listener !== undefined };
-    if (listener === undefined) return this.call(Ops.getData, body, path, dataResult);
-    return this.call(Ops.getData, body, path, dataResult, {
-      onReply: (err) => err === 0 && this.watches.registry.add('data', path, listener),
-    });
+    return this.calls.getData(path, options?.watch);
   }
 
   /** Replaces the node's data; version -1 (the default) matches any. Resolves with the new Stat. */
   setData(path: string, data: Data, version = -1): Promise<Stat> {
-    const invalid = pathError(path, 'setData');
-    if (invalid !== undefined) return Promise.reject(invalid);
-    let bytes: Buffer | null;
-    try {
-      bytes = toBuffer(data, EMPTY);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.call(Ops.setData, { path: this.chrootMap.toServer(path), data: bytes, version }, path, identity);
+    return this.calls.setData(path, data, version);
   }
 
   /**
@@ -260,44 +203,32 @@ export class Client extends EventEmitter<ClientEvents> {
   getChildren(path: string, options?: GetChildrenOptions & { stat?: false }): Promise<string[]>;
   getChildren(path: string, options: GetChildrenOptions & { stat: true }): Promise<{ children: string[]; stat: Stat }>;
   getChildren(path: string, options: GetChildrenOptions = {}): Promise<string[] | { children: string[]; stat: Stat }> {
-    return this.guard<string[] | { children: string[]; stat: Stat }>(path, 'getChildren', () => {
-      const listener = options.watch;
-      const body = { path: this.chrootMap.toServer(path), watch: listener !== undefined };
-      const onReply = listener && ((err: number) => err === 0 && this.watches.registry.add('child', path, listener));
-      if (options.stat === true) return this.call(Ops.getChildren2, body, path, (r) => r, { onReply });
-      return this.call(Ops.getChildren, body, path, (r) => r.children, { onReply });
-    });
+    return this.calls.getChildren(path, options.watch, options.stat === true);
   }
 
   /** The node's ACL and Stat. */
   getACL(path: string): Promise<{ acl: ACL[]; stat: Stat }> {
-    return this.guard(path, 'getACL', () => this.call(Ops.getACL, { path: this.chrootMap.toServer(path) }, path, (r) => r));
+    return this.calls.onPath(Ops.getACL, path, (r) => r);
   }
 
   /** Replaces the node's ACL; version is the expected ACL version (-1 = any). Resolves with the new Stat. */
   setACL(path: string, acl: readonly ACL[], version = -1): Promise<Stat> {
-    return this.guard(path, 'setACL', () =>
-      this.call(Ops.setACL, { path: this.chrootMap.toServer(path), acl: [...acl], version }, path, (s) => s),
-    );
+    return this.calls.setACL(path, [...acl], version);
   }
 
   /** Waits until the server this client is connected to has caught up with the leader. */
   sync(path = '/'): Promise<void> {
-    return this.guard(path, 'sync', () => this.call(Ops.sync, { path: this.chrootMap.toServer(path) }, path, () => undefined));
+    return this.calls.onPath(Ops.sync, path, () => undefined);
   }
 
   /** The number of descendants of the node (not counting itself). */
   getAllChildrenNumber(path: string): Promise<number> {
-    return this.guard(path, 'getAllChildrenNumber', () =>
-      this.call(Ops.getAllChildrenNumber, { path: this.chrootMap.toServer(path) }, path, (r) => r.totalNumber),
-    );
+    return this.calls.onPath(Ops.getAllChildrenNumber, path, (r) => r.totalNumber);
   }
 
   /** The paths of this session's ephemeral nodes whose path starts with `prefix` (default: all). */
   getEphemerals(prefix = '/'): Promise<string[]> {
-    return this.call(Ops.getEphemerals, { prefixPath: this.chrootMap.toServer(prefix) }, prefix, (r) =>
-      r.ephemerals.map((p) => this.chrootMap.toClient(p)),
-    );
+    return this.calls.getEphemerals(prefix);
   }
 
   /**
@@ -305,7 +236,7 @@ export class Client extends EventEmitter<ClientEvents> {
    * first, in one pipelined round trip. Existing nodes are left alone.
    */
   ensurePath(path: string, options: { acl?: readonly ACL[] } = {}): Promise<void> {
-    return this.guard(path, 'ensurePath', () => ensurePath(this, path, options.acl));
+    return this.calls.guard(path, 'ensurePath', () => ensurePath(this, path, options.acl));
   }
 
   /** As {@link Client.create}, creating missing parents first (as persistent nodes with no data). */
@@ -320,7 +251,7 @@ export class Client extends EventEmitter<ClientEvents> {
    * is not an error. Not atomic: others may see a partly deleted tree.
    */
   deleteRecursive(path: string): Promise<void> {
-    return this.guard(path, 'deleteRecursive', () => deleteRecursive(this, path));
+    return this.calls.guard(path, 'deleteRecursive', () => deleteRecursive(this, path));
   }
 
   // ---- multi ----------------------------------------------------------------------
@@ -332,14 +263,7 @@ export class Client extends EventEmitter<ClientEvents> {
    * and `failedIndex` (see {@link TransactionError}).
    */
   multi(ops: readonly TransactionOp[]): Promise<TransactionResult[]> {
-    let wire: MultiOp[];
-    try {
-      wire = transactionOps(this.chrootMap, ops);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const paths = ops.map((o) => o.path);
-    return this.call(Ops.multi, { ops: wire }, undefined, (res) => transactionResults(this.chrootMap, res.results, paths));
+    return this.calls.multi(ops);
   }
 
   /**
@@ -348,9 +272,7 @@ export class Client extends EventEmitter<ClientEvents> {
    * failed one is an `error` result.
    */
   multiRead(ops: readonly ReadOp[]): Promise<ReadResult[]> {
-    const wire = readOps(this.chrootMap, ops);
-    if (!Array.isArray(wire)) return Promise.reject(wire);
-    return this.call(Ops.multiRead, { ops: wire }, undefined, (res) => readResults(res.results, ops));
+    return this.calls.multiRead(ops);
   }
 
   // ---- watches ---------------------------------------------------------------------
@@ -371,18 +293,7 @@ export class Client extends EventEmitter<ClientEvents> {
   /** {@link Client.addWatch} with `resync` not known until run time: the listener must accept the markers. */
   addWatch(path: string, mode: PersistentWatchKind, listener: PersistentWatchListener, options?: AddWatchOptions): Promise<void>;
   addWatch(path: string, mode: PersistentWatchKind, listener: WatchListener | PersistentWatchListener, options: AddWatchOptions = {}): Promise<void> {
-    const resync = options.resync === true;
-    return this.guard(path, 'addWatch', () =>
-      this.call(
-        Ops.addWatch,
-        { path: this.chrootMap.toServer(path), mode: AddWatchMode[mode] },
-        path,
-        () => undefined,
-        {
-          onReply: (err) => this.watches.addWatchReplied(path, mode, listener, resync, err),
-        },
-      ),
-    );
+    return this.calls.addWatch(path, mode, listener, options.resync === true);
   }
 
   /**
@@ -412,15 +323,12 @@ export class Client extends EventEmitter<ClientEvents> {
    * `children` watches (they are asked for again before this resolves).
    */
   removeWatches(path: string, type: WatcherKind, options: RemoveWatchesOptions = {}): Promise<void> {
-    return this.guard(path, 'removeWatches', () => this.watches.remove(path, type, options.local === true, options.listener));
+    return this.calls.guard(path, 'removeWatches', () => this.watches.remove(path, type, options.local === true, options.listener));
   }
 
   /** Resolves when the server holds a watch of that kind on the path for this session, else rejects with NoWatcherError. */
   checkWatches(path: string, type: WatcherKind): Promise<void> {
-    return this.guard(path, 'checkWatches', () => {
-      if (!Object.hasOwn(WatcherType, type)) throw new BadArgumentsError(`unknown watcher type ${String(type)}`, { op: 'checkWatches', path });
-      return this.call(Ops.checkWatches, { path: this.chrootMap.toServer(path), type: WatcherType[type] }, path, () => undefined);
-    });
+    return this.calls.checkWatches(path, type);
   }
 
   // ---- raw requests ------------------------------------------------------------------
@@ -433,42 +341,10 @@ export class Client extends EventEmitter<ClientEvents> {
    * codes and zxids. It still rejects on connection loss, expiry or close.
    */
   request<O extends AnyOp>(op: O, body: RequestOf<O>): Promise<RawReply<ResponseOf<O>>> {
-    const generic = op as unknown as Op<RequestOf<O>, ResponseOf<O>>;
-    return new Promise((resolve, reject) => {
-      this.session.submit(
-        rawRequest(generic, body, this.clock.now(), {
-          complete: (header, response) =>
-            resolve(header.err === 0 ? { header, response: response as ResponseOf<O> } : { header }),
-          fail: reject,
-        }),
-      );
-    });
+    return this.calls.raw(op, body);
   }
 
   // ---- plumbing ----------------------------------------------------------------------
-
-  /** Sends one typed request; `map` turns the reply body into the result (a throw rejects). */
-  private call<Req, Res, T>(
-    op: Op<Req, Res>,
-    body: Req,
-    path: string | undefined,
-    map: (response: Res, header: ReplyHeader) => T,
-    hooks?: ReplyHooks<T>,
-  ): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.session.submit(new OpRequest(op, body, path, map, hooks, resolve, reject, this.clock.now()));
-    });
-  }
-
-  /** Validates the path, then runs `send`; any synchronous throw becomes a rejection. */
-  private guard<T>(path: string, opName: string, send: () => Promise<T>): Promise<T> {
-    try {
-      checkPath(path, opName);
-      return send();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
 
   private onStateChanged(change: StateChange): void {
     this.watches.stateChanged(change);
@@ -479,15 +355,4 @@ export class Client extends EventEmitter<ClientEvents> {
     if (this.listenerCount('notification') > 0) queueMicrotask(() => this.emit('notification', raw));
     this.watches.notify(raw);
   }
-}
-
-const EMPTY = Buffer.alloc(0);
-
-/** getData's result: the data copied out of the socket chunk. Module-level, so no closure per call. */
-function dataResult(r: GetDataResponse): { data: Buffer | null; stat: Stat } {
-  return { data: copyData(r.data), stat: r.stat };
-}
-
-function identity<T>(v: T): T {
-  return v;
 }

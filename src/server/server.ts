@@ -9,6 +9,7 @@ import type { ServerConnection } from './connection.js';
 import { ContainerCollector } from './containers.js';
 import { DataTree } from './data-tree.js';
 import { FourLetterWords } from './four-letter-words.js';
+import { handlers } from './handlers/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { resolveOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
 import { setupPipeline, type Pipeline } from './pipeline/index.js';
@@ -53,7 +54,7 @@ export class HerdServer implements ServerView {
   readonly sessions: SessionTracker;
   readonly startedAt = Date.now();
   /** Counters and latency for the four-letter words, the admin server and /metrics. */
-  readonly metrics = new ServerMetrics();
+  readonly metrics = new ServerMetrics(handlers);
   /** Provider settings for ACL checks: x509 exists when the secure port is configured. */
   readonly authOptions: AuthOptions;
   /**

@@ -65,9 +65,14 @@ const TERMINATOR: MultiHeader = { type: -1, done: true, err: -1 };
  * create2; delete and check have an empty body and no `response`).
  */
 const SUB_OPS = { create, create2, createContainer, createTTL, delete: del, check, setData, getData, getChildren } as const;
-const RESULT_OPS = { create, create2, delete: del, check, setData, getData, getChildren } as const;
-
 type SubOp = (typeof SUB_OPS)[keyof typeof SUB_OPS];
+/**
+ * One op per result type of {@link MultiResult} but `error`, no more (the
+ * annotation makes a missing or an extra entry a compile error), so the
+ * tables keyed by result type, here and in the client, follow this one.
+ */
+const RESULT_OPS: { readonly [K in Exclude<MultiResult['type'], 'error'>]: SubOp } = { create, create2, delete: del, check, setData, getData, getChildren };
+
 const subOpByCode = new Map<number, SubOp>(Object.values(SUB_OPS).map((op) => [op.code, op]));
 const resultOpByCode = new Map<number, SubOp>(Object.values(RESULT_OPS).map((op) => [op.code, op]));
 const hasBody = (op: SubOp): boolean => op.response !== EmptyCodec;

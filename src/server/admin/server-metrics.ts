@@ -119,21 +119,29 @@ export function opName(type: number): string {
   return OP_NAME.get(type) ?? 'unknown';
 }
 
-/** Ops that change the tree (ZooKeeper counts them as update latency; everything else is a read). */
-const UPDATES = new Set<number>([
-  OpCode.create,
-  OpCode.create2,
-  OpCode.createTTL,
-  OpCode.createContainer,
-  OpCode.delete,
-  OpCode.deleteContainer,
-  OpCode.setData,
-  OpCode.setACL,
-  OpCode.multi,
-  OpCode.reconfig,
-  OpCode.closeSession,
-  OpCode.createSession,
-]);
+/**
+ * The part of the handler table (handlers/index.ts) metrics read: whether
+ * each op is a read or a write. Passed in by the server rather than imported,
+ * as the handlers report into these metrics.
+ */
+export type HandlerKinds = { readonly [name: string]: { readonly kind: 'read' | 'write' } | undefined };
+
+/**
+ * The txns the server makes itself, which no handler serves, but which
+ * ZooKeeper counts as updates: a session's creation (the handshake's reply)
+ * and a container's deletion (a client sending deleteContainer is answered
+ * UNIMPLEMENTED and still counted as an update, as before).
+ */
+const SERVER_TXNS: readonly number[] = [OpCode.createSession, OpCode.deleteContainer];
+
+/** Ops that change the tree (ZooKeeper counts them as update latency; everything else is a read): the handler table's writes. */
+function updateOps(handlers: HandlerKinds): Set<number> {
+  const updates = new Set<number>(SERVER_TXNS);
+  for (const [name, handler] of Object.entries(handlers)) {
+    if (handler?.kind === 'write' && Object.hasOwn(OpCode, name)) updates.add(OpCode[name as keyof typeof OpCode]);
+  }
+  return updates;
+}
 
 /** What `cons` shows per connection beyond its packet counts (ServerCnxn's stats). */
 export class ConnectionStats {
@@ -167,6 +175,10 @@ interface PendingReply {
   started: number;
 }
 
+/**
+ * The server's counters (see the module comment). `handlers` is the handler
+ * table, from which the update ops are read.
+ */
 export class ServerMetrics {
   packetsReceived = 0;
   packetsSent = 0;
@@ -185,8 +197,13 @@ export class ServerMetrics {
   onFsync: ((ms: number) => void) | null = null;
 
   private readonly connStats = new WeakMap<ServerConnection, ConnectionStats>();
+  private readonly updates: Set<number>;
   private pending: PendingReply[] = [];
   private pendingHead = 0;
+
+  constructor(handlers: HandlerKinds) {
+    this.updates = updateOps(handlers);
+  }
 
   /** The `cons` figures of a connection (created on first use). */
   connection(conn: ServerConnection): ConnectionStats {
@@ -234,7 +251,7 @@ export class ServerMetrics {
   private finish(conn: ServerConnection, type: number, xid: number, zxid: bigint, started: number, now: number): void {
     const ms = now - started;
     this.latency.add(ms);
-    if (UPDATES.has(type)) this.updateLatency.add(ms);
+    if (this.updates.has(type)) this.updateLatency.add(ms);
     else this.readLatency.add(ms);
     const c = this.connection(conn);
     // Like ZooKeeper, special xids (ping, auth) do not overwrite the last cxid.
