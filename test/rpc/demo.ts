@@ -21,6 +21,10 @@ export class Demo {
 
   constructor(readonly label: string) {}
 
+  /** A getter: readable remotely only when exposed (then called by its name). */
+  get shout(): string {
+    return `${this.label.toUpperCase()}!`;
+  }
   whoAmI(): { pid: number; label: string } {
     return { pid: process.pid, label: this.label };
   }
