@@ -309,7 +309,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
         return this.closeIfDrained();
       }
       case 'batch':
-        for (const call of m.calls) void this.serving.serve(call);
+        for (const call of m.calls) this.serving.serve(call);
         return;
       case 'item':
       case 'end':

@@ -167,15 +167,32 @@ export class Exposure {
    * generator's body sees `callContext()`).
    */
   async invoke(object: object, target: string, method: string, args: unknown[], ctx: CallContext): Promise<unknown> {
+    return this.apply(object, target, method, args, ctx);
+  }
+
+  /**
+   * {@link invoke} without its promise: returns what the method returned
+   * (a promise only when the method returned one) and throws what it threw
+   * (or NotExposedError). A synchronous method's reply then needs no
+   * promise and no microtask on the server's dispatch path.
+   */
+  apply(object: object, target: string, method: string, args: unknown[], ctx: CallContext): unknown {
+    let value: unknown;
     if (this.getters.has(method) || (this.findGetters && this.allowed.has(method) && isGetter(object, method))) {
-      const value = await context.run(ctx, () => (object as Record<string, unknown>)[method]);
-      return isAsyncIterable(value) ? inContext(value, ctx) : value;
+      value = context.run(ctx, () => (object as Record<string, unknown>)[method]);
+    } else {
+      const fn = (object as Record<string, unknown>)[method];
+      if (!this.allowed.has(method) || typeof fn !== 'function') throw new NotExposedError(`${target}: method '${method}' is not exposed`);
+      value = context.run(ctx, () => fn.apply(object, args));
     }
-    const fn = (object as Record<string, unknown>)[method];
-    if (!this.allowed.has(method) || typeof fn !== 'function') throw new NotExposedError(`${target}: method '${method}' is not exposed`);
-    const value = await context.run(ctx, () => fn.apply(object, args));
+    if (isThenable(value)) return Promise.resolve(value).then((v) => (isAsyncIterable(v) ? inContext(v, ctx) : v));
     return isAsyncIterable(value) ? inContext(value, ctx) : value;
   }
+}
+
+/** True for a promise or any other thenable (whose result a reply waits for). */
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
 /** `source` whose next/return/throw run inside `ctx`. */

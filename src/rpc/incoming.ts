@@ -8,7 +8,7 @@
 import type { Client } from '../client/index.js';
 import { CancelledError, TimeoutError, type HerdError } from '../errors.js';
 import { ProtocolError } from './errors.js';
-import { ServedCall, type CallContext } from './expose.js';
+import { ServedCall, isThenable, type CallContext } from './expose.js';
 import type { Handles } from './handles.js';
 import { toWireError } from './outgoing.js';
 import { GOING_AWAY, type CallMessage, type Message } from './protocol.js';
@@ -21,9 +21,11 @@ export interface Dispatcher {
    * context: reading `call.signal` is what creates its AbortController and
    * deadline timer, so methods that never need them cost neither. `peer` is
    * the connection the call came on (one caller process: the `session`
-   * instance mode keys its objects by it).
+   * instance mode keys its objects by it). Returns the method's value, or a
+   * promise of it when the method returned one, and throws what it threw: a
+   * synchronous method's reply costs no promise.
    */
-  dispatch(target: string, method: string, args: unknown[], call: CallContext, peer: object): Promise<unknown>;
+  dispatch(target: string, method: string, args: unknown[], call: CallContext, peer: object): unknown;
   /** The serving process's client: it watches the holder nodes of the references lent (references.ts). */
   readonly client?: Client;
 }
@@ -64,8 +66,8 @@ export class IncomingCalls {
     if (forget) this.running.clear();
   }
 
-  /** Runs a CALL and sends its reply. */
-  async serve(m: CallMessage): Promise<void> {
+  /** Runs a CALL and sends its reply: at once when the method returned a value, when its promise settles otherwise. */
+  serve(m: CallMessage): void {
     const link = this.link;
     const lent = m.target.startsWith('#');
     if (link.draining && !lent) {
@@ -79,32 +81,68 @@ export class IncomingCalls {
       link.caller,
     );
     this.running.set(m.id, call);
+    let value: unknown;
     try {
       const args = this.handles.decodeArgs(m);
-      const value = lent
-        ? await this.handles.dispatch(m.target, m.method, args, call)
-        : await this.dispatcher!.dispatch(m.target, m.method, args, call, link);
+      value = lent ? this.handles.dispatch(m.target, m.method, args, call) : this.dispatcher!.dispatch(m.target, m.method, args, call, link);
+    } catch (error) {
+      return this.replyError(m, call, error);
+    }
+    if (isThenable(value)) {
+      value.then(
+        (v) => this.reply(m, call, v),
+        (error: unknown) => this.replyError(m, call, error),
+      );
+    } else {
+      this.reply(m, call, value);
+    }
+  }
+
+  /** Sends the value a call returned (unless it was aborted: its caller has moved on), and forgets the call. */
+  private reply(m: CallMessage, call: ServedCall, value: unknown): void {
+    try {
       if (call.aborted) return;
       try {
-        link.send(this.handles.encodeResult(m.id, value, call) ?? { kind: 'result', id: m.id, value });
+        this.link.send(this.handles.encodeResult(m.id, value, call) ?? { kind: 'result', id: m.id, value });
       } catch (error) {
-        link.send({ kind: 'error', id: m.id, error: toWireError(new ProtocolError(`result of ${m.target}.${m.method} cannot be sent: ${(error as Error).message}`)) });
+        this.link.send({ kind: 'error', id: m.id, error: toWireError(new ProtocolError(`result of ${m.target}.${m.method} cannot be sent: ${(error as Error).message}`)) });
       }
-    } catch (error) {
-      if (!call.aborted) link.send({ kind: 'error', id: m.id, error: toWireError(error) });
     } finally {
-      call.done();
-      this.running.delete(m.id);
+      this.settled(m, call);
     }
+  }
+
+  /** Sends what a call threw (unless it was aborted), and forgets the call. */
+  private replyError(m: CallMessage, call: ServedCall, error: unknown): void {
+    try {
+      if (call.aborted) return;
+      try {
+        this.link.send({ kind: 'error', id: m.id, error: toWireError(error) });
+      } catch (unsent) {
+        // An error record too large for a frame (a huge message or stack) must not take the process down.
+        this.link.send({ kind: 'error', id: m.id, error: toWireError(new ProtocolError(`the error of ${m.target}.${m.method} cannot be sent: ${(unsent as Error).message}`)) });
+      }
+    } finally {
+      this.settled(m, call);
+    }
+  }
+
+  private settled(m: CallMessage, call: ServedCall): void {
+    call.done();
+    this.running.delete(m.id);
   }
 
   /** Runs a ONEWAY call: no reply, its failure is dropped. */
   async serveOneway(m: Message & { kind: 'oneway' }): Promise<void> {
     // Nothing aborts a oneway call: its signal never fires.
     const call = new ServedCall(Infinity, () => undefined, this.link.caller);
-    const run = m.target.startsWith('#')
-      ? this.handles.dispatch(m.target, m.method, m.args, call)
-      : this.dispatcher?.dispatch(m.target, m.method, m.args, call, this.link);
-    await run?.catch(() => undefined);
+    try {
+      const run = m.target.startsWith('#')
+        ? this.handles.dispatch(m.target, m.method, m.args, call)
+        : this.dispatcher?.dispatch(m.target, m.method, m.args, call, this.link);
+      if (isThenable(run)) await Promise.resolve(run).catch(() => undefined);
+    } catch {
+      // a oneway call's failure has nobody to go to
+    }
   }
 }

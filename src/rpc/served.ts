@@ -122,7 +122,7 @@ export class ServedObject extends EventEmitter<ServedEvents> implements Served, 
     this.address = advertisedHost.includes(':') ? `[${advertisedHost}]:${actualPort}` : `${advertisedHost}:${actualPort}`;
     const identifier = this.options.identifier ?? defaultIdentifier();
     if (this.options.pyro4 !== undefined) {
-      const invoke: Pyro4Invoke = (method, args, call, peer) => this.invoke(method, args, call, peer);
+      const invoke: Pyro4Invoke = async (method, args, call, peer) => this.invoke(method, args, call, peer);
       this.pyro4 = await startPyro4Side(this.name, this.exposure.methods, this.options.pyro4, invoke).catch(async (error: unknown) => {
         await this.close();
         throw error;
@@ -229,16 +229,20 @@ export class ServedObject extends EventEmitter<ServedEvents> implements Served, 
     return n;
   }
 
-  dispatch(target: string, method: string, args: unknown[], call: CallContext, peer: object): Promise<unknown> {
-    if (target !== this.name) return Promise.reject(new NotExposedError(`no object served as '${target}' here (this is '${this.name}')`));
+  dispatch(target: string, method: string, args: unknown[], call: CallContext, peer: object): unknown {
+    if (target !== this.name) throw new NotExposedError(`no object served as '${target}' here (this is '${this.name}')`);
     return this.invoke(method, args, call, peer);
   }
 
-  /** A call from a Herd connection or a Pyro4 one (`peer`: the connection, for the `session` instance mode). */
-  private invoke(method: string, args: unknown[], call: CallContext, peer: object): Promise<unknown> {
+  /**
+   * A call from a Herd connection or a Pyro4 one (`peer`: the connection, for
+   * the `session` instance mode): the method's value, or a promise when it
+   * returned one (or has schemas); throws what it threw.
+   */
+  private invoke(method: string, args: unknown[], call: CallContext, peer: object): unknown {
     const target = this.name;
     const schemas = this.checks.schemas?.of(method);
-    if (!schemas) return this.exposure.invoke(this.instanceFor(peer), target, method, args, call);
+    if (!schemas) return this.exposure.apply(this.instanceFor(peer), target, method, args, call);
     return this.validatedInvoke(schemas, peer, method, args, call);
   }
 

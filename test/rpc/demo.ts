@@ -12,7 +12,7 @@ export class QuotaError extends Error {
   }
 }
 
-export const DEMO_METHODS = ['whoAmI', 'echo', 'add', 'fail', 'sleep', 'lastAbort', 'record', 'recorded', 'repeat'] as const;
+export const DEMO_METHODS = ['whoAmI', 'echo', 'add', 'fail', 'sleep', 'lastAbort', 'record', 'recorded', 'repeat', 'failLarge'] as const;
 
 export class Demo {
   private abort: { name: string; code: string | undefined } | undefined;
@@ -60,6 +60,10 @@ export class Demo {
   }
   repeat(text: string, times: number): string {
     return text.repeat(times);
+  }
+  /** Throws an error whose message is `length` characters: too large for a frame when over 1 MiB. */
+  failLarge(length: number): never {
+    throw new QuotaError('x'.repeat(length), 'LARGE');
   }
   notExposed(): string {
     return 'should never run remotely';

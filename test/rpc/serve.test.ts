@@ -128,6 +128,11 @@ forEachTarget('rpc serve/lookup', (target) => {
       code: 'PROTOCOL',
       message: /result of .*repeat cannot be sent: RESULT of \d+ bytes exceeds the frame limit/,
     });
+    // So is an error too large for a frame: the caller learns it, and the serving process goes on.
+    await assert.rejects(remote.failLarge(2 * 1024 * 1024), {
+      code: 'PROTOCOL',
+      message: /the error of .*failLarge cannot be sent: ERROR of \d+ bytes exceeds the frame limit/,
+    });
     assert.equal(await remote.add(1, 2), 3);
   });
 
