@@ -266,16 +266,22 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
       this.protocolFailure(error as ProtocolError);
       return;
     }
-    for (const payload of payloads) {
-      if (this.failure) return;
-      let m: Message;
-      try {
-        m = this.codec.decode(payload);
-      } catch (error) {
-        this.protocolFailure(error instanceof ProtocolError ? error : new ProtocolError(String(error), { cause: error }));
-        return;
+    // The replies of the calls this read brings in leave together when it is handled (no tick per read).
+    this.writer.hold();
+    try {
+      for (const payload of payloads) {
+        if (this.failure) return;
+        let m: Message;
+        try {
+          m = this.codec.decode(payload);
+        } catch (error) {
+          this.protocolFailure(error instanceof ProtocolError ? error : new ProtocolError(String(error), { cause: error }));
+          return;
+        }
+        this.onMessage(m);
       }
-      this.onMessage(m);
+    } finally {
+      this.writer.release();
     }
   }
 

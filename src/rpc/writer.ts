@@ -11,6 +11,8 @@ export class FrameWriter {
   /** Frames sent in this tick, written together at its end. */
   private queued: Buffer[] = [];
   private queuedBytes = 0;
+  /** While a read is handled (hold..release): its replies leave when it ends, with no tick scheduled. */
+  private held = false;
 
   constructor(
     private readonly socket: Socket,
@@ -29,9 +31,20 @@ export class FrameWriter {
     if (framed.length - 4 > this.maxFrameSize) {
       throw new ProtocolError(`${m.kind.toUpperCase()} of ${framed.length - 4} bytes exceeds the frame limit of ${this.maxFrameSize}`);
     }
-    if (this.queued.length === 0) process.nextTick(this.flush);
+    if (this.queued.length === 0 && !this.held) process.nextTick(this.flush);
     this.queued.push(framed);
     this.queuedBytes += framed.length;
+  }
+
+  /** Queues without scheduling a flush until {@link release}: the connection handles a read. */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** Ends {@link hold}: writes what was queued meanwhile, in one write, now. */
+  release(): void {
+    this.held = false;
+    this.flush();
   }
 
   /**
