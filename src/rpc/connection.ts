@@ -1,7 +1,7 @@
 /**
  * One connection between two processes (see protocol.ts for the frames):
  * the calls this side makes, matched to replies by id, and the calls the
- * other side makes, run through a {@link Dispatcher}. Either side may call:
+ * other side makes, served by {@link IncomingCalls} (incoming.ts). Either side may call:
  * the connection is symmetric once the HELLOs are exchanged.
  *
  * One failure path (as capnweb's RpcSession.abort): a socket error, end,
@@ -13,47 +13,18 @@ import { EventEmitter } from 'node:events';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { connect as tlsConnect } from 'node:tls';
-import type { Client } from '../client/index.js';
-import { CancelledError, TimeoutError, type HerdError } from '../errors.js';
+import { TimeoutError, type HerdError } from '../errors.js';
+import { HerdCodec } from './codec.js';
 import { AuthenticationError, ProtocolError, RpcConnectionError } from './errors.js';
-import { MAX_TIMEOUT, ServedCall, type CallContext } from './expose.js';
+import { MAX_TIMEOUT } from './expose.js';
+import { FrameReader } from './frames.js';
 import { Handles, lendsAny, type PeerLink } from './handles.js';
 import { Handshake, awaitConnect, closeError, type HandshakeLink, type HandshakeSecurity } from './handshake.js';
-import {
-  DEFAULT_MAX_FRAME_SIZE,
-  FrameReader,
-  HerdCodec,
-  type ArgHandle,
-  type CallMessage,
-  type FrameLimits,
-  type Message,
-  type WireError,
-} from './protocol.js';
-import {
-  OutgoingCall,
-  PendingCalls,
-  cancelled,
-  remoteError,
-  splitAddress,
-  toWireError,
-  type BatchCall,
-  type CallOptions,
-} from './outgoing.js';
+import { IncomingCalls, type Dispatcher, type ServingLink } from './incoming.js';
+import { OutgoingCall, PendingCalls, cancelled, remoteError, splitAddress, toWireError, type BatchCall, type CallOptions } from './outgoing.js';
+import { DEFAULT_MAX_FRAME_SIZE, GOING_AWAY, type ArgHandle, type FrameLimits, type Message, type WireError } from './protocol.js';
 import { isTlsRefusal, type CallerInfo, type LookupTlsOptions } from './security.js';
-
-/** Runs the calls a peer makes. */
-export interface Dispatcher {
-  /**
-   * Runs `method` of the object served as `target`. `call` is the call's
-   * context: reading `call.signal` is what creates its AbortController and
-   * deadline timer, so methods that never need them cost neither. `peer` is
-   * the connection the call came on (one caller process: the `session`
-   * instance mode keys its objects by it).
-   */
-  dispatch(target: string, method: string, args: unknown[], call: CallContext, peer: Connection): Promise<unknown>;
-  /** The serving process's client: it watches the holder nodes of the references lent (references.ts). */
-  readonly client?: Client;
-}
+import { FrameWriter } from './writer.js';
 
 /** How a connection proves itself (security.ts, handshake.ts). */
 export interface ConnectionSecurity extends HandshakeSecurity {
@@ -68,8 +39,6 @@ export interface ConnectionEvents {
   draining: [];
 }
 
-/** The CLOSE code of a peer that shuts down gracefully: calls that arrive after it are refused, not run. */
-const GOING_AWAY = 'GOING_AWAY';
 /** How long a connection that was told GOING_AWAY stays open for replies before it is closed, in ms. */
 const DRAIN_GRACE = 1000;
 
@@ -82,27 +51,25 @@ export class GoingAwayError extends RpcConnectionError {}
 export { MAX_TIMEOUT };
 export type { BatchCall, CallOptions };
 
-export class Connection extends EventEmitter<ConnectionEvents> implements PeerLink, HandshakeLink {
+export class Connection extends EventEmitter<ConnectionEvents> implements PeerLink, HandshakeLink, ServingLink {
   private readonly codec: HerdCodec;
   private readonly reader: FrameReader;
-  private readonly maxFrameSize: number;
   private readonly pending = new PendingCalls((c) =>
     // No CANCEL on a timeout: the server runs the same deadline (sent with
     // the call) and aborts the method with TimeoutError; a CANCEL racing
     // it would make the method see CancelledError instead.
     this.giveUp(c, new TimeoutError(`call ${c.target}.${c.method}: no reply within ${Math.round(c.timeout)} ms`), false),
   );
-  private readonly serving = new Map<number, ServedCall>();
+  private readonly serving: IncomingCalls;
   private nextId = 1;
   private failure: HerdError | undefined;
-  private draining = false;
+  /** @internal True once the peer was told, or told us, GOING_AWAY (ServingLink). */
+  draining = false;
   /** Until it is done, every message read goes through the handshake (handshake.ts). */
   private handshake: Handshake | undefined;
-  /** Who calls this side's objects (serving side, once the handshake is done). */
-  private caller: CallerInfo | undefined;
-  /** Payloads sent in this tick, written together at its end (one write system call, not one per frame). */
-  private outgoing: Buffer[] = [];
-  private outgoingBytes = 0;
+  /** @internal Who calls this side's objects (serving side, once the handshake is done; ServingLink). */
+  caller: CallerInfo | undefined;
+  private readonly writer: FrameWriter;
   private readonly handles: Handles;
   /** The peer's identifier from its HELLO. */
   peerIdentifier = '';
@@ -111,14 +78,15 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     private readonly socket: Socket,
     readonly address: string,
     private readonly identifier: string,
-    private dispatcher: Dispatcher | undefined,
+    dispatcher: Dispatcher | undefined,
     limits: FrameLimits,
   ) {
     super();
     this.codec = new HerdCodec(limits);
     this.reader = new FrameReader(limits);
-    this.maxFrameSize = limits.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
+    this.writer = new FrameWriter(socket, this.codec, limits.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
     this.handles = new Handles(this, dispatcher?.client);
+    this.serving = new IncomingCalls(this, this.handles, dispatcher);
     this.handshake = new Handshake(this);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -264,7 +232,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     if (this.failure) return;
     const closed = new Promise<void>((resolve) => this.once('closed', () => resolve()));
     this.draining = true;
-    for (const c of this.serving.values()) c.abort(new RpcConnectionError(`the server of ${this.address} is closing`));
+    this.serving.abortAll(new RpcConnectionError(`the server of ${this.address} is closing`), false);
     this.send({ kind: 'close', code: GOING_AWAY, message: 'the server is closing' });
     const grace = setTimeout(() => this.fail(new RpcConnectionError(`connection to ${this.address} closed by this process`)), DRAIN_GRACE);
     await closed;
@@ -284,37 +252,10 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     this.fail(new RpcConnectionError(`connection to ${this.address} closed by this process`));
   }
 
-  /**
-   * Writes one message. Throws ProtocolError, sending nothing, when it cannot
-   * be encoded or is larger than a frame may be (the peer would close the
-   * whole connection for it): the caller or the call concerned gets the error.
-   */
+  /** Sends one message (in this tick's write). Throws ProtocolError, sending nothing, when it cannot be encoded or exceeds the frame limit. */
   send(m: Message): void {
-    if (this.socket.destroyed) return;
-    const framed = this.codec.encodeFrame(m);
-    if (framed.length - 4 > this.maxFrameSize) {
-      throw new ProtocolError(`${m.kind.toUpperCase()} of ${framed.length - 4} bytes exceeds the frame limit of ${this.maxFrameSize}`);
-    }
-    if (this.outgoing.length === 0) process.nextTick(this.flush);
-    this.outgoing.push(framed);
-    this.outgoingBytes += framed.length;
+    this.writer.send(m);
   }
-
-  /**
-   * Writes the frames queued since the last flush in one buffer. Runs on
-   * nextTick: after the current callback and before any I/O, so a lone
-   * frame waits for nothing, while the replies of every call a read brought
-   * in (and the calls of every caller resumed in one microtask run) go out
-   * in one write.
-   */
-  private readonly flush = (): void => {
-    const n = this.outgoing.length;
-    if (n === 0) return;
-    const out = n === 1 ? this.outgoing[0]! : Buffer.concat(this.outgoing, this.outgoingBytes);
-    this.outgoing = [];
-    this.outgoingBytes = 0;
-    if (this.socket.writable) this.socket.write(out);
-  };
 
   private onData(chunk: Buffer): void {
     if (this.failure) return;
@@ -325,16 +266,22 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
       this.protocolFailure(error as ProtocolError);
       return;
     }
-    for (const payload of payloads) {
-      if (this.failure) return;
-      let m: Message;
-      try {
-        m = this.codec.decode(payload);
-      } catch (error) {
-        this.protocolFailure(error instanceof ProtocolError ? error : new ProtocolError(String(error), { cause: error }));
-        return;
+    // The replies of the calls this read brings in leave together when it is handled (no tick per read).
+    this.writer.hold();
+    try {
+      for (const payload of payloads) {
+        if (this.failure) return;
+        let m: Message;
+        try {
+          m = this.codec.decode(payload);
+        } catch (error) {
+          this.protocolFailure(error instanceof ProtocolError ? error : new ProtocolError(String(error), { cause: error }));
+          return;
+        }
+        this.onMessage(m);
       }
-      this.onMessage(m);
+    } finally {
+      this.writer.release();
     }
   }
 
@@ -368,7 +315,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
         return this.closeIfDrained();
       }
       case 'batch':
-        for (const call of m.calls) void this.serve(call);
+        for (const call of m.calls) this.serving.serve(call);
         return;
       case 'item':
       case 'end':
@@ -389,11 +336,11 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
         return this.closeIfDrained();
       }
       case 'cancel':
-        return this.serving.get(m.id)?.abort(new CancelledError(`call ${m.id} cancelled by the caller`));
+        return this.serving.cancel(m.id);
       case 'call':
-        return void this.serve(m);
+        return void this.serving.serve(m);
       case 'oneway':
-        return void this.serveOneway(m);
+        return void this.serving.serveOneway(m);
       case 'close':
         if (m.code === GOING_AWAY) {
           this.draining = true;
@@ -411,49 +358,6 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     }
   }
 
-  private async serve(m: CallMessage): Promise<void> {
-    const lent = m.target.startsWith('#');
-    if (this.draining && !lent) {
-      return this.send({ kind: 'error', id: m.id, error: { name: 'RpcConnectionError', code: GOING_AWAY, message: 'the server is closing: call not run' } });
-    }
-    if (!this.dispatcher && !lent) return this.send({ kind: 'error', id: m.id, error: { name: 'NotExposedError', code: 'NOT_EXPOSED', message: 'this side serves no objects' } });
-    if (this.serving.has(m.id)) return this.protocolFailure(new ProtocolError(`call id ${m.id} from ${this.address} is already running`));
-    const call = new ServedCall(
-      Date.now() + m.timeout,
-      () => new TimeoutError(`call ${m.target}.${m.method}: the caller's deadline of ${m.timeout} ms passed`),
-      this.caller,
-    );
-    this.serving.set(m.id, call);
-    try {
-      const args = this.handles.decodeArgs(m);
-      const dispatcher = this.dispatcher!;
-      const value = lent
-        ? await this.handles.dispatch(m.target, m.method, args, call)
-        : await dispatcher.dispatch(m.target, m.method, args, call, this);
-      if (call.aborted) return;
-      try {
-        this.send(this.handles.encodeResult(m.id, value, call) ?? { kind: 'result', id: m.id, value });
-      } catch (error) {
-        this.send({ kind: 'error', id: m.id, error: toWireError(new ProtocolError(`result of ${m.target}.${m.method} cannot be sent: ${(error as Error).message}`)) });
-      }
-    } catch (error) {
-      if (!call.aborted) this.send({ kind: 'error', id: m.id, error: toWireError(error) });
-    } finally {
-      call.done();
-      this.serving.delete(m.id);
-    }
-  }
-
-  private async serveOneway(m: Message & { kind: 'oneway' }): Promise<void> {
-    // Nothing aborts a oneway call: its signal never fires.
-    const call = new ServedCall(Infinity, () => undefined, this.caller);
-    const dispatcher = this.dispatcher;
-    const run = m.target.startsWith('#')
-      ? this.handles.dispatch(m.target, m.method, m.args, call)
-      : dispatcher?.dispatch(m.target, m.method, m.args, call, this);
-    await run?.catch(() => undefined);
-  }
-
   /** @internal Tells the peer why (CLOSE), then fails the connection (HandshakeLink). */
   protocolFailure(error: ProtocolError | AuthenticationError): void {
     try {
@@ -461,7 +365,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     } catch {
       // the CLOSE frame is a courtesy
     }
-    this.flush();
+    this.writer.flush();
     this.socket.end();
     this.fail(error);
     // Give the CLOSE frame a moment to leave, but never keep a broken peer's socket.
@@ -475,12 +379,11 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     this.pending.stop();
     const lost = error instanceof RpcConnectionError ? error : new RpcConnectionError(error.message, { cause: error });
     for (const c of [...this.pending.values()]) this.giveUp(c, lost, false);
-    for (const c of this.serving.values()) c.abort(new RpcConnectionError(`the caller's connection ${this.address} was lost`, { cause: error }));
-    this.serving.clear();
+    this.serving.abortAll(new RpcConnectionError(`the caller's connection ${this.address} was lost`, { cause: error }), true);
     this.handles.fail(lost);
     if (!(error instanceof ProtocolError || error instanceof AuthenticationError)) {
       // What was sent before the failure (a RELEASE, a reply) still leaves, as it would have unbatched.
-      this.flush();
+      this.writer.flush();
       this.socket.destroy();
     }
     this.emit('closed', error);

@@ -111,12 +111,30 @@ function forbiddenReason(name: string): string | undefined {
   return undefined;
 }
 
-/** The methods one served object (or every instance a factory makes) exposes, checked once at `serve` or `remote`. */
+/** True when `name` is an accessor with a getter on `object` or its prototype chain (a data property is not). */
+function isGetter(object: object, name: string): boolean {
+  for (let o: object | null = object; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+    const d = Object.getOwnPropertyDescriptor(o, name);
+    if (d) return d.get !== undefined;
+  }
+  return false;
+}
+
+/**
+ * The methods one served object (or every instance a factory makes) exposes,
+ * checked once at `serve` or `remote`. A getter may be exposed too: calling
+ * its name returns its value. A data property never is.
+ */
 export class Exposure {
+  /** The exposed names (methods and getters), sorted. */
   readonly methods: readonly string[];
   /** A hash of the sorted method names: instances serving the same interface share it. */
   readonly interfaceHash: string;
   private readonly allowed: ReadonlySet<string>;
+  /** The exposed getters of the object given at construction. */
+  private readonly getters = new Set<string>();
+  /** No object was given (a factory makes one per session or call): whether a name is a getter is found at each call. */
+  private readonly findGetters: boolean;
 
   /**
    * Throws BadArgumentsError when a name is forbidden or, given `object`,
@@ -129,26 +147,52 @@ export class Exposure {
       if (typeof name !== 'string') throw new BadArgumentsError(`${what}: expose: ${String(name)} is not a method name`);
       const why = forbiddenReason(name);
       if (why !== undefined) throw new BadArgumentsError(`${what}: cannot expose '${name}': ${why}`);
-      if (object !== undefined && typeof (object as Record<string, unknown>)[name] !== 'function') {
-        throw new BadArgumentsError(`${what}: '${name}' is not a method of the object`);
+      if (object === undefined) continue;
+      // A getter is classified before anything reads it: reading runs it.
+      if (isGetter(object, name)) this.getters.add(name);
+      else if (typeof (object as Record<string, unknown>)[name] !== 'function') {
+        throw new BadArgumentsError(`${what}: '${name}' is not a method or getter of the object`);
       }
     }
+    this.findGetters = object === undefined;
     this.methods = [...new Set(expose)].sort();
     this.allowed = new Set(this.methods);
     this.interfaceHash = createHash('sha256').update(this.methods.join('\n')).digest('hex').slice(0, 16);
   }
 
   /**
-   * Runs an exposed method of `object` with the call's context; rejects with
-   * NotExposedError for any other name. An async iterable it returns runs
-   * its steps in the same context (a generator's body sees `callContext()`).
+   * Runs an exposed method of `object` (or reads an exposed getter) with the
+   * call's context; rejects with NotExposedError for any other name. An
+   * async iterable it returns runs its steps in the same context (a
+   * generator's body sees `callContext()`).
    */
   async invoke(object: object, target: string, method: string, args: unknown[], ctx: CallContext): Promise<unknown> {
-    const fn = (object as Record<string, unknown>)[method];
-    if (!this.allowed.has(method) || typeof fn !== 'function') throw new NotExposedError(`${target}: method '${method}' is not exposed`);
-    const value = await context.run(ctx, () => fn.apply(object, args));
+    return this.apply(object, target, method, args, ctx);
+  }
+
+  /**
+   * {@link invoke} without its promise: returns what the method returned
+   * (a promise only when the method returned one) and throws what it threw
+   * (or NotExposedError). A synchronous method's reply then needs no
+   * promise and no microtask on the server's dispatch path.
+   */
+  apply(object: object, target: string, method: string, args: unknown[], ctx: CallContext): unknown {
+    let value: unknown;
+    if (this.getters.has(method) || (this.findGetters && this.allowed.has(method) && isGetter(object, method))) {
+      value = context.run(ctx, () => (object as Record<string, unknown>)[method]);
+    } else {
+      const fn = (object as Record<string, unknown>)[method];
+      if (!this.allowed.has(method) || typeof fn !== 'function') throw new NotExposedError(`${target}: method '${method}' is not exposed`);
+      value = context.run(ctx, () => fn.apply(object, args));
+    }
+    if (isThenable(value)) return Promise.resolve(value).then((v) => (isAsyncIterable(v) ? inContext(v, ctx) : v));
     return isAsyncIterable(value) ? inContext(value, ctx) : value;
   }
+}
+
+/** True for a promise or any other thenable (whose result a reply waits for). */
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
 
 /** `source` whose next/return/throw run inside `ctx`. */

@@ -8,7 +8,9 @@ import { createServer, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { Connection } from '../../src/rpc/connection.js';
 import { RemoteError } from '../../src/rpc/index.js';
-import { FrameReader, HerdCodec, frame, type Message } from '../../src/rpc/protocol.js';
+import { HerdCodec } from '../../src/rpc/codec.js';
+import { FrameReader, frame } from '../../src/rpc/frames.js';
+import type { Message } from '../../src/rpc/protocol.js';
 
 test('a batch is one BATCH frame; its calls settle one by one, whatever the order of the replies', async () => {
   const codec = new HerdCodec();

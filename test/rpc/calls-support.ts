@@ -5,7 +5,9 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { splitAddress } from '../../src/rpc/connection.js';
-import { FrameReader, HerdCodec, type Message } from '../../src/rpc/protocol.js';
+import { HerdCodec } from '../../src/rpc/codec.js';
+import { FrameReader } from '../../src/rpc/frames.js';
+import type { Message } from '../../src/rpc/protocol.js';
 import { sigkill } from '../support/processes.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'calls-child.js');

@@ -12,7 +12,7 @@ export class QuotaError extends Error {
   }
 }
 
-export const DEMO_METHODS = ['whoAmI', 'echo', 'add', 'fail', 'sleep', 'lastAbort', 'record', 'recorded', 'repeat'] as const;
+export const DEMO_METHODS = ['whoAmI', 'echo', 'add', 'fail', 'sleep', 'lastAbort', 'record', 'recorded', 'repeat', 'failLarge'] as const;
 
 export class Demo {
   private abort: { name: string; code: string | undefined } | undefined;
@@ -21,6 +21,10 @@ export class Demo {
 
   constructor(readonly label: string) {}
 
+  /** A getter: readable remotely only when exposed (then called by its name). */
+  get shout(): string {
+    return `${this.label.toUpperCase()}!`;
+  }
   whoAmI(): { pid: number; label: string } {
     return { pid: process.pid, label: this.label };
   }
@@ -56,6 +60,10 @@ export class Demo {
   }
   repeat(text: string, times: number): string {
     return text.repeat(times);
+  }
+  /** Throws an error whose message is `length` characters: too large for a frame when over 1 MiB. */
+  failLarge(length: number): never {
+    throw new QuotaError('x'.repeat(length), 'LARGE');
   }
   notExposed(): string {
     return 'should never run remotely';

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Packr } from 'msgpackr';
 import { ProtocolError } from '../../src/rpc/index.js';
-import { HerdCodec, type CallMessage, type Message } from '../../src/rpc/protocol.js';
+import { HerdCodec } from '../../src/rpc/codec.js';
+import type { CallMessage, Message } from '../../src/rpc/protocol.js';
 
 const codec = new HerdCodec();
 

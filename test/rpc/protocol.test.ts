@@ -8,7 +8,9 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
 import { ProtocolError } from '../../src/rpc/index.js';
-import { FrameReader, HerdCodec, frame, type Message } from '../../src/rpc/protocol.js';
+import { HerdCodec } from '../../src/rpc/codec.js';
+import { FrameReader, frame } from '../../src/rpc/frames.js';
+import type { Message } from '../../src/rpc/protocol.js';
 
 const codec = new HerdCodec();
 

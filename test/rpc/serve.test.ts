@@ -128,6 +128,11 @@ forEachTarget('rpc serve/lookup', (target) => {
       code: 'PROTOCOL',
       message: /result of .*repeat cannot be sent: RESULT of \d+ bytes exceeds the frame limit/,
     });
+    // So is an error too large for a frame: the caller learns it, and the serving process goes on.
+    await assert.rejects(remote.failLarge(2 * 1024 * 1024), {
+      code: 'PROTOCOL',
+      message: /the error of .*failLarge cannot be sent: ERROR of \d+ bytes exceeds the frame limit/,
+    });
     assert.equal(await remote.add(1, 2), 3);
   });
 
@@ -151,6 +156,29 @@ forEachTarget('rpc serve/lookup', (target) => {
     }
     // The connection survives refused calls.
     assert.equal(await remote.add(1, 1), 2);
+  });
+
+  test('an exposed getter is read by calling its name; a data property cannot be exposed', async () => {
+    client ??= await connect(target());
+    const name = unique('getter');
+    const single = await serve(client, name, new Demo('g'), { expose: ['add', 'shout'] });
+    open.push(single);
+    // With a factory the object exists only per call: the getter is recognised when the call runs.
+    const perCall = unique('getter-call');
+    open.push(await serve(client, perCall, () => new Demo('h'), { expose: ['shout'], instanceMode: 'call' }));
+    // Remote<T> types methods only: a caller types an exposed getter as a method.
+    type Shouting = { shout(): string; label(): string; secretField(): string };
+    const caller = await connect(target());
+    await using remote = await lookup<Shouting>(caller, name);
+    assert.equal(await remote.shout(), 'G!');
+    for (const property of ['label', 'secretField'] as const) {
+      await assert.rejects(remote[property](), { code: 'NOT_EXPOSED' }, property);
+    }
+    await using made = await lookup<Shouting>(caller, perCall);
+    assert.equal(await made.shout(), 'H!');
+    for (const property of ['label', 'secretField']) {
+      await assert.rejects(serve(client, unique('bad'), new Demo('x'), { expose: [property] }), /not a method or getter of the object/, property);
+    }
   });
 
   test('a remote error keeps its class name, message and code; the remote stack is the cause', async () => {
