@@ -44,7 +44,7 @@ describe('herd --help and --version', () => {
       [['log'], ['ls', 'status', 'read', 'tail']],
       [['log', 'read'], ['--coordination', '--from', '--to', '--format']],
       [['log', 'tail'], ['--coordination', '--from', '--format']],
-      [['shell'], ['--command', '--json', '--history-file', '--no-history', '--timeout']],
+      [['shell'], ['--command', '--json', '--admin-url', '--history-file', '--no-history', '--timeout']],
       [['import-zk'], ['--from', '--log-dir', '--data-dir', '--allow-torn-log', '--trust-empty-snapshot']],
       [['export-zk'], ['--data-dir', '--to']],
       [['rpc'], ['ls', 'call']],
