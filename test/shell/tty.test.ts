@@ -59,7 +59,7 @@ forEachTarget('herd shell on a terminal', (target) => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('shows the state in the prompt, completes commands and paths, and keeps history across sessions', { timeout: 90_000 }, async (t) => {
+  it('shows the state in the prompt, completes commands and paths, and keeps history across sessions', { timeout: 240_000 }, async (t) => {
     if (!requireTool(t, scriptAvailable(), "util-linux's script (a pseudo-terminal)")) return;
     const history = join(dir, 'history');
     const term = terminal(target().connectionString, history);
@@ -69,15 +69,15 @@ forEachTarget('herd shell on a terminal', (target) => {
       // A unique command prefix completes in place.
       term.write('getAllC');
       term.write('\t');
-      await waitFor(() => term.screen().includes('getAllChildrenNumber'), 10_000, 'command completion');
+      await waitFor(() => term.screen().includes('getAllChildrenNumber'), 30_000, 'command completion');
       term.write(` ${root}\r`);
-      await waitFor(() => term.screen().includes('\n2\n'), 10_000, 'getAllChildrenNumber ran');
+      await waitFor(() => term.screen().includes('\n2\n'), 30_000, 'getAllChildrenNumber ran');
       // A path: the single child starting with `al` completes.
       term.write(`get ${root}/al`);
       term.write('\t');
-      await waitFor(() => term.screen().includes(`get ${root}/alpha`), 10_000, 'path completion');
+      await waitFor(() => term.screen().includes(`get ${root}/alpha`), 30_000, 'path completion');
       term.write('\r');
-      await waitFor(() => /\na\n/.test(term.screen()), 10_000, 'get ran');
+      await waitFor(() => /\na\n/.test(term.screen()), 30_000, 'get ran');
       assert.match(term.screen(), /\(CONNECTED\) 2\] $/);
       term.write('quit\r');
       await term.exited();
@@ -91,9 +91,9 @@ forEachTarget('herd shell on a terminal', (target) => {
     try {
       await waitFor(() => again.screen().includes('(CONNECTED) 0] '), 30_000, 'the first prompt');
       again.write('\u001b[A\u001b[A');
-      await waitFor(() => again.screen().includes(`get ${root}/alpha`), 10_000, 'history recalled');
+      await waitFor(() => again.screen().includes(`get ${root}/alpha`), 30_000, 'history recalled');
       again.write('\r');
-      await waitFor(() => /\na\n/.test(again.screen()), 10_000, 'the recalled line ran');
+      await waitFor(() => /\na\n/.test(again.screen()), 30_000, 'the recalled line ran');
     } finally {
       await again.close();
     }
