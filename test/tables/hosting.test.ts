@@ -1,96 +1,19 @@
 /**
  * Deployment (docs/tables.md): tables nodes that host the log's storage
  * nodes in their own processes, with no other storage node, are a
- * complete cluster; one process alone works (1/1/1); TLS between nodes
- * refuses a node that does not trust the cluster's CA.
+ * complete cluster; one process alone works (1/1/1). TLS: hosting-tls.test.ts.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { after, before, it } from 'node:test';
-import { NodeAuthenticationError, NODES_PATH } from '../../src/log/index.js';
+import { after, it } from 'node:test';
+import { NODES_PATH } from '../../src/log/index.js';
 import { openTables } from '../../src/tables/index.js';
 import { freePorts } from '../support/ports.js';
 import { sigkill } from '../support/processes.js';
-import { makeCerts, type Certs } from '../support/tls-certs.js';
-import { connect, forEachTarget, uniquePath, waitFor, type Target } from '../support/targets.js';
+import { connect, forEachTarget, waitFor } from '../support/targets.js';
 import { removeDirs, tempDir } from '../log/node/support.js';
-import type { HostingWorkerConfig } from './hosting-worker.js';
+import { chroot, startWorker, type Worker } from './hosting-support.js';
 
-const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'hosting-worker.js');
-
-let certs: Certs;
-before(async () => {
-  certs = await makeCerts();
-});
-after(async () => {
-  await removeDirs();
-  if (certs) await rm(certs.dir, { recursive: true, force: true });
-});
-
-/** One worker process; `call` sends a command and resolves with its answer. */
-interface Worker {
-  readonly child: ChildProcess;
-  call(command: Record<string, unknown>): Promise<{ ok: boolean; value?: unknown; code?: string; message?: string }>;
-  /** The end of its stderr (warnings and events), for failure messages. */
-  stderr(): string;
-  /** Closes stdin (the worker closes its node) and waits for the exit. */
-  stop(): Promise<void>;
-}
-
-function startWorker(config: HostingWorkerConfig): Promise<Worker> {
-  const child = spawn(process.execPath, [WORKER, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  child.stdin!.on('error', () => {});
-  const waiting = new Map<number, (answer: never) => void>();
-  let nextId = 0;
-  let lines = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${config.identifier} did not open within 60 s: ${stderr}`)), 60_000);
-    child.once('exit', (code) => reject(new Error(`${config.identifier} exited (${code}): ${lines}${stderr}`)));
-    child.stdout!.on('data', (d: Buffer) => {
-      lines += d.toString();
-      for (let i = lines.indexOf('\n'); i >= 0; i = lines.indexOf('\n')) {
-        const line = lines.slice(0, i);
-        lines = lines.slice(i + 1);
-        if (line === 'READY') {
-          clearTimeout(timer);
-          resolve({
-            child,
-            stderr: () => stderr,
-            call: (command) =>
-              new Promise((settle) => {
-                const id = ++nextId;
-                waiting.set(id, settle as (answer: never) => void);
-                child.stdin!.write(`${JSON.stringify({ id, ...command })}\n`);
-              }),
-            stop: async () => {
-              const exited = new Promise((done) => child.once('exit', done));
-              child.stdin!.end();
-              await exited;
-            },
-          });
-        } else if (line.startsWith('FAILED ')) {
-          clearTimeout(timer);
-          reject(Object.assign(new Error(`${config.identifier} failed to open`), JSON.parse(line.slice(7)) as object));
-        } else if (line.startsWith('R ')) {
-          const { id, ...answer } = JSON.parse(line.slice(2)) as { id: number };
-          waiting.get(id)?.(answer as never);
-          waiting.delete(id);
-        }
-      }
-    });
-  });
-}
-
-async function chroot(target: Target, name: string): Promise<string> {
-  const root = uniquePath(name);
-  await (await connect(target)).mkdirp(root);
-  return `${target.connectionString}${root}`;
-}
+after(removeDirs);
 
 forEachTarget('tables deployment: hosted log storage nodes', (target) => {
   it('three processes, each hosting its storage node, are a complete cluster; one SIGKILLed, the others go on; it rejoins', { timeout: 120_000 }, async () => {
@@ -112,6 +35,8 @@ forEachTarget('tables deployment: hosted log storage nodes', (target) => {
       const zk = await connect(target(), {}, coordination);
       assert.equal((await zk.getChildren(NODES_PATH)).length, 3);
       await ok(n1, { cmd: 'init', accounts: { a: 100, b: 100 } });
+      // Each reads past the init first: a transaction reads its own node's copy.
+      for (const w of workers) await ok(w, { cmd: 'read' });
       await ok(n2, { cmd: 'transfer', from: 'a', to: 'b', amount: 10 });
       await ok(n3, { cmd: 'transfer', from: 'b', to: 'a', amount: 3 });
       const read = (await ok(n1, { cmd: 'read' })) as { balances: unknown; primary: string };
@@ -160,31 +85,5 @@ forEachTarget('tables deployment: hosted log storage nodes', (target) => {
       await db.close();
     }
     assert.deepEqual(await client.getChildren(NODES_PATH), [], 'the hosted node closed with the tables');
-  });
-
-  it('TLS between nodes: a node that does not trust the cluster CA, or has no TLS, cannot join (NodeAuthenticationError)', async () => {
-    const coordination = await chroot(target(), 'tables-tls');
-    const client = await connect(target(), {}, coordination);
-    const tables = { items: { key: 'sku' } };
-    const tls = { key: certs.serverKey, cert: certs.serverCert, ca: certs.ca };
-    const first = await openTables({ client, name: 'secure', identifier: 'n1', tables, logNode: { fsync: false }, tls });
-    try {
-      const { data } = await client.getData(`${NODES_PATH}/${(await client.getChildren(NODES_PATH))[0]}`);
-      assert.equal((JSON.parse(data!.toString()) as { tls?: boolean }).tls, true, 'the hosted node serves over TLS');
-      const refused = async (options: object, pattern: RegExp): Promise<void> => {
-        const other = await connect(target(), {}, coordination);
-        await assert.rejects(openTables({ client: other, name: 'secure', identifier: 'n2', tables, logNode: { fsync: false }, ...options }), (error: unknown) => {
-          assert.ok(error instanceof NodeAuthenticationError, String(error));
-          assert.match(error.message, pattern);
-          return true;
-        });
-        // Nothing of it stays: its hosted node deregistered.
-        assert.equal((await client.getChildren(NODES_PATH)).length, 1);
-      };
-      await refused({ tls: { ...tls, ca: certs.rogueCert } }, /cannot join.*TLS failed/);
-      await refused({}, /cannot join.*serves over TLS/);
-    } finally {
-      await first.close();
-    }
   });
 });

@@ -52,7 +52,7 @@ import { startAuditor, type Auditor } from '../repair/auditor.js';
 import { GarbageCollector, type GarbageCollectorStats } from '../retention/garbage-collector.js';
 import { startNodeMetrics, type NodeMetrics } from './metrics.js';
 import { ConfirmHints } from './confirm-hints.js';
-import { tlsAcceptor } from './tls.js';
+import { clientTlsOf, tlsAcceptor } from './tls.js';
 
 /** A node's garbage collector, as its handle shows it. */
 export interface NodeGarbageCollector {
@@ -184,7 +184,9 @@ export async function startLogNode(options: LogNodeOptions): Promise<LogNodeHand
       collector = new GarbageCollector(client, storage, resolved.gcInterval, log);
       collector.start();
     }
-    if (resolved.auditor !== undefined) auditor = await startAuditor(client, { ...resolved.auditor, identifier: storage.instanceId, logger: log });
+    // The auditor copies entries between nodes as their client: over TLS with this node's own key, cert and ca.
+    const auditorTls = resolved.tls === undefined ? {} : { tls: clientTlsOf(resolved.tls) };
+    if (resolved.auditor !== undefined) auditor = await startAuditor(client, { ...auditorTls, ...resolved.auditor, identifier: storage.instanceId, logger: log });
     let closed: Promise<void> | undefined;
     const close = (): Promise<void> => (closed ??= shutdown());
     return {

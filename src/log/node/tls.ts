@@ -156,6 +156,11 @@ export function isHandshakeFailure(error: Error): boolean {
   return typeof code === 'string' && (VERIFY_CODES.test(code) || code.startsWith('ERR_SSL_'));
 }
 
+/** A node's own TLS as a client's: it trusts `ca` and presents its certificate (for nodes with `requestCert`). */
+export function clientTlsOf(tls: LogNodeTlsOptions): LogTlsOptions {
+  return { key: tls.key, cert: tls.cert, ...(tls.ca !== undefined ? { ca: tls.ca } : {}) };
+}
+
 /** Opens a TLS connection to a node (the caller waits for `secureConnect`). */
 export function connectTls(host: string, port: number, tls: LogTlsOptions): Socket {
   return tlsConnect({
