@@ -6,27 +6,13 @@
  * NodeAuthenticationError at once, never a hang.
  */
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import { connectLogNode, NodeAuthenticationError, NODES_PATH, openLog, readLog, type LogNodeClient, type NodeRecord } from '../../src/log/index.js';
-import { makeCerts, type Certs } from '../support/tls-certs.js';
 import { connect, forEachTarget, uniquePath } from '../support/targets.js';
-import { collect, removeDirs, startTestNode, tempDir } from './node/support.js';
+import { collect, startTestNode, tempDir } from './node/support.js';
+import { NEEDS_POOL_TLS, useCerts } from './tls-support.js';
 
-/**
- * The log's node pool (src/log/writer/node-pool.ts) and the NodePool users (writer/log.ts, reader/subscribe.ts,
- * reader/read-only.ts, repair/auditor.ts) must pass `tls` on: skipped until that change lands (see the tdeploy report).
- */
-const NEEDS_POOL_TLS: string | false = 'needs the node pool to pass tls on (src/log/writer/node-pool.ts and its users)';
-
-let certs: Certs;
-before(async () => {
-  certs = await makeCerts();
-});
-after(async () => {
-  await removeDirs();
-  if (certs) await rm(certs.dir, { recursive: true, force: true });
-});
+const certs = useCerts();
 
 const entry = (entryId: number, text: string) => ({ segmentId: 1, entryId, timestamp: 1000 + entryId, lastAddConfirmed: entryId - 1, data: Buffer.from(text) });
 
@@ -52,8 +38,8 @@ forEachTarget('log node: TLS', (target) => {
 
   it('serves appends and reads over TLS, and its registration says so', async () => {
     const conn = await coordination();
-    await using node = await startTestNode(conn, await tempDir('log-tls'), { tls: { key: certs.serverKey, cert: certs.serverCert } });
-    await using c = await connectLogNode(node.address, { tls: { ca: certs.ca }, connectTimeout: 5000 });
+    await using node = await startTestNode(conn, await tempDir('log-tls'), { tls: { key: certs().serverKey, cert: certs().serverCert } });
+    await using c = await connectLogNode(node.address, { tls: { ca: certs().ca }, connectTimeout: 5000 });
     assert.equal(c.instanceId, node.instanceId);
     await c.addEntries({ segmentId: 1, firstEntryId: 0, lastAddConfirmed: -1, entries: [0, 1, 2].map((i) => ({ timestamp: 1000 + i, data: Buffer.from(`e${i}`) })) });
     await c.addEntry(entry(3, 'e3'));
@@ -67,11 +53,11 @@ forEachTarget('log node: TLS', (target) => {
 
   it('openLog and readLog over TLS: appends and reads through every storage node of the ensemble; a reader without tls is refused', { skip: NEEDS_POOL_TLS }, async () => {
     const conn = await coordination();
-    const tls = { key: certs.serverKey, cert: certs.serverCert, ca: certs.ca };
+    const tls = { key: certs().serverKey, cert: certs().serverCert, ca: certs().ca };
     await using n1 = await startTestNode(conn, await tempDir('log-tls'), { tls });
     await using n2 = await startTestNode(conn, await tempDir('log-tls'), { tls });
     const client = await connect(target(), {}, conn);
-    await using log = await openLog(client, 'secure', { ensembleSize: 2, writeQuorum: 2, ackQuorum: 2, tls: { ca: certs.ca } });
+    await using log = await openLog(client, 'secure', { ensembleSize: 2, writeQuorum: 2, ackQuorum: 2, tls: { ca: certs().ca } });
     for (const text of ['a', 'b', 'c']) await log.append(Buffer.from(text));
     const read = async (records: AsyncIterable<{ data: Buffer }>): Promise<string[]> => {
       const out: string[] = [];
@@ -81,7 +67,7 @@ forEachTarget('log node: TLS', (target) => {
     assert.deepEqual(await read(log.read()), ['a', 'b', 'c']);
     await log.close();
     // A spread: ReadLogOptions has no `tls` until the node pool change lands.
-    const secure = { tls: { ca: certs.ca } };
+    const secure = { tls: { ca: certs().ca } };
     assert.deepEqual(await read(readLog(client, 'secure', { connectTimeout: 5000, ...secure })), ['a', 'b', 'c']);
     // A reader without tls: every replica refuses it, and the failure says why.
     await assert.rejects(read(readLog(client, 'secure', { connectTimeout: 2000 })), /serves over TLS/);
@@ -90,34 +76,34 @@ forEachTarget('log node: TLS', (target) => {
 
   it('mutual TLS: a client without a certificate signed by the CA is refused; with one it is served', async () => {
     const conn = await coordination();
-    await using node = await startTestNode(conn, await tempDir('log-tls'), { tls: { key: certs.serverKey, cert: certs.serverCert, ca: certs.ca, requestCert: true } });
-    await refused(connectLogNode(node.address, { tls: { ca: certs.ca }, connectTimeout: 5000 }), /TLS failed/);
-    await refused(connectLogNode(node.address, { tls: { ca: certs.ca, key: certs.rogueKey, cert: certs.rogueCert }, connectTimeout: 5000 }), /TLS failed/);
-    await using c = await connectLogNode(node.address, { tls: { ca: certs.ca, key: certs.clientKey, cert: certs.clientCert }, connectTimeout: 5000 });
+    await using node = await startTestNode(conn, await tempDir('log-tls'), { tls: { key: certs().serverKey, cert: certs().serverCert, ca: certs().ca, requestCert: true } });
+    await refused(connectLogNode(node.address, { tls: { ca: certs().ca }, connectTimeout: 5000 }), /TLS failed/);
+    await refused(connectLogNode(node.address, { tls: { ca: certs().ca, key: certs().rogueKey, cert: certs().rogueCert }, connectTimeout: 5000 }), /TLS failed/);
+    await using c = await connectLogNode(node.address, { tls: { ca: certs().ca, key: certs().clientKey, cert: certs().clientCert }, connectTimeout: 5000 });
     await c.addEntry(entry(0, 'mutual'));
     assert.equal((await c.readEntry(1, 0)).data.toString(), 'mutual');
   });
 
   it('a client that trusts another CA is refused with a clear error', async () => {
     const conn = await coordination();
-    await using node = await startTestNode(conn, await tempDir('log-tls'), { tls: { key: certs.serverKey, cert: certs.serverCert } });
-    await refused(connectLogNode(node.address, { tls: { ca: certs.rogueCert }, connectTimeout: 5000 }), /TLS failed.*(certificate|verify)/i);
+    await using node = await startTestNode(conn, await tempDir('log-tls'), { tls: { key: certs().serverKey, cert: certs().serverCert } });
+    await refused(connectLogNode(node.address, { tls: { ca: certs().rogueCert }, connectTimeout: 5000 }), /TLS failed.*(certificate|verify)/i);
   });
 
   it('TLS on one side only: a plain client of a TLS node and a TLS client of a plain node fail at once', async () => {
     const conn = await coordination();
-    await using secure = await startTestNode(conn, await tempDir('log-tls'), { tls: { key: certs.serverKey, cert: certs.serverCert } });
+    await using secure = await startTestNode(conn, await tempDir('log-tls'), { tls: { key: certs().serverKey, cert: certs().serverCert } });
     await using plain = await startTestNode(conn, await tempDir('log-tls'));
     // Over the wire: the node answers the plain protocol with an error reply.
     await refused(connectLogNode(secure.address, { connectTimeout: 5000 }), /serves over TLS/);
     // From the registration (what the log's node pool passes): refused before connecting.
     await refused(connectLogNode({ host: secure.host, port: secure.port, tls: true }, { connectTimeout: 5000 }), /serves over TLS/);
-    await refused(connectLogNode({ host: plain.host, port: plain.port }, { tls: { ca: certs.ca }, connectTimeout: 5000 }), /TLS failed/);
-    await refused(connectLogNode({ host: plain.host, port: plain.port, tls: false }, { tls: { ca: certs.ca }, connectTimeout: 5000 }), /does not serve over TLS/);
+    await refused(connectLogNode({ host: plain.host, port: plain.port }, { tls: { ca: certs().ca }, connectTimeout: 5000 }), /TLS failed/);
+    await refused(connectLogNode({ host: plain.host, port: plain.port, tls: false }, { tls: { ca: certs().ca }, connectTimeout: 5000 }), /does not serve over TLS/);
     // The refusals left both nodes serving.
     await using c = await connectLogNode(plain.address);
     await c.addEntry(entry(0, 'still'));
-    await using s = await connectLogNode(secure.address, { tls: { ca: certs.ca } });
+    await using s = await connectLogNode(secure.address, { tls: { ca: certs().ca } });
     await s.addEntry(entry(0, 'still'));
   });
 });

@@ -5,30 +5,16 @@
  * cluster's CA, or has no TLS, is refused at open.
  */
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import { NodeAuthenticationError, NODES_PATH } from '../../src/log/index.js';
 import { openTables } from '../../src/tables/index.js';
 import { freePorts } from '../support/ports.js';
-import { makeCerts, type Certs } from '../support/tls-certs.js';
 import { connect, forEachTarget } from '../support/targets.js';
-import { removeDirs, startTestNode, tempDir } from '../log/node/support.js';
+import { startTestNode, tempDir } from '../log/node/support.js';
+import { NEEDS_POOL_TLS, useCerts } from '../log/tls-support.js';
 import { chroot, startWorker, type Worker } from './hosting-support.js';
 
-/**
- * The log's node pool (src/log/writer/node-pool.ts) and its users must pass `tls` on before a tables cluster's log
- * works over TLS: skipped until that change lands (see the tdeploy report; test/log/tls.test.ts has the same flag).
- */
-const NEEDS_POOL_TLS: string | false = 'needs the node pool to pass tls on (src/log/writer/node-pool.ts and its users)';
-
-let certs: Certs;
-before(async () => {
-  certs = await makeCerts();
-});
-after(async () => {
-  await removeDirs();
-  if (certs) await rm(certs.dir, { recursive: true, force: true });
-});
+const certs = useCerts();
 
 forEachTarget('tables deployment: TLS between nodes', (target) => {
   it('three processes over TLS (hosted storage nodes, rpc) commit transfers; a process trusting another CA cannot join', { timeout: 90_000, skip: NEEDS_POOL_TLS }, async () => {
@@ -36,7 +22,7 @@ forEachTarget('tables deployment: TLS between nodes', (target) => {
     const members = { n1: 1, n2: 1, n3: 1, n4: 1 };
     const ports = await freePorts(4);
     const config = async (identifier: string, i: number, ca: string) =>
-      ({ coordination, name: 'secure', identifier, dataDir: await tempDir('tables-hosting-tls'), logNodePort: ports[i]!, sessionTimeout: 3000, members, tls: { dir: certs.dir, ca } });
+      ({ coordination, name: 'secure', identifier, dataDir: await tempDir('tables-hosting-tls'), logNodePort: ports[i]!, sessionTimeout: 3000, members, tls: { dir: certs().dir, ca } });
     const workers: Worker[] = await Promise.all(['n1', 'n2', 'n3'].map(async (id, i) => startWorker(await config(id, i, 'herd-test-ca.crt'))));
     try {
       const ok = async (worker: Worker, command: Record<string, unknown>): Promise<unknown> => {
@@ -67,7 +53,7 @@ forEachTarget('tables deployment: TLS between nodes', (target) => {
     const coordination = await chroot(target(), 'tables-tls');
     const client = await connect(target(), {}, coordination);
     // The cluster's storage node, as a TLS tables node hosts it.
-    await using node = await startTestNode(coordination, await tempDir('tables-hosting-tls'), { tls: { key: certs.serverKey, cert: certs.serverCert, ca: certs.ca } });
+    await using node = await startTestNode(coordination, await tempDir('tables-hosting-tls'), { tls: { key: certs().serverKey, cert: certs().serverCert, ca: certs().ca } });
     const tables = { items: { key: 'sku' } };
     const refused = async (options: object, pattern: RegExp): Promise<void> => {
       const other = await connect(target(), {}, coordination);
@@ -78,7 +64,7 @@ forEachTarget('tables deployment: TLS between nodes', (target) => {
       });
       assert.deepEqual(await client.getChildren(NODES_PATH), [node.instanceId], 'its hosted node deregistered');
     };
-    await refused({ tls: { key: certs.serverKey, cert: certs.serverCert, ca: certs.rogueCert } }, /cannot join.*TLS failed/);
+    await refused({ tls: { key: certs().serverKey, cert: certs().serverCert, ca: certs().rogueCert } }, /cannot join.*TLS failed/);
     await refused({}, /cannot join.*serves over TLS/);
   });
 });
