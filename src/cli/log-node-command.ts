@@ -1,7 +1,9 @@
 /**
  * `herd log-node`: runs a storage node of the Herd log (src/log/node).
  */
+import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
+import type { LogNodeTlsOptions } from '../log/node/tls.js';
 import { DEFAULT_LOG_NODE_PORT } from '../log/node/options.js';
 import { configureCommand, intOption, optional, portOption } from './command.js';
 
@@ -24,6 +26,9 @@ interface LogNodeValues {
   gracePeriod?: string;
   scrubInterval?: string;
   gcInterval?: string;
+  tlsKey?: string;
+  tlsCert?: string;
+  tlsCa?: string;
 }
 
 /**
@@ -49,6 +54,9 @@ export function logNodeCommand(): Command {
     .option('--grace-period <ms>', "auditor: how long a node may be gone before its copies are made elsewhere (default 30000)")
     .option('--scrub-interval <ms>', "auditor: how often every node is asked to re-read what it holds and check each entry's CRC32C; 0 never (default 86400000, a day)")
     .option('--gc-interval <ms>', 'how often local segments whose metadata retention deleted are removed; 0 never (default 60000)')
+    .option('--tls-key <file>', "serve over TLS with this private key (PEM; needs --tls-cert)")
+    .option('--tls-cert <file>', "serve over TLS with this certificate chain (PEM; needs --tls-key)")
+    .option('--tls-ca <file>', 'with --tls-key: mutual TLS, every client must present a certificate signed by a CA in this PEM file')
     .option('--session-timeout <ms>', 'coordination session timeout: how long after the node dies its registration disappears (default 10000)')
     .action((values: LogNodeValues) => runLogNode(values));
 }
@@ -66,6 +74,7 @@ async function runLogNode(values: LogNodeValues): Promise<void> {
   const log = (message: string): void => {
     process.stderr.write(`herd log-node: ${message}\n`);
   };
+  const tls = await nodeTls(values);
   const { startLogNode } = await import('../log/index.js');
   const node = await startLogNode({
     coordination: values.coordination,
@@ -83,6 +92,7 @@ async function runLogNode(values: LogNodeValues): Promise<void> {
     ...optional('gcInterval', intOption('gc-interval', values.gcInterval, 0)),
     auditor: values.auditor && Object.keys(auditorOptions).length > 0 ? auditorOptions : values.auditor,
     ...(sessionTimeout !== undefined ? { clientOptions: { sessionTimeout } } : {}),
+    ...optional('tls', tls),
     logger: log,
   });
   process.stdout.write(`herd log-node: serving ${node.address} as instance ${node.instanceId}\n`);
@@ -101,4 +111,15 @@ async function runLogNode(values: LogNodeValues): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** startLogNode's `tls` from `--tls-key`, `--tls-cert` and `--tls-ca`; undefined without them. */
+async function nodeTls(values: LogNodeValues): Promise<LogNodeTlsOptions | undefined> {
+  if (values.tlsKey === undefined && values.tlsCert === undefined) {
+    if (values.tlsCa !== undefined) throw new Error('--tls-ca needs --tls-key and --tls-cert');
+    return undefined;
+  }
+  if (values.tlsKey === undefined || values.tlsCert === undefined) throw new Error('--tls-key and --tls-cert go together');
+  const [key, cert, ca] = await Promise.all([readFile(values.tlsKey), readFile(values.tlsCert), values.tlsCa === undefined ? undefined : readFile(values.tlsCa)]);
+  return ca === undefined ? { key, cert } : { key, cert, ca, requestCert: true };
 }

@@ -34,6 +34,8 @@ export { DEFAULT_LOG_NODE_PORT } from './node/options.js';
 export type { LogNodeOptions } from './node/options.js';
 export { connectLogNode } from './node/node-client.js';
 export type { LogNodeClient, LogNodeClientOptions, RangeRead, ReadRangeBounds } from './node/node-client.js';
+export { NodeAuthenticationError } from './node/tls.js';
+export type { LogNodeTlsOptions, LogTlsOptions } from './node/tls.js';
 export { COOKIES_PATH, LOG_ROOT, NODES_PATH } from './metadata/layout.js';
 export { AUDITOR_PATH } from './metadata/layout.js';
 export type { Retention } from './metadata/records.js';

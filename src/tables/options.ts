@@ -3,6 +3,7 @@ import type { Client } from '../client/index.js';
 import { BadArgumentsError } from '../errors.js';
 import type { WaitOptions } from '../base/wait.js';
 import type { TablesLogOptions } from './primary.js';
+import { checkDeploymentOptions, type TablesLogNodeOptions, type TablesTlsOptions } from './hosting/options.js';
 import type { TablesPersistenceOptions } from './snapshots/options.js';
 import { checkDefinitions, type TableDefinitions } from './state/definitions.js';
 import type { Row, RowKey } from './state/codec.js';
@@ -43,6 +44,22 @@ export interface OpenTablesOptions extends TablesPersistenceOptions {
    * at its default tickTime is 40 s).
    */
   readonly rejoinTimeout?: number;
+  /**
+   * The log storage node this node hosts in its own process (options for
+   * it), or `false` for none (the log's storage nodes run elsewhere, e.g.
+   * `herd log-node`). Default: hosted, so three application processes and
+   * the coordination server are a complete cluster; it closes after the
+   * tables. The log's default E/W/A then follows the number of hosting
+   * nodes (docs/tables.md, "Deployment").
+   */
+  readonly logNode?: TablesLogNodeOptions | false;
+  /**
+   * TLS between nodes: the hosted storage node and the rpc object serve
+   * with `key`/`cert`; the log's clients and the forwards to other nodes
+   * trust `ca`. A node whose TLS does not match the cluster's is refused
+   * at open (NodeAuthenticationError). Default: plain TCP.
+   */
+  readonly tls?: TablesTlsOptions;
 }
 
 /** Options of `db.transaction()`. */
@@ -126,6 +143,7 @@ export function checkOpenOptions(options: OpenTablesOptions): void {
   const rejoin = options.rejoinTimeout;
   if (rejoin !== undefined && !(typeof rejoin === 'number' && rejoin >= 0 && Number.isFinite(rejoin))) throw new BadArgumentsError('openTables: rejoinTimeout must be a non-negative number of ms');
   checkDefinitions(options.tables);
+  checkDeploymentOptions(options);
 }
 
 /** Throws BadArgumentsError unless `p` is a position. */

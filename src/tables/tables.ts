@@ -60,6 +60,7 @@ import { decodeSnapshot, encodeSnapshot } from './state/snapshot.js';
 import { comparePosition, TablesState, type IndexQuery, type Position } from './state/store.js';
 import { RecordingTransaction, type Transaction } from './transaction.js';
 import { SnapshotKeeper, type SnapshotStatus } from './snapshots/keeper.js';
+import { TablesHosting } from './hosting/hosting.js';
 import { resolveSnapshotOptions } from './snapshots/options.js';
 import { readTruncated, truncationInput, Truncator } from './snapshots/truncation.js';
 
@@ -125,6 +126,8 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
   // ---- snapshots hook (src/tables/snapshots): schedule, file, truncation ----
   private readonly keeper: SnapshotKeeper;
   private readonly truncator: Truncator;
+  // ---- deployment hook (src/tables/hosting): the hosted log storage node, the log's default quorums, TLS ----
+  private readonly hosting: TablesHosting;
 
   /** Use {@link openTables}. */
   constructor(private readonly options: OpenTablesOptions) {
@@ -145,12 +148,14 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
     const warn = (err: unknown): void => this.emitWarning(err);
     this.keeper = new SnapshotKeeper({ name: this.name, clock: this.client.clock, definitions: options.tables, state: () => this.state, warn }, snapshots);
     this.truncator = new Truncator(this.client, this.name, snapshots.truncate, warn);
+    this.hosting = new TablesHosting(options);
   }
 
   /** What openTables calls: records the weight, serves rpc, joins the cluster, follows the log. Again: InvalidStateError. */
   async start(): Promise<void> {
     if (this.started) throw new InvalidStateError(`tables ${this.name}: start() was called already`);
     this.started = true;
+    await this.hosting.start();
     const fromFile = await this.keeper.loadFile();
     if (fromFile !== undefined) this.install(fromFile);
     if (this.options.members === undefined) {
@@ -168,6 +173,7 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
       tags: { identifier: this.identifier },
       identifier: this.identifier,
       ...this.options.rpc,
+      ...this.hosting.serveOptions(),
     });
     try {
       this.cluster = await this.join();
@@ -364,7 +370,7 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
   private remoteOf(identifier: string): Promise<Remote<TablesService>> {
     let remote = this.remotes.get(identifier);
     if (remote === undefined) {
-      remote = lookup<TablesService>(this.client, this.logName, { tags: { identifier }, timeout: 10_000 });
+      remote = lookup<TablesService>(this.client, this.logName, { tags: { identifier }, timeout: 10_000, ...this.hosting.lookupOptions() });
       remote.catch(() => this.remotes.delete(identifier));
       this.remotes.set(identifier, remote);
     }
@@ -402,7 +408,7 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
   private async lead(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       try {
-        this.writer = await PrimaryWriter.open(this.client, this.logName, this.identifier, this.options.log ?? {});
+        this.writer = await PrimaryWriter.open(this.client, this.logName, this.identifier, await this.hosting.logOptions());
         break;
       } catch {
         await sleep(this.client.clock, 200, signal).catch(() => {});
@@ -422,7 +428,7 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
       const from = this.state.position;
       try {
         if (await this.behindTruncation()) return;
-        for await (const record of subscribeLog(this.client, this.logName, { from: from ?? 'start', signal })) {
+        for await (const record of subscribeLog(this.client, this.logName, { from: from ?? 'start', signal, ...this.hosting.readerOptions() })) {
           if (from !== null && comparePosition(record.position, from) <= 0) continue;
           if (record.position.segmentId !== this.state.position?.segmentId && (await this.behindTruncation())) return;
           this.applyRecord(record.data, record.position);
@@ -603,7 +609,7 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
       await this.cluster.close();
       await this.served.close();
       for (const remote of this.remotes.values()) await remote.then(closeRemote, () => {});
-    })();
+    })().finally(() => this.hosting.close());
     return this.closing;
   }
 
@@ -626,6 +632,9 @@ export class Tables extends EventEmitter<TablesEvents> implements AsyncDisposabl
  */
 export async function openTables(options: OpenTablesOptions): Promise<Tables> {
   const tables = new Tables(options);
-  await tables.start();
+  await tables.start().catch(async (err: unknown) => {
+    await tables.close().catch(() => {});
+    throw err;
+  });
   return tables;
 }

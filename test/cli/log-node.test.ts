@@ -14,6 +14,8 @@ import { after, it } from 'node:test';
 import { forEachTarget, uniquePath, connect } from '../support/targets.js';
 import { removeDirs, startNodeProcess, tempDir } from '../log/node/support.js';
 import { herd } from './herd.js';
+import { connectLogNode, NodeAuthenticationError } from '../../src/log/index.js';
+import { makeCerts } from '../support/tls-certs.js';
 
 after(removeDirs);
 
@@ -23,7 +25,7 @@ it('herd lists log-node, and herd log-node --help its options', () => {
   assert.match(overview.stdout, /log-node \[options\]\s+run a storage node of the Herd log/);
   const r = herd('log-node', '--help');
   assert.equal(r.status, 0);
-  for (const flag of ['--coordination', '--data-dir', '--port', '--advertised-host', '--max-frame-size', '--session-timeout', '--close-timeout', '--metrics-port', '--no-auditor', '--grace-period', '--gc-interval', '--scrub-interval']) {
+  for (const flag of ['--coordination', '--data-dir', '--port', '--advertised-host', '--max-frame-size', '--session-timeout', '--close-timeout', '--metrics-port', '--no-auditor', '--grace-period', '--gc-interval', '--scrub-interval', '--tls-key', '--tls-cert', '--tls-ca']) {
     assert.ok(r.stdout.includes(flag), flag);
   }
 });
@@ -43,6 +45,8 @@ it('herd log-node refuses missing and invalid options before it opens anything',
       [['--coordination', '127.0.0.1:1', '--data-dir', dir, '--no-auditor', '--grace-period', '100'], /--grace-period is an auditor option/],
       [['--coordination', '127.0.0.1:1', '--data-dir', dir, '--scrub-interval', 'soon'], /--scrub-interval must be an integer from 0/],
       [['--coordination', '127.0.0.1:1', '--data-dir', dir, '--no-auditor', '--scrub-interval', '100'], /--scrub-interval is an auditor option/],
+      [['--coordination', '127.0.0.1:1', '--data-dir', dir, '--tls-key', 'k.pem'], /--tls-key and --tls-cert go together/],
+      [['--coordination', '127.0.0.1:1', '--data-dir', dir, '--tls-ca', 'ca.pem'], /--tls-ca needs --tls-key and --tls-cert/],
     ];
     for (const [args, message] of cases) {
       const r = herd('log-node', ...args);
@@ -56,6 +60,24 @@ it('herd log-node refuses missing and invalid options before it opens anything',
 });
 
 forEachTarget('herd log-node flags', (target) => {
+  it('--tls-key, --tls-cert and --tls-ca: serves over mutual TLS', async () => {
+    const certs = await makeCerts();
+    const root = uniquePath('log-node-cli');
+    await (await connect(target())).mkdirp(root);
+    const coordination = `${target().connectionString}${root}`;
+    const file = (name: string) => join(certs.dir, name);
+    const node = await startNodeProcess(coordination, await tempDir('log-node-cli'), { args: ['--tls-key', file('server.key'), '--tls-cert', file('server.crt'), '--tls-ca', file('herd-test-ca.crt')] });
+    try {
+      await using c = await connectLogNode(node.address, { tls: { ca: certs.ca, key: certs.clientKey, cert: certs.clientCert } });
+      assert.equal(c.instanceId, node.instanceId);
+      await assert.rejects(connectLogNode(node.address, { tls: { ca: certs.ca } }), NodeAuthenticationError);
+      await assert.rejects(connectLogNode(node.address), /serves over TLS/);
+    } finally {
+      await node.kill();
+      await rm(certs.dir, { recursive: true, force: true });
+    }
+  });
+
   it('--metrics-port serves /metrics (with the auditor gauge unless --no-auditor); --grace-period and --gc-interval are accepted', async () => {
     const root = uniquePath('log-node-cli');
     await (await connect(target())).mkdirp(root);

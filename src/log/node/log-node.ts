@@ -26,6 +26,9 @@
  * collector (src/log/retention/garbage-collector.ts: deletes local
  * segments whose records retention deleted).
  *
+ * With `tls`, connections go through ./tls.ts first (the handshake, or an
+ * error reply to a client that speaks the plain protocol).
+ *
  * With `metricsPort`, it also serves Prometheus metrics at `GET /metrics`
  * (./metrics.ts): the connections report each request to its observer.
  *
@@ -49,6 +52,7 @@ import { startAuditor, type Auditor } from '../repair/auditor.js';
 import { GarbageCollector, type GarbageCollectorStats } from '../retention/garbage-collector.js';
 import { startNodeMetrics, type NodeMetrics } from './metrics.js';
 import { ConfirmHints } from './confirm-hints.js';
+import { clientTlsOf, tlsAcceptor } from './tls.js';
 
 /** A node's garbage collector, as its handle shows it. */
 export interface NodeGarbageCollector {
@@ -130,7 +134,7 @@ export async function startLogNode(options: LogNodeOptions): Promise<LogNodeHand
     },
   });
   const decode = decodeStage({ maxFrameSize: resolved.maxFrameSize, closing: () => closing, next: execute });
-  const server = createServer((socket: Socket) => {
+  const accept = (socket: Socket): void => {
     const conn = new NodeConnection(socket, {
       maxFrameSize: resolved.maxFrameSize,
       maxInFlight: resolved.maxInFlight,
@@ -140,7 +144,8 @@ export async function startLogNode(options: LogNodeOptions): Promise<LogNodeHand
       observer: metrics.observer,
     });
     connections.add(conn);
-  });
+  };
+  const server = createServer(resolved.tls === undefined ? accept : tlsAcceptor(resolved.tls, accept, log));
 
   let client: Client | undefined;
   let registration: NodeRegistration | undefined;
@@ -172,13 +177,16 @@ export async function startLogNode(options: LogNodeOptions): Promise<LogNodeHand
         : options.coordination;
     if (client.state !== 'connected') await client.connect();
     const empty = storage.stats().segments === 0;
-    registration = new NodeRegistration(client, { instanceId: storage.instanceId, host, port, version: PROTOCOL_VERSION, startedAt }, empty, log);
+    const record = { instanceId: storage.instanceId, host, port, version: PROTOCOL_VERSION, startedAt, ...(resolved.tls !== undefined ? { tls: true } : {}) };
+    registration = new NodeRegistration(client, record, empty, log);
     await registration.start();
     if (resolved.gcInterval > 0) {
       collector = new GarbageCollector(client, storage, resolved.gcInterval, log);
       collector.start();
     }
-    if (resolved.auditor !== undefined) auditor = await startAuditor(client, { ...resolved.auditor, identifier: storage.instanceId, logger: log });
+    // The auditor copies entries between nodes as their client: over TLS with this node's own key, cert and ca.
+    const auditorTls = resolved.tls === undefined ? {} : { tls: clientTlsOf(resolved.tls) };
+    if (resolved.auditor !== undefined) auditor = await startAuditor(client, { ...auditorTls, ...resolved.auditor, identifier: storage.instanceId, logger: log });
     let closed: Promise<void> | undefined;
     const close = (): Promise<void> => (closed ??= shutdown());
     return {

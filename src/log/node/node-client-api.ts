@@ -5,6 +5,7 @@
  * throws) apart from the connection's mechanics.
  */
 import type { Clock } from '../../base/clock.js';
+import type { LogTlsOptions } from './tls.js';
 import type { LogEntry } from '../protocol/messages/entry.js';
 import type { FenceReply } from '../protocol/messages/fence.js';
 import type { InfoReply } from '../protocol/messages/info.js';
@@ -23,6 +24,8 @@ export interface LogNodeClientOptions {
   readonly maxFrameSize?: number;
   /** The time source of the timeout sweep (tests). */
   readonly clock?: Clock;
+  /** Connect over TLS (a node started with `tls`). Default: plain TCP. */
+  readonly tls?: LogTlsOptions;
 }
 
 /** The bounds of {@link LogNodeClient.readRange}; each is optional and inclusive. */

@@ -29,6 +29,8 @@
  * the loop drops the rest of its replies as they arrive.
  */
 import { connect as netConnect, type Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import { checkClientTls, CLIENT_CERT_REQUIRED, connectTls, isHandshakeFailure, NodeAuthenticationError, TLS_REQUIRED, type LogTlsOptions } from './tls.js';
 import { systemClock, type Clock } from '../../base/clock.js';
 import { BadArgumentsError, ClientClosedError, HerdError, TimeoutError } from '../../errors.js';
 import { JuteDecodeError } from '../../jute/decode-error.js';
@@ -55,24 +57,38 @@ import { checkEntry, checkId, checkOptional } from './request-checks.js';
 export type { LogNodeClient, LogNodeClientOptions, RangeRead, ReadRangeBounds } from './node-client-api.js';
 
 /**
- * Connects to the storage node at `address` (`host:port`, or an object)
- * and resolves once it has answered INFO. Rejects with NodeDisconnectedError
+ * Connects to the storage node at `address` (`host:port`, or an object;
+ * an object's `tls` says whether the node serves over TLS, as its
+ * registration records it) and resolves once it has answered INFO. With
+ * `options.tls` the connection is TLS. Rejects with NodeDisconnectedError
  * when it cannot connect, TimeoutError after `connectTimeout`,
- * BadArgumentsError for an invalid address or option.
+ * NodeAuthenticationError when TLS fails (a certificate refused either
+ * way, or TLS on one side only), BadArgumentsError for an invalid address
+ * or option.
  */
-export async function connectLogNode(address: string | { host: string; port: number }, options: LogNodeClientOptions = {}): Promise<LogNodeClient> {
+export async function connectLogNode(address: string | { host: string; port: number; tls?: boolean }, options: LogNodeClientOptions = {}): Promise<LogNodeClient> {
   const { host, port } = typeof address === 'string' ? parseAddress(address) : address;
+  const tls = checkClientTls(options.tls, 'connectLogNode');
+  const wantsTls = typeof address === 'string' ? undefined : address.tls;
   if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new BadArgumentsError(`connectLogNode: port must be 1..65535, got ${port}`);
   const timeout = options.timeout ?? 30_000;
   if (!(timeout >= 0)) throw new BadArgumentsError(`connectLogNode: timeout must be at least 0, got ${timeout}`);
   const connectTimeout = options.connectTimeout ?? 10_000;
   const where = `${host}:${port}`;
-  const socket = await openSocket(host, port, connectTimeout);
+  if (wantsTls === true && tls === undefined) throw new NodeAuthenticationError(`log node ${where} serves over TLS: give the \`tls\` option (its ca)`);
+  if (wantsTls === false && tls !== undefined) throw new NodeAuthenticationError(`log node ${where} does not serve over TLS, and this client requires it`);
+  const socket = await openSocket(host, port, connectTimeout, tls);
   const client = new NodeClient(socket, where, timeout, options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE + 2048, options.clock ?? systemClock);
   try {
     await client.hello(connectTimeout);
   } catch (error) {
     await client.close();
+    if (tls === undefined && error instanceof BadRequestError && error.message.includes(TLS_REQUIRED)) {
+      throw new NodeAuthenticationError(`log node ${where} serves over TLS: give the \`tls\` option (its ca)`, { cause: error });
+    }
+    if (tls !== undefined && error instanceof BadRequestError && error.message.includes(CLIENT_CERT_REQUIRED)) {
+      throw new NodeAuthenticationError(`log node ${where}: TLS failed: ${error.message}: give the \`tls\` option's key and cert`, { cause: error });
+    }
     throw error;
   }
   return client;
@@ -85,24 +101,32 @@ function parseAddress(address: string): { host: string; port: number } {
   return { host, port: Number(address.slice(i + 1)) };
 }
 
-function openSocket(host: string, port: number, timeout: number): Promise<Socket> {
+function openSocket(host: string, port: number, timeout: number, tls: LogTlsOptions | undefined): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = netConnect({ host, port });
+    const socket = tls === undefined ? netConnect({ host, port }) : connectTls(host, port, tls);
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new TimeoutError(`connecting to log node ${host}:${port}: timed out after ${timeout} ms`));
     }, timeout);
-    socket.once('connect', () => {
+    socket.once(tls === undefined ? 'connect' : 'secureConnect', () => {
       clearTimeout(timer);
       socket.off('error', onError);
       resolve(socket);
     });
     const onError = (error: Error): void => {
       clearTimeout(timer);
-      reject(new NodeDisconnectedError(`connecting to log node ${host}:${port}: ${error.message}`, { cause: error }));
+      reject(connectionError(`connecting to log node ${host}:${port}`, error, tls !== undefined));
     };
     socket.once('error', onError);
   });
+}
+
+/** What a socket error means to the caller: a TLS refusal (a configuration to fix) or a lost connection. */
+function connectionError(where: string, error: Error, tls: boolean): HerdError {
+  if (tls && isHandshakeFailure(error)) {
+    return new NodeAuthenticationError(`${where}: TLS failed (${error.message}): check the node's certificate, the \`tls\` option's ca, and a client certificate when the node asks for one`, { cause: error });
+  }
+  return new NodeDisconnectedError(`${where}: ${error.message}`, { cause: error });
 }
 
 /** A request waiting for its reply (or, for a stream, its last reply). */
@@ -141,7 +165,7 @@ class NodeClient implements LogNodeClient {
     this.decoder = new FrameDecoder(maxFrameSize);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (error) => this.failAll(new NodeDisconnectedError(`log node ${address}: ${error.message}`, { cause: error })));
+    socket.on('error', (error) => this.failAll(connectionError(`log node ${address}`, error, socket instanceof TLSSocket)));
     socket.on('close', () => this.failAll(new NodeDisconnectedError(`log node ${address}: connection closed`)));
   }
 

@@ -8,6 +8,7 @@ import type { Client, ClientOptions } from '../../client/index.js';
 import { BadArgumentsError } from '../../errors.js';
 import { DEFAULT_MAX_FRAME_SIZE, HEADER_SIZE } from '../protocol/frame.js';
 import type { AuditorOptions } from '../repair/auditor.js';
+import { checkNodeTls, type LogNodeTlsOptions } from './tls.js';
 
 /** The auditor options a storage node passes on (its identifier is its instance id, its logger the node's). */
 export type NodeAuditorOptions = Omit<AuditorOptions, 'identifier' | 'logger'>;
@@ -70,6 +71,13 @@ export interface LogNodeOptions {
    * metrics listener.
    */
   readonly metricsPort?: number;
+  /**
+   * Serve over TLS with this key and certificate (`requestCert`: clients
+   * must present a certificate signed by `ca`). The registration records
+   * it, so clients without the log's `tls` option fail at once with
+   * NodeAuthenticationError (docs/log.md, "TLS"). Default: plain TCP.
+   */
+  readonly tls?: LogNodeTlsOptions;
 }
 
 /** The options with defaults applied. */
@@ -86,6 +94,8 @@ export interface ResolvedLogNodeOptions {
   readonly gcInterval: number;
   /** undefined: no metrics listener. */
   readonly metricsPort: number | undefined;
+  /** undefined: plain TCP. */
+  readonly tls: LogNodeTlsOptions | undefined;
 }
 
 /** Default port of a storage node. */
@@ -119,7 +129,9 @@ export function resolveOptions(options: LogNodeOptions): ResolvedLogNodeOptions 
   }
   const auditor = options.auditor ?? true;
   if (typeof auditor !== 'boolean' && (typeof auditor !== 'object' || auditor === null)) throw new BadArgumentsError('startLogNode: auditor must be a boolean or auditor options');
+  const tls = checkNodeTls(options.tls, 'startLogNode');
   return {
+    tls,
     auditor: auditor === false ? undefined : auditor === true ? {} : auditor,
     gcInterval,
     metricsPort,

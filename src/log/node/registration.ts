@@ -64,6 +64,8 @@ export interface NodeRecord {
   readonly version: number;
   /** When this process started serving, epoch ms. */
   readonly startedAt: number;
+  /** True when the node serves over TLS (its `tls` option); absent for plain TCP. */
+  readonly tls?: boolean;
 }
 
 /** What `/herd/log/cookies/<host>:<port>` holds. */

@@ -6,6 +6,7 @@ import { BadArgumentsError } from '../../errors.js';
 import { defaultIdentifier } from '../../recipes/internal/index.js';
 import { checkQuorums, checkRetention, DEFAULT_QUORUMS, pickRetention, type Quorums, type Retention } from '../metadata/records.js';
 import { DEFAULT_EXPLICIT_CONFIRM_DELAY } from './segment-writer.js';
+import { checkClientTls, type LogTlsOptions } from '../node/tls.js';
 
 /** Options of `openLog`. */
 export interface OpenLogOptions {
@@ -45,6 +46,14 @@ export interface OpenLogOptions {
    * it). Default 20.
    */
   readonly explicitConfirmDelay?: number;
+  /**
+   * Connect to the storage nodes over TLS (nodes started with `tls`), as
+   * herd-zk/rpc's lookup does: `{ ca, cert?, key?, servername? }`. A node
+   * whose registration says TLS refuses a client without it, and this
+   * client refuses a node without it (NodeAuthenticationError). Default:
+   * plain TCP.
+   */
+  readonly tls?: LogTlsOptions;
 }
 
 export interface ResolvedLogOptions extends Quorums {
@@ -57,6 +66,7 @@ export interface ResolvedLogOptions extends Quorums {
   readonly connectTimeout: number;
   readonly retention: Retention | undefined;
   readonly explicitConfirmDelay: number;
+  readonly tls: LogTlsOptions | undefined;
 }
 
 function positive(options: OpenLogOptions, key: keyof OpenLogOptions, fallback: number): number {
@@ -93,6 +103,7 @@ export function resolveLogOptions(options: OpenLogOptions = {}): ResolvedLogOpti
     connectTimeout: positive(options, 'connectTimeout', 5_000),
     retention: retentionOf(options.retention),
     explicitConfirmDelay: nonNegative(options.explicitConfirmDelay, 'explicitConfirmDelay', DEFAULT_EXPLICIT_CONFIRM_DELAY),
+    tls: checkClientTls(options.tls, 'openLog'),
   };
 }
 

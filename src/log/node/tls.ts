@@ -1,0 +1,175 @@
+/**
+ * TLS between the log's storage nodes and their clients (writers, readers,
+ * the auditor). The options have the shape of the rpc layer's
+ * (`serve`'s `tls`, `lookup`'s `tls`): PEM strings or Buffers, as node:tls
+ * takes them.
+ *
+ * A node with `tls` still listens on one plain TCP port and looks at the
+ * first byte a connection sends: a TLS ClientHello (record type 22) goes on
+ * to the handshake; anything else is a client speaking the plain protocol,
+ * which gets one error reply saying the node wants TLS, then the
+ * connection ends. So a client without `tls` fails at once with
+ * {@link NodeAuthenticationError}, never by hanging on a handshake it does
+ * not speak. A client with `tls` that reaches a node without it fails the
+ * same way (node:tls reports the plain reply as a wrong TLS version).
+ * Nodes also record `tls: true` in their registration, so the node pool
+ * can refuse before connecting.
+ */
+import type { Socket } from 'node:net';
+import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { isIP } from 'node:net';
+import { BadArgumentsError, HerdError, type HerdErrorOptions } from '../../errors.js';
+import { JuteReader } from '../../jute/reader.js';
+import { encodeFrame, ErrorBodyCodec, LENGTH_PREFIX_SIZE, NO_REQUEST_ID, readHeader } from '../protocol/frame.js';
+import { Status } from '../protocol/status.js';
+
+type Pem = string | Buffer | (string | Buffer)[];
+
+/** TLS of a storage node (`startLogNode`'s `tls`; `serve`'s `tls` in herd-zk/rpc has the same shape). */
+export interface LogNodeTlsOptions {
+  /** The node's private key. Required. */
+  readonly key: Pem;
+  /** The node's certificate (chain). Required. */
+  readonly cert: Pem;
+  /** The CAs that sign client certificates (with `requestCert`). Default Node's bundled roots. */
+  readonly ca?: Pem;
+  /**
+   * Mutual TLS: every client must present a certificate signed by `ca`, or
+   * the handshake fails (the client gets {@link NodeAuthenticationError}).
+   * Default false.
+   */
+  readonly requestCert?: boolean;
+}
+
+/** TLS of a storage node's client (`openLog`'s, `connectLogNode`'s `tls`; `lookup`'s `tls` in herd-zk/rpc has the same shape). */
+export interface LogTlsOptions {
+  /** The CAs that sign the nodes' certificates. Default Node's bundled roots. */
+  readonly ca?: Pem;
+  /** The client's private key, for nodes that ask for a client certificate (`requestCert`). */
+  readonly key?: Pem;
+  /** The client's certificate (chain), for nodes that ask for one. */
+  readonly cert?: Pem;
+  /**
+   * The name the node's certificate must carry (also sent as SNI). Default
+   * the host of the node's registered address (an IP address is checked
+   * against the certificate's IP subject alternative names).
+   */
+  readonly servername?: string;
+}
+
+/**
+ * TLS between a storage node and a client failed: a certificate was
+ * refused (unknown CA, wrong host name, a missing client certificate on a
+ * node with `requestCert`), or one side uses TLS and the other does not.
+ * Code `AUTHENTICATION`, as herd-zk/rpc's AuthenticationError: the
+ * configuration has to change, so trying again will not help.
+ */
+export class NodeAuthenticationError extends HerdError {
+  override name = 'NodeAuthenticationError';
+  declare readonly code: 'AUTHENTICATION';
+  constructor(message: string, options: HerdErrorOptions = {}) {
+    super('AUTHENTICATION', message, options);
+  }
+}
+
+/** What a TLS node answers a plain-protocol request with; the client recognises it by this text. */
+export const TLS_REQUIRED = 'this log node serves over TLS';
+
+/** What a node with `requestCert` answers a client whose certificate it refused; the client recognises it by this text. */
+export const CLIENT_CERT_REQUIRED = 'this log node requires a client certificate signed by its CA';
+
+/** The first byte of a TLS handshake record. */
+const TLS_HANDSHAKE = 0x16;
+
+/** Throws BadArgumentsError unless `tls` is undefined or a node's TLS options with key and cert. */
+export function checkNodeTls(tls: unknown, what: string): LogNodeTlsOptions | undefined {
+  if (tls === undefined) return undefined;
+  const t = tls as Partial<LogNodeTlsOptions> | null;
+  if (typeof t !== 'object' || t === null || !t.key || !t.cert) throw new BadArgumentsError(`${what}: tls needs key and cert`);
+  return t as LogNodeTlsOptions;
+}
+
+/** Throws BadArgumentsError unless `tls` is undefined or an object. */
+export function checkClientTls(tls: unknown, what: string): LogTlsOptions | undefined {
+  if (tls === undefined) return undefined;
+  if (typeof tls !== 'object' || tls === null) throw new BadArgumentsError(`${what}: tls must be an object`);
+  return tls as LogTlsOptions;
+}
+
+/**
+ * Wraps a node's `accept` (which takes a connected, secure socket): the
+ * returned listener takes the raw TCP sockets of the node's listener,
+ * answers a plain-protocol client with an error, and hands a TLS client's
+ * socket to `accept` once its handshake succeeded.
+ */
+export function tlsAcceptor(tls: LogNodeTlsOptions, accept: (socket: Socket) => void, log: (message: string) => void): (socket: Socket) => void {
+  const requestCert = tls.requestCert === true;
+  // Never listens: it runs the handshake of the sockets handed to it. Client certificates are checked below, not by
+  // node:tls, which would cut the connection without a word the client could report.
+  const handshakes = createTlsServer({ key: tls.key, cert: tls.cert, ...(tls.ca !== undefined ? { ca: tls.ca } : {}), requestCert, rejectUnauthorized: false }, (secure: TLSSocket) => {
+    if (!requestCert || secure.authorized) {
+      accept(secure);
+      return;
+    }
+    // Under TLS 1.3 the client finishes its handshake before the node has checked its certificate: refuse with a reply it can read.
+    log(`TLS client ${secure.remoteAddress}:${secure.remotePort} refused: ${String(secure.authorizationError)}`);
+    secure.on('error', () => secure.destroy());
+    secure.once('data', (request: Buffer) => refuse(secure, request, `${CLIENT_CERT_REQUIRED} (${String(secure.authorizationError)})`));
+  });
+  handshakes.on('tlsClientError', (error, socket) => log(`TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${error.message}`));
+  return (socket) => {
+    const dropped = (): void => void socket.destroy();
+    socket.on('error', dropped);
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      if (first[0] !== TLS_HANDSHAKE) {
+        refuse(socket, first, `${TLS_REQUIRED}: connect with the \`tls\` option (its ca)`);
+        return;
+      }
+      // node:tls reads what is already buffered on the socket (initRead), so the ClientHello is not lost.
+      socket.unshift(first);
+      socket.off('error', dropped);
+      handshakes.emit('connection', socket);
+    });
+  };
+}
+
+/** Answers the first request a client sent (its id and kind read from `first`) with `message`, then ends. */
+function refuse(socket: Socket, first: Buffer, message: string): void {
+  let kind = 0;
+  let requestId = NO_REQUEST_ID;
+  if (first.length >= LENGTH_PREFIX_SIZE + 12) {
+    const header = readHeader(new JuteReader(first.subarray(LENGTH_PREFIX_SIZE)));
+    kind = header.kind;
+    requestId = header.requestId;
+  }
+  socket.end(encodeFrame(kind, requestId, Status.BAD_REQUEST, ErrorBodyCodec, message));
+  socket.setTimeout(1000, () => socket.destroy());
+}
+
+/** Certificate checks node:tls reports by code on the side that refused. */
+const VERIFY_CODES = /^(CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(GET|VERIFY)_|ERR_TLS_CERT_ALTNAME_INVALID)/;
+
+/** True when a socket error is the TLS handshake failing (a refused certificate either way, or a peer that does not speak TLS), not a lost connection. */
+export function isHandshakeFailure(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (VERIFY_CODES.test(code) || code.startsWith('ERR_SSL_'));
+}
+
+/** A node's own TLS as a client's: it trusts `ca` and presents its certificate (for nodes with `requestCert`). */
+export function clientTlsOf(tls: LogNodeTlsOptions): LogTlsOptions {
+  return { key: tls.key, cert: tls.cert, ...(tls.ca !== undefined ? { ca: tls.ca } : {}) };
+}
+
+/** Opens a TLS connection to a node (the caller waits for `secureConnect`). */
+export function connectTls(host: string, port: number, tls: LogTlsOptions): Socket {
+  return tlsConnect({
+    host,
+    port,
+    ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+    ...(tls.key !== undefined ? { key: tls.key } : {}),
+    ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
+    // An IP address is not a valid SNI name; node:tls then checks the certificate's IP SANs.
+    ...(tls.servername !== undefined ? { servername: tls.servername } : isIP(host) ? {} : { servername: host }),
+  });
+}
