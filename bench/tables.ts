@@ -280,7 +280,7 @@ async function openEnv(server: TestingServer, chroot: string, storage: number, n
       clients.push(client);
       await client.connect();
       const log = { ensembleSize: storage, writeQuorum: storage, ackQuorum };
-      dbs.push(await openTables({ client, name: 'bench', identifier: `node0${i + 1}`, tables: DEFINITIONS, log }));
+      dbs.push(await openTables({ client, name: 'bench', identifier: `node0${i + 1}`, tables: DEFINITIONS, log, logNode: false }));
     }
     // Every node must know the primary before a transaction is timed, or the first ones time the election.
     for (let i = 0; dbs.some((db) => db.status.primary === null); i++) {

@@ -15,6 +15,8 @@ export {
   TimeoutError,
 } from '../errors.js';
 export { DuplicateMemberError } from '../cluster/errors.js';
+/** openTables with `tls` that does not match the cluster's storage nodes (or without `tls` when they want it). */
+export { NodeAuthenticationError } from '../log/node/tls.js';
 
 /**
  * A transaction lost the optimistic race: a row it read (`table`, `key`)

@@ -9,6 +9,7 @@ export type { TablesLogOptions } from './primary.js';
 export type { SnapshotLoad, SnapshotStatus } from './snapshots/keeper.js';
 export type { TablesPersistenceOptions, TablesSnapshotOptions, TruncatePolicy } from './snapshots/options.js';
 export type { Transaction } from './transaction.js';
+export type { TablesLogNodeOptions, TablesTlsOptions } from './hosting/options.js';
 export type { ChangesOptions } from './changes.js';
 export { retry, type RetryOptions } from './retry.js';
 export { isStaleRead, type StalenessInput } from './applied.js';
@@ -28,6 +29,7 @@ export {
   HerdError,
   HistoryUnavailableError,
   InvalidStateError,
+  NodeAuthenticationError,
   QuorumLostError,
   RowTooLargeError,
   SchemaViolationError,

@@ -8,13 +8,6 @@ import { after, before } from 'node:test';
 import { makeCerts, type Certs } from '../support/tls-certs.js';
 import { removeDirs } from './node/support.js';
 
-/**
- * The log's node pool (src/log/writer/node-pool.ts) and its users (writer/log.ts, reader/subscribe.ts,
- * reader/read-only.ts, repair/auditor.ts) must pass `tls` on before a log is written or read over TLS through
- * openLog, readLog or a tables cluster: the tests that need it are skipped until that change lands (tdeploy report).
- */
-export const NEEDS_POOL_TLS: string | false = 'needs the node pool to pass tls on (src/log/writer/node-pool.ts and its users)';
-
 /** Makes certificates before the file's tests and removes them (and the temp data directories) after; call at top level. */
 export function useCerts(): () => Certs {
   let certs: Certs | undefined;

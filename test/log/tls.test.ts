@@ -10,7 +10,7 @@ import { it } from 'node:test';
 import { connectLogNode, NodeAuthenticationError, NODES_PATH, openLog, readLog, type LogNodeClient, type NodeRecord } from '../../src/log/index.js';
 import { connect, forEachTarget, uniquePath } from '../support/targets.js';
 import { collect, startTestNode, tempDir } from './node/support.js';
-import { NEEDS_POOL_TLS, useCerts } from './tls-support.js';
+import { useCerts } from './tls-support.js';
 
 const certs = useCerts();
 
@@ -51,7 +51,7 @@ forEachTarget('log node: TLS', (target) => {
     assert.equal(record.tls, true);
   });
 
-  it('openLog and readLog over TLS: appends and reads through every storage node of the ensemble; a reader without tls is refused', { skip: NEEDS_POOL_TLS }, async () => {
+  it('openLog and readLog over TLS: appends and reads through every storage node of the ensemble; a reader without tls is refused', async () => {
     const conn = await coordination();
     const tls = { key: certs().serverKey, cert: certs().serverCert, ca: certs().ca };
     await using n1 = await startTestNode(conn, await tempDir('log-tls'), { tls });

@@ -11,13 +11,13 @@ import { openTables } from '../../src/tables/index.js';
 import { freePorts } from '../support/ports.js';
 import { connect, forEachTarget } from '../support/targets.js';
 import { startTestNode, tempDir } from '../log/node/support.js';
-import { NEEDS_POOL_TLS, useCerts } from '../log/tls-support.js';
+import { useCerts } from '../log/tls-support.js';
 import { chroot, startWorker, type Worker } from './hosting-support.js';
 
 const certs = useCerts();
 
 forEachTarget('tables deployment: TLS between nodes', (target) => {
-  it('three processes over TLS (hosted storage nodes, rpc) commit transfers; a process trusting another CA cannot join', { timeout: 90_000, skip: NEEDS_POOL_TLS }, async () => {
+  it('three processes over TLS (hosted storage nodes, rpc) commit transfers; a process trusting another CA cannot join', { timeout: 90_000 }, async () => {
     const coordination = await chroot(target(), 'tables-hosting-tls');
     const members = { n1: 1, n2: 1, n3: 1, n4: 1 };
     const ports = await freePorts(4);

@@ -5,6 +5,7 @@
  * connections, and writes nothing (no metadata, no fencing, no recovery of
  * an open segment, which is read up to the last entry its nodes confirmed).
  */
+import { checkClientTls, type LogTlsOptions } from '../node/tls.js';
 import type { Client } from '../../client/index.js';
 import { BadArgumentsError } from '../../errors.js';
 import { checkLogName } from '../metadata/layout.js';
@@ -18,6 +19,8 @@ export interface ReadLogOptions extends ReadOptions {
   readonly nodeTimeout?: number;
   /** How long connecting to a storage node may take, ms. Default 5000. */
   readonly connectTimeout?: number;
+  /** Connect to the storage nodes over TLS, as openLog's `tls`. Default: plain TCP. */
+  readonly tls?: LogTlsOptions;
 }
 
 /**
@@ -33,7 +36,7 @@ export interface ReadLogOptions extends ReadOptions {
 export function readLog(client: Client, name: string, options: ReadLogOptions = {}): AsyncIterableIterator<LogRecord> {
   checkLogName(name);
   const bounds: ReadBounds = { ...resolveBound(options.from, 'from'), ...resolveBound(options.to, 'to') };
-  const pool = new NodePool(client, { timeout: checkDuration(options.nodeTimeout, 'nodeTimeout', 10_000, 'readLog'), connectTimeout: checkDuration(options.connectTimeout, 'connectTimeout', 5_000, 'readLog') });
+  const pool = new NodePool(client, { timeout: checkDuration(options.nodeTimeout, 'nodeTimeout', 10_000, 'readLog'), connectTimeout: checkDuration(options.connectTimeout, 'connectTimeout', 5_000, 'readLog'), tls: checkClientTls(options.tls, 'readLog') });
   return (async function* () {
     try {
       yield* readEntries(new LogMetadataStore(client), pool, name, bounds);

@@ -36,6 +36,7 @@
  * yet). A long poll cannot be cancelled on the node: ending a subscription
  * closes its connections, and the node drops the poll at its timeout.
  */
+import { checkClientTls, type LogTlsOptions } from '../node/tls.js';
 import type { Client } from '../../client/index.js';
 import { abortReason, throwIfAborted } from '../../base/wait.js';
 import { BadArgumentsError } from '../../errors.js';
@@ -68,6 +69,8 @@ export interface SubscribeLogOptions extends SubscribeOptions {
   readonly nodeTimeout?: number;
   /** How long connecting to a storage node may take, ms. Default 5000. */
   readonly connectTimeout?: number;
+  /** Connect to the storage nodes over TLS, as openLog's `tls`. Default: plain TCP. */
+  readonly tls?: LogTlsOptions;
 }
 
 /** What a writer tells its own subscriptions: its confirmed entry, and when it moves. */
@@ -101,7 +104,7 @@ export function subscribeLog(client: Client, name: string, options: SubscribeLog
   checkLogName(name);
   const what = `subscribeLog ${name}`;
   const settings = checkSubscribeOptions(options, what);
-  const pool = new NodePool(client, { timeout: checkDuration(options.nodeTimeout, 'nodeTimeout', 10_000, what), connectTimeout: checkDuration(options.connectTimeout, 'connectTimeout', 5_000, what) });
+  const pool = new NodePool(client, { timeout: checkDuration(options.nodeTimeout, 'nodeTimeout', 10_000, what), connectTimeout: checkDuration(options.connectTimeout, 'connectTimeout', 5_000, what), tls: checkClientTls(options.tls, what) });
   return tailWithPool(client, pool, name, settings);
 }
 

@@ -218,7 +218,7 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
     this.emit('elected');
     this.options.logger(`auditor ${this.identifier}: elected`);
     const store = new LogMetadataStore(this.client);
-    const pool = new NodePool(this.client, { timeout: this.options.nodeTimeout, connectTimeout: this.options.connectTimeout });
+    const pool = new NodePool(this.client, { timeout: this.options.nodeTimeout, connectTimeout: this.options.connectTimeout, tls: this.options.tls });
     const watches: ChildrenWatch[] = [];
     const onLost = (): void => this.wake?.();
     lost.addEventListener('abort', onLost);

@@ -2,6 +2,7 @@
  * Options of the auditor (./auditor.ts: startAuditor), their defaults and
  * their checks (BadArgumentsError, before any I/O).
  */
+import { checkClientTls, type LogTlsOptions } from '../node/tls.js';
 import { BadArgumentsError } from '../../errors.js';
 import { defaultIdentifier } from '../../recipes/internal/index.js';
 
@@ -28,6 +29,8 @@ export interface AuditorOptions {
   readonly connectTimeout?: number;
   /** Where the auditor reports what it repaired, deleted or failed to do. Default: nothing is printed. */
   readonly logger?: (message: string) => void;
+  /** Connect to the storage nodes over TLS, as openLog's `tls` (a storage node passes its own key, cert and ca). Default: plain TCP. */
+  readonly tls?: LogTlsOptions;
 }
 
 /** The options with their defaults. */
@@ -40,6 +43,7 @@ export interface ResolvedAuditorOptions {
   readonly nodeTimeout: number;
   readonly connectTimeout: number;
   readonly logger: (message: string) => void;
+  readonly tls: LogTlsOptions | undefined;
 }
 
 /** Checks the options and applies the defaults; throws BadArgumentsError. */
@@ -61,6 +65,7 @@ export function resolveAuditorOptions(options: AuditorOptions): ResolvedAuditorO
     nodeTimeout: ms('nodeTimeout', 30_000, 1),
     connectTimeout: ms('connectTimeout', 5_000, 1),
     logger: options.logger ?? (() => {}),
+    tls: checkClientTls(options.tls, 'startAuditor'),
   };
 }
 

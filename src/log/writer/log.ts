@@ -155,7 +155,7 @@ export async function openLog(client: Client, name: string, options: OpenLogOpti
   checkLogName(name);
   const resolved = resolveLogOptions(options);
   const store = new LogMetadataStore(client);
-  const pool = new NodePool(client, { timeout: resolved.nodeTimeout, connectTimeout: resolved.connectTimeout });
+  const pool = new NodePool(client, { timeout: resolved.nodeTimeout, connectTimeout: resolved.connectTimeout, tls: resolved.tls });
   const log = new LogWriter(name, store, pool, resolved);
   try {
     await log.start();
@@ -241,7 +241,7 @@ class LogWriter extends EventEmitter<LogEvents> implements Log {
 
   subscribe(options: SubscribeOptions = {}): AsyncIterableIterator<LogRecord> {
     const settings = checkSubscribeOptions(options, `subscribe ${this.name}`);
-    const pool = new NodePool(this.store.client, { timeout: this.options.nodeTimeout, connectTimeout: this.options.connectTimeout });
+    const pool = new NodePool(this.store.client, { timeout: this.options.nodeTimeout, connectTimeout: this.options.connectTimeout, tls: this.options.tls });
     const refused = this.closing === undefined ? undefined : new InvalidStateError(`log ${this.name} is closed`);
     if (refused === undefined) this.subscriptionPools.add(pool);
     return tailWithPool(this.store.client, pool, this.name, settings, {

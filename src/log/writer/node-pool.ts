@@ -12,6 +12,7 @@ import { NodeDisconnectedError } from '../errors.js';
 import { NODES_PATH } from '../metadata/layout.js';
 import { connectLogNode, type LogNodeClient } from '../node/node-client.js';
 import { nodePath, type NodeRecord } from '../node/registration.js';
+import type { LogTlsOptions } from '../node/tls.js';
 
 /** Timeouts of the pool's connections, in ms. */
 export interface NodePoolOptions {
@@ -19,6 +20,8 @@ export interface NodePoolOptions {
   readonly timeout: number;
   /** How long connecting may take. */
   readonly connectTimeout: number;
+  /** Connect over TLS (the log's `tls` option). */
+  readonly tls?: LogTlsOptions | undefined;
 }
 
 export class NodePool {
@@ -84,7 +87,7 @@ export class NodePool {
   private async connect(instanceId: string): Promise<LogNodeClient> {
     const record = await this.record(instanceId);
     if (record === undefined) throw new NodeDisconnectedError(`log node ${instanceId} is not registered (not live)`);
-    const c = await connectLogNode({ host: record.host, port: record.port }, this.options);
+    const c = await connectLogNode({ host: record.host, port: record.port, tls: record.tls === true }, this.options);
     if (c.instanceId !== instanceId) {
       await c.close();
       throw new NodeDisconnectedError(`log node ${instanceId}: ${record.host}:${record.port} is instance ${c.instanceId} now`);

@@ -52,6 +52,8 @@ const db = await openTables({
   tables: CHAOS_TABLES,
   log: config.log ?? { ensembleSize: 3, writeQuorum: 3, ackQuorum: 2 },
   publishInterval: 100,
+  // This worker runs its own storage node (above) so a restart finds the same instance and data.
+  logNode: false,
 });
 const started = Date.now();
 const trace = (line: string): boolean => process.stderr.write(`+${Date.now() - started}ms ${line}\n`);

@@ -52,6 +52,8 @@ export async function startTablesEnv(target: Target, name: string, storageNodes 
         tables: DEFINITIONS,
         log: { ensembleSize: q, writeQuorum: q, ackQuorum: q },
         publishInterval: 100,
+        // The harness starts the storage nodes itself (`storage`); tests of hosted nodes are hosting*.test.ts.
+        logNode: false,
         ...options,
       });
       opened.push(db);

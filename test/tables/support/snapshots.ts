@@ -55,6 +55,7 @@ async function openSnapshotting(env: TablesEnv, name: string, identifier: string
     log,
     publishInterval: 100,
     snapshots: { entries: 10, interval: 300, truncate: options.truncate },
+    logNode: false,
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
   });
   return db;
