@@ -3,6 +3,7 @@
  * version, the checks of numeric option values, the coordination client of
  * the commands that read a layer's state, and writing to a piped stdout.
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Client } from '../client/index.js';
 import { BadArgumentsError } from '../errors.js';
@@ -92,4 +93,34 @@ export function writeStdout(text: string): Promise<void> {
     if (process.stdout.write(text)) resolve();
     else process.stdout.once('drain', resolve);
   });
+}
+
+/** The `--tls-*` flags of a command that connects to servers over TLS as a client. */
+export interface ClientTlsFlags {
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsServername?: string;
+}
+
+/** Adds the client TLS flags (`--tls-ca`, `--tls-cert`, `--tls-key`, `--tls-servername`) to `command`. */
+export function clientTlsFlags(command: Command, what: string): Command {
+  return command
+    .option('--tls-ca <file>', `connect to ${what} over TLS, trusting the CA certificates in this PEM file`)
+    .option('--tls-cert <file>', 'with --tls-ca: the client certificate (PEM) for servers that require one')
+    .option('--tls-key <file>', 'with --tls-ca: the client private key (PEM)')
+    .option('--tls-servername <name>', "with --tls-ca: the name the server's certificate must carry");
+}
+
+/**
+ * The client `tls` option from {@link clientTlsFlags}' values, the files
+ * read; undefined without `--tls-ca`.
+ *
+ * @throws BadArgumentsError when --tls-cert, --tls-key or --tls-servername come without --tls-ca
+ */
+export function clientTlsOption(values: ClientTlsFlags): { ca: Buffer; cert?: Buffer; key?: Buffer; servername?: string } | undefined {
+  if ((values.tlsCert || values.tlsKey || values.tlsServername) && !values.tlsCa) throw new BadArgumentsError('--tls-cert, --tls-key and --tls-servername need --tls-ca');
+  if (!values.tlsCa) return undefined;
+  const read = (file: string | undefined): Buffer | undefined => (file === undefined ? undefined : readFileSync(file));
+  return { ca: read(values.tlsCa)!, ...optional('cert', read(values.tlsCert)), ...optional('key', read(values.tlsKey)), ...optional('servername', values.tlsServername) };
 }

@@ -10,22 +10,24 @@
 import { Command } from 'commander';
 import type { Client } from '../client/index.js';
 import { BadArgumentsError, CancelledError } from '../errors.js';
-import type { LogRecord, SubscribeFrom } from '../log/index.js';
-import { configureCommand, formatTable, withCoordinationClient, writeStdout } from './command.js';
+import type { LogRecord, LogTlsOptions, SubscribeFrom } from '../log/index.js';
+import { clientTlsFlags, clientTlsOption, configureCommand, formatTable, optional, withCoordinationClient, writeStdout, type ClientTlsFlags } from './command.js';
 
 interface ConnOptions {
   coordination?: string;
   json?: boolean;
 }
 
-interface ReadValues {
+interface StatusValues extends ConnOptions, ClientTlsFlags {}
+
+interface ReadValues extends ClientTlsFlags {
   coordination?: string;
   from?: string;
   to?: string;
   format: string;
 }
 
-interface TailValues {
+interface TailValues extends ClientTlsFlags {
   coordination?: string;
   from?: string;
   format: string;
@@ -52,15 +54,18 @@ export function logCommand(): Command {
       .action((values: ConnOptions) => withCoordinationClient(values.coordination, (client) => runLs(client, values.json === true))),
   );
   log.addCommand(
-    configureCommand(new Command('status'), 'herd log status')
+    clientTlsFlags(configureCommand(new Command('status'), 'herd log status'), 'the storage nodes')
       .description("show a log's segments, the nodes holding them and which of those are live")
       .argument('<name>', 'the log')
       .option(conn, connHelp)
       .option('--json', 'print JSON instead of a table')
-      .action((name: string, values: ConnOptions) => withCoordinationClient(values.coordination, (client) => runStatus(client, name, values.json === true))),
+      .action((name: string, values: StatusValues) => {
+        const tls = clientTlsOption(values);
+        return withCoordinationClient(values.coordination, (client) => runStatus(client, name, values.json === true, tls));
+      }),
   );
   log.addCommand(
-    configureCommand(new Command('read'), 'herd log read')
+    clientTlsFlags(configureCommand(new Command('read'), 'herd log read'), 'the storage nodes')
       .description("print a log's entries, oldest first (without opening a writer)")
       .argument('<name>', 'the log')
       .option(conn, connHelp)
@@ -70,7 +75,7 @@ export function logCommand(): Command {
       .action((name: string, values: ReadValues) => runRead(name, values)),
   );
   log.addCommand(
-    configureCommand(new Command('tail'), 'herd log tail')
+    clientTlsFlags(configureCommand(new Command('tail'), 'herd log tail'), 'the storage nodes')
       .description("print a log's entries as they are confirmed, until Ctrl-C (without opening a writer)")
       .argument('<name>', 'the log')
       .option(conn, connHelp)
@@ -92,8 +97,8 @@ async function runLs(client: Client, json: boolean): Promise<void> {
   writeStdout(`${plural(view.logs.length, 'log')}\n${logs}\n${plural(view.nodes.length, 'live storage node')}\n${nodes}`);
 }
 
-async function runStatus(client: Client, name: string, json: boolean): Promise<void> {
-  const status = await (await logLayer()).readLogStatus(client, name);
+async function runStatus(client: Client, name: string, json: boolean, tls: LogTlsOptions | undefined): Promise<void> {
+  const status = await (await logLayer()).readLogStatus(client, name, tls === undefined ? {} : { tls });
   if (json) return writeStdout(`${JSON.stringify(status, null, 2)}\n`);
   const rows = [['SEGMENT', 'STATE', 'WRITER', 'ENTRIES', 'UNDER-REPL', 'FROM', 'TO', 'ENSEMBLES (firstEntry: nodes, * = not live)']];
   for (const s of status.segments) {
@@ -110,9 +115,10 @@ async function runRead(name: string, values: ReadValues): Promise<void> {
   const format = formatOption(values.format);
   const from = timeOption('from', values.from);
   const to = timeOption('to', values.to);
+  const tls = clientTlsOption(values);
   const { readLog } = await logLayer();
   await withCoordinationClient(values.coordination, async (client) => {
-    for await (const r of readLog(client, name, { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) })) await writeStdout(formatRecord(r, format));
+    for await (const r of readLog(client, name, { ...optional('from', from), ...optional('to', to), ...optional('tls', tls) })) await writeStdout(formatRecord(r, format));
   });
 }
 
@@ -120,6 +126,7 @@ async function runRead(name: string, values: ReadValues): Promise<void> {
 async function runTail(name: string, values: TailValues): Promise<void> {
   const format = formatOption(values.format);
   const from = fromOption(values.from);
+  const tls = clientTlsOption(values);
   const { subscribeLog } = await logLayer();
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
@@ -127,7 +134,7 @@ async function runTail(name: string, values: TailValues): Promise<void> {
   process.once('SIGTERM', onSignal);
   try {
     await withCoordinationClient(values.coordination, async (client) => {
-      for await (const r of subscribeLog(client, name, { from, signal: stop.signal })) await writeStdout(formatRecord(r, format));
+      for await (const r of subscribeLog(client, name, { from, signal: stop.signal, ...optional('tls', tls) })) await writeStdout(formatRecord(r, format));
     });
   } catch (error) {
     if (!(stop.signal.aborted && error instanceof CancelledError)) throw error;

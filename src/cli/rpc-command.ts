@@ -23,21 +23,17 @@ import {
   type ServiceInfo,
 } from '../rpc/index.js';
 import { DEFAULT_PYRO4_NS_PORT, startPyroNameServer } from '../rpc/pyro/index.js';
-import { configureCommand, formatTable, intOption, optional, withCoordinationClient } from './command.js';
+import { clientTlsFlags, clientTlsOption, configureCommand, formatTable, intOption, optional, withCoordinationClient, type ClientTlsFlags } from './command.js';
 
 interface LsValues {
   coordination: string;
   json?: boolean;
 }
 
-interface CallValues {
+interface CallValues extends ClientTlsFlags {
   coordination: string;
   timeout?: string;
   tags?: string;
-  tlsCa?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-  tlsServername?: string;
   secretFile?: string;
 }
 
@@ -55,7 +51,7 @@ export function rpcCommand(): Command {
     .requiredOption(...COORDINATION)
     .option('--json', 'print the services as JSON instead of a table')
     .action((name: string | undefined, values: LsValues) => runLs(name, values));
-  const call = configureCommand(new Command('call'), 'herd rpc call')
+  const call = clientTlsFlags(configureCommand(new Command('call'), 'herd rpc call'), 'the served object')
     .description('call a method of a served object and print its result as JSON')
     .argument('<name>', 'the service')
     .argument('<method>', 'the method, one the service exposes')
@@ -63,10 +59,6 @@ export function rpcCommand(): Command {
     .requiredOption(...COORDINATION)
     .option('--timeout <ms>', `the call's deadline (default ${DEFAULT_CALL_TIMEOUT})`)
     .option('--tags <k=v,...>', 'call an instance whose tags include all of these')
-    .option('--tls-ca <file>', 'connect over TLS, trusting the CA certificates in this PEM file')
-    .option('--tls-cert <file>', 'with --tls-ca: the client certificate (PEM) for servers that require one')
-    .option('--tls-key <file>', 'with --tls-ca: the client private key (PEM)')
-    .option('--tls-servername <name>', "with --tls-ca: the name the server's certificate must carry")
     .option('--secret-file <file>', "the service's shared secret: this file's contents (a trailing newline is dropped)")
     .action((name: string, method: string, args: string[], values: CallValues) => runCall(name, method, args, values));
   rpc.addCommand(ls);
@@ -170,12 +162,9 @@ async function runCall(name: string, method: string, texts: readonly string[], v
 
 /** lookup's `tls` and `secret` from `--tls-*` and `--secret-file`. */
 function callSecurity(values: CallValues): Pick<LookupOptions, 'tls' | 'secret'> {
-  const read = (file: string | undefined): Buffer | undefined => (file === undefined ? undefined : readFileSync(file));
-  if ((values.tlsCert || values.tlsKey || values.tlsServername) && !values.tlsCa) throw new BadArgumentsError('--tls-cert, --tls-key and --tls-servername need --tls-ca');
   const out: Pick<LookupOptions, 'tls' | 'secret'> = {};
-  if (values.tlsCa) {
-    out.tls = { ca: read(values.tlsCa)!, ...optional('cert', read(values.tlsCert)), ...optional('key', read(values.tlsKey)), ...optional('servername', values.tlsServername) };
-  }
+  const tls = clientTlsOption(values);
+  if (tls !== undefined) out.tls = tls;
   if (values.secretFile !== undefined) out.secret = readFileSync(values.secretFile, 'utf8').replace(/\r?\n$/, '');
   return out;
 }

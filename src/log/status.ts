@@ -13,6 +13,7 @@ import type { NodeRecord } from './node/registration.js';
 import { lastConfirmed } from './reader/read-log.js';
 import { segmentReplication } from './repair/replication.js';
 import { NodePool } from './writer/node-pool.js';
+import { checkClientTls, type LogTlsOptions } from './node/tls.js';
 
 /** A log as `herd log ls` shows it. */
 export interface LogSummary {
@@ -81,13 +82,14 @@ export async function listLogs(client: Client): Promise<{ logs: LogSummary[]; no
 
 /**
  * A log's segments with the liveness of the nodes holding them (nothing is
- * written; no writer is fenced).
+ * written; no writer is fenced). `tls`: as openLog's, for storage nodes that
+ * serve over TLS (an open segment's last entry is asked of its nodes).
  *
  * @throws NoSuchLogError when there is no log `name`
  */
-export async function readLogStatus(client: Client, name: string): Promise<LogStatus> {
+export async function readLogStatus(client: Client, name: string, options: { readonly tls?: LogTlsOptions } = {}): Promise<LogStatus> {
   const store = new LogMetadataStore(client);
-  const pool = new NodePool(client, POOL_OPTIONS);
+  const pool = new NodePool(client, { ...POOL_OPTIONS, tls: checkClientTls(options.tls, 'readLogStatus') });
   try {
     const log = (await store.readLog(name)).value;
     const live = new Set((await pool.liveNodes()).map((n) => n.instanceId));

@@ -6,8 +6,10 @@
  * NodeAuthenticationError at once, never a hang.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { it } from 'node:test';
 import { connectLogNode, NodeAuthenticationError, NODES_PATH, openLog, readLog, type LogNodeClient, type NodeRecord } from '../../src/log/index.js';
+import { herdAsync } from '../cli/herd.js';
 import { connect, forEachTarget, uniquePath } from '../support/targets.js';
 import { collect, startTestNode, tempDir } from './node/support.js';
 import { useCerts } from './tls-support.js';
@@ -71,6 +73,20 @@ forEachTarget('log node: TLS', (target) => {
     assert.deepEqual(await read(readLog(client, 'secure', { connectTimeout: 5000, ...secure })), ['a', 'b', 'c']);
     // A reader without tls: every replica refuses it, and the failure says why.
     await assert.rejects(read(readLog(client, 'secure', { connectTimeout: 2000 })), /serves over TLS/);
+    // The operator's commands take the same trust from files.
+    const ca = join(certs().dir, 'herd-test-ca.crt');
+    const cli = await herdAsync('log', 'read', 'secure', '--coordination', conn, '--tls-ca', ca);
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.deepEqual(cli.stdout.trimEnd().split('\n').map((line) => line.split('  ').at(-1)), ['a', 'b', 'c']);
+    const plain = await herdAsync('log', 'read', 'secure', '--coordination', conn);
+    assert.equal(plain.status, 1);
+    assert.match(plain.stderr, /serves over TLS/);
+    const status = await herdAsync('log', 'status', 'secure', '--coordination', conn, '--tls-ca', ca, '--json');
+    assert.equal(status.status, 0, status.stderr);
+    assert.equal(JSON.parse(status.stdout).segments.length, 1);
+    const orphan = await herdAsync('log', 'tail', 'secure', '--coordination', conn, '--tls-cert', ca);
+    assert.equal(orphan.status, 1);
+    assert.match(orphan.stderr, /--tls-cert, --tls-key and --tls-servername need --tls-ca/);
     assert.notEqual(n1.instanceId, n2.instanceId);
   });
 
