@@ -59,7 +59,7 @@ forEachTarget('tables quorum and integrity', (target) => {
     const first = await a.transaction((tx) => tx.put('items', { sku: 'x', qty: 1 }), { timeout: T });
     await b.waitForPosition(first.position, { timeout: T });
     // Corrupt b's copy in memory: a row and its checksum chain (fault injection through the private state).
-    const state = (b as unknown as { state: TablesState }).state;
+    const state = (b as unknown as { core: { state: TablesState } }).core.state;
     state.put('items', 'x', { sku: 'x', qty: 999 }, state.get('items', 'x')!.version);
     state.checksum = 'f'.repeat(64);
     const diverged = once(b, 'diverged');
