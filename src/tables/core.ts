@@ -70,6 +70,7 @@ export class NodeCore {
     this.logName = `tables.${this.name}`;
     this.state = new TablesState(options.tables);
     this.reader = new LocalReader(this);
+    this.reader.refresh();
     this.applied = new AppliedPosition(this.client.clock);
     this.feed = new ChangeFeed(options.changeHistory ?? 10_000);
     const snapshots = resolveSnapshotOptions(options);
