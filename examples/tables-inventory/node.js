@@ -74,13 +74,14 @@ const selling$ = (async () => {
     const sku = skus[Math.floor(Math.random() * skus.length)];
     const id = `${me}-${process.pid}-${attempts++}`;
     try {
+      // A sale stuck behind a dead primary gives up after 3 s (unacknowledged: it may or may not have committed).
       const done = await db.transaction(async (tx) => {
         const item = await tx.get('items', sku);
         if (item === undefined || item.qty === 0) return false;
         await tx.put('items', { ...item, qty: item.qty - 1, sold: item.sold + 1 });
         await tx.put('sales', { id, sku });
         return true;
-      }, { retries: 20, timeout: 10_000 });
+      }, { retries: 20, timeout: 3_000 });
       if (done.result) {
         // Acknowledged: this sale is committed, whatever happens to any process now.
         appendFileSync(salesLog, `${id}\n`);
