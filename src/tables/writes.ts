@@ -11,10 +11,11 @@
  * resent, so nothing is applied twice.
  */
 import { Deadline, sleep, throwIfAborted, timeoutError } from '../base/wait.js';
-import { closeRemote, lookup, withCallOptions, type Remote } from '../rpc/index.js';
+import type { PrimaryChange } from '../cluster/index.js';
+import { closeRemote, lookup, RpcConnectionError, withCallOptions, type Remote } from '../rpc/index.js';
 import type { NodeCore } from './core.js';
 import { BadArgumentsError, HerdError, InvalidStateError, NotPrimaryError, QuorumLostError, TransactionConflictError } from './errors.js';
-import { rejectionError, type QuorumInfo, type TablesService } from './node-types.js';
+import { anySignal, rejectionError, type QuorumInfo, type TablesService } from './node-types.js';
 import type { TransactionOptions, TransactionResult } from './options.js';
 import { PrimaryWriter } from './primary.js';
 import type { ApplyResult } from './state/apply.js';
@@ -27,6 +28,9 @@ import { RecordingTransaction, type Transaction } from './transaction.js';
 const LOOKUP_TIMEOUT = 10_000;
 /** How often a call waiting for a primary looks again, ms. */
 const PRIMARY_POLL = 25;
+
+/** A forward cut short because the primary it went to was replaced: what the caller sees is an RpcConnectionError. */
+class PrimaryGoneError extends RpcConnectionError {}
 
 /** The transactions of one node and its side of the primary role. */
 export class Writes {
@@ -72,7 +76,7 @@ export class Writes {
       let outcome: ApplyResult | null;
       try {
         const bytes = encodeEntry(tx.entry(id));
-        const position = await this.callPrimary((remote) => remote.submit(bytes), () => this.appendAsPrimary(bytes), deadline, options.signal);
+        const position = await this.callPrimary((remote) => remote.submit(bytes), () => this.appendAsPrimary(bytes), deadline, options.signal, false);
         core.heard(position);
         await core.applied.wait(position, { timeout: deadline.remaining(), signal: options.signal }, `tables ${core.name}: transaction`);
         outcome = core.pending.get(id) ?? null;
@@ -88,15 +92,22 @@ export class Writes {
 
   /** The primary's committed tail, from this node when it is the primary, else over rpc (a linearizable read). */
   committedTail(deadline: Deadline, signal: AbortSignal | undefined): Promise<Position> {
-    return this.callPrimary((remote) => remote.tail(), () => this.primaryTail(), deadline, signal);
+    return this.callPrimary((remote) => remote.tail(), () => this.primaryTail(), deadline, signal, true);
   }
 
-  /** Sends to the primary: `local` when this node is it, else its rpc object; waits out elections. */
+  /**
+   * Sends to the primary: `local` when this node is it, else its rpc object;
+   * waits out elections. A call to a primary that is replaced meanwhile
+   * (killed: its rpc object would otherwise be waited for until the
+   * deadline) stops at once: an idempotent one goes to the new primary, any
+   * other fails with RpcConnectionError (it may or may not have run).
+   */
   private async callPrimary<T>(
     remoteCall: (remote: Remote<TablesService>) => Promise<T>,
     local: () => Promise<T>,
     deadline: Deadline,
     signal: AbortSignal | undefined,
+    idempotent: boolean,
   ): Promise<T> {
     const core = this.core;
     for (;;) {
@@ -105,15 +116,33 @@ export class Writes {
       const primary = core.cluster.primary()?.identifier;
       try {
         if (primary === core.identifier) return await local();
-        if (primary !== undefined) {
-          const remote = await this.remoteOf(primary);
-          return await remoteCall(withCallOptions(remote, { timeout: deadline.remaining(), signal }));
-        }
+        if (primary !== undefined) return await this.callRemotePrimary(primary, remoteCall, deadline, signal);
       } catch (err) {
-        if (!(err instanceof HerdError && err.code === 'NOT_PRIMARY')) throw err;
+        const retry = err instanceof HerdError && (err.code === 'NOT_PRIMARY' || (idempotent && err instanceof PrimaryGoneError));
+        if (!retry) throw err;
       }
       if (deadline.expired) throw timeoutError(`tables ${core.name}: waiting for a primary`, deadline.timeout!);
       await sleep(core.client.clock, PRIMARY_POLL, signal);
+    }
+  }
+
+  private async callRemotePrimary<T>(
+    primary: string,
+    remoteCall: (remote: Remote<TablesService>) => Promise<T>,
+    deadline: Deadline,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
+    const { cluster, name } = this.core;
+    const gone = new AbortController();
+    const onChange = (change: PrimaryChange): void => {
+      if (change.primary?.identifier !== primary) gone.abort(new PrimaryGoneError(`tables ${name}: the primary ${primary} was replaced during the call; its outcome is unknown`));
+    };
+    cluster.on('primaryChanged', onChange);
+    try {
+      const remote = await this.remoteOf(primary);
+      return await remoteCall(withCallOptions(remote, { timeout: deadline.remaining(), signal: anySignal(signal, gone.signal) }));
+    } finally {
+      cluster.off('primaryChanged', onChange);
     }
   }
 
