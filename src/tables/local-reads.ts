@@ -12,12 +12,25 @@
  * path, which throws the typed errors.
  */
 import { isStaleRead } from './applied.js';
-import type { NodeCore } from './core.js';
+import type { Clock } from '../base/clock.js';
 import { StaleReadError } from './errors.js';
 import type { LocalReadOptions, LocalReads } from './options.js';
 import type { Row, RowKey } from './state/codec.js';
 import { checkIndex, checkKey, tableDefinition } from './state/definitions.js';
-import type { IndexQuery } from './state/store.js';
+import type { IndexQuery, Position, TablesState } from './state/store.js';
+
+/** What the reader reads of its node (core.ts's NodeCore; declared here so the two files do not import each other). */
+export interface LocalReaderHost {
+  readonly name: string;
+  readonly client: { readonly clock: Clock };
+  readonly state: TablesState;
+  readonly closed: boolean;
+  readonly diverged: Error | undefined;
+  readonly newest: Position | null;
+  readonly behindSince: number | undefined;
+  /** Throws unless the node serves reads. */
+  checkServing(): void;
+}
 
 /** The local reads of one node. */
 export class LocalReader implements LocalReads {
@@ -29,7 +42,7 @@ export class LocalReader implements LocalReads {
   /** Not closed and not diverged: what checkServing would let through. */
   private serving = false;
 
-  constructor(private readonly core: NodeCore) {}
+  constructor(private readonly core: LocalReaderHost) {}
 
   /** Resolves the handles and the serving flag again: the state was replaced, the node diverged or recovered, or closed. */
   refresh(): void {
