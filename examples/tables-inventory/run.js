@@ -1,8 +1,11 @@
 // The whole demo in one terminal: a coordination server, three log storage
 // nodes, and three shops (node.js) sharing one inventory. shop3 is
 // SIGKILLed while they sell; the other two go on; shop3 restarts from its
-// snapshot file and catches up; all three end with the same copy. Every
-// process's lines are printed as they come, prefixed with its name.
+// snapshot file and catches up. Then the primary (the log's writer) is
+// SIGKILLed: the other two elect a new one and go on; it restarts. All
+// three end with the same copy, holding every sale any shop was told
+// committed. Every process's lines are printed as they come, prefixed with
+// its name.
 //
 //   node run.js [connection string]
 //
@@ -42,6 +45,8 @@ function start(name) {
   createInterface({ input: child.stdout }).on('line', (line) => {
     console.log(line);
     lines.push(line);
+    const elected = /^\[\w+\] primary: (\w+)$/.exec(line);
+    if (elected) primary = elected[1];
     for (const w of [...waiters]) w();
   });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
@@ -62,11 +67,13 @@ function start(name) {
   return { name, child, exited, prints, from };
 }
 
+/** The primary the shops last reported. */
+let primary;
 const shops = new Map();
-for (const name of ['shop1', 'shop2', 'shop3']) {
-  const shop = start(name);
-  await shop.prints(/ready$/);
-  shops.set(name, shop);
+// shop1 first (it stocks the inventory and becomes the primary), then the other two at once.
+for (const names of [['shop1'], ['shop2', 'shop3']]) {
+  for (const name of names) shops.set(name, start(name));
+  await Promise.all(names.map((name) => shops.get(name).prints(/ready$/)));
 }
 await shops.get('shop3').prints(/sold 10$/);
 // Killed before its first snapshot reached the disk, shop3 would start empty and replay the log: fine, but not the point.
@@ -85,6 +92,24 @@ shops.set('shop3', shop3);
 await shop3.prints(/ready$/);
 await shop3.prints(/sold 10$/);
 say('shop3 is back');
+
+// Now the primary: the others notice its session end, elect a new primary (which fences the old one's log
+// segment, so every sale it acknowledged stays) and go on; then it restarts.
+const victim = shops.get(primary);
+say(`killing the primary ${victim.name} (pid ${victim.child.pid}) with SIGKILL`);
+const survivors = [...shops.values()].filter((s) => s !== victim);
+const marks = survivors.map((s) => s.from());
+victim.child.kill('SIGKILL');
+await victim.exited;
+const next = await Promise.race(survivors.map((s, i) => s.prints(new RegExp(`primary: (?!${victim.name}$)\\w+$`), marks[i])));
+const successor = next.replace(/^.*primary: /, '');
+await Promise.all(survivors.map((s) => s.prints(/sold \d+$/, s.from())));
+say(`${survivors.map((s) => s.name).join(' and ')} go on selling with ${successor} as the primary`);
+const back = start(victim.name);
+shops.set(victim.name, back);
+await back.prints(/ready$/);
+await back.prints(/sold 10$/);
+say(`${victim.name} is back`);
 
 // Stop the sales everywhere; then each shop reads the committed tail and prints its copy; then they close.
 for (const s of shops.values()) s.child.kill('SIGUSR2');

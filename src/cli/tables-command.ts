@@ -1,7 +1,8 @@
 /**
  * `herd tables`: what an operator reads about Herd tables (src/tables),
  * without joining: `ls` (the tables clusters), `status <name>` (members,
- * weights, quorum, applied positions, checksums) and `dump <name> <table>`
+ * weights, quorum, applied positions, checksums, snapshot positions and
+ * whether they are on disk, the log's truncation mark) and `dump <name> <table>`
  * (a table's rows, one JSON object per line, from a snapshot a live member
  * serves).
  */
@@ -29,7 +30,7 @@ export function tablesCommand(): Command {
   );
   tables.addCommand(
     configureCommand(new Command('status'), 'herd tables status')
-      .description("show a tables cluster's members, weights, quorum, applied positions and checksums")
+      .description("show a tables cluster's members, weights, quorum, applied positions, checksums, snapshots (and whether on disk) and the log's truncation mark")
       .argument('<name>', 'the tables cluster')
       .option(conn, connHelp)
       .option('--json', 'print JSON instead of a table')

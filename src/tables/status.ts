@@ -1,14 +1,16 @@
 /**
  * Reading a tables cluster without joining it (`herd tables ls | status |
- * dump`): its members' published data, the recorded weights, and a
- * snapshot from a member over rpc. Creates nothing.
+ * dump`): its members' published data, the recorded weights, the log's
+ * truncation mark, and a snapshot from a member over rpc. Creates nothing.
  */
 import type { Client } from '../client/index.js';
 import { NoNodeError } from '../errors.js';
 import { readCoordinationView } from '../cluster/index.js';
 import { closeRemote, lookup, withCallOptions } from '../rpc/index.js';
 import { UnknownTableError } from './errors.js';
+import type { MemberData } from './node-types.js';
 import { hasQuorum, readWeights, TABLES_ROOT } from './quorum.js';
+import { readTruncated, truncationInput } from './snapshots/truncation.js';
 import type { Row } from './state/codec.js';
 import { readSnapshot } from './state/snapshot.js';
 import type { Position } from './state/store.js';
@@ -27,6 +29,10 @@ export interface TablesMemberStatus {
   readonly position: Position | null;
   /** Its rolling checksum at that position; null when unknown. */
   readonly checksum: string | null;
+  /** The position of its latest snapshot (in memory or on disk) as it published it; null when it has none or is not connected. */
+  readonly snapshot: Position | null;
+  /** The position of its latest snapshot written to its `dataDir` (what a restart loads); null when none, no dataDir, or not connected. */
+  readonly durable: Position | null;
   /** Its rpc address; null when not connected. */
   readonly address: string | null;
 }
@@ -42,6 +48,8 @@ export interface TablesStatus {
   readonly totalWeight: number;
   /** True when the connected weight is more than half the total. */
   readonly quorum: boolean;
+  /** The log's truncation mark: the last position removed from the log (a node behind it loads a snapshot first); null when it was never truncated. */
+  readonly truncated: Position | null;
 }
 
 /** The names of the tables clusters that recorded a member (children of `/herd/tables`). */
@@ -54,30 +62,33 @@ export async function listTables(client: Client): Promise<string[]> {
   }
 }
 
-const pair = (p: unknown): Position | null =>
-  Array.isArray(p) && Number.isInteger(p[0]) && Number.isInteger(p[1]) ? { segmentId: p[0] as number, entryId: p[1] as number } : null;
-
-/** The members, weights, quorum, applied positions and checksums of tables cluster `name`. */
+/**
+ * The members (weights, applied positions, checksums, snapshot positions),
+ * the quorum and the log's truncation mark of tables cluster `name`.
+ */
 export async function readTablesStatus(client: Client, name: string): Promise<TablesStatus> {
-  const [view, weights] = await Promise.all([readCoordinationView(client, `tables.${name}`), readWeights(client, name)]);
+  const [view, weights, truncated] = await Promise.all([readCoordinationView(client, `tables.${name}`), readWeights(client, name), readTruncated(client, name)]);
   const live = new Map(view.members.map((m) => [m.identifier, m]));
   const ids = [...new Set([...weights.keys(), ...live.keys()])].sort();
   const members = ids.map((identifier): TablesMemberStatus => {
     const m = live.get(identifier);
-    const data = (m?.data ?? {}) as { weight?: unknown; position?: unknown; checksum?: unknown };
+    const data = (m?.data ?? {}) as Partial<Record<keyof MemberData, unknown>>;
+    const published = truncationInput(data);
     return {
       identifier,
       weight: weights.get(identifier) ?? (Number(data.weight) || 0),
       connected: m !== undefined,
       primary: view.primary?.identifier === identifier,
-      position: pair(data.position),
+      position: published.applied,
       checksum: typeof data.checksum === 'string' ? data.checksum : null,
+      snapshot: published.snapshot,
+      durable: published.durable,
       address: m?.address || null,
     };
   });
   const totalWeight = members.reduce((s, m) => s + m.weight, 0);
   const connectedWeight = members.reduce((s, m) => s + (m.connected ? m.weight : 0), 0);
-  return { name, members, connectedWeight, totalWeight, quorum: hasQuorum(connectedWeight, totalWeight) };
+  return { name, members, connectedWeight, totalWeight, quorum: hasQuorum(connectedWeight, totalWeight), truncated };
 }
 
 /**
@@ -116,14 +127,18 @@ export function tablesListRows(all: readonly TablesStatus[]): string[][] {
 
 /**
  * What `herd tables status` and the shell's `tables status` print: a
- * headline (weights and quorum) and the members' rows, header first, for
- * each to lay out with its own table formatter.
+ * headline (weights, quorum, the log's truncation mark) and the members'
+ * rows (SNAPSHOT: the latest snapshot's position; ON DISK: the latest one
+ * in its dataDir, what a restart loads), header first, for each to lay out
+ * with its own table formatter.
  */
 export function tablesStatusText(s: TablesStatus): { headline: string; rows: string[][] } {
+  const quorum = s.quorum ? 'quorum' : 'NO QUORUM (writes refused)';
+  const truncated = s.truncated === null ? 'log never truncated' : `log truncated through ${positionText(s.truncated)}`;
   return {
-    headline: `tables ${s.name}: weight ${s.connectedWeight} of ${s.totalWeight} connected, ${s.quorum ? 'quorum' : 'NO QUORUM (writes refused)'}`,
+    headline: `tables ${s.name}: weight ${s.connectedWeight} of ${s.totalWeight} connected, ${quorum}; ${truncated}`,
     rows: [
-      ['IDENTIFIER', 'WEIGHT', 'STATE', 'ROLE', 'APPLIED', 'CHECKSUM', 'ADDRESS'],
+      ['IDENTIFIER', 'WEIGHT', 'STATE', 'ROLE', 'APPLIED', 'CHECKSUM', 'SNAPSHOT', 'ON DISK', 'ADDRESS'],
       ...s.members.map((m) => [
         m.identifier,
         String(m.weight),
@@ -131,6 +146,8 @@ export function tablesStatusText(s: TablesStatus): { headline: string; rows: str
         m.primary ? 'primary' : '-',
         positionText(m.position),
         m.checksum === null ? '-' : m.checksum.slice(0, 16),
+        positionText(m.snapshot),
+        positionText(m.durable),
         m.address ?? '-',
       ]),
     ],

@@ -9,12 +9,16 @@
  *   expired found its own previous member live and failed to open with
  *   DuplicateMemberError: openTables now waits for it to go, up to
  *   `rejoinTimeout`, and then rejects with that error.
+ * - a transaction forwarded to a primary SIGKILLed meanwhile waited for the
+ *   dead primary's rpc object until its own timeout: it now ends when the
+ *   cluster replaces the primary, with RpcConnectionError (outcome unknown).
  */
 import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
 import { performance } from 'node:perf_hooks';
 import { openLog, subscribeLog, type LogRecord } from '../../src/log/index.js';
-import { DuplicateMemberError } from '../../src/tables/index.js';
+import { RpcConnectionError } from '../../src/rpc/index.js';
+import { DuplicateMemberError, openTables, type Tables } from '../../src/tables/index.js';
 import { removeDirs, tempDir } from '../log/node/support.js';
 import { freePort } from '../support/ports.js';
 import { connect, forEachTarget, sleep, uniquePath, waitFor } from '../support/targets.js';
@@ -90,6 +94,38 @@ forEachTarget('tables failover', (target) => {
       await waitFor(async () => (await node.send({ cmd: 'init', accounts: { a: 2 } })).ok, T, 'a commit after the restart');
       assert.deepEqual(await node.send({ cmd: 'read', read: 'linearizable' }), { ok: true, value: { a: 2 } });
     } finally {
+      await node.stop(5000);
+    }
+  });
+
+  it('a transaction forwarded to a primary SIGKILLed meanwhile ends when the primary is replaced, not at its timeout', { timeout: 90_000 }, async () => {
+    const root = uniquePath('tables-gone');
+    const plain = await connect(target());
+    await plain.mkdirp(root);
+    const coordination = `${target().connectionString}${root}`;
+    // n0 (a child process) hosts the log's only storage node: once it is dead nothing can commit, so the forward cannot succeed.
+    const log = { ensembleSize: 1, writeQuorum: 1, ackQuorum: 1 };
+    const node = new TablesNodeProcess({ coordination, name: 'gone', identifier: 'n0', dataDir: await tempDir('tables-gone'), port: await freePort(), sessionTimeout: 2000, log });
+    const client = await connect(target(), {}, coordination);
+    let db: Tables | undefined;
+    try {
+      await node.start();
+      await waitFor(async () => (await node.send({ cmd: 'init', accounts: { a: 1 } })).ok, T, 'the first commit');
+      // Weight 2: n1 alone keeps the quorum, so the transaction is forwarded rather than refused.
+      db = await openTables({ client, name: 'gone', identifier: 'n1', weight: 2, tables: { accounts: { key: 'id' }, transfers: { key: 'id' } }, log, publishInterval: 100 });
+      await waitFor(() => db!.status.primary === 'n0', T, 'n1 sees n0 as the primary');
+      await db.transaction((tx) => tx.put('accounts', { id: 'b', balance: 1 }), { timeout: T });
+      await node.kill();
+      const started = performance.now();
+      const TIMEOUT = 60_000;
+      const outcome = await db.transaction((tx) => tx.put('accounts', { id: 'c', balance: 1 }), { timeout: TIMEOUT }).then(() => 'committed', (err: unknown) => err);
+      const elapsed = performance.now() - started;
+      assert.ok(outcome instanceof RpcConnectionError, `the forward ended with ${String(outcome)}`);
+      // Before the fix: TimeoutError after TIMEOUT. Now: once n0's 2 s session has expired and the cluster replaced it.
+      assert.ok(elapsed < TIMEOUT / 2, `it ended after ${Math.round(elapsed)} ms`);
+    } finally {
+      await db?.close();
+      await client.close();
       await node.stop(5000);
     }
   });

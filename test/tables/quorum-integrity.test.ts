@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
 import { once } from 'node:events';
-import { QuorumLostError, type TablesMember } from '../../src/tables/index.js';
+import { DivergedError, QuorumLostError, type TablesMember } from '../../src/tables/index.js';
 import type { TablesState } from '../../src/tables/state/store.js';
 import { removeDirs } from '../log/node/support.js';
 import { forEachTarget, waitFor } from '../support/targets.js';
@@ -59,13 +59,23 @@ forEachTarget('tables quorum and integrity', (target) => {
     const first = await a.transaction((tx) => tx.put('items', { sku: 'x', qty: 1 }), { timeout: T });
     await b.waitForPosition(first.position, { timeout: T });
     // Corrupt b's copy in memory: a row and its checksum chain (fault injection through the private state).
-    const state = (b as unknown as { state: TablesState }).state;
+    const state = (b as unknown as { core: { state: TablesState } }).core.state;
     state.put('items', 'x', { sku: 'x', qty: 999 }, state.get('items', 'x')!.version);
     state.checksum = 'f'.repeat(64);
+    // Reads are refused from the moment the divergence is known (the local reader's serving flag).
+    let readWhileDiverged: unknown;
+    b.once('diverged', () => {
+      try {
+        b.local.get('items', 'x');
+      } catch (err) {
+        readWhileDiverged = err;
+      }
+    });
     const diverged = once(b, 'diverged');
     const resynced = once(b, 'resynced');
     const second = await a.transaction((tx) => tx.put('items', { sku: 'y', qty: 2 }), { timeout: T });
     await diverged;
+    assert.ok(readWhileDiverged instanceof DivergedError, `a local read while diverged: ${String(readWhileDiverged)}`);
     await resynced;
     await b.waitForPosition(second.position, { timeout: T });
     assert.deepEqual(await b.get('items', 'x'), { sku: 'x', qty: 1 });

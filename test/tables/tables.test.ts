@@ -110,6 +110,12 @@ forEachTarget('tables', (target) => {
     assert.throws(() => db.local.get('nope', 'x'), UnknownTableError);
     assert.throws(() => db.local.query('items', { index: 'qty', eq: 1 }), UnknownIndexError);
     assert.throws(() => db.local.get('items', {} as never), SchemaViolationError);
+    assert.throws(() => db.local.get('items', NaN), SchemaViolationError);
+    assert.throws(() => db.local.get('items', Infinity), SchemaViolationError);
+    // A number key, and a table declared but never written, on the unchecked path.
+    await db.transaction((tx) => tx.put('accounts', { id: 7, balance: 1 }));
+    assert.deepEqual(db.local.get('accounts', 7), { id: 7, balance: 1 });
+    assert.equal(db.local.get('accounts', '7'), undefined);
     await db.close();
     assert.throws(() => db.local.get('items', 'A1'), InvalidStateError);
   });

@@ -81,65 +81,89 @@ class SortedIndex {
   }
 }
 
+/** One table's rows and their versions, in two maps so a reader's lookup returns the row itself. */
+interface TableData {
+  readonly rows: Map<RowKey, Row>;
+  readonly versions: Map<RowKey, Position>;
+}
+
 /** The rows of every table, their indexes, and the last applied position and checksum. */
 export class TablesState {
   /** The position of the last applied entry; null before the first. */
   position: Position | null = null;
   /** The rolling checksum after {@link position} (hex SHA-256). */
   checksum = INITIAL_CHECKSUM;
-  private readonly rowsByTable = new Map<string, Map<RowKey, StoredRow>>();
+  private readonly tables = new Map<string, TableData>();
   private readonly indexes = new Map<string, Map<string, SortedIndex>>();
 
   constructor(readonly definitions: TableDefinitions) {
     for (const [name, def] of Object.entries(definitions)) {
-      this.rowsByTable.set(name, new Map());
+      this.tables.set(name, { rows: new Map(), versions: new Map() });
       this.indexes.set(name, new Map((def.indexes ?? []).map((field) => [field, new SortedIndex()])));
     }
   }
 
-  private table(table: string): Map<RowKey, StoredRow> {
-    const rows = this.rowsByTable.get(table);
-    if (rows === undefined) throw new Error(`tables state: no table ${table}`); // callers check definitions first
-    return rows;
+  private table(table: string): TableData {
+    const data = this.tables.get(table);
+    if (data === undefined) throw new Error(`tables state: no table ${table}`); // callers check definitions first
+    return data;
+  }
+
+  private stored(data: TableData, key: RowKey): StoredRow | undefined {
+    const row = data.rows.get(key);
+    return row === undefined ? undefined : { row, version: data.versions.get(key)! };
+  }
+
+  /**
+   * The rows of `table` by key, or undefined for an undeclared table: a
+   * handle a reader resolves once (local-reads.ts). It stays live through
+   * every later put and delete on this state, not across a replaced state.
+   */
+  tableRows(table: string): ReadonlyMap<RowKey, Row> | undefined {
+    return this.tables.get(table)?.rows;
   }
 
   /** The row of `key` in `table` with its version, or undefined. */
   get(table: string, key: RowKey): StoredRow | undefined {
-    return this.table(table).get(key);
+    return this.stored(this.table(table), key);
   }
 
   /** The rows an index query selects, in index order. */
   query(table: string, query: IndexQuery): StoredRow[] {
     const index = this.indexes.get(table)?.get(query.index);
     if (index === undefined) throw new Error(`tables state: no index ${table}.${query.index}`);
-    const rows = this.table(table);
-    return index.keys(query).map((key) => rows.get(key)!);
+    const data = this.table(table);
+    return index.keys(query).map((key) => this.stored(data, key)!);
   }
 
   /** Every row of `table`, sorted by key. */
   rows(table: string): StoredRow[] {
     const def = this.definitions[table]!;
-    return [...this.table(table).values()].sort((a, b) => compareValues(a.row[def.key], b.row[def.key]));
+    const data = this.table(table);
+    return [...data.rows.keys()].map((key) => this.stored(data, key)!).sort((a, b) => compareValues(a.row[def.key], b.row[def.key]));
   }
 
   /** Number of rows in `table`. */
   size(table: string): number {
-    return this.table(table).size;
+    return this.table(table).rows.size;
   }
 
   /** Stores `row` under `key` at `version`, updating the indexes. For apply and snapshot loads only. */
   put(table: string, key: RowKey, row: Row, version: Position): void {
     this.delete(table, key);
-    this.table(table).set(key, { row, version });
+    const data = this.table(table);
+    data.rows.set(key, row);
+    data.versions.set(key, version);
     for (const [field, index] of this.indexes.get(table)!) index.insert({ value: row[field], key });
   }
 
   /** Removes `key`, updating the indexes. For apply only. */
   delete(table: string, key: RowKey): void {
-    const rows = this.table(table);
-    const old = rows.get(key);
+    const data = this.table(table);
+    const old = data.rows.get(key);
     if (old === undefined) return;
-    rows.delete(key);
-    for (const [field, index] of this.indexes.get(table)!) index.remove({ value: old.row[field], key });
+    data.rows.delete(key);
+    data.versions.delete(key);
+    for (const [field, index] of this.indexes.get(table)!) index.remove({ value: old[field], key });
   }
 }
