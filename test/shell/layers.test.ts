@@ -32,7 +32,7 @@ forEachTarget('herd shell: layer views', (target) => {
     assert.match(out, new RegExp(`\\n1 live storage node\\nNODE\\s+ADDRESS\\s+STARTED\\n${storage}\\s+127\\.0\\.0\\.1:\\d+\\s+\\d{4}-`));
     assert.match(out, new RegExp(`\\nlog tables\\.shelled: \\d+ segments?, 0 under-replicated\\nSEGMENT\\s+STATE.*\\n(\\d+\\s+(CLOSED|OPEN)\\s+n1\\s.*${storage}\\n)+`));
     assert.match(out, /\nNAME\s+MEMBERS\s+WEIGHT\s+QUORUM\s+PRIMARY\nshelled\s+1\/1\s+1\/1\s+yes\s+n1\n/);
-    assert.match(out, new RegExp(`\\ntables shelled: weight 1 of 1 connected, quorum\\nIDENTIFIER.*\\nn1\\s+1\\s+connected\\s+primary\\s+${position.segmentId}:${position.entryId}\\s+${node.status.checksum.slice(0, 16)}\\s+127\\.0\\.0\\.1:\\d+\\n1 storage node, 1 up\\n`));
+    assert.match(out, new RegExp(`\\ntables shelled: weight 1 of 1 connected, quorum; log never truncated\\nIDENTIFIER.*\\nn1\\s+1\\s+connected\\s+primary\\s+${position.segmentId}:${position.entryId}\\s+${node.status.checksum.slice(0, 16)}\\s+(\\d+:\\d+|-)\\s+-\\s+127\\.0\\.0\\.1:\\d+\\n1 storage node, 1 up\\n`));
     assert.match(out, new RegExp(`\\nNODE\\s+ADDRESS\\s+STATE\\s+REGISTERED\\s+VERSION\\s+STARTED\\n${storage}\\s+127\\.0\\.0\\.1:\\d+\\s+up\\s+yes\\s+\\d+\\s+\\d{4}-\\S+\\n$`));
 
     const json = await runShell(env.coordination, ['--json', ...lines.flatMap((l) => ['--command', l])]);
