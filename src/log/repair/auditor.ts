@@ -79,7 +79,7 @@ import { applyRetention, type RetentionResult } from '../retention/retention.js'
 import { NodePool } from '../writer/node-pool.js';
 import { resolveAuditorOptions, type AuditorOptions, type ResolvedAuditorOptions } from './options.js';
 import { repairMember, type RepairContext, type RepairResult } from './repair.js';
-import { refillMember, requiredEntries, type RefillResult } from './replicas-check.js';
+import { checkedMembers, refillMember, requiredEntries, type RefillResult } from './replicas-check.js';
 import { AbandonedSegments, type RecoveredResult } from './abandoned.js';
 
 import { segmentReplication } from './replication.js';
@@ -372,12 +372,15 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
   /** The replicas check of a segment's live members (./replicas-check.ts); true when one still lacks entries or could not be checked. */
   private async refill(ctx: RepairContext, id: number, s: SegmentMetadata, scrub: boolean): Promise<boolean> {
     let incomplete = false;
-    for (const [node, required] of requiredEntries(s)) {
+    for (const node of checkedMembers(s)) {
       if (ctx.signal.aborted) break;
-      if (!ctx.live.has(node) || required.length === 0) continue;
+      if (!ctx.live.has(node)) continue;
       const key = `${id}/${node}`;
       const seen = `${this.stamps.get(node)}/${s.state}/${s.ensembles.length}`;
       if (this.checked.get(key) === seen) continue;
+      // Listed only now, past the cache: a pass over segments already checked walks no entries.
+      const required = requiredEntries(s, node);
+      if (required.length === 0) continue;
       try {
         const result = await refillMember(ctx, id, s, node, required, scrub);
         this.checked.set(key, seen);

@@ -115,6 +115,16 @@ export function claimedSegment(buf: Buffer, at: number): number {
   return readU64(buf, at + RECORD_HEADER + 1);
 }
 
+/** The entry id of an entry record at `at` (its header and fixed fields must be in `buf`). */
+export function recordEntryId(buf: Buffer, at: number): number {
+  return readU64(buf, at + RECORD_HEADER + 9);
+}
+
+/** The timestamp of an entry record at `at` (its header and fixed fields must be in `buf`). */
+export function recordTimestamp(buf: Buffer, at: number): number {
+  return read64(buf, at + RECORD_HEADER + 17);
+}
+
 /** Decodes a record already checked by {@link checkRecord}. */
 export function decodeRecord(buf: Buffer, at: number): DecodedRecord {
   const len = buf.readUInt32BE(at);
