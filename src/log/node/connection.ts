@@ -19,10 +19,10 @@ import { FrameDecoder, type FrameEvent } from '../protocol/frame-decoder.js';
 export interface RequestObserver {
   /**
    * A request ended: its kind, final status, and milliseconds from its
-   * arrival to its final reply. `partOfBatch`: an entry of an ADD_ENTRIES
-   * request (reported as an ADD_ENTRY; the batch itself is reported too).
+   * arrival to its final reply, and the entries it stored (an add's, when
+   * OK; else 0).
    */
-  requestDone(kind: number, status: number, duration: number, partOfBatch: boolean): void;
+  requestDone(kind: number, status: number, duration: number, entries: number): void;
 }
 
 /** What the connection needs from the node. */

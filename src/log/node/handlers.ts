@@ -28,6 +28,8 @@ import { RECORD_HEADER } from '../storage/record.js';
 /** What the handlers use of the node's storage (NodeStorage, src/log/storage). */
 export interface NodeStore {
   addEntry(entry: LogEntry, options?: { recovery?: boolean }): Promise<void>;
+  /** Consecutive entries of a segment as one add (one promise and one record buffer for the batch). */
+  addEntries(batch: { segmentId: number; firstEntryId: number; lastAddConfirmed: number; entries: readonly { timestamp: number; data: Buffer }[] }, options?: { recovery?: boolean }): Promise<void>;
   fence(segmentId: number): Promise<{ lastEntryId: number; lastAddConfirmed: number }>;
   readEntry(segmentId: number, entryId: number): Promise<LogEntry | undefined>;
   /** The entries of a range as runs of checked storage records in entry order (one async step per run, not per entry). */
@@ -84,12 +86,21 @@ function route<Req, Rep>(
 
 const inSegment = (req: { segmentId: number }): string => `segment ${req.segmentId}`;
 const atEntry = (req: { segmentId: number; entryId: number }): string => `segment ${req.segmentId} entry ${req.entryId}`;
+const atEntries = (req: { segmentId: number; firstEntryId: number; entries: readonly unknown[] }): string =>
+  `segment ${req.segmentId} entries ${req.firstEntryId}..${req.firstEntryId + req.entries.length - 1}`;
 
 const ROUTES: ReadonlyMap<number, Route> = new Map([
   route(Messages.AddEntry, atEntry, async (req, ex, { storage }) => {
     const { recovery, ...entry } = req;
     await storage.addEntry(entry, { recovery });
+    ex.entries = 1;
     ex.ok(Messages.AddEntry.reply, { segmentId: req.segmentId, entryId: req.entryId });
+  }),
+  route(Messages.AddEntries, atEntries, async (req, ex, { storage }) => {
+    const { recovery, ...batch } = req;
+    await storage.addEntries(batch, { recovery });
+    ex.entries = req.entries.length;
+    ex.ok(Messages.AddEntries.reply, { segmentId: req.segmentId, firstEntryId: req.firstEntryId, count: req.entries.length });
   }),
   route(Messages.ReadEntry, atEntry, async (req, ex, { storage }) => {
     if (req.fence) await storage.fence(req.segmentId);

@@ -34,15 +34,17 @@ import { loadInstanceId } from './data-dir.js';
 import { CorruptEntryError, EntryConflictError, isDiskFull, SegmentFencedError, StorageFailedError, storageError } from './errors.js';
 import { GroupCommit, type Batchable } from './group-commit.js';
 import { Journal } from './journal.js';
-import { decodeRecord, encodeEntry, encodeMarker, RECORD_HEADER, RecordKind, type DecodedRecord } from './record.js';
+import { decodeRecord, encodeEntry, encodeEntryInto, encodeMarker, ENTRY_BODY, RECORD_HEADER, RecordKind } from './record.js';
 import { isId, resolveOptions, type ResolvedOptions } from './options.js';
 import { Replay } from './replay.js';
 import { Segment, type RecordRun, type SegmentRecord } from './segment.js';
-import type { AddEntryOptions, FenceResult, LastEntry, NodeStorageOptions, NodeStorageStats, ReadRangeOptions, StoredEntry } from './types.js';
+import type { AddEntryOptions, FenceResult, LastEntry, NodeStorageOptions, NodeStorageStats, ReadRangeOptions, StoredBatch, StoredEntry } from './types.js';
 
 interface Queued extends Batchable {
+  /** One record, or a batch's records back to back. */
   record: Buffer;
-  decoded: DecodedRecord;
+  /** Each record of `record`, decoded. */
+  records: SegmentRecord[];
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -55,7 +57,6 @@ const PREALLOCATE = 4 * 1024 * 1024;
  */
 export class NodeStorage {
   private readonly segmentMap = new Map<number, Segment>();
-  private readonly inflight = new Map<string, Promise<void>>();
   private readonly deleting = new Set<number>();
   /** Listeners of {@link watchSegment}, by segment id. */
   private readonly watchers = new Map<number, Set<(closing: boolean) => void>>();
@@ -132,12 +133,11 @@ export class NodeStorage {
     const seg = this.segment(segmentId);
     if (seg.fenced && !options.recovery) throw new SegmentFencedError(segmentId);
     const record = encodeEntry(segmentId, entryId, timestamp, lastAddConfirmed, data);
-    const key = `${segmentId}/${entryId}`;
     if (seg.has(entryId)) {
       const queued = seg.pending.get(entryId);
       if (queued) {
         if (!queued.equals(record)) throw new EntryConflictError(segmentId, entryId);
-        return this.inflight.get(key);
+        return seg.inflight.get(entryId);
       }
       const stored = await seg.read(entryId).catch((err: unknown) => {
         if (err instanceof CorruptEntryError) return undefined;
@@ -151,8 +151,66 @@ export class NodeStorage {
     const problem = seg.timestampProblem(entryId, timestamp);
     if (problem) throw new BadArgumentsError(`addEntry: segment ${segmentId} entry ${entryId}: ${problem}`);
     seg.reserve(entryId, timestamp, record);
-    const done = this.enqueue(record).finally(() => this.inflight.delete(key));
-    this.inflight.set(key, done);
+    const done = this.enqueue(record).finally(() => seg.inflight.delete(entryId));
+    seg.inflight.set(entryId, done);
+    return done;
+  }
+
+  /**
+   * Stores consecutive entries of one segment, `firstEntryId` on, all
+   * carrying `lastAddConfirmed` (an ADD_ENTRIES request); resolves once
+   * all are durable, normally in one group commit. The batch is one record
+   * buffer, one queue item and one promise, not one of each per entry:
+   * per-entry promises and copies were most of a node's cost per add.
+   * A batch with an entry already stored or queued goes entry by entry
+   * ({@link addEntry}, which compares copies: a resend after a failure, a
+   * repair), and some entries may then be stored when it rejects.
+   * @throws the same as {@link addEntry}; a timestamp problem refuses the whole batch before anything is queued.
+   */
+  async addEntries(batch: StoredBatch, options: AddEntryOptions = {}): Promise<void> {
+    this.checkOpen();
+    const { segmentId, firstEntryId, lastAddConfirmed, entries } = batch ?? ({} as StoredBatch);
+    if (!isId(segmentId)) throw new BadArgumentsError(`addEntries: segmentId must be a non-negative safe integer, got ${String(segmentId)}`);
+    if (!isId(firstEntryId)) throw new BadArgumentsError(`addEntries: firstEntryId must be a non-negative safe integer, got ${String(firstEntryId)}`);
+    if (!Number.isSafeInteger(lastAddConfirmed) || lastAddConfirmed < -1) throw new BadArgumentsError(`addEntries: lastAddConfirmed must be -1 or an entry id, got ${String(lastAddConfirmed)}`);
+    if (!Array.isArray(entries) || !isId(firstEntryId + entries.length)) throw new BadArgumentsError('addEntries: entries must be an array, its ids safe integers');
+    let total = 0;
+    for (const [i, e] of entries.entries()) {
+      if (!Number.isSafeInteger(e?.timestamp)) throw new BadArgumentsError(`addEntries: entries[${i}].timestamp must be a safe integer (epoch ms), got ${String(e?.timestamp)}`);
+      if (!Buffer.isBuffer(e.data)) throw new BadArgumentsError(`addEntries: entries[${i}].data must be a Buffer`);
+      if (e.data.length > this.options.maxEntrySize) throw new BadArgumentsError(`addEntries: entries[${i}] is ${e.data.length} bytes, more than maxEntrySize ${this.options.maxEntrySize}`);
+      total += RECORD_HEADER + ENTRY_BODY + e.data.length;
+    }
+    if (entries.length === 0) return;
+    if (this.deleting.has(segmentId)) throw new InvalidStateError(`addEntries: segment ${segmentId} is being deleted`);
+    const seg = this.segment(segmentId);
+    if (seg.fenced && !options.recovery) throw new SegmentFencedError(segmentId);
+    for (let i = 0; i < entries.length; i++) {
+      if (seg.has(firstEntryId + i)) {
+        await Promise.all(entries.map((e, j) => this.addEntry({ segmentId, entryId: firstEntryId + j, timestamp: e.timestamp, lastAddConfirmed, data: e.data }, options)));
+        return;
+      }
+    }
+    const buf = Buffer.allocUnsafe(total);
+    const records = new Array<SegmentRecord>(entries.length);
+    for (let i = 0, at = 0; i < entries.length; i++) {
+      const entryId = firstEntryId + i;
+      const { timestamp, data } = entries[i]!;
+      const problem = seg.timestampProblem(entryId, timestamp);
+      if (problem) {
+        for (let j = 0; j < i; j++) seg.release(firstEntryId + j);
+        throw new BadArgumentsError(`addEntries: segment ${segmentId} entry ${entryId}: ${problem}`);
+      }
+      const length = encodeEntryInto(buf, at, segmentId, entryId, timestamp, lastAddConfirmed, data);
+      const record = buf.subarray(at, at + length);
+      seg.reserve(entryId, timestamp, record);
+      records[i] = { record, decoded: { kind: RecordKind.entry, segmentId, entryId, timestamp, lastAddConfirmed, data: record.subarray(RECORD_HEADER + ENTRY_BODY) } };
+      at += length;
+    }
+    const done = new Promise<void>((resolve, reject) => this.commit.push({ bytes: total, record: buf, records, resolve, reject })).finally(() => {
+      for (let i = 0; i < entries.length; i++) seg.inflight.delete(firstEntryId + i);
+    });
+    for (let i = 0; i < entries.length; i++) seg.inflight.set(firstEntryId + i, done);
     return done;
   }
 
@@ -365,7 +423,7 @@ export class NodeStorage {
 
   private enqueue(record: Buffer): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.commit.push({ bytes: record.length, record, decoded: decodeRecord(record, 0), resolve, reject });
+      this.commit.push({ bytes: record.length, record, records: [{ record, decoded: decodeRecord(record, 0) }], resolve, reject });
     });
   }
 
@@ -376,7 +434,7 @@ export class NodeStorage {
       await this.journal.append(batch.length === 1 ? batch[0]!.record : Buffer.concat(batch.map((q) => q.record)));
     } catch (err) {
       for (const q of batch) {
-        if (q.decoded.kind === RecordKind.entry) this.segmentMap.get(q.decoded.segmentId)?.release(q.decoded.entryId);
+        for (const { decoded } of q.records) if (decoded.kind === RecordKind.entry) this.segmentMap.get(decoded.segmentId)?.release(decoded.entryId);
         q.reject(err);
       }
       return;
@@ -385,10 +443,10 @@ export class NodeStorage {
     // at once (reads, lastEntry and fences see it) before the file writes
     // start, so the adds are acknowledged without waiting for the segment
     // files; a batch with a delete, which applies what follows it later, waits.
-    const applied = this.applyAll(batch.map((q) => ({ record: q.record, decoded: q.decoded })));
-    if (batch.some((q) => q.decoded.kind === RecordKind.delete)) await applied;
+    const applied = this.applyAll(batch.length === 1 ? batch[0]!.records : batch.flatMap((q) => q.records));
+    if (batch.some((q) => q.records[0]!.decoded.kind === RecordKind.delete)) await applied;
     for (const q of batch) q.resolve();
-    this.notify(batch.map((q) => q.decoded.segmentId));
+    this.notify(batch.map((q) => q.records[0]!.decoded.segmentId));
     await applied;
     if (this.journal.full) await this.checkpoint().catch((err: unknown) => this.checkpointFailed(err));
   }

@@ -74,6 +74,8 @@ export class Segment {
   readonly timeIndex = new TimeIndex();
   /** Records in the journal queue, not yet durable. */
   readonly pending = new Map<number, Buffer>();
+  /** When each of {@link pending} will be durable (a second add of the same bytes waits for it). */
+  readonly inflight = new Map<number, Promise<void>>();
   /**
    * Records durable in the journal that the file could not take yet (disk
    * full), by entry id (the fence under -1): served from here, written by

@@ -73,8 +73,8 @@ interface PendingAdd {
   acked: Set<string>;
   /** Nodes it was sent to (in flight or confirmed). */
   sent: Set<string>;
-  resolve(position: LogPosition): void;
-  reject(error: unknown): void;
+  /** On the last entry of an {@link SegmentWriter.addBatch} only: acknowledgements are in entry order, so its acknowledgement is the batch's. */
+  readonly batch: { readonly first: number; resolve(positions: LogPosition[]): void; reject(error: unknown): void } | undefined;
 }
 
 /**
@@ -84,6 +84,13 @@ interface PendingAdd {
  * well within a human's notice; one small frame per node per idle period.
  */
 export const DEFAULT_EXPLICIT_CONFIRM_DELAY = 20;
+
+/** The positions of entries `first`..`last` of a segment. */
+function positions(segmentId: number, first: number, last: number): LogPosition[] {
+  const out = new Array<LogPosition>(last - first + 1);
+  for (let e = first; e <= last; e++) out[e - first] = { segmentId, entryId: e };
+  return out;
+}
 
 /** How long to wait before trying an ensemble change again when no node can take a failed one's place, in ms. */
 const RETRY_DELAY = 250;
@@ -141,19 +148,28 @@ export class SegmentWriter {
     return this.failure;
   }
 
-  /** Adds an entry; resolves with its position once it is acknowledged. */
-  add(data: Buffer, timestamp: number): Promise<LogPosition> {
+  /**
+   * Adds entries (each timestamp raised to the previous one's when
+   * earlier); resolves with their positions once the last is acknowledged.
+   * One promise per batch, not per entry: acknowledgements come in entry
+   * order, so the last entry's is the batch's.
+   */
+  addBatch(items: readonly { data: Buffer; timestamp: number }[]): Promise<LogPosition[]> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    const ts = Math.max(timestamp, this.lastTimestamp);
-    this.lastTimestamp = ts;
-    this.minTimestamp ??= ts;
-    const entry: LogEntry = { segmentId: this.id, entryId: this.entries++, timestamp: ts, lastAddConfirmed: this.lastAddConfirmed, data };
-    this.told = Math.max(this.told, this.lastAddConfirmed);
-    this.bytes += data.length;
-    return new Promise<LogPosition>((resolve, reject) => {
-      const add: PendingAdd = { entry, acked: new Set(), sent: new Set(), resolve, reject };
-      this.pending.push(add);
-      if (!this.changing) this.send(add);
+    return new Promise<LogPosition[]>((resolve, reject) => {
+      const first = this.entries;
+      for (let i = 0; i < items.length; i++) {
+        const { data, timestamp } = items[i]!;
+        const ts = Math.max(timestamp, this.lastTimestamp);
+        this.lastTimestamp = ts;
+        this.minTimestamp ??= ts;
+        const entry: LogEntry = { segmentId: this.id, entryId: this.entries++, timestamp: ts, lastAddConfirmed: this.lastAddConfirmed, data };
+        this.bytes += data.length;
+        const add: PendingAdd = { entry, acked: new Set(), sent: new Set(), batch: i === items.length - 1 ? { first, resolve, reject } : undefined };
+        this.pending.push(add);
+        if (!this.changing) this.send(add);
+      }
+      this.told = Math.max(this.told, this.lastAddConfirmed);
     });
   }
 
@@ -270,7 +286,7 @@ export class SegmentWriter {
     while (this.pending.length > 0 && this.pending[0]!.acked.size >= this.meta.value.ackQuorum) {
       const add = this.pending.shift()!;
       this.lastAddConfirmed = add.entry.entryId;
-      add.resolve({ segmentId: this.id, entryId: add.entry.entryId });
+      if (add.batch !== undefined) add.batch.resolve(positions(this.id, add.batch.first, add.entry.entryId));
     }
     if (this.lastAddConfirmed > before) this.armConfirm();
     if (this.pending.length === 0) for (const wake of this.idle.splice(0)) wake();
@@ -408,7 +424,7 @@ export class SegmentWriter {
     this.cancelConfirm();
     const all = this.pending;
     this.pending = [];
-    for (const add of all) add.reject(error);
+    for (const add of all) add.batch?.reject(error);
     for (const wake of this.idle.splice(0)) wake();
   }
 
