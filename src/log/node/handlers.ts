@@ -133,7 +133,7 @@ const ROUTES: ReadonlyMap<number, Route> = new Map([
 /**
  * The long poll: answers once the segment's last-add-confirmed here (from
  * its stored entries or the writer's CONFIRM) passes `afterEntry`, it is fenced, the node starts closing, or the (capped)
- * timeout passes. The storage's change hook wakes it, so it answers within
+ * timeout passes; ends unanswered when its connection closes. The storage's change hook wakes it, so it answers within
  * the batch that stored the entry, never by polling.
  */
 async function waitConfirmed(req: { segmentId: number; afterEntry: number; timeout: number }, ex: Exchange, { storage, closing, confirmed }: HandlerContext): Promise<void> {
@@ -150,6 +150,7 @@ async function waitConfirmed(req: { segmentId: number; afterEntry: number; timeo
       unwatch();
       unhint();
       unclose();
+      ungone();
       resolve();
     };
     const unwatch = storage.watchSegment(segmentId, (storageClosing) => {
@@ -159,6 +160,8 @@ async function waitConfirmed(req: { segmentId: number; afterEntry: number; timeo
       if (ready()) done();
     });
     const unclose = onAbort(closing, done);
+    // The client went away (a restarting process): its poll ends now, not at its timeout, and takes its listeners with it.
+    const ungone = ex.onClosed(done);
     const timer = setTimeout(done, Math.min(req.timeout, MAX_WAIT_CONFIRMED));
   });
   reply();

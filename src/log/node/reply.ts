@@ -54,6 +54,11 @@ export class Exchange {
     return this.conn.writable();
   }
 
+  /** Calls `callback` once if the connection closes first, until the returned function is called (a waiting request stops). */
+  onClosed(callback: () => void): () => void {
+    return this.conn.onClosed(callback);
+  }
+
   /** Sends the final reply. */
   private answer<T>(status: number, codec: Codec<T>, body: T): void {
     this.conn.write((w) => writeFrame(w, this.kind, this.requestId, status, codec, body));

@@ -35,6 +35,7 @@ import { CorruptEntryError, EntryConflictError, isDiskFull, SegmentFencedError, 
 import { GroupCommit, type Batchable } from './group-commit.js';
 import { Journal } from './journal.js';
 import { decodeRecord, encodeEntry, encodeEntryInto, encodeMarker, ENTRY_BODY, RECORD_HEADER, RecordKind } from './record.js';
+import { checkBatch, checkEntry, checkRange } from './checks.js';
 import { isId, resolveOptions, type ResolvedOptions } from './options.js';
 import { Replay } from './replay.js';
 import { Segment, type RecordRun, type SegmentRecord } from './segment.js';
@@ -122,13 +123,7 @@ export class NodeStorage {
    */
   async addEntry(entry: StoredEntry, options: AddEntryOptions = {}): Promise<void> {
     this.checkOpen();
-    const { segmentId, entryId, timestamp, lastAddConfirmed, data } = entry ?? ({} as StoredEntry);
-    if (!isId(segmentId)) throw new BadArgumentsError(`addEntry: segmentId must be a non-negative safe integer, got ${String(segmentId)}`);
-    if (!isId(entryId)) throw new BadArgumentsError(`addEntry: entryId must be a non-negative safe integer, got ${String(entryId)}`);
-    if (!Number.isSafeInteger(timestamp)) throw new BadArgumentsError(`addEntry: timestamp must be a safe integer (epoch ms), got ${String(timestamp)}`);
-    if (!Number.isSafeInteger(lastAddConfirmed) || lastAddConfirmed < -1) throw new BadArgumentsError(`addEntry: lastAddConfirmed must be -1 or an entry id, got ${String(lastAddConfirmed)}`);
-    if (!Buffer.isBuffer(data)) throw new BadArgumentsError('addEntry: data must be a Buffer');
-    if (data.length > this.options.maxEntrySize) throw new BadArgumentsError(`addEntry: data is ${data.length} bytes, more than maxEntrySize ${this.options.maxEntrySize}`);
+    const { segmentId, entryId, timestamp, lastAddConfirmed, data } = checkEntry(entry, this.options.maxEntrySize);
     if (this.deleting.has(segmentId)) throw new InvalidStateError(`addEntry: segment ${segmentId} is being deleted`);
     const seg = this.segment(segmentId);
     if (seg.fenced && !options.recovery) throw new SegmentFencedError(segmentId);
@@ -169,18 +164,9 @@ export class NodeStorage {
    */
   async addEntries(batch: StoredBatch, options: AddEntryOptions = {}): Promise<void> {
     this.checkOpen();
-    const { segmentId, firstEntryId, lastAddConfirmed, entries } = batch ?? ({} as StoredBatch);
-    if (!isId(segmentId)) throw new BadArgumentsError(`addEntries: segmentId must be a non-negative safe integer, got ${String(segmentId)}`);
-    if (!isId(firstEntryId)) throw new BadArgumentsError(`addEntries: firstEntryId must be a non-negative safe integer, got ${String(firstEntryId)}`);
-    if (!Number.isSafeInteger(lastAddConfirmed) || lastAddConfirmed < -1) throw new BadArgumentsError(`addEntries: lastAddConfirmed must be -1 or an entry id, got ${String(lastAddConfirmed)}`);
-    if (!Array.isArray(entries) || !isId(firstEntryId + entries.length)) throw new BadArgumentsError('addEntries: entries must be an array, its ids safe integers');
+    const { segmentId, firstEntryId, lastAddConfirmed, entries } = checkBatch(batch, this.options.maxEntrySize);
     let total = 0;
-    for (const [i, e] of entries.entries()) {
-      if (!Number.isSafeInteger(e?.timestamp)) throw new BadArgumentsError(`addEntries: entries[${i}].timestamp must be a safe integer (epoch ms), got ${String(e?.timestamp)}`);
-      if (!Buffer.isBuffer(e.data)) throw new BadArgumentsError(`addEntries: entries[${i}].data must be a Buffer`);
-      if (e.data.length > this.options.maxEntrySize) throw new BadArgumentsError(`addEntries: entries[${i}] is ${e.data.length} bytes, more than maxEntrySize ${this.options.maxEntrySize}`);
-      total += RECORD_HEADER + ENTRY_BODY + e.data.length;
-    }
+    for (const e of entries) total += RECORD_HEADER + ENTRY_BODY + e.data.length;
     if (entries.length === 0) return;
     if (this.deleting.has(segmentId)) throw new InvalidStateError(`addEntries: segment ${segmentId} is being deleted`);
     const seg = this.segment(segmentId);
@@ -282,14 +268,11 @@ export class NodeStorage {
    */
   async *readRangeRuns(segmentId: number, range: ReadRangeOptions = {}): AsyncGenerator<RecordRun> {
     this.checkOpen();
-    const { fromEntry = 0, toEntry = Number.MAX_SAFE_INTEGER, fromTime = -Infinity, toTime = Infinity, limit = Infinity } = range;
-    if (!isId(segmentId) || !isId(fromEntry) || !isId(toEntry)) throw new BadArgumentsError('readRange: segment and entry ids must be non-negative safe integers');
-    if (typeof fromTime !== 'number' || typeof toTime !== 'number' || Number.isNaN(fromTime) || Number.isNaN(toTime)) throw new BadArgumentsError('readRange: fromTime and toTime must be numbers (epoch ms)');
-    if (!(limit === Infinity || isId(limit))) throw new BadArgumentsError(`readRange: limit must be a non-negative integer, got ${String(limit)}`);
+    const bounds = checkRange(segmentId, range);
     const seg = this.segmentMap.get(segmentId);
-    if (!seg || limit === 0) return;
+    if (!seg || bounds.limit === 0) return;
     try {
-      yield* seg.runs({ fromEntry, toEntry, fromTime, toTime, limit });
+      yield* seg.runs(bounds);
     } catch (err) {
       throw storageError(err, `readRange: segment ${segmentId}`);
     }
