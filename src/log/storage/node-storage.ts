@@ -26,10 +26,9 @@
  * segment files on open; every segment keeps a file handle open; the data
  * directory is not locked against a second process.
  */
-import { mkdir, readdir, unlink } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BadArgumentsError, InvalidStateError } from '../../errors.js';
-import { syncDir } from '../../base/durable-fs.js';
 import { loadInstanceId } from './data-dir.js';
 import { CorruptEntryError, EntryConflictError, isDiskFull, SegmentFencedError, StorageFailedError, storageError } from './errors.js';
 import { GroupCommit, type Batchable } from './group-commit.js';
@@ -39,6 +38,7 @@ import { checkBatch, checkEntry, checkRange } from './checks.js';
 import { isId, resolveOptions, type ResolvedOptions } from './options.js';
 import { Replay } from './replay.js';
 import { Segment, type RecordRun, type SegmentRecord } from './segment.js';
+import { SegmentFiles } from './segment-files.js';
 import type { AddEntryOptions, FenceResult, LastEntry, NodeStorageOptions, NodeStorageStats, ReadRangeOptions, StoredBatch, StoredEntry } from './types.js';
 
 interface Queued extends Batchable {
@@ -57,7 +57,6 @@ const PREALLOCATE = 4 * 1024 * 1024;
  * end it with {@link NodeStorage.close}.
  */
 export class NodeStorage {
-  private readonly segmentMap = new Map<number, Segment>();
   private readonly deleting = new Set<number>();
   /** Listeners of {@link watchSegment}, by segment id. */
   private readonly watchers = new Map<number, Set<(closing: boolean) => void>>();
@@ -70,7 +69,7 @@ export class NodeStorage {
     readonly instanceId: string,
     private readonly options: ResolvedOptions,
     private readonly journal: Journal,
-    private readonly segmentsDir: string,
+    private readonly files: SegmentFiles,
   ) {
     this.commit = new GroupCommit<Queued>(options.clock, options, (batch) => this.writeBatch(batch));
   }
@@ -99,8 +98,9 @@ export class NodeStorage {
       const journalOptions = { dir: join(opts.dataDir, 'journal'), fsync: opts.fsync, preallocate: PREALLOCATE, maxFileSize: opts.journalFileSize, logger: opts.logger };
       journal = await Journal.recover(journalOptions, (record) => replay.record(record));
       await replay.finish();
-      const storage = new NodeStorage(instanceId, opts, journal, segmentsDir);
-      for (const [id, seg] of segments) storage.segmentMap.set(id, seg);
+      const files = new SegmentFiles(segmentsDir, opts.logger);
+      for (const [id, seg] of segments) files.map.set(id, seg);
+      const storage = new NodeStorage(instanceId, opts, journal, files);
       await storage.checkpoint();
       return storage;
     } catch (err) {
@@ -125,7 +125,7 @@ export class NodeStorage {
     this.checkOpen();
     const { segmentId, entryId, timestamp, lastAddConfirmed, data } = checkEntry(entry, this.options.maxEntrySize);
     if (this.deleting.has(segmentId)) throw new InvalidStateError(`addEntry: segment ${segmentId} is being deleted`);
-    const seg = this.segment(segmentId);
+    const seg = this.files.open(segmentId);
     if (seg.fenced && !options.recovery) throw new SegmentFencedError(segmentId);
     const record = encodeEntry(segmentId, entryId, timestamp, lastAddConfirmed, data);
     if (seg.has(entryId)) {
@@ -169,7 +169,7 @@ export class NodeStorage {
     for (const e of entries) total += RECORD_HEADER + ENTRY_BODY + e.data.length;
     if (entries.length === 0) return;
     if (this.deleting.has(segmentId)) throw new InvalidStateError(`addEntries: segment ${segmentId} is being deleted`);
-    const seg = this.segment(segmentId);
+    const seg = this.files.open(segmentId);
     if (seg.fenced && !options.recovery) throw new SegmentFencedError(segmentId);
     for (let i = 0; i < entries.length; i++) {
       if (seg.has(firstEntryId + i)) {
@@ -209,7 +209,7 @@ export class NodeStorage {
     this.checkOpen();
     if (!isId(segmentId)) throw new BadArgumentsError(`fence: segmentId must be a non-negative safe integer, got ${String(segmentId)}`);
     if (this.deleting.has(segmentId)) throw new InvalidStateError(`fence: segment ${segmentId} is being deleted`);
-    const seg = this.segment(segmentId);
+    const seg = this.files.open(segmentId);
     // Fenced at once in memory, so no add slips in while the record is on its way to disk.
     seg.fenced = true;
     await this.enqueue(encodeMarker(RecordKind.fence, segmentId));
@@ -218,7 +218,7 @@ export class NodeStorage {
 
   /** Whether the segment is fenced on this node. */
   isFenced(segmentId: number): boolean {
-    return this.segmentMap.get(segmentId)?.fenced ?? false;
+    return this.files.map.get(segmentId)?.fenced ?? false;
   }
 
   /**
@@ -230,7 +230,7 @@ export class NodeStorage {
   async readEntry(segmentId: number, entryId: number): Promise<StoredEntry | undefined> {
     this.checkOpen();
     if (!isId(segmentId) || !isId(entryId)) throw new BadArgumentsError(`readEntry: ids must be non-negative safe integers, got ${String(segmentId)}/${String(entryId)}`);
-    const rec = await this.segmentMap
+    const rec = await this.files.map
       .get(segmentId)
       ?.read(entryId)
       .catch((err: unknown) => {
@@ -269,7 +269,7 @@ export class NodeStorage {
   async *readRangeRuns(segmentId: number, range: ReadRangeOptions = {}): AsyncGenerator<RecordRun> {
     this.checkOpen();
     const bounds = checkRange(segmentId, range);
-    const seg = this.segmentMap.get(segmentId);
+    const seg = this.files.map.get(segmentId);
     if (!seg || bounds.limit === 0) return;
     try {
       yield* seg.runs(bounds);
@@ -291,7 +291,7 @@ export class NodeStorage {
     this.checkOpen();
     const { fromEntry, toEntry } = range;
     if (!isId(segmentId) || !isId(fromEntry) || !isId(toEntry) || !isId(max) || max === 0) throw new BadArgumentsError('heldEntries: segment and entry ids must be non-negative safe integers, max positive');
-    const seg = this.segmentMap.get(segmentId);
+    const seg = this.files.map.get(segmentId);
     if (!seg) return { ranges: [], next: -1 };
     for (let e = fromEntry; range.verify === true && e <= toEntry; ) {
       try {
@@ -309,7 +309,7 @@ export class NodeStorage {
 
   /** The last entry stored for a segment (by entry id), or undefined when none. */
   lastEntry(segmentId: number): LastEntry | undefined {
-    const seg = this.segmentMap.get(segmentId);
+    const seg = this.files.map.get(segmentId);
     if (!seg || seg.lastEntryId < 0) return undefined;
     return { entryId: seg.lastEntryId, lastAddConfirmed: seg.lastAddConfirmed, timestamp: seg.lastTimestamp };
   }
@@ -333,7 +333,7 @@ export class NodeStorage {
 
   /** The ids of the segments held, in increasing order. */
   segments(): number[] {
-    return [...this.segmentMap.keys()].sort((a, b) => a - b);
+    return [...this.files.map.keys()].sort((a, b) => a - b);
   }
 
   /**
@@ -356,8 +356,8 @@ export class NodeStorage {
   /** Counters for metrics. */
   stats(): NodeStorageStats {
     let bytesStored = 0;
-    for (const seg of this.segmentMap.values()) bytesStored += seg.size;
-    return { bytesStored, segments: this.segmentMap.size, fsyncs: this.journal.fsyncs, lastFsyncDuration: this.journal.lastFsyncDuration, flushes: { ...this.commit.triggers } };
+    for (const seg of this.files.map.values()) bytesStored += seg.size;
+    return { bytesStored, segments: this.files.map.size, fsyncs: this.journal.fsyncs, lastFsyncDuration: this.journal.lastFsyncDuration, flushes: { ...this.commit.triggers } };
   }
 
   /**
@@ -371,10 +371,10 @@ export class NodeStorage {
     this.closing ??= (async () => {
       this.notify([...this.watchers.keys()], true);
       await this.commit.drain();
-      for (const seg of this.segmentMap.values()) await seg.writeUnwritten().catch(() => {});
+      for (const seg of this.files.map.values()) await seg.writeUnwritten().catch(() => {});
       try {
         await this.journal.close();
-        await Promise.all([...this.segmentMap.values()].map((s) => s.close()));
+        await Promise.all([...this.files.map.values()].map((s) => s.close()));
       } catch (err) {
         throw storageError(err, `log storage ${this.options.dataDir}: close`);
       }
@@ -395,15 +395,6 @@ export class NodeStorage {
     if (this.closing) throw new InvalidStateError(`log storage ${this.options.dataDir}: closed`);
   }
 
-  private segment(id: number): Segment {
-    let seg = this.segmentMap.get(id);
-    if (!seg) {
-      seg = new Segment(id, join(this.segmentsDir, `${id}.seg`));
-      this.segmentMap.set(id, seg);
-    }
-    return seg;
-  }
-
   private enqueue(record: Buffer): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.commit.push({ bytes: record.length, record, records: [{ record, decoded: decodeRecord(record, 0) }], resolve, reject });
@@ -417,7 +408,7 @@ export class NodeStorage {
       await this.journal.append(batch.length === 1 ? batch[0]!.record : Buffer.concat(batch.map((q) => q.record)));
     } catch (err) {
       for (const q of batch) {
-        for (const { decoded } of q.records) if (decoded.kind === RecordKind.entry) this.segmentMap.get(decoded.segmentId)?.release(decoded.entryId);
+        for (const { decoded } of q.records) if (decoded.kind === RecordKind.entry) this.files.map.get(decoded.segmentId)?.release(decoded.entryId);
         q.reject(err);
       }
       return;
@@ -426,7 +417,7 @@ export class NodeStorage {
     // at once (reads, lastEntry and fences see it) before the file writes
     // start, so the adds are acknowledged without waiting for the segment
     // files; a batch with a delete, which applies what follows it later, waits.
-    const applied = this.applyAll(batch.length === 1 ? batch[0]!.records : batch.flatMap((q) => q.records));
+    const applied = this.files.applyAll(batch.length === 1 ? batch[0]!.records : batch.flatMap((q) => q.records));
     if (batch.some((q) => q.records[0]!.decoded.kind === RecordKind.delete)) await applied;
     for (const q of batch) q.resolve();
     this.notify(batch.map((q) => q.records[0]!.decoded.segmentId));
@@ -435,60 +426,13 @@ export class NodeStorage {
   }
 
   /**
-   * Applies durable records to segment files, one write per segment, the
-   * segments written in parallel; a delete first applies what came before
-   * it. Until the first delete, every record is registered in its segment
-   * before this yields (Segment.apply). A segment file that cannot
-   * be written keeps its records in memory until a later batch or
-   * checkpoint writes them.
-   */
-  private async applyAll(records: SegmentRecord[]): Promise<void> {
-    let groups = new Map<number, SegmentRecord[]>();
-    const flush = async (): Promise<void> => {
-      const writes = [...groups].map(([id, recs]) =>
-        this.segment(id)
-          .apply(recs)
-          .catch((err: unknown) => this.options.logger(`segment ${id}: write failed, entries kept in memory until it works: ${String(err)}`)),
-      );
-      groups = new Map();
-      await Promise.all(writes);
-    };
-    for (const r of records) {
-      if (r.decoded.kind === RecordKind.delete) {
-        await flush();
-        await this.dropSegment(r.decoded.segmentId);
-      } else {
-        const list = groups.get(r.decoded.segmentId) ?? [];
-        list.push(r);
-        groups.set(r.decoded.segmentId, list);
-      }
-    }
-    await flush();
-  }
-
-  private async dropSegment(id: number): Promise<void> {
-    const seg = this.segmentMap.get(id);
-    if (!seg) return;
-    this.segmentMap.delete(id);
-    // The delete is durable in the journal already: a file that will not close or go away is only logged.
-    await seg.close().catch((err: unknown) => this.options.logger(`segment ${id}: cannot close ${seg.path}: ${String(err)}`));
-    await unlink(seg.path).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'ENOENT') this.options.logger(`segment ${id}: cannot remove ${seg.path}: ${err.message}`);
-    });
-  }
-
-  /**
    * Syncs every segment file written since the last checkpoint and the
    * segment directory, starts a new journal file and deletes the old ones.
    * Skipped while a segment file holds records in memory only.
    */
   private async checkpoint(): Promise<void> {
-    for (const seg of this.segmentMap.values()) {
-      await seg.writeUnwritten().catch(() => {});
-      if (seg.unwritten.size > 0) return;
-    }
-    for (const seg of this.segmentMap.values()) await seg.sync(this.options.fsync);
-    if (this.options.fsync) await syncDir(this.segmentsDir);
+    if (!(await this.files.writeAll())) return;
+    await this.files.syncAll(this.options.fsync);
     await this.journal.roll();
     await this.journal.removeOlder();
   }
