@@ -13,7 +13,7 @@
  * - Entries go out at the end of the tick they were added in: each node
  *   gets the consecutive entries it should store as one ADD_ENTRIES request
  *   (so one appendBatch costs each node one frame, one reply and usually
- *   one group commit), cut at {@link MAX_REQUEST_BYTES}; a lone entry goes
+ *   one group commit), cut at 1 MiB (./request-runs.ts); a lone entry goes
  *   as ADD_ENTRY.
  * - A node that fails (connection lost, timeout, any refusal other than a
  *   fence) is replaced by a live node outside the ensemble: the new
@@ -44,11 +44,11 @@ import { NotEnoughNodesError, SegmentFencedError, WriterFencedError } from '../e
 import { MetadataConflictError } from '../metadata/errors.js';
 import type { LogMetadataStore } from '../metadata/metadata-store.js';
 import { writeSetOf, type Ensemble, type SegmentMetadata, type Versioned } from '../metadata/records.js';
-import { MAX_BATCH_ENTRIES } from '../protocol/messages/add-entries.js';
 import type { LogEntry } from '../protocol/messages/entry.js';
 import type { NodePool } from './node-pool.js';
 import type { LogPosition } from './position.js';
 import { pickNodes } from './quorum.js';
+import { requestRuns } from './request-runs.js';
 
 /** A segment's ensemble was changed because storage nodes failed. */
 export interface EnsembleChange {
@@ -94,12 +94,6 @@ function positions(segmentId: number, first: number, last: number): LogPosition[
 
 /** How long to wait before trying an ensemble change again when no node can take a failed one's place, in ms. */
 const RETRY_DELAY = 250;
-
-/**
- * Entry bytes per ADD_ENTRIES request: a run closes before it would pass
- * this (a larger entry goes alone), far below the node's frame limit.
- */
-const MAX_REQUEST_BYTES = 1024 * 1024;
 
 export class SegmentWriter {
   /** The highest entry id acknowledged (-1: none). */
@@ -230,27 +224,7 @@ export class SegmentWriter {
         list.push(add);
       }
     }
-    for (const [node, list] of byNode) {
-      let run: PendingAdd[] = [];
-      let bytes = 0;
-      for (const add of list) {
-        const prev = run[run.length - 1];
-        const joins =
-          prev !== undefined &&
-          add.entry.entryId === prev.entry.entryId + 1 &&
-          add.entry.lastAddConfirmed === prev.entry.lastAddConfirmed &&
-          bytes + add.entry.data.length <= MAX_REQUEST_BYTES &&
-          run.length < MAX_BATCH_ENTRIES;
-        if (!joins && run.length > 0) {
-          this.sendRun(node, run);
-          run = [];
-          bytes = 0;
-        }
-        run.push(add);
-        bytes += add.entry.data.length;
-      }
-      if (run.length > 0) this.sendRun(node, run);
-    }
+    for (const [node, list] of byNode) for (const run of requestRuns(list)) this.sendRun(node, run);
   }
 
   private sendRun(node: string, run: readonly PendingAdd[]): void {
