@@ -29,7 +29,7 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 import { scrapedGauge } from '../../base/prometheus.js';
 import { BadArgumentsError } from '../../errors.js';
 import { kindName, Messages } from '../protocol/kinds.js';
-import { Status, statusName } from '../protocol/status.js';
+import { statusName } from '../protocol/status.js';
 import type { RequestObserver } from './connection.js';
 
 /** Options of {@link startNodeMetrics}. */
