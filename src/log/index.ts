@@ -54,7 +54,7 @@ export type { NodeAuditorOptions } from './node/options.js';
 export type { CookieRecord, NodeRecord } from './node/registration.js';
 export { DEFAULT_MAX_FRAME_SIZE, PROTOCOL_VERSION } from './protocol/frame.js';
 export type { LogEntry } from './protocol/messages/entry.js';
-export type { ReadRangeRequest } from './protocol/messages/read-range.js';
+export type { EntryMaker, ReadRangeRequest } from './protocol/messages/read-range.js';
 export type { FenceReply } from './protocol/messages/fence.js';
 export type { LastEntryReply } from './protocol/messages/read-last-entry.js';
 export type { WaitConfirmedReply } from './protocol/messages/wait-confirmed.js';

@@ -19,10 +19,10 @@ import { FrameDecoder, type FrameEvent } from '../protocol/frame-decoder.js';
 export interface RequestObserver {
   /**
    * A request ended: its kind, final status, and milliseconds from its
-   * arrival to its final reply. `partOfBatch`: an entry of an ADD_ENTRIES
-   * request (reported as an ADD_ENTRY; the batch itself is reported too).
+   * arrival to its final reply, and the entries it stored (an add's, when
+   * OK; else 0).
    */
-  requestDone(kind: number, status: number, duration: number, partOfBatch: boolean): void;
+  requestDone(kind: number, status: number, duration: number, entries: number): void;
 }
 
 /** What the connection needs from the node. */
@@ -47,6 +47,9 @@ export class NodeConnection {
   private isOpen = true;
   private ending = false;
   private idleWaiters: (() => void)[] = [];
+  /** Callbacks of {@link onClosed} and {@link writable}: the socket has one listener for all of them, however many requests wait. */
+  private readonly closeWaiters = new Set<() => void>();
+  private drainWaiters: (() => void)[] = [];
   private readonly closedPromise: Promise<void>;
   private markClosed!: () => void;
 
@@ -58,7 +61,10 @@ export class NodeConnection {
     this.closedPromise = new Promise((resolve) => (this.markClosed = resolve));
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.updateReading());
+    socket.on('drain', () => {
+      this.updateReading();
+      for (const wake of this.drainWaiters.splice(0)) wake();
+    });
     socket.on('error', (err) => host.log(`connection ${this.describe()}: ${err.message}`));
     socket.on('close', () => this.onClose());
   }
@@ -105,18 +111,33 @@ export class NodeConnection {
     process.nextTick(() => this.flush());
   }
 
-  /** Resolves when the socket can take more (a streamed reply waits on it), or the connection closed. */
+  /**
+   * Resolves when the socket can take more (a streamed reply waits on it),
+   * or the connection closed. A listener each on the socket would pass
+   * its limit of 10 with as many streams waiting (MaxListenersExceededWarning):
+   * the waits share the connection's own drain and close listeners.
+   */
   writable(): Promise<void> {
     if (!this.isOpen || !this.socket.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
-        resolve();
-      };
-      this.socket.on('drain', done);
-      this.socket.on('close', done);
-    });
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /**
+   * Calls `callback` once when the connection closes, until the returned
+   * function is called: a request that waits (a long poll) stops waiting
+   * for a client that is gone, so nothing of it is left on the node.
+   */
+  onClosed(callback: () => void): () => void {
+    if (!this.isOpen) {
+      queueMicrotask(callback);
+      return () => {};
+    }
+    // A wrapper per call, so the same callback registered twice is removed once per registration.
+    const entry = (): void => callback();
+    this.closeWaiters.add(entry);
+    return () => {
+      this.closeWaiters.delete(entry);
+    };
   }
 
   /** Resolves once no request of this connection is unanswered (or it closed). */
@@ -176,6 +197,9 @@ export class NodeConnection {
     this.isOpen = false;
     this.markClosed();
     for (const wake of this.idleWaiters.splice(0)) wake();
+    for (const wake of this.drainWaiters.splice(0)) wake();
+    for (const wake of [...this.closeWaiters]) wake();
+    this.closeWaiters.clear();
     this.host.closed(this);
   }
 }

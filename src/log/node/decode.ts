@@ -10,25 +10,18 @@
  * - an unknown kind, a body that does not decode (truncated, a field out
  *   of range, bytes left over): BAD_REQUEST, naming the kind and offset;
  * - any request while the node is closing: NODE_CLOSING.
- *
- * An ADD_ENTRIES request (a batch) is passed on as its entries, each an
- * ADD_ENTRY, all in this turn of the event loop, in entry order: the
- * storage stage needs no second add path, and the entries land in the same
- * journal group commit. Its one reply goes out when every entry is
- * answered (./reply.ts: BatchAnswer).
  */
 import { JuteDecodeError } from '../../jute/decode-error.js';
 import { JuteReader } from '../../jute/reader.js';
 import { BadRequestError } from '../errors.js';
 import { HEADER_SIZE, NO_REQUEST_ID, PROTOCOL_VERSION, readHeader } from '../protocol/frame.js';
 import type { FrameEvent } from '../protocol/frame-decoder.js';
-import { kindName, Messages, messageOfKind } from '../protocol/kinds.js';
-import { entriesOf, type AddEntriesRequest } from '../protocol/messages/add-entries.js';
+import { kindName, messageOfKind } from '../protocol/kinds.js';
 import { expectEnd } from '../protocol/messages/fields.js';
 import type { Message } from '../protocol/messages/message.js';
 import { Status } from '../protocol/status.js';
 import type { NodeConnection } from './connection.js';
-import { BatchAnswer, Exchange } from './reply.js';
+import { Exchange } from './reply.js';
 
 /** A request the decode stage passes on. */
 export interface DecodedRequest {
@@ -84,23 +77,6 @@ export function decodeStage(options: DecodeStageOptions): (conn: NodeConnection,
       exchange.fail(Status.NODE_CLOSING, `${message.name}: the node is closing`);
       return;
     }
-    if (message === Messages.AddEntries) addBatch(conn, body as AddEntriesRequest, exchange, options.next);
-    else options.next({ message, body }, exchange);
+    options.next({ message, body }, exchange);
   };
-}
-
-/** Passes on each entry of a batch as an ADD_ENTRY; answers the batch once all are answered. */
-function addBatch(conn: NodeConnection, req: AddEntriesRequest, exchange: Exchange, next: DecodeStageOptions['next']): void {
-  const entries = entriesOf(req);
-  const { segmentId, firstEntryId } = req;
-  const count = entries.length;
-  const batch = new BatchAnswer(count, (outcome) => {
-    if (outcome.status === Status.OK) exchange.ok(Messages.AddEntries.reply, { segmentId, firstEntryId, count });
-    else if ('index' in outcome) {
-      exchange.fail(outcome.status, `ADD_ENTRIES segment ${segmentId} entries ${firstEntryId}..${firstEntryId + count - 1}: entry ${firstEntryId + outcome.index} failed: ${outcome.message}`);
-    }
-  });
-  for (let i = 0; i < count; i++) {
-    next({ message: Messages.AddEntry, body: { ...entries[i]!, recovery: req.recovery } }, batch.member(conn, Messages.AddEntry.kind, exchange.requestId, i));
-  }
 }

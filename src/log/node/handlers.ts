@@ -23,14 +23,17 @@ import type { InfoReply } from '../protocol/messages/info.js';
 import type { DecodedRequest } from './decode.js';
 import type { Exchange } from './reply.js';
 import type { ConfirmHints } from './confirm-hints.js';
+import { RECORD_HEADER } from '../storage/record.js';
 
 /** What the handlers use of the node's storage (NodeStorage, src/log/storage). */
 export interface NodeStore {
   addEntry(entry: LogEntry, options?: { recovery?: boolean }): Promise<void>;
+  /** Consecutive entries of a segment as one add (one promise and one record buffer for the batch). */
+  addEntries(batch: { segmentId: number; firstEntryId: number; lastAddConfirmed: number; entries: readonly { timestamp: number; data: Buffer }[] }, options?: { recovery?: boolean }): Promise<void>;
   fence(segmentId: number): Promise<{ lastEntryId: number; lastAddConfirmed: number }>;
   readEntry(segmentId: number, entryId: number): Promise<LogEntry | undefined>;
-  /** The entries of a range as non-empty arrays in entry order (one async step per array, not per entry). */
-  readRangeBatches(segmentId: number, range: { fromEntry?: number; toEntry?: number; fromTime?: number; toTime?: number; limit?: number }): AsyncIterable<readonly LogEntry[]>;
+  /** The entries of a range as runs of checked storage records in entry order (one async step per run, not per entry). */
+  readRangeRuns(segmentId: number, range: { fromEntry?: number; toEntry?: number; fromTime?: number; toTime?: number; limit?: number }): AsyncIterable<{ readonly bytes: Buffer; readonly count: number }>;
   lastEntry(segmentId: number): { entryId: number; lastAddConfirmed: number; timestamp: number } | undefined;
   isFenced(segmentId: number): boolean;
   heldEntries(segmentId: number, range: { fromEntry: number; toEntry: number; verify?: boolean }, max: number): Promise<{ ranges: [number, number][]; next: number }>;
@@ -55,7 +58,7 @@ export interface HandlerContext {
 }
 
 /**
- * Entry bytes per READ_RANGE reply: a batch closes before it would pass
+ * Record bytes per READ_RANGE reply: a batch closes before it would pass
  * this (an entry larger than it goes alone), so a reply stays within the
  * frame size a request may have.
  */
@@ -83,12 +86,21 @@ function route<Req, Rep>(
 
 const inSegment = (req: { segmentId: number }): string => `segment ${req.segmentId}`;
 const atEntry = (req: { segmentId: number; entryId: number }): string => `segment ${req.segmentId} entry ${req.entryId}`;
+const atEntries = (req: { segmentId: number; firstEntryId: number; entries: readonly unknown[] }): string =>
+  `segment ${req.segmentId} entries ${req.firstEntryId}..${req.firstEntryId + req.entries.length - 1}`;
 
 const ROUTES: ReadonlyMap<number, Route> = new Map([
   route(Messages.AddEntry, atEntry, async (req, ex, { storage }) => {
     const { recovery, ...entry } = req;
     await storage.addEntry(entry, { recovery });
+    ex.entries = 1;
     ex.ok(Messages.AddEntry.reply, { segmentId: req.segmentId, entryId: req.entryId });
+  }),
+  route(Messages.AddEntries, atEntries, async (req, ex, { storage }) => {
+    const { recovery, ...batch } = req;
+    await storage.addEntries(batch, { recovery });
+    ex.entries = req.entries.length;
+    ex.ok(Messages.AddEntries.reply, { segmentId: req.segmentId, firstEntryId: req.firstEntryId, count: req.entries.length });
   }),
   route(Messages.ReadEntry, atEntry, async (req, ex, { storage }) => {
     if (req.fence) await storage.fence(req.segmentId);
@@ -121,7 +133,7 @@ const ROUTES: ReadonlyMap<number, Route> = new Map([
 /**
  * The long poll: answers once the segment's last-add-confirmed here (from
  * its stored entries or the writer's CONFIRM) passes `afterEntry`, it is fenced, the node starts closing, or the (capped)
- * timeout passes. The storage's change hook wakes it, so it answers within
+ * timeout passes; ends unanswered when its connection closes. The storage's change hook wakes it, so it answers within
  * the batch that stored the entry, never by polling.
  */
 async function waitConfirmed(req: { segmentId: number; afterEntry: number; timeout: number }, ex: Exchange, { storage, closing, confirmed }: HandlerContext): Promise<void> {
@@ -138,6 +150,7 @@ async function waitConfirmed(req: { segmentId: number; afterEntry: number; timeo
       unwatch();
       unhint();
       unclose();
+      ungone();
       resolve();
     };
     const unwatch = storage.watchSegment(segmentId, (storageClosing) => {
@@ -147,6 +160,8 @@ async function waitConfirmed(req: { segmentId: number; afterEntry: number; timeo
       if (ready()) done();
     });
     const unclose = onAbort(closing, done);
+    // The client went away (a restarting process): its poll ends now, not at its timeout, and takes its listeners with it.
+    const ungone = ex.onClosed(done);
     const timer = setTimeout(done, Math.min(req.timeout, MAX_WAIT_CONFIRMED));
   });
   reply();
@@ -190,34 +205,51 @@ function onAbort(signal: AbortSignal, callback: () => void): () => void {
   };
 }
 
-/** Streams the range in replies of at most {@link RANGE_REPLY_BYTES} of entry data, waiting for the socket between replies. */
+/**
+ * Streams the range in replies of at most {@link RANGE_REPLY_BYTES} of
+ * records, the records' bytes as storage read and checked them (no entry
+ * decoded or encoded here), waiting for the socket between storage reads.
+ */
 async function readRange(req: ReadRangeRequest, ex: Exchange, { storage }: HandlerContext): Promise<void> {
   const { segmentId, ...bounds } = req;
   const range = Object.fromEntries(Object.entries(bounds).filter(([, v]) => v !== undefined));
-  let reply: LogEntry[] = [];
+  // The reply being filled: pieces of runs, `count` records, `bytes` in the pieces.
+  let pieces: Buffer[] = [];
+  let count = 0;
   let bytes = 0;
   try {
-    for await (const batch of storage.readRangeBatches(segmentId, range)) {
-      for (const entry of batch) {
-        if (reply.length > 0 && bytes + entry.data.length > RANGE_REPLY_BYTES) {
-          ex.part(Messages.ReadRange.reply, { entries: reply, done: false });
-          reply = [];
+    for await (const run of storage.readRangeRuns(segmentId, range)) {
+      // [from, at) of this run is in the reply but not yet among its pieces.
+      let from = 0;
+      let at = 0;
+      for (let i = 0; i < run.count; i++) {
+        const length = RECORD_HEADER + run.bytes.readUInt32BE(at);
+        if (count > 0 && bytes + (at - from) + length > RANGE_REPLY_BYTES) {
+          if (at > from) pieces.push(run.bytes.subarray(from, at));
+          ex.part(Messages.ReadRange.reply, { records: pieces, count, done: false });
+          pieces = [];
+          count = 0;
           bytes = 0;
+          from = at;
         }
-        reply.push(entry);
-        bytes += entry.data.length;
+        at += length;
+        count++;
       }
-      // Between storage reads, not inside one's batch: the batch is in memory already, and waiting per reply inside
+      if (at > from) {
+        pieces.push(run.bytes.subarray(from, at));
+        bytes += at - from;
+      }
+      // Between storage reads, not inside one's run: the run is in memory already, and waiting per reply inside
       // it would cost an async step per reply without bounding memory any better.
       await ex.writable();
       if (!ex.open) return;
     }
   } catch (error) {
     // The entries read before a failure (a corrupt copy) are good: they go out before the error reply ends the stream.
-    if (reply.length > 0) ex.part(Messages.ReadRange.reply, { entries: reply, done: false });
+    if (count > 0) ex.part(Messages.ReadRange.reply, { records: pieces, count, done: false });
     throw error;
   }
-  ex.ok(Messages.ReadRange.reply, { entries: reply, done: true });
+  ex.ok(Messages.ReadRange.reply, { records: pieces, count, done: true });
 }
 
 /** The storage stage as the decode stage calls it. */

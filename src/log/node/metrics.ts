@@ -29,7 +29,7 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 import { scrapedGauge } from '../../base/prometheus.js';
 import { BadArgumentsError } from '../../errors.js';
 import { kindName, Messages } from '../protocol/kinds.js';
-import { Status, statusName } from '../protocol/status.js';
+import { statusName } from '../protocol/status.js';
 import type { RequestObserver } from './connection.js';
 
 /** Options of {@link startNodeMetrics}. */
@@ -115,10 +115,9 @@ export async function startNodeMetrics(options: NodeMetricsOptions, sources: Nod
   const ADD = Messages.AddEntry.kind;
   const ADD_BATCH = Messages.AddEntries.kind;
   const observer: RequestObserver = {
-    requestDone(kind, status, duration, partOfBatch) {
+    requestDone(kind, status, duration, stored) {
       const isAdd = kind === ADD || kind === ADD_BATCH;
-      if (kind === ADD && status === Status.OK) entries.inc();
-      if (partOfBatch) return;
+      if (stored > 0) entries.inc(stored);
       requests.inc({ kind: kindName(kind), status: statusName(status) });
       if (!isAdd) return;
       addLatency.observe({ kind: kindName(kind) }, duration / 1000);

@@ -11,7 +11,7 @@ import type { FenceReply } from '../protocol/messages/fence.js';
 import type { InfoReply } from '../protocol/messages/info.js';
 import type { EntryRange } from '../protocol/messages/held-entries.js';
 import type { LastEntryReply } from '../protocol/messages/read-last-entry.js';
-import type { ReadRangeRequest } from '../protocol/messages/read-range.js';
+import type { EntryMaker, ReadRangeRequest } from '../protocol/messages/read-range.js';
 import type { WaitConfirmedReply } from '../protocol/messages/wait-confirmed.js';
 
 /** Options of {@link connectLogNode}. */
@@ -35,6 +35,12 @@ export type ReadRangeBounds = Omit<ReadRangeRequest, 'segmentId'>;
 export interface RangeRead extends AsyncIterableIterator<LogEntry> {
   /** The entries as the node's replies bring them, one non-empty array per reply. */
   batches(): AsyncIterableIterator<readonly LogEntry[]>;
+  /**
+   * The entries as the node's replies bring them, each built by `make`
+   * from its fields straight out of the reply (no LogEntry in between);
+   * `data` is a view into the reply, shared by the entries of one reply.
+   */
+  batchesOf<T>(make: EntryMaker<T>): AsyncIterableIterator<T[]>;
 }
 
 /** A connection to one storage node (see the file comment for its failure handling). */

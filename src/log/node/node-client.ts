@@ -48,6 +48,7 @@ import type { InfoReply } from '../protocol/messages/info.js';
 import type { Message } from '../protocol/messages/message.js';
 import type { EntryRange } from '../protocol/messages/held-entries.js';
 import type { LastEntryReply } from '../protocol/messages/read-last-entry.js';
+import { makeLogEntry, type EntryMaker } from '../protocol/messages/read-range.js';
 import type { WaitConfirmedReply } from '../protocol/messages/wait-confirmed.js';
 import { Status, errorFromStatus, type StatusContext } from '../protocol/status.js';
 import { EntryQueue } from './entry-queue.js';
@@ -234,15 +235,15 @@ class NodeClient implements LogNodeClient {
         context: { segmentId },
         deadline: this.deadlineFrom(this.timeout),
         reply: (r) => {
-          const { entries, done } = Messages.ReadRange.reply.read(r);
+          const { records, count, done } = Messages.ReadRange.reply.read(r);
           expectEnd(r, what);
-          queue.push(entries, done);
+          queue.push(records[0]!, count, done);
           return done;
         },
         fail: (error) => queue.fail(error),
       });
     }
-    return Object.assign(queue.iterate(), { batches: () => queue.batches() });
+    return Object.assign(queue.iterate(), { batches: () => queue.batches(makeLogEntry), batchesOf: <T>(make: EntryMaker<T>) => queue.batches(make) });
   }
 
   fence(segmentId: number): Promise<FenceReply> {

@@ -15,7 +15,7 @@ export type { Message } from './messages/message.js';
 export { LogEntryCodec } from './messages/entry.js';
 export type { LogEntry } from './messages/entry.js';
 export type { AddEntryRequest, AddEntryReply } from './messages/add-entry.js';
-export { MAX_BATCH_ENTRIES, entriesOf } from './messages/add-entries.js';
+export { MAX_BATCH_ENTRIES } from './messages/add-entries.js';
 export type { AddEntriesRequest, AddEntriesReply, BatchEntry } from './messages/add-entries.js';
 export type { ReadEntryRequest } from './messages/read-entry.js';
 export type { ReadRangeRequest, ReadRangeReply } from './messages/read-range.js';

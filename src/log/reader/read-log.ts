@@ -31,6 +31,7 @@ import { NoSuchSegmentError } from '../metadata/errors.js';
 import type { LogMetadataStore } from '../metadata/metadata-store.js';
 import { writeSetOf, type SegmentMetadata } from '../metadata/records.js';
 import type { LogEntry } from '../protocol/messages/entry.js';
+import type { EntryMaker } from '../protocol/messages/read-range.js';
 import type { NodePool } from '../writer/node-pool.js';
 import { BadArgumentsError } from '../../errors.js';
 import { isPosition, type LogPosition } from '../writer/position.js';
@@ -43,7 +44,7 @@ export interface LogRecord {
   readonly timestamp: number;
   /**
    * Its bytes. Records read by one range read may share memory (views into
-   * the node's reply of up to 1 MiB): copy `data` to keep a few records
+   * the node's reply of up to 256 KiB): copy `data` to keep a few records
    * long after the read.
    */
   readonly data: Buffer;
@@ -175,6 +176,9 @@ function recordOf(id: number, e: LogEntry): LogRecord {
   return { position: { segmentId: id, entryId: e.entryId }, timestamp: e.timestamp, data: e.data };
 }
 
+/** A record built straight from a READ_RANGE reply's fields: two objects and the data's view per entry, nothing in between. */
+const makeRecord: EntryMaker<LogRecord> = (segmentId, entryId, timestamp, _confirmed, data) => ({ position: { segmentId, entryId }, timestamp, data });
+
 /** A span's entries within the time bounds, a node reply's worth at a time, from whichever of its nodes can serve them. */
 async function* readSpan(pool: NodePool, id: number, segment: SegmentMetadata, span: Span, fromTime?: number, toTime?: number): AsyncGenerator<LogRecord[]> {
   if (segment.writeQuorum < segment.ensembleSize) {
@@ -202,26 +206,16 @@ async function* readSpan(pool: NodePool, id: number, segment: SegmentMetadata, s
         if (first.entryId > span.from && (await c.readEntry(id, first.entryId - 1)).timestamp >= fromTime!) throw new Error('time index inconsistent');
         next = first.entryId;
       }
-      for await (const batch of c.readRange(id, { fromEntry: next, toEntry: span.to }).batches()) {
+      for await (const batch of c.readRange(id, { fromEntry: next, toEntry: span.to }).batchesOf(makeRecord)) {
         // The entries before a hole (or past `to`) go out; the next node is asked from the hole on.
-        const out: LogRecord[] = [];
-        let hole = false;
-        let past = false;
-        for (const e of batch) {
-          if (e.entryId !== next) {
-            hole = true;
-            break;
-          }
-          if (toTime !== undefined && e.timestamp > toTime) {
-            past = true;
-            break;
-          }
-          next++;
-          out.push(recordOf(id, e));
+        let n = 0;
+        while (n < batch.length && batch[n]!.position.entryId === next + n && (toTime === undefined || batch[n]!.timestamp <= toTime)) n++;
+        next += n;
+        if (n > 0) yield n === batch.length ? batch : batch.slice(0, n);
+        if (n < batch.length) {
+          if (batch[n]!.position.entryId !== next) throw new NoEntryError(`node lacks entry ${next}`);
+          return;
         }
-        if (out.length > 0) yield out;
-        if (hole) throw new NoEntryError(`node lacks entry ${next}`);
-        if (past) return;
       }
       if (next <= span.to) throw new NoEntryError(`node lacks entries ${next} to ${span.to}`);
       return;

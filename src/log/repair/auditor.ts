@@ -67,19 +67,20 @@
 import { EventEmitter } from 'node:events';
 import { sleep } from '../../base/wait.js';
 import type { Client } from '../../client/index.js';
-import { ClientClosedError, NoNodeError } from '../../errors.js';
-import { ensurePath, retryWhileConnected } from '../../recipes/internal/index.js';
+import { ClientClosedError } from '../../errors.js';
+import { ensurePath } from '../../recipes/internal/index.js';
+import { cookieOwners } from './cookies.js';
 import { Election } from '../../recipes/election.js';
 import { ChildrenWatch } from '../../recipes/watchers.js';
 import { MetadataConflictError, NoSuchSegmentError } from '../metadata/errors.js';
-import { AUDITOR_PATH, COOKIES_PATH, LOGS_PATH, NODES_PATH, SEGMENTS_PATH, segmentPath, WRITERS_PATH } from '../metadata/layout.js';
+import { AUDITOR_PATH, LOGS_PATH, NODES_PATH, SEGMENTS_PATH, segmentPath, WRITERS_PATH } from '../metadata/layout.js';
 import { LogMetadataStore } from '../metadata/metadata-store.js';
 import type { SegmentMetadata, Versioned } from '../metadata/records.js';
 import { applyRetention, type RetentionResult } from '../retention/retention.js';
 import { NodePool } from '../writer/node-pool.js';
 import { resolveAuditorOptions, type AuditorOptions, type ResolvedAuditorOptions } from './options.js';
 import { repairMember, type RepairContext, type RepairResult } from './repair.js';
-import { refillMember, requiredEntries, type RefillResult } from './replicas-check.js';
+import { checkedMembers, refillMember, requiredEntries, type RefillResult } from './replicas-check.js';
 import { AbandonedSegments, type RecoveredResult } from './abandoned.js';
 
 import { segmentReplication } from './replication.js';
@@ -273,7 +274,7 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
       this.checked.clear();
       this.nextScrubAt = now + this.options.scrubInterval;
     }
-    const owners = await this.cookieOwners();
+    const owners = await cookieOwners(this.client);
     this.passDue = Infinity;
     const isLost = (node: string): boolean => {
       if (liveNodes.has(node)) return false;
@@ -372,12 +373,15 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
   /** The replicas check of a segment's live members (./replicas-check.ts); true when one still lacks entries or could not be checked. */
   private async refill(ctx: RepairContext, id: number, s: SegmentMetadata, scrub: boolean): Promise<boolean> {
     let incomplete = false;
-    for (const [node, required] of requiredEntries(s)) {
+    for (const node of checkedMembers(s)) {
       if (ctx.signal.aborted) break;
-      if (!ctx.live.has(node) || required.length === 0) continue;
+      if (!ctx.live.has(node)) continue;
       const key = `${id}/${node}`;
       const seen = `${this.stamps.get(node)}/${s.state}/${s.ensembles.length}`;
       if (this.checked.get(key) === seen) continue;
+      // Listed only now, past the cache: a pass over segments already checked walks no entries.
+      const required = requiredEntries(s, node);
+      if (required.length === 0) continue;
       try {
         const result = await refillMember(ctx, id, s, node, required, scrub);
         this.checked.set(key, seen);
@@ -409,34 +413,6 @@ class AuditorImpl extends EventEmitter<AuditorEvents> implements Auditor {
   private copied(bytes: number): void {
     this.counters.entriesCopied++;
     this.counters.bytesCopied += bytes;
-  }
-
-  /**
-   * The instance ids named by an address cookie: those that may still come
-   * back with their data. Undefined when there are no cookies at all
-   * (deleted by hand?): then every missing node gets its grace period.
-   */
-  private async cookieOwners(): Promise<Set<string> | undefined> {
-    const owners = new Set<string>();
-    let names: string[];
-    try {
-      names = (await retryWhileConnected(this.client, () => this.client.getChildren(COOKIES_PATH))) as string[];
-    } catch (error) {
-      if (error instanceof NoNodeError) return undefined;
-      throw error;
-    }
-    await Promise.all(
-      names.map(async (name) => {
-        try {
-          const { data } = await retryWhileConnected(this.client, () => this.client.getData(`${COOKIES_PATH}/${name}`));
-          const id = (JSON.parse(data?.toString('utf8') ?? '') as { instanceId?: unknown }).instanceId;
-          if (typeof id === 'string') owners.add(id);
-        } catch (error) {
-          if (!(error instanceof NoNodeError || error instanceof SyntaxError)) throw error;
-        }
-      }),
-    );
-    return owners;
   }
 }
 

@@ -46,26 +46,40 @@ export interface RefillResult {
   readonly bytes: number;
 }
 
+/** The ensembles the replicas check covers, and up to which entry: all of a CLOSED segment, the closed fragments of an OPEN one. */
+function checkedSpan(segment: SegmentMetadata): { count: number; lastEntry: number } {
+  if (segment.state === 'CLOSED') return { count: segment.ensembles.length, lastEntry: segment.lastEntry };
+  if (segment.state === 'OPEN') return { count: segment.ensembles.length - 1, lastEntry: Number.MAX_SAFE_INTEGER };
+  return { count: 0, lastEntry: -1 };
+}
+
 /**
- * What each member of `segment` must hold, by instance id, ascending: of a
- * CLOSED segment every entry up to its last; of an OPEN one the entries of
- * its closed fragments (every ensemble but the last). Empty for anything
- * else.
+ * The members (instance ids) of `segment` the replicas check covers: those
+ * of an ensemble holding entries ({@link requiredEntries} says which). A
+ * pass asks this of every segment; the entries themselves only for the
+ * members it checks.
  */
-export function requiredEntries(segment: SegmentMetadata): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  const closed = segment.state === 'CLOSED';
-  if (!closed && segment.state !== 'OPEN') return out;
-  const count = closed ? segment.ensembles.length : segment.ensembles.length - 1;
-  const lastEntry = closed ? segment.lastEntry : Number.MAX_SAFE_INTEGER;
+export function checkedMembers(segment: SegmentMetadata): string[] {
+  const { count, lastEntry } = checkedSpan(segment);
+  const out = new Set<string>();
   for (let i = 0; i < count; i++) {
     const { from, to } = ensembleSpan(segment, i, lastEntry);
-    if (from > to) continue;
-    for (const node of segment.ensembles[i]!.nodes) {
-      const list = out.get(node) ?? [];
-      list.push(...entriesOfMember(segment, i, node, lastEntry));
-      out.set(node, list);
-    }
+    if (from <= to) for (const node of segment.ensembles[i]!.nodes) out.add(node);
+  }
+  return [...out];
+}
+
+/**
+ * What member `node` of `segment` must hold, ascending: of a CLOSED
+ * segment every entry up to its last; of an OPEN one the entries of its
+ * closed fragments (every ensemble but the last). Empty for anything else.
+ */
+export function requiredEntries(segment: SegmentMetadata, node: string): number[] {
+  const { count, lastEntry } = checkedSpan(segment);
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    // Not push(...): a spread of a few hundred thousand ids overflows the stack.
+    if (segment.ensembles[i]!.nodes.includes(node)) for (const e of entriesOfMember(segment, i, node, lastEntry)) out.push(e);
   }
   return out;
 }

@@ -39,6 +39,11 @@ export function ensembleSpan(segment: SegmentMetadata, i: number, lastEntry: num
 export function entriesOfMember(segment: SegmentMetadata, i: number, node: string, lastEntry: number): number[] {
   const { from, to } = ensembleSpan(segment, i, lastEntry);
   const out: number[] = [];
+  if (segment.writeQuorum >= segment.ensembleSize) {
+    // Not striped: every member holds the whole span (no write set per entry: an audit pass walks millions).
+    if (segment.ensembles[i]!.nodes.includes(node)) for (let e = from; e <= to; e++) out.push(e);
+    return out;
+  }
   for (let e = from; e <= to; e++) if (writeSetOf(segment, e).includes(node)) out.push(e);
   return out;
 }
@@ -58,7 +63,8 @@ export function segmentReplication(segment: SegmentMetadata, lastEntry: number, 
     const dead = ensemble.nodes.filter((n) => !isLive(n));
     if (dead.length === 0) return;
     for (const node of dead) missing.push({ ensembleIndex: i, node, entries: entriesOfMember(segment, i, node, lastEntry) });
-    for (let e = from; e <= to; e++) if (writeSetOf(segment, e).some((n) => !isLive(n))) underReplicatedEntries++;
+    if (segment.writeQuorum >= segment.ensembleSize) underReplicatedEntries += to - from + 1;
+    else for (let e = from; e <= to; e++) if (writeSetOf(segment, e).some((n) => !isLive(n))) underReplicatedEntries++;
   });
   return { missing, underReplicatedEntries };
 }

@@ -6,6 +6,7 @@
  * builds on {@link NodeStorage}.
  */
 export { NodeStorage } from './node-storage.js';
+export type { RecordRun } from './segment.js';
 export type {
   AddEntryOptions,
   FenceResult,
@@ -13,6 +14,7 @@ export type {
   NodeStorageOptions,
   NodeStorageStats,
   ReadRangeOptions,
+  StoredBatch,
   StoredEntry,
 } from './types.js';
 // The shared errors its methods throw too, so one import covers every outcome.

@@ -48,14 +48,23 @@ export interface DecodedRecord {
 /** Encodes an entry record (header, checksum and body) into a new buffer. */
 export function encodeEntry(segmentId: number, entryId: number, timestamp: number, lastAddConfirmed: number, data: Buffer): Buffer {
   const buf = Buffer.allocUnsafe(RECORD_HEADER + ENTRY_BODY + data.length);
-  const b = RECORD_HEADER;
+  encodeEntryInto(buf, 0, segmentId, entryId, timestamp, lastAddConfirmed, data);
+  return buf;
+}
+
+/** Encodes an entry record into `buf` at `at` (which must have room: {@link RECORD_HEADER} + {@link ENTRY_BODY} + data); returns its length. */
+export function encodeEntryInto(buf: Buffer, at: number, segmentId: number, entryId: number, timestamp: number, lastAddConfirmed: number, data: Buffer): number {
+  const b = at + RECORD_HEADER;
   buf[b] = RecordKind.entry;
   write64(buf, segmentId, b + 1);
   write64(buf, entryId, b + 9);
   write64(buf, timestamp, b + 17);
   write64(buf, lastAddConfirmed, b + 25);
   data.copy(buf, b + ENTRY_BODY);
-  return seal(buf);
+  const length = ENTRY_BODY + data.length;
+  buf.writeUInt32BE(length, at);
+  buf.writeUInt32BE(crc32c(buf, b, b + length), at + 4);
+  return RECORD_HEADER + length;
 }
 
 /** Encodes a fence or delete record for a segment. */
@@ -113,6 +122,16 @@ export function checkRecord(buf: Buffer, at: number): string | null {
 /** The segment id a record at `at` claims (its body's first fields must be in `buf`). */
 export function claimedSegment(buf: Buffer, at: number): number {
   return readU64(buf, at + RECORD_HEADER + 1);
+}
+
+/** The entry id of an entry record at `at` (its header and fixed fields must be in `buf`). */
+export function recordEntryId(buf: Buffer, at: number): number {
+  return readU64(buf, at + RECORD_HEADER + 9);
+}
+
+/** The timestamp of an entry record at `at` (its header and fixed fields must be in `buf`). */
+export function recordTimestamp(buf: Buffer, at: number): number {
+  return read64(buf, at + RECORD_HEADER + 17);
 }
 
 /** Decodes a record already checked by {@link checkRecord}. */

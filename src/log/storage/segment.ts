@@ -29,7 +29,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { CorruptEntryError, CorruptStorageError } from './errors.js';
 import { FileWindow, scanRecords } from './record-scan.js';
-import { checkRecord, claimedSegment, decodeRecord, ENTRY_BODY, RECORD_HEADER, RecordKind, type DecodedRecord } from './record.js';
+import { checkRecord, claimedSegment, decodeRecord, ENTRY_BODY, RECORD_HEADER, recordEntryId, RecordKind, recordTimestamp, type DecodedRecord } from './record.js';
 import { EntryIndex } from './entry-index.js';
 import { TimeIndex } from './time-index.js';
 
@@ -41,6 +41,14 @@ const RANGE_READ = 1024 * 1024;
 export interface SegmentRecord {
   record: Buffer;
   decoded: DecodedRecord;
+}
+
+/** Whole, checked records of consecutive entries, in entry order, back to back as a segment file holds them. */
+export interface RecordRun {
+  /** The records' bytes: a view into a read buffer, or a record held in memory. */
+  readonly bytes: Buffer;
+  /** Records in `bytes`, at least one. */
+  readonly count: number;
 }
 
 /** The bounds of a range read, all inclusive, already validated. */
@@ -66,6 +74,8 @@ export class Segment {
   readonly timeIndex = new TimeIndex();
   /** Records in the journal queue, not yet durable. */
   readonly pending = new Map<number, Buffer>();
+  /** When each of {@link pending} will be durable (a second add of the same bytes waits for it). */
+  readonly inflight = new Map<number, Promise<void>>();
   /**
    * Records durable in the journal that the file could not take yet (disk
    * full), by entry id (the fence under -1): served from here, written by
@@ -238,12 +248,14 @@ export class Segment {
   }
 
   /**
-   * The entries in `range`, in entry order, a file read's worth at a time
-   * (one async step per batch, not per entry: small entries are read at
-   * millions a second); a bad copy throws {@link CorruptEntryError} after
-   * the entries before it.
+   * The entries in `range` as runs of whole records, in entry order, a
+   * file read's worth at a time: each run is the records' bytes as the file
+   * holds them, every record checked (length, CRC32C, the entry it names)
+   * and none decoded, so a node sends them on as they are (one async step
+   * and one copy per run, not per entry). A bad copy throws
+   * {@link CorruptEntryError} after the run of good entries before it.
    */
-  async *range(range: SegmentRange): AsyncGenerator<DecodedRecord[]> {
+  async *runs(range: SegmentRange): AsyncGenerator<RecordRun> {
     let e = Math.max(range.fromEntry, this.timeIndex.startFor(range.fromTime));
     const end = Math.min(range.toEntry + 1, this.entries.limit, this.timeIndex.endFor(range.toTime));
     let left = range.limit;
@@ -252,7 +264,7 @@ export class Segment {
       const next = this.nextHeld(e, end);
       if (next === undefined) break;
       e = next;
-      // Read a run of records that lie back to back in the file at once.
+      // A run of records that lie back to back in the file, read at once.
       let run = 0;
       let bytes = 0;
       const start = this.entries.offset(e);
@@ -260,37 +272,63 @@ export class Segment {
         bytes += this.entries.length(e + run);
         run++;
       }
-      const batch: DecodedRecord[] = [];
-      // A bad copy in a run: the good entries before it are still served, then it is thrown.
-      let bad: unknown;
       if (run === 0) {
-        const one = await this.read(e);
-        if (one) batch.push(one);
+        // Not in the file: held in memory until the file takes it, a corrupt copy (read throws), or not durable yet.
+        const mem = this.unwritten.get(e);
+        if (mem === undefined) await this.read(e);
         e++;
-      } else {
-        const buf = Buffer.allocUnsafe(bytes);
-        await this.readAt(buf, start);
-        try {
-          for (let i = 0, at = 0; i < run; i++) {
-            batch.push(this.verified(e + i, buf, at, start + at));
-            at += this.entries.length(e + i);
-          }
-        } catch (error) {
-          bad = error;
-        }
-        e += run;
-      }
-      const out: DecodedRecord[] = [];
-      for (const r of batch) {
-        if (r.timestamp > range.toTime) left = 0;
-        else if (r.timestamp >= range.fromTime) {
-          out.push(r);
+        if (mem === undefined) continue;
+        if (mem.decoded.timestamp > range.toTime) break;
+        if (mem.decoded.timestamp >= range.fromTime) {
           left--;
+          yield { bytes: mem.record, count: 1 };
         }
-        if (left === 0) break;
+        continue;
       }
-      if (out.length > 0) yield out;
+      const buf = Buffer.allocUnsafe(bytes);
+      await this.readAt(buf, start);
+      // Timestamps never decrease along a segment: the records within the time bounds are one stretch of the run.
+      let from = -1;
+      let to = 0;
+      let count = 0;
+      let past = false;
+      let bad: CorruptEntryError | undefined;
+      for (let i = 0, at = 0; i < run; i++) {
+        const problem = this.problem(e + i, buf, at);
+        if (problem !== null) {
+          bad = this.corruptCopy(e + i, start + at, problem);
+          break;
+        }
+        const timestamp = recordTimestamp(buf, at);
+        if (timestamp > range.toTime) {
+          past = true;
+          break;
+        }
+        const length = this.entries.length(e + i);
+        if (timestamp >= range.fromTime) {
+          if (from < 0) from = at;
+          to = at + length;
+          count++;
+          if (--left === 0) break;
+        }
+        at += length;
+      }
+      e += run;
+      if (count > 0) yield { bytes: buf.subarray(from, to), count };
       if (bad !== undefined) throw bad;
+      if (past) break;
+    }
+  }
+
+  /** {@link runs} decoded: arrays of records whose data are views into the runs. */
+  async *range(range: SegmentRange): AsyncGenerator<DecodedRecord[]> {
+    for await (const run of this.runs(range)) {
+      const out = new Array<DecodedRecord>(run.count);
+      for (let i = 0, at = 0; i < run.count; i++) {
+        out[i] = decodeRecord(run.bytes, at);
+        at += RECORD_HEADER + run.bytes.readUInt32BE(at);
+      }
+      yield out;
     }
   }
 
@@ -306,15 +344,26 @@ export class Segment {
   }
 
   private verified(entryId: number, buf: Buffer, at: number, offset: number): DecodedRecord {
-    // Checked in place (no view per record): the index's length bounds the record, as a view's end would.
-    const length = this.entries.length(entryId);
-    let problem = at + 4 > buf.length || buf.readUInt32BE(at) + RECORD_HEADER !== length ? 'record length differs from the index' : checkRecord(buf, at);
-    const rec = problem === null ? decodeRecord(buf, at) : null;
-    if (rec && (rec.kind !== RecordKind.entry || rec.segmentId !== this.id || rec.entryId !== entryId)) problem = 'record of another entry';
-    if (problem === null) return rec!;
+    const problem = this.problem(entryId, buf, at);
+    if (problem !== null) throw this.corruptCopy(entryId, offset, problem);
+    return decodeRecord(buf, at);
+  }
+
+  /** What is wrong with entry `entryId`'s record at `at` in `buf`, or null. Checked in place: nothing is allocated for a good one. */
+  private problem(entryId: number, buf: Buffer, at: number): string | null {
+    // The index's length bounds the record, as a view's end would.
+    if (at + 4 > buf.length || buf.readUInt32BE(at) + RECORD_HEADER !== this.entries.length(entryId)) return 'record length differs from the index';
+    const problem = checkRecord(buf, at);
+    if (problem !== null) return problem;
+    if (buf[at + RECORD_HEADER] !== RecordKind.entry || claimedSegment(buf, at) !== this.id || recordEntryId(buf, at) !== entryId) return 'record of another entry';
+    return null;
+  }
+
+  /** Marks the copy of `entryId` corrupt (not held, never served until a good copy is added); the error to throw. */
+  private corruptCopy(entryId: number, offset: number, problem: string): CorruptEntryError {
     this.entries.clear(entryId);
     this.corrupt.set(entryId, { offset, reason: problem });
-    throw new CorruptEntryError(this.id, entryId, this.path, offset, problem);
+    return new CorruptEntryError(this.id, entryId, this.path, offset, problem);
   }
 
   private async readAt(buf: Buffer, offset: number): Promise<void> {

@@ -20,6 +20,18 @@ export interface StoredEntry {
   data: Buffer;
 }
 
+/** Consecutive entries of one segment, as {@link NodeStorage.addEntries} takes them. */
+export interface StoredBatch {
+  /** The segment: a non-negative safe integer. */
+  segmentId: number;
+  /** The id of `entries[0]`; the others follow without gaps. */
+  firstEntryId: number;
+  /** The writer's last add confirmed when it sent the batch (-1 when none), carried by every entry. */
+  lastAddConfirmed: number;
+  /** Each entry's timestamp (epoch ms, never decreasing) and bytes. */
+  entries: readonly { timestamp: number; data: Buffer }[];
+}
+
 /** How {@link NodeStorage.open} sets up a node's storage. */
 export interface NodeStorageOptions {
   /** The node's data directory, created if missing. */

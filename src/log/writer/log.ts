@@ -265,14 +265,10 @@ class LogWriter extends EventEmitter<LogEvents> implements Log {
 
   private add(segment: SegmentWriter, entries: readonly { data: Buffer; timestamp: number }[]): Promise<LogPosition[]> {
     if (this.firstAppendAt === undefined) this.armAgeTimer(segment);
-    return Promise.all(
-      entries.map((e) =>
-        segment.add(e.data, e.timestamp).then((position) => {
-          this.confirmedChanged();
-          return position;
-        }),
-      ),
-    );
+    return segment.addBatch(entries).then((positions) => {
+      this.confirmedChanged();
+      return positions;
+    });
   }
 
   private shouldRoll(s: SegmentWriter): boolean {

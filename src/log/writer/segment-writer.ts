@@ -13,7 +13,7 @@
  * - Entries go out at the end of the tick they were added in: each node
  *   gets the consecutive entries it should store as one ADD_ENTRIES request
  *   (so one appendBatch costs each node one frame, one reply and usually
- *   one group commit), cut at {@link MAX_REQUEST_BYTES}; a lone entry goes
+ *   one group commit), cut at 1 MiB (./request-runs.ts); a lone entry goes
  *   as ADD_ENTRY.
  * - A node that fails (connection lost, timeout, any refusal other than a
  *   fence) is replaced by a live node outside the ensemble: the new
@@ -44,11 +44,11 @@ import { NotEnoughNodesError, SegmentFencedError, WriterFencedError } from '../e
 import { MetadataConflictError } from '../metadata/errors.js';
 import type { LogMetadataStore } from '../metadata/metadata-store.js';
 import { writeSetOf, type Ensemble, type SegmentMetadata, type Versioned } from '../metadata/records.js';
-import { MAX_BATCH_ENTRIES } from '../protocol/messages/add-entries.js';
 import type { LogEntry } from '../protocol/messages/entry.js';
 import type { NodePool } from './node-pool.js';
 import type { LogPosition } from './position.js';
 import { pickNodes } from './quorum.js';
+import { requestRuns } from './request-runs.js';
 
 /** A segment's ensemble was changed because storage nodes failed. */
 export interface EnsembleChange {
@@ -73,8 +73,8 @@ interface PendingAdd {
   acked: Set<string>;
   /** Nodes it was sent to (in flight or confirmed). */
   sent: Set<string>;
-  resolve(position: LogPosition): void;
-  reject(error: unknown): void;
+  /** On the last entry of an {@link SegmentWriter.addBatch} only: acknowledgements are in entry order, so its acknowledgement is the batch's. */
+  readonly batch: { readonly first: number; resolve(positions: LogPosition[]): void; reject(error: unknown): void } | undefined;
 }
 
 /**
@@ -85,14 +85,15 @@ interface PendingAdd {
  */
 export const DEFAULT_EXPLICIT_CONFIRM_DELAY = 20;
 
+/** The positions of entries `first`..`last` of a segment. */
+function positions(segmentId: number, first: number, last: number): LogPosition[] {
+  const out = new Array<LogPosition>(last - first + 1);
+  for (let e = first; e <= last; e++) out[e - first] = { segmentId, entryId: e };
+  return out;
+}
+
 /** How long to wait before trying an ensemble change again when no node can take a failed one's place, in ms. */
 const RETRY_DELAY = 250;
-
-/**
- * Entry bytes per ADD_ENTRIES request: a run closes before it would pass
- * this (a larger entry goes alone), far below the node's frame limit.
- */
-const MAX_REQUEST_BYTES = 1024 * 1024;
 
 export class SegmentWriter {
   /** The highest entry id acknowledged (-1: none). */
@@ -141,19 +142,28 @@ export class SegmentWriter {
     return this.failure;
   }
 
-  /** Adds an entry; resolves with its position once it is acknowledged. */
-  add(data: Buffer, timestamp: number): Promise<LogPosition> {
+  /**
+   * Adds entries (each timestamp raised to the previous one's when
+   * earlier); resolves with their positions once the last is acknowledged.
+   * One promise per batch, not per entry: acknowledgements come in entry
+   * order, so the last entry's is the batch's.
+   */
+  addBatch(items: readonly { data: Buffer; timestamp: number }[]): Promise<LogPosition[]> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    const ts = Math.max(timestamp, this.lastTimestamp);
-    this.lastTimestamp = ts;
-    this.minTimestamp ??= ts;
-    const entry: LogEntry = { segmentId: this.id, entryId: this.entries++, timestamp: ts, lastAddConfirmed: this.lastAddConfirmed, data };
-    this.told = Math.max(this.told, this.lastAddConfirmed);
-    this.bytes += data.length;
-    return new Promise<LogPosition>((resolve, reject) => {
-      const add: PendingAdd = { entry, acked: new Set(), sent: new Set(), resolve, reject };
-      this.pending.push(add);
-      if (!this.changing) this.send(add);
+    return new Promise<LogPosition[]>((resolve, reject) => {
+      const first = this.entries;
+      for (let i = 0; i < items.length; i++) {
+        const { data, timestamp } = items[i]!;
+        const ts = Math.max(timestamp, this.lastTimestamp);
+        this.lastTimestamp = ts;
+        this.minTimestamp ??= ts;
+        const entry: LogEntry = { segmentId: this.id, entryId: this.entries++, timestamp: ts, lastAddConfirmed: this.lastAddConfirmed, data };
+        this.bytes += data.length;
+        const add: PendingAdd = { entry, acked: new Set(), sent: new Set(), batch: i === items.length - 1 ? { first, resolve, reject } : undefined };
+        this.pending.push(add);
+        if (!this.changing) this.send(add);
+      }
+      this.told = Math.max(this.told, this.lastAddConfirmed);
     });
   }
 
@@ -214,27 +224,7 @@ export class SegmentWriter {
         list.push(add);
       }
     }
-    for (const [node, list] of byNode) {
-      let run: PendingAdd[] = [];
-      let bytes = 0;
-      for (const add of list) {
-        const prev = run[run.length - 1];
-        const joins =
-          prev !== undefined &&
-          add.entry.entryId === prev.entry.entryId + 1 &&
-          add.entry.lastAddConfirmed === prev.entry.lastAddConfirmed &&
-          bytes + add.entry.data.length <= MAX_REQUEST_BYTES &&
-          run.length < MAX_BATCH_ENTRIES;
-        if (!joins && run.length > 0) {
-          this.sendRun(node, run);
-          run = [];
-          bytes = 0;
-        }
-        run.push(add);
-        bytes += add.entry.data.length;
-      }
-      if (run.length > 0) this.sendRun(node, run);
-    }
+    for (const [node, list] of byNode) for (const run of requestRuns(list)) this.sendRun(node, run);
   }
 
   private sendRun(node: string, run: readonly PendingAdd[]): void {
@@ -270,7 +260,7 @@ export class SegmentWriter {
     while (this.pending.length > 0 && this.pending[0]!.acked.size >= this.meta.value.ackQuorum) {
       const add = this.pending.shift()!;
       this.lastAddConfirmed = add.entry.entryId;
-      add.resolve({ segmentId: this.id, entryId: add.entry.entryId });
+      if (add.batch !== undefined) add.batch.resolve(positions(this.id, add.batch.first, add.entry.entryId));
     }
     if (this.lastAddConfirmed > before) this.armConfirm();
     if (this.pending.length === 0) for (const wake of this.idle.splice(0)) wake();
@@ -408,7 +398,7 @@ export class SegmentWriter {
     this.cancelConfirm();
     const all = this.pending;
     this.pending = [];
-    for (const add of all) add.reject(error);
+    for (const add of all) add.batch?.reject(error);
     for (const wake of this.idle.splice(0)) wake();
   }
 

@@ -17,15 +17,15 @@
  * entry's data is checked when the request is decoded: an entry damaged
  * on its way is refused (BAD_REQUEST, naming the entry), never stored.
  * A batch is answered OK only when every entry is stored; otherwise with
- * the status of its first failed entry (some entries may be stored: adding
- * them again with the same bytes succeeds, so the writer just resends).
+ * the status of the failure (some entries may be stored: adding them again
+ * with the same bytes succeeds, so the writer just resends). Decoded, each
+ * entry's data is a view into the request frame.
  */
 import { JuteDecodeError } from '../../../jute/decode-error.js';
 import type { Codec } from '../../../jute/writer.js';
 import { BadRequestError } from '../../errors.js';
 import { crc32c } from '../../storage/crc32c.js';
-import type { LogEntry } from './entry.js';
-import { readData, readInt, readLong } from './fields.js';
+import { readInt, readLong } from './fields.js';
 import type { Message } from './message.js';
 
 /** The most entries one ADD_ENTRIES request may carry. */
@@ -78,7 +78,10 @@ export const AddEntriesRequestCodec: Codec<AddEntriesRequest> = {
     const entries: BatchEntry[] = new Array(count);
     for (let i = 0; i < count; i++) {
       const timestamp = readLong(r, 'timestamp', 0);
-      const data = readData(r, 'data');
+      const dataAt = r.offset;
+      // A view into the frame, not a copy: the node's storage copies it into its record before it returns.
+      const data = r.buffer();
+      if (data === null) throw new BadRequestError(`data is null at offset ${dataAt}`);
       const at = r.offset;
       const crc = r.int() >>> 0;
       const actual = crc32c(data);
@@ -99,11 +102,6 @@ export const AddEntriesReplyCodec: Codec<AddEntriesReply> = {
     return { segmentId: readLong(r, 'segmentId', 0), firstEntryId: readLong(r, 'firstEntryId', 0), count: readInt(r, 'count', 1) };
   },
 };
-
-/** The entries of a batch request as the storage layer takes them. */
-export function entriesOf(req: AddEntriesRequest): LogEntry[] {
-  return req.entries.map((e, i) => ({ segmentId: req.segmentId, entryId: req.firstEntryId + i, timestamp: e.timestamp, lastAddConfirmed: req.lastAddConfirmed, data: e.data }));
-}
 
 const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
 
