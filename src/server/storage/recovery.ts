@@ -56,7 +56,7 @@ export async function recover(dir: string, log: Logger): Promise<Recovered> {
   for (let i = first; i < logs.length; i++) {
     const file = logs[i]!;
     const isLast = i === logs.length - 1;
-    const scanned = scanLog(file.path, await readLogData(file.path), isLast);
+    const scanned = scanLog(file.path, await readLogData(file.path), isLast, expected);
     for (const { header, txn } of scanned.entries) {
       if (header.zxid < expected) continue;
       if (header.zxid !== expected) {

@@ -5,11 +5,10 @@ import { JuteReader } from '../../jute/reader.js';
 import { readACLs, writeACLs, type ACL } from '../../jute/records/acl.js';
 import { JuteWriter } from '../../jute/writer.js';
 import { DataNode, type DataTree } from '../data-tree.js';
-import { copyZnodeData } from '../znode-data.js';
+import { copiedAt, copyZnodeBytes } from '../znode-data.js';
 import { CorruptDataError } from './corrupt-data-error.js';
 import { syncDir } from '../../base/durable-fs.js';
 import { zxidName } from './data-dir.js';
-import { EphemeralOwner } from '../txn.js';
 
 /**
  * Snapshot file layout:
@@ -38,49 +37,59 @@ export interface SnapshotContents {
   sessions: SnapshotSession[];
 }
 
-/** Nodes serialized per turn of the event loop, so requests keep flowing while a large tree is written. */
-const SLICE_NODES = 5000;
+/**
+ * How long one slice of serialization may hold the event loop, ms. Requests
+ * queued behind a slice wait this long at most; at a million znodes the
+ * whole serialization is a few hundred ms of work.
+ */
+const SLICE_MS = 4;
+
+const yieldToEventLoop = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * Serializes the tree and sessions as they are now (at `zxid`) into chunks
- * (the last one carries the checksum), a slice at a time between turns of
- * the event loop. The tree keeps changing meanwhile: the paths and node
- * objects are captured up front, and the tree's `beforeChange` hook keeps a
- * copy of any node before it changes, so the snapshot is exactly the state
- * at `zxid` (nodes created later are not in the captured list).
+ * Serializes the tree and sessions as they are at `zxid` into chunks (the
+ * last one carries the checksum), a slice at a time between turns of the
+ * event loop, walking the live tree rather than a copy of its million
+ * entries (which took one long pause per snapshot). The tree keeps changing
+ * meanwhile, and the snapshot is still exactly the state at `zxid`:
+ * - the tree's `beforeChange` hook keeps a copy of a node before it first
+ *   changes, and that copy is written instead;
+ * - nodes created after `zxid` are skipped (their czxid is later);
+ * - a node deleted before the walk reaches it is kept with its path by the
+ *   `beforeDelete` hook and written after the walk, shallowest first so
+ *   parents precede children. One deleted after the walk wrote it is
+ *   written twice, with the same state; loading keeps the later record.
+ * The node count, known only at the end, is patched into the header before
+ * the checksum is computed.
  */
 export async function serializeSnapshot(tree: DataTree, zxid: bigint, sessions: Iterable<SnapshotSession>): Promise<Buffer[]> {
-  const paths: string[] = [];
-  const nodes: DataNode[] = [];
-  for (const [path, node] of tree.entries()) {
-    paths.push(path);
-    nodes.push(node);
-  }
+  const last = Number(zxid);
   const before = new Map<DataNode, DataNode>();
-  if (tree.beforeChange) throw new Error('a snapshot is already being taken');
-  tree.beforeChange = (node) => {
-    if (!before.has(node)) before.set(node, node.clone());
+  const deleted: Array<[string, DataNode]> = [];
+  if (tree.beforeChange || tree.beforeDelete) throw new Error('a snapshot is already being taken');
+  const keep = (node: DataNode): DataNode => {
+    let copy = before.get(node);
+    if (copy === undefined) before.set(node, (copy = node.clone()));
+    return copy;
+  };
+  tree.beforeChange = keep;
+  tree.beforeDelete = (path, node) => {
+    if (node.czxid <= last) deleted.push([path, keep(node)]);
   };
   try {
     const chunks: Buffer[] = [];
-    let crc = 0;
     const w = new JuteWriter(CHUNK + 4096);
-    const cut = () => {
-      const chunk = w.take();
-      crc = crc32(chunk, crc);
-      chunks.push(chunk);
-    };
     w.raw(SNAPSHOT_MAGIC).long(zxid);
     const list = [...sessions];
     w.int(list.length);
     for (const s of list) w.long(s.id).int(s.timeout);
-    w.int(paths.length);
+    const countAt = w.offset;
+    w.int(0);
+    let count = 0;
     // The tree shares equal ACL lists (AclInterner), so each list is encoded once and copied after.
     const aclBytes = new Map<readonly ACL[], Buffer>();
-    for (let i = 0; i < paths.length; i++) {
-      if (i > 0 && i % SLICE_NODES === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      const n = before.get(nodes[i]!) ?? nodes[i]!;
-      w.ustring(paths[i]!).buffer(n.data);
+    const write = (path: string, n: DataNode): void => {
+      w.ustring(path).buffer(n.data);
       let acl = aclBytes.get(n.acl);
       if (acl === undefined) {
         const aw = new JuteWriter(64);
@@ -91,15 +100,43 @@ export async function serializeSnapshot(tree: DataTree, zxid: bigint, sessions: 
       w.raw(acl);
       w.longNumber(n.czxid).longNumber(n.mzxid).longNumber(n.ctime).longNumber(n.mtime);
       w.int(n.version).int(n.cversion).int(n.aversion).long(n.ephemeralOwner).longNumber(n.pzxid);
-      if (w.offset >= CHUNK) cut();
+      count++;
+      if (w.offset >= CHUNK) chunks.push(w.take());
+    };
+    let sliceEnd = performance.now() + SLICE_MS;
+    let k = 0;
+    // Map iteration survives changes: entries deleted before they are reached are skipped, new ones come at the end.
+    for (const [path, node] of tree.entries()) {
+      if ((++k & 255) === 0 && performance.now() >= sliceEnd) {
+        await yieldToEventLoop();
+        sliceEnd = performance.now() + SLICE_MS;
+      }
+      if (node.czxid > last) continue;
+      write(path, before.get(node) ?? node);
     }
-    cut();
+    tree.beforeChange = null;
+    tree.beforeDelete = null;
+    const depth = (path: string): number => {
+      let d = 0;
+      for (let i = 0; i < path.length; i++) if (path.charCodeAt(i) === 47) d++;
+      return d;
+    };
+    deleted.sort((a, b) => depth(a[0]) - depth(b[0]));
+    for (const [path, node] of deleted) write(path, node);
+    chunks.push(w.take());
+    chunks[0]!.writeInt32BE(count, countAt);
+    let crc = 0;
+    for (let i = 0; i < chunks.length; i++) {
+      if (i > 0 && i % 8 === 0) await yieldToEventLoop();
+      crc = crc32(chunks[i]!, crc);
+    }
     const trailer = Buffer.alloc(4);
     trailer.writeUInt32BE(crc >>> 0);
     chunks.push(trailer);
     return chunks;
   } finally {
     tree.beforeChange = null;
+    tree.beforeDelete = null;
   }
 }
 
@@ -119,9 +156,35 @@ export async function writeSnapshot(dir: string, zxid: bigint, chunks: Buffer[],
   return path;
 }
 
-/** The shared 0n for the common no-owner case, rather than a bigint per znode. */
-function ownerOf(owner: bigint): bigint {
-  return owner === 0n ? EphemeralOwner.none : owner;
+/**
+ * The end of the ACL vector that starts at `at`, without decoding it: a
+ * snapshot's nodes mostly repeat one list, so the loader compares bytes
+ * with the previous node's list and decodes only a list it has not seen.
+ */
+function aclVectorEnd(buf: Buffer, at: number, end: number): number {
+  const need = (n: number): void => {
+    if (at + n > end) throw new RangeError(`ACL vector runs past the end of the data at ${at}`);
+  };
+  need(4);
+  const count = buf.readInt32BE(at);
+  at += 4;
+  if (count < 0) return at;
+  if (count > end - at) throw new RangeError(`ACL vector of ${count} entries at ${at - 4}`);
+  for (let i = 0; i < count; i++) {
+    at += 4;
+    for (let j = 0; j < 2; j++) {
+      need(4);
+      const len = buf.readInt32BE(at);
+      at += 4 + Math.max(0, len);
+      need(0);
+    }
+  }
+  return at;
+}
+
+function sameBytes(buf: Buffer, a: number, b: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (buf[a + i] !== buf[b + i]) return false;
+  return true;
 }
 
 /** Reads a snapshot into the (fresh) tree; throws CorruptDataError naming the file and offset. */
@@ -139,24 +202,26 @@ export async function readSnapshot(file: string, tree: DataTree): Promise<Snapsh
     const zxid = r.long();
     const sessions = r.vector((rr) => ({ id: rr.long(), timeout: rr.int() })) ?? [];
     const count = r.int();
+    let aclStart = 0;
+    let aclLength = -1;
+    let acl: ACL[] = [];
     for (let i = 0; i < count; i++) {
       const path = r.string();
-      const data = r.buffer();
-      const acl = readACLs(r);
-      const node = new DataNode(
-        copyZnodeData(data),
-        acl,
-        r.longNumber(),
-        r.longNumber(),
-        r.longNumber(),
-        r.longNumber(),
-        r.int(),
-        r.int(),
-        r.int(),
-        ownerOf(r.long()),
-        r.longNumber(),
-      );
-      tree.restore(path, node);
+      const dataLength = r.int();
+      if (dataLength < -1 || dataLength > r.remaining) throw new RangeError(`value of ${dataLength} bytes with ${r.remaining} left`);
+      const dataAt = r.offset;
+      r.offset += Math.max(0, dataLength);
+      const at = r.offset;
+      const aclEnd = aclVectorEnd(buf, at, bodyEnd);
+      if (aclEnd - at !== aclLength || !sameBytes(buf, at, aclStart, aclLength)) {
+        acl = tree.internAcl(readACLs(r));
+        aclStart = at;
+        aclLength = aclEnd - at;
+      }
+      r.offset = aclEnd;
+      const node = new DataNode(null, acl, r.longNumber(), r.longNumber(), r.longNumber(), r.longNumber(), r.int(), r.int(), r.int(), r.long(), r.longNumber());
+      if (dataLength >= 0) node.setStoredData(copyZnodeBytes(buf, dataAt, dataLength), copiedAt, dataLength);
+      tree.restoreInterned(path, node);
     }
     tree.lastZxid = zxid;
     return { zxid, sessions };
