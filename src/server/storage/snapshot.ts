@@ -35,6 +35,8 @@ export interface SnapshotSession {
 export interface SnapshotContents {
   zxid: bigint;
   sessions: SnapshotSession[];
+  /** Time spent reading the file and checking its checksum, ms (the rest was decoding). */
+  readMs: number;
 }
 
 /**
@@ -60,9 +62,16 @@ const yieldToEventLoop = (): Promise<void> => new Promise<void>((resolve) => set
  *   parents precede children. One deleted after the walk wrote it is
  *   written twice, with the same state; loading keeps the later record.
  * The node count, known only at the end, is patched into the header before
- * the checksum is computed.
+ * the checksum is computed. `sliceMs` (default 4) bounds a slice; at 0,
+ * every 256 nodes are a slice (tests use it to interleave changes).
  */
-export async function serializeSnapshot(tree: DataTree, zxid: bigint, sessions: Iterable<SnapshotSession>): Promise<Buffer[]> {
+export async function serializeSnapshot(
+  tree: DataTree,
+  zxid: bigint,
+  sessions: Iterable<SnapshotSession>,
+  options: { sliceMs?: number } = {},
+): Promise<Buffer[]> {
+  const sliceMs = options.sliceMs ?? SLICE_MS;
   const last = Number(zxid);
   const before = new Map<DataNode, DataNode>();
   const deleted: Array<[string, DataNode]> = [];
@@ -103,13 +112,13 @@ export async function serializeSnapshot(tree: DataTree, zxid: bigint, sessions: 
       count++;
       if (w.offset >= CHUNK) chunks.push(w.take());
     };
-    let sliceEnd = performance.now() + SLICE_MS;
+    let sliceEnd = performance.now() + sliceMs;
     let k = 0;
     // Map iteration survives changes: entries deleted before they are reached are skipped, new ones come at the end.
     for (const [path, node] of tree.entries()) {
       if ((++k & 255) === 0 && performance.now() >= sliceEnd) {
         await yieldToEventLoop();
-        sliceEnd = performance.now() + SLICE_MS;
+        sliceEnd = performance.now() + sliceMs;
       }
       if (node.czxid > last) continue;
       write(path, before.get(node) ?? node);
@@ -189,6 +198,7 @@ function sameBytes(buf: Buffer, a: number, b: number, len: number): boolean {
 
 /** Reads a snapshot into the (fresh) tree; throws CorruptDataError naming the file and offset. */
 export async function readSnapshot(file: string, tree: DataTree): Promise<SnapshotContents> {
+  const started = performance.now();
   const buf = await readFile(file);
   if (buf.length < SNAPSHOT_MAGIC.length + 12 || !buf.subarray(0, SNAPSHOT_MAGIC.length).equals(SNAPSHOT_MAGIC)) {
     throw new CorruptDataError(file, 0, 'not a Herd snapshot (bad magic)');
@@ -197,6 +207,7 @@ export async function readSnapshot(file: string, tree: DataTree): Promise<Snapsh
   if ((crc32(buf.subarray(0, bodyEnd)) >>> 0) !== buf.readUInt32BE(bodyEnd)) {
     throw new CorruptDataError(file, bodyEnd, 'snapshot checksum mismatch');
   }
+  const readMs = performance.now() - started;
   const r = new JuteReader(buf, SNAPSHOT_MAGIC.length, bodyEnd);
   try {
     const zxid = r.long();
@@ -224,7 +235,7 @@ export async function readSnapshot(file: string, tree: DataTree): Promise<Snapsh
       tree.restoreInterned(path, node);
     }
     tree.lastZxid = zxid;
-    return { zxid, sessions };
+    return { zxid, sessions, readMs };
   } catch (err) {
     if (err instanceof CorruptDataError) throw err;
     throw new CorruptDataError(file, r.offset, `snapshot does not decode: ${String(err)}`);
