@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DataTree } from '../../../src/server/data-tree.js';
+import { CorruptDataError } from '../../../src/server/storage/corrupt-data-error.js';
 import { readSnapshot, serializeSnapshot, writeSnapshot } from '../../../src/server/storage/snapshot.js';
 import type { Txn } from '../../../src/server/txn.js';
 
@@ -86,6 +87,33 @@ describe('snapshot', () => {
       assert.equal(loaded.lastZxid, zxid);
       assert.deepEqual(describeTree(loaded), expected);
       assert.equal(loaded.nodeCount, expected.size + 1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('checks a large snapshot on a worker thread: loads a good one, refuses a damaged one naming the file', async () => {
+    const tree = new DataTree();
+    const a = new Applier(tree);
+    for (let i = 0; i < 2000; i++) a.create(`/n${i}`, `value ${i}`);
+    const chunks = await serializeSnapshot(tree, tree.lastZxid, []);
+    const dir = await mkdtemp(join(tmpdir(), 'herd-snapshot-'));
+    try {
+      const file = await writeSnapshot(dir, tree.lastZxid, chunks, false);
+      const good = new DataTree();
+      await readSnapshot(file, good, { workerChecksumMin: 0 });
+      assert.deepEqual(describeTree(good), describeTree(tree));
+      // A changed value byte decodes fine: only the checksum can tell.
+      const bytes = await readFile(file);
+      const at = bytes.indexOf('value 1000');
+      bytes[at + 6] ^= 1;
+      await writeFile(file, bytes);
+      await assert.rejects(readSnapshot(file, new DataTree(), { workerChecksumMin: 0 }), (err: unknown) => {
+        assert.ok(err instanceof CorruptDataError);
+        assert.match(err.message, /checksum mismatch/);
+        assert.ok(err.message.includes(file));
+        return true;
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
