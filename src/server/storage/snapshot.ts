@@ -1,4 +1,4 @@
-import { open, readFile, rename } from 'node:fs/promises';
+import { open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
@@ -62,17 +62,19 @@ const yieldToEventLoop = (): Promise<void> => new Promise<void>((resolve) => set
  *   `beforeDelete` hook and written after the walk, shallowest first so
  *   parents precede children. One deleted after the walk wrote it is
  *   written twice, with the same state; loading keeps the later record.
- * The node count, known only at the end, is patched into the header before
- * the checksum is computed. `sliceMs` (default 4) bounds a slice; at 0,
- * every 256 nodes are a slice (tests use it to interleave changes).
+ * Chunks of about 1 MiB go to `emit` as they fill (the first holds the
+ * header), without the checksum. The node count, known only at the end, is
+ * returned with its offset, for the caller to patch in before it computes
+ * the checksum. `sliceMs` (default 4) bounds a slice; at 0, every 256 nodes
+ * are a slice (tests use it to interleave changes).
  */
-export async function serializeSnapshot(
+async function serializeInto(
   tree: DataTree,
   zxid: bigint,
   sessions: Iterable<SnapshotSession>,
-  options: { sliceMs?: number } = {},
-): Promise<Buffer[]> {
-  const sliceMs = options.sliceMs ?? SLICE_MS;
+  sliceMs: number,
+  emit: (chunk: Buffer) => Promise<void> | void,
+): Promise<{ count: number; countAt: number }> {
   const last = Number(zxid);
   const before = new Map<DataNode, DataNode>();
   const deleted: Array<[string, DataNode]> = [];
@@ -87,7 +89,6 @@ export async function serializeSnapshot(
     if (node.czxid <= last) deleted.push([path, keep(node)]);
   };
   try {
-    const chunks: Buffer[] = [];
     const w = new JuteWriter(CHUNK + 4096);
     w.raw(SNAPSHOT_MAGIC).long(zxid);
     const list = [...sessions];
@@ -111,7 +112,6 @@ export async function serializeSnapshot(
       w.longNumber(n.czxid).longNumber(n.mzxid).longNumber(n.ctime).longNumber(n.mtime);
       w.int(n.version).int(n.cversion).int(n.aversion).long(n.ephemeralOwner).longNumber(n.pzxid);
       count++;
-      if (w.offset >= CHUNK) chunks.push(w.take());
     };
     let sliceEnd = performance.now() + sliceMs;
     let k = 0;
@@ -123,6 +123,7 @@ export async function serializeSnapshot(
       }
       if (node.czxid > last) continue;
       write(path, before.get(node) ?? node);
+      if (w.offset >= CHUNK) await emit(w.take());
     }
     tree.beforeChange = null;
     tree.beforeDelete = null;
@@ -133,21 +134,90 @@ export async function serializeSnapshot(
     };
     deleted.sort((a, b) => depth(a[0]) - depth(b[0]));
     for (const [path, node] of deleted) write(path, node);
-    chunks.push(w.take());
-    chunks[0]!.writeInt32BE(count, countAt);
-    let crc = 0;
-    for (let i = 0; i < chunks.length; i++) {
-      if (i > 0 && i % 8 === 0) await yieldToEventLoop();
-      crc = crc32(chunks[i]!, crc);
-    }
-    const trailer = Buffer.alloc(4);
-    trailer.writeUInt32BE(crc >>> 0);
-    chunks.push(trailer);
-    return chunks;
+    await emit(w.take());
+    return { count, countAt };
   } finally {
     tree.beforeChange = null;
     tree.beforeDelete = null;
   }
+}
+
+/**
+ * The snapshot of the tree at `zxid` as chunks in memory, the last one the
+ * checksum (see serializeInto). For a tree a snapshot file is written from
+ * at once (import-zk) and for tests; the server streams with
+ * {@link writeTreeSnapshot}.
+ */
+export async function serializeSnapshot(
+  tree: DataTree,
+  zxid: bigint,
+  sessions: Iterable<SnapshotSession>,
+  options: { sliceMs?: number } = {},
+): Promise<Buffer[]> {
+  const chunks: Buffer[] = [];
+  const { count, countAt } = await serializeInto(tree, zxid, sessions, options.sliceMs ?? SLICE_MS, (chunk) => {
+    chunks.push(chunk);
+  });
+  chunks[0]!.writeInt32BE(count, countAt);
+  let crc = 0;
+  for (let i = 0; i < chunks.length; i++) {
+    if (i > 0 && i % 8 === 0) await yieldToEventLoop();
+    crc = crc32(chunks[i]!, crc);
+  }
+  const trailer = Buffer.alloc(4);
+  trailer.writeUInt32BE(crc >>> 0);
+  chunks.push(trailer);
+  return chunks;
+}
+
+/**
+ * Writes the snapshot of the tree at `zxid` durably (temp file, fsync,
+ * rename) and returns its path. Chunks go to the file as they are
+ * serialized, so a million-znode snapshot never sits whole in memory (it
+ * would double the server's footprint while it is written); the checksum
+ * is then computed by reading the file back, a piece per turn of the event
+ * loop.
+ */
+export async function writeTreeSnapshot(dir: string, tree: DataTree, zxid: bigint, sessions: Iterable<SnapshotSession>, sync: boolean): Promise<string> {
+  const path = join(dir, zxidName('snapshot', zxid));
+  const tmp = `${path}.tmp`;
+  // Checked before the temp file is opened: a second snapshot at the same zxid would share its name.
+  if (tree.beforeChange || tree.beforeDelete) throw new Error('a snapshot is already being taken');
+  const opened = open(tmp, 'w+');
+  let size = 0;
+  // Started before anything is awaited: the walk's hooks must be in place before the next txn applies.
+  const serialized = serializeInto(tree, zxid, sessions, SLICE_MS, async (chunk) => {
+    await (await opened).write(chunk, 0, chunk.length, size);
+    size += chunk.length;
+  });
+  let fh: Awaited<typeof opened> | undefined;
+  try {
+    fh = await opened;
+    const { count, countAt } = await serialized;
+    const field = Buffer.alloc(4);
+    field.writeInt32BE(count);
+    await fh.write(field, 0, 4, countAt);
+    const piece = Buffer.allocUnsafe(CHUNK);
+    let crc = 0;
+    for (let at = 0; at < size; ) {
+      const { bytesRead } = await fh.read(piece, 0, Math.min(CHUNK, size - at), at);
+      if (bytesRead === 0) throw new Error(`${tmp} is shorter than what was written`);
+      crc = crc32(piece.subarray(0, bytesRead), crc);
+      at += bytesRead;
+    }
+    field.writeUInt32BE(crc >>> 0);
+    await fh.write(field, 0, 4, size);
+    if (sync) await fh.sync();
+  } catch (err) {
+    await serialized.catch(() => undefined);
+    await fh?.close();
+    if (fh) await rm(tmp, { force: true });
+    throw err;
+  }
+  await fh.close();
+  await rename(tmp, path);
+  if (sync) await syncDir(dir);
+  return path;
 }
 
 /** Writes a serialized snapshot durably (temp file, fsync, rename) and returns its path. */
