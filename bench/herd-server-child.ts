@@ -2,10 +2,13 @@
  * Herd's server as a bench child process: the same `startServer` the `herd
  * server` CLI runs (fsync on, durable data dir), plus an IPC channel so the
  * bench can ask for memory figures after a full GC and stop it cleanly (which
- * lets `--cpu-prof` write its profile).
+ * lets `--cpu-prof` write its profile). On each start it prints where the
+ * start-up time went (module load, snapshot read and decode, log replay,
+ * the rest until listening) on stderr.
  *
  * Usage (by bench/servers.ts): node --expose-gc herd-server-child.js <port> <dataDir>
  */
+import { createLogger, type Logger } from '../src/server/logger.js';
 import { startServer } from '../src/server/server.js';
 
 export type ChildRequest = { type: 'memory' } | { type: 'stop' };
@@ -13,17 +16,37 @@ export type ChildMessage =
   | { type: 'ready'; port: number; ms: number }
   | { type: 'memory'; rss: number; heapUsed: number; external: number; arrayBuffers: number };
 
+/** Warnings and errors as `herd server --log-level warn` prints them; the recovery's phase timings kept for the start-up line. */
+function phaseLogger(phases: Record<string, unknown>): Logger {
+  const base = createLogger('warn');
+  const keep = (obj: object, msg?: string): void => {
+    if (msg === 'recovery phases' || msg === 'data directory loaded') Object.assign(phases, obj);
+  };
+  return { debug: keep, info: keep, warn: (o, m) => base.warn(o, m), error: (o, m) => base.error(o, m) };
+}
+
 async function main(): Promise<void> {
+  // performance.now() counts from the process's start: this is the time spent loading modules.
   const started = performance.now();
   const [portText, dataDir] = process.argv.slice(2);
   if (portText === undefined || dataDir === undefined) throw new Error('usage: herd-server-child <port> <dataDir>');
+  const phases: Record<string, unknown> = {};
   const handle = await startServer({
     port: Number(portText),
     host: '127.0.0.1',
     dataDir,
     forceSync: true,
-    logLevel: 'warn',
+    logger: phaseLogger(phases),
   });
+  const listening = performance.now();
+  const ms = (v: unknown): string => (typeof v === 'number' ? String(Math.round(v)) : '?');
+  const loaded = typeof phases['ms'] === 'number' ? phases['ms'] : NaN;
+  process.stderr.write(
+    `herd-server-child: listening ${Math.round(listening)} ms after process start: modules ${Math.round(started)}, ` +
+      `snapshot read ${ms(phases['snapshotReadMs'])} + decode ${ms(phases['snapshotDecodeMs'])}, ` +
+      `log replay ${ms(phases['replayMs'])} (${ms(phases['txnsReplayed'])} txns), ` +
+      `other start-up ${Math.round(listening - started - loaded)} ms\n`,
+  );
   const send = (m: ChildMessage): void => {
     process.send?.(m);
   };

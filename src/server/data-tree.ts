@@ -64,6 +64,13 @@ export class DataNode {
     }
   }
 
+  /** Sets the value to `length` bytes of `store` from `offset` (which the node then owns), without a Buffer view. */
+  setStoredData(store: ArrayBufferLike, offset: number, length: number): void {
+    this.store = store;
+    this.offset = offset;
+    this.length = length;
+  }
+
   /** The value's length, 0 for none, without making a view. */
   get dataLength(): number {
     return this.length;
@@ -160,6 +167,11 @@ export class DataTree {
    * written in slices can keep the node as it was when the snapshot began.
    */
   beforeChange: ((node: DataNode) => void) | null = null;
+  /** Called before apply deletes a node, for the same reason as {@link beforeChange}. */
+  beforeDelete: ((path: string, node: DataNode) => void) | null = null;
+  /** The parent of the last node restored, and its key (see restoreInterned). */
+  private restoreParent: DataNode | null = null;
+  private restoreParentKey = '';
   /** Zxid of the last txn applied. */
   lastZxid = 0n;
 
@@ -191,30 +203,50 @@ export class DataTree {
 
   /**
    * Puts a node back as a snapshot recorded it. Parents come before their
-   * children in a snapshot, so the parent is always there already.
+   * children in a snapshot, so the parent is always there already. A path
+   * given twice (a snapshot may repeat a node deleted while it was written)
+   * keeps the later record.
    */
   restore(path: string, node: DataNode): void {
     node.acl = this.acls.intern(node.acl);
-    if (path === '/') {
-      const children = this.nodes.get('/')!.children;
-      node.children = children;
-      this.nodes.set('', node);
-      this.nodes.set('/', node);
-    } else if (this.nodes.has(path)) {
+    this.restoreInterned(path, node);
+  }
+
+  /** The shared copy of an ACL list equal to `acl` (see {@link AclInterner}). */
+  internAcl(acl: ACL[]): ACL[] {
+    return this.acls.intern(acl);
+  }
+
+  /** {@link restore} for a node whose ACL list came from {@link internAcl}: a million-node load skips a key per node. */
+  restoreInterned(path: string, node: DataNode): void {
+    const existing = this.nodes.get(path);
+    if (existing !== undefined) {
       // The built-in nodes exist from the start; keep their children, take the recorded state.
-      node.children = this.nodes.get(path)!.children;
+      node.children = existing.children;
       this.nodes.set(path, node);
+      if (path === '/') this.nodes.set('', node);
+      this.restoreParent = null;
     } else {
-      this.attach(path, node);
+      const slash = path.lastIndexOf('/');
+      // Siblings come together in a snapshot: one parent lookup serves them all, without slicing its key each time.
+      let parent = this.restoreParent;
+      const key = this.restoreParentKey;
+      if (parent === null || slash !== key.length || !path.startsWith(key)) {
+        this.restoreParentKey = path.slice(0, slash);
+        parent = this.restoreParent = this.nodes.get(this.restoreParentKey)!;
+      }
+      (parent.children ??= new Set()).add(path.slice(slash + 1));
+      this.nodes.set(path, node);
     }
-    if (childName(path) === QUOTA_LIMITS && path.startsWith(QUOTA_ROOT)) {
+    if (path.startsWith(QUOTA_ROOT) && childName(path) === QUOTA_LIMITS) {
       const target = quotaTarget(parentPath(path));
       if (target !== null) this.quotaPaths.add(target);
     }
     const owner = node.ephemeralOwner;
+    if (owner === EphemeralOwner.none) return;
     if (EphemeralOwner.isContainer(owner)) this.containers.add(path);
     else if (EphemeralOwner.isTtl(owner)) this.ttls.add(path);
-    else if (owner !== 0n) {
+    else {
       let set = this.ephemerals.get(owner);
       if (!set) this.ephemerals.set(owner, (set = new Set()));
       set.add(path);
@@ -355,7 +387,9 @@ export class DataTree {
   private delete(path: string, zxid: bigint, triggers: Trigger[]): void {
     const node = this.nodes.get(path)!;
     const parent = this.nodes.get(parentPath(path))!;
+    this.beforeDelete?.(path, node);
     this.nodes.delete(path);
+    this.restoreParent = null;
     parent.children?.delete(childName(path));
     this.beforeChange?.(parent);
     if (zxid > parent.pzxid) parent.pzxid = Number(zxid);

@@ -39,8 +39,12 @@ function recordAt(buf: Buffer, at: number): { len: number; ok: boolean } | null 
   return { len, ok: crc32(buf.subarray(at + RECORD_OVERHEAD, at + RECORD_OVERHEAD + len)) === crc };
 }
 
-/** Scans one log file's bytes. `isLast` allows a torn tail. */
-export function scanLog(file: string, buf: Buffer, isLast: boolean): ScannedLog {
+/**
+ * Scans one log file's bytes. `isLast` allows a torn tail. Records before
+ * `fromZxid` (already in the snapshot) are checked but not decoded or
+ * returned: after a restart most of the first log file is such records.
+ */
+export function scanLog(file: string, buf: Buffer, isLast: boolean, fromZxid = 0n): ScannedLog {
   if (buf.length < LOG_MAGIC.length || !buf.subarray(0, LOG_MAGIC.length).equals(LOG_MAGIC)) {
     if (isLast && buf.subarray(0, Math.min(buf.length, LOG_MAGIC.length)).every((b) => b === 0)) {
       // Created but the header never reached the disk.
@@ -49,6 +53,7 @@ export function scanLog(file: string, buf: Buffer, isLast: boolean): ScannedLog 
     throw new CorruptDataError(file, 0, 'not a Herd transaction log (bad magic)');
   }
   const entries: LogEntry[] = [];
+  let lastZxid = -1n;
   let at = LOG_MAGIC.length;
   for (;;) {
     if (at + 4 > buf.length || buf.readInt32BE(at) === 0) {
@@ -59,14 +64,21 @@ export function scanLog(file: string, buf: Buffer, isLast: boolean): ScannedLog 
     if (rec?.ok) {
       const r = new JuteReader(buf, at + RECORD_OVERHEAD, at + RECORD_OVERHEAD + rec.len);
       try {
-        entries.push({ header: readTxnHeader(r), txn: readTxn(r) });
+        // The header's zxid follows its client id (long) and cxid (int).
+        const zxid = rec.len >= 20 ? buf.readBigInt64BE(at + RECORD_OVERHEAD + 12) : fromZxid;
+        if (zxid < fromZxid) {
+          lastZxid = zxid;
+        } else {
+          const header = readTxnHeader(r);
+          entries.push({ header, txn: readTxn(r) });
+          lastZxid = header.zxid;
+        }
       } catch (err) {
         throw new CorruptDataError(file, at, `record passes its checksum but does not decode: ${String(err)}`);
       }
       at += RECORD_OVERHEAD + rec.len;
       continue;
     }
-    const lastZxid = entries.length > 0 ? entries[entries.length - 1]!.header.zxid : -1n;
     if (isLast && !validRecordAfter(buf, at + 1, lastZxid)) return { entries, end: at, tornAt: at };
     throw new CorruptDataError(file, at, rec ? 'checksum mismatch' : 'record header cut short');
   }

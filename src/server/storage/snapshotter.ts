@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import { removeFile } from '../../base/durable-fs.js';
 import { listFiles } from './data-dir.js';
 import type { FileTxnLog } from './file-txn-log.js';
-import { serializeSnapshot, writeSnapshot, type SnapshotSession } from './snapshot.js';
+import { writeTreeSnapshot, type SnapshotSession } from './snapshot.js';
 
 /**
  * Decides when to snapshot and purges what snapshots make redundant. Like
@@ -45,11 +45,10 @@ export class Snapshotter {
   async snapshot(tree: DataTree, sessions: Iterable<SnapshotSession>): Promise<void> {
     const zxid = tree.lastZxid;
     const started = performance.now();
-    const chunks = await serializeSnapshot(tree, zxid, sessions);
     // Later txns go to a new file, so files wholly before old snapshots can be deleted.
     this.txnLog.roll();
     try {
-      const path = await writeSnapshot(this.dir, zxid, chunks, this.sync);
+      const path = await writeTreeSnapshot(this.dir, tree, zxid, sessions, this.sync);
       this.log.info({ path, nodes: tree.nodeCount - 1, ms: Math.round(performance.now() - started) }, 'snapshot written');
       await this.purge();
     } catch (err) {
