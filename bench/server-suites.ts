@@ -93,7 +93,12 @@ export interface ScaleFigures {
   restartMs: number;
 }
 
-/** On a fresh server: creates `znodes`, compares memory, kills it and times the restart. */
+/**
+ * On a fresh server: creates `znodes`, compares memory, kills it and times
+ * the restart. Herd's child measures memory once the snapshot the last
+ * creates may have started is written (bench/herd-server-child.ts): its
+ * transient buffers are not memory per znode.
+ */
 export async function measureScale(server: BenchServer, znodes: number, valueSize: number): Promise<ScaleFigures> {
   const before = await server.memory();
   log(`${server.name}: creating ${znodes.toLocaleString('en-US')} znodes of ${valueSize} bytes`);

@@ -2,108 +2,15 @@ import { EventType, type EventTypeValue } from '../jute/enums.js';
 import type { ACL } from '../jute/records/acl.js';
 import type { Stat } from '../jute/records/stat.js';
 import { AclInterner } from './acl-interner.js';
-import { EphemeralOwner, type Txn, type TxnHeader } from './txn.js';
+import { DataNode } from './data-node.js';
 import { javaHashSetCloneOrder } from './java-hash-order.js';
-import { QUOTA_LIMITS, QUOTA_ROOT, QUOTA_STATS, formatStatsTrack, parseStatsTrack } from './quota-stats.js';
+import { OwnerIndex } from './owner-index.js';
+import { QuotaTracker } from './quota-tracker.js';
+import { childName, parentKeyToPath, parentPath } from './tree-keys.js';
+import { EphemeralOwner, type Txn, type TxnHeader } from './txn.js';
 
-/**
- * The in-memory tree of znodes, and the apply stage of the pipeline: it
- * consumes a prepared {@link Txn} with its header, mutates the tree, and
- * passes on the per-op results (for the reply) and the watch triggers (for
- * the watch manager). It never validates: prepare already has.
- */
-
-/**
- * One znode. `cversion` counts child creates only, as ZooKeeper stores it.
- *
- * Memory per znode matters at a million znodes, so:
- * - the value is kept as its backing store, offset and length, and
- *   {@link data} makes a Buffer view of it when asked: a Buffer held per
- *   znode is a heap object of about 100 bytes, as much as a typical value;
- * - zxids are numbers (small integers live inside the object; a bigint is a
- *   separate heap object of 28 bytes). A zxid is exact as a number up to
- *   2^53, which a server reaches after 2^53 transactions; {@link stat} turns
- *   them back into the protocol's longs.
- */
-export class DataNode {
-  children: Set<string> | null = null;
-  private store: ArrayBufferLike | null = null;
-  private offset = 0;
-  private length = 0;
-
-  constructor(
-    data: Buffer | null,
-    public acl: ACL[],
-    readonly czxid: number,
-    public mzxid: number,
-    readonly ctime: number,
-    public mtime: number,
-    public version: number,
-    public cversion: number,
-    public aversion: number,
-    readonly ephemeralOwner: bigint,
-    public pzxid: number,
-  ) {
-    this.data = data;
-  }
-
-  /** The value (a view of the bytes the node holds; do not write to it), or null. */
-  get data(): Buffer | null {
-    return this.store === null ? null : Buffer.from(this.store, this.offset, this.length);
-  }
-
-  set data(value: Buffer | null) {
-    if (value === null) {
-      this.store = null;
-      this.offset = 0;
-      this.length = 0;
-    } else {
-      this.store = value.buffer;
-      this.offset = value.byteOffset;
-      this.length = value.length;
-    }
-  }
-
-  /** Sets the value to `length` bytes of `store` from `offset` (which the node then owns), without a Buffer view. */
-  setStoredData(store: ArrayBufferLike, offset: number, length: number): void {
-    this.store = store;
-    this.offset = offset;
-    this.length = length;
-  }
-
-  /** The value's length, 0 for none, without making a view. */
-  get dataLength(): number {
-    return this.length;
-  }
-
-  /** A copy of the fields (children excluded: a snapshot rebuilds them from paths). */
-  clone(): DataNode {
-    return new DataNode(this.data, this.acl, this.czxid, this.mzxid, this.ctime, this.mtime, this.version, this.cversion, this.aversion, this.ephemeralOwner, this.pzxid);
-  }
-
-  get numChildren(): number {
-    return this.children === null ? 0 : this.children.size;
-  }
-
-  /** The Stat clients see: cversion as a count of changes, and 0 owner for containers and TTL nodes. */
-  stat(): Stat {
-    const numChildren = this.numChildren;
-    return {
-      czxid: BigInt(this.czxid),
-      mzxid: BigInt(this.mzxid),
-      ctime: this.ctime,
-      mtime: this.mtime,
-      version: this.version,
-      // Every create but those of the children still present was matched by a delete.
-      cversion: this.cversion * 2 - numChildren,
-      aversion: this.aversion,
-      ephemeralOwner: EphemeralOwner.isSession(this.ephemeralOwner) ? this.ephemeralOwner : 0n,
-      dataLength: this.length,
-      numChildren,
-      pzxid: BigInt(this.pzxid),
-    };
-  }
-}
+export { DataNode } from './data-node.js';
+export { parentPath } from './tree-keys.js';
 
 /** A watch to fire: the path and the event type. */
 export interface Trigger {
@@ -124,42 +31,20 @@ export type ApplyResult =
 const OPEN_ACL: ACL[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const READ_ACL: ACL[] = [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }];
 
-/** The parent key of a path as ZooKeeper computes it: "" for children of the root. */
-export function parentPath(path: string): string {
-  return path.slice(0, path.lastIndexOf('/'));
-}
-
-/** Watches are set on "/", never on the "" key. */
-function parentKeyToPath(key: string): string {
-  return key === '' ? '/' : key;
-}
-
-function childName(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
-// ZooKeeper's quota bookkeeping (org.apache.zookeeper.Quotas); the quota nodes' names and text are in quota-stats.ts.
-
 /**
- * The real path a quota node's parent stands for, as ZooKeeper's path trie
- * sees it ("/zookeeper/quota/a/b" → "/a/b"), or null for the quota root.
+ * The in-memory tree of znodes, and the apply stage of the pipeline: it
+ * consumes a prepared {@link Txn} with its header, mutates the tree, and
+ * passes on the per-op results (for the reply) and the watch triggers (for
+ * the watch manager). It never validates: prepare already has.
+ *
+ * The node record is in data-node.ts, the indexes by owner (ephemerals,
+ * containers, TTL nodes) in owner-index.ts, the quota bookkeeping in
+ * quota-tracker.ts.
  */
-function quotaTarget(quotaParent: string): string | null {
-  const parts = quotaParent.slice(QUOTA_ROOT.length).split('/').filter((p) => p.trim() !== '');
-  return parts.length === 0 ? null : '/' + parts.join('/');
-}
-
 export class DataTree {
   private readonly nodes = new Map<string, DataNode>();
-  /** Ephemeral paths by owning session. */
-  private readonly ephemerals = new Map<bigint, Set<string>>();
-  readonly containers = new Set<string>();
-  readonly ttls = new Set<string>();
-  /**
-   * Paths with a quota, ZooKeeper's pTrie: added when a zookeeper_limits node
-   * is created, removed with every path below it when one is deleted.
-   */
-  private readonly quotaPaths = new Set<string>();
+  private readonly owners = new OwnerIndex();
+  private readonly quotas = new QuotaTracker(this);
   /** Equal ACL lists are stored once. */
   private readonly acls = new AclInterner();
   /**
@@ -238,19 +123,8 @@ export class DataTree {
       (parent.children ??= new Set()).add(path.slice(slash + 1));
       this.nodes.set(path, node);
     }
-    if (path.startsWith(QUOTA_ROOT) && childName(path) === QUOTA_LIMITS) {
-      const target = quotaTarget(parentPath(path));
-      if (target !== null) this.quotaPaths.add(target);
-    }
-    const owner = node.ephemeralOwner;
-    if (owner === EphemeralOwner.none) return;
-    if (EphemeralOwner.isContainer(owner)) this.containers.add(path);
-    else if (EphemeralOwner.isTtl(owner)) this.ttls.add(path);
-    else {
-      let set = this.ephemerals.get(owner);
-      if (!set) this.ephemerals.set(owner, (set = new Set()));
-      set.add(path);
-    }
+    this.quotas.restored(path);
+    this.owners.add(path, node.ephemeralOwner);
   }
 
   get(path: string): DataNode | undefined {
@@ -273,19 +147,29 @@ export class DataTree {
     return size;
   }
 
-  ephemeralsOf(sessionId: bigint): ReadonlySet<string> {
-    return this.ephemerals.get(sessionId) ?? new Set();
+  /** Paths of container nodes, for the {@link ContainerCollector}. */
+  get containers(): ReadonlySet<string> {
+    return this.owners.containers;
   }
 
+  /** Paths of TTL nodes, for the {@link ContainerCollector}. */
+  get ttls(): ReadonlySet<string> {
+    return this.owners.ttls;
+  }
+
+  /** The ephemeral paths a session owns (empty for none). */
+  ephemeralsOf(sessionId: bigint): ReadonlySet<string> {
+    return this.owners.ephemeralsOf(sessionId);
+  }
+
+  /** Number of ephemeral nodes, all sessions together. */
   ephemeralCount(): number {
-    let n = 0;
-    for (const set of this.ephemerals.values()) n += set.size;
-    return n;
+    return this.owners.ephemeralCount();
   }
 
   /** Every ephemeral path by session, for `dump`. */
   allEphemerals(): ReadonlyMap<bigint, ReadonlySet<string>> {
-    return this.ephemerals;
+    return this.owners.allEphemerals();
   }
 
   /** Number of descendants of a node (getAllChildrenNumber). */
@@ -323,7 +207,7 @@ export class DataTree {
         const bytesDiff = (txn.data?.length ?? 0) - node.dataLength;
         this.beforeChange?.(node);
         node.data = txn.data;
-        this.updateQuotaStat(txn.path, bytesDiff, 0);
+        this.quotas.resized(txn.path, bytesDiff);
         node.version = txn.version;
         node.mzxid = Number(header.zxid);
         node.mtime = header.time;
@@ -351,7 +235,7 @@ export class DataTree {
         for (const path of javaHashSetCloneOrder(this.ephemeralsOf(txn.sessionId))) {
           if (this.nodes.has(path)) this.delete(path, header.zxid, triggers);
         }
-        this.ephemerals.delete(txn.sessionId);
+        this.owners.dropSession(txn.sessionId);
         return { type: 'session' };
     }
   }
@@ -363,24 +247,10 @@ export class DataTree {
     this.beforeChange?.(parent);
     parent.cversion = txn.parentCVersion;
     parent.pzxid = Number(header.zxid);
-    const owner = txn.ephemeralOwner;
-    if (EphemeralOwner.isContainer(owner)) this.containers.add(txn.path);
-    else if (EphemeralOwner.isTtl(owner)) this.ttls.add(txn.path);
-    else if (owner !== 0n) {
-      let set = this.ephemerals.get(owner);
-      if (!set) this.ephemerals.set(owner, (set = new Set()));
-      set.add(txn.path);
-    }
-    const parentKey = parentPath(txn.path);
-    if (parentKey.startsWith(QUOTA_ROOT)) {
-      const target = quotaTarget(parentKey);
-      const name = childName(txn.path);
-      if (target !== null && name === QUOTA_LIMITS) this.quotaPaths.add(target);
-      if (target !== null && name === QUOTA_STATS) this.recountQuota(target);
-    }
-    this.updateQuotaStat(txn.path, txn.data?.length ?? 0, 1);
+    this.owners.add(txn.path, node.ephemeralOwner);
+    this.quotas.created(txn.path, txn.data?.length ?? 0);
     triggers.push({ path: txn.path, type: EventType.nodeCreated, acl: node.acl });
-    triggers.push({ path: parentKeyToPath(parentKey), type: EventType.nodeChildrenChanged, acl: parent.acl });
+    triggers.push({ path: parentKeyToPath(parentPath(txn.path)), type: EventType.nodeChildrenChanged, acl: parent.acl });
     return { type: 'create', path: txn.path, stat: node.stat() };
   }
 
@@ -393,63 +263,9 @@ export class DataTree {
     parent.children?.delete(childName(path));
     this.beforeChange?.(parent);
     if (zxid > parent.pzxid) parent.pzxid = Number(zxid);
-    const owner = node.ephemeralOwner;
-    if (EphemeralOwner.isContainer(owner)) this.containers.delete(path);
-    else if (EphemeralOwner.isTtl(owner)) this.ttls.delete(path);
-    else if (owner !== 0n) this.ephemerals.get(owner)?.delete(path);
-    if (childName(path) === QUOTA_LIMITS && path.startsWith('/zookeeper/')) {
-      const target = quotaTarget(parentPath(path));
-      // ZooKeeper's PathTrie.deletePath drops the whole subtrie: quotas below go too.
-      if (target !== null) {
-        for (const q of this.quotaPaths) if (q === target || q.startsWith(target + '/')) this.quotaPaths.delete(q);
-      }
-    }
-    this.updateQuotaStat(path, -node.dataLength, -1);
+    this.owners.remove(path, node.ephemeralOwner);
+    this.quotas.deleted(path, node.dataLength);
     triggers.push({ path, type: EventType.nodeDeleted, acl: node.acl });
     triggers.push({ path: parentKeyToPath(parentPath(path)), type: EventType.nodeChildrenChanged, acl: parent.acl });
-  }
-
-  /** The deepest path with a quota that is `path` or above it (ZooKeeper's getMaxPrefixWithQuota), if any. */
-  private quotaPrefixOf(path: string): string | null {
-    if (this.quotaPaths.size === 0) return null;
-    for (let p = path; p.length > 0; p = parentPath(p)) {
-      if (this.quotaPaths.has(p)) return p;
-    }
-    return null;
-  }
-
-  /**
-   * A node under a quota changed: its zookeeper_stats node's count and bytes
-   * move by the diffs. Like ZooKeeper, the stats node's data is replaced in
-   * place (no new version or mzxid) and limits are not enforced.
-   */
-  private updateQuotaStat(path: string, bytesDiff: number, countDiff: number): void {
-    const prefix = this.quotaPrefixOf(path);
-    if (prefix === null) return;
-    const statNode = this.nodes.get(`${QUOTA_ROOT}${prefix}/${QUOTA_STATS}`);
-    if (!statNode) return;
-    const stats = parseStatsTrack(statNode.data);
-    stats.set('count', (stats.get('count') ?? -1) + countDiff);
-    stats.set('bytes', (stats.get('bytes') ?? -1) + bytesDiff);
-    this.beforeChange?.(statNode);
-    statNode.data = formatStatsTrack(stats);
-  }
-
-  /** A zookeeper_stats node was created: it starts with the count and bytes of the whole subtree. */
-  private recountQuota(target: string): void {
-    const statNode = this.nodes.get(`${QUOTA_ROOT}${target}/${QUOTA_STATS}`);
-    if (!statNode) return;
-    let count = 0;
-    let bytes = 0;
-    const visit = (path: string): void => {
-      const node = this.nodes.get(path);
-      if (!node) return;
-      count += 1;
-      bytes += node.dataLength;
-      if (node.children) for (const name of node.children) visit(path + '/' + name);
-    };
-    visit(target);
-    this.beforeChange?.(statNode);
-    statNode.data = formatStatsTrack(new Map([['count', count], ['bytes', bytes]]));
   }
 }
