@@ -9,14 +9,9 @@
  * its storage nodes). An entry already applied by the other is skipped.
  */
 import type { NodeCore } from './core.js';
+import type { LogEntry } from './primary.js';
 import { apply } from './state/apply.js';
 import { comparePosition, type Position } from './state/store.js';
-
-/** One log entry: its bytes and position. */
-export interface LogEntry {
-  readonly data: Uint8Array;
-  readonly position: Position;
-}
 
 /**
  * Applies `entries` (in log order, each directly after the one before) in

@@ -9,7 +9,6 @@
  */
 import type { Client } from '../client/index.js';
 import { openLog, type Log, type LogPosition } from '../log/index.js';
-import type { LogEntry } from './applying.js';
 import { InvalidStateError } from './errors.js';
 import { encodeEntry } from './state/codec.js';
 
@@ -31,6 +30,12 @@ export interface TablesLogOptions {
 
 /** The log's explicitConfirmDelay for the tables' writer, ms (see PrimaryWriter.open). */
 const CONFIRM_DELAY = 1;
+
+/** One log entry: its bytes and position. */
+export interface LogEntry {
+  readonly data: Uint8Array;
+  readonly position: LogPosition;
+}
 
 /**
  * Called with each acknowledged batch, in log order, before its callers
