@@ -23,7 +23,7 @@ import { closeRemote, lookup, RpcConnectionError, withCallOptions, type Remote }
 import type { NodeCore } from './core.js';
 import { applyEntries } from './applying.js';
 import { BadArgumentsError, HerdError, InvalidStateError, NotPrimaryError, OutcomeUnknownError, QuorumLostError, TransactionConflictError } from './errors.js';
-import { anySignal, rejectionError, type QuorumInfo, type TablesService } from './node-types.js';
+import { rejectionError, type QuorumInfo, type TablesService } from './node-types.js';
 import type { TransactionOptions, TransactionResult } from './options.js';
 import { PrimaryWriter, type LogEntry } from './primary.js';
 import type { ApplyResult } from './state/apply.js';
@@ -49,6 +49,8 @@ export class Writes {
   private readonly remotes = new Map<string, Promise<Remote<TablesService>>>();
   private writer: PrimaryWriter | undefined;
   private counter = 0;
+  /** The primary the forwards in flight went to, and the signal that aborts them when it is replaced. */
+  private gone: { readonly primary: string; readonly controller: AbortController } | undefined;
 
   constructor(
     private readonly core: NodeCore,
@@ -182,18 +184,33 @@ export class Writes {
     deadline: Deadline,
     signal: AbortSignal | undefined,
   ): Promise<T> {
+    const remote = await this.remoteOf(primary);
+    // Its own signal per call (AbortSignal.any): the shared one would collect a listener per call in flight.
+    const gone = this.primaryGone(primary);
+    return await remoteCall(withCallOptions(remote, { timeout: deadline.remaining(), signal: AbortSignal.any(signal === undefined ? [gone] : [signal, gone]) }));
+  }
+
+  /**
+   * A signal that aborts (PrimaryGoneError) once `primary` is no longer the
+   * cluster's primary: one listener on the cluster for all the calls in
+   * flight to it, not one per call (16 concurrent forwards went past the
+   * emitter's limit of 10 and warned).
+   */
+  private primaryGone(primary: string): AbortSignal {
     const { cluster, name } = this.core;
-    const gone = new AbortController();
-    const onChange = (change: PrimaryChange): void => {
-      if (change.primary?.identifier !== primary) gone.abort(new PrimaryGoneError(`tables ${name}: the primary ${primary} was replaced during the call; its outcome is unknown`));
-    };
-    cluster.on('primaryChanged', onChange);
-    try {
-      const remote = await this.remoteOf(primary);
-      return await remoteCall(withCallOptions(remote, { timeout: deadline.remaining(), signal: anySignal(signal, gone.signal) }));
-    } finally {
-      cluster.off('primaryChanged', onChange);
+    if (this.gone?.primary === primary && !this.gone.controller.signal.aborted) return this.gone.controller.signal;
+    if (this.gone === undefined) {
+      cluster.on('primaryChanged', (change: PrimaryChange) => {
+        const watched = this.gone;
+        if (watched !== undefined && change.primary?.identifier !== watched.primary) {
+          watched.controller.abort(new PrimaryGoneError(`tables ${name}: the primary ${watched.primary} was replaced during the call; finding the outcome`));
+        }
+      });
     }
+    this.gone = { primary, controller: new AbortController() };
+    // A change that came before this call started would otherwise go unseen.
+    if (cluster.primary()?.identifier !== primary) this.gone.controller.abort(new PrimaryGoneError(`tables ${name}: the primary ${primary} was replaced`));
+    return this.gone.controller.signal;
   }
 
   /** The rpc object of member `identifier`, looked up once and kept (dropped when the lookup fails). */
