@@ -100,7 +100,15 @@ const definitions: { readonly [K in ActionName]: ActionDef<K> } = {
   logs: view(log, none, () => ['ls']),
   logNodes: view(log, none, () => ['nodes']),
   log: view(log, (raw) => ({ name: str(raw, 'name') }), (a) => ['status', a.name]),
-  tables: view(tables, none, () => ['ls']),
+  tables: {
+    ...view(tables, none, () => ['ls']),
+    // The headline is `herd tables status`'s own text (src/tables/status.ts), so the two never word it differently.
+    run: async (client, _args, env) => {
+      const { tables: all } = (await runView(tables, client, env.connectionString, ['ls'], env.admin)) as { tables: TablesStatus[] };
+      const { tablesStatusText } = await import('../tables/status.js');
+      return { tables: all.map((s) => ({ ...s, headline: tablesStatusText(s).headline })) };
+    },
+  },
   admin: {
     write: false,
     parse: (raw) => {
@@ -159,7 +167,7 @@ export type LayerResultsMatchProtocol = [
   Assignable<LogSummary, ActionResults['logs']['logs'][number]>,
   Assignable<StorageNodeView, ActionResults['logNodes']['nodes'][number]>,
   Assignable<ServiceInfo, ActionResults['rpc'][number]>,
-  Assignable<TablesStatus, ActionResults['tables']['tables'][number]>,
+  Assignable<TablesStatus & { headline: string }, ActionResults['tables']['tables'][number]>,
 ];
 
 /** A request checked against the list: its action, typed arguments, and whether it writes. */

@@ -94,6 +94,10 @@ export interface TablesJson {
   readonly connectedWeight: number;
   readonly totalWeight: number;
   readonly quorum: boolean;
+  /** The log's truncation mark: the last position removed from the log; null when it was never truncated. */
+  readonly truncated: { readonly segmentId: number; readonly entryId: number } | null;
+  /** The headline `herd tables status` prints (weights, quorum, truncation mark), from herd-zk/tables' one formatter. */
+  readonly headline: string;
 }
 
 /** A storage node as the shell's `log nodes` view reads it. */

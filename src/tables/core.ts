@@ -24,6 +24,34 @@ import { defaultIdentifier } from '../recipes/internal/index.js';
 
 /** How many applied positions keep their checksum, for the comparison with the primary's. */
 const CHECKSUM_HISTORY = 256;
+/**
+ * How many applied transaction ids the primary remembers to drop a resend
+ * of one it already has: a resend follows its primary's loss within the
+ * forwarder's timeout, so this covers seconds of the heaviest load measured
+ * (bench/tables.ts: a few thousand transactions/s) many times over.
+ */
+const RECENT_IDS = 50_000;
+
+/** A bounded map of the most recently applied transaction ids to their positions, oldest dropped first. */
+export class RecentIds {
+  private readonly ids = new Map<string, Position>();
+
+  constructor(private readonly limit: number) {}
+
+  add(id: string, position: Position): void {
+    this.ids.set(id, position);
+    if (this.ids.size > this.limit) this.ids.delete(this.ids.keys().next().value!);
+  }
+
+  /** The position `id` was applied at, if it is among the recent ones. */
+  get(id: string): Position | undefined {
+    return this.ids.get(id);
+  }
+
+  clear(): void {
+    this.ids.clear();
+  }
+}
 
 /** The shared state of one tables node. */
 export class NodeCore {
@@ -46,8 +74,14 @@ export class NodeCore {
   readonly hosting: TablesHosting;
   /** The checksum after each recent applied position (`posKey`), oldest first. */
   readonly checksums = new Map<string, string>();
-  /** This node's transactions in flight, by id: null until their entry is applied. */
-  readonly pending = new Map<string, ApplyResult | null>();
+  /**
+   * This node's transactions in flight, by id: null until their entry is
+   * applied, 'unknown' when a snapshot load skipped the part of the log
+   * where it would be (its outcome can no longer be seen here).
+   */
+  readonly pending = new Map<string, ApplyResult | null | 'unknown'>();
+  /** The ids of recently applied entries and their positions: how the primary drops a resent duplicate. */
+  readonly recentIds = new RecentIds(RECENT_IDS);
   /** Aborts on close: ends the follower, change streams and resync sleeps. */
   readonly stop = new AbortController();
   cluster!: ClusterNode;
@@ -131,6 +165,9 @@ export class NodeCore {
     this.checksums.clear();
     if (state.position !== null) this.checksums.set(posKey(state.position), state.checksum);
     this.feed.reset(state.position);
+    this.recentIds.clear();
+    // The snapshot may hold the entry of a transaction still waiting here, but not its id: that outcome is lost to this node.
+    for (const [id, result] of this.pending) if (result === null) this.pending.set(id, 'unknown');
     this.applied.advance(state.position, true);
   }
 

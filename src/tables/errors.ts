@@ -130,3 +130,19 @@ export class NotPrimaryError extends HerdError {
     super('NOT_PRIMARY', message, options);
   }
 }
+
+/**
+ * A transaction's outcome cannot be known: its entry was sent to a primary
+ * that was then lost, and this node can no longer tell whether the log
+ * holds it (it loaded a snapshot past the point where it would be, so the
+ * entry's id was never seen here). It may or may not have committed; read
+ * the rows it wrote to find out. Every other primary change is resolved
+ * with the transaction's real outcome (see docs/tables.md, "Failover").
+ */
+export class OutcomeUnknownError extends HerdError {
+  override name = 'OutcomeUnknownError';
+  declare readonly code: 'OUTCOME_UNKNOWN';
+  constructor(message: string, options: HerdErrorOptions = {}) {
+    super('OUTCOME_UNKNOWN', message, options);
+  }
+}

@@ -1,7 +1,7 @@
 /**
  * Following the log: every node (the primary too) reads the log with
  * subscribeLog from its applied position and applies each entry with the
- * pure `apply` (state/apply.ts), so all nodes reach the same state at the
+ * pure `apply` (state/apply.ts, through applying.ts), so all nodes reach the same state at the
  * same position. When it cannot follow from where it is (the log was
  * truncated past it) or its copy diverged, it loads a member's snapshot
  * over rpc and follows on from that snapshot's position.
@@ -13,7 +13,7 @@ import { withCallOptions, type Remote } from '../rpc/index.js';
 import type { NodeCore } from './core.js';
 import { InvalidStateError } from './errors.js';
 import { anySignal, posKey, type TablesService } from './node-types.js';
-import { apply } from './state/apply.js';
+import { applyEntries } from './applying.js';
 import { decodeSnapshot } from './state/snapshot.js';
 import { comparePosition, type Position } from './state/store.js';
 import { readTruncated, truncationInput } from './snapshots/truncation.js';
@@ -40,9 +40,10 @@ export class Follower {
       try {
         if (await this.behindTruncation()) return;
         for await (const record of subscribeLog(core.client, core.logName, { from: from ?? 'start', signal, ...core.hosting.readerOptions() })) {
-          if (from !== null && comparePosition(record.position, from) <= 0) continue;
+          // The primary applies its own entries once the log acknowledges them (applying.ts): skip those.
+          if (core.state.position !== null && comparePosition(record.position, core.state.position) <= 0) continue;
           if (record.position.segmentId !== core.state.position?.segmentId && (await this.behindTruncation())) return;
-          this.applyRecord(record.data, record.position);
+          applyEntries(core, [record]);
         }
       } catch (err) {
         if (signal.aborted) return;
@@ -50,17 +51,6 @@ export class Follower {
         await sleep(core.client.clock, 100, signal).catch(() => {});
       }
     }
-  }
-
-  private applyRecord(data: Uint8Array, position: Position): void {
-    const core = this.core;
-    const result = apply(data, position, core.state);
-    core.recordChecksum(position);
-    if (core.pending.has(result.id)) core.pending.set(result.id, result);
-    if (result.outcome === 'committed') core.feed.push(result.changes);
-    core.heard(position);
-    core.applied.advance(position);
-    core.keeper.applied();
   }
 
   /**

@@ -30,6 +30,7 @@ export {
   HistoryUnavailableError,
   InvalidStateError,
   NodeAuthenticationError,
+  OutcomeUnknownError,
   QuorumLostError,
   RowTooLargeError,
   SchemaViolationError,

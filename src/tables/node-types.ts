@@ -67,7 +67,8 @@ export const posKey = (p: Position): string => `${p.segmentId}:${p.entryId}`;
 
 /** The rpc object each node serves: what other nodes ask of it. */
 export interface TablesService {
-  submit(bytes: Uint8Array): Promise<Position>;
+  /** Appends a forwarded entry; `id` is its transaction's id, so a resend of one already in the log returns the position it has. */
+  submit(bytes: Uint8Array, id?: string): Promise<Position>;
   tail(): Promise<Position>;
   snapshot(): Promise<Uint8Array>;
 }

@@ -31,8 +31,24 @@ export interface TablesLogOptions {
 /** The log's explicitConfirmDelay for the tables' writer, ms (see PrimaryWriter.open). */
 const CONFIRM_DELAY = 1;
 
+/** One log entry: its bytes and position. */
+export interface LogEntry {
+  readonly data: Uint8Array;
+  readonly position: LogPosition;
+}
+
+/**
+ * Called with each acknowledged batch, in log order, before its callers
+ * are resolved; `previous` is the position just before it (the tenure's
+ * barrier or the previous batch's last entry). Not called after a failed
+ * batch (see `broken`). Must not throw.
+ */
+export type OnAppended = (entries: readonly LogEntry[], previous: LogPosition) => void;
+
 interface Pending {
   readonly bytes: Uint8Array;
+  /** The forwarded transaction's id, for {@link PrimaryWriter.inFlight}. */
+  readonly id: string | undefined;
   resolve(position: LogPosition): void;
   reject(error: unknown): void;
 }
@@ -42,18 +58,28 @@ export class PrimaryWriter {
   private queue: Pending[] = [];
   private flushing = false;
   private closed = false;
+  /**
+   * Set once an appendBatch failed: it may have written some of its entries
+   * without acknowledging them, so a later batch may not follow the last
+   * acknowledged one, and only the follower (reading the log) may apply.
+   */
+  private broken = false;
+  /** The ids of the forwarded entries queued or being appended, and their positions to come. */
+  private readonly sending = new Map<string, Promise<LogPosition>>();
   /** The newest acknowledged position of this tenure. */
   tail: LogPosition;
 
   private constructor(
     private readonly log: Log,
-    barrier: LogPosition,
+    /** The position of this tenure's first entry: everything before it was written by earlier primaries. */
+    readonly barrier: LogPosition,
+    private readonly onAppended: OnAppended,
   ) {
     this.tail = barrier;
   }
 
   /** Opens (and so fences) the log `logName` and appends the tenure's barrier. */
-  static async open(client: Client, logName: string, identifier: string, options: TablesLogOptions): Promise<PrimaryWriter> {
+  static async open(client: Client, logName: string, identifier: string, options: TablesLogOptions, onAppended: OnAppended): Promise<PrimaryWriter> {
     // A transaction resolves only once its own node has applied it, and the nodes (the primary too) follow
     // with subscribeLog, which sees an entry when its storage nodes learn it is confirmed: with the log's
     // default 20 ms CONFIRM delay every idle commit waited 20 ms for that (bench/tables.ts: p50 26 ms at 1
@@ -61,7 +87,7 @@ export class PrimaryWriter {
     const log = await openLog(client, logName, { explicitConfirmDelay: CONFIRM_DELAY, ...options, identifier });
     try {
       const barrier = await log.append(encodeEntry({ id: '', reads: [], writes: [] }));
-      return new PrimaryWriter(log, barrier);
+      return new PrimaryWriter(log, barrier, onAppended);
     } catch (err) {
       await log.close().catch(() => {});
       throw err;
@@ -69,29 +95,53 @@ export class PrimaryWriter {
   }
 
   /**
-   * Appends one entry; resolves with its position once acknowledged. Entries
-   * that arrive while a batch is being written go together in the next one
-   * (group commit through `appendBatch`).
+   * Appends one entry; resolves with its position once acknowledged (and
+   * handed to `onAppended`). Group commit: an entry that arrives while no
+   * batch is being written goes at once, alone; entries that arrive while
+   * one is go together in the next `appendBatch`, as soon as it finishes
+   * (no timer ever holds an entry back). `id` names a forwarded
+   * transaction, for {@link inFlight}.
    */
-  append(bytes: Uint8Array): Promise<LogPosition> {
+  append(bytes: Uint8Array, id?: string): Promise<LogPosition> {
     if (this.closed) return Promise.reject(new InvalidStateError('tables primary: the tenure ended'));
-    return new Promise((resolve, reject) => {
-      this.queue.push({ bytes, resolve, reject });
+    const position = new Promise<LogPosition>((resolve, reject) => {
+      this.queue.push({ bytes, id, resolve, reject });
       if (!this.flushing) void this.flush();
     });
+    if (id !== undefined) {
+      this.sending.set(id, position);
+      const forget = (): void => void this.sending.delete(id);
+      position.then(forget, forget);
+    }
+    return position;
+  }
+
+  /** The position to come of the forwarded entry `id` while it is queued or being appended in this tenure. */
+  inFlight(id: string): Promise<LogPosition> | undefined {
+    return this.sending.get(id);
   }
 
   private async flush(): Promise<void> {
     this.flushing = true;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0);
+      let positions: LogPosition[];
       try {
-        const positions = await this.log.appendBatch(batch.map((p) => p.bytes));
-        this.tail = positions[positions.length - 1]!;
-        batch.forEach((p, i) => p.resolve(positions[i]!));
+        positions = await this.log.appendBatch(batch.map((p) => p.bytes));
       } catch (err) {
+        this.broken = true;
         for (const p of batch) p.reject(err);
+        continue;
       }
+      const previous = this.tail;
+      this.tail = positions[positions.length - 1]!;
+      if (!this.broken) {
+        this.onAppended(
+          batch.map((p, i) => ({ data: p.bytes, position: positions[i]! })),
+          previous,
+        );
+      }
+      batch.forEach((p, i) => p.resolve(positions[i]!));
     }
     this.flushing = false;
   }

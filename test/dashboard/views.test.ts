@@ -172,7 +172,7 @@ forEachTarget('dashboard views in chromium', (target) => {
 
       await tab.getByTestId('tab-tables').click();
       await tab.getByTestId('tables-member').filter({ hasText: `★n11connected${position.segmentId}:` }).waitFor();
-      assert.equal(await tab.getByTestId('tables-cluster').locator('caption').textContent(), 'tables dash: weight 1 of 1 connected, quorum');
+      assert.equal(await tab.getByTestId('tables-cluster').locator('caption').textContent(), 'tables dash: weight 1 of 1 connected, quorum; log never truncated');
       assert.match((await tab.getByTestId('tables-member').textContent()) ?? '', new RegExp(`${node.status.checksum.slice(0, 16)}127\\.0\\.0\\.1:\\d+$`));
       await screenshot(tab, `tables-${target().name}`);
 

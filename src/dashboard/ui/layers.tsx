@@ -173,7 +173,7 @@ export function TablesView({ revision }: { revision: number }) {
       {all?.tables.length === 0 && <p>no tables</p>}
       {all?.tables.map((t) => (
         <table data-testid="tables-cluster">
-          <caption>{`tables ${t.name}: weight ${t.connectedWeight} of ${t.totalWeight} connected, ${t.quorum ? 'quorum' : 'NO QUORUM (writes refused)'}`}</caption>
+          <caption>{t.headline}</caption>
           <tr>
             <th />
             <th>identifier</th>
