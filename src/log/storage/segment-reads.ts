@@ -7,12 +7,14 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { CorruptEntryError } from './errors.js';
-import { checkRecord, claimedSegment, decodeRecord, RECORD_HEADER, recordEntryId, RecordKind, recordTimestamp, type DecodedRecord } from './record.js';
+import { checkRecord, claimedSegment, decodeRecord, ENTRY_BODY, RECORD_HEADER, recordEntryId, RecordKind, recordTimestamp, type DecodedRecord } from './record.js';
 import type { EntryIndex } from './entry-index.js';
 import type { TimeIndex } from './time-index.js';
 
 /** Contiguous records read at once by a range read. */
 const RANGE_READ = 1024 * 1024;
+/** The most records a run can hold: {@link RANGE_READ} of the smallest entry records (41 bytes, empty data). */
+const MAX_RUN = Math.ceil(RANGE_READ / (RECORD_HEADER + ENTRY_BODY)) + 1;
 
 /** Whole, checked records of consecutive entries, in entry order, back to back as a segment file holds them. */
 export interface RecordRun {
@@ -67,19 +69,18 @@ export async function* segmentRuns(seg: ReadableSegment, range: SegmentRange): A
   let e = Math.max(range.fromEntry, seg.timeIndex.startFor(range.fromTime));
   const end = Math.min(range.toEntry + 1, seg.entries.limit, seg.timeIndex.endFor(range.toTime));
   let left = range.limit;
+  // Each record's length in the run being read: filled by the index, read by the checks.
+  const lengths = new Uint32Array(Math.max(1, Math.min(MAX_RUN, left, end - e)));
   while (left > 0) {
     // Skip the entries this node holds no copy of, a page at a time.
     const next = nextHeld(seg, e, end);
     if (next === undefined) break;
     e = next;
     // A run of records that lie back to back in the file, read at once.
-    let run = 0;
+    const run = seg.entries.storedRun(e, end, left, RANGE_READ, lengths);
+    const start = run > 0 ? seg.entries.offset(e) : -1;
     let bytes = 0;
-    const start = seg.entries.offset(e);
-    while (start >= 0 && e + run < end && run < left && seg.entries.offset(e + run) === start + bytes && (run === 0 || bytes + seg.entries.length(e + run) <= RANGE_READ)) {
-      bytes += seg.entries.length(e + run);
-      run++;
-    }
+    for (let i = 0; i < run; i++) bytes += lengths[i]!;
     if (run === 0) {
       // Not in the file: held in memory until the file takes it, a corrupt copy (read throws), or not durable yet.
       const mem = seg.unwritten.get(e);
@@ -102,7 +103,8 @@ export async function* segmentRuns(seg: ReadableSegment, range: SegmentRange): A
     let past = false;
     let bad: CorruptEntryError | undefined;
     for (let i = 0, at = 0; i < run; i++) {
-      const problem = recordProblem(seg, e + i, buf, at);
+      const length = lengths[i]!;
+      const problem = recordProblem(seg, e + i, buf, at, length);
       if (problem !== null) {
         bad = corruptCopy(seg, e + i, start + at, problem);
         break;
@@ -112,7 +114,6 @@ export async function* segmentRuns(seg: ReadableSegment, range: SegmentRange): A
         past = true;
         break;
       }
-      const length = seg.entries.length(e + i);
       if (timestamp >= range.fromTime) {
         if (from < 0) from = at;
         to = at + length;
@@ -141,15 +142,19 @@ export async function* segmentRange(seg: ReadableSegment, range: SegmentRange): 
 }
 
 function verified(seg: ReadableSegment, entryId: number, buf: Buffer, at: number, offset: number): DecodedRecord {
-  const problem = recordProblem(seg, entryId, buf, at);
+  const problem = recordProblem(seg, entryId, buf, at, seg.entries.length(entryId));
   if (problem !== null) throw corruptCopy(seg, entryId, offset, problem);
   return decodeRecord(buf, at);
 }
 
-/** What is wrong with entry `entryId`'s record at `at` in `buf`, or null. Checked in place: nothing is allocated for a good one. */
-function recordProblem(seg: ReadableSegment, entryId: number, buf: Buffer, at: number): string | null {
+/**
+ * What is wrong with entry `entryId`'s record at `at` in `buf`, whose
+ * length the index says is `length`, or null. Checked in place: nothing is
+ * allocated for a good one.
+ */
+function recordProblem(seg: ReadableSegment, entryId: number, buf: Buffer, at: number, length: number): string | null {
   // The index's length bounds the record, as a view's end would.
-  if (at + 4 > buf.length || buf.readUInt32BE(at) + RECORD_HEADER !== seg.entries.length(entryId)) return 'record length differs from the index';
+  if (at + 4 > buf.length || buf.readUInt32BE(at) + RECORD_HEADER !== length) return 'record length differs from the index';
   const problem = checkRecord(buf, at);
   if (problem !== null) return problem;
   if (buf[at + RECORD_HEADER] !== RecordKind.entry || claimedSegment(buf, at) !== seg.id || recordEntryId(buf, at) !== entryId) return 'record of another entry';
