@@ -19,9 +19,10 @@
  *   (BookKeeper's monitorPendingAddOps), not a timer per request: a
  *   request unanswered for `timeout` ms rejects with TimeoutError; its
  *   late reply is dropped. A streamed read's clock restarts with each reply.
- * - The connection drops (or the node breaks the protocol): {@link failAll}
- *   rejects every pending request with NodeDisconnectedError (or
- *   LogProtocolError), and every later call rejects the same way. The
+ * - The connection drops (or the node breaks the protocol, or speaks
+ *   another protocol version): {@link failAll} rejects every pending
+ *   request with NodeDisconnectedError (or LogProtocolError, or
+ *   UnsupportedVersionError), and every later call rejects the same way. The
  *   client does not reconnect: connect again. An add pending at that
  *   moment may or may not be stored.
  *
@@ -36,7 +37,7 @@ import { BadArgumentsError, ClientClosedError, HerdError, TimeoutError } from '.
 import { JuteDecodeError } from '../../jute/decode-error.js';
 import { JuteReader } from '../../jute/reader.js';
 import { JuteWriter } from '../../jute/writer.js';
-import { BadRequestError, LogProtocolError, NodeDisconnectedError } from '../errors.js';
+import { BadRequestError, LogProtocolError, NodeDisconnectedError, UnsupportedVersionError } from '../errors.js';
 import { DEFAULT_MAX_FRAME_SIZE, ErrorBodyCodec, PROTOCOL_VERSION, readHeader, writeFrame, type FrameHeader } from '../protocol/frame.js';
 import { FrameDecoder, type FrameEvent } from '../protocol/frame-decoder.js';
 import { Messages } from '../protocol/kinds.js';
@@ -64,8 +65,9 @@ export type { LogNodeClient, LogNodeClientOptions, RangeRead, ReadRangeBounds } 
  * `options.tls` the connection is TLS. Rejects with NodeDisconnectedError
  * when it cannot connect, TimeoutError after `connectTimeout`,
  * NodeAuthenticationError when TLS fails (a certificate refused either
- * way, or TLS on one side only), BadArgumentsError for an invalid address
- * or option.
+ * way, or TLS on one side only), UnsupportedVersionError when the node
+ * speaks another protocol version ({@link PROTOCOL_VERSION}),
+ * BadArgumentsError for an invalid address or option.
  */
 export async function connectLogNode(address: string | { host: string; port: number; tls?: boolean }, options: LogNodeClientOptions = {}): Promise<LogNodeClient> {
   const { host, port } = typeof address === 'string' ? parseAddress(address) : address;
@@ -176,9 +178,7 @@ class NodeClient implements LogNodeClient {
 
   async hello(timeout: number): Promise<void> {
     const info = await this.call(Messages.Info, {}, 'INFO', timeout);
-    if (info.protocolVersion !== PROTOCOL_VERSION) {
-      throw new LogProtocolError(`log node ${this.address} speaks protocol version ${info.protocolVersion}, this client ${PROTOCOL_VERSION}`);
-    }
+    if (info.protocolVersion !== PROTOCOL_VERSION) throw versionError(this.address, info.protocolVersion);
     this.instanceId = info.instanceId;
   }
 
@@ -384,7 +384,10 @@ class NodeClient implements LogNodeClient {
       return;
     }
     if (header.version !== PROTOCOL_VERSION) {
-      this.protocolError(`a reply in protocol version ${header.version}`);
+      // Another version's body cannot be read, but its header and error message can (frame.ts): say which versions differ.
+      const text = header.status === Status.OK ? '' : ` (the node says: ${readMessage(r)})`;
+      this.failAll(versionError(this.address, header.version, text));
+      this.socket.destroy();
       return;
     }
     const pending = this.pending.get(header.requestId);
@@ -458,6 +461,13 @@ class NodeClient implements LogNodeClient {
 /** True when an OK READ_RANGE reply (header already read) is not the stream's last: its final byte is `done`. */
 function isStreamPart(frame: Buffer): boolean {
   return frame.length > 0 && frame[frame.length - 1] === 0;
+}
+
+/** A node that speaks another protocol version: the two refuse each other. */
+function versionError(address: string, version: number, detail = ''): UnsupportedVersionError {
+  return new UnsupportedVersionError(
+    `log node ${address} speaks protocol version ${version}, this client speaks ${PROTOCOL_VERSION}${detail}: run the same version of herd-zk on the nodes and their clients`,
+  );
 }
 
 function readMessage(r: JuteReader): string {
