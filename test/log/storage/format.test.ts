@@ -22,7 +22,7 @@ describe('log storage: CRC32C', () => {
     }
   });
 
-  it('equals a bit-at-a-time CRC32C for every length up to 80 and every start up to 16', () => {
+  it('equals a bit-at-a-time CRC32C for every length up to 48 (two 16-byte steps, the 8-byte step, the tail) and every start up to 16', () => {
     const bitwise = (b: Uint8Array): number => {
       let c = ~0;
       for (const byte of b) {
@@ -31,9 +31,9 @@ describe('log storage: CRC32C', () => {
       }
       return ~c >>> 0;
     };
-    const buf = Buffer.from(Array.from({ length: 96 }, (_, i) => (i * 151 + 7) & 0xff));
+    const buf = Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 151 + 7) & 0xff));
     for (let start = 0; start <= 16; start++) {
-      for (let length = 0; length <= 80; length++) assert.equal(crc32c(buf, start, start + length), bitwise(buf.subarray(start, start + length)), `start ${start} length ${length}`);
+      for (let length = 0; length <= 48; length++) assert.equal(crc32c(buf, start, start + length), bitwise(buf.subarray(start, start + length)), `start ${start} length ${length}`);
     }
   });
 });
