@@ -7,7 +7,7 @@
  * ```
  * offset  size  field
  * 0       4     length     int32: bytes after this field (header + body)
- * 4       4     version    int32: PROTOCOL_VERSION (1)
+ * 4       4     version    int32: PROTOCOL_VERSION (2)
  * 8       4     kind       int32: message kind (./kinds.ts); a reply has the kind of its request
  * 12      4     requestId  int32: chosen by the client, echoed by every reply to that request
  * 16      4     status     int32: 0 in requests; in replies a Status (./status.ts)
@@ -34,8 +34,23 @@
 import { JuteReader } from '../../jute/reader.js';
 import { JuteWriter, type Codec } from '../../jute/writer.js';
 
-/** The protocol version this code speaks, in every frame header. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * The protocol version this code speaks, in every frame header. A node and
+ * a client of different versions refuse each other: the node answers any
+ * frame of another version UNSUPPORTED_VERSION, and the client fails with
+ * `UnsupportedVersionError` on a reply of another version (its INFO at
+ * connect, normally). Bumped whenever any message's bytes change, since
+ * neither side can read the other's then. History (docs/log.md, "Wire
+ * protocol"):
+ * - 1: the first version.
+ * - 2: READ_RANGE replies carry the segment file's entry records as they
+ *   are (count, length, records, done) instead of one encoded entry each.
+ *
+ * What never changes between versions, so that each side can still read
+ * the other's refusal: the length prefix, the 16-byte header (version,
+ * kind, requestId, status) and the error body (one ustring).
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** Bytes of the header after the length prefix: version, kind, requestId, status. */
 export const HEADER_SIZE = 16;

@@ -97,6 +97,40 @@ export class EntryIndex {
     return undefined;
   }
 
+  /**
+   * How many entries from `from` on (below `end`, at most `maxCount` and
+   * `lengths.length`) have records that lie back to back in the file, the
+   * first at its indexed offset, together at most `maxBytes` (the first
+   * counts whatever its length); each one's record length goes into
+   * `lengths`. 0 when `from` is not in the file. A range read plans a file
+   * read with this: one pass over the page arrays, not several lookups of
+   * a page per entry.
+   */
+  storedRun(from: number, end: number, maxCount: number, maxBytes: number, lengths: Uint32Array): number {
+    const max = Math.min(maxCount, lengths.length);
+    let count = 0;
+    let bytes = 0;
+    let next = -1;
+    for (let e = from; e < end && count < max; ) {
+      const number = pageOf(e);
+      const page = this.pages.get(number);
+      if (!page) break;
+      const first = number * PAGE_SIZE;
+      const stop = Math.min(end - first, PAGE_SIZE);
+      for (let i = e - first; i < stop; i++) {
+        const offset = page.offsets[i]!;
+        const length = page.lengths[i]!;
+        if (offset < 0 || (count > 0 && (offset !== next || bytes + length > maxBytes))) return count;
+        lengths[count++] = length;
+        bytes += length;
+        next = offset + length;
+        if (count === max) return count;
+      }
+      e = first + stop;
+    }
+    return count;
+  }
+
   private page(entryId: number): Page | undefined {
     return this.pages.get(pageOf(entryId));
   }

@@ -34,8 +34,9 @@ import { CorruptEntryError, EntryConflictError, isDiskFull, SegmentFencedError, 
 import { GroupCommit, type Batchable } from './group-commit.js';
 import { Journal } from './journal.js';
 import { decodeRecord, encodeEntry, encodeEntryInto, encodeMarker, ENTRY_BODY, RECORD_HEADER, RecordKind } from './record.js';
-import { checkBatch, checkEntry, checkRange } from './checks.js';
+import { checkBatch, checkEntry } from './checks.js';
 import { isId, resolveOptions, type ResolvedOptions } from './options.js';
+import { heldEntries, readEntry, readRange, readRangeRuns } from './node-reads.js';
 import { Replay } from './replay.js';
 import { Segment, type RecordRun, type SegmentRecord } from './segment.js';
 import { SegmentFiles } from './segment-files.js';
@@ -222,89 +223,44 @@ export class NodeStorage {
   }
 
   /**
-   * Reads one entry; undefined when this node does not hold it.
+   * Reads one entry; undefined when this node does not hold it (node-reads.ts).
    * @throws CorruptEntryError when this node's copy fails its CRC32C (it counts as missing: read another replica).
-   * @throws BadArgumentsError for invalid ids; InvalidStateError after close.
-   * @throws StorageFailedError when the file system fails the read.
+   * @throws BadArgumentsError for invalid ids; InvalidStateError after close; StorageFailedError when the read fails.
    */
   async readEntry(segmentId: number, entryId: number): Promise<StoredEntry | undefined> {
     this.checkOpen();
-    if (!isId(segmentId) || !isId(entryId)) throw new BadArgumentsError(`readEntry: ids must be non-negative safe integers, got ${String(segmentId)}/${String(entryId)}`);
-    const rec = await this.files.map
-      .get(segmentId)
-      ?.read(entryId)
-      .catch((err: unknown) => {
-        throw storageError(err, `readEntry: segment ${segmentId} entry ${entryId}`);
-      });
-    return rec && toStored(rec);
+    return readEntry(this.files.map, segmentId, entryId);
   }
 
   /**
    * Reads the entries of a segment within all the given bounds, in entry
-   * order (entries this node does not hold are skipped). Time bounds start
-   * the read from the sparse time index rather than entry 0.
+   * order, skipping entries not held (node-reads.ts).
    * @throws CorruptEntryError on reaching a corrupt copy, after the entries before it.
-   * @throws BadArgumentsError for invalid bounds; InvalidStateError after close.
-   * @throws StorageFailedError when the file system fails the read.
+   * @throws BadArgumentsError for invalid bounds; InvalidStateError after close; StorageFailedError when the read fails.
    */
   async *readRange(segmentId: number, range: ReadRangeOptions = {}): AsyncGenerator<StoredEntry> {
-    for await (const run of this.readRangeRuns(segmentId, range)) {
-      for (let i = 0, at = 0; i < run.count; i++) {
-        yield toStored(decodeRecord(run.bytes, at));
-        at += RECORD_HEADER + run.bytes.readUInt32BE(at);
-      }
-    }
+    this.checkOpen();
+    yield* readRange(this.files.map, segmentId, range);
   }
 
   /**
-   * {@link readRange} as the records' bytes, a file read's worth at a time:
-   * runs of whole entry records (src/log/storage/record.ts) of consecutive
-   * entries, back to back as the segment file holds them, each record's
-   * CRC32C checked and none decoded (up to 1 MiB a run). What the node's
-   * READ_RANGE handler sends on as it is: one async step and one copy per
-   * run, where decoding and encoding each entry was most of a range
-   * read's cost on the node.
+   * {@link readRange} as runs of whole, CRC-checked records, undecoded, a
+   * file read's worth at a time: what READ_RANGE sends on (node-reads.ts).
    * @throws the same as {@link readRange}.
    */
   async *readRangeRuns(segmentId: number, range: ReadRangeOptions = {}): AsyncGenerator<RecordRun> {
     this.checkOpen();
-    const bounds = checkRange(segmentId, range);
-    const seg = this.files.map.get(segmentId);
-    if (!seg || bounds.limit === 0) return;
-    try {
-      yield* seg.runs(bounds);
-    } catch (err) {
-      throw storageError(err, `readRange: segment ${segmentId}`);
-    }
+    yield* readRangeRuns(this.files.map, segmentId, range);
   }
 
   /**
    * Which entries of a segment in [fromEntry, toEntry] this node holds a
-   * good copy of: ascending inclusive ranges, at most `max`, and `next`, the
-   * entry to ask from again when `max` cut the answer short (-1 when not).
-   * With `verify`, every held entry of the range is first read and its
-   * CRC32C checked (a scrub): a copy that fails is corrupt from then on (not
-   * held, never served) until a good copy is added.
+   * good copy of, with an optional scrub (`verify`) (node-reads.ts).
    * @throws BadArgumentsError for invalid ids; InvalidStateError after close; StorageFailedError when a read fails.
    */
   async heldEntries(segmentId: number, range: { fromEntry: number; toEntry: number; verify?: boolean }, max: number): Promise<{ ranges: [number, number][]; next: number }> {
     this.checkOpen();
-    const { fromEntry, toEntry } = range;
-    if (!isId(segmentId) || !isId(fromEntry) || !isId(toEntry) || !isId(max) || max === 0) throw new BadArgumentsError('heldEntries: segment and entry ids must be non-negative safe integers, max positive');
-    const seg = this.files.map.get(segmentId);
-    if (!seg) return { ranges: [], next: -1 };
-    for (let e = fromEntry; range.verify === true && e <= toEntry; ) {
-      try {
-        for await (const batch of seg.range({ fromEntry: e, toEntry, fromTime: -Infinity, toTime: Infinity, limit: Infinity })) e = batch[batch.length - 1]!.entryId + 1;
-        break;
-      } catch (err) {
-        if (!(err instanceof CorruptEntryError)) throw storageError(err, `heldEntries: segment ${segmentId}`);
-        // Marked corrupt by the read; the scrub goes on after it.
-        this.options.logger(`scrub: ${err.message}`);
-        e = err.entryId + 1;
-      }
-    }
-    return seg.heldRanges(fromEntry, toEntry, max);
+    return heldEntries(this.files.map, this.options.logger, segmentId, range, max);
   }
 
   /** The last entry stored for a segment (by entry id), or undefined when none. */
@@ -445,8 +401,4 @@ export class NodeStorage {
     this.failure = err instanceof Error ? err : new Error(String(err));
     this.options.logger(`checkpoint failed, the storage stops taking writes: ${this.failure.message}`);
   }
-}
-
-function toStored(rec: StoredEntry): StoredEntry {
-  return { segmentId: rec.segmentId, entryId: rec.entryId, timestamp: rec.timestamp, lastAddConfirmed: rec.lastAddConfirmed, data: rec.data };
 }

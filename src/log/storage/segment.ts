@@ -27,14 +27,16 @@
  * returned. A bad magic refuses to open with {@link CorruptStorageError}.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { CorruptEntryError, CorruptStorageError } from './errors.js';
+import { CorruptStorageError } from './errors.js';
 import { FileWindow, scanRecords } from './record-scan.js';
-import { checkRecord, claimedSegment, decodeRecord, ENTRY_BODY, RECORD_HEADER, recordEntryId, RecordKind, recordTimestamp, type DecodedRecord } from './record.js';
+import { claimedSegment, decodeRecord, ENTRY_BODY, RECORD_HEADER, RecordKind, type DecodedRecord } from './record.js';
 import { EntryIndex } from './entry-index.js';
 import { TimeIndex } from './time-index.js';
+import { readSegmentEntry, segmentRange, segmentRuns, type ReadableSegment, type RecordRun, type SegmentRange } from './segment-reads.js';
+
+export type { RecordRun, SegmentRange } from './segment-reads.js';
 
 export const SEGMENT_MAGIC = Buffer.from('HERDSEG1', 'latin1');
-/** Contiguous records read at once by a range read. */
 const RANGE_READ = 1024 * 1024;
 
 /** A record to apply, with what the segment needs to index it. */
@@ -43,28 +45,11 @@ export interface SegmentRecord {
   decoded: DecodedRecord;
 }
 
-/** Whole, checked records of consecutive entries, in entry order, back to back as a segment file holds them. */
-export interface RecordRun {
-  /** The records' bytes: a view into a read buffer, or a record held in memory. */
-  readonly bytes: Buffer;
-  /** Records in `bytes`, at least one. */
-  readonly count: number;
-}
-
-/** The bounds of a range read, all inclusive, already validated. */
-export interface SegmentRange {
-  fromEntry: number;
-  toEntry: number;
-  fromTime: number;
-  toTime: number;
-  limit: number;
-}
-
 function unwrittenKey(rec: DecodedRecord): number {
   return rec.kind === RecordKind.entry ? rec.entryId : -1;
 }
 
-export class Segment {
+export class Segment implements ReadableSegment {
   fenced = false;
   lastEntryId = -1;
   lastAddConfirmed = -1;
@@ -83,8 +68,10 @@ export class Segment {
    */
   readonly unwritten = new Map<number, SegmentRecord>();
 
-  private readonly entries = new EntryIndex();
-  private readonly corrupt = new Map<number, { offset: number; reason: string }>();
+  /** Where each entry lies in the file (read by segment-reads.ts). */
+  readonly entries = new EntryIndex();
+  /** Entries whose copy here failed its check, by entry id (read and marked by segment-reads.ts). */
+  readonly corrupt = new Map<number, { offset: number; reason: string }>();
   private fh: FileHandle | null = null;
   /** Bytes stored in the file, where the next record goes. */
   size = 0;
@@ -234,102 +221,19 @@ export class Segment {
     this.dirty = true;
   }
 
-  /** Reads one entry; undefined when this node does not hold it. Throws {@link CorruptEntryError} for a bad copy. */
-  async read(entryId: number): Promise<DecodedRecord | undefined> {
-    const mem = this.unwritten.get(entryId);
-    if (mem) return mem.decoded;
-    const bad = this.corrupt.get(entryId);
-    if (bad) throw new CorruptEntryError(this.id, entryId, this.path, bad.offset, bad.reason);
-    const offset = this.entries.offset(entryId);
-    if (offset < 0) return undefined;
-    const buf = Buffer.allocUnsafe(this.entries.length(entryId));
-    await this.readAt(buf, offset);
-    return this.verified(entryId, buf, 0, offset);
+  /** Reads one entry; undefined when this node does not hold it. Throws {@link CorruptEntryError} for a bad copy (segment-reads.ts). */
+  read(entryId: number): Promise<DecodedRecord | undefined> {
+    return readSegmentEntry(this, entryId);
   }
 
-  /**
-   * The entries in `range` as runs of whole records, in entry order, a
-   * file read's worth at a time: each run is the records' bytes as the file
-   * holds them, every record checked (length, CRC32C, the entry it names)
-   * and none decoded, so a node sends them on as they are (one async step
-   * and one copy per run, not per entry). A bad copy throws
-   * {@link CorruptEntryError} after the run of good entries before it.
-   */
-  async *runs(range: SegmentRange): AsyncGenerator<RecordRun> {
-    let e = Math.max(range.fromEntry, this.timeIndex.startFor(range.fromTime));
-    const end = Math.min(range.toEntry + 1, this.entries.limit, this.timeIndex.endFor(range.toTime));
-    let left = range.limit;
-    while (left > 0) {
-      // Skip the entries this node holds no copy of, a page at a time.
-      const next = this.nextHeld(e, end);
-      if (next === undefined) break;
-      e = next;
-      // A run of records that lie back to back in the file, read at once.
-      let run = 0;
-      let bytes = 0;
-      const start = this.entries.offset(e);
-      while (start >= 0 && e + run < end && run < left && this.entries.offset(e + run) === start + bytes && (run === 0 || bytes + this.entries.length(e + run) <= RANGE_READ)) {
-        bytes += this.entries.length(e + run);
-        run++;
-      }
-      if (run === 0) {
-        // Not in the file: held in memory until the file takes it, a corrupt copy (read throws), or not durable yet.
-        const mem = this.unwritten.get(e);
-        if (mem === undefined) await this.read(e);
-        e++;
-        if (mem === undefined) continue;
-        if (mem.decoded.timestamp > range.toTime) break;
-        if (mem.decoded.timestamp >= range.fromTime) {
-          left--;
-          yield { bytes: mem.record, count: 1 };
-        }
-        continue;
-      }
-      const buf = Buffer.allocUnsafe(bytes);
-      await this.readAt(buf, start);
-      // Timestamps never decrease along a segment: the records within the time bounds are one stretch of the run.
-      let from = -1;
-      let to = 0;
-      let count = 0;
-      let past = false;
-      let bad: CorruptEntryError | undefined;
-      for (let i = 0, at = 0; i < run; i++) {
-        const problem = this.problem(e + i, buf, at);
-        if (problem !== null) {
-          bad = this.corruptCopy(e + i, start + at, problem);
-          break;
-        }
-        const timestamp = recordTimestamp(buf, at);
-        if (timestamp > range.toTime) {
-          past = true;
-          break;
-        }
-        const length = this.entries.length(e + i);
-        if (timestamp >= range.fromTime) {
-          if (from < 0) from = at;
-          to = at + length;
-          count++;
-          if (--left === 0) break;
-        }
-        at += length;
-      }
-      e += run;
-      if (count > 0) yield { bytes: buf.subarray(from, to), count };
-      if (bad !== undefined) throw bad;
-      if (past) break;
-    }
+  /** The entries in `range` as runs of whole, checked records (segment-reads.ts). */
+  runs(range: SegmentRange): AsyncGenerator<RecordRun> {
+    return segmentRuns(this, range);
   }
 
-  /** {@link runs} decoded: arrays of records whose data are views into the runs. */
-  async *range(range: SegmentRange): AsyncGenerator<DecodedRecord[]> {
-    for await (const run of this.runs(range)) {
-      const out = new Array<DecodedRecord>(run.count);
-      for (let i = 0, at = 0; i < run.count; i++) {
-        out[i] = decodeRecord(run.bytes, at);
-        at += RECORD_HEADER + run.bytes.readUInt32BE(at);
-      }
-      yield out;
-    }
+  /** {@link runs} decoded (segment-reads.ts). */
+  range(range: SegmentRange): AsyncGenerator<DecodedRecord[]> {
+    return segmentRange(this, range);
   }
 
   /** Makes the file durable (a checkpoint); `fsync` false only marks it clean. */
@@ -343,42 +247,8 @@ export class Segment {
     this.fh = null;
   }
 
-  private verified(entryId: number, buf: Buffer, at: number, offset: number): DecodedRecord {
-    const problem = this.problem(entryId, buf, at);
-    if (problem !== null) throw this.corruptCopy(entryId, offset, problem);
-    return decodeRecord(buf, at);
-  }
-
-  /** What is wrong with entry `entryId`'s record at `at` in `buf`, or null. Checked in place: nothing is allocated for a good one. */
-  private problem(entryId: number, buf: Buffer, at: number): string | null {
-    // The index's length bounds the record, as a view's end would.
-    if (at + 4 > buf.length || buf.readUInt32BE(at) + RECORD_HEADER !== this.entries.length(entryId)) return 'record length differs from the index';
-    const problem = checkRecord(buf, at);
-    if (problem !== null) return problem;
-    if (buf[at + RECORD_HEADER] !== RecordKind.entry || claimedSegment(buf, at) !== this.id || recordEntryId(buf, at) !== entryId) return 'record of another entry';
-    return null;
-  }
-
-  /** Marks the copy of `entryId` corrupt (not held, never served until a good copy is added); the error to throw. */
-  private corruptCopy(entryId: number, offset: number, problem: string): CorruptEntryError {
-    this.entries.clear(entryId);
-    this.corrupt.set(entryId, { offset, reason: problem });
-    return new CorruptEntryError(this.id, entryId, this.path, offset, problem);
-  }
-
-  private async readAt(buf: Buffer, offset: number): Promise<void> {
-    const fh = await this.file();
-    for (let got = 0; got < buf.length; ) {
-      const { bytesRead } = await fh.read(buf, got, buf.length - got, offset + got);
-      if (bytesRead === 0) {
-        buf.fill(0, got);
-        return;
-      }
-      got += bytesRead;
-    }
-  }
-
-  private async file(): Promise<FileHandle> {
+  /** The segment file's handle, creating the file on first use (also for segment-reads.ts). */
+  async file(): Promise<FileHandle> {
     if (this.fh) return this.fh;
     // Only a new segment gets here (a loaded one keeps its handle): create its file.
     const fh = await open(this.path, 'w+');
@@ -406,13 +276,6 @@ export class Segment {
     this.corrupt.delete(e);
     this.timeIndex.note(e, rec.timestamp);
     this.noteLast(rec);
-  }
-
-  /** The lowest entry in [from, end) this node has a copy of (coming, stored or corrupt), or undefined. */
-  private nextHeld(from: number, end: number): number | undefined {
-    let next = this.entries.nextWithTimestamp(from, end);
-    for (const e of this.corrupt.keys()) if (e >= from && e < end && (next === undefined || e < next)) next = e;
-    return next;
   }
 
   private noteLast(rec: DecodedRecord): void {

@@ -2,14 +2,18 @@
  * Every failure status reaches the caller as its own error class: the
  * status table both ways for every status, and a corrupt copy on a real
  * node's disk read over a real socket as CorruptEntryError (then repaired
- * by adding a good copy).
+ * by adding a good copy), and a node of another protocol version refused
+ * with UnsupportedVersionError.
  */
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createServer, type Socket } from 'node:net';
 import { after, it } from 'node:test';
-import { connectLogNode, CorruptEntryError, HerdError, NodeError } from '../../../src/log/index.js';
-import { errorFromStatus, Status, statusOfError } from '../../../src/log/protocol/index.js';
+import { connectLogNode, CorruptEntryError, HerdError, NodeError, UnsupportedVersionError } from '../../../src/log/index.js';
+import { ErrorBodyCodec, errorFromStatus, FrameDecoder, Messages, PROTOCOL_VERSION, readHeader, Status, statusOfError, writeFrame } from '../../../src/log/protocol/index.js';
+import { JuteReader } from '../../../src/jute/reader.js';
+import { JuteWriter } from '../../../src/jute/writer.js';
 import { forEachTarget } from '../../support/targets.js';
 import { collect, entry, removeDirs, startTestNode, tempDir } from './support.js';
 
@@ -29,6 +33,64 @@ it('each failure status maps to an error class whose code is the status name, an
   assert.ok(unknown instanceof NodeError);
   assert.match(unknown.message, /STATUS_99: from a newer node/);
   assert.equal(statusOfError(new Error('unexpected')), Status.NODE_ERROR);
+});
+
+/**
+ * A node of protocol version `version`: answers every frame as that version
+ * would, OK with an INFO naming it (`refuse` false), or the way decode.ts
+ * refuses a frame of another version (`refuse` true).
+ */
+async function fakeNode(version: number, refuse: boolean): Promise<{ address: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    const decoder = new FrameDecoder(1024 * 1024);
+    socket.on('data', (chunk: Buffer) =>
+      decoder.push(chunk, (event) => {
+        if (event.type !== 'frame') return;
+        const header = readHeader(new JuteReader(event.frame));
+        const w = new JuteWriter();
+        if (refuse) writeFrame(w, header.kind, header.requestId, Status.UNSUPPORTED_VERSION, ErrorBodyCodec, `protocol version ${header.version} is not supported (this node speaks ${version})`);
+        else writeFrame(w, header.kind, header.requestId, Status.OK, Messages.Info.reply, { instanceId: 'fake', protocolVersion: version, startedAt: 0, bytesStored: 0, segments: 0 });
+        const out = w.take();
+        out.writeInt32BE(version, 4); // writeFrame wrote this code's version: the fake's goes in its place
+        socket.write(out);
+      }),
+    );
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    address: `127.0.0.1:${port}`,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+it('a client refuses a node of another protocol version with UnsupportedVersionError naming both versions', async () => {
+  for (const [version, refuse] of [
+    [PROTOCOL_VERSION - 1, true], // an older node refuses this client's INFO, in its own version
+    [PROTOCOL_VERSION - 1, false], // a node that answers in its own version
+    [PROTOCOL_VERSION + 1, false],
+  ] as const) {
+    const node = await fakeNode(version, refuse);
+    try {
+      await assert.rejects(connectLogNode(node.address, { connectTimeout: 5000 }), (e: unknown) => {
+        assert.ok(e instanceof UnsupportedVersionError, `${version}/${refuse}: ${String(e)}`);
+        assert.equal(e.code, 'UNSUPPORTED_VERSION');
+        assert.ok(e.message.includes(`speaks protocol version ${version}, this client speaks ${PROTOCOL_VERSION}`), e.message);
+        assert.ok(e.message.includes(node.address), e.message);
+        if (refuse) assert.ok(e.message.includes('is not supported'), `the node's own words are kept: ${e.message}`);
+        return true;
+      });
+    } finally {
+      await node.close();
+    }
+  }
 });
 
 forEachTarget('log node errors', (target) => {

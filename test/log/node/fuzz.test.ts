@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { JuteWriter } from '../../../src/jute/writer.js';
 import { connectLogNode, type LogEntry } from '../../../src/log/index.js';
 import { JuteReader } from '../../../src/jute/reader.js';
-import { MAX_BATCH_ENTRIES, Messages, Status } from '../../../src/log/protocol/index.js';
+import { MAX_BATCH_ENTRIES, Messages, PROTOCOL_VERSION, Status } from '../../../src/log/protocol/index.js';
 import { forEachTarget } from '../../support/targets.js';
 import { collect, RawConnection, removeDirs, startTestNode, tempDir } from './support.js';
 
@@ -88,7 +88,7 @@ const validFrame: fc.Arbitrary<Buffer> = fc
 
 function frameOf<T>(message: { kind: number; request: { write(w: JuteWriter, v: T): void } }, body: T): Buffer {
   const w = new JuteWriter(64);
-  w.int(1).int(message.kind).int(1).int(0);
+  w.int(PROTOCOL_VERSION).int(message.kind).int(1).int(0);
   message.request.write(w, body);
   return w.take();
 }

@@ -16,7 +16,7 @@ import {
   TimeoutError,
 } from '../../../src/log/index.js';
 import { cookiePath, nodePath } from '../../../src/log/node/registration.js';
-import { Messages, Status } from '../../../src/log/protocol/index.js';
+import { Messages, PROTOCOL_VERSION, Status } from '../../../src/log/protocol/index.js';
 import { connect, forEachTarget, waitFor } from '../../support/targets.js';
 import { collect, entry, RawConnection, rawFrame, removeDirs, startTestNode, tempDir } from './support.js';
 
@@ -99,7 +99,7 @@ forEachTarget('log node', (target) => {
     const record = JSON.parse(data!.toString()) as Record<string, unknown>;
     assert.deepEqual(
       { ...record, startedAt: typeof record.startedAt },
-      { instanceId: node.instanceId, host: '127.0.0.1', port: node.port, version: 1, startedAt: 'number' },
+      { instanceId: node.instanceId, host: '127.0.0.1', port: node.port, version: PROTOCOL_VERSION, startedAt: 'number' },
     );
     const cookie = await checker.getData(cookiePath('127.0.0.1', node.port));
     assert.equal(cookie.stat.ephemeralOwner, 0n, 'the cookie is persistent');
@@ -169,7 +169,7 @@ forEachTarget('log node', (target) => {
       raw.send(rawFrame({ kind: Messages.AddEntry.kind, requestId: 11, body: body.subarray(0, body.length - 3) })); // truncated
       raw.send(rawFrame({ kind: 99, requestId: 12 })); // unknown kind
       raw.send(rawFrame({ kind: Messages.AddEntry.kind, requestId: 13, body: Buffer.alloc(5000) })); // oversized: skipped unread
-      raw.send(rawFrame({ version: 2, requestId: 14 })); // another protocol version
+      raw.send(rawFrame({ version: PROTOCOL_VERSION - 1, requestId: 14 })); // a client of the previous protocol version
       raw.send(Buffer.from([0, 0, 0, 3, 1, 2, 3])); // shorter than a header
       raw.send(rawFrame({ kind: Messages.AddEntry.kind, requestId: 15, body: Buffer.concat([body, Buffer.from([0])]) })); // a byte too many
       const negative = new JuteWriter();
@@ -188,6 +188,8 @@ forEachTarget('log node', (target) => {
       assert.equal(byId.get(13)?.header.status, Status.TOO_LARGE);
       assert.match(byId.get(13)!.message!, /ADD_ENTRY request of 5016 bytes is larger than the node's maxFrameSize of 4096 bytes/);
       assert.equal(byId.get(14)?.header.status, Status.UNSUPPORTED_VERSION);
+      assert.equal(byId.get(14)?.header.version, PROTOCOL_VERSION, 'the refusal is in the node\'s own version, whose header and message every version reads');
+      assert.match(byId.get(14)!.message!, new RegExp(`protocol version ${PROTOCOL_VERSION - 1} is not supported \\(this node speaks ${PROTOCOL_VERSION}\\)`));
       assert.equal(byId.get(0)?.header.status, Status.BAD_REQUEST);
       assert.equal(byId.get(15)?.header.status, Status.BAD_REQUEST);
       assert.match(byId.get(15)!.message!, /1 bytes after the body/);

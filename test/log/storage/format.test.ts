@@ -14,11 +14,26 @@ describe('log storage: CRC32C', () => {
     assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
   });
 
-  it('gives the same value for every split between the 8-byte loop and the tail', () => {
+  it('gives the same value for every split between the 16-byte loop, the 8-byte step and the tail', () => {
     const buf = Buffer.from('The quick brown fox jumps over the lazy dog, twice over.');
-    for (let start = 0; start < 9; start++) {
+    for (let start = 0; start < 17; start++) {
       const slice = Buffer.from(buf.subarray(start));
       assert.equal(crc32c(buf, start), crc32c(slice));
+    }
+  });
+
+  it('equals a bit-at-a-time CRC32C for every length up to 48 (two 16-byte steps, the 8-byte step, the tail) and every start up to 16', () => {
+    const bitwise = (b: Uint8Array): number => {
+      let c = ~0;
+      for (const byte of b) {
+        c ^= byte;
+        for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+      }
+      return ~c >>> 0;
+    };
+    const buf = Buffer.from(Array.from({ length: 64 }, (_, i) => (i * 151 + 7) & 0xff));
+    for (let start = 0; start <= 16; start++) {
+      for (let length = 0; length <= 48; length++) assert.equal(crc32c(buf, start, start + length), bitwise(buf.subarray(start, start + length)), `start ${start} length ${length}`);
     }
   });
 });
