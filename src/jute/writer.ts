@@ -136,6 +136,13 @@ export class JuteWriter {
     return this.buf.subarray(0, this.offset);
   }
 
+  /** Drops the first `bytes` bytes written, moving the rest to the front (for a writer used as a queue). */
+  discard(bytes: number): void {
+    if (bytes < 0 || bytes > this.offset) throw new RangeError(`discard ${bytes} of ${this.offset} bytes written`);
+    this.buf.copyWithin(0, bytes, this.offset);
+    this.offset -= bytes;
+  }
+
   reset(): void {
     this.offset = 0;
   }

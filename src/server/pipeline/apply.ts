@@ -9,8 +9,8 @@ import type { Reply } from './reply.js';
 /**
  * Stage 5, apply.
  * Consumes: a logged record (log), or a logged txn of the server's own.
- * Adds: the txn's {@link ApplyResult} and the write's answer (the handler
- * writes the reply body from the result; closeSession closes after it). The
+ * Adds: the txn's {@link ApplyResult} and the write's answer (the reply stage
+ * has the handler write the body from the result; closeSession closes after it). The
  * tree changes, the session table follows createSession and closeSession,
  * the snapshotter counts the txn, and the watches the txn fires become
  * watch events.
@@ -34,15 +34,8 @@ export class Apply implements Stage {
     const err = txn.type === 'error' ? txn.err : 0;
     const handler = r.handler!;
     if (handler.kind !== 'write') throw new Error(`apply: ${r.op?.name ?? r.type} is not a write`);
-    const req = r.req;
-    r.answer = {
-      xid: r.xid,
-      zxid: this.tree.lastZxid,
-      err,
-      barrier: header.zxid,
-      body: err === 0 ? (w) => handler.respond(result, w, req) : undefined,
-      close: handler.closesConnection,
-    };
+    // No body closure: the reply stage writes a successful write's body with handler.respond(r.result).
+    r.answer(r.xid, this.tree.lastZxid, err, header.zxid, undefined, handler.closesConnection === true);
     this.reply.process(r);
   }
 
