@@ -18,6 +18,10 @@ import type { Reply } from './reply.js';
  * holds both until the txn is durable).
  */
 export class Apply implements Stage {
+  /** The triggers of the txn being applied: one array reused (nothing keeps it past apply()). */
+  private readonly triggers: Trigger[] = [];
+  private readonly snapshotSessions = (): Iterable<{ id: bigint; timeout: number }> => this.sessions.snapshotEntries();
+
   constructor(
     private readonly tree: DataTree,
     private readonly watches: WatchManager,
@@ -41,12 +45,17 @@ export class Apply implements Stage {
 
   /** Applies one logged txn and sends the watch events it fires. */
   apply(header: TxnHeader, txn: Txn): ApplyResult {
-    const triggers: Trigger[] = [];
+    const triggers = this.triggers;
+    triggers.length = 0;
     const result = this.tree.apply(header, txn, triggers);
     if (txn.type === 'createSession') this.sessions.add(txn.sessionId, txn.timeout);
     else if (txn.type === 'closeSession') this.sessions.remove(txn.sessionId);
-    this.snapshotter?.onTxn(this.tree, () => this.sessions.snapshotEntries());
-    for (const t of triggers) this.reply.deliver(this.watches.trigger(t.path, t.type), t, header.zxid);
+    this.snapshotter?.onTxn(this.tree, this.snapshotSessions);
+    for (let i = 0; i < triggers.length; i++) {
+      const t = triggers[i]!;
+      this.reply.deliver(this.watches.trigger(t.path, t.type), t, header.zxid);
+    }
+    triggers.length = 0;
     return result;
   }
 }
