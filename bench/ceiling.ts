@@ -11,6 +11,15 @@
  * build/, which holds bench/herd-server-child.js). Same load generator and workloads as the
  * server suite (bench/server-suites.ts); every server in its own process,
  * fresh temp data directory, fsync on; rounds interleaved, best kept.
+ *
+ * Fair both ways: the same load generator, connections and pipelining depth
+ * drive both, the ceiling's log batches and fdatasyncs as Herd's FileTxnLog
+ * does (one write + one fdatasync per turn's batch, preallocated file), and
+ * its reads wait for every write before them to be durable, as Herd's do.
+ * One caveat: the load generator runs on the same cores, so when the machine
+ * is busy it, not the ceiling, can be the limit of the ceiling's ops/s (the
+ * ceiling's CPU per op then stays far below Herd's while the ops/s ratio
+ * looks close); the server CPU / 100k ops rows do not depend on that.
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_LOAD, type LoadResult } from './load-generator.js';

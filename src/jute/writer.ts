@@ -1,5 +1,3 @@
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const MIN_SAFE = -MAX_SAFE;
 /** Strings up to this length are tried as ASCII first (see {@link JuteWriter.ustring}). */
 const ASCII_LOOP_MAX = 128;
 
@@ -36,8 +34,11 @@ export class JuteWriter {
 
   long(v: bigint): this {
     // Zxids and times fit in 53 bits: written through a number, without the
-    // BigInt shifts and masks of writeBigInt64BE.
-    if (v <= MAX_SAFE && v >= MIN_SAFE) return this.longNumber(Number(v));
+    // BigInt shifts and masks of writeBigInt64BE. A bigint converts exactly
+    // iff it is a safe integer, and any other converts to one that is not, so
+    // one conversion is the whole range check (no BigInt comparisons).
+    const n = Number(v);
+    if (Number.isSafeInteger(n)) return this.longNumber(n);
     this.ensure(8);
     this.buf.writeBigInt64BE(v, this.offset);
     this.offset += 8;
@@ -134,6 +135,13 @@ export class JuteWriter {
   /** The bytes written so far as a view (valid until the next write). */
   view(): Buffer {
     return this.buf.subarray(0, this.offset);
+  }
+
+  /** Drops the first `bytes` bytes written, moving the rest to the front (for a writer used as a queue). */
+  discard(bytes: number): void {
+    if (bytes < 0 || bytes > this.offset) throw new RangeError(`discard ${bytes} of ${this.offset} bytes written`);
+    this.buf.copyWithin(0, bytes, this.offset);
+    this.offset -= bytes;
   }
 
   reset(): void {

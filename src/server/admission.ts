@@ -2,7 +2,6 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { TLSSocket } from 'node:tls';
 import type { JuteReader } from '../jute/reader.js';
 import type { ConnectRequest } from '../jute/records/connect.js';
-import type { RequestHeader } from '../jute/records/headers.js';
 import { mergeAuthIds, x509AuthIds, zooKeeperAuthOrder, type AuthOptions } from './acl.js';
 import { normalizeClientIp } from './ip-address.js';
 import { NEED_MORE_BYTES, ServerConnection, type ConnectionHost } from './connection.js';
@@ -172,8 +171,8 @@ export class Admission implements ConnectionHost {
     this.deps.intake.connect(conn, req);
   }
 
-  request(conn: ServerConnection, header: RequestHeader, body: JuteReader): void {
-    this.deps.intake.request(conn, header, body);
+  request(conn: ServerConnection, xid: number, type: number, body: JuteReader): void {
+    this.deps.intake.request(conn, xid, type, body);
   }
 
   fourLetterWord(conn: ServerConnection, word: string, after: Buffer): string | Promise<string> | null | typeof NEED_MORE_BYTES {

@@ -2,7 +2,6 @@ import type { Socket } from 'node:net';
 import { JuteDecodeError } from '../jute/decode-error.js';
 import { JuteReader } from '../jute/reader.js';
 import { ConnectRequestCodec, type ConnectRequest } from '../jute/records/connect.js';
-import { RequestHeaderCodec, type RequestHeader } from '../jute/records/headers.js';
 import { JuteWriter } from '../jute/writer.js';
 import type { AuthId } from './acl.js';
 import { normalizeClientIp } from './ip-address.js';
@@ -34,7 +33,8 @@ export interface ConnectionHost {
   /** The last zxid the log has made durable; replies wait until it covers their barrier. */
   durableZxid(): bigint;
   handshake(conn: ServerConnection, req: ConnectRequest): void;
-  request(conn: ServerConnection, header: RequestHeader, body: JuteReader): void;
+  /** A request: its header's xid and op code, and its undecoded body (a view into the socket chunk). */
+  request(conn: ServerConnection, xid: number, type: number, body: JuteReader): void;
   /**
    * The reply text of a four-letter word (or its promise), null when the bytes
    * are not one, or NEED_MORE_BYTES when the word's argument (in `after`) is
@@ -59,13 +59,6 @@ export const NEED_MORE_BYTES = Symbol('need more bytes');
 
 type ConnectionState = 'handshake' | 'open' | 'closing' | 'closed';
 
-interface QueuedReply {
-  barrier: bigint;
-  bytes: Buffer;
-  /** The answer to a request (not a watch event): counts down {@link ServerConnection.unanswered}. */
-  answers: boolean;
-}
-
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -88,10 +81,22 @@ export class ServerConnection {
   lastZxid = -1n;
 
   private pending: Buffer | null = null;
+  /** Frames that may go out, encoded in place; taken by one socket write per turn of the event loop. */
   private readonly out = new JuteWriter(4096);
-  private readonly waiting: QueuedReply[] = [];
-  /** Bytes in {@link waiting}: replies held for fsync count against the send-buffer mark too. */
-  private waitingBytes = 0;
+  /**
+   * Frames waiting for their zxid barrier to be durable, encoded back to back
+   * into one reused buffer (no buffer per reply). Frame i ends at `waitEnds[i]`,
+   * waits for `waitBarriers[i]`, and answers a request (counting down
+   * {@link unanswered}) when `waitAnswers[i]`, not a watch event.
+   */
+  private readonly held = new JuteWriter(1024);
+  private readonly waitBarriers: bigint[] = [];
+  private readonly waitEnds: number[] = [];
+  private readonly waitAnswers: boolean[] = [];
+  /** The frame between {@link startFrame} and {@link endFrame}. */
+  private frameWriter: JuteWriter = this.out;
+  private frameAt = 0;
+  private frameBarrier = 0n;
   private flushScheduled = false;
   /** Stop reading frames once closing; a closeSession reply is the last thing sent. */
   private paused = false;
@@ -193,9 +198,11 @@ export class ServerConnection {
       return;
     }
     if (this.state !== 'open') return;
-    const header = RequestHeaderCodec.read(r);
+    // The request header (xid, type), read in place rather than as a record.
+    const xid = r.int();
+    const type = r.int();
     this.countRequest();
-    this.host.request(this, header, r);
+    this.host.request(this, xid, type, r);
   }
 
   private countRequest(): void {
@@ -218,7 +225,7 @@ export class ServerConnection {
 
   /** Reply and notification bytes queued for this socket and not yet taken by the kernel, including replies waiting for fsync. */
   get sendBacklog(): number {
-    return this.waitingBytes + this.out.offset + this.socket.writableLength;
+    return this.held.offset + this.out.offset + this.socket.writableLength;
   }
 
   /**
@@ -233,7 +240,7 @@ export class ServerConnection {
       // Over the mark means the socket's own buffer is full too, so 'drain' will come.
       this.flush();
       if (this.socket.writableNeedDrain) this.socket.once('drain', () => this.resumeReading());
-      else if (this.waiting.length > 0) this.resumeOnRelease = true;
+      else if (this.hasWaitingReplies) this.resumeOnRelease = true;
       // Under the socket's own mark no 'drain' comes: look again shortly.
       else setTimeout(() => this.resumeReading(), 5);
       return true;
@@ -264,26 +271,44 @@ export class ServerConnection {
 
   /**
    * Queues one frame. `write` fills the frame body; `barrier` is the zxid
-   * that must be durable before it may go out.
+   * that must be durable before it may go out; `answers` when it is the reply
+   * to a request (or the ConnectResponse), which counts as answered once it
+   * goes to the socket.
    */
   send(barrier: bigint, write: (w: JuteWriter) => void, answers = false): void {
-    if (this.state === 'closed') return;
-    if (this.waiting.length === 0 && barrier <= this.host.durableZxid()) {
-      const at = this.out.beginFrame();
-      write(this.out);
-      this.out.endFrame(at);
+    const w = this.startFrame(barrier);
+    if (w === null) return;
+    write(w);
+    this.endFrame(answers);
+  }
+
+  /**
+   * Starts a frame that may go out once `barrier` is durable, for the caller
+   * to encode in place (no closure, no buffer of its own); null when the
+   * connection is closed. Finish it with {@link endFrame} before anything
+   * else is sent on this connection.
+   */
+  startFrame(barrier: bigint): JuteWriter | null {
+    if (this.state === 'closed') return null;
+    const w = !this.hasWaitingReplies && barrier <= this.host.durableZxid() ? this.out : this.held;
+    this.frameWriter = w;
+    this.frameBarrier = barrier;
+    this.frameAt = w.beginFrame();
+    return w;
+  }
+
+  /** Ends the frame {@link startFrame} began; `answers` as in {@link send}. */
+  endFrame(answers: boolean): void {
+    const w = this.frameWriter;
+    w.endFrame(this.frameAt);
+    if (w === this.out) {
       if (answers) this.countAnswer();
       this.scheduleFlush();
-      this.checkSendBuffer();
-      return;
+    } else {
+      this.waitBarriers.push(this.frameBarrier);
+      this.waitEnds.push(w.offset);
+      this.waitAnswers.push(answers);
     }
-    const w = new JuteWriter(128);
-    const at = w.beginFrame();
-    write(w);
-    w.endFrame(at);
-    const bytes = w.take();
-    this.waitingBytes += bytes.length;
-    this.waiting.push({ barrier, bytes, answers });
     this.checkSendBuffer();
   }
 
@@ -305,16 +330,30 @@ export class ServerConnection {
 
   /** Moves replies whose barrier is now durable to the socket, in order. */
   release(durable: bigint): void {
+    const barriers = this.waitBarriers;
     let n = 0;
-    while (n < this.waiting.length && this.waiting[n]!.barrier <= durable) n++;
+    while (n < barriers.length && barriers[n]! <= durable) {
+      if (this.waitAnswers[n]) this.countAnswer();
+      n++;
+    }
     if (n === 0) return;
-    for (const reply of this.waiting.splice(0, n)) {
-      this.waitingBytes -= reply.bytes.length;
-      this.out.raw(reply.bytes);
-      if (reply.answers) this.countAnswer();
+    const end = this.waitEnds[n - 1]!;
+    this.out.raw(this.held.view().subarray(0, end));
+    if (n === barriers.length) {
+      this.held.reset();
+      barriers.length = 0;
+      this.waitEnds.length = 0;
+      this.waitAnswers.length = 0;
+    } else {
+      // What still waits is at most a pipeline's worth of frames: move it to the front.
+      this.held.discard(end);
+      for (let i = n; i < this.waitEnds.length; i++) this.waitEnds[i]! -= end;
+      barriers.splice(0, n);
+      this.waitEnds.splice(0, n);
+      this.waitAnswers.splice(0, n);
     }
     this.scheduleFlush();
-    if (this.state === 'closing' && this.waiting.length === 0) this.endSoon();
+    if (this.state === 'closing' && !this.hasWaitingReplies) this.endSoon();
     // Throttled on replies that waited for fsync: look again once they are written.
     else if (this.throttle === 'send' && this.resumeOnRelease) {
       this.resumeOnRelease = false;
@@ -336,14 +375,14 @@ export class ServerConnection {
   }
 
   get hasWaitingReplies(): boolean {
-    return this.waiting.length > 0;
+    return this.waitBarriers.length > 0;
   }
 
   /** Sends what is queued and then closes (closeSession, auth failure, unknown op). */
   closeAfterReplies(): void {
     this.paused = true;
     this.state = 'closing';
-    if (this.waiting.length === 0) this.endSoon();
+    if (!this.hasWaitingReplies) this.endSoon();
   }
 
   private endSoon(): void {

@@ -9,8 +9,8 @@ import type { Reply } from './reply.js';
 /**
  * Stage 5, apply.
  * Consumes: a logged record (log), or a logged txn of the server's own.
- * Adds: the txn's {@link ApplyResult} and the write's answer (the handler
- * writes the reply body from the result; closeSession closes after it). The
+ * Adds: the txn's {@link ApplyResult} and the write's answer (the reply stage
+ * has the handler write the body from the result; closeSession closes after it). The
  * tree changes, the session table follows createSession and closeSession,
  * the snapshotter counts the txn, and the watches the txn fires become
  * watch events.
@@ -18,6 +18,10 @@ import type { Reply } from './reply.js';
  * holds both until the txn is durable).
  */
 export class Apply implements Stage {
+  /** The triggers of the txn being applied: one array reused (nothing keeps it past apply()). */
+  private readonly triggers: Trigger[] = [];
+  private readonly snapshotSessions = (): Iterable<{ id: bigint; timeout: number }> => this.sessions.snapshotEntries();
+
   constructor(
     private readonly tree: DataTree,
     private readonly watches: WatchManager,
@@ -34,26 +38,24 @@ export class Apply implements Stage {
     const err = txn.type === 'error' ? txn.err : 0;
     const handler = r.handler!;
     if (handler.kind !== 'write') throw new Error(`apply: ${r.op?.name ?? r.type} is not a write`);
-    const req = r.req;
-    r.answer = {
-      xid: r.xid,
-      zxid: this.tree.lastZxid,
-      err,
-      barrier: header.zxid,
-      body: err === 0 ? (w) => handler.respond(result, w, req) : undefined,
-      close: handler.closesConnection,
-    };
+    // No body closure: the reply stage writes a successful write's body with handler.respond(r.result).
+    r.answer(r.xid, this.tree.lastZxid, err, header.zxid, undefined, handler.closesConnection === true);
     this.reply.process(r);
   }
 
   /** Applies one logged txn and sends the watch events it fires. */
   apply(header: TxnHeader, txn: Txn): ApplyResult {
-    const triggers: Trigger[] = [];
+    const triggers = this.triggers;
+    triggers.length = 0;
     const result = this.tree.apply(header, txn, triggers);
     if (txn.type === 'createSession') this.sessions.add(txn.sessionId, txn.timeout);
     else if (txn.type === 'closeSession') this.sessions.remove(txn.sessionId);
-    this.snapshotter?.onTxn(this.tree, () => this.sessions.snapshotEntries());
-    for (const t of triggers) this.reply.deliver(this.watches.trigger(t.path, t.type), t, header.zxid);
+    this.snapshotter?.onTxn(this.tree, this.snapshotSessions);
+    for (let i = 0; i < triggers.length; i++) {
+      const t = triggers[i]!;
+      this.reply.deliver(this.watches.trigger(t.path, t.type), t, header.zxid);
+    }
+    triggers.length = 0;
     return result;
   }
 }

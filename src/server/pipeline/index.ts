@@ -8,7 +8,7 @@ import type { SessionTracker } from '../session-tracker.js';
 import type { Snapshotter } from '../storage/snapshotter.js';
 import type { TxnLog } from '../txn-log.js';
 import type { Txn, TxnHeader } from '../txn.js';
-import type { WatchManager } from '../watch-manager.js';
+import type { Delivery } from '../watch-manager.js';
 import { Apply } from './apply.js';
 import { Decode } from './decode.js';
 import { Intake } from './intake.js';
@@ -51,7 +51,8 @@ export interface Pipeline {
  *   → reply (replies and watch events, released once durable)
  *
  * Each stage takes a {@link PipelineRequest} record, adds its part and passes
- * it to the next; a stage that decides the answer early hands the record
+ * it to the next by a direct call (no closure, promise or queue per request:
+ * a read goes from intake to reply synchronously, in one call chain); a stage that decides the answer early hands the record
  * straight to reply. Built back to front, since each stage holds the next.
  */
 export function setupPipeline(deps: PipelineDeps): Pipeline {
@@ -62,15 +63,16 @@ export function setupPipeline(deps: PipelineDeps): Pipeline {
   const apply = new Apply(tree, state.watches, deps.tracker, deps.snapshotter, reply);
   const log = new Log(deps.txnLog, apply);
   const prepare = new Prepare(tree, zxids, log, reply);
-  const decode = new Decode(deps.log, state, (deliveries) => reply.notify(deliveries), prepare, reply);
+  const decode = new Decode(deps.log, state, prepare, reply);
   const commit = (header: TxnHeader, txn: Txn): ApplyResult => {
     log.append(header, txn);
     return apply.apply(header, txn);
   };
   const sessions = new SessionService({ ...deps, tree, watches: state.watches, zxids, commit });
-  const intake = new Intake(metrics, tree, deps.tracker, (conn, req) => sessions.handshake(conn, req), decode, reply);
+  const env = { state, notify: (deliveries: readonly Delivery[]) => reply.notify(deliveries) };
+  const intake = new Intake(env, metrics, tree, deps.tracker, (conn, req) => sessions.handshake(conn, req), decode, reply);
   deps.txnLog.onDurable = (zxid) => reply.released(zxid);
   return { intake, sessions, zxids, commit };
 }
 
-export type { PipelineRequest, Answer, Stage } from './request.js';
+export type { PipelineRequest, Stage } from './request.js';

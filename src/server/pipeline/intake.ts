@@ -1,12 +1,11 @@
 import { ErrorCode } from '../../jute/error-codes.js';
 import type { JuteReader } from '../../jute/reader.js';
 import type { ConnectRequest } from '../../jute/records/connect.js';
-import type { RequestHeader } from '../../jute/records/headers.js';
 import type { ServerMetrics } from '../admin/server-metrics.js';
 import type { ServerConnection } from '../connection.js';
 import type { DataTree } from '../data-tree.js';
 import type { SessionTracker } from '../session-tracker.js';
-import type { PipelineRequest, Stage } from './request.js';
+import { PipelineRequest, type RequestEnv, type Stage } from './request.js';
 
 /**
  * Stage 1, intake: the first stage after the network.
@@ -25,6 +24,7 @@ export class Intake {
   private held: Array<() => void> | null = null;
 
   constructor(
+    private readonly env: RequestEnv,
     private readonly metrics: ServerMetrics,
     private readonly tree: DataTree,
     private readonly sessions: SessionTracker,
@@ -40,24 +40,9 @@ export class Intake {
     else this.handshake(conn, req);
   }
 
-  request(conn: ServerConnection, header: RequestHeader, body: JuteReader): void {
+  request(conn: ServerConnection, xid: number, type: number, body: JuteReader): void {
     this.metrics.packetsReceived++;
-    const r: PipelineRequest = {
-      conn,
-      xid: header.xid,
-      type: header.type,
-      body,
-      started: 0,
-      session: undefined,
-      op: undefined,
-      handler: undefined,
-      req: undefined,
-      ctx: undefined,
-      txnHeader: undefined,
-      txn: undefined,
-      result: undefined,
-      answer: undefined,
-    };
+    const r = new PipelineRequest(this.env, conn, xid, type, body);
     if (this.held) this.held.push(() => this.process(r));
     else this.process(r);
   }
@@ -68,7 +53,7 @@ export class Intake {
     const session = this.sessions.get(r.conn.sessionId);
     if (!session || session.closing) {
       const zxid = this.tree.lastZxid;
-      r.answer = { xid: r.xid, zxid, err: ErrorCode.SESSIONEXPIRED, barrier: zxid, body: undefined, close: true };
+      r.answer(r.xid, zxid, ErrorCode.SESSIONEXPIRED, zxid, undefined, true);
       this.reply.process(r);
       return;
     }

@@ -1,12 +1,12 @@
 import { ChangeView } from '../change-view.js';
 import type { DataTree } from '../data-tree.js';
 import type { ReadOutcome } from '../handlers/context.js';
-import type { Answer, PipelineRequest, Stage } from './request.js';
+import type { PipelineRequest, Stage } from './request.js';
 import type { Zxids } from './zxids.js';
 
 /**
  * Stage 3, prepare.
- * Consumes: a decoded record with its handler and context (decode).
+ * Consumes: a decoded record with its handler (decode); the record is the handler's context.
  * Adds: for a read, its answer, computed at once from the applied tree (no
  * later stage touches it); for a write, a txn header (a fresh zxid) and the
  * txn the handler computed after validating it, checking ACLs and versions
@@ -28,28 +28,22 @@ export class Prepare implements Stage {
     const handler = r.handler!;
     if (handler.kind === 'read') {
       // A read waits for the writes already applied, so no client sees state that is not durable yet.
-      r.answer = answerOf(r, handler.handle(r.ctx!, r.req), this.zxids.last, this.tree.lastZxid);
+      answerOf(r, handler.handle(r, r.req), this.zxids.last, this.tree.lastZxid);
       this.reply.process(r);
       return;
     }
     r.txnHeader = this.zxids.header(r.session!.id, r.xid);
-    r.txn = handler.prepare(r.ctx!, new ChangeView(this.tree), r.req);
+    r.txn = handler.prepare(r, new ChangeView(this.tree), r.req);
     this.next.process(r);
   }
 }
 
 /**
- * The answer to a read outcome: by default the request's xid and the last
+ * Answers `r` with a read outcome: by default the request's xid and the last
  * applied zxid, sent once `barrier` is durable; a session op that names its
  * own zxid waits for that one only.
  */
-export function answerOf(r: PipelineRequest, o: ReadOutcome, barrier: bigint, lastZxid: bigint = barrier): Answer {
-  return {
-    xid: o.xid ?? r.xid,
-    zxid: o.zxid ?? lastZxid,
-    err: o.err,
-    barrier: o.zxid ?? barrier,
-    body: o.body,
-    close: o.close,
-  };
+export function answerOf(r: PipelineRequest, o: ReadOutcome, barrier: bigint, lastZxid: bigint = barrier): void {
+  const zxid = o.zxid;
+  r.answer(o.xid ?? r.xid, zxid ?? lastZxid, o.err, zxid ?? barrier, o.body, o.close === true);
 }

@@ -1,6 +1,5 @@
 import { KeeperState, Perms } from '../../jute/enums.js';
 import { Xid } from '../../jute/op-codes.js';
-import { ReplyHeaderCodec } from '../../jute/records/headers.js';
 import { WatcherEventCodec } from '../../jute/records/watcher-event.js';
 import { checkACL, type AuthOptions } from '../acl.js';
 import type { ServerMetrics } from '../admin/server-metrics.js';
@@ -8,6 +7,7 @@ import type { ServerConnection } from '../connection.js';
 import type { Trigger } from '../data-tree.js';
 import type { TxnLog } from '../txn-log.js';
 import type { Delivery } from '../watch-manager.js';
+import type { WriteHandler } from '../handlers/context.js';
 import type { PipelineRequest, Stage } from './request.js';
 
 /**
@@ -32,18 +32,22 @@ export class Reply implements Stage {
   ) {}
 
   process(r: PipelineRequest): void {
-    const { conn } = r;
-    const { xid, zxid, err, barrier, body } = r.answer!;
+    const conn = r.conn;
+    const { replyXid: xid, replyZxid: zxid, err, barrier } = r;
     conn.lastZxid = zxid;
     this.metrics.replied(conn, r.type, xid, zxid, r.started, barrier, barrier <= this.txnLog.durableZxid);
     conn.sent++;
-    conn.reply(barrier, (w) => {
-      ReplyHeaderCodec.write(w, { xid, zxid, err });
+    // Encoded straight into the connection's output (or its queue of replies waiting for fsync).
+    const w = conn.startFrame(barrier);
+    if (w !== null) {
+      w.int(xid).long(zxid).int(err);
       // A body with an error is rare but real: ZooKeeper answers a multiRead of writes with MarshallingError
       // and the empty MultiResponse it had begun (handlers/multi.ts); every other error reply has none.
-      if (body) body(w);
-    });
-    if (r.answer!.close) conn.closeAfterReplies();
+      if (r.replyBody !== undefined) r.replyBody(w);
+      else if (err === 0 && r.result !== undefined) (r.handler as WriteHandler<unknown>).respond(r.result, w, r.req);
+      conn.endFrame(true);
+    }
+    if (r.close) conn.closeAfterReplies();
   }
 
   /** Sends watch events; with a trigger, only to sessions allowed to READ what changed (ZooKeeper 3.8.4+). */
@@ -54,10 +58,11 @@ export class Reply implements Stage {
       if (trigger && !checkACL(trigger.acl, Perms.read, conn.authIds, this.auth)) continue;
       this.metrics.packetsSent++;
       conn.sent++;
-      conn.send(barrier, (w) => {
-        ReplyHeaderCodec.write(w, { xid: Xid.notification, zxid: -1n, err: 0 });
-        WatcherEventCodec.write(w, { type: d.type, state: KeeperState.syncConnected, path: d.path });
-      });
+      const w = conn.startFrame(barrier);
+      if (w === null) continue;
+      w.int(Xid.notification).long(-1n).int(0);
+      WatcherEventCodec.write(w, { type: d.type, state: KeeperState.syncConnected, path: d.path });
+      conn.endFrame(false);
     }
   }
 
