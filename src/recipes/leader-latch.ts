@@ -57,6 +57,7 @@ import {
   retryWhileConnected,
   waitForWake,
   type HoldOptions,
+  onSessionEvents,
 } from './internal/index.js';
 
 /** Curator's latch node name (after the protection prefix). */
@@ -93,6 +94,8 @@ function seqOf(name: string): string {
 
 /** Curator-style leadership that is a state: see the module comment. */
 export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
+  /** Ends the subscription to the client's state events (through the client's one hub: see onSessionEvents). */
+  private unsubscribe = (): void => {};
   /** Our identifier, stored in our node. */
   readonly identifier: string;
   private state: LatchState = 'latent';
@@ -136,7 +139,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
   async start(): Promise<void> {
     if (this.state !== 'latent') throw new InvalidStateError(`leader latch ${this.path}: already ${this.state}`);
     this.state = 'started';
-    this.client.on('connected', this.onConnected);
+    this.unsubscribe = onSessionEvents(this.client, { connected: this.onConnected });
     this.guard.start();
     await this.join();
   }
@@ -148,7 +151,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
     this.state = 'closed';
     if (!wasStarted) return;
     this.generation++;
-    this.client.off('connected', this.onConnected);
+    this.unsubscribe();
     this.guard.stop();
     this.setLeader(false, new CancelledError(`leader latch ${this.path}: closed`));
     const node = this.node;

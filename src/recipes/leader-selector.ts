@@ -39,7 +39,7 @@ import { sleep } from '../base/wait.js';
 import type { Client } from '../client/index.js';
 import { CancelledError, HerdError, InvalidStateError } from '../errors.js';
 import { Lock } from './lock.js';
-import { Wakeup, isSessionGone, protectedPrefix, type HoldOptions } from './internal/index.js';
+import { Wakeup, isSessionGone, protectedPrefix, type HoldOptions, onSessionEvents } from './internal/index.js';
 
 /** The node name of Curator's InterProcessMutex, which its LeaderSelector queues on. */
 export const CURATOR_LOCK_NODE_NAME = 'lock-';
@@ -214,10 +214,10 @@ export class LeaderSelector extends EventEmitter<LeaderSelectorEvents> {
   /** Waits for a new session, or for close. */
   private async untilConnected(): Promise<void> {
     const wake = new Wakeup();
-    this.client.once('connected', wake.fire);
+    const unsubscribe = onSessionEvents(this.client, { connected: wake.fire });
     this.cancel.signal.addEventListener('abort', wake.fire, { once: true });
     await wake.promise;
-    this.client.off('connected', wake.fire);
+    unsubscribe();
     this.cancel.signal.removeEventListener('abort', wake.fire);
   }
 

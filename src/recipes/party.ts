@@ -37,7 +37,7 @@ import { joinPath } from '../base/path.js';
 import type { Client } from '../client/index.js';
 import { isTransientError } from '../client/retry.js';
 import { NoNodeError, NodeExistsError, SessionLostError } from '../errors.js';
-import { deleteIfExists, ensurePath, isSessionGone, readChildTexts, retryWhileConnected, uuidHex } from './internal/index.js';
+import { deleteIfExists, ensurePath, isSessionGone, readChildTexts, retryWhileConnected, uuidHex, onSessionEvents } from './internal/index.js';
 
 /** Kazoo's marker in Party member names. */
 export const PARTY_NODE_NAME = '__party__';
@@ -58,6 +58,8 @@ export interface PartyEvents {
 
 /** What Party and ShallowParty share: joining, leaving, listing and watching. */
 abstract class BaseParty extends EventEmitter<PartyEvents> {
+  /** Ends the subscription to the client's state events (through the client's one hub: see onSessionEvents). */
+  private unsubscribe = (): void => {};
   /** This member's identifier. */
   readonly identifier: string;
   /** Our member node: `<path>/<name>`. */
@@ -84,10 +86,7 @@ abstract class BaseParty extends EventEmitter<PartyEvents> {
 
   /** Joins (idempotent): creates our member node, and keeps it across session expiry until {@link leave}. */
   async join(): Promise<void> {
-    if (!this.participating) {
-      this.client.on('expired', this.onExpired);
-      this.client.on('connected', this.onConnected);
-    }
+    if (!this.participating) this.unsubscribe = onSessionEvents(this.client, { expired: this.onExpired, connected: this.onConnected });
     this.participating = true;
     await this.createNode();
   }
@@ -95,8 +94,7 @@ abstract class BaseParty extends EventEmitter<PartyEvents> {
   /** Leaves; resolves false when our node was already gone. */
   async leave(): Promise<boolean> {
     this.participating = false;
-    this.client.off('expired', this.onExpired);
-    this.client.off('connected', this.onConnected);
+    this.unsubscribe();
     if (isSessionGone(this.client)) return false;
     return deleteIfExists(this.client, this.nodePath);
   }

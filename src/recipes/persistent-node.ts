@@ -49,6 +49,7 @@ import {
   protectedPrefix,
   retryWhileConnected,
   waitForWake,
+  onSessionEvents,
 } from './internal/index.js';
 
 /** How a {@link PersistentNode} is created. */
@@ -74,6 +75,8 @@ export interface PersistentNodeEvents {
 
 /** A node kept in place across deletion and session expiry (Curator's PersistentNode): see the module comment. */
 export class PersistentNode extends EventEmitter<PersistentNodeEvents> {
+  /** Ends the subscription to the client's state events (through the client's one hub: see onSessionEvents). */
+  private unsubscribe = (): void => {};
   /** How the node is created. */
   readonly mode: PersistentNodeMode;
   private data: Buffer;
@@ -117,8 +120,7 @@ export class PersistentNode extends EventEmitter<PersistentNodeEvents> {
   async start(): Promise<void> {
     if (this.started || this.closed) throw new InvalidStateError(`persistent node ${this.path}: already ${this.closed ? 'closed' : 'started'}`);
     this.started = true;
-    this.client.on('expired', this.onExpired);
-    this.client.on('connected', this.onConnected);
+    this.unsubscribe = onSessionEvents(this.client, { expired: this.onExpired, connected: this.onConnected });
     this.ensureCreated();
   }
 
@@ -159,8 +161,7 @@ export class PersistentNode extends EventEmitter<PersistentNodeEvents> {
     if (this.closed) return;
     this.closed = true;
     this.closing.abort();
-    this.client.off('expired', this.onExpired);
-    this.client.off('connected', this.onConnected);
+    this.unsubscribe();
     const node = this.current;
     this.current = undefined;
     await this.creating?.catch(() => {});

@@ -45,7 +45,7 @@ import type { Client } from '../client/index.js';
 import { CancelledError, HerdError, SessionLostError, TimeoutError } from '../errors.js';
 import { Lock } from './lock.js';
 import { ShallowParty } from './party.js';
-import { Wakeup, checkWaitOptions, defaultIdentifier, ensurePath, retryWhileConnected, sessionEndedError, waitForWake } from './internal/index.js';
+import { Wakeup, checkWaitOptions, defaultIdentifier, ensurePath, retryWhileConnected, sessionEndedError, waitForWake, onSessionEvents } from './internal/index.js';
 
 /** The states of a {@link SetPartitioner} (Kazoo's). */
 export type PartitionState = 'allocating' | 'acquired' | 'release' | 'failure';
@@ -88,6 +88,8 @@ export interface SetPartitionerEvents {
 
 /** Divides a set of items among the members of a party (Kazoo's SetPartitioner): see the module comment. */
 export class SetPartitioner extends EventEmitter<SetPartitionerEvents> {
+  /** Ends the subscription to the client's state events (through the client's one hub: see onSessionEvents). */
+  private unsubscribe = (): void => {};
   /** This member's identifier. */
   readonly identifier: string;
   /** The whole set of items. */
@@ -158,9 +160,7 @@ export class SetPartitioner extends EventEmitter<SetPartitionerEvents> {
     await ensurePath(this.client, joinPath(this.path, 'locks'));
     await ensurePath(this.client, joinPath(this.path, 'party'));
     await this.party.join();
-    this.client.on('expired', this.onExpired);
-    this.client.on('closed', this.onExpired);
-    this.client.on('disconnected', this.onSuspended);
+    this.unsubscribe = onSessionEvents(this.client, { expired: this.onExpired, closed: this.onExpired, disconnected: this.onSuspended });
     this.allocate();
   }
 
@@ -224,9 +224,7 @@ export class SetPartitioner extends EventEmitter<SetPartitionerEvents> {
     if (this.current !== 'failure') {
       this.failure = reason;
       this.setState('failure');
-      this.client.off('expired', this.onExpired);
-      this.client.off('closed', this.onExpired);
-      this.client.off('disconnected', this.onSuspended);
+      this.unsubscribe();
       if (this.listenerCount('failure') > 0) this.emit('failure', reason);
     }
     if (this.party.isParticipating) await this.party.leave().catch(() => false);

@@ -43,7 +43,7 @@ import { basename, joinPath, parentPath } from '../base/path.js';
 import type { Client, PersistentWatchEvent } from '../client/index.js';
 import type { Stat } from '../jute/records/stat.js';
 import { InvalidStateError, NoNodeError, UnimplementedError } from '../errors.js';
-import { isSessionGone, retryWhileConnected } from './internal/index.js';
+import { isSessionGone, retryWhileConnected, onSessionEvents } from './internal/index.js';
 
 /** A node as a {@link TreeCache} holds it. */
 export interface CachedNode {
@@ -79,6 +79,8 @@ export interface TreeCacheEvents {
 
 /** An in-memory mirror of a subtree: see the module comment. */
 export class TreeCache extends EventEmitter<TreeCacheEvents> {
+  /** Ends the subscription to the client's state events (through the client's one hub: see onSessionEvents). */
+  private unsubscribe = (): void => {};
   private readonly nodes = new Map<string, CachedNode>();
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
@@ -101,9 +103,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   async start(): Promise<void> {
     if (this.started || this.closed) throw new InvalidStateError(`tree cache ${this.root}: already ${this.closed ? 'closed' : 'started'}`);
     this.started = true;
-    this.client.on('disconnected', this.onDisconnected);
-    this.client.on('expired', this.onDisconnected);
-    this.client.on('connected', this.onConnected);
+    this.unsubscribe = onSessionEvents(this.client, { disconnected: this.onDisconnected, expired: this.onDisconnected, connected: this.onConnected });
     await this.installWatch();
     await this.enqueue(() => this.refresh(this.root, true));
     this.emit('initialized');
@@ -113,9 +113,7 @@ export class TreeCache extends EventEmitter<TreeCacheEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.client.off('disconnected', this.onDisconnected);
-    this.client.off('expired', this.onDisconnected);
-    this.client.off('connected', this.onConnected);
+    this.unsubscribe();
     this.nodes.clear();
     if (this.started && this.recursive) {
       // After an expiry the client still keeps the watch for the next session: forget it here.

@@ -42,7 +42,7 @@
 import type { Client, WatchEvent } from '../client/index.js';
 import type { Stat } from '../jute/records/stat.js';
 import { InvalidStateError, NoNodeError } from '../errors.js';
-import { isSessionGone, retryWhileConnected } from './internal/index.js';
+import { isSessionGone, retryWhileConnected, onSessionEvents } from './internal/index.js';
 
 type Verdict = boolean | void | undefined;
 
@@ -59,6 +59,8 @@ export interface WatcherOptions {
 
 /** Shared plumbing: serialized runs, the session listener, start and close. */
 abstract class Watcher {
+  /** Ends the subscription to the client's state events (through the client's one hub: see onSessionEvents). */
+  private unsubscribe = (): void => {};
   protected stopped = false;
   private started = false;
   private running: Promise<void> = Promise.resolve();
@@ -86,8 +88,7 @@ abstract class Watcher {
   async start(): Promise<void> {
     if (this.started || this.stopped) throw new InvalidStateError(`watcher of ${this.path}: already ${this.stopped ? 'closed' : 'started'}`);
     this.started = true;
-    this.client.on('expired', this.onExpired);
-    this.client.on('connected', this.onConnected);
+    this.unsubscribe = onSessionEvents(this.client, { expired: this.onExpired, connected: this.onConnected });
     this.schedule(undefined);
     await this.running;
   }
@@ -111,8 +112,7 @@ abstract class Watcher {
   protected stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.client.off('expired', this.onExpired);
-    this.client.off('connected', this.onConnected);
+    this.unsubscribe();
   }
 
   protected schedule(event: WatchEvent | undefined): void {

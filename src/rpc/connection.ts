@@ -10,9 +10,10 @@
  * the socket.
  */
 import { EventEmitter } from 'node:events';
-import { isIP, connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { connect as tlsConnect } from 'node:tls';
+import { isTlsHandshakeFailure, tlsConnectOptions } from '../base/tls.js';
 import { TimeoutError, type HerdError } from '../errors.js';
 import { HerdCodec } from './codec.js';
 import { AuthenticationError, ProtocolError, RpcConnectionError } from './errors.js';
@@ -23,7 +24,7 @@ import { Handshake, awaitConnect, closeError, type HandshakeLink, type Handshake
 import { IncomingCalls, type Dispatcher, type ServingLink } from './incoming.js';
 import { OutgoingCall, PendingCalls, cancelled, remoteError, splitAddress, toWireError, type BatchCall, type CallOptions } from './outgoing.js';
 import { DEFAULT_MAX_FRAME_SIZE, GOING_AWAY, type ArgHandle, type FrameLimits, type Message, type WireError } from './protocol.js';
-import { isTlsRefusal, type CallerInfo, type LookupTlsOptions } from './security.js';
+import type { CallerInfo, LookupTlsOptions } from './security.js';
 import { FrameWriter } from './writer.js';
 
 /** How a connection proves itself (security.ts, handshake.ts). */
@@ -92,7 +93,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error) =>
       this.fail(
-        isTlsRefusal(error)
+        isTlsHandshakeFailure(error)
           ? new AuthenticationError(`TLS with ${address} refused: ${error.message}`, { cause: error })
           : new RpcConnectionError(`connection to ${address}: ${error.message}`, { cause: error }),
       ),
@@ -111,7 +112,7 @@ export class Connection extends EventEmitter<ConnectionEvents> implements PeerLi
     const { host, port } = splitAddress(address);
     const { tls } = security;
     const socket = tls
-      ? tlsConnect({ host, port, ca: tls.ca, key: tls.key, cert: tls.cert, servername: tls.servername ?? (isIP(host) ? undefined : host) })
+      ? tlsConnect(tlsConnectOptions(host, port, tls))
       : netConnect({ host, port });
     const conn = new Connection(socket, address, identifier, dispatcher, limits);
     await awaitConnect(conn, socket, tls !== undefined);

@@ -6,6 +6,7 @@
  * whatever the number of proxies using it, closed when the last proxy
  * using it is closed.
  */
+import { checkClientTls } from '../base/tls.js';
 import { Deadline, throwIfAborted, type WaitOptions } from '../base/wait.js';
 import type { Client } from '../client/index.js';
 import { BadArgumentsError, InvalidStateError } from '../errors.js';
@@ -319,7 +320,7 @@ export async function lookup<T>(client: Client, name: string, options: LookupOpt
   checkServiceName(name, 'lookup');
   if (options.callTimeout !== undefined && !(options.callTimeout > 0)) throw new BadArgumentsError(`lookup ${name}: callTimeout must be > 0 ms`);
   checkSecret(options.secret, `lookup ${name}`);
-  if (options.tls !== undefined && (typeof options.tls !== 'object' || options.tls === null)) throw new BadArgumentsError(`lookup ${name}: tls must be an object`);
+  checkClientTls(options.tls, `lookup ${name}`);
   const view = new ServiceView(client, name);
   await view.start();
   const binding = new Binding(view, options, options.identifier ?? defaultIdentifier());

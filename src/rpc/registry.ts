@@ -17,7 +17,7 @@ import { joinPath } from '../base/path.js';
 import { Deadline, sleep, throwIfAborted, timeoutError } from '../base/wait.js';
 import type { Client } from '../client/index.js';
 import { BadArgumentsError, NoNodeError } from '../errors.js';
-import { decodeText, isSessionGone, retryWhileConnected } from '../recipes/internal/index.js';
+import { decodeText, isSessionGone, onSessionEvents, retryWhileConnected } from '../recipes/internal/index.js';
 import { PROTOCOL_NAME, PROTOCOL_VERSION } from './protocol.js';
 
 /** The registry's root node. */
@@ -179,6 +179,8 @@ export interface ServiceViewEvents {
  * re-read after every reconnect, since a new session has no watches).
  */
 export class ServiceView extends EventEmitter<ServiceViewEvents> {
+  /** Ends the subscription to the client's state events (through the client's one hub: see onSessionEvents). */
+  private unsubscribe = (): void => {};
   private current: readonly InstanceInfo[] = [];
   private closed = false;
   private running: Promise<void> | undefined;
@@ -197,7 +199,7 @@ export class ServiceView extends EventEmitter<ServiceViewEvents> {
 
   /** Reads the service's instances and watches them (the service node, until one registers). */
   async start(): Promise<void> {
-    this.client.on('connected', this.refresh);
+    this.unsubscribe = onSessionEvents(this.client, { connected: this.refresh });
     await this.load();
   }
 
@@ -258,7 +260,7 @@ export class ServiceView extends EventEmitter<ServiceViewEvents> {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.client.off('connected', this.refresh);
+    this.unsubscribe();
     await this.running?.catch(() => {});
   }
 }

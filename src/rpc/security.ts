@@ -6,40 +6,21 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
+import type { TlsClientOptions, TlsServerOptions } from '../base/tls.js';
 import { BadArgumentsError } from '../errors.js';
 import { AuthenticationError } from './errors.js';
 
-/** TLS of a serving process ({@link ServeOptions.tls}). PEM strings or Buffers, as node:tls takes them. */
-export interface ServeTlsOptions {
-  /** The server's private key. Required. */
-  key: string | Buffer | (string | Buffer)[];
-  /** The server's certificate (chain). Required. */
-  cert: string | Buffer | (string | Buffer)[];
-  /** The CAs that sign client certificates (with `requestCert`). Default Node's bundled roots. */
-  ca?: string | Buffer | (string | Buffer)[];
-  /**
-   * Mutual TLS: every caller must present a certificate signed by `ca`, or
-   * its connection is refused during the TLS handshake (and logged). Its
-   * subject reaches the methods in `callContext().caller`. Default false.
-   */
-  requestCert?: boolean;
-}
+/**
+ * TLS of a serving process ({@link ServeOptions.tls}): Herd's server TLS
+ * shape. With `requestCert`, every caller must present a certificate
+ * signed by `ca` or its connection is refused (with a CLOSE frame naming
+ * the reason, and logged); its subject reaches the methods in
+ * `callContext().caller`.
+ */
+export type ServeTlsOptions = TlsServerOptions;
 
-/** TLS of a caller ({@link LookupOptions.tls}). */
-export interface LookupTlsOptions {
-  /** The CAs that sign the servers' certificates. Default Node's bundled roots. */
-  ca?: string | Buffer | (string | Buffer)[];
-  /** The caller's private key, for servers that ask for a client certificate. */
-  key?: string | Buffer | (string | Buffer)[];
-  /** The caller's certificate (chain), for servers that ask for one. */
-  cert?: string | Buffer | (string | Buffer)[];
-  /**
-   * The name the server's certificate must carry (also sent as SNI).
-   * Default the host of the registered address (an IP address is checked
-   * against the certificate's IP subject alternative names).
-   */
-  servername?: string;
-}
+/** TLS of a caller ({@link LookupOptions.tls}): Herd's client TLS shape. */
+export type LookupTlsOptions = TlsClientOptions;
 
 /** The certificate a caller presented over mutual TLS, as a method sees it. */
 export interface CallerCertificate {
@@ -93,33 +74,6 @@ export function proofMatches(expected: Buffer, received: Uint8Array | undefined)
 /** A short, stable key for a secret (the connection pool keys by it; the secret itself is not kept there). */
 export function secretKey(secret: Buffer | undefined): string {
   return secret ? createHash('sha256').update(secret).digest('hex').slice(0, 16) : '';
-}
-
-/** Certificate verification failures node:tls reports by code (the caller refused the server's certificate). */
-const VERIFY_CODES = new Set([
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_REVOKED',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'CERT_SIGNATURE_FAILURE',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-/**
- * True when a socket error means the TLS peers refused each other's
- * certificates (this side's verification, or the peer's alert: unknown CA,
- * expired, missing client certificate), rather than a lost connection.
- */
-export function isTlsRefusal(error: Error): boolean {
-  const code = (error as { code?: unknown }).code;
-  if (typeof code !== 'string') return false;
-  return VERIFY_CODES.has(code) || (code.startsWith('ERR_SSL_') && /ALERT|CERTIFICATE/.test(code));
 }
 
 /** The certificate a TLS peer presented and `ca` verified, or undefined (no TLS, none asked for, or not verified). */

@@ -2,6 +2,7 @@
  * serve(): checks what is to be served and how (serve-options.ts), then
  * starts it (served.ts: the listener and the registry entry).
  */
+import { checkServerTls } from '../base/tls.js';
 import type { Client } from '../client/index.js';
 import { BadArgumentsError } from '../errors.js';
 import { Exposure } from './expose.js';
@@ -49,9 +50,7 @@ export async function serve(client: Client, name: string, object: object | (() =
   if (options.pyro4 !== undefined) checkPyro4Options(name, exposure.methods, options.pyro4);
   const secret = checkSecret(options.secret, `serve ${name}`);
   const schemas = options.schemas === undefined ? undefined : new Schemas(options.schemas, exposure.methods, `serve ${name}`);
-  if (options.tls !== undefined && (typeof options.tls !== 'object' || options.tls === null || !options.tls.key || !options.tls.cert)) {
-    throw new BadArgumentsError(`serve ${name}: tls needs key and cert`);
-  }
+  checkServerTls(options.tls, `serve ${name}`);
   const host = options.host ?? '127.0.0.1';
   const advertisedHost = options.advertisedHost ?? host;
   if (advertisedHost === '0.0.0.0' || advertisedHost === '::') {

@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, TLSSocket } from 'node:tls';
+import { isTlsHandshakeFailure, tlsServerOptions } from '../base/tls.js';
 import type { WaitOptions } from '../base/wait.js';
 import type { Client } from '../client/index.js';
 import { PersistentNode } from '../recipes/index.js';
@@ -22,7 +23,6 @@ import { startPyro4Side, type Pyro4Invoke, type Pyro4Side } from './pyro/serve.j
 import { remoteTarget } from './references.js';
 import { encodeEntry, servicePath } from './registry.js';
 import { validateArgs, validateResult, type MethodSchemas, type Schemas } from './schemas.js';
-import { isTlsRefusal } from './security.js';
 import type { InstanceMode, ServeOptions } from './serve-options.js';
 import { SingletonRole } from './singleton.js';
 import { isAsyncIterable } from './stream.js';
@@ -98,13 +98,13 @@ export class ServedObject extends EventEmitter<ServedEvents> implements Served, 
       this.server = createTlsServer(
         // Client certificates are verified here, not by node:tls, which would drop the connection without telling
         // the caller why (TLS 1.3): a refused caller gets a CLOSE frame naming the reason (onSocket).
-        { key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: tls.requestCert === true, rejectUnauthorized: false },
+        tlsServerOptions(tls),
         (socket) => this.onSocket(socket),
       );
       // A failed TLS handshake only loses its own connection; it is logged when TLS refused it (a caller that
       // rejected this server's certificate), not for a probe that merely connected and left.
       this.server.on('tlsClientError', (error, socket) => {
-        if (isTlsRefusal(error)) this.log(`rpc ${name}: TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${error.message}`);
+        if (isTlsHandshakeFailure(error)) this.log(`rpc ${name}: TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${error.message}`);
       });
     } else {
       this.server = createServer((socket) => this.onSocket(socket));

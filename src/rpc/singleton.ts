@@ -21,7 +21,7 @@ import { sleep, type WaitOptions } from '../base/wait.js';
 import type { Client } from '../client/index.js';
 import { HerdError } from '../errors.js';
 import { Election } from '../recipes/index.js';
-import { isSessionGone } from '../recipes/internal/index.js';
+import { isSessionGone, onSessionEvents } from '../recipes/internal/index.js';
 
 /** The root of the singleton elections: one child per service name. */
 export const SINGLETON_ROOT = '/herd/rpc-singleton';
@@ -145,11 +145,11 @@ function nextSession(client: Client, signal: AbortSignal): Promise<void> {
   if (!isSessionGone(client) || signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
-      client.off('connected', done);
+      unsubscribe();
       signal.removeEventListener('abort', done);
       resolve();
     };
-    client.on('connected', done);
+    const unsubscribe = onSessionEvents(client, { connected: done });
     signal.addEventListener('abort', done, { once: true });
   });
 }

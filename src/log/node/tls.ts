@@ -1,8 +1,8 @@
 /**
  * TLS between the log's storage nodes and their clients (writers, readers,
- * the auditor). The options have the shape of the rpc layer's
- * (`serve`'s `tls`, `lookup`'s `tls`): PEM strings or Buffers, as node:tls
- * takes them.
+ * the auditor). The options are Herd's one TLS shape (src/base/tls.ts,
+ * also the rpc layer's `serve` and `lookup` `tls`): PEM strings or
+ * Buffers, as node:tls takes them.
  *
  * A node with `tls` still listens on one plain TCP port and looks at the
  * first byte a connection sends: a TLS ClientHello (record type 22) goes on
@@ -17,45 +17,17 @@
  */
 import type { Socket } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { isIP } from 'node:net';
-import { BadArgumentsError, HerdError, type HerdErrorOptions } from '../../errors.js';
+import { checkClientTls, checkServerTls, clientTlsOf, isTlsHandshakeFailure, tlsConnectOptions, tlsServerOptions, type TlsClientOptions, type TlsServerOptions } from '../../base/tls.js';
+import { HerdError, type HerdErrorOptions } from '../../errors.js';
 import { JuteReader } from '../../jute/reader.js';
 import { encodeFrame, ErrorBodyCodec, LENGTH_PREFIX_SIZE, NO_REQUEST_ID, readHeader } from '../protocol/frame.js';
 import { Status } from '../protocol/status.js';
 
-type Pem = string | Buffer | (string | Buffer)[];
+/** TLS of a storage node (`startLogNode`'s `tls`): the shape every Herd server takes (`serve`'s `tls` in herd-zk/rpc too). */
+export type LogNodeTlsOptions = TlsServerOptions;
 
-/** TLS of a storage node (`startLogNode`'s `tls`; `serve`'s `tls` in herd-zk/rpc has the same shape). */
-export interface LogNodeTlsOptions {
-  /** The node's private key. Required. */
-  readonly key: Pem;
-  /** The node's certificate (chain). Required. */
-  readonly cert: Pem;
-  /** The CAs that sign client certificates (with `requestCert`). Default Node's bundled roots. */
-  readonly ca?: Pem;
-  /**
-   * Mutual TLS: every client must present a certificate signed by `ca`, or
-   * the handshake fails (the client gets {@link NodeAuthenticationError}).
-   * Default false.
-   */
-  readonly requestCert?: boolean;
-}
-
-/** TLS of a storage node's client (`openLog`'s, `connectLogNode`'s `tls`; `lookup`'s `tls` in herd-zk/rpc has the same shape). */
-export interface LogTlsOptions {
-  /** The CAs that sign the nodes' certificates. Default Node's bundled roots. */
-  readonly ca?: Pem;
-  /** The client's private key, for nodes that ask for a client certificate (`requestCert`). */
-  readonly key?: Pem;
-  /** The client's certificate (chain), for nodes that ask for one. */
-  readonly cert?: Pem;
-  /**
-   * The name the node's certificate must carry (also sent as SNI). Default
-   * the host of the node's registered address (an IP address is checked
-   * against the certificate's IP subject alternative names).
-   */
-  readonly servername?: string;
-}
+/** TLS of a storage node's client (`openLog`'s, `connectLogNode`'s `tls`): the shape every Herd client takes (`lookup`'s `tls` in herd-zk/rpc too). */
+export type LogTlsOptions = TlsClientOptions;
 
 /**
  * TLS between a storage node and a client failed: a certificate was
@@ -82,19 +54,9 @@ export const CLIENT_CERT_REQUIRED = 'this log node requires a client certificate
 const TLS_HANDSHAKE = 0x16;
 
 /** Throws BadArgumentsError unless `tls` is undefined or a node's TLS options with key and cert. */
-export function checkNodeTls(tls: unknown, what: string): LogNodeTlsOptions | undefined {
-  if (tls === undefined) return undefined;
-  const t = tls as Partial<LogNodeTlsOptions> | null;
-  if (typeof t !== 'object' || t === null || !t.key || !t.cert) throw new BadArgumentsError(`${what}: tls needs key and cert`);
-  return t as LogNodeTlsOptions;
-}
+export const checkNodeTls = checkServerTls;
 
-/** Throws BadArgumentsError unless `tls` is undefined or an object. */
-export function checkClientTls(tls: unknown, what: string): LogTlsOptions | undefined {
-  if (tls === undefined) return undefined;
-  if (typeof tls !== 'object' || tls === null) throw new BadArgumentsError(`${what}: tls must be an object`);
-  return tls as LogTlsOptions;
-}
+export { checkClientTls, clientTlsOf };
 
 /**
  * Wraps a node's `accept` (which takes a connected, secure socket): the
@@ -106,7 +68,7 @@ export function tlsAcceptor(tls: LogNodeTlsOptions, accept: (socket: Socket) => 
   const requestCert = tls.requestCert === true;
   // Never listens: it runs the handshake of the sockets handed to it. Client certificates are checked below, not by
   // node:tls, which would cut the connection without a word the client could report.
-  const handshakes = createTlsServer({ key: tls.key, cert: tls.cert, ...(tls.ca !== undefined ? { ca: tls.ca } : {}), requestCert, rejectUnauthorized: false }, (secure: TLSSocket) => {
+  const handshakes = createTlsServer(tlsServerOptions(tls), (secure: TLSSocket) => {
     if (!requestCert || secure.authorized) {
       accept(secure);
       return;
@@ -147,29 +109,10 @@ function refuse(socket: Socket, first: Buffer, message: string): void {
   socket.setTimeout(1000, () => socket.destroy());
 }
 
-/** Certificate checks node:tls reports by code on the side that refused. */
-const VERIFY_CODES = /^(CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(GET|VERIFY)_|ERR_TLS_CERT_ALTNAME_INVALID)/;
-
 /** True when a socket error is the TLS handshake failing (a refused certificate either way, or a peer that does not speak TLS), not a lost connection. */
-export function isHandshakeFailure(error: Error): boolean {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && (VERIFY_CODES.test(code) || code.startsWith('ERR_SSL_'));
-}
-
-/** A node's own TLS as a client's: it trusts `ca` and presents its certificate (for nodes with `requestCert`). */
-export function clientTlsOf(tls: LogNodeTlsOptions): LogTlsOptions {
-  return { key: tls.key, cert: tls.cert, ...(tls.ca !== undefined ? { ca: tls.ca } : {}) };
-}
+export const isHandshakeFailure = isTlsHandshakeFailure;
 
 /** Opens a TLS connection to a node (the caller waits for `secureConnect`). */
 export function connectTls(host: string, port: number, tls: LogTlsOptions): Socket {
-  return tlsConnect({
-    host,
-    port,
-    ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
-    ...(tls.key !== undefined ? { key: tls.key } : {}),
-    ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
-    // An IP address is not a valid SNI name; node:tls then checks the certificate's IP SANs.
-    ...(tls.servername !== undefined ? { servername: tls.servername } : isIP(host) ? {} : { servername: host }),
-  });
+  return tlsConnect(tlsConnectOptions(host, port, tls));
 }

@@ -2,9 +2,10 @@
  * The session guard: turns the client's state events into "lost" for a
  * recipe that holds something (a lock, a lease, leadership).
  */
-import type { Client, ClientState } from '../../client/index.js';
+import type { Client } from '../../client/index.js';
 import { SessionLostError } from '../../errors.js';
 import { isSessionGone } from './retry.js';
+import { onSessionEvents } from './session-events.js';
 import { sessionEndedError } from './wait-for-wake.js';
 
 /** Options shared by every recipe that holds something (lock, lease, leadership). */
@@ -29,6 +30,7 @@ export interface HoldOptions {
 export class SessionGuard {
   private timer: unknown;
   private active = false;
+  private unsubscribe = (): void => {};
 
   constructor(
     private readonly client: Client,
@@ -40,7 +42,14 @@ export class SessionGuard {
   start(): void {
     this.stop();
     this.active = true;
-    for (const [state, listener] of this.listeners()) this.client.on(state, listener);
+    this.unsubscribe = onSessionEvents(this.client, {
+      disconnected: this.onDisconnected,
+      connected: this.onConnected,
+      connectedReadOnly: this.onConnected,
+      expired: this.onEnded,
+      closed: this.onEnded,
+      authFailed: this.onEnded,
+    });
     if (isSessionGone(this.client)) this.onEnded();
     else if (this.client.state === 'disconnected') this.onDisconnected();
   }
@@ -49,18 +58,7 @@ export class SessionGuard {
   stop(): void {
     this.active = false;
     this.clearTimer();
-    for (const [state, listener] of this.listeners()) this.client.off(state, listener);
-  }
-
-  private listeners(): [ClientState, () => void][] {
-    return [
-      ['disconnected', this.onDisconnected],
-      ['connected', this.onConnected],
-      ['connectedReadOnly', this.onConnected],
-      ['expired', this.onEnded],
-      ['closed', this.onEnded],
-      ['authFailed', this.onEnded],
-    ];
+    this.unsubscribe();
   }
 
   private lose(reason: SessionLostError): void {

@@ -9,6 +9,7 @@ import type { Client } from '../../client/index.js';
 import { Deadline, abortReason, timeoutError } from '../../base/wait.js';
 import { AuthFailedError, BadArgumentsError, ClientClosedError, SessionExpiredError, type HerdError } from '../../errors.js';
 import { isSessionGone } from './retry.js';
+import { onSessionEvents } from './session-events.js';
 
 /** A one-shot wake-up, to hand to a watch or an event. */
 export class Wakeup {
@@ -59,12 +60,11 @@ export function waitForWake(client: Client, wake: Wakeup, options: WakeOptions):
   if (wake.fired) return Promise.resolve();
   return new Promise((resolve, reject) => {
     let timer: unknown;
+    let unsubscribe = (): void => {};
     const cleanup = (): void => {
       if (timer !== undefined) client.clock.clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-      client.off('expired', onGone);
-      client.off('closed', onGone);
-      client.off('authFailed', onGone);
+      unsubscribe();
     };
     const onAbort = (): void => {
       cleanup();
@@ -83,9 +83,7 @@ export function waitForWake(client: Client, wake: Wakeup, options: WakeOptions):
     const remaining = deadline?.remaining();
     if (remaining === 0) return onTimeout();
     signal?.addEventListener('abort', onAbort, { once: true });
-    client.on('expired', onGone);
-    client.on('closed', onGone);
-    client.on('authFailed', onGone);
+    unsubscribe = onSessionEvents(client, { expired: onGone, closed: onGone, authFailed: onGone });
     if (remaining !== undefined) timer = client.clock.setTimeout(onTimeout, remaining);
     void wake.promise.then(() => {
       cleanup();

@@ -24,9 +24,9 @@
  * nodes' Pyro4 sides); deeper nodes are not Pyro4 entries.
  */
 import { joinPath } from '../../base/path.js';
-import type { Client, PersistentWatchEvent } from '../../client/index.js';
+import type { Client, ClientState, PersistentWatchEvent } from '../../client/index.js';
 import { UnimplementedError } from '../../errors.js';
-import { isSessionGone, retryWhileConnected } from '../../recipes/internal/index.js';
+import { isSessionGone, onSessionEvents, retryWhileConnected } from '../../recipes/internal/index.js';
 import { RPC_ROOT } from '../registry.js';
 import { children, parseEntry, pickEntry, read, type PyroEntry, type PyroSide } from './entries.js';
 
@@ -37,13 +37,15 @@ interface Service {
 }
 
 /** The client's states in which changes may be missed: any of them makes the copy stale until the next full reload. */
-const LOST = ['disconnected', 'connecting', 'expired', 'authFailed', 'closed'] as const;
+const LOST = ['disconnected', 'connecting', 'expired', 'authFailed', 'closed'] as const satisfies readonly ClientState[];
 
 /** Wait after a failed re-read before the reload that repairs the copy, ms. */
 const REPAIR_DELAY = 500;
 
 /** See the module comment. Constructed, then `start()`; `close()` stops watching. */
 export class RegistryCache {
+  /** Ends the subscription to the client's state events (through the client's one hub: see onSessionEvents). */
+  private unsubscribe = (): void => {};
   private readonly services = new Map<string, Service>();
   private queue: Promise<void> = Promise.resolve();
   /** Bumped at each disconnect: a reload that began before one does not make the copy fresh. */
@@ -58,7 +60,7 @@ export class RegistryCache {
 
   /** Sets the watch and loads the names; resolves once loaded (or at once without addWatch: the copy stays unused). Rejects with the client's error when the session is over. */
   async start(): Promise<void> {
-    for (const state of LOST) this.client.on(state, this.onLost);
+    this.unsubscribe = onSessionEvents(this.client, Object.fromEntries(LOST.map((state) => [state, this.onLost])));
     try {
       await retryWhileConnected(this.client, () => this.client.addWatch(RPC_ROOT, 'persistentRecursive', this.listener, { resync: true }));
     } catch (error) {
@@ -95,7 +97,7 @@ export class RegistryCache {
     this.closed = true;
     this.fresh = false;
     clearTimeout(this.repair);
-    for (const state of LOST) this.client.off(state, this.onLost);
+    this.unsubscribe();
     if (this.watching) {
       // Not connected (or the session over, when the client keeps the watch for its next one):
       // forget it here only, rather than wait for a reconnect that may never come.

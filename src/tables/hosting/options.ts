@@ -3,11 +3,10 @@
  * the log storage node a tables node hosts in its own process, and the TLS
  * between nodes. Checked before any I/O (BadArgumentsError).
  */
+import { clientTlsOf, serverTlsOf, type TlsPeerOptions } from '../../base/tls.js';
 import { BadArgumentsError } from '../../errors.js';
 import type { LogNodeTlsOptions, LogTlsOptions } from '../../log/index.js';
 import type { LookupTlsOptions, ServeTlsOptions } from '../../rpc/index.js';
-
-type Pem = string | Buffer | (string | Buffer)[];
 
 /**
  * The log storage node a tables node hosts (`openTables`' `logNode`). It
@@ -32,27 +31,16 @@ export interface TablesLogNodeOptions {
 }
 
 /**
- * TLS between the nodes of a tables cluster (`openTables`' `tls`): each
- * node serves its hosted storage node and its rpc object with `key` and
- * `cert`, and trusts the nodes whose certificates `ca` signed when it
- * connects to them (storage nodes, other tables nodes).
+ * TLS between the nodes of a tables cluster (`openTables`' `tls`): Herd's
+ * peer TLS shape. Each node serves its hosted storage node and its rpc
+ * object with `key` and `cert`, and trusts the nodes whose certificates
+ * `ca` signed when it connects to them (storage nodes, other tables
+ * nodes). `cert` must name the host the node publishes (its IP SAN or DNS
+ * name); with `requestCert` this node refuses peers that present no
+ * certificate signed by `ca`, and presents `cert` itself (which then needs
+ * the clientAuth use too).
  */
-export interface TablesTlsOptions {
-  /** This node's private key (PEM). */
-  readonly key: Pem;
-  /** This node's certificate chain (PEM): it must name the host the node publishes (its IP SAN or DNS name). */
-  readonly cert: Pem;
-  /** The CAs that sign the nodes' certificates. Default Node's bundled roots. */
-  readonly ca?: Pem;
-  /**
-   * Mutual TLS: this node refuses peers that present no certificate signed
-   * by `ca`, and presents `cert` itself (which then needs the clientAuth
-   * use too). Default false.
-   */
-  readonly requestCert?: boolean;
-  /** The name the peers' certificates must carry. Default the host of each peer's published address. */
-  readonly servername?: string;
-}
+export type TablesTlsOptions = TlsPeerOptions;
 
 /** The TLS of each connection kind, from one {@link TablesTlsOptions}. */
 export interface TlsRoles {
@@ -62,13 +50,11 @@ export interface TlsRoles {
   readonly lookup: LookupTlsOptions;
 }
 
-const has = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
-
 /** Splits the tables' `tls` into what each server and client takes; undefined without TLS. */
 export function tlsRoles(tls: TablesTlsOptions | undefined): TlsRoles | undefined {
   if (tls === undefined) return undefined;
-  const server = { key: tls.key, cert: tls.cert, ...has('ca', tls.ca), ...has('requestCert', tls.requestCert) };
-  const client = { key: tls.key, cert: tls.cert, ...has('ca', tls.ca), ...has('servername', tls.servername) };
+  const server = serverTlsOf(tls);
+  const client = clientTlsOf(tls);
   return { logNode: server, serve: server, logClient: client, lookup: client };
 }
 
