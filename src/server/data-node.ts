@@ -1,5 +1,6 @@
 import type { ACL } from '../jute/records/acl.js';
 import type { Stat } from '../jute/records/stat.js';
+import type { JuteWriter } from '../jute/writer.js';
 import { EphemeralOwner } from './txn.js';
 
 /**
@@ -91,5 +92,18 @@ export class DataNode {
       numChildren,
       pzxid: BigInt(this.pzxid),
     };
+  }
+
+  /**
+   * Writes {@link stat} in its wire layout (StatCodec's) without building the
+   * Stat: the getData and exists replies, where the three bigints it would
+   * allocate are turned straight back into numbers.
+   */
+  writeStat(w: JuteWriter): void {
+    const numChildren = this.numChildren;
+    w.longNumber(this.czxid).longNumber(this.mzxid).longNumber(this.ctime).longNumber(this.mtime);
+    w.int(this.version).int(this.cversion * 2 - numChildren).int(this.aversion);
+    w.long(EphemeralOwner.isSession(this.ephemeralOwner) ? this.ephemeralOwner : 0n);
+    w.int(this.length).int(numChildren).longNumber(this.pzxid);
   }
 }

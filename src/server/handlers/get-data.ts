@@ -1,10 +1,9 @@
 import { Perms } from '../../jute/enums.js';
 import { ErrorCode } from '../../jute/error-codes.js';
 import type { GetDataResponse } from '../../jute/ops/get-data.js';
-import { GetDataResponseCodec } from '../../jute/ops/get-data.js';
 import type { PathWatchRequest } from '../../jute/records/common.js';
-import { StatCodec } from '../../jute/records/stat.js';
 import { checkACL } from '../acl.js';
+import type { DataNode } from '../data-node.js';
 import type { ReadHandler, RequestContext } from './context.js';
 
 /**
@@ -13,20 +12,32 @@ import type { ReadHandler, RequestContext } from './context.js';
  * missing node (to see it created); getData leaves none on NoNode.
  */
 
-export function readData(ctx: RequestContext, req: PathWatchRequest): GetDataResponse | number {
+function readableNode(ctx: RequestContext, req: PathWatchRequest): DataNode | number {
   const node = ctx.state.tree.get(req.path);
   if (!node) return ErrorCode.NONODE;
   if (!checkACL(node.acl, Perms.read, ctx.authIds, ctx.state.settings.auth)) return ErrorCode.NOAUTH;
   if (req.watch) ctx.state.watches.add(ctx.sessionId, req.path, 'data');
-  return { data: node.data, stat: node.stat() };
+  return node;
+}
+
+export function readData(ctx: RequestContext, req: PathWatchRequest): GetDataResponse | number {
+  const node = readableNode(ctx, req);
+  return typeof node === 'number' ? node : { data: node.data, stat: node.stat() };
 }
 
 export const getData: ReadHandler<PathWatchRequest> = {
   kind: 'read',
   handle(ctx, req) {
-    const read = readData(ctx, req);
-    if (typeof read === 'number') return { err: read };
-    return { err: 0, body: (w) => GetDataResponseCodec.write(w, read) };
+    const node = readableNode(ctx, req);
+    if (typeof node === 'number') return { err: node };
+    // The body is written in the same turn, before any write can change the node (pipeline/prepare.ts).
+    return {
+      err: 0,
+      body: (w) => {
+        w.buffer(node.data);
+        node.writeStat(w);
+      },
+    };
   },
 };
 
@@ -39,7 +50,6 @@ export const exists: ReadHandler<PathWatchRequest> = {
     if (node && !checkACL(node.acl, Perms.read, ctx.authIds, ctx.state.settings.auth)) return { err: ErrorCode.NOAUTH };
     if (req.watch) ctx.state.watches.add(ctx.sessionId, req.path, node ? 'data' : 'exist');
     if (!node) return { err: ErrorCode.NONODE };
-    const stat = node.stat();
-    return { err: 0, body: (w) => StatCodec.write(w, stat) };
+    return { err: 0, body: (w) => node.writeStat(w) };
   },
 };
