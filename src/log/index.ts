@@ -36,6 +36,7 @@ export { connectLogNode } from './node/node-client.js';
 export type { LogNodeClient, LogNodeClientOptions, RangeRead, ReadRangeBounds } from './node/node-client.js';
 export { NodeAuthenticationError } from './node/tls.js';
 export type { LogNodeTlsOptions, LogTlsOptions } from './node/tls.js';
+export type { Pem, TlsServerOptions, TlsClientOptions } from '../base/tls.js';
 export { COOKIES_PATH, LOG_ROOT, NODES_PATH } from './metadata/layout.js';
 export { AUDITOR_PATH } from './metadata/layout.js';
 export type { Retention } from './metadata/records.js';

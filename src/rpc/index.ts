@@ -38,6 +38,7 @@ export {
   type ValidationIssue,
 } from './errors.js';
 export type { ServeTlsOptions, LookupTlsOptions, CallerInfo, CallerCertificate } from './security.js';
+export type { Pem, TlsServerOptions, TlsClientOptions } from '../base/tls.js';
 export type { MethodSchemas } from './schemas.js';
 // What the rpc functions throw besides their own errors (docs/conventions.md, section 1).
 export { BadArgumentsError, CancelledError, HerdError, InvalidStateError, TimeoutError } from '../errors.js';

@@ -10,6 +10,7 @@ export type { SnapshotLoad, SnapshotStatus } from './snapshots/keeper.js';
 export type { TablesPersistenceOptions, TablesSnapshotOptions, TruncatePolicy } from './snapshots/options.js';
 export type { Transaction } from './transaction.js';
 export type { TablesLogNodeOptions, TablesTlsOptions } from './hosting/options.js';
+export type { Pem, TlsPeerOptions, TlsServerOptions } from '../base/tls.js';
 export type { ChangesOptions } from './changes.js';
 export { retry, type RetryOptions } from './retry.js';
 export { isStaleRead, type StalenessInput } from './applied.js';
