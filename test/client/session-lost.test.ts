@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import { createClient, type Client, type StateChange } from '../../src/client/index.js';
 import { SessionExpiredError } from '../../src/errors.js';
 import { forEachTarget, waitFor, type Target } from '../support/targets.js';
-import { startProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { startProxy } from '../support/tcp-proxy.js';
 
 /**
  * Client-side session loss: with no server reachable for as long as the
@@ -24,12 +24,6 @@ function recordStates(client: Client): { to: string; at: number; change: StateCh
   return seen;
 }
 
-/** A proxy of the test's own to the target: black-holing it cuts only that test's client. */
-async function ownProxy(target: Target): Promise<TcpProxy & AsyncDisposable> {
-  const proxy = await startProxy(target.host, target.port);
-  return Object.assign(proxy, { [Symbol.asyncDispose]: () => proxy.close() });
-}
-
 // Ticks of 200 ms allow a 2 s session timeout.
 forEachTarget('client-side session loss', (current) => {
   let target: Target;
@@ -37,11 +31,11 @@ forEachTarget('client-side session loss', (current) => {
     target = current();
   });
 
-  // Side by side: each has its own proxy, and each is mostly waiting out a session timeout. The test that
+  // Side by side: each has its own proxy (black-holing it cuts only that test's client), and each is mostly waiting out a session timeout. The test that
   // stops the server comes after them, alone.
   describe('through a proxy', { concurrency: true }, () => {
     it('black-holed past the session timeout: expired, waiting requests fail, a new session once the network is back', async () => {
-      await using proxy = await ownProxy(target);
+      await using proxy = await startProxy(target.host, target.port);
       const client = createClient(proxy.connectionString, { sessionTimeout: SESSION_TIMEOUT, reconnectOnExpiry: true });
       const states = recordStates(client);
       await client.connect();
@@ -85,7 +79,7 @@ forEachTarget('client-side session loss', (current) => {
     });
 
     it('reconnected within the timeout: the same session, nothing lost', async () => {
-      await using proxy = await ownProxy(target);
+      await using proxy = await startProxy(target.host, target.port);
       const client = createClient(proxy.connectionString, { sessionTimeout: SESSION_TIMEOUT });
       await client.connect();
       try {
@@ -104,7 +98,7 @@ forEachTarget('client-side session loss', (current) => {
     });
 
     it('sessionLostTimeout: 0 waits for the server: suspended past the timeout, then expired by the server', async () => {
-      await using proxy = await ownProxy(target);
+      await using proxy = await startProxy(target.host, target.port);
       const client = createClient(proxy.connectionString, { sessionTimeout: SESSION_TIMEOUT, sessionLostTimeout: 0 });
       const states = recordStates(client);
       await client.connect();

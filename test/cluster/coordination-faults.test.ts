@@ -6,16 +6,10 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { forEachTarget, sleep, waitFor } from '../recipes/harness.js';
-import { startProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { startProxy } from '../support/tcp-proxy.js';
 import { clusterName, CoordinationMembers, primaries, Worker, type JoinOptions, type Recorded } from './support.js';
 
 const SESSION_MS = 4000;
-
-/** A TCP proxy to the server closed with the test (`await using`). */
-async function ownProxy(host: string, port: number): Promise<TcpProxy & AsyncDisposable> {
-  const proxy = await startProxy(host, port);
-  return Object.assign(proxy, { [Symbol.asyncDispose]: () => proxy.close() });
-}
 
 // The tests run side by side (most of each is waiting out a timeout): each has its own cluster, its own
 // members (so one test's leaveAll leaves only its nodes) and its own proxy to cut.
@@ -31,7 +25,7 @@ forEachTarget(
     it('service unreachable: every node degraded, no promotion, recovered without restart', async () => {
       const { join, leaveAll } = ownMembers();
       const cluster = clusterName();
-      await using proxy = await ownProxy(target().host, target().port);
+      await using proxy = await startProxy(target().host, target().port);
       const shared: string[] = [];
       const recs: Recorded[] = [];
       for (const name of ['u0', 'u1', 'u2']) {
@@ -60,7 +54,7 @@ forEachTarget(
     it('service unreachable past the session timeout: sessions expire, every node rejoins by itself, a primary with a higher epoch', async () => {
       const { join, leaveAll } = ownMembers();
       const cluster = clusterName();
-      await using proxy = await ownProxy(target().host, target().port);
+      await using proxy = await startProxy(target().host, target().port);
       const recs: Recorded[] = [];
       for (const name of ['x0', 'x1', 'x2']) {
         recs.push(await join({ cluster, identifier: name, backend: { coordination: proxy.connectionString, sessionTimeout: SESSION_MS } }));
@@ -87,7 +81,7 @@ forEachTarget(
       const { join, leaveAll } = ownMembers();
       const cluster = clusterName();
       // A proxy of its own: the target's connection string may be its shared proxy (ZooKeeper's is).
-      await using proxy = await ownProxy(target().host, target().port);
+      await using proxy = await startProxy(target().host, target().port);
       const direct = { coordination: target().connectionString, sessionTimeout: SESSION_MS };
       const away = await join({ cluster, identifier: 'w0', backend: { coordination: proxy.connectionString, sessionTimeout: SESSION_MS } });
       const leaving = await join({ cluster, identifier: 'w1', backend: direct });

@@ -29,6 +29,8 @@ export interface TcpProxy {
   setLatency(ms: number): void;
   /** Stop listening and destroy all connections. */
   close(): Promise<void>;
+  /** close(), for `await using proxy = await startProxy(...)`: a proxy of a test's own, gone with the test. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** One direction of a proxied connection: reads `from`, writes `to`, honouring latency and the blackhole. */
@@ -203,6 +205,9 @@ export async function startProxy(targetHost: string, targetPort: number): Promis
       closed = true;
       stopListening();
       for (const pair of [...pairs]) teardown(pair);
+    },
+    [Symbol.asyncDispose](): Promise<void> {
+      return this.close();
     },
   };
 }
