@@ -163,6 +163,13 @@ export async function startProxy(targetHost: string, targetPort: number): Promis
 
   await listen();
 
+  async function close(): Promise<void> {
+    if (closed) return;
+    closed = true;
+    stopListening();
+    for (const pair of [...pairs]) teardown(pair);
+  }
+
   return {
     get port() {
       return port;
@@ -200,14 +207,7 @@ export async function startProxy(targetHost: string, targetPort: number): Promis
     setLatency(ms: number): void {
       state.latencyMs = Math.max(0, ms);
     },
-    async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      stopListening();
-      for (const pair of [...pairs]) teardown(pair);
-    },
-    [Symbol.asyncDispose](): Promise<void> {
-      return this.close();
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }
