@@ -23,7 +23,7 @@
  *   a holder killed mid-hold, its slot respawned for the rounds left, the
  *   Lock's takeover within the session timeout) and every check (exclusion,
  *   readers and leases really shared) runs on both servers, in about a
- *   quarter of the time.
+ *   third of the time.
  * - `npm run stress` (HERD_STRESS=full) runs the issue's full plan:
  *   10 x 100 per recipe with three kills. Each kill of a Lock holder stalls
  *   the whole line until the dead session expires, which is most of its
