@@ -60,18 +60,22 @@ function start(script, args) {
   };
 }
 
-const stores = new Map();
-for (const name of ['store1', 'store2', 'store3', 'store4']) {
-  const node = start('./storage-node.js', [name, coordination, join(dataRoot, name)]);
-  node.exited.then((how) => {
-    if (!stopping && how !== 'SIGKILL') {
-      say(`${name} exited (${how}): stopping the demo`);
-      process.exit(1);
-    }
-  });
-  const line = await node.prints(/storing at/);
-  stores.set(name, { ...node, instance: /instance (\w+)/.exec(line)[1] });
-}
+// The four nodes start side by side: each is a process of its own, and none waits for another.
+const stores = new Map(
+  await Promise.all(
+    ['store1', 'store2', 'store3', 'store4'].map(async (name) => {
+      const node = start('./storage-node.js', [name, coordination, join(dataRoot, name)]);
+      node.exited.then((how) => {
+        if (!stopping && how !== 'SIGKILL') {
+          say(`${name} exited (${how}): stopping the demo`);
+          process.exit(1);
+        }
+      });
+      const line = await node.prints(/storing at/);
+      return [name, { ...node, instance: /instance (\w+)/.exec(line)[1] }];
+    }),
+  ),
+);
 
 const shippers = ['web1', 'web2', 'web3'];
 const running = shippers.map((name) => start('./shipper.js', [name, coordination, '3000']));

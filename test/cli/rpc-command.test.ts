@@ -40,6 +40,8 @@ class Values {
 
 const SORTED_METHODS = [...DEMO_METHODS].sort();
 
+// The tests are independent (each reads or calls; the one that serves a service of its own names it apart)
+// and each is mostly node start-ups of `herd`: four at a time, and the cases inside a test side by side.
 forEachTarget('herd rpc', (target) => {
   const run = Date.now().toString(36);
   const name = `cli-demo-${process.pid}-${run}`;
@@ -111,18 +113,21 @@ forEachTarget('herd rpc', (target) => {
       [['echo', '{"a":[1,"x",null],"b":{"c":true}}'], '{\n  "a": [\n    1,\n    "x",\n    null\n  ],\n  "b": {\n    "c": true\n  }\n}'],
       [['record', '"x"'], 'null'],
     ];
-    for (const [args, out] of cases) {
-      const r = await herdRpc('call', name, ...args, ...coordination());
+    const runs = await Promise.all(cases.map(([args]) => herdRpc('call', name, ...args, ...coordination())));
+    cases.forEach(([args, out], i) => {
+      const r = runs[i]!;
       assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stdout, `${out}\n`, args.join(' '));
       assert.equal(r.stderr, '');
-    }
+    });
     // --tags picks the instance.
-    for (const label of ['a', 'b']) {
-      const r = await herdRpc('call', name, 'whoAmI', '--tags', `dc=${label}`, ...coordination());
+    const labels = ['a', 'b'];
+    const tagged = await Promise.all(labels.map((label) => herdRpc('call', name, 'whoAmI', '--tags', `dc=${label}`, ...coordination())));
+    labels.forEach((label, i) => {
+      const r = tagged[i]!;
       assert.equal(r.status, 0, r.stderr);
       assert.deepEqual(JSON.parse(r.stdout), { pid: process.pid, label });
-    }
+    });
   });
 
   test('bigint, Map, Set, Buffer and Date results are printed readably, as JSON', async () => {
@@ -165,8 +170,10 @@ forEachTarget('herd rpc', (target) => {
   });
 
   test('a method that is not exposed is refused with the exposed ones, exit 1', async () => {
-    for (const method of ['notExposed', '_secret', 'constructor', 'secretField']) {
-      const r = await herdRpc('call', name, method, ...coordination());
+    const methods = ['notExposed', '_secret', 'constructor', 'secretField'];
+    const runs = await Promise.all(methods.map((method) => herdRpc('call', name, method, ...coordination())));
+    for (const [i, method] of methods.entries()) {
+      const r = runs[i]!;
       assert.equal(r.status, 1, method);
       assert.equal(r.stdout, '');
       assert.equal(r.stderr, `herd: rpc call ${name}.${method}: method '${method}' is not exposed (exposed: ${SORTED_METHODS.join(', ')})\n`);
@@ -214,10 +221,11 @@ forEachTarget('herd rpc', (target) => {
       [['call', name, 'whoAmI'], /^herd: required option '--coordination <conn>' not specified\n/],
       [['ls', 'a/b', ...coordination()], /^herd: list: invalid service name "a\/b"/],
     ];
-    for (const [args, message] of cases) {
-      const r = await herdRpc(...args);
+    const runs = await Promise.all(cases.map(([args]) => herdRpc(...args)));
+    for (const [i, [args, message]] of cases.entries()) {
+      const r = runs[i]!;
       assert.equal(r.status, 1, args.join(' '));
       assert.match(r.stderr, message, args.join(' '));
     }
   });
-});
+}, { concurrency: 4 });

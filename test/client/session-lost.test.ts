@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { createClient, type Client, type StateChange } from '../../src/client/index.js';
 import { SessionExpiredError } from '../../src/errors.js';
 import { forEachTarget, waitFor, type Target } from '../support/targets.js';
-import { startProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { startProxy } from '../support/tcp-proxy.js';
 
 /**
  * Client-side session loss: with no server reachable for as long as the
@@ -27,96 +27,98 @@ function recordStates(client: Client): { to: string; at: number; change: StateCh
 // Ticks of 200 ms allow a 2 s session timeout.
 forEachTarget('client-side session loss', (current) => {
   let target: Target;
-  // The suite's own proxy: black-holing it cuts only this suite's clients.
-  let proxy: TcpProxy;
-  before(async () => {
+  before(() => {
     target = current();
-    proxy = await startProxy(target.host, target.port);
-  });
-  after(async () => {
-    await proxy?.close();
   });
 
-  it('black-holed past the session timeout: expired, waiting requests fail, a new session once the network is back', async () => {
-    const client = createClient(proxy.connectionString, { sessionTimeout: SESSION_TIMEOUT, reconnectOnExpiry: true });
-    const states = recordStates(client);
-    await client.connect();
-    try {
-      const timeout = client.negotiatedTimeout;
-      assert.equal(timeout, SESSION_TIMEOUT);
-      const oldSession = client.sessionId;
-      await client.create('/lost-eph', 'e', { mode: 'ephemeral' });
+  // Side by side: each has its own proxy (black-holing it cuts only that test's client), and each is mostly waiting out a session timeout. The test that
+  // stops the server comes after them, alone.
+  describe('through a proxy', { concurrency: true }, () => {
+    it('black-holed past the session timeout: expired, waiting requests fail, a new session once the network is back', async () => {
+      await using proxy = await startProxy(target.host, target.port);
+      const client = createClient(proxy.connectionString, { sessionTimeout: SESSION_TIMEOUT, reconnectOnExpiry: true });
+      const states = recordStates(client);
+      await client.connect();
+      try {
+        const timeout = client.negotiatedTimeout;
+        assert.equal(timeout, SESSION_TIMEOUT);
+        const oldSession = client.sessionId;
+        await client.create('/lost-eph', 'e', { mode: 'ephemeral' });
 
-      proxy.blackhole(true);
-      await waitFor(() => client.state === 'disconnected', 10_000, 'disconnected');
-      const suspendedAt = Date.now();
-      // Issued while suspended: it waits for a connection, then fails when the session is declared lost.
-      const waiting = client.getData('/lost-eph').then(
-        () => null,
-        (err: unknown) => err,
-      );
-      await waitFor(() => states.some((s) => s.to === 'expired'), 10_000, 'expired');
-      const expired = states.find((s) => s.to === 'expired')!;
-      const after = expired.at - suspendedAt;
-      // Through the black-holed proxy a TCP connect succeeds, so a handshake may be pending at the deadline:
-      // its timeout (2/3 of the session timeout) can defer the verdict; the rest is slack for a loaded machine.
-      assert.ok(after >= timeout - 100 && after < timeout * 2 + 3000, `declared lost ${after} ms after suspension`);
-      assert.equal(expired.change.from, 'disconnected');
-      assert.ok(expired.change.reason instanceof SessionExpiredError, String(expired.change.reason));
-      const failure = await waiting;
-      assert.ok(failure instanceof SessionExpiredError && failure.path === '/lost-eph', String(failure));
+        proxy.blackhole(true);
+        await waitFor(() => client.state === 'disconnected', 10_000, 'disconnected');
+        const suspendedAt = Date.now();
+        // Issued while suspended: it waits for a connection, then fails when the session is declared lost.
+        const waiting = client.getData('/lost-eph').then(
+          () => null,
+          (err: unknown) => err,
+        );
+        await waitFor(() => states.some((s) => s.to === 'expired'), 10_000, 'expired');
+        const expired = states.find((s) => s.to === 'expired')!;
+        const after = expired.at - suspendedAt;
+        // Through the black-holed proxy a TCP connect succeeds, so a handshake may be pending at the deadline:
+        // its timeout (2/3 of the session timeout) can defer the verdict; the rest is slack for a loaded machine.
+        assert.ok(after >= timeout - 100 && after < timeout * 2 + 3000, `declared lost ${after} ms after suspension`);
+        assert.equal(expired.change.from, 'disconnected');
+        assert.ok(expired.change.reason instanceof SessionExpiredError, String(expired.change.reason));
+        const failure = await waiting;
+        assert.ok(failure instanceof SessionExpiredError && failure.path === '/lost-eph', String(failure));
 
-      // The network is back: reconnectOnExpiry starts a new session; the old one's ephemeral is gone.
-      proxy.blackhole(false);
-      proxy.dropConnections();
-      await waitFor(() => client.state === 'connected', 15_000, 'a new session');
-      assert.notEqual(client.sessionId, oldSession);
-      assert.equal(await client.exists('/lost-eph'), null);
-      const order = states.map((s) => s.to);
-      assert.deepEqual(order.slice(order.indexOf('disconnected')), ['disconnected', 'expired', 'connecting', 'connected']);
-    } finally {
-      proxy.blackhole(false);
-      await client.close();
-    }
-  });
+        // The network is back: reconnectOnExpiry starts a new session; the old one's ephemeral is gone.
+        proxy.blackhole(false);
+        proxy.dropConnections();
+        await waitFor(() => client.state === 'connected', 15_000, 'a new session');
+        assert.notEqual(client.sessionId, oldSession);
+        assert.equal(await client.exists('/lost-eph'), null);
+        const order = states.map((s) => s.to);
+        assert.deepEqual(order.slice(order.indexOf('disconnected')), ['disconnected', 'expired', 'connecting', 'connected']);
+      } finally {
+        proxy.blackhole(false);
+        await client.close();
+      }
+    });
 
-  it('reconnected within the timeout: the same session, nothing lost', async () => {
-    const client = createClient(proxy.connectionString, { sessionTimeout: SESSION_TIMEOUT });
-    await client.connect();
-    try {
-      const session = client.sessionId;
-      await client.create('/kept-eph', 'e', { mode: 'ephemeral' });
-      proxy.dropConnections();
-      await waitFor(() => client.state === 'connected' && client.currentServer !== undefined, 10_000, 'reconnected');
-      assert.equal(client.sessionId, session);
-      // Well past the timeout after the reconnect: no stale timer declares it lost.
-      await new Promise((r) => setTimeout(r, SESSION_TIMEOUT + 500));
-      assert.equal(client.state, 'connected');
-      assert.ok(await client.exists('/kept-eph'));
-    } finally {
-      await client.close();
-    }
-  });
+    it('reconnected within the timeout: the same session, nothing lost', async () => {
+      await using proxy = await startProxy(target.host, target.port);
+      const client = createClient(proxy.connectionString, { sessionTimeout: SESSION_TIMEOUT });
+      await client.connect();
+      try {
+        const session = client.sessionId;
+        await client.create('/kept-eph', 'e', { mode: 'ephemeral' });
+        proxy.dropConnections();
+        await waitFor(() => client.state === 'connected' && client.currentServer !== undefined, 10_000, 'reconnected');
+        assert.equal(client.sessionId, session);
+        // Well past the timeout after the reconnect: no stale timer declares it lost.
+        await new Promise((r) => setTimeout(r, SESSION_TIMEOUT + 500));
+        assert.equal(client.state, 'connected');
+        assert.ok(await client.exists('/kept-eph'));
+      } finally {
+        await client.close();
+      }
+    });
 
-  it('sessionLostTimeout: 0 waits for the server: suspended past the timeout, then expired by the server', async () => {
-    const client = createClient(proxy.connectionString, { sessionTimeout: SESSION_TIMEOUT, sessionLostTimeout: 0 });
-    const states = recordStates(client);
-    await client.connect();
-    try {
-      proxy.blackhole(true);
-      await waitFor(() => client.state === 'disconnected', 10_000, 'disconnected');
-      await new Promise((r) => setTimeout(r, SESSION_TIMEOUT * 2));
-      assert.equal(client.state, 'disconnected');
-      proxy.blackhole(false);
-      proxy.dropConnections();
-      await waitFor(() => client.state === 'expired', 15_000, "the server's verdict");
-      const expired = states.find((s) => s.to === 'expired')!;
-      assert.match(expired.change.reason?.message ?? '', /expired/);
-      assert.doesNotMatch(expired.change.reason?.message ?? '', /presumed/);
-    } finally {
-      proxy.blackhole(false);
-      await client.close();
-    }
+    it('sessionLostTimeout: 0 waits for the server: suspended past the timeout, then expired by the server', async () => {
+      await using proxy = await startProxy(target.host, target.port);
+      const client = createClient(proxy.connectionString, { sessionTimeout: SESSION_TIMEOUT, sessionLostTimeout: 0 });
+      const states = recordStates(client);
+      await client.connect();
+      try {
+        proxy.blackhole(true);
+        await waitFor(() => client.state === 'disconnected', 10_000, 'disconnected');
+        await new Promise((r) => setTimeout(r, SESSION_TIMEOUT * 2));
+        assert.equal(client.state, 'disconnected');
+        proxy.blackhole(false);
+        proxy.dropConnections();
+        await waitFor(() => client.state === 'expired', 15_000, "the server's verdict");
+        const expired = states.find((s) => s.to === 'expired')!;
+        assert.match(expired.change.reason?.message ?? '', /expired/);
+        assert.doesNotMatch(expired.change.reason?.message ?? '', /presumed/);
+      } finally {
+        proxy.blackhole(false);
+        await client.close();
+      }
+    });
+
   });
 
   it('server stopped past the session timeout: expired on the client; restarted: a new session', async () => {

@@ -21,7 +21,9 @@ async function formed(cluster: Cluster): Promise<{ nodes: WorkerNode[]; primary:
   return { nodes, primary: ps[0]! };
 }
 
-describe('sharedFs isolation', () => {
+// The three faults side by side: each test has its own cluster (directory, relay, processes), and most of
+// each is waiting (a lease running out, a silence held): one after the other they took 25 s.
+describe('sharedFs isolation', { concurrency: true }, () => {
   it('heartbeat network down, storage up: members drop out and rejoin, the primary stays primary', async () => {
     const cluster = await createCluster();
     try {

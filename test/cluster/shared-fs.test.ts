@@ -77,16 +77,21 @@ describe('sharedFs files', () => {
   });
 });
 
-describe('sharedFs backend (in one process)', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'herd-shared-fs-'));
-  });
+// Side by side: each test has its own shared directory, and most of each is waiting on leases and heartbeats.
+describe('sharedFs backend (in one process)', { concurrency: true }, () => {
+  const dirs: string[] = [];
+  /** A shared directory of the test's own, removed after the suite. */
+  const ownDir = async (): Promise<string> => {
+    const dir = await mkdtemp(join(tmpdir(), 'herd-shared-fs-'));
+    dirs.push(dir);
+    return dir;
+  };
   after(async () => {
-    await rm(dir, { recursive: true, force: true });
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
   it('members see each other with their data; one primary; epochs increase across tenures; leave is seen', async () => {
+    const dir = await ownDir();
     const a = node(dir);
     const b = node(dir);
     try {
@@ -143,6 +148,7 @@ describe('sharedFs backend (in one process)', () => {
   });
 
   it('refuses a second live member with the same name; takes over the file of a dead one', async () => {
+    const dir = await ownDir();
     const a = node(dir);
     const b = node(dir);
     const c = node(dir);
@@ -173,6 +179,7 @@ describe('sharedFs backend (in one process)', () => {
   });
 
   it('ignores malformed datagrams and malformed member files', async () => {
+    const dir = await ownDir();
     const a = node(dir);
     try {
       await a.backend.start(member('m1'));

@@ -15,6 +15,8 @@ import { killProbes, startProbe, type ProbeChild } from './singleton-support.js'
 let serial = 0;
 const unique = (what: string): string => `${what}-${process.pid}-${Date.now()}-${serial++}`;
 
+// Side by side: each test has its own service name and processes, and most of each is waiting for a dead
+// leader's session to end.
 forEachTarget('rpc singleton', (target) => {
   after(killProbes);
 
@@ -108,7 +110,7 @@ forEachTarget('rpc singleton', (target) => {
     await b.close();
     assert.deepEqual((await list(caller, name))[0]!.instances, []);
   });
-});
+}, { concurrency: true });
 
 /** A call sent before the leader's death was seen fails with RpcConnectionError (not idempotent); the next one rebinds. */
 async function retryOnce<R>(call: () => Promise<R>): Promise<R> {

@@ -134,13 +134,14 @@ async function startZk(options: TargetOptions = {}): Promise<Target> {
  * `describe('<title> [zookeeper]')`. `target()` is valid inside tests.
  * `options.tickTime` and `options.maxSessionTimeout` configure both servers;
  * `options.herd` configures Herd's TestingServer further (it wins);
- * `options.concurrency` runs the suite's tests at the same time;
+ * `options.concurrency` runs the suite's tests at the same time (`true`: all of
+ * them; a number: at most that many at once);
  * `options.targets` limits the suite to some servers.
  */
 export function forEachTarget(
   title: string,
   suite: (target: () => Target) => void,
-  options: TargetOptions & { herd?: ServerOptions; concurrency?: boolean; targets?: readonly Target['name'][] } = {},
+  options: TargetOptions & { herd?: ServerOptions; concurrency?: boolean | number; targets?: readonly Target['name'][] } = {},
 ): void {
   const common: TargetOptions = {
     ...(options.tickTime !== undefined ? { tickTime: options.tickTime } : {}),

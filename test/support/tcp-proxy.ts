@@ -29,6 +29,8 @@ export interface TcpProxy {
   setLatency(ms: number): void;
   /** Stop listening and destroy all connections. */
   close(): Promise<void>;
+  /** close(), for `await using proxy = await startProxy(...)`: a proxy of a test's own, gone with the test. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** One direction of a proxied connection: reads `from`, writes `to`, honouring latency and the blackhole. */
@@ -161,6 +163,13 @@ export async function startProxy(targetHost: string, targetPort: number): Promis
 
   await listen();
 
+  async function close(): Promise<void> {
+    if (closed) return;
+    closed = true;
+    stopListening();
+    for (const pair of [...pairs]) teardown(pair);
+  }
+
   return {
     get port() {
       return port;
@@ -198,11 +207,7 @@ export async function startProxy(targetHost: string, targetPort: number): Promis
     setLatency(ms: number): void {
       state.latencyMs = Math.max(0, ms);
     },
-    async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      stopListening();
-      for (const pair of [...pairs]) teardown(pair);
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }
