@@ -134,6 +134,11 @@ export function recordTimestamp(buf: Buffer, at: number): number {
   return read64(buf, at + RECORD_HEADER + 17);
 }
 
+/** The last-add-confirmed of an entry record at `at` (its header and fixed fields must be in `buf`). */
+export function recordLastAddConfirmed(buf: Buffer, at: number): number {
+  return read64(buf, at + RECORD_HEADER + 25);
+}
+
 /** Decodes a record already checked by {@link checkRecord}. */
 export function decodeRecord(buf: Buffer, at: number): DecodedRecord {
   const len = buf.readUInt32BE(at);
