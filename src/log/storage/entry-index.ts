@@ -27,6 +27,9 @@ export class EntryIndex {
   private readonly pageNumbers: number[] = [];
   /** One past the highest entry id with any state. */
   limit = 0;
+  /** The page last looked up: adds and reads go along a page, so most lookups skip the map. */
+  private cachedNumber = -1;
+  private cachedPage: Page | undefined;
 
   /** The entry's file offset; -1 when it is not in the file (missing, in memory only, or corrupt). */
   offset(entryId: number): number {
@@ -132,13 +135,21 @@ export class EntryIndex {
   }
 
   private page(entryId: number): Page | undefined {
-    return this.pages.get(pageOf(entryId));
+    const number = pageOf(entryId);
+    if (number === this.cachedNumber) return this.cachedPage;
+    const page = this.pages.get(number);
+    // Pages are never dropped, so a cached page stays right; a missing one is not cached (it may come).
+    if (page !== undefined) {
+      this.cachedNumber = number;
+      this.cachedPage = page;
+    }
+    return page;
   }
 
   private pageFor(entryId: number): Page {
     if (entryId >= this.limit) this.limit = entryId + 1;
     const number = pageOf(entryId);
-    let page = this.pages.get(number);
+    let page = this.page(entryId);
     if (!page) {
       page = { offsets: new Float64Array(PAGE_SIZE).fill(-1), lengths: new Uint32Array(PAGE_SIZE), timestamps: new Float64Array(PAGE_SIZE).fill(NaN) };
       this.pages.set(number, page);

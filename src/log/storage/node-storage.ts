@@ -34,6 +34,7 @@ import { CorruptEntryError, EntryConflictError, isDiskFull, SegmentFencedError, 
 import { GroupCommit, type Batchable } from './group-commit.js';
 import { Journal } from './journal.js';
 import { decodeRecord, encodeEntry, encodeEntryInto, encodeMarker, ENTRY_BODY, RECORD_HEADER, RecordKind } from './record.js';
+import type { EntryRun } from './held-records.js';
 import { checkBatch, checkEntry } from './checks.js';
 import { isId, resolveOptions, type ResolvedOptions } from './options.js';
 import { heldEntries, readEntry, readRange, readRangeRuns } from './node-reads.js';
@@ -45,8 +46,11 @@ import type { AddEntryOptions, FenceResult, LastEntry, NodeStorageOptions, NodeS
 interface Queued extends Batchable {
   /** One record, or a batch's records back to back. */
   record: Buffer;
-  /** Each record of `record`, decoded. */
-  records: SegmentRecord[];
+  /** What `record` holds for the segment files: one decoded record, or a batch's run. */
+  item: SegmentRecord | EntryRun;
+  /** The segment it changes, and how. */
+  segmentId: number;
+  kind: RecordKind;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -130,10 +134,10 @@ export class NodeStorage {
     if (seg.fenced && !options.recovery) throw new SegmentFencedError(segmentId);
     const record = encodeEntry(segmentId, entryId, timestamp, lastAddConfirmed, data);
     if (seg.has(entryId)) {
-      const queued = seg.pending.get(entryId);
+      const queued = seg.pending.bytesOf(entryId);
       if (queued) {
         if (!queued.equals(record)) throw new EntryConflictError(segmentId, entryId);
-        return seg.inflight.get(entryId);
+        return seg.pendingDone(entryId);
       }
       const stored = await seg.read(entryId).catch((err: unknown) => {
         if (err instanceof CorruptEntryError) return undefined;
@@ -146,10 +150,9 @@ export class NodeStorage {
     }
     const problem = seg.timestampProblem(entryId, timestamp);
     if (problem) throw new BadArgumentsError(`addEntry: segment ${segmentId} entry ${entryId}: ${problem}`);
-    seg.reserve(entryId, timestamp, record);
-    const done = this.enqueue(record).finally(() => seg.inflight.delete(entryId));
-    seg.inflight.set(entryId, done);
-    return done;
+    const held = seg.reserve(entryId, timestamp, record);
+    held.done = this.enqueue(held);
+    return held.done;
   }
 
   /**
@@ -166,39 +169,30 @@ export class NodeStorage {
   async addEntries(batch: StoredBatch, options: AddEntryOptions = {}): Promise<void> {
     this.checkOpen();
     const { segmentId, firstEntryId, lastAddConfirmed, entries } = checkBatch(batch, this.options.maxEntrySize);
-    let total = 0;
-    for (const e of entries) total += RECORD_HEADER + ENTRY_BODY + e.data.length;
-    if (entries.length === 0) return;
+    const count = entries.length;
+    if (count === 0) return;
     if (this.deleting.has(segmentId)) throw new InvalidStateError(`addEntries: segment ${segmentId} is being deleted`);
     const seg = this.files.open(segmentId);
     if (seg.fenced && !options.recovery) throw new SegmentFencedError(segmentId);
-    for (let i = 0; i < entries.length; i++) {
-      if (seg.has(firstEntryId + i)) {
-        await Promise.all(entries.map((e, j) => this.addEntry({ segmentId, entryId: firstEntryId + j, timestamp: e.timestamp, lastAddConfirmed, data: e.data }, options)));
-        return;
-      }
+    if (seg.holdsAnyOf(firstEntryId, count)) {
+      await Promise.all(entries.map((e, j) => this.addEntry({ segmentId, entryId: firstEntryId + j, timestamp: e.timestamp, lastAddConfirmed, data: e.data }, options)));
+      return;
     }
-    const buf = Buffer.allocUnsafe(total);
-    const records = new Array<SegmentRecord>(entries.length);
-    for (let i = 0, at = 0; i < entries.length; i++) {
-      const entryId = firstEntryId + i;
-      const { timestamp, data } = entries[i]!;
-      const problem = seg.timestampProblem(entryId, timestamp);
-      if (problem) {
-        for (let j = 0; j < i; j++) seg.release(firstEntryId + j);
-        throw new BadArgumentsError(`addEntries: segment ${segmentId} entry ${entryId}: ${problem}`);
-      }
-      const length = encodeEntryInto(buf, at, segmentId, entryId, timestamp, lastAddConfirmed, data);
-      const record = buf.subarray(at, at + length);
-      seg.reserve(entryId, timestamp, record);
-      records[i] = { record, decoded: { kind: RecordKind.entry, segmentId, entryId, timestamp, lastAddConfirmed, data: record.subarray(RECORD_HEADER + ENTRY_BODY) } };
-      at += length;
+    const bad = seg.batchTimestampProblem(firstEntryId, entries);
+    if (bad !== null) throw new BadArgumentsError(`addEntries: segment ${segmentId} entry ${bad.entryId}: ${bad.problem}`);
+    let total = 0;
+    for (let i = 0; i < count; i++) total += RECORD_HEADER + ENTRY_BODY + entries[i]!.data.length;
+    const bytes = Buffer.allocUnsafe(total);
+    const ends = new Uint32Array(count);
+    for (let i = 0, at = 0; i < count; i++) {
+      const e = entries[i]!;
+      at += encodeEntryInto(bytes, at, segmentId, firstEntryId + i, e.timestamp, lastAddConfirmed, e.data);
+      ends[i] = at;
     }
-    const done = new Promise<void>((resolve, reject) => this.commit.push({ bytes: total, record: buf, records, resolve, reject })).finally(() => {
-      for (let i = 0; i < entries.length; i++) seg.inflight.delete(firstEntryId + i);
-    });
-    for (let i = 0; i < entries.length; i++) seg.inflight.set(firstEntryId + i, done);
-    return done;
+    const run: EntryRun = { segmentId, first: firstEntryId, count, bytes, ends };
+    seg.reserveRun(run);
+    run.done = new Promise<void>((resolve, reject) => this.commit.push({ bytes: total, record: bytes, item: run, segmentId, kind: RecordKind.entry, resolve, reject }));
+    return run.done;
   }
 
   /**
@@ -213,7 +207,7 @@ export class NodeStorage {
     const seg = this.files.open(segmentId);
     // Fenced at once in memory, so no add slips in while the record is on its way to disk.
     seg.fenced = true;
-    await this.enqueue(encodeMarker(RecordKind.fence, segmentId));
+    await this.enqueueMarker(RecordKind.fence, segmentId);
     return { lastEntryId: seg.lastEntryId, lastAddConfirmed: seg.lastAddConfirmed };
   }
 
@@ -303,7 +297,7 @@ export class NodeStorage {
     if (!isId(segmentId)) throw new BadArgumentsError(`deleteSegment: segmentId must be a non-negative safe integer, got ${String(segmentId)}`);
     this.deleting.add(segmentId);
     try {
-      await this.enqueue(encodeMarker(RecordKind.delete, segmentId));
+      await this.enqueueMarker(RecordKind.delete, segmentId);
     } finally {
       this.deleting.delete(segmentId);
     }
@@ -312,7 +306,8 @@ export class NodeStorage {
   /** Counters for metrics. */
   stats(): NodeStorageStats {
     let bytesStored = 0;
-    for (const seg of this.files.map.values()) bytesStored += seg.size;
+    // Durable records the segment file has not taken yet count: their file write is off the add path.
+    for (const seg of this.files.map.values()) bytesStored += seg.size + seg.unwritten.bytes;
     return { bytesStored, segments: this.files.map.size, fsyncs: this.journal.fsyncs, lastFsyncDuration: this.journal.lastFsyncDuration, flushes: { ...this.commit.triggers } };
   }
 
@@ -351,10 +346,16 @@ export class NodeStorage {
     if (this.closing) throw new InvalidStateError(`log storage ${this.options.dataDir}: closed`);
   }
 
-  private enqueue(record: Buffer): Promise<void> {
+  private enqueue(item: SegmentRecord): Promise<void> {
+    const { record, decoded } = item;
     return new Promise<void>((resolve, reject) => {
-      this.commit.push({ bytes: record.length, record, records: [{ record, decoded: decodeRecord(record, 0) }], resolve, reject });
+      this.commit.push({ bytes: record.length, record, item, segmentId: decoded.segmentId, kind: decoded.kind, resolve, reject });
     });
+  }
+
+  private enqueueMarker(kind: typeof RecordKind.fence | typeof RecordKind.delete, segmentId: number): Promise<void> {
+    const record = encodeMarker(kind, segmentId);
+    return this.enqueue({ record, decoded: decodeRecord(record, 0) });
   }
 
   /** One group commit: journal write and sync, then apply to segment files, then acknowledge. */
@@ -364,7 +365,9 @@ export class NodeStorage {
       await this.journal.append(batch.length === 1 ? batch[0]!.record : Buffer.concat(batch.map((q) => q.record)));
     } catch (err) {
       for (const q of batch) {
-        for (const { decoded } of q.records) if (decoded.kind === RecordKind.entry) this.files.map.get(decoded.segmentId)?.release(decoded.entryId);
+        const seg = this.files.map.get(q.segmentId);
+        if ('ends' in q.item) seg?.releaseRun(q.item);
+        else if (q.kind === RecordKind.entry) seg?.release(q.item.decoded.entryId);
         q.reject(err);
       }
       return;
@@ -373,12 +376,17 @@ export class NodeStorage {
     // at once (reads, lastEntry and fences see it) before the file writes
     // start, so the adds are acknowledged without waiting for the segment
     // files; a batch with a delete, which applies what follows it later, waits.
-    const applied = this.files.applyAll(batch.length === 1 ? batch[0]!.records : batch.flatMap((q) => q.records));
-    if (batch.some((q) => q.records[0]!.decoded.kind === RecordKind.delete)) await applied;
+    // applyAll logs a file write that fails (the records stay in memory); anything else is logged here, never thrown out of the group commit.
+    const applied = this.files.applyAll(batch.map((q) => q.item)).catch((err: unknown) => this.options.logger(`applying a journal batch to the segment files failed: ${String(err)}`));
+    if (batch.some((q) => q.kind === RecordKind.delete)) await applied;
     for (const q of batch) q.resolve();
-    this.notify(batch.map((q) => q.records[0]!.decoded.segmentId));
-    await applied;
-    if (this.journal.full) await this.checkpoint().catch((err: unknown) => this.checkpointFailed(err));
+    this.notify(batch.map((q) => q.segmentId));
+    // The next batch goes to the journal while the segment files are written (one write at a time per file,
+    // what comes meanwhile joins the next): their writes are off the path of every add. A checkpoint waits for them.
+    if (this.journal.full) {
+      await applied;
+      await this.checkpoint().catch((err: unknown) => this.checkpointFailed(err));
+    }
   }
 
   /**

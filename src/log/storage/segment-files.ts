@@ -9,6 +9,7 @@ import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncDir } from '../../base/durable-fs.js';
 import { RecordKind } from './record.js';
+import type { EntryRun } from './held-records.js';
 import { Segment, type SegmentRecord } from './segment.js';
 
 export class SegmentFiles {
@@ -39,8 +40,8 @@ export class SegmentFiles {
    * be written keeps its records in memory until a later batch or
    * checkpoint writes them.
    */
-  async applyAll(records: SegmentRecord[]): Promise<void> {
-    let groups = new Map<number, SegmentRecord[]>();
+  async applyAll(records: readonly (SegmentRecord | EntryRun)[]): Promise<void> {
+    let groups = new Map<number, (SegmentRecord | EntryRun)[]>();
     const flush = async (): Promise<void> => {
       const writes = [...groups].map(([id, recs]) =>
         this.open(id)
@@ -51,13 +52,14 @@ export class SegmentFiles {
       await Promise.all(writes);
     };
     for (const r of records) {
-      if (r.decoded.kind === RecordKind.delete) {
+      const segmentId = 'ends' in r ? r.segmentId : r.decoded.segmentId;
+      if (!('ends' in r) && r.decoded.kind === RecordKind.delete) {
         await flush();
-        await this.drop(r.decoded.segmentId);
+        await this.drop(segmentId);
       } else {
-        const list = groups.get(r.decoded.segmentId) ?? [];
+        const list = groups.get(segmentId) ?? [];
         list.push(r);
-        groups.set(r.decoded.segmentId, list);
+        groups.set(segmentId, list);
       }
     }
     await flush();
@@ -82,6 +84,8 @@ export class SegmentFiles {
     const seg = this.map.get(id);
     if (!seg) return;
     this.map.delete(id);
+    // Writes of earlier batches may still be on their way to the file.
+    await seg.settled();
     // The delete is durable in the journal already: a file that will not close or go away is only logged.
     await seg.close().catch((err: unknown) => this.logger(`segment ${id}: cannot close ${seg.path}: ${String(err)}`));
     await unlink(seg.path).catch((err: NodeJS.ErrnoException) => {

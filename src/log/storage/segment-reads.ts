@@ -5,6 +5,7 @@
  * anything is served. A copy that fails is marked corrupt on the segment
  * and reported with {@link CorruptEntryError}; nothing bad is ever returned.
  */
+import type { HeldRecord } from './held-records.js';
 import type { FileHandle } from 'node:fs/promises';
 import { CorruptEntryError } from './errors.js';
 import { checkRecord, claimedSegment, decodeRecord, ENTRY_BODY, RECORD_HEADER, recordEntryId, RecordKind, recordTimestamp, type DecodedRecord } from './record.js';
@@ -38,7 +39,8 @@ export interface ReadableSegment {
   readonly id: number;
   readonly path: string;
   readonly timeIndex: TimeIndex;
-  readonly unwritten: ReadonlyMap<number, { record: Buffer; decoded: DecodedRecord }>;
+  /** Records durable in the journal that the file has not taken yet (held-records.ts). */
+  readonly unwritten: { get(entryId: number): HeldRecord | undefined };
   readonly entries: EntryIndex;
   readonly corrupt: Map<number, { offset: number; reason: string }>;
   file(): Promise<FileHandle>;

@@ -29,20 +29,27 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { CorruptStorageError } from './errors.js';
 import { FileWindow, scanRecords } from './record-scan.js';
-import { claimedSegment, decodeRecord, ENTRY_BODY, RECORD_HEADER, RecordKind, type DecodedRecord } from './record.js';
+import { claimedSegment, decodeRecord, ENTRY_BODY, RECORD_HEADER, RecordKind, recordLastAddConfirmed, recordTimestamp, type DecodedRecord } from './record.js';
 import { EntryIndex } from './entry-index.js';
+import { HeldRecords, type EntryRun } from './held-records.js';
 import { TimeIndex } from './time-index.js';
 import { readSegmentEntry, segmentRange, segmentRuns, type ReadableSegment, type RecordRun, type SegmentRange } from './segment-reads.js';
 
 export type { RecordRun, SegmentRange } from './segment-reads.js';
+import { writeAt, writtenBefore } from './write-at.js';
 
 export const SEGMENT_MAGIC = Buffer.from('HERDSEG1', 'latin1');
-const RANGE_READ = 1024 * 1024;
 
 /** A record to apply, with what the segment needs to index it. */
 export interface SegmentRecord {
   record: Buffer;
   decoded: DecodedRecord;
+}
+
+/** A single add queued for the journal. */
+export interface PendingRecord extends SegmentRecord {
+  /** Settles once it is durable (a second add of the same bytes waits for it). */
+  done?: Promise<void>;
 }
 
 function unwrittenKey(rec: DecodedRecord): number {
@@ -57,16 +64,16 @@ export class Segment implements ReadableSegment {
   /** Written since the last checkpoint synced it. */
   dirty = false;
   readonly timeIndex = new TimeIndex();
-  /** Records in the journal queue, not yet durable. */
-  readonly pending = new Map<number, Buffer>();
-  /** When each of {@link pending} will be durable (a second add of the same bytes waits for it). */
-  readonly inflight = new Map<number, Promise<void>>();
+  /** Records in the journal queue, not yet durable, by entry id: single adds and batches (runs). */
+  readonly pending = new HeldRecords<PendingRecord>();
   /**
-   * Records durable in the journal that the file could not take yet (disk
-   * full), by entry id (the fence under -1): served from here, written by
-   * the next {@link writeUnwritten}.
+   * Records durable in the journal that the file has not taken yet (its
+   * write is on its way, or failed: disk full), by entry id (the fence
+   * under -1): served from here, written by the next {@link writeUnwritten}.
    */
-  readonly unwritten = new Map<number, SegmentRecord>();
+  readonly unwritten = new HeldRecords<SegmentRecord>();
+  /** The file write in progress: one at a time, what arrives meanwhile goes in the next one. */
+  private writing: Promise<void> | undefined;
 
   /** Where each entry lies in the file (read by segment-reads.ts). */
   readonly entries = new EntryIndex();
@@ -157,10 +164,56 @@ export class Segment implements ReadableSegment {
     return null;
   }
 
-  /** Holds a queued add's place, so its timestamp counts for the next adds' checks. */
-  reserve(entryId: number, timestamp: number, record: Buffer): void {
-    this.pending.set(entryId, record);
+  /** Holds a queued add's place, so its timestamp counts for the next adds' checks; the pending record (its `done` is the caller's to set). */
+  reserve(entryId: number, timestamp: number, record: Buffer): PendingRecord {
+    const held: PendingRecord = { record, decoded: decodeRecord(record, 0) };
+    this.pending.set(entryId, held);
     this.entries.setTimestamp(entryId, timestamp);
+    return held;
+  }
+
+  /** {@link reserve} for a batch none of whose entries is held ({@link holdsAnyOf}). */
+  reserveRun(run: EntryRun): void {
+    this.pending.addRun(run);
+    for (let i = 0, start = 0; i < run.count; start = run.ends[i++]!) this.entries.setTimestamp(run.first + i, recordTimestamp(run.bytes, start));
+  }
+
+  /** Gives up the places taken by {@link reserveRun} (the batch failed). */
+  releaseRun(run: EntryRun): void {
+    if (!this.pending.removeRun(run)) return;
+    for (let e = run.first; e < run.first + run.count; e++) if (this.entries.offset(e) < 0 && !this.unwritten.has(e)) this.entries.setTimestamp(e, NaN);
+  }
+
+  /** When a queued add of `entryId` will be durable; undefined when none is queued. */
+  pendingDone(entryId: number): Promise<void> | undefined {
+    return this.pending.single(entryId)?.done ?? this.pending.runOf(entryId)?.done;
+  }
+
+  /**
+   * Whether any entry of [first, first + count) is held, on its way or
+   * stored (as {@link has}): one scan of the index's timestamps, which
+   * every such entry has, instead of a lookup per entry.
+   */
+  holdsAnyOf(first: number, count: number): boolean {
+    return this.entries.nextWithTimestamp(first, first + count) !== undefined || this.pending.runOverlaps(first, count) || this.unwritten.runOverlaps(first, count);
+  }
+
+  /**
+   * For a batch of consecutive entries none of which is held: the first
+   * whose timestamp does not fit (before the entry before it, or after the
+   * entry after the batch), and why; null when all fit.
+   */
+  batchTimestampProblem(first: number, entries: readonly { timestamp: number }[]): { entryId: number; problem: string } | null {
+    const head = this.timestampProblem(first, entries[0]!.timestamp);
+    if (head !== null) return { entryId: first, problem: head };
+    for (let i = 1; i < entries.length; i++) {
+      const t = entries[i]!.timestamp;
+      const before = entries[i - 1]!.timestamp;
+      if (t < before) return { entryId: first + i, problem: `timestamp ${t} is before entry ${first + i - 1}'s timestamp ${before}` };
+    }
+    const last = first + entries.length - 1;
+    const tail = this.timestampProblem(last, entries[entries.length - 1]!.timestamp);
+    return tail === null ? null : { entryId: last, problem: tail };
   }
 
   /** Gives up a place taken by {@link reserve} (the add failed). */
@@ -170,15 +223,25 @@ export class Segment implements ReadableSegment {
   }
 
   /**
-   * Appends journaled records to the file in one write and indexes them.
-   * The records are registered ({@link unwritten}: reads, lastEntry and
-   * the fence see them) before the first await, so a caller may
-   * acknowledge them without waiting for the write. When the write fails
-   * they stay in memory and the error is thrown; {@link writeUnwritten}
-   * tries again. One call at a time per segment.
+   * Appends journaled records (single ones, and batches as runs) to the
+   * file and indexes them. The records are registered ({@link unwritten}:
+   * reads, lastEntry and the fence see them) before the first await, so a
+   * caller may acknowledge them without waiting for the write. Writes go
+   * one at a time per file; records applied while one is on its way join
+   * the next, so the file takes several journal batches in one write when
+   * they come fast. When the write fails the records stay in memory and
+   * the error is thrown; {@link writeUnwritten} tries again.
    */
-  async apply(records: SegmentRecord[]): Promise<void> {
+  apply(records: readonly (SegmentRecord | EntryRun)[]): Promise<void> {
     for (const r of records) {
+      if ('ends' in r) {
+        this.pending.removeRun(r);
+        this.unwritten.addRun(r);
+        // Reads find the run's entries by the timestamps reserveRun set; only the last entry can move lastEntry.
+        const start = r.count === 1 ? 0 : r.ends[r.count - 2]!;
+        this.noteLastOf(r.first + r.count - 1, recordLastAddConfirmed(r.bytes, start), recordTimestamp(r.bytes, start));
+        continue;
+      }
       if (r.decoded.kind === RecordKind.fence) this.fenced = true;
       else {
         this.pending.delete(r.decoded.entryId);
@@ -188,37 +251,68 @@ export class Segment implements ReadableSegment {
       }
       this.unwritten.set(unwrittenKey(r.decoded), r);
     }
-    await this.writeUnwritten();
+    return this.writeUnwritten();
   }
 
-  /** Writes what {@link apply} could not; throws when it still cannot. */
+  /** Writes what is held in memory only (after the write on its way, if any); throws when it cannot. */
   async writeUnwritten(): Promise<void> {
-    if (this.unwritten.size > 0) await this.writeRecords([...this.unwritten.values()]);
+    while (this.writing !== undefined) await this.writing.catch(() => {});
+    if (this.unwritten.size === 0) return;
+    const write = this.writeHeld();
+    this.writing = write;
+    try {
+      await write;
+    } finally {
+      if (this.writing === write) this.writing = undefined;
+    }
   }
 
-  private async writeRecords(records: SegmentRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    const buf = records.length === 1 ? records[0]!.record : Buffer.concat(records.map((r) => r.record));
+  /** Resolves once no file write is on its way (a delete closes the file after it). */
+  async settled(): Promise<void> {
+    while (this.writing !== undefined) await this.writing.catch(() => {});
+  }
+
+  private async writeHeld(): Promise<void> {
+    const { singles, runs } = this.unwritten.snapshot();
+    const parts: Buffer[] = [];
+    for (const [, r] of singles) parts.push(r.record);
+    for (const run of runs) parts.push(run.bytes);
+    if (parts.length === 0) return;
+    const buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     const fh = await this.file();
-    let written = 0;
     try {
-      while (written < buf.length) {
-        const { bytesWritten } = await fh.write(buf, written, buf.length - written, this.size + written);
-        written += bytesWritten;
-      }
+      // Inline, no sync: a page-cache copy (./write-at.ts); a checkpoint syncs the file.
+      writeAt(fh, buf, this.size);
     } catch (err) {
       // Drop a partial record so the next write does not leave a bad one in the middle.
-      if (written > 0) await fh.truncate(this.size).catch(() => {});
+      if (writtenBefore(err) > 0) await fh.truncate(this.size).catch(() => {});
       throw err;
     }
     let at = this.size;
-    for (const r of records) {
-      this.unwritten.delete(unwrittenKey(r.decoded));
+    for (const [key, r] of singles) {
+      this.unwritten.deleteIf(key, r);
       this.index(r.decoded, at, r.record.length);
       at += r.record.length;
     }
+    for (const run of runs) {
+      this.unwritten.removeRun(run);
+      this.indexRun(run, at);
+      at += run.bytes.length;
+    }
     this.size = at;
     this.dirty = true;
+  }
+
+  /** {@link index} for a run written at `offset`; its last entry was noted by {@link apply}. */
+  private indexRun(run: EntryRun, offset: number): void {
+    for (let i = 0, start = 0; i < run.count; start = run.ends[i++]!) {
+      const e = run.first + i;
+      if (this.entries.offset(e) >= 0) continue; // a second copy (see index)
+      const timestamp = recordTimestamp(run.bytes, start);
+      this.entries.setStored(e, offset + start, run.ends[i]! - start, timestamp);
+      if (this.corrupt.size > 0) this.corrupt.delete(e);
+      this.timeIndex.note(e, timestamp);
+    }
   }
 
   /** Reads one entry; undefined when this node does not hold it. Throws {@link CorruptEntryError} for a bad copy (segment-reads.ts). */
@@ -279,9 +373,13 @@ export class Segment implements ReadableSegment {
   }
 
   private noteLast(rec: DecodedRecord): void {
-    if (rec.entryId <= this.lastEntryId) return;
-    this.lastEntryId = rec.entryId;
-    this.lastAddConfirmed = rec.lastAddConfirmed;
-    this.lastTimestamp = rec.timestamp;
+    this.noteLastOf(rec.entryId, rec.lastAddConfirmed, rec.timestamp);
+  }
+
+  private noteLastOf(entryId: number, lastAddConfirmed: number, timestamp: number): void {
+    if (entryId <= this.lastEntryId) return;
+    this.lastEntryId = entryId;
+    this.lastAddConfirmed = lastAddConfirmed;
+    this.lastTimestamp = timestamp;
   }
 }

@@ -45,6 +45,7 @@ import { MetadataConflictError } from '../metadata/errors.js';
 import type { LogMetadataStore } from '../metadata/metadata-store.js';
 import { writeSetOf, type Ensemble, type SegmentMetadata, type Versioned } from '../metadata/records.js';
 import type { LogEntry } from '../protocol/messages/entry.js';
+import { crc32c } from '../storage/crc32c.js';
 import type { NodePool } from './node-pool.js';
 import type { LogPosition } from './position.js';
 import { pickNodes } from './quorum.js';
@@ -67,12 +68,15 @@ export interface SegmentWriterHooks {
   ensembleChanged(change: EnsembleChange): void;
 }
 
+/** An entry with the CRC32C of its data, computed once however many nodes it goes to. */
+type SentEntry = LogEntry & { readonly crc32c: number };
+
 interface PendingAdd {
-  readonly entry: LogEntry;
-  /** Nodes of its write set that confirmed it. */
-  acked: Set<string>;
+  readonly entry: SentEntry;
+  /** Nodes of its write set that confirmed it (W at most: an array costs less than a set per entry). */
+  acked: string[];
   /** Nodes it was sent to (in flight or confirmed). */
-  sent: Set<string>;
+  sent: string[];
   /** On the last entry of an {@link SegmentWriter.addBatch} only: acknowledgements are in entry order, so its acknowledgement is the batch's. */
   readonly batch: { readonly first: number; resolve(positions: LogPosition[]): void; reject(error: unknown): void } | undefined;
 }
@@ -157,9 +161,9 @@ export class SegmentWriter {
         const ts = Math.max(timestamp, this.lastTimestamp);
         this.lastTimestamp = ts;
         this.minTimestamp ??= ts;
-        const entry: LogEntry = { segmentId: this.id, entryId: this.entries++, timestamp: ts, lastAddConfirmed: this.lastAddConfirmed, data };
+        const entry: SentEntry = { segmentId: this.id, entryId: this.entries++, timestamp: ts, lastAddConfirmed: this.lastAddConfirmed, data, crc32c: crc32c(data) };
         this.bytes += data.length;
-        const add: PendingAdd = { entry, acked: new Set(), sent: new Set(), batch: i === items.length - 1 ? { first, resolve, reject } : undefined };
+        const add: PendingAdd = { entry, acked: [], sent: [], batch: i === items.length - 1 ? { first, resolve, reject } : undefined };
         this.pending.push(add);
         if (!this.changing) this.send(add);
       }
@@ -216,15 +220,27 @@ export class SegmentWriter {
     if (this.changing || this.failure !== undefined) return;
     const byNode = new Map<string, PendingAdd[]>();
     for (const add of adds) {
-      for (const node of writeSetOf(this.meta.value, add.entry.entryId)) {
-        if (add.sent.has(node) || this.failed.has(node)) continue;
-        add.sent.add(node);
+      for (const node of this.writeSet(add.entry.entryId)) {
+        if (add.sent.includes(node) || this.failed.has(node)) continue;
+        add.sent.push(node);
         let list = byNode.get(node);
         if (list === undefined) byNode.set(node, (list = []));
         list.push(add);
       }
     }
     for (const [node, list] of byNode) for (const run of requestRuns(list)) this.sendRun(node, run);
+  }
+
+  /**
+   * The nodes entry `entryId` goes to. With E = W (3/3/2, 1/1/1) every
+   * entry of the last ensemble goes to all of its nodes: that array serves
+   * them all, where writeSetOf allocates one per entry.
+   */
+  private writeSet(entryId: number): readonly string[] {
+    const { value } = this.meta;
+    const last = value.ensembles[value.ensembles.length - 1]!;
+    if (value.writeQuorum === value.ensembleSize && entryId >= last.firstEntry) return last.nodes;
+    return writeSetOf(value, entryId);
   }
 
   private sendRun(node: string, run: readonly PendingAdd[]): void {
@@ -249,7 +265,7 @@ export class SegmentWriter {
 
   private confirmed(node: string, run: readonly PendingAdd[]): void {
     if (this.failure !== undefined) return;
-    for (const add of run) if (add.sent.has(node)) add.acked.add(node); // not from a node replaced since
+    for (const add of run) if (add.sent.includes(node) && !add.acked.includes(node)) add.acked.push(node); // not from a node replaced since
     this.acknowledge();
   }
 
@@ -257,7 +273,7 @@ export class SegmentWriter {
   private acknowledge(): void {
     if (this.changing || this.failure !== undefined) return;
     const before = this.lastAddConfirmed;
-    while (this.pending.length > 0 && this.pending[0]!.acked.size >= this.meta.value.ackQuorum) {
+    while (this.pending.length > 0 && this.pending[0]!.acked.length >= this.meta.value.ackQuorum) {
       const add = this.pending.shift()!;
       this.lastAddConfirmed = add.entry.entryId;
       if (add.batch !== undefined) add.batch.resolve(positions(this.id, add.batch.first, add.entry.entryId));
@@ -376,8 +392,8 @@ export class SegmentWriter {
     for (const n of back) this.failed.delete(n);
     for (const add of this.pending) {
       const writeSet = new Set(writeSetOf(this.meta.value, add.entry.entryId));
-      add.sent = new Set([...add.sent].filter((n) => writeSet.has(n) && !back.has(n)));
-      add.acked = new Set([...add.acked].filter((n) => writeSet.has(n)));
+      add.sent = add.sent.filter((n) => writeSet.has(n) && !back.has(n));
+      add.acked = add.acked.filter((n) => writeSet.has(n));
     }
     this.hooks.ensembleChanged({ segmentId: this.id, firstEntry, replaced: bad.filter((n) => !nodes.includes(n)), nodes });
   }

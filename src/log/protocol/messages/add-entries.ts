@@ -39,6 +39,12 @@ export interface BatchEntry {
   /** Epoch ms. */
   readonly timestamp: number;
   readonly data: Buffer;
+  /**
+   * CRC32C of `data` when the sender has it already (a writer computes it
+   * once per entry, not once per node it sends the entry to); computed
+   * when the request is written otherwise. Never read from the wire.
+   */
+  readonly crc32c?: number;
 }
 
 export interface AddEntriesRequest {
@@ -62,7 +68,7 @@ export interface AddEntriesReply {
 export const AddEntriesRequestCodec: Codec<AddEntriesRequest> = {
   write(w, v) {
     w.bool(v.recovery).longNumber(v.segmentId).longNumber(v.firstEntryId).longNumber(v.lastAddConfirmed).int(v.entries.length);
-    for (const e of v.entries) w.longNumber(e.timestamp).buffer(e.data).int(crc32c(e.data) | 0);
+    for (const e of v.entries) w.longNumber(e.timestamp).buffer(e.data).int((e.crc32c ?? crc32c(e.data)) | 0);
   },
   read(r) {
     const recovery = r.bool();
