@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -148,12 +149,13 @@ describe('log storage: damaged files', () => {
     await withDir(async (dir) => {
       const s = await openStorage(dir);
       await addEntries(s, 2, 0, 5);
-      // Adds are acknowledged once journaled, before their segment file write;
-      // the next group commit starts only after that write, so one more
-      // acknowledged add (in another segment) means the file holds entries 0..4.
-      await s.addEntry(makeEntry(9, 0));
+      // Adds are acknowledged once journaled; the segment file takes them
+      // afterwards, off the ack path: wait until it holds entries 0..4.
       const seg = join(dir, 'segments', '2.seg');
-      assert.equal((await stat(seg)).size, recordOffset(2, ids(6), 5));
+      const full = recordOffset(2, ids(6), 5);
+      const deadline = Date.now() + 10_000;
+      while ((await stat(seg).catch(() => ({ size: 0 }))).size < full && Date.now() < deadline) await sleep(5);
+      assert.equal((await stat(seg)).size, full);
       const bad = recordOffset(2, ids(5), 3);
       await flipByte(seg, bad + RECORD_HEADER + ENTRY_BODY);
       await assert.rejects(s.readEntry(2, 3), (err: CorruptEntryError) => err instanceof CorruptEntryError && err.offset === bad);
