@@ -38,9 +38,21 @@ export interface ConnectionHost {
   readonly observer?: RequestObserver | undefined;
 }
 
+/** Flushed reply buffers the socket may hold at once before flushes copy their bytes instead. */
+const MAX_WRITERS_OUT = 4;
+
 export class NodeConnection {
   private readonly decoder: FrameDecoder;
-  private readonly out = new JuteWriter(4096);
+  /** The tick's reply frames; handed to the socket as they are at the flush. */
+  private out = new JuteWriter(4096);
+  /**
+   * Writers the socket has finished with, for the next tick: the socket
+   * keeps a flushed buffer until it is written, so a writer comes back here
+   * from the write's callback instead of its bytes being copied out.
+   */
+  private readonly freeWriters: JuteWriter[] = [];
+  /** Writers handed to the socket and not back yet. */
+  private writersOut = 0;
   private flushScheduled = false;
   private inFlight = 0;
   private readingPaused = false;
@@ -179,7 +191,19 @@ export class NodeConnection {
   private flush(): void {
     this.flushScheduled = false;
     if (this.out.offset === 0 || !this.isOpen || this.ending) return;
-    this.socket.write(this.out.take());
+    if (this.writersOut >= MAX_WRITERS_OUT) {
+      // Many flushes still queued in the socket (a slow reader): copy, rather than hold more buffers.
+      this.socket.write(this.out.take());
+    } else {
+      const sent = this.out;
+      this.out = this.freeWriters.pop() ?? new JuteWriter(4096);
+      this.writersOut++;
+      this.socket.write(sent.view(), () => {
+        this.writersOut--;
+        sent.reset();
+        if (this.freeWriters.length < MAX_WRITERS_OUT) this.freeWriters.push(sent);
+      });
+    }
     this.updateReading();
   }
 
