@@ -2,7 +2,9 @@ import type { Socket } from 'node:net';
 import { JuteDecodeError } from '../jute/decode-error.js';
 import { JuteReader } from '../jute/reader.js';
 import { ConnectRequestCodec, type ConnectRequest } from '../jute/records/connect.js';
-import { JuteWriter } from '../jute/writer.js';
+import { SocketOutput } from '../jute/socket-output.js';
+import type { JuteWriter } from '../jute/writer.js';
+import { HeldReplies } from './held-replies.js';
 import type { AuthId } from './acl.js';
 import { normalizeClientIp } from './ip-address.js';
 import type { Logger } from './logger.js';
@@ -81,20 +83,12 @@ export class ServerConnection {
   lastZxid = -1n;
 
   private pending: Buffer | null = null;
-  /** Frames that may go out, encoded in place; taken by one socket write per turn of the event loop. */
-  private readonly out = new JuteWriter(4096);
-  /**
-   * Frames waiting for their zxid barrier to be durable, encoded back to back
-   * into one reused buffer (no buffer per reply). Frame i ends at `waitEnds[i]`,
-   * waits for `waitBarriers[i]`, and answers a request (counting down
-   * {@link unanswered}) when `waitAnswers[i]`, not a watch event.
-   */
-  private readonly held = new JuteWriter(1024);
-  private readonly waitBarriers: bigint[] = [];
-  private readonly waitEnds: number[] = [];
-  private readonly waitAnswers: boolean[] = [];
+  /** Frames that may go out, encoded in place; one socket write per turn of the event loop, without a copy. */
+  private readonly output = new SocketOutput();
+  /** Frames waiting for their zxid barrier to be durable (held-replies.ts). */
+  private readonly held = new HeldReplies();
   /** The frame between {@link startFrame} and {@link endFrame}. */
-  private frameWriter: JuteWriter = this.out;
+  private frameWriter: JuteWriter = this.output.writer;
   private frameAt = 0;
   private frameBarrier = 0n;
   private flushScheduled = false;
@@ -225,7 +219,7 @@ export class ServerConnection {
 
   /** Reply and notification bytes queued for this socket and not yet taken by the kernel, including replies waiting for fsync. */
   get sendBacklog(): number {
-    return this.held.offset + this.out.offset + this.socket.writableLength;
+    return this.held.bytes + this.output.writer.offset + this.socket.writableLength;
   }
 
   /**
@@ -290,7 +284,7 @@ export class ServerConnection {
    */
   startFrame(barrier: bigint): JuteWriter | null {
     if (this.state === 'closed') return null;
-    const w = !this.hasWaitingReplies && barrier <= this.host.durableZxid() ? this.out : this.held;
+    const w = !this.hasWaitingReplies && barrier <= this.host.durableZxid() ? this.output.writer : this.held.writer;
     this.frameWriter = w;
     this.frameBarrier = barrier;
     this.frameAt = w.beginFrame();
@@ -301,13 +295,11 @@ export class ServerConnection {
   endFrame(answers: boolean): void {
     const w = this.frameWriter;
     w.endFrame(this.frameAt);
-    if (w === this.out) {
+    if (w !== this.held.writer) {
       if (answers) this.countAnswer();
       this.scheduleFlush();
     } else {
-      this.waitBarriers.push(this.frameBarrier);
-      this.waitEnds.push(w.offset);
-      this.waitAnswers.push(answers);
+      this.held.add(this.frameBarrier, answers);
     }
     this.checkSendBuffer();
   }
@@ -330,28 +322,9 @@ export class ServerConnection {
 
   /** Moves replies whose barrier is now durable to the socket, in order. */
   release(durable: bigint): void {
-    const barriers = this.waitBarriers;
-    let n = 0;
-    while (n < barriers.length && barriers[n]! <= durable) {
-      if (this.waitAnswers[n]) this.countAnswer();
-      n++;
-    }
-    if (n === 0) return;
-    const end = this.waitEnds[n - 1]!;
-    this.out.raw(this.held.view().subarray(0, end));
-    if (n === barriers.length) {
-      this.held.reset();
-      barriers.length = 0;
-      this.waitEnds.length = 0;
-      this.waitAnswers.length = 0;
-    } else {
-      // What still waits is at most a pipeline's worth of frames: move it to the front.
-      this.held.discard(end);
-      for (let i = n; i < this.waitEnds.length; i++) this.waitEnds[i]! -= end;
-      barriers.splice(0, n);
-      this.waitEnds.splice(0, n);
-      this.waitAnswers.splice(0, n);
-    }
+    const answered = this.held.release(durable, this.output.writer);
+    if (answered < 0) return;
+    for (let i = 0; i < answered; i++) this.countAnswer();
     this.scheduleFlush();
     if (this.state === 'closing' && !this.hasWaitingReplies) this.endSoon();
     // Throttled on replies that waited for fsync: look again once they are written.
@@ -370,12 +343,11 @@ export class ServerConnection {
 
   flush(): void {
     this.flushScheduled = false;
-    if (this.out.offset === 0 || this.state === 'closed') return;
-    this.socket.write(this.out.take());
+    if (this.state !== 'closed') this.output.flush(this.socket);
   }
 
   get hasWaitingReplies(): boolean {
-    return this.waitBarriers.length > 0;
+    return !this.held.isEmpty;
   }
 
   /** Sends what is queued and then closes (closeSession, auth failure, unknown op). */

@@ -12,7 +12,8 @@
  * only; everything else is answered and the connection kept.
  */
 import type { Socket } from 'node:net';
-import { JuteWriter } from '../../jute/writer.js';
+import { SocketOutput } from '../../jute/socket-output.js';
+import type { JuteWriter } from '../../jute/writer.js';
 import { FrameDecoder, type FrameEvent } from '../protocol/frame-decoder.js';
 
 /** Told about every request a node answered (the node's metrics). */
@@ -38,21 +39,10 @@ export interface ConnectionHost {
   readonly observer?: RequestObserver | undefined;
 }
 
-/** Flushed reply buffers the socket may hold at once before flushes copy their bytes instead. */
-const MAX_WRITERS_OUT = 4;
-
 export class NodeConnection {
   private readonly decoder: FrameDecoder;
-  /** The tick's reply frames; handed to the socket as they are at the flush. */
-  private out = new JuteWriter(4096);
-  /**
-   * Writers the socket has finished with, for the next tick: the socket
-   * keeps a flushed buffer until it is written, so a writer comes back here
-   * from the write's callback instead of its bytes being copied out.
-   */
-  private readonly freeWriters: JuteWriter[] = [];
-  /** Writers handed to the socket and not back yet. */
-  private writersOut = 0;
+  /** The tick's reply frames, handed to the socket without a copy at the flush. */
+  private readonly out = new SocketOutput();
   private flushScheduled = false;
   private inFlight = 0;
   private readingPaused = false;
@@ -117,7 +107,7 @@ export class NodeConnection {
   /** Appends reply frames (written by `fill` into the tick's buffer); sent at the end of the tick. */
   write(fill: (w: JuteWriter) => void): void {
     if (!this.isOpen || this.ending) return;
-    fill(this.out);
+    fill(this.out.writer);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     process.nextTick(() => this.flush());
@@ -190,20 +180,8 @@ export class NodeConnection {
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.out.offset === 0 || !this.isOpen || this.ending) return;
-    if (this.writersOut >= MAX_WRITERS_OUT) {
-      // Many flushes still queued in the socket (a slow reader): copy, rather than hold more buffers.
-      this.socket.write(this.out.take());
-    } else {
-      const sent = this.out;
-      this.out = this.freeWriters.pop() ?? new JuteWriter(4096);
-      this.writersOut++;
-      this.socket.write(sent.view(), () => {
-        this.writersOut--;
-        sent.reset();
-        if (this.freeWriters.length < MAX_WRITERS_OUT) this.freeWriters.push(sent);
-      });
-    }
+    if (!this.isOpen || this.ending) return;
+    this.out.flush(this.socket);
     this.updateReading();
   }
 

@@ -21,8 +21,11 @@
  *   compare-and-set first, and nothing is acknowledged while that change
  *   is not stored (BookKeeper #1591); then the unacknowledged entries are
  *   sent to the new nodes. Confirmations from a replaced node no longer
- *   count. With no live node to take its place, the change is retried and
- *   the appends wait.
+ *   count. With no live node to take its place, the change is retried;
+ *   between tries nothing is being changed, so entries that A members of
+ *   the stored ensemble confirmed are acknowledged (BookKeeper's delayed
+ *   ensemble change): a 3/3/2 segment goes on with two nodes, and waits
+ *   only when fewer than A are left. The repair restores W copies later.
  * - Explicit last-add-confirmed (BookKeeper's explicit LAC): nodes learn
  *   what is acknowledged from the next add. When the last-add-confirmed
  *   moves and no acknowledgement follows within `explicitConfirmDelay` ms
@@ -358,7 +361,13 @@ export class SegmentWriter {
             this.stop(new ClientClosedError(`log closed while segment ${this.id} waited for a storage node to replace [${bad.join(', ')}]`, { cause: error }));
             return;
           }
+          // No change is on its way while we wait for a node: entries that reached A members of the
+          // stored ensemble are acknowledged meanwhile (BookKeeper's delayed ensemble change), so a
+          // segment keeps going on the nodes left as long as they make the ack quorum.
+          this.changing = false;
+          this.acknowledge();
           await sleep(systemClock, RETRY_DELAY);
+          this.changing = true;
         }
       }
     } finally {
