@@ -24,8 +24,6 @@ const browserReady = requireTool(undefined, chromiumAvailable(), 'chromium (/usr
 after(closeSharedBrowser);
 after(removeDirs);
 
-// The three tests side by side: each has its own tab (and the last its own dashboard and tables), none
-// writes what another reads, and most of each is waiting for a view to follow the servers.
 forEachTarget('dashboard views in chromium', (target) => {
   let dashboard: DashboardServer;
   let url = '';
@@ -195,4 +193,4 @@ forEachTarget('dashboard views in chromium', (target) => {
       await member.leave({ timeout: 30_000 }).catch(() => undefined);
     }
   });
-}, { concurrency: true });
+});
