@@ -12,8 +12,7 @@
  * only; everything else is answered and the connection kept.
  */
 import type { Socket } from 'node:net';
-import { SocketOutput } from '../../jute/socket-output.js';
-import type { JuteWriter } from '../../jute/writer.js';
+import { JuteWriter } from '../../jute/writer.js';
 import { FrameDecoder, type FrameEvent } from '../protocol/frame-decoder.js';
 
 /** Told about every request a node answered (the node's metrics). */
@@ -41,8 +40,7 @@ export interface ConnectionHost {
 
 export class NodeConnection {
   private readonly decoder: FrameDecoder;
-  /** The tick's reply frames, handed to the socket without a copy at the flush. */
-  private readonly out = new SocketOutput();
+  private readonly out = new JuteWriter(4096);
   private flushScheduled = false;
   private inFlight = 0;
   private readingPaused = false;
@@ -107,7 +105,7 @@ export class NodeConnection {
   /** Appends reply frames (written by `fill` into the tick's buffer); sent at the end of the tick. */
   write(fill: (w: JuteWriter) => void): void {
     if (!this.isOpen || this.ending) return;
-    fill(this.out.writer);
+    fill(this.out);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     process.nextTick(() => this.flush());
@@ -180,8 +178,8 @@ export class NodeConnection {
 
   private flush(): void {
     this.flushScheduled = false;
-    if (!this.isOpen || this.ending) return;
-    this.out.flush(this.socket);
+    if (this.out.offset === 0 || !this.isOpen || this.ending) return;
+    this.socket.write(this.out.take());
     this.updateReading();
   }
 
