@@ -114,7 +114,10 @@ export class SegmentWriter {
   readonly openedAt = systemClock.now();
   private pending: PendingAdd[] = [];
   private readonly failed = new Set<string>();
+  /** A change of ensemble is being stored: nothing is sent or acknowledged meanwhile. */
   private changing = false;
+  /** {@link changeEnsemble} is running (storing a change, or waiting for a node between tries). */
+  private replacing = false;
   private closing = false;
   private failure: HerdError | undefined;
   private idle: (() => void)[] = [];
@@ -294,7 +297,9 @@ export class SegmentWriter {
     if (this.failed.has(node) || !this.lastEnsemble().nodes.includes(node)) return; // already being replaced
     this.failed.add(node);
     this.pool.drop(node);
-    if (!this.changing) void this.changeEnsemble();
+    // One loop at a time, even while it waits between tries: two would store changes from the same
+    // version and the loser would take the conflict for another writer's recovery.
+    if (!this.replacing) void this.changeEnsemble();
   }
 
   // ---- explicit last-add-confirmed ----------------------------------------------------
@@ -340,6 +345,7 @@ export class SegmentWriter {
   }
 
   private async changeEnsemble(): Promise<void> {
+    this.replacing = true;
     this.changing = true;
     try {
       for (;;) {
@@ -372,6 +378,7 @@ export class SegmentWriter {
       }
     } finally {
       this.changing = false;
+      this.replacing = false;
     }
     if (this.failure !== undefined) return;
     for (const add of this.pending) this.send(add);
