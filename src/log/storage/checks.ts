@@ -27,7 +27,9 @@ export function checkBatch(batch: StoredBatch, maxEntrySize: number): StoredBatc
   if (!isId(firstEntryId)) throw new BadArgumentsError(`addEntries: firstEntryId must be a non-negative safe integer, got ${String(firstEntryId)}`);
   if (!Number.isSafeInteger(lastAddConfirmed) || lastAddConfirmed < -1) throw new BadArgumentsError(`addEntries: lastAddConfirmed must be -1 or an entry id, got ${String(lastAddConfirmed)}`);
   if (!Array.isArray(entries) || !isId(firstEntryId + entries.length)) throw new BadArgumentsError('addEntries: entries must be an array, its ids safe integers');
-  for (const [i, e] of entries.entries()) {
+  // An index loop: no [index, entry] pair per entry on the path of every batch.
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
     if (!Number.isSafeInteger(e?.timestamp)) throw new BadArgumentsError(`addEntries: entries[${i}].timestamp must be a safe integer (epoch ms), got ${String(e?.timestamp)}`);
     if (!Buffer.isBuffer(e.data)) throw new BadArgumentsError(`addEntries: entries[${i}].data must be a Buffer`);
     if (e.data.length > maxEntrySize) throw new BadArgumentsError(`addEntries: entries[${i}] is ${e.data.length} bytes, more than maxEntrySize ${maxEntrySize}`);

@@ -30,6 +30,7 @@
  *   state unknown (the kernel may have dropped the dirty pages): the
  *   journal refuses every later batch with {@link StorageFailedError}.
  */
+import { fdatasync } from 'node:fs';
 import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncDir } from '../../base/durable-fs.js';
@@ -161,7 +162,7 @@ export class Journal {
     if (this.options.fsync) {
       const t0 = performance.now();
       try {
-        await fh.datasync();
+        await datasync(fh.fd);
       } catch (err) {
         throw this.fail(err);
       }
@@ -191,6 +192,16 @@ export class Journal {
     await this.fh?.close();
     this.fh = null;
   }
+}
+
+/**
+ * fdatasync through the callback API: one thread-pool request and one
+ * promise, without FileHandle's own promise machinery on the path of every
+ * group commit (the file stays open: the journal closes it only after its
+ * last batch settled).
+ */
+function datasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
 }
 
 async function replayFile(path: string, newest: boolean, replay: ReplayRecord, logger: (m: string) => void): Promise<void> {
