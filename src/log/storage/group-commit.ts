@@ -1,24 +1,31 @@
 /**
  * Group commit: records wait in a queue and go to disk together, one write
  * and one fdatasync per batch, so under load one fsync acknowledges many
- * adds. When to cut a batch is the pure {@link shouldFlush}, with three
- * named triggers (BookKeeper's journal has the same three):
+ * adds. When to cut a batch is the pure {@link shouldFlush}, with four
+ * named triggers (the first three are BookKeeper's journal's):
  *
  * - `maxBatchBytes`: enough bytes wait to make a good write.
  * - `maxBatchDelay`: the oldest record has waited long enough.
  * - `queueDrained`: a whole event-loop turn brought no new record, so
  *   waiting longer would only add latency.
+ * - `journalIdle`: the journal had nothing to write for a whole turn
+ *   before these records came, so nobody else is writing: they go in the
+ *   turn they arrived (after every socket read of that turn), not one turn
+ *   later. This is the path of every add of a writer with one batch in
+ *   flight.
  *
  * Only one batch is on its way to disk at a time; the next one fills up
- * meanwhile, which is what makes batches grow with load. There is no timer
- * per batch: while records keep arriving, the queue looks again every
- * event-loop turn (setImmediate), and the delay is measured on the injected
- * clock, so the first turn without a new record flushes.
+ * meanwhile, which is what makes batches grow with load (records that
+ * arrive while a batch is written, or right after it, wait by the first
+ * three triggers). There is no timer per batch: while records keep
+ * arriving, the queue looks again every event-loop turn (setImmediate), and
+ * the delay is measured on the injected clock, so the first turn without a
+ * new record flushes.
  */
 import type { Clock } from '../../base/clock.js';
 
 /** Why a batch was cut. */
-export type FlushTrigger = 'maxBatchBytes' | 'maxBatchDelay' | 'queueDrained';
+export type FlushTrigger = 'maxBatchBytes' | 'maxBatchDelay' | 'queueDrained' | 'journalIdle';
 
 /** What {@link shouldFlush} looks at. */
 export interface FlushState {
@@ -32,6 +39,8 @@ export interface FlushState {
   arrivedSinceLastLook: number;
   /** A batch is being written and synced: the next must wait for it. */
   writing: boolean;
+  /** The queue and the journal were idle for a whole turn before the records now waiting came (false when absent). */
+  idleBefore?: boolean;
 }
 
 /** The limits of a batch. */
@@ -48,6 +57,7 @@ export function shouldFlush(state: FlushState, limits: FlushLimits): FlushTrigge
   if (state.queuedBytes >= limits.maxBatchBytes) return 'maxBatchBytes';
   if (state.oldestWaited >= limits.maxBatchDelay) return 'maxBatchDelay';
   if (state.arrivedSinceLastLook === 0) return 'queueDrained';
+  if (state.idleBefore === true) return 'journalIdle';
   return null;
 }
 
@@ -67,9 +77,17 @@ export class GroupCommit<T extends Batchable> {
   private arrived = 0;
   private writing = false;
   private lookScheduled = false;
+  /**
+   * Nothing was queued or written through a whole turn (checked one turn
+   * after the last batch ended): the next record starts {@link idleBefore}.
+   * True at first: a new journal has nobody else to wait for.
+   */
+  private idleTurn = true;
+  /** The records waiting came to a journal idle for a turn (see `journalIdle`). */
+  private idleBefore = false;
   private idle: Array<() => void> = [];
   /** Batches written per trigger, for stats and tests. */
-  readonly triggers: Record<FlushTrigger, number> = { maxBatchBytes: 0, maxBatchDelay: 0, queueDrained: 0 };
+  readonly triggers: Record<FlushTrigger, number> = { maxBatchBytes: 0, maxBatchDelay: 0, queueDrained: 0, journalIdle: 0 };
 
   constructor(
     private readonly clock: Clock,
@@ -79,7 +97,11 @@ export class GroupCommit<T extends Batchable> {
 
   /** Queues an item; `write` will see it in a later batch. */
   push(item: T): void {
-    if (this.queue.length === 0) this.oldestAt = this.clock.now();
+    if (this.queue.length === 0) {
+      this.oldestAt = this.clock.now();
+      this.idleBefore = this.idleTurn && !this.writing;
+    }
+    this.idleTurn = false;
     this.queue.push(item);
     this.queuedBytes += item.bytes;
     this.arrived++;
@@ -109,6 +131,7 @@ export class GroupCommit<T extends Batchable> {
         oldestWaited: this.clock.now() - this.oldestAt,
         arrivedSinceLastLook: this.arrived,
         writing: this.writing,
+        idleBefore: this.idleBefore,
       },
       this.limits,
     );
@@ -122,13 +145,28 @@ export class GroupCommit<T extends Batchable> {
     const batch = this.queue;
     this.queue = [];
     this.queuedBytes = 0;
+    this.idleBefore = false;
     this.triggers[trigger]++;
     try {
       await this.write(batch, trigger);
     } finally {
       this.writing = false;
       if (this.queue.length > 0) this.look();
-      else for (const done of this.idle.splice(0)) done();
+      else {
+        for (const done of this.idle.splice(0)) done();
+        this.watchIdle();
+      }
     }
+  }
+
+  /**
+   * Marks the journal idle if a whole turn after the last batch brings no
+   * record: records that come right after a batch (a busy node) still wait
+   * by the other triggers and share a write.
+   */
+  private watchIdle(): void {
+    setImmediate(() => {
+      if (this.queue.length === 0 && !this.writing) this.idleTurn = true;
+    });
   }
 }

@@ -85,6 +85,32 @@ describe('log storage: NodeStorage', () => {
     });
   });
 
+  it('writes an add that reaches a journal idle for a turn in the turn it came (journalIdle); an add right after a batch waits a turn as before', async () => {
+    // The clock stands still, so maxBatchDelay never cuts a batch however slow the machine's turns are.
+    const clock: Clock = { now: () => 0, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
+    await withDir(async (dir) => {
+      await using s = await openStorage(dir, { clock });
+      const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+      const start = s.stats().flushes;
+      const first = s.addEntry(makeEntry(1, 0));
+      // This turn's check phase: the group commit looked once, after the add's own look.
+      await turn();
+      assert.deepEqual(s.stats().flushes, { ...start, journalIdle: start.journalIdle + 1 }, 'an add to an idle journal goes at once');
+      await first;
+      // Within the turn the batch ended in: the journal is not idle yet, so this add waits for a turn without another.
+      const second = s.addEntry(makeEntry(1, 1));
+      await turn();
+      assert.deepEqual(s.stats().flushes, { ...start, journalIdle: start.journalIdle + 1 }, 'an add right after a batch waits');
+      await second;
+      assert.deepEqual(s.stats().flushes, { ...start, journalIdle: start.journalIdle + 1, queueDrained: start.queueDrained + 1 });
+      // Once a whole turn went by with nothing to write, the next add goes at once again.
+      await turn();
+      await turn();
+      await s.addEntry(makeEntry(1, 2));
+      assert.equal(s.stats().flushes.journalIdle, start.journalIdle + 2);
+    });
+  });
+
   it('treats a repeated add with the same bytes as done, and refuses different bytes', async () => {
     await withDir(async (dir) => {
       const s = await openStorage(dir);
