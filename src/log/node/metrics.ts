@@ -114,32 +114,13 @@ export async function startNodeMetrics(options: NodeMetricsOptions, sources: Nod
   };
   const ADD = Messages.AddEntry.kind;
   const ADD_BATCH = Messages.AddEntries.kind;
-  // Each request updates its series through a child looked up once per (kind, status): prom-client's
-  // labelled inc/observe builds the labels' key string on every call, on the path of every add's reply.
-  const requestSeries = new Map<number, ReturnType<typeof requests.labels>>();
-  const latencySeries = new Map<number, ReturnType<typeof addLatency.labels>>();
-  const requestsOf = (kind: number, status: number): ReturnType<typeof requests.labels> => {
-    // Kinds and statuses are 32-bit ints off the wire: one number keys both without collisions.
-    const key = kind * 0x1_0000_0000 + (status >>> 0);
-    let series = requestSeries.get(key);
-    if (series === undefined) {
-      series = requests.labels({ kind: kindName(kind), status: statusName(status) });
-      requestSeries.set(key, series);
-    }
-    return series;
-  };
   const observer: RequestObserver = {
     requestDone(kind, status, duration, stored) {
       const isAdd = kind === ADD || kind === ADD_BATCH;
       if (stored > 0) entries.inc(stored);
-      requestsOf(kind, status).inc();
+      requests.inc({ kind: kindName(kind), status: statusName(status) });
       if (!isAdd) return;
-      let latency = latencySeries.get(kind);
-      if (latency === undefined) {
-        latency = addLatency.labels({ kind: kindName(kind) });
-        latencySeries.set(kind, latency);
-      }
-      latency.observe(duration / 1000);
+      addLatency.observe({ kind: kindName(kind) }, duration / 1000);
       if (!lookScheduled) {
         lookScheduled = true;
         setImmediate(lookAtFsyncs);
