@@ -27,7 +27,19 @@ export class JuteWriter {
 
   int(v: number): this {
     this.ensure(4);
-    this.buf.writeInt32BE(v, this.offset);
+    // Byte stores rather than writeInt32BE, whose range checks cost as much
+    // as the store on a reply's dozen ints; anything but an int32 takes
+    // writeInt32BE's path, so out-of-range values still throw its RangeError.
+    if ((v | 0) !== v) {
+      this.buf.writeInt32BE(v, this.offset);
+    } else {
+      const buf = this.buf;
+      const at = this.offset;
+      buf[at] = v >>> 24;
+      buf[at + 1] = v >>> 16;
+      buf[at + 2] = v >>> 8;
+      buf[at + 3] = v;
+    }
     this.offset += 4;
     return this;
   }
@@ -49,9 +61,19 @@ export class JuteWriter {
   longNumber(v: number): this {
     this.ensure(8);
     const hi = Math.floor(v / 0x1_0000_0000);
-    this.buf.writeInt32BE(hi, this.offset);
-    this.buf.writeUInt32BE(v - hi * 0x1_0000_0000, this.offset + 4);
-    this.offset += 8;
+    const lo = v - hi * 0x1_0000_0000;
+    const buf = this.buf;
+    const at = this.offset;
+    // A safe integer's halves are an int32 and a uint32: plain byte stores (NaN stores zeros, as before).
+    buf[at] = hi >>> 24;
+    buf[at + 1] = hi >>> 16;
+    buf[at + 2] = hi >>> 8;
+    buf[at + 3] = hi;
+    buf[at + 4] = lo >>> 24;
+    buf[at + 5] = lo >>> 16;
+    buf[at + 6] = lo >>> 8;
+    buf[at + 7] = lo;
+    this.offset = at + 8;
     return this;
   }
 
@@ -67,6 +89,18 @@ export class JuteWriter {
     this.ensure(v.length);
     this.buf.set(v, this.offset);
     this.offset += v.length;
+    return this;
+  }
+
+  /**
+   * A length-prefixed byte string from `length` bytes of `store` at
+   * `offset` (as {@link buffer} of a view of them, without making the view).
+   */
+  bytesFrom(store: ArrayBufferLike, offset: number, length: number): this {
+    this.int(length);
+    this.ensure(length);
+    if (length > 0) this.buf.set(new Uint8Array(store, offset, length), this.offset);
+    this.offset += length;
     return this;
   }
 

@@ -175,6 +175,14 @@ export class Admission implements ConnectionHost {
     this.deps.intake.request(conn, xid, type, body);
   }
 
+  batchStarted(conn: ServerConnection): void {
+    this.deps.intake.batchStarted(conn);
+  }
+
+  batchEnded(conn: ServerConnection): void {
+    this.deps.intake.batchEnded(conn);
+  }
+
   fourLetterWord(conn: ServerConnection, word: string, after: Buffer): string | Promise<string> | null | typeof NEED_MORE_BYTES {
     return this.deps.fourLetterWord(conn, word, after);
   }

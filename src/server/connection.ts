@@ -48,6 +48,14 @@ export interface ConnectionHost {
   readonly sendBufferHighWaterMark: number;
   /** Unsent bytes (replies and notifications) past which a connection is closed: a client that does not read. */
   readonly maxSendBuffer: number;
+  /**
+   * The frames of one socket read are about to be handed over ({@link request}
+   * and {@link handshake} calls follow, then {@link batchEnded}): they arrived
+   * together, so the host may time them and check their session once.
+   */
+  batchStarted(conn: ServerConnection): void;
+  /** The frames {@link batchStarted} announced have been handed over (or the connection stopped cutting them). */
+  batchEnded(conn: ServerConnection): void;
   /** Requests handed to the host and not yet answered, as counted by connections: +n received, -n answered or dropped. */
   unanswered(delta: number): void;
   /** Whether the server has too many requests unanswered to read more. */
@@ -140,6 +148,7 @@ export class ServerConnection {
     let buf = this.pending ? (chunk.length === 0 ? this.pending : Buffer.concat([this.pending, chunk])) : chunk;
     this.pending = null;
     let offset = 0;
+    this.host.batchStarted(this);
     try {
       while (!this.paused && buf.length - offset >= 4) {
         if (this.state === 'open' && this.mustWait()) break;
@@ -176,6 +185,8 @@ export class ServerConnection {
       this.abort(`malformed frame: ${reason}`);
       if (!(err instanceof JuteDecodeError)) this.host.log.error({ err, client: this.describe() }, 'request failed');
       return;
+    } finally {
+      this.host.batchEnded(this);
     }
     if (offset < buf.length) this.pending = buf.subarray(offset);
   }
