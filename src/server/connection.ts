@@ -3,6 +3,7 @@ import { JuteDecodeError } from '../jute/decode-error.js';
 import { JuteReader } from '../jute/reader.js';
 import { ConnectRequestCodec, type ConnectRequest } from '../jute/records/connect.js';
 import { SocketOutput } from '../jute/socket-output.js';
+import { StringTable } from '../jute/string-table.js';
 import type { JuteWriter } from '../jute/writer.js';
 import { HeldReplies } from './held-replies.js';
 import type { AuthId } from './acl.js';
@@ -70,6 +71,9 @@ export const NEED_MORE_BYTES = Symbol('need more bytes');
 type ConnectionState = 'handshake' | 'open' | 'closing' | 'closed';
 
 const EMPTY = Buffer.alloc(0);
+
+/** The paths (and other short strings) of requests, shared across connections: clients ask for the same paths again and again. */
+const PATHS = new StringTable();
 
 /**
  * A connection must complete its handshake (send a whole ConnectRequest)
@@ -194,6 +198,7 @@ export class ServerConnection {
   private onFrame(buf: Buffer, start: number, end: number): void {
     this.received++;
     const r = new JuteReader(buf, start, end);
+    r.strings = PATHS;
     if (this.state === 'handshake') {
       this.state = 'open';
       this.clearHandshakeTimer();

@@ -1,11 +1,19 @@
 import { JuteDecodeError } from '../../jute/decode-error.js';
 import { ErrorCode } from '../../jute/error-codes.js';
-import { opByCode } from '../../jute/ops/index.js';
+import { opByCode, Ops, type AnyOp } from '../../jute/ops/index.js';
 import type { Handler, ServerState } from '../handlers/context.js';
 import { handlers } from '../handlers/index.js';
 import type { Logger } from '../logger.js';
 import { answerOf } from './prepare.js';
 import type { PipelineRequest, Stage } from './request.js';
+
+/** Each op code with a handler: its op and handler, in one lookup. */
+const ROUTES = new Map<number, { readonly op: AnyOp; readonly handler: Handler<unknown> }>();
+for (const { code } of Object.values(Ops)) {
+  const op = opByCode(code)!;
+  const handler = handlers[op.name] as Handler<unknown> | undefined;
+  if (handler !== undefined) ROUTES.set(code, { op, handler });
+}
 
 /**
  * Stage 2, decode.
@@ -25,15 +33,15 @@ export class Decode implements Stage {
   ) {}
 
   process(r: PipelineRequest): void {
-    const op = opByCode(r.type);
-    const handler = op ? (handlers[op.name] as Handler<unknown> | undefined) : undefined;
-    if (!op || !handler) {
+    const route = ROUTES.get(r.type);
+    if (route === undefined) {
       this.log.warn({ client: r.conn.describe(), type: r.type }, 'unknown request type, closing connection');
       // ZooKeeper answers an unknown type outside the pipeline, with no zxid (-1).
       r.answer(r.xid, -1n, ErrorCode.UNIMPLEMENTED, -1n, undefined, true);
       this.reply.process(r);
       return;
     }
+    const { op, handler } = route;
     r.op = op;
     r.handler = handler;
     try {
