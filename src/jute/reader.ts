@@ -9,15 +9,23 @@ import type { StringTable } from './string-table.js';
  */
 export class JuteReader {
   offset: number;
+  buf: Buffer;
+  end: number;
   /** Where short strings are decoded to shared copies (a server's paths), or null to decode each afresh. */
   strings: StringTable | null = null;
 
-  constructor(
-    readonly buf: Buffer,
-    offset = 0,
-    readonly end = buf.length,
-  ) {
+  constructor(buf: Buffer, offset = 0, end = buf.length) {
+    this.buf = buf;
     this.offset = offset;
+    this.end = end;
+  }
+
+  /** Points this reader at another window, so one reader can read many frames without a new object each. */
+  reset(buf: Buffer, offset: number, end: number): this {
+    this.buf = buf;
+    this.offset = offset;
+    this.end = end;
+    return this;
   }
 
   get remaining(): number {

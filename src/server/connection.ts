@@ -3,7 +3,6 @@ import { JuteDecodeError } from '../jute/decode-error.js';
 import { JuteReader } from '../jute/reader.js';
 import { ConnectRequestCodec, type ConnectRequest } from '../jute/records/connect.js';
 import { SocketOutput } from '../jute/socket-output.js';
-import { StringTable } from '../jute/string-table.js';
 import type { JuteWriter } from '../jute/writer.js';
 import { HeldReplies } from './held-replies.js';
 import type { AuthId } from './acl.js';
@@ -36,8 +35,8 @@ export interface ConnectionHost {
   /** The last zxid the log has made durable; replies wait until it covers their barrier. */
   durableZxid(): bigint;
   handshake(conn: ServerConnection, req: ConnectRequest): void;
-  /** A request: its header's xid and op code, and its undecoded body (a view into the socket chunk). */
-  request(conn: ServerConnection, xid: number, type: number, body: JuteReader): void;
+  /** A request: its header's xid and op code, and where its undecoded body lies in the socket chunk `buf`. */
+  request(conn: ServerConnection, xid: number, type: number, buf: Buffer, start: number, end: number): void;
   /**
    * The reply text of a four-letter word (or its promise), null when the bytes
    * are not one, or NEED_MORE_BYTES when the word's argument (in `after`) is
@@ -72,9 +71,6 @@ type ConnectionState = 'handshake' | 'open' | 'closing' | 'closed';
 
 const EMPTY = Buffer.alloc(0);
 
-/** The paths (and other short strings) of requests, shared across connections: clients ask for the same paths again and again. */
-const PATHS = new StringTable();
-
 /**
  * A connection must complete its handshake (send a whole ConnectRequest)
  * within this many ms, or it is closed: ZooKeeper's sessionlessCnxnTimeout.
@@ -95,6 +91,8 @@ export class ServerConnection {
   lastZxid = -1n;
 
   private pending: Buffer | null = null;
+  /** Reads each frame's header (and the ConnectRequest) in place: one reader for every frame. */
+  private readonly reader = new JuteReader(EMPTY);
   /** Frames that may go out, encoded in place; one socket write per turn of the event loop, without a copy. */
   private readonly output = new SocketOutput();
   /** Frames waiting for their zxid barrier to be durable (held-replies.ts). */
@@ -197,8 +195,7 @@ export class ServerConnection {
 
   private onFrame(buf: Buffer, start: number, end: number): void {
     this.received++;
-    const r = new JuteReader(buf, start, end);
-    r.strings = PATHS;
+    const r = this.reader.reset(buf, start, end);
     if (this.state === 'handshake') {
       this.state = 'open';
       this.clearHandshakeTimer();
@@ -212,7 +209,7 @@ export class ServerConnection {
     const xid = r.int();
     const type = r.int();
     this.countRequest();
-    this.host.request(this, xid, type, r);
+    this.host.request(this, xid, type, buf, r.offset, end);
   }
 
   private countRequest(): void {

@@ -1,5 +1,4 @@
 import { ErrorCode } from '../../jute/error-codes.js';
-import type { JuteReader } from '../../jute/reader.js';
 import type { ConnectRequest } from '../../jute/records/connect.js';
 import type { ServerMetrics } from '../admin/server-metrics.js';
 import type { ServerConnection } from '../connection.js';
@@ -50,9 +49,9 @@ export class Intake {
     else this.handshake(conn, req);
   }
 
-  request(conn: ServerConnection, xid: number, type: number, body: JuteReader): void {
+  request(conn: ServerConnection, xid: number, type: number, buf: Buffer, start: number, end: number): void {
     this.metrics.packetsReceived++;
-    const r = new PipelineRequest(this.env, conn, xid, type, body);
+    const r = new PipelineRequest(this.env, conn, xid, type, buf, start, end);
     if (this.held) this.held.push(() => this.process(r, false));
     else this.process(r, this.batchAt >= 0);
   }

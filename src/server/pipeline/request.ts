@@ -1,5 +1,4 @@
 import type { AnyOp } from '../../jute/ops/index.js';
-import type { JuteReader } from '../../jute/reader.js';
 import type { JuteWriter } from '../../jute/writer.js';
 import type { AuthId } from '../acl.js';
 import { mergeAuthIds, zooKeeperAuthOrder } from '../acl.js';
@@ -74,8 +73,10 @@ export class PipelineRequest implements RequestContext, RequestClient {
     readonly xid: number,
     /** The op code of the request header (also the latency metrics' request type). */
     readonly type: number,
-    /** The undecoded body: a view into the socket chunk it arrived in. */
-    readonly body: JuteReader,
+    /** The socket chunk the request arrived in; its undecoded body is bodyStart..bodyEnd of it. */
+    readonly chunk: Buffer,
+    readonly bodyStart: number,
+    readonly bodyEnd: number,
   ) {}
 
   /** Sets what the reply stage sends. */
