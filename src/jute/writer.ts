@@ -1,6 +1,14 @@
 /** Strings up to this length are tried as ASCII first (see {@link JuteWriter.ustring}). */
 const ASCII_LOOP_MAX = 128;
 
+/** Stores the low 32 bits of `v` big-endian at `at` (the caller has made room). */
+function store32(buf: Buffer, at: number, v: number): void {
+  buf[at] = v >>> 24;
+  buf[at + 1] = v >>> 16;
+  buf[at + 2] = v >>> 8;
+  buf[at + 3] = v;
+}
+
 /**
  * Writes jute primitives (big-endian) into a growing Buffer. One writer can
  * serialize many frames back to back (see {@link JuteWriter.beginFrame}), so a
@@ -33,12 +41,7 @@ export class JuteWriter {
     if ((v | 0) !== v) {
       this.buf.writeInt32BE(v, this.offset);
     } else {
-      const buf = this.buf;
-      const at = this.offset;
-      buf[at] = v >>> 24;
-      buf[at + 1] = v >>> 16;
-      buf[at + 2] = v >>> 8;
-      buf[at + 3] = v;
+      store32(this.buf, this.offset, v);
     }
     this.offset += 4;
     return this;
@@ -62,18 +65,10 @@ export class JuteWriter {
     this.ensure(8);
     const hi = Math.floor(v / 0x1_0000_0000);
     const lo = v - hi * 0x1_0000_0000;
-    const buf = this.buf;
-    const at = this.offset;
     // A safe integer's halves are an int32 and a uint32: plain byte stores (NaN stores zeros, as before).
-    buf[at] = hi >>> 24;
-    buf[at + 1] = hi >>> 16;
-    buf[at + 2] = hi >>> 8;
-    buf[at + 3] = hi;
-    buf[at + 4] = lo >>> 24;
-    buf[at + 5] = lo >>> 16;
-    buf[at + 6] = lo >>> 8;
-    buf[at + 7] = lo;
-    this.offset = at + 8;
+    store32(this.buf, this.offset, hi);
+    store32(this.buf, this.offset + 4, lo);
+    this.offset += 8;
     return this;
   }
 
