@@ -4,7 +4,10 @@
  * tree: it cuts frames, copies each request's xid into a reply encoded once at
  * start-up (getData: header + 100-byte value + Stat; setData: header + Stat;
  * anything else, create and closeSession included: a bare header), and
- * writes one socket batch per turn. Writes follow Herd's fsync policy (its
+ * writes one socket batch per turn, through the same output as Herd's
+ * connections (src/jute/socket-output.ts: replies copied in place into the
+ * turn's buffer, which goes to the socket without another copy), so the two
+ * pay the same per-reply output cost. Writes follow Herd's fsync policy (its
  * FileTxnLog): the frames of a turn go to a preallocated log file in one
  * write and one fdatasync (group commit, the next batch filling while one is
  * on its way), and no reply leaves before the writes it follows are durable;
@@ -19,6 +22,7 @@ import { OpCode } from '../src/jute/op-codes.js';
 import { ConnectResponseCodec } from '../src/jute/records/connect.js';
 import { ReplyHeaderCodec } from '../src/jute/records/headers.js';
 import { StatCodec } from '../src/jute/records/stat.js';
+import { SocketOutput } from '../src/jute/socket-output.js';
 import { JuteWriter } from '../src/jute/writer.js';
 import type { ChildMessage, ChildRequest } from './herd-server-child.js';
 
@@ -41,6 +45,9 @@ const REPLIES = new Map<number, Buffer>([
   [OpCode.setData, frame((w) => (header(w), StatCodec.write(w, STAT)))],
 ]);
 const BARE = frame(header);
+/** Each reply after its length and xid, sliced once. */
+const TAILS = new Map<number, Buffer>([...REPLIES].map(([type, bytes]) => [type, bytes.subarray(8)]));
+const BARE_TAIL = BARE.subarray(8);
 const CONNECT = frame((w) => ConnectResponseCodec.write(w, { protocolVersion: 0, timeOut: 30_000, sessionId: 1n, passwd: Buffer.alloc(16, 1), readOnly: false }));
 const READS = new Set<number>([OpCode.getData, OpCode.exists, OpCode.getChildren, OpCode.getChildren2, OpCode.ping]);
 
@@ -98,7 +105,7 @@ class CeilingConnection {
   private handshaken = false;
   /** Replies waiting for a log batch, in order: [batch, bytes]. */
   private readonly held: Array<[number, Buffer]> = [];
-  private out: Buffer[] = [];
+  private readonly output = new SocketOutput();
   private flushQueued = false;
 
   constructor(
@@ -130,11 +137,18 @@ class CeilingConnection {
       return;
     }
     const type = buf.readInt32BE(off + 8);
-    const reply = Buffer.from(REPLIES.get(type) ?? BARE);
-    buf.copy(reply, 4, off + 4, off + 8);
+    const template = REPLIES.get(type) ?? BARE;
     // A write waits for its own batch.
     const barrier = READS.has(type) ? this.log.lastAssigned : this.log.append(buf.subarray(off, off + 4 + len));
-    this.queue(barrier, reply);
+    if (this.held.length === 0 && barrier <= this.log.durable) {
+      // Encoded in place into the turn's output, as Herd's replies are (no buffer per reply): length, xid, the rest.
+      this.output.writer.int(template.length - 4).int(buf.readInt32BE(off + 4)).raw(TAILS.get(type) ?? BARE_TAIL);
+      this.scheduleFlush();
+    } else {
+      const reply = Buffer.from(template);
+      buf.copy(reply, 4, off + 4, off + 8);
+      this.held.push([barrier, reply]);
+    }
     if (type === OpCode.closeSession) this.socket.end();
   }
 
@@ -155,14 +169,17 @@ class CeilingConnection {
   }
 
   private send(bytes: Buffer): void {
-    this.out.push(bytes);
+    this.output.writer.raw(bytes);
+    this.scheduleFlush();
+  }
+
+  /** One socket write per turn, handed over without a copy: the same output path as Herd's connections (SocketOutput). */
+  private scheduleFlush(): void {
     if (this.flushQueued) return;
     this.flushQueued = true;
     queueMicrotask(() => {
       this.flushQueued = false;
-      const out = this.out;
-      this.out = [];
-      this.socket.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+      this.output.flush(this.socket);
     });
   }
 }

@@ -1,4 +1,5 @@
 import { JuteDecodeError } from './decode-error.js';
+import type { StringTable } from './string-table.js';
 
 /**
  * Reads jute primitives (big-endian) from a Buffer window. Reading past the
@@ -8,13 +9,23 @@ import { JuteDecodeError } from './decode-error.js';
  */
 export class JuteReader {
   offset: number;
+  buf: Buffer;
+  end: number;
+  /** Where short strings are decoded to shared copies (a server's paths), or null to decode each afresh. */
+  strings: StringTable | null = null;
 
-  constructor(
-    readonly buf: Buffer,
-    offset = 0,
-    readonly end = buf.length,
-  ) {
+  constructor(buf: Buffer, offset = 0, end = buf.length) {
+    this.buf = buf;
     this.offset = offset;
+    this.end = end;
+  }
+
+  /** Points this reader at another window, so one reader can read many frames without a new object each. */
+  reset(buf: Buffer, offset: number, end: number): this {
+    this.buf = buf;
+    this.offset = offset;
+    this.end = end;
+    return this;
   }
 
   get remaining(): number {
@@ -80,7 +91,9 @@ export class JuteReader {
     if (len < 0) return null;
     const start = this.offset;
     this.offset += len;
-    return this.buf.toString('utf8', start, start + len);
+    if (this.strings !== null) return this.strings.decode(this.buf, start, start + len);
+    // No encoding name is UTF-8, without looking the name up.
+    return this.buf.toString(undefined, start, start + len);
   }
 
   /** A ustring where null is read as the empty string (paths, schemes). */

@@ -1,6 +1,14 @@
 /** Strings up to this length are tried as ASCII first (see {@link JuteWriter.ustring}). */
 const ASCII_LOOP_MAX = 128;
 
+/** Stores the low 32 bits of `v` big-endian at `at` (the caller has made room). */
+function store32(buf: Buffer, at: number, v: number): void {
+  buf[at] = v >>> 24;
+  buf[at + 1] = v >>> 16;
+  buf[at + 2] = v >>> 8;
+  buf[at + 3] = v;
+}
+
 /**
  * Writes jute primitives (big-endian) into a growing Buffer. One writer can
  * serialize many frames back to back (see {@link JuteWriter.beginFrame}), so a
@@ -27,7 +35,14 @@ export class JuteWriter {
 
   int(v: number): this {
     this.ensure(4);
-    this.buf.writeInt32BE(v, this.offset);
+    // Byte stores rather than writeInt32BE, whose range checks cost as much
+    // as the store on a reply's dozen ints; anything but an int32 takes
+    // writeInt32BE's path, so out-of-range values still throw its RangeError.
+    if ((v | 0) !== v) {
+      this.buf.writeInt32BE(v, this.offset);
+    } else {
+      store32(this.buf, this.offset, v);
+    }
     this.offset += 4;
     return this;
   }
@@ -49,8 +64,10 @@ export class JuteWriter {
   longNumber(v: number): this {
     this.ensure(8);
     const hi = Math.floor(v / 0x1_0000_0000);
-    this.buf.writeInt32BE(hi, this.offset);
-    this.buf.writeUInt32BE(v - hi * 0x1_0000_0000, this.offset + 4);
+    const lo = v - hi * 0x1_0000_0000;
+    // A safe integer's halves are an int32 and a uint32: plain byte stores (NaN stores zeros, as before).
+    store32(this.buf, this.offset, hi);
+    store32(this.buf, this.offset + 4, lo);
     this.offset += 8;
     return this;
   }
@@ -67,6 +84,18 @@ export class JuteWriter {
     this.ensure(v.length);
     this.buf.set(v, this.offset);
     this.offset += v.length;
+    return this;
+  }
+
+  /**
+   * A length-prefixed byte string from `length` bytes of `store` at
+   * `offset` (as {@link buffer} of a view of them, without making the view).
+   */
+  bytesFrom(store: ArrayBufferLike, offset: number, length: number): this {
+    this.int(length);
+    this.ensure(length);
+    if (length > 0) this.buf.set(new Uint8Array(store, offset, length), this.offset);
+    this.offset += length;
     return this;
   }
 

@@ -1,6 +1,5 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { JuteReader } from '../jute/reader.js';
 import type { ConnectRequest } from '../jute/records/connect.js';
 import { mergeAuthIds, x509AuthIds, zooKeeperAuthOrder, type AuthOptions } from './acl.js';
 import { normalizeClientIp } from './ip-address.js';
@@ -171,8 +170,16 @@ export class Admission implements ConnectionHost {
     this.deps.intake.connect(conn, req);
   }
 
-  request(conn: ServerConnection, xid: number, type: number, body: JuteReader): void {
-    this.deps.intake.request(conn, xid, type, body);
+  request(conn: ServerConnection, xid: number, type: number, buf: Buffer, start: number, end: number): void {
+    this.deps.intake.request(conn, xid, type, buf, start, end);
+  }
+
+  batchStarted(conn: ServerConnection): void {
+    this.deps.intake.batchStarted(conn);
+  }
+
+  batchEnded(conn: ServerConnection): void {
+    this.deps.intake.batchEnded(conn);
   }
 
   fourLetterWord(conn: ServerConnection, word: string, after: Buffer): string | Promise<string> | null | typeof NEED_MORE_BYTES {

@@ -35,8 +35,8 @@ export interface ConnectionHost {
   /** The last zxid the log has made durable; replies wait until it covers their barrier. */
   durableZxid(): bigint;
   handshake(conn: ServerConnection, req: ConnectRequest): void;
-  /** A request: its header's xid and op code, and its undecoded body (a view into the socket chunk). */
-  request(conn: ServerConnection, xid: number, type: number, body: JuteReader): void;
+  /** A request: its header's xid and op code, and where its undecoded body lies in the socket chunk `buf`. */
+  request(conn: ServerConnection, xid: number, type: number, buf: Buffer, start: number, end: number): void;
   /**
    * The reply text of a four-letter word (or its promise), null when the bytes
    * are not one, or NEED_MORE_BYTES when the word's argument (in `after`) is
@@ -48,6 +48,14 @@ export interface ConnectionHost {
   readonly sendBufferHighWaterMark: number;
   /** Unsent bytes (replies and notifications) past which a connection is closed: a client that does not read. */
   readonly maxSendBuffer: number;
+  /**
+   * The frames of one socket read are about to be handed over ({@link request}
+   * and {@link handshake} calls follow, then {@link batchEnded}): they arrived
+   * together, so the host may time them and check their session once.
+   */
+  batchStarted(conn: ServerConnection): void;
+  /** The frames {@link batchStarted} announced have been handed over (or the connection stopped cutting them). */
+  batchEnded(conn: ServerConnection): void;
   /** Requests handed to the host and not yet answered, as counted by connections: +n received, -n answered or dropped. */
   unanswered(delta: number): void;
   /** Whether the server has too many requests unanswered to read more. */
@@ -83,6 +91,8 @@ export class ServerConnection {
   lastZxid = -1n;
 
   private pending: Buffer | null = null;
+  /** Reads each frame's header (and the ConnectRequest) in place: one reader for every frame. */
+  private readonly reader = new JuteReader(EMPTY);
   /** Frames that may go out, encoded in place; one socket write per turn of the event loop, without a copy. */
   private readonly output = new SocketOutput();
   /** Frames waiting for their zxid barrier to be durable (held-replies.ts). */
@@ -140,6 +150,7 @@ export class ServerConnection {
     let buf = this.pending ? (chunk.length === 0 ? this.pending : Buffer.concat([this.pending, chunk])) : chunk;
     this.pending = null;
     let offset = 0;
+    this.host.batchStarted(this);
     try {
       while (!this.paused && buf.length - offset >= 4) {
         if (this.state === 'open' && this.mustWait()) break;
@@ -176,13 +187,15 @@ export class ServerConnection {
       this.abort(`malformed frame: ${reason}`);
       if (!(err instanceof JuteDecodeError)) this.host.log.error({ err, client: this.describe() }, 'request failed');
       return;
+    } finally {
+      this.host.batchEnded(this);
     }
     if (offset < buf.length) this.pending = buf.subarray(offset);
   }
 
   private onFrame(buf: Buffer, start: number, end: number): void {
     this.received++;
-    const r = new JuteReader(buf, start, end);
+    const r = this.reader.reset(buf, start, end);
     if (this.state === 'handshake') {
       this.state = 'open';
       this.clearHandshakeTimer();
@@ -196,7 +209,7 @@ export class ServerConnection {
     const xid = r.int();
     const type = r.int();
     this.countRequest();
-    this.host.request(this, xid, type, r);
+    this.host.request(this, xid, type, buf, r.offset, end);
   }
 
   private countRequest(): void {

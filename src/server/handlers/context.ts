@@ -7,6 +7,7 @@ import type { Txn } from '../txn.js';
 import type { ApplyResult } from '../data-tree.js';
 import type { ChangeView } from '../change-view.js';
 import type { JuteWriter } from '../../jute/writer.js';
+import type { DataNode } from '../data-node.js';
 import { copyZnodeData } from '../znode-data.js';
 
 /** Server-wide settings the handlers consult. */
@@ -44,6 +45,13 @@ export interface RequestContext {
   readonly client: RequestClient;
   /** Sends watch events (filtered by the receivers' READ permission) in order with the replies. */
   notify(deliveries: readonly Delivery[]): void;
+  /**
+   * Answers a read with `node`: the reply body is the handler's
+   * {@link ReadHandler.writeNode} of it, written in the same turn (before any
+   * write can change the node). Returns the outcome to return from `handle`.
+   * A read answered this way allocates no outcome and no closure.
+   */
+  found(node: DataNode): ReadOutcome;
 }
 
 /**
@@ -59,6 +67,8 @@ export type ReadOutcome = { err: number; body?: (w: JuteWriter) => void; xid?: n
 export interface ReadHandler<Req> {
   readonly kind: 'read';
   handle(ctx: RequestContext, req: Req): ReadOutcome;
+  /** Writes the body of a reply that `handle` answered with {@link RequestContext.found}; required by handlers that call it. */
+  writeNode?(w: JuteWriter, node: DataNode): void;
   /** The answer when the body does not decode; without it, MARSHALLINGERROR and the connection closes. */
   malformed?(ctx: RequestContext): ReadOutcome;
 }

@@ -29,15 +29,11 @@ export const getData: ReadHandler<PathWatchRequest> = {
   kind: 'read',
   handle(ctx, req) {
     const node = readableNode(ctx, req);
-    if (typeof node === 'number') return { err: node };
-    // The body is written in the same turn, before any write can change the node (pipeline/prepare.ts).
-    return {
-      err: 0,
-      body: (w) => {
-        w.buffer(node.data);
-        node.writeStat(w);
-      },
-    };
+    return typeof node === 'number' ? { err: node } : ctx.found(node);
+  },
+  writeNode(w, node) {
+    node.writeData(w);
+    node.writeStat(w);
   },
 };
 
@@ -50,6 +46,9 @@ export const exists: ReadHandler<PathWatchRequest> = {
     if (node && !checkACL(node.acl, Perms.read, ctx.authIds, ctx.state.settings.auth)) return { err: ErrorCode.NOAUTH };
     if (req.watch) ctx.state.watches.add(ctx.sessionId, req.path, node ? 'data' : 'exist');
     if (!node) return { err: ErrorCode.NONODE };
-    return { err: 0, body: (w) => node.writeStat(w) };
+    return ctx.found(node);
+  },
+  writeNode(w, node) {
+    node.writeStat(w);
   },
 };

@@ -7,7 +7,7 @@ import type { ServerConnection } from '../connection.js';
 import type { Trigger } from '../data-tree.js';
 import type { TxnLog } from '../txn-log.js';
 import type { Delivery } from '../watch-manager.js';
-import type { WriteHandler } from '../handlers/context.js';
+import type { ReadHandler, WriteHandler } from '../handlers/context.js';
 import type { PipelineRequest, Stage } from './request.js';
 
 /**
@@ -44,7 +44,10 @@ export class Reply implements Stage {
       // A body with an error is rare but real: ZooKeeper answers a multiRead of writes with MarshallingError
       // and the empty MultiResponse it had begun (handlers/multi.ts); every other error reply has none.
       if (r.replyBody !== undefined) r.replyBody(w);
-      else if (err === 0 && r.result !== undefined) (r.handler as WriteHandler<unknown>).respond(r.result, w, r.req);
+      else if (err === 0) {
+        if (r.node !== undefined) (r.handler as ReadHandler<unknown>).writeNode!(w, r.node);
+        else if (r.result !== undefined) (r.handler as WriteHandler<unknown>).respond(r.result, w, r.req);
+      }
       conn.endFrame(true);
     }
     if (r.close) conn.closeAfterReplies();

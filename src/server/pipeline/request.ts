@@ -1,11 +1,11 @@
 import type { AnyOp } from '../../jute/ops/index.js';
-import type { JuteReader } from '../../jute/reader.js';
 import type { JuteWriter } from '../../jute/writer.js';
 import type { AuthId } from '../acl.js';
 import { mergeAuthIds, zooKeeperAuthOrder } from '../acl.js';
 import type { ServerConnection } from '../connection.js';
 import type { ApplyResult } from '../data-tree.js';
-import type { Handler, RequestClient, RequestContext, ServerState } from '../handlers/context.js';
+import type { DataNode } from '../data-node.js';
+import { ok, type Handler, type ReadOutcome, type RequestClient, type RequestContext, type ServerState } from '../handlers/context.js';
 import type { Session } from '../session-tracker.js';
 import type { Txn, TxnHeader } from '../txn.js';
 import type { Delivery } from '../watch-manager.js';
@@ -63,6 +63,8 @@ export class PipelineRequest implements RequestContext, RequestClient {
   replyBody: ((w: JuteWriter) => void) | undefined = undefined;
   /** Close the connection once this reply is written. */
   close = false;
+  /** The node a read answered with ({@link found}): the reply stage writes it with the handler's writeNode. */
+  node: DataNode | undefined = undefined;
 
   constructor(
     private readonly env: RequestEnv,
@@ -71,8 +73,10 @@ export class PipelineRequest implements RequestContext, RequestClient {
     readonly xid: number,
     /** The op code of the request header (also the latency metrics' request type). */
     readonly type: number,
-    /** The undecoded body: a view into the socket chunk it arrived in. */
-    readonly body: JuteReader,
+    /** The socket chunk the request arrived in; its undecoded body is bodyStart..bodyEnd of it. */
+    readonly chunk: Buffer,
+    readonly bodyStart: number,
+    readonly bodyEnd: number,
   ) {}
 
   /** Sets what the reply stage sends. */
@@ -115,6 +119,11 @@ export class PipelineRequest implements RequestContext, RequestClient {
 
   notify(deliveries: readonly Delivery[]): void {
     this.env.notify(deliveries);
+  }
+
+  found(node: DataNode): ReadOutcome {
+    this.node = node;
+    return ok;
   }
 }
 
