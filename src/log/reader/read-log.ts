@@ -112,29 +112,47 @@ export async function* readEntryBatches(
 ): AsyncGenerator<LogRecord[]> {
   const { fromPosition, toPosition, fromTime, toTime } = bounds;
   const log = await store.readLog(name);
-  for (const id of log.value.segments) {
-    if (fromPosition !== undefined && id < fromPosition.segmentId) continue;
-    if (toPosition !== undefined && id > toPosition.segmentId) break;
-    let segment: SegmentMetadata;
-    try {
-      segment = (await store.readSegment(id)).value;
-    } catch (error) {
-      if (error instanceof NoSuchSegmentError) continue; // removed by retention since the log was read
-      throw error;
-    }
+  const ids = log.value.segments.filter((id) => (fromPosition === undefined || id >= fromPosition.segmentId) && (toPosition === undefined || id <= toPosition.segmentId));
+  const records: Promise<SegmentMetadata | undefined>[] = [];
+  for (let i = 0; i < ids.length; i++) {
+    while (records.length < Math.min(ids.length, i + READ_AHEAD)) records.push(segmentRecord(store, ids[records.length]!));
+    const id = ids[i]!;
+    const segment = await records[i]!;
+    if (segment === undefined) continue; // removed by retention since the log was read
     let last: number;
+    let from = fromTime;
+    let to = toTime;
     if (segment.state === 'CLOSED') {
       if (segment.lastEntry < 0) continue;
       if (fromTime !== undefined && segment.maxTimestamp! < fromTime) continue;
       if (toTime !== undefined && segment.minTimestamp! > toTime) break;
       last = segment.lastEntry;
+      // A bound that every entry of the segment meets is no bound here: no entry to look for by time, no end to check.
+      if (fromTime !== undefined && segment.minTimestamp! >= fromTime) from = undefined;
+      if (toTime !== undefined && segment.maxTimestamp! <= toTime) to = undefined;
     } else {
       last = confirmedOf(id) ?? (await lastConfirmed(pool, id, segment));
     }
     const first = fromPosition !== undefined && id === fromPosition.segmentId ? fromPosition.entryId : 0;
     if (toPosition !== undefined && id === toPosition.segmentId) last = Math.min(last, toPosition.entryId);
-    yield* readSegmentBatches(pool, id, segment, first, last, fromTime, toTime);
+    yield* readSegmentBatches(pool, id, segment, first, last, from, to);
   }
+}
+
+/** Segment records read ahead of the one being streamed, so their round trips overlap its entries (and a run of skipped segments goes faster). */
+const READ_AHEAD = 4;
+
+/** A segment's record; undefined when it is gone (retention). Read ahead, it may never be awaited: its failure counts only where it is. */
+function segmentRecord(store: LogMetadataStore, id: number): Promise<SegmentMetadata | undefined> {
+  const record = store.readSegment(id).then(
+    (v) => v.value,
+    (error: unknown) => {
+      if (error instanceof NoSuchSegmentError) return undefined;
+      throw error;
+    },
+  );
+  record.catch(() => {});
+  return record;
 }
 
 /**
