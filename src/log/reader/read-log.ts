@@ -18,10 +18,17 @@
  *   When E > W (striped ensembles) no node holds a whole span, so entries
  *   are read one by one from their write sets, with the same failover.
  * - Time bounds: timestamps never decrease along a log, so a span's
- *   entries in a time range are contiguous: its first one is found on the
- *   node (READ_RANGE with fromTime, then the entry before it checked to be
- *   earlier, so a hole cannot hide it), and the stream stops at the first
- *   entry after `to`.
+ *   entries in a time range are contiguous. Its first one is found on the
+ *   node (READ_RANGE with fromTime and limit 1, the node's sparse time
+ *   index), and the stream starts one entry before it, whose timestamp
+ *   shows that a hole on the node did not hide an entry in range. The
+ *   stream carries `to` too, so the node stops at the first entry after
+ *   it; a stream that ends before its span does is then checked (the next
+ *   entry is after `to`, or the node lacks it). A closed segment's
+ *   [minTimestamp, maxTimestamp] spares both steps where a bound does not
+ *   cut it, and one that goes past `to` is the last read.
+ * - Segment records are read a few ahead, so their round trips overlap
+ *   the entries being streamed.
  *
  * Tailing (`subscribe`, waiting for new entries) is ./subscribe.ts.
  */
@@ -122,6 +129,8 @@ export async function* readEntryBatches(
     let last: number;
     let from = fromTime;
     let to = toTime;
+    // A closed segment holding an entry after `to`: every later entry is after it too (timestamps never decrease along a log).
+    let ends = false;
     if (segment.state === 'CLOSED') {
       if (segment.lastEntry < 0) continue;
       if (fromTime !== undefined && segment.maxTimestamp! < fromTime) continue;
@@ -130,12 +139,14 @@ export async function* readEntryBatches(
       // A bound that every entry of the segment meets is no bound here: no entry to look for by time, no end to check.
       if (fromTime !== undefined && segment.minTimestamp! >= fromTime) from = undefined;
       if (toTime !== undefined && segment.maxTimestamp! <= toTime) to = undefined;
+      ends = to !== undefined;
     } else {
       last = confirmedOf(id) ?? (await lastConfirmed(pool, id, segment));
     }
     const first = fromPosition !== undefined && id === fromPosition.segmentId ? fromPosition.entryId : 0;
     if (toPosition !== undefined && id === toPosition.segmentId) last = Math.min(last, toPosition.entryId);
     yield* readSegmentBatches(pool, id, segment, first, last, from, to);
+    if (ends) break;
   }
 }
 
