@@ -262,4 +262,30 @@ forEachTarget('cluster (coordination backend)', (target) => {
     await leaveAll();
   });
 
+  it('members sharing one client add one listener per session state to it, none once they leave, and still follow its session', async () => {
+    const client = await connect(target(), { sessionTimeout: SESSION_MS });
+    const count = (): Record<string, number> => Object.fromEntries(['connected', 'disconnected', 'expired', 'closed'].map((s) => [s, client.listenerCount(s)]));
+    const start = count();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void (w.name === 'MaxListenersExceededWarning' && warnings.push(w));
+    process.on('warning', onWarning);
+    try {
+      const cluster = clusterName();
+      // More than Node's 10 listeners per event, had each backend added its own.
+      const recs: Recorded[] = [];
+      for (let i = 0; i < 12; i++) recs.push(await join({ cluster, identifier: `m${i}`, backend: { coordination: client } }));
+      for (const [state, n] of Object.entries(count())) assert.ok(n <= start[state]! + 1, `${state}: ${n} listeners with 12 members (${start[state]} before)`);
+      await waitFor(() => primaries(recs).length === 1, 15_000, 'one primary');
+      const oldEpoch = primaries(recs)[0]!.node.epoch!;
+      // Each backend still hears the session's events through the hub: an expiry deposes and they all rejoin.
+      await target().expire(client);
+      await waitFor(() => recs.every((r) => r.recovered > 0) && primaries(recs).length === 1 && primaries(recs)[0]!.node.epoch! > oldEpoch, 30_000, 'all rejoined, one primary, higher epoch');
+      await leaveAll();
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(count(), start, 'leaving leaves the client as it was');
+      assert.deepEqual(warnings, []);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });

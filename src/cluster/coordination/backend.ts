@@ -50,7 +50,7 @@ import { EventEmitter } from 'node:events';
 import { createClient, op, isTransactionError, type Client, type StateChange } from '../../client/index.js';
 import { isTransientError } from '../../client/retry.js';
 import { InvalidStateError, NoNodeError, NodeExistsError, RuntimeInconsistencyError } from '../../errors.js';
-import { createOwnEphemeral, deleteIfExists, ensurePath, isSessionGone, retryWhileConnected, uuidHex } from '../../recipes/internal/index.js';
+import { createOwnEphemeral, deleteIfExists, ensurePath, isSessionGone, onSessionEvents, retryWhileConnected, uuidHex } from '../../recipes/internal/index.js';
 import type { ClusterBackend, ClusterBackendEvents, ClusterMember, ClusterView, JsonValue } from '../backend.js';
 import { BackendUnavailableError, DuplicateMemberError, NotMemberError } from '../errors.js';
 import { ClusterPaths, encodeMember, readRawState, type EpochRecord } from './layout.js';
@@ -107,6 +107,8 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
   private dirty = false;
   private rejoining = false;
   private readonly connectionString: string | undefined;
+  /** Ends the subscription to the client's state events (through the client's one hub: see onSessionEvents). */
+  private unsubscribe: (() => void) | undefined;
 
   constructor(options: CoordinationBackendOptions) {
     super();
@@ -134,10 +136,7 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
     if (this.state !== 'idle') throw new InvalidStateError(`cluster ${this.paths.cluster}: coordination backend already ${this.state}`);
     this.state = 'started';
     this.self = self;
-    this.client.on('disconnected', this.onDisconnected);
-    this.client.on('connected', this.onConnected);
-    this.client.on('expired', this.onExpired);
-    this.client.on('closed', this.onClosed);
+    this.unsubscribe = onSessionEvents(this.client, { disconnected: this.onDisconnected, connected: this.onConnected, expired: this.onExpired, closed: this.onClosed });
     try {
       if (this.client.state !== 'connected') await this.client.connect();
       await this.ensureChroot();
@@ -184,10 +183,8 @@ export class CoordinationBackend extends EventEmitter<ClusterBackendEvents> impl
     clearTimeout(this.suspendTimer);
     clearTimeout(this.retryTimer);
     if (this.tenure !== undefined) this.depose('left');
-    this.client.off('disconnected', this.onDisconnected);
-    this.client.off('connected', this.onConnected);
-    this.client.off('expired', this.onExpired);
-    this.client.off('closed', this.onClosed);
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
     if (this.ownsClient) {
       // Closing the session deletes our contender and member nodes in one transaction.
       await this.client.close();

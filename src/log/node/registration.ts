@@ -51,7 +51,7 @@ import type { Client } from '../../client/index.js';
 import { joinPath } from '../../base/path.js';
 import { BadVersionError, NodeExistsError, NoNodeError } from '../../errors.js';
 import { CookieMismatchError, InstanceInUseError } from '../errors.js';
-import { createOwnEphemeral, deleteIfExists, ensurePath, isSessionGone, retryWhileConnected } from '../../recipes/internal/index.js';
+import { createOwnEphemeral, deleteIfExists, ensurePath, isSessionGone, onSessionEvents, retryWhileConnected } from '../../recipes/internal/index.js';
 import { COOKIES_PATH, NODES_PATH } from '../metadata/layout.js';
 
 /** What a storage node publishes at `/herd/log/nodes/<instanceId>`. */
@@ -91,6 +91,8 @@ export class NodeRegistration {
   private registeredSession = 0n;
   private closed = false;
   private chain: Promise<void> = Promise.resolve();
+  /** Ends the subscription to the client's state events (through the client's one hub: see onSessionEvents). */
+  private unsubscribe: (() => void) | undefined;
   /** The instance id the address's cookie named before this node took it over, if another. */
   replaced: string | undefined;
 
@@ -107,7 +109,7 @@ export class NodeRegistration {
     await ensurePath(this.client, NODES_PATH);
     await ensurePath(this.client, COOKIES_PATH);
     await this.claimCookie();
-    this.client.on('connected', this.onConnected);
+    this.unsubscribe = onSessionEvents(this.client, { connected: this.onConnected });
     await this.serial(() => this.register());
   }
 
@@ -115,7 +117,8 @@ export class NodeRegistration {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.client.off('connected', this.onConnected);
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
     await this.chain.catch(() => {});
     if (this.registeredSession !== 0n && this.registeredSession === this.client.sessionId && !isSessionGone(this.client)) {
       await deleteIfExists(this.client, nodePath(this.record.instanceId)).catch(() => {});

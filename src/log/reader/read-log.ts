@@ -18,10 +18,17 @@
  *   When E > W (striped ensembles) no node holds a whole span, so entries
  *   are read one by one from their write sets, with the same failover.
  * - Time bounds: timestamps never decrease along a log, so a span's
- *   entries in a time range are contiguous: its first one is found on the
- *   node (READ_RANGE with fromTime, then the entry before it checked to be
- *   earlier, so a hole cannot hide it), and the stream stops at the first
- *   entry after `to`.
+ *   entries in a time range are contiguous. Its first one is found on the
+ *   node (READ_RANGE with fromTime and limit 1, the node's sparse time
+ *   index), and the stream starts one entry before it, whose timestamp
+ *   shows that a hole on the node did not hide an entry in range. The
+ *   stream carries `to` too, so the node stops at the first entry after
+ *   it; a stream that ends before its span does is then checked (the next
+ *   entry is after `to`, or the node lacks it). A closed segment's
+ *   [minTimestamp, maxTimestamp] spares both steps where a bound does not
+ *   cut it, and one that goes past `to` is the last read.
+ * - Segment records are read a few ahead, so their round trips overlap
+ *   the entries being streamed.
  *
  * Tailing (`subscribe`, waiting for new entries) is ./subscribe.ts.
  */
@@ -32,6 +39,7 @@ import type { LogMetadataStore } from '../metadata/metadata-store.js';
 import { writeSetOf, type SegmentMetadata } from '../metadata/records.js';
 import type { LogEntry } from '../protocol/messages/entry.js';
 import type { EntryMaker } from '../protocol/messages/read-range.js';
+import type { LogNodeClient } from '../node/node-client-api.js';
 import type { NodePool } from '../writer/node-pool.js';
 import { BadArgumentsError } from '../../errors.js';
 import { isPosition, type LogPosition } from '../writer/position.js';
@@ -111,29 +119,51 @@ export async function* readEntryBatches(
 ): AsyncGenerator<LogRecord[]> {
   const { fromPosition, toPosition, fromTime, toTime } = bounds;
   const log = await store.readLog(name);
-  for (const id of log.value.segments) {
-    if (fromPosition !== undefined && id < fromPosition.segmentId) continue;
-    if (toPosition !== undefined && id > toPosition.segmentId) break;
-    let segment: SegmentMetadata;
-    try {
-      segment = (await store.readSegment(id)).value;
-    } catch (error) {
-      if (error instanceof NoSuchSegmentError) continue; // removed by retention since the log was read
-      throw error;
-    }
+  const ids = log.value.segments.filter((id) => (fromPosition === undefined || id >= fromPosition.segmentId) && (toPosition === undefined || id <= toPosition.segmentId));
+  const records: Promise<SegmentMetadata | undefined>[] = [];
+  for (let i = 0; i < ids.length; i++) {
+    while (records.length < Math.min(ids.length, i + READ_AHEAD)) records.push(segmentRecord(store, ids[records.length]!));
+    const id = ids[i]!;
+    const segment = await records[i]!;
+    if (segment === undefined) continue; // removed by retention since the log was read
     let last: number;
+    let from = fromTime;
+    let to = toTime;
+    // A closed segment holding an entry after `to`: every later entry is after it too (timestamps never decrease along a log).
+    let ends = false;
     if (segment.state === 'CLOSED') {
       if (segment.lastEntry < 0) continue;
       if (fromTime !== undefined && segment.maxTimestamp! < fromTime) continue;
       if (toTime !== undefined && segment.minTimestamp! > toTime) break;
       last = segment.lastEntry;
+      // A bound that every entry of the segment meets is no bound here: no entry to look for by time, no end to check.
+      if (fromTime !== undefined && segment.minTimestamp! >= fromTime) from = undefined;
+      if (toTime !== undefined && segment.maxTimestamp! <= toTime) to = undefined;
+      ends = to !== undefined;
     } else {
       last = confirmedOf(id) ?? (await lastConfirmed(pool, id, segment));
     }
     const first = fromPosition !== undefined && id === fromPosition.segmentId ? fromPosition.entryId : 0;
     if (toPosition !== undefined && id === toPosition.segmentId) last = Math.min(last, toPosition.entryId);
-    yield* readSegmentBatches(pool, id, segment, first, last, fromTime, toTime);
+    yield* readSegmentBatches(pool, id, segment, first, last, from, to);
+    if (ends) break;
   }
+}
+
+/** Segment records read ahead of the one being streamed, so their round trips overlap its entries (and a run of skipped segments goes faster). */
+const READ_AHEAD = 4;
+
+/** A segment's record; undefined when it is gone (retention). Read ahead, it may never be awaited: its failure counts only where it is. */
+function segmentRecord(store: LogMetadataStore, id: number): Promise<SegmentMetadata | undefined> {
+  const record = store.readSegment(id).then(
+    (v) => v.value,
+    (error: unknown) => {
+      if (error instanceof NoSuchSegmentError) return undefined;
+      throw error;
+    },
+  );
+  record.catch(() => {});
+  return record;
 }
 
 /**
@@ -179,7 +209,13 @@ function recordOf(id: number, e: LogEntry): LogRecord {
 /** A record built straight from a READ_RANGE reply's fields: two objects and the data's view per entry, nothing in between. */
 const makeRecord: EntryMaker<LogRecord> = (segmentId, entryId, timestamp, _confirmed, data) => ({ position: { segmentId, entryId }, timestamp, data });
 
-/** A span's entries within the time bounds, a node reply's worth at a time, from whichever of its nodes can serve them. */
+/**
+ * A span's entries within the time bounds, a node reply's worth at a time,
+ * from whichever of its nodes can serve them. Each READ_RANGE is bounded
+ * by time on the node too: a stream that ran on past `to` would be sent
+ * whole, decoded and dropped, and would hold up the next request on the
+ * connection.
+ */
 async function* readSpan(pool: NodePool, id: number, segment: SegmentMetadata, span: Span, fromTime?: number, toTime?: number): AsyncGenerator<LogRecord[]> {
   if (segment.writeQuorum < segment.ensembleSize) {
     yield* readStriped(pool, id, segment, span, fromTime, toTime);
@@ -196,28 +232,41 @@ async function* readSpan(pool: NodePool, id: number, segment: SegmentMetadata, s
     const from = next;
     try {
       const c = await pool.get(node);
-      if (next === undefined) {
-        const [first] = await collect(c.readRange(id, { fromEntry: span.from, toEntry: span.to, fromTime, limit: 1 }));
-        if (first === undefined) {
-          // Nothing at or after fromTime here: true only if the node has the span's last entry (and it is earlier).
-          if ((await c.readEntry(id, span.to)).timestamp >= fromTime!) throw new Error(`entry ${span.to} is after fromTime but was not returned`);
-          return;
-        }
-        if (first.entryId > span.from && (await c.readEntry(id, first.entryId - 1)).timestamp >= fromTime!) throw new Error('time index inconsistent');
-        next = first.entryId;
+      // With the first entry found by time, the stream starts one entry before it, whose timestamp shows that no
+      // hole on the node hid an entry in range (the entries it skipped are not trusted to be earlier). `next` is
+      // only set once that is shown: a node that fails before is no reason to trust what it found.
+      let start = next;
+      let lead = -1;
+      if (start === undefined) {
+        start = await locate(c, id, span, fromTime!, toTime);
+        if (start === undefined) return;
+        if (start > span.from) lead = start - 1;
+        else next = start;
       }
-      for await (const batch of c.readRange(id, { fromEntry: next, toEntry: span.to }).batchesOf(makeRecord)) {
+      for await (const batch of c.readRange(id, { fromEntry: lead >= 0 ? lead : start, toEntry: span.to, toTime }).batchesOf(makeRecord)) {
+        let k = 0;
+        if (lead >= 0) {
+          if (batch[0]!.position.entryId !== lead || batch[0]!.timestamp >= fromTime!) throw new Error(`time index inconsistent before entry ${start}`);
+          lead = -1;
+          next = start;
+          k = 1;
+        }
         // The entries before a hole (or past `to`) go out; the next node is asked from the hole on.
-        let n = 0;
-        while (n < batch.length && batch[n]!.position.entryId === next + n && (toTime === undefined || batch[n]!.timestamp <= toTime)) n++;
-        next += n;
-        if (n > 0) yield n === batch.length ? batch : batch.slice(0, n);
+        let n = k;
+        const base = next! - k;
+        while (n < batch.length && batch[n]!.position.entryId === base + n && (toTime === undefined || batch[n]!.timestamp <= toTime)) n++;
+        next = base + n;
+        if (n > k) yield n - k === batch.length ? batch : batch.slice(k, n);
         if (n < batch.length) {
           if (batch[n]!.position.entryId !== next) throw new NoEntryError(`node lacks entry ${next}`);
           return;
         }
       }
-      if (next <= span.to) throw new NoEntryError(`node lacks entries ${next} to ${span.to}`);
+      if (lead >= 0 || next === undefined) throw new NoEntryError(`node lacks entry ${lead}`);
+      if (next <= span.to && !(toTime !== undefined && (await c.readEntry(id, next)).timestamp > toTime)) {
+        // The node's stream stops before the first entry after `to`; any other end before the span's is a hole.
+        throw new NoEntryError(`node lacks entries ${next} to ${span.to}`);
+      }
       return;
     } catch (error) {
       errors.push(`${node}: ${error instanceof Error ? error.message : String(error)}`);
@@ -225,6 +274,25 @@ async function* readSpan(pool: NodePool, id: number, segment: SegmentMetadata, s
     }
   }
   throw new NotEnoughNodesError(`reading segment ${id} entries ${next ?? span.from}..${span.to}: no node of [${span.nodes.join(', ')}] could serve them (${errors.join('; ')})`);
+}
+
+/**
+ * The span's first entry at or after fromTime on this node (READ_RANGE
+ * with fromTime, limit 1: the node's sparse time index finds it), or
+ * undefined when the span has no entry within [fromTime, toTime]: then
+ * checked without trusting the node's skips (its last entry is earlier,
+ * or the entry before the first found is).
+ */
+async function locate(c: LogNodeClient, id: number, span: Span, fromTime: number, toTime: number | undefined): Promise<number | undefined> {
+  const [first] = await collect(c.readRange(id, { fromEntry: span.from, toEntry: span.to, fromTime, limit: 1 }));
+  if (first === undefined) {
+    // Nothing at or after fromTime here: true only if the node has the span's last entry (and it is earlier).
+    if ((await c.readEntry(id, span.to)).timestamp >= fromTime) throw new Error(`entry ${span.to} is after fromTime but was not returned`);
+    return undefined;
+  }
+  if (toTime === undefined || first.timestamp <= toTime) return first.entryId;
+  if (first.entryId > span.from && (await c.readEntry(id, first.entryId - 1)).timestamp >= fromTime) throw new Error('time index inconsistent');
+  return undefined;
 }
 
 /** Entry by entry from each write set, for ensembles where E > W. */

@@ -2,7 +2,9 @@
  * Range reads in bulk: a node's READ_RANGE reply carries many entries,
  * handed on as arrays (`readRange(...).batches()`), and a corrupt copy in
  * the middle of a large reply fails the read over to another replica from
- * that entry on, on real nodes over real sockets.
+ * that entry on, on real nodes over real sockets. Reads by time find the
+ * same entries whichever replica they start on, when replicas lack
+ * entries at either edge of the time range.
  */
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -10,8 +12,10 @@ import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { connectLogNode, openLog, readLog } from '../../../src/log/index.js';
 import { LogMetadataStore } from '../../../src/log/metadata/metadata-store.js';
+import { openSegment } from '../../../src/log/metadata/records.js';
 import { connect, forEachTarget, uniquePath } from '../../support/targets.js';
 import { entry, removeDirs, startTestNode, tempDir } from '../node/support.js';
+import { collectRecords, startCluster, texts } from '../writer/support.js';
 
 after(removeDirs);
 
@@ -88,6 +92,45 @@ forEachTarget('log range reads in bulk', (target) => {
     } finally {
       await Promise.all(nodes.map((n) => n.close()));
       await plain.close();
+    }
+  });
+
+  it('reads by time step over replicas that lack the entry before the range, an entry in it, or the entry after it', async () => {
+    // No auditors: their replicas check would fill the holes this test reads around.
+    await using cluster = await startCluster(target(), 2, { auditor: false });
+    const client = await cluster.client();
+    const store = new LogMetadataStore(client);
+    const Q = { ensembleSize: 2, writeQuorum: 2, ackQuorum: 1 };
+    const ids = cluster.nodes.map((n) => n.instanceId);
+    const added = await store.addSegment('holes', await store.createLog('holes', Q), openSegment('holes', 'gone', Q, ids, Date.now()));
+    // Entry e at 1000 + 2e: the odd times fall between entries. Node 0 lacks entries 4 and 15, node 1 entry 9.
+    const lacks = [[4, 15], [9]];
+    const clients = await Promise.all(cluster.nodes.map((n) => connectLogNode(n.address)));
+    for (let e = 0; e < 20; e++) {
+      const add = { segmentId: added.id, entryId: e, timestamp: 1000 + 2 * e, lastAddConfirmed: e - 1, data: Buffer.from(`e${e}`) };
+      await Promise.all(clients.filter((_, i) => !lacks[i]!.includes(e)).map((c) => c.addEntry(add)));
+    }
+    await Promise.all(clients.map((c) => c.close()));
+    const open = await store.readSegment(added.id);
+    await store.updateSegment(added.id, open, { ...open.value, state: 'CLOSED', lastEntry: 19, minTimestamp: 1000, maxTimestamp: 1038 });
+    const range = (from: number, to: number): string[] => Array.from({ length: to - from + 1 }, (_, i) => `e${from + i}`);
+    const windows: [number | undefined, number | undefined, string[]][] = [
+      [1010, 1028, range(5, 14)], // node 0 lacks the entry before the range, node 1 one inside it
+      [1009, 1029, range(5, 14)], // bounds between entries; node 0 lacks the entry after the range too
+      [1008, 1020, range(4, 10)], // node 0 lacks the first entry in range
+      [undefined, 1030, range(0, 15)], // node 0 lacks the last entry in range
+      [1031, undefined, range(16, 19)], // node 0 lacks the entry before
+      [undefined, 1029, range(0, 14)], // node 0 lacks the entry after
+      [1009, 1009, []], // between entries 4 and 5: node 0 lacks 4, so cannot show that nothing is in range
+      [1039, undefined, []],
+      [undefined, undefined, range(0, 19)],
+    ];
+    // Reads start at a random replica: several rounds try both orders.
+    for (let round = 0; round < 6; round++) {
+      for (const [from, to, expected] of windows) {
+        const bounds = { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
+        assert.deepEqual(texts(await collectRecords(readLog(client, 'holes', bounds))), expected, `round ${round}: ${JSON.stringify(bounds)}`);
+      }
     }
   });
 });
