@@ -132,8 +132,9 @@ export class Segment implements ReadableSegment {
    * The entries in [from, to] this node holds a good copy of (see
    * {@link has}), as ascending inclusive ranges, at most `max` of them;
    * `next` is where to go on from when `max` cut the answer short (-1 when
-   * it did not). One step per entry id up to the highest held: fine for
-   * segments of up to millions of entries, asked rarely (the auditor).
+   * it did not). Steps from held entry to held entry through the time
+   * index, so ids far apart (a node that joined mid-segment, or a request
+   * naming an id near 2^53) cost nothing for the gap between them.
    */
   heldRanges(from: number, to: number, max: number): { ranges: [number, number][]; next: number } {
     let upper = this.entries.limit - 1;
@@ -141,14 +142,27 @@ export class Segment implements ReadableSegment {
     for (const e of this.unwritten.keys()) upper = Math.max(upper, e);
     const end = Math.min(to, upper);
     const ranges: [number, number][] = [];
-    for (let e = from; e <= end; e++) {
-      if (!this.has(e)) continue;
+    // Held entry to held entry, never id by id: a segment may hold ids far apart (a request may name any id
+    // up to 2^53), and a walk over the gap between them blocked the node's event loop for hours.
+    for (let e = this.nextHeld(from, end); e !== undefined; e = this.nextHeld(e + 1, end)) {
       if (ranges.length === max) return { ranges, next: e };
       const first = e;
       while (e + 1 <= end && this.has(e + 1)) e++;
       ranges.push([first, e]);
     }
     return { ranges, next: -1 };
+  }
+
+  /**
+   * The lowest entry id in [from, end] this node holds, or undefined. Every
+   * held entry (queued, in memory, in the file) has its timestamp in the
+   * index, whose search skips empty pages.
+   */
+  private nextHeld(from: number, end: number): number | undefined {
+    for (let e = this.entries.nextWithTimestamp(from, end + 1); e !== undefined; e = this.entries.nextWithTimestamp(e + 1, end + 1)) {
+      if (this.has(e)) return e;
+    }
+    return undefined;
   }
 
   /** Why `timestamp` cannot be entry `entryId`'s (an entry before it is later, or one after it earlier), or null. */
