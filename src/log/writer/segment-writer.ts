@@ -52,7 +52,7 @@ import { crc32c } from '../storage/crc32c.js';
 import type { NodePool } from './node-pool.js';
 import type { LogPosition } from './position.js';
 import { pickNodes } from './quorum.js';
-import { requestRuns } from './request-runs.js';
+import { addRequests, sameAdds, type AddRequest } from './request-runs.js';
 
 /** A segment's ensemble was changed because storage nodes failed. */
 export interface EnsembleChange {
@@ -125,6 +125,8 @@ export class SegmentWriter {
   private outbox: PendingAdd[] = [];
   /** The explicit-confirm timer, while armed. */
   private confirmTimer: unknown;
+  /** Clock time of the latest acknowledgement. */
+  private lastAckAt = 0;
   /** The highest last-add-confirmed the nodes were told (piggybacked on an add, or by CONFIRM). */
   private told = -1;
 
@@ -218,7 +220,12 @@ export class SegmentWriter {
     if (this.outbox.push(add) === 1) process.nextTick(() => this.flushOutbox());
   }
 
-  /** Sends the tick's adds: per node, runs of consecutive entries as one request each. */
+  /**
+   * Sends the tick's adds: per node, runs of consecutive entries as one
+   * request each, encoded once for every node that gets the same adds,
+   * and written to each node's socket now (all of the write set's sockets
+   * in this turn).
+   */
   private flushOutbox(): void {
     const adds = this.outbox;
     this.outbox = [];
@@ -234,7 +241,12 @@ export class SegmentWriter {
         list.push(add);
       }
     }
-    for (const [node, list] of byNode) for (const run of requestRuns(list)) this.sendRun(node, run);
+    let previous: { list: PendingAdd[]; requests: AddRequest<PendingAdd>[] } | undefined;
+    for (const [node, list] of byNode) {
+      const requests = previous !== undefined && sameAdds(previous.list, list) ? previous.requests : addRequests(this.id, list);
+      previous = { list, requests };
+      for (const request of requests) this.sendRequest(node, request);
+    }
   }
 
   /**
@@ -249,22 +261,18 @@ export class SegmentWriter {
     return writeSetOf(value, entryId);
   }
 
-  private sendRun(node: string, run: readonly PendingAdd[]): void {
-    const first = run[0]!.entry;
-    this.pool
-      .get(node)
-      .then((c) =>
-        run.length === 1
-          ? c.addEntry(first)
-          : c.addEntries({
-              segmentId: this.id,
-              firstEntryId: first.entryId,
-              lastAddConfirmed: first.lastAddConfirmed,
-              entries: run.map((a) => a.entry),
-            }),
-      )
-      .then(
-        () => this.confirmed(node, run),
+  /** Sends on the node's connection at once when it is up (no promise in the way), else once it is. */
+  private sendRequest(node: string, request: AddRequest<PendingAdd>): void {
+    const answered = (error?: HerdError): void => {
+      if (error === undefined) this.confirmed(node, request.adds);
+      // A refusal starts an ensemble change: never in the middle of the send loop (a dropped connection fails in it).
+      else queueMicrotask(() => this.refused(node, error));
+    };
+    const c = this.pool.ready(node);
+    if (c !== undefined) c.callEncoded(request.message, request.body, request.context, request.what, answered);
+    else
+      this.pool.get(node).then(
+        (c) => c.callEncoded(request.message, request.body, request.context, request.what, answered),
         (error: unknown) => this.refused(node, error),
       );
   }
@@ -304,14 +312,25 @@ export class SegmentWriter {
 
   // ---- explicit last-add-confirmed ----------------------------------------------------
 
-  /** (Re)starts the timer: it fires only after `explicitConfirmDelay` ms without an acknowledgement. */
+  /**
+   * Notes an acknowledgement: the timer fires only after
+   * `explicitConfirmDelay` ms without one. Armed once, not once per
+   * acknowledgement: when it fires early (acknowledged since), it waits
+   * the rest of the delay from the latest acknowledgement.
+   */
   private armConfirm(): void {
     if (this.explicitConfirmDelay === 0 || this.closing) return;
-    this.cancelConfirm();
+    this.lastAckAt = this.clock.now();
+    if (this.confirmTimer === undefined) this.startConfirmTimer(this.explicitConfirmDelay);
+  }
+
+  private startConfirmTimer(delay: number): void {
     this.confirmTimer = this.clock.setTimeout(() => {
       this.confirmTimer = undefined;
-      this.sendConfirm();
-    }, this.explicitConfirmDelay);
+      const quiet = this.clock.now() - this.lastAckAt;
+      if (quiet < this.explicitConfirmDelay) this.startConfirmTimer(this.explicitConfirmDelay - quiet);
+      else this.sendConfirm();
+    }, delay);
   }
 
   private cancelConfirm(): void {
