@@ -21,7 +21,7 @@ import { encodeRequest } from '../node/node-client-channel.js';
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 
 /** `adds` (in entry order) cut into runs: consecutive ids, one last-add-confirmed, at most {@link MAX_REQUEST_BYTES} and MAX_BATCH_ENTRIES each. */
-export function requestRuns<T extends { readonly entry: LogEntry }>(adds: readonly T[]): T[][] {
+export function requestRuns<T extends LogEntry>(adds: readonly T[]): T[][] {
   const runs: T[][] = [];
   let run: T[] = [];
   let bytes = 0;
@@ -29,9 +29,9 @@ export function requestRuns<T extends { readonly entry: LogEntry }>(adds: readon
     const prev = run[run.length - 1];
     const joins =
       prev !== undefined &&
-      add.entry.entryId === prev.entry.entryId + 1 &&
-      add.entry.lastAddConfirmed === prev.entry.lastAddConfirmed &&
-      bytes + add.entry.data.length <= MAX_REQUEST_BYTES &&
+      add.entryId === prev.entryId + 1 &&
+      add.lastAddConfirmed === prev.lastAddConfirmed &&
+      bytes + add.data.length <= MAX_REQUEST_BYTES &&
       run.length < MAX_BATCH_ENTRIES;
     if (!joins && run.length > 0) {
       runs.push(run);
@@ -39,7 +39,7 @@ export function requestRuns<T extends { readonly entry: LogEntry }>(adds: readon
       bytes = 0;
     }
     run.push(add);
-    bytes += add.entry.data.length;
+    bytes += add.data.length;
   }
   if (run.length > 0) runs.push(run);
   return runs;
@@ -61,21 +61,17 @@ const ENTRY_OVERHEAD = 16;
 const HEAD = 1 + 8 + 8 + 8 + 4;
 
 /** The requests that carry `adds` (entries of segment `segmentId`, in entry order, with their CRC32C computed once), encoded. */
-export function addRequests<T extends { readonly entry: LogEntry & { readonly crc32c: number } }>(segmentId: number, adds: readonly T[]): AddRequest<T>[] {
+export function addRequests<T extends LogEntry & { readonly crc32c: number }>(segmentId: number, adds: readonly T[]): AddRequest<T>[] {
   return requestRuns(adds).map((run) => {
-    const first = run[0]!.entry;
+    const first = run[0]!;
     if (run.length === 1) {
-      const body = encodeRequest(Messages.AddEntry as Message<unknown, unknown>, { ...first, recovery: false }, HEAD + 8 + ENTRY_OVERHEAD + first.data.length);
+      const body = encodeRequest(Messages.AddEntry as Message<unknown, unknown>, { segmentId, entryId: first.entryId, timestamp: first.timestamp, lastAddConfirmed: first.lastAddConfirmed, data: first.data, recovery: false }, HEAD + 8 + ENTRY_OVERHEAD + first.data.length);
       return { adds: run, message: Messages.AddEntry as Message<unknown, unknown>, body, context: first, what: `ADD_ENTRY segment ${segmentId} entry ${first.entryId}` };
     }
     let size = HEAD;
-    const entries = new Array<LogEntry & { readonly crc32c: number }>(run.length);
-    for (let i = 0; i < run.length; i++) {
-      const e = run[i]!.entry;
-      entries[i] = e;
-      size += ENTRY_OVERHEAD + e.data.length;
-    }
-    const request = { recovery: false, segmentId, firstEntryId: first.entryId, lastAddConfirmed: first.lastAddConfirmed, entries };
+    for (const e of run) size += ENTRY_OVERHEAD + e.data.length;
+    // The adds are the entries (timestamp, data, crc32c): the codec reads no more of them.
+    const request = { recovery: false, segmentId, firstEntryId: first.entryId, lastAddConfirmed: first.lastAddConfirmed, entries: run };
     return {
       adds: run,
       message: Messages.AddEntries as Message<unknown, unknown>,
