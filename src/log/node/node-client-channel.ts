@@ -16,7 +16,7 @@ import type { Clock } from '../../base/clock.js';
 import { ClientClosedError, HerdError, TimeoutError } from '../../errors.js';
 import { JuteDecodeError } from '../../jute/decode-error.js';
 import { JuteReader } from '../../jute/reader.js';
-import { JuteWriter } from '../../jute/writer.js';
+import { JuteWriter, type Codec } from '../../jute/writer.js';
 import { BadRequestError, LogProtocolError, NodeDisconnectedError, UnsupportedVersionError } from '../errors.js';
 import { ErrorBodyCodec, PROTOCOL_VERSION, readHeader, writeFrame, type FrameHeader } from '../protocol/frame.js';
 import { FrameDecoder, type FrameEvent } from '../protocol/frame-decoder.js';
@@ -46,6 +46,26 @@ export interface Pending {
 }
 
 export const MAX_REQUEST_ID = 0x7fffffff;
+
+/**
+ * The body of a request encoded once, to be sent as it is by
+ * {@link RequestChannel.callEncoded} to each node it goes to (a writer's
+ * batch to the W nodes of its write set). `bytes` is a view of its own
+ * buffer, never written again.
+ */
+export function encodeRequest<Req>(message: Message<Req, unknown>, body: Req, sizeHint = 256): Uint8Array {
+  const w = new JuteWriter(sizeHint);
+  message.request.write(w, body);
+  return w.view();
+}
+
+/** Bytes already encoded, written as they are. */
+const Encoded: Codec<Uint8Array> = {
+  write: (w, bytes) => void w.raw(bytes),
+  read: () => {
+    throw new Error('an encoded body is never read');
+  },
+};
 
 /** One connection to a node and the requests in flight on it. */
 export class RequestChannel {
@@ -116,14 +136,50 @@ export class RequestChannel {
       pending.fail(this.failure);
       return;
     }
-    const id = this.nextId();
-    this.pending.set(id, pending);
-    writeFrame(this.out, message.kind, id, Status.OK, message.request, body);
+    writeFrame(this.out, message.kind, this.register(pending), Status.OK, message.request, body);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       process.nextTick(() => this.flush());
     }
+  }
+
+  /**
+   * Sends a request of `message` whose body was encoded by
+   * {@link encodeRequest} (the same bytes may go to several nodes), with
+   * no promise: `done` is called once, with nothing when the node answered
+   * OK (its reply checked), or with the error a call would reject with
+   * (synchronously when the connection has failed already). The frame and
+   * any queued before it are written to the socket now, not at the end of
+   * the tick: a writer puts one batch on the sockets of all its nodes in
+   * the same turn.
+   */
+  callEncoded(message: Message<unknown, unknown>, body: Uint8Array, context: StatusContext, what: string, done: (error?: HerdError) => void): void {
+    if (this.failure !== undefined) {
+      done(this.failure);
+      return;
+    }
+    const id = this.register({
+      what,
+      context,
+      deadline: this.deadlineFrom(this.timeout),
+      reply: (r) => {
+        message.reply.read(r);
+        expectEnd(r, what);
+        done();
+        return true;
+      },
+      fail: done,
+    });
+    writeFrame(this.out, message.kind, id, Status.OK, Encoded, body);
+    this.flush();
+  }
+
+  /** A request id for `pending`, which now waits for its reply. */
+  private register(pending: Pending): number {
+    const id = this.nextId();
+    this.pending.set(id, pending);
     this.scheduleSweep();
+    return id;
   }
 
   private nextId(): number {

@@ -45,6 +45,7 @@ import { NodeClient } from './node-client-calls.js';
 import type { LogNodeClient, LogNodeClientOptions } from './node-client-api.js';
 
 export type { LogNodeClient, LogNodeClientOptions, RangeRead, ReadRangeBounds } from './node-client-api.js';
+export type { NodeClient } from './node-client-calls.js';
 
 /**
  * Connects to the storage node at `address` (`host:port`, or an object;
@@ -57,7 +58,12 @@ export type { LogNodeClient, LogNodeClientOptions, RangeRead, ReadRangeBounds } 
  * speaks another protocol version (PROTOCOL_VERSION),
  * BadArgumentsError for an invalid address or option.
  */
-export async function connectLogNode(address: string | { host: string; port: number; tls?: boolean }, options: LogNodeClientOptions = {}): Promise<LogNodeClient> {
+export function connectLogNode(address: string | { host: string; port: number; tls?: boolean }, options: LogNodeClientOptions = {}): Promise<LogNodeClient> {
+  return connectNodeClient(address, options);
+}
+
+/** {@link connectLogNode} for the log's own use: the connection's class, with the writer's calls that are not part of {@link LogNodeClient}. */
+export async function connectNodeClient(address: string | { host: string; port: number; tls?: boolean }, options: LogNodeClientOptions = {}): Promise<NodeClient> {
   const { host, port } = typeof address === 'string' ? parseAddress(address) : address;
   const tls = checkClientTls(options.tls, 'connectLogNode');
   const wantsTls = typeof address === 'string' ? undefined : address.tls;

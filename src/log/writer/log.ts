@@ -43,7 +43,7 @@
  * - Too few live nodes to open a segment: the append (or openLog) rejects
  *   with NotEnoughNodesError; the next append tries again. Too few to
  *   replace a failed one: the change is retried, and appends go on while
- *   the nodes left make the ack quorum (./segment-writer.ts).
+ *   the nodes left make the ack quorum (./ensemble-change.ts).
  * - The coordination session is lost (expired, the client closed or
  *   refused, or the connection lost for longer than the session timeout:
  *   the recipes' SessionGuard): another writer may recover the log at any

@@ -10,7 +10,7 @@ import { NoNodeError } from '../../errors.js';
 import { retryWhileConnected } from '../../recipes/internal/index.js';
 import { NodeDisconnectedError } from '../errors.js';
 import { NODES_PATH } from '../metadata/layout.js';
-import { connectLogNode, type LogNodeClient } from '../node/node-client.js';
+import { connectNodeClient, type NodeClient } from '../node/node-client.js';
 import { nodePath, type NodeRecord } from '../node/registration.js';
 import type { LogTlsOptions } from '../node/tls.js';
 
@@ -25,7 +25,9 @@ export interface NodePoolOptions {
 }
 
 export class NodePool {
-  private readonly clients = new Map<string, Promise<LogNodeClient>>();
+  private readonly clients = new Map<string, Promise<NodeClient>>();
+  /** The connections that are up, for {@link ready}'s synchronous look-up. */
+  private readonly up = new Map<string, NodeClient>();
   private closed = false;
 
   constructor(
@@ -51,11 +53,11 @@ export class NodePool {
    * when the node is not registered (not live) or cannot be reached, and
    * when the node at its address turns out to be another instance.
    */
-  get(instanceId: string): Promise<LogNodeClient> {
+  get(instanceId: string): Promise<NodeClient> {
     if (this.closed) return Promise.reject(new NodeDisconnectedError(`log node ${instanceId}: the log is closed`));
     let pending = this.clients.get(instanceId);
     if (pending === undefined) {
-      pending = this.connect(instanceId);
+      pending = this.connectAndKeep(instanceId);
       this.clients.set(instanceId, pending);
       const mine = pending;
       mine.catch(() => {
@@ -65,14 +67,26 @@ export class NodePool {
     return pending.then((c) => {
       if (c.connected) return c;
       if (this.clients.get(instanceId) === pending) this.clients.delete(instanceId);
+      if (this.up.get(instanceId) === c) this.up.delete(instanceId);
       return this.get(instanceId);
     });
+  }
+
+  /**
+   * The connection to `instanceId` when it is up, without a promise (the
+   * writer's add path, once per node and batch); undefined otherwise: use
+   * {@link get}.
+   */
+  ready(instanceId: string): NodeClient | undefined {
+    const c = this.up.get(instanceId);
+    return c !== undefined && c.connected ? c : undefined;
   }
 
   /** Drops the connection to `instanceId` (the writer gave up on that node). */
   drop(instanceId: string): void {
     const pending = this.clients.get(instanceId);
     this.clients.delete(instanceId);
+    this.up.delete(instanceId);
     pending?.then((c) => c.close()).catch(() => undefined);
   }
 
@@ -81,13 +95,14 @@ export class NodePool {
     this.closed = true;
     const all = [...this.clients.values()];
     this.clients.clear();
+    this.up.clear();
     await Promise.all(all.map((p) => p.then((c) => c.close()).catch(() => undefined)));
   }
 
-  private async connect(instanceId: string): Promise<LogNodeClient> {
+  private async connect(instanceId: string): Promise<NodeClient> {
     const record = await this.record(instanceId);
     if (record === undefined) throw new NodeDisconnectedError(`log node ${instanceId} is not registered (not live)`);
-    const c = await connectLogNode({ host: record.host, port: record.port, tls: record.tls === true }, this.options);
+    const c = await connectNodeClient({ host: record.host, port: record.port, tls: record.tls === true }, this.options);
     if (c.instanceId !== instanceId) {
       await c.close();
       throw new NodeDisconnectedError(`log node ${instanceId}: ${record.host}:${record.port} is instance ${c.instanceId} now`);
@@ -96,6 +111,13 @@ export class NodePool {
       await c.close();
       throw new NodeDisconnectedError(`log node ${instanceId}: the log is closed`);
     }
+    return c;
+  }
+
+  /** Connects, and keeps the connection for {@link ready} while it is the pool's one for that node. */
+  private async connectAndKeep(instanceId: string): Promise<NodeClient> {
+    const c = await this.connect(instanceId);
+    if (this.clients.has(instanceId)) this.up.set(instanceId, c);
     return c;
   }
 
