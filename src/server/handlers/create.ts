@@ -6,7 +6,7 @@ import type { CreateTTLRequest } from '../../jute/ops/create-ttl.js';
 import { StatCodec } from '../../jute/records/stat.js';
 import type { JuteWriter } from '../../jute/writer.js';
 import { checkACL, fixupACL } from '../acl.js';
-import type { ChangeView } from '../change-view.js';
+import { changedRecord, type ChangeView } from '../change-view.js';
 import type { ApplyResult } from '../data-tree.js';
 import { parentPath } from '../data-tree.js';
 import { invalidPathReason } from '../../base/path.js';
@@ -72,8 +72,10 @@ export function prepareCreate(
           ? ctx.sessionId
           : EphemeralOwner.none;
   const parentCVersion = parent.cversion + 1;
-  view.set(parentKey, { ...parent, cversion: parentCVersion, numChildren: parent.numChildren + 1 });
-  view.set(path, { acl: fixed.acl, version: 0, aversion: 0, cversion: 0, numChildren: 0, ephemeralOwner });
+  if (view.recording) {
+    view.set(parentKey, changedRecord(parent, { cversion: parentCVersion, numChildren: parent.numChildren + 1 }));
+    view.set(path, { acl: fixed.acl, version: 0, aversion: 0, cversion: 0, numChildren: 0, ephemeralOwner });
+  }
   return { type: 'create', path, data: ownCopy(req.data), acl: fixed.acl, ephemeralOwner, parentCVersion };
 }
 
