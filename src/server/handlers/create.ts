@@ -3,7 +3,6 @@ import { ErrorCode } from '../../jute/error-codes.js';
 import { OpCode } from '../../jute/op-codes.js';
 import type { CreateRequest } from '../../jute/ops/create.js';
 import type { CreateTTLRequest } from '../../jute/ops/create-ttl.js';
-import { StatCodec } from '../../jute/records/stat.js';
 import type { JuteWriter } from '../../jute/writer.js';
 import { checkACL, fixupACL } from '../acl.js';
 import { changedRecord, type ChangeView } from '../change-view.js';
@@ -99,7 +98,7 @@ function create2Like(opCode: number): WriteHandler<CreateRequest> {
     respond(result, w: JuteWriter) {
       const created = createdPath(result);
       w.ustring(created.path);
-      StatCodec.write(w, created.stat);
+      created.stat.write(w);
     },
   };
 }

@@ -1,7 +1,6 @@
 import { Perms } from '../../jute/enums.js';
 import { ErrorCode } from '../../jute/error-codes.js';
 import type { SetACLRequest } from '../../jute/ops/acl-ops.js';
-import { StatCodec } from '../../jute/records/stat.js';
 import { checkACL, fixupACL } from '../acl.js';
 import { changedRecord } from '../change-view.js';
 import { invalidPathReason } from '../../base/path.js';
@@ -24,6 +23,6 @@ export const setACL: WriteHandler<SetACLRequest> = {
   },
   respond(result, w) {
     if (result.type !== 'setACL') throw new TypeError(`setACL applied as ${result.type}`);
-    StatCodec.write(w, result.stat);
+    result.stat.write(w);
   },
 };

@@ -1,7 +1,6 @@
 import { Perms } from '../../jute/enums.js';
 import { ErrorCode } from '../../jute/error-codes.js';
 import type { SetDataRequest } from '../../jute/ops/set-data.js';
-import { StatCodec } from '../../jute/records/stat.js';
 import { checkACL } from '../acl.js';
 import { changedRecord, type ChangeView } from '../change-view.js';
 import { invalidPathReason } from '../../base/path.js';
@@ -25,6 +24,6 @@ export const setData: WriteHandler<SetDataRequest> = {
   prepare: prepareSetData,
   respond(result, w) {
     if (result.type !== 'setData') throw new TypeError(`setData applied as ${result.type}`);
-    StatCodec.write(w, result.stat);
+    result.stat.write(w);
   },
 };
