@@ -1,4 +1,3 @@
-import { constants } from 'node:fs';
 import { open, truncate, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { JuteWriter } from '../../jute/writer.js';
@@ -19,16 +18,7 @@ import { join } from 'node:path';
  * many transactions. Files are preallocated in large steps so fdatasync does
  * not also have to write file-size metadata, and rolled when they grow past
  * `maxFileSize` or when a snapshot is taken.
- *
- * With forceSync the file is opened O_DSYNC where the platform has it: each
- * write returns once its data is on disk, as a write followed by fdatasync
- * would, in one trip to the thread pool instead of two (half the latency of
- * a batch, and less CPU per batch). Without O_DSYNC (Windows) the log calls
- * fdatasync after each write.
  */
-
-/** O_DSYNC, where the platform has it (not on Windows). */
-const O_DSYNC: number | undefined = constants.O_DSYNC;
 
 export interface FileTxnLogOptions {
   dir: string;
@@ -64,28 +54,20 @@ export class FileTxnLog implements TxnLog {
   private idle: Array<() => void> = [];
   /** fsync durations in ms, for metrics. */
   readonly fsyncTimes: number[] = [];
-  /** Called with each fsync's duration in ms (the server's metrics); with O_DSYNC, the synchronous write's. */
+  /** Called with each fsync's duration in ms (the server's metrics). */
   onFsync: ((ms: number) => void) | null = null;
-  /** Each write is durable when it returns (forceSync on a platform with O_DSYNC). */
-  private readonly syncedWrites: boolean;
 
   constructor(
     private readonly options: FileTxnLogOptions,
     lastZxid: bigint,
   ) {
     this.durableZxid = lastZxid;
-    this.syncedWrites = options.forceSync && O_DSYNC !== undefined;
-  }
-
-  /** open(2) flags: `base`, plus O_DSYNC when writes are to be durable on return. */
-  private flags(base: number): number {
-    return this.syncedWrites ? base | O_DSYNC! : base;
   }
 
   /** Continues an existing file at `end` (after recovery), or starts a new one with the next txn. */
   async resume(file: { path: string; end: number } | null): Promise<void> {
     if (!file) return;
-    const fh = await open(file.path, this.flags(constants.O_RDWR));
+    const fh = await open(file.path, 'r+');
     const { size } = await fh.stat();
     this.fh = fh;
     this.position = file.end;
@@ -151,14 +133,15 @@ export class FileTxnLog implements TxnLog {
       const firstZxid = batch.readBigInt64BE(RECORD_OVERHEAD + 12);
       if (!this.fh || this.rollRequested || this.position >= this.options.maxFileSize) await this.startFile(firstZxid);
       await this.ensureAllocated(batch.length);
-      const writeStarted = performance.now();
       await this.fh!.write(batch, 0, batch.length, this.position);
       this.position += batch.length;
       if (this.options.forceSync) {
-        // With O_DSYNC the write was the sync, and its time is the fsync time.
-        const syncStarted = this.syncedWrites ? writeStarted : performance.now();
-        if (!this.syncedWrites) await this.fh!.datasync();
-        this.recordFsync(performance.now() - syncStarted);
+        const t0 = performance.now();
+        await this.fh!.datasync();
+        const ms = performance.now() - t0;
+        this.fsyncTimes.push(ms);
+        this.onFsync?.(ms);
+        if (this.fsyncTimes.length > 1024) this.fsyncTimes.splice(0, 512);
       }
       this.durableZxid = zxid;
       this.onDurable(zxid);
@@ -167,17 +150,11 @@ export class FileTxnLog implements TxnLog {
     for (const done of this.idle.splice(0)) done();
   }
 
-  private recordFsync(ms: number): void {
-    this.fsyncTimes.push(ms);
-    this.onFsync?.(ms);
-    if (this.fsyncTimes.length > 1024) this.fsyncTimes.splice(0, 512);
-  }
-
   private async startFile(firstZxid: bigint): Promise<void> {
     await this.fh?.close();
     this.rollRequested = false;
     const path = join(this.options.dir, zxidName('log', firstZxid));
-    this.fh = await open(path, this.flags(constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL));
+    this.fh = await open(path, 'wx');
     this.allocated = 0;
     this.position = 0;
     await this.ensureAllocated(LOG_MAGIC.length);
