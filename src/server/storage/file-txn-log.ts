@@ -1,11 +1,11 @@
 import { open, truncate, type FileHandle } from 'node:fs/promises';
-import { crc32 } from 'node:zlib';
 import { JuteWriter } from '../../jute/writer.js';
 import type { Logger } from '../logger.js';
 import type { TxnLog } from '../txn-log.js';
 import type { Txn, TxnHeader } from '../txn.js';
 import { syncDir } from '../../base/durable-fs.js';
 import { zxidName } from './data-dir.js';
+import { recordCrc32 } from './crc32.js';
 import { LOG_MAGIC, RECORD_OVERHEAD } from './log-format.js';
 import { writeTxn, writeTxnHeader } from './txn-codec.js';
 import { join } from 'node:path';
@@ -100,7 +100,7 @@ export class FileTxnLog implements TxnLog {
       const start = starts[i]!;
       const end = i + 1 < n ? starts[i + 1]! : batch.length;
       batch.writeInt32BE(end - start - RECORD_OVERHEAD, start);
-      batch.writeUInt32BE(crc32(batch.subarray(start + RECORD_OVERHEAD, end)), start + 4);
+      batch.writeUInt32BE(recordCrc32(batch, start + RECORD_OVERHEAD, end), start + 4);
     }
     this.pending = this.spare;
     this.spare = w;
