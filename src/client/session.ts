@@ -1,11 +1,4 @@
-import {
-  AuthFailedError,
-  ClientClosedError,
-  ConnectionLossError,
-  HerdError,
-  SessionExpiredError,
-  errorFromCode,
-} from '../errors.js';
+import { AuthFailedError, ConnectionLossError, HerdError, SessionExpiredError, errorFromCode } from '../errors.js';
 import type { Clock } from '../base/clock.js';
 import { closeSession } from '../jute/ops/session.js';
 import type { ConnectResponse } from '../jute/records/connect.js';
@@ -18,11 +11,12 @@ import type { HostPort } from './connection-string.js';
 import { Heartbeat } from './heartbeat.js';
 import { HostList } from './host-list.js';
 import type { SessionOptions } from './options.js';
-import { rawRequest, requestContext, type PendingRequest } from './pending-requests.js';
+import { rawRequest, type PendingRequest } from './pending-requests.js';
 import { RequestPipeline, type AuthInFlight, type ErrorFor } from './request-pipeline.js';
 import { RwServerSearch } from './rw-server-search.js';
 import { SessionAuth } from './session-auth.js';
 import { SessionLostTimer } from './session-lost.js';
+import { closedError, refusalOf } from './session-refusal.js';
 import { isLegalTransition, type ClientState, type StateChange } from './state.js';
 import { Timer } from './timer.js';
 
@@ -229,15 +223,9 @@ export class Session {
     else this.pipeline.submit(request);
   }
 
-  /** Why a request cannot be issued now, if it cannot. */
+  /** Why a request cannot be issued now, if it cannot (see {@link refusalOf}). */
   private refusal(request: Pick<PendingRequest, 'opName' | 'path'>): HerdError | undefined {
-    const state = this.stateValue;
-    // Checked on every request: no allocation unless it is refused.
-    if (this.closing === undefined && state !== 'closed' && state !== 'expired' && state !== 'authFailed') return undefined;
-    const ctx = requestContext(request);
-    if (this.closing !== undefined || state === 'closed') return closedError(ctx);
-    if (state === 'expired') return new SessionExpiredError(undefined, ctx);
-    return new AuthFailedError(undefined, ctx);
+    return refusalOf(this.stateValue, this.closing !== undefined, request);
   }
 
   /**
@@ -406,9 +394,4 @@ export class Session {
     this.auth.failAll(() => errorFor({ op: 'auth' }));
     this.gate.fail(errorFor({ op: 'connect' }));
   }
-}
-
-function closedError(ctx: { op?: string; path?: string } = {}): HerdError {
-  const where = ctx.op === undefined ? '' : ctx.path === undefined ? `${ctx.op}: ` : `${ctx.op} ${ctx.path}: `;
-  return new ClientClosedError(`${where}the client is closed`, ctx);
 }

@@ -1,6 +1,7 @@
 import { EventType, type EventTypeValue } from '../jute/enums.js';
 import type { ACL } from '../jute/records/acl.js';
 import type { Stat } from '../jute/records/stat.js';
+import type { JuteWriter } from '../jute/writer.js';
 import { AclInterner } from './acl-interner.js';
 import { DataNode } from './data-node.js';
 import { javaHashSetCloneOrder } from './java-hash-order.js';
@@ -20,10 +21,64 @@ export interface Trigger {
   acl: ACL[];
 }
 
+/**
+ * A node's {@link Stat} as it was right after an op, held as numbers: a
+ * write's reply encodes it with {@link write} without the three bigint zxids
+ * a Stat record holds, which are made only when read (a multi's results).
+ */
+export class AppliedStat implements Stat {
+  readonly ctime: number;
+  readonly mtime: number;
+  readonly version: number;
+  readonly cversion: number;
+  readonly aversion: number;
+  readonly ephemeralOwner: bigint;
+  readonly dataLength: number;
+  readonly numChildren: number;
+  private readonly czxidNumber: number;
+  private readonly mzxidNumber: number;
+  private readonly pzxidNumber: number;
+
+  constructor(node: DataNode) {
+    // The fields of DataNode.stat(), in the same order.
+    const numChildren = node.numChildren;
+    this.czxidNumber = node.czxid;
+    this.mzxidNumber = node.mzxid;
+    this.ctime = node.ctime;
+    this.mtime = node.mtime;
+    this.version = node.version;
+    this.cversion = node.cversion * 2 - numChildren;
+    this.aversion = node.aversion;
+    this.ephemeralOwner = EphemeralOwner.isSession(node.ephemeralOwner) ? node.ephemeralOwner : 0n;
+    this.dataLength = node.dataLength;
+    this.numChildren = numChildren;
+    this.pzxidNumber = node.pzxid;
+  }
+
+  get czxid(): bigint {
+    return BigInt(this.czxidNumber);
+  }
+
+  get mzxid(): bigint {
+    return BigInt(this.mzxidNumber);
+  }
+
+  get pzxid(): bigint {
+    return BigInt(this.pzxidNumber);
+  }
+
+  /** Writes the Stat in its wire layout (StatCodec's). */
+  write(w: JuteWriter): void {
+    w.longNumber(this.czxidNumber).longNumber(this.mzxidNumber).longNumber(this.ctime).longNumber(this.mtime);
+    w.int(this.version).int(this.cversion).int(this.aversion).long(this.ephemeralOwner);
+    w.int(this.dataLength).int(this.numChildren).longNumber(this.pzxidNumber);
+  }
+}
+
 /** What applying one txn produced, for the reply. Stats are taken right after that op. */
 export type ApplyResult =
-  | { type: 'create'; path: string; stat: Stat }
-  | { type: 'setData' | 'setACL'; stat: Stat }
+  | { type: 'create'; path: string; stat: AppliedStat }
+  | { type: 'setData' | 'setACL'; stat: AppliedStat }
   | { type: 'delete' | 'check' | 'session' }
   | { type: 'error'; err: number }
   | { type: 'multi'; results: ApplyResult[] };
@@ -212,14 +267,14 @@ export class DataTree {
         node.mzxid = Number(header.zxid);
         node.mtime = header.time;
         triggers.push({ path: txn.path, type: EventType.nodeDataChanged, acl: node.acl });
-        return { type: 'setData', stat: node.stat() };
+        return { type: 'setData', stat: new AppliedStat(node) };
       }
       case 'setACL': {
         const node = this.nodes.get(txn.path)!;
         this.beforeChange?.(node);
         node.acl = this.acls.intern(txn.acl);
         node.aversion = txn.version;
-        return { type: 'setACL', stat: node.stat() };
+        return { type: 'setACL', stat: new AppliedStat(node) };
       }
       case 'check':
         return { type: 'check' };
@@ -251,7 +306,7 @@ export class DataTree {
     this.quotas.created(txn.path, txn.data?.length ?? 0);
     triggers.push({ path: txn.path, type: EventType.nodeCreated, acl: node.acl });
     triggers.push({ path: parentKeyToPath(parentPath(txn.path)), type: EventType.nodeChildrenChanged, acl: parent.acl });
-    return { type: 'create', path: txn.path, stat: node.stat() };
+    return { type: 'create', path: txn.path, stat: new AppliedStat(node) };
   }
 
   private delete(path: string, zxid: bigint, triggers: Trigger[]): void {

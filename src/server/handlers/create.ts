@@ -3,10 +3,9 @@ import { ErrorCode } from '../../jute/error-codes.js';
 import { OpCode } from '../../jute/op-codes.js';
 import type { CreateRequest } from '../../jute/ops/create.js';
 import type { CreateTTLRequest } from '../../jute/ops/create-ttl.js';
-import { StatCodec } from '../../jute/records/stat.js';
 import type { JuteWriter } from '../../jute/writer.js';
 import { checkACL, fixupACL } from '../acl.js';
-import type { ChangeView } from '../change-view.js';
+import { changedRecord, type ChangeView } from '../change-view.js';
 import type { ApplyResult } from '../data-tree.js';
 import { parentPath } from '../data-tree.js';
 import { invalidPathReason } from '../../base/path.js';
@@ -72,8 +71,10 @@ export function prepareCreate(
           ? ctx.sessionId
           : EphemeralOwner.none;
   const parentCVersion = parent.cversion + 1;
-  view.set(parentKey, { ...parent, cversion: parentCVersion, numChildren: parent.numChildren + 1 });
-  view.set(path, { acl: fixed.acl, version: 0, aversion: 0, cversion: 0, numChildren: 0, ephemeralOwner });
+  if (view.recording) {
+    view.set(parentKey, changedRecord(parent, { cversion: parentCVersion, numChildren: parent.numChildren + 1 }));
+    view.set(path, { acl: fixed.acl, version: 0, aversion: 0, cversion: 0, numChildren: 0, ephemeralOwner });
+  }
   return { type: 'create', path, data: ownCopy(req.data), acl: fixed.acl, ephemeralOwner, parentCVersion };
 }
 
@@ -97,7 +98,7 @@ function create2Like(opCode: number): WriteHandler<CreateRequest> {
     respond(result, w: JuteWriter) {
       const created = createdPath(result);
       w.ustring(created.path);
-      StatCodec.write(w, created.stat);
+      created.stat.write(w);
     },
   };
 }

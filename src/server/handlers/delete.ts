@@ -2,7 +2,7 @@ import { Perms } from '../../jute/enums.js';
 import { ErrorCode } from '../../jute/error-codes.js';
 import type { DeleteRequest } from '../../jute/ops/delete.js';
 import { checkACL } from '../acl.js';
-import type { ChangeView } from '../change-view.js';
+import { changedRecord, type ChangeView } from '../change-view.js';
 import { parentPath } from '../data-tree.js';
 import { parentForDelete } from '../path.js';
 import type { Txn } from '../txn.js';
@@ -24,8 +24,10 @@ export function prepareDelete(ctx: RequestContext, view: ChangeView, req: Delete
   if (!node) return fail(ErrorCode.NONODE);
   if (req.version !== -1 && req.version !== node.version) return fail(ErrorCode.BADVERSION);
   if (node.numChildren > 0) return fail(ErrorCode.NOTEMPTY);
-  view.set(parentKey, { ...parent, numChildren: parent.numChildren - 1 });
-  view.set(path, null);
+  if (view.recording) {
+    view.set(parentKey, changedRecord(parent, { numChildren: parent.numChildren - 1 }));
+    view.set(path, null);
+  }
   return { type: 'delete', path };
 }
 

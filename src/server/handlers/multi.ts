@@ -135,6 +135,8 @@ export const multi: WriteHandler<MultiRequest> = {
     // (a zxid used, the connection kept). Reads are refused whether mixed with writes (MultiOperationRecord:
     // "Mixing different kind of ops") or alone (a multi of reads is multiRead's job).
     if (creates === null || req.ops.some(isRead)) return { type: 'error', err: ErrorCode.MARSHALLINGERROR };
+    // Later ops see what earlier ones changed.
+    view.record();
     const txns: Txn[] = [];
     let failedAt = -1;
     for (const [i, op] of req.ops.entries()) {

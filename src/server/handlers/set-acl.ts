@@ -1,8 +1,8 @@
 import { Perms } from '../../jute/enums.js';
 import { ErrorCode } from '../../jute/error-codes.js';
 import type { SetACLRequest } from '../../jute/ops/acl-ops.js';
-import { StatCodec } from '../../jute/records/stat.js';
 import { checkACL, fixupACL } from '../acl.js';
+import { changedRecord } from '../change-view.js';
 import { invalidPathReason } from '../../base/path.js';
 import { fail, type WriteHandler } from './context.js';
 
@@ -18,11 +18,11 @@ export const setACL: WriteHandler<SetACLRequest> = {
     if (!checkACL(node.acl, Perms.admin, ctx.authIds, ctx.state.settings.auth)) return fail(ErrorCode.NOAUTH);
     if (req.version !== -1 && req.version !== node.aversion) return fail(ErrorCode.BADVERSION);
     const version = node.aversion + 1;
-    view.set(req.path, { ...node, acl: fixed.acl, aversion: version });
+    if (view.recording) view.set(req.path, changedRecord(node, { acl: fixed.acl, aversion: version }));
     return { type: 'setACL', path: req.path, acl: fixed.acl, version };
   },
   respond(result, w) {
     if (result.type !== 'setACL') throw new TypeError(`setACL applied as ${result.type}`);
-    StatCodec.write(w, result.stat);
+    result.stat.write(w);
   },
 };

@@ -1,9 +1,8 @@
 import { Perms } from '../../jute/enums.js';
 import { ErrorCode } from '../../jute/error-codes.js';
 import type { SetDataRequest } from '../../jute/ops/set-data.js';
-import { StatCodec } from '../../jute/records/stat.js';
 import { checkACL } from '../acl.js';
-import type { ChangeView } from '../change-view.js';
+import { changedRecord, type ChangeView } from '../change-view.js';
 import { invalidPathReason } from '../../base/path.js';
 import type { Txn } from '../txn.js';
 import { fail, ownCopy, type RequestContext, type WriteHandler } from './context.js';
@@ -16,7 +15,7 @@ export function prepareSetData(ctx: RequestContext, view: ChangeView, req: SetDa
   if (!checkACL(node.acl, Perms.write, ctx.authIds, ctx.state.settings.auth)) return fail(ErrorCode.NOAUTH);
   if (req.version !== -1 && req.version !== node.version) return fail(ErrorCode.BADVERSION);
   const version = node.version + 1;
-  view.set(req.path, { ...node, version });
+  if (view.recording) view.set(req.path, changedRecord(node, { version }));
   return { type: 'setData', path: req.path, data: ownCopy(req.data), version };
 }
 
@@ -25,6 +24,6 @@ export const setData: WriteHandler<SetDataRequest> = {
   prepare: prepareSetData,
   respond(result, w) {
     if (result.type !== 'setData') throw new TypeError(`setData applied as ${result.type}`);
-    StatCodec.write(w, result.stat);
+    result.stat.write(w);
   },
 };

@@ -45,17 +45,20 @@ export class Apply implements Stage {
 
   /** Applies one logged txn and sends the watch events it fires. */
   apply(header: TxnHeader, txn: Txn): ApplyResult {
+    // Empty on entry: emptied once per use (not also before it: the length store is a runtime call).
     const triggers = this.triggers;
-    triggers.length = 0;
-    const result = this.tree.apply(header, txn, triggers);
-    if (txn.type === 'createSession') this.sessions.add(txn.sessionId, txn.timeout);
-    else if (txn.type === 'closeSession') this.sessions.remove(txn.sessionId);
-    this.snapshotter?.onTxn(this.tree, this.snapshotSessions);
-    for (let i = 0; i < triggers.length; i++) {
-      const t = triggers[i]!;
-      this.reply.deliver(this.watches.trigger(t.path, t.type), t, header.zxid);
+    try {
+      const result = this.tree.apply(header, txn, triggers);
+      if (txn.type === 'createSession') this.sessions.add(txn.sessionId, txn.timeout);
+      else if (txn.type === 'closeSession') this.sessions.remove(txn.sessionId);
+      this.snapshotter?.onTxn(this.tree, this.snapshotSessions);
+      for (let i = 0; i < triggers.length; i++) {
+        const t = triggers[i]!;
+        this.reply.deliver(this.watches.trigger(t.path, t.type), t, header.zxid);
+      }
+      return result;
+    } finally {
+      if (triggers.length !== 0) triggers.length = 0;
     }
-    triggers.length = 0;
-    return result;
   }
 }

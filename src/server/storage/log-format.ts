@@ -1,8 +1,8 @@
 import { open } from 'node:fs/promises';
-import { crc32 } from 'node:zlib';
 import { JuteReader } from '../../jute/reader.js';
 import type { Txn, TxnHeader } from '../txn.js';
 import { CorruptDataError } from './corrupt-data-error.js';
+import { recordCrc32 } from './crc32.js';
 import { readTxn, readTxnHeader } from './txn-codec.js';
 
 /**
@@ -36,7 +36,7 @@ function recordAt(buf: Buffer, at: number): { len: number; ok: boolean } | null 
   const len = buf.readInt32BE(at);
   if (len <= 0 || at + RECORD_OVERHEAD + len > buf.length) return { len, ok: false };
   const crc = buf.readUInt32BE(at + 4);
-  return { len, ok: crc32(buf.subarray(at + RECORD_OVERHEAD, at + RECORD_OVERHEAD + len)) === crc };
+  return { len, ok: recordCrc32(buf, at + RECORD_OVERHEAD, at + RECORD_OVERHEAD + len) === crc };
 }
 
 /**

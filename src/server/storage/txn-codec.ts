@@ -19,8 +19,24 @@ const TYPE = {
   multi: 9,
 } as const satisfies Record<Txn['type'], number>;
 
+/**
+ * The halves of the last session id written. Session ids are past 2^53, so
+ * JuteWriter.long takes its BigInt path for them on every txn; a connection's
+ * pipelined writes come in runs of one session, so one cached id saves it.
+ */
+let cachedSessionId = 0n;
+let cachedHigh = 0;
+let cachedLow = 0;
+
 export function writeTxnHeader(w: JuteWriter, h: TxnHeader): void {
-  w.long(h.sessionId).int(h.cxid).long(h.zxid).longNumber(h.time);
+  const id = h.sessionId;
+  if (id !== cachedSessionId) {
+    // As two signed 32-bit ints: the same eight bytes as writeBigInt64BE.
+    cachedHigh = Number(BigInt.asIntN(32, id >> 32n));
+    cachedLow = Number(BigInt.asIntN(32, id));
+    cachedSessionId = id;
+  }
+  w.int(cachedHigh).int(cachedLow).int(h.cxid).long(h.zxid).longNumber(h.time);
 }
 
 export function readTxnHeader(r: JuteReader): TxnHeader {
