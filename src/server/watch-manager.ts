@@ -184,6 +184,9 @@ class WatchTable {
 }
 
 /** Registry of every session's watches, with ZooKeeper 3.8's firing, removal and stats rules. */
+/** What a trigger nobody watches returns: one shared empty list, not an allocation per write. */
+const NO_DELIVERIES: readonly Delivery[] = Object.freeze([]);
+
 export class WatchManager {
   private readonly data = new WatchTable();
   private readonly child = new WatchTable();
@@ -222,7 +225,7 @@ export class WatchManager {
    * is deleted and fire again if it is recreated. Other event types fire nothing.
    * At most one Delivery per session.
    */
-  trigger(path: string, type: EventTypeValue): Delivery[] {
+  trigger(path: string, type: EventTypeValue): readonly Delivery[] {
     let hits: Set<bigint> | undefined;
     switch (type) {
       case EventType.nodeCreated:
@@ -238,9 +241,9 @@ export class WatchManager {
         hits = this.child.fire(path, type, this.data.fire(path, type, undefined));
         break;
       default:
-        return [];
+        return NO_DELIVERIES;
     }
-    if (hits === undefined) return [];
+    if (hits === undefined) return NO_DELIVERIES;
     const out: Delivery[] = [];
     for (const sessionId of hits) out.push({ sessionId, type, path });
     return out;

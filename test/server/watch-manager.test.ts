@@ -18,11 +18,11 @@ const S3 = 0x3n;
 const { nodeCreated, nodeDeleted, nodeDataChanged, nodeChildrenChanged } = EventType;
 
 /** Deliveries as comparable, order-independent tuples. */
-function summary(deliveries: Delivery[]): string[] {
+function summary(deliveries: readonly Delivery[]): string[] {
   return deliveries.map((d) => `${d.sessionId}:${d.type}:${d.path}`).sort();
 }
 
-function sessions(deliveries: Delivery[]): bigint[] {
+function sessions(deliveries: readonly Delivery[]): bigint[] {
   return deliveries.map((d) => d.sessionId).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 

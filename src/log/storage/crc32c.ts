@@ -13,21 +13,9 @@
  * a shorter chain of dependent xors), for a table of 16 KiB instead of 8.
  * Checked against the RFC 3720 test vectors in test/log/storage.
  */
+import { crcBy8, crcTables } from '../../base/crc-tables.js';
 
-const POLY = 0x82f63b78; // reflected 0x1EDC6F41
-const TABLE = new Int32Array(16 * 256);
-for (let i = 0; i < 256; i++) {
-  let c = i;
-  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
-  TABLE[i] = c;
-}
-for (let i = 0; i < 256; i++) {
-  let c = TABLE[i]!;
-  for (let t = 1; t < 16; t++) {
-    c = TABLE[c & 0xff]! ^ (c >>> 8);
-    TABLE[t * 256 + i] = c;
-  }
-}
+const TABLE = crcTables(0x82f63b78, 16); // reflected 0x1EDC6F41
 
 /** CRC32C of `buf[start, end)`, as an unsigned 32-bit number. */
 export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
@@ -54,19 +42,5 @@ export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
       t[256 + buf[i + 14]!]! ^
       t[buf[i + 15]!]!;
   }
-  if (i + 8 <= end) {
-    c ^= buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24);
-    c =
-      t[1792 + (c & 0xff)]! ^
-      t[1536 + ((c >>> 8) & 0xff)]! ^
-      t[1280 + ((c >>> 16) & 0xff)]! ^
-      t[1024 + (c >>> 24)]! ^
-      t[768 + buf[i + 4]!]! ^
-      t[512 + buf[i + 5]!]! ^
-      t[256 + buf[i + 6]!]! ^
-      t[buf[i + 7]!]!;
-    i += 8;
-  }
-  for (; i < end; i++) c = t[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
+  return ~crcBy8(t, c, buf, i, end) >>> 0;
 }

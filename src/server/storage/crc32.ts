@@ -1,4 +1,5 @@
 import { crc32 as zlibCrc32 } from 'node:zlib';
+import { crcBy8, crcTables } from '../../base/crc-tables.js';
 
 /**
  * CRC-32 (the zlib / IEEE 802.3 polynomial) of a transaction log record,
@@ -16,39 +17,10 @@ import { crc32 as zlibCrc32 } from 'node:zlib';
 /** Records up to this many bytes use the table; larger ones zlib. */
 const TABLE_MAX = 256;
 
-const POLY = 0xedb88320; // reflected 0x04C11DB7
-const TABLE = new Int32Array(8 * 256);
-for (let i = 0; i < 256; i++) {
-  let c = i;
-  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
-  TABLE[i] = c;
-}
-for (let i = 0; i < 256; i++) {
-  let c = TABLE[i]!;
-  for (let t = 1; t < 8; t++) {
-    c = TABLE[c & 0xff]! ^ (c >>> 8);
-    TABLE[t * 256 + i] = c;
-  }
-}
+const TABLE = crcTables(0xedb88320, 8); // reflected 0x04C11DB7
 
 /** CRC-32 of `buf[start, end)`, as an unsigned 32-bit number (zlib's crc32 of those bytes). */
 export function recordCrc32(buf: Buffer, start: number, end: number): number {
   if (end - start > TABLE_MAX) return zlibCrc32(buf.subarray(start, end));
-  const t = TABLE;
-  let c = ~0;
-  let i = start;
-  for (; i + 8 <= end; i += 8) {
-    c ^= buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24);
-    c =
-      t[1792 + (c & 0xff)]! ^
-      t[1536 + ((c >>> 8) & 0xff)]! ^
-      t[1280 + ((c >>> 16) & 0xff)]! ^
-      t[1024 + (c >>> 24)]! ^
-      t[768 + buf[i + 4]!]! ^
-      t[512 + buf[i + 5]!]! ^
-      t[256 + buf[i + 6]!]! ^
-      t[buf[i + 7]!]!;
-  }
-  for (; i < end; i++) c = t[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
+  return ~crcBy8(TABLE, ~0, buf, start, end) >>> 0;
 }
