@@ -8,19 +8,15 @@
  * then the new writer's, with nothing twice.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
 import { after, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { NODES_PATH, segmentPath } from '../../../src/log/metadata/layout.js';
 import { openLog, subscribeLog, type LogRecord } from '../../../src/log/index.js';
 import { forEachTarget, waitFor } from '../../support/targets.js';
 import { removeDirs, startNodeProcess, tempDir } from '../node/support.js';
 import { startCluster, texts } from '../writer/support.js';
+import { startWriterProcess } from './writer-process.js';
 
 after(removeDirs);
 
-const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'writer-worker.js');
 /** ms for anything to happen on a loaded machine: liveness only. */
 const LIVENESS = 30_000;
 
@@ -28,42 +24,25 @@ forEachTarget('log subscriptions across segments of different ensembles', (targe
   it('writer 3/3/2 and one of its nodes SIGKILLed, next writer 2/2/2: the subscriber gets every acknowledged entry, then the next segment', { timeout: 4 * LIVENESS }, async () => {
     await using cluster = await startCluster(target(), 2);
     const doomed = await startNodeProcess(cluster.coordination, await tempDir('log-mixed'));
-    const child = spawn(process.execPath, [WORKER, cluster.coordination, 'mixed'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const worker = startWriterProcess(cluster.coordination, 'mixed');
     const records: LogRecord[] = [];
     const ac = new AbortController();
     const client = await cluster.client();
     let done: Promise<unknown> = Promise.resolve();
     try {
-      await waitFor(() => out.startsWith('READY\n'), LIVENESS, 'the worker opens the log').catch((error: unknown) => {
-        throw new Error(`${String(error)}: ${err}`);
-      });
+      await worker.ready(LIVENESS);
       // Subscribed once the log exists (a subscription of no log rejects with NoSuchLogError).
       done = (async () => {
         for await (const r of subscribeLog(client, 'mixed', { from: 'start', signal: ac.signal, pollTimeout: 2000 })) records.push(r);
       })().catch((error: unknown) => error);
-      await waitFor(() => out.split('\n').length > 200 && records.length > 50, LIVENESS, 'appends acknowledged and seen').catch((error: unknown) => {
-        throw new Error(`${String(error)}: ${out.split('\n').length} acks, ${records.length} records, worker stderr: ${err.slice(-1500)}`);
+      await waitFor(() => worker.outputLines() > 200 && records.length > 50, LIVENESS, 'appends acknowledged and seen').catch((error: unknown) => {
+        throw new Error(`${String(error)}: ${worker.outputLines()} acks, ${records.length} records, worker stderr: ${worker.stderr().slice(-1500)}`);
       });
       // The writer and the node it hosted die together, as a primary process does.
-      child.kill('SIGKILL');
-      await Promise.all([exited, doomed.kill()]);
-      const acked = out.split('\n').filter((l) => l.startsWith('A ')).map((l) => `w ${l.slice(2)}`);
+      await Promise.all([worker.kill(), doomed.kill()]);
+      const acked = worker.acked();
       const next = await openLog(await cluster.client(), 'mixed', { ensembleSize: 2, writeQuorum: 2, ackQuorum: 2, identifier: 'next', nodeTimeout: 3000 });
-      const firstAppend = next.append(Buffer.from('next 0'));
-      const dump = setTimeout(() => {
-        void (async () => {
-          const c = await cluster.client();
-          const seg = await c.getData(segmentPath(1)).catch((e: unknown) => ({ data: Buffer.from(String(e)) }));
-          process.stderr.write(`DBG stuck; dead node ${doomed.instanceId}; segment 1: ${seg.data!.toString()}; nodes: ${JSON.stringify(await c.getChildren(NODES_PATH).catch((e: unknown) => String(e)))}\n`);
-        })();
-      }, 20_000);
-      const first = await firstAppend;
-      clearTimeout(dump);
+      const first = await next.append(Buffer.from('next 0'));
       assert.equal(first.entryId, 0, 'the next writer starts a new segment');
       for (let i = 1; i < 3; i++) await next.append(Buffer.from(`next ${i}`));
       await waitFor(() => records.some((r) => r.data.toString() === 'next 2'), LIVENESS, `the next writer's entries (subscriber at ${records.length} records, last ${JSON.stringify(records.at(-1)?.position)})`).catch(async (error: unknown) => {
@@ -83,7 +62,7 @@ forEachTarget('log subscriptions across segments of different ensembles', (targe
       assert.equal(records.at(-3)!.position.segmentId, first.segmentId);
       await next.close();
     } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await worker.kill();
       await doomed.kill();
       ac.abort();
       await done;

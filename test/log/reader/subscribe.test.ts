@@ -6,10 +6,7 @@
  * abort or break with their connections closed.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
 import { after, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Client } from '../../../src/client/index.js';
 import { CancelledError } from '../../../src/errors.js';
 import { connectLogNode, openLog, subscribeLog, type LogPosition, type LogRecord } from '../../../src/log/index.js';
@@ -18,11 +15,11 @@ import { openSegment } from '../../../src/log/metadata/records.js';
 import { forEachTarget, sleep, waitFor } from '../../support/targets.js';
 import { removeDirs } from '../node/support.js';
 import { collectRecords, startCluster, texts } from '../writer/support.js';
+import { startWriterProcess } from './writer-process.js';
 
 after(removeDirs);
 
 const Q = { ensembleSize: 3, writeQuorum: 3, ackQuorum: 2 };
-const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'writer-worker.js');
 
 /** Consumes a subscription in the background: `records` fills as entries arrive. */
 function follow(iterable: AsyncIterableIterator<LogRecord>): { records: LogRecord[]; done: Promise<unknown>; stop(): Promise<void> } {
@@ -200,22 +197,14 @@ forEachTarget('log subscriptions', (target) => {
 
   it('across a writer SIGKILLed mid-segment: every entry it acknowledged once, in order, then the next writer’s', async () => {
     await using cluster = await startCluster(target());
-    const child = spawn(process.execPath, [WORKER, cluster.coordination, 'killed'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const worker = startWriterProcess(cluster.coordination, 'killed');
     let sub: ReturnType<typeof follow> | undefined;
     try {
-      await waitFor(() => out.startsWith('READY\n'), 20_000, 'the worker opens the log').catch((error: unknown) => {
-        throw new Error(`${String(error)}: ${err}`);
-      });
+      await worker.ready(20_000);
       sub = follow(subscribeLog(await cluster.client(), 'killed', { from: 'start' }));
-      await waitFor(() => out.split('\n').length > 200 && sub!.records.length > 50, 20_000, 'appends acknowledged and seen');
-      child.kill('SIGKILL');
-      await exited;
-      const acked = out.split('\n').filter((l) => l.startsWith('A ')).map((l) => `w ${l.slice(2)}`);
+      await waitFor(() => worker.outputLines() > 200 && sub!.records.length > 50, 20_000, 'appends acknowledged and seen');
+      await worker.kill();
+      const acked = worker.acked();
       await using next = await openLog(await cluster.client(), 'killed', { ...Q, identifier: 'next' });
       for (let i = 0; i < 3; i++) await next.append(Buffer.from(`next ${i}`));
       await next.close();
@@ -226,7 +215,7 @@ forEachTarget('log subscriptions', (target) => {
       for (const t of acked) assert.ok(fromWorker.includes(t), `${t} was acknowledged`);
       assert.deepEqual(got.slice(fromWorker.length), ['next 0', 'next 1', 'next 2']);
     } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await worker.kill();
       await sub?.stop();
     }
   });

@@ -1,6 +1,6 @@
 /**
- * A log writer in a child process, for the subscription test of a writer
- * SIGKILLed mid-segment (subscribe.test.ts): `node writer-worker.js
+ * A log writer in a child process, for the subscription tests of a writer
+ * SIGKILLed mid-segment (started by writer-process.ts): `node writer-worker.js
  * <coordination> <log>`. It opens the log (3/3/2), appends `w <i>` with
  * 8 appends in flight, and prints every acknowledgement on stdout
  * (synchronous on a pipe, so a printed line was acknowledged before the
