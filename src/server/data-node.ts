@@ -99,12 +99,6 @@ export class DataNode {
    * Stat: the getData and exists replies, where the three bigints it would
    * allocate are turned straight back into numbers.
    */
-  /** Writes the data as a jute buffer (-1 for null), straight from where it is stored: no Buffer made per read. */
-  writeData(w: JuteWriter): void {
-    if (this.store === null) w.int(-1);
-    else w.bytesFrom(this.store, this.offset, this.length);
-  }
-
   writeStat(w: JuteWriter): void {
     const numChildren = this.numChildren;
     w.longNumber(this.czxid).longNumber(this.mzxid).longNumber(this.ctime).longNumber(this.mtime);
@@ -114,5 +108,11 @@ export class DataNode {
     if (owner === 0n || !EphemeralOwner.isSession(owner)) w.longNumber(0);
     else w.long(owner);
     w.int(this.length).int(numChildren).longNumber(this.pzxid);
+  }
+
+  /** Writes the data as a jute buffer (-1 for null), straight from where it is stored: no Buffer made per read. */
+  writeData(w: JuteWriter): void {
+    if (this.store === null) w.int(-1);
+    else w.bytesFrom(this.store, this.offset, this.length);
   }
 }
